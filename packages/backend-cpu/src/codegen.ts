@@ -1,0 +1,258 @@
+/**
+ * A small loop generator: the one place where strided iteration is written. A kernel is an expression over
+ * the current input elements (`x`, or `a`/`b`, or `c`/`a`/`b`); `generate` wraps it in a loop nest that walks
+ * any strided views, and the result is cached per (expression, dtypes, innermost-stride pattern) so every
+ * generated function stays monomorphic and the hot loop has neither closures nor switches in it.
+ *
+ * Before a kernel runs, `plan` removes size-1 dimensions, orders the dimensions by the strides of one
+ * "primary" operand (the output for elementwise ops, the input for reductions) and merges dimensions that are
+ * contiguous for every operand, so a contiguous op is a single flat loop whatever its rank.
+ */
+import type { TypedArray, View } from "@cinder/tensor";
+import { erf } from "./erf";
+import { floorDivFloat, powFloat, powInt, remFloat, remInt, roundHalfEven, sigmoid } from "./scalar";
+
+/** One operand of a loop: a typed array, an element offset and one stride per dimension of the loop shape. */
+export interface Operand {
+  arr: TypedArray;
+  offset: number;
+  strides: readonly number[];
+}
+
+/** What a generated loop computes. */
+export interface LoopSpec {
+  /** Cache key: must identify `vars`, `expr` and `accumulate`. Dtypes are appended by `runLoop`. */
+  key: string;
+  /** Names the inputs' current elements are bound to inside `expr`. */
+  vars: readonly string[];
+  /** JS expression for the value stored to the output. May use `p` (the scalar parameter). */
+  expr: string;
+  /** When set, the output is read-modify-write: `expr` may use `acc`, the output's current value. */
+  accumulate?: boolean;
+}
+
+type Kernel = (
+  rank: number,
+  shape: readonly number[],
+  arrs: TypedArray[],
+  offs: number[],
+  strides: (readonly number[])[],
+  p: number,
+) => void;
+
+/** Functions generated kernels may call; V8 inlines them. */
+const helpers = { erf, sigmoid, roundHalfEven, powFloat, powInt, remFloat, remInt, floorDivFloat };
+const helperNames = Object.keys(helpers);
+
+const cache = new Map<string, Kernel>();
+
+export function operand(v: View): Operand {
+  return { arr: v.handle as TypedArray, offset: v.offset, strides: v.strides };
+}
+
+/** Row-major contiguous strides for `shape`. */
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    s[d] = acc;
+    acc *= shape[d];
+  }
+  return s;
+}
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function isContiguous(v: View): boolean {
+  let acc = 1;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    if (v.shape[d] !== 1 && v.strides[d] !== acc) return false;
+    acc *= v.shape[d];
+  }
+  return true;
+}
+
+export interface Plan {
+  shape: number[];
+  strides: number[][];
+}
+
+/**
+ * Simplify a loop over `shape` for the given operands' strides: drop size-1 dims, order dims by the primary
+ * operand's strides (largest first, so its innermost stride is smallest), merge dims contiguous for all.
+ * Returns null when the shape is empty (zero elements). A rank-0 loop becomes shape [1].
+ */
+export function plan(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+  primary: number,
+): Plan | null {
+  const dims: number[] = [];
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 0) return null;
+    if (shape[d] !== 1) dims.push(d);
+  }
+  const ps = strides[primary];
+  // Stable insertion sort by descending |stride| of the primary operand.
+  for (let i = 1; i < dims.length; i++) {
+    const d = dims[i];
+    const key = Math.abs(ps[d]);
+    let j = i - 1;
+    while (j >= 0 && Math.abs(ps[dims[j]]) < key) {
+      dims[j + 1] = dims[j];
+      j--;
+    }
+    dims[j + 1] = d;
+  }
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (const d of dims) {
+    const r = outShape.length;
+    if (r > 0 && strides.every((s, k) => outStrides[k][r - 1] === s[d] * shape[d])) {
+      outShape[r - 1] *= shape[d];
+      for (let k = 0; k < strides.length; k++) outStrides[k][r - 1] = strides[k][d];
+    } else {
+      outShape.push(shape[d]);
+      for (let k = 0; k < strides.length; k++) outStrides[k].push(strides[k][d]);
+    }
+  }
+  if (outShape.length === 0) {
+    outShape.push(1);
+    for (const s of outStrides) s.push(0);
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/** Classify an innermost stride: "1" (contiguous), "0" (broadcast, hoisted out of the loop) or "s". */
+function strideClass(s: number): string {
+  return s === 1 ? "1" : s === 0 ? "0" : "s";
+}
+
+function generate(spec: LoopSpec, pattern: string): Kernel {
+  const nOps = pattern.length;
+  const L: string[] = ['"use strict";'];
+  L.push(`const {${helperNames.join(", ")}} = h;`);
+  L.push("return function kernel(rank, shape, arrs, offs, strides, p) {");
+  for (let k = 0; k < nOps; k++) {
+    L.push(`const A${k} = arrs[${k}], S${k} = strides[${k}]; let P${k} = offs[${k}];`);
+  }
+  L.push("const last = rank - 1, n = shape[last];");
+  for (let k = 0; k < nOps; k++) if (pattern[k] === "s") L.push(`const I${k} = S${k}[last];`);
+  L.push("let outer = 1; for (let d = 0; d < last; d++) outer *= shape[d];");
+  L.push("const idx = new Int32Array(last > 0 ? last : 1);");
+  L.push("for (let r = 0; r < outer; r++) {");
+  const at = (k: number) =>
+    pattern[k] === "1"
+      ? `A${k}[P${k} + i]`
+      : pattern[k] === "0"
+        ? `A${k}[P${k}]`
+        : `A${k}[P${k} + i * I${k}]`;
+  for (let k = 1; k < nOps; k++) if (pattern[k] === "0") L.push(`const ${spec.vars[k - 1]} = ${at(k)};`);
+  const hoistAcc = spec.accumulate && pattern[0] === "0";
+  if (hoistAcc) L.push("let acc = A0[P0];");
+  L.push("for (let i = 0; i < n; i++) {");
+  for (let k = 1; k < nOps; k++) if (pattern[k] !== "0") L.push(`const ${spec.vars[k - 1]} = ${at(k)};`);
+  if (hoistAcc) {
+    L.push(`acc = ${spec.expr};`);
+  } else if (spec.accumulate) {
+    const q = pattern[0] === "1" ? "P0 + i" : "P0 + i * I0";
+    L.push(`const q = ${q}; const acc = A0[q]; A0[q] = ${spec.expr};`);
+  } else {
+    L.push(`${at(0)} = ${spec.expr};`);
+  }
+  L.push("}");
+  if (hoistAcc) L.push("A0[P0] = acc;");
+  L.push("for (let d = last - 1; d >= 0; d--) {");
+  for (let k = 0; k < nOps; k++) L.push(`P${k} += S${k}[d];`);
+  L.push("if (++idx[d] < shape[d]) break;");
+  L.push("idx[d] = 0;");
+  for (let k = 0; k < nOps; k++) L.push(`P${k} -= S${k}[d] * shape[d];`);
+  L.push("}");
+  L.push("}");
+  L.push("};");
+  return new Function("h", L.join("\n"))(helpers) as Kernel;
+}
+
+/**
+ * Run `spec` over `shape`: out (operand 0) and inputs, each with strides for `shape`. `primary` picks the
+ * operand whose memory order the loop follows (0 = out).
+ */
+export function runLoop(
+  spec: LoopSpec,
+  out: Operand,
+  inputs: readonly Operand[],
+  shape: readonly number[],
+  p = 0,
+  primary = 0,
+): void {
+  const ops = [out, ...inputs];
+  const pl = plan(
+    shape,
+    ops.map((o) => o.strides),
+    primary,
+  );
+  if (pl === null) return;
+  const last = pl.shape.length - 1;
+  let pattern = "";
+  let key = spec.key;
+  for (let k = 0; k < ops.length; k++) {
+    let c = strideClass(pl.strides[k][last]);
+    // A written output with stride 0 only happens for accumulation; otherwise treat it as generic.
+    if (k === 0 && c === "0" && !spec.accumulate) c = "s";
+    pattern += c;
+    key += `|${ops[k].arr.constructor.name}`;
+  }
+  key += `|${pattern}`;
+  let kernel = cache.get(key);
+  if (kernel === undefined) {
+    kernel = generate(spec, pattern);
+    cache.set(key, kernel);
+  }
+  kernel(
+    pl.shape.length,
+    pl.shape,
+    ops.map((o) => o.arr),
+    ops.map((o) => o.offset),
+    pl.strides,
+    p,
+  );
+}
+
+/**
+ * Call `fn` once per line along `axis`: every position of the other dimensions, with each operand's element
+ * offset at index 0 of the line in `offs` (reused between calls; read it before returning). Operands give
+ * strides for `shape`; only their non-`axis` strides are used. Nothing is called when a non-axis dim is 0.
+ */
+export function forEachLine(
+  shape: readonly number[],
+  axis: number,
+  strides: readonly (readonly number[])[],
+  offsets: readonly number[],
+  fn: (offs: number[]) => void,
+): void {
+  const dims: number[] = [];
+  for (let d = 0; d < shape.length; d++) {
+    if (d === axis) continue;
+    if (shape[d] === 0) return;
+    if (shape[d] !== 1) dims.push(d);
+  }
+  const offs = offsets.slice();
+  const nOps = offs.length;
+  const idx = new Int32Array(dims.length);
+  for (;;) {
+    fn(offs);
+    let k = dims.length - 1;
+    for (; k >= 0; k--) {
+      const d = dims[k];
+      for (let j = 0; j < nOps; j++) offs[j] += strides[j][d];
+      if (++idx[k] < shape[d]) break;
+      idx[k] = 0;
+      for (let j = 0; j < nOps; j++) offs[j] -= strides[j][d] * shape[d];
+    }
+    if (k < 0) return;
+  }
+}

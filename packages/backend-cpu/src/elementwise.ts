@@ -1,0 +1,199 @@
+/**
+ * Elementwise kernels: copy/cast, fill, unary, binary and where. Each op is one JS expression in a table
+ * typed by the protocol's op union, so adding an op to `UNARY_OPS`/`BINARY_OPS` does not compile until it has
+ * an expression here. Integer dtypes override a few entries (wrapping multiply, exact integer power, ...).
+ *
+ * Stores do the final conversion: a Float32Array store rounds to float32, an Int32Array store wraps modulo
+ * 2^32 (NaN and ±inf become 0), a Uint8Array store wraps modulo 256.
+ */
+import {
+  allocTypedArray,
+  type BinaryOp,
+  type DType,
+  type TypedArray,
+  type UnaryOp,
+  type View,
+} from "@cinder/tensor";
+import { isContiguous, type LoopSpec, numel, operand, runLoop } from "./codegen";
+
+const isFloatDType = (d: DType) => d === "float32" || d === "float64";
+
+/** Unary expressions over `x` for float inputs (and integer inputs unless overridden below). */
+const UNARY: Record<UnaryOp, string> = {
+  neg: "-x",
+  abs: "Math.abs(x)",
+  sqrt: "Math.sqrt(x)",
+  rsqrt: "1 / Math.sqrt(x)",
+  exp: "Math.exp(x)",
+  expm1: "Math.expm1(x)",
+  log: "Math.log(x)",
+  log1p: "Math.log1p(x)",
+  log2: "Math.log2(x)",
+  sin: "Math.sin(x)",
+  cos: "Math.cos(x)",
+  tan: "Math.tan(x)",
+  tanh: "Math.tanh(x)",
+  sigmoid: "sigmoid(x)",
+  // clamp_min(x, 0): NaN and -0 pass through, as in PyTorch.
+  relu: "(x < 0 ? 0 : x)",
+  floor: "Math.floor(x)",
+  ceil: "Math.ceil(x)",
+  round: "roundHalfEven(x)",
+  trunc: "Math.trunc(x)",
+  // PyTorch computes (0 < x) - (x < 0): sign(NaN) = 0 and sign(-0) = 0.
+  sign: "(x > 0 ? 1 : x < 0 ? -1 : 0)",
+  reciprocal: "1 / x",
+  square: "x * x",
+  erf: "erf(x)",
+  logicalNot: "(x === 0 ? 1 : 0)",
+  isnan: "(x !== x ? 1 : 0)",
+  isinf: "(x === Infinity || x === -Infinity ? 1 : 0)",
+};
+
+const UNARY_INT: Partial<Record<UnaryOp, string>> = {
+  square: "Math.imul(x, x)",
+  floor: "x",
+  ceil: "x",
+  round: "x",
+  trunc: "x",
+  isnan: "0",
+  isinf: "0",
+};
+
+/** Unary ops whose result is bool whatever the input. */
+const UNARY_BOOL: ReadonlySet<UnaryOp> = new Set<UnaryOp>(["logicalNot", "isnan", "isinf"]);
+
+/** Binary expressions over `a` and `b` for float inputs (and integer inputs unless overridden below). */
+const BINARY: Record<BinaryOp, string> = {
+  add: "a + b",
+  sub: "a - b",
+  mul: "a * b",
+  div: "a / b",
+  pow: "powFloat(a, b)",
+  maximum: "Math.max(a, b)",
+  minimum: "Math.min(a, b)",
+  remainder: "remFloat(a, b)",
+  fmod: "a % b",
+  floorDivide: "floorDivFloat(a, b)",
+  atan2: "Math.atan2(a, b)",
+  eq: "(a === b ? 1 : 0)",
+  ne: "(a !== b ? 1 : 0)",
+  lt: "(a < b ? 1 : 0)",
+  le: "(a <= b ? 1 : 0)",
+  gt: "(a > b ? 1 : 0)",
+  ge: "(a >= b ? 1 : 0)",
+  logicalAnd: "(a !== 0 && b !== 0 ? 1 : 0)",
+  logicalOr: "(a !== 0 || b !== 0 ? 1 : 0)",
+  logicalXor: "(a !== 0 !== (b !== 0) ? 1 : 0)",
+};
+
+/**
+ * Integer overrides. add/sub are exact in doubles and wrap on store. Division by zero yields ±inf or NaN, which
+ * the integer store turns into 0: floorDivide, remainder, fmod and div by zero give 0 (PyTorch raises).
+ * `div` on integers truncates toward zero (the core normally promotes true division to float).
+ */
+const BINARY_INT: Partial<Record<BinaryOp, string>> = {
+  mul: "Math.imul(a, b)",
+  pow: "powInt(a, b)",
+  maximum: "(a > b ? a : b)",
+  minimum: "(a < b ? a : b)",
+  remainder: "remInt(a, b)",
+  floorDivide: "Math.floor(a / b)",
+};
+
+const BINARY_BOOL: ReadonlySet<BinaryOp> = new Set<BinaryOp>([
+  "eq",
+  "ne",
+  "lt",
+  "le",
+  "gt",
+  "ge",
+  "logicalAnd",
+  "logicalOr",
+  "logicalXor",
+]);
+
+/** Wrap an expression so a bool output only ever holds 0 or 1. */
+function toBool(expr: string): string {
+  return `((${expr}) !== 0 ? 1 : 0)`;
+}
+
+export function unary(op: UnaryOp, x: View, out: View): void {
+  let expr = isFloatDType(x.dtype) ? UNARY[op] : (UNARY_INT[op] ?? UNARY[op]);
+  if (out.dtype === "bool" && !UNARY_BOOL.has(op)) expr = toBool(expr);
+  const spec: LoopSpec = { key: `u:${expr}`, vars: ["x"], expr };
+  runLoop(spec, operand(out), [operand(x)], out.shape);
+}
+
+export function binary(op: BinaryOp, a: View, b: View, out: View): void {
+  let expr = isFloatDType(a.dtype) || isFloatDType(b.dtype) ? BINARY[op] : (BINARY_INT[op] ?? BINARY[op]);
+  if (out.dtype === "bool" && !BINARY_BOOL.has(op)) expr = toBool(expr);
+  const spec: LoopSpec = { key: `b:${expr}`, vars: ["a", "b"], expr };
+  runLoop(spec, operand(out), [operand(a), operand(b)], out.shape);
+}
+
+const WHERE: LoopSpec = { key: "where", vars: ["c", "a", "b"], expr: "(c !== 0 ? a : b)" };
+
+export function where(cond: View, a: View, b: View, out: View): void {
+  runLoop(WHERE, operand(out), [operand(cond), operand(a), operand(b)], out.shape);
+}
+
+/**
+ * Cast semantics of `copy`: to bool is `!= 0` (NaN is true); float to int32 truncates toward zero and
+ * saturates (NaN -> 0, out-of-range -> INT32_MIN/MAX, as ARM PyTorch and WGSL do); float to uint8 truncates
+ * and wraps modulo 256 (as x86 PyTorch does); integer narrowing wraps.
+ */
+function castExpr(from: DType, to: DType): string {
+  if (to === "bool" && from !== "bool") return "(x !== 0 ? 1 : 0)";
+  if (to === "int32" && isFloatDType(from)) {
+    return "(x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : x)";
+  }
+  return "x";
+}
+
+const castSpecs = new Map<string, LoopSpec>();
+
+function castSpec(expr: string): LoopSpec {
+  let s = castSpecs.get(expr);
+  if (!s) {
+    s = { key: `c:${expr}`, vars: ["x"], expr };
+    castSpecs.set(expr, s);
+  }
+  return s;
+}
+
+/** out <- x with `copy`'s cast semantics. */
+export function copy(x: View, out: View): void {
+  if (x.dtype === out.dtype && isContiguous(x) && isContiguous(out)) {
+    const n = numel(out.shape);
+    if (n === 0) return;
+    const src = x.handle as TypedArray;
+    const dst = out.handle as TypedArray;
+    if (n === 1) dst[out.offset] = src[x.offset];
+    else dst.set(src.subarray(x.offset, x.offset + n), out.offset);
+    return;
+  }
+  runLoop(castSpec(castExpr(x.dtype, out.dtype)), operand(out), [operand(x)], out.shape);
+}
+
+/** out <- x with plain store semantics (integer outputs wrap): for moving accumulators into outputs. */
+export function transfer(x: View, out: View): void {
+  runLoop(castSpec(out.dtype === "bool" ? "(x !== 0 ? 1 : 0)" : "x"), operand(out), [operand(x)], out.shape);
+}
+
+const FILL: LoopSpec = { key: "fill", vars: [], expr: "p" };
+
+export function fill(out: View, value: number): void {
+  const one = allocTypedArray(out.dtype, 1);
+  // Convert once with the cast semantics of `copy` (value as a float64 source).
+  const tmp = new Float64Array([value]);
+  const v = { handle: one, dtype: out.dtype, shape: [], strides: [], offset: 0 } as View;
+  copy({ handle: tmp, dtype: "float64", shape: [], strides: [], offset: 0 }, v);
+  const converted = one[0];
+  if (isContiguous(out)) {
+    const n = numel(out.shape);
+    (out.handle as TypedArray).fill(converted, out.offset, out.offset + n);
+    return;
+  }
+  runLoop(FILL, operand(out), [], out.shape, converted);
+}

@@ -1,0 +1,132 @@
+/**
+ * Cinder's CPU backend: storage is a plain TypedArray (Float32Array, Float64Array, Int32Array, Uint8Array for
+ * uint8 and bool) and every primitive of the `Backend` protocol runs as a strided JS kernel. Importing this
+ * module only constructs `cpu`; register it with `registerBackend(cpu)` (the `cinder` package does).
+ *
+ * Deviations from PyTorch, all at undefined or erroring corners:
+ * - integer division by zero (floorDivide, remainder, fmod, div on int32/uint8) gives 0 instead of raising;
+ * - float to int32 casts saturate (NaN -> 0), as ARM PyTorch and WGSL do; x86 PyTorch gives INT32_MIN.
+ */
+import {
+  type ArgReduceOp,
+  allocTypedArray,
+  type Backend,
+  type BinaryOp,
+  type DType,
+  type RandomDist,
+  type ReduceOp,
+  type ScanOp,
+  type TypedArray,
+  type UnaryOp,
+  type View,
+} from "@cinder/tensor";
+import { contiguousStrides, numel } from "./codegen";
+import { binary, copy, fill, unary, where } from "./elementwise";
+import { gather, scatter, sort } from "./indexing";
+import { matmul } from "./matmul";
+import { random } from "./random";
+import { argReduce, reduce, scan, softmax } from "./reduce";
+
+export class CpuBackend implements Backend {
+  readonly specificationVersion = 1 as const;
+  readonly device = "cpu";
+
+  alloc(dtype: DType, length: number): TypedArray {
+    return allocTypedArray(dtype, length);
+  }
+
+  free(_handle: unknown): void {
+    // Garbage collected.
+  }
+
+  write(handle: unknown, _dtype: DType, data: TypedArray, offset: number): void {
+    (handle as TypedArray).set(data, offset);
+  }
+
+  readSync(view: View): TypedArray {
+    const n = numel(view.shape);
+    const out = allocTypedArray(view.dtype, n);
+    copy(view, {
+      handle: out,
+      dtype: view.dtype,
+      shape: view.shape,
+      strides: contiguousStrides(view.shape),
+      offset: 0,
+    });
+    return out;
+  }
+
+  read(view: View): Promise<TypedArray> {
+    try {
+      return Promise.resolve(this.readSync(view));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The array itself is the storage: no copy. */
+  wrap(data: TypedArray): TypedArray {
+    return data;
+  }
+
+  async sync(): Promise<void> {}
+
+  copy(x: View, out: View): void {
+    copy(x, out);
+  }
+
+  fill(out: View, value: number): void {
+    fill(out, value);
+  }
+
+  unary(op: UnaryOp, x: View, out: View): void {
+    unary(op, x, out);
+  }
+
+  binary(op: BinaryOp, a: View, b: View, out: View): void {
+    binary(op, a, b, out);
+  }
+
+  where(cond: View, a: View, b: View, out: View): void {
+    where(cond, a, b, out);
+  }
+
+  reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
+    reduce(op, x, axes, out);
+  }
+
+  argReduce(op: ArgReduceOp, x: View, axis: number, out: View): void {
+    argReduce(op, x, axis, out);
+  }
+
+  scan(op: ScanOp, x: View, axis: number, out: View): void {
+    scan(op, x, axis, out);
+  }
+
+  matmul(a: View, b: View, out: View): void {
+    matmul(a, b, out);
+  }
+
+  gather(x: View, axis: number, index: View, out: View): void {
+    gather(x, axis, index, out);
+  }
+
+  scatter(mode: "set" | "add", out: View, axis: number, index: View, src: View): void {
+    scatter(mode, out, axis, index, src);
+  }
+
+  sort(x: View, axis: number, descending: boolean, values: View, indices: View): void {
+    sort(x, axis, descending, values, indices);
+  }
+
+  random(dist: RandomDist, key: number, counter: number, out: View): void {
+    random(dist, key, counter, out);
+  }
+
+  softmax(x: View, log: boolean, out: View): void {
+    softmax(x, log, out);
+  }
+}
+
+/** The CPU backend instance. */
+export const cpu = new CpuBackend();

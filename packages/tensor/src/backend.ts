@@ -1,0 +1,159 @@
+import type { DType, TypedArray } from "./dtype";
+import { DeviceError } from "./errors";
+
+/**
+ * The backend protocol. A backend owns storage on one device and runs a small, complete set of
+ * primitives over strided views; the core (`@cinder/tensor`) builds every public op from them.
+ * Optional members are fast paths: the core falls back to compositions of primitives without them.
+ *
+ * Conventions every kernel follows:
+ * - A `View` is a window on a storage: element `[i0, i1, ...]` lives at `offset + sum(ik * strides[k])`
+ *   (in elements, not bytes). Strides may be 0 (broadcast) or describe any permutation; kernels must
+ *   accept any strided input. Outputs are views too; unless a kernel says otherwise the core hands
+ *   freshly allocated contiguous outputs, but in-place ops pass a strided `out` that may alias an input
+ *   elementwise (same element read then written).
+ * - Elementwise kernels receive inputs already broadcast to `out.shape` (the core expands strides).
+ * - Binary arithmetic receives `a` and `b` of one dtype (the promoted compute dtype) and writes `out` of
+ *   that dtype, except comparisons and logical ops, which write `bool`. Unary math ops on floats keep
+ *   the dtype; the core casts integer inputs to float first where PyTorch would.
+ * - Integer arithmetic wraps at 32 bits. Floats follow IEEE semantics (NaN, ±inf, -0), `round` is
+ *   half-to-even, `remainder` takes the sign of the divisor, `fmod` the sign of the dividend.
+ * - Index tensors are int32 views.
+ */
+export interface Backend {
+  /** Version of this protocol the backend implements. */
+  readonly specificationVersion: 1;
+  /** Device type this backend registers, e.g. "cpu" or "webgpu". */
+  readonly device: string;
+
+  // ---- storage ----
+  /** Allocate storage for `length` elements of `dtype`, zero-filled. */
+  alloc(dtype: DType, length: number): unknown;
+  /** Release storage. Called once per handle, when no tensor references it any more. */
+  free(handle: unknown): void;
+  /** Copy `data` (same dtype as the storage) into storage starting at element `offset`. */
+  write(handle: unknown, dtype: DType, data: TypedArray, offset: number): void;
+  /** Read a view's elements in row-major logical order into a new array of the view's dtype. */
+  read(view: View): Promise<TypedArray>;
+  /** Synchronous read, for backends that can (CPU). */
+  readSync?(view: View): TypedArray;
+  /** Wrap an existing array as storage without copying (CPU: `fromTypedArray`). */
+  wrap?(data: TypedArray): unknown;
+  /** Settle all queued work (WebGPU flushes its command encoder). */
+  sync?(): Promise<void>;
+
+  // ---- primitives ----
+  /** Strided copy `out <- x` with conversion to `out.dtype` (float to int truncates toward zero; to bool is `!= 0`). */
+  copy(x: View, out: View): void;
+  /** Set every element of `out` to `value` (converted to `out.dtype`). */
+  fill(out: View, value: number): void;
+  unary(op: UnaryOp, x: View, out: View): void;
+  binary(op: BinaryOp, a: View, b: View, out: View): void;
+  /** out = cond ? a : b. cond is bool; a, b and out share a dtype. */
+  where(cond: View, a: View, b: View, out: View): void;
+  /**
+   * Reduce `x` over `axes` (sorted, unique). `out` has `x`'s rank with those axes of size 1.
+   * sum and prod of bool/uint8 write int32 (the core allocates `out` with the right dtype); max and min of an
+   * empty axis are never requested.
+   */
+  reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void;
+  /** Index (int32) of the first max/min along `axis`; `out` has `x`'s rank with `axis` of size 1. NaN wins. */
+  argReduce(op: ArgReduceOp, x: View, axis: number, out: View): void;
+  /** Inclusive scan along `axis`; `out` has `x`'s shape. */
+  scan(op: ScanOp, x: View, axis: number, out: View): void;
+  /**
+   * Batched matrix product: a [B, M, K] @ b [B, K, N] -> out [B, M, N]. Any strides (transposed operands and
+   * broadcast batches, stride 0, arrive without copies). Float dtypes and int32.
+   */
+  matmul(a: View, b: View, out: View): void;
+  /** torch.gather: out[i][j][k] = x[i][index[i][j][k]][k] for axis 1 (and likewise for any axis). */
+  gather(x: View, axis: number, index: View, out: View): void;
+  /**
+   * torch.scatter_ / scatter_add_ in place on `out`: out[i][index[i][j][k]][k] (op)= src[i][j][k] for axis 1.
+   * With "set" and duplicate indices the last write wins on CPU; any one wins elsewhere.
+   */
+  scatter(mode: "set" | "add", out: View, axis: number, index: View, src: View): void;
+  /** Stable sort along `axis`; writes sorted values and int32 source positions. NaN sorts as largest. */
+  sort(x: View, axis: number, descending: boolean, values: View, indices: View): void;
+  /**
+   * Fill `out` (contiguous, float) with counter-based random numbers: element i (row-major) is
+   * `randomUniform(key, counter + i)` or `randomNormal(key, counter + i)` from `@cinder/tensor`, so every backend
+   * produces the same stream.
+   */
+  random(dist: RandomDist, key: number, counter: number, out: View): void;
+
+  // ---- optional fast paths ----
+  /** Softmax or log-softmax along the last axis of a contiguous float view. */
+  softmax?(x: View, log: boolean, out: View): void;
+}
+
+export interface View {
+  readonly handle: unknown;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+export const UNARY_OPS = [
+  "neg", "abs", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "log2", "sin", "cos", "tan", "tanh",
+  "sigmoid", "relu", "floor", "ceil", "round", "trunc", "sign", "reciprocal", "square", "erf",
+  "logicalNot", "isnan", "isinf",
+] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
+
+export const BINARY_OPS = [
+  "add", "sub", "mul", "div", "pow", "maximum", "minimum", "remainder", "fmod", "floorDivide", "atan2",
+  "eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr", "logicalXor",
+] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+export type ReduceOp = "sum" | "prod" | "max" | "min";
+export type ArgReduceOp = "argmax" | "argmin";
+export type ScanOp = "cumsum" | "cumprod";
+export type RandomDist = "uniform" | "normal";
+
+// ---- the device registry ----
+
+const registry = new Map<string, Backend>();
+
+/** Make a backend available as a device. Registering a device twice replaces the earlier backend. */
+export function registerBackend(backend: Backend): void {
+  if (backend.specificationVersion !== 1) {
+    throw new DeviceError(
+      `backend "${backend.device}" implements protocol version ${backend.specificationVersion}, expected 1`,
+    );
+  }
+  registry.set(backend.device, backend);
+}
+
+export function unregisterBackend(device: string): void {
+  registry.delete(device);
+}
+
+/** A device string: "cpu", "webgpu", optionally with an index ("webgpu:0"), which is accepted and ignored. */
+export type Device = string;
+
+export function deviceType(device: Device): string {
+  const i = device.indexOf(":");
+  return i < 0 ? device : device.slice(0, i);
+}
+
+export function getBackend(device: Device): Backend {
+  const b = registry.get(deviceType(device));
+  if (b) return b;
+  const known = [...registry.keys()];
+  const hint =
+    deviceType(device) === "cpu"
+      ? ' Import "cinder", or call registerBackend(cpu) with cpu from "@cinder/backend-cpu".'
+      : deviceType(device) === "webgpu"
+        ? ' Call `await initWebGPU()` from "@cinder/backend-webgpu" first.'
+        : "";
+  throw new DeviceError(
+    `unknown device "${device}": registered devices are ${known.length ? known.join(", ") : "none"}.${hint}`,
+  );
+}
+
+export function registeredDevices(): string[] {
+  return [...registry.keys()];
+}

@@ -1,0 +1,106 @@
+/** Element types. Integers default to int32 (WebGPU has no 64-bit integers); bool is stored one byte per element. */
+export type DType = "float32" | "float64" | "int32" | "uint8" | "bool";
+
+export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "uint8", "bool"];
+
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+export type TypedArrayFor<D extends DType> = D extends "float32"
+  ? Float32Array
+  : D extends "float64"
+    ? Float64Array
+    : D extends "int32"
+      ? Int32Array
+      : Uint8Array;
+
+const ctors = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+} as const;
+
+export function typedArrayCtor(dtype: DType) {
+  return ctors[dtype];
+}
+
+export function allocTypedArray(dtype: DType, length: number): TypedArray {
+  return new ctors[dtype](length);
+}
+
+export function itemSize(dtype: DType): number {
+  return ctors[dtype].BYTES_PER_ELEMENT;
+}
+
+export function isFloat(dtype: DType): boolean {
+  return dtype === "float32" || dtype === "float64";
+}
+
+export function isInt(dtype: DType): boolean {
+  return dtype === "int32" || dtype === "uint8";
+}
+
+export function checkDType(dtype: unknown): DType {
+  if (typeof dtype === "string" && (DTYPES as readonly string[]).includes(dtype)) return dtype as DType;
+  throw new TypeError(`unknown dtype ${JSON.stringify(dtype)}: expected one of ${DTYPES.join(", ")}`);
+}
+
+/** The dtype of a TypedArray handed to `tensor()` / `fromTypedArray()`. */
+export function dtypeOfTypedArray(a: ArrayBufferView): DType {
+  if (a instanceof Float32Array) return "float32";
+  if (a instanceof Float64Array) return "float64";
+  if (a instanceof Int32Array) return "int32";
+  if (a instanceof Uint8Array || a instanceof Uint8ClampedArray) return "uint8";
+  if (a instanceof Int8Array || a instanceof Int16Array || a instanceof Uint16Array) return "int32";
+  throw new TypeError(
+    `unsupported TypedArray ${a.constructor.name}: expected Float32Array, Float64Array, Int32Array or Uint8Array` +
+      " (BigInt64Array data must be converted to Int32Array; Cinder has no int64)",
+  );
+}
+
+// ---- type promotion (PyTorch's rules, with int32 standing in for int64) ----
+
+const rank: Record<DType, number> = { bool: 0, uint8: 1, int32: 2, float32: 3, float64: 4 };
+
+/** Promote two dtypes of dimensioned tensors (torch.promote_types). */
+export function promoteTypes(a: DType, b: DType): DType {
+  return rank[a] >= rank[b] ? a : b;
+}
+
+/** One operand of an elementwise op: a dimensioned tensor, a 0-dim tensor, or a JS number/boolean. */
+export interface PromotionOperand {
+  dtype: DType;
+  kind: "tensor" | "scalar-tensor" | "number";
+}
+
+/**
+ * torch.result_type: dimensioned tensors dominate 0-dim tensors, which dominate JS numbers, unless the lower
+ * class is of a higher category (bool < integer < float). A float JS number counts as the default float dtype.
+ */
+export function resultType(ops: readonly PromotionOperand[]): DType {
+  const by: Record<PromotionOperand["kind"], DType | undefined> = {
+    tensor: undefined,
+    "scalar-tensor": undefined,
+    number: undefined,
+  };
+  for (const o of ops) {
+    const d = o.kind === "number" && isFloat(o.dtype) ? "float32" : o.dtype;
+    const cur = by[o.kind];
+    by[o.kind] = cur === undefined ? d : promoteTypes(cur, d);
+  }
+  return combine(by.tensor, combine(by["scalar-tensor"], by.number)) ?? "float32";
+}
+
+function combine(higher: DType | undefined, lower: DType | undefined): DType | undefined {
+  if (higher === undefined) return lower;
+  if (lower === undefined || isFloat(higher)) return higher;
+  if (higher === "bool" || isFloat(lower)) return promoteTypes(higher, lower);
+  return higher;
+}
+
+/** dtype of a JS value for promotion: booleans are bool, integers int32, other numbers float32. */
+export function dtypeOfNumber(v: number | boolean): DType {
+  if (typeof v === "boolean") return "bool";
+  return Number.isInteger(v) ? "int32" : "float32";
+}

@@ -1,0 +1,99 @@
+import type { Tensor } from "./tensor";
+
+/**
+ * The seam between the core and `@cinder/autograd`. Every differentiable op of the core calls `recordOp`
+ * after computing its output; without an installed autograd layer this costs one null check, so tensors carry
+ * no autograd cost. The derivative itself is declared next to the op (the `backward` closure), in terms of
+ * tensor ops, and is never run by the core.
+ */
+export interface OpRecord {
+  /** PyTorch's node name, e.g. "MulBackward0". */
+  name: string;
+  /** Differentiable inputs, positionally matching the gradients `backward` returns. */
+  inputs: readonly (Tensor | null)[];
+  output: Tensor;
+  /**
+   * Gradients w.r.t. `inputs` given the gradient of `output`. A gradient may have a broadcast shape: the
+   * autograd engine reduces it to the input's shape (broadcasting is undone in one place). null = no gradient.
+   */
+  backward: (grad: Tensor) => readonly (Tensor | null | undefined)[];
+  /** Tensors the backward closure reads; autograd checks they were not modified in place since. */
+  saved?: readonly Tensor[];
+  /** The op wrote into inputs[0] (an `op_` variant or an indexed assignment). */
+  inplace?: boolean;
+}
+
+export interface AutogradHooks {
+  record(rec: OpRecord): void;
+  backward(t: Tensor, gradient?: Tensor, options?: { retainGraph?: boolean; createGraph?: boolean }): void;
+}
+
+let hooks: AutogradHooks | null = null;
+let enabled = true;
+
+export function installAutograd(h: AutogradHooks): void {
+  hooks = h;
+}
+
+export function autogradHooks(): AutogradHooks | null {
+  return hooks;
+}
+
+export function isGradEnabled(): boolean {
+  return enabled;
+}
+
+export function setGradEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** True when an op over these inputs must be recorded. */
+export function needsGrad(a: Tensor | null | undefined, b?: Tensor | null, c?: Tensor | null): boolean {
+  return (
+    hooks !== null && enabled && (a?.requiresGrad === true || b?.requiresGrad === true || c?.requiresGrad === true)
+  );
+}
+
+export function needsGradAny(ts: readonly (Tensor | null | undefined)[]): boolean {
+  if (hooks === null || !enabled) return false;
+  for (const t of ts) if (t?.requiresGrad) return true;
+  return false;
+}
+
+/** Record `rec` if any input requires grad; returns the output for chaining. */
+export function recordOp(rec: OpRecord): Tensor {
+  if (hooks !== null && enabled && needsGradAny(rec.inputs)) hooks.record(rec);
+  return rec.output;
+}
+
+function runWith<T>(on: boolean, fn: () => T): T {
+  const prev = enabled;
+  enabled = on;
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    enabled = prev;
+    throw e;
+  }
+  if (result instanceof Promise) {
+    return result.finally(() => {
+      enabled = prev;
+    }) as T;
+  }
+  enabled = prev;
+  return result;
+}
+
+/**
+ * Run `fn` without recording gradients (torch.no_grad). Works with async callbacks: recording stays off
+ * until the returned promise settles (avoid interleaving other grad-recording work meanwhile).
+ */
+export function noGrad<T>(fn: () => T): T {
+  return runWith(false, fn);
+}
+
+/** Run `fn` with gradient recording on, e.g. inside a `noGrad` scope (torch.enable_grad). */
+export function enableGrad<T>(fn: () => T): T {
+  return runWith(true, fn);
+}

@@ -1,0 +1,89 @@
+import type { Tensor } from "./tensor";
+import { stats } from "./storage";
+
+/**
+ * Memory management. CPU storage is ordinary garbage-collected memory; device memory (WebGPU) is not, so
+ * every tensor also frees its storage when: it is disposed (`t.dispose()`, `using t = ...`), the `tidy()`
+ * scope that created it ends without returning it, or, as a safety net, the garbage collector finalises it.
+ */
+const finalizer = new FinalizationRegistry<{ release(): void }>((held) => {
+  stats.tensors--;
+  held.release();
+});
+
+const scopes: Set<Tensor>[] = [];
+
+/** Called by the Tensor constructor. */
+export function trackTensor(t: Tensor): void {
+  stats.tensors++;
+  t.storage.retain();
+  finalizer.register(t, t.storage, t);
+  const scope = scopes[scopes.length - 1];
+  if (scope) scope.add(t);
+}
+
+export function releaseTensor(t: Tensor): void {
+  if (!finalizer.unregister(t)) return; // already disposed
+  stats.tensors--;
+  t.storage.release();
+}
+
+/**
+ * Run `fn`; every tensor created inside and not returned (in the result, an array or an object of tensors)
+ * nor passed to `keep()` is disposed when it returns. Like tf.tidy, for synchronous code.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  if (result instanceof Promise) throw new TypeError("tidy(fn): fn must be synchronous; got a Promise");
+  const kept = new Set<unknown>();
+  collect(result, kept);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (kept.has(t)) parent?.add(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+function collect(v: unknown, into: Set<unknown>, depth = 0): void {
+  if (v === null || typeof v !== "object" || depth > 4) return;
+  if (isTensorLike(v)) {
+    into.add(v);
+    const g = (v as Tensor).grad;
+    if (g) into.add(g);
+    return;
+  }
+  if (Array.isArray(v)) for (const x of v) collect(x, into, depth + 1);
+  else if (v instanceof Map) for (const x of v.values()) collect(x, into, depth + 1);
+  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, into, depth + 1);
+}
+
+function isTensorLike(v: object): boolean {
+  return "storage" in v && "strides" in v && typeof (v as { dispose?: unknown }).dispose === "function";
+}
+
+/** Keep a tensor alive past the enclosing `tidy()` scope. */
+export function keep<T extends Tensor>(t: T): T {
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+export interface MemoryInfo {
+  /** Tensors not yet disposed or collected. */
+  liveTensors: number;
+  /** Storages (device buffers) referenced by live tensors. */
+  liveStorages: number;
+  /** Bytes held by those storages. */
+  bytesInUse: number;
+}
+
+export function memory(): MemoryInfo {
+  return { liveTensors: stats.tensors, liveStorages: stats.storages, bytesInUse: stats.bytes };
+}

@@ -1,0 +1,262 @@
+/**
+ * Tensor methods. Every op is written once as a function taking the tensor first (`sum(x, opts)`); this
+ * module makes each one a method (`x.sum(opts)`) and generates the elementwise methods, their in-place `_`
+ * variants and their functional forms from the op table. This is the one place Tensor.prototype is extended.
+ */
+import type { BinaryOp, UnaryOp } from "./backend";
+import { BINARY_OPS, UNARY_OPS } from "./backend";
+import { DTypeError } from "./errors";
+import { castOp } from "./ops/cast";
+import { uniform_, normal_ } from "./ops/creation";
+import { binary, inplace, type Scalar, type TensorOrScalar, unary, where } from "./ops/elementwise";
+import * as ix from "./ops/indexing";
+import { copyInto } from "./ops/kernels";
+import * as la from "./ops/linalg";
+import * as rd from "./ops/reduce";
+import * as so from "./ops/sort";
+import * as vw from "./ops/view";
+import { Tensor } from "./tensor";
+
+export interface AlphaOptions {
+  /** Multiplier for `other` (torch's `alpha`): `a.add(b, { alpha: 2 })` is a + 2b. */
+  alpha?: number;
+}
+
+function add(x: Tensor, other: TensorOrScalar, opts: AlphaOptions = {}): Tensor {
+  return binary("add", x, opts.alpha === undefined || opts.alpha === 1 ? other : scaled(other, opts.alpha));
+}
+function sub(x: Tensor, other: TensorOrScalar, opts: AlphaOptions = {}): Tensor {
+  return binary("sub", x, opts.alpha === undefined || opts.alpha === 1 ? other : scaled(other, opts.alpha));
+}
+function scaled(v: TensorOrScalar, alpha: number): TensorOrScalar {
+  return typeof v === "object" ? v.mul(alpha) : +v * alpha;
+}
+
+/** `roundingMode: "floor" | "trunc"` gives integer-valued division like torch.div. */
+function div(x: Tensor, other: TensorOrScalar, opts: { roundingMode?: "floor" | "trunc" } = {}): Tensor {
+  if (opts.roundingMode === "floor") return binary("floorDivide", x, other);
+  const q = binary("div", x, other);
+  if (opts.roundingMode === "trunc") {
+    const t = q.trunc();
+    return x.isFloatingPoint() || (typeof other === "object" && other.isFloatingPoint()) ? t : t.to(x.dtype);
+  }
+  return q;
+}
+
+export interface ClampOptions {
+  min?: TensorOrScalar | null;
+  max?: TensorOrScalar | null;
+}
+/** `clamp(min, max)` or `clamp({ min, max })`. */
+function clamp(x: Tensor, min?: TensorOrScalar | null | ClampOptions, max?: TensorOrScalar | null): Tensor {
+  const o: ClampOptions = min !== null && typeof min === "object" && !(min instanceof Tensor) ? min : { min, max };
+  if ((o.min === undefined || o.min === null) && (o.max === undefined || o.max === null)) {
+    throw new TypeError("clamp: at least one of min or max must not be None/undefined");
+  }
+  let y = x;
+  if (o.min !== undefined && o.min !== null) y = binary("maximum", y, o.min);
+  if (o.max !== undefined && o.max !== null) y = binary("minimum", y, o.max);
+  return y;
+}
+
+/** Element-wise `|a - b| <= atol + rtol * |b|` (torch.isclose). */
+function isclose(x: Tensor, other: Tensor, opts: { rtol?: number; atol?: number; equalNan?: boolean } = {}): Tensor {
+  const rtol = opts.rtol ?? 1e-5;
+  const atol = opts.atol ?? 1e-8;
+  const a = x.double();
+  const b = other.double();
+  let close = a.sub(b).abs().le(b.abs().mul(rtol).add(atol)).logicalOr(a.eq(b));
+  if (opts.equalNan) close = close.logicalOr(a.isnan().logicalAnd(b.isnan()));
+  return close;
+}
+function allclose(x: Tensor, other: Tensor, opts: { rtol?: number; atol?: number; equalNan?: boolean } = {}): boolean {
+  return isclose(x, other, opts).all().item() as boolean;
+}
+/** Same shape and same elements (torch.equal). */
+function equal(x: Tensor, other: Tensor): boolean {
+  if (x.ndim !== other.ndim || x.shape.some((s, i) => s !== other.shape[i])) return false;
+  return x.eq(other).all().item() as boolean;
+}
+
+/** A new tensor sharing storage, outside the autograd graph. */
+function detach(x: Tensor): Tensor {
+  return vw.alias(x);
+}
+function detach_(x: Tensor): Tensor {
+  x.gradFn = null;
+  x.requiresGrad = false;
+  return x;
+}
+
+/** Copy `src` (broadcast, converted) into this tensor in place. */
+function copy_(x: Tensor, src: Tensor): Tensor {
+  return inplace(x, [src], (s, out) => (out ? (copyInto(out, src), out) : src.expand(x.shape).to(x.dtype).add(s.mul(0))), "copy_");
+}
+function fill_(x: Tensor, value: Scalar | Tensor): Tensor {
+  if (typeof value === "object") return copy_(x, value);
+  return inplace(x, [], (s, out) => {
+    if (out) {
+      out.backend.fill(out.view_, +value);
+      return out;
+    }
+    return s.mul(0).add(value);
+  }, "fill_");
+}
+function zero_(x: Tensor): Tensor {
+  return fill_(x, 0);
+}
+
+const methodImpls = {
+  add,
+  sub,
+  div,
+  add_: (x: Tensor, other: TensorOrScalar, opts?: AlphaOptions): Tensor => inplace(x, [other], (s, out) => (out ? binary("add", s, opts?.alpha === undefined ? other : scaled(other, opts.alpha), out) : add(s, other, opts)), "add_"),
+  sub_: (x: Tensor, other: TensorOrScalar, opts?: AlphaOptions): Tensor => inplace(x, [other], (s, out) => (out ? binary("sub", s, opts?.alpha === undefined ? other : scaled(other, opts.alpha), out) : sub(s, other, opts)), "sub_"),
+  div_: (x: Tensor, other: TensorOrScalar, opts?: { roundingMode?: "floor" | "trunc" }): Tensor => inplace(x, [other], (s) => div(s, other, opts), "div_"),
+  clamp,
+  clip: clamp,
+  clamp_: (x: Tensor, min?: TensorOrScalar | null | ClampOptions, max?: TensorOrScalar | null): Tensor => inplace(x, [], (s) => clamp(s, min, max), "clamp_"),
+  /** `x.where(cond, other)`: x where cond, else other (torch.Tensor.where). */
+  where: (x: Tensor, cond: Tensor, other: TensorOrScalar): Tensor => where(cond, x, other),
+  maskedFill: ix.maskedFill,
+  maskedFill_: (x: Tensor, mask: Tensor, value: TensorOrScalar): Tensor => inplace(x, [value], (s): Tensor => ix.maskedFill(s, mask, value), "maskedFill_"),
+  isclose,
+  allclose,
+  equal,
+  detach,
+  detach_,
+  copy_,
+  fill_,
+  zero_,
+  uniform_,
+  normal_,
+  to_: castOp,
+  sum: rd.sum,
+  mean: rd.mean,
+  prod: rd.prod,
+  argmax: rd.argmax,
+  argmin: rd.argmin,
+  std: rd.std,
+  var: rd.variance,
+  logsumexp: rd.logsumexp,
+  norm: rd.norm,
+  amax: rd.amax,
+  all: rd.all,
+  any: rd.any,
+  cumsum: rd.cumsum,
+  cumprod: rd.cumprod,
+  softmax: rd.softmax,
+  logSoftmax: rd.logSoftmax,
+  matmul: la.matmul,
+  mm: la.mm,
+  bmm: la.bmm,
+  dot: la.dot,
+  mv: la.mv,
+  outer: la.outer,
+  reshape: vw.reshape,
+  view: vw.view,
+  viewAs: (x: Tensor, other: Tensor): Tensor => vw.view(x, other.shape),
+  reshapeAs: (x: Tensor, other: Tensor): Tensor => vw.reshape(x, other.shape),
+  clone: vw.clone,
+  contiguous: vw.contiguous,
+  squeeze: vw.squeeze,
+  unsqueeze: vw.unsqueeze,
+  permute: vw.permute,
+  transpose: vw.transpose,
+  t: vw.t,
+  flatten: vw.flatten,
+  unflatten: vw.unflatten,
+  expand: vw.expand,
+  expandAs: vw.expandAs,
+  narrow: vw.narrow,
+  select: vw.select,
+  split: vw.split,
+  chunk: vw.chunk,
+  unbind: vw.unbind,
+  repeat: vw.repeat,
+  flip: vw.flip,
+  at: ix.at,
+  set: ix.set,
+  gather: ix.gather,
+  scatter: ix.scatter,
+  scatterAdd: ix.scatterAdd,
+  scatter_: (x: Tensor, dim: number, index: Tensor, src: TensorOrScalar): Tensor => inplace(x, [src], (s): Tensor => ix.scatter(s, dim, index, src), "scatter_"),
+  scatterAdd_: (x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor => inplace(x, [src], (s): Tensor => ix.scatterAdd(s, dim, index, src), "scatterAdd_"),
+  indexSelect: ix.indexSelect,
+  nonzero: ix.nonzero,
+  sort: so.sort,
+  argsort: so.argsort,
+  topk: so.topk,
+};
+
+type OmitSelf<F> = F extends (...args: infer P) => infer R
+  ? P extends readonly [Tensor, ...infer A]
+    ? (...args: A) => R
+    : never
+  : never;
+type Auto = { [K in keyof typeof methodImpls]: OmitSelf<(typeof methodImpls)[K]> };
+type UnaryMethods = { [K in UnaryOp]: () => Tensor } & { [K in UnaryOp as `${K}_`]: () => Tensor };
+type BinaryMethods = { [K in Exclude<BinaryOp, "add" | "sub" | "div">]: (other: TensorOrScalar) => Tensor } & {
+  [K in Exclude<BinaryOp, "add" | "sub" | "div"> as `${K}_`]: (other: TensorOrScalar) => Tensor;
+};
+
+export interface TensorMethods extends Auto, UnaryMethods, BinaryMethods {
+  max(): Tensor;
+  max(opts: { dim: number; keepdim?: boolean }): rd.ValuesIndices;
+  /** Elementwise maximum with another tensor (torch.max(a, b)). */
+  max(other: Tensor): Tensor;
+  min(): Tensor;
+  min(opts: { dim: number; keepdim?: boolean }): rd.ValuesIndices;
+  min(other: Tensor): Tensor;
+}
+
+const proto = Tensor.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+for (const [name, fn] of Object.entries(methodImpls)) {
+  const f = fn as (self: Tensor, ...args: unknown[]) => unknown;
+  proto[name] = function (this: Tensor, ...args: unknown[]) {
+    return f(this, ...args);
+  };
+}
+for (const op of UNARY_OPS) {
+  proto[op] = function (this: Tensor) {
+    return unary(op, this);
+  };
+  proto[`${op}_`] = function (this: Tensor) {
+    if (unaryOutDtypeChanges(op, this)) {
+      throw new DTypeError(`${op}_: result type ${op === "isnan" || op === "isinf" || op === "logicalNot" ? "bool" : "float32"} can't be cast to the desired output type ${this.dtype}`);
+    }
+    return inplace(this, [], (s, out) => unary(op, s, out), `${op}_`);
+  };
+}
+for (const op of BINARY_OPS) {
+  if (op === "add" || op === "sub" || op === "div") continue;
+  proto[op] = function (this: Tensor, other: unknown) {
+    return binary(op, this, other as TensorOrScalar);
+  };
+  proto[`${op}_`] = function (this: Tensor, other: unknown) {
+    return inplace(this, [other as TensorOrScalar], (s, out) => binary(op, s, other as TensorOrScalar, out), `${op}_`);
+  };
+}
+proto.max = function (this: Tensor, arg?: unknown) {
+  return arg instanceof Tensor ? binary("maximum", this, arg) : rd.max(this, arg as { dim: number });
+};
+proto.min = function (this: Tensor, arg?: unknown) {
+  return arg instanceof Tensor ? binary("minimum", this, arg) : rd.min(this, arg as { dim: number });
+};
+
+function unaryOutDtypeChanges(op: UnaryOp, x: Tensor): boolean {
+  const t = ["isnan", "isinf", "logicalNot"].includes(op);
+  return t ? x.dtype !== "bool" : false;
+}
+
+// ---- functional forms: torch.exp(x), torch.add(a, b), ... ----
+
+type UnaryFns = { [K in UnaryOp]: (x: Tensor) => Tensor };
+type BinaryFns = { [K in BinaryOp]: (a: TensorOrScalar, b: TensorOrScalar) => Tensor };
+
+export const unaryFns = Object.fromEntries(UNARY_OPS.map((op) => [op, (x: Tensor) => unary(op, x)])) as UnaryFns;
+export const binaryFns = Object.fromEntries(
+  BINARY_OPS.map((op) => [op, (a: TensorOrScalar, b: TensorOrScalar) => binary(op, a, b)]),
+) as BinaryFns;
+
+export { add, clamp, div, isclose, allclose, equal, detach, sub };

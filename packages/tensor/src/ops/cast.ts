@@ -1,0 +1,18 @@
+import type { DType } from "../dtype";
+import { isFloat } from "../dtype";
+import { recordOp } from "../grad";
+import type { Tensor } from "../tensor";
+import { cast } from "./kernels";
+
+/** Dtype conversion; differentiable between float dtypes (ToCopyBackward0). */
+export function castOp(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  const out = cast(x, dtype);
+  if (!isFloat(dtype)) return out;
+  return recordOp({
+    name: "ToCopyBackward0",
+    inputs: [x],
+    output: out,
+    backward: (g) => [castOp(g, x.dtype)],
+  });
+}

@@ -1,0 +1,311 @@
+/**
+ * The elementwise op table. Each entry is the one declaration of an op: its reference scalar function (the
+ * living definition the conformance suite checks every backend against), its dtype rule, and its derivative.
+ * Methods (`x.exp()`, `x.exp_()`), functions (`exp(x)`) and conformance cases are all generated from it.
+ */
+import type { BinaryOp, UnaryOp } from "../backend";
+import type { DType } from "../dtype";
+import { dtypeOfNumber, isFloat, resultType } from "../dtype";
+import { DTypeError, fmtShape, ShapeError } from "../errors";
+import { needsGrad, recordOp } from "../grad";
+import { broadcastShapes, sameShape } from "../shape";
+import type { Tensor } from "../tensor";
+import { emptyTensor } from "../tensor";
+import { cast, empty, expandTo, runBinary, sameDevice } from "./kernels";
+
+type Grad1 = (g: Tensor, x: Tensor, y: Tensor) => Tensor;
+type Grad2 = (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => readonly [Tensor | null, Tensor | null];
+
+export interface UnaryDef {
+  /** Reference semantics on one JS number. */
+  ref: (x: number) => number;
+  /** "float": integer inputs become float32 first; "same": any dtype, kept; "bool": any dtype in, bool out. */
+  kind: "float" | "same" | "bool";
+  /** Derivative; absent for ops that are not differentiable. */
+  grad?: Grad1;
+  /** PyTorch's autograd node name when it is not `<Name>Backward0`. */
+  node?: string;
+}
+
+export interface BinaryDef {
+  ref: (a: number, b: number) => number;
+  /** "arith": promoted dtype; "float": promoted, then float32 if integral; "compare"/"logical": bool out. */
+  kind: "arith" | "float" | "compare" | "logical";
+  grad?: Grad2;
+  node?: string;
+}
+
+const zero: Grad1 = (g) => g.mul(0);
+const LN2 = Math.LN2;
+
+function roundHalfEven(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  const r = Math.round(x);
+  return (Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r) || x * 0; // keep the sign of -0 / -0.4
+}
+
+/** erf to ~1e-15 (series for small |x|, continued fraction for large). */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return x;
+  const ax = Math.abs(x);
+  if (ax > 6) return Math.sign(x);
+  if (ax < 2.5) {
+    let sum = x;
+    let term = x;
+    const x2 = x * x;
+    for (let n = 1; n < 100; n++) {
+      term *= -x2 / n;
+      const t = term / (2 * n + 1);
+      sum += t;
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc by Lentz's continued fraction
+  let f = ax;
+  let c = ax;
+  let d = 0;
+  for (let n = 1; n < 200; n++) {
+    const an = n / 2;
+    d = ax + an * d;
+    d = 1 / d;
+    c = ax + an / c;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return Math.sign(x) * (1 - erfc);
+}
+
+export const unaryOps = {
+  neg: { ref: (x) => -x, kind: "same", grad: (g) => g.neg() },
+  abs: { ref: Math.abs, kind: "same", grad: (g, x) => g.mul(x.sign()) },
+  sqrt: { ref: Math.sqrt, kind: "float", grad: (g, _x, y) => g.div(y.mul(2)) },
+  rsqrt: { ref: (x) => 1 / Math.sqrt(x), kind: "float", grad: (g, _x, y) => g.mul(y.pow(3)).mul(-0.5) },
+  exp: { ref: Math.exp, kind: "float", grad: (g, _x, y) => g.mul(y) },
+  expm1: { ref: Math.expm1, kind: "float", grad: (g, _x, y) => g.mul(y.add(1)) },
+  log: { ref: Math.log, kind: "float", grad: (g, x) => g.div(x) },
+  log1p: { ref: Math.log1p, kind: "float", grad: (g, x) => g.div(x.add(1)), node: "Log1PBackward0" },
+  log2: { ref: Math.log2, kind: "float", grad: (g, x) => g.div(x.mul(LN2)) },
+  sin: { ref: Math.sin, kind: "float", grad: (g, x) => g.mul(x.cos()) },
+  cos: { ref: Math.cos, kind: "float", grad: (g, x) => g.mul(x.sin()).neg() },
+  tan: { ref: Math.tan, kind: "float", grad: (g, _x, y) => g.mul(y.square().add(1)) },
+  tanh: { ref: Math.tanh, kind: "float", grad: (g, _x, y) => g.mul(y.square().neg().add(1)) },
+  sigmoid: {
+    ref: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+    kind: "float",
+    grad: (g, _x, y) => g.mul(y).mul(y.neg().add(1)),
+  },
+  relu: { ref: (x) => (x > 0 ? x : x === 0 || x < 0 ? 0 * Math.sign(x + 1) : x), kind: "same", grad: (g, _x, y) => g.mul(y.gt(0)) },
+  floor: { ref: Math.floor, kind: "same", grad: zero },
+  ceil: { ref: Math.ceil, kind: "same", grad: zero },
+  round: { ref: roundHalfEven, kind: "same", grad: zero },
+  trunc: { ref: Math.trunc, kind: "same", grad: zero },
+  sign: { ref: (x) => (Number.isNaN(x) ? 0 : Math.sign(x) + 0), kind: "same", grad: zero },
+  reciprocal: { ref: (x) => 1 / x, kind: "float", grad: (g, _x, y) => g.mul(y.square()).neg() },
+  square: { ref: (x) => x * x, kind: "same", grad: (g, x) => g.mul(x).mul(2), node: "PowBackward0" },
+  erf: { ref: erf, kind: "float", grad: (g, x) => g.mul(x.square().neg().exp()).mul(2 / Math.sqrt(Math.PI)) },
+  logicalNot: { ref: (x) => +!x, kind: "bool" },
+  isnan: { ref: (x) => +Number.isNaN(x), kind: "bool" },
+  isinf: { ref: (x) => +(x === Infinity || x === -Infinity), kind: "bool" },
+} satisfies Record<UnaryOp, UnaryDef> as Record<UnaryOp, UnaryDef>;
+
+function pyMod(a: number, b: number): number {
+  const r = a % b;
+  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+}
+
+/** Where a == b, max/min send half the gradient to each side (PyTorch 1.13). */
+const maxMinGrad =
+  (pick: "gt" | "lt"): Grad2 =>
+  (g, a, b) => {
+    const half = a.eq(b).mul(0.5);
+    const wa = a[pick](b).add(half);
+    const wb = b[pick](a).add(half);
+    return [g.mul(wa), g.mul(wb)];
+  };
+
+export const binaryOps = {
+  add: { ref: (a, b) => a + b, kind: "arith", grad: (g) => [g, g] },
+  sub: { ref: (a, b) => a - b, kind: "arith", grad: (g) => [g, g.neg()] },
+  mul: { ref: (a, b) => a * b, kind: "arith", grad: (g, a, b) => [g.mul(b), g.mul(a)] },
+  div: { ref: (a, b) => a / b, kind: "float", grad: (g, a, b) => [g.div(b), g.mul(a).div(b.square()).neg()] },
+  pow: {
+    ref: (a, b) => a ** b,
+    kind: "arith",
+    grad: (g, a, b, y) => [
+      g.mul(b).mul(a.pow(b.sub(1))),
+      // d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch's convention)
+      g.mul(y.mul(a.log()).maskedFill(a.eq(0).logicalAnd(b.ge(0)), 0)),
+    ],
+  },
+  maximum: { ref: (a, b) => (a !== a || b !== b ? Number.NaN : Math.max(a, b)), kind: "arith", grad: maxMinGrad("gt") },
+  minimum: { ref: (a, b) => (a !== a || b !== b ? Number.NaN : Math.min(a, b)), kind: "arith", grad: maxMinGrad("lt") },
+  remainder: { ref: pyMod, kind: "arith", grad: (g, a, b) => [g, g.mul(a.floorDivide(b)).neg()] },
+  fmod: { ref: (a, b) => a % b, kind: "arith", grad: (g, a, b) => [g, g.mul(a.div(b).trunc()).neg()] },
+  floorDivide: { ref: (a, b) => Math.floor(a / b), kind: "arith" },
+  atan2: {
+    ref: Math.atan2,
+    kind: "float",
+    grad: (g, a, b) => {
+      const r = a.square().add(b.square());
+      return [g.mul(b).div(r), g.mul(a).div(r).neg()];
+    },
+  },
+  eq: { ref: (a, b) => +(a === b), kind: "compare" },
+  ne: { ref: (a, b) => +(a !== b), kind: "compare" },
+  lt: { ref: (a, b) => +(a < b), kind: "compare" },
+  le: { ref: (a, b) => +(a <= b), kind: "compare" },
+  gt: { ref: (a, b) => +(a > b), kind: "compare" },
+  ge: { ref: (a, b) => +(a >= b), kind: "compare" },
+  logicalAnd: { ref: (a, b) => +(!!a && !!b), kind: "logical" },
+  logicalOr: { ref: (a, b) => +(!!a || !!b), kind: "logical" },
+  logicalXor: { ref: (a, b) => +(!!a !== !!b), kind: "logical" },
+} satisfies Record<BinaryOp, BinaryDef> as Record<BinaryOp, BinaryDef>;
+
+export function nodeName(op: string, def: { node?: string }): string {
+  return def.node ?? `${op[0].toUpperCase()}${op.slice(1)}Backward0`;
+}
+
+// ---- running them ----
+
+export type Scalar = number | boolean;
+export type TensorOrScalar = Tensor | Scalar;
+
+export function unaryOutDtype(op: UnaryOp, dtype: DType): DType {
+  const k = unaryOps[op].kind;
+  return k === "bool" ? "bool" : k === "float" && !isFloat(dtype) ? "float32" : dtype;
+}
+
+export function unary(op: UnaryOp, x: Tensor, out?: Tensor): Tensor {
+  const def = unaryOps[op];
+  const dtype = unaryOutDtype(op, x.dtype);
+  const src = def.kind === "float" ? cast(x, dtype) : x;
+  const y = out && out.dtype === dtype ? out : empty(x.shape, dtype, x);
+  x.backend.unary(op, src.view_, y.view_);
+  if (!def.grad || !needsGrad(x)) return y;
+  const grad = def.grad;
+  return recordOp({
+    name: nodeName(op, def),
+    inputs: [x],
+    output: y,
+    saved: [x, y],
+    backward: (g) => [grad(g, x, y)],
+  });
+}
+
+function kindOf(v: TensorOrScalar): "tensor" | "scalar-tensor" | "number" {
+  return typeof v === "object" ? (v.ndim === 0 ? "scalar-tensor" : "tensor") : "number";
+}
+
+/** The dtype computation runs in (torch.result_type) for an elementwise op over these operands. */
+export function computeDtype(...vs: TensorOrScalar[]): DType {
+  return resultType(vs.map((v) => ({ dtype: typeof v === "object" ? v.dtype : dtypeOfNumber(v), kind: kindOf(v) })));
+}
+
+export function binaryDtypes(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): { compute: DType; out: DType } {
+  const kind = binaryOps[op].kind;
+  let compute = computeDtype(a, b);
+  if (kind === "float" && !isFloat(compute)) compute = "float32";
+  return { compute, out: kind === "compare" || kind === "logical" ? "bool" : compute };
+}
+
+/** A JS number as a 0-dim tensor of `dtype` on `like`'s device. */
+export function scalarTensor(v: Scalar, dtype: DType, like: Tensor): Tensor {
+  const t = emptyTensor([], dtype, like.backend);
+  if (v !== 0) t.backend.fill(t.view_, +v);
+  return t;
+}
+
+export function toTensor(v: TensorOrScalar, dtype: DType, like: Tensor): Tensor {
+  return typeof v === "object" ? cast(v, dtype) : scalarTensor(v, dtype, like);
+}
+
+export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar, out?: Tensor): Tensor {
+  const like = (typeof a === "object" ? a : b) as Tensor;
+  if (typeof like !== "object") throw new TypeError(`${op}: expected at least one tensor operand`);
+  const { compute, out: outDtype } = binaryDtypes(op, a, b);
+  const ta = toTensor(a, compute, like);
+  const tb = toTensor(b, compute, like);
+  let y: Tensor;
+  if (out && out.dtype === outDtype) {
+    sameDevice(op, ta, tb, out);
+    ta.backend.binary(op, expandTo(ta, out.shape, op).view_, expandTo(tb, out.shape, op).view_, out.view_);
+    y = out;
+  } else y = runBinary(op, ta, tb, outDtype);
+  const def = binaryOps[op];
+  const ga = typeof a === "object" ? a : null;
+  const gb = typeof b === "object" ? b : null;
+  if (!def.grad || !needsGrad(ga, gb)) return y;
+  const grad = def.grad;
+  return recordOp({
+    name: nodeName(op, def),
+    inputs: [ga, gb],
+    output: y,
+    saved: [ta, tb],
+    backward: (g) => grad(g, ta, tb, y),
+  });
+}
+
+/** `out = cond ? a : b` with broadcasting over all three (WhereBackward0). */
+export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  const like = typeof a === "object" ? a : typeof b === "object" ? b : cond;
+  const dtype = typeof a === "object" || typeof b === "object" ? computeDtype(a, b) : computeDtype(a, b);
+  const ta = toTensor(a, dtype, like);
+  const tb = toTensor(b, dtype, like);
+  const c = cast(cond, "bool");
+  sameDevice("where", c, ta, tb);
+  const shape = broadcastShapes(broadcastShapes(c.shape, ta.shape, "where"), tb.shape, "where");
+  const y = emptyTensor(shape, dtype, like.backend);
+  like.backend.where(
+    expandTo(c, shape, "where").view_,
+    expandTo(ta, shape, "where").view_,
+    expandTo(tb, shape, "where").view_,
+    y.view_,
+  );
+  const ga = typeof a === "object" ? a : null;
+  const gb = typeof b === "object" ? b : null;
+  if (!needsGrad(ga, gb)) return y;
+  return recordOp({
+    name: "WhereBackward0",
+    inputs: [ga, gb],
+    output: y,
+    backward: (g) => [g.maskedFill(c.logicalNot(), 0), g.maskedFill(c, 0)],
+  });
+}
+
+/**
+ * Run `compute` and write its result into `self` (the `op_` variants). Without autograd the kernel writes
+ * straight into `self` when dtypes allow. With autograd, `self` is rebased onto the new node as PyTorch does.
+ */
+export function inplace(
+  self: Tensor,
+  others: readonly (Tensor | Scalar | null | undefined)[],
+  compute: (src: Tensor, out?: Tensor) => Tensor,
+  what: string,
+): Tensor {
+  const tensors = others.filter((o): o is Tensor => typeof o === "object" && o !== null);
+  const tracking = needsGrad(self) || tensors.some((t) => needsGrad(t));
+  if (tracking && self.isLeaf && self.requiresGrad) {
+    throw new Error(`${what}: a leaf Variable that requires grad is being used in an in-place operation.`);
+  }
+  const r = tracking ? compute(self.requiresGrad ? self.clone() : self) : compute(self, self);
+  if (r !== self) {
+    if (!sameShape(r.shape, self.shape)) {
+      throw new ShapeError(
+        `${what}: output with shape ${fmtShape(self.shape)} doesn't match the broadcast shape ${fmtShape(r.shape)}`,
+      );
+    }
+    if (isFloat(r.dtype) && !isFloat(self.dtype)) {
+      throw new DTypeError(`${what}: result type ${r.dtype} can't be cast to the desired output type ${self.dtype}`);
+    }
+    self.backend.copy(r.view_, self.view_);
+  }
+  self.bumpVersion();
+  if (tracking) {
+    self.gradFn = r.gradFn;
+    self.requiresGrad = r.requiresGrad;
+  }
+  return self;
+}

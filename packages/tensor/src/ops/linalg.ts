@@ -1,0 +1,148 @@
+/** Matrix products. One primitive (batched matmul over strided 3-D views) serves them all. */
+import { isFloat } from "../dtype";
+import { DTypeError, fmtShape, ShapeError } from "../errors";
+import { needsGrad, recordOp } from "../grad";
+import { broadcastShapes, broadcastStrides, viewStrides } from "../shape";
+import { Tensor } from "../tensor";
+import { computeDtype } from "./elementwise";
+import { castOp } from "./cast";
+import { contiguous, empty, sameDevice } from "./kernels";
+
+/** View `t` ([...batch, m, n] broadcast to `batch`) as [B, m, n] without copying when strides allow. */
+function as3d(t: Tensor, batch: readonly number[]): Tensor {
+  const shape = [...batch, t.shape[t.ndim - 2], t.shape[t.ndim - 1]];
+  const strides = broadcastStrides(t.shape, t.strides, shape, "matmul");
+  const b = batch.reduce((p, d) => p * d, 1);
+  const target = [b, shape[shape.length - 2], shape[shape.length - 1]];
+  const s3 = viewStrides(shape, strides, target);
+  if (s3) return new Tensor(t.storage, target, s3, t.offset);
+  const dense = contiguous(new Tensor(t.storage, shape, strides, t.offset));
+  return new Tensor(dense.storage, target, undefined, dense.offset);
+}
+
+/** The batched product primitive on tensors of rank >= 2 with broadcast batch dims. */
+function bmmKernel(a: Tensor, b: Tensor): Tensor {
+  const m = a.shape[a.ndim - 2];
+  const k = a.shape[a.ndim - 1];
+  const n = b.shape[b.ndim - 1];
+  if (b.shape[b.ndim - 2] !== k) {
+    throw new ShapeError(
+      `matmul: mat1 and mat2 shapes cannot be multiplied (${m}x${k} and ${b.shape[b.ndim - 2]}x${n}); ` +
+        `got tensors of shape ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
+    );
+  }
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), "matmul (batch dims)");
+  const out = empty([...batch, m, n], a.dtype, a);
+  const B = batch.reduce((p, d) => p * d, 1);
+  const o3 = new Tensor(out.storage, [B, m, n]);
+  a.backend.matmul(as3d(a, batch).view_, as3d(b, batch).view_, o3.view_);
+  return out;
+}
+
+function prepare(a: Tensor, b: Tensor, what: string): [Tensor, Tensor] {
+  sameDevice(what, a, b);
+  const dtype = computeDtype(a, b);
+  if (dtype === "bool" || dtype === "uint8") {
+    throw new DTypeError(`${what}: expected float or int32 tensors, got ${a.dtype} and ${b.dtype}`);
+  }
+  if (a.dtype !== b.dtype && isFloat(a.dtype) && isFloat(b.dtype)) {
+    throw new DTypeError(`${what}: expected both tensors to have the same dtype, but got ${a.dtype} and ${b.dtype}`);
+  }
+  return [castOp(a, dtype), castOp(b, dtype)];
+}
+
+/** The recorded product of rank>=2 operands; gradients are products with the other operand transposed. */
+function product(a: Tensor, b: Tensor, name: string): Tensor {
+  const y = bmmKernel(a, b);
+  if (!needsGrad(a, b)) return y;
+  return recordOp({
+    name,
+    inputs: [a, b],
+    output: y,
+    saved: [a, b],
+    backward: (g) => [
+      a.requiresGrad ? product(g, b.transpose(-1, -2), name) : null,
+      b.requiresGrad ? product(a.transpose(-1, -2), g, name) : null,
+    ],
+  });
+}
+
+/** torch.matmul: dot, matrix-vector, matrix-matrix and broadcast batched products. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new ShapeError(
+      `matmul: both arguments need at least 1 dimension, got ${a.ndim}D and ${b.ndim}D tensors (use mul for scalars)`,
+    );
+  }
+  const [x, y] = prepare(a, b, "matmul");
+  if (x.ndim === 1 && y.ndim === 1) return dot(x, y);
+  if (x.ndim === 2 && y.ndim === 2) return product(x, y, "MmBackward0");
+  if (x.ndim === 2 && y.ndim === 1) return mv(x, y);
+  const xa = x.ndim === 1 ? x.unsqueeze(0) : x;
+  const ya = y.ndim === 1 ? y.unsqueeze(1) : y;
+  let r = product(xa, ya, x.ndim <= 2 && y.ndim <= 2 ? "MmBackward0" : "BmmBackward0");
+  if (x.ndim === 1) r = r.squeeze(-2);
+  if (y.ndim === 1) r = r.squeeze(-1);
+  return r;
+}
+
+export function mm(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 2 || b.ndim !== 2) {
+    throw new ShapeError(`mm: expected 2-D tensors, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  }
+  const [x, y] = prepare(a, b, "mm");
+  return product(x, y, "MmBackward0");
+}
+
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) {
+    throw new ShapeError(
+      `bmm: expected 3-D tensors with the same batch size, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
+    );
+  }
+  const [x, y] = prepare(a, b, "bmm");
+  return product(x, y, "BmmBackward0");
+}
+
+export function dot(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 1 || b.ndim !== 1 || a.shape[0] !== b.shape[0]) {
+    throw new ShapeError(
+      `dot: expected 1-D tensors of the same size, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
+    );
+  }
+  const [x, y] = prepare(a, b, "dot");
+  const r = bmmKernel(new Tensor(x.storage, [1, x.shape[0]], [0, x.strides[0]], x.offset), new Tensor(y.storage, [y.shape[0], 1], [y.strides[0], 0], y.offset));
+  const out = new Tensor(r.storage, []);
+  if (!needsGrad(x, y)) return out;
+  return recordOp({
+    name: "DotBackward0",
+    inputs: [x, y],
+    output: out,
+    saved: [x, y],
+    backward: (g) => [y.mul(g), x.mul(g)],
+  });
+}
+
+export function mv(a: Tensor, v: Tensor): Tensor {
+  if (a.ndim !== 2 || v.ndim !== 1 || a.shape[1] !== v.shape[0]) {
+    throw new ShapeError(
+      `mv: expected a 2-D matrix and a 1-D vector with matching inner size, got shapes ${fmtShape(a.shape)} and ${fmtShape(v.shape)}`,
+    );
+  }
+  const [x, y] = prepare(a, v, "mv");
+  const r = bmmKernel(x, new Tensor(y.storage, [y.shape[0], 1], [y.strides[0], 0], y.offset));
+  const out = new Tensor(r.storage, [x.shape[0]]);
+  if (!needsGrad(x, y)) return out;
+  return recordOp({
+    name: "MvBackward0",
+    inputs: [x, y],
+    output: out,
+    saved: [x, y],
+    backward: (g) => [g.unsqueeze(1).mul(y.unsqueeze(0)), x.t().mv(g)],
+  });
+}
+
+/** Outer product of two vectors. */
+export function outer(a: Tensor, b: Tensor): Tensor {
+  return a.unsqueeze(1).mul(b.unsqueeze(0));
+}
