@@ -26,6 +26,8 @@ export interface OpRecord {
 export interface AutogradHooks {
   record(rec: OpRecord): void;
   backward(t: Tensor, gradient?: Tensor, options?: { retainGraph?: boolean; createGraph?: boolean }): void;
+  /** Keep the gradient of the non-leaf `t` in `t.grad` during the next backward passes. */
+  retainGrad(t: Tensor): void;
 }
 
 let hooks: AutogradHooks | null = null;

@@ -121,7 +121,7 @@ export function inferShape(requested: Shape, count: number, what = "reshape"): n
  */
 export function viewStrides(shape: Shape, strides: readonly number[], newShape: Shape): number[] | null {
   const n = numel(shape);
-  if (n === 0) return contiguousStrides(newShape);
+  if (n <= 1) return contiguousStrides(newShape);
   const newStrides = new Array<number>(newShape.length).fill(0);
   let viewD = newShape.length - 1;
   let chunkBaseStride = strides.length ? strides[strides.length - 1] : 1;

@@ -235,6 +235,7 @@ export class Tensor {
   retainGrad(): void {
     if (!this.requiresGrad) throw new Error("can't retainGrad() on a tensor that doesn't require grad");
     this.retainsGrad = true;
+    if (!this.isLeaf) autogradHooks()?.retainGrad(this);
   }
 
   // ---- memory ----

@@ -100,7 +100,8 @@ const TOLERANCE: Record<CinderDType, { rtol: number; atol: number }> = {
 /** Every mismatch between `actual` and `expected` (nested), as "path: expected X, got Y" lines. */
 function mismatches(actual: unknown, expected: Decoded, dtype: CinderDType, path = ""): string[] {
   if (Array.isArray(expected)) {
-    if (!Array.isArray(actual)) return [`${path || "value"}: expected an array of ${expected.length}, got ${fmt(actual)}`];
+    if (!Array.isArray(actual))
+      return [`${path || "value"}: expected an array of ${expected.length}, got ${fmt(actual)}`];
     if (actual.length !== expected.length) {
       return [`${path || "value"}: expected length ${expected.length}, got ${actual.length}`];
     }
@@ -112,14 +113,18 @@ function mismatches(actual: unknown, expected: Decoded, dtype: CinderDType, path
   }
   if (typeof actual !== "number") return [`${where}: expected ${expected}, got ${fmt(actual)}`];
   if (Number.isNaN(expected)) return Number.isNaN(actual) ? [] : [`${where}: expected NaN, got ${actual}`];
-  if (!Number.isFinite(expected)) return actual === expected ? [] : [`${where}: expected ${expected}, got ${actual}`];
+  if (!Number.isFinite(expected))
+    return actual === expected ? [] : [`${where}: expected ${expected}, got ${actual}`];
   const { rtol, atol } = TOLERANCE[dtype];
-  const ok = rtol === 0 && atol === 0 ? actual === expected : Math.abs(actual - expected) <= atol + rtol * Math.abs(expected);
+  const ok =
+    rtol === 0 && atol === 0
+      ? actual === expected
+      : Math.abs(actual - expected) <= atol + rtol * Math.abs(expected);
   return ok ? [] : [`${where}: expected ${expected}, got ${actual}`];
 }
 
 function fmt(v: unknown): string {
-  return typeof v === "number" && Number.isNaN(v) ? "NaN" : JSON.stringify(v) ?? String(v);
+  return typeof v === "number" && Number.isNaN(v) ? "NaN" : (JSON.stringify(v) ?? String(v));
 }
 
 function isTensor(v: unknown): v is torch.Tensor {
@@ -157,7 +162,8 @@ function expectProperties(actual: unknown, p: PropertySpec): void {
   if (p.min !== undefined || p.max_exclusive !== undefined) {
     const flat = Array.from(actual.data() as ArrayLike<number>);
     // A float32 bound that is not representable (0.1) may be hit by its float32 rounding; others are strict.
-    if (p.min !== undefined) expect(Math.min(...flat), "min").toBeGreaterThanOrEqual(Math.min(p.min, Math.fround(p.min)));
+    if (p.min !== undefined)
+      expect(Math.min(...flat), "min").toBeGreaterThanOrEqual(Math.min(p.min, Math.fround(p.min)));
     if (p.max_exclusive !== undefined) {
       const m = p.max_exclusive;
       if (Math.fround(m) === m) expect(Math.max(...flat), "max").toBeLessThan(m);
@@ -218,7 +224,20 @@ function golden(name: string, run: (c: Case) => unknown): void {
     return;
   }
   if (c.expected.kind === "error") {
-    it(title(c), () => expect(() => run(c)).toThrow());
+    it(title(c), () => {
+      let thrown: unknown;
+      try {
+        run(c);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(
+        thrown,
+        `PyTorch raised ${c.expected.kind === "error" ? c.expected.message : ""}`,
+      ).toBeInstanceOf(Error);
+      // a missing method or property is not the error PyTorch raised
+      expect((thrown as Error).message).not.toMatch(/is not a function|Cannot read properties of/);
+    });
     return;
   }
   it(title(c), () => check(run(c), c));
@@ -470,7 +489,9 @@ describe("seed 002: PyTorch 入门笔记", () => {
     golden("002_view_3x2", (c) => input(c, "data").view(3, 2));
     golden("002_transpose_not_contiguous", (c) => torch.transpose(input(c, "data"), 0, 1).isContiguous());
     golden("002_transpose_0_1", (c) => torch.transpose(input(c, "data"), 0, 1));
-    golden("002_contiguous_is_contiguous", (c) => torch.transpose(input(c, "data"), 0, 1).contiguous().isContiguous());
+    golden("002_contiguous_is_contiguous", (c) =>
+      torch.transpose(input(c, "data"), 0, 1).contiguous().isContiguous(),
+    );
     golden("002_contiguous_view_2x3", (c) => torch.transpose(input(c, "data"), 0, 1).contiguous().view(2, 3));
     golden("002_view_non_contiguous_error", (c) => torch.transpose(input(c, "data"), 0, 1).view(2, 3));
     golden("002_reshape_non_contiguous", (c) => torch.transpose(input(c, "data"), 0, 1).reshape(2, 3));
@@ -493,16 +514,16 @@ describe("seed 002: PyTorch 入门笔记", () => {
     golden("002_autograd_scalar_forward", (c) => input(c, "x").mul(input(c, "w")).add(input(c, "b")));
     golden("002_autograd_scalar_mse", (c) => {
       const z = input(c, "x").mul(input(c, "w")).add(input(c, "b"));
-      return z.sub(torch.tensor(0, { dtype: "float32" })).pow(2).mean();
-    });
-    golden("002_autograd_matrix_forward", (c) => torch.matmul(input(c, "x"), input(c, "w")).add(input(c, "b")));
-    golden("002_autograd_matrix_mse", (c) =>
-      torch
-        .matmul(input(c, "x"), input(c, "w"))
-        .add(input(c, "b"))
-        .sub(torch.zeros(2, 3))
+      return z
+        .sub(torch.tensor(0, { dtype: "float32" }))
         .pow(2)
-        .mean(),
+        .mean();
+    });
+    golden("002_autograd_matrix_forward", (c) =>
+      torch.matmul(input(c, "x"), input(c, "w")).add(input(c, "b")),
+    );
+    golden("002_autograd_matrix_mse", (c) =>
+      torch.matmul(input(c, "x"), input(c, "w")).add(input(c, "b")).sub(torch.zeros(2, 3)).pow(2).mean(),
     );
   });
 

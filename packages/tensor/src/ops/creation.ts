@@ -109,7 +109,8 @@ export function tensor(data: Data, opts: CreationOptions = {}): Tensor {
     dtype = opts.dtype ? checkDType(opts.dtype) : dtypeOfTypedArray(typed);
     arr = typed instanceof typedArrayCtor(dtype) ? new (typedArrayCtor(dtype))(typed) : fillTyped(Array.from(typed), dtype);
   } else {
-    dtype = opts.dtype ? checkDType(opts.dtype) : inferDType(values);
+    // JS cannot tell 1.0 from 1: a tensor that requires grad must be floating point, so infer float32 then
+    dtype = opts.dtype ? checkDType(opts.dtype) : opts.requiresGrad ? "float32" : inferDType(values);
     arr = fillTyped(values, dtype);
   }
   return finish(tensorFromData(arr, shape, dtype, device), opts);

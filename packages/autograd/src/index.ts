@@ -1,0 +1,13 @@
+/**
+ * @cinder/autograd: define-by-run automatic differentiation. Importing this module installs the autograd
+ * layer into the tensor core (its one side effect): from then on ops on tensors with `requiresGrad` are
+ * recorded, and `backward()`, `grad`, `gradFn` and `isLeaf` work as in PyTorch.
+ */
+import { enableGrad, isGradEnabled, noGrad, setGradEnabled } from "@cinder/tensor";
+import { install } from "./engine";
+
+install();
+
+export { AccumulateGrad, type BackwardOptions, Node, sumToShape } from "./engine";
+export { grad, gradcheck, type GradcheckOptions, type GradOptions } from "./functional";
+export { enableGrad, isGradEnabled, noGrad, setGradEnabled };

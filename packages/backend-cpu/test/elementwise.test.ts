@@ -1,0 +1,410 @@
+import { BINARY_OPS, type BinaryOp, type DType, type TypedArray, UNARY_OPS, type UnaryOp } from "@cinder/tensor";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { cpu } from "../src/index";
+import { elements, empty, expandTo, permutedView, roundTo, sizeOf, view } from "./helpers";
+
+const SPECIAL = [
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  -0.5,
+  1.5,
+  2.5,
+  -2.5,
+  3.7,
+  -3.7,
+  1e-8,
+  100,
+  -100,
+  1e30,
+];
+
+/** Independent reference implementations (float inputs). */
+function roundRef(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  const f = Math.floor(x);
+  const d = x - f;
+  const r = d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
+  return r === 0 && (x < 0 || Object.is(x, -0)) ? -0 : r;
+}
+
+const ERF_GOLDEN: [number, number][] = [
+  [0.1, 0.1124629160182849],
+  [0.5, 0.5204998778130465],
+  [1.0, 0.8427007929497149],
+  [2.0, 0.9953222650189527],
+  [3.5, 0.9999992569016276],
+  [-1.3, -0.9340079449406524],
+  [1e-5, 1.1283791670579e-5],
+];
+
+function erfRef(x: number): number {
+  if (Number.isNaN(x)) return x;
+  if (x === Number.POSITIVE_INFINITY) return 1;
+  if (x === Number.NEGATIVE_INFINITY) return -1;
+  // Midpoint rule on the integral, fine enough for a 1e-6 check on moderate x.
+  const n = 20000;
+  const h = x / n;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const t = (i + 0.5) * h;
+    s += Math.exp(-t * t);
+  }
+  return (2 / Math.sqrt(Math.PI)) * s * h;
+}
+
+const UNARY_REF: Record<UnaryOp, (x: number) => number> = {
+  neg: (x) => -x,
+  abs: Math.abs,
+  sqrt: Math.sqrt,
+  rsqrt: (x) => 1 / Math.sqrt(x),
+  exp: Math.exp,
+  expm1: Math.expm1,
+  log: Math.log,
+  log1p: Math.log1p,
+  log2: Math.log2,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  tanh: Math.tanh,
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  relu: (x) => (Number.isNaN(x) ? x : x < 0 ? 0 : x),
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: roundRef,
+  trunc: Math.trunc,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+  reciprocal: (x) => 1 / x,
+  square: (x) => x * x,
+  erf: (x) => (Math.abs(x) > 6 ? Math.sign(x) : erfRef(x)),
+  logicalNot: (x) => (x === 0 ? 1 : 0),
+  isnan: (x) => (Number.isNaN(x) ? 1 : 0),
+  isinf: (x) => (x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY ? 1 : 0),
+};
+
+const BOOL_UNARY = new Set<UnaryOp>(["logicalNot", "isnan", "isinf"]);
+const BOOL_BINARY = new Set<BinaryOp>(["eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr", "logicalXor"]);
+
+function pyRemainder(a: number, b: number): number {
+  const m = a % b;
+  return m !== 0 && b < 0 !== m < 0 ? m + b : m;
+}
+
+function pyFloorDiv(a: number, b: number): number {
+  if (b === 0) return a / b;
+  return Math.floor((a - pyRemainder(a, b)) / b + 0) === 0 && a / b < 0
+    ? Math.floor(a / b)
+    : Math.round((a - pyRemainder(a, b)) / b);
+}
+
+const BINARY_REF: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: (a, b) => (a === 1 || b === 0 ? 1 : a === -1 && Math.abs(b) === Number.POSITIVE_INFINITY ? 1 : a ** b),
+  maximum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : a > b ? a : b),
+  minimum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : a < b ? a : b),
+  remainder: pyRemainder,
+  fmod: (a, b) => a % b,
+  floorDivide: pyFloorDiv,
+  atan2: Math.atan2,
+  eq: (a, b) => +(a === b),
+  ne: (a, b) => +(a !== b),
+  lt: (a, b) => +(a < b),
+  le: (a, b) => +(a <= b),
+  gt: (a, b) => +(a > b),
+  ge: (a, b) => +(a >= b),
+  logicalAnd: (a, b) => +(a !== 0 && b !== 0),
+  logicalOr: (a, b) => +(a !== 0 || b !== 0),
+  logicalXor: (a, b) => +((a !== 0) !== (b !== 0)),
+};
+
+function close(actual: number, expected: number, rtol: number): boolean {
+  if (Number.isNaN(expected)) return Number.isNaN(actual);
+  if (actual === expected) return true;
+  if (!Number.isFinite(expected)) return false;
+  return Math.abs(actual - expected) <= rtol * Math.max(1e-30, Math.abs(expected)) + 1e-300;
+}
+
+function run(
+  f: (out: ReturnType<typeof empty>) => void,
+  dtype: DType,
+  shape: readonly number[],
+): number[] {
+  const out = empty(dtype, shape);
+  f(out);
+  return elements(out);
+}
+
+describe("unary ops", () => {
+  for (const dtype of ["float64", "float32"] as const) {
+    for (const op of UNARY_OPS) {
+      it(`${op} ${dtype} matches the reference on special values`, () => {
+        const xs = SPECIAL.map((v) => roundTo(dtype, v));
+        const x = view(dtype, xs);
+        const outDtype: DType = BOOL_UNARY.has(op) ? "bool" : dtype;
+        const got = run((out) => cpu.unary(op, x, out), outDtype, [xs.length]);
+        const rtol = dtype === "float32" ? 2e-7 : op === "erf" ? 1e-6 : 1e-15;
+        xs.forEach((v, i) => {
+          const want = roundTo(outDtype, UNARY_REF[op](v));
+          if (!close(got[i], want, rtol)) throw new Error(`${op}(${v}) = ${got[i]}, expected ${want}`);
+        });
+      });
+    }
+  }
+
+  it("follows PyTorch at the corners", () => {
+    const f = (op: UnaryOp, xs: number[]) => run((o) => cpu.unary(op, view("float32", xs), o), "float32", [xs.length]);
+    expect(f("round", [0.5, 1.5, 2.5, -0.5, -1.5, 3.5, -2.5])).toEqual([0, 2, 2, -0, -2, 4, -2]);
+    expect(Object.is(f("round", [-0.5])[0], -0)).toBe(true);
+    expect(f("sign", [Number.NaN, -0, 0, 1, -2])).toEqual([0, 0, 0, 1, -1]);
+    expect(Object.is(f("sign", [-0])[0], 0)).toBe(true);
+    const relu = f("relu", [Number.NaN, -0, 0, 1, -2]);
+    expect(relu[0]).toBeNaN();
+    expect(Object.is(relu[1], -0)).toBe(true);
+    expect(relu.slice(2)).toEqual([0, 1, 0]);
+    expect(f("rsqrt", [0, -0, -1])).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN]);
+    expect(f("sigmoid", [-1000, 1000, 0])).toEqual([0, 1, 0.5]);
+  });
+
+  it("erf is accurate to double precision", () => {
+    const x = view(
+      "float64",
+      ERF_GOLDEN.map(([v]) => v),
+    );
+    const got = run((o) => cpu.unary("erf", x, o), "float64", [ERF_GOLDEN.length]);
+    ERF_GOLDEN.forEach(([, want], i) => {
+      expect(Math.abs(got[i] - want) / Math.abs(want)).toBeLessThan(1e-14);
+    });
+    const z = run((o) => cpu.unary("erf", view("float64", [-0, 0, 7, -7]), o), "float64", [4]);
+    expect(Object.is(z[0], -0)).toBe(true);
+    expect(z.slice(1)).toEqual([0, 1, -1]);
+  });
+
+  it("integer unary ops stay exact and wrap", () => {
+    const x = view("int32", [-2147483648, -3, 0, 7, 46341]);
+    const g = (op: UnaryOp) => run((o) => cpu.unary(op, x, o), "int32", [5]);
+    expect(g("neg")).toEqual([-2147483648, 3, 0, -7, -46341]);
+    expect(g("abs")).toEqual([-2147483648, 3, 0, 7, 46341]);
+    expect(g("square")).toEqual([0, 9, 0, 49, (46341 * 46341) | 0]);
+    expect(g("sign")).toEqual([-1, -1, 0, 1, 1]);
+    expect(g("relu")).toEqual([0, 0, 0, 7, 46341]);
+    expect(g("round")).toEqual([-2147483648, -3, 0, 7, 46341]);
+    expect(run((o) => cpu.unary("logicalNot", x, o), "bool", [5])).toEqual([0, 0, 1, 0, 0]);
+    expect(run((o) => cpu.unary("isnan", x, o), "bool", [5])).toEqual([0, 0, 0, 0, 0]);
+  });
+});
+
+describe("binary ops", () => {
+  const pairs: [number, number][] = [];
+  for (const a of SPECIAL) for (const b of SPECIAL) pairs.push([a, b]);
+  for (const dtype of ["float64", "float32"] as const) {
+    for (const op of BINARY_OPS) {
+      it(`${op} ${dtype} matches the reference on all pairs of special values`, () => {
+        const as = pairs.map(([a]) => roundTo(dtype, a));
+        const bs = pairs.map(([, b]) => roundTo(dtype, b));
+        const outDtype: DType = BOOL_BINARY.has(op) ? "bool" : dtype;
+        const got = run((o) => cpu.binary(op, view(dtype, as), view(dtype, bs), o), outDtype, [pairs.length]);
+        const rtol = dtype === "float32" ? 1e-7 : 1e-15;
+        as.forEach((a, i) => {
+          const want = roundTo(outDtype, BINARY_REF[op](a, bs[i]));
+          if (!close(got[i], want, rtol)) throw new Error(`${op}(${a}, ${bs[i]}) = ${got[i]}, expected ${want}`);
+        });
+      });
+    }
+  }
+
+  it("matches PyTorch goldens for remainder, fmod, floorDivide and pow", () => {
+    const f = (op: BinaryOp, a: number[], b: number[]) =>
+      run((o) => cpu.binary(op, view("float32", a), view("float32", b), o), "float32", [a.length]);
+    const inf = Number.POSITIVE_INFINITY;
+    const rem = f("remainder", [5, -5, 5, -5, -0, 3, -3], [3, 3, -3, -3, 3, inf, inf]);
+    expect(rem).toEqual([2, 1, -1, -2, -0, 3, inf]);
+    expect(Object.is(rem[4], -0)).toBe(true);
+    expect(f("fmod", [5, -5, 5, -5], [3, 3, -3, -3])).toEqual([2, -2, 2, -2]);
+    expect(f("floorDivide", [5, -5, 5, -5, 1, -1, 0], [3, 3, -3, -3, 0, 0, 0])).toEqual([
+      1,
+      -2,
+      -2,
+      1,
+      inf,
+      -inf,
+      Number.NaN,
+    ]);
+    expect(f("floorDivide", [-0.5, 0.5, 2, -2], [2, -2, inf, inf])).toEqual([-1, -1, 0, -1]);
+    expect(f("pow", [1, -1, Number.NaN], [Number.NaN, inf, 0])).toEqual([1, 1, 1]);
+    expect(f("maximum", [Number.NaN, 1], [1, Number.NaN])).toEqual([Number.NaN, Number.NaN]);
+    expect(
+      run((o) => cpu.binary("logicalXor", view("float32", [0, Number.NaN, 1]), view("float32", [Number.NaN, 0, 2]), o), "bool", [
+        3,
+      ]),
+    ).toEqual([1, 1, 0]);
+  });
+
+  it("int32 arithmetic wraps and follows PyTorch's integer division semantics", () => {
+    const a = view("int32", [7, -7, 7, -7, 2147483647, -2147483648, 0]);
+    const b = view("int32", [2, 2, -2, -2, 1, 3, 5]);
+    const g = (op: BinaryOp) => run((o) => cpu.binary(op, a, b, o), "int32", [7]);
+    expect(g("remainder")).toEqual([1, 1, -1, -1, 0, 1, 0]);
+    expect(g("floorDivide")).toEqual([3, -4, -4, 3, 2147483647, -715827883, 0]);
+    expect(g("fmod")).toEqual([1, -1, 1, -1, 0, -2, 0]);
+    expect(g("add")).toEqual([9, -5, 5, -9, -2147483648, -2147483645, 5]);
+    expect(g("sub")).toEqual([5, -9, 9, -5, 2147483646, 2147483645, -5]);
+    expect(g("mul")).toEqual([14, -14, -14, 14, 2147483647, -2147483648, 0]);
+    const big = run(
+      (o) => cpu.binary("mul", view("int32", [65536, 123456789]), view("int32", [65536, 987654321]), o),
+      "int32",
+      [2],
+    );
+    expect(big).toEqual([0, -67153019]);
+    const pow = run(
+      (o) => cpu.binary("pow", view("int32", [2, -2, 3, 1, -1, 0, 2]), view("int32", [10, 3, 21, -5, -3, 0, -1]), o),
+      "int32",
+      [7],
+    );
+    expect(pow).toEqual([1024, -8, 1870418611, 1, -1, 1, 0]);
+    // Division by zero is defined as 0 (PyTorch raises).
+    const z = (op: BinaryOp) =>
+      run((o) => cpu.binary(op, view("int32", [5, -5, 0]), view("int32", [0, 0, 0]), o), "int32", [3]);
+    expect(z("floorDivide")).toEqual([0, 0, 0]);
+    expect(z("remainder")).toEqual([0, 0, 0]);
+    expect(z("fmod")).toEqual([0, 0, 0]);
+    expect(z("div")).toEqual([0, 0, 0]);
+  });
+
+  it("uint8 wraps at 8 bits and bool arithmetic stays 0/1", () => {
+    const g = (op: BinaryOp, a: number[], b: number[]) =>
+      run((o) => cpu.binary(op, view("uint8", a), view("uint8", b), o), "uint8", [a.length]);
+    expect(g("add", [250, 3], [10, 5])).toEqual([4, 8]);
+    expect(g("sub", [3], [5])).toEqual([254]);
+    expect(g("mul", [16, 200], [16, 2])).toEqual([0, 144]);
+    const h = (op: BinaryOp) =>
+      run((o) => cpu.binary(op, view("bool", [1, 1, 0]), view("bool", [1, 0, 0]), o), "bool", [3]);
+    expect(h("add")).toEqual([1, 1, 0]);
+    expect(h("mul")).toEqual([1, 0, 0]);
+    expect(h("maximum")).toEqual([1, 1, 0]);
+  });
+});
+
+describe("strided elementwise", () => {
+  it("handles transposed, broadcast, offset, rank-0 and empty views", () => {
+    // a: [2,3] stored transposed at offset 5; b: [3] broadcast over rows; out: [2,3] transposed at offset 2.
+    const a = permutedView("float32", [1, 2, 3, 4, 5, 6], [2, 3], [1, 0], 5);
+    const b = expandTo(view("float32", [10, 20, 30]), [2, 3]);
+    const out = permutedView("float32", [0, 0, 0, 0, 0, 0], [2, 3], [1, 0], 2);
+    cpu.binary("add", a, b, out);
+    expect(elements(out)).toEqual([11, 22, 33, 14, 25, 36]);
+    const buf = out.handle as TypedArray;
+    expect([buf[0], buf[1], buf[8], buf[9], buf[10]]).toEqual([-999, -999, -999, -999, -999]);
+
+    const s = { ...view("float64", [0, 0, 4]), shape: [], strides: [], offset: 2 };
+    const o = empty("float64", []);
+    cpu.unary("sqrt", s, o);
+    expect(elements(o)).toEqual([2]);
+
+    const e = empty("float32", [0, 3]);
+    cpu.binary("mul", empty("float32", [0, 3]), empty("float32", [0, 3]), e);
+    cpu.unary("exp", empty("float32", [3, 0]), empty("float32", [3, 0]));
+    expect(elements(e)).toEqual([]);
+  });
+
+  it("supports in-place updates through an aliasing output", () => {
+    const x = view("float32", [1, 2, 3, 4]);
+    cpu.binary("mul", x, expandTo(view("float32", [3]), [4]), x);
+    expect(elements(x)).toEqual([3, 6, 9, 12]);
+  });
+
+  it("where selects with broadcasting", () => {
+    const c = expandTo(view("bool", [1, 0, 1]), [2, 3]);
+    const a = view("float32", [1, 2, 3, 4, 5, 6], [2, 3]);
+    const b = expandTo(view("float32", [-1]), [2, 3]);
+    const out = empty("float32", [2, 3]);
+    cpu.where(c, a, b, out);
+    expect(elements(out)).toEqual([1, -1, 3, 4, -1, 6]);
+  });
+
+  it("binary ops agree with a naive strided reference on random layouts (property)", () => {
+    const arb = fc
+      .array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 4 })
+      .chain((shape) =>
+        fc.record({
+          shape: fc.constant(shape),
+          permA: fc.shuffledSubarray(
+            shape.map((_, i) => i),
+            { minLength: shape.length, maxLength: shape.length },
+          ),
+          permOut: fc.shuffledSubarray(
+            shape.map((_, i) => i),
+            { minLength: shape.length, maxLength: shape.length },
+          ),
+          bcast: fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+          offA: fc.integer({ min: 0, max: 3 }),
+          offOut: fc.integer({ min: 0, max: 3 }),
+          op: fc.constantFrom<BinaryOp>("add", "sub", "mul", "maximum", "lt", "remainder"),
+          dtype: fc.constantFrom<DType>("float32", "float64", "int32"),
+        }),
+      );
+    fc.assert(
+      fc.property(arb, ({ shape, permA, permOut, bcast, offA, offOut, op, dtype }) => {
+        const n = sizeOf(shape);
+        const av = Array.from({ length: n }, (_, i) => ((i * 7) % 11) - 5);
+        const a = permutedView(dtype, av, shape, permA, offA);
+        const bShape = shape.map((s, d) => (bcast[d] ? 1 : s));
+        const bv = Array.from({ length: sizeOf(bShape) }, (_, i) => ((i * 5) % 9) - 3 || 2);
+        const b = expandTo(view(dtype, bv), shape);
+        const outDtype: DType = BOOL_BINARY.has(op) ? "bool" : dtype;
+        const out = permutedView(outDtype, new Array(n).fill(0), shape, permOut, offOut, 0);
+        cpu.binary(op, a, b, out);
+        const ea = elements(a);
+        const eb = elements(b);
+        const want = ea.map((x, i) => roundTo(outDtype, BINARY_REF[op](x, eb[i])));
+        expect(elements(out)).toEqual(want);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("copy and fill", () => {
+  it("casts like PyTorch (documented choices at undefined corners)", () => {
+    const src = view("float32", [Number.NaN, 1e10, -1.7, 300, -1, 2.9, -1e10]);
+    expect(run((o) => cpu.copy(src, o), "int32", [7])).toEqual([0, 2147483647, -1, 300, -1, 2, -2147483648]);
+    expect(run((o) => cpu.copy(view("float32", [-1.5, 300, 255.9, Number.NaN]), o), "uint8", [4])).toEqual([
+      255, 44, 255, 0,
+    ]);
+    expect(run((o) => cpu.copy(view("float32", [0, -0, Number.NaN, 0.1]), o), "bool", [4])).toEqual([0, 0, 1, 1]);
+    expect(run((o) => cpu.copy(view("bool", [1, 0]), o), "float32", [2])).toEqual([1, 0]);
+    expect(run((o) => cpu.copy(view("int32", [-1, 256, 257]), o), "uint8", [3])).toEqual([255, 0, 1]);
+    expect(run((o) => cpu.copy(view("float64", [0.1]), o), "float32", [1])).toEqual([Math.fround(0.1)]);
+  });
+
+  it("copies strided views into strided outputs", () => {
+    const x = permutedView("float64", [1, 2, 3, 4, 5, 6], [2, 3], [1, 0], 1);
+    const out = permutedView("float32", [0, 0, 0, 0, 0, 0], [2, 3], [1, 0], 3);
+    cpu.copy(x, out);
+    expect(elements(out)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it("fills contiguous and strided views with conversion", () => {
+    const a = empty("float32", [2, 2]);
+    cpu.fill(a, 1.5);
+    expect(elements(a)).toEqual([1.5, 1.5, 1.5, 1.5]);
+    const b = permutedView("int32", [0, 0, 0, 0, 0, 0], [2, 3], [1, 0], 1, 7);
+    cpu.fill(b, -2.7);
+    expect(elements(b)).toEqual([-2, -2, -2, -2, -2, -2]);
+    expect((b.handle as TypedArray)[0]).toBe(7);
+    const c = empty("bool", [3]);
+    cpu.fill(c, 5);
+    expect(elements(c)).toEqual([1, 1, 1]);
+    const d = empty("float32", []);
+    cpu.fill(d, 3);
+    expect(elements(d)).toEqual([3]);
+  });
+});
