@@ -32,14 +32,12 @@ const base =
   process.env.CHANGESET_BASE_REF ||
   (process.env.GITHUB_BASE_REF ? `origin/${process.env.GITHUB_BASE_REF}` : "");
 if (!base) skip("no base ref: pass one, or set CHANGESET_BASE_REF");
-if (!tryGit("rev-parse", "--verify", "--quiet", `${base}^{commit}`)) skip(`base ref "${base}" does not resolve`);
+if (!tryGit("rev-parse", "--verify", "--quiet", `${base}^{commit}`))
+  skip(`base ref "${base}" does not resolve`);
 const since = tryGit("merge-base", base, "HEAD") ?? base;
 
 const changed = new Set(
-  [
-    tryGit("diff", "--name-only", since) ?? "",
-    tryGit("ls-files", "--others", "--exclude-standard") ?? "",
-  ]
+  [tryGit("diff", "--name-only", since) ?? "", tryGit("ls-files", "--others", "--exclude-standard") ?? ""]
     .join("\n")
     .split("\n")
     .filter(Boolean),

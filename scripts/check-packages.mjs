@@ -46,7 +46,16 @@ for (const { dir, manifest } of packages) {
     }
     const result = spawnSync(
       attw,
-      [tarball, "--profile", "esm-only", "--no-definitely-typed", "--no-emoji", "--no-color", "--format", "ascii"],
+      [
+        tarball,
+        "--profile",
+        "esm-only",
+        "--no-definitely-typed",
+        "--no-emoji",
+        "--no-color",
+        "--format",
+        "ascii",
+      ],
       { encoding: "utf8" },
     );
     if (result.status !== 0) problems.push(`attw:\n${result.stdout}${result.stderr}`.trim());

@@ -75,4 +75,6 @@ if (printed !== PYTORCH) {
   console.log(`consumer test: note: PyTorch prints this tensor as\n${PYTORCH}`);
 }
 if (!keep) rmSync(work, { recursive: true, force: true });
-console.log("consumer test: ok (npm-installed @cinder/tensor + @cinder/backend-cpu, matmul gives [[7, 10], [15, 22]])");
+console.log(
+  "consumer test: ok (npm-installed @cinder/tensor + @cinder/backend-cpu, matmul gives [[7, 10], [15, 22]])",
+);

@@ -2,8 +2,8 @@
 # The one test command: set up, then lint, typecheck, unit tests (vitest in every package and in
 # examples/), build, package checks (publint, attw), the consumer test (the packed tarballs
 # installed with npm outside the workspace) and, when a base ref is known, the changeset check.
-# Every step runs even when an earlier one failed (the package checks and the consumer test need
-# a good build), and the last line is the summary `N passed, N failed, N skipped` over all vitest
+# Every step runs even when an earlier one failed (but the package checks and the consumer test
+# need a good build); output is kept to errors and a table of steps, and the last line is the summary `N passed, N failed, N skipped` over all vitest
 # runs, each failed step counting as one more failure. Exits non-zero when anything failed.
 #
 #   bash scripts/test-all.sh [--no-apt]      (options go to scripts/setup.sh)
@@ -13,7 +13,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 started=$SECONDS
 bash scripts/setup.sh "$@" || { echo "test-all: setup failed; nothing was tested" >&2; exit 1; }
 
-export FORCE_COLOR="${FORCE_COLOR:-0}"
 failed_steps=()
 declare -A step_result
 step_order=()
@@ -40,7 +39,7 @@ skip() {
 rm -rf .cache/vitest
 step lint pnpm lint
 step typecheck pnpm typecheck --continue --output-logs=errors-only
-step test pnpm test --continue --output-logs=new-only
+step test pnpm test --continue --output-logs=errors-only
 step build pnpm build --output-logs=errors-only
 if [ -z "${step_result[build]##ok*}" ]; then
   step packages node scripts/check-packages.mjs
@@ -48,7 +47,6 @@ if [ -z "${step_result[build]##ok*}" ]; then
 else
   skip packages "build failed"
   skip consumer "build failed"
-  failed_steps+=(packages consumer)
 fi
 step changeset node scripts/check-changeset.mjs
 

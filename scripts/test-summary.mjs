@@ -74,8 +74,7 @@ for (const step of failedSteps) {
 const width = Math.max(0, ...rows.map((r) => r.name.length));
 console.log("\nTest summary");
 for (const r of rows) {
-  const counts =
-    r.passed === undefined ? "" : `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`;
+  const counts = r.passed === undefined ? "" : `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`;
   console.log(`  ${r.name.padEnd(width)}  ${counts}${counts && r.note ? "  " : ""}${r.note ?? ""}`);
 }
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

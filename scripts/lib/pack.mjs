@@ -25,7 +25,13 @@ export function tarballManifest(tarball) {
   for (let offset = 0; offset + 512 <= tar.length; ) {
     const name = tar.toString("utf8", offset, offset + 100).replace(/\0.*$/s, "");
     if (!name) break;
-    const size = Number.parseInt(tar.toString("utf8", offset + 124, offset + 136).replace(/\0.*$/s, "").trim(), 8);
+    const size = Number.parseInt(
+      tar
+        .toString("utf8", offset + 124, offset + 136)
+        .replace(/\0.*$/s, "")
+        .trim(),
+      8,
+    );
     if (name === "package/package.json") {
       return JSON.parse(tar.toString("utf8", offset + 512, offset + 512 + size));
     }
@@ -44,7 +50,7 @@ export function manifestProblems(manifest) {
   }
   const exportsText = JSON.stringify(manifest.exports ?? {});
   if (exportsText.includes("@cinder/source") || exportsText.includes("./src/")) {
-    problems.push('exports still point at src/ (publishConfig.exports was not applied)');
+    problems.push("exports still point at src/ (publishConfig.exports was not applied)");
   }
   return problems;
 }

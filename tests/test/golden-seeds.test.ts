@@ -69,7 +69,7 @@ interface Fixture {
   cases: Case[];
 }
 
-const fixture: Fixture = JSON.parse(readFileSync(new URL("./fixtures/seeds.json", import.meta.url), "utf8"));
+const fixture: Fixture = JSON.parse(readFileSync(new URL("../fixtures/seeds.json", import.meta.url), "utf8"));
 const byName = new Map(fixture.cases.map((c) => [c.name, c]));
 const registered = new Set<string>();
 
