@@ -10,7 +10,7 @@
  */
 import type { TypedArray, View } from "@cinder/tensor";
 import { erf } from "./erf";
-import { floorDivFloat, powFloat, powInt, remFloat, remInt, roundHalfEven, sigmoid } from "./scalar";
+import { floorDivFloat, powFloat, powInt, remFloat, remInt, roundHalfEven, sigmoid } from "@cinder/tensor";
 
 /** One operand of a loop: a typed array, an element offset and one stride per dimension of the loop shape. */
 export interface Operand {
@@ -255,4 +255,9 @@ export function forEachLine(
     }
     if (k < 0) return;
   }
+}
+
+/** A rank-0 view as a one-element rank-1 view, so axis 0 of a scalar means "the scalar" (as in PyTorch). */
+export function atLeast1d(v: View): View {
+  return v.shape.length > 0 ? v : { ...v, shape: [1], strides: [1] };
 }

@@ -1,6 +1,6 @@
 /** gather, scatter and sort along one axis. */
 import { IndexError, type TypedArray, type View } from "@cinder/tensor";
-import { forEachLine } from "./codegen";
+import { atLeast1d, forEachLine } from "./codegen";
 
 function outOfRange(op: string, k: number, axis: number, n: number): IndexError {
   return new IndexError(`${op}: index ${k} is out of bounds for dimension ${axis} with size ${n}`);
@@ -8,6 +8,9 @@ function outOfRange(op: string, k: number, axis: number, n: number): IndexError 
 
 /** out[..., j, ...] = x[..., index[..., j, ...], ...] along `axis`; indices must lie in [0, x.shape[axis]). */
 export function gather(x: View, axis: number, index: View, out: View): void {
+  x = atLeast1d(x);
+  index = atLeast1d(index);
+  out = atLeast1d(out);
   const m = index.shape[axis];
   const n = x.shape[axis];
   const is = index.strides[axis];
@@ -39,6 +42,9 @@ export function gather(x: View, axis: number, index: View, out: View): void {
  * over the positions of `index` (src may be larger, as in PyTorch).
  */
 export function scatter(mode: "set" | "add", out: View, axis: number, index: View, src: View): void {
+  out = atLeast1d(out);
+  index = atLeast1d(index);
+  src = atLeast1d(src);
   const m = index.shape[axis];
   const n = out.shape[axis];
   const is = index.strides[axis];
@@ -151,6 +157,9 @@ function stableSort(k: Float64Array, v: Int32Array, n: number, tk: Float64Array,
  * stable=True).
  */
 export function sort(x: View, axis: number, descending: boolean, values: View, indices: View): void {
+  x = atLeast1d(x);
+  values = atLeast1d(values);
+  indices = atLeast1d(indices);
   const n = x.shape[axis];
   if (n === 0) return;
   const xs = x.strides[axis];

@@ -98,17 +98,32 @@ export function gemmRows(
         const c = co + i * N;
         const r = ao + i * K;
         let k = kb;
-        for (; k + 3 < ke; k += 4) {
+        // A single row has no reuse of B across rows: unroll k by 8 instead to amortise the C traffic.
+        for (; k + 7 < ke; k += 8) {
           const a0 = A[r + k];
           const a1 = A[r + k + 1];
           const a2 = A[r + k + 2];
           const a3 = A[r + k + 3];
+          const a4 = A[r + k + 4];
+          const a5 = A[r + k + 5];
+          const a6 = A[r + k + 6];
+          const a7 = A[r + k + 7];
           const b0 = bo + k * N;
           const b1 = b0 + N;
           const b2 = b1 + N;
           const b3 = b2 + N;
-          for (let j = jb; j < je; j++)
-            C[c + j] += a0 * B[b0 + j] + a1 * B[b1 + j] + a2 * B[b2 + j] + a3 * B[b3 + j];
+          const b4 = b3 + N;
+          const b5 = b4 + N;
+          const b6 = b5 + N;
+          const b7 = b6 + N;
+          for (let j = jb; j < je; j++) {
+            C[c + j] +=
+              a0 * B[b0 + j] +
+              a1 * B[b1 + j] +
+              a2 * B[b2 + j] +
+              a3 * B[b3 + j] +
+              (a4 * B[b4 + j] + a5 * B[b5 + j] + a6 * B[b6 + j] + a7 * B[b7 + j]);
+          }
         }
         for (; k < ke; k++) {
           const a = A[r + k];
@@ -153,7 +168,12 @@ export function gemmDot(
   }
 }
 
-/** Copy a strided [rows, cols] matrix into row-major `dst`, walking the source along its smaller stride. */
+const TILE = 32;
+
+/**
+ * Copy a strided [rows, cols] matrix into row-major `dst`. Row-friendly sources are copied row by row; others
+ * (transposes) in 32x32 tiles so both the reads and the writes stay in cache.
+ */
 function pack(
   src: TypedArray,
   off: number,
@@ -169,10 +189,16 @@ function pack(
       const q = r * cols;
       for (let c = 0; c < cols; c++) dst[q + c] = src[p + c * s1];
     }
-  } else {
-    for (let c = 0; c < cols; c++) {
-      const p = off + c * s1;
-      for (let r = 0; r < rows; r++) dst[r * cols + c] = src[p + r * s0];
+    return;
+  }
+  for (let rb = 0; rb < rows; rb += TILE) {
+    const re = Math.min(rb + TILE, rows);
+    for (let cb = 0; cb < cols; cb += TILE) {
+      const ce = Math.min(cb + TILE, cols);
+      for (let c = cb; c < ce; c++) {
+        const p = off + c * s1;
+        for (let r = rb; r < re; r++) dst[r * cols + c] = src[p + r * s0];
+      }
     }
   }
 }

@@ -9,6 +9,7 @@
  */
 import type { ArgReduceOp, DType, ReduceOp, ScanOp, TypedArray, View } from "@cinder/tensor";
 import {
+  atLeast1d,
   contiguousStrides,
   forEachLine,
   isContiguous,
@@ -103,6 +104,8 @@ function argminLine(a: TypedArray, off: number, s: number, n: number): number {
 
 /** Index of the first max/min along `axis`; a NaN wins (the first NaN), as in PyTorch. */
 export function argReduce(op: ArgReduceOp, x: View, axis: number, out: View): void {
+  x = atLeast1d(x);
+  out = atLeast1d(out);
   const n = x.shape[axis];
   const s = x.strides[axis];
   const xa = x.handle as TypedArray;
@@ -115,6 +118,8 @@ export function argReduce(op: ArgReduceOp, x: View, axis: number, out: View): vo
 
 /** Inclusive cumulative sum/product along `axis`, accumulated in a double (integer outputs wrap at 32 bits). */
 export function scan(op: ScanOp, x: View, axis: number, out: View): void {
+  x = atLeast1d(x);
+  out = atLeast1d(out);
   const n = x.shape[axis];
   if (n === 0) return;
   const xs = x.strides[axis];

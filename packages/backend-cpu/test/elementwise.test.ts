@@ -1,10 +1,16 @@
-import { BINARY_OPS, type BinaryOp, type DType, type TypedArray, UNARY_OPS, type UnaryOp } from "@cinder/tensor";
+import {
+  BINARY_OPS,
+  type BinaryOp,
+  type DType,
+  type TypedArray,
+  UNARY_OPS,
+  type UnaryOp,
+} from "@cinder/tensor";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { cpu } from "../src/index";
-import { elements, empty, expandTo, permutedView, roundTo, sizeOf, view } from "./helpers";
-
 import goldens from "./fixtures/elementwise_goldens.json";
+import { elements, empty, expandTo, permutedView, roundTo, sizeOf, view } from "./helpers";
 
 /** Values written by fixtures/make_goldens.py (Python reprs). */
 function num(s: string): number {
@@ -24,7 +30,17 @@ const G = goldens as unknown as {
 };
 
 const BOOL_UNARY = new Set<UnaryOp>(["logicalNot", "isnan", "isinf"]);
-const BOOL_BINARY = new Set<BinaryOp>(["eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr", "logicalXor"]);
+const BOOL_BINARY = new Set<BinaryOp>([
+  "eq",
+  "ne",
+  "lt",
+  "le",
+  "gt",
+  "ge",
+  "logicalAnd",
+  "logicalOr",
+  "logicalXor",
+]);
 /** Ops whose sign of a zero result PyTorch leaves to the code path (vectorised or not). */
 const ANY_ZERO_SIGN = new Set<string>(["maximum", "minimum"]);
 
@@ -60,11 +76,7 @@ function close(actual: number, expected: number, rtol: number, zeroSign = true):
   return Math.abs(actual - expected) <= rtol * Math.max(1e-30, Math.abs(expected)) + 1e-300;
 }
 
-function run(
-  f: (out: ReturnType<typeof empty>) => void,
-  dtype: DType,
-  shape: readonly number[],
-): number[] {
+function run(f: (out: ReturnType<typeof empty>) => void, dtype: DType, shape: readonly number[]): number[] {
   const out = empty(dtype, shape);
   f(out);
   return elements(out);
@@ -80,14 +92,16 @@ describe("unary ops", () => {
         const want = G.unary[dtype][op].map(num);
         const rtol = dtype === "float32" ? 3e-7 : 1e-15;
         got.forEach((g, i) => {
-          if (!close(g, want[i], rtol)) throw new Error(`${op}(${SPECIAL[i]}) = ${g}, PyTorch gives ${want[i]}`);
+          if (!close(g, want[i], rtol))
+            throw new Error(`${op}(${SPECIAL[i]}) = ${g}, PyTorch gives ${want[i]}`);
         });
       });
     }
   }
 
   it("follows PyTorch at the corners", () => {
-    const f = (op: UnaryOp, xs: number[]) => run((o) => cpu.unary(op, view("float32", xs), o), "float32", [xs.length]);
+    const f = (op: UnaryOp, xs: number[]) =>
+      run((o) => cpu.unary(op, view("float32", xs), o), "float32", [xs.length]);
     expect(f("round", [0.5, 1.5, 2.5, -0.5, -1.5, 3.5, -2.5])).toEqual([0, 2, 2, -0, -2, 4, -2]);
     expect(Object.is(f("round", [-0.5])[0], -0)).toBe(true);
     expect(f("sign", [Number.NaN, -0, 0, 1, -2])).toEqual([0, 0, 0, 1, -1]);
@@ -150,7 +164,9 @@ describe("binary ops", () => {
   for (const [op, { a, b, out }] of Object.entries(G.intBinary)) {
     it(`${op} int32 matches PyTorch`, () => {
       const outDtype: DType = BOOL_BINARY.has(op as BinaryOp) ? "bool" : "int32";
-      const got = run((o) => cpu.binary(op as BinaryOp, view("int32", a), view("int32", b), o), outDtype, [a.length]);
+      const got = run((o) => cpu.binary(op as BinaryOp, view("int32", a), view("int32", b), o), outDtype, [
+        a.length,
+      ]);
       expect(got).toEqual(out.map((v) => roundTo(outDtype, v)));
     });
   }
@@ -184,9 +200,17 @@ describe("binary ops", () => {
     expect(f("pow", [1, -1, Number.NaN], [Number.NaN, inf, 0])).toEqual([1, 1, 1]);
     expect(f("maximum", [Number.NaN, 1], [1, Number.NaN])).toEqual([Number.NaN, Number.NaN]);
     expect(
-      run((o) => cpu.binary("logicalXor", view("float32", [0, Number.NaN, 1]), view("float32", [Number.NaN, 0, 2]), o), "bool", [
-        3,
-      ]),
+      run(
+        (o) =>
+          cpu.binary(
+            "logicalXor",
+            view("float32", [0, Number.NaN, 1]),
+            view("float32", [Number.NaN, 0, 2]),
+            o,
+          ),
+        "bool",
+        [3],
+      ),
     ).toEqual([1, 1, 0]);
   });
 
@@ -207,7 +231,13 @@ describe("binary ops", () => {
     );
     expect(big).toEqual([0, -67153019]);
     const pow = run(
-      (o) => cpu.binary("pow", view("int32", [2, -2, 3, 1, -1, 0, 2]), view("int32", [10, 3, 21, -5, -3, 0, -1]), o),
+      (o) =>
+        cpu.binary(
+          "pow",
+          view("int32", [2, -2, 3, 1, -1, 0, 2]),
+          view("int32", [10, 3, 21, -5, -3, 0, -1]),
+          o,
+        ),
       "int32",
       [7],
     );
@@ -273,26 +303,24 @@ describe("strided elementwise", () => {
   });
 
   it("binary ops agree with a naive strided reference on random layouts (property)", () => {
-    const arb = fc
-      .array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 4 })
-      .chain((shape) =>
-        fc.record({
-          shape: fc.constant(shape),
-          permA: fc.shuffledSubarray(
-            shape.map((_, i) => i),
-            { minLength: shape.length, maxLength: shape.length },
-          ),
-          permOut: fc.shuffledSubarray(
-            shape.map((_, i) => i),
-            { minLength: shape.length, maxLength: shape.length },
-          ),
-          bcast: fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
-          offA: fc.integer({ min: 0, max: 3 }),
-          offOut: fc.integer({ min: 0, max: 3 }),
-          op: fc.constantFrom<BinaryOp>("add", "sub", "mul", "maximum", "lt", "remainder"),
-          dtype: fc.constantFrom<DType>("float32", "float64", "int32"),
-        }),
-      );
+    const arb = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 4 }).chain((shape) =>
+      fc.record({
+        shape: fc.constant(shape),
+        permA: fc.shuffledSubarray(
+          shape.map((_, i) => i),
+          { minLength: shape.length, maxLength: shape.length },
+        ),
+        permOut: fc.shuffledSubarray(
+          shape.map((_, i) => i),
+          { minLength: shape.length, maxLength: shape.length },
+        ),
+        bcast: fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+        offA: fc.integer({ min: 0, max: 3 }),
+        offOut: fc.integer({ min: 0, max: 3 }),
+        op: fc.constantFrom<BinaryOp>("add", "sub", "mul", "maximum", "lt", "remainder"),
+        dtype: fc.constantFrom<DType>("float32", "float64", "int32"),
+      }),
+    );
     fc.assert(
       fc.property(arb, ({ shape, permA, permOut, bcast, offA, offOut, op, dtype }) => {
         const n = sizeOf(shape);
@@ -321,7 +349,9 @@ describe("copy and fill", () => {
     expect(run((o) => cpu.copy(view("float32", [-1.5, 300, 255.9, Number.NaN]), o), "uint8", [4])).toEqual([
       255, 44, 255, 0,
     ]);
-    expect(run((o) => cpu.copy(view("float32", [0, -0, Number.NaN, 0.1]), o), "bool", [4])).toEqual([0, 0, 1, 1]);
+    expect(run((o) => cpu.copy(view("float32", [0, -0, Number.NaN, 0.1]), o), "bool", [4])).toEqual([
+      0, 0, 1, 1,
+    ]);
     expect(run((o) => cpu.copy(view("bool", [1, 0]), o), "float32", [2])).toEqual([1, 0]);
     expect(run((o) => cpu.copy(view("int32", [-1, 256, 257]), o), "uint8", [3])).toEqual([255, 0, 1]);
     expect(run((o) => cpu.copy(view("float64", [0.1]), o), "float32", [1])).toEqual([Math.fround(0.1)]);

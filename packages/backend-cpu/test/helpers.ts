@@ -24,7 +24,13 @@ export function view(dtype: DType, data: ArrayLike<number>, shape: readonly numb
 
 /** A zero-filled contiguous view. */
 export function empty(dtype: DType, shape: readonly number[]): View {
-  return { handle: allocTypedArray(dtype, sizeOf(shape)), dtype, shape: [...shape], strides: stridesOf(shape), offset: 0 };
+  return {
+    handle: allocTypedArray(dtype, sizeOf(shape)),
+    dtype,
+    shape: [...shape],
+    strides: stridesOf(shape),
+    offset: 0,
+  };
 }
 
 /** Every multi-index of `shape` in row-major order. */

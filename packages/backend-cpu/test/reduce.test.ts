@@ -16,7 +16,8 @@ function reduceRef(op: ReduceOp, x: View, axes: readonly number[]): number[] {
     const v = xs[f];
     if (op === "sum") acc[o] += v;
     else if (op === "prod") acc[o] *= v;
-    else if (op === "max") acc[o] = Number.isNaN(acc[o]) || Number.isNaN(v) ? Number.NaN : Math.max(acc[o], v);
+    else if (op === "max")
+      acc[o] = Number.isNaN(acc[o]) || Number.isNaN(v) ? Number.NaN : Math.max(acc[o], v);
     else acc[o] = Number.isNaN(acc[o]) || Number.isNaN(v) ? Number.NaN : Math.min(acc[o], v);
   });
   return acc;
@@ -31,21 +32,19 @@ function outFor(x: View, axes: readonly number[], dtype: DType = x.dtype): View 
 
 describe("reduce", () => {
   it("reduces over any set of axes of any layout (property)", () => {
-    const arb = fc
-      .array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 4 })
-      .chain((shape) =>
-        fc.record({
-          shape: fc.constant(shape),
-          perm: fc.shuffledSubarray(
-            shape.map((_, i) => i),
-            { minLength: shape.length, maxLength: shape.length },
-          ),
-          axes: fc.subarray(shape.map((_, i) => i)),
-          offset: fc.integer({ min: 0, max: 3 }),
-          op: fc.constantFrom<ReduceOp>("sum", "prod", "max", "min"),
-          dtype: fc.constantFrom<DType>("float64", "float32", "int32"),
-        }),
-      );
+    const arb = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 4 }).chain((shape) =>
+      fc.record({
+        shape: fc.constant(shape),
+        perm: fc.shuffledSubarray(
+          shape.map((_, i) => i),
+          { minLength: shape.length, maxLength: shape.length },
+        ),
+        axes: fc.subarray(shape.map((_, i) => i)),
+        offset: fc.integer({ min: 0, max: 3 }),
+        op: fc.constantFrom<ReduceOp>("sum", "prod", "max", "min"),
+        dtype: fc.constantFrom<DType>("float64", "float32", "int32"),
+      }),
+    );
     fc.assert(
       fc.property(arb, ({ shape, perm, axes, offset, op, dtype }) => {
         const n = sizeOf(shape);

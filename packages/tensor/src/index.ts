@@ -24,6 +24,7 @@ export { keep, memory, type MemoryInfo, tidy } from "./memory";
 export { type AlphaOptions, type ClampOptions, type TensorMethods, unaryFns, binaryFns } from "./methods";
 export { getPrintOptions, setPrintOptions } from "./print";
 export { defaultGenerator, Generator, hash32, randomBits, randomNormal, randomUniform, seedKey } from "./random";
+export * from "./scalar";
 export * from "./shape";
 export { Storage } from "./storage";
 export { emptyTensor, type GradFn, type NestedArray, Tensor, tensorFromData } from "./tensor";

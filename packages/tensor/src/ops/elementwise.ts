@@ -8,6 +8,7 @@ import type { DType } from "../dtype";
 import { dtypeOfNumber, isFloat, resultType } from "../dtype";
 import { DTypeError, fmtShape, ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
+import { floorDivFloat, powFloat, remFloat, roundHalfEven, sigmoid } from "../scalar";
 import { broadcastShapes, sameShape } from "../shape";
 import type { Tensor } from "../tensor";
 import { emptyTensor } from "../tensor";
@@ -37,12 +38,6 @@ export interface BinaryDef {
 
 const zero: Grad1 = (g) => g.mul(0);
 const LN2 = Math.LN2;
-
-function roundHalfEven(x: number): number {
-  if (!Number.isFinite(x)) return x;
-  const r = Math.round(x);
-  return (Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r) || x * 0; // keep the sign of -0 / -0.4
-}
 
 /** erf to ~1e-15 (series for small |x|, continued fraction for large). */
 export function erf(x: number): number {
@@ -93,7 +88,7 @@ export const unaryOps = {
   tan: { ref: Math.tan, kind: "float", grad: (g, _x, y) => g.mul(y.square().add(1)) },
   tanh: { ref: Math.tanh, kind: "float", grad: (g, _x, y) => g.mul(y.square().neg().add(1)) },
   sigmoid: {
-    ref: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+    ref: sigmoid,
     kind: "float",
     grad: (g, _x, y) => g.mul(y).mul(y.neg().add(1)),
   },
@@ -106,15 +101,12 @@ export const unaryOps = {
   reciprocal: { ref: (x) => 1 / x, kind: "float", grad: (g, _x, y) => g.mul(y.square()).neg() },
   square: { ref: (x) => x * x, kind: "same", grad: (g, x) => g.mul(x).mul(2), node: "PowBackward0" },
   erf: { ref: erf, kind: "float", grad: (g, x) => g.mul(x.square().neg().exp()).mul(2 / Math.sqrt(Math.PI)) },
-  logicalNot: { ref: (x) => +!x, kind: "bool" },
+  // NaN is truthy (it is != 0), unlike JS's `!NaN`
+  logicalNot: { ref: (x) => +(x === 0), kind: "bool" },
   isnan: { ref: (x) => +Number.isNaN(x), kind: "bool" },
   isinf: { ref: (x) => +(x === Infinity || x === -Infinity), kind: "bool" },
 } satisfies Record<UnaryOp, UnaryDef> as Record<UnaryOp, UnaryDef>;
 
-function pyMod(a: number, b: number): number {
-  const r = a % b;
-  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
-}
 
 /** Where a == b, max/min send half the gradient to each side (PyTorch 1.13). */
 const maxMinGrad =
@@ -132,7 +124,7 @@ export const binaryOps = {
   mul: { ref: (a, b) => a * b, kind: "arith", grad: (g, a, b) => [g.mul(b), g.mul(a)] },
   div: { ref: (a, b) => a / b, kind: "float", grad: (g, a, b) => [g.div(b), g.mul(a).div(b.square()).neg()] },
   pow: {
-    ref: (a, b) => a ** b,
+    ref: powFloat,
     kind: "arith",
     grad: (g, a, b, y) => [
       g.mul(b).mul(a.pow(b.sub(1))),
@@ -140,11 +132,11 @@ export const binaryOps = {
       g.mul(y.mul(a.log()).maskedFill(a.eq(0).logicalAnd(b.ge(0)), 0)),
     ],
   },
-  maximum: { ref: (a, b) => (a !== a || b !== b ? Number.NaN : Math.max(a, b)), kind: "arith", grad: maxMinGrad("gt") },
-  minimum: { ref: (a, b) => (a !== a || b !== b ? Number.NaN : Math.min(a, b)), kind: "arith", grad: maxMinGrad("lt") },
-  remainder: { ref: pyMod, kind: "arith", grad: (g, a, b) => [g, g.mul(a.floorDivide(b)).neg()] },
+  maximum: { ref: Math.max, kind: "arith", grad: maxMinGrad("gt") },
+  minimum: { ref: Math.min, kind: "arith", grad: maxMinGrad("lt") },
+  remainder: { ref: remFloat, kind: "arith", grad: (g, a, b) => [g, g.mul(a.floorDivide(b)).neg()] },
   fmod: { ref: (a, b) => a % b, kind: "arith", grad: (g, a, b) => [g, g.mul(a.div(b).trunc()).neg()] },
-  floorDivide: { ref: (a, b) => Math.floor(a / b), kind: "arith" },
+  floorDivide: { ref: floorDivFloat, kind: "arith" },
   atan2: {
     ref: Math.atan2,
     kind: "float",
@@ -159,9 +151,9 @@ export const binaryOps = {
   le: { ref: (a, b) => +(a <= b), kind: "compare" },
   gt: { ref: (a, b) => +(a > b), kind: "compare" },
   ge: { ref: (a, b) => +(a >= b), kind: "compare" },
-  logicalAnd: { ref: (a, b) => +(!!a && !!b), kind: "logical" },
-  logicalOr: { ref: (a, b) => +(!!a || !!b), kind: "logical" },
-  logicalXor: { ref: (a, b) => +(!!a !== !!b), kind: "logical" },
+  logicalAnd: { ref: (a, b) => +(a !== 0 && b !== 0), kind: "logical" },
+  logicalOr: { ref: (a, b) => +(a !== 0 || b !== 0), kind: "logical" },
+  logicalXor: { ref: (a, b) => +(a !== 0 !== (b !== 0)), kind: "logical" },
 } satisfies Record<BinaryOp, BinaryDef> as Record<BinaryOp, BinaryDef>;
 
 export function nodeName(op: string, def: { node?: string }): string {

@@ -1,6 +1,7 @@
 /**
- * Scalar helpers with PyTorch's semantics where JS's built-ins differ. Generated kernels call them per
- * element; they are small and monomorphic so V8 inlines them.
+ * Scalar functions with PyTorch's semantics where JS's built-ins differ. They define the reference semantics
+ * of the op table (ops/elementwise.ts) and CPU kernels call them per element (small and monomorphic, so V8
+ * inlines them).
  */
 
 /** Round half to even (torch.round): 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, -0.5 -> -0. */
