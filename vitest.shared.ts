@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { defineConfig, type ViteUserConfig } from "vitest/config";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
+const reportDir = process.env.CINDER_VITEST_REPORT_DIR || join(root, ".cache", "vitest");
 
 /** `@cinder/tensor` -> `cinder-tensor`, `cinder` -> `cinder`: the file name of a package's JSON report. */
 function reportName(dir: string): string {
@@ -17,7 +18,8 @@ function reportName(dir: string): string {
  * `@cinder/x` resolves to `packages/x/src/index.ts` and `@cinder/x/y` to `packages/x/src/y.ts`.
  *
  * Besides the usual console output every run writes a JSON report to `.cache/vitest/<package>.json`
- * at the repository root; `scripts/test-summary.mjs` adds them up into one closing line.
+ * at the repository root (or to `$CINDER_VITEST_REPORT_DIR/<package>.json`: scripts/test-all.sh gives
+ * each run its own directory); `scripts/test-summary.mjs` adds them up into one closing line.
  */
 export function cinderTestConfig(extra: NonNullable<ViteUserConfig["test"]> = {}) {
   return defineConfig({
@@ -33,10 +35,7 @@ export function cinderTestConfig(extra: NonNullable<ViteUserConfig["test"]> = {}
       testTimeout: 60_000,
       // Packages whose sources are not written yet have no tests; that is not an error.
       passWithNoTests: true,
-      reporters: [
-        "default",
-        ["json", { outputFile: join(root, ".cache", "vitest", `${reportName(process.cwd())}.json`) }],
-      ],
+      reporters: ["default", ["json", { outputFile: join(reportDir, `${reportName(process.cwd())}.json`) }]],
       ...extra,
     },
   });

@@ -55,7 +55,6 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null | cut -d
 fi
 
 # ---- workspace dependencies ----
-export COREPACK_ENABLE_STRICT=0
 if pnpm install --frozen-lockfile --reporter=append-only >"$log" 2>&1; then
   :
 elif is_ci; then

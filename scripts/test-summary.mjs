@@ -4,6 +4,8 @@
 //
 //   node scripts/test-summary.mjs [--failed-steps lint,build,...]
 //
+// Reports are read from $CINDER_VITEST_REPORT_DIR when set (as by test-all.sh), else .cache/vitest.
+//
 // --failed-steps names the other steps of scripts/test-all.sh that failed; each counts as one
 // failure, so the closing line never says "0 failed" about a run that failed. A package that has
 // a test script but wrote no report (vitest crashed or never ran) also counts as one failure.
@@ -17,7 +19,7 @@ const stepsIndex = args.indexOf("--failed-steps");
 const failedSteps =
   stepsIndex >= 0 && args[stepsIndex + 1] ? args[stepsIndex + 1].split(",").filter(Boolean) : [];
 
-const reportDir = join(root, ".cache", "vitest");
+const reportDir = process.env.CINDER_VITEST_REPORT_DIR || join(root, ".cache", "vitest");
 const rows = [];
 let passed = 0;
 let failed = 0;

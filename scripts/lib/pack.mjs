@@ -1,9 +1,8 @@
 // `pnpm pack` of one workspace package, the way it would be published: pnpm rewrites `workspace:^`
 // ranges to real versions and replaces `exports` with `publishConfig.exports`.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
 
 /** Packs `dir` into `dest` and returns the tarball's path. Throws with pnpm's output on failure. */
 export function pack(dir, dest) {
@@ -17,27 +16,6 @@ export function pack(dir, dest) {
   });
   const json = JSON.parse(out.slice(out.indexOf("{")));
   return json.filename;
-}
-
-/** The package.json inside a tarball (a tar file is 512-byte headers, each followed by the file's blocks). */
-export function tarballManifest(tarball) {
-  const tar = gunzipSync(readFileSync(tarball));
-  for (let offset = 0; offset + 512 <= tar.length; ) {
-    const name = tar.toString("utf8", offset, offset + 100).replace(/\0.*$/s, "");
-    if (!name) break;
-    const size = Number.parseInt(
-      tar
-        .toString("utf8", offset + 124, offset + 136)
-        .replace(/\0.*$/s, "")
-        .trim(),
-      8,
-    );
-    if (name === "package/package.json") {
-      return JSON.parse(tar.toString("utf8", offset + 512, offset + 512 + size));
-    }
-    offset += 512 + Math.ceil(size / 512) * 512;
-  }
-  throw new Error(`${tarball} has no package/package.json`);
 }
 
 /** What would stop strangers from installing the tarball: workspace ranges, source-only exports. */
