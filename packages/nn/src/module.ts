@@ -51,7 +51,7 @@ export class Module {
       _preHooks: { value: [], writable: true, enumerable: false },
     });
     // biome-ignore lint/correctness/noConstructorReturn: modules are callable, like PyTorch's
-    return fn;
+    return fn as unknown as Module;
   }
 
   /** The computation; subclasses override it. */
@@ -84,11 +84,19 @@ export class Module {
     };
   }
 
-  /** Own fields in assignment order, skipping internals. */
-  private *fields(): Generator<[string, unknown]> {
+  /**
+   * Names under which fields appear in `stateDict()`, `namedParameters()` and the printout, where they differ
+   * from the TypeScript field name: BatchNorm's `runningMean` is PyTorch's `running_mean`, so checkpoints
+   * move between the two unchanged. Subclasses (also user modules porting a PyTorch model) may set it.
+   */
+  static stateNames?: Readonly<Record<string, string>>;
+
+  /** Own fields in assignment order, skipping internals: [state name, value, field key]. */
+  private *fields(): Generator<[string, unknown, string]> {
+    const names = (this.constructor as typeof Module).stateNames;
     for (const key of Object.keys(this)) {
       if (INTERNAL.has(key) || key.startsWith("_")) continue;
-      yield [key, (this as unknown as Record<string, unknown>)[key]];
+      yield [names?.[key] ?? key, (this as unknown as Record<string, unknown>)[key], key];
     }
   }
 
@@ -170,7 +178,7 @@ export class Module {
     const move = (t: Tensor): Tensor => t.to({ device, dtype: dtype && t.isFloatingPoint() ? dtype : undefined });
     for (const m of this.modules()) {
       const rec = m as unknown as Record<string, unknown>;
-      for (const [k, v] of m.fields()) {
+      for (const [, v, k] of m.fields()) {
         if (v instanceof Parameter) {
           const moved = noGrad(() => move(v));
           if (moved !== v) rec[k] = new Parameter(moved, v.requiresGrad);
@@ -183,11 +191,19 @@ export class Module {
     return this;
   }
 
-  /** Parameters and persistent buffers by dotted name (values share storage with the module's tensors). */
+  /**
+   * Parameters and persistent buffers by dotted name, module by module (each module's parameters, then its
+   * buffers), in PyTorch's order. Values share storage with the module's tensors.
+   */
   stateDict(): Map<string, Tensor> {
     const sd = new Map<string, Tensor>();
-    for (const [k, p] of this.namedParameters()) sd.set(k, p.detach());
-    for (const [k, b] of this.namedBuffers()) if (bufferTags.get(b)) sd.set(k, b);
+    for (const [name, m] of this.namedModules()) {
+      const key = (k: string) => (name ? `${name}.${k}` : k);
+      for (const [k, v] of m.fields()) if (v instanceof Parameter) sd.set(key(k), v.detach());
+      for (const [k, v] of m.fields()) {
+        if (v instanceof Tensor && !(v instanceof Parameter) && bufferTags.get(v)) sd.set(key(k), v);
+      }
+    }
     return sd;
   }
 
