@@ -1,0 +1,103 @@
+import { type Tensor, zerosLike } from "@cinder/tensor";
+import { addcdiv_, addcmul_ } from "./ops";
+import {
+  type BaseOptions,
+  checkBetas,
+  checkNonNegative,
+  Optimizer,
+  type ParamsInput,
+  type UpdateRule,
+} from "./optimizer";
+
+export interface AdamOptions extends BaseOptions {
+  /** Coefficients of the running averages of the gradient and its square (default [0.9, 0.999]). */
+  betas: [number, number];
+  /** Added to the denominator for numerical stability (default 1e-8). */
+  eps: number;
+  /** Adam: L2 penalty added to the gradient (default 0). AdamW: decoupled decay (default 1e-2). */
+  weightDecay: number;
+  /** Use the AMSGrad variant (default false). */
+  amsgrad: boolean;
+  /** Maximize the objective instead of minimizing (default false). */
+  maximize: boolean;
+}
+
+export interface AdamState {
+  /** Steps taken for this parameter (PyTorch keeps it in a 0-dim tensor). */
+  step: number;
+  expAvg: Tensor;
+  expAvgSq: Tensor;
+  /** AMSGrad only. */
+  maxExpAvgSq?: Tensor;
+}
+
+function check(o: Partial<AdamOptions>, who: string): void {
+  checkNonNegative(who, "learning rate", "lr", o.lr);
+  checkNonNegative(who, "epsilon value", "eps", o.eps);
+  checkBetas(who, o.betas);
+  checkNonNegative(who, "weight_decay value", "weightDecay", o.weightDecay);
+}
+
+/**
+ * Adam, and AdamW when `decoupled` (PyTorch 1.13's `_single_tensor_adam` / `_single_tensor_adamw`): they differ
+ * only in where weight decay enters, so one rule holds both.
+ */
+function makeAdamRule(decoupled: boolean): UpdateRule<AdamOptions, AdamState> {
+  return {
+    name: decoupled ? "adamw" : "adam",
+    check,
+    init: (p, o) => ({
+      step: 0,
+      expAvg: zerosLike(p),
+      expAvgSq: zerosLike(p),
+      ...(o.amsgrad ? { maxExpAvgSq: zerosLike(p) } : {}),
+    }),
+    update(p, grad, s, o) {
+      const [beta1, beta2] = o.betas;
+      let g = o.maximize ? grad.neg() : grad;
+      s.step += 1;
+      if (decoupled) {
+        if (o.weightDecay !== 0) p.mul_(1 - o.lr * o.weightDecay);
+      } else if (o.weightDecay !== 0) g = g.add(p, { alpha: o.weightDecay });
+      s.expAvg.mul_(beta1).add_(g, { alpha: 1 - beta1 });
+      addcmul_(s.expAvgSq.mul_(beta2), g, g, 1 - beta2);
+      const stepSize = o.lr / (1 - beta1 ** s.step);
+      const bc2Sqrt = Math.sqrt(1 - beta2 ** s.step);
+      let v = s.expAvgSq;
+      if (o.amsgrad) {
+        s.maxExpAvgSq ??= zerosLike(p);
+        v = s.maxExpAvgSq.maximum_(s.expAvgSq);
+      }
+      const denom = v.sqrt().div_(bc2Sqrt).add_(o.eps);
+      addcdiv_(p, s.expAvg, denom, -stepSize);
+    },
+  };
+}
+
+export const adamRule = makeAdamRule(false);
+export const adamwRule = makeAdamRule(true);
+
+function defaultsOf(options: Partial<AdamOptions>, weightDecay: number): AdamOptions {
+  return {
+    lr: options.lr ?? 1e-3,
+    betas: options.betas ? ([...options.betas] as [number, number]) : [0.9, 0.999],
+    eps: options.eps ?? 1e-8,
+    weightDecay: options.weightDecay ?? weightDecay,
+    amsgrad: options.amsgrad ?? false,
+    maximize: options.maximize ?? false,
+  };
+}
+
+/** Adam (torch.optim.Adam): lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 (an L2 term on the gradient). */
+export class Adam extends Optimizer<AdamOptions, AdamState> {
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, defaultsOf(options, 0), adamRule);
+  }
+}
+
+/** AdamW (torch.optim.AdamW): Adam with decoupled weight decay, `p *= 1 - lr * weightDecay` (default 1e-2). */
+export class AdamW extends Optimizer<AdamOptions, AdamState> {
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, defaultsOf(options, 1e-2), adamwRule);
+  }
+}

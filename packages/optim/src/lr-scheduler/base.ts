@@ -1,0 +1,125 @@
+/**
+ * The lr scheduler base (PyTorch 1.13's `_LRScheduler`): schedulers write each group's `lr` in the chainable
+ * form (the next lr from the current one), so several schedulers can drive one optimizer.
+ */
+import { describe, Optimizer } from "../optimizer";
+
+export type SchedulerStateDict = Record<string, unknown>;
+
+export abstract class LRScheduler {
+  readonly optimizer: Optimizer;
+  /** Each group's `initialLr`, the lr the schedule starts from. */
+  baseLrs: number[];
+  /** Index of the last step taken (-1 before the construction step). */
+  lastEpoch: number;
+  protected _stepCount = 0;
+  protected _lastLr: number[] = [];
+
+  /**
+   * Records each group's `initialLr` (when `lastEpoch` is -1) or requires it (when resuming). Subclasses set
+   * their own fields, then call `this.initialStep()` at the end of their constructor, as PyTorch's base
+   * constructor does after the subclass has set its fields.
+   */
+  constructor(optimizer: Optimizer, lastEpoch = -1) {
+    const who = new.target.name;
+    if (!(optimizer instanceof Optimizer))
+      throw new TypeError(`${who}: expected an Optimizer, got ${describe(optimizer)}`);
+    this.optimizer = optimizer;
+    if (lastEpoch === -1) {
+      for (const g of optimizer.paramGroups) if (g.initialLr === undefined) g.initialLr = g.lr;
+    } else {
+      optimizer.paramGroups.forEach((g, i) => {
+        if (g.initialLr === undefined) {
+          throw new Error(
+            `${who}: param 'initialLr' is not specified in paramGroups[${i}] when resuming an optimizer (lastEpoch ${lastEpoch}); ` +
+              "expected it to be set by an earlier scheduler or a loaded optimizer state dict",
+          );
+        }
+      });
+    }
+    this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr!);
+    this.lastEpoch = lastEpoch;
+  }
+
+  /** PyTorch's `_initial_step`: reset the step count and take the construction step. */
+  protected initialStep(): void {
+    this._stepCount = 0;
+    this.step();
+  }
+
+  /** The lrs for `lastEpoch` in the chainable form, computed from the groups' current lrs. */
+  abstract getLr(): number[];
+  /** The lrs for `lastEpoch` in closed form, used by `step(epoch)` where a scheduler has one. */
+  protected closedFormLr?(): number[];
+
+  /**
+   * Advance one step and write the new lrs into the optimizer's groups. `step(epoch)` (deprecated in PyTorch)
+   * jumps to `epoch`, using the closed form where the scheduler has one.
+   */
+  step(epoch?: number): void {
+    this._stepCount += 1;
+    let values: number[];
+    if (epoch === undefined) {
+      this.lastEpoch += 1;
+      values = this.getLr();
+    } else {
+      this.lastEpoch = epoch;
+      values = this.closedFormLr ? this.closedFormLr() : this.getLr();
+    }
+    const groups = this.optimizer.paramGroups;
+    for (let i = 0; i < groups.length && i < values.length; i++) groups[i].lr = values[i];
+    this._lastLr = groups.map((g) => g.lr);
+  }
+
+  /** The lrs the last `step()` set, one per group. */
+  getLastLr(): number[] {
+    return [...this._lastLr];
+  }
+
+  /** Every field but the optimizer (and functions, such as LambdaLR's lambdas), copied. */
+  stateDict(): SchedulerStateDict {
+    return plainState(this);
+  }
+
+  loadStateDict(stateDict: SchedulerStateDict): void {
+    loadPlainState(this, stateDict);
+  }
+}
+
+/** The own fields of a scheduler except the optimizer and functions, arrays copied. */
+export function plainState(o: object): SchedulerStateDict {
+  const out: SchedulerStateDict = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (k === "optimizer" || isFunctionLike(v)) continue;
+    out[k] = Array.isArray(v) ? [...v] : v;
+  }
+  return out;
+}
+
+export function loadPlainState(o: object, stateDict: SchedulerStateDict): void {
+  if (stateDict === null || typeof stateDict !== "object") {
+    throw new TypeError(
+      `${o.constructor.name}: loadStateDict expected an object from stateDict(), got ${describe(stateDict)}`,
+    );
+  }
+  for (const [k, v] of Object.entries(stateDict)) {
+    if (k === "optimizer" || isFunctionLike(v)) continue;
+    (o as Record<string, unknown>)[k] = Array.isArray(v) ? [...v] : v;
+  }
+}
+
+function isFunctionLike(v: unknown): boolean {
+  return typeof v === "function" || (Array.isArray(v) && v.some((x) => typeof x === "function"));
+}
+
+/** Python's `%` (the result takes the divisor's sign). */
+export function pyMod(a: number, b: number): number {
+  const r = a % b;
+  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+}
+
+export function checkPositiveInt(who: string, name: string, v: unknown): void {
+  if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
+    throw new RangeError(`${who}: expected ${name} to be a positive integer, got ${describe(v)}`);
+  }
+}

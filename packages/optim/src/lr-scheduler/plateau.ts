@@ -1,0 +1,144 @@
+import type { Tensor } from "@cinder/tensor";
+import { describe, Optimizer } from "../optimizer";
+import { loadPlainState, plainState, type SchedulerStateDict } from "./base";
+
+export interface ReduceLROnPlateauOptions {
+  /** "min" (default): reduce when the metric stops decreasing; "max": when it stops increasing. */
+  mode?: "min" | "max";
+  /** new lr = lr * factor (default 0.1; must be < 1). */
+  factor?: number;
+  /** Steps without improvement tolerated before reducing (default 10). */
+  patience?: number;
+  /** Minimum change that counts as an improvement (default 1e-4). */
+  threshold?: number;
+  /** "rel" (default): relative to the best value; "abs": absolute. */
+  thresholdMode?: "rel" | "abs";
+  /** Steps to wait after a reduction before counting bad steps again (default 0). */
+  cooldown?: number;
+  /** Lower bound on the lr, for all groups or one per group (default 0). */
+  minLr?: number | readonly number[];
+  /** Reductions smaller than eps are skipped (default 1e-8). */
+  eps?: number;
+}
+
+/**
+ * Reduce the lr when a metric has stopped improving (torch.optim.lr_scheduler.ReduceLROnPlateau): call
+ * `step(validationLoss)` after each epoch. As in PyTorch 1.13 it is not an LRScheduler subclass.
+ */
+export class ReduceLROnPlateau {
+  readonly optimizer: Optimizer;
+  factor: number;
+  minLrs: number[];
+  patience: number;
+  cooldown: number;
+  cooldownCounter = 0;
+  mode: "min" | "max";
+  threshold: number;
+  thresholdMode: "rel" | "abs";
+  best = Number.POSITIVE_INFINITY;
+  numBadEpochs = 0;
+  modeWorse = Number.POSITIVE_INFINITY;
+  eps: number;
+  lastEpoch = 0;
+  protected _lastLr: number[];
+
+  constructor(optimizer: Optimizer, options: ReduceLROnPlateauOptions = {}) {
+    const factor = options.factor ?? 0.1;
+    if (!(factor < 1)) throw new RangeError(`ReduceLROnPlateau: factor should be < 1.0, got ${factor}`);
+    if (!(optimizer instanceof Optimizer))
+      throw new TypeError(`ReduceLROnPlateau: expected an Optimizer, got ${describe(optimizer)}`);
+    this.factor = factor;
+    this.optimizer = optimizer;
+    const n = optimizer.paramGroups.length;
+    const minLr = options.minLr ?? 0;
+    if (Array.isArray(minLr)) {
+      if (minLr.length !== n)
+        throw new RangeError(
+          `ReduceLROnPlateau: expected ${n} minLrs (one per parameter group), got ${minLr.length}`,
+        );
+      this.minLrs = [...minLr];
+    } else this.minLrs = Array.from({ length: n }, () => minLr as number);
+    this.patience = options.patience ?? 10;
+    this.cooldown = options.cooldown ?? 0;
+    this.mode = options.mode ?? "min";
+    this.threshold = options.threshold ?? 1e-4;
+    this.thresholdMode = options.thresholdMode ?? "rel";
+    this.eps = options.eps ?? 1e-8;
+    this.initIsBetter();
+    this.reset();
+    this._lastLr = optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  private reset(): void {
+    this.best = this.modeWorse;
+    this.cooldownCounter = 0;
+    this.numBadEpochs = 0;
+  }
+
+  /** Record one metric value (a number or a one-element tensor); reduce the lrs after `patience` bad steps. */
+  step(metrics: number | Tensor, epoch?: number): void {
+    const current = typeof metrics === "number" ? metrics : Number(metrics.item());
+    this.lastEpoch = epoch ?? this.lastEpoch + 1;
+    if (this.isBetter(current, this.best)) {
+      this.best = current;
+      this.numBadEpochs = 0;
+    } else this.numBadEpochs += 1;
+    if (this.inCooldown) {
+      this.cooldownCounter -= 1;
+      this.numBadEpochs = 0; // ignore bad epochs in cooldown
+    }
+    if (this.numBadEpochs > this.patience) {
+      this.reduceLr();
+      this.cooldownCounter = this.cooldown;
+      this.numBadEpochs = 0;
+    }
+    this._lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  private reduceLr(): void {
+    this.optimizer.paramGroups.forEach((g, i) => {
+      const oldLr = g.lr;
+      const newLr = Math.max(oldLr * this.factor, this.minLrs[i]);
+      if (oldLr - newLr > this.eps) g.lr = newLr;
+    });
+  }
+
+  get inCooldown(): boolean {
+    return this.cooldownCounter > 0;
+  }
+
+  isBetter(a: number, best: number): boolean {
+    if (this.mode === "min" && this.thresholdMode === "rel") return a < best * (1 - this.threshold);
+    if (this.mode === "min") return a < best - this.threshold;
+    if (this.thresholdMode === "rel") return a > best * (this.threshold + 1);
+    return a > best + this.threshold;
+  }
+
+  private initIsBetter(): void {
+    if (this.mode !== "min" && this.mode !== "max") {
+      throw new RangeError(
+        `ReduceLROnPlateau: mode ${describe(this.mode)} is unknown: expected "min" or "max"`,
+      );
+    }
+    if (this.thresholdMode !== "rel" && this.thresholdMode !== "abs") {
+      throw new RangeError(
+        `ReduceLROnPlateau: threshold mode ${describe(this.thresholdMode)} is unknown: expected "rel" or "abs"`,
+      );
+    }
+    this.modeWorse = this.mode === "min" ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  }
+
+  /** The groups' lrs after the last step (before any step: their current lrs). */
+  getLastLr(): number[] {
+    return [...this._lastLr];
+  }
+
+  stateDict(): SchedulerStateDict {
+    return plainState(this);
+  }
+
+  loadStateDict(stateDict: SchedulerStateDict): void {
+    loadPlainState(this, stateDict);
+    this.initIsBetter();
+  }
+}

@@ -1,0 +1,68 @@
+import type { Tensor } from "@cinder/tensor";
+import {
+  type BaseOptions,
+  checkNonNegative,
+  Optimizer,
+  type ParamsInput,
+  type UpdateRule,
+} from "./optimizer";
+
+export interface SGDOptions extends BaseOptions {
+  /** Momentum factor (default 0). */
+  momentum: number;
+  /** Dampening for momentum (default 0). */
+  dampening: number;
+  /** L2 penalty (default 0). */
+  weightDecay: number;
+  /** Nesterov momentum (default false); needs momentum > 0 and zero dampening. */
+  nesterov: boolean;
+  /** Maximize the objective instead of minimizing (default false). */
+  maximize: boolean;
+}
+
+export interface SGDState {
+  /** null until the first step with momentum (PyTorch stores None when momentum is 0). */
+  momentumBuffer: Tensor | null;
+}
+
+/** SGD with momentum, as PyTorch 1.13's `_single_tensor_sgd`. */
+export const sgdRule: UpdateRule<SGDOptions, SGDState> = {
+  name: "sgd",
+  check(o, who) {
+    checkNonNegative(who, "learning rate", "lr", o.lr);
+    checkNonNegative(who, "momentum value", "momentum", o.momentum);
+    checkNonNegative(who, "weight_decay value", "weightDecay", o.weightDecay);
+    if (o.nesterov && !((o.momentum ?? 0) > 0 && (o.dampening ?? 0) === 0)) {
+      throw new RangeError(
+        `${who}: Nesterov momentum requires a momentum and zero dampening: expected momentum > 0 and dampening = 0, got momentum ${o.momentum ?? 0} and dampening ${o.dampening ?? 0}`,
+      );
+    }
+  },
+  init: () => ({ momentumBuffer: null }),
+  update(p, grad, state, o) {
+    let d = o.maximize ? grad.neg() : grad;
+    if (o.weightDecay !== 0) d = d.add(p, { alpha: o.weightDecay });
+    if (o.momentum !== 0) {
+      let buf = state.momentumBuffer;
+      if (!buf) buf = state.momentumBuffer = d.clone();
+      else buf.mul_(o.momentum).add_(d, { alpha: 1 - o.dampening });
+      d = o.nesterov ? d.add(buf, { alpha: o.momentum }) : buf;
+    }
+    p.add_(d, { alpha: -o.lr });
+  },
+};
+
+/** Stochastic gradient descent, optionally with momentum (torch.optim.SGD). `lr` is required. */
+export class SGD extends Optimizer<SGDOptions, SGDState> {
+  constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
+    const defaults: SGDOptions = {
+      lr: options.lr as number, // undefined = required: every group must then give it
+      momentum: options.momentum ?? 0,
+      dampening: options.dampening ?? 0,
+      weightDecay: options.weightDecay ?? 0,
+      nesterov: options.nesterov ?? false,
+      maximize: options.maximize ?? false,
+    };
+    super(params, defaults, sgdRule);
+  }
+}
