@@ -1,4 +1,25 @@
-/** @cinder/nn: modules, layers, losses, initialisers and state dicts. */
+/**
+ * @cinder/nn: modules, layers, losses, initialisers and state dicts (torch.nn).
+ *
+ *   import * as nn from "@cinder/nn";
+ *   const model = new nn.Sequential(new nn.Linear(784, 128), new nn.ReLU(), new nn.Linear(128, 10));
+ *   const loss = new nn.CrossEntropyLoss()(model(x), y);
+ *   nn.F.relu(x); nn.init.kaimingNormal_(w);
+ */
 import "@cinder/autograd";
 
+export * as F from "./functional";
+export * as functional from "./functional";
+export * as init from "./init";
+export * from "./layers/activation";
+export * from "./layers/container";
+export * from "./layers/conv";
+export * from "./layers/dropout";
+export * from "./layers/linear";
+export * from "./layers/loss";
+export * from "./layers/normalization";
+export * from "./layers/pool";
+export * from "./layers/sparse";
 export { buffer, type ForwardHook, type ForwardPreHook, Module, Parameter } from "./module";
+export * from "./safetensors";
+export type { FactoryOptions, Reduction } from "./util";

@@ -4,7 +4,7 @@
  * `stateDict()` and `print(model)` see them exactly as PyTorch's `__setattr__` registration would. Modules are
  * callable: `model(x)` runs forward hooks around `forward(x)`.
  */
-import { noGrad, type Device, type DType, Tensor } from "@cinder/tensor";
+import { type Device, type DType, noGrad, Tensor } from "@cinder/tensor";
 
 /** A tensor that is a module's learnable parameter (`requiresGrad` by default). */
 export class Parameter extends Tensor {
@@ -23,20 +23,23 @@ export function buffer(t: Tensor, persistent = true): Tensor {
 const bufferTags = new WeakMap<Tensor, boolean>();
 
 export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => unknown;
+// biome-ignore lint/suspicious/noConfusingVoidType: a pre-hook may return nothing at all
 export type ForwardPreHook = (module: Module, inputs: unknown[]) => unknown[] | undefined | void;
 
 export interface Module {
   /** Calling a module runs its forward pre-hooks, `forward`, then its forward hooks. */
+  // biome-ignore lint/style/useShorthandFunctionType: an interface, so that it merges with the class
   (...args: Parameters<this["forward"]>): ReturnType<this["forward"]>;
 }
 
 const INTERNAL = new Set(["training", "_hooks", "_preHooks", "_buffers", "name", "length"]);
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the call signature of callable modules (interface above)
 export class Module {
   /** Training mode (dropout active, batch norm updates running stats); toggled by `train()` / `eval()`. */
   declare training: boolean;
-  private declare _hooks: ForwardHook[];
-  private declare _preHooks: ForwardPreHook[];
+  declare private _hooks: ForwardHook[];
+  declare private _preHooks: ForwardPreHook[];
 
   constructor() {
     // a function object with this class's prototype, so that `model(x)` works
@@ -138,7 +141,8 @@ export class Module {
     const mods: Iterable<[string, Module]> = recurse ? this.namedModules(prefix) : [[prefix, this]];
     for (const [name, m] of mods) {
       for (const [k, v] of m.fields()) {
-        if (v instanceof Tensor && !(v instanceof Parameter) && bufferTags.has(v)) yield [name ? `${name}.${k}` : k, v];
+        if (v instanceof Tensor && !(v instanceof Parameter) && bufferTags.has(v))
+          yield [name ? `${name}.${k}` : k, v];
       }
     }
   }
@@ -173,9 +177,14 @@ export class Module {
   /** Move (or cast) every parameter and buffer, in place on the module; returns this. */
   to(target: Device | DType | { device?: Device; dtype?: DType }): this {
     const { device, dtype } =
-      typeof target === "string" ? (isDType(target) ? { device: undefined, dtype: target } : { device: target, dtype: undefined }) : target;
+      typeof target === "string"
+        ? isDType(target)
+          ? { device: undefined, dtype: target }
+          : { device: target, dtype: undefined }
+        : target;
     // dtype casts apply to floating point tensors only, as in PyTorch
-    const move = (t: Tensor): Tensor => t.to({ device, dtype: dtype && t.isFloatingPoint() ? dtype : undefined });
+    const move = (t: Tensor): Tensor =>
+      t.to({ device, dtype: dtype && t.isFloatingPoint() ? dtype : undefined });
     for (const m of this.modules()) {
       const rec = m as unknown as Record<string, unknown>;
       for (const [, v, k] of m.fields()) {
@@ -221,9 +230,13 @@ export class Module {
     const unexpectedKeys = [...src.keys()].filter((k) => !own.has(k));
     if ((opts.strict ?? true) && (missingKeys.length || unexpectedKeys.length)) {
       const parts = [];
-      if (missingKeys.length) parts.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(", ")}.`);
-      if (unexpectedKeys.length) parts.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(", ")}.`);
-      throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${parts.join("\n\t")}`);
+      if (missingKeys.length)
+        parts.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(", ")}.`);
+      if (unexpectedKeys.length)
+        parts.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(", ")}.`);
+      throw new Error(
+        `Error(s) in loading state_dict for ${this.constructor.name}:\n\t${parts.join("\n\t")}`,
+      );
     }
     for (const [k, dst] of own) {
       const v = src.get(k);

@@ -10,8 +10,11 @@ export function roundHalfEven(x: number): number {
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** Numerically stable logistic function. */
-export function sigmoid(x: number): number {
+/**
+ * Numerically stable logistic function. (Not named `sigmoid`: the package's `sigmoid` is the tensor op, and a
+ * local export shadows a star export silently, which handed the CPU kernels the tensor op.)
+ */
+export function sigmoidScalar(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);
   return e / (1 + e);

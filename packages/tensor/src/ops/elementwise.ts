@@ -8,7 +8,7 @@ import type { DType } from "../dtype";
 import { dtypeOfNumber, isFloat, resultType } from "../dtype";
 import { DTypeError, fmtShape, ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
-import { floorDivFloat, powFloat, remFloat, roundHalfEven, sigmoid } from "../scalar";
+import { floorDivFloat, powFloat, remFloat, roundHalfEven, sigmoidScalar as sigmoid } from "../scalar";
 import { broadcastShapes, sameShape } from "../shape";
 import type { Tensor } from "../tensor";
 import { emptyTensor } from "../tensor";
@@ -223,6 +223,10 @@ export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar, out?:
   let y: Tensor;
   if (out && out.dtype === outDtype) {
     sameDevice(op, ta, tb, out);
+    const shape = broadcastShapes(ta.shape, tb.shape, op);
+    if (!sameShape(shape, out.shape)) {
+      throw new ShapeError(`${op}: output with shape ${fmtShape(out.shape)} doesn't match the broadcast shape ${fmtShape(shape)}`);
+    }
     ta.backend.binary(op, expandTo(ta, out.shape, op).view_, expandTo(tb, out.shape, op).view_, out.view_);
     y = out;
   } else y = runBinary(op, ta, tb, outDtype);

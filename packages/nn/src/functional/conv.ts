@@ -1,0 +1,567 @@
+/**
+ * Convolutions (torch.nn.functional.conv1d, conv2d, conv_transpose1d/2d) and unfold/fold (im2col/col2im).
+ *
+ * A convolution is im2col + one batched matmul. The input is gathered into rows [N, L, K] (L output positions,
+ * K = C_in * kH * kW taps) by one `gather` with a cached index (windows.ts); the rows times the weight, seen as
+ * [groups, C_out/groups, K/groups], is one batched `matmul`; one strided copy lays the result out as
+ * [N, C_out, H_out, W_out]. Three bilinear kernels over one geometry do all the work:
+ *
+ *   convolution(x, W)   -> y          (conv2d)
+ *   transposed(y, W)    -> x-shaped   (conv_transpose2d; the gradient of conv2d w.r.t. its input: matmul + col2im)
+ *   weightGrad(x, y)    -> W-shaped   (the gradient of conv2d w.r.t. its weight: one matmul over the saved rows)
+ *
+ * Each is recorded as ONE autograd node whose backward calls the other two, so gradients of any order exist
+ * while a first-order backward costs exactly one kernel pass per needed gradient.
+ */
+import { DTypeError, fmtShape, needsGrad, recordOp, ShapeError, type Tensor } from "@cinder/tensor";
+import { pyTuple } from "../util";
+import {
+  alloc,
+  dense,
+  type GridSpec,
+  im2row,
+  ints,
+  rawView,
+  row2im,
+  type Size2,
+  viewOf,
+} from "./windows";
+
+export type { Size2 };
+/** An int or a list of one int (PyTorch's `_single`). */
+export type Size1 = number | readonly [number];
+
+export interface Conv2dOptions {
+  stride?: Size2;
+  /** Zero padding on both sides, or "valid" (none) or "same" (output size = input size; stride 1 only). */
+  padding?: Size2 | "same" | "valid";
+  dilation?: Size2;
+  groups?: number;
+}
+export interface Conv1dOptions {
+  stride?: Size1;
+  padding?: Size1 | "same" | "valid";
+  dilation?: Size1;
+  groups?: number;
+}
+export interface ConvTranspose2dOptions {
+  stride?: Size2;
+  padding?: Size2;
+  /** Extra size added to one side of the output (to pick among the input sizes a strided conv maps alike). */
+  outputPadding?: Size2;
+  groups?: number;
+  dilation?: Size2;
+}
+export interface ConvTranspose1dOptions {
+  stride?: Size1;
+  padding?: Size1;
+  outputPadding?: Size1;
+  groups?: number;
+  dilation?: Size1;
+}
+export interface UnfoldOptions {
+  dilation?: Size2;
+  padding?: Size2;
+  stride?: Size2;
+}
+
+/** The shapes of one convolution x [N, cin, h, w] * W [cout, cin/groups, kh, kw] -> y [N, cout, oh, ow]. */
+interface ConvGeom {
+  /** 1 for conv1d (h = kh = oh = 1, tensors have one spatial dim), 2 for conv2d. */
+  spatial: 1 | 2;
+  cin: number;
+  cout: number;
+  groups: number;
+  grid: GridSpec;
+}
+
+function sizes(geo: ConvGeom) {
+  const { kh, kw, oh, ow } = geo.grid;
+  const g = geo.groups;
+  return { g, Mg: geo.cout / g, Kg: (geo.cin / g) * kh * kw, K: geo.cin * kh * kw, L: oh * ow };
+}
+function spatialOf(geo: ConvGeom, h: number, w: number): number[] {
+  return geo.spatial === 2 ? [h, w] : [w];
+}
+const xShape = (geo: ConvGeom, n: number) => [n, geo.cin, ...spatialOf(geo, geo.grid.h, geo.grid.w)];
+const yShape = (geo: ConvGeom, n: number) => [n, geo.cout, ...spatialOf(geo, geo.grid.oh, geo.grid.ow)];
+const wShape = (geo: ConvGeom) => [
+  geo.cout,
+  geo.cin / geo.groups,
+  ...spatialOf(geo, geo.grid.kh, geo.grid.kw),
+];
+
+/** Strides of a [N, C, (H,) W] tensor as four dims [N, C, H, W] (H of size 1 for one spatial dim). */
+function strides4(t: Tensor): number[] {
+  const s = t.strides;
+  return t.ndim === 4 ? [...s] : [s[0], s[1], 0, s[2]];
+}
+
+/** The sum of `g` over every dim but channels (the bias gradient). */
+function channelSum(g: Tensor): Tensor {
+  return g.sum({ dim: g.shape.map((_, i) => i).filter((i) => i !== 1) });
+}
+
+/** y[n, c, ...] += bias[c], in place. */
+function addBias(y: Tensor, bias: Tensor): void {
+  const n = y.shape[0];
+  const c = y.shape[1];
+  const l = y.numel() / Math.max(1, n * c);
+  const yv = viewOf(y, [n, c, l]);
+  y.backend.binary("add", yv, { ...bias.view_, shape: [n, c, l], strides: [0, bias.strides[0], 0] }, yv);
+}
+
+// ---- the three kernels (no autograd) ----
+
+/** y = rows [n, L, K] @ W^T per group, laid out [n, cout, oh, ow], plus bias. */
+function forwardKernel(geo: ConvGeom, rows: Tensor, n: number, w: Tensor, bias: Tensor | null): Tensor {
+  const { g, Mg, Kg, K, L } = sizes(geo);
+  const b = rows.backend;
+  const wc = dense(w);
+  const res = alloc([g, n * L, Mg], rows.dtype, rows);
+  b.matmul(viewOf(rows, [g, n * L, Kg], [Kg, K, 1]), viewOf(wc, [g, Kg, Mg], [Mg * Kg, 1, Kg]), res.view_);
+  const y = alloc(yShape(geo, n), rows.dtype, rows);
+  b.copy(viewOf(res, [n, g, Mg, L], [L * Mg, n * L * Mg, 1, Mg]), viewOf(y, [n, g, Mg, L]));
+  res.dispose();
+  if (wc !== w) wc.dispose();
+  if (bias) addBias(y, bias);
+  return y;
+}
+
+/** The transposed convolution of gy [n, cout, oh, ow] with W: rows gradient gy^T @ W, then col2im. */
+function transposedKernel(geo: ConvGeom, gy: Tensor, w: Tensor, bias: Tensor | null): Tensor {
+  const { g, Mg, Kg, K, L } = sizes(geo);
+  const { oh, ow } = geo.grid;
+  const n = gy.shape[0];
+  const b = gy.backend;
+  const [s0, s1, s2, s3] = strides4(gy);
+  const gyp = alloc([g, n * L, Mg], gy.dtype, gy);
+  b.copy(
+    { ...gy.view_, shape: [g, n, oh, ow, Mg], strides: [Mg * s1, s0, s2, s3, s1] },
+    viewOf(gyp, [g, n, oh, ow, Mg]),
+  );
+  const wc = dense(w);
+  let rows = alloc([g, n * L, Kg], gy.dtype, gy);
+  b.matmul(gyp.view_, viewOf(wc, [g, Mg, Kg]), rows.view_);
+  gyp.dispose();
+  if (wc !== w) wc.dispose();
+  if (g > 1) {
+    const r = alloc([n, L * K], gy.dtype, gy);
+    b.copy(viewOf(rows, [n, L, g, Kg], [L * Kg, Kg, n * L * Kg, 1]), viewOf(r, [n, L, g, Kg]));
+    rows.dispose();
+    rows = r;
+  }
+  const x = row2im(rows, [n], xShape(geo, n).slice(1), geo.grid);
+  rows.dispose();
+  if (bias) addBias(x, bias);
+  return x;
+}
+
+/** dL/dW = gy^T @ rows summed over the batch: one matmul with inner size n * L. */
+function weightKernel(geo: ConvGeom, x: Tensor, gy: Tensor, savedRows: Tensor | null): Tensor {
+  const { g, Mg, Kg, K, L } = sizes(geo);
+  const { oh, ow } = geo.grid;
+  const n = x.shape[0];
+  const b = x.backend;
+  const rows = savedRows ?? im2row(x, [n], geo.grid, 0);
+  const [s0, s1, s2, s3] = strides4(gy);
+  const gyT = alloc([g, Mg, n * L], gy.dtype, gy);
+  b.copy(
+    { ...gy.view_, shape: [g, Mg, n, oh, ow], strides: [Mg * s1, s1, s0, s2, s3] },
+    viewOf(gyT, [g, Mg, n, oh, ow]),
+  );
+  const gw = alloc(wShape(geo), x.dtype, x);
+  b.matmul(gyT.view_, viewOf(rows, [g, n * L, Kg], [Kg, K, 1]), viewOf(gw, [g, Mg, Kg]));
+  gyT.dispose();
+  if (!savedRows) rows.dispose();
+  return gw;
+}
+
+// ---- the recorded ops ----
+
+function convolution(geo: ConvGeom, x: Tensor, w: Tensor, bias: Tensor | null): Tensor {
+  const n = x.shape[0];
+  const rows = im2row(x, [n], geo.grid, 0);
+  const y = forwardKernel(geo, rows, n, w, bias);
+  if (!needsGrad(x, w, bias)) {
+    rows.dispose();
+    return y;
+  }
+  const saved = w.requiresGrad ? rows : null;
+  if (!saved) rows.dispose();
+  return recordOp({
+    name: "ConvolutionBackward0",
+    inputs: [x, w, bias],
+    output: y,
+    saved: [x, w],
+    backward: (g) => [
+      x.requiresGrad ? transposed(geo, g, w, null) : null,
+      w.requiresGrad ? weightGrad(geo, x, g, saved) : null,
+      bias?.requiresGrad ? channelSum(g) : null,
+    ],
+  });
+}
+
+function transposed(geo: ConvGeom, gy: Tensor, w: Tensor, bias: Tensor | null): Tensor {
+  const x = transposedKernel(geo, gy, w, bias);
+  if (!needsGrad(gy, w, bias)) return x;
+  return recordOp({
+    name: "ConvolutionBackward0",
+    inputs: [gy, w, bias],
+    output: x,
+    saved: [gy, w],
+    backward: (g) => [
+      gy.requiresGrad ? convolution(geo, g, w, null) : null,
+      w.requiresGrad ? weightGrad(geo, g, gy, null) : null,
+      bias?.requiresGrad ? channelSum(g) : null,
+    ],
+  });
+}
+
+function weightGrad(geo: ConvGeom, x: Tensor, gy: Tensor, rows: Tensor | null): Tensor {
+  const gw = weightKernel(geo, x, gy, rows);
+  if (!needsGrad(x, gy)) return gw;
+  return recordOp({
+    name: "ConvolutionBackwardBackward0",
+    inputs: [x, gy],
+    output: gw,
+    backward: (g) => [
+      x.requiresGrad ? transposed(geo, gy, g, null) : null,
+      gy.requiresGrad ? convolution(geo, x, g, null) : null,
+    ],
+  });
+}
+
+// ---- argument checks ----
+
+type Padding = number | readonly number[] | "same" | "valid" | undefined;
+
+interface Parsed {
+  bias: Tensor | null;
+  groups: number;
+  stride: number[];
+  dilation: number[];
+}
+
+function isTensorLike(v: unknown): v is Tensor {
+  return typeof v === "object" && v !== null && "storage" in v && "shape" in v;
+}
+
+/** `f(x, w, bias, opts)`, `f(x, w, null, opts)` or `f(x, w, opts)`. */
+function splitArgs<O>(biasOrOpts: Tensor | null | undefined | O, opts: O | undefined): [Tensor | null, O] {
+  if (biasOrOpts === null || biasOrOpts === undefined) return [null, opts ?? ({} as O)];
+  if (isTensorLike(biasOrOpts)) return [biasOrOpts, opts ?? ({} as O)];
+  return [null, biasOrOpts as O];
+}
+
+function spatialNames(spatial: number): string {
+  return spatial === 2 ? "H, W" : "L";
+}
+
+/** Rank, channel, groups, bias, dtype and device checks shared by all convolutions. */
+function checkOperands(
+  op: string,
+  spatial: number,
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  groups: number,
+  transposedConv: boolean,
+): void {
+  if (w.ndim !== spatial + 2) {
+    const layout = transposedConv ? "in_channels, out_channels/groups" : "out_channels, in_channels/groups";
+    throw new ShapeError(
+      `${op}: expected weight to be ${spatial + 2}-dimensional [${layout}, ${spatial === 2 ? "kH, kW" : "kL"}], got ${fmtShape(w.shape)}`,
+    );
+  }
+  if (!Number.isInteger(groups) || groups < 1)
+    throw new RangeError(`${op}: groups must be a positive integer, got ${groups}`);
+  const cin = transposedConv ? w.shape[0] : w.shape[1] * groups;
+  if (w.shape[0] % groups !== 0) {
+    const name = transposedConv ? "in_channels" : "out_channels";
+    throw new ShapeError(
+      `${op}: ${name} (weight.shape[0] = ${w.shape[0]}) must be divisible by groups (${groups})`,
+    );
+  }
+  const batched = x.ndim === spatial + 2;
+  const names = spatialNames(spatial);
+  if (!batched && x.ndim !== spatial + 1) {
+    throw new ShapeError(
+      `${op}: expected input with ${spatial + 2} dims [N, C, ${names}] (or ${spatial + 1} dims [C, ${names}] unbatched) and ${cin} channels (weight ${fmtShape(w.shape)}${groups > 1 ? `, groups=${groups}` : ""}), got ${fmtShape(x.shape)}`,
+    );
+  }
+  if (x.shape[batched ? 1 : 0] !== cin) {
+    const dims = batched ? `${spatial + 2} dims [N, C, ${names}]` : `${spatial + 1} dims [C, ${names}]`;
+    throw new ShapeError(
+      `${op}: expected input with ${dims} and ${cin} channels (weight ${fmtShape(w.shape)}${groups > 1 ? `, groups=${groups}` : ""}), got ${fmtShape(x.shape)}`,
+    );
+  }
+  const outChannels = transposedConv ? w.shape[1] * groups : w.shape[0];
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outChannels)) {
+    throw new ShapeError(`${op}: expected bias of shape [${outChannels}], got ${fmtShape(bias.shape)}`);
+  }
+  for (const [name, t] of [
+    ["input", x],
+    ["weight", w],
+    ["bias", bias],
+  ] as const) {
+    if (t && !t.isFloatingPoint())
+      throw new DTypeError(`${op}: expected a floating point ${name}, got ${t.dtype}`);
+    if (t && t.dtype !== x.dtype) {
+      throw new DTypeError(
+        `${op}: expected input and ${name} to have the same dtype, got input ${x.dtype} and ${name} ${t.dtype}`,
+      );
+    }
+    if (t && t.backend !== x.backend) {
+      throw new Error(
+        `${op}: expected input and ${name} on the same device, got input on ${x.device} and ${name} on ${t.device}`,
+      );
+    }
+  }
+}
+
+function parse(
+  op: string,
+  spatial: number,
+  o: { stride?: unknown; dilation?: unknown; groups?: number },
+  bias: Tensor | null,
+): Parsed {
+  return {
+    bias,
+    groups: o.groups ?? 1,
+    stride: ints(o.stride as Size2 | undefined, spatial, 1, 1, op, "stride"),
+    dilation: ints(o.dilation as Size2 | undefined, spatial, 1, 1, op, "dilation"),
+  };
+}
+
+/** Lift a one-spatial-dim geometry to the 2-D grid (a height of one). */
+function grid(
+  c: number,
+  inp: number[],
+  k: number[],
+  s: number[],
+  p: number[],
+  d: number[],
+  out: number[],
+): GridSpec {
+  const two = inp.length === 2;
+  const at = (a: number[], dflt: number): [number, number] => (two ? [a[0], a[1]] : [dflt, a[0]]);
+  const [h, w] = at(inp, 1);
+  const [kh, kw] = at(k, 1);
+  const [sh, sw] = at(s, 1);
+  const [ph, pw] = at(p, 0);
+  const [dh, dw] = at(d, 1);
+  const [oh, ow] = at(out, 1);
+  return { c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
+}
+
+function convNd(
+  op: string,
+  spatial: 1 | 2,
+  x: Tensor,
+  w: Tensor,
+  biasArg: unknown,
+  optsArg: unknown,
+): Tensor {
+  const [bias, o] = splitArgs(biasArg as Tensor | null | undefined, optsArg as Conv2dOptions | undefined);
+  const p = parse(op, spatial, o, bias);
+  checkOperands(op, spatial, x, w, bias, p.groups, false);
+  const inp = x.shape.slice(-spatial);
+  const k = w.shape.slice(2);
+  const eff = k.map((kk, i) => p.dilation[i] * (kk - 1) + 1);
+  let left: number[];
+  let total: number[];
+  const pad = o.padding as Padding;
+  if (pad === "same") {
+    if (p.stride.some((s) => s !== 1))
+      throw new Error(`${op}: padding="same" is not supported for strided convolutions`);
+    total = eff.map((e) => e - 1);
+    left = total.map((t) => Math.floor(t / 2));
+  } else if (pad === "valid") {
+    left = total = new Array(spatial).fill(0);
+  } else if (typeof pad === "string") {
+    throw new Error(`${op}: invalid padding string ${JSON.stringify(pad)}: expected "valid" or "same"`);
+  } else {
+    left = ints(pad, spatial, 0, 0, op, "padding");
+    total = left.map((l) => 2 * l);
+  }
+  const padded = inp.map((s, i) => s + total[i]);
+  if (padded.some((s, i) => s < eff[i])) {
+    throw new ShapeError(
+      `${op}: kernel size ${pyTuple(k)}${p.dilation.some((d) => d !== 1) ? ` (dilated ${pyTuple(eff)})` : ""} can't be greater than the padded input size ${pyTuple(padded)} (input ${fmtShape(x.shape)}, padding ${typeof pad === "string" ? pad : pyTuple(left)})`,
+    );
+  }
+  const out = padded.map((s, i) => Math.floor((s - eff[i]) / p.stride[i]) + 1);
+  const geo: ConvGeom = {
+    spatial,
+    cin: x.shape[x.ndim - spatial - 1],
+    cout: w.shape[0],
+    groups: p.groups,
+    grid: grid(x.shape[x.ndim - spatial - 1], inp, k, p.stride, left, p.dilation, out),
+  };
+  const batched = x.ndim === spatial + 2;
+  const y = convolution(geo, batched ? x : x.unsqueeze(0), w, bias);
+  return batched ? y : y.squeeze(0);
+}
+
+function convTransposeNd(
+  op: string,
+  spatial: 1 | 2,
+  x: Tensor,
+  w: Tensor,
+  biasArg: unknown,
+  optsArg: unknown,
+): Tensor {
+  const [bias, o] = splitArgs(
+    biasArg as Tensor | null | undefined,
+    optsArg as ConvTranspose2dOptions | undefined,
+  );
+  const p = parse(op, spatial, o, bias);
+  checkOperands(op, spatial, x, w, bias, p.groups, true);
+  const pad = ints(o.padding, spatial, 0, 0, op, "padding");
+  const outPad = ints(o.outputPadding, spatial, 0, 0, op, "outputPadding");
+  if (outPad.some((q, i) => q >= p.stride[i] && q >= p.dilation[i])) {
+    throw new RangeError(
+      `${op}: output padding must be smaller than either stride or dilation, got outputPadding ${pyTuple(outPad)}, stride ${pyTuple(p.stride)} and dilation ${pyTuple(p.dilation)}`,
+    );
+  }
+  const inp = x.shape.slice(-spatial);
+  const k = w.shape.slice(2);
+  const out = inp.map(
+    (s, i) => (s - 1) * p.stride[i] - 2 * pad[i] + p.dilation[i] * (k[i] - 1) + outPad[i] + 1,
+  );
+  if (out.some((s) => s < 1)) {
+    throw new ShapeError(
+      `${op}: the output size ${pyTuple(out)} is too small (input ${fmtShape(x.shape)}, weight ${fmtShape(w.shape)})`,
+    );
+  }
+  // the convolution this transposes maps [cout_T, out] to [cin_T, inp]
+  const cin = w.shape[1] * p.groups;
+  const geo: ConvGeom = {
+    spatial,
+    cin,
+    cout: w.shape[0],
+    groups: p.groups,
+    grid: grid(cin, out, k, p.stride, pad, p.dilation, inp),
+  };
+  const batched = x.ndim === spatial + 2;
+  const y = transposed(geo, batched ? x : x.unsqueeze(0), w, bias);
+  return batched ? y : y.squeeze(0);
+}
+
+// ---- public functions ----
+
+/** 2-D convolution over [N, C, H, W] (or unbatched [C, H, W]) with weight [C_out, C/groups, kH, kW] (F.conv2d). */
+export function conv2d(
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null | Conv2dOptions,
+  opts?: Conv2dOptions,
+): Tensor {
+  return convNd("conv2d", 2, input, weight, bias, opts);
+}
+
+/** 1-D convolution over [N, C, L] (or unbatched [C, L]) with weight [C_out, C/groups, k] (F.conv1d). */
+export function conv1d(
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null | Conv1dOptions,
+  opts?: Conv1dOptions,
+): Tensor {
+  return convNd("conv1d", 1, input, weight, bias, opts);
+}
+
+/** Transposed 2-D convolution with weight [C_in, C_out/groups, kH, kW] (F.conv_transpose2d). */
+export function convTranspose2d(
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null | ConvTranspose2dOptions,
+  opts?: ConvTranspose2dOptions,
+): Tensor {
+  return convTransposeNd("convTranspose2d", 2, input, weight, bias, opts);
+}
+
+/** Transposed 1-D convolution with weight [C_in, C_out/groups, k] (F.conv_transpose1d). */
+export function convTranspose1d(
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null | ConvTranspose1dOptions,
+  opts?: ConvTranspose1dOptions,
+): Tensor {
+  return convTransposeNd("convTranspose1d", 1, input, weight, bias, opts);
+}
+
+/** Geometry of unfold/fold over [C, H, W] with the sliding blocks in columns ([C * kH * kW, L] order). */
+function blockGrid(op: string, c: number, hw: number[], kernelSize: Size2, o: UnfoldOptions): GridSpec {
+  const k = ints(kernelSize, 2, 1, 1, op, "kernelSize");
+  const d = ints(o.dilation, 2, 1, 1, op, "dilation");
+  const p = ints(o.padding, 2, 0, 0, op, "padding");
+  const s = ints(o.stride, 2, 1, 1, op, "stride");
+  const out = hw.map((v, i) => Math.floor((v + 2 * p[i] - d[i] * (k[i] - 1) - 1) / s[i]) + 1);
+  if (out.some((v) => v < 1)) {
+    throw new ShapeError(
+      `${op}: the calculated number of sliding blocks ${out.join(" * ")} is too small for input size ${pyTuple(hw)} with kernelSize ${pyTuple(k)}, dilation ${pyTuple(d)}, padding ${pyTuple(p)} and stride ${pyTuple(s)}`,
+    );
+  }
+  return { ...grid(c, hw, k, s, p, d, out), kFirst: true };
+}
+
+function unfoldOp(spec: GridSpec, x: Tensor): Tensor {
+  const n = x.shape[0];
+  const rows = im2row(x, [n], spec, 0);
+  const y = rawView(rows, [n, spec.c * spec.kh * spec.kw, spec.oh * spec.ow]);
+  rows.dispose();
+  if (!needsGrad(x)) return y;
+  return recordOp({ name: "Im2ColBackward0", inputs: [x], output: y, backward: (g) => [foldOp(spec, g)] });
+}
+
+function foldOp(spec: GridSpec, x: Tensor): Tensor {
+  const n = x.shape[0];
+  const y = row2im(x, [n], [spec.c, spec.h, spec.w], spec);
+  if (!needsGrad(x)) return y;
+  return recordOp({ name: "Col2ImBackward0", inputs: [x], output: y, backward: (g) => [unfoldOp(spec, g)] });
+}
+
+/** Extract sliding blocks: [N, C, H, W] -> [N, C * kH * kW, L] (F.unfold, im2col). */
+export function unfold(input: Tensor, kernelSize: Size2, opts: UnfoldOptions = {}): Tensor {
+  if (input.ndim !== 3 && input.ndim !== 4) {
+    throw new ShapeError(
+      `unfold: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got ${fmtShape(input.shape)}`,
+    );
+  }
+  const x = input.ndim === 4 ? input : input.unsqueeze(0);
+  const spec = blockGrid("unfold", x.shape[1], x.shape.slice(2), kernelSize, opts);
+  const y = unfoldOp(spec, x);
+  return input.ndim === 4 ? y : y.squeeze(0);
+}
+
+/** Sum sliding blocks back into an image: [N, C * kH * kW, L] -> [N, C, H, W] (F.fold, col2im). */
+export function fold(input: Tensor, outputSize: Size2, kernelSize: Size2, opts: UnfoldOptions = {}): Tensor {
+  if (input.ndim !== 2 && input.ndim !== 3) {
+    throw new ShapeError(
+      `fold: expected a 2-D [C * kH * kW, L] or 3-D [N, C * kH * kW, L] input, got ${fmtShape(input.shape)}`,
+    );
+  }
+  const x = input.ndim === 3 ? input : input.unsqueeze(0);
+  const k = ints(kernelSize, 2, 1, 1, "fold", "kernelSize");
+  const kk = k[0] * k[1];
+  if (x.shape[1] % kk !== 0) {
+    throw new ShapeError(
+      `fold: expected size of input's dimension 1 to be divisible by the product of kernelSize ${pyTuple(k)} = ${kk}, got input ${fmtShape(input.shape)}`,
+    );
+  }
+  const spec = blockGrid(
+    "fold",
+    x.shape[1] / kk,
+    ints(outputSize, 2, 1, 1, "fold", "outputSize"),
+    kernelSize,
+    opts,
+  );
+  if (x.shape[2] !== spec.oh * spec.ow) {
+    throw new ShapeError(
+      `fold: expected input's dimension 2 to match the calculated number of sliding blocks ${spec.oh} * ${spec.ow} = ${spec.oh * spec.ow}, got input ${fmtShape(input.shape)}`,
+    );
+  }
+  const y = foldOp(spec, x);
+  return input.ndim === 3 ? y : y.squeeze(0);
+}

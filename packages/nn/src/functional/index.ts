@@ -1,0 +1,8 @@
+/** torch.nn.functional: stateless ops on tensors. Imported as `F` or `functional` from "@cinder/nn". */
+export * from "./activation";
+export * from "./conv";
+export * from "./linear";
+export * from "./loss";
+export * from "./normalization";
+export * from "./pad";
+export * from "./pool";

@@ -1,0 +1,329 @@
+/**
+ * Loss functions (torch.nn.functional). Most are compositions of tensor ops; the two binary cross entropies
+ * record their own derivative (PyTorch's formulas), because the composed gradient is wrong at the clamp
+ * (BCE at 0 or 1) or at the kink of |x| (BCE with logits at x = 0).
+ */
+import { fmtShape, noGrad, recordOp, type Tensor, where } from "@cinder/tensor";
+import { checkReduction, fmt, type Reduction, reduce } from "../util";
+
+export interface LossOptions {
+  /** "mean" (default), "sum" or "none". */
+  reduction?: Reduction;
+}
+
+function sameShapeOrWarn(input: Tensor, target: Tensor, what: string): void {
+  if (input.ndim !== target.ndim || input.shape.some((d, i) => d !== target.shape[i])) {
+    // PyTorch broadcasts with a warning; a silent broadcast hides bugs, so say so once
+    if (!warned.has(what)) {
+      warned.add(what);
+      console.warn(
+        `${what}: using a target size (${fmt(target.shape)}) that is different to the input size (${fmt(input.shape)}). This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.`,
+      );
+    }
+  }
+}
+const warned = new Set<string>();
+
+function red(opts: LossOptions, what: string, extra: readonly string[] = []): Reduction {
+  const r = opts.reduction ?? "mean";
+  checkReduction(r, what, extra);
+  return r;
+}
+
+export function mseLoss(input: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
+  const r = red(opts, "mseLoss");
+  sameShapeOrWarn(input, target, "mseLoss");
+  return reduce(input.sub(target).square(), r);
+}
+
+export function l1Loss(input: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
+  const r = red(opts, "l1Loss");
+  sameShapeOrWarn(input, target, "l1Loss");
+  return reduce(input.sub(target).abs(), r);
+}
+
+/** 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta 1 by default; beta 0 is L1). */
+export function smoothL1Loss(
+  input: Tensor,
+  target: Tensor,
+  opts: LossOptions & { beta?: number } = {},
+): Tensor {
+  const r = red(opts, "smoothL1Loss");
+  const beta = opts.beta ?? 1;
+  if (beta < 0) throw new RangeError(`smoothL1Loss: beta must be non-negative, got ${beta}`);
+  sameShapeOrWarn(input, target, "smoothL1Loss");
+  const d = input.sub(target);
+  const a = d.abs();
+  if (beta === 0) return reduce(a, r);
+  return reduce(where(a.lt(beta), d.square().mul(0.5 / beta), a.sub(0.5 * beta)), r);
+}
+
+/** 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta). */
+export function huberLoss(
+  input: Tensor,
+  target: Tensor,
+  opts: LossOptions & { delta?: number } = {},
+): Tensor {
+  const r = red(opts, "huberLoss");
+  const delta = opts.delta ?? 1;
+  sameShapeOrWarn(input, target, "huberLoss");
+  const d = input.sub(target);
+  const a = d.abs();
+  return reduce(where(a.lt(delta), d.square().mul(0.5), a.sub(0.5 * delta).mul(delta)), r);
+}
+
+export interface NllLossOptions extends LossOptions {
+  /** Per-class rescaling weight, shape [C]. */
+  weight?: Tensor | null;
+  /** Targets equal to this contribute nothing, also not to the mean's denominator (default -100). */
+  ignoreIndex?: number;
+}
+
+/** Unreduced NLL and the per-element target weights (0 where ignored); inputs already [N, C, ...]. */
+function nllParts(
+  logp: Tensor,
+  target: Tensor,
+  weight: Tensor | null | undefined,
+  ignoreIndex: number,
+  what: string,
+) {
+  if (target.isFloatingPoint()) {
+    throw new TypeError(
+      `${what}: expected an integer (int32) class-index target, got ${target.dtype} (probabilities need the input's shape)`,
+    );
+  }
+  const C = logp.shape[1];
+  const expected = [logp.shape[0], ...logp.shape.slice(2)];
+  if (target.ndim !== expected.length || target.shape.some((d, i) => d !== expected[i])) {
+    if (target.ndim === 1 && logp.ndim === 2) {
+      throw new Error(
+        `${what}: Expected input batch_size (${logp.shape[0]}) to match target batch_size (${target.shape[0]}).`,
+      );
+    }
+    throw new Error(`${what}: expected target size ${fmt(expected)}, got ${fmt(target.shape)}`);
+  }
+  if (weight && (weight.ndim !== 1 || weight.shape[0] !== C)) {
+    throw new Error(
+      `${what}: weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape ${fmt(weight.shape)}`,
+    );
+  }
+  const t = target.to("int32");
+  const valid = t.ne(ignoreIndex);
+  if (t.backend.readSync) {
+    const d = t.data();
+    for (let i = 0; i < d.length; i++) {
+      if (d[i] !== ignoreIndex && (d[i] < 0 || d[i] >= C))
+        throw new Error(`${what}: Target ${d[i]} is out of bounds (${C} classes).`);
+    }
+  }
+  const safe = where(valid, t, 0);
+  const picked = logp.gather(1, safe.unsqueeze(1)).squeeze(1);
+  let w: Tensor = valid.to(logp.dtype);
+  if (weight) w = weight.to(logp.dtype).indexSelect(0, safe.reshape(-1)).reshape(t.shape).mul(w);
+  return { loss: picked.neg().mul(w), w, valid };
+}
+
+/** Negative log likelihood of class-index targets given log-probabilities [N, C, ...] (or [C]). */
+export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
+  const r = red(opts, "nllLoss");
+  const unbatched = input.ndim === 1;
+  const x = unbatched ? input.unsqueeze(0) : input;
+  const t = unbatched ? target.reshape(1) : target;
+  if (x.ndim < 2) throw new Error(`nllLoss: expected an input of 1 or more dims, got ${fmt(input.shape)}`);
+  const { loss, w } = nllParts(x, t, opts.weight, opts.ignoreIndex ?? -100, "nllLoss");
+  if (r === "none") return unbatched ? loss.reshape([]) : loss;
+  if (r === "sum") return loss.sum();
+  return loss.sum().div(w.sum());
+}
+
+export interface CrossEntropyOptions extends NllLossOptions {
+  /** Mix the target with the uniform distribution: (1 - s) target + s / C (default 0). */
+  labelSmoothing?: number;
+}
+
+/**
+ * Cross entropy of unnormalised scores [N, C, ...] (or [C]) against class indices (int32, [N, ...]) or class
+ * probabilities (float, the input's shape), exactly as torch.nn.functional.cross_entropy: weighted "mean"
+ * divides by the summed target weights for class indices, by the element count for probabilities.
+ */
+export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  const r = red(opts, "crossEntropy");
+  const ls = opts.labelSmoothing ?? 0;
+  if (!(ls >= 0 && ls <= 1))
+    throw new RangeError(`crossEntropy: labelSmoothing must be between 0.0 and 1.0. Got: ${ls}`);
+  const ignoreIndex = opts.ignoreIndex ?? -100;
+  const unbatched = input.ndim === 1;
+  const x = unbatched ? input.unsqueeze(0) : input;
+  const probs = input.ndim === target.ndim && input.shape.every((d, i) => d === target.shape[i]);
+  const t = unbatched ? target.unsqueeze(0) : target;
+  if (x.ndim < 2)
+    throw new Error(`crossEntropy: expected an input of 1 or more dims, got ${fmt(input.shape)}`);
+  const C = x.shape[1];
+  const logp = x.logSoftmax(1);
+  const cs = x.shape.map((d, i) => (i === 1 ? d : 1));
+  const weight = opts.weight ? opts.weight.to(x.dtype) : null;
+  if (weight && (weight.ndim !== 1 || weight.shape[0] !== C)) {
+    throw new Error(
+      `crossEntropy: weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape ${fmt(weight.shape)}`,
+    );
+  }
+  let out: Tensor;
+  if (probs) {
+    if (!target.isFloatingPoint())
+      throw new TypeError(
+        `crossEntropy: a target of the input's shape holds probabilities and must be floating point, got ${target.dtype}`,
+      );
+    if (opts.ignoreIndex !== undefined && opts.ignoreIndex >= 0) {
+      throw new Error("crossEntropy: ignoreIndex is not supported for floating point (probability) targets");
+    }
+    const tt = ls > 0 ? t.mul(1 - ls).add(ls / C) : t;
+    let prod = logp.mul(tt);
+    if (weight) prod = prod.mul(weight.reshape(cs));
+    out =
+      r === "none"
+        ? prod.sum({ dim: 1 }).neg()
+        : r === "sum"
+          ? prod.sum().neg()
+          : prod
+              .sum()
+              .neg()
+              .div(x.numel() / C);
+  } else {
+    const { loss, w, valid } = nllParts(logp, t, weight, ignoreIndex, "crossEntropy");
+    const nll = r === "none" ? loss : r === "sum" ? loss.sum() : loss.sum().div(w.sum());
+    if (ls > 0) {
+      let smooth = (weight ? logp.mul(weight.reshape(cs)) : logp).sum({ dim: 1 }).neg();
+      smooth = smooth.maskedFill(valid.logicalNot(), 0);
+      // a weighted mean divides by the summed target weights, as the NLL part does
+      const ret =
+        r === "none" ? smooth : r === "sum" ? smooth.sum() : smooth.sum().div(weight ? w.sum() : valid.sum());
+      out = nll.mul(1 - ls).add(ret.mul(ls / C));
+    } else out = nll;
+  }
+  return unbatched && r === "none" ? out.reshape([]) : out;
+}
+
+export interface BCEOptions extends LossOptions {
+  /** Rescaling weight, broadcast to the input's shape. */
+  weight?: Tensor | null;
+}
+
+function checkSameSize(input: Tensor, target: Tensor, what: string): void {
+  if (input.ndim !== target.ndim || input.shape.some((d, i) => d !== target.shape[i])) {
+    throw new Error(
+      `${what}: Using a target size (${fmt(target.shape)}) that is different to the input size (${fmt(input.shape)}) is not supported. Please ensure they have the same size.`,
+    );
+  }
+}
+
+/**
+ * Binary cross entropy of probabilities: -w (t log x + (1 - t) log(1 - x)), each log clamped to >= -100 as in
+ * PyTorch (BinaryCrossEntropyBackward0, with PyTorch's derivative (x - t) / max(x (1 - x), 1e-12)).
+ */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BCEOptions = {}): Tensor {
+  const r = red(opts, "binaryCrossEntropy");
+  checkSameSize(input, target, "binaryCrossEntropy");
+  if (input.backend.readSync && input.numel() > 0) {
+    const lo = input.min().item() as number;
+    const hi = input.max().item() as number;
+    if (!(lo >= 0 && hi <= 1))
+      throw new RangeError(
+        `binaryCrossEntropy: all elements of input should be between 0 and 1 (got values in [${lo}, ${hi}])`,
+      );
+  }
+  const w = opts.weight ?? null;
+  const { loss, l0, l1 } = noGrad(() => {
+    const l1 = input.log().clamp({ min: -100 });
+    const l0 = input.neg().add(1).log().clamp({ min: -100 }); // log(1 - x), as PyTorch (not log1p)
+    let l = target.sub(1).mul(l0).sub(target.mul(l1));
+    if (w) l = l.mul(w);
+    return { loss: l, l0, l1 };
+  });
+  recordOp({
+    name: "BinaryCrossEntropyBackward0",
+    inputs: [input, target],
+    output: loss,
+    saved: [input, target],
+    backward: (g) => {
+      const gw = w ? g.mul(w) : g;
+      const denom = input.neg().add(1).mul(input).clamp({ min: 1e-12 });
+      return [gw.mul(input.sub(target)).div(denom), gw.mul(l0.sub(l1))];
+    },
+  });
+  return reduce(loss, r);
+}
+
+export interface BCEWithLogitsOptions extends BCEOptions {
+  /** Weight of positive examples, broadcast along the last dim (one per class). */
+  posWeight?: Tensor | null;
+}
+
+/**
+ * Sigmoid then binary cross entropy, in the numerically stable form PyTorch uses:
+ * (1 - t) x + lw (log(1 + exp(-|x|)) + max(-x, 0)) with lw = 1 + (posWeight - 1) t.
+ */
+export function binaryCrossEntropyWithLogits(
+  input: Tensor,
+  target: Tensor,
+  opts: BCEWithLogitsOptions = {},
+): Tensor {
+  const r = red(opts, "binaryCrossEntropyWithLogits");
+  if (input.ndim !== target.ndim || input.shape.some((d, i) => d !== target.shape[i])) {
+    throw new Error(
+      `binaryCrossEntropyWithLogits: Target size (${fmtShape(target.shape)}) must be the same as input size (${fmtShape(input.shape)})`,
+    );
+  }
+  const w = opts.weight ?? null;
+  const pw = opts.posWeight ?? null;
+  const { loss, sp } = noGrad(() => {
+    // softplus(-x) = log(1 + exp(-x)), computed stably
+    const maxVal = input.neg().clamp({ min: 0 });
+    const sp = maxVal.neg().exp().add(input.neg().sub(maxVal).exp()).log().add(maxVal);
+    const lw = pw ? pw.sub(1).mul(target).add(1) : null;
+    let l = target
+      .neg()
+      .add(1)
+      .mul(input)
+      .add(lw ? lw.mul(sp) : sp);
+    if (w) l = l.mul(w);
+    return { loss: l, sp };
+  });
+  recordOp({
+    name: "BinaryCrossEntropyWithLogitsBackward0",
+    inputs: [input, target],
+    output: loss,
+    saved: [input, target],
+    backward: (g) => {
+      const gw = w ? g.mul(w) : g;
+      const s = input.sigmoid();
+      if (pw) {
+        const pt = pw.mul(target);
+        return [gw.mul(pt.add(1).sub(target).mul(s).sub(pt)), gw.mul(input.neg().add(pw.sub(1).mul(sp)))];
+      }
+      return [gw.mul(s.sub(target)), gw.mul(input.neg())];
+    },
+  });
+  return reduce(loss, r);
+}
+
+export interface KLDivOptions {
+  /** "mean" (default; the mean over all elements, as PyTorch), "batchmean" (sum / batch size: the true KL), "sum" or "none". */
+  reduction?: Reduction | "batchmean";
+  /** The target is given as log-probabilities. */
+  logTarget?: boolean;
+}
+
+/** KL divergence with log-probability `input`: t (log t - input), 0 where t = 0 (xlogy), or exp(t) (t - input) with logTarget. */
+export function klDiv(input: Tensor, target: Tensor, opts: KLDivOptions = {}): Tensor {
+  const r = opts.reduction ?? "mean";
+  checkReduction(r, "klDiv", ["batchmean"]);
+  let out: Tensor;
+  if (opts.logTarget) out = target.exp().mul(target.sub(input));
+  else {
+    const zero = target.eq(0);
+    const xlogy = where(zero, 0, target.mul(where(zero, 1, target).log()));
+    out = xlogy.sub(target.mul(input));
+  }
+  if (r === "batchmean") return input.ndim === 0 ? out.sum() : out.sum().div(input.shape[0]);
+  return reduce(out, r);
+}

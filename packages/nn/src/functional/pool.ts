@@ -1,0 +1,407 @@
+/**
+ * Pooling (torch.nn.functional.max_pool2d, avg_pool2d, adaptive_avg_pool2d) over [N, C, H, W] or unbatched
+ * [C, H, W] inputs. Every plane is gathered into windows [N*C, L, K] with a cached index (windows.ts), then:
+ *
+ * - max pooling takes the argmax of each window; the forward keeps the winning input positions, so its backward
+ *   (MaxPool2DWithIndicesBackward0) is one scatter-add of the output gradient into those positions;
+ * - average pooling (fixed or adaptive) is a weighted sum over each window with a cached per-tap weight
+ *   (1/divisor); its backward scatters gradient * weight back through the same index.
+ *
+ * Each backward is itself recorded (gather and scatter are each other's adjoints), so higher-order gradients
+ * exist.
+ */
+import { fmtShape, needsGrad, recordOp, ShapeError, type Tensor, tensorFromData } from "@cinder/tensor";
+import { pyTuple } from "../util";
+import {
+  adaptiveRanges,
+  adaptiveWindows,
+  alloc,
+  dense,
+  gatherRows,
+  type GridSpec,
+  gridWindows,
+  im2row,
+  ints,
+  rawView,
+  row2im,
+  rowStrides,
+  scatterRows,
+  type Size2,
+  viewOf,
+  type Windows,
+} from "./windows";
+
+export interface MaxPool2dOptions {
+  /** Default: kernelSize. */
+  stride?: Size2 | null;
+  /** Implicit -inf padding on both sides, at most half the kernel size. */
+  padding?: Size2;
+  dilation?: Size2;
+  /** Use ceil instead of floor for the output size (windows may then start in the right padding's place). */
+  ceilMode?: boolean;
+  /** Also return the argmax positions (flat indices into each H*W plane, int32). */
+  returnIndices?: boolean;
+}
+
+export interface AvgPool2dOptions {
+  /** Default: kernelSize. */
+  stride?: Size2 | null;
+  /** Implicit zero padding on both sides, at most half the kernel size. */
+  padding?: Size2;
+  ceilMode?: boolean;
+  /** Count padding zeros in the divisor (default true). */
+  countIncludePad?: boolean;
+  /** Divide every window's sum by this instead. */
+  divisorOverride?: number | null;
+}
+
+/** Output size: an int, or a pair where null keeps the input's size. */
+export type AdaptiveSize = number | readonly [number | null, number | null];
+
+/** Leading dims ([N, C] or [C]) and plane [H, W] of a pooling input, with PyTorch's rank check. */
+function planes(op: string, x: Tensor): { lead: number[]; h: number; w: number } {
+  if ((x.ndim !== 3 && x.ndim !== 4) || x.shape.slice(1).some((d) => d === 0)) {
+    throw new ShapeError(
+      `${op}: expected a non-empty 3-D [C, H, W] or 4-D [N, C, H, W] input (dims other than the batch non-zero), got ${fmtShape(x.shape)}`,
+    );
+  }
+  return { lead: x.shape.slice(0, -2), h: x.shape[x.ndim - 2], w: x.shape[x.ndim - 1] };
+}
+
+/** PyTorch's pooling_output_shape. */
+function poolOut(n: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
+  let o = Math.floor((n + 2 * p - d * (k - 1) - 1 + (ceil ? s - 1 : 0)) / s) + 1;
+  // the last window must start inside the input or the left padding
+  if (ceil && (o - 1) * s >= n + p) o--;
+  return o;
+}
+
+interface PoolArgs {
+  k: number[];
+  s: number[];
+  p: number[];
+  d: number[];
+  oh: number;
+  ow: number;
+}
+
+function poolArgs(
+  op: string,
+  x: Tensor,
+  h: number,
+  w: number,
+  kernelSize: Size2,
+  o: { stride?: Size2 | null; padding?: Size2; dilation?: Size2; ceilMode?: boolean },
+): PoolArgs {
+  const k = ints(kernelSize, 2, 1, 1, op, "kernelSize");
+  const s = o.stride === null || o.stride === undefined ? k : ints(o.stride, 2, 1, 1, op, "stride");
+  const p = ints(o.padding, 2, 0, 0, op, "padding");
+  const d = ints(o.dilation, 2, 1, 1, op, "dilation");
+  if (p.some((pi, i) => pi > k[i] / 2)) {
+    throw new RangeError(
+      `${op}: padding should be at most half of the kernel size, got padding ${pyTuple(p)} and kernelSize ${pyTuple(k)}`,
+    );
+  }
+  const ceil = o.ceilMode ?? false;
+  const oh = poolOut(h, k[0], s[0], p[0], d[0], ceil);
+  const ow = poolOut(w, k[1], s[1], p[1], d[1], ceil);
+  if (oh < 1 || ow < 1) {
+    throw new ShapeError(
+      `${op}: the calculated output size (${oh}, ${ow}) is too small for input ${fmtShape(x.shape)} with kernelSize ${pyTuple(k)}, stride ${pyTuple(s)}, padding ${pyTuple(p)} and dilation ${pyTuple(d)}`,
+    );
+  }
+  return { k, s, p, d, oh, ow };
+}
+
+function gridOf(h: number, w: number, a: PoolArgs): GridSpec {
+  const { k, s, p, d, oh, ow } = a;
+  return {
+    c: 1,
+    h,
+    w,
+    kh: k[0],
+    kw: k[1],
+    sh: s[0],
+    sw: s[1],
+    ph: p[0],
+    pw: p[1],
+    dh: d[0],
+    dw: d[1],
+    oh,
+    ow,
+  };
+}
+
+// ---- max pooling ----
+
+/** Where each window's values land: flat positions [B, L] into rows of P (+1 sentinel) elements. */
+interface Positions {
+  pos: Tensor;
+  lead: number[];
+  plane: number[];
+  out: number[];
+  P: number;
+  padded: boolean;
+}
+
+/** gx[b, pos[b, l]] += g[b, l]: the max pooling backward (recorded: its own backward is `gatherAt`). */
+function scatterAt(g: Tensor, at: Positions): Tensor {
+  const B = at.pos.shape[0];
+  const L = at.pos.shape[1];
+  const row = at.P + (at.padded ? 1 : 0);
+  const shape = [...at.lead, ...at.plane];
+  const buf = alloc(at.padded ? [B, row] : shape, g.dtype, g);
+  const src = dense(g);
+  g.backend.scatter("add", viewOf(buf, [B, row]), 1, at.pos.view_, viewOf(src, [B, L]));
+  if (src !== g) src.dispose();
+  let gx = buf;
+  if (at.padded) {
+    gx = alloc(shape, g.dtype, g);
+    g.backend.copy(viewOf(buf, shape, rowStrides(at.lead, at.plane, row)), gx.view_);
+    buf.dispose();
+  }
+  if (!needsGrad(g)) return gx;
+  return recordOp({
+    name: "MaxPool2DWithIndicesBackwardBackward0",
+    inputs: [g],
+    output: gx,
+    backward: (gg) => [gatherAt(gg, at)],
+  });
+}
+
+/** y[b, l] = x[b, pos[b, l]] (recorded: its backward is `scatterAt`). */
+function gatherAt(x: Tensor, at: Positions): Tensor {
+  const B = at.pos.shape[0];
+  const row = at.P + (at.padded ? 1 : 0);
+  let buf: Tensor = dense(x);
+  if (at.padded) {
+    const b = alloc([B, row], x.dtype, x);
+    x.backend.copy(x.view_, viewOf(b, x.shape, rowStrides(at.lead, at.plane, row)));
+    if (buf !== x) buf.dispose();
+    buf = b;
+  }
+  const y = alloc([...at.lead, ...at.out], x.dtype, x);
+  x.backend.gather(viewOf(buf, [B, row]), 1, at.pos.view_, viewOf(y, at.pos.shape));
+  if (buf !== x) buf.dispose();
+  if (!needsGrad(x)) return y;
+  return recordOp({ name: "GatherBackward0", inputs: [x], output: y, backward: (g) => [scatterAt(g, at)] });
+}
+
+/**
+ * 2-D max pooling (F.max_pool2d). With `returnIndices: true` returns `[output, indices]`, the indices being
+ * flat positions into each input plane (int32; PyTorch's are int64).
+ */
+export function maxPool2d(
+  input: Tensor,
+  kernelSize: Size2,
+  opts?: MaxPool2dOptions & { returnIndices?: false },
+): Tensor;
+export function maxPool2d(
+  input: Tensor,
+  kernelSize: Size2,
+  opts: MaxPool2dOptions & { returnIndices: true },
+): [Tensor, Tensor];
+export function maxPool2d(
+  input: Tensor,
+  kernelSize: Size2,
+  opts: MaxPool2dOptions = {},
+): Tensor | [Tensor, Tensor] {
+  const op = "maxPool2d";
+  const { lead, h, w } = planes(op, input);
+  const a = poolArgs(op, input, h, w, kernelSize, opts);
+  const b = input.backend;
+  const spec = gridOf(h, w, a);
+  // the cached index table maps each window's argmax tap back to an input position
+  const win = gridWindows(spec, b);
+  const { L, K } = win;
+  const B = lead.reduce((p, d) => p * d, 1);
+  const rows = im2row(input, lead, spec, Number.NEGATIVE_INFINITY);
+  // argmax per window, then the flat tap (l * K + argmax) picks the value and the input position
+  const flat = alloc([B, L, 1], "int32", input);
+  if (B * L > 0) b.argReduce("argmax", viewOf(rows, [B, L, K]), 2, flat.view_);
+  const offsets = tensorFromData(
+    Int32Array.from({ length: L }, (_, l) => l * K),
+    [L],
+    "int32",
+    input.device,
+  );
+  const fv = viewOf(flat, [B, L]);
+  b.binary("add", fv, viewOf(offsets, [B, L], [0, 1]), fv);
+  offsets.dispose();
+  const out = [a.oh, a.ow];
+  const y = alloc([...lead, ...out], input.dtype, input);
+  const pos = alloc([B, L], "int32", input);
+  if (B * L > 0) {
+    b.gather(viewOf(rows, [B, L * K]), 1, fv, viewOf(y, [B, L]));
+    b.gather(viewOf(win.index, [B, L * K], [0, 1]), 1, fv, pos.view_);
+  }
+  rows.dispose();
+  flat.dispose();
+  const at: Positions = { pos, lead, plane: [h, w], out, P: win.P, padded: win.padded };
+  const result = needsGrad(input)
+    ? recordOp({
+        name: "MaxPool2DWithIndicesBackward0",
+        inputs: [input],
+        output: y,
+        backward: (g) => [scatterAt(g, at)],
+      })
+    : y;
+  return opts.returnIndices ? [result, rawView(pos, [...lead, ...out])] : result;
+}
+
+// ---- average pooling ----
+
+const weightCache = new Map<string, Float64Array>();
+
+/** The per-tap weights [L, K] of a window sum, cached by key. */
+function cachedWeights(key: string, build: () => Float64Array): Float64Array {
+  let w = weightCache.get(key);
+  if (!w) {
+    w = build();
+    weightCache.set(key, w);
+    if (weightCache.size > 64) weightCache.delete(weightCache.keys().next().value as string);
+  }
+  return w;
+}
+
+interface WindowSum {
+  /** A regular grid (strided im2row) or an index table (adaptive windows). */
+  grid: GridSpec | null;
+  win: { L: number; K: number } | Windows;
+  weights: Float64Array;
+  lead: number[];
+  plane: number[];
+  out: number[];
+  name: string;
+}
+
+function weightTensor(ws: WindowSum, like: Tensor): Tensor {
+  const data = like.dtype === "float64" ? ws.weights : Float32Array.from(ws.weights);
+  return tensorFromData(data, [ws.win.L, ws.win.K], like.dtype, like.device);
+}
+
+/** y[b, l] = sum_k x[b, index[l, k]] * weights[l, k] (recorded: its backward is `windowSumT`). */
+function windowSum(x: Tensor, ws: WindowSum): Tensor {
+  const { L, K } = ws.win;
+  const B = ws.lead.reduce((p, d) => p * d, 1);
+  const b = x.backend;
+  const rows = ws.grid ? im2row(x, ws.lead, ws.grid, 0) : gatherRows(x, ws.lead, ws.win as Windows, 0);
+  const wt = weightTensor(ws, x);
+  const rv = viewOf(rows, [B, L, K]);
+  b.binary("mul", rv, viewOf(wt, [B, L, K], [0, K, 1]), rv);
+  const y = alloc([...ws.lead, ...ws.out], x.dtype, x);
+  b.reduce("sum", rv, [2], viewOf(y, [B, L, 1]));
+  rows.dispose();
+  wt.dispose();
+  if (!needsGrad(x)) return y;
+  return recordOp({ name: ws.name, inputs: [x], output: y, backward: (g) => [windowSumT(g, ws)] });
+}
+
+/** gx[b, index[l, k]] += g[b, l] * weights[l, k], the adjoint of `windowSum`. */
+function windowSumT(g: Tensor, ws: WindowSum): Tensor {
+  const { L, K } = ws.win;
+  const B = ws.lead.reduce((p, d) => p * d, 1);
+  const b = g.backend;
+  const src = dense(g);
+  const wt = weightTensor(ws, g);
+  const rows = alloc([B, L * K], g.dtype, g);
+  b.binary(
+    "mul",
+    viewOf(src, [B, L, K], [L, 1, 0]),
+    viewOf(wt, [B, L, K], [0, K, 1]),
+    viewOf(rows, [B, L, K]),
+  );
+  if (src !== g) src.dispose();
+  wt.dispose();
+  const gx = ws.grid
+    ? row2im(rows, ws.lead, ws.plane, ws.grid)
+    : scatterRows(rows, ws.lead, ws.plane, ws.win as Windows);
+  rows.dispose();
+  if (!needsGrad(g)) return gx;
+  return recordOp({
+    name: `${ws.name.replace("Backward0", "")}BackwardBackward0`,
+    inputs: [g],
+    output: gx,
+    backward: (gg) => [windowSum(gg, ws)],
+  });
+}
+
+/** 2-D average pooling (F.avg_pool2d). */
+export function avgPool2d(input: Tensor, kernelSize: Size2, opts: AvgPool2dOptions = {}): Tensor {
+  const op = "avgPool2d";
+  const { lead, h, w } = planes(op, input);
+  const a = poolArgs(op, input, h, w, kernelSize, { ...opts, dilation: 1 });
+  const includePad = opts.countIncludePad ?? true;
+  const override = opts.divisorOverride ?? null;
+  if (override !== null && (override === 0 || !Number.isFinite(override))) {
+    throw new RangeError(`${op}: divisorOverride must be a non-zero number, got ${override}`);
+  }
+  const spec = gridOf(h, w, a);
+  const win = { L: a.oh * a.ow, K: a.k[0] * a.k[1] };
+  const key = `avg:${h},${w},${a.k},${a.s},${a.p},${a.oh},${a.ow},${includePad},${override}`;
+  const weights = cachedWeights(key, () => {
+    const wt = new Float64Array(win.L * win.K);
+    for (let oy = 0; oy < a.oh; oy++) {
+      for (let ox = 0; ox < a.ow; ox++) {
+        // PyTorch's divisor: the window clipped to the padded input, or to the input without padding
+        let y0 = oy * a.s[0] - a.p[0];
+        let x0 = ox * a.s[1] - a.p[1];
+        let y1 = Math.min(y0 + a.k[0], h + a.p[0]);
+        let x1 = Math.min(x0 + a.k[1], w + a.p[1]);
+        const poolSize = (y1 - y0) * (x1 - x0);
+        y0 = Math.max(y0, 0);
+        x0 = Math.max(x0, 0);
+        y1 = Math.min(y1, h);
+        x1 = Math.min(x1, w);
+        const div = override ?? (includePad ? poolSize : (y1 - y0) * (x1 - x0));
+        wt.fill(1 / div, (oy * a.ow + ox) * win.K, (oy * a.ow + ox + 1) * win.K);
+      }
+    }
+    return wt;
+  });
+  return windowSum(input, {
+    grid: spec,
+    win,
+    weights,
+    lead,
+    plane: [h, w],
+    out: [a.oh, a.ow],
+    name: "AvgPool2DBackward0",
+  });
+}
+
+/** 2-D adaptive average pooling (F.adaptive_avg_pool2d): windows [floor(i*H/oH), ceil((i+1)*H/oH)). */
+export function adaptiveAvgPool2d(input: Tensor, outputSize: AdaptiveSize): Tensor {
+  const op = "adaptiveAvgPool2d";
+  const { lead, h, w } = planes(op, input);
+  const req = typeof outputSize === "number" ? [outputSize, outputSize] : [...outputSize];
+  if (req.length !== 2)
+    throw new TypeError(`${op}: outputSize must be an int or a pair, got ${JSON.stringify(outputSize)}`);
+  const [oh, ow] = req.map((v, i) => (v === null ? [h, w][i] : v));
+  if (![oh, ow].every((v) => Number.isInteger(v) && v >= 1)) {
+    throw new RangeError(`${op}: outputSize must be positive integers, got ${JSON.stringify(outputSize)}`);
+  }
+  const win = adaptiveWindows(h, w, oh, ow, input.backend);
+  const weights = cachedWeights(`adaptive:${h},${w},${oh},${ow}`, () => {
+    const wt = new Float64Array(win.L * win.K);
+    const rs = adaptiveRanges(h, oh);
+    const cs = adaptiveRanges(w, ow);
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const base = (oy * ow + ox) * win.K;
+        const inv = 1 / ((rs[oy][1] - rs[oy][0]) * (cs[ox][1] - cs[ox][0]));
+        for (let k = 0; k < win.K; k++) wt[base + k] = win.host[base + k] === win.P ? 0 : inv;
+      }
+    }
+    return wt;
+  });
+  return windowSum(input, {
+    grid: null,
+    win,
+    weights,
+    lead,
+    plane: [h, w],
+    out: [oh, ow],
+    name: "AdaptiveAvgPool2DBackward0",
+  });
+}

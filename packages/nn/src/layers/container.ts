@@ -1,0 +1,235 @@
+/**
+ * Containers: Sequential, ModuleList and ModuleDict. Children are ordinary fields named "0", "1", ... (or the
+ * given names), so `stateDict()` keys are PyTorch's ("0.weight"); their order is the insertion order.
+ */
+import type { Tensor } from "@cinder/tensor";
+import { Module } from "../module";
+
+type Named = Map<string, Module> | Readonly<Record<string, Module>>;
+
+function entriesOf(named: Named): [string, Module][] {
+  return named instanceof Map ? [...named.entries()] : Object.entries(named);
+}
+
+/** Base of the containers: an ordered set of named children. */
+abstract class Container extends Module {
+  declare private _keys: string[];
+
+  constructor() {
+    super();
+    Object.defineProperty(this, "_keys", { value: [], writable: true, enumerable: false });
+    // `len(seq)`: the number of children (functions have a read-only `length`, so redefine it)
+    Object.defineProperty(this, "length", {
+      get: () => this._keys.length,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+
+  override *namedChildren(): Generator<[string, Module]> {
+    const rec = this as unknown as Record<string, Module>;
+    for (const k of this._keys) yield [k, rec[k]];
+  }
+
+  protected register(name: string, m: Module): void {
+    if (!(m instanceof Module))
+      throw new TypeError(`${this.constructor.name}: ${String(m)} is not a Module subclass`);
+    if (name === "" || name.includes("."))
+      throw new Error(`module name can't be empty or contain ".", got ${JSON.stringify(name)}`);
+    if (!this._keys.includes(name)) {
+      if (name in this || name.startsWith("_"))
+        throw new Error(`attribute '${name}' already exists on ${this.constructor.name}`);
+      this._keys.push(name);
+    }
+    Object.defineProperty(this, name, { value: m, writable: true, enumerable: true, configurable: true });
+  }
+
+  protected unregister(name: string): Module {
+    const m = (this as unknown as Record<string, Module>)[name];
+    this._keys = this._keys.filter((k) => k !== name);
+    delete (this as unknown as Record<string, Module>)[name];
+    return m;
+  }
+
+  protected keyAt(index: number, what: string): string {
+    const n = this._keys.length;
+    if (!Number.isInteger(index) || index < -n || index >= n)
+      throw new RangeError(`${what}: index ${index} is out of range (length ${n})`);
+    return this._keys[index < 0 ? index + n : index];
+  }
+
+  protected names(): readonly string[] {
+    return this._keys;
+  }
+
+  /** Renumber children 0..n-1 after an insertion or removal (Sequential and ModuleList). */
+  protected renumber(mods: readonly Module[]): void {
+    for (const k of [...this._keys]) this.unregister(k);
+    for (const [i, m] of mods.entries()) this.register(String(i), m);
+  }
+}
+
+/** An ordered list of modules; `forward` feeds each one's output to the next. */
+export class Sequential<T extends Module[] = Module[]> extends Container {
+  /** `new Sequential(a, b, c)`, or named children: `new Sequential(new Map([["fc", fc], ["act", act]]))`. */
+  constructor(...modules: T);
+  constructor(named: Named);
+  constructor(...modules: unknown[]) {
+    super();
+    if (modules.length === 1 && !(modules[0] instanceof Module)) {
+      for (const [k, m] of entriesOf(modules[0] as Named)) this.register(k, m);
+    } else {
+      for (const [i, m] of (modules as Module[]).entries()) this.register(String(i), m);
+    }
+  }
+
+  override forward(input: Tensor): Tensor {
+    let x: unknown = input;
+    for (const m of this) x = (m as unknown as (a: unknown) => unknown)(x);
+    return x as Tensor;
+  }
+
+  /** The i-th module (negative counts from the end), like `seq[i]`. */
+  at<I extends number>(index: I): T[I] {
+    return (this as unknown as Record<string, T[I]>)[this.keyAt(index, "Sequential")];
+  }
+  get<I extends number>(index: I): T[I] {
+    return this.at(index);
+  }
+  /** A new Sequential of modules [start, end), keeping their names, like `seq[start:end]`. */
+  slice(start = 0, end?: number): Sequential {
+    const items = [...this.namedChildren()].slice(start, end);
+    return new Sequential(new Map(items));
+  }
+  append(m: Module): this {
+    this.register(String(this.names().length), m);
+    return this;
+  }
+  extend(mods: Iterable<Module>): this {
+    for (const m of mods) this.append(m);
+    return this;
+  }
+  insert(index: number, m: Module): this {
+    const mods = [...this];
+    const n = mods.length;
+    const i = index < 0 ? index + n : index;
+    if (i < 0 || i > n)
+      throw new RangeError(`Sequential.insert: index ${index} is out of range (length ${n})`);
+    mods.splice(i, 0, m);
+    this.renumber(mods);
+    return this;
+  }
+  /** Remove and return the module at `index` (the rest are renumbered). */
+  pop(index = -1): Module {
+    const mods = [...this];
+    const k = this.keyAt(index, "Sequential.pop");
+    const i = this.names().indexOf(k);
+    const [m] = mods.splice(i, 1);
+    this.renumber(mods);
+    return m;
+  }
+  *[Symbol.iterator](): Iterator<T[number]> {
+    for (const [, m] of this.namedChildren()) yield m as T[number];
+  }
+}
+
+/** A list of modules, registered as children (no forward of its own). */
+export class ModuleList<T extends Module = Module> extends Container {
+  constructor(modules: Iterable<T> = []) {
+    super();
+    for (const m of modules) this.append(m);
+  }
+  override forward(): never {
+    throw new Error("ModuleList has no forward(): iterate over it and call its modules");
+  }
+  at(index: number): T {
+    return (this as unknown as Record<string, T>)[this.keyAt(index, "ModuleList")];
+  }
+  get(index: number): T {
+    return this.at(index);
+  }
+  /** Replace the module at `index`, like `list[i] = m`. */
+  set(index: number, m: T): this {
+    this.register(this.keyAt(index, "ModuleList"), m);
+    return this;
+  }
+  append(m: T): this {
+    this.register(String(this.names().length), m);
+    return this;
+  }
+  extend(mods: Iterable<T>): this {
+    for (const m of mods) this.append(m);
+    return this;
+  }
+  insert(index: number, m: T): this {
+    const mods = [...this];
+    const n = mods.length;
+    const i = Math.max(0, Math.min(n, index < 0 ? index + n : index));
+    mods.splice(i, 0, m);
+    this.renumber(mods);
+    return this;
+  }
+  pop(index = -1): T {
+    const mods = [...this];
+    const i = this.names().indexOf(this.keyAt(index, "ModuleList.pop"));
+    const [m] = mods.splice(i, 1);
+    this.renumber(mods);
+    return m;
+  }
+  slice(start = 0, end?: number): ModuleList<T> {
+    return new ModuleList([...this].slice(start, end));
+  }
+  *[Symbol.iterator](): Iterator<T> {
+    for (const [, m] of this.namedChildren()) yield m as T;
+  }
+}
+
+/** Modules by name, in insertion order (iterating yields the names, as PyTorch's ModuleDict). */
+export class ModuleDict<T extends Module = Module> extends Container {
+  constructor(modules: Map<string, T> | Readonly<Record<string, T>> = {}) {
+    super();
+    this.update(modules);
+  }
+  override forward(): never {
+    throw new Error("ModuleDict has no forward(): look its modules up by name and call them");
+  }
+  get(key: string): T | undefined {
+    return this.has(key) ? (this as unknown as Record<string, T>)[key] : undefined;
+  }
+  set(key: string, m: T): this {
+    this.register(key, m);
+    return this;
+  }
+  has(key: string): boolean {
+    return this.names().includes(key);
+  }
+  /** Remove and return the module named `key`. */
+  pop(key: string): T {
+    if (!this.has(key)) throw new Error(`ModuleDict: no module named ${JSON.stringify(key)}`);
+    return this.unregister(key) as T;
+  }
+  delete(key: string): boolean {
+    if (!this.has(key)) return false;
+    this.unregister(key);
+    return true;
+  }
+  clear(): void {
+    for (const k of [...this.names()]) this.unregister(k);
+  }
+  update(modules: Map<string, T> | Readonly<Record<string, T>>): this {
+    for (const [k, m] of entriesOf(modules as Named)) this.register(k, m);
+    return this;
+  }
+  keys(): string[] {
+    return [...this.names()];
+  }
+  values(): T[] {
+    return [...this.namedChildren()].map(([, m]) => m as T);
+  }
+  items(): [string, T][] {
+    return [...this.namedChildren()] as [string, T][];
+  }
+  *[Symbol.iterator](): Iterator<string> {
+    yield* this.names();
+  }
+}

@@ -1,0 +1,62 @@
+/** Small helpers shared by layers and functional ops: Python-style formatting for `extraRepr`, option checks. */
+import type { Device, DType, Tensor } from "@cinder/tensor";
+
+/** Where and how a layer creates its parameters (PyTorch's factory kwargs). */
+export interface FactoryOptions {
+  device?: Device;
+  dtype?: DType;
+}
+
+/** A number as Python's `repr(float)` prints it: `1.0`, `0.1`, `1e-05`. */
+export function pyFloat(x: number): string {
+  if (Number.isNaN(x)) return "nan";
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  const a = Math.abs(x);
+  if (x !== 0 && (a < 1e-4 || a >= 1e16)) {
+    // Python: mantissa digits as short as possible, exponent with a sign and at least two digits
+    const [m, e] = x.toExponential().split("e");
+    const exp = Number(e);
+    return `${m}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  }
+  if (Number.isInteger(x)) return Object.is(x, -0) ? "-0.0" : `${x}.0`;
+  return String(x);
+}
+
+/** A Python bool: `True` / `False`. */
+export function pyBool(b: boolean): string {
+  return b ? "True" : "False";
+}
+
+/** A Python tuple of ints: `(10,)`, `(2, 5)`. */
+export function pyTuple(xs: readonly number[]): string {
+  return xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(", ")})`;
+}
+
+/** Python's `repr(None | number)` for optional floats. */
+export function pyOptFloat(x: number | null | undefined): string {
+  return x === null || x === undefined ? "None" : pyFloat(x);
+}
+
+export type Reduction = "mean" | "sum" | "none";
+
+export function checkReduction(r: string, what: string, extra: readonly string[] = []): void {
+  const ok = ["mean", "sum", "none", ...extra];
+  if (!ok.includes(r))
+    throw new Error(`${what}: ${r} is not a valid value for reduction (expected one of ${ok.join(", ")})`);
+}
+
+export function reduce(loss: Tensor, reduction: Reduction): Tensor {
+  if (reduction === "mean") return loss.mean();
+  if (reduction === "sum") return loss.sum();
+  return loss;
+}
+
+export function checkProbability(p: number, what: string): void {
+  if (!(p >= 0 && p <= 1))
+    throw new RangeError(`${what} probability has to be between 0 and 1, but got ${p}`);
+}
+
+/** `[2, 3]` for error messages. */
+export function fmt(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}

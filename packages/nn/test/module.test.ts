@@ -1,0 +1,113 @@
+/** Module state dicts with the layers: strict loading errors, names, sharing, non-persistent buffers, hooks. */
+import { noGrad, ones, randn, type Tensor, tensor, zeros } from "@cinder/tensor";
+import { describe, expect, it } from "vitest";
+import * as nn from "../src";
+import "./helpers";
+
+class TwoLayer extends nn.Module {
+  fc1 = new nn.Linear(3, 4);
+  bn = new nn.BatchNorm1d(4);
+  fc2 = new nn.Linear(4, 2);
+  override forward(x: Tensor): Tensor {
+    return this.fc2(this.bn(this.fc1(x)).relu());
+  }
+}
+
+describe("stateDict / loadStateDict", () => {
+  it("round-trips every parameter and buffer into a fresh model", () => {
+    const a = new TwoLayer();
+    a(randn(8, 3));
+    const b = new TwoLayer();
+    const res = b.loadStateDict(a.stateDict());
+    expect(res).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    for (const [k, v] of a.stateDict())
+      expect(Array.from(b.stateDict().get(k)!.data()), k).toEqual(Array.from(v.data()));
+    a.eval();
+    b.eval();
+    const x = randn(2, 3);
+    expect(Array.from(b(x).data())).toEqual(Array.from(a(x).data()));
+  });
+  it("strict loading names missing and unexpected keys", () => {
+    const sd = new TwoLayer().stateDict();
+    sd.delete("fc1.bias");
+    sd.delete("bn.running_var");
+    sd.set("fc3.weight", zeros(2));
+    expect(() => new TwoLayer().loadStateDict(sd)).toThrow(
+      'Error(s) in loading state_dict for TwoLayer:\n\tMissing key(s) in state_dict: "fc1.bias", "bn.running_var".\n\tUnexpected key(s) in state_dict: "fc3.weight".',
+    );
+  });
+  it("non-strict loading returns the missing and unexpected keys and loads the rest", () => {
+    const src = new TwoLayer();
+    const sd = src.stateDict();
+    sd.delete("fc2.weight");
+    sd.set("extra", zeros(1));
+    const dst = new TwoLayer();
+    expect(dst.loadStateDict(sd, { strict: false })).toEqual({
+      missingKeys: ["fc2.weight"],
+      unexpectedKeys: ["extra"],
+    });
+    expect(Array.from(dst.fc1.weight.data())).toEqual(Array.from(src.fc1.weight.data()));
+  });
+  it("a size mismatch is an error naming the key and both shapes, even when not strict", () => {
+    const sd = new TwoLayer().stateDict();
+    sd.set("fc1.weight", zeros(5, 3));
+    const msg =
+      /size mismatch for fc1.weight: copying a param with shape \[5,3\] from checkpoint, the shape in current model is \[4,3\]/;
+    expect(() => new TwoLayer().loadStateDict(sd)).toThrow(msg);
+    expect(() => new TwoLayer().loadStateDict(sd, { strict: false })).toThrow(msg);
+  });
+  it("accepts a plain object, and loading keeps parameters leaves that require grad", () => {
+    const l = new nn.Linear(2, 1);
+    l.loadStateDict({ weight: tensor([[1, 2]], { dtype: "float32" }), bias: tensor([0.5]) });
+    expect(l.weight.toArray()).toEqual([[1, 2]]);
+    expect(l.bias!.toArray()).toEqual([0.5]);
+    expect(l.weight.isLeaf && l.weight.requiresGrad).toBe(true);
+  });
+  it("stateDict values share storage with the model, detached", () => {
+    const l = new nn.Linear(2, 2);
+    const w = l.stateDict().get("weight")!;
+    expect(w.requiresGrad).toBe(false);
+    noGrad(() => w.fill_(3));
+    expect(Array.from(l.weight.data())).toEqual([3, 3, 3, 3]);
+  });
+  it("non-persistent buffers stay out of the state dict; user modules can rename state keys", () => {
+    class M extends nn.Module {
+      static override stateNames = { hiddenState: "hidden_state" };
+      hiddenState = nn.buffer(zeros(2));
+      cache = nn.buffer(ones(2), false);
+      proj = new nn.Linear(2, 2);
+    }
+    const m = new M();
+    expect([...m.stateDict().keys()]).toEqual(["hidden_state", "proj.weight", "proj.bias"]);
+    expect([...m.namedBuffers()].map(([k]) => k)).toEqual(["hidden_state", "cache"]);
+  });
+  it("shared modules and parameters are listed once", () => {
+    const shared = new nn.Linear(2, 2);
+    const seq = new nn.Sequential(shared, new nn.ReLU(), shared);
+    expect(seq.parameters().length).toBe(2);
+    expect([...seq.modules()].length).toBe(3);
+  });
+  it("zeroGrad, train/eval and apply reach every layer", () => {
+    const m = new TwoLayer();
+    m(randn(4, 3)).sum().backward();
+    expect(m.fc1.weight.grad).not.toBeNull();
+    m.zeroGrad();
+    expect(m.parameters().every((p) => p.grad === null)).toBe(true);
+    m.eval();
+    expect([...m.modules()].every((x) => !x.training)).toBe(true);
+    const names: string[] = [];
+    m.apply((x) => names.push(x.constructor.name));
+    expect(names).toEqual(["Linear", "BatchNorm1d", "Linear", "TwoLayer"]);
+  });
+  it("forward hooks see the output of a layer", () => {
+    const l = new nn.Linear(2, 3);
+    const shapes: number[][] = [];
+    const remove = l.registerForwardHook((_m, _in, out) => {
+      shapes.push([...(out as Tensor).shape]);
+    });
+    l(randn(5, 2));
+    remove();
+    l(randn(5, 2));
+    expect(shapes).toEqual([[5, 3]]);
+  });
+});
