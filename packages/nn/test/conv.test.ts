@@ -142,6 +142,17 @@ describe("autograd nodes", () => {
     expect(w.grad?.shape).toEqual([2, 1, 3, 3]);
     expect(x.grad).toBeNull();
   });
+  it("handles an empty batch", () => {
+    const x = zeros([0, 3, 5, 5]).requiresGrad_();
+    const w = randn([4, 3, 3, 3], { requiresGrad: true });
+    const y = conv2d(x, w, randn([4]), { padding: 1 });
+    expect(y.shape).toEqual([0, 4, 5, 5]);
+    y.sum().backward();
+    expect(x.grad!.shape).toEqual([0, 3, 5, 5]);
+    expect(w.grad!.abs().sum().item()).toBe(0);
+    expect(convTranspose2d(zeros([0, 4, 3, 3]), w).shape).toEqual([0, 3, 5, 5]);
+    expect(unfold(zeros([0, 3, 4, 4]), 2).shape).toEqual([0, 12, 9]);
+  });
   it("accepts non-contiguous inputs, weights and upstream gradients", () => {
     const x = randn([2, 5, 3, 4]).permute(0, 3, 1, 2).requiresGrad_(); // [2, 4, 5, 3], strided
     const w = randn([3, 3, 2, 4]).permute(0, 3, 1, 2).requiresGrad_(); // [3, 4, 3, 2]

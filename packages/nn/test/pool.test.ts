@@ -161,6 +161,11 @@ describe("errors", () => {
     expect(() => avgPool2d(zeros([1, 1, 4, 4]), 0)).toThrow(
       "avgPool2d: kernelSize must be at least 1, got 0",
     );
+    expect(() => maxPool2d(zeros([1, 4, 4]).int(), 2)).toThrow(
+      "maxPool2d: expected a floating point input, got int32",
+    );
+    expect(() => maxPool2d(zeros([0, 4, 4]), 2)).toThrow("maxPool2d: expected a non-empty");
+    expect(maxPool2d(zeros([0, 2, 4, 4]), 2).shape).toEqual([0, 2, 2, 2]);
     expect(() => adaptiveAvgPool2d(zeros([1, 1, 4, 4]), 0)).toThrow(
       "adaptiveAvgPool2d: outputSize must be positive integers, got 0",
     );

@@ -1,10 +1,11 @@
 /**
  * Convolutions (torch.nn.functional.conv1d, conv2d, conv_transpose1d/2d) and unfold/fold (im2col/col2im).
  *
- * A convolution is im2col + one batched matmul. The input is gathered into rows [N, L, K] (L output positions,
- * K = C_in * kH * kW taps) by one `gather` with a cached index (windows.ts); the rows times the weight, seen as
+ * A convolution is im2col + one batched matmul. The input is laid out as rows [N, L, K] (L output positions,
+ * K = C_in * kH * kW taps) by one strided copy of a window view (windows.ts); the rows times the weight, seen as
  * [groups, C_out/groups, K/groups], is one batched `matmul`; one strided copy lays the result out as
- * [N, C_out, H_out, W_out]. Three bilinear kernels over one geometry do all the work:
+ * [N, C_out, H_out, W_out]. Rows rather than columns, so that no backward product needs a transposed copy of
+ * them. Three bilinear kernels over one geometry do all the work:
  *
  *   convolution(x, W)   -> y          (conv2d)
  *   transposed(y, W)    -> x-shaped   (conv_transpose2d; the gradient of conv2d w.r.t. its input: matmul + col2im)
@@ -15,17 +16,7 @@
  */
 import { DTypeError, fmtShape, needsGrad, recordOp, ShapeError, type Tensor } from "@cinder/tensor";
 import { pyTuple } from "../util";
-import {
-  alloc,
-  dense,
-  type GridSpec,
-  im2row,
-  ints,
-  rawView,
-  row2im,
-  type Size2,
-  viewOf,
-} from "./windows";
+import { alloc, dense, type GridSpec, im2row, ints, rawView, row2im, type Size2, viewOf } from "./windows";
 
 export type { Size2 };
 /** An int or a list of one int (PyTorch's `_single`). */
@@ -237,7 +228,6 @@ function weightGrad(geo: ConvGeom, x: Tensor, gy: Tensor, rows: Tensor | null): 
 type Padding = number | readonly number[] | "same" | "valid" | undefined;
 
 interface Parsed {
-  bias: Tensor | null;
   groups: number;
   stride: number[];
   dilation: number[];
@@ -324,10 +314,8 @@ function parse(
   op: string,
   spatial: number,
   o: { stride?: unknown; dilation?: unknown; groups?: number },
-  bias: Tensor | null,
 ): Parsed {
   return {
-    bias,
     groups: o.groups ?? 1,
     stride: ints(o.stride as Size2 | undefined, spatial, 1, 1, op, "stride"),
     dilation: ints(o.dilation as Size2 | undefined, spatial, 1, 1, op, "dilation"),
@@ -364,7 +352,7 @@ function convNd(
   optsArg: unknown,
 ): Tensor {
   const [bias, o] = splitArgs(biasArg as Tensor | null | undefined, optsArg as Conv2dOptions | undefined);
-  const p = parse(op, spatial, o, bias);
+  const p = parse(op, spatial, o);
   checkOperands(op, spatial, x, w, bias, p.groups, false);
   const inp = x.shape.slice(-spatial);
   const k = w.shape.slice(2);
@@ -416,7 +404,7 @@ function convTransposeNd(
     biasArg as Tensor | null | undefined,
     optsArg as ConvTranspose2dOptions | undefined,
   );
-  const p = parse(op, spatial, o, bias);
+  const p = parse(op, spatial, o);
   checkOperands(op, spatial, x, w, bias, p.groups, true);
   const pad = ints(o.padding, spatial, 0, 0, op, "padding");
   const outPad = ints(o.outputPadding, spatial, 0, 0, op, "outputPadding");

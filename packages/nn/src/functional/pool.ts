@@ -1,32 +1,42 @@
 /**
  * Pooling (torch.nn.functional.max_pool2d, avg_pool2d, adaptive_avg_pool2d) over [N, C, H, W] or unbatched
- * [C, H, W] inputs. Every plane is gathered into windows [N*C, L, K] with a cached index (windows.ts), then:
+ * [C, H, W] inputs. Every plane's windows are laid out as rows [N*C, L, K] (windows.ts: a strided copy for
+ * regular grids, a cached-index gather for adaptive windows), then:
  *
  * - max pooling takes the argmax of each window; the forward keeps the winning input positions, so its backward
  *   (MaxPool2DWithIndicesBackward0) is one scatter-add of the output gradient into those positions;
  * - average pooling (fixed or adaptive) is a weighted sum over each window with a cached per-tap weight
- *   (1/divisor); its backward scatters gradient * weight back through the same index.
+ *   (1/divisor); its backward (AvgPool2DBackward0, AdaptiveAvgPool2DBackward0) puts gradient * weight back
+ *   through the same windows (row2im / one scatter-add).
  *
- * Each backward is itself recorded (gather and scatter are each other's adjoints), so higher-order gradients
- * exist.
+ * Each backward is itself recorded (the forward and backward maps are each other's adjoints), so higher-order
+ * gradients exist.
  */
-import { fmtShape, needsGrad, recordOp, ShapeError, type Tensor, tensorFromData } from "@cinder/tensor";
+import {
+  DTypeError,
+  fmtShape,
+  needsGrad,
+  recordOp,
+  ShapeError,
+  type Tensor,
+  tensorFromData,
+} from "@cinder/tensor";
 import { pyTuple } from "../util";
 import {
   adaptiveRanges,
   adaptiveWindows,
   alloc,
   dense,
-  gatherRows,
   type GridSpec,
+  gatherRows,
   gridWindows,
   im2row,
   ints,
   rawView,
   row2im,
   rowStrides,
-  scatterRows,
   type Size2,
+  scatterRows,
   viewOf,
   type Windows,
 } from "./windows";
@@ -60,11 +70,12 @@ export type AdaptiveSize = number | readonly [number | null, number | null];
 
 /** Leading dims ([N, C] or [C]) and plane [H, W] of a pooling input, with PyTorch's rank check. */
 function planes(op: string, x: Tensor): { lead: number[]; h: number; w: number } {
-  if ((x.ndim !== 3 && x.ndim !== 4) || x.shape.slice(1).some((d) => d === 0)) {
+  if ((x.ndim !== 3 && x.ndim !== 4) || x.shape.slice(x.ndim - 3).some((d) => d === 0)) {
     throw new ShapeError(
       `${op}: expected a non-empty 3-D [C, H, W] or 4-D [N, C, H, W] input (dims other than the batch non-zero), got ${fmtShape(x.shape)}`,
     );
   }
+  if (!x.isFloatingPoint()) throw new DTypeError(`${op}: expected a floating point input, got ${x.dtype}`);
   return { lead: x.shape.slice(0, -2), h: x.shape[x.ndim - 2], w: x.shape[x.ndim - 1] };
 }
 

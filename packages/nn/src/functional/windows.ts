@@ -1,12 +1,15 @@
 /**
  * Sliding windows, the machinery under convolution, pooling and unfold/fold (internal; not re-exported).
  *
- * A `Windows` table lists, for every output position l and every kernel tap k, the flat position inside one
- * input row of P elements (a sample's [C, H, W] for convolution, one [H, W] plane for pooling) that the tap
- * reads. Taps that fall into padding (or past the edge in ceil mode, or past a short adaptive window) read the
- * sentinel P: an extra element appended to each row, filled with the padding value (0, or -inf for max pooling).
- * The table is built once per geometry and device and cached, so im2col is one `gather` kernel and its adjoint,
- * col2im, one `scatter("add")` kernel.
+ * Regular grids (convolution, unfold/fold, max and average pooling) need no index: `im2row` is one strided copy
+ * of a view whose dims are [...lead, oH, oW, C, kH, kW] over the (padded) input, and its adjoint `row2im`
+ * (col2im) one in-place strided add per kernel tap. Both run on the backend's generic copy/binary kernels.
+ *
+ * Index tables serve the rest: a `Windows` table lists, for every output position l and kernel tap k, the flat
+ * position inside one input row of P elements (one [H, W] plane for pooling) that the tap reads. Taps outside
+ * the input read the sentinel P, an extra element appended to each row and filled with the padding value.
+ * Built once per geometry and device and cached, it maps max pooling's argmax taps back to input positions,
+ * and drives adaptive pooling's irregular windows (`gatherRows`: one gather; `scatterRows`: one scatter-add).
  */
 import {
   type Backend,
@@ -272,9 +275,7 @@ function rowsLayout(lead: readonly number[], s: GridSpec): number[] {
   const kk = s.kh * s.kw;
   const K = s.c * kk;
   const leadS = contiguousStrides(lead).map((v) => v * L * K);
-  return s.kFirst
-    ? [...leadS, s.ow, 1, kk * L, s.kw * L, L]
-    : [...leadS, s.ow * K, K, kk, s.kw, 1];
+  return s.kFirst ? [...leadS, s.ow, 1, kk * L, s.kw * L, L] : [...leadS, s.ow * K, K, kk, s.kw, 1];
 }
 
 /** A view of the padded image [...lead, c, Hp, Wp] (origin at the padding's top-left) as its windows. */
@@ -349,7 +350,10 @@ export function row2im(rows: Tensor, lead: readonly number[], plane: readonly nu
   }
   if (direct) return buf;
   const out = alloc([...lead, ...plane], rows.dtype, rows);
-  b.copy(viewOf(buf, [...lead, s.c, s.h, s.w], buf.strides, s.ph * Wp + s.pw), viewOf(out, [...lead, s.c, s.h, s.w]));
+  b.copy(
+    viewOf(buf, [...lead, s.c, s.h, s.w], buf.strides, s.ph * Wp + s.pw),
+    viewOf(out, [...lead, s.c, s.h, s.w]),
+  );
   buf.dispose();
   return out;
 }
