@@ -30,6 +30,7 @@ import { argReduce, reduce, scan, softmax } from "./reduce";
 export class CpuBackend implements Backend {
   readonly specificationVersion = 1 as const;
   readonly device = "cpu";
+  readonly gcManaged = true;
 
   alloc(dtype: DType, length: number): TypedArray {
     return allocTypedArray(dtype, length);

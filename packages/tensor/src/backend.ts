@@ -25,6 +25,11 @@ export interface Backend {
   readonly specificationVersion: 1;
   /** Device type this backend registers, e.g. "cpu" or "webgpu". */
   readonly device: string;
+  /**
+   * Storage handles are ordinary JS memory reclaimed by the garbage collector (CPU TypedArrays): the core
+   * then never calls `free` and keeps no reference to handles for finalisation.
+   */
+  readonly gcManaged?: boolean;
 
   // ---- storage ----
   /** Allocate storage for `length` elements of `dtype`, zero-filled. */

@@ -16,8 +16,8 @@ const scopes: Set<Tensor>[] = [];
 /** Called by the Tensor constructor. */
 export function trackTensor(t: Tensor): void {
   stats.tensors++;
-  t.storage.retain();
-  finalizer.register(t, t.storage, t);
+  t.storage.account.retain();
+  finalizer.register(t, t.storage.account, t);
   const scope = scopes[scopes.length - 1];
   if (scope) scope.add(t);
 }
@@ -25,7 +25,7 @@ export function trackTensor(t: Tensor): void {
 export function releaseTensor(t: Tensor): void {
   if (!finalizer.unregister(t)) return; // already disposed
   stats.tensors--;
-  t.storage.release();
+  t.storage.account.release();
 }
 
 /**

@@ -278,12 +278,15 @@ export function randn(...args: RandArgs): Tensor {
 export function randint(
   a: number,
   b: number | readonly number[],
-  c?: readonly number[] | CreationOptions,
-  d: CreationOptions = {},
+  c?: readonly number[] | (CreationOptions & { generator?: Generator }),
+  d: CreationOptions & { generator?: Generator } = {},
 ): Tensor {
-  const [low, high, shape, opts] = typeof b === "number" ? [a, b, c as readonly number[], d] : [0, a, b, (c ?? {}) as CreationOptions];
+  const [low, high, shape, opts] =
+    typeof b === "number"
+      ? [a, b, c as readonly number[], d]
+      : [0, a, b, (c ?? {}) as CreationOptions & { generator?: Generator }];
   if (!(high > low)) throw new RangeError(`randint: expected low < high, got low=${low}, high=${high}`);
-  const u = randomFill(checkShape(shape, "randint"), "uniform", { device: opts.device, dtype: "float64" });
+  const u = randomFill(checkShape(shape, "randint"), "uniform", { device: opts.device, dtype: "float64", generator: opts.generator });
   const out = u.mul(high - low).floor().add(low).to(opts.dtype ?? "int32");
   return finish(out, { ...opts, requiresGrad: false });
 }

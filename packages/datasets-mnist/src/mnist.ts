@@ -1,0 +1,417 @@
+/**
+ * MNIST, Fashion-MNIST and KMNIST: 28x28 grayscale images with labels 0-9, in IDX files. Loaded with
+ * `await MNIST.create({ root, train, download, transform, targetTransform })` (loading reads files, so it is
+ * asynchronous; the constructor takes already-loaded arrays).
+ */
+import { type BatchOf, Dataset, defaultCollate } from "@cinder/data";
+import { fromTypedArray, type Tensor } from "@cinder/tensor";
+import { DownloadError, downloadFile } from "./download";
+import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxFormatError, readIdxFile } from "./idx";
+import type { TransformFn } from "./transforms";
+
+export interface MNISTOptions<I = Tensor, L = number> {
+  /**
+   * Where the files are: torchvision's layout `<root>/<Name>/raw/train-images-idx3-ubyte[.gz]` (e.g. root "data"
+   * holds data/MNIST/raw/...), or a folder holding the four files directly, such as Debian's
+   * `/usr/share/datasets/fashion-mnist`. Downloads go to `<root>/<Name>/raw/`.
+   */
+  root?: string;
+  /** The training split (default) or the test split (`t10k-*` files). */
+  train?: boolean;
+  /** Download the split's files from the mirrors when they are not found (default false). */
+  download?: boolean;
+  /** Applied to each image (uint8 [28, 28]); with a batch form (`forwardBatch`) it is applied per batch. */
+  transform?: TransformFn<Tensor, I>;
+  /** Applied to each label (a number 0-9); with a batch form it gets the int32 [B] labels of a batch. */
+  targetTransform?: TransformFn<number, L>;
+  /** Base URLs to download from instead of the class's `mirrors`. */
+  mirrors?: readonly string[];
+  /** MNIST only: the real digits shipped with this package (8,000 train / 2,000 test), no files or network. */
+  sample?: boolean;
+  /** Download progress lines (default stderr); `false` for silence. */
+  log?: ((message: string) => void) | false;
+}
+
+/** Already-loaded data for the constructor. */
+export interface MNISTInit<I = Tensor, L = number> {
+  /** count x rows x cols bytes, row-major. */
+  images: Uint8Array;
+  /** count bytes. */
+  labels: Uint8Array;
+  rows?: number;
+  cols?: number;
+  train?: boolean;
+  transform?: TransformFn<Tensor, I>;
+  targetTransform?: TransformFn<number, L>;
+  /** One line saying which data this is. */
+  source?: string;
+  root?: string;
+}
+
+const SAMPLE_DESCRIPTION =
+  "MNIST sample: 8,000 train / 2,000 test real digits shipped with @cinder/datasets-mnist";
+
+/** The static description a dataset class carries (overridable in subclasses, like torchvision's class attributes). */
+interface FamilyClass {
+  readonly folder: string;
+  readonly mirrors: readonly string[];
+  readonly resources: readonly (readonly [string, string])[];
+  readonly classes: readonly string[];
+  readonly hasSample: boolean;
+  readonly offlineHint: string;
+  new (init: MNISTInit<any, any>): MNIST<any, any>;
+}
+
+function fmtCount(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/**
+ * The MNIST handwritten digits. Items are `[image, label]`: by default `image` is a uint8 tensor [28, 28]
+ * (torchvision gives a PIL image there, which JavaScript does not have) and `label` a number; with
+ * `transforms.ToTensor()` the image is float32 [1, 28, 28] in [0, 1]. `getBatch(indices)` makes a whole batch at
+ * once ([B, 1, 28, 28] float32 after ToTensor + Normalize, labels int32 [B]); DataLoader uses it.
+ */
+export class MNIST<I = Tensor, L = number> extends Dataset<[I, L]> {
+  /** Folder under `root` (torchvision uses the class name). */
+  static readonly folder: string = "MNIST";
+  static readonly mirrors: readonly string[] = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+  ];
+  /** [file name, MD5 of the file as served]. */
+  static readonly resources: readonly (readonly [string, string])[] = [
+    ["train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"],
+    ["train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"],
+    ["t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"],
+    ["t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"],
+  ];
+  static readonly classes: readonly string[] = [
+    "0 - zero",
+    "1 - one",
+    "2 - two",
+    "3 - three",
+    "4 - four",
+    "5 - five",
+    "6 - six",
+    "7 - seven",
+    "8 - eight",
+    "9 - nine",
+  ];
+  static readonly hasSample: boolean = true;
+  static readonly offlineHint: string =
+    "Without network access, use MNIST.create({ sample: true }) for the 10,000 real digits shipped with @cinder/datasets-mnist.";
+
+  /** Load a split: `await MNIST.create({ root: "data", train: true, download: true, transform })`. */
+  static async create<I = Tensor, L = number>(options: MNISTOptions<I, L> = {}): Promise<MNIST<I, L>> {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class create() was called on (a subclass too)
+    return loadFamily(this as unknown as FamilyClass, options) as Promise<MNIST<I, L>>;
+  }
+
+  readonly length: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly train: boolean;
+  /** One line saying which data this dataset holds and where it came from. */
+  readonly source: string;
+  readonly root: string | undefined;
+  transform: TransformFn<Tensor, I> | undefined;
+  targetTransform: TransformFn<number, L> | undefined;
+  private readonly images: Uint8Array;
+  private readonly labels: Uint8Array;
+  private cached: { data?: Tensor; targets?: Tensor } = {};
+
+  constructor(init: MNISTInit<I, L>) {
+    super();
+    this.rows = init.rows ?? 28;
+    this.cols = init.cols ?? 28;
+    this.length = init.labels.length;
+    const px = this.rows * this.cols;
+    if (init.images.length !== this.length * px) {
+      throw new RangeError(
+        `${this.constructor.name}: ${this.length} labels need ${this.length * px} image bytes (${this.rows} x ${this.cols} each), got ${init.images.length}`,
+      );
+    }
+    this.images = init.images;
+    this.labels = init.labels;
+    this.train = init.train ?? true;
+    this.transform = init.transform;
+    this.targetTransform = init.targetTransform;
+    this.root = init.root;
+    this.source =
+      init.source ??
+      `${this.constructor.name} ${this.train ? "train" : "test"} split: ${fmtCount(this.length)} images`;
+  }
+
+  /** The class names, e.g. "0 - zero" or "T-shirt/top". */
+  get classes(): readonly string[] {
+    return (this.constructor as unknown as FamilyClass).classes;
+  }
+  get classToIdx(): Record<string, number> {
+    return Object.fromEntries(this.classes.map((c, i) => [c, i]));
+  }
+  /** All images as one uint8 tensor [N, 28, 28] (sharing the dataset's memory; do not modify it). */
+  get data(): Tensor {
+    this.cached.data ??= fromTypedArray(this.images, [this.length, this.rows, this.cols]);
+    return this.cached.data;
+  }
+  /** All labels as an int32 tensor [N]. */
+  get targets(): Tensor {
+    this.cached.targets ??= fromTypedArray(Int32Array.from(this.labels), [this.length]);
+    return this.cached.targets;
+  }
+
+  private index(i: number): number {
+    if (!Number.isInteger(i) || i < -this.length || i >= this.length) {
+      throw new RangeError(
+        `${this.constructor.name}: index ${i} is out of range for a dataset of ${this.length} images`,
+      );
+    }
+    return i < 0 ? i + this.length : i;
+  }
+
+  /** `[image, label]`: a fresh uint8 [28, 28] image (or what `transform` makes of it) and the label. */
+  getItem(index: number): [I, L] {
+    const i = this.index(index);
+    const px = this.rows * this.cols;
+    const img = fromTypedArray(this.images.slice(i * px, (i + 1) * px), [this.rows, this.cols]);
+    const label = this.labels[i];
+    return [
+      (this.transform ? this.transform(img) : img) as I,
+      (this.targetTransform ? this.targetTransform(label) : label) as L,
+    ];
+  }
+
+  /**
+   * The collated batch for `indices` in one go: images gathered into one uint8 [B, 28, 28] tensor, then the
+   * transform's batch form (per-image transforms and a stack when it has none); labels int32 [B].
+   */
+  override getBatch(indices: readonly number[]): BatchOf<[I, L]> {
+    const b = indices.length;
+    const px = this.rows * this.cols;
+    const buf = new Uint8Array(b * px);
+    const lab = new Int32Array(b);
+    for (let k = 0; k < b; k++) {
+      const i = this.index(indices[k]);
+      buf.set(this.images.subarray(i * px, (i + 1) * px), k * px);
+      lab[k] = this.labels[i];
+    }
+    const raw = fromTypedArray(buf, [b, this.rows, this.cols]);
+    const t = this.transform;
+    let images: unknown;
+    if (!t) images = raw;
+    else if (t.forwardBatch) images = t.forwardBatch(raw);
+    else images = defaultCollate(Array.from({ length: b }, (_, k) => t(raw.select(0, k).contiguous())));
+    const tt = this.targetTransform;
+    const labelsT = fromTypedArray(lab, [b]);
+    let labels: unknown;
+    if (!tt) labels = labelsT;
+    else if (tt.forwardBatch) labels = tt.forwardBatch(labelsT);
+    else labels = defaultCollate(Array.from(lab, (v) => tt(v)));
+    return [images, labels] as BatchOf<[I, L]>;
+  }
+
+  override toString(): string {
+    const lines = [
+      `Dataset ${this.constructor.name}`,
+      `    Number of datapoints: ${this.length}`,
+      ...(this.root !== undefined ? [`    Root location: ${this.root}`] : []),
+      `    Split: ${this.train ? "Train" : "Test"}`,
+      `    Source: ${this.source}`,
+    ];
+    if (this.transform) lines.push(`    Transform: ${String(this.transform).replace(/\n/g, "\n    ")}`);
+    if (this.targetTransform)
+      lines.push(`    Target transform: ${String(this.targetTransform).replace(/\n/g, "\n    ")}`);
+    return lines.join("\n");
+  }
+}
+
+/** Zalando's Fashion-MNIST: 28x28 grayscale images of 10 kinds of clothing, the same format as MNIST. */
+export class FashionMNIST<I = Tensor, L = number> extends MNIST<I, L> {
+  static override readonly folder: string = "FashionMNIST";
+  static override readonly mirrors: readonly string[] = [
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+  ];
+  static override readonly resources: readonly (readonly [string, string])[] = [
+    ["train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"],
+    ["train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"],
+    ["t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"],
+    ["t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"],
+  ];
+  static override readonly classes: readonly string[] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+  ];
+  static override readonly hasSample: boolean = false;
+  static override readonly offlineHint: string =
+    'On Debian or Ubuntu, `apt-get install dataset-fashion-mnist` installs the files: then pass { root: "/usr/share/datasets/fashion-mnist" }.';
+
+  static override async create<I = Tensor, L = number>(
+    options: MNISTOptions<I, L> = {},
+  ): Promise<FashionMNIST<I, L>> {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class create() was called on (a subclass too)
+    return loadFamily(this as unknown as FamilyClass, options) as Promise<FashionMNIST<I, L>>;
+  }
+}
+
+/** Kuzushiji-MNIST: 28x28 images of 10 cursive Japanese (hiragana) characters, the same format as MNIST. */
+export class KMNIST<I = Tensor, L = number> extends MNIST<I, L> {
+  static override readonly folder: string = "KMNIST";
+  static override readonly mirrors: readonly string[] = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"];
+  static override readonly resources: readonly (readonly [string, string])[] = [
+    ["train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"],
+    ["train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"],
+    ["t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"],
+    ["t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134"],
+  ];
+  static override readonly classes: readonly string[] = [
+    "o",
+    "ki",
+    "su",
+    "tsu",
+    "na",
+    "ha",
+    "ma",
+    "ya",
+    "re",
+    "wo",
+  ];
+  static override readonly hasSample: boolean = false;
+  static override readonly offlineHint: string = "";
+
+  static override async create<I = Tensor, L = number>(
+    options: MNISTOptions<I, L> = {},
+  ): Promise<KMNIST<I, L>> {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class create() was called on (a subclass too)
+    return loadFamily(this as unknown as FamilyClass, options) as Promise<KMNIST<I, L>>;
+  }
+}
+
+/** The folder holding the shipped sample (flat layout). */
+async function sampleDir(): Promise<string> {
+  const { fileURLToPath } = await import("node:url");
+  return fileURLToPath(new URL("../data/", import.meta.url));
+}
+
+async function exists(path: string): Promise<boolean> {
+  const { stat } = await import("node:fs/promises");
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
+/** The first existing file among torchvision's layout and the flat one, uncompressed before gzip. */
+async function findFile(
+  root: string,
+  folder: string,
+  name: string,
+): Promise<{ path?: string; tried: string[] }> {
+  const { join } = await import("node:path");
+  const tried = [
+    join(root, folder, "raw", name),
+    join(root, folder, "raw", `${name}.gz`),
+    join(root, name),
+    join(root, `${name}.gz`),
+  ];
+  for (const p of tried) if (await exists(p)) return { path: p, tried };
+  return { tried };
+}
+
+async function loadFamily(cls: FamilyClass, options: MNISTOptions<any, any>): Promise<MNIST<any, any>> {
+  const name = cls.name;
+  const train = options.train ?? true;
+  const split = train ? "train" : "t10k";
+  const imagesName = `${split}-images-idx3-ubyte`;
+  const labelsName = `${split}-labels-idx1-ubyte`;
+  let root: string;
+  if (options.sample) {
+    if (!cls.hasSample)
+      throw new TypeError(
+        `${name}: there is no shipped sample of ${name}; only MNIST has one ({ sample: true })`,
+      );
+    root = await sampleDir();
+  } else {
+    if (options.root === undefined) {
+      throw new TypeError(
+        `${name}: pass { root } (a folder holding ${cls.folder}/raw/${imagesName}.gz and the others, or where to download them)${cls.hasSample ? ", or { sample: true } for the digits shipped with @cinder/datasets-mnist" : ""}`,
+      );
+    }
+    root = options.root;
+  }
+  let images = await findFile(root, cls.folder, imagesName);
+  let labels = await findFile(root, cls.folder, labelsName);
+  if ((!images.path || !labels.path) && options.download && !options.sample) {
+    const { join } = await import("node:path");
+    const dir = join(root, cls.folder, "raw");
+    const mirrors = options.mirrors ?? cls.mirrors;
+    for (const [file, md5] of cls.resources.filter(([f]) => f.startsWith(`${split}-`))) {
+      const base = file.replace(/\.gz$/, "");
+      if ((base === imagesName && images.path) || (base === labelsName && labels.path)) continue;
+      try {
+        await downloadFile({ mirrors, filename: file, md5, dir, log: options.log });
+      } catch (e) {
+        if (!(e instanceof DownloadError)) throw e;
+        const files = cls.resources.map(([f]) => f).join(", ");
+        const how = `${name}: to use it offline, put ${files} (any copy: gzip or not) into ${dir}, or pass { root } pointing at a folder holding them.${cls.offlineHint ? ` ${cls.offlineHint}` : ""}`;
+        throw new DownloadError(`${name}: ${e.message}\n${how}`, e.attempts);
+      }
+    }
+    images = await findFile(root, cls.folder, imagesName);
+    labels = await findFile(root, cls.folder, labelsName);
+  }
+  if (!images.path || !labels.path) {
+    const missing = [!images.path ? images : undefined, !labels.path ? labels : undefined].filter(
+      (m) => m !== undefined,
+    );
+    throw new Error(
+      `${name}: dataset not found. Looked for:\n${missing.flatMap((m) => m.tried.map((t) => `  ${t}`)).join("\n")}\n` +
+        `Pass { download: true } to download it${cls.offlineHint ? `, or: ${cls.offlineHint}` : "."}`,
+    );
+  }
+  const [img, lab] = await Promise.all([
+    readIdxFile(images.path, IDX_IMAGES_MAGIC),
+    readIdxFile(labels.path, IDX_LABELS_MAGIC),
+  ]);
+  const [count, rows, cols] = img.dims;
+  if (rows !== 28 || cols !== 28) {
+    throw new IdxFormatError(
+      `${images.path}: image dimensions at offsets 8-15: expected 28 x 28, found ${rows} x ${cols}`,
+    );
+  }
+  if (lab.dims[0] !== count) {
+    throw new IdxFormatError(
+      `${name}: image and label counts differ: ${images.path} has ${count} images (offset 4) but ${labels.path} has ${lab.dims[0]} labels (offset 4)`,
+    );
+  }
+  const nClasses = cls.classes.length;
+  for (let i = 0; i < lab.data.length; i++) {
+    if (lab.data[i] >= nClasses) {
+      throw new IdxFormatError(
+        `${labels.path}: label at offset ${8 + i} (item ${i}) is ${lab.data[i]}, expected a class index 0-${nClasses - 1}`,
+      );
+    }
+  }
+  const source = options.sample
+    ? `${SAMPLE_DESCRIPTION}; this is the ${train ? "train" : "test"} split (${fmtCount(count)} images)`
+    : `${name} ${train ? "train" : "test"} split: ${fmtCount(count)} images from ${images.path}`;
+  return new cls({
+    images: img.data,
+    labels: lab.data,
+    rows,
+    cols,
+    train,
+    transform: options.transform,
+    targetTransform: options.targetTransform,
+    source,
+    root: options.sample ? undefined : root,
+  });
+}
