@@ -8,6 +8,7 @@ import {
   enableGrad,
   type GradFn,
   installAutograd,
+  keep,
   noGrad,
   type OpRecord,
   onesLike,
@@ -141,8 +142,8 @@ export function runBackward(
     const g = grads.get(node);
     grads.delete(node);
     if (captureSet?.has(node) && g) captured.set(node, g);
-    const keep = retained.get(node)?.deref();
-    if (keep && g) keep.grad = g.detach();
+    const keepT = retained.get(node)?.deref();
+    if (keepT && g) keepT.grad = keep(g.detach());
     if (node instanceof AccumulateGrad) {
       if (g && !captureSet) accumulate(node.variable, g, opts.createGraph ?? false);
     } else if (node instanceof Node && g) {
@@ -183,9 +184,11 @@ export function runBackward(
 function accumulate(leaf: Tensor, g: Tensor, createGraph: boolean): void {
   if (leaf.grad === null) {
     // a fresh buffer: gradients flowing into several leaves may be the same tensor object
-    leaf.grad = createGraph ? g.clone() : noGrad(() => g.detach().clone());
+    // a fresh buffer (gradients flowing into several leaves may be the same tensor object), owned by the leaf:
+    // kept out of any enclosing tidy() scope, like the parameter itself
+    leaf.grad = keep(createGraph ? g.clone() : noGrad(() => g.detach().clone()));
   } else if (createGraph) {
-    leaf.grad = leaf.grad.add(g);
+    leaf.grad = keep(leaf.grad.add(g));
   } else {
     const prev = leaf.grad;
     noGrad(() => prev.add_(g));

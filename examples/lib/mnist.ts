@@ -1,0 +1,156 @@
+/**
+ * What the MNIST examples share: picking the data (full MNIST, Fashion-MNIST or the shipped sample), the
+ * seed's training loop with a progress bar, evaluation under noGrad, and the save / reload round trip.
+ */
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { DataLoader } from "@cinder/data";
+import { FashionMNIST, MNIST, transforms } from "@cinder/datasets-mnist";
+import cliProgress from "cli-progress";
+import * as torch from "cinder";
+
+export interface MnistFlags {
+  dataset?: string;
+  root: string;
+  epochs: number;
+  batchSize: number;
+  device: string;
+  log: (line: string) => void;
+}
+
+const FASHION_SYSTEM_DIR = "/usr/share/datasets/fashion-mnist";
+
+/** The train and test splits, with the seed's transform (ToTensor, then Normalize with MNIST's mean and std). */
+export async function loadMnist(flags: MnistFlags) {
+  const transform = new transforms.Compose([new transforms.ToTensor(), new transforms.Normalize([0.1307], [0.3081])]);
+  let name = flags.dataset;
+  if (!name) {
+    // full MNIST if it is on disk or can be downloaded, else the real digits shipped with the package
+    const onDisk = existsSync(join(flags.root, "MNIST", "raw"));
+    try {
+      if (!onDisk) flags.log(`MNIST is not in ${flags.root}; trying to download it`);
+      const train = await MNIST.create({ root: flags.root, train: true, download: true, transform, log: false });
+      const test = await MNIST.create({ root: flags.root, train: false, download: true, transform, log: false });
+      return { name: "mnist", train, test };
+    } catch (e) {
+      flags.log(`full MNIST unavailable (${(e as Error).message.split("\n")[0]}); using the shipped sample`);
+      name = "mnist-sample";
+    }
+  }
+  if (name === "mnist-sample") {
+    const train = await MNIST.create({ sample: true, train: true, transform });
+    const test = await MNIST.create({ sample: true, train: false, transform });
+    return { name, train, test };
+  }
+  if (name === "fashion-mnist") {
+    const root = existsSync(join(flags.root, "FashionMNIST", "raw")) ? flags.root : FASHION_SYSTEM_DIR;
+    const download = root !== FASHION_SYSTEM_DIR;
+    const train = await FashionMNIST.create({ root, train: true, download, transform });
+    const test = await FashionMNIST.create({ root, train: false, download, transform });
+    return { name, train, test };
+  }
+  if (name === "mnist") {
+    const train = await MNIST.create({ root: flags.root, train: true, download: true, transform });
+    const test = await MNIST.create({ root: flags.root, train: false, download: true, transform });
+    return { name, train, test };
+  }
+  throw new Error(`--dataset must be mnist, fashion-mnist or mnist-sample, got "${name}"`);
+}
+
+export type Batch = [torch.Tensor, torch.Tensor];
+
+/**
+ * The seed's loop: for each batch, the five steps (zero grads, forward, loss, backward, step), and the mean loss
+ * every 300 batches. Each step runs in `torch.tidy`, so its temporaries are freed at once on any device.
+ */
+export async function trainEpochs(opts: {
+  model: torch.nn.Module;
+  optimizer: torch.optim.Optimizer;
+  criterion: torch.nn.Module;
+  loader: DataLoader<unknown, Batch>;
+  epochs: number;
+  device: string;
+  prepare: (data: torch.Tensor) => torch.Tensor;
+  log: (line: string) => void;
+}): Promise<{ samples: number; seconds: number }> {
+  const { model, optimizer, criterion, loader, epochs, device } = opts;
+  const bar = new cliProgress.SingleBar(
+    { format: "epoch {epoch} [{bar}] {value}/{total} batches | loss {loss}", stream: process.stderr, hideCursor: true, noTTYOutput: false, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  let samples = 0;
+  const start = performance.now();
+  model.train();
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    let runningLoss = 0;
+    let batchIdx = 0;
+    bar.start(loader.length, 0, { epoch: epoch + 1, loss: "-" });
+    for await (const [rawData, rawTarget] of loader) {
+      const data = opts.prepare(rawData.to(device));
+      const target = rawTarget.to(device);
+      const loss = torch.tidy(() => {
+        // --- the five steps ---
+        optimizer.zeroGrad(); // 1. clear the gradients
+        const output = model(data); // 2. forward
+        const loss = criterion(output, target); // 3. loss
+        loss.backward(); // 4. backward
+        optimizer.step(); // 5. update
+        return loss;
+      });
+      runningLoss += (await loss.itemAsync()) as number;
+      loss.dispose();
+      data.dispose();
+      target.dispose();
+      samples += rawData.shape[0];
+      batchIdx++;
+      if (batchIdx % 300 === 299 || batchIdx % 300 === 0) bar.update(batchIdx, { loss: (runningLoss / (batchIdx % 300 || 300)).toFixed(4) });
+      else bar.update(batchIdx);
+      if (batchIdx % 300 === 0) {
+        bar.stop();
+        opts.log(`Epoch: ${epoch + 1}, Batch: ${batchIdx}, Loss: ${(runningLoss / 300).toFixed(4)}`);
+        runningLoss = 0;
+        bar.start(loader.length, batchIdx, { epoch: epoch + 1, loss: "-" });
+      }
+    }
+    bar.stop();
+  }
+  return { samples, seconds: (performance.now() - start) / 1000 };
+}
+
+/** Accuracy under noGrad, predictions by argmax, as in the seed. */
+export async function evaluate(
+  model: torch.nn.Module,
+  loader: DataLoader<unknown, Batch>,
+  device: string,
+  prepare: (data: torch.Tensor) => torch.Tensor,
+): Promise<number> {
+  model.eval();
+  let correct = 0;
+  let total = 0;
+  await torch.noGrad(async () => {
+    for await (const [data, target] of loader) {
+      const hits = torch.tidy(() => {
+        const output = model(prepare(data.to(device)));
+        // output holds 10 scores per image; the largest is the prediction
+        const { indices: predicted } = output.max({ dim: 1 });
+        return predicted.eq(target.to(device)).sum();
+      });
+      correct += (await hits.itemAsync()) as number;
+      hits.dispose();
+      total += target.shape[0];
+    }
+  });
+  return correct / total;
+}
+
+/** Save the state dict as safetensors, load it into a fresh model, and return that model. */
+export async function reload<M extends torch.nn.Module>(model: M, fresh: () => M, file: string, device: string): Promise<M> {
+  await mkdir(join(file, ".."), { recursive: true });
+  const cpuState = new Map<string, torch.Tensor>();
+  for (const [k, v] of model.stateDict()) cpuState.set(k, await v.toAsync("cpu"));
+  await torch.nn.saveSafetensors(file, cpuState);
+  const copy = fresh().to(device);
+  copy.loadStateDict(await torch.nn.loadSafetensors(file));
+  return copy;
+}
