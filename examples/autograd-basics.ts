@@ -8,7 +8,10 @@ import * as torch from "cinder";
 
 const checks: { what: string; ok: boolean }[] = [];
 function check(what: string, got: unknown, want: unknown): void {
-  const ok = typeof want === "number" ? Math.abs((got as number) - want) < 1e-5 : JSON.stringify(got) === JSON.stringify(want);
+  const ok =
+    typeof want === "number"
+      ? Math.abs((got as number) - want) < 1e-5
+      : JSON.stringify(got) === JSON.stringify(want);
   checks.push({ what, ok });
   console.log(`${ok ? "ok  " : "FAIL"} ${what}: ${String(got)}${ok ? "" : ` (expected ${String(want)})`}`);
 }
@@ -129,7 +132,11 @@ function check(what: string, got: unknown, want: unknown): void {
   // every row of x is ones, so each row of w.grad equals b.grad
   const wg = w.grad!.toArray() as number[][];
   const bg = b.grad!.toArray() as number[];
-  check("seed 002: w.grad rows equal b.grad", wg.every((row) => row.every((v, j) => Math.abs(v - bg[j]) < 1e-5)), true);
+  check(
+    "seed 002: w.grad rows equal b.grad",
+    wg.every((row) => row.every((v, j) => Math.abs(v - bg[j]) < 1e-5)),
+    true,
+  );
 }
 
 const passed = checks.filter((c) => c.ok).length;

@@ -37,7 +37,8 @@ for (let epoch = 0; epoch < numEpochs; epoch++) {
     loss.backward();
     optimizer.step();
   }
-  if ((epoch + 1) % 10 === 0) console.log(`Epoch ${epoch + 1}, Loss: ${((await loss.itemAsync()) as number).toFixed(4)}`);
+  if ((epoch + 1) % 10 === 0)
+    console.log(`Epoch ${epoch + 1}, Loss: ${((await loss.itemAsync()) as number).toFixed(4)}`);
 }
 
 // 4. prediction

@@ -14,7 +14,9 @@ torch.manualSeed(Number(values.seed ?? 0));
 
 // 1. data
 const X = torch.rand(100, 1, { device });
-const y = X.mul(3).add(0.8).add(torch.randn(100, 1, { device }).mul(0.05));
+const y = X.mul(3)
+  .add(0.8)
+  .add(torch.randn(100, 1, { device }).mul(0.05));
 
 // 2. parameters, randomly initialised
 const w = torch.randn(1, 1, { requiresGrad: true, device });
@@ -38,10 +40,19 @@ for (let epoch = 0; epoch < epochs; epoch++) {
   w.grad!.zero_();
   b.grad!.zero_();
   if (epoch % 100 === 0) {
-    console.log(`Epoch ${epoch}: w=${(await w.itemAsync() as number).toFixed(2)}, b=${(await b.itemAsync() as number).toFixed(2)}`);
+    console.log(
+      `Epoch ${epoch}: w=${((await w.itemAsync()) as number).toFixed(2)}, b=${((await b.itemAsync()) as number).toFixed(2)}`,
+    );
   }
 }
 
 const wv = (await w.itemAsync()) as number;
 const bv = (await b.itemAsync()) as number;
-report({ example: "linear-regression-manual", device, epochs, w: r4(wv), b: r4(bv), finalLoss: r4((await loss.itemAsync()) as number) });
+report({
+  example: "linear-regression-manual",
+  device,
+  epochs,
+  w: r4(wv),
+  b: r4(bv),
+  finalLoss: r4((await loss.itemAsync()) as number),
+});

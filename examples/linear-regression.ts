@@ -111,7 +111,9 @@ const ps = (await predictions.toArrayAsync()) as number[][];
 xs.forEach(([x], i) => {
   const pred = ps[i][0];
   const truth = trueW * x + trueB;
-  console.log(`${pad(x.toFixed(2))} | ${pad(pred.toFixed(4))} | ${pad(truth.toFixed(4))} | ${pad(Math.abs(pred - truth).toFixed(4))}`);
+  console.log(
+    `${pad(x.toFixed(2))} | ${pad(pred.toFixed(4))} | ${pad(truth.toFixed(4))} | ${pad(Math.abs(pred - truth).toFixed(4))}`,
+  );
 });
 console.log(`\n${line}\nFinal loss: ${losses[losses.length - 1].toFixed(6)}\n${line}`);
 

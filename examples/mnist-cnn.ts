@@ -8,7 +8,7 @@
 import { DataLoader } from "@cinder/data";
 import * as torch from "cinder";
 import { flags, r4, report } from "./lib/cli";
-import { type Batch, evaluate, loadMnist, reload, trainEpochs } from "./lib/mnist";
+import { evaluate, loadMnist, reload, trainEpochs } from "./lib/mnist";
 
 const { nn, optim } = torch;
 const { values } = flags({
@@ -22,10 +22,20 @@ const device = values.device;
 const log = (line: string) => console.log(line);
 torch.manualSeed(Number(values.seed ?? 0));
 
-const { name, train, test } = await loadMnist({ dataset: values.dataset, root: values.root, epochs: 0, batchSize: 0, device, log });
+const { name, train, test } = await loadMnist({
+  dataset: values.dataset,
+  root: values.root,
+  epochs: 0,
+  batchSize: 0,
+  device,
+  log,
+});
 log(`data: ${train.source}`);
-const trainLoader = new DataLoader<unknown, Batch>(train, { batchSize: Number(values["batch-size"]), shuffle: true });
-const testLoader = new DataLoader<unknown, Batch>(test, { batchSize: 1000, shuffle: false });
+const trainLoader = new DataLoader(train, {
+  batchSize: Number(values["batch-size"]),
+  shuffle: true,
+});
+const testLoader = new DataLoader(test, { batchSize: 1000, shuffle: false });
 
 const makeModel = () =>
   new nn.Sequential(
@@ -47,7 +57,16 @@ const criterion = new nn.CrossEntropyLoss();
 const optimizer = new optim.Adam(model.parameters(), { lr: 1e-3 });
 const asImages = (data: torch.Tensor) => data; // already [B, 1, 28, 28]
 const epochs = Number(values.epochs);
-const { samples, seconds } = await trainEpochs({ model, optimizer, criterion, loader: trainLoader, epochs, device, prepare: asImages, log });
+const { samples, seconds } = await trainEpochs({
+  model,
+  optimizer,
+  criterion,
+  loader: trainLoader,
+  epochs,
+  device,
+  prepare: asImages,
+  log,
+});
 log("Training done!");
 
 const testAccuracy = await evaluate(model, testLoader, device, asImages);

@@ -12,7 +12,7 @@
 import { DataLoader } from "@cinder/data";
 import * as torch from "cinder";
 import { flags, r4, report } from "./lib/cli";
-import { type Batch, evaluate, loadMnist, reload, trainEpochs } from "./lib/mnist";
+import { evaluate, loadMnist, reload, trainEpochs } from "./lib/mnist";
 
 const { nn, optim } = torch;
 const F = nn.F;
@@ -28,10 +28,20 @@ const log = (line: string) => console.log(line);
 torch.manualSeed(Number(values.seed ?? 0));
 
 // 1. data: ToTensor + Normalize((0.1307,), (0.3081,)), shuffled training batches of 64
-const { name, train, test } = await loadMnist({ dataset: values.dataset, root: values.root, epochs: 0, batchSize: 0, device, log });
+const { name, train, test } = await loadMnist({
+  dataset: values.dataset,
+  root: values.root,
+  epochs: 0,
+  batchSize: 0,
+  device,
+  log,
+});
 log(`data: ${train.source}`);
-const trainLoader = new DataLoader<unknown, Batch>(train, { batchSize: Number(values["batch-size"]), shuffle: true });
-const testLoader = new DataLoader<unknown, Batch>(test, { batchSize: 1000, shuffle: false });
+const trainLoader = new DataLoader(train, {
+  batchSize: Number(values["batch-size"]),
+  shuffle: true,
+});
+const testLoader = new DataLoader(test, { batchSize: 1000, shuffle: false });
 
 // 2. the model
 class SimpleNet extends nn.Module {
@@ -54,7 +64,16 @@ const optimizer = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 })
 // 4. train: MNIST images are [64, 1, 28, 28]; flatten them to [64, 784]
 const flatten = (data: torch.Tensor) => data.view(-1, 28 * 28);
 const epochs = Number(values.epochs);
-const { samples, seconds } = await trainEpochs({ model, optimizer, criterion, loader: trainLoader, epochs, device, prepare: flatten, log });
+const { samples, seconds } = await trainEpochs({
+  model,
+  optimizer,
+  criterion,
+  loader: trainLoader,
+  epochs,
+  device,
+  prepare: flatten,
+  log,
+});
 log("Training done!");
 
 // 5. evaluate, save, reload, evaluate again

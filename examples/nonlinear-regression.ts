@@ -9,7 +9,10 @@ import * as torch from "cinder";
 import { flags, r4, report } from "./lib/cli";
 
 const { nn, optim } = torch;
-const { values } = flags({ epochs: { type: "string", default: "2000" }, hidden: { type: "string", default: "10" } });
+const { values } = flags({
+  epochs: { type: "string", default: "2000" },
+  hidden: { type: "string", default: "10" },
+});
 const device = values.device;
 const epochs = Number(values.epochs);
 const hidden = Number(values.hidden);
@@ -52,4 +55,11 @@ for (const [i, [x]] of ((await probe.toArrayAsync()) as number[][]).entries()) {
   console.log(`${x.toFixed(2).padStart(6)} | ${pred[i][0].toFixed(4).padStart(7)} | ${(x * x).toFixed(4)}`);
 }
 console.log(`\nMSE with a hidden layer: ${mse.toFixed(5)}; a straight line: ${linearMse.toFixed(5)}`);
-report({ example: "nonlinear-regression", device, epochs, hidden, finalMSE: r4(mse), linearMSE: r4(linearMse) });
+report({
+  example: "nonlinear-regression",
+  device,
+  epochs,
+  hidden,
+  finalMSE: r4(mse),
+  linearMSE: r4(linearMse),
+});

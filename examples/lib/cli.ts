@@ -9,7 +9,11 @@ export interface CommonFlags {
 /** Parse `--device`, `--seed` and the example's own flags (strings; convert at the call site). */
 export function flags<T extends Record<string, { type: "string" | "boolean"; default?: string | boolean }>>(
   extra: T,
-): { values: { device: string; seed?: string } & { [K in keyof T]: T[K]["type"] extends "boolean" ? boolean : string } } {
+): {
+  values: { device: string; seed?: string } & {
+    [K in keyof T]: T[K]["type"] extends "boolean" ? boolean : string;
+  };
+} {
   const { values } = parseArgs({
     args: process.argv.slice(2).filter((a) => a !== "--"),
     options: { device: { type: "string", default: "cpu" }, seed: { type: "string" }, ...extra },

@@ -5,10 +5,10 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { DataLoader } from "@cinder/data";
+import type { DataLoader } from "@cinder/data";
 import { FashionMNIST, MNIST, transforms } from "@cinder/datasets-mnist";
-import cliProgress from "cli-progress";
 import * as torch from "cinder";
+import cliProgress from "cli-progress";
 
 export interface MnistFlags {
   dataset?: string;
@@ -23,15 +23,30 @@ const FASHION_SYSTEM_DIR = "/usr/share/datasets/fashion-mnist";
 
 /** The train and test splits, with the seed's transform (ToTensor, then Normalize with MNIST's mean and std). */
 export async function loadMnist(flags: MnistFlags) {
-  const transform = new transforms.Compose([new transforms.ToTensor(), new transforms.Normalize([0.1307], [0.3081])]);
+  const transform = new transforms.Compose([
+    new transforms.ToTensor(),
+    new transforms.Normalize([0.1307], [0.3081]),
+  ]);
   let name = flags.dataset;
   if (!name) {
     // full MNIST if it is on disk or can be downloaded, else the real digits shipped with the package
     const onDisk = existsSync(join(flags.root, "MNIST", "raw"));
     try {
       if (!onDisk) flags.log(`MNIST is not in ${flags.root}; trying to download it`);
-      const train = await MNIST.create({ root: flags.root, train: true, download: true, transform, log: false });
-      const test = await MNIST.create({ root: flags.root, train: false, download: true, transform, log: false });
+      const train = await MNIST.create({
+        root: flags.root,
+        train: true,
+        download: true,
+        transform,
+        log: false,
+      });
+      const test = await MNIST.create({
+        root: flags.root,
+        train: false,
+        download: true,
+        transform,
+        log: false,
+      });
       return { name: "mnist", train, test };
     } catch (e) {
       flags.log(`full MNIST unavailable (${(e as Error).message.split("\n")[0]}); using the shipped sample`);
@@ -68,7 +83,7 @@ export async function trainEpochs(opts: {
   model: torch.nn.Module;
   optimizer: torch.optim.Optimizer;
   criterion: torch.nn.Module;
-  loader: DataLoader<unknown, Batch>;
+  loader: DataLoader<any, Batch>;
   epochs: number;
   device: string;
   prepare: (data: torch.Tensor) => torch.Tensor;
@@ -76,7 +91,13 @@ export async function trainEpochs(opts: {
 }): Promise<{ samples: number; seconds: number }> {
   const { model, optimizer, criterion, loader, epochs, device } = opts;
   const bar = new cliProgress.SingleBar(
-    { format: "epoch {epoch} [{bar}] {value}/{total} batches | loss {loss}", stream: process.stderr, hideCursor: true, noTTYOutput: false, etaBuffer: 50 },
+    {
+      format: "epoch {epoch} [{bar}] {value}/{total} batches | loss {loss}",
+      stream: process.stderr,
+      hideCursor: true,
+      noTTYOutput: false,
+      etaBuffer: 50,
+    },
     cliProgress.Presets.shades_classic,
   );
   let samples = 0;
@@ -104,7 +125,8 @@ export async function trainEpochs(opts: {
       target.dispose();
       samples += rawData.shape[0];
       batchIdx++;
-      if (batchIdx % 300 === 299 || batchIdx % 300 === 0) bar.update(batchIdx, { loss: (runningLoss / (batchIdx % 300 || 300)).toFixed(4) });
+      if (batchIdx % 300 === 299 || batchIdx % 300 === 0)
+        bar.update(batchIdx, { loss: (runningLoss / (batchIdx % 300 || 300)).toFixed(4) });
       else bar.update(batchIdx);
       if (batchIdx % 300 === 0) {
         bar.stop();
@@ -121,7 +143,7 @@ export async function trainEpochs(opts: {
 /** Accuracy under noGrad, predictions by argmax, as in the seed. */
 export async function evaluate(
   model: torch.nn.Module,
-  loader: DataLoader<unknown, Batch>,
+  loader: DataLoader<any, Batch>,
   device: string,
   prepare: (data: torch.Tensor) => torch.Tensor,
 ): Promise<number> {
@@ -145,7 +167,12 @@ export async function evaluate(
 }
 
 /** Save the state dict as safetensors, load it into a fresh model, and return that model. */
-export async function reload<M extends torch.nn.Module>(model: M, fresh: () => M, file: string, device: string): Promise<M> {
+export async function reload<M extends torch.nn.Module>(
+  model: M,
+  fresh: () => M,
+  file: string,
+  device: string,
+): Promise<M> {
   await mkdir(join(file, ".."), { recursive: true });
   const cpuState = new Map<string, torch.Tensor>();
   for (const [k, v] of model.stateDict()) cpuState.set(k, await v.toAsync("cpu"));

@@ -205,7 +205,9 @@ function backward(t: Tensor, gradient?: Tensor, options: BackwardOptions = {}): 
     }
     seed = onesLike(t);
   } else if (gradient && (gradient.ndim !== t.ndim || gradient.shape.some((d, i) => d !== t.shape[i]))) {
-    throw new Error(`backward(gradient): gradient has shape [${gradient.shape}] but the tensor has shape [${t.shape}]`);
+    throw new Error(
+      `backward(gradient): gradient has shape [${gradient.shape}] but the tensor has shape [${t.shape}]`,
+    );
   }
   runBackward([t], [seed], options);
 }

@@ -21,18 +21,26 @@ export function grad(
   const seeds = outs.map((o, i) => {
     const s = opts.gradOutputs?.[i];
     if (s) return s;
-    if (o.numel() !== 1) throw new Error(`grad: gradOutputs is needed for the non-scalar output ${i} of shape [${o.shape}]`);
+    if (o.numel() !== 1)
+      throw new Error(`grad: gradOutputs is needed for the non-scalar output ${i} of shape [${o.shape}]`);
     return onesLike(o);
   });
   const nodes = ins.map((t, i) => {
     if (!t.requiresGrad) throw new Error(`grad: input ${i} does not require grad`);
     return accumulatorOf(t) as GradFn;
   });
-  const captured = runBackward(outs, seeds, { retainGraph: opts.retainGraph ?? opts.createGraph, createGraph: opts.createGraph }, nodes);
+  const captured = runBackward(
+    outs,
+    seeds,
+    { retainGraph: opts.retainGraph ?? opts.createGraph, createGraph: opts.createGraph },
+    nodes,
+  );
   return nodes.map((n, i) => {
     const g = captured.get(n);
     if (!g && !opts.allowUnused) {
-      throw new Error(`grad: one of the differentiated tensors (input ${i}) appears to not have been used in the graph; pass allowUnused: true`);
+      throw new Error(
+        `grad: one of the differentiated tensors (input ${i}) appears to not have been used in the graph; pass allowUnused: true`,
+      );
     }
     return g ?? null;
   });
@@ -48,7 +56,11 @@ export interface GradcheckOptions {
  * Compare analytical gradients with central finite differences for every input that requires grad
  * (torch.autograd.gradcheck). Use float64 inputs. Returns true or throws an Error naming the mismatch.
  */
-export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], opts: GradcheckOptions = {}): boolean {
+export function gradcheck(
+  fn: (...xs: Tensor[]) => Tensor,
+  inputs: readonly Tensor[],
+  opts: GradcheckOptions = {},
+): boolean {
   const eps = opts.eps ?? 1e-6;
   const atol = opts.atol ?? 1e-5;
   const rtol = opts.rtol ?? 1e-3;
@@ -56,7 +68,8 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: readonly Tens
   const nOut = out0.numel();
   inputs.forEach((x, xi) => {
     if (!x.requiresGrad) return;
-    if (x.dtype !== "float64") throw new Error(`gradcheck: input ${xi} is ${x.dtype}; use float64 inputs for finite differences`);
+    if (x.dtype !== "float64")
+      throw new Error(`gradcheck: input ${xi} is ${x.dtype}; use float64 inputs for finite differences`);
     const n = x.numel();
     // numerical Jacobian, column by column (perturb the input in place, outside the graph)
     const numeric: number[][] = Array.from({ length: nOut }, () => new Array(n).fill(0));
@@ -65,9 +78,13 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: readonly Tens
       const at = unravel(j, x.shape);
       const orig = alias.at(...at).item() as number;
       alias.set(at, orig + eps);
-      const plus = noGrad(() => fn(...inputs)).double().data();
+      const plus = noGrad(() => fn(...inputs))
+        .double()
+        .data();
       alias.set(at, orig - eps);
-      const minus = noGrad(() => fn(...inputs)).double().data();
+      const minus = noGrad(() => fn(...inputs))
+        .double()
+        .data();
       alias.set(at, orig);
       for (let k = 0; k < nOut; k++) numeric[k][j] = (plus[k] - minus[k]) / (2 * eps);
     }
@@ -76,7 +93,10 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: readonly Tens
       const out = fn(...inputs);
       const seed = new Float64Array(nOut);
       seed[k] = 1;
-      const [g] = grad(out, [x], { gradOutputs: [tensor(seed, { device: out.device }).reshape(out.shape).to(out.dtype)], allowUnused: true });
+      const [g] = grad(out, [x], {
+        gradOutputs: [tensor(seed, { device: out.device }).reshape(out.shape).to(out.dtype)],
+        allowUnused: true,
+      });
       const row = g ? g.double().data() : new Float64Array(n);
       for (let j = 0; j < n; j++) {
         const a = row[j];

@@ -9,8 +9,16 @@
  * contiguous for every operand, so a contiguous op is a single flat loop whatever its rank.
  */
 import type { TypedArray, View } from "@cinder/tensor";
+import {
+  floorDivFloat,
+  powFloat,
+  powInt,
+  remFloat,
+  remInt,
+  roundHalfEven,
+  sigmoidScalar,
+} from "@cinder/tensor";
 import { erf } from "./erf";
-import { floorDivFloat, powFloat, powInt, remFloat, remInt, roundHalfEven, sigmoidScalar } from "@cinder/tensor";
 
 /** One operand of a loop: a typed array, an element offset and one stride per dimension of the loop shape. */
 export interface Operand {
@@ -41,7 +49,16 @@ type Kernel = (
 ) => void;
 
 /** Functions generated kernels may call; V8 inlines them. */
-const helpers = { erf, sigmoid: sigmoidScalar, roundHalfEven, powFloat, powInt, remFloat, remInt, floorDivFloat };
+const helpers = {
+  erf,
+  sigmoid: sigmoidScalar,
+  roundHalfEven,
+  powFloat,
+  powInt,
+  remFloat,
+  remInt,
+  floorDivFloat,
+};
 const helperNames = Object.keys(helpers);
 
 const cache = new Map<string, Kernel>();

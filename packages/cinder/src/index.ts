@@ -14,7 +14,7 @@ import { registerBackend, registeredDevices } from "@cinder/tensor";
 
 if (!registeredDevices().includes("cpu")) registerBackend(cpu);
 
-export * from "@cinder/tensor";
 export * as autograd from "@cinder/autograd";
 export * as nn from "@cinder/nn";
 export * as optim from "@cinder/optim";
+export * from "@cinder/tensor";

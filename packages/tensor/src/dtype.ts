@@ -43,7 +43,8 @@ export function isInt(dtype: DType): boolean {
 
 export function checkDType(dtype: unknown): DType {
   if (typeof dtype === "string" && (DTYPES as readonly string[]).includes(dtype)) return dtype as DType;
-  throw new TypeError(`unknown dtype ${JSON.stringify(dtype)}: expected one of ${DTYPES.join(", ")}`);
+  const hint = dtype === "int64" || dtype === "long" ? " (Cinder has no int64: integers are int32)" : "";
+  throw new TypeError(`unknown dtype ${JSON.stringify(dtype)}: expected one of ${DTYPES.join(", ")}${hint}`);
 }
 
 /** The dtype of a TypedArray handed to `tensor()` / `fromTypedArray()`. */

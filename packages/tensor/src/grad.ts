@@ -52,7 +52,9 @@ export function setGradEnabled(on: boolean): void {
 /** True when an op over these inputs must be recorded. */
 export function needsGrad(a: Tensor | null | undefined, b?: Tensor | null, c?: Tensor | null): boolean {
   return (
-    hooks !== null && enabled && (a?.requiresGrad === true || b?.requiresGrad === true || c?.requiresGrad === true)
+    hooks !== null &&
+    enabled &&
+    (a?.requiresGrad === true || b?.requiresGrad === true || c?.requiresGrad === true)
   );
 }
 

@@ -9,9 +9,9 @@ export * from "./backend";
 export * from "./dtype";
 export * from "./errors";
 export {
+  type AutogradHooks,
   autogradHooks,
   enableGrad,
-  type AutogradHooks,
   installAutograd,
   isGradEnabled,
   needsGrad,
@@ -20,18 +20,50 @@ export {
   recordOp,
   setGradEnabled,
 } from "./grad";
-export { keep, memory, type MemoryInfo, tidy } from "./memory";
-export { type AlphaOptions, type ClampOptions, type TensorMethods, unaryFns, binaryFns } from "./methods";
-export { getPrintOptions, setPrintOptions } from "./print";
-export { defaultGenerator, Generator, hash32, randomBits, randomNormal, randomUniform, seedKey } from "./random";
-export * from "./scalar";
-export * from "./shape";
-export { Storage } from "./storage";
-export { emptyTensor, type GradFn, type NestedArray, Tensor, tensorFromData } from "./tensor";
+export { keep, type MemoryInfo, memory, tidy } from "./memory";
+export {
+  type AlphaOptions,
+  add,
+  allclose,
+  binaryFns,
+  type ClampOptions,
+  clamp,
+  detach,
+  div,
+  equal,
+  isclose,
+  sub,
+  type TensorMethods,
+  unaryFns,
+} from "./methods";
 export { castOp } from "./ops/cast";
 export * from "./ops/creation";
-export { unaryOps, binaryOps, type UnaryDef, type BinaryDef, type Scalar, type TensorOrScalar, where, computeDtype, nodeName } from "./ops/elementwise";
-export { at, gather, indexSelect, indexPut, type IndexItem, maskedFill, nonzero, scatter, scatterAdd, set, type Slice, slice, type SliceString } from "./ops/indexing";
+export {
+  type BinaryDef,
+  binaryOps,
+  computeDtype,
+  nodeName,
+  type Scalar,
+  type TensorOrScalar,
+  type UnaryDef,
+  unaryOps,
+  where,
+} from "./ops/elementwise";
+export {
+  at,
+  gather,
+  type IndexItem,
+  indexPut,
+  indexSelect,
+  maskedFill,
+  nonzero,
+  type Slice,
+  type SliceString,
+  scatter,
+  scatterAdd,
+  set,
+  slice,
+} from "./ops/indexing";
 export { bmm, dot, matmul, mm, mv, outer } from "./ops/linalg";
 export {
   all,
@@ -53,9 +85,9 @@ export {
   std,
   sum,
   type ValuesIndices,
+  type VarOptions,
   variance as var,
   variance,
-  type VarOptions,
 } from "./ops/reduce";
 export { argsort, sort, topk } from "./ops/sort";
 export {
@@ -81,15 +113,67 @@ export {
   unsqueeze,
   view,
 } from "./ops/view";
-export { add, allclose, clamp, detach, div, equal, isclose, sub } from "./methods";
+export { getPrintOptions, setPrintOptions } from "./print";
+export {
+  defaultGenerator,
+  Generator,
+  hash32,
+  randomBits,
+  randomNormal,
+  randomUniform,
+  seedKey,
+} from "./random";
+export * from "./scalar";
+export * from "./shape";
+export { Storage } from "./storage";
+export { emptyTensor, type GradFn, type NestedArray, Tensor, tensorFromData } from "./tensor";
 
 import { binaryFns, unaryFns } from "./methods";
 
 export const {
-  neg, abs, sqrt, rsqrt, exp, expm1, log, log1p, log2, sin, cos, tan, tanh, sigmoid, relu, floor, ceil, round,
-  trunc, sign, reciprocal, square, erf, logicalNot, isnan, isinf,
+  neg,
+  abs,
+  sqrt,
+  rsqrt,
+  exp,
+  expm1,
+  log,
+  log1p,
+  log2,
+  sin,
+  cos,
+  tan,
+  tanh,
+  sigmoid,
+  relu,
+  floor,
+  ceil,
+  round,
+  trunc,
+  sign,
+  reciprocal,
+  square,
+  erf,
+  logicalNot,
+  isnan,
+  isinf,
 } = unaryFns;
 export const {
-  mul, pow, maximum, minimum, remainder, fmod, floorDivide, atan2, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr,
+  mul,
+  pow,
+  maximum,
+  minimum,
+  remainder,
+  fmod,
+  floorDivide,
+  atan2,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  logicalAnd,
+  logicalOr,
   logicalXor,
 } = binaryFns;

@@ -1,5 +1,5 @@
-import type { Tensor } from "./tensor";
 import { stats } from "./storage";
+import type { Tensor } from "./tensor";
 
 /**
  * Memory management. CPU storage is ordinary garbage-collected memory; device memory (WebGPU) is not, so
@@ -62,7 +62,8 @@ function collect(v: unknown, into: Set<unknown>, depth = 0): void {
   }
   if (Array.isArray(v)) for (const x of v) collect(x, into, depth + 1);
   else if (v instanceof Map) for (const x of v.values()) collect(x, into, depth + 1);
-  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, into, depth + 1);
+  else if (Object.getPrototypeOf(v) === Object.prototype)
+    for (const x of Object.values(v)) collect(x, into, depth + 1);
 }
 
 function isTensorLike(v: object): boolean {

@@ -7,7 +7,7 @@ import type { BinaryOp, UnaryOp } from "./backend";
 import { BINARY_OPS, UNARY_OPS } from "./backend";
 import { DTypeError } from "./errors";
 import { castOp } from "./ops/cast";
-import { uniform_, normal_ } from "./ops/creation";
+import { normal_, uniform_ } from "./ops/creation";
 import { binary, inplace, type Scalar, type TensorOrScalar, unary, where } from "./ops/elementwise";
 import * as ix from "./ops/indexing";
 import { copyInto } from "./ops/kernels";
@@ -49,7 +49,8 @@ export interface ClampOptions {
 }
 /** `clamp(min, max)` or `clamp({ min, max })`. */
 function clamp(x: Tensor, min?: TensorOrScalar | null | ClampOptions, max?: TensorOrScalar | null): Tensor {
-  const o: ClampOptions = min !== null && typeof min === "object" && !(min instanceof Tensor) ? min : { min, max };
+  const o: ClampOptions =
+    min !== null && typeof min === "object" && !(min instanceof Tensor) ? min : { min, max };
   if ((o.min === undefined || o.min === null) && (o.max === undefined || o.max === null)) {
     throw new TypeError("clamp: at least one of min or max must not be None/undefined");
   }
@@ -60,7 +61,11 @@ function clamp(x: Tensor, min?: TensorOrScalar | null | ClampOptions, max?: Tens
 }
 
 /** Element-wise `|a - b| <= atol + rtol * |b|` (torch.isclose). */
-function isclose(x: Tensor, other: Tensor, opts: { rtol?: number; atol?: number; equalNan?: boolean } = {}): Tensor {
+function isclose(
+  x: Tensor,
+  other: Tensor,
+  opts: { rtol?: number; atol?: number; equalNan?: boolean } = {},
+): Tensor {
   const rtol = opts.rtol ?? 1e-5;
   const atol = opts.atol ?? 1e-8;
   const a = x.double();
@@ -69,7 +74,11 @@ function isclose(x: Tensor, other: Tensor, opts: { rtol?: number; atol?: number;
   if (opts.equalNan) close = close.logicalOr(a.isnan().logicalAnd(b.isnan()));
   return close;
 }
-function allclose(x: Tensor, other: Tensor, opts: { rtol?: number; atol?: number; equalNan?: boolean } = {}): boolean {
+function allclose(
+  x: Tensor,
+  other: Tensor,
+  opts: { rtol?: number; atol?: number; equalNan?: boolean } = {},
+): boolean {
   return isclose(x, other, opts).all().item() as boolean;
 }
 /** Same shape and same elements (torch.equal). */
@@ -90,17 +99,27 @@ function detach_(x: Tensor): Tensor {
 
 /** Copy `src` (broadcast, converted) into this tensor in place. */
 function copy_(x: Tensor, src: Tensor): Tensor {
-  return inplace(x, [src], (s, out) => (out ? (copyInto(out, src), out) : src.expand(x.shape).to(x.dtype).add(s.mul(0))), "copy_");
+  return inplace(
+    x,
+    [src],
+    (s, out) => (out ? (copyInto(out, src), out) : src.expand(x.shape).to(x.dtype).add(s.mul(0))),
+    "copy_",
+  );
 }
 function fill_(x: Tensor, value: Scalar | Tensor): Tensor {
   if (typeof value === "object") return copy_(x, value);
-  return inplace(x, [], (s, out) => {
-    if (out) {
-      out.backend.fill(out.view_, +value);
-      return out;
-    }
-    return s.mul(0).add(value);
-  }, "fill_");
+  return inplace(
+    x,
+    [],
+    (s, out) => {
+      if (out) {
+        out.backend.fill(out.view_, +value);
+        return out;
+      }
+      return s.mul(0).add(value);
+    },
+    "fill_",
+  );
 }
 function zero_(x: Tensor): Tensor {
   return fill_(x, 0);
@@ -110,16 +129,37 @@ const methodImpls = {
   add,
   sub,
   div,
-  add_: (x: Tensor, other: TensorOrScalar, opts?: AlphaOptions): Tensor => inplace(x, [other], (s, out) => (out ? binary("add", s, opts?.alpha === undefined ? other : scaled(other, opts.alpha), out) : add(s, other, opts)), "add_"),
-  sub_: (x: Tensor, other: TensorOrScalar, opts?: AlphaOptions): Tensor => inplace(x, [other], (s, out) => (out ? binary("sub", s, opts?.alpha === undefined ? other : scaled(other, opts.alpha), out) : sub(s, other, opts)), "sub_"),
-  div_: (x: Tensor, other: TensorOrScalar, opts?: { roundingMode?: "floor" | "trunc" }): Tensor => inplace(x, [other], (s) => div(s, other, opts), "div_"),
+  add_: (x: Tensor, other: TensorOrScalar, opts?: AlphaOptions): Tensor =>
+    inplace(
+      x,
+      [other],
+      (s, out) =>
+        out
+          ? binary("add", s, opts?.alpha === undefined ? other : scaled(other, opts.alpha), out)
+          : add(s, other, opts),
+      "add_",
+    ),
+  sub_: (x: Tensor, other: TensorOrScalar, opts?: AlphaOptions): Tensor =>
+    inplace(
+      x,
+      [other],
+      (s, out) =>
+        out
+          ? binary("sub", s, opts?.alpha === undefined ? other : scaled(other, opts.alpha), out)
+          : sub(s, other, opts),
+      "sub_",
+    ),
+  div_: (x: Tensor, other: TensorOrScalar, opts?: { roundingMode?: "floor" | "trunc" }): Tensor =>
+    inplace(x, [other], (s) => div(s, other, opts), "div_"),
   clamp,
   clip: clamp,
-  clamp_: (x: Tensor, min?: TensorOrScalar | null | ClampOptions, max?: TensorOrScalar | null): Tensor => inplace(x, [], (s) => clamp(s, min, max), "clamp_"),
+  clamp_: (x: Tensor, min?: TensorOrScalar | null | ClampOptions, max?: TensorOrScalar | null): Tensor =>
+    inplace(x, [], (s) => clamp(s, min, max), "clamp_"),
   /** `x.where(cond, other)`: x where cond, else other (torch.Tensor.where). */
   where: (x: Tensor, cond: Tensor, other: TensorOrScalar): Tensor => where(cond, x, other),
   maskedFill: ix.maskedFill,
-  maskedFill_: (x: Tensor, mask: Tensor, value: TensorOrScalar): Tensor => inplace(x, [value], (s): Tensor => ix.maskedFill(s, mask, value), "maskedFill_"),
+  maskedFill_: (x: Tensor, mask: Tensor, value: TensorOrScalar): Tensor =>
+    inplace(x, [value], (s): Tensor => ix.maskedFill(s, mask, value), "maskedFill_"),
   isclose,
   allclose,
   equal,
@@ -180,8 +220,10 @@ const methodImpls = {
   gather: ix.gather,
   scatter: ix.scatter,
   scatterAdd: ix.scatterAdd,
-  scatter_: (x: Tensor, dim: number, index: Tensor, src: TensorOrScalar): Tensor => inplace(x, [src], (s): Tensor => ix.scatter(s, dim, index, src), "scatter_"),
-  scatterAdd_: (x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor => inplace(x, [src], (s): Tensor => ix.scatterAdd(s, dim, index, src), "scatterAdd_"),
+  scatter_: (x: Tensor, dim: number, index: Tensor, src: TensorOrScalar): Tensor =>
+    inplace(x, [src], (s): Tensor => ix.scatter(s, dim, index, src), "scatter_"),
+  scatterAdd_: (x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor =>
+    inplace(x, [src], (s): Tensor => ix.scatterAdd(s, dim, index, src), "scatterAdd_"),
   indexSelect: ix.indexSelect,
   nonzero: ix.nonzero,
   sort: so.sort,
@@ -196,7 +238,9 @@ type OmitSelf<F> = F extends (...args: infer P) => infer R
   : never;
 type Auto = { [K in keyof typeof methodImpls]: OmitSelf<(typeof methodImpls)[K]> };
 type UnaryMethods = { [K in UnaryOp]: () => Tensor } & { [K in UnaryOp as `${K}_`]: () => Tensor };
-type BinaryMethods = { [K in Exclude<BinaryOp, "add" | "sub" | "div">]: (other: TensorOrScalar) => Tensor } & {
+type BinaryMethods = {
+  [K in Exclude<BinaryOp, "add" | "sub" | "div">]: (other: TensorOrScalar) => Tensor;
+} & {
   [K in Exclude<BinaryOp, "add" | "sub" | "div"> as `${K}_`]: (other: TensorOrScalar) => Tensor;
 };
 
@@ -223,7 +267,9 @@ for (const op of UNARY_OPS) {
   };
   proto[`${op}_`] = function (this: Tensor) {
     if (unaryOutDtypeChanges(op, this)) {
-      throw new DTypeError(`${op}_: result type ${op === "isnan" || op === "isinf" || op === "logicalNot" ? "bool" : "float32"} can't be cast to the desired output type ${this.dtype}`);
+      throw new DTypeError(
+        `${op}_: result type ${op === "isnan" || op === "isinf" || op === "logicalNot" ? "bool" : "float32"} can't be cast to the desired output type ${this.dtype}`,
+      );
     }
     return inplace(this, [], (s, out) => unary(op, s, out), `${op}_`);
   };
@@ -234,7 +280,12 @@ for (const op of BINARY_OPS) {
     return binary(op, this, other as TensorOrScalar);
   };
   proto[`${op}_`] = function (this: Tensor, other: unknown) {
-    return inplace(this, [other as TensorOrScalar], (s, out) => binary(op, s, other as TensorOrScalar, out), `${op}_`);
+    return inplace(
+      this,
+      [other as TensorOrScalar],
+      (s, out) => binary(op, s, other as TensorOrScalar, out),
+      `${op}_`,
+    );
   };
 }
 proto.max = function (this: Tensor, arg?: unknown) {
@@ -254,9 +305,11 @@ function unaryOutDtypeChanges(op: UnaryOp, x: Tensor): boolean {
 type UnaryFns = { [K in UnaryOp]: (x: Tensor) => Tensor };
 type BinaryFns = { [K in BinaryOp]: (a: TensorOrScalar, b: TensorOrScalar) => Tensor };
 
-export const unaryFns = Object.fromEntries(UNARY_OPS.map((op) => [op, (x: Tensor) => unary(op, x)])) as UnaryFns;
+export const unaryFns = Object.fromEntries(
+  UNARY_OPS.map((op) => [op, (x: Tensor) => unary(op, x)]),
+) as UnaryFns;
 export const binaryFns = Object.fromEntries(
   BINARY_OPS.map((op) => [op, (a: TensorOrScalar, b: TensorOrScalar) => binary(op, a, b)]),
 ) as BinaryFns;
 
-export { add, clamp, div, isclose, allclose, equal, detach, sub };
+export { add, allclose, clamp, detach, div, equal, isclose, sub };

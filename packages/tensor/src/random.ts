@@ -21,7 +21,7 @@ export function randomBits(key: number, index: number): number {
 
 /** Uniform in [0, 1) with 24 random bits, exactly representable in float32. */
 export function randomUniform(key: number, index: number): number {
-  return (randomBits(key, index) >>> 8) * 5.960464477539063e-8;
+  return (randomBits(key, index) >>> 8) / 16777216;
 }
 
 /** Standard normal by Box-Muller from two independent uniforms of the same index. */

@@ -20,9 +20,9 @@ export function contiguousStrides(shape: Shape): number[] {
 
 /** PyTorch's is_contiguous: size-1 dims may have any stride; empty tensors are contiguous. */
 export function isContiguous(shape: Shape, strides: readonly number[]): boolean {
+  if (shape.includes(0)) return true;
   let expected = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
-    if (shape[i] === 0) return true;
     if (shape[i] !== 1 && strides[i] !== expected) return false;
     expected *= shape[i];
   }
@@ -39,7 +39,9 @@ export function sameShape(a: Shape, b: Shape): boolean {
 export function normDim(dim: number, rank: number, what = "dim"): number {
   const r = Math.max(rank, 1);
   if (!Number.isInteger(dim) || dim < -r || dim >= r) {
-    throw new IndexError(`${what}: dimension out of range (expected to be in range of [${-r}, ${r - 1}], but got ${dim})`);
+    throw new IndexError(
+      `${what}: dimension out of range (expected to be in range of [${-r}, ${r - 1}], but got ${dim})`,
+    );
   }
   return dim < 0 ? dim + r : dim;
 }
@@ -48,7 +50,8 @@ export function normDims(dims: number | readonly number[], rank: number, what = 
   const list = typeof dims === "number" ? [dims] : dims;
   const out = list.map((d) => normDim(d, rank, what));
   const sorted = [...new Set(out)].sort((a, b) => a - b);
-  if (sorted.length !== out.length) throw new ShapeError(`${what}: dim ${list.join(", ")} appears multiple times`);
+  if (sorted.length !== out.length)
+    throw new ShapeError(`${what}: dim ${list.join(", ")} appears multiple times`);
   return sorted;
 }
 
@@ -70,10 +73,17 @@ export function broadcastShapes(a: Shape, b: Shape, what = "operation"): number[
 }
 
 /** Strides that view a tensor of (shape, strides) as `target` by broadcasting (stride 0 on expanded dims). */
-export function broadcastStrides(shape: Shape, strides: readonly number[], target: Shape, what = "expand"): number[] {
+export function broadcastStrides(
+  shape: Shape,
+  strides: readonly number[],
+  target: Shape,
+  what = "expand",
+): number[] {
   const n = target.length;
   if (shape.length > n) {
-    throw new ShapeError(`${what}: cannot expand shape ${fmtShape(shape)} to fewer dimensions ${fmtShape(target)}`);
+    throw new ShapeError(
+      `${what}: cannot expand shape ${fmtShape(shape)} to fewer dimensions ${fmtShape(target)}`,
+    );
   }
   const out = new Array<number>(n).fill(0);
   for (let i = 0; i < shape.length; i++) {
@@ -97,7 +107,8 @@ export function inferShape(requested: Shape, count: number, what = "reshape"): n
   for (let i = 0; i < requested.length; i++) {
     const d = requested[i];
     if (d === -1) {
-      if (infer >= 0) throw new ShapeError(`${what}: only one dimension can be inferred, got ${fmtShape(requested)}`);
+      if (infer >= 0)
+        throw new ShapeError(`${what}: only one dimension can be inferred, got ${fmtShape(requested)}`);
       infer = i;
     } else if (!Number.isInteger(d) || d < 0) {
       throw new ShapeError(`${what}: invalid shape dimension ${d} in ${fmtShape(requested)}`);
@@ -129,7 +140,10 @@ export function viewStrides(shape: Shape, strides: readonly number[], newShape: 
   let viewNumel = 1;
   for (let tensorD = shape.length - 1; tensorD >= 0; tensorD--) {
     tensorNumel *= shape[tensorD];
-    if (tensorD === 0 || (shape[tensorD - 1] !== 1 && strides[tensorD - 1] !== tensorNumel * chunkBaseStride)) {
+    if (
+      tensorD === 0 ||
+      (shape[tensorD - 1] !== 1 && strides[tensorD - 1] !== tensorNumel * chunkBaseStride)
+    ) {
       while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] === 1)) {
         newStrides[viewD] = viewNumel * chunkBaseStride;
         viewNumel *= newShape[viewD];

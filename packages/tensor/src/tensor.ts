@@ -20,7 +20,6 @@ export interface GradFn {
 
 export type NestedArray<T> = T | NestedArray<T>[];
 
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed once, in methods.ts
 export interface Tensor extends TensorMethods {}
 
 /**
@@ -76,7 +75,9 @@ export class Tensor {
     if (dim === undefined) return this.shape;
     const d = dim < 0 ? dim + this.ndim : dim;
     if (d < 0 || d >= this.ndim) {
-      throw new ShapeError(`size(${dim}): dimension out of range for a tensor of shape ${fmtShape(this.shape)}`);
+      throw new ShapeError(
+        `size(${dim}): dimension out of range for a tensor of shape ${fmtShape(this.shape)}`,
+      );
     }
     return this.shape[d];
   }
@@ -91,7 +92,13 @@ export class Tensor {
   }
   /** The kernel-level view of this tensor. */
   get view_(): View {
-    return { handle: this.storage.handle, dtype: this.dtype, shape: this.shape, strides: this.strides, offset: this.offset };
+    return {
+      handle: this.storage.handle,
+      dtype: this.dtype,
+      shape: this.shape,
+      strides: this.strides,
+      offset: this.offset,
+    };
   }
   /** Increment the version counter after an in-place write. */
   bumpVersion(): void {
@@ -166,13 +173,17 @@ export class Tensor {
     if (device && getBackend(device) !== t.backend) {
       const src = t.backend;
       if (!src.readSync) {
-        throw new DeviceError(`cannot move a ${t.device} tensor to ${device} synchronously: use \`await t.toAsync("${device}")\``);
+        throw new DeviceError(
+          `cannot move a ${t.device} tensor to ${device} synchronously: use \`await t.toAsync("${device}")\``,
+        );
       }
       t = moveData(t, src.readSync(t.view_), device);
     } else if (copy && t === this) t = t.clone();
     return t;
   }
-  async toAsync(target: Device | DType | { device?: Device; dtype?: DType; copy?: boolean }): Promise<Tensor> {
+  async toAsync(
+    target: Device | DType | { device?: Device; dtype?: DType; copy?: boolean },
+  ): Promise<Tensor> {
     const { device, dtype, copy } = parseTo(target);
     let t: Tensor = this;
     if (dtype && dtype !== t.dtype) t = t.type(dtype);
@@ -221,7 +232,9 @@ export class Tensor {
       throw new TypeError(`only tensors of floating point dtype can require gradients, got ${this.dtype}`);
     }
     if (!on && !this.isLeaf) {
-      throw new Error("you can only change requiresGrad flags of leaf variables (use detach() for non-leaves)");
+      throw new Error(
+        "you can only change requiresGrad flags of leaf variables (use detach() for non-leaves)",
+      );
     }
     this.requiresGrad = on;
     return this;
@@ -271,7 +284,12 @@ const LEGACY_NAMES: Record<DType, string> = {
 
 function parseTo(target: Device | DType | { device?: Device; dtype?: DType; copy?: boolean }) {
   if (typeof target === "string") {
-    if (["float32", "float64", "int32", "uint8", "bool"].includes(target)) return { dtype: checkDType(target) };
+    if (["float32", "float64", "int32", "uint8", "bool"].includes(target))
+      return { dtype: checkDType(target) };
+    // a dtype Cinder lacks ("int64", "float16", ...) is an unknown dtype, not an unknown device
+    if (/^(u?int|float|bfloat|complex|half|double|long|short)\d*$/.test(target)) {
+      return { dtype: checkDType(target) };
+    }
     return { device: target };
   }
   return target;
@@ -312,7 +330,12 @@ export function emptyTensor(shape: readonly number[], dtype: DType, device: Devi
 }
 
 /** A contiguous tensor holding a copy of `data` (length must equal the shape's element count). */
-export function tensorFromData(data: TypedArray, shape: readonly number[], dtype: DType, device: Device): Tensor {
+export function tensorFromData(
+  data: TypedArray,
+  shape: readonly number[],
+  dtype: DType,
+  device: Device,
+): Tensor {
   const b = getBackend(device);
   const handle = b.alloc(dtype, data.length);
   b.write(handle, dtype, data, 0);

@@ -7,82 +7,40 @@
  *
  * Each case builds tensors through the public API (so the core's dispatch, broadcasting and dtype rules are
  * exercised too), reads results back asynchronously, and compares them with the op table's reference scalar
- * functions evaluated in float64 on the same inputs. Framework-agnostic: a failing case throws an Error.
+ * functions evaluated in float64 on the same inputs, or with values worked out by hand. Besides every unary and
+ * binary op in every dtype and layout, the cases cover casts between every dtype pair, fill, integer wrap-around,
+ * 0-dim and zero-size tensors in every primitive, scans, reductions over several and over empty axes,
+ * argmax/argmin tie and NaN rules, where/gather/scatter/sort on strided inputs, matmul in every dtype, the random
+ * streams and their distributions, and asynchronous reads of strided views (conformance/*.ts).
+ * Framework-agnostic: a failing case throws an Error. A backend without float64 passes
+ * `conformanceCases({ dtypes: [...] })`.
  */
 import type { BinaryOp, UnaryOp } from "./backend";
 import { BINARY_OPS, UNARY_OPS } from "./backend";
+import { indexingCases } from "./conformance/indexing";
+import { reductionCases } from "./conformance/reductions";
+import { storageCases } from "./conformance/storage";
+import {
+  assertClose,
+  assertShape,
+  type ConformanceCase,
+  data,
+  logical,
+  roundTo as round32,
+  SPECIAL,
+  type Supports,
+  TOL,
+  toDtypeArray,
+} from "./conformance/support";
 import type { DType, TypedArray } from "./dtype";
-import { isFloat } from "./dtype";
+import { DTYPES, isFloat } from "./dtype";
 import "./methods";
 import { arange, tensor } from "./ops/creation";
 import { binaryOps, unaryOps } from "./ops/elementwise";
 import { randomNormal, randomUniform, seedKey } from "./random";
 import type { Tensor } from "./tensor";
 
-export interface ConformanceCase {
-  name: string;
-  run(device: string): Promise<void>;
-}
-
-export interface Tolerance {
-  rtol: number;
-  atol: number;
-}
-
-const TOL: Record<DType, Tolerance> = {
-  float32: { rtol: 2e-5, atol: 1e-6 },
-  float64: { rtol: 1e-10, atol: 1e-12 },
-  int32: { rtol: 0, atol: 0 },
-  uint8: { rtol: 0, atol: 0 },
-  bool: { rtol: 0, atol: 0 },
-};
-
-/** Throws unless `actual` matches `expected` elementwise (NaN matches NaN; infinities must match exactly). */
-export function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tol: Tolerance,
-  what: string,
-): void {
-  if (actual.length !== expected.length) {
-    throw new Error(`${what}: expected ${expected.length} elements, got ${actual.length}`);
-  }
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (Number.isNaN(e) ? Number.isNaN(a) : a === e || Math.abs(a - e) <= tol.atol + tol.rtol * Math.abs(e)) continue;
-    throw new Error(`${what}: element ${i} is ${a}, expected ${e} (rtol ${tol.rtol}, atol ${tol.atol})`);
-  }
-}
-
-function assertShape(t: Tensor, shape: readonly number[], what: string): void {
-  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new Error(`${what}: expected shape [${shape}], got [${t.shape}]`);
-  }
-}
-
-/** Deterministic pseudo-random test data (not the library RNG, so data does not depend on the code under test). */
-function data(n: number, seed: number, lo: number, hi: number, ints = false): number[] {
-  const key = seedKey(seed);
-  return Array.from({ length: n }, (_, i) => {
-    const v = lo + randomUniform(key, i) * (hi - lo);
-    return ints ? Math.floor(v) : v;
-  });
-}
-
-const SPECIAL = [0, -0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
-
-function round32(v: number, dtype: DType): number {
-  if (dtype === "float32") return Math.fround(v);
-  if (dtype === "int32") return v | 0;
-  if (dtype === "uint8") return v & 255;
-  if (dtype === "bool") return v ? 1 : 0;
-  return v;
-}
-
-function toDtypeArray(values: number[], dtype: DType): number[] {
-  return values.map((v) => round32(v, dtype));
-}
+export { assertClose, type ConformanceCase, type Tolerance } from "./conformance/support";
 
 /** The layouts every elementwise case is run on: contiguous, transposed, broadcast, offset slice, empty. */
 function layouts(device: string, values: number[], dtype: DType): { name: string; t: Tensor }[] {
@@ -94,10 +52,6 @@ function layouts(device: string, values: number[], dtype: DType): { name: string
   out.push({ name: "broadcast", t: base.at("0:1").expand(3, 1).reshape(3) });
   out.push({ name: "empty", t: base.at("0:0") });
   return out;
-}
-
-async function logical(t: Tensor): Promise<number[]> {
-  return Array.from(await t.dataAsync());
 }
 
 function domain(op: UnaryOp): [number, number] {
@@ -117,17 +71,24 @@ function domain(op: UnaryOp): [number, number] {
   }
 }
 
-function unaryCases(): ConformanceCase[] {
+function unaryCases(has: Supports): ConformanceCase[] {
   const cases: ConformanceCase[] = [];
   for (const op of UNARY_OPS) {
     const def = unaryOps[op];
-    const dtypes: DType[] = def.kind === "bool" ? ["float32", "int32", "bool"] : def.kind === "float" ? ["float32", "float64", "int32"] : ["float32", "float64", "int32"];
-    for (const dtype of dtypes) {
+    const dtypes: DType[] =
+      def.kind === "bool"
+        ? ["float32", "int32", "bool"]
+        : def.kind === "float"
+          ? ["float32", "float64", "int32"]
+          : ["float32", "float64", "int32"];
+    for (const dtype of dtypes.filter(has)) {
       cases.push({
         name: `unary ${op} ${dtype}`,
         async run(device) {
           const [lo, hi] = domain(op);
-          const vals = isFloat(dtype) ? [...SPECIAL, ...data(36, 1, lo, hi)] : data(48, 2, -20, 20, true).map((v) => (dtype === "bool" ? v & 1 : v));
+          const vals = isFloat(dtype)
+            ? [...SPECIAL, ...data(36, 1, lo, hi)]
+            : data(48, 2, -20, 20, true).map((v) => (dtype === "bool" ? v & 1 : v));
           for (const { name, t } of layouts(device, vals, dtype)) {
             const y = (t as unknown as Record<UnaryOp, () => Tensor>)[op]();
             const xs = await logical(t);
@@ -142,19 +103,23 @@ function unaryCases(): ConformanceCase[] {
   return cases;
 }
 
-function binaryCases(): ConformanceCase[] {
+function binaryCases(has: Supports): ConformanceCase[] {
   const cases: ConformanceCase[] = [];
   for (const op of BINARY_OPS) {
     const def = binaryOps[op];
-    for (const dtype of ["float32", "float64", "int32"] as DType[]) {
-      if (dtype === "int32" && (op === "pow" || op === "remainder" || op === "fmod" || op === "floorDivide")) continue;
+    for (const dtype of (["float32", "float64", "int32"] as DType[]).filter(has)) {
+      if (dtype === "int32" && (op === "pow" || op === "remainder" || op === "fmod" || op === "floorDivide"))
+        continue;
       cases.push({
         name: `binary ${op} ${dtype}`,
         async run(device) {
           const ints = !isFloat(dtype);
           const av = ints ? data(24, 3, -50, 50, true) : [...SPECIAL, ...data(12, 3, -4, 4)];
-          const bv = ints ? data(24, 4, -50, 50, true) : [...SPECIAL.slice().reverse(), ...data(12, 4, -4, 4)];
-          if (op === "pow" && !ints) for (let i = 0; i < bv.length; i++) if (Number.isFinite(bv[i])) bv[i] = Math.round(bv[i] * 2) / 2;
+          const bv = ints
+            ? data(24, 4, -50, 50, true)
+            : [...SPECIAL.slice().reverse(), ...data(12, 4, -4, 4)];
+          if (op === "pow" && !ints)
+            for (let i = 0; i < bv.length; i++) if (Number.isFinite(bv[i])) bv[i] = Math.round(bv[i] * 2) / 2;
           const a = tensor(toDtypeArray(av, dtype), { dtype, device });
           const b = tensor(toDtypeArray(bv, dtype), { dtype, device });
           // same shape; broadcast row against column; scalar operand
@@ -215,28 +180,50 @@ function otherCases(): ConformanceCase[] {
         const y = run(x, dim);
         assertClose(await logical(y), refReduce(xs, shape, dim, f), f32, `${name} over dim ${dim}`);
         const yt = run(x.transpose(0, 2).contiguous().transpose(0, 2), dim);
-        assertClose(await logical(yt), refReduce(xs, shape, dim, f), f32, `${name} over dim ${dim} (strided input)`);
+        assertClose(
+          await logical(yt),
+          refReduce(xs, shape, dim, f),
+          f32,
+          `${name} over dim ${dim} (strided input)`,
+        );
       }
     },
   }));
   cases.push({
     name: "matmul shapes and layouts",
     async run(device) {
-      for (const [m, k, n] of [[1, 1, 1], [3, 4, 5], [17, 33, 9], [64, 1, 3], [2, 0, 3]]) {
+      for (const [m, k, n] of [
+        [1, 1, 1],
+        [3, 4, 5],
+        [17, 33, 9],
+        [64, 1, 3],
+        [2, 0, 3],
+      ]) {
         const av = toDtypeArray(data(m * k, 6, -1, 1), "float32");
         const bv = toDtypeArray(data(k * n, 7, -1, 1), "float32");
         const exp: number[] = [];
-        for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-          let s = 0;
-          for (let p = 0; p < k; p++) s += av[i * k + p] * bv[p * n + j];
-          exp.push(s);
-        }
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let s = 0;
+            for (let p = 0; p < k; p++) s += av[i * k + p] * bv[p * n + j];
+            exp.push(s);
+          }
         const a = tensor(av, { device }).reshape(m, k);
         const b = tensor(bv, { device }).reshape(k, n);
         const tol = { rtol: 1e-4, atol: 1e-5 };
         assertClose(await logical(a.matmul(b)), exp, tol, `matmul ${m}x${k}x${n}`);
-        assertClose(await logical(a.t().contiguous().t().matmul(b.t().contiguous().t())), exp, tol, `matmul transposed operands ${m}x${k}x${n}`);
-        assertClose(await logical(a.expand(2, m, k).matmul(b)), [...exp, ...exp], tol, `batched broadcast matmul ${m}x${k}x${n}`);
+        assertClose(
+          await logical(a.t().contiguous().t().matmul(b.t().contiguous().t())),
+          exp,
+          tol,
+          `matmul transposed operands ${m}x${k}x${n}`,
+        );
+        assertClose(
+          await logical(a.expand(2, m, k).matmul(b)),
+          [...exp, ...exp],
+          tol,
+          `batched broadcast matmul ${m}x${k}x${n}`,
+        );
       }
     },
   });
@@ -244,7 +231,14 @@ function otherCases(): ConformanceCase[] {
     name: "gather, scatter, indexing",
     async run(device) {
       const x = arange(12, { device }).reshape(3, 4);
-      const idx = tensor([[3, 0], [1, 1], [0, 2]], { device });
+      const idx = tensor(
+        [
+          [3, 0],
+          [1, 1],
+          [0, 2],
+        ],
+        { device },
+      );
       assertClose(await logical(x.gather(1, idx)), [3, 0, 5, 5, 8, 10], TOL.int32, "gather");
       const z = x.mul(0).scatterAdd(1, idx, x.at(":", "0:2"));
       assertClose(await logical(z), [1, 0, 0, 0, 0, 9, 0, 0, 8, 0, 9, 0], TOL.int32, "scatterAdd");
@@ -257,9 +251,14 @@ function otherCases(): ConformanceCase[] {
     async run(device) {
       const v = [3, 1, Number.NaN, 2, 1, -Number.POSITIVE_INFINITY];
       const s = tensor(v, { device }).sort();
-      assertClose(await logical(s.values), [-Number.POSITIVE_INFINITY, 1, 1, 2, 3, Number.NaN], TOL.float32, "sort values");
+      assertClose(
+        await logical(s.values),
+        [-Number.POSITIVE_INFINITY, 1, 1, 2, 3, Number.NaN],
+        TOL.float32,
+        "sort values",
+      );
       assertClose(await logical(s.indices), [5, 1, 4, 3, 0, 2], TOL.int32, "sort indices (stable)");
-      const w = tensor([true, false, true], { device }).where(tensor([1, 2, 3], { device }), 0);
+      const w = tensor([1, 2, 3], { device }).where(tensor([true, false, true], { device }), 0);
       assertClose(await logical(w), [1, 0, 3], TOL.int32, "where");
       const c = tensor([-1.7, 0, 2.9, 300], { device }).to("int32");
       assertClose(await logical(c), [-1, 0, 2, 300], TOL.int32, "float to int truncates");
@@ -275,8 +274,18 @@ function otherCases(): ConformanceCase[] {
       const u = await logical(rand(7, { device }));
       const g = await logical(randn(5, { device }));
       const key = seedKey(1234);
-      assertClose(u, Array.from({ length: 7 }, (_, i) => Math.fround(randomUniform(key, i))), f32, "rand stream");
-      assertClose(g, Array.from({ length: 5 }, (_, i) => Math.fround(randomNormal(key, 7 + i))), { rtol: 1e-5, atol: 1e-5 }, "randn stream");
+      assertClose(
+        u,
+        Array.from({ length: 7 }, (_, i) => Math.fround(randomUniform(key, i))),
+        f32,
+        "rand stream",
+      );
+      assertClose(
+        g,
+        Array.from({ length: 5 }, (_, i) => Math.fround(randomNormal(key, 7 + i))),
+        { rtol: 1e-5, atol: 1e-5 },
+        "randn stream",
+      );
     },
   });
   cases.push({
@@ -303,9 +312,27 @@ function otherCases(): ConformanceCase[] {
   return cases;
 }
 
-/** Every conformance case. */
-export function conformanceCases(): ConformanceCase[] {
-  return [...unaryCases(), ...binaryCases(), ...otherCases()];
+export interface ConformanceOptions {
+  /**
+   * The dtypes the backend stores (default: all of them). Cases, and parts of cases, that need another dtype
+   * are left out; float64 data falls back to float32 where the values are exact in both. A WebGPU backend, which
+   * has no float64, passes `{ dtypes: ["float32", "int32", "uint8", "bool"] }`.
+   */
+  dtypes?: readonly DType[];
+}
+
+/** Every conformance case for a backend that stores `options.dtypes`. */
+export function conformanceCases(options: ConformanceOptions = {}): ConformanceCase[] {
+  const dtypes = options.dtypes ?? DTYPES;
+  const has: Supports = (d) => dtypes.includes(d);
+  return [
+    ...unaryCases(has),
+    ...binaryCases(has),
+    ...otherCases(),
+    ...storageCases(has),
+    ...reductionCases(has),
+    ...indexingCases(has),
+  ];
 }
 
 export type { TypedArray };

@@ -55,7 +55,9 @@ function flatten(data: Data): { shape: number[]; values: (number | boolean)[]; t
     }
     const len = Array.isArray(d) || ArrayBuffer.isView(d) ? (d as ArrayLike<Data>).length : -1;
     if (len !== shape[dim]) {
-      throw new ShapeError(`tensor(): expected sequence of length ${shape[dim]} at dim ${dim} (got ${len < 0 ? describe(d) : len})`);
+      throw new ShapeError(
+        `tensor(): expected sequence of length ${shape[dim]} at dim ${dim} (got ${len < 0 ? describe(d) : len})`,
+      );
     }
     for (let i = 0; i < len; i++) walk((d as ArrayLike<Data>)[i], dim + 1);
   };
@@ -81,7 +83,7 @@ function fillTyped(values: readonly (number | boolean)[], dtype: DType): TypedAr
       const v = +values[i];
       if (Number.isInteger(v) && (v < lo || v > hi)) {
         throw new RangeError(
-          `tensor(): value ${v} at flat index ${i} does not fit ${dtype}${dtype === "int32" ? " (Cinder's integer type; it has no int64): pass { dtype: \"float64\" }" : ""}`,
+          `tensor(): value ${v} at flat index ${i} does not fit ${dtype}${dtype === "int32" ? ' (Cinder\'s integer type; it has no int64): pass { dtype: "float64" }' : ""}`,
         );
       }
       out[i] = Number.isNaN(v) ? 0 : Math.trunc(v);
@@ -107,7 +109,10 @@ export function tensor(data: Data, opts: CreationOptions = {}): Tensor {
   let dtype: DType;
   if (typed) {
     dtype = opts.dtype ? checkDType(opts.dtype) : dtypeOfTypedArray(typed);
-    arr = typed instanceof typedArrayCtor(dtype) ? new (typedArrayCtor(dtype))(typed) : fillTyped(Array.from(typed), dtype);
+    arr =
+      typed instanceof typedArrayCtor(dtype)
+        ? new (typedArrayCtor(dtype))(typed)
+        : fillTyped(Array.from(typed), dtype);
   } else {
     // JS cannot tell 1.0 from 1: a tensor that requires grad must be floating point, so infer float32 then
     dtype = opts.dtype ? checkDType(opts.dtype) : opts.requiresGrad ? "float32" : inferDType(values);
@@ -123,11 +128,15 @@ export function tensor(data: Data, opts: CreationOptions = {}): Tensor {
 export function fromTypedArray(data: TypedArray, shape?: readonly number[]): Tensor {
   const dtype = dtypeOfTypedArray(data);
   if (!(data instanceof typedArrayCtor(dtype))) {
-    throw new TypeError(`fromTypedArray: ${data.constructor.name} cannot be shared; use tensor(data) to copy it`);
+    throw new TypeError(
+      `fromTypedArray: ${data.constructor.name} cannot be shared; use tensor(data) to copy it`,
+    );
   }
   const s = shape ? checkShape(shape, "fromTypedArray") : [data.length];
   if (numel(s) !== data.length) {
-    throw new ShapeError(`fromTypedArray: shape ${fmtShape(s)} has ${numel(s)} elements but the array has ${data.length}`);
+    throw new ShapeError(
+      `fromTypedArray: shape ${fmtShape(s)} has ${numel(s)} elements but the array has ${data.length}`,
+    );
   }
   const b = getBackend("cpu");
   if (!b.wrap) throw new DeviceError("fromTypedArray: the cpu backend cannot wrap memory");
@@ -200,7 +209,9 @@ export function arange(...args: (number | CreationOptions)[]): Tensor {
   const [start, end, step] = nums.length === 1 ? [0, nums[0], 1] : [nums[0], nums[1], nums[2] ?? 1];
   if (step === 0) throw new RangeError("arange: step must be nonzero");
   if ((end - start) / step < 0 && end !== start) {
-    throw new RangeError(`arange: upper bound and larger bound inconsistent with step sign (start ${start}, end ${end}, step ${step})`);
+    throw new RangeError(
+      `arange: upper bound and larger bound inconsistent with step sign (start ${start}, end ${end}, step ${step})`,
+    );
   }
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = opts.dtype ?? (nums.every(Number.isInteger) ? "int32" : "float32");
@@ -211,7 +222,8 @@ export function arange(...args: (number | CreationOptions)[]): Tensor {
 
 /** `steps` evenly spaced values from start to end inclusive, computed like PyTorch (symmetric halves). */
 export function linspace(start: number, end: number, steps: number, opts: CreationOptions = {}): Tensor {
-  if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`linspace: number of steps must be non-negative, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new RangeError(`linspace: number of steps must be non-negative, got ${steps}`);
   const dtype = opts.dtype ?? "float32";
   const arr = allocTypedArray(dtype, steps);
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
@@ -252,9 +264,16 @@ function diagonalOf(t: Tensor, k: number): Tensor {
 
 // ---- random ----
 
-function randomFill(shape: readonly number[], dist: "uniform" | "normal", opts: CreationOptions & { generator?: Generator }): Tensor {
+function randomFill(
+  shape: readonly number[],
+  dist: "uniform" | "normal",
+  opts: CreationOptions & { generator?: Generator },
+): Tensor {
   const dtype = opts.dtype ?? "float32";
-  if (!isFloat(dtype)) throw new TypeError(`${dist === "uniform" ? "rand" : "randn"}: expected a floating point dtype, got ${dtype}`);
+  if (!isFloat(dtype))
+    throw new TypeError(
+      `${dist === "uniform" ? "rand" : "randn"}: expected a floating point dtype, got ${dtype}`,
+    );
   const t = emptyTensor(shape, dtype, opts.device ?? defaultDevice);
   const { key, counter } = (opts.generator ?? defaultGenerator).next(t.numel());
   if (t.numel() > 0) t.backend.random(dist, key, counter, t.view_);
@@ -286,8 +305,20 @@ export function randint(
       ? [a, b, c as readonly number[], d]
       : [0, a, b, (c ?? {}) as CreationOptions & { generator?: Generator }];
   if (!(high > low)) throw new RangeError(`randint: expected low < high, got low=${low}, high=${high}`);
-  const u = randomFill(checkShape(shape, "randint"), "uniform", { device: opts.device, dtype: "float64", generator: opts.generator });
-  const out = u.mul(high - low).floor().add(low).to(opts.dtype ?? "int32");
+  // float32, which every device has (WebGPU has no float64); u has 24 random bits, exact in float32, and the
+  // clamp catches the one rounding of u * range that could reach `high`
+  const u = randomFill(checkShape(shape, "randint"), "uniform", {
+    device: opts.device,
+    dtype: "float32",
+    generator: opts.generator,
+  });
+  const range = high - low;
+  const k = u
+    .mul(range)
+    .floor()
+    .clamp({ max: range - 1 })
+    .to("int32");
+  const out = k.add(low).to(opts.dtype ?? "int32");
   return finish(out, { ...opts, requiresGrad: false });
 }
 
@@ -307,13 +338,21 @@ export function randperm(n: number, opts: CreationOptions & { generator?: Genera
 
 /** In-place fills used by nn.init: uniform on [low, high), normal(mean, std). */
 export function uniform_(t: Tensor, low = 0, high = 1, generator?: Generator): Tensor {
-  const r = randomFill(t.shape, "uniform", { device: t.device, dtype: t.isFloatingPoint() ? t.dtype : "float32", generator });
+  const r = randomFill(t.shape, "uniform", {
+    device: t.device,
+    dtype: t.isFloatingPoint() ? t.dtype : "float32",
+    generator,
+  });
   t.backend.copy(r.mul(high - low).add(low).view_, t.view_);
   t.bumpVersion();
   return t;
 }
 export function normal_(t: Tensor, mean = 0, std = 1, generator?: Generator): Tensor {
-  const r = randomFill(t.shape, "normal", { device: t.device, dtype: t.isFloatingPoint() ? t.dtype : "float32", generator });
+  const r = randomFill(t.shape, "normal", {
+    device: t.device,
+    dtype: t.isFloatingPoint() ? t.dtype : "float32",
+    generator,
+  });
   t.backend.copy(r.mul(std).add(mean).view_, t.view_);
   t.bumpVersion();
   return t;

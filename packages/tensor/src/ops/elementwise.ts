@@ -92,7 +92,11 @@ export const unaryOps = {
     kind: "float",
     grad: (g, _x, y) => g.mul(y).mul(y.neg().add(1)),
   },
-  relu: { ref: (x) => (x > 0 ? x : x === 0 || x < 0 ? 0 * Math.sign(x + 1) : x), kind: "same", grad: (g, _x, y) => g.mul(y.gt(0)) },
+  relu: {
+    ref: (x) => (x > 0 ? x : x === 0 || x < 0 ? 0 * Math.sign(x + 1) : x),
+    kind: "same",
+    grad: (g, _x, y) => g.mul(y.gt(0)),
+  },
   floor: { ref: Math.floor, kind: "same", grad: zero },
   ceil: { ref: Math.ceil, kind: "same", grad: zero },
   round: { ref: roundHalfEven, kind: "same", grad: zero },
@@ -106,7 +110,6 @@ export const unaryOps = {
   isnan: { ref: (x) => +Number.isNaN(x), kind: "bool" },
   isinf: { ref: (x) => +(x === Infinity || x === -Infinity), kind: "bool" },
 } satisfies Record<UnaryOp, UnaryDef> as Record<UnaryOp, UnaryDef>;
-
 
 /** Where a == b, max/min send half the gradient to each side (PyTorch 1.13). */
 const maxMinGrad =
@@ -153,7 +156,7 @@ export const binaryOps = {
   ge: { ref: (a, b) => +(a >= b), kind: "compare" },
   logicalAnd: { ref: (a, b) => +(a !== 0 && b !== 0), kind: "logical" },
   logicalOr: { ref: (a, b) => +(a !== 0 || b !== 0), kind: "logical" },
-  logicalXor: { ref: (a, b) => +(a !== 0 !== (b !== 0)), kind: "logical" },
+  logicalXor: { ref: (a, b) => +((a !== 0) !== (b !== 0)), kind: "logical" },
 } satisfies Record<BinaryOp, BinaryDef> as Record<BinaryOp, BinaryDef>;
 
 export function nodeName(op: string, def: { node?: string }): string {
@@ -193,10 +196,16 @@ function kindOf(v: TensorOrScalar): "tensor" | "scalar-tensor" | "number" {
 
 /** The dtype computation runs in (torch.result_type) for an elementwise op over these operands. */
 export function computeDtype(...vs: TensorOrScalar[]): DType {
-  return resultType(vs.map((v) => ({ dtype: typeof v === "object" ? v.dtype : dtypeOfNumber(v), kind: kindOf(v) })));
+  return resultType(
+    vs.map((v) => ({ dtype: typeof v === "object" ? v.dtype : dtypeOfNumber(v), kind: kindOf(v) })),
+  );
 }
 
-export function binaryDtypes(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): { compute: DType; out: DType } {
+export function binaryDtypes(
+  op: BinaryOp,
+  a: TensorOrScalar,
+  b: TensorOrScalar,
+): { compute: DType; out: DType } {
   const kind = binaryOps[op].kind;
   let compute = computeDtype(a, b);
   if (kind === "float" && !isFloat(compute)) compute = "float32";
@@ -225,7 +234,9 @@ export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar, out?:
     sameDevice(op, ta, tb, out);
     const shape = broadcastShapes(ta.shape, tb.shape, op);
     if (!sameShape(shape, out.shape)) {
-      throw new ShapeError(`${op}: output with shape ${fmtShape(out.shape)} doesn't match the broadcast shape ${fmtShape(shape)}`);
+      throw new ShapeError(
+        `${op}: output with shape ${fmtShape(out.shape)} doesn't match the broadcast shape ${fmtShape(shape)}`,
+      );
     }
     ta.backend.binary(op, expandTo(ta, out.shape, op).view_, expandTo(tb, out.shape, op).view_, out.view_);
     y = out;
@@ -294,7 +305,9 @@ export function inplace(
       );
     }
     if (isFloat(r.dtype) && !isFloat(self.dtype)) {
-      throw new DTypeError(`${what}: result type ${r.dtype} can't be cast to the desired output type ${self.dtype}`);
+      throw new DTypeError(
+        `${what}: result type ${r.dtype} can't be cast to the desired output type ${self.dtype}`,
+      );
     }
     self.backend.copy(r.view_, self.view_);
   }

@@ -34,7 +34,8 @@ function parseSlice(item: SliceString | Slice): Slice {
   const num = (s: string | undefined) => {
     if (s === undefined || s.trim() === "") return null;
     const v = Number(s);
-    if (!Number.isInteger(v)) throw new IndexError(`invalid slice "${item}": ${JSON.stringify(s)} is not an integer`);
+    if (!Number.isInteger(v))
+      throw new IndexError(`invalid slice "${item}": ${JSON.stringify(s)} is not an integer`);
     return v;
   };
   if (parts.length > 3) throw new IndexError(`invalid slice "${item}"`);
@@ -54,14 +55,23 @@ function sliceBounds(s: Slice, size: number): [number, number, number] {
 }
 
 function isSlice(item: IndexItem): item is SliceString | Slice {
-  return (typeof item === "string" && item !== "...") || (typeof item === "object" && item !== null && !Array.isArray(item) && !(item instanceof Tensor));
+  return (
+    (typeof item === "string" && item !== "...") ||
+    (typeof item === "object" && item !== null && !Array.isArray(item) && !(item instanceof Tensor))
+  );
 }
 
 type Adv = { dim: number; index: Tensor };
 
+/** A JS list as an index tensor: booleans give a mask, numbers int32 (an empty list too, as in PyTorch). */
+function listIndex(list: NestedIndex[], x: Tensor): Tensor {
+  const t = tensor(list, { device: x.device });
+  return t.numel() === 0 ? cast(t, "int32") : t;
+}
+
 /** Turn lists into index tensors and count the dims each item consumes. */
 function normalize(x: Tensor, items: readonly IndexItem[]): (IndexItem | Tensor)[] {
-  const out = items.map((it) => (Array.isArray(it) ? tensor(it as NestedIndex[], { device: x.device }) : it));
+  const out = items.map((it) => (Array.isArray(it) ? listIndex(it as NestedIndex[], x) : it));
   const consumed = (it: IndexItem | Tensor) =>
     it === null || it === "..." ? 0 : it instanceof Tensor && it.dtype === "bool" ? Math.max(it.ndim, 1) : 1;
   const used = out.reduce((n: number, it) => n + consumed(it), 0);
@@ -80,13 +90,14 @@ export function at(x: Tensor, ...items: IndexItem[]): Tensor {
   const hasAdv = norm.some((it) => it instanceof Tensor);
   let cur = x;
   let dim = 0;
+  let xdim = 0; // the dim of `x` the item indexes (errors name it, as PyTorch does)
   const adv: Adv[] = [];
   for (const it of norm) {
+    if (it !== null) xdim += it instanceof Tensor && it.dtype === "bool" ? Math.max(it.ndim, 1) : 1;
     if (typeof it === "number") {
-      if (hasAdv) {
-        boundsCheck(it, cur.shape[dim], dim);
-        adv.push({ dim: dim++, index: tensor(it, { device: x.device }) });
-      } else cur = select(cur, dim, it);
+      boundsCheck(it, cur.shape[dim], xdim - 1);
+      if (hasAdv) adv.push({ dim: dim++, index: tensor(it, { device: x.device }) });
+      else cur = select(cur, dim, it);
     } else if (it === null) {
       cur = cur.unsqueeze(dim++);
     } else if (it instanceof Tensor) {
@@ -105,7 +116,9 @@ export function at(x: Tensor, ...items: IndexItem[]): Tensor {
         dim += k;
       } else {
         if (it.isFloatingPoint()) {
-          throw new IndexError(`tensors used as indices must be long, int, byte or bool tensors, got ${it.dtype}`);
+          throw new IndexError(
+            `tensors used as indices must be long, int, byte or bool tensors, got ${it.dtype}`,
+          );
         }
         adv.push({ dim: dim++, index: it });
       }
@@ -205,7 +218,8 @@ function spreadIndex(index: Tensor, shape: readonly number[], dim: number): Tens
 /** Select entries of `dim` by a 1-D index (torch.index_select). */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim(dim, x.ndim, "indexSelect");
-  if (index.ndim > 1) throw new IndexError(`indexSelect: index must be 0-D or 1-D, got shape ${fmtShape(index.shape)}`);
+  if (index.ndim > 1)
+    throw new IndexError(`indexSelect: index must be 0-D or 1-D, got shape ${fmtShape(index.shape)}`);
   sameDevice("indexSelect", x, index);
   const idx = cast(index.reshape(-1), "int32");
   const shape = [...x.shape];
@@ -226,7 +240,9 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim(dim, x.ndim, "gather");
   sameDevice("gather", x, index);
   if (index.ndim !== x.ndim) {
-    throw new ShapeError(`gather: index tensor must have the same number of dimensions as input (${x.ndim}), got ${index.ndim}`);
+    throw new ShapeError(
+      `gather: index tensor must have the same number of dimensions as input (${x.ndim}), got ${index.ndim}`,
+    );
   }
   const idx = cast(index, "int32");
   const out = empty(index.shape, x.dtype, x);
@@ -240,10 +256,19 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   });
 }
 
-function scatterImpl(mode: "set" | "add", x: Tensor, dim: number, index: Tensor, src: Tensor | Scalar): Tensor {
+function scatterImpl(
+  mode: "set" | "add",
+  x: Tensor,
+  dim: number,
+  index: Tensor,
+  src: Tensor | Scalar,
+): Tensor {
   const d = normDim(dim, x.ndim, mode === "set" ? "scatter" : "scatterAdd");
   const idx = cast(index, "int32");
-  const s = typeof src === "object" ? cast(src, x.dtype) : expandTo(toTensor(src, x.dtype, x), index.shape, "scatter");
+  const s =
+    typeof src === "object"
+      ? cast(src, x.dtype)
+      : expandTo(toTensor(src, x.dtype, x), index.shape, "scatter");
   sameDevice("scatter", x, idx, s);
   const out = copyOf(x);
   if (idx.numel() > 0) x.backend.scatter(mode, out.view_, d, idx.view_, s.view_);

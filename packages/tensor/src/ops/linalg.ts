@@ -4,8 +4,8 @@ import { DTypeError, fmtShape, ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
 import { broadcastShapes, broadcastStrides, viewStrides } from "../shape";
 import { Tensor } from "../tensor";
-import { computeDtype } from "./elementwise";
 import { castOp } from "./cast";
+import { computeDtype } from "./elementwise";
 import { contiguous, empty, sameDevice } from "./kernels";
 
 /** View `t` ([...batch, m, n] broadcast to `batch`) as [B, m, n] without copying when strides allow. */
@@ -46,7 +46,9 @@ function prepare(a: Tensor, b: Tensor, what: string): [Tensor, Tensor] {
     throw new DTypeError(`${what}: expected float or int32 tensors, got ${a.dtype} and ${b.dtype}`);
   }
   if (a.dtype !== b.dtype && isFloat(a.dtype) && isFloat(b.dtype)) {
-    throw new DTypeError(`${what}: expected both tensors to have the same dtype, but got ${a.dtype} and ${b.dtype}`);
+    throw new DTypeError(
+      `${what}: expected both tensors to have the same dtype, but got ${a.dtype} and ${b.dtype}`,
+    );
   }
   return [castOp(a, dtype), castOp(b, dtype)];
 }
@@ -88,7 +90,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 export function mm(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 2 || b.ndim !== 2) {
-    throw new ShapeError(`mm: expected 2-D tensors, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+    throw new ShapeError(
+      `mm: expected 2-D tensors, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
+    );
   }
   const [x, y] = prepare(a, b, "mm");
   return product(x, y, "MmBackward0");
@@ -111,7 +115,10 @@ export function dot(a: Tensor, b: Tensor): Tensor {
     );
   }
   const [x, y] = prepare(a, b, "dot");
-  const r = bmmKernel(new Tensor(x.storage, [1, x.shape[0]], [0, x.strides[0]], x.offset), new Tensor(y.storage, [y.shape[0], 1], [y.strides[0], 0], y.offset));
+  const r = bmmKernel(
+    new Tensor(x.storage, [1, x.shape[0]], [0, x.strides[0]], x.offset),
+    new Tensor(y.storage, [y.shape[0], 1], [y.strides[0], 0], y.offset),
+  );
   const out = new Tensor(r.storage, []);
   if (!needsGrad(x, y)) return out;
   return recordOp({

@@ -6,7 +6,7 @@ import { DTypeError, fmtShape, IndexError } from "../errors";
 import { needsGrad, noGrad as noRecord, recordOp } from "../grad";
 import { normDim, normDims, numel } from "../shape";
 import { Tensor } from "../tensor";
-import { zerosLike } from "./creation";
+import { full, zerosLike } from "./creation";
 import { where } from "./elementwise";
 import { cast, empty } from "./kernels";
 
@@ -36,7 +36,13 @@ function squeezeDims(t: Tensor, dims: readonly number[], keepdim: boolean): Tens
   return new Tensor(t.storage, droppedShape(t.shape, dims));
 }
 
-export function reduceKernel(op: ReduceOp, x: Tensor, dims: number[], keepdim: boolean, dtype: DType): Tensor {
+export function reduceKernel(
+  op: ReduceOp,
+  x: Tensor,
+  dims: number[],
+  keepdim: boolean,
+  dtype: DType,
+): Tensor {
   const src = cast(x, op === "sum" || op === "prod" ? dtype : x.dtype);
   const out = empty(keptShape(x.shape, dims), dtype, x);
   x.backend.reduce(op, src.view_, dims, out.view_);
@@ -44,7 +50,12 @@ export function reduceKernel(op: ReduceOp, x: Tensor, dims: number[], keepdim: b
 }
 
 /** Bring a reduced gradient back to the input's rank (size-1 reduced dims), ready to broadcast. */
-function unsqueezeGrad(g: Tensor, shape: readonly number[], dims: readonly number[], keepdim: boolean): Tensor {
+function unsqueezeGrad(
+  g: Tensor,
+  shape: readonly number[],
+  dims: readonly number[],
+  keepdim: boolean,
+): Tensor {
   return keepdim ? g : g.reshape(keptShape(shape, dims));
 }
 
@@ -89,7 +100,12 @@ export function mean(x: Tensor, opts: ReduceOptions & { dtype?: DType } = {}): T
 function scalarView(v: number, dtype: DType, like: Tensor): Tensor {
   const s = empty([], dtype, like);
   like.backend.fill(s.view_, v);
-  return new Tensor(s.storage, like.shape, like.shape.map(() => 0), 0);
+  return new Tensor(
+    s.storage,
+    like.shape,
+    like.shape.map(() => 0),
+    0,
+  );
 }
 
 export function prod(x: Tensor, opts: { dim?: number; keepdim?: boolean; dtype?: DType } = {}): Tensor {
@@ -114,13 +130,16 @@ export function prod(x: Tensor, opts: { dim?: number; keepdim?: boolean; dtype?:
   });
 }
 
-
 export interface ValuesIndices {
   values: Tensor;
   indices: Tensor;
 }
 
-function maxMin(op: "max" | "min", x: Tensor, opts?: { dim?: number; keepdim?: boolean }): Tensor | ValuesIndices {
+function maxMin(
+  op: "max" | "min",
+  x: Tensor,
+  opts?: { dim?: number; keepdim?: boolean },
+): Tensor | ValuesIndices {
   if (opts?.dim === undefined) {
     if (x.numel() === 0) {
       throw new IndexError(
@@ -155,7 +174,9 @@ function maxMin(op: "max" | "min", x: Tensor, opts?: { dim?: number; keepdim?: b
     name: op === "max" ? "MaxBackward0" : "MinBackward0",
     inputs: [x],
     output: values,
-    backward: (g) => [zerosLike(x, { dtype: g.dtype }).scatterAdd(dim, idx, unsqueezeGrad(g, x.shape, [dim], keepdim))],
+    backward: (g) => [
+      zerosLike(x, { dtype: g.dtype }).scatterAdd(dim, idx, unsqueezeGrad(g, x.shape, [dim], keepdim)),
+    ],
   });
   return { values, indices };
 }
@@ -172,6 +193,10 @@ export function min(x: Tensor, opts?: { dim?: number; keepdim?: boolean }): Tens
 }
 
 function argKernel(op: ArgReduceOp, x: Tensor, dim: number, keepdim: boolean): Tensor {
+  // a 0-dim tensor has no axis to hand the backend: run on a 1-element view
+  if (x.ndim === 0) {
+    return new Tensor(argKernel(op, new Tensor(x.storage, [1], [1], x.offset), 0, true).storage, []);
+  }
   const out = empty(keptShape(x.shape, [dim]), "int32", x);
   x.backend.argReduce(op, x.view_, dim, out.view_);
   return squeezeDims(out, [dim], keepdim);
@@ -179,7 +204,8 @@ function argKernel(op: ArgReduceOp, x: Tensor, dim: number, keepdim: boolean): T
 
 function argOp(op: ArgReduceOp, x: Tensor, opts: { dim?: number; keepdim?: boolean }): Tensor {
   if (opts.dim === undefined) {
-    if (x.numel() === 0) throw new IndexError(`${op}(): expected reduction dim to be specified for input.numel() == 0`);
+    if (x.numel() === 0)
+      throw new IndexError(`${op}(): expected reduction dim to be specified for input.numel() == 0`);
     const flat = x.reshape(-1);
     const r = argKernel(op, flat, 0, false);
     return opts.keepdim ? r.reshape(x.shape.map(() => 1)) : r;
@@ -203,7 +229,8 @@ export interface VarOptions extends ReduceOptions {
 }
 
 function varImpl(x: Tensor, opts: VarOptions, sqrt: boolean): Tensor {
-  if (!isFloat(x.dtype)) throw new DTypeError(`${sqrt ? "std" : "var"}(): expected a floating point tensor, got ${x.dtype}`);
+  if (!isFloat(x.dtype))
+    throw new DTypeError(`${sqrt ? "std" : "var"}(): expected a floating point tensor, got ${x.dtype}`);
   const dims = dimsOf(x, opts.dim, sqrt ? "std" : "var");
   const keepdim = opts.keepdim ?? false;
   const correction = opts.correction ?? (opts.unbiased === false ? 0 : 1);
@@ -258,20 +285,32 @@ export function logsumexp(x: Tensor, opts: { dim: number | readonly number[]; ke
 }
 
 /** Vector p-norm over `dim` (all elements by default); composite, so autograd follows its parts. */
-export function norm(x: Tensor, opts: { p?: number; dim?: number | readonly number[]; keepdim?: boolean } = {}): Tensor {
+export function norm(
+  x: Tensor,
+  opts: { p?: number; dim?: number | readonly number[]; keepdim?: boolean } = {},
+): Tensor {
   const p = opts.p ?? 2;
   const ro = { dim: opts.dim, keepdim: opts.keepdim };
   const a = x.abs();
   if (p === Number.POSITIVE_INFINITY) return amax(a, ro);
   if (p === 1) return a.sum(ro);
   if (p === 2) return a.square().sum(ro).sqrt();
-  return a.pow(p).sum(ro).pow(1 / p);
+  return a
+    .pow(p)
+    .sum(ro)
+    .pow(1 / p);
 }
 
 /** Max over dims without indices (torch.amax); gradient shared evenly among ties. */
 export function amax(x: Tensor, opts: ReduceOptions = {}): Tensor {
   const dims = dimsOf(x, opts.dim, "amax");
   const keepdim = opts.keepdim ?? false;
+  const emptyDim = dims.find((d) => x.shape[d] === 0);
+  if (emptyDim !== undefined) {
+    throw new IndexError(
+      `amax(): Expected reduction dim ${emptyDim} to have non-zero size (got shape ${fmtShape(x.shape)})`,
+    );
+  }
   const y = reduceKernel("max", x, dims, keepdim, x.dtype);
   if (!needsGrad(x)) return y;
   return recordOp({
@@ -286,16 +325,29 @@ export function amax(x: Tensor, opts: ReduceOptions = {}): Tensor {
   });
 }
 
+/** all/any over an empty set of elements is true/false; the backend's min/max is never asked for it. */
+function overEmpty(x: Tensor, dims: readonly number[], keepdim: boolean, value: boolean): Tensor | null {
+  if (!dims.some((d) => x.shape[d] === 0)) return null;
+  const shape = keepdim ? keptShape(x.shape, dims) : droppedShape(x.shape, dims);
+  return full(shape, value, { dtype: "bool", device: x.device });
+}
+
 export function all(x: Tensor, opts: { dim?: number; keepdim?: boolean } = {}): Tensor {
   const dims = dimsOf(x, opts.dim, "all");
-  if (x.numel() === 0) return reduceKernel("min", cast(x, "bool"), dims, opts.keepdim ?? false, "bool").logicalNot();
-  return reduceKernel("min", cast(x, "bool"), dims, opts.keepdim ?? false, "bool");
+  const keepdim = opts.keepdim ?? false;
+  return overEmpty(x, dims, keepdim, true) ?? reduceKernel("min", cast(x, "bool"), dims, keepdim, "bool");
 }
 export function any(x: Tensor, opts: { dim?: number; keepdim?: boolean } = {}): Tensor {
-  return reduceKernel("max", cast(x, "bool"), dimsOf(x, opts.dim, "any"), opts.keepdim ?? false, "bool");
+  const dims = dimsOf(x, opts.dim, "any");
+  const keepdim = opts.keepdim ?? false;
+  return overEmpty(x, dims, keepdim, false) ?? reduceKernel("max", cast(x, "bool"), dims, keepdim, "bool");
 }
 
 function scanKernel(op: ScanOp, x: Tensor, dim: number, dtype: DType): Tensor {
+  // a 0-dim tensor has no axis to hand the backend: scan a 1-element view
+  if (x.ndim === 0) {
+    return new Tensor(scanKernel(op, new Tensor(x.storage, [1], [1], x.offset), 0, dtype).storage, []);
+  }
   const src = cast(x, dtype);
   const out = empty(x.shape, dtype, x);
   x.backend.scan(op, src.view_, dim, out.view_);

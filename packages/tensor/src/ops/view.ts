@@ -22,7 +22,9 @@ export type ShapeArgs = readonly (number | readonly number[])[];
 export function shapeArg(args: ShapeArgs): number[] {
   if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as readonly number[])];
   if (args.some((a) => typeof a !== "number")) {
-    throw new TypeError(`expected a shape as numbers or one array of numbers, got (${args.map((a) => JSON.stringify(a)).join(", ")})`);
+    throw new TypeError(
+      `expected a shape as numbers or one array of numbers, got (${args.map((a) => JSON.stringify(a)).join(", ")})`,
+    );
   }
   return args as number[];
 }
@@ -84,8 +86,13 @@ export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
   const keep = x.shape.map((s, i) => !(s === 1 && dims.includes(i)));
   const shape = x.shape.filter((_, i) => keep[i]);
   const strides = x.strides.filter((_, i) => keep[i]);
-  return viewOf(x, shape, strides, x.offset, dim === undefined ? "SqueezeBackward0" : "SqueezeBackward1", (g) =>
-    g.reshape(x.shape),
+  return viewOf(
+    x,
+    shape,
+    strides,
+    x.offset,
+    dim === undefined ? "SqueezeBackward0" : "SqueezeBackward1",
+    (g) => g.reshape(x.shape),
   );
 }
 
@@ -140,8 +147,15 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return x.reshape(1);
   const s = normDim(startDim, x.ndim, "flatten");
   const e = normDim(endDim, x.ndim, "flatten");
-  if (s > e) throw new ShapeError(`flatten() has invalid args: start_dim (${startDim}) cannot come after end_dim (${endDim})`);
-  const shape = [...x.shape.slice(0, s), x.shape.slice(s, e + 1).reduce((p, d) => p * d, 1), ...x.shape.slice(e + 1)];
+  if (s > e)
+    throw new ShapeError(
+      `flatten() has invalid args: start_dim (${startDim}) cannot come after end_dim (${endDim})`,
+    );
+  const shape = [
+    ...x.shape.slice(0, s),
+    x.shape.slice(s, e + 1).reduce((p, d) => p * d, 1),
+    ...x.shape.slice(e + 1),
+  ];
   return x.reshape(shape);
 }
 
@@ -173,7 +187,9 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   const size = x.shape[d];
   const s = start < 0 ? start + size : start;
   if (s < 0 || length < 0 || s + length > size) {
-    throw new IndexError(`narrow: start (${start}) + length (${length}) exceeds dimension size (${size}) of dim ${d}`);
+    throw new IndexError(
+      `narrow: start (${start}) + length (${length}) exceeds dimension size (${size}) of dim ${d}`,
+    );
   }
   return sliceDim(x, d, s, s + length, 1);
 }
@@ -188,7 +204,12 @@ export function sliceDim(x: Tensor, d: number, start: number, stop: number, step
   const offset = x.offset + (len > 0 ? start * x.strides[d] : 0);
   return viewOf(x, shape, strides, offset, "SliceBackward0", (g) => {
     const z = empty(x.shape, g.dtype, g);
-    const region = new Tensor(z.storage, shape, contiguousStrides(x.shape).map((s, i) => (i === d ? s * step : s)), len > 0 ? start * contiguousStrides(x.shape)[d] : 0);
+    const region = new Tensor(
+      z.storage,
+      shape,
+      contiguousStrides(x.shape).map((s, i) => (i === d ? s * step : s)),
+      len > 0 ? start * contiguousStrides(x.shape)[d] : 0,
+    );
     region.copy_(g);
     return z;
   });
@@ -207,7 +228,12 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   return viewOf(x, shape, strides, x.offset + i * x.strides[d], "SelectBackward0", (g) => {
     const z = empty(x.shape, g.dtype, g);
     const cs = contiguousStrides(x.shape);
-    new Tensor(z.storage, shape, cs.filter((_, k) => k !== d), i * cs[d]).copy_(g);
+    new Tensor(
+      z.storage,
+      shape,
+      cs.filter((_, k) => k !== d),
+      i * cs[d],
+    ).copy_(g);
     return z;
   });
 }
@@ -277,14 +303,18 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], dim
   const n = x.shape[d];
   let sizes: number[];
   if (typeof sizeOrSections === "number") {
-    if (sizeOrSections <= 0) throw new ShapeError(`split: split_size must be positive, got ${sizeOrSections}`);
+    if (sizeOrSections <= 0)
+      throw new ShapeError(`split: split_size must be positive, got ${sizeOrSections}`);
     sizes = [];
-    for (let at = 0; at < n || (n === 0 && sizes.length === 0); at += sizeOrSections) sizes.push(Math.min(sizeOrSections, n - at));
+    for (let at = 0; at < n || (n === 0 && sizes.length === 0); at += sizeOrSections)
+      sizes.push(Math.min(sizeOrSections, n - at));
   } else {
     sizes = [...sizeOrSections];
     const total = sizes.reduce((a, b) => a + b, 0);
     if (total !== n) {
-      throw new ShapeError(`split: split sizes ${fmtShape(sizes)} must sum to the size of dim ${d} (${n}), got ${total}`);
+      throw new ShapeError(
+        `split: split sizes ${fmtShape(sizes)} must sum to the size of dim ${d} (${n}), got ${total}`,
+      );
     }
   }
   let at = 0;
@@ -297,7 +327,8 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], dim
 
 /** Split into `chunks` nearly equal pieces along `dim` (the last may be smaller), as torch.chunk. */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
-  if (!Number.isInteger(chunks) || chunks <= 0) throw new ShapeError(`chunk expects chunks to be greater than 0, got ${chunks}`);
+  if (!Number.isInteger(chunks) || chunks <= 0)
+    throw new ShapeError(`chunk expects chunks to be greater than 0, got ${chunks}`);
   const d = normDim(dim, x.ndim, "chunk");
   const size = Math.ceil(x.shape[d] / chunks) || 1;
   return split(x, size, d);
