@@ -4,11 +4,15 @@
  *
  *   pnpm example linear-regression [-- --device cpu --epochs 2000]
  */
+import { figure } from "@cinder/viz";
 import * as torch from "cinder";
 import { flags, r4, report } from "./lib/cli";
 
 const { nn, optim } = torch;
-const { values } = flags({ epochs: { type: "string", default: "2000" } });
+const { values } = flags({
+  epochs: { type: "string", default: "2000" },
+  plots: { type: "string", default: "examples/out/linear-regression" },
+});
 const device = values.device;
 const epochs = Number(values.epochs);
 const item = async (t: torch.Tensor) => (await t.itemAsync()) as number;
@@ -85,6 +89,50 @@ console.log(`\nTrue:    y = ${trueW.toFixed(4)}x + ${trueB.toFixed(4)}`);
 console.log(`Learned: y = ${finalW.toFixed(4)}x + ${finalB.toFixed(4)}`);
 console.log(`Weight error: ${Math.abs(finalW - trueW).toFixed(4)}`);
 console.log(`Bias error: ${Math.abs(finalB - trueB).toFixed(4)}`);
+
+// ==================== 5-6. the training figure and the fit ====================
+const fig = figure({ figsize: [12, 4] });
+const ax1 = fig.subplot(1, 3, 1);
+ax1.scatter(X, y, { alpha: 0.5, label: "数据点" });
+ax1.plot(X.squeeze(1).sort().values, X.squeeze(1).sort().values.mul(trueW).add(trueB), "r-", {
+  linewidth: 3,
+  label: `真实: y=${trueW}x+${trueB}`,
+});
+ax1.setXlabel("X").setYlabel("y").setTitle("原始数据 (y=3x+0.8)").legend().grid(true, { alpha: 0.3 });
+const ax2 = fig.subplot(1, 3, 2);
+ax2
+  .plot(losses)
+  .setXlabel("Epoch")
+  .setYlabel("Loss (MSE)")
+  .setTitle("训练损失曲线")
+  .grid(true, { alpha: 0.3 })
+  .setYscale("log");
+const ax3 = fig.subplot(1, 3, 3);
+ax3.plot(weights, { label: "权重 w" }).plot(biases, { label: "偏置 b" });
+ax3.axhline(trueW, { color: "r", linestyle: "--", alpha: 0.5, label: "真实 w" });
+ax3.axhline(trueB, { color: "g", linestyle: "--", alpha: 0.5, label: "真实 b" });
+ax3.setXlabel("Epoch").setYlabel("参数值").setTitle("参数收敛过程").legend().grid(true, { alpha: 0.3 });
+fig.tightLayout();
+await fig.save(`${values.plots}-training.svg`);
+
+const xRange = torch.linspace(await item(X.min()), await item(X.max()), 100).reshape(-1, 1);
+model.eval();
+const yFit = await torch.noGrad(() => model(xRange.to(device))).toAsync("cpu");
+const fit = figure({ figsize: [10, 6] });
+const ax = fit.subplot(1, 1, 1);
+ax.scatter(X, y, { alpha: 0.5, label: "数据点" });
+ax.plot(xRange, xRange.mul(trueW).add(trueB), "r-", {
+  linewidth: 3,
+  label: `真实: y=${trueW.toFixed(2)}x+${trueB.toFixed(2)}`,
+});
+ax.plot(xRange, yFit, "b--", { linewidth: 3, label: `拟合: y=${finalW.toFixed(2)}x+${finalB.toFixed(2)}` });
+ax.setXlabel("X")
+  .setYlabel("y")
+  .setTitle(`线性回归拟合结果 (y=${trueW}x+${trueB})`)
+  .legend()
+  .grid(true, { alpha: 0.3 });
+await fit.save(`${values.plots}-fit.svg`);
+console.log(`\nFigures: ${values.plots}-training.svg, ${values.plots}-fit.svg`);
 
 // ==================== 7. parameter analysis ====================
 console.log(`\n${line}\nParameters\n${line}`);
