@@ -16,22 +16,24 @@ const { values } = flags({
   root: { type: "string", default: "data" },
   epochs: { type: "string", default: "2" },
   "batch-size": { type: "string", default: "64" },
+  "train-size": { type: "string" },
   out: { type: "string", default: "examples/out/mnist-cnn.safetensors" },
 });
 const device = values.device;
 const log = (line: string) => console.log(line);
 torch.manualSeed(Number(values.seed ?? 0));
 
-const { name, train, test } = await loadMnist({
+const { name, train, trainSet, test } = await loadMnist({
   dataset: values.dataset,
   root: values.root,
+  trainSize: values["train-size"] ? Number(values["train-size"]) : undefined,
   epochs: 0,
   batchSize: 0,
   device,
   log,
 });
 log(`data: ${train.source}`);
-const trainLoader = new DataLoader(train, {
+const trainLoader = new DataLoader(trainSet, {
   batchSize: Number(values["batch-size"]),
   shuffle: true,
 });
@@ -82,5 +84,6 @@ report({
   epochs,
   testAccuracy: r4(testAccuracy),
   reloadedAccuracy: r4(reloadedAccuracy),
+  trainSamples: trainSet.length,
   samplesPerSec: Math.round(samples / seconds),
 });

@@ -21,6 +21,7 @@ const { values } = flags({
   root: { type: "string", default: "data" },
   epochs: { type: "string", default: "3" },
   "batch-size": { type: "string", default: "64" },
+  "train-size": { type: "string" },
   out: { type: "string", default: "examples/out/mnist-mlp.safetensors" },
 });
 const device = values.device;
@@ -28,16 +29,17 @@ const log = (line: string) => console.log(line);
 torch.manualSeed(Number(values.seed ?? 0));
 
 // 1. data: ToTensor + Normalize((0.1307,), (0.3081,)), shuffled training batches of 64
-const { name, train, test } = await loadMnist({
+const { name, train, trainSet, test } = await loadMnist({
   dataset: values.dataset,
   root: values.root,
+  trainSize: values["train-size"] ? Number(values["train-size"]) : undefined,
   epochs: 0,
   batchSize: 0,
   device,
   log,
 });
 log(`data: ${train.source}`);
-const trainLoader = new DataLoader(train, {
+const trainLoader = new DataLoader(trainSet, {
   batchSize: Number(values["batch-size"]),
   shuffle: true,
 });
@@ -90,5 +92,6 @@ report({
   epochs,
   testAccuracy: r4(testAccuracy),
   reloadedAccuracy: r4(reloadedAccuracy),
+  trainSamples: trainSet.length,
   samplesPerSec: Math.round(samples / seconds),
 });

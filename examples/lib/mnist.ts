@@ -5,13 +5,15 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { DataLoader } from "@cinder/data";
+import { type DataLoader, Subset } from "@cinder/data";
 import { FashionMNIST, MNIST, transforms } from "@cinder/datasets-mnist";
 import * as torch from "cinder";
 import cliProgress from "cli-progress";
 
 export interface MnistFlags {
   dataset?: string;
+  /** Train on the first N training images only (quick runs). */
+  trainSize?: number;
   root: string;
   epochs: number;
   batchSize: number;
@@ -23,6 +25,13 @@ const FASHION_SYSTEM_DIR = "/usr/share/datasets/fashion-mnist";
 
 /** The train and test splits, with the seed's transform (ToTensor, then Normalize with MNIST's mean and std). */
 export async function loadMnist(flags: MnistFlags) {
+  const data = await loadSplits(flags);
+  if (!flags.trainSize || flags.trainSize >= data.train.length) return { ...data, trainSet: data.train };
+  const indices = Array.from({ length: flags.trainSize }, (_, i) => i);
+  return { ...data, trainSet: new Subset(data.train, indices) };
+}
+
+async function loadSplits(flags: MnistFlags) {
   const transform = new transforms.Compose([
     new transforms.ToTensor(),
     new transforms.Normalize([0.1307], [0.3081]),

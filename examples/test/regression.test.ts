@@ -35,3 +35,26 @@ describe("seed 000 and 002 programs", () => {
     expect(json.linearMSE).toBeGreaterThan(1);
   });
 });
+
+describe("seed 001 and 003 modules, seed 002 and 003 data loaders", () => {
+  it("simple-nn prints like PyTorch and counts 241 parameters", () => {
+    const { json, stdout } = runExample("simple-nn");
+    expect(stdout).toContain(
+      "SimpleNN(\n  (layer1): Linear(in_features=10, out_features=20, bias=True)\n  (activation): ReLU()\n  (layer2): Linear(in_features=20, out_features=1, bias=True)\n)",
+    );
+    expect(json).toMatchObject({ example: "simple-nn", parameters: 241, outputShape: [4, 1] });
+  });
+
+  it("linear-regression-dataloader predicts close to 11 at x = 5", () => {
+    const { json } = runExample("linear-regression-dataloader");
+    expect(Math.abs(json.predictionAt5 - 11)).toBeLessThan(0.5);
+  });
+
+  it("linear-regression-batches learns make_regression's coefficient and draws the figure", () => {
+    const { json, stdout } = runExample("linear-regression-batches");
+    expect(Math.abs(json.w - json.trueW)).toBeLessThan(2);
+    // noise has std 10, so the mean squared error settles near 100
+    expect(json.finalLoss).toBeLessThan(150);
+    expect(stdout).toMatch(/Figure: .*\.svg/);
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { runExample } from "./run";
+
+describe("the MNIST examples (on the shipped sample of real digits)", () => {
+  it("mnist-mlp trains, evaluates, saves, reloads to the same accuracy", () => {
+    const { json, stdout } = runExample("mnist-mlp", [
+      "--dataset",
+      "mnist-sample",
+      "--epochs",
+      "1",
+      "--out",
+      ".cache/test-mnist-mlp.safetensors",
+    ]);
+    expect(json).toMatchObject({
+      example: "mnist-mlp",
+      dataset: "mnist-sample",
+      device: "cpu",
+      epochs: 1,
+      trainSamples: 8000,
+    });
+    expect(json.testAccuracy).toBeGreaterThan(0.85);
+    expect(json.reloadedAccuracy).toBe(json.testAccuracy);
+    expect(json.samplesPerSec).toBeGreaterThan(0);
+    expect(stdout).toContain("SimpleNet(\n  (fc1): Linear(in_features=784, out_features=128, bias=True)");
+    expect(stdout).toMatch(/MNIST sample: 8,000 train \/ 2,000 test real digits/);
+  });
+
+  it("mnist-cnn trains on a subset and reloads to the same accuracy", () => {
+    const { json } = runExample("mnist-cnn", [
+      "--dataset",
+      "mnist-sample",
+      "--epochs",
+      "1",
+      "--train-size",
+      "1280",
+      "--out",
+      ".cache/test-mnist-cnn.safetensors",
+    ]);
+    expect(json).toMatchObject({ example: "mnist-cnn", trainSamples: 1280 });
+    expect(json.testAccuracy).toBeGreaterThan(0.6);
+    expect(json.reloadedAccuracy).toBe(json.testAccuracy);
+  }, 300_000);
+});
