@@ -5,39 +5,13 @@
  *
  *   pnpm example mnist-cnn [-- --dataset mnist|fashion-mnist|mnist-sample --epochs 2 --device cpu]
  */
-import { DataLoader } from "@cinder/data";
 import * as torch from "cinder";
-import { flags, r4, report } from "./lib/cli";
-import { evaluate, loadMnist, reload, trainEpochs } from "./lib/mnist";
+import { mnistFinish, mnistSetup, trainEpochs } from "./lib/mnist";
 
 const { nn, optim } = torch;
-const { values } = flags({
-  dataset: { type: "string" },
-  root: { type: "string", default: "data" },
-  epochs: { type: "string", default: "2" },
-  "batch-size": { type: "string", default: "64" },
-  "train-size": { type: "string" },
-  out: { type: "string", default: "examples/out/mnist-cnn.safetensors" },
-});
-const device = values.device;
-const log = (line: string) => console.log(line);
-torch.manualSeed(Number(values.seed ?? 0));
 
-const { name, train, trainSet, test } = await loadMnist({
-  dataset: values.dataset,
-  root: values.root,
-  trainSize: values["train-size"] ? Number(values["train-size"]) : undefined,
-  epochs: 0,
-  batchSize: 0,
-  device,
-  log,
-});
-log(`data: ${train.source}`);
-const trainLoader = new DataLoader(trainSet, {
-  batchSize: Number(values["batch-size"]),
-  shuffle: true,
-});
-const testLoader = new DataLoader(test, { batchSize: 1000, shuffle: false });
+const setup = await mnistSetup("mnist-cnn", 2);
+const { device, log, epochs, trainLoader } = setup;
 
 const makeModel = () =>
   new nn.Sequential(
@@ -58,8 +32,7 @@ log(String(model));
 const criterion = new nn.CrossEntropyLoss();
 const optimizer = new optim.Adam(model.parameters(), { lr: 1e-3 });
 const asImages = (data: torch.Tensor) => data; // already [B, 1, 28, 28]
-const epochs = Number(values.epochs);
-const { samples, seconds } = await trainEpochs({
+const trained = await trainEpochs({
   model,
   optimizer,
   criterion,
@@ -71,19 +44,4 @@ const { samples, seconds } = await trainEpochs({
 });
 log("Training done!");
 
-const testAccuracy = await evaluate(model, testLoader, device, asImages);
-log(`Accuracy on the ${test.length} test images: ${(100 * testAccuracy).toFixed(2)}%`);
-const reloaded = await reload(model, makeModel, values.out, device);
-const reloadedAccuracy = await evaluate(reloaded, testLoader, device, asImages);
-log(`Reloaded from ${values.out}: ${(100 * reloadedAccuracy).toFixed(2)}%`);
-
-report({
-  example: "mnist-cnn",
-  dataset: name,
-  device,
-  epochs,
-  testAccuracy: r4(testAccuracy),
-  reloadedAccuracy: r4(reloadedAccuracy),
-  trainSamples: trainSet.length,
-  samplesPerSec: Math.round(samples / seconds),
-});
+await mnistFinish(setup, model, makeModel, asImages, trained);

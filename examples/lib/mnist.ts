@@ -5,10 +5,11 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type DataLoader, Subset } from "@cinder/data";
+import { DataLoader, Subset } from "@cinder/data";
 import { FashionMNIST, MNIST, transforms } from "@cinder/datasets-mnist";
 import * as torch from "cinder";
 import cliProgress from "cli-progress";
+import { flags, r4, report } from "./cli";
 
 export interface MnistFlags {
   dataset?: string;
@@ -189,4 +190,62 @@ export async function reload<M extends torch.nn.Module>(
   const copy = fresh().to(device);
   copy.loadStateDict(await torch.nn.loadSafetensors(file));
   return copy;
+}
+
+/** Flags, data and loaders of an MNIST example: `--dataset --root --epochs --batch-size --train-size --out --device`. */
+export async function mnistSetup(example: string, defaultEpochs: number) {
+  const { values } = flags({
+    dataset: { type: "string" },
+    root: { type: "string", default: "data" },
+    epochs: { type: "string", default: String(defaultEpochs) },
+    "batch-size": { type: "string", default: "64" },
+    "train-size": { type: "string" },
+    out: { type: "string", default: `examples/out/${example}.safetensors` },
+  });
+  const device = values.device;
+  const log = (line: string) => console.log(line);
+  torch.manualSeed(Number(values.seed ?? 0));
+  const data = await loadMnist({
+    dataset: values.dataset,
+    root: values.root,
+    trainSize: values["train-size"] ? Number(values["train-size"]) : undefined,
+    epochs: 0,
+    batchSize: 0,
+    device,
+    log,
+  });
+  log(`data: ${data.train.source}`);
+  // shuffled training batches, and the test set in batches of 1000, as in the seed
+  const trainLoader = new DataLoader(data.trainSet, {
+    batchSize: Number(values["batch-size"]),
+    shuffle: true,
+  });
+  const testLoader = new DataLoader(data.test, { batchSize: 1000, shuffle: false });
+  return { example, values, device, log, epochs: Number(values.epochs), ...data, trainLoader, testLoader };
+}
+
+/** Evaluate, save the state dict, reload it into a fresh model, evaluate again, and print the JSON line. */
+export async function mnistFinish<M extends torch.nn.Module>(
+  setup: Awaited<ReturnType<typeof mnistSetup>>,
+  model: M,
+  fresh: () => M,
+  prepare: (data: torch.Tensor) => torch.Tensor,
+  trained: { samples: number; seconds: number },
+): Promise<void> {
+  const { log, device, testLoader, test, values } = setup;
+  const testAccuracy = await evaluate(model, testLoader, device, prepare);
+  log(`Accuracy on the ${test.length} test images: ${(100 * testAccuracy).toFixed(2)}%`);
+  const reloaded = await reload(model, fresh, values.out, device);
+  const reloadedAccuracy = await evaluate(reloaded, testLoader, device, prepare);
+  log(`Reloaded from ${values.out}: ${(100 * reloadedAccuracy).toFixed(2)}%`);
+  report({
+    example: setup.example,
+    dataset: setup.name,
+    device,
+    epochs: setup.epochs,
+    testAccuracy: r4(testAccuracy),
+    reloadedAccuracy: r4(reloadedAccuracy),
+    trainSamples: setup.trainSet.length,
+    samplesPerSec: Math.round(trained.samples / trained.seconds),
+  });
 }
