@@ -30,6 +30,16 @@ export interface Backend {
    * then never calls `free` and keeps no reference to handles for finalisation.
    */
   readonly gcManaged?: boolean;
+  /**
+   * The dtypes this backend can store; absent means all of them. WebGPU has no float64 (WGSL has no 64-bit
+   * floats) and rejects it at `alloc` with a clear error; pass this list to `conformanceCases({ dtypes })`.
+   */
+  readonly dtypes?: readonly DType[];
+  /**
+   * Device memory statistics beyond the core's own counts (`memory()`), e.g. buffers alive and bytes held by a
+   * pooling allocator; numbers only, names chosen by the backend. WebGPU reports its buffer pool here.
+   */
+  memory?(): Record<string, number>;
 
   // ---- storage ----
   /** Allocate storage for `length` elements of `dtype`, zero-filled. */

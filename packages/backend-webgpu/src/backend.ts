@@ -1,0 +1,159 @@
+/**
+ * The WebGPU backend: the protocol's storage members and primitives, each forwarding to its kernel family.
+ * Storage handles are `GpuStorage` (one 32-bit word per element, see codegen.ts).
+ */
+import type {
+  ArgReduceOp,
+  Backend,
+  BinaryOp,
+  DType,
+  RandomDist,
+  ReduceOp,
+  ScanOp,
+  TypedArray,
+  UnaryOp,
+  View,
+} from "@cinder/tensor";
+import { allocTypedArray } from "@cinder/tensor";
+import type { GpuStorage, PoolStats } from "./buffers";
+import { contiguousStrides, isContiguous, numel } from "./codegen";
+import type { AdapterInfo } from "./device";
+import { binary, copy, fill, unary, where } from "./elementwise";
+import { checkDType, fromWords, toWords } from "./host";
+import { gather, scatter, sort } from "./indexing";
+import { matmul } from "./matmul";
+import { random } from "./random";
+import { argReduce, reduce, scan, softmax } from "./reduce";
+import type { Runtime } from "./runtime";
+
+export type WebGPUMemoryInfo = PoolStats & {
+  /** Compute pipelines compiled so far. */
+  pipelines: number;
+  /** Dispatches recorded and command buffers submitted so far. */
+  dispatches: number;
+  submits: number;
+};
+
+export class WebGPUBackend implements Backend {
+  readonly specificationVersion = 1 as const;
+  readonly device = "webgpu";
+  /** float64 has no WGSL type; every other dtype is stored as 32-bit words. */
+  readonly dtypes: readonly DType[] = ["float32", "int32", "uint8", "bool"];
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly adapter: AdapterInfo,
+  ) {}
+
+  // ---- storage ----
+
+  alloc(dtype: DType, length: number): GpuStorage {
+    checkDType(dtype, "alloc");
+    return this.runtime.alloc(dtype, length);
+  }
+
+  free(handle: unknown): void {
+    this.runtime.free(handle as GpuStorage);
+  }
+
+  write(handle: unknown, dtype: DType, data: TypedArray, offset: number): void {
+    checkDType(dtype, "write");
+    const s = handle as GpuStorage;
+    if (offset < 0 || offset + data.length > s.length) {
+      throw new RangeError(
+        `write: ${data.length} elements at offset ${offset} exceed a storage of ${s.length}`,
+      );
+    }
+    this.runtime.write(s, toWords(dtype, data), offset, data.length);
+  }
+
+  async read(view: View): Promise<TypedArray> {
+    checkDType(view.dtype, "read");
+    const n = numel(view.shape);
+    if (n === 0) return allocTypedArray(view.dtype, 0);
+    const s = view.handle as GpuStorage;
+    if (isContiguous(view)) return fromWords(view.dtype, await this.runtime.readWords(s, view.offset, n), n);
+    // strided: gather into a contiguous temporary first
+    const tmp = this.runtime.alloc(view.dtype, n);
+    try {
+      copy(this.runtime, view, {
+        handle: tmp,
+        dtype: view.dtype,
+        shape: view.shape,
+        strides: contiguousStrides(view.shape),
+        offset: 0,
+      });
+      return fromWords(view.dtype, await this.runtime.readWords(tmp, 0, n), n);
+    } finally {
+      this.runtime.free(tmp);
+    }
+  }
+
+  sync(): Promise<void> {
+    return this.runtime.sync();
+  }
+
+  // ---- primitives ----
+
+  copy(x: View, out: View): void {
+    copy(this.runtime, x, out);
+  }
+  fill(out: View, value: number): void {
+    fill(this.runtime, out, value);
+  }
+  unary(op: UnaryOp, x: View, out: View): void {
+    unary(this.runtime, op, x, out);
+  }
+  binary(op: BinaryOp, a: View, b: View, out: View): void {
+    binary(this.runtime, op, a, b, out);
+  }
+  where(cond: View, a: View, b: View, out: View): void {
+    where(this.runtime, cond, a, b, out);
+  }
+  reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
+    reduce(this.runtime, op, x, axes, out);
+  }
+  argReduce(op: ArgReduceOp, x: View, axis: number, out: View): void {
+    argReduce(this.runtime, op, x, axis, out);
+  }
+  scan(op: ScanOp, x: View, axis: number, out: View): void {
+    scan(this.runtime, op, x, axis, out);
+  }
+  matmul(a: View, b: View, out: View): void {
+    matmul(this.runtime, a, b, out);
+  }
+  gather(x: View, axis: number, index: View, out: View): void {
+    gather(this.runtime, x, axis, index, out);
+  }
+  scatter(mode: "set" | "add", out: View, axis: number, index: View, src: View): void {
+    scatter(this.runtime, mode, out, axis, index, src);
+  }
+  sort(x: View, axis: number, descending: boolean, values: View, indices: View): void {
+    sort(this.runtime, x, axis, descending, values, indices);
+  }
+  random(dist: RandomDist, key: number, counter: number, out: View): void {
+    random(this.runtime, dist, key, counter, out);
+  }
+  softmax(x: View, log: boolean, out: View): void {
+    softmax(this.runtime, x, log, out);
+  }
+
+  // ---- memory ----
+
+  /** Pool and device statistics (see `webgpuMemory()`). */
+  memory(): WebGPUMemoryInfo {
+    const rt = this.runtime;
+    return {
+      ...rt.pool.stats(),
+      pipelines: rt.pipelineCount,
+      dispatches: rt.counters.dispatches,
+      submits: rt.counters.submits,
+    };
+  }
+
+  /** Destroy pooled (free) buffers, returning their memory to the driver. */
+  emptyCache(): void {
+    this.runtime.flush();
+    this.runtime.pool.trim();
+  }
+}
