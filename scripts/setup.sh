@@ -12,7 +12,7 @@ set -euo pipefail
 
 # Debian packages: PyTorch for golden fixtures, the BLAS it runs on, Fashion-MNIST for the example,
 # headless Chromium for browser tests (and a font so pages render text).
-APT_PACKAGES=(python3-torch libopenblas0-pthread dataset-fashion-mnist chromium fonts-liberation fonts-wqy-microhei)
+APT_PACKAGES=(python3-torch libopenblas0-pthread dataset-fashion-mnist chromium fonts-liberation fonts-wqy-microhei libvulkan1)
 
 usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
 

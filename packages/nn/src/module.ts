@@ -169,7 +169,11 @@ export class Module {
   zeroGrad(opts: { setToNone?: boolean } = {}): void {
     for (const p of this.parameters()) {
       if (!p.grad) continue;
-      if (opts.setToNone ?? true) p.grad = null;
+      if (opts.setToNone ?? true) {
+        const g = p.grad;
+        p.grad = null;
+        g.dispose(); // owned by the parameter: free device memory now, not when the GC notices
+      }
       else noGrad(() => p.grad!.zero_());
     }
   }

@@ -168,7 +168,9 @@ export class Optimizer<O extends BaseOptions = BaseOptions, S extends object = o
         const g = p.grad;
         if (!g) continue;
         if (setToNone) {
+          // the gradient belongs to the parameter: free it now rather than when the GC notices (device memory)
           p.grad = null;
+          g.dispose();
           continue;
         }
         if (g.gradFn) g.detach_();

@@ -3,7 +3,7 @@
  * registry, seeded RNG, printing and memory scopes. Register a backend (e.g. `registerBackend(cpu)` from
  * "@cinder/backend-cpu") before creating tensors, or import "cinder", which does it for you.
  */
-import "./methods";
+import { installMethods } from "./methods";
 
 export * from "./backend";
 export * from "./dtype";
@@ -129,6 +129,8 @@ export { Storage } from "./storage";
 export { emptyTensor, type GradFn, type NestedArray, Tensor, tensorFromData } from "./tensor";
 
 import { binaryFns, unaryFns } from "./methods";
+
+installMethods();
 
 export const {
   neg,

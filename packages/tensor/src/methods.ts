@@ -102,7 +102,12 @@ function copy_(x: Tensor, src: Tensor): Tensor {
   return inplace(
     x,
     [src],
-    (s, out) => (out ? (copyInto(out, src), out) : src.expand(x.shape).to(x.dtype).add(s.mul(0))),
+    (s, out) => {
+      // under autograd: out of place, so the gradient reaches src (and nothing reaches the old values of x)
+      if (!out) return src.expand(x.shape).to(x.dtype).add(s.mul(0));
+      copyInto(out, src);
+      return out;
+    },
     "copy_",
   );
 }
@@ -254,46 +259,56 @@ export interface TensorMethods extends Auto, UnaryMethods, BinaryMethods {
   min(other: Tensor): Tensor;
 }
 
-const proto = Tensor.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-for (const [name, fn] of Object.entries(methodImpls)) {
-  const f = fn as (self: Tensor, ...args: unknown[]) => unknown;
-  proto[name] = function (this: Tensor, ...args: unknown[]) {
-    return f(this, ...args);
-  };
-}
-for (const op of UNARY_OPS) {
-  proto[op] = function (this: Tensor) {
-    return unary(op, this);
-  };
-  proto[`${op}_`] = function (this: Tensor) {
-    if (unaryOutDtypeChanges(op, this)) {
-      throw new DTypeError(
-        `${op}_: result type ${op === "isnan" || op === "isinf" || op === "logicalNot" ? "bool" : "float32"} can't be cast to the desired output type ${this.dtype}`,
+let installed = false;
+
+/**
+ * Install the op methods on Tensor.prototype, once. The package entry calls it at load: a call rather than a
+ * side-effect import, so bundlers honouring `"sideEffects": false` keep it.
+ */
+export function installMethods(): void {
+  if (installed) return;
+  installed = true;
+  const proto = Tensor.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const [name, fn] of Object.entries(methodImpls)) {
+    const f = fn as (self: Tensor, ...args: unknown[]) => unknown;
+    proto[name] = function (this: Tensor, ...args: unknown[]) {
+      return f(this, ...args);
+    };
+  }
+  for (const op of UNARY_OPS) {
+    proto[op] = function (this: Tensor) {
+      return unary(op, this);
+    };
+    proto[`${op}_`] = function (this: Tensor) {
+      if (unaryOutDtypeChanges(op, this)) {
+        throw new DTypeError(
+          `${op}_: result type ${op === "isnan" || op === "isinf" || op === "logicalNot" ? "bool" : "float32"} can't be cast to the desired output type ${this.dtype}`,
+        );
+      }
+      return inplace(this, [], (s, out) => unary(op, s, out), `${op}_`);
+    };
+  }
+  for (const op of BINARY_OPS) {
+    if (op === "add" || op === "sub" || op === "div") continue;
+    proto[op] = function (this: Tensor, other: unknown) {
+      return binary(op, this, other as TensorOrScalar);
+    };
+    proto[`${op}_`] = function (this: Tensor, other: unknown) {
+      return inplace(
+        this,
+        [other as TensorOrScalar],
+        (s, out) => binary(op, s, other as TensorOrScalar, out),
+        `${op}_`,
       );
-    }
-    return inplace(this, [], (s, out) => unary(op, s, out), `${op}_`);
+    };
+  }
+  proto.max = function (this: Tensor, arg?: unknown) {
+    return arg instanceof Tensor ? binary("maximum", this, arg) : rd.max(this, arg as { dim: number });
+  };
+  proto.min = function (this: Tensor, arg?: unknown) {
+    return arg instanceof Tensor ? binary("minimum", this, arg) : rd.min(this, arg as { dim: number });
   };
 }
-for (const op of BINARY_OPS) {
-  if (op === "add" || op === "sub" || op === "div") continue;
-  proto[op] = function (this: Tensor, other: unknown) {
-    return binary(op, this, other as TensorOrScalar);
-  };
-  proto[`${op}_`] = function (this: Tensor, other: unknown) {
-    return inplace(
-      this,
-      [other as TensorOrScalar],
-      (s, out) => binary(op, s, other as TensorOrScalar, out),
-      `${op}_`,
-    );
-  };
-}
-proto.max = function (this: Tensor, arg?: unknown) {
-  return arg instanceof Tensor ? binary("maximum", this, arg) : rd.max(this, arg as { dim: number });
-};
-proto.min = function (this: Tensor, arg?: unknown) {
-  return arg instanceof Tensor ? binary("minimum", this, arg) : rd.min(this, arg as { dim: number });
-};
 
 function unaryOutDtypeChanges(op: UnaryOp, x: Tensor): boolean {
   const t = ["isnan", "isinf", "logicalNot"].includes(op);

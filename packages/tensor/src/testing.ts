@@ -34,11 +34,13 @@ import {
 } from "./conformance/support";
 import type { DType, TypedArray } from "./dtype";
 import { DTYPES, isFloat } from "./dtype";
-import "./methods";
+import { installMethods } from "./methods";
 import { arange, tensor } from "./ops/creation";
 import { binaryOps, unaryOps } from "./ops/elementwise";
 import { randomNormal, randomUniform, seedKey } from "./random";
 import type { Tensor } from "./tensor";
+
+installMethods();
 
 export { assertClose, type ConformanceCase, type Tolerance } from "./conformance/support";
 
