@@ -1,9 +1,11 @@
 /**
  * Quick kernel timings (not a test): `npx tsx --conditions=@cinder/source test/bench.ts` from
- * packages/backend-cpu. Prints matmul GFLOPS and elementwise/reduction throughput.
+ * packages/backend-cpu (BENCH_ROUNDS=n sets the rounds). Prints matmul GFLOPS of the JS and WASM kernels and
+ * elementwise/reduction throughput.
  */
 import type { DType, View } from "@cinder/tensor";
 import { cpu } from "../src/index";
+import { setWasmGemmEnabled } from "../src/wasm/gemm";
 
 function make(dtype: DType, shape: number[], fillRandom = true): View {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -31,24 +33,50 @@ function transposed(v: View): View {
   return { ...v, shape: [b, c, r], strides: [v.strides[0], v.strides[2], v.strides[1]] };
 }
 
-console.log("matmul (float32)");
-const cases: [string, number, number, number, number, boolean][] = [
-  ["1x1x1", 1, 1, 1, 1, false],
-  ["256x256 @ 256x256", 1, 256, 256, 256, false],
-  ["1024x1024 @ 1024x1024", 1, 1024, 1024, 1024, false],
-  ["MLP 64x784 @ 784x128", 1, 64, 784, 128, false],
-  ["MLP 64x784 @ (128x784)^T", 1, 64, 784, 128, true],
-  ["MLP 64x128 @ 128x10", 1, 64, 128, 10, false],
-  ["vec 1x784 @ 784x128", 1, 1, 784, 128, false],
-  ["batched 32x(64x64 @ 64x64)", 32, 64, 64, 64, false],
+const median = (xs: number[]): number => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+
+console.log(
+  `matmul (float32): GFLOPS, JS kernel vs WASM SIMD kernel, median of ${rounds} interleaved rounds`,
+);
+const cases: [string, number, number, number, number, boolean, boolean][] = [
+  ["1x1x1", 1, 1, 1, 1, false, false],
+  ["16x16 @ 16x16", 1, 16, 16, 16, false, false],
+  ["32x32 @ 32x32", 1, 32, 32, 32, false, false],
+  ["64x64 @ 64x64", 1, 64, 64, 64, false, false],
+  ["256x256 @ 256x256", 1, 256, 256, 256, false, false],
+  ["1024x1024 @ 1024x1024", 1, 1024, 1024, 1024, false, false],
+  ["MLP 64x784 @ 784x128", 1, 64, 784, 128, false, false],
+  ["MLP 64x784 @ (128x784)^T", 1, 64, 784, 128, false, true],
+  ["MLP 64x128 @ 128x10", 1, 64, 128, 10, false, false],
+  ["MLP 64x128 @ (10x128)^T", 1, 64, 128, 10, false, true],
+  ["MLP bwd 784x64 @ 64x128", 1, 784, 64, 128, false, false],
+  ["MLP bwd (64x784)^T @ 64x128", 1, 784, 64, 128, true, false],
+  ["MLP bwd 64x128 @ 128x784", 1, 64, 128, 784, false, false],
+  ["MLP bwd 64x10 @ 10x128", 1, 64, 10, 128, false, false],
+  ["MLP bwd (64x128)^T @ 64x10", 1, 128, 64, 10, true, false],
+  ["vec 1x784 @ 784x128", 1, 1, 784, 128, false, false],
+  ["vec 4x784 @ 784x128", 1, 4, 784, 128, false, false],
+  ["batched 32x(64x64 @ 64x64)", 32, 64, 64, 64, false, false],
+  ["conv 50176x9 @ 9x32", 1, 50176, 9, 32, false, false],
 ];
-for (const [name, B, M, K, N, tb] of cases) {
-  const a = make("float32", [B, M, K]);
+for (const [name, B, M, K, N, ta, tb] of cases) {
+  const a = ta ? transposed(make("float32", [B, K, M])) : make("float32", [B, M, K]);
   const b = tb ? transposed(make("float32", [B, N, K])) : make("float32", [B, K, N]);
   const out = make("float32", [B, M, N], false);
-  const ms = time(() => cpu.matmul(a, b, out));
-  const gf = (2 * B * M * N * K) / (ms * 1e6);
-  console.log(`  ${name.padEnd(28)} ${ms.toFixed(3).padStart(9)} ms  ${gf.toFixed(2).padStart(6)} GFLOPS`);
+  const gf = { js: [] as number[], wasm: [] as number[] };
+  for (let r = 0; r < rounds; r++) {
+    for (const mode of ["js", "wasm"] as const) {
+      setWasmGemmEnabled(mode === "wasm");
+      gf[mode].push((2 * B * M * N * K) / (time(() => cpu.matmul(a, b, out), 100) * 1e6));
+    }
+  }
+  setWasmGemmEnabled(true);
+  const js = median(gf.js);
+  const wasm = median(gf.wasm);
+  console.log(
+    `  ${name.padEnd(30)} JS ${js.toFixed(2).padStart(6)}  WASM ${wasm.toFixed(2).padStart(6)} GFLOPS  ${(wasm / js).toFixed(2).padStart(5)}x`,
+  );
 }
 
 console.log("elementwise / reduce (float32, 1M elements)");

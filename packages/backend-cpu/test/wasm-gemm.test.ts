@@ -1,0 +1,213 @@
+import { readFileSync } from "node:fs";
+import type { View } from "@cinder/tensor";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { cpu } from "../src/index";
+import { matmulWasm, setWasmGemmEnabled, wasmGemm } from "../src/wasm/gemm";
+import { rng } from "./helpers";
+
+type Layout = "row" | "col" | "gap" | "batchInner";
+
+/**
+ * A float32 [B, rows, cols] operand. row/col: row- or column-major matrices; gap: rows padded by 3 unused
+ * elements; batchInner: memory order [rows, B, cols], so no matrix is contiguous. `broadcast` gives the batch
+ * stride 0 (one matrix shared by every batch).
+ */
+function operand(
+  B: number,
+  rows: number,
+  cols: number,
+  layout: Layout,
+  broadcast: boolean,
+  offset: number,
+  seed: number,
+  int = false,
+): View {
+  const nb = broadcast ? 1 : B;
+  let strides: number[];
+  let size: number;
+  if (layout === "row") [strides, size] = [[rows * cols, cols, 1], nb * rows * cols];
+  else if (layout === "col") [strides, size] = [[rows * cols, 1, rows], nb * rows * cols];
+  else if (layout === "gap") [strides, size] = [[rows * (cols + 3), cols + 3, 1], nb * rows * (cols + 3)];
+  else [strides, size] = [[cols, nb * cols, 1], nb * rows * cols];
+  if (broadcast) strides[0] = 0;
+  const r = rng(seed);
+  const h = new Float32Array(offset + size + 2).fill(Number.NaN);
+  for (let t = 0; t < nb; t++)
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < cols; j++) {
+        const v = int ? Math.floor(r() * 11) - 5 : r() * 2 - 1;
+        h[offset + t * strides[0] + i * strides[1] + j * strides[2]] = v;
+      }
+  return { handle: h, dtype: "float32", shape: [B, rows, cols], strides, offset };
+}
+
+const get = (v: View, t: number, i: number, j: number): number =>
+  (v.handle as Float32Array)[v.offset + t * v.strides[0] + i * v.strides[1] + j * v.strides[2]];
+
+/** Checks out against a float64 triple loop: |got - want| <= rtol * sum_k |a[i,k] b[k,j]| (rtol 0: exact). */
+function expectProduct(a: View, b: View, out: View, rtol: number): void {
+  const [B, M, N] = out.shape;
+  const K = a.shape[2];
+  for (let t = 0; t < B; t++)
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        let mag = 0;
+        for (let k = 0; k < K; k++) {
+          const p = get(a, t, i, k) * get(b, t, k, j);
+          s += p;
+          mag += Math.abs(p);
+        }
+        const g = get(out, t, i, j);
+        if (!(Math.abs(g - s) <= rtol * mag)) {
+          throw new Error(
+            `[${B}x${M}x${K}x${N}] out[${t},${i},${j}] = ${g}, expected ${s} (tolerance ${rtol * mag})`,
+          );
+        }
+      }
+}
+
+const size = fc.oneof(fc.constantFrom(1, 3, 17, 64, 129), fc.integer({ min: 1, max: 70 }));
+const layout = fc.constantFrom<Layout>("row", "col", "gap", "batchInner");
+const problem = fc.record({
+  B: fc.integer({ min: 1, max: 3 }),
+  M: size,
+  K: size,
+  N: size,
+  la: layout,
+  lb: layout,
+  lo: fc.constantFrom<Layout>("row", "col", "gap"),
+  ba: fc.boolean(),
+  bb: fc.boolean(),
+  off: fc.integer({ min: 0, max: 5 }),
+  seed: fc.integer({ min: 1, max: 1 << 20 }),
+});
+
+afterEach(() => setWasmGemmEnabled(true));
+
+describe("WASM SIMD float32 matmul", () => {
+  it("is available on Node 20", () => {
+    expect(wasmGemm()).not.toBeNull();
+  });
+
+  it("matches a float64 triple loop on random shapes and layouts (property)", () => {
+    fc.assert(
+      fc.property(problem, ({ B, M, K, N, la, lb, lo, ba, bb, off, seed }) => {
+        const a = operand(B, M, K, la, ba, off, seed);
+        const b = operand(B, K, N, lb, bb, off + 1, seed + 1);
+        const out = operand(B, M, N, lo, false, off + 2, seed + 2);
+        expect(matmulWasm(a, b, out)).toBe(true);
+        expectProduct(a, b, out, 1e-5);
+        const again = operand(B, M, N, lo, false, off, seed + 3);
+        cpu.matmul(a, b, again);
+        expectProduct(a, b, again, 1e-5);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("is exact on small integer-valued operands", () => {
+    fc.assert(
+      fc.property(problem, ({ B, M, K, N, la, lb, lo, ba, bb, off, seed }) => {
+        const a = operand(B, M, K, la, ba, off, seed, true);
+        const b = operand(B, K, N, lb, bb, off, seed + 1, true);
+        const out = operand(B, M, N, lo, false, off, seed + 2);
+        expect(matmulWasm(a, b, out)).toBe(true);
+        expectProduct(a, b, out, 0);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("covers several k, row and column blocks, folded and swapped products", () => {
+    const cases: [number, number, number, number, Layout, Layout, boolean][] = [
+      [1, 300, 600, 40, "row", "row", false], // 3 k blocks, 3 row blocks
+      [1, 5, 3, 1100, "row", "col", false], // 2 column blocks
+      [1, 130, 70, 9, "col", "row", false], // N small: computed as C^T = B^T A^T
+      [1, 1, 784, 128, "row", "col", false], // vector-matrix
+      [1, 33, 257, 1, "row", "row", false], // matrix-vector
+      [4, 20, 30, 12, "row", "row", true], // shared B: batches folded into rows
+      [4, 20, 30, 12, "col", "row", true], // shared B, transposed A: not folded
+      [3, 7, 40, 50, "row", "gap", true],
+    ];
+    let seed = 1;
+    for (const [B, M, K, N, la, lb, bb] of cases) {
+      const a = operand(B, M, K, la, false, 1, seed++);
+      const b = operand(B, K, N, lb, bb, 2, seed++);
+      const out = operand(B, M, N, "row", false, 0, seed++);
+      cpu.matmul(a, b, out);
+      expectProduct(a, b, out, 1e-5);
+    }
+  });
+
+  it("keeps working after its memory grows and for small products afterwards", () => {
+    for (const [M, K, N] of [
+      [8, 8, 8],
+      [400, 500, 300],
+      [8, 8, 8],
+    ]) {
+      const a = operand(1, M, K, "row", false, 0, M);
+      const b = operand(1, K, N, "col", false, 0, N);
+      const out = operand(1, M, N, "row", false, 0, 0);
+      expect(matmulWasm(a, b, out)).toBe(true);
+      expectProduct(a, b, out, 1e-5);
+    }
+  });
+
+  it("propagates NaN and infinities", () => {
+    const a = operand(1, 5, 6, "row", false, 0, 1);
+    const b = operand(1, 6, 9, "row", false, 0, 2);
+    (a.handle as Float32Array)[0] = Number.NaN; // row 0
+    (b.handle as Float32Array)[9 + 4] = Number.POSITIVE_INFINITY; // b[1, 4]: column 4 is +-inf or NaN
+    const out = operand(1, 5, 9, "row", false, 0, 3);
+    expect(matmulWasm(a, b, out)).toBe(true);
+    for (let j = 0; j < 9; j++) expect(get(out, 0, 0, j)).toBeNaN();
+    for (let i = 1; i < 5; i++) {
+      expect(Math.abs(get(out, 0, i, 4))).toBe(Number.POSITIVE_INFINITY);
+      expect(Number.isFinite(get(out, 0, i, 3))).toBe(true);
+    }
+  });
+
+  it("writes zeros for K = 0 through the backend", () => {
+    const out = operand(2, 3, 4, "row", false, 0, 1);
+    cpu.matmul(operand(2, 3, 0, "row", false, 0, 2), operand(2, 0, 4, "row", false, 0, 3), out);
+    for (let t = 0; t < 2; t++)
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) expect(get(out, t, i, j)).toBe(0);
+  });
+
+  it("falls back to the JS kernel when WebAssembly SIMD is unavailable", () => {
+    setWasmGemmEnabled(false);
+    expect(wasmGemm()).toBeNull();
+    const a = operand(2, 37, 129, "col", false, 1, 1);
+    const b = operand(2, 129, 17, "row", true, 0, 2);
+    const out = operand(2, 37, 17, "gap", false, 0, 3);
+    expect(matmulWasm(a, b, out)).toBe(false);
+    cpu.matmul(a, b, out);
+    expectProduct(a, b, out, 1e-5);
+    fc.assert(
+      fc.property(problem, ({ B, M, K, N, la, lb, lo, ba, bb, off, seed }) => {
+        const a = operand(B, M, K, la, ba, off, seed);
+        const b = operand(B, K, N, lb, bb, off + 1, seed + 1);
+        const out = operand(B, M, N, lo, false, off + 2, seed + 2);
+        cpu.matmul(a, b, out);
+        expectProduct(a, b, out, 1e-5);
+      }),
+      { numRuns: 40 },
+    );
+    setWasmGemmEnabled(true);
+    expect(wasmGemm()).not.toBeNull();
+  });
+});
+
+const hasWabt = await import("wabt").then(
+  () => true,
+  () => false,
+);
+
+describe("kernel.generated.ts", () => {
+  it.skipIf(!hasWabt)("is up to date with gemm.wat (rebuilt with wabt)", async () => {
+    const { assemble, generatedPath, render } = await import("../scripts/build-wasm");
+    expect(readFileSync(generatedPath, "utf8")).toBe(render(await assemble()));
+  });
+});
