@@ -29,3 +29,22 @@ export function report(fields: Record<string, unknown>): void {
 
 /** Round for the summary line. */
 export const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
+
+/**
+ * Make `device` usable: "cpu" is always there; "webgpu" is initialised here (in Node through Dawn). On Linux
+ * without a GPU driver, Dawn is pointed at SwiftShader, the CPU Vulkan driver in Debian's chromium package.
+ */
+export async function useDevice(device: string): Promise<string> {
+  if (!device.startsWith("webgpu")) return "cpu";
+  const { initWebGPU, SWIFTSHADER_ICD } = await import("@cinder/backend-webgpu");
+  try {
+    return (await initWebGPU()).adapter.description || "webgpu";
+  } catch (e) {
+    const { existsSync } = await import("node:fs");
+    if (process.env.VK_ICD_FILENAMES || !existsSync(SWIFTSHADER_ICD)) throw e;
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    const gpu = await initWebGPU();
+    console.log(`no GPU adapter found; using SwiftShader (${gpu.adapter.description}), a CPU Vulkan driver`);
+    return gpu.adapter.description || "webgpu";
+  }
+}

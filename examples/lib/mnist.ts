@@ -9,7 +9,7 @@ import { DataLoader, Subset } from "@cinder/data";
 import { FashionMNIST, MNIST, transforms } from "@cinder/datasets-mnist";
 import * as torch from "cinder";
 import cliProgress from "cli-progress";
-import { flags, r4, report } from "./cli";
+import { flags, r4, report, useDevice } from "./cli";
 
 export interface MnistFlags {
   dataset?: string;
@@ -204,6 +204,8 @@ export async function mnistSetup(example: string, defaultEpochs: number) {
   });
   const device = values.device;
   const log = (line: string) => console.log(line);
+  const adapter = await useDevice(device);
+  if (adapter !== "cpu") log(`device: ${device} (${adapter})`);
   torch.manualSeed(Number(values.seed ?? 0));
   const data = await loadMnist({
     dataset: values.dataset,
@@ -221,7 +223,7 @@ export async function mnistSetup(example: string, defaultEpochs: number) {
     shuffle: true,
   });
   const testLoader = new DataLoader(data.test, { batchSize: 1000, shuffle: false });
-  return { example, values, device, log, epochs: Number(values.epochs), ...data, trainLoader, testLoader };
+  return { example, values, device, adapter, log, epochs: Number(values.epochs), ...data, trainLoader, testLoader };
 }
 
 /** Evaluate, save the state dict, reload it into a fresh model, evaluate again, and print the JSON line. */
@@ -242,6 +244,7 @@ export async function mnistFinish<M extends torch.nn.Module>(
     example: setup.example,
     dataset: setup.name,
     device,
+    ...(setup.adapter !== "cpu" ? { adapter: setup.adapter } : {}),
     epochs: setup.epochs,
     testAccuracy: r4(testAccuracy),
     reloadedAccuracy: r4(reloadedAccuracy),

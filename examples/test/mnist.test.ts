@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runExample } from "./run";
 
@@ -39,5 +40,25 @@ describe("the MNIST examples (on the shipped sample of real digits)", () => {
     expect(json).toMatchObject({ example: "mnist-cnn", trainSamples: 1280 });
     expect(json.testAccuracy).toBeGreaterThan(0.6);
     expect(json.reloadedAccuracy).toBe(json.testAccuracy);
+  }, 300_000);
+});
+
+const swiftshader = existsSync("/usr/lib/chromium/vk_swiftshader_icd.json");
+
+describe.skipIf(!swiftshader)("mnist-mlp on WebGPU (SwiftShader here: a CPU Vulkan driver)", () => {
+  it("trains to the CPU run's accuracy (within one point) and says device webgpu", () => {
+    const args = ["--dataset", "mnist-sample", "--epochs", "1", "--train-size", "1280"];
+    const cpu = runExample("mnist-mlp", [...args, "--out", ".cache/test-mlp-cpu.safetensors"]).json;
+    const gpu = runExample("mnist-mlp", [
+      ...args,
+      "--device",
+      "webgpu",
+      "--out",
+      ".cache/test-mlp-gpu.safetensors",
+    ]).json;
+    expect(gpu.device).toBe("webgpu");
+    expect(gpu.adapter).toBeTruthy();
+    expect(Math.abs(gpu.testAccuracy - cpu.testAccuracy)).toBeLessThanOrEqual(0.01);
+    expect(gpu.reloadedAccuracy).toBe(gpu.testAccuracy);
   }, 300_000);
 });
