@@ -7,7 +7,7 @@
 // VK_ICD_FILENAMES is unset and Chromium's SwiftShader Vulkan driver is installed, the child gets it.
 //
 // --cpu-prof (ours, not the harness's): profile the run with V8's CPU profiler, write the profile to
-// bench/results/prof/ and print the functions with the most self time. Profile Cinder alone with
+// bench/results/prof/ and print (to stderr) the functions with the most self time. Profile Cinder alone with
 // `pnpm bench -- --only mlp --peers none --cpu-prof`.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -46,8 +46,9 @@ child.on("exit", (code, signal) => {
 
 /** Prints the top functions by self time of the newest profile written by this run. */
 function summarizeProfile(top = 25) {
+  // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread (tsx's loader has its own).
   const files = readdirSync(profDir)
-    .filter((f) => f.endsWith(".cpuprofile"))
+    .filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f))
     .map((f) => join(profDir, f))
     .filter((f) => statSync(f).mtimeMs >= startedAt - 1000)
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
@@ -64,14 +65,16 @@ function summarizeProfile(top = 25) {
     const ms = dt.get(node.id) ?? 0;
     total += ms;
     const f = node.callFrame;
-    const where = f.url ? `${relative(root, f.url.replace(/^file:\/\//, ""))}:${f.lineNumber + 1}` : "";
+    // tsx-compiled sources report line 0: show the file alone then.
+    const file = f.url ? relative(root, f.url.replace(/^file:\/\//, "")) : "";
+    const where = file && f.lineNumber > 0 ? `${file}:${f.lineNumber + 1}` : file;
     const key = `${f.functionName || "(anonymous)"} ${where}`.trim();
     byFn.set(key, (byFn.get(key) ?? 0) + ms);
   }
   const rows = [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top);
-  process.stdout.write(`\nCPU profile ${relative(root, files[0])}: top ${top} functions by self time\n`);
+  process.stderr.write(`\nCPU profile ${relative(root, files[0])}: top ${top} functions by self time\n`);
   for (const [name, ms] of rows) {
-    process.stdout.write(
+    process.stderr.write(
       `${((100 * ms) / total).toFixed(1).padStart(6)}%  ${ms.toFixed(0).padStart(7)} ms  ${name}\n`,
     );
   }

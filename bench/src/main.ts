@@ -1,0 +1,313 @@
+/**
+ * Cinder's benchmark harness: Cinder side by side with PyTorch, TensorFlow.js (cpu, wasm), jax-js (wasm) and,
+ * when its backend loads, Cinder on WebGPU, interleaved in one run (A, B, C, A, B, C, ...; median of each),
+ * because these machines are noisy and absolute times drift. Ratios are peer time / Cinder time.
+ *
+ * Run through `pnpm bench [-- flags]` (scripts/bench.mjs sets up Node and the Vulkan driver); --help lists flags.
+ */
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { cpu } from "@cinder/backend-cpu";
+import { registerBackend, registeredDevices } from "@cinder/tensor";
+import type { Peer, Prepared } from "./peer";
+import { CinderPeer } from "./peers/cinder";
+import {
+  type Column,
+  formatTables,
+  headline,
+  median,
+  type PeerResult,
+  type TaskResult,
+  writeJsonAtomic,
+} from "./report";
+import { checkTask, makeInputs, mismatch, TASKS, type Task, tolerance } from "./tasks";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const BENCH = join(HERE, "..");
+const MIN_ROUNDS = 3;
+const PEER_IDS = ["pytorch", "tfjs_cpu", "tfjs_wasm", "jax_wasm", "webgpu"];
+
+const USAGE = `Usage: pnpm bench [-- options]
+
+  --only <list>     tasks to run, by id or workload, comma separated (repeatable):
+                    ${TASKS.map((t) => t.id).join(", ")}; workloads: matmul, elementwise, mlp, cnn
+  --quick           short run (< ~60 s): fewer rounds, shorter samples, no cnn
+  --rounds <n>      interleaved rounds per task (default 9; 5 with --quick; at most 5 for cnn)
+  --sample-ms <ms>  target duration of one sample (default 150; 40 with --quick)
+  --peers <list>    peers beside Cinder (default all): ${PEER_IDS.join(", ")}, or none
+  --skip-check      skip the correctness guard
+  --out <file>      results file (default bench/results/latest.json)
+  --list            list the tasks and exit
+  -h, --help        this text
+`;
+
+class UsageError extends Error {}
+
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      only: { type: "string", multiple: true },
+      quick: { type: "boolean", default: false },
+      rounds: { type: "string" },
+      "sample-ms": { type: "string" },
+      peers: { type: "string" },
+      "skip-check": { type: "boolean", default: false },
+      out: { type: "string" },
+      list: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    allowPositionals: false,
+  });
+  const num = (s: string | undefined, what: string, dflt: number) => {
+    if (s === undefined) return dflt;
+    const n = Number(s);
+    if (!(n > 0)) throw new UsageError(`--${what} expects a positive number, got "${s}"`);
+    return n;
+  };
+  const only = values.only?.flatMap((s) => s.split(",")).filter(Boolean);
+  const peers = values.peers === "none" ? [] : values.peers?.split(",").filter(Boolean);
+  for (const p of peers ?? []) {
+    if (!PEER_IDS.includes(p))
+      throw new UsageError(`--peers: unknown peer "${p}" (known: ${PEER_IDS.join(", ")})`);
+  }
+  return {
+    only,
+    quick: values.quick,
+    rounds: Math.round(num(values.rounds, "rounds", values.quick ? 5 : 9)),
+    sampleMs: num(values["sample-ms"], "sample-ms", values.quick ? 40 : 150),
+    peers: new Set(peers ?? PEER_IDS),
+    check: !values["skip-check"],
+    out: values.out ?? join(BENCH, "results", "latest.json"),
+    list: values.list,
+    help: values.help,
+  };
+}
+type Options = ReturnType<typeof parse>;
+
+function selectTasks(o: Options): Task[] {
+  if (o.only) {
+    const unknown = o.only.filter((s) => !TASKS.some((t) => t.id === s || t.workload === s));
+    if (unknown.length) throw new UsageError(`--only: unknown task "${unknown[0]}" (--list shows them)`);
+    return TASKS.filter((t) => o.only?.some((s) => s === t.id || s === t.workload));
+  }
+  return TASKS.filter((t) => !(o.quick && t.heavy));
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const errMsg = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0].slice(0, 300);
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+async function startPeers(o: Options): Promise<{ peers: Peer[]; notes: string[]; adapter: string | null }> {
+  const notes: string[] = [];
+  const peers: Peer[] = [new CinderPeer("cpu")];
+  const add = (p: Peer | string, id: string) => {
+    if (typeof p === "string") notes.push(`${id} skipped: ${p}`);
+    else peers.push(p);
+  };
+  // Peers load lazily: a run without them (e.g. profiling Cinder alone) never loads tfjs or jax-js.
+  if (o.peers.has("pytorch")) {
+    const { createPytorchPeer } = await import("./peers/pytorch");
+    add(await createPytorchPeer(join(BENCH, "pytorch_bench.py")), "pytorch");
+  }
+  if (o.peers.has("tfjs_cpu") || o.peers.has("tfjs_wasm")) {
+    const { TfjsPeer } = await import("./peers/tfjs");
+    for (const b of ["cpu", "wasm"] as const)
+      if (o.peers.has(`tfjs_${b}`)) add(await TfjsPeer.create(b), `tfjs-${b}`);
+  }
+  if (o.peers.has("jax_wasm")) {
+    const { JaxPeer } = await import("./peers/jax");
+    add(await JaxPeer.create().catch((e) => errMsg(e)), "jax-wasm");
+  }
+  let adapter: string | null = null;
+  if (o.peers.has("webgpu")) {
+    const { createWebGPUPeer } = await import("./peers/webgpu");
+    const w = await createWebGPUPeer();
+    if (w.peer) {
+      peers.push(w.peer);
+      adapter = w.adapter ?? null;
+    } else if (w.note) notes.push(w.note);
+  }
+  return { peers, notes, adapter };
+}
+
+/** The guard: every peer runs the small instance; each is compared with PyTorch's result (else Cinder's). */
+async function guard(task: Task, peers: readonly Peer[], result: TaskResult): Promise<void> {
+  const small = checkTask(task);
+  const inputs = makeInputs(small);
+  const outs = new Map<string, Float32Array>();
+  for (const p of peers) {
+    try {
+      outs.set(p.id, await p.check(small, inputs));
+    } catch (e) {
+      const m = errMsg(e);
+      const unsupported = /not registered for backend|not supported|not implemented/i.test(m);
+      result.peers[p.id] = {
+        samples: [],
+        skipped: `${unsupported ? "unsupported" : "error in check"}: ${m}`,
+      };
+    }
+  }
+  const ref = outs.has("pytorch") ? "pytorch" : "cinder";
+  const want = outs.get(ref);
+  if (!want) return;
+  result.reference = ref;
+  result.checked = small.id;
+  const [atol, rtol] = tolerance(task);
+  for (const [id, got] of outs) {
+    if (id === ref) continue;
+    const m = mismatch(got, want, atol, rtol);
+    const r: PeerResult = { samples: [], mismatch: m };
+    result.peers[id] = r;
+    if (m > 1) {
+      const detail =
+        got.length <= 4
+          ? ` (got ${[...got].map((v) => v.toPrecision(7))}, ${ref} ${[...want].map((v) => v.toPrecision(7))})`
+          : "";
+      log(`  guard: ${id} differs from ${ref} on ${small.id}: ${m.toFixed(2)}x the tolerance${detail}`);
+      // Cinder is still timed (the table marks the task); a peer that computes something else is not.
+      if (id !== "cinder") r.skipped = `mismatch ${m.toFixed(2)}x tolerance`;
+    }
+  }
+}
+
+async function runTask(task: Task, peers: readonly Peer[], o: Options): Promise<TaskResult> {
+  const result: TaskResult = { task, peers: {} };
+  const mine = peers.filter((p) => p.supports(task));
+  if (o.check) await guard(task, mine, result);
+  const inputs = makeInputs(task);
+  const timed: { peer: Peer; prep: Prepared; iters: number }[] = [];
+  const maxIterMs = (o.quick ? 1 : 15) * 1000;
+  for (const peer of mine) {
+    result.peers[peer.id] ??= { samples: [] };
+    const r = result.peers[peer.id];
+    if (r.skipped) continue;
+    try {
+      const prep = await peer.prepare(task, inputs);
+      let once = await prep.run(1); // warm-up: JIT, compilation, first allocations
+      let what = "the warm-up iteration";
+      if (once > maxIterMs && !o.quick && once <= 2 * maxIterMs) {
+        once = await prep.run(1); // the warm-up may have been mostly compilation
+        what = "one iteration after warm-up";
+      }
+      if (once > maxIterMs) {
+        // Too slow for rounds: that one iteration stands as an estimate, marked as such.
+        r.samples.push(once);
+        r.median = once;
+        r.iters = 1;
+        r.estimate = `${what} only (${(once / 1000).toFixed(1)} s; the limit for rounds is ${maxIterMs / 1000} s)`;
+        await prep.dispose();
+        continue;
+      }
+      if (once < o.sampleMs) once = Math.min(await prep.run(1), await prep.run(1));
+      const iters = Math.max(1, Math.min(100_000, Math.round(o.sampleMs / Math.max(once, 1e-3))));
+      timed.push({ peer, prep, iters });
+      r.iters = iters;
+    } catch (e) {
+      r.skipped = `error: ${errMsg(e)}`;
+      log(`  ${peer.label}: ${r.skipped}`);
+    }
+  }
+  // Every peer gets at least MIN_ROUNDS samples; a slow one stops after that once it has used its budget.
+  const rounds = task.heavy ? Math.min(o.rounds, 5) : o.rounds;
+  const budgetMs = (o.quick ? 4 : 20) * 1000;
+  for (let round = 0; round < rounds; round++) {
+    for (const t of timed) {
+      const r = result.peers[t.peer.id];
+      if (r.skipped) continue;
+      const spent = r.samples.reduce((a, b) => a + b, 0) * t.iters;
+      if (round >= MIN_ROUNDS && spent > budgetMs) continue;
+      gc();
+      try {
+        r.samples.push(await t.prep.run(t.iters));
+      } catch (e) {
+        r.skipped = `error: ${errMsg(e)}`;
+        log(`  ${t.peer.label}: ${r.skipped}`);
+      }
+    }
+  }
+  for (const t of timed) {
+    const r = result.peers[t.peer.id];
+    if (!r.skipped && r.samples.length) r.median = median(r.samples);
+    await t.prep.dispose();
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  const o = parse();
+  if (o.help) return void process.stdout.write(USAGE);
+  if (o.list) {
+    for (const t of TASKS)
+      process.stdout.write(
+        `${t.id.padEnd(16)} ${t.title}${t.heavy ? " (not in --quick)" : ""}${t.gpuOnly ? " (WebGPU on a real GPU only)" : ""}\n`,
+      );
+    return;
+  }
+  if (!registeredDevices().includes("cpu")) registerBackend(cpu);
+  const t0 = performance.now();
+  const tasks = selectTasks(o);
+  const { peers, notes, adapter } = await startPeers(o);
+  const columns = peers.map((p) => ({ id: p.id, label: p.label }) satisfies Column);
+  log(`peers: ${columns.map((c) => c.label).join(", ")}; ${o.rounds} rounds, ~${o.sampleMs} ms samples`);
+  const results: TaskResult[] = [];
+  try {
+    for (const task of tasks) {
+      if (!peers.some((p) => p.supports(task))) continue;
+      const t1 = performance.now();
+      log(`${task.id}: ${task.title}`);
+      results.push(await runTask(task, peers, o));
+      log(`  ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    for (const p of peers) await p.close?.();
+  }
+  const allNotes = [...peers.flatMap((p) => p.notes), ...notes];
+  for (const r of results) {
+    const agreed = Object.entries(r.peers).filter(([, pr]) => pr.mismatch !== undefined && pr.mismatch <= 1);
+    if (
+      r.reference &&
+      agreed.length + Object.values(r.peers).filter((pr) => pr.mismatch !== undefined).length
+    ) {
+      const list = agreed.map(([id, pr]) => `${id} ${(pr.mismatch ?? 0).toFixed(2)}`).join(", ");
+      allNotes.push(
+        `${r.task.id}: guard (${r.checked}) vs ${r.reference}, worst error / tolerance: ${list || "none"}`,
+      );
+    }
+    for (const [id, pr] of Object.entries(r.peers)) {
+      if (pr.skipped) allNotes.push(`${r.task.id}: ${id} ${pr.skipped}`);
+      if (pr.estimate) allNotes.push(`${r.task.id}: ${id} ${pr.estimate}`);
+    }
+  }
+  allNotes.push(
+    `${cpus().length} cores (${cpus()[0]?.model ?? "?"}); Cinder and the JS peers run single-threaded; PyTorch uses its threads`,
+    "training steps read the loss every step (loss.item()), as the seeds' loop does",
+  );
+  const line = headline(results, columns, { quick: o.quick, adapter });
+  process.stdout.write(
+    `\n${formatTables(results, columns)}\n\nNotes:\n${allNotes.map((n) => `  - ${n}`).join("\n")}\n`,
+  );
+  process.stdout.write(`\ntotal ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  writeJsonAtomic(o.out, {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    options: { ...o, peers: [...o.peers] },
+    columns,
+    notes: allNotes,
+    tasks: results,
+    headline: line,
+  });
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    const usage = e instanceof UsageError || (e as { code?: string })?.code?.startsWith("ERR_PARSE_ARGS");
+    log(usage ? `bench: ${(e as Error).message} (--help lists the options)` : `bench: ${e?.stack ?? e}`);
+    process.exit(usage ? 2 : 1);
+  },
+);
