@@ -101,6 +101,8 @@ export function runBackward(
   capture?: readonly GradFn[],
 ): Map<GradFn, Tensor> {
   const grads = new Map<GradFn, Tensor>();
+  // storages a leaf (or a retained gradient, or the caller) already owns: never given to a second leaf
+  const handed = new Set<unknown>(seeds.map((t) => t.storage));
   const add = (node: GradFn, g: Tensor) => {
     const cur = grads.get(node);
     grads.set(node, cur ? cur.add(g) : g);
@@ -143,9 +145,12 @@ export function runBackward(
     grads.delete(node);
     if (captureSet?.has(node) && g) captured.set(node, g);
     const keepT = retained.get(node)?.deref();
-    if (keepT && g) keepT.grad = keep(g.detach());
+    if (keepT && g) {
+      keepT.grad = keep(g.detach());
+      handed.add(g.storage);
+    }
     if (node instanceof AccumulateGrad) {
-      if (g && !captureSet) accumulate(node.variable, g, opts.createGraph ?? false);
+      if (g && !captureSet) accumulate(node.variable, g, opts.createGraph ?? false, handed);
     } else if (node instanceof Node && g) {
       if (!node.backwardFn) {
         throw new Error(
@@ -181,12 +186,19 @@ export function runBackward(
   return captured;
 }
 
-function accumulate(leaf: Tensor, g: Tensor, createGraph: boolean): void {
+/**
+ * Add `g` into `leaf.grad`. The first gradient becomes the leaf's own buffer (kept out of any enclosing tidy()
+ * scope, like the parameter itself): `g` itself when it is a dense tensor no one else was given (`handed`
+ * tracks storages already owned by a leaf, a retained gradient or the caller's seed), else a copy.
+ */
+function accumulate(leaf: Tensor, g: Tensor, createGraph: boolean, handed: Set<unknown>): void {
   if (leaf.grad === null) {
-    // a fresh buffer: gradients flowing into several leaves may be the same tensor object
-    // a fresh buffer (gradients flowing into several leaves may be the same tensor object), owned by the leaf:
-    // kept out of any enclosing tidy() scope, like the parameter itself
-    leaf.grad = keep(createGraph ? g.clone() : noGrad(() => g.detach().clone()));
+    const dense =
+      g.offset === 0 && g.isContiguous() && g.storage.length === g.numel() && g.dtype === leaf.dtype;
+    if (createGraph) leaf.grad = keep(g.clone());
+    else if (dense && !handed.has(g.storage)) leaf.grad = keep(g.detach());
+    else leaf.grad = keep(noGrad(() => g.detach().clone()));
+    handed.add(leaf.grad.storage);
   } else if (createGraph) {
     leaf.grad = keep(leaf.grad.add(g));
   } else {

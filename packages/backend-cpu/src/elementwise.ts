@@ -132,6 +132,12 @@ export function binary(op: BinaryOp, a: View, b: View, out: View): void {
   runLoop(spec, operand(out), [operand(a), operand(b)], out.shape);
 }
 
+const ADD_SCALED: LoopSpec = { key: "addScaled", vars: ["a", "b"], expr: "a + p * b" };
+/** out = a + alpha * b in one pass (float dtypes): the optimizers' `p.add_(d, { alpha: -lr })`. */
+export function addScaled(a: View, b: View, alpha: number, out: View): void {
+  runLoop(ADD_SCALED, operand(out), [operand(a), operand(b)], out.shape, alpha);
+}
+
 const WHERE: LoopSpec = { key: "where", vars: ["c", "a", "b"], expr: "(c !== 0 ? a : b)" };
 
 export function where(cond: View, a: View, b: View, out: View): void {

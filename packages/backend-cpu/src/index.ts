@@ -21,7 +21,7 @@ import {
   type View,
 } from "@cinder/tensor";
 import { contiguousStrides, numel } from "./codegen";
-import { binary, copy, fill, unary, where } from "./elementwise";
+import { addScaled, binary, copy, fill, unary, where } from "./elementwise";
 import { gather, scatter, sort } from "./indexing";
 import { matmul } from "./matmul";
 import { random } from "./random";
@@ -84,6 +84,9 @@ export class CpuBackend implements Backend {
     unary(op, x, out);
   }
 
+  addScaled(a: View, b: View, alpha: number, out: View): void {
+    addScaled(a, b, alpha, out);
+  }
   binary(op: BinaryOp, a: View, b: View, out: View): void {
     binary(op, a, b, out);
   }

@@ -98,6 +98,8 @@ export interface Backend {
   random(dist: RandomDist, key: number, counter: number, out: View): void;
 
   // ---- optional fast paths ----
+  /** out = a + alpha * b in one pass, float dtypes, a and b broadcast to out's shape (out may alias a). */
+  addScaled?(a: View, b: View, alpha: number, out: View): void;
   /** Softmax or log-softmax along the last axis of a contiguous float view. */
   softmax?(x: View, log: boolean, out: View): void;
 }

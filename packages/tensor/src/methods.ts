@@ -6,27 +6,46 @@
 import type { BinaryOp, UnaryOp } from "./backend";
 import { BINARY_OPS, UNARY_OPS } from "./backend";
 import { DTypeError } from "./errors";
+import { needsGrad } from "./grad";
 import { castOp } from "./ops/cast";
 import { normal_, uniform_ } from "./ops/creation";
 import { binary, inplace, type Scalar, type TensorOrScalar, unary, where } from "./ops/elementwise";
 import * as ix from "./ops/indexing";
-import { copyInto } from "./ops/kernels";
+import { copyInto, expandTo } from "./ops/kernels";
 import * as la from "./ops/linalg";
 import * as rd from "./ops/reduce";
 import * as so from "./ops/sort";
 import * as vw from "./ops/view";
-import { Tensor } from "./tensor";
+import { broadcastShapes, sameShape } from "./shape";
+import { emptyTensor, Tensor } from "./tensor";
 
 export interface AlphaOptions {
   /** Multiplier for `other` (torch's `alpha`): `a.add(b, { alpha: 2 })` is a + 2b. */
   alpha?: number;
 }
 
-function add(x: Tensor, other: TensorOrScalar, opts: AlphaOptions = {}): Tensor {
-  return binary("add", x, opts.alpha === undefined || opts.alpha === 1 ? other : scaled(other, opts.alpha));
+function add(x: Tensor, other: TensorOrScalar, opts: AlphaOptions = {}, out?: Tensor): Tensor {
+  if (opts.alpha === undefined || opts.alpha === 1) return binary("add", x, other, out);
+  return fusedAxpy(x, other, opts.alpha, out) ?? binary("add", x, scaled(other, opts.alpha), out);
 }
-function sub(x: Tensor, other: TensorOrScalar, opts: AlphaOptions = {}): Tensor {
-  return binary("sub", x, opts.alpha === undefined || opts.alpha === 1 ? other : scaled(other, opts.alpha));
+function sub(x: Tensor, other: TensorOrScalar, opts: AlphaOptions = {}, out?: Tensor): Tensor {
+  if (opts.alpha === undefined || opts.alpha === 1) return binary("sub", x, other, out);
+  return fusedAxpy(x, other, -opts.alpha, out) ?? binary("sub", x, scaled(other, opts.alpha), out);
+}
+/**
+ * x + alpha * other in one pass, through the backend's optional `addScaled`, when nothing needs recording and
+ * both are tensors of one float dtype (optimizer updates); null when the general path must run.
+ */
+function fusedAxpy(x: Tensor, other: TensorOrScalar, alpha: number, out?: Tensor): Tensor | null {
+  const b = x.backend;
+  if (typeof other !== "object" || !b.addScaled || other.backend !== b || other.dtype !== x.dtype)
+    return null;
+  if (!x.isFloatingPoint() || needsGrad(x, other)) return null;
+  const shape = broadcastShapes(x.shape, other.shape, "add");
+  const y =
+    out && out.dtype === x.dtype && sameShape(out.shape, shape) ? out : emptyTensor(shape, x.dtype, b);
+  b.addScaled(expandTo(x, shape, "add").view_, expandTo(other, shape, "add").view_, alpha, y.view_);
+  return y;
 }
 function scaled(v: TensorOrScalar, alpha: number): TensorOrScalar {
   return typeof v === "object" ? v.mul(alpha) : +v * alpha;
@@ -135,25 +154,9 @@ const methodImpls = {
   sub,
   div,
   add_: (x: Tensor, other: TensorOrScalar, opts?: AlphaOptions): Tensor =>
-    inplace(
-      x,
-      [other],
-      (s, out) =>
-        out
-          ? binary("add", s, opts?.alpha === undefined ? other : scaled(other, opts.alpha), out)
-          : add(s, other, opts),
-      "add_",
-    ),
+    inplace(x, [other], (s, out) => add(s, other, opts, out), "add_"),
   sub_: (x: Tensor, other: TensorOrScalar, opts?: AlphaOptions): Tensor =>
-    inplace(
-      x,
-      [other],
-      (s, out) =>
-        out
-          ? binary("sub", s, opts?.alpha === undefined ? other : scaled(other, opts.alpha), out)
-          : sub(s, other, opts),
-      "sub_",
-    ),
+    inplace(x, [other], (s, out) => sub(s, other, opts, out), "sub_"),
   div_: (x: Tensor, other: TensorOrScalar, opts?: { roundingMode?: "floor" | "trunc" }): Tensor =>
     inplace(x, [other], (s) => div(s, other, opts), "div_"),
   clamp,

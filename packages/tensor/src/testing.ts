@@ -192,6 +192,28 @@ function otherCases(): ConformanceCase[] {
     },
   }));
   cases.push({
+    name: "add and sub with alpha (the optimizers' fused path), in place and broadcast",
+    async run(device) {
+      const xs = [0.5, -1.25, 2, 4, -8, 0.75];
+      const ys = [1, 2, -3, 0.5, 0.25, -4];
+      const x = tensor(xs, { device }).reshape(2, 3);
+      const y = tensor(ys, { device }).reshape(2, 3);
+      const exp = (alpha: number) => xs.map((v, i) => Math.fround(v + alpha * ys[i]));
+      assertClose(await logical(x.add(y, { alpha: 0.5 })), exp(0.5), TOL.float32, "add alpha");
+      assertClose(await logical(x.sub(y, { alpha: 2 })), exp(-2), TOL.float32, "sub alpha");
+      const row = tensor([1, 2, 3], { device, dtype: "float32" });
+      assertClose(
+        await logical(x.add(row, { alpha: -1 })),
+        xs.map((v, i) => v - (i % 3) - 1),
+        TOL.float32,
+        "add alpha, broadcast",
+      );
+      const z = x.clone();
+      z.add_(y, { alpha: -0.25 });
+      assertClose(await logical(z), exp(-0.25), TOL.float32, "add_ alpha in place");
+    },
+  });
+  cases.push({
     name: "matmul shapes and layouts",
     async run(device) {
       for (const [m, k, n] of [
