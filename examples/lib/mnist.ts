@@ -223,7 +223,17 @@ export async function mnistSetup(example: string, defaultEpochs: number) {
     shuffle: true,
   });
   const testLoader = new DataLoader(data.test, { batchSize: 1000, shuffle: false });
-  return { example, values, device, adapter, log, epochs: Number(values.epochs), ...data, trainLoader, testLoader };
+  return {
+    example,
+    values,
+    device,
+    adapter,
+    log,
+    epochs: Number(values.epochs),
+    ...data,
+    trainLoader,
+    testLoader,
+  };
 }
 
 /** Evaluate, save the state dict, reload it into a fresh model, evaluate again, and print the JSON line. */

@@ -173,8 +173,7 @@ export class Module {
         const g = p.grad;
         p.grad = null;
         g.dispose(); // owned by the parameter: free device memory now, not when the GC notices
-      }
-      else noGrad(() => p.grad!.zero_());
+      } else noGrad(() => p.grad!.zero_());
     }
   }
 

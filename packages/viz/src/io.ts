@@ -24,7 +24,7 @@ function requireNode(what: string): void {
 let tmpCounter = 0;
 
 /**
- * Write `data` to `path` atomically: into a temporary file next to it, then rename over the target, so a
+ * Write `data` to `path` atomically (creating its folder if needed): into a temporary file next to it, then rename over the target, so a
  * reader (a browser reloading the file, a CI artifact upload) never sees a half-written file.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -32,6 +32,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   const fs = await nodeImport<FsPromises>("node:fs/promises");
   const { dirname, basename, join } = await nodeImport<PathModule>("node:path");
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++tmpCounter}.tmp`);
+  // create missing folders, as a user saving `out/fig.svg` on a fresh checkout expects
+  await fs.mkdir(dirname(path), { recursive: true });
   try {
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, path);
