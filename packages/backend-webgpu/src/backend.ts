@@ -18,7 +18,7 @@ import { allocTypedArray } from "@cinder/tensor";
 import type { GpuStorage, PoolStats } from "./buffers";
 import { contiguousStrides, isContiguous, numel } from "./codegen";
 import type { AdapterInfo } from "./device";
-import { binary, copy, fill, unary, where } from "./elementwise";
+import { addScaled, binary, copy, fill, unary, where } from "./elementwise";
 import { checkDType, fromWords, toWords } from "./host";
 import { gather, scatter, sort } from "./indexing";
 import { matmul } from "./matmul";
@@ -103,6 +103,9 @@ export class WebGPUBackend implements Backend {
   }
   unary(op: UnaryOp, x: View, out: View): void {
     unary(this.runtime, op, x, out);
+  }
+  addScaled(a: View, b: View, alpha: number, out: View): void {
+    addScaled(this.runtime, a, b, alpha, out);
   }
   binary(op: BinaryOp, a: View, b: View, out: View): void {
     binary(this.runtime, op, a, b, out);

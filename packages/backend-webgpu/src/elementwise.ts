@@ -213,6 +213,23 @@ export function binary(rt: Runtime, op: BinaryOp, a: View, b: View, out: View): 
   run(rt, { key: `b:${op}`, names: ["ain", "bin"], load: "compute", result, fns: p.fn }, [a, b], out);
 }
 
+/** out = a + alpha * b in one dispatch (float32): the optimizers' `p.add_(d, { alpha: -lr })`. */
+export function addScaled(rt: Runtime, a: View, b: View, alpha: number, out: View): void {
+  run(
+    rt,
+    {
+      key: "addScaled",
+      names: ["ain", "bin"],
+      load: "compute",
+      result: storeAs("f", out.dtype, "ain + alpha * bin"),
+      extra: [{ name: "alpha", type: "f32" }],
+    },
+    [a, b],
+    out,
+    { alpha },
+  );
+}
+
 export function where(rt: Runtime, cond: View, a: View, b: View, out: View): void {
   run(
     rt,
