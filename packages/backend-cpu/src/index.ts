@@ -8,6 +8,7 @@
  * - float to int32 casts saturate (NaN -> 0), as ARM PyTorch and WGSL do; x86 PyTorch gives INT32_MIN.
  */
 import {
+  type AdamStepOptions,
   type ArgReduceOp,
   allocTypedArray,
   type Backend,
@@ -16,16 +17,20 @@ import {
   type RandomDist,
   type ReduceOp,
   type ScanOp,
+  type SgdStepOptions,
   type TypedArray,
   type UnaryOp,
   type View,
+  type Window2d,
 } from "@cinder/tensor";
 import { contiguousStrides, numel } from "./codegen";
 import { addScaled, binary, copy, fill, unary, where } from "./elementwise";
 import { gather, scatter, sort } from "./indexing";
 import { matmul } from "./matmul";
+import { adamStep, sgdStep } from "./optim";
 import { random } from "./random";
 import { argReduce, reduce, scan, softmax } from "./reduce";
+import * as win from "./windows";
 
 export class CpuBackend implements Backend {
   readonly specificationVersion = 1 as const;
@@ -129,6 +134,37 @@ export class CpuBackend implements Backend {
 
   softmax(x: View, log: boolean, out: View): void {
     softmax(x, log, out);
+  }
+
+  adamStep(
+    p: View,
+    grad: View,
+    expAvg: View,
+    expAvgSq: View,
+    maxExpAvgSq: View | null,
+    o: AdamStepOptions,
+  ): boolean {
+    return adamStep(p, grad, expAvg, expAvgSq, maxExpAvgSq, o);
+  }
+
+  sgdStep(p: View, grad: View, momentumBuffer: View | null, o: SgdStepOptions): boolean {
+    return sgdStep(p, grad, momentumBuffer, o);
+  }
+
+  im2col(x: View, p: Window2d, out: View): void {
+    win.im2col(x, p, out);
+  }
+
+  col2im(cols: View, p: Window2d, out: View): void {
+    win.col2im(cols, p, out);
+  }
+
+  maxPool2d(x: View, p: Window2d, values: View, indices: View): void {
+    win.maxPool2d(x, p, values, indices);
+  }
+
+  maxPool2dBackward(grad: View, indices: View, p: Window2d, out: View): void {
+    win.maxPool2dBackward(grad, indices, p, out);
   }
 }
 

@@ -3,6 +3,7 @@
  * Storage handles are `GpuStorage` (one 32-bit word per element, see codegen.ts).
  */
 import type {
+  AdamStepOptions,
   ArgReduceOp,
   Backend,
   BinaryOp,
@@ -10,9 +11,11 @@ import type {
   RandomDist,
   ReduceOp,
   ScanOp,
+  SgdStepOptions,
   TypedArray,
   UnaryOp,
   View,
+  Window2d,
 } from "@cinder/tensor";
 import { allocTypedArray } from "@cinder/tensor";
 import type { GpuStorage, PoolStats } from "./buffers";
@@ -22,9 +25,11 @@ import { addScaled, binary, copy, fill, unary, where } from "./elementwise";
 import { checkDType, fromWords, toWords } from "./host";
 import { gather, scatter, sort } from "./indexing";
 import { matmul } from "./matmul";
+import { adamStep, sgdStep } from "./optim";
 import { random } from "./random";
 import { argReduce, reduce, scan, softmax } from "./reduce";
 import type { Runtime } from "./runtime";
+import * as win from "./windows";
 
 export type WebGPUMemoryInfo = PoolStats & {
   /** Compute pipelines compiled so far. */
@@ -139,6 +144,31 @@ export class WebGPUBackend implements Backend {
   }
   softmax(x: View, log: boolean, out: View): void {
     softmax(this.runtime, x, log, out);
+  }
+  im2col(x: View, p: Window2d, out: View): void {
+    win.im2col(this.runtime, x, p, out);
+  }
+  col2im(cols: View, p: Window2d, out: View): void {
+    win.col2im(this.runtime, cols, p, out);
+  }
+  maxPool2d(x: View, p: Window2d, values: View, indices: View): void {
+    win.maxPool2d(this.runtime, x, p, values, indices);
+  }
+  maxPool2dBackward(grad: View, indices: View, p: Window2d, out: View): void {
+    win.maxPool2dBackward(this.runtime, grad, indices, p, out);
+  }
+  adamStep(
+    p: View,
+    grad: View,
+    expAvg: View,
+    expAvgSq: View,
+    maxExpAvgSq: View | null,
+    o: AdamStepOptions,
+  ): boolean {
+    return adamStep(this.runtime, p, grad, expAvg, expAvgSq, maxExpAvgSq, o);
+  }
+  sgdStep(p: View, grad: View, momentumBuffer: View | null, o: SgdStepOptions): boolean {
+    return sgdStep(this.runtime, p, grad, momentumBuffer, o);
   }
 
   // ---- memory ----

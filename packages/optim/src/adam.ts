@@ -1,4 +1,5 @@
 import { type Tensor, zerosLike } from "@cinder/tensor";
+import { canFuse, wrote } from "./fused";
 import { addcdiv_, addcmul_ } from "./ops";
 import {
   type BaseOptions,
@@ -54,6 +55,27 @@ function makeAdamRule(decoupled: boolean): UpdateRule<AdamOptions, AdamState> {
     }),
     update(p, grad, s, o) {
       const [beta1, beta2] = o.betas;
+      if (o.amsgrad) s.maxExpAvgSq ??= zerosLike(p);
+      const vmax = o.amsgrad ? (s.maxExpAvgSq ?? null) : null;
+      if (p.backend.adamStep && canFuse(p, [grad, s.expAvg, s.expAvgSq, vmax])) {
+        const opts = {
+          lr: o.lr,
+          beta1,
+          beta2,
+          eps: o.eps,
+          weightDecay: o.weightDecay,
+          decoupled,
+          maximize: o.maximize,
+          step: s.step + 1,
+        };
+        if (
+          p.backend.adamStep(p.view_, grad.view_, s.expAvg.view_, s.expAvgSq.view_, vmax?.view_ ?? null, opts)
+        ) {
+          s.step += 1;
+          wrote([p, s.expAvg, s.expAvgSq, vmax]);
+          return;
+        }
+      }
       let g = o.maximize ? grad.neg() : grad;
       s.step += 1;
       if (decoupled) {

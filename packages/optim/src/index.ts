@@ -5,6 +5,7 @@
  */
 export { Adagrad, type AdagradOptions, type AdagradState, adagradRule } from "./adagrad";
 export { Adam, type AdamOptions, type AdamState, AdamW, adamRule, adamwRule } from "./adam";
+export { setFusedUpdates } from "./fused";
 export * as lrScheduler from "./lr-scheduler/index";
 export * from "./lr-scheduler/index";
 export { addcdiv_, addcmul_ } from "./ops";

@@ -199,10 +199,9 @@ export class Optimizer<O extends BaseOptions = BaseOptions, S extends object = o
   /**
    * Update one group, parameter by parameter.
    *
-   * Fast-path seam: when backends may declare an optional fused optimizer update (a future protocol member
-   * keyed by `rule.name`, e.g. one WebGPU dispatch for all of Adam's elementwise work), this is where it
-   * slots in: offer the group's parameters, gradients, state tensors and scalar options to the parameter's
-   * backend first, and fall back to `rule.update` for whatever it declines. Nothing else changes.
+   * Fused fast paths: the SGD and Adam/AdamW rules offer each update to the backend's optional `sgdStep` /
+   * `adamStep` (one pass over parameter, gradient and state) from inside `rule.update` (see `fused.ts`), and
+   * compose it from core ops when the backend lacks it, declines, or a tensor is strided.
    */
   protected stepGroup(group: ParamGroup<O>, groupIndex: number): void {
     group.params.forEach((p, i) => {

@@ -1,4 +1,5 @@
-import type { Tensor } from "@cinder/tensor";
+import { emptyLike, type Tensor } from "@cinder/tensor";
+import { canFuse, wrote } from "./fused";
 import {
   type BaseOptions,
   checkNonNegative,
@@ -40,6 +41,24 @@ export const sgdRule: UpdateRule<SGDOptions, SGDState> = {
   },
   init: () => ({ momentumBuffer: null }),
   update(p, grad, state, o) {
+    if (p.backend.sgdStep && canFuse(p, [grad, state.momentumBuffer])) {
+      const first = o.momentum !== 0 && !state.momentumBuffer;
+      const buf = o.momentum === 0 ? null : (state.momentumBuffer ?? emptyLike(p));
+      const opts = {
+        lr: o.lr,
+        momentum: o.momentum,
+        dampening: o.dampening,
+        nesterov: o.nesterov,
+        weightDecay: o.weightDecay,
+        maximize: o.maximize,
+        first,
+      };
+      if (p.backend.sgdStep(p.view_, grad.view_, buf?.view_ ?? null, opts)) {
+        if (first) state.momentumBuffer = buf;
+        wrote([p, buf]);
+        return;
+      }
+    }
     let d = o.maximize ? grad.neg() : grad;
     if (o.weightDecay !== 0) d = d.add(p, { alpha: o.weightDecay });
     if (o.momentum !== 0) {

@@ -102,6 +102,91 @@ export interface Backend {
   addScaled?(a: View, b: View, alpha: number, out: View): void;
   /** Softmax or log-softmax along the last axis of a contiguous float view. */
   softmax?(x: View, log: boolean, out: View): void;
+  /**
+   * im2col as rows: x [N, C, H, W] to out [N, oH * oW, C * kH * kW] with out[n, oy * oW + ox, (c * kH + i) * kW + j]
+   * = x[n, c, oy * sH - pH + i * dH, ox * sW - pW + j * dW], zero outside the input. Contiguous float views
+   * (float32, and float64 where the backend stores it); the core falls back to strided copies without it.
+   */
+  im2col?(x: View, p: Window2d, out: View): void;
+  /**
+   * col2im, the adjoint of `im2col`: writes (overwrites) out [N, C, H, W] with the sum of every row entry of cols
+   * [N, oH * oW, C * kH * kW] that reads that position. Contiguous float views.
+   */
+  col2im?(cols: View, p: Window2d, out: View): void;
+  /**
+   * 2-D max pooling over x [N, C, H, W]: values [N, C, oH, oW] and int32 indices (flat positions y * W + x into
+   * each input plane, PyTorch's convention) of each window's first maximum; NaN wins; taps in the padding are
+   * skipped. Contiguous float views.
+   */
+  maxPool2d?(x: View, p: Window2d, values: View, indices: View): void;
+  /**
+   * The max pooling backward: writes (overwrites) out [N, C, H, W] with, at each position, the sum of the grad
+   * [N, C, oH, oW] entries whose index (as `maxPool2d` writes it) points there. Contiguous float views.
+   */
+  maxPool2dBackward?(grad: View, indices: View, p: Window2d, out: View): void;
+  /**
+   * One Adam/AdamW step (PyTorch 1.13's `_single_tensor_adam` / `_single_tensor_adamw`) in one pass, in place on
+   * `p`, `expAvg`, `expAvgSq` and, for AMSGrad, `maxExpAvgSq`. All views are contiguous, of one float dtype and
+   * one shape; `grad` is only read. Per element, with `g = maximize ? -grad : grad`:
+   * decoupled: `p *= 1 - lr * weightDecay`, else `g += weightDecay * p`; `m = beta1 * m + (1 - beta1) * g`;
+   * `v = beta2 * v + (1 - beta2) * g * g`; AMSGrad: `vmax = max(vmax, v)`, used for `v` below;
+   * `p -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)` (`step` counts from 1; the bias
+   * corrections are computed on the host). A backend may decline (return false) and the optimizer composes it.
+   */
+  adamStep?(
+    p: View,
+    grad: View,
+    expAvg: View,
+    expAvgSq: View,
+    maxExpAvgSq: View | null,
+    o: AdamStepOptions,
+  ): boolean;
+  /**
+   * One SGD step (PyTorch 1.13's `_single_tensor_sgd`) in one pass, in place on `p` and `momentumBuffer`
+   * (null when `momentum` is 0). Views contiguous, one float dtype and shape. With `d = maximize ? -grad : grad`,
+   * `d += weightDecay * p`; with momentum, `buf = first ? d : momentum * buf + (1 - dampening) * d` and
+   * `d = nesterov ? d + momentum * buf : buf`; then `p -= lr * d`. Returns false to decline.
+   */
+  sgdStep?(p: View, grad: View, momentumBuffer: View | null, o: SgdStepOptions): boolean;
+}
+
+/** Scalar options of `Backend.adamStep`. */
+export interface AdamStepOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: weight decay scales `p` instead of adding to the gradient. */
+  decoupled: boolean;
+  maximize: boolean;
+  /** The step number after this update (1 at the first step). */
+  step: number;
+}
+
+/** Scalar options of `Backend.sgdStep`. */
+export interface SgdStepOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  maximize: boolean;
+  /** The momentum buffer is uninitialised: set it to the (decayed) gradient, as PyTorch clones it. */
+  first: boolean;
+}
+
+/**
+ * A regular 2-D window grid (`im2col`, `col2im`, `maxPool2d`): window (oy, ox) tap (i, j) reads input
+ * (oy * stride[0] - padding[0] + i * dilation[0], ox * stride[1] - padding[1] + j * dilation[1]). `output`
+ * is [oH, oW] (given, as ceil-mode pooling makes it more than the floor formula).
+ */
+export interface Window2d {
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  readonly output: readonly [number, number];
 }
 
 export interface View {

@@ -11,13 +11,15 @@
  * binary op in every dtype and layout, the cases cover casts between every dtype pair, fill, integer wrap-around,
  * 0-dim and zero-size tensors in every primitive, scans, reductions over several and over empty axes,
  * argmax/argmin tie and NaN rules, where/gather/scatter/sort on strided inputs, matmul in every dtype, the random
- * streams and their distributions, and asynchronous reads of strided views (conformance/*.ts).
+ * streams and their distributions, asynchronous reads of strided views, and the optional fused optimizer
+ * updates when a backend has them (conformance/*.ts).
  * Framework-agnostic: a failing case throws an Error. A backend without float64 passes
  * `conformanceCases({ dtypes: [...] })`.
  */
 import type { BinaryOp, UnaryOp } from "./backend";
 import { BINARY_OPS, UNARY_OPS } from "./backend";
 import { indexingCases } from "./conformance/indexing";
+import { optimCases } from "./conformance/optim";
 import { reductionCases } from "./conformance/reductions";
 import { storageCases } from "./conformance/storage";
 import {
@@ -32,6 +34,7 @@ import {
   TOL,
   toDtypeArray,
 } from "./conformance/support";
+import { windowCases } from "./conformance/windows";
 import type { DType, TypedArray } from "./dtype";
 import { DTYPES, isFloat } from "./dtype";
 import { installMethods } from "./methods";
@@ -356,6 +359,8 @@ export function conformanceCases(options: ConformanceOptions = {}): ConformanceC
     ...storageCases(has),
     ...reductionCases(has),
     ...indexingCases(has),
+    ...optimCases(has),
+    ...windowCases(),
   ];
 }
 

@@ -13,6 +13,7 @@
  * gradients exist.
  */
 import {
+  contiguousStrides,
   DTypeError,
   fmtShape,
   needsGrad,
@@ -20,6 +21,7 @@ import {
   ShapeError,
   type Tensor,
   tensorFromData,
+  type View,
 } from "@cinder/tensor";
 import { pyTuple } from "../util";
 import {
@@ -27,6 +29,7 @@ import {
   adaptiveWindows,
   alloc,
   dense,
+  fastWindows,
   type GridSpec,
   gatherRows,
   gridWindows,
@@ -39,6 +42,7 @@ import {
   scatterRows,
   viewOf,
   type Windows,
+  window2d,
 } from "./windows";
 
 export interface MaxPool2dOptions {
@@ -153,6 +157,8 @@ interface Positions {
   out: number[];
   P: number;
   padded: boolean;
+  /** Set when `pos` came from `Backend.maxPool2d` (flat plane indices, no sentinel): its backward may use the fast path. */
+  grid?: GridSpec;
 }
 
 /** gx[b, pos[b, l]] += g[b, l]: the max pooling backward (recorded: its own backward is `gatherAt`). */
@@ -163,7 +169,23 @@ function scatterAt(g: Tensor, at: Positions): Tensor {
   const shape = [...at.lead, ...at.plane];
   const buf = alloc(at.padded ? [B, row] : shape, g.dtype, g);
   const src = dense(g);
-  g.backend.scatter("add", viewOf(buf, [B, row]), 1, at.pos.view_, viewOf(src, [B, L]));
+  const [oh, ow] = at.out;
+  if (at.grid && g.backend.maxPool2dBackward && fastWindows(g)) {
+    const [h, w] = at.plane;
+    const pv = (v: View, d: readonly number[]) => ({
+      ...v,
+      shape: [1, B, ...d],
+      strides: contiguousStrides([1, B, ...d]),
+    });
+    g.backend.maxPool2dBackward(
+      pv(src.view_, [oh, ow]),
+      pv(at.pos.view_, [oh, ow]),
+      window2d(at.grid),
+      pv(buf.view_, [h, w]),
+    );
+  } else {
+    g.backend.scatter("add", viewOf(buf, [B, row]), 1, at.pos.view_, viewOf(src, [B, L]));
+  }
   if (src !== g) src.dispose();
   let gx = buf;
   if (at.padded) {
@@ -222,6 +244,7 @@ export function maxPool2d(
   const a = poolArgs(op, input, h, w, kernelSize, opts);
   const b = input.backend;
   const spec = gridOf(h, w, a);
+  if (b.maxPool2d && fastWindows(input)) return maxPoolFast(input, lead, spec, opts.returnIndices ?? false);
   // the cached index table maps each window's argmax tap back to an input position
   const win = gridWindows(spec, b);
   const { L, K } = win;
@@ -258,6 +281,48 @@ export function maxPool2d(
       })
     : y;
   return opts.returnIndices ? [result, rawView(pos, [...lead, ...out])] : result;
+}
+
+/** Max pooling by `Backend.maxPool2d`: one pass writes the values and the flat plane indices. */
+function maxPoolFast(
+  input: Tensor,
+  lead: number[],
+  spec: GridSpec,
+  returnIndices: boolean,
+): Tensor | [Tensor, Tensor] {
+  const b = input.backend;
+  const B = lead.reduce((p, d) => p * d, 1);
+  const out = [spec.oh, spec.ow];
+  const y = alloc([...lead, ...out], input.dtype, input);
+  const pos = alloc([B, spec.oh * spec.ow], "int32", input);
+  if (y.numel() > 0) {
+    const src = dense(input);
+    b.maxPool2d?.(
+      viewOf(src, [1, B, spec.h, spec.w]),
+      window2d(spec),
+      viewOf(y, [1, B, ...out]),
+      viewOf(pos, [1, B, ...out]),
+    );
+    if (src !== input) src.dispose();
+  }
+  const at: Positions = {
+    pos,
+    lead,
+    plane: [spec.h, spec.w],
+    out,
+    P: spec.h * spec.w,
+    padded: false,
+    grid: spec,
+  };
+  const result = needsGrad(input)
+    ? recordOp({
+        name: "MaxPool2DWithIndicesBackward0",
+        inputs: [input],
+        output: y,
+        backward: (g) => [scatterAt(g, at)],
+      })
+    : y;
+  return returnIndices ? [result, rawView(pos, [...lead, ...out])] : result;
 }
 
 // ---- average pooling ----

@@ -21,6 +21,7 @@ import {
   Tensor,
   tensorFromData,
   type View,
+  type Window2d,
 } from "@cinder/tensor";
 
 export interface Windows {
@@ -252,6 +253,31 @@ export function scatterRows(
   return out;
 }
 
+// ---- backend fast paths (Backend.im2col, col2im, maxPool2d, maxPool2dBackward) ----
+
+let fastPaths = true;
+
+/** Use the backends' optional window kernels when they have them (default on); off forces the composed path. */
+export function setWindowFastPaths(on: boolean): void {
+  fastPaths = on;
+}
+
+/** Whether a window fast path may run on `t` (float32/float64; the caller passes contiguous views). */
+export function fastWindows(t: Tensor): boolean {
+  return fastPaths && (t.dtype === "float32" || t.dtype === "float64");
+}
+
+/** The protocol's description of a regular grid. */
+export function window2d(s: GridSpec): Window2d {
+  return {
+    kernel: [s.kh, s.kw],
+    stride: [s.sh, s.sw],
+    padding: [s.ph, s.pw],
+    dilation: [s.dh, s.dw],
+    output: [s.oh, s.ow],
+  };
+}
+
 // ---- regular grids: im2row as one strided copy, row2im as one strided add per tap ----
 
 /** Strides (c, y, x) of the plane dims of `x` = [...lead, ...plane] for a grid over [c, h, w]. */
@@ -299,6 +325,13 @@ export function im2row(x: Tensor, lead: readonly number[], s: GridSpec, fill: nu
   const L = s.oh * s.ow;
   const out = alloc([numel(lead), L * s.c * s.kh * s.kw], x.dtype, x);
   if (out.numel() === 0) return out;
+  if (b.im2col && fill === 0 && !s.kFirst && fastWindows(x)) {
+    const src = dense(x);
+    const B = numel(lead);
+    b.im2col(viewOf(src, [B, s.c, s.h, s.w]), window2d(s), viewOf(out, [B, L, s.c * s.kh * s.kw]));
+    if (src !== x) src.dispose();
+    return out;
+  }
   const [Hp, Wp] = paddedExtent(s);
   let buf: Tensor | null = null;
   let win: View;
@@ -326,6 +359,19 @@ export function im2row(x: Tensor, lead: readonly number[], s: GridSpec, fill: nu
 export function row2im(rows: Tensor, lead: readonly number[], plane: readonly number[], s: GridSpec): Tensor {
   const b = rows.backend;
   const n = lead.length;
+  if (b.col2im && !s.kFirst && fastWindows(rows)) {
+    const out = alloc([...lead, ...plane], rows.dtype, rows);
+    if (rows.numel() > 0 && out.numel() > 0) {
+      const src = dense(rows);
+      b.col2im(
+        viewOf(src, [numel(lead), s.oh * s.ow, s.c * s.kh * s.kw]),
+        window2d(s),
+        viewOf(out, [numel(lead), s.c, s.h, s.w]),
+      );
+      if (src !== rows) src.dispose();
+    }
+    return out;
+  }
   const [Hp, Wp] = paddedExtent(s);
   const direct = s.ph === 0 && s.pw === 0 && Hp === s.h && Wp === s.w;
   const buf = alloc(direct ? [...lead, ...plane] : [...lead, s.c, Hp, Wp], rows.dtype, rows);
