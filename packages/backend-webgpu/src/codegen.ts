@@ -132,7 +132,8 @@ export type Access = "read" | "write" | "atomic";
 
 export interface BindingDecl {
   name: string;
-  type: "f32" | "i32" | "u32";
+  /** Element type of the bound array; `vec4<f32>` for the vectorised matmul loads. */
+  type: "f32" | "i32" | "u32" | "vec4<f32>";
   access: Access;
 }
 

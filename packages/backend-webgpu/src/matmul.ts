@@ -5,6 +5,9 @@
  * - tiled: a workgroup of 16 x 16 threads computes a 64 x 64 output tile, each thread a 4 x 4 block (rows
  *   ty + 16i, columns tx + 16j, so shared-memory reads are conflict-free); K advances in slices of 16 staged
  *   through workgroup memory. Edge tiles load zeros and skip out-of-range stores.
+ *   float32 operands whose innermost dim is contiguous with offset, row and batch strides multiples of 4
+ *   (and K, resp. N, a multiple of 4) are staged with `vec4<f32>` loads, through a pipeline variant that
+ *   binds that operand as `array<vec4<f32>>` (see `matmulVariant`).
  * - simple: one thread per output for skinny products (matrix-vector, tiny matrices).
  */
 import type { View } from "@cinder/tensor";
@@ -45,12 +48,109 @@ function params(): Params {
   ]);
 }
 
+/**
+ * The element type of a binding read as vec4s. `header` interpolates the type verbatim; BindingDecl's union
+ * only lists the scalar storage types, hence the cast.
+ */
+const VEC4 = "vec4<f32>" as const;
+
+/**
+ * Whether `v` (rank 3, float32) can be read as whole vec4s along its last dim of `extent` elements: stride 1
+ * there, and offset, row and batch strides and the extent all multiples of 4, so every vec4 lies within one
+ * row and is aligned in the buffer.
+ */
+function vec4able(v: View, extent: number): boolean {
+  const [s0, s1, s2] = v.strides;
+  return (
+    v.dtype === "float32" &&
+    s2 === 1 &&
+    extent % 4 === 0 &&
+    v.offset % 4 === 0 &&
+    s1 % 4 === 0 &&
+    s0 % 4 === 0
+  );
+}
+
+/** The kernel variant `matmul` picks for `a` [B, M, K] @ `b` [B, K, N] -> `out` [B, M, N]. Internal, for tests. */
+export function matmulVariant(a: View, b: View, out: View): { tiled: boolean; a4: boolean; b4: boolean } {
+  const [, M, N] = out.shape;
+  const K = a.shape[2];
+  const tiled = M >= 16 && N >= 16 && M * N >= 4096;
+  const f = tiled && out.dtype === "float32";
+  return { tiled, a4: f && vec4able(a, K), b4: f && vec4able(b, N) };
+}
+
+/** Dispatches per variant (`scalar`, `a4`, `b4`, `a4b4` tiled; `simple`). Internal, for tests. */
+export const matmulCounts: Record<string, number> = {};
+
+/** A's 64 x 16 tile: four scalar loads per thread, or one vec4 (4 consecutive k) per thread. */
+function loadA(T: string, zero: string, la: (i: string) => string, vec: boolean): string[] {
+  if (vec)
+    return [
+      "    {",
+      "      let ar = lid / 4u;",
+      "      let ak = (lid % 4u) * 4u;",
+      "      var av = vec4<f32>(0.0);",
+      "      if (m0 + ar < M && k0 + ak < K) {",
+      "        av = ain[u32(abase + i32(m0 + ar) * a_s1 + i32(k0 + ak)) / 4u];",
+      "      }",
+      `      As[ak * ${TM}u + ar] = av.x;`,
+      `      As[(ak + 1u) * ${TM}u + ar] = av.y;`,
+      `      As[(ak + 2u) * ${TM}u + ar] = av.z;`,
+      `      As[(ak + 3u) * ${TM}u + ar] = av.w;`,
+      "    }",
+    ];
+  return [
+    "    for (var t = 0u; t < 4u; t = t + 1u) {",
+    "      let e = lid + t * 256u;",
+    `      let ar = e / ${TK}u;`,
+    `      let ak = e % ${TK}u;`,
+    `      var av: ${T} = ${zero};`,
+    "      if (m0 + ar < M && k0 + ak < K) {",
+    `        av = ${la("u32(abase + i32(m0 + ar) * a_s1 + i32(k0 + ak) * a_s2)")};`,
+    "      }",
+    `      As[ak * ${TM}u + ar] = av;`,
+    "    }",
+  ];
+}
+
+/** B's 16 x 64 tile: four scalar loads per thread, or one vec4 (4 consecutive n) per thread. */
+function loadB(T: string, zero: string, lb: (i: string) => string, vec: boolean): string[] {
+  if (vec)
+    return [
+      "    {",
+      `      let bk = lid / ${TN / 4}u;`,
+      `      let bc = (lid % ${TN / 4}u) * 4u;`,
+      "      var bv = vec4<f32>(0.0);",
+      "      if (k0 + bk < K && n0 + bc < N) {",
+      "        bv = bin[u32(bbase + i32(k0 + bk) * b_s1 + i32(n0 + bc)) / 4u];",
+      "      }",
+      `      let bs = bk * ${TN}u + bc;`,
+      "      Bs[bs] = bv.x; Bs[bs + 1u] = bv.y; Bs[bs + 2u] = bv.z; Bs[bs + 3u] = bv.w;",
+      "    }",
+    ];
+  return [
+    "    for (var t = 0u; t < 4u; t = t + 1u) {",
+    "      let e = lid + t * 256u;",
+    `      let bk = e / ${TN}u;`,
+    `      let bc = e % ${TN}u;`,
+    `      var bv: ${T} = ${zero};`,
+    "      if (k0 + bk < K && n0 + bc < N) {",
+    `        bv = ${lb("u32(bbase + i32(k0 + bk) * b_s1 + i32(n0 + bc) * b_s2)")};`,
+    "      }",
+    `      Bs[bk * ${TN}u + bc] = bv;`,
+    "    }",
+  ];
+}
+
 function tiledBody(
   p: Params,
   T: string,
   la: (i: string) => string,
   lb: (i: string) => string,
   st: (v: string) => string,
+  a4 = false,
+  b4 = false,
 ): string {
   const zero = T === "f32" ? "0.0" : "0i";
   return [
@@ -70,23 +170,8 @@ function tiledBody(
     `  var acc: array<${T}, 16>;`,
     `  for (var i = 0u; i < 16u; i = i + 1u) { acc[i] = ${zero}; }`,
     `  for (var k0 = 0u; k0 < K; k0 = k0 + ${TK}u) {`,
-    "    for (var t = 0u; t < 4u; t = t + 1u) {",
-    "      let e = lid + t * 256u;",
-    `      let ar = e / ${TK}u;`,
-    `      let ak = e % ${TK}u;`,
-    `      var av: ${T} = ${zero};`,
-    "      if (m0 + ar < M && k0 + ak < K) {",
-    `        av = ${la("u32(abase + i32(m0 + ar) * a_s1 + i32(k0 + ak) * a_s2)")};`,
-    "      }",
-    `      As[ak * ${TM}u + ar] = av;`,
-    `      let bk = e / ${TN}u;`,
-    `      let bc = e % ${TN}u;`,
-    `      var bv: ${T} = ${zero};`,
-    "      if (k0 + bk < K && n0 + bc < N) {",
-    `        bv = ${lb("u32(bbase + i32(k0 + bk) * b_s1 + i32(n0 + bc) * b_s2)")};`,
-    "      }",
-    `      Bs[bk * ${TN}u + bc] = bv;`,
-    "    }",
+    ...loadA(T, zero, la, a4),
+    ...loadB(T, zero, lb, b4),
     "    workgroupBarrier();",
     `    for (var kk = 0u; kk < ${TK}u; kk = kk + 1u) {`,
     `      let ar = kk * ${TM}u + ty;`,
@@ -149,19 +234,25 @@ export function matmul(rt: Runtime, a0: View, b0: View, out: View): void {
   const b = sb.view;
   const kind = kindOf(out.dtype);
   const T = computeType(kind);
-  const tiled = M >= 16 && N >= 16 && M * N >= 4096;
-  const key = `matmul|${tiled ? "tiled" : "simple"}|${a.dtype},${b.dtype}>${out.dtype}`;
+  const { tiled, a4, b4 } = matmulVariant(a, b, out);
+  const variant = tiled ? `${a4 ? "a4" : ""}${b4 ? "b4" : ""}` || "scalar" : "simple";
+  matmulCounts[variant] = (matmulCounts[variant] ?? 0) + 1;
+  const key = `matmul|${variant}|${a.dtype},${b.dtype}>${out.dtype}`;
   const k = rt.kernel(key, () => {
     const p = params();
     const bindings: BindingDecl[] = [
       { name: "out", type: storageType(out.dtype), access: "write" },
-      { name: "ain", type: storageType(a.dtype), access: "read" },
-      { name: "bin", type: storageType(b.dtype), access: "read" },
+      { name: "ain", type: a4 ? VEC4 : storageType(a.dtype), access: "read" },
+      { name: "bin", type: b4 ? VEC4 : storageType(b.dtype), access: "read" },
     ];
     const la = (i: string) => loadAs(a.dtype, `ain[${i}]`);
     const lb = (i: string) => loadAs(b.dtype, `bin[${i}]`);
     const st = (v: string) => storeAs(kind, out.dtype, v);
-    return { params: p, bindings, body: (tiled ? tiledBody : simpleBody)(p, T, la, lb, st) };
+    return {
+      params: p,
+      bindings,
+      body: tiled ? tiledBody(p, T, la, lb, st, a4, b4) : simpleBody(p, T, la, lb, st),
+    };
   });
   const outS = out.handle as GpuStorage;
   const covers = out.offset === 0 && numel(out.shape) === outS.length && isContiguous(out);
