@@ -20,6 +20,7 @@ import {
 } from "@cinder/datasets-mnist";
 import { figure } from "@cinder/viz";
 import * as torch from "cinder";
+import { evaluate } from "../lib/evaluate";
 
 const { nn, optim } = torch;
 const F = nn.F;
@@ -177,25 +178,10 @@ async function main(): Promise<void> {
 
   // 4. evaluate under noGrad, predictions by argmax
   status("evaluating on the test set…");
-  model.eval();
-  let correct = 0;
-  let total = 0;
-  await torch.noGrad(async () => {
-    for await (const [data, target] of testLoader) {
-      const hits = torch.tidy(() => {
-        const output = model(flatten(data.to(device)));
-        const { indices: predicted } = output.max({ dim: 1 });
-        return predicted.eq(target.to(device)).sum();
-      });
-      correct += (await hits.itemAsync()) as number;
-      hits.dispose();
-      total += target.shape[0];
-    }
-  });
-  result.testAccuracy = correct / total;
+  result.testAccuracy = await evaluate(model, testLoader, device, flatten);
   status(
     `done: ${result.steps} steps in ${result.trainSeconds.toFixed(1)} s, ` +
-      `accuracy on the ${total} test images ${(100 * result.testAccuracy).toFixed(2)}%`,
+      `accuracy on the ${test.length} test images ${(100 * result.testAccuracy).toFixed(2)}%`,
   );
 }
 

@@ -10,6 +10,9 @@ import { FashionMNIST, MNIST, transforms } from "@cinder/datasets-mnist";
 import * as torch from "cinder";
 import cliProgress from "cli-progress";
 import { flags, r4, report, useDevice } from "./cli";
+import { type Batch, evaluate } from "./evaluate";
+
+export { type Batch, evaluate };
 
 export interface MnistFlags {
   dataset?: string;
@@ -83,8 +86,6 @@ async function loadSplits(flags: MnistFlags) {
   throw new Error(`--dataset must be mnist, fashion-mnist or mnist-sample, got "${name}"`);
 }
 
-export type Batch = [torch.Tensor, torch.Tensor];
-
 /**
  * The seed's loop: for each batch, the five steps (zero grads, forward, loss, backward, step), and the mean loss
  * every 300 batches. Each step runs in `torch.tidy`, so its temporaries are freed at once on any device.
@@ -148,32 +149,6 @@ export async function trainEpochs(opts: {
     bar.stop();
   }
   return { samples, seconds: (performance.now() - start) / 1000 };
-}
-
-/** Accuracy under noGrad, predictions by argmax, as in the seed. */
-export async function evaluate(
-  model: torch.nn.Module,
-  loader: DataLoader<any, Batch>,
-  device: string,
-  prepare: (data: torch.Tensor) => torch.Tensor,
-): Promise<number> {
-  model.eval();
-  let correct = 0;
-  let total = 0;
-  await torch.noGrad(async () => {
-    for await (const [data, target] of loader) {
-      const hits = torch.tidy(() => {
-        const output = model(prepare(data.to(device)));
-        // output holds 10 scores per image; the largest is the prediction
-        const { indices: predicted } = output.max({ dim: 1 });
-        return predicted.eq(target.to(device)).sum();
-      });
-      correct += (await hits.itemAsync()) as number;
-      hits.dispose();
-      total += target.shape[0];
-    }
-  });
-  return correct / total;
 }
 
 /** Save the state dict as safetensors, load it into a fresh model, and return that model. */
