@@ -1,3 +1,4 @@
 import { cinderTestConfig } from "../vitest.shared";
 
-export default cinderTestConfig();
+// .test.mjs: tests written in plain JavaScript, as a JavaScript user calls the API (no type checker)
+export default cinderTestConfig({ include: ["test/**/*.test.ts", "test/**/*.test.mjs"] });

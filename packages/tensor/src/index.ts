@@ -68,6 +68,7 @@ export { bmm, dot, matmul, mm, mv, outer } from "./ops/linalg";
 export {
   all,
   amax,
+  amin,
   any,
   argmax,
   argmin,
@@ -86,6 +87,7 @@ export {
   sum,
   type ValuesIndices,
   type VarOptions,
+  valuesIndices,
   variance as var,
   variance,
 } from "./ops/reduce";
@@ -125,6 +127,30 @@ export {
 } from "./random";
 export * from "./scalar";
 export * from "./shape";
+export {
+  type AnyParam,
+  ArgumentError,
+  type AsMethod,
+  arg,
+  type Calls,
+  isPlainObject,
+  type Kind,
+  k,
+  type MethodCalls,
+  type OpFn,
+  type Options,
+  op,
+  overloads,
+  type Param,
+  type Parsed,
+  Signature,
+  type SignatureInfo,
+  type SignatureOptions,
+  self,
+  signature,
+  signatures,
+  snakeCase,
+} from "./signature";
 export { Storage } from "./storage";
 export { emptyTensor, type GradFn, type NestedArray, Tensor, tensorFromData } from "./tensor";
 

@@ -17,6 +17,7 @@ import * as rd from "./ops/reduce";
 import * as so from "./ops/sort";
 import * as vw from "./ops/view";
 import { broadcastShapes, sameShape } from "./shape";
+import type { AsMethod } from "./signature";
 import { emptyTensor, Tensor } from "./tensor";
 
 export interface AlphaOptions {
@@ -187,8 +188,11 @@ const methodImpls = {
   std: rd.std,
   var: rd.variance,
   logsumexp: rd.logsumexp,
-  norm: rd.norm,
+  norm: rd.normMethod,
   amax: rd.amax,
+  amin: rd.amin,
+  max: rd.max,
+  min: rd.min,
   all: rd.all,
   any: rd.any,
   cumsum: rd.cumsum,
@@ -239,12 +243,7 @@ const methodImpls = {
   topk: so.topk,
 };
 
-type OmitSelf<F> = F extends (...args: infer P) => infer R
-  ? P extends readonly [Tensor, ...infer A]
-    ? (...args: A) => R
-    : never
-  : never;
-type Auto = { [K in keyof typeof methodImpls]: OmitSelf<(typeof methodImpls)[K]> };
+type Auto = { [K in keyof typeof methodImpls]: AsMethod<(typeof methodImpls)[K]> };
 type UnaryMethods = { [K in UnaryOp]: () => Tensor } & { [K in UnaryOp as `${K}_`]: () => Tensor };
 type BinaryMethods = {
   [K in Exclude<BinaryOp, "add" | "sub" | "div">]: (other: TensorOrScalar) => Tensor;
@@ -252,15 +251,7 @@ type BinaryMethods = {
   [K in Exclude<BinaryOp, "add" | "sub" | "div"> as `${K}_`]: (other: TensorOrScalar) => Tensor;
 };
 
-export interface TensorMethods extends Auto, UnaryMethods, BinaryMethods {
-  max(): Tensor;
-  max(opts: { dim: number; keepdim?: boolean }): rd.ValuesIndices;
-  /** Elementwise maximum with another tensor (torch.max(a, b)). */
-  max(other: Tensor): Tensor;
-  min(): Tensor;
-  min(opts: { dim: number; keepdim?: boolean }): rd.ValuesIndices;
-  min(other: Tensor): Tensor;
-}
+export interface TensorMethods extends Auto, UnaryMethods, BinaryMethods {}
 
 let installed = false;
 
@@ -305,12 +296,6 @@ export function installMethods(): void {
       );
     };
   }
-  proto.max = function (this: Tensor, arg?: unknown) {
-    return arg instanceof Tensor ? binary("maximum", this, arg) : rd.max(this, arg as { dim: number });
-  };
-  proto.min = function (this: Tensor, arg?: unknown) {
-    return arg instanceof Tensor ? binary("minimum", this, arg) : rd.min(this, arg as { dim: number });
-  };
 }
 
 function unaryOutDtypeChanges(op: UnaryOp, x: Tensor): boolean {

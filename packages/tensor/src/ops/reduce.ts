@@ -5,9 +5,10 @@ import { isFloat } from "../dtype";
 import { DTypeError, fmtShape, IndexError } from "../errors";
 import { needsGrad, noGrad as noRecord, recordOp } from "../grad";
 import { normDim, normDims, numel } from "../shape";
+import { arg, k, op, overloads, self, signature } from "../signature";
 import { Tensor } from "../tensor";
 import { full, zerosLike } from "./creation";
-import { where } from "./elementwise";
+import { binary as binaryOp, where } from "./elementwise";
 import { cast, empty } from "./kernels";
 
 export interface ReduceOptions {
@@ -15,6 +16,11 @@ export interface ReduceOptions {
   dim?: number | readonly number[];
   keepdim?: boolean;
 }
+
+// the parameters most reductions share, declared once
+const dimOpt = arg.opt("dim", k.intOrInts);
+const keepdimArg = arg("keepdim", k.bool, false);
+const dtypeOpt = arg.opt("dtype", k.dtype);
 
 /** Reduced dims (sorted) and whether every dim is reduced. */
 function dimsOf(x: Tensor, dim: ReduceOptions["dim"], what: string): number[] {
@@ -61,35 +67,53 @@ function unsqueezeGrad(
 
 const accDtype = (d: DType): DType => (isFloat(d) ? d : "int32");
 
-export function sum(x: Tensor, opts: ReduceOptions & { dtype?: DType } = {}): Tensor {
-  const dims = dimsOf(x, opts.dim, "sum");
-  const keepdim = opts.keepdim ?? false;
-  const y = reduceKernel("sum", x, dims, keepdim, opts.dtype ?? accDtype(x.dtype));
+/** `sum(input, dim=None, keepdim=False, *, dtype=None)` */
+export const sum = op(
+  signature("sum", [self, dimOpt, keepdimArg], [dtypeOpt]),
+  ({ input, dim, keepdim, dtype }): Tensor => sumImpl(input, dim, keepdim, dtype),
+);
+function sumImpl(
+  x: Tensor,
+  dim: number | readonly number[] | null,
+  keepdim: boolean,
+  dtype: DType | null,
+): Tensor {
+  const dims = dimsOf(x, dim ?? undefined, "sum");
+  const y = reduceKernel("sum", x, dims, keepdim, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
   return recordOp({
-    name: opts.dim === undefined ? "SumBackward0" : "SumBackward1",
+    name: dim === null ? "SumBackward0" : "SumBackward1",
     inputs: [x],
     output: y,
     backward: (g) => [unsqueezeGrad(g, x.shape, dims, keepdim).expand(x.shape)],
   });
 }
 
-export function mean(x: Tensor, opts: ReduceOptions & { dtype?: DType } = {}): Tensor {
-  const dtype = opts.dtype ?? x.dtype;
+/** `mean(input, dim=None, keepdim=False, *, dtype=None)` */
+export const mean = op(
+  signature("mean", [self, dimOpt, keepdimArg], [dtypeOpt]),
+  ({ input, dim, keepdim, dtype }): Tensor => meanImpl(input, dim, keepdim, dtype),
+);
+function meanImpl(
+  x: Tensor,
+  dim: number | readonly number[] | null,
+  keepdim: boolean,
+  dt: DType | null,
+): Tensor {
+  const dtype = dt ?? x.dtype;
   if (!isFloat(dtype)) {
     throw new DTypeError(
       `mean(): could not infer output dtype. Input dtype must be a floating point dtype, got ${x.dtype} (use x.float().mean())`,
     );
   }
-  const dims = dimsOf(x, opts.dim, "mean");
-  const keepdim = opts.keepdim ?? false;
+  const dims = dimsOf(x, dim ?? undefined, "mean");
   const n = dims.reduce((p, d) => p * x.shape[d], 1);
   const s = reduceKernel("sum", x, dims, keepdim, dtype);
   const y = empty(s.shape, dtype, s);
   x.backend.binary("div", s.view_, scalarView(n, dtype, s).view_, y.view_);
   if (!needsGrad(x)) return y;
   return recordOp({
-    name: opts.dim === undefined ? "MeanBackward0" : "MeanBackward1",
+    name: dim === null ? "MeanBackward0" : "MeanBackward1",
     inputs: [x],
     output: y,
     backward: (g) => [unsqueezeGrad(g, x.shape, dims, keepdim).div(n).expand(x.shape)],
@@ -108,13 +132,17 @@ function scalarView(v: number, dtype: DType, like: Tensor): Tensor {
   );
 }
 
-export function prod(x: Tensor, opts: { dim?: number; keepdim?: boolean; dtype?: DType } = {}): Tensor {
-  const dims = dimsOf(x, opts.dim, "prod");
-  const keepdim = opts.keepdim ?? false;
-  const y = reduceKernel("prod", x, dims, keepdim, opts.dtype ?? accDtype(x.dtype));
+/** `prod(input, dim=None, keepdim=False, *, dtype=None)` (one dim, as PyTorch 1.13) */
+export const prod = op(
+  signature("prod", [self, arg.opt("dim", k.int), keepdimArg], [dtypeOpt]),
+  ({ input, dim, keepdim, dtype }): Tensor => prodImpl(input, dim, keepdim, dtype),
+);
+function prodImpl(x: Tensor, dim: number | null, keepdim: boolean, dtype: DType | null): Tensor {
+  const dims = dimsOf(x, dim ?? undefined, "prod");
+  const y = reduceKernel("prod", x, dims, keepdim, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
   return recordOp({
-    name: opts.dim === undefined ? "ProdBackward0" : "ProdBackward1",
+    name: dim === null ? "ProdBackward0" : "ProdBackward1",
     inputs: [x],
     output: y,
     saved: [x],
@@ -130,17 +158,24 @@ export function prod(x: Tensor, opts: { dim?: number; keepdim?: boolean; dtype?:
   });
 }
 
-export interface ValuesIndices {
-  values: Tensor;
-  indices: Tensor;
+/**
+ * PyTorch's named tuple `(values, indices)`: read `.values` / `.indices`, or destructure as
+ * `const [values, indices] = x.max(1)`, as `_, pred = torch.max(out, 1)` is written.
+ */
+export type ValuesIndices = readonly [values: Tensor, indices: Tensor] & {
+  readonly values: Tensor;
+  readonly indices: Tensor;
+};
+export function valuesIndices(values: Tensor, indices: Tensor): ValuesIndices {
+  return Object.assign([values, indices] as const, { values, indices });
 }
 
 function maxMin(
   op: "max" | "min",
   x: Tensor,
-  opts?: { dim?: number; keepdim?: boolean },
+  opts?: { dim: number; keepdim: boolean },
 ): Tensor | ValuesIndices {
-  if (opts?.dim === undefined) {
+  if (opts === undefined) {
     if (x.numel() === 0) {
       throw new IndexError(
         `${op}(): expected reduction dim to be specified for input.numel() == 0 (got shape ${fmtShape(x.shape)})`,
@@ -169,7 +204,7 @@ function maxMin(
   x.backend.gather(x.view_, dim, idx.view_, vals.view_);
   const values = squeezeDims(vals, [dim], keepdim);
   const indices = squeezeDims(idx, [dim], keepdim);
-  if (!needsGrad(x)) return { values, indices };
+  if (!needsGrad(x)) return valuesIndices(values, indices);
   recordOp({
     name: op === "max" ? "MaxBackward0" : "MinBackward0",
     inputs: [x],
@@ -178,19 +213,33 @@ function maxMin(
       zerosLike(x, { dtype: g.dtype }).scatterAdd(dim, idx, unsqueezeGrad(g, x.shape, [dim], keepdim)),
     ],
   });
-  return { values, indices };
+  return valuesIndices(values, indices);
 }
 
-export function max(x: Tensor): Tensor;
-export function max(x: Tensor, opts: { dim: number; keepdim?: boolean }): ValuesIndices;
-export function max(x: Tensor, opts?: { dim?: number; keepdim?: boolean }): Tensor | ValuesIndices {
-  return maxMin("max", x, opts);
-}
-export function min(x: Tensor): Tensor;
-export function min(x: Tensor, opts: { dim: number; keepdim?: boolean }): ValuesIndices;
-export function min(x: Tensor, opts?: { dim?: number; keepdim?: boolean }): Tensor | ValuesIndices {
-  return maxMin("min", x, opts);
-}
+/** `max(input)`, `max(input, dim, keepdim=False)` -> (values, indices), `max(input, other)` (elementwise) */
+export const max = overloads(
+  op(signature("max", [self]), ({ input }): Tensor => maxMin("max", input) as Tensor),
+  op(
+    signature("max", [self, arg("dim", k.int), keepdimArg]),
+    ({ input, dim, keepdim }): ValuesIndices => maxMin("max", input, { dim, keepdim }) as ValuesIndices,
+  ),
+  op(
+    signature("max", [self, arg("other", k.tensor)]),
+    ({ input, other }): Tensor => binaryOp("maximum", input, other),
+  ),
+);
+/** `min(input)`, `min(input, dim, keepdim=False)` -> (values, indices), `min(input, other)` (elementwise) */
+export const min = overloads(
+  op(signature("min", [self]), ({ input }): Tensor => maxMin("min", input) as Tensor),
+  op(
+    signature("min", [self, arg("dim", k.int), keepdimArg]),
+    ({ input, dim, keepdim }): ValuesIndices => maxMin("min", input, { dim, keepdim }) as ValuesIndices,
+  ),
+  op(
+    signature("min", [self, arg("other", k.tensor)]),
+    ({ input, other }): Tensor => binaryOp("minimum", input, other),
+  ),
+);
 
 function argKernel(op: ArgReduceOp, x: Tensor, dim: number, keepdim: boolean): Tensor {
   // a 0-dim tensor has no axis to hand the backend: run on a 1-element view
@@ -202,8 +251,8 @@ function argKernel(op: ArgReduceOp, x: Tensor, dim: number, keepdim: boolean): T
   return squeezeDims(out, [dim], keepdim);
 }
 
-function argOp(op: ArgReduceOp, x: Tensor, opts: { dim?: number; keepdim?: boolean }): Tensor {
-  if (opts.dim === undefined) {
+function argOp(op: ArgReduceOp, x: Tensor, opts: { dim: number | null; keepdim: boolean }): Tensor {
+  if (opts.dim === null) {
     if (x.numel() === 0)
       throw new IndexError(`${op}(): expected reduction dim to be specified for input.numel() == 0`);
     const flat = x.reshape(-1);
@@ -215,12 +264,16 @@ function argOp(op: ArgReduceOp, x: Tensor, opts: { dim?: number; keepdim?: boole
   return argKernel(op, x, dim, opts.keepdim ?? false);
 }
 
-export function argmax(x: Tensor, opts: { dim?: number; keepdim?: boolean } = {}): Tensor {
-  return argOp("argmax", x, opts);
-}
-export function argmin(x: Tensor, opts: { dim?: number; keepdim?: boolean } = {}): Tensor {
-  return argOp("argmin", x, opts);
-}
+/** `argmax(input, dim=None, keepdim=False)` */
+export const argmax = op(
+  signature("argmax", [self, arg.opt("dim", k.int), keepdimArg]),
+  ({ input, dim, keepdim }): Tensor => argOp("argmax", input, { dim, keepdim }),
+);
+/** `argmin(input, dim=None, keepdim=False)` */
+export const argmin = op(
+  signature("argmin", [self, arg.opt("dim", k.int), keepdimArg]),
+  ({ input, dim, keepdim }): Tensor => argOp("argmin", input, { dim, keepdim }),
+);
 
 export interface VarOptions extends ReduceOptions {
   /** Bessel's correction: 1 (default, unbiased) or 0. `unbiased: false` is the same as `correction: 0`. */
@@ -228,12 +281,15 @@ export interface VarOptions extends ReduceOptions {
   unbiased?: boolean;
 }
 
-function varImpl(x: Tensor, opts: VarOptions, sqrt: boolean): Tensor {
+function varImpl(
+  x: Tensor,
+  opts: { dim: number | readonly number[] | null; keepdim: boolean; correction: number },
+  sqrt: boolean,
+): Tensor {
   if (!isFloat(x.dtype))
     throw new DTypeError(`${sqrt ? "std" : "var"}(): expected a floating point tensor, got ${x.dtype}`);
-  const dims = dimsOf(x, opts.dim, sqrt ? "std" : "var");
-  const keepdim = opts.keepdim ?? false;
-  const correction = opts.correction ?? (opts.unbiased === false ? 0 : 1);
+  const dims = dimsOf(x, opts.dim ?? undefined, sqrt ? "std" : "var");
+  const { keepdim, correction } = opts;
   const n = dims.reduce((p, d) => p * x.shape[d], 1);
   const denom = Math.max(0, n - correction);
   const { y, centered } = noRecord(() => {
@@ -255,17 +311,41 @@ function varImpl(x: Tensor, opts: VarOptions, sqrt: boolean): Tensor {
   });
 }
 
-export function variance(x: Tensor, opts: VarOptions = {}): Tensor {
-  return varImpl(x, opts, false);
+/**
+ * std/var, PyTorch's three forms: `(input, dim=None, unbiased=True, keepdim=False)`,
+ * `(input, dim=None, *, correction=None, keepdim=False)` and `(input, unbiased=True)`.
+ */
+function varForms(name: "std" | "var") {
+  const sqrt = name === "std";
+  return overloads(
+    op(
+      signature(name, [self, dimOpt, arg("unbiased", k.bool, true), keepdimArg]),
+      ({ input, dim, unbiased, keepdim }): Tensor =>
+        varImpl(input, { dim, keepdim, correction: unbiased ? 1 : 0 }, sqrt),
+    ),
+    op(
+      signature(name, [self, dimOpt], [arg.opt("correction", k.int), keepdimArg]),
+      ({ input, dim, correction, keepdim }): Tensor =>
+        varImpl(input, { dim, keepdim, correction: correction ?? 1 }, sqrt),
+    ),
+    op(
+      signature(name, [self, arg("unbiased", k.bool, true)]),
+      ({ input, unbiased }): Tensor =>
+        varImpl(input, { dim: null, keepdim: false, correction: unbiased ? 1 : 0 }, sqrt),
+    ),
+  );
 }
-export function std(x: Tensor, opts: VarOptions = {}): Tensor {
-  return varImpl(x, opts, true);
-}
+export const variance = varForms("var");
+export const std = varForms("std");
 
-export function logsumexp(x: Tensor, opts: { dim: number | readonly number[]; keepdim?: boolean }): Tensor {
+/** `logsumexp(input, dim, keepdim=False)` */
+export const logsumexp = op(
+  signature("logsumexp", [self, arg("dim", k.intOrInts), keepdimArg]),
+  ({ input, dim, keepdim }): Tensor => logsumexpImpl(input, dim, keepdim),
+);
+function logsumexpImpl(x: Tensor, dim: number | readonly number[], keepdim: boolean): Tensor {
   const xf = isFloat(x.dtype) ? x : x.float();
-  const dims = dimsOf(xf, opts.dim, "logsumexp");
-  const keepdim = opts.keepdim ?? false;
+  const dims = dimsOf(xf, dim, "logsumexp");
   const y = noRecord(() => {
     const m = reduceKernel("max", xf, dims, true, xf.dtype);
     const mSafe = m.maskedFill(m.isinf(), 0);
@@ -284,15 +364,37 @@ export function logsumexp(x: Tensor, opts: { dim: number | readonly number[]; ke
   });
 }
 
+const normP = arg("p", k.or(k.float, k.oneOf("fro")), "fro");
+/** `torch.norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None)` */
+export const norm = op(
+  signature(
+    "norm",
+    [self, normP, dimOpt, keepdimArg, arg.unsupported("out", null, "out= is not supported"), dtypeOpt],
+    [],
+    {
+      forms: ["function"],
+    },
+  ),
+  (a): Tensor => normImpl(a.input, a.p, a.dim, a.keepdim, a.dtype),
+);
+/** `x.norm(p="fro", dim=None, keepdim=False, dtype=None)` */
+export const normMethod = op(
+  signature("norm", [self, normP, dimOpt, keepdimArg, dtypeOpt], [], { forms: ["method"] }),
+  (a): Tensor => normImpl(a.input, a.p, a.dim, a.keepdim, a.dtype),
+);
 /** Vector p-norm over `dim` (all elements by default); composite, so autograd follows its parts. */
-export function norm(
-  x: Tensor,
-  opts: { p?: number; dim?: number | readonly number[]; keepdim?: boolean } = {},
+function normImpl(
+  input: Tensor,
+  pArg: number | "fro",
+  dim: number | readonly number[] | null,
+  keepdim: boolean,
+  dtype: DType | null,
 ): Tensor {
-  const p = opts.p ?? 2;
-  const ro = { dim: opts.dim, keepdim: opts.keepdim };
+  const x = dtype ? input.to(dtype) : input;
+  const p = pArg === "fro" ? 2 : pArg;
+  const ro = { dim, keepdim };
   const a = x.abs();
-  if (p === Number.POSITIVE_INFINITY) return amax(a, ro);
+  if (p === Number.POSITIVE_INFINITY) return amaxAmin("max", a, dim ?? [], keepdim);
   if (p === 1) return a.sum(ro);
   if (p === 2) return a.square().sum(ro).sqrt();
   return a
@@ -301,20 +403,33 @@ export function norm(
     .pow(1 / p);
 }
 
-/** Max over dims without indices (torch.amax); gradient shared evenly among ties. */
-export function amax(x: Tensor, opts: ReduceOptions = {}): Tensor {
-  const dims = dimsOf(x, opts.dim, "amax");
-  const keepdim = opts.keepdim ?? false;
+/** `amax(input, dim=[], keepdim=False)`: max over dims without indices; gradient shared evenly among ties. */
+export const amax = op(
+  signature("amax", [self, arg("dim", k.intOrInts, []), keepdimArg]),
+  (a): Tensor => amaxAmin("max", a.input, a.dim, a.keepdim),
+);
+/** `amin(input, dim=[], keepdim=False)` */
+export const amin = op(
+  signature("amin", [self, arg("dim", k.intOrInts, []), keepdimArg]),
+  (a): Tensor => amaxAmin("min", a.input, a.dim, a.keepdim),
+);
+function amaxAmin(
+  which: "max" | "min",
+  x: Tensor,
+  dim: number | readonly number[],
+  keepdim: boolean,
+): Tensor {
+  const dims = dimsOf(x, dim, `a${which}`);
   const emptyDim = dims.find((d) => x.shape[d] === 0);
   if (emptyDim !== undefined) {
     throw new IndexError(
-      `amax(): Expected reduction dim ${emptyDim} to have non-zero size (got shape ${fmtShape(x.shape)})`,
+      `a${which}(): Expected reduction dim ${emptyDim} to have non-zero size (got shape ${fmtShape(x.shape)})`,
     );
   }
-  const y = reduceKernel("max", x, dims, keepdim, x.dtype);
+  const y = reduceKernel(which, x, dims, keepdim, x.dtype);
   if (!needsGrad(x)) return y;
   return recordOp({
-    name: "AmaxBackward0",
+    name: which === "max" ? "AmaxBackward0" : "AminBackward0",
     inputs: [x],
     output: y,
     backward: (g) => {
@@ -332,16 +447,22 @@ function overEmpty(x: Tensor, dims: readonly number[], keepdim: boolean, value: 
   return full(shape, value, { dtype: "bool", device: x.device });
 }
 
-export function all(x: Tensor, opts: { dim?: number; keepdim?: boolean } = {}): Tensor {
-  const dims = dimsOf(x, opts.dim, "all");
-  const keepdim = opts.keepdim ?? false;
-  return overEmpty(x, dims, keepdim, true) ?? reduceKernel("min", cast(x, "bool"), dims, keepdim, "bool");
-}
-export function any(x: Tensor, opts: { dim?: number; keepdim?: boolean } = {}): Tensor {
-  const dims = dimsOf(x, opts.dim, "any");
-  const keepdim = opts.keepdim ?? false;
-  return overEmpty(x, dims, keepdim, false) ?? reduceKernel("max", cast(x, "bool"), dims, keepdim, "bool");
-}
+/** `all(input, dim=None, keepdim=False)` */
+export const all = op(
+  signature("all", [self, arg.opt("dim", k.int), keepdimArg]),
+  ({ input: x, dim, keepdim }): Tensor => {
+    const dims = dimsOf(x, dim ?? undefined, "all");
+    return overEmpty(x, dims, keepdim, true) ?? reduceKernel("min", cast(x, "bool"), dims, keepdim, "bool");
+  },
+);
+/** `any(input, dim=None, keepdim=False)` */
+export const any = op(
+  signature("any", [self, arg.opt("dim", k.int), keepdimArg]),
+  ({ input: x, dim, keepdim }): Tensor => {
+    const dims = dimsOf(x, dim ?? undefined, "any");
+    return overEmpty(x, dims, keepdim, false) ?? reduceKernel("max", cast(x, "bool"), dims, keepdim, "bool");
+  },
+);
 
 function scanKernel(op: ScanOp, x: Tensor, dim: number, dtype: DType): Tensor {
   // a 0-dim tensor has no axis to hand the backend: scan a 1-element view
@@ -354,9 +475,14 @@ function scanKernel(op: ScanOp, x: Tensor, dim: number, dtype: DType): Tensor {
   return out;
 }
 
-export function cumsum(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
+/** `cumsum(input, dim, *, dtype=None)` */
+export const cumsum = op(
+  signature("cumsum", [self, arg("dim", k.int)], [dtypeOpt]),
+  (a): Tensor => cumsumImpl(a.input, a.dim, a.dtype),
+);
+function cumsumImpl(x: Tensor, dim: number, dtype: DType | null): Tensor {
   const d = normDim(dim, x.ndim, "cumsum");
-  const y = scanKernel("cumsum", x, d, opts.dtype ?? accDtype(x.dtype));
+  const y = scanKernel("cumsum", x, d, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
   return recordOp({
     name: "CumsumBackward0",
@@ -367,9 +493,14 @@ export function cumsum(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Te
   });
 }
 
-export function cumprod(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
+/** `cumprod(input, dim, *, dtype=None)` */
+export const cumprod = op(
+  signature("cumprod", [self, arg("dim", k.int)], [dtypeOpt]),
+  (a): Tensor => cumprodImpl(a.input, a.dim, a.dtype),
+);
+function cumprodImpl(x: Tensor, dim: number, dtype: DType | null): Tensor {
   const d = normDim(dim, x.ndim, "cumprod");
-  const y = scanKernel("cumprod", x, d, opts.dtype ?? accDtype(x.dtype));
+  const y = scanKernel("cumprod", x, d, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
   return recordOp({
     name: "CumprodBackward0",
@@ -385,15 +516,21 @@ export function cumprod(x: Tensor, dim: number, opts: { dtype?: DType } = {}): T
   });
 }
 
-export function softmax(x: Tensor, dim: number): Tensor {
-  return softmaxImpl(x, dim, false);
-}
-export function logSoftmax(x: Tensor, dim: number): Tensor {
-  return softmaxImpl(x, dim, true);
-}
+/** `softmax(input, dim, dtype=None)` */
+export const softmax = op(
+  signature("softmax", [self, arg("dim", k.int), dtypeOpt]),
+  (a): Tensor => softmaxImpl(a.input, a.dim, false, a.dtype),
+);
+/** `log_softmax(input, dim, dtype=None)` */
+export const logSoftmax = op(
+  signature("logSoftmax", [self, arg("dim", k.int), dtypeOpt]),
+  (a): Tensor => softmaxImpl(a.input, a.dim, true, a.dtype),
+);
 
-function softmaxImpl(x: Tensor, dim: number, log: boolean): Tensor {
-  const xf = isFloat(x.dtype) ? x : x.float();
+/** Softmax (or log-softmax) along `dim`, computed in `dtype` when given (as PyTorch, the input is cast first). */
+export function softmaxImpl(x: Tensor, dim: number, log: boolean, dtype: DType | null = null): Tensor {
+  const xd = dtype ? x.to(dtype) : x;
+  const xf = isFloat(xd.dtype) ? xd : xd.float();
   const d = normDim(dim, xf.ndim, log ? "logSoftmax" : "softmax");
   let y: Tensor;
   const b = xf.backend;

@@ -5,7 +5,7 @@ import { normDim } from "../shape";
 import type { Tensor } from "../tensor";
 import { zerosLike } from "./creation";
 import { empty } from "./kernels";
-import type { ValuesIndices } from "./reduce";
+import { type ValuesIndices, valuesIndices } from "./reduce";
 
 export interface SortOptions {
   dim?: number;
@@ -22,14 +22,14 @@ export function sort(x: Tensor, opts: SortOptions = {}): ValuesIndices {
     if (x.ndim === 0) x.backend.copy(x.view_, values.view_);
     else x.backend.sort(x.view_, d, opts.descending ?? false, values.view_, indices.view_);
   }
-  if (!needsGrad(x)) return { values, indices };
+  if (!needsGrad(x)) return valuesIndices(values, indices);
   recordOp({
     name: "SortBackward0",
     inputs: [x],
     output: values,
     backward: (g) => [zerosLike(x, { dtype: g.dtype }).scatterAdd(d, indices, g)],
   });
-  return { values, indices };
+  return valuesIndices(values, indices);
 }
 
 export function argsort(x: Tensor, opts: SortOptions = {}): Tensor {
@@ -48,5 +48,5 @@ export function topk(
     throw new IndexError(`topk: k (${k}) is out of range for dimension ${d} of size ${size}`);
   }
   const { values, indices } = sort(x, { dim: d, descending: opts.largest ?? true });
-  return { values: values.narrow(d, 0, k), indices: indices.narrow(d, 0, k) };
+  return valuesIndices(values.narrow(d, 0, k), indices.narrow(d, 0, k));
 }

@@ -1,0 +1,585 @@
+/**
+ * PyTorch's call signatures, declared once per callable (the analogue of a `native_functions.yaml` schema).
+ *
+ * A signature lists the positional parameters in PyTorch's order and the keyword-only ones, each with a kind
+ * (what values it takes) and, when optional, its default. From that one declaration come
+ * - the argument parser: `f(1, true)`, `f({ dim: 1, keepdim: true })` and `f(1, { keepdim: true })` all give
+ *   `{ dim: 1, keepdim: true }`; an extra argument, an unknown option or a value of the wrong kind throws an
+ *   `ArgumentError` naming the function, the parameter, what was expected and what was given;
+ * - the TypeScript types of every call form (`Calls<P, K>`), so the positional forms type-check;
+ * - the docs (`String(signature)` prints PyTorch's form, `signatures()` lists every declared one) and the test
+ *   that compares each with PyTorch's own.
+ *
+ * The keyword options object is recognised as the last argument when it is a plain object (`{...}`) and the
+ * parameter at its position does not itself take plain objects.
+ */
+import { DTYPES, type DType } from "./dtype";
+import { Tensor } from "./tensor";
+
+/** A call that does not fit its signature: too many arguments, an unknown option, a value of the wrong kind. */
+export class ArgumentError extends TypeError {
+  override name = "ArgumentError";
+}
+
+const BAD: unique symbol = Symbol("bad argument");
+type Bad = typeof BAD;
+
+/** What values a parameter takes: a check that returns the (possibly normalised) value or `BAD`. */
+export interface Kind<T> {
+  /** PyTorch's name for the type, used in errors and docs ("int", "Tensor", "int[]", "float?"). */
+  readonly name: string;
+  readonly parse: (v: unknown) => T | Bad;
+  /** The kind takes plain objects, so a trailing `{...}` in its position is a value, not the options. */
+  readonly takesObjects?: boolean;
+}
+
+function kind<T>(name: string, parse: (v: unknown) => T | Bad, takesObjects = false): Kind<T> {
+  return { name, parse, takesObjects };
+}
+const is =
+  <T>(test: (v: unknown) => boolean) =>
+  (v: unknown): T | Bad =>
+    test(v) ? (v as T) : BAD;
+
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
+const isIntList = (v: unknown): v is readonly number[] => Array.isArray(v) && v.every(isInt);
+
+/** The kinds of parameter values, named after PyTorch's schema types. */
+export const k = {
+  tensor: kind<Tensor>(
+    "Tensor",
+    is((v) => v instanceof Tensor),
+  ),
+  /** A tensor or a JS number/boolean (PyTorch's `Tensor | Number`). */
+  tensorOrScalar: kind<Tensor | number | boolean>(
+    "Tensor or Number",
+    is((v) => v instanceof Tensor || typeof v === "number" || typeof v === "boolean"),
+  ),
+  scalar: kind<number | boolean>(
+    "Number",
+    is((v) => typeof v === "number" || typeof v === "boolean"),
+  ),
+  int: kind<number>("int", is(isInt)),
+  float: kind<number>(
+    "float",
+    is((v) => typeof v === "number"),
+  ),
+  bool: kind<boolean>(
+    "bool",
+    is((v) => typeof v === "boolean"),
+  ),
+  str: kind<string>(
+    "str",
+    is((v) => typeof v === "string"),
+  ),
+  /** A list of ints (a shape, a permutation). */
+  ints: kind<readonly number[]>("int[]", is(isIntList)),
+  /** One int or a list of ints (PyTorch's `int[1]`/`int[2]`: a single int stands for every entry). */
+  intOrInts: kind<number | readonly number[]>(
+    "int or int[]",
+    is((v) => isInt(v) || isIntList(v)),
+  ),
+  floats: kind<readonly number[]>(
+    "float[]",
+    is((v) => Array.isArray(v) && v.every((x) => typeof x === "number")),
+  ),
+  tensors: kind<readonly Tensor[]>(
+    "Tensor[]",
+    is((v) => Array.isArray(v) && v.every((x) => x instanceof Tensor)),
+  ),
+  dtype: kind<DType>(
+    "dtype",
+    is((v) => (DTYPES as readonly unknown[]).includes(v)),
+  ),
+  /** A device name ("cpu", "webgpu", ...). */
+  device: kind<string>(
+    "device",
+    is((v) => typeof v === "string" && v.length > 0),
+  ),
+  fn: kind<(...a: never[]) => unknown>(
+    "callable",
+    is((v) => typeof v === "function"),
+  ),
+  /** A plain object (a state dict, a mapping). */
+  dict: kind<Record<string, unknown>>("dict", is(isPlainObject), true),
+  any: kind<unknown>("object", (v) => v, true),
+  /** One of the given strings. */
+  oneOf<const S extends string>(...values: S[]): Kind<S> {
+    return kind<S>(
+      values.map((s) => JSON.stringify(s)).join(" | "),
+      is((v) => values.includes(v as S)),
+    );
+  },
+  /** An instance of a class. */
+  instance<T>(ctor: abstract new (...a: never[]) => T, name = ctor.name): Kind<T> {
+    return kind<T>(
+      name,
+      is((v) => v instanceof ctor),
+    );
+  },
+  /** `T?`: the kind, or `null` (Python's None). */
+  opt<T>(kd: Kind<T>): Kind<T | null> {
+    return kind<T | null>(`${kd.name}?`, (v) => (v === null ? null : kd.parse(v)), kd.takesObjects);
+  },
+  /** Either kind (tried in order). */
+  or<A, B>(a: Kind<A>, b: Kind<B>): Kind<A | B> {
+    return kind<A | B>(
+      `${a.name} or ${b.name}`,
+      (v) => {
+        const x = a.parse(v);
+        return x === BAD ? b.parse(v) : x;
+      },
+      a.takesObjects || b.takesObjects,
+    );
+  },
+  /** A kind with an extra condition on the value (`k.where(k.int, (n) => n >= 0, "int >= 0")`). */
+  where<T>(kd: Kind<T>, test: (v: T) => boolean, name: string): Kind<T> {
+    return kind<T>(
+      name,
+      (v) => {
+        const x = kd.parse(v);
+        return x !== BAD && test(x) ? x : BAD;
+      },
+      kd.takesObjects,
+    );
+  },
+};
+
+/** One parameter: its camelCase name, its kind, and whether it may be left out (then `default` applies). */
+export interface Param<N extends string = string, T = unknown, O extends boolean = boolean> {
+  readonly name: N;
+  readonly kind: Kind<T>;
+  readonly optional: O;
+  readonly default: T | undefined;
+  /** `*size`: takes every remaining positional argument (or one list). */
+  readonly varargs: boolean;
+}
+export type AnyParam = Param<string, any, boolean>;
+
+/** A required parameter: `arg("input", k.tensor)`; an optional one with its default: `arg("dim", k.int, 0)`. */
+export function arg<const N extends string, T>(name: N, kd: Kind<T>): Param<N, T, false>;
+export function arg<const N extends string, T, D extends T>(name: N, kd: Kind<T>, dflt: D): Param<N, T, true>;
+export function arg<const N extends string, T>(name: N, kd: Kind<T>, ...d: [T?]): Param<N, T, boolean> {
+  return { name, kind: kd, optional: d.length > 0, default: d[0], varargs: false };
+}
+/** `T? name=None`: optional, `null` by default. */
+arg.opt = <const N extends string, T>(name: N, kd: Kind<T>): Param<N, T | null, true> => ({
+  name,
+  kind: k.opt(kd),
+  optional: true,
+  default: null,
+  varargs: false,
+});
+/** `*size`: `f(2, 3)` or `f([2, 3])`; the value is always the list. */
+arg.varargs = <const N extends string>(name: N): Param<N, readonly number[], false> => ({
+  name,
+  kind: k.ints,
+  optional: false,
+  default: undefined,
+  varargs: true,
+});
+
+/**
+ * A PyTorch parameter Cinder does not support (`out=`, `pin_memory=`): declared so that the positions and names
+ * stay PyTorch's, and only its default is accepted; any other value is an error that says why.
+ */
+arg.unsupported = <const N extends string, D>(name: N, dflt: D, why: string): Param<N, D, true> => ({
+  name,
+  kind: kind<D>(`${fmtDefault(dflt)} (${why})`, (v) => (v === dflt ? (v as D) : BAD)),
+  optional: true,
+  default: dflt,
+  varargs: false,
+});
+
+/** The self tensor of a tensor op: `input` in `torch.f(input, ...)`, `self` in `x.f(...)`. */
+export const self = arg("input", k.tensor);
+
+type In<X> = X extends Param<string, infer T, infer O> ? (O extends true ? T | undefined : T) : never;
+type Out<X> = X extends Param<string, infer T, boolean> ? T : never;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** What the parser hands the implementation: every parameter by name, defaults filled in. */
+export type Parsed<P extends readonly AnyParam[], K extends readonly AnyParam[]> = Simplify<{
+  [X in P[number] | K[number] as X["name"]]: Out<X>;
+}>;
+
+/** The options object for the parameters not given positionally, plus the keyword-only ones. */
+export type Options<P extends readonly AnyParam[], K extends readonly AnyParam[]> = Simplify<
+  { [X in P[number] | K[number] as X["optional"] extends true ? X["name"] : never]?: In<X> } & {
+    [X in P[number] | K[number] as X["optional"] extends true ? never : X["name"]]: In<X>;
+  }
+>;
+
+type AllOptional<P extends readonly AnyParam[], K extends readonly AnyParam[]> = [
+  Extract<P[number] | K[number], { optional: false }>,
+] extends [never]
+  ? true
+  : false;
+
+/**
+ * Every way to call a signature, as a union of argument tuples: a prefix of the positional parameters,
+ * optionally followed by an options object for the rest (required ones then required in it).
+ */
+export type Calls<
+  P extends readonly AnyParam[],
+  K extends readonly AnyParam[] = [],
+  Done extends readonly unknown[] = [],
+> =
+  | (AllOptional<P, K> extends true ? Done : never)
+  | [...Done, Options<P, K>]
+  | (P extends readonly [infer H extends AnyParam, ...infer R extends readonly AnyParam[]]
+      ? H["varargs"] extends true
+        ? [...Done, ...Out<H>] | [...Done, Out<H>] | [...Done, Out<H>, Options<R, K>]
+        : Calls<R, K, [...Done, In<H>]>
+      : never);
+
+/** The method form: the same calls without the leading self tensor. */
+export type MethodCalls<
+  P extends readonly AnyParam[],
+  K extends readonly AnyParam[] = [],
+> = P extends readonly [AnyParam, ...infer R extends readonly AnyParam[]] ? Calls<R, K> : never;
+
+export interface SignatureInfo {
+  /** Cinder's qualified name ("sum", "nn.functional.dropout", "nn.Conv2d", "optim.Adam"). */
+  readonly name: string;
+  /** PyTorch's qualified name it mirrors ("torch.sum", "torch.nn.functional.dropout", ...). */
+  readonly torchName: string;
+  /** For tensor ops: which forms exist (`torch.f(x, ...)` and/or `x.f(...)`). */
+  readonly forms: readonly ("function" | "method")[];
+  readonly positional: readonly AnyParam[];
+  readonly keyword: readonly AnyParam[];
+}
+
+export interface SignatureOptions {
+  /** PyTorch's qualified name, where it is not `torch.` + `name` with its function segments in snake_case. */
+  torch?: string;
+  /** Tensor ops: the forms that exist (default both when the first parameter is `self`). */
+  forms?: readonly ("function" | "method")[];
+}
+
+const registry = new Map<string, Signature<readonly AnyParam[], readonly AnyParam[]>[]>();
+
+/** Every signature declared so far (import the packages first), for docs and the PyTorch comparison test. */
+export function signatures(): readonly SignatureInfo[] {
+  return [...registry.values()].flat();
+}
+
+/** `logSoftmax` -> `log_softmax`, `maxPool2d` -> `max_pool2d`, `nn.functional.crossEntropy` -> `nn.functional.cross_entropy`. */
+export function snakeCase(name: string): string {
+  return name.replace(
+    /[A-Z]/g,
+    (c, i: number) => (i > 0 && name[i - 1] !== "." ? "_" : "") + c.toLowerCase(),
+  );
+}
+function camelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (v === undefined) return "undefined";
+  if (v instanceof Tensor) return `Tensor of shape [${v.shape.join(", ")}] and dtype ${v.dtype}`;
+  switch (typeof v) {
+    case "number":
+      return `${Number.isInteger(v) ? "int" : "float"} ${v}`;
+    case "boolean":
+      return `bool ${v}`;
+    case "string":
+      return `str ${JSON.stringify(v)}`;
+    case "function":
+      return `function ${(v as { name?: string }).name || "(anonymous)"}`;
+    case "bigint":
+      return `bigint ${v}`;
+    case "symbol":
+      return "symbol";
+  }
+  if (Array.isArray(v)) {
+    const items = v.slice(0, 6).map((x) => (x instanceof Tensor ? "Tensor" : describeShort(x)));
+    return `list [${items.join(", ")}${v.length > 6 ? ", ..." : ""}]`;
+  }
+  if (isPlainObject(v)) return `object {${Object.keys(v).slice(0, 6).join(", ")}}`;
+  return `${(v as object).constructor?.name ?? "object"}`;
+}
+function describeShort(x: unknown): string {
+  if (typeof x === "string") return JSON.stringify(x);
+  if (x !== null && typeof x === "object") return Array.isArray(x) ? "[...]" : "{...}";
+  return String(x);
+}
+
+/** Closest name by edit distance, for "did you mean". */
+function closest(name: string, names: readonly string[]): string | undefined {
+  const camel = camelCase(name);
+  if (camel !== name && names.includes(camel)) return camel;
+  const lower = name.toLowerCase();
+  const same = names.find((n) => n.toLowerCase() === lower);
+  if (same) return same;
+  let best: string | undefined;
+  let bestD = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const n of names) {
+    const d = editDistance(lower, n.toLowerCase());
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  return best;
+}
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+function fmtDefault(v: unknown): string {
+  if (v === null) return "None";
+  if (v === true) return "True";
+  if (v === false) return "False";
+  if (typeof v === "string") return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.join(", ")}]`;
+  return String(v);
+}
+
+/** A declared signature: parses arguments, and prints as PyTorch's `name(a, b=1, *, c=None)`. */
+export class Signature<P extends readonly AnyParam[], K extends readonly AnyParam[]>
+  implements SignatureInfo
+{
+  readonly name: string;
+  readonly torchName: string;
+  readonly forms: readonly ("function" | "method")[];
+  readonly positional: P;
+  readonly keyword: K;
+  /** The short name used in messages (`sum`, `dropout`, `Conv2d`). */
+  readonly short: string;
+  private readonly byName = new Map<string, { param: AnyParam; index: number }>();
+  private readonly names: string[];
+  private readonly varargsAt: number;
+  private readonly self: boolean;
+
+  constructor(name: string, positional: P, keyword: K, opts: SignatureOptions = {}) {
+    this.name = name;
+    this.positional = positional;
+    this.keyword = keyword;
+    this.short = name.slice(name.lastIndexOf(".") + 1);
+    this.self = positional[0] === self;
+    this.forms = opts.forms ?? (this.self ? ["function", "method"] : ["function"]);
+    this.torchName =
+      opts.torch ??
+      `torch.${name
+        .split(".")
+        .map((seg) => (/^[a-z]/.test(seg) ? snakeCase(seg) : seg))
+        .join(".")}`;
+    [...positional, ...keyword].forEach((param, index) => {
+      if (this.byName.has(param.name)) throw new Error(`signature ${name}: parameter ${param.name} twice`);
+      this.byName.set(param.name, { param, index });
+    });
+    this.names = [...this.byName.keys()];
+    this.varargsAt = positional.findIndex((p) => p.varargs);
+  }
+
+  /** Register this signature for `signatures()` (docs and the comparison with PyTorch). */
+  register(): this {
+    const list = registry.get(this.name) ?? [];
+    list.push(this as unknown as Signature<readonly AnyParam[], readonly AnyParam[]>);
+    registry.set(this.name, list);
+    return this;
+  }
+
+  /** Parse a call's arguments (self included for tensor ops), or throw an `ArgumentError`. */
+  parse(args: readonly unknown[]): Parsed<P, K> {
+    const r = this.tryParse(args);
+    if (typeof r === "string") throw new ArgumentError(r);
+    return r;
+  }
+
+  /** The parsed arguments, or the error message when they do not fit. */
+  tryParse(args: readonly unknown[]): Parsed<P, K> | string {
+    const pos = this.positional;
+    let n = args.length;
+    while (n > 0 && args[n - 1] === undefined) n--;
+    let options: Record<string, unknown> | undefined;
+    const last = args[n - 1];
+    if (n > 0 && isPlainObject(last)) {
+      const at = this.varargsAt >= 0 && n - 1 >= this.varargsAt ? this.varargsAt : n - 1;
+      const param = pos[at];
+      if (!param?.kind.takesObjects) {
+        options = last;
+        n--;
+      }
+    }
+    const out: Record<string, unknown> = {};
+    const given: boolean[] = new Array(this.names.length).fill(false);
+    let i = 0;
+    for (let p = 0; p < pos.length && i < n; p++) {
+      const param = pos[p];
+      if (param.varargs) {
+        const v = Array.isArray(args[i]) && n - i === 1 ? args[i] : args.slice(i, n);
+        const x = param.kind.parse(v);
+        if (x === BAD) return this.bad(param, Array.isArray(args[i]) ? args[i] : args.slice(i, n));
+        out[param.name] = x;
+        given[p] = true;
+        i = n;
+        break;
+      }
+      const v = args[i++];
+      if (v === undefined) continue;
+      const x = param.kind.parse(v);
+      if (x === BAD) return this.bad(param, v);
+      out[param.name] = x;
+      given[p] = true;
+    }
+    if (i < n) {
+      const max = pos.length - (this.self ? 1 : 0);
+      const got = n - (this.self ? 1 : 0);
+      const names = pos.slice(this.self ? 1 : 0).map((p) => p.name);
+      return `${this.short}(): takes ${max} positional argument${max === 1 ? "" : "s"}${names.length ? ` (${names.join(", ")})` : ""} but ${got} ${got === 1 ? "was" : "were"} given; keyword arguments go in a final options object`;
+    }
+    if (options) {
+      for (const key of Object.keys(options)) {
+        const v = options[key];
+        const hit = this.byName.get(key);
+        if (!hit) {
+          const hint = closest(key, this.names);
+          return `${this.short}(): unknown option "${key}"${hint ? `; did you mean "${hint}"?` : ""} (${this.names.length ? `options: ${this.names.filter((x) => !(this.self && x === "input")).join(", ")}` : "it takes no options"})`;
+        }
+        if (given[hit.index]) {
+          return `${this.short}(): got multiple values for "${key}" (given positionally and in the options)`;
+        }
+        if (v === undefined) continue;
+        const x = hit.param.kind.parse(v);
+        if (x === BAD) return this.bad(hit.param, v);
+        out[key] = x;
+        given[hit.index] = true;
+      }
+    }
+    for (const [name, { param, index }] of this.byName) {
+      if (given[index]) continue;
+      if (!param.optional) {
+        return `${this.short}(): missing required argument "${name}" (${param.kind.name}); signature: ${this}`;
+      }
+      out[name] = param.default;
+    }
+    return out as Parsed<P, K>;
+  }
+
+  private bad(param: AnyParam, v: unknown): string {
+    return `${this.short}(): argument "${param.name}" must be ${param.kind.name}, got ${describe(v)}`;
+  }
+
+  /** PyTorch's form, in Cinder's names: `sum(input, dim=None, keepdim=False, *, dtype=None)`. */
+  toString(): string {
+    const fmt = (p: AnyParam) =>
+      (p.varargs ? `*${p.name}` : p.name) + (p.optional ? `=${fmtDefault(p.default)}` : "");
+    const parts = this.positional.map(fmt);
+    if (this.keyword.length) parts.push("*", ...this.keyword.map(fmt));
+    return `${this.short}(${parts.join(", ")})`;
+  }
+}
+
+/** Declare a signature: positional parameters in PyTorch's order, then the keyword-only ones. */
+export function signature<const P extends readonly AnyParam[], const K extends readonly AnyParam[] = []>(
+  name: string,
+  positional: P,
+  keyword?: K,
+  opts?: SignatureOptions,
+): Signature<P, K> {
+  return new Signature(name, positional, (keyword ?? []) as unknown as K, opts).register();
+}
+
+const impls = new WeakMap<object, (a: unknown) => unknown>();
+
+/** Type-only key under which a callable carries its method form (the same calls without `self`). */
+declare const METHOD: unique symbol;
+
+/** A callable built from a signature: `f.signature` is its declaration. */
+export type OpFn<P extends readonly AnyParam[], K extends readonly AnyParam[], R> = ((
+  ...args: Calls<P, K>
+) => R) & {
+  readonly signature: Signature<P, K>;
+  readonly [METHOD]?: (...args: MethodCalls<P, K>) => R;
+};
+
+/** The method type of an op taking the tensor first: `x.f(...)` for `f(x, ...)`. */
+export type AsMethod<F> = typeof METHOD extends keyof F
+  ? NonNullable<F[typeof METHOD]>
+  : F extends (...args: infer P) => infer R
+    ? P extends readonly [Tensor, ...infer A]
+      ? (...args: A) => R
+      : never
+    : never;
+
+/**
+ * An op from its signature and its implementation, which receives the parsed arguments by name:
+ * `const sum = op(signature("sum", [self, arg.opt("dim", k.intOrInts), arg("keepdim", k.bool, false)]), (a) => ...)`.
+ */
+export function op<P extends readonly AnyParam[], K extends readonly AnyParam[], R>(
+  sig: Signature<P, K>,
+  impl: (a: Parsed<P, K>) => R,
+): OpFn<P, K, R> {
+  const f = (...args: unknown[]) => impl(sig.parse(args));
+  Object.defineProperty(f, "name", { value: sig.short });
+  impls.set(f, impl as (a: unknown) => unknown);
+  return Object.assign(f, { signature: sig }) as unknown as OpFn<P, K, R>;
+}
+
+type AnyOp = { readonly signature: Signature<any, any> };
+type ArgsOf<F> = F extends { readonly signature: Signature<infer P, infer K> } ? Calls<P, K> : never;
+type MethodArgsOf<F> = F extends { readonly signature: Signature<infer P, infer K> }
+  ? MethodCalls<P, K>
+  : never;
+type RetOf<F> = F extends (...args: never) => infer R ? R : never;
+
+/** PyTorch's overloads of one name, as TypeScript overloads (up to four forms). */
+export interface Overloaded<F1, F2, F3 = never, F4 = never> {
+  (...args: ArgsOf<F1>): RetOf<F1>;
+  (...args: ArgsOf<F2>): RetOf<F2>;
+  (...args: ArgsOf<F3>): RetOf<F3>;
+  (...args: ArgsOf<F4>): RetOf<F4>;
+  readonly signatures: readonly SignatureInfo[];
+  readonly [METHOD]?: OverloadedMethod<F1, F2, F3, F4>;
+}
+export interface OverloadedMethod<F1, F2, F3, F4> {
+  (...args: MethodArgsOf<F1>): RetOf<F1>;
+  (...args: MethodArgsOf<F2>): RetOf<F2>;
+  (...args: MethodArgsOf<F3>): RetOf<F3>;
+  (...args: MethodArgsOf<F4>): RetOf<F4>;
+}
+
+/**
+ * PyTorch's overloads (`max()`, `max(dim, keepdim)`, `max(other)`): the first whose signature fits the call runs;
+ * when none fits, the error lists every form. Typed as TypeScript overloads.
+ */
+export function overloads<
+  F1 extends AnyOp,
+  F2 extends AnyOp,
+  F3 extends AnyOp = never,
+  F4 extends AnyOp = never,
+>(...fns: [F1, F2, F3?, F4?]): Overloaded<F1, F2, F3, F4> {
+  const sigs = (fns.filter(Boolean) as AnyOp[]).map(
+    (f) => f.signature as Signature<readonly AnyParam[], readonly AnyParam[]>,
+  );
+  const run = fns.filter(Boolean).map((f) => impls.get(f as object) as (a: unknown) => unknown);
+  const f = (...args: unknown[]) => {
+    const errors: string[] = [];
+    for (let j = 0; j < sigs.length; j++) {
+      const r = sigs[j].tryParse(args);
+      if (typeof r !== "string") return run[j](r);
+      errors.push(r);
+    }
+    const shown = sigs[0].positional[0] === self ? args.slice(1) : args;
+    throw new ArgumentError(
+      `${sigs[0].short}(): no form takes (${shown.map(describe).join(", ")}); expected one of:\n${sigs
+        .map((s, j) => `  ${s}  (${errors[j].replace(/^[^:]*\(\): /, "")})`)
+        .join("\n")}`,
+    );
+  };
+  Object.defineProperty(f, "name", { value: sigs[0].short });
+  return Object.assign(f, { signatures: sigs }) as never;
+}

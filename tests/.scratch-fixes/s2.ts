@@ -1,0 +1,20 @@
+import * as torch from "../../packages/cinder/src/index";
+function trial(name: string, f: () => unknown) { try { const r = f(); console.log(name, "->", r instanceof torch.Tensor ? `${r.dtype} ${JSON.stringify(r.toArray())}` : r); } catch (e) { console.log(name, "RAISES", String(e).slice(0, 150)); } }
+const a = torch.tensor([1,2,3]); const z = torch.tensor([0,1,0]);
+trial("floordiv", () => a.floorDivide(z));
+trial("div floor", () => a.div(z, {roundingMode: "floor"}));
+trial("div trunc", () => a.div(z, {roundingMode: "trunc"}));
+trial("rem", () => a.remainder(z));
+trial("fmod", () => a.fmod(z));
+trial("full 2**40 int32", () => torch.full([1], 2**40, {dtype: "int32"}));
+trial("full 2**31 int32", () => torch.full([1], 2**31, {dtype: "int32"}));
+trial("full 2**40", () => torch.full([1], 2**40));
+trial("full 300 u8", () => torch.full([1], 300, {dtype: "uint8"}));
+trial("full -1 u8", () => torch.full([1], -1, {dtype: "uint8"}));
+trial("full 1e40 f32", () => torch.full([1], 1e40, {dtype: "float32"}));
+trial("full inf int", () => torch.full([1], Infinity, {dtype: "int32"}));
+trial("arange big", () => torch.arange(2**31, 2**31+2));
+trial("arange big int32", () => torch.arange(2**31, 2**31+2, {dtype: "int32"}));
+trial("arange 2**31-1", () => torch.arange(2**31-2, 2**31));
+trial("linspace", () => torch.linspace(0, 10, 7, {dtype: "int32"}));
+trial("where1", () => (torch.where as any)(torch.tensor([[true,false],[false,true]])));

@@ -1,0 +1,7 @@
+// Reductions, scans and softmax called as in PyTorch, in plain JavaScript: every call form against PyTorch 1.13.
+import { cpu } from "@cinder/backend-cpu";
+import * as torch from "@cinder/tensor";
+import { signatureCases } from "./support/signature-cases.mjs";
+
+torch.registerBackend(cpu);
+signatureCases("reduce", (name) => torch[name]);
