@@ -238,6 +238,11 @@ export type Calls<
         : Calls<R, K, [...Done, In<H>]>
       : never);
 
+/** The calls of a signature value: `constructor(...args: CallsOf<typeof LINEAR>)`. */
+export type CallsOf<S> = S extends Signature<infer P, infer K> ? Calls<P, K> : never;
+/** The parsed arguments of a signature value. */
+export type ParsedOf<S> = S extends Signature<infer P, infer K> ? Parsed<P, K> : never;
+
 /** The method form: the same calls without the leading self tensor. */
 export type MethodCalls<
   P extends readonly AnyParam[],

@@ -14,8 +14,18 @@ import type { Tensor } from "../tensor";
 import { emptyTensor } from "../tensor";
 import { cast, empty, expandTo, runBinary, sameDevice } from "./kernels";
 
-type Grad1 = (g: Tensor, x: Tensor, y: Tensor) => Tensor;
-type Grad2 = (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => readonly [Tensor | null, Tensor | null];
+/** A unary derivative in terms of the one tensor the op saves (`save`): its input or its result. */
+type Grad1 = (g: Tensor, saved: Tensor) => Tensor;
+/** A binary derivative; `need[i]` says whether input i wants its gradient (the other entry may be null). */
+type Grad2 = (
+  g: Tensor,
+  a: Tensor,
+  b: Tensor,
+  y: Tensor,
+  need: readonly [boolean, boolean],
+) => readonly [Tensor | null, Tensor | null];
+/** What a derivative reads, PyTorch's derivatives.yaml names: "self"/"other" (inputs), "result" (output). */
+type SavedName = "self" | "other" | "result";
 
 export interface UnaryDef {
   /** Reference semantics on one JS number. */
@@ -24,6 +34,12 @@ export interface UnaryDef {
   kind: "float" | "same" | "bool";
   /** Derivative; absent for ops that are not differentiable. */
   grad?: Grad1;
+  /**
+   * The tensor `grad` reads and autograd saves (version-checked), as PyTorch's derivatives.yaml: "self" (the
+   * input: log, sin, ...) or "result" (the output: exp, sigmoid, tanh, sqrt, relu, ...); absent = nothing
+   * (neg, floor, ...), so an in-place change to it after the op is only an error where it is in PyTorch.
+   */
+  save?: "self" | "result";
   /** PyTorch's autograd node name when it is not `<Name>Backward0`. */
   node?: string;
 }
@@ -33,6 +49,12 @@ export interface BinaryDef {
   /** "arith": promoted dtype; "float": promoted, then float32 if integral; "compare"/"logical": bool out. */
   kind: "arith" | "float" | "compare" | "logical";
   grad?: Grad2;
+  /**
+   * What the derivative w.r.t. each input reads: `uses[0]` for self (a), `uses[1]` for other (b). Autograd saves
+   * what PyTorch's generated code saves: an input read by one derivative only when that input needs its
+   * gradient, one read by both always, the result always when read.
+   */
+  uses?: readonly [readonly SavedName[], readonly SavedName[]];
   node?: string;
 }
 
