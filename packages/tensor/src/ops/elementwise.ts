@@ -97,77 +97,153 @@ export function erf(x: number): number {
 
 export const unaryOps = {
   neg: { ref: (x) => -x, kind: "same", grad: (g) => g.neg() },
-  abs: { ref: Math.abs, kind: "same", grad: (g, x) => g.mul(x.sign()) },
-  sqrt: { ref: Math.sqrt, kind: "float", grad: (g, _x, y) => g.div(y.mul(2)) },
-  rsqrt: { ref: (x) => 1 / Math.sqrt(x), kind: "float", grad: (g, _x, y) => g.mul(y.pow(3)).mul(-0.5) },
-  exp: { ref: Math.exp, kind: "float", grad: (g, _x, y) => g.mul(y) },
-  expm1: { ref: Math.expm1, kind: "float", grad: (g, _x, y) => g.mul(y.add(1)) },
-  log: { ref: Math.log, kind: "float", grad: (g, x) => g.div(x) },
-  log1p: { ref: Math.log1p, kind: "float", grad: (g, x) => g.div(x.add(1)), node: "Log1PBackward0" },
-  log2: { ref: Math.log2, kind: "float", grad: (g, x) => g.div(x.mul(LN2)) },
-  sin: { ref: Math.sin, kind: "float", grad: (g, x) => g.mul(x.cos()) },
-  cos: { ref: Math.cos, kind: "float", grad: (g, x) => g.mul(x.sin()).neg() },
-  tan: { ref: Math.tan, kind: "float", grad: (g, _x, y) => g.mul(y.square().add(1)) },
-  tanh: { ref: Math.tanh, kind: "float", grad: (g, _x, y) => g.mul(y.square().neg().add(1)) },
+  abs: { ref: Math.abs, kind: "same", save: "self", grad: (g, x) => g.mul(x.sign()) },
+  sqrt: { ref: Math.sqrt, kind: "float", save: "result", grad: (g, y) => g.div(y.mul(2)) },
+  rsqrt: {
+    ref: (x) => 1 / Math.sqrt(x),
+    kind: "float",
+    save: "result",
+    grad: (g, y) => g.mul(y.pow(3)).mul(-0.5),
+  },
+  exp: { ref: Math.exp, kind: "float", save: "result", grad: (g, y) => g.mul(y) },
+  expm1: { ref: Math.expm1, kind: "float", save: "result", grad: (g, y) => g.mul(y.add(1)) },
+  log: { ref: Math.log, kind: "float", save: "self", grad: (g, x) => g.div(x) },
+  log1p: {
+    ref: Math.log1p,
+    kind: "float",
+    save: "self",
+    grad: (g, x) => g.div(x.add(1)),
+    node: "Log1PBackward0",
+  },
+  log2: { ref: Math.log2, kind: "float", save: "self", grad: (g, x) => g.div(x.mul(LN2)) },
+  sin: { ref: Math.sin, kind: "float", save: "self", grad: (g, x) => g.mul(x.cos()) },
+  cos: { ref: Math.cos, kind: "float", save: "self", grad: (g, x) => g.mul(x.sin()).neg() },
+  tan: { ref: Math.tan, kind: "float", save: "result", grad: (g, y) => g.mul(y.square().add(1)) },
+  tanh: { ref: Math.tanh, kind: "float", save: "result", grad: (g, y) => g.mul(y.square().neg().add(1)) },
   sigmoid: {
     ref: sigmoid,
     kind: "float",
-    grad: (g, _x, y) => g.mul(y).mul(y.neg().add(1)),
+    save: "result",
+    grad: (g, y) => g.mul(y).mul(y.neg().add(1)),
   },
   relu: {
     ref: (x) => (x > 0 ? x : x === 0 || x < 0 ? 0 * Math.sign(x + 1) : x),
     kind: "same",
-    grad: (g, _x, y) => g.mul(y.gt(0)),
+    save: "result",
+    grad: (g, y) => g.mul(y.gt(0)),
   },
   floor: { ref: Math.floor, kind: "same", grad: zero },
   ceil: { ref: Math.ceil, kind: "same", grad: zero },
   round: { ref: roundHalfEven, kind: "same", grad: zero },
   trunc: { ref: Math.trunc, kind: "same", grad: zero },
   sign: { ref: (x) => (Number.isNaN(x) ? 0 : Math.sign(x) + 0), kind: "same", grad: zero },
-  reciprocal: { ref: (x) => 1 / x, kind: "float", grad: (g, _x, y) => g.mul(y.square()).neg() },
-  square: { ref: (x) => x * x, kind: "same", grad: (g, x) => g.mul(x).mul(2), node: "PowBackward0" },
-  erf: { ref: erf, kind: "float", grad: (g, x) => g.mul(x.square().neg().exp()).mul(2 / Math.sqrt(Math.PI)) },
+  reciprocal: { ref: (x) => 1 / x, kind: "float", save: "result", grad: (g, y) => g.mul(y.square()).neg() },
+  square: {
+    ref: (x) => x * x,
+    kind: "same",
+    save: "self",
+    grad: (g, x) => g.mul(x).mul(2),
+    node: "PowBackward0",
+  },
+  erf: {
+    ref: erf,
+    kind: "float",
+    save: "self",
+    grad: (g, x) => g.mul(x.square().neg().exp()).mul(2 / Math.sqrt(Math.PI)),
+  },
   // NaN is truthy (it is != 0), unlike JS's `!NaN`
   logicalNot: { ref: (x) => +(x === 0), kind: "bool" },
   isnan: { ref: (x) => +Number.isNaN(x), kind: "bool" },
   isinf: { ref: (x) => +(x === Infinity || x === -Infinity), kind: "bool" },
 } satisfies Record<UnaryOp, UnaryDef> as Record<UnaryOp, UnaryDef>;
 
-/** Where a == b, max/min send half the gradient to each side (PyTorch 1.13). */
+/**
+ * Where a == b, max/min send half the gradient to each side (PyTorch 1.13's
+ * `where(self == other, grad / 2, grad).masked_fill_(self < other, 0)`); a NaN side passes it to both.
+ */
 const maxMinGrad =
   (pick: "gt" | "lt"): Grad2 =>
-  (g, a, b) => {
-    const half = a.eq(b).mul(0.5);
-    const wa = a[pick](b).add(half);
-    const wb = b[pick](a).add(half);
-    return [g.mul(wa), g.mul(wb)];
+  (g, a, b, _y, need) => {
+    const lose = pick === "gt" ? "lt" : "gt";
+    const shared = () => where(a.eq(b), g.div(2), g);
+    return [
+      need[0] ? shared().maskedFill(a[lose](b), 0) : null,
+      need[1] ? shared().maskedFill(b[lose](a), 0) : null,
+    ];
   };
 
 export const binaryOps = {
   add: { ref: (a, b) => a + b, kind: "arith", grad: (g) => [g, g] },
   sub: { ref: (a, b) => a - b, kind: "arith", grad: (g) => [g, g.neg()] },
-  mul: { ref: (a, b) => a * b, kind: "arith", grad: (g, a, b) => [g.mul(b), g.mul(a)] },
-  div: { ref: (a, b) => a / b, kind: "float", grad: (g, a, b) => [g.div(b), g.mul(a).div(b.square()).neg()] },
+  mul: {
+    ref: (a, b) => a * b,
+    kind: "arith",
+    uses: [["other"], ["self"]],
+    grad: (g, a, b, _y, need) => [need[0] ? g.mul(b) : null, need[1] ? g.mul(a) : null],
+  },
+  div: {
+    ref: (a, b) => a / b,
+    kind: "float",
+    uses: [["other"], ["self", "other"]],
+    // PyTorch: grad / other and -grad * ((self / other) / other)
+    grad: (g, a, b, _y, need) => [need[0] ? g.div(b) : null, need[1] ? g.mul(a.div(b).div(b)).neg() : null],
+  },
   pow: {
     ref: powFloat,
     kind: "arith",
-    grad: (g, a, b, y) => [
-      g.mul(b).mul(a.pow(b.sub(1))),
+    uses: [
+      ["self", "other"],
+      ["self", "other", "result"],
+    ],
+    grad: (g, a, b, y, need) => [
+      // where(b == 0, 0, g * b * a^(b-1)): no 0 * inf = NaN at a == 0 for b == 0
+      need[0] ? g.mul(b.mul(a.pow(b.sub(1)))).maskedFill(b.eq(0), 0) : null,
       // d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch's convention)
-      g.mul(y.mul(a.log()).maskedFill(a.eq(0).logicalAnd(b.ge(0)), 0)),
+      need[1] ? g.mul(y.mul(a.log()).maskedFill(a.eq(0).logicalAnd(b.ge(0)), 0)) : null,
     ],
   },
-  maximum: { ref: Math.max, kind: "arith", grad: maxMinGrad("gt") },
-  minimum: { ref: Math.min, kind: "arith", grad: maxMinGrad("lt") },
-  remainder: { ref: remFloat, kind: "arith", grad: (g, a, b) => [g, g.mul(a.floorDivide(b)).neg()] },
-  fmod: { ref: (a, b) => a % b, kind: "arith", grad: (g, a, b) => [g, g.mul(a.div(b).trunc()).neg()] },
+  maximum: {
+    ref: Math.max,
+    kind: "arith",
+    uses: [
+      ["self", "other"],
+      ["self", "other"],
+    ],
+    grad: maxMinGrad("gt"),
+  },
+  minimum: {
+    ref: Math.min,
+    kind: "arith",
+    uses: [
+      ["self", "other"],
+      ["self", "other"],
+    ],
+    grad: maxMinGrad("lt"),
+  },
+  remainder: {
+    ref: remFloat,
+    kind: "arith",
+    uses: [[], ["self", "other"]],
+    grad: (g, a, b, _y, need) => [g, need[1] ? g.mul(a.floorDivide(b)).neg() : null],
+  },
+  fmod: {
+    ref: (a, b) => a % b,
+    kind: "arith",
+    uses: [[], ["self", "other"]],
+    grad: (g, a, b, _y, need) => [g, need[1] ? g.mul(a.div(b).trunc()).neg() : null],
+  },
   floorDivide: { ref: floorDivFloat, kind: "arith" },
   atan2: {
     ref: Math.atan2,
     kind: "float",
-    grad: (g, a, b) => {
-      const r = a.square().add(b.square());
-      return [g.mul(b).div(r), g.mul(a).div(r).neg()];
+    uses: [
+      ["self", "other"],
+      ["self", "other"],
+    ],
+    // PyTorch: recip = 1 / (a^2 + b^2); grad * b * recip, grad * -a * recip
+    grad: (g, a, b, _y, need) => {
+      const recip = a.mul(a).add(b.mul(b)).reciprocal();
+      return [need[0] ? g.mul(b).mul(recip) : null, need[1] ? g.mul(a.neg()).mul(recip) : null];
     },
   },
   eq: { ref: (a, b) => +(a === b), kind: "compare" },
@@ -203,12 +279,14 @@ export function unary(op: UnaryOp, x: Tensor, out?: Tensor): Tensor {
   x.backend.unary(op, src.view_, y.view_);
   if (!def.grad || !needsGrad(x)) return y;
   const grad = def.grad;
+  // ops that save nothing (neg, floor, ...) have derivatives that do not read their second argument
+  const saved = def.save === "self" ? x : def.save === "result" ? y : null;
   return recordOp({
     name: nodeName(op, def),
     inputs: [x],
     output: y,
-    saved: [x, y],
-    backward: (g) => [grad(g, x, y)],
+    saved: saved ? [saved] : [],
+    backward: (g) => [grad(g, saved ?? y)],
   });
 }
 
@@ -251,6 +329,9 @@ export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar, out?:
   const { compute, out: outDtype } = binaryDtypes(op, a, b);
   const ta = toTensor(a, compute, like);
   const tb = toTensor(b, compute, like);
+  if ((op === "floorDivide" || op === "remainder" || op === "fmod") && !isFloat(compute)) {
+    checkIntegerDivisor(op, tb);
+  }
   let y: Tensor;
   if (out && out.dtype === outDtype) {
     sameDevice(op, ta, tb, out);
@@ -268,17 +349,75 @@ export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar, out?:
   const gb = typeof b === "object" ? b : null;
   if (!def.grad || !needsGrad(ga, gb)) return y;
   const grad = def.grad;
+  const need = [ga?.requiresGrad === true, gb?.requiresGrad === true] as const;
   return recordOp({
     name: nodeName(op, def),
     inputs: [ga, gb],
     output: y,
-    saved: [ta, tb],
-    backward: (g) => grad(g, ta, tb, y),
+    saved: savedTensors(def, ga, gb, y, need),
+    backward: (g) => grad(g, ta, tb, y, need),
   });
 }
 
-/** `out = cond ? a : b` with broadcasting over all three (WhereBackward0). */
-export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
+/**
+ * The tensors a binary node saves, as PyTorch 1.13's generated autograd code does (gen_variable_type.py): an
+ * input read by only one of the derivatives is saved only when that input needs its gradient, one read by both
+ * always, the result always when read. A JS number operand is PyTorch's Scalar overload (no derivative for it).
+ * The originals are saved (not their dtype-converted copies), so an in-place change to them is caught.
+ */
+function savedTensors(
+  def: BinaryDef,
+  a: Tensor | null,
+  b: Tensor | null,
+  y: Tensor,
+  need: readonly [boolean, boolean],
+): Tensor[] {
+  const uses = def.uses;
+  if (!uses) return [];
+  const derivs = [0, 1].filter((i) => (i === 0 ? a : b) !== null);
+  const saved: Tensor[] = [];
+  const consider = (name: SavedName, t: Tensor | null) => {
+    if (!t) return;
+    const usedBy = derivs.filter((i) => uses[i].includes(name));
+    if (usedBy.length === 0) return;
+    if (name === "result" || usedBy.length > 1 || derivs.length === 1 || need[usedBy[0]]) saved.push(t);
+  };
+  consider("self", a);
+  consider("other", b);
+  consider("result", y);
+  return saved;
+}
+
+/**
+ * Integer division by zero is PyTorch's "ZeroDivisionError" (floor/trunc division, remainder, fmod on integer
+ * tensors); JS would give NaN, stored as 0. `divisor` is the operand converted to the integer compute dtype.
+ * Checked where the backend reads synchronously (on other devices the kernel's result stands).
+ */
+export function checkIntegerDivisor(what: string, divisor: Tensor): void {
+  if (isFloat(divisor.dtype) || divisor.numel() === 0 || !divisor.backend.readSync) return;
+  const zero = divisor.ndim === 0 ? divisor.item() === 0 : (divisor.eq(0).any().item() as boolean);
+  if (zero) {
+    throw new RangeError(
+      `${what}: ZeroDivisionError: integer division by zero (the divisor, of dtype ${divisor.dtype}, has a 0); PyTorch raises here too. Divide floats (e.g. x.double()) to get inf/nan instead`,
+    );
+  }
+}
+
+/**
+ * `where(cond, a, b)`: `out = cond ? a : b` with broadcasting over all three (WhereBackward0).
+ * `where(cond)`: the indices of the nonzero elements of `cond`, one int32 tensor per dim (torch.where(condition),
+ * which is `nonzero(cond, as_tuple=True)`; a 0-dim `cond` counts as 1-D).
+ */
+export function where(cond: Tensor): Tensor[];
+export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor;
+export function where(cond: Tensor, a?: TensorOrScalar, b?: TensorOrScalar): Tensor | Tensor[] {
+  if (a === undefined && b === undefined) {
+    const idx = (cond.ndim === 0 ? cond.reshape(1) : cond).nonzero(); // [n, ndim]
+    return Array.from({ length: idx.shape[1] }, (_, d) => idx.select(1, d).contiguous());
+  }
+  if (a === undefined || b === undefined) {
+    throw new TypeError("where: expected where(condition) or where(condition, input, other)");
+  }
   const like = typeof a === "object" ? a : typeof b === "object" ? b : cond;
   const dtype = typeof a === "object" || typeof b === "object" ? computeDtype(a, b) : computeDtype(a, b);
   const ta = toTensor(a, dtype, like);
@@ -300,6 +439,7 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
     name: "WhereBackward0",
     inputs: [ga, gb],
     output: y,
+    saved: [cond],
     backward: (g) => [g.maskedFill(c.logicalNot(), 0), g.maskedFill(c, 0)],
   });
 }
@@ -319,7 +459,9 @@ export function inplace(
   if (tracking && self.isLeaf && self.requiresGrad) {
     throw new Error(`${what}: a leaf Variable that requires grad is being used in an in-place operation.`);
   }
-  const r = tracking ? compute(self.requiresGrad ? self.clone() : self) : compute(self, self);
+  // under autograd the op reads a copy of self's old values (PyTorch's `original_self`): a node that saves its
+  // input must not see it overwritten by the op's own write below
+  const r = tracking ? compute(self.clone()) : compute(self, self);
   if (r !== self) {
     if (!sameShape(r.shape, self.shape)) {
       throw new ShapeError(
