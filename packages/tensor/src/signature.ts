@@ -124,7 +124,7 @@ export const k = {
   },
   /** `T?`: the kind, or `null` (Python's None). */
   opt<T>(kd: Kind<T>): Kind<T | null> {
-    return kind<T | null>(`${kd.name}?`, (v) => (v === null ? null : kd.parse(v)), kd.takesObjects);
+    return kind<T | null>(`${kd.name} or null`, (v) => (v === null ? null : kd.parse(v)), kd.takesObjects);
   },
   /** Either kind (tried in order). */
   or<A, B>(a: Kind<A>, b: Kind<B>): Kind<A | B> {
