@@ -6,7 +6,10 @@ const SECTIONS = [
   ["Tensor functions (`torch.f(input, ...)`)", (s, f) => f === "function" && !s.name.includes(".")],
   ["Tensor methods (`x.f(...)`)", (s, f) => f === "method"],
   ["`nn.functional`", (s) => s.name.startsWith("nn.functional.")],
-  ["`nn` modules and `nn.Module` methods", (s) => s.name.startsWith("nn.") && !s.name.startsWith("nn.functional.")],
+  [
+    "`nn` modules and `nn.Module` methods",
+    (s) => s.name.startsWith("nn.") && !s.name.startsWith("nn.functional."),
+  ],
   ["`optim` and `optim.lrScheduler`", (s) => s.name.startsWith("optim.")],
   ["`utils.data`", (s) => s.name.startsWith("utils.")],
   ["Datasets and transforms (torchvision's)", (s) => s.torchName.startsWith("torchvision.")],
@@ -22,7 +25,10 @@ function fmtDefault(v) {
 }
 
 function params(list) {
-  return list.map((p) => `\`${p.varargs ? "..." : ""}${p.name}\`: ${p.kind.name}${p.optional ? ` = ${fmtDefault(p.default)}` : ""}`);
+  return list.map(
+    (p) =>
+      `\`${p.varargs ? "..." : ""}${p.name}\`: ${p.kind.name}${p.optional ? ` = ${fmtDefault(p.default)}` : ""}`,
+  );
 }
 
 /** The markdown for a list of signatures. */
@@ -48,14 +54,27 @@ export function renderSignatureDocs(sigs) {
         if (seen.has(key)) continue;
         seen.add(key);
         const pos = form === "method" ? s.positional.slice(1) : s.positional;
-        const shown = form === "method" ? `x.${String(s).replace(/\(input(, )?/, "(")}` : String(s).replace(/^[^(]*/, s.name);
+        const shown =
+          form === "method"
+            ? `x.${String(s).replace(/\(input(, )?/, "(")}`
+            : String(s).replace(/^[^(]*/, s.name);
         const kw = s.keyword.length ? `; keyword-only: ${params(s.keyword).join(", ")}` : "";
-        rows.push([s.name, `| \`${shown}\` | \`${s.torchName}\` | ${params(pos).join(", ") || "none"}${kw} |`]);
+        rows.push([
+          s.name,
+          `| \`${shown}\` | \`${s.torchName}\` | ${params(pos).join(", ") || "none"}${kw} |`,
+        ]);
       }
     }
     if (rows.length === 0) continue;
     rows.sort((a, b) => a[0].localeCompare(b[0]));
-    out.push(`## ${title}`, "", "| Cinder | PyTorch | parameters |", "| --- | --- | --- |", ...rows.map((r) => r[1]), "");
+    out.push(
+      `## ${title}`,
+      "",
+      "| Cinder | PyTorch | parameters |",
+      "| --- | --- | --- |",
+      ...rows.map((r) => r[1]),
+      "",
+    );
   }
   return out.join("\n");
 }
