@@ -12,6 +12,7 @@ const SECTIONS = [
   ],
   ["`optim` and `optim.lrScheduler`", (s) => s.name.startsWith("optim.")],
   ["`utils.data`", (s) => s.name.startsWith("utils.")],
+  ["`autograd`", (s) => s.name.startsWith("autograd.")],
   ["Datasets and transforms (torchvision's)", (s) => s.torchName.startsWith("torchvision.")],
 ];
 

@@ -1,5 +1,6 @@
 // pnpm docs:signatures: writes docs/signatures.md from the declared signatures of every package.
 import { writeFileSync } from "node:fs";
+import "@cinder/autograd";
 import "@cinder/data";
 import "@cinder/datasets-mnist";
 import "@cinder/nn";

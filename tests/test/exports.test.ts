@@ -3,6 +3,7 @@
  * from cinder) and as `x.f`, `nn.functional.f`, `nn.X`, `optim.X`, `optim.lrScheduler.X`, the data classes. A name
  * forgotten in an index file would otherwise silently drop the export.
  */
+import * as autograd from "@cinder/autograd";
 import * as data from "@cinder/data";
 import * as mnist from "@cinder/datasets-mnist";
 import * as nn from "@cinder/nn";
@@ -15,7 +16,7 @@ const MEMBER = /^(nn\.Module|optim\.Optimizer)\.(\w+)$/;
 
 function lookup(name: string): unknown {
   const parts = name.split(".");
-  const roots: Record<string, unknown> = { nn, optim, utils: { data }, tensor, torchvision: mnist };
+  const roots: Record<string, unknown> = { autograd, nn, optim, utils: { data }, tensor, torchvision: mnist };
   if (parts.length === 1) return (tensor as Record<string, unknown>)[name];
   let v: unknown = roots[parts[0]] ?? (mnist as Record<string, unknown>)[parts[0]];
   for (const p of parts.slice(1)) v = (v as Record<string, unknown> | undefined)?.[p];
@@ -45,7 +46,7 @@ describe("every declared callable is exported", () => {
           expect(typeof lookup(s.name), s.name).toBe("function");
           if (!s.name.includes(".")) {
             expect(typeof (cinder as Record<string, unknown>)[s.name], `cinder.${s.name}`).toBe("function");
-          } else if (s.name.startsWith("nn.") || s.name.startsWith("optim.")) {
+          } else if (/^(nn|optim|autograd)\./.test(s.name)) {
             const [ns, ...rest] = s.name.split(".");
             let v: unknown = (cinder as Record<string, unknown>)[ns];
             for (const p of rest) v = (v as Record<string, unknown> | undefined)?.[p];

@@ -1,5 +1,6 @@
 // docs/signatures.md is generated from the declared signatures: it must match them (run `pnpm docs:signatures`).
 import { readFileSync } from "node:fs";
+import "@cinder/autograd";
 import "@cinder/data";
 import "@cinder/datasets-mnist";
 import "@cinder/nn";

@@ -4,6 +4,7 @@
  * PyTorch's, by name and order, for one of its overloads; keyword-only ones exist in PyTorch; defaults agree.
  */
 import { readFileSync } from "node:fs";
+import "@cinder/autograd";
 import "@cinder/data";
 import "@cinder/datasets-mnist";
 import "@cinder/nn";

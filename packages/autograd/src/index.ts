@@ -9,5 +9,5 @@ import { install } from "./engine";
 install();
 
 export { AccumulateGrad, type BackwardOptions, Node, sumToShape } from "./engine";
-export { type GradcheckOptions, type GradOptions, grad, gradcheck } from "./functional";
+export { GradcheckError, type GradcheckOptions, type GradOptions, grad, gradcheck } from "./functional";
 export { enableGrad, isGradEnabled, noGrad, setGradEnabled };
