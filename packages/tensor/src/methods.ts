@@ -8,11 +8,13 @@ import { BINARY_OPS, UNARY_OPS } from "./backend";
 import { DTypeError } from "./errors";
 import { needsGrad } from "./grad";
 import { castOp } from "./ops/cast";
+import { clampOp } from "./ops/clamp";
 import { normal_, uniform_ } from "./ops/creation";
 import { binary, inplace, type Scalar, type TensorOrScalar, unary, where } from "./ops/elementwise";
 import * as ix from "./ops/indexing";
 import { copyInto, expandTo } from "./ops/kernels";
 import * as la from "./ops/linalg";
+import { checkIntegerDivision } from "./ops/range-check";
 import * as rd from "./ops/reduce";
 import * as so from "./ops/sort";
 import * as vw from "./ops/view";
@@ -55,6 +57,7 @@ function scaled(v: TensorOrScalar, alpha: number): TensorOrScalar {
 /** `roundingMode: "floor" | "trunc"` gives integer-valued division like torch.div. */
 function div(x: Tensor, other: TensorOrScalar, opts: { roundingMode?: "floor" | "trunc" } = {}): Tensor {
   if (opts.roundingMode === "floor") return binary("floorDivide", x, other);
+  if (opts.roundingMode === "trunc") checkIntegerDivision("div", x, other);
   const q = binary("div", x, other);
   if (opts.roundingMode === "trunc") {
     const t = q.trunc();
@@ -74,10 +77,8 @@ function clamp(x: Tensor, min?: TensorOrScalar | null | ClampOptions, max?: Tens
   if ((o.min === undefined || o.min === null) && (o.max === undefined || o.max === null)) {
     throw new TypeError("clamp: at least one of min or max must not be None/undefined");
   }
-  let y = x;
-  if (o.min !== undefined && o.min !== null) y = binary("maximum", y, o.min);
-  if (o.max !== undefined && o.max !== null) y = binary("minimum", y, o.max);
-  return y;
+  // PyTorch's gradient: 1 at the bounds themselves (ClampBackward1 / ClampBackward0), not maximum's 0.5
+  return clampOp(x, o.min ?? null, o.max ?? null);
 }
 
 /** Element-wise `|a - b| <= atol + rtol * |b|` (torch.isclose). */
@@ -90,7 +91,10 @@ function isclose(
   const atol = opts.atol ?? 1e-8;
   const a = x.double();
   const b = other.double();
-  let close = a.sub(b).abs().le(b.abs().mul(rtol).add(atol)).logicalOr(a.eq(b));
+  // as PyTorch: equal, or a finite error within atol + rtol * |b| (so inf vs -inf and 0 vs inf are not close)
+  const err = a.sub(b).abs();
+  const finiteErr = err.isinf().logicalNot();
+  let close = err.le(b.abs().mul(rtol).add(atol)).logicalAnd(finiteErr).logicalOr(a.eq(b));
   if (opts.equalNan) close = close.logicalOr(a.isnan().logicalAnd(b.isnan()));
   return close;
 }
