@@ -9,6 +9,7 @@ import { checkShape, numel } from "../shape";
 import { Storage } from "../storage";
 import { emptyTensor, type NestedArray, Tensor, tensorFromData } from "../tensor";
 import { copyOf } from "./kernels";
+import { checkArangeFits, checkScalarFits } from "./range-check";
 
 export interface CreationOptions {
   dtype?: DType;
@@ -183,6 +184,7 @@ function dtypeOfValue(v: number | boolean): DType {
 }
 
 export function full(shape: readonly number[], value: number | boolean, opts: CreationOptions = {}): Tensor {
+  checkScalarFits("full", value, opts.dtype ?? dtypeOfValue(value), opts.dtype === undefined);
   return filled(checkShape(shape, "full"), +value, opts, opts.dtype ?? dtypeOfValue(value));
 }
 
@@ -215,6 +217,7 @@ export function arange(...args: (number | CreationOptions)[]): Tensor {
   }
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = opts.dtype ?? (nums.every(Number.isInteger) ? "int32" : "float32");
+  checkArangeFits(start, step, n, dtype, opts.dtype === undefined);
   const arr = allocTypedArray(dtype, n);
   for (let i = 0; i < n; i++) arr[i] = start + i * step;
   return finish(tensorFromData(arr, [n], dtype, opts.device ?? defaultDevice), opts);
@@ -226,9 +229,17 @@ export function linspace(start: number, end: number, steps: number, opts: Creati
     throw new RangeError(`linspace: number of steps must be non-negative, got ${steps}`);
   const dtype = opts.dtype ?? "float32";
   const arr = allocTypedArray(dtype, steps);
-  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  // as PyTorch's kernel: start and end become the dtype first (checked; integers truncate), one value for 1 step
+  checkScalarFits("linspace", start, dtype);
+  checkScalarFits("linspace", end, dtype);
+  const ends = allocTypedArray(dtype, 2);
+  ends[0] = start;
+  ends[1] = end;
+  const [a, b] = isFloat(dtype) ? [start, end] : [ends[0], ends[1]];
+  const step = steps > 1 ? (b - a) / (steps - 1) : 0;
   const half = Math.floor(steps / 2);
-  for (let i = 0; i < steps; i++) arr[i] = i < half ? start + step * i : end - step * (steps - 1 - i);
+  for (let i = 0; i < steps; i++) arr[i] = i < half ? a + step * i : b - step * (steps - 1 - i);
+  if (steps === 1) arr[0] = a;
   return finish(tensorFromData(arr, [steps], dtype, opts.device ?? defaultDevice), opts);
 }
 

@@ -28,7 +28,7 @@ export function checkScalarFits(what: string, value: number | boolean, dtype: DT
   else if (dtype === "uint8") ok = Number.isInteger(v) ? v >= -255 && v <= 255 : v >= 0 && v <= 255;
   else if (dtype === "float32") ok = !Number.isFinite(v) || Math.abs(v) <= FLOAT32_MAX;
   if (ok) return;
-  if (inferred) {
+  if (inferred && dtype === "int32") {
     throw new RangeError(
       `${what}: value ${v} does not fit int32 (Cinder's integer type; PyTorch would make an int64 tensor): pass { dtype: "float64" }`,
     );
