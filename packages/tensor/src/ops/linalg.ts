@@ -3,6 +3,7 @@ import { isFloat } from "../dtype";
 import { DTypeError, fmtShape, ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
 import { broadcastShapes, broadcastStrides, viewStrides } from "../shape";
+import { arg, k, op, self, signature } from "../signature";
 import { Tensor } from "../tensor";
 import { castOp } from "./cast";
 import { computeDtype } from "./elementwise";
@@ -57,29 +58,32 @@ function prepare(a: Tensor, b: Tensor, what: string): [Tensor, Tensor] {
 function product(a: Tensor, b: Tensor, name: string): Tensor {
   const y = bmmKernel(a, b);
   if (!needsGrad(a, b)) return y;
+  // as PyTorch's mm/bmm: the gradient of a reads b, that of b reads a; each is saved only when needed, so an
+  // in-place change to an operand whose partner needs no gradient is not an error
+  const need = [a.requiresGrad, b.requiresGrad] as const;
   return recordOp({
     name,
     inputs: [a, b],
     output: y,
-    saved: [a, b],
+    saved: savedFor(need, a, b),
     backward: (g) => [
-      a.requiresGrad ? product(g, b.transpose(-1, -2), name) : null,
-      b.requiresGrad ? product(a.transpose(-1, -2), g, name) : null,
+      need[0] ? product(g, b.transpose(-1, -2), name) : null,
+      need[1] ? product(a.transpose(-1, -2), g, name) : null,
     ],
   });
 }
 
 /** torch.matmul: dot, matrix-vector, matrix-matrix and broadcast batched products. */
-export function matmul(a: Tensor, b: Tensor): Tensor {
+function matmulImpl(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) {
     throw new ShapeError(
       `matmul: both arguments need at least 1 dimension, got ${a.ndim}D and ${b.ndim}D tensors (use mul for scalars)`,
     );
   }
   const [x, y] = prepare(a, b, "matmul");
-  if (x.ndim === 1 && y.ndim === 1) return dot(x, y);
+  if (x.ndim === 1 && y.ndim === 1) return dotImpl(x, y);
   if (x.ndim === 2 && y.ndim === 2) return product(x, y, "MmBackward0");
-  if (x.ndim === 2 && y.ndim === 1) return mv(x, y);
+  if (x.ndim === 2 && y.ndim === 1) return mvImpl(x, y);
   const xa = x.ndim === 1 ? x.unsqueeze(0) : x;
   const ya = y.ndim === 1 ? y.unsqueeze(1) : y;
   let r = product(xa, ya, x.ndim <= 2 && y.ndim <= 2 ? "MmBackward0" : "BmmBackward0");
@@ -88,7 +92,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return r;
 }
 
-export function mm(a: Tensor, b: Tensor): Tensor {
+function mmImpl(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 2 || b.ndim !== 2) {
     throw new ShapeError(
       `mm: expected 2-D tensors, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
@@ -98,7 +102,7 @@ export function mm(a: Tensor, b: Tensor): Tensor {
   return product(x, y, "MmBackward0");
 }
 
-export function bmm(a: Tensor, b: Tensor): Tensor {
+function bmmImpl(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) {
     throw new ShapeError(
       `bmm: expected 3-D tensors with the same batch size, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
@@ -108,7 +112,7 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
   return product(x, y, "BmmBackward0");
 }
 
-export function dot(a: Tensor, b: Tensor): Tensor {
+function dotImpl(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 1 || b.ndim !== 1 || a.shape[0] !== b.shape[0]) {
     throw new ShapeError(
       `dot: expected 1-D tensors of the same size, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
@@ -121,16 +125,17 @@ export function dot(a: Tensor, b: Tensor): Tensor {
   );
   const out = new Tensor(r.storage, []);
   if (!needsGrad(x, y)) return out;
+  const need = [x.requiresGrad, y.requiresGrad] as const;
   return recordOp({
     name: "DotBackward0",
     inputs: [x, y],
     output: out,
-    saved: [x, y],
-    backward: (g) => [y.mul(g), x.mul(g)],
+    saved: savedFor(need, x, y),
+    backward: (g) => [need[0] ? y.mul(g) : null, need[1] ? x.mul(g) : null],
   });
 }
 
-export function mv(a: Tensor, v: Tensor): Tensor {
+function mvImpl(a: Tensor, v: Tensor): Tensor {
   if (a.ndim !== 2 || v.ndim !== 1 || a.shape[1] !== v.shape[0]) {
     throw new ShapeError(
       `mv: expected a 2-D matrix and a 1-D vector with matching inner size, got shapes ${fmtShape(a.shape)} and ${fmtShape(v.shape)}`,
@@ -140,16 +145,58 @@ export function mv(a: Tensor, v: Tensor): Tensor {
   const r = bmmKernel(x, new Tensor(y.storage, [y.shape[0], 1], [y.strides[0], 0], y.offset));
   const out = new Tensor(r.storage, [x.shape[0]]);
   if (!needsGrad(x, y)) return out;
+  const need = [x.requiresGrad, y.requiresGrad] as const;
   return recordOp({
     name: "MvBackward0",
     inputs: [x, y],
     output: out,
-    saved: [x, y],
-    backward: (g) => [g.unsqueeze(1).mul(y.unsqueeze(0)), x.t().mv(g)],
+    saved: savedFor(need, x, y),
+    backward: (g) => [need[0] ? g.unsqueeze(1).mul(y.unsqueeze(0)) : null, need[1] ? x.t().mv(g) : null],
   });
 }
 
+/** The operands a product's backward reads: `b` when `a` needs its gradient, `a` when `b` does. */
+function savedFor(need: readonly [boolean, boolean], a: Tensor, b: Tensor): Tensor[] {
+  return [...(need[1] ? [a] : []), ...(need[0] ? [b] : [])];
+}
+
 /** Outer product of two vectors. */
-export function outer(a: Tensor, b: Tensor): Tensor {
+function outerImpl(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 1 || b.ndim !== 1) {
+    throw new ShapeError(`outer: expected 1-D tensors, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  }
   return a.unsqueeze(1).mul(b.unsqueeze(0));
 }
+
+// ---- declared signatures (PyTorch's names: `torch.mm(input, mat2)`, `x.mv(vec)`, ...) ----
+
+/** `matmul(input, other)`: dot, matrix-vector, matrix-matrix and broadcast batched products */
+export const matmul = op(
+  signature("matmul", [self, arg("other", k.tensor)]),
+  ({ input, other }): Tensor => matmulImpl(input, other),
+);
+/** `mm(input, mat2)`: 2-D matrix product */
+export const mm = op(
+  signature("mm", [self, arg("mat2", k.tensor)]),
+  ({ input, mat2 }): Tensor => mmImpl(input, mat2),
+);
+/** `bmm(input, mat2)`: batched 3-D matrix product */
+export const bmm = op(
+  signature("bmm", [self, arg("mat2", k.tensor)]),
+  ({ input, mat2 }): Tensor => bmmImpl(input, mat2),
+);
+/** `dot(input, tensor)`: inner product of two 1-D tensors */
+export const dot = op(
+  signature("dot", [self, arg("tensor", k.tensor)]),
+  ({ input, tensor }): Tensor => dotImpl(input, tensor),
+);
+/** `mv(input, vec)`: matrix-vector product */
+export const mv = op(
+  signature("mv", [self, arg("vec", k.tensor)]),
+  ({ input, vec }): Tensor => mvImpl(input, vec),
+);
+/** `outer(input, vec2)`: outer product of two 1-D tensors */
+export const outer = op(
+  signature("outer", [self, arg("vec2", k.tensor)]),
+  ({ input, vec2 }): Tensor => outerImpl(input, vec2),
+);
