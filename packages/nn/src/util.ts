@@ -1,5 +1,5 @@
 /** Small helpers shared by layers and functional ops: Python-style formatting for `extraRepr`, option checks. */
-import type { Device, DType, Tensor } from "@cinder/tensor";
+import { arg, type Device, type DType, k, type Tensor } from "@cinder/tensor";
 
 /** Where and how a layer creates its parameters (PyTorch's factory kwargs). */
 export interface FactoryOptions {
@@ -59,4 +59,35 @@ export function checkProbability(p: number, what: string): void {
 /** `[2, 3]` for error messages. */
 export function fmt(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
+}
+
+/** The first parameter of most functional ops: `input` (a plain parameter, not a tensor op's `self`). */
+export const inputArg = arg("input", k.tensor);
+
+/** PyTorch's deprecated loss arguments `size_average=None, reduce=None`, declared in their positions. */
+export const sizeAverageArg = arg.opt("sizeAverage", k.bool);
+export const reduceArg = arg.opt("reduce", k.bool);
+export const reductionArg = arg("reduction", k.oneOf("mean", "sum", "none"), "mean");
+
+const legacyWarned = new Set<string>();
+/**
+ * The reduction a loss uses: `reduction`, unless the deprecated `sizeAverage`/`reduce` are given, which then
+ * decide as in PyTorch (`_Reduction.legacy_get_string`: reduce false -> "none", else sizeAverage false -> "sum",
+ * else "mean"), with PyTorch's deprecation warning, once per function.
+ */
+export function legacyReduction<R extends string>(
+  sizeAverage: boolean | null,
+  reduce: boolean | null,
+  reduction: R,
+  what: string,
+): R | Reduction {
+  if (sizeAverage === null && reduce === null) return reduction;
+  const r: Reduction = reduce === false ? "none" : sizeAverage === false ? "sum" : "mean";
+  if (!legacyWarned.has(what)) {
+    legacyWarned.add(what);
+    console.warn(
+      `${what}: size_average and reduce args will be deprecated, please use reduction='${r}' instead.`,
+    );
+  }
+  return r;
 }

@@ -66,10 +66,11 @@ describe("functional details", () => {
     expect(() => F.pad(x, [1])).toThrow(/divisible by 2/);
     expect(() => F.pad(x, [1, 1, 1, 1, 1, 1])).toThrow(/too large/);
     expect(() => F.pad(x, [3, 0], "reflect")).toThrow(/less than the corresponding input dimension/);
-    expect(() => F.pad(x, [-1, 0], "replicate")).toThrow(/negative padding/);
+    // negative amounts crop in every mode, as PyTorch 1.13
+    expect(F.pad(x, [-1, 0], "replicate").shape).toEqual([2, 2]);
   });
   it("oneHot checks its classes", () => {
-    expect(() => F.oneHot(tensor([0, 3]), 3)).toThrow(/smaller than numClasses/);
+    expect(() => F.oneHot(tensor([0, 3]), 3)).toThrow(/smaller than num_classes/);
     expect(() => F.oneHot(tensor([-1, 0]))).toThrow(/non-negative/);
     expect(() => F.oneHot(tensor([0.5]))).toThrow(/integer tensor/);
   });

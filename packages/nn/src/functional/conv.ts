@@ -14,14 +14,26 @@
  * Each is recorded as ONE autograd node whose backward calls the other two, so gradients of any order exist
  * while a first-order backward costs exactly one kernel pass per needed gradient.
  */
-import { DTypeError, fmtShape, needsGrad, recordOp, ShapeError, type Tensor } from "@cinder/tensor";
-import { pyTuple } from "../util";
+import {
+  arg,
+  DTypeError,
+  fmtShape,
+  k,
+  needsGrad,
+  op,
+  recordOp,
+  ShapeError,
+  signature,
+  type Tensor,
+} from "@cinder/tensor";
+import { inputArg, pyTuple } from "../util";
 import { alloc, dense, type GridSpec, im2row, ints, rawView, row2im, type Size2, viewOf } from "./windows";
 
 export type { Size2 };
 /** An int or a list of one int (PyTorch's `_single`). */
 export type Size1 = number | readonly [number];
 
+/** @deprecated the options of `conv2d`; kept for the module classes' types. */
 export interface Conv2dOptions {
   stride?: Size2;
   /** Zero padding on both sides, or "valid" (none) or "same" (output size = input size; stride 1 only). */
@@ -233,17 +245,6 @@ interface Parsed {
   dilation: number[];
 }
 
-function isTensorLike(v: unknown): v is Tensor {
-  return typeof v === "object" && v !== null && "storage" in v && "shape" in v;
-}
-
-/** `f(x, w, bias, opts)`, `f(x, w, null, opts)` or `f(x, w, opts)`. */
-function splitArgs<O>(biasOrOpts: Tensor | null | undefined | O, opts: O | undefined): [Tensor | null, O] {
-  if (biasOrOpts === null || biasOrOpts === undefined) return [null, opts ?? ({} as O)];
-  if (isTensorLike(biasOrOpts)) return [biasOrOpts, opts ?? ({} as O)];
-  return [null, biasOrOpts as O];
-}
-
 function spatialNames(spatial: number): string {
   return spatial === 2 ? "H, W" : "L";
 }
@@ -343,15 +344,21 @@ function grid(
   return { c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
 }
 
-function convNd(
-  op: string,
-  spatial: 1 | 2,
-  x: Tensor,
-  w: Tensor,
-  biasArg: unknown,
-  optsArg: unknown,
-): Tensor {
-  const [bias, o] = splitArgs(biasArg as Tensor | null | undefined, optsArg as Conv2dOptions | undefined);
+interface ConvArgs {
+  stride: number | readonly number[];
+  padding: number | readonly number[] | "same" | "valid";
+  dilation: number | readonly number[];
+  groups: number;
+}
+interface ConvTransposeArgs {
+  stride: number | readonly number[];
+  padding: number | readonly number[];
+  outputPadding: number | readonly number[];
+  dilation: number | readonly number[];
+  groups: number;
+}
+
+function convNd(op: string, spatial: 1 | 2, x: Tensor, w: Tensor, bias: Tensor | null, o: ConvArgs): Tensor {
   const p = parse(op, spatial, o);
   checkOperands(op, spatial, x, w, bias, p.groups, false);
   const inp = x.shape.slice(-spatial);
@@ -397,13 +404,9 @@ function convTransposeNd(
   spatial: 1 | 2,
   x: Tensor,
   w: Tensor,
-  biasArg: unknown,
-  optsArg: unknown,
+  bias: Tensor | null,
+  o: ConvTransposeArgs,
 ): Tensor {
-  const [bias, o] = splitArgs(
-    biasArg as Tensor | null | undefined,
-    optsArg as ConvTranspose2dOptions | undefined,
-  );
   const p = parse(op, spatial, o);
   checkOperands(op, spatial, x, w, bias, p.groups, true);
   const pad = ints(o.padding, spatial, 0, 0, op, "padding");
@@ -439,48 +442,70 @@ function convTransposeNd(
 
 // ---- public functions ----
 
-/** 2-D convolution over [N, C, H, W] (or unbatched [C, H, W]) with weight [C_out, C/groups, kH, kW] (F.conv2d). */
-export function conv2d(
-  input: Tensor,
-  weight: Tensor,
-  bias?: Tensor | null | Conv2dOptions,
-  opts?: Conv2dOptions,
-): Tensor {
-  return convNd("conv2d", 2, input, weight, bias, opts);
-}
+const weightArg = arg("weight", k.tensor);
+const biasArg = arg.opt("bias", k.tensor);
+const strideArg = arg("stride", k.intOrInts, 1);
+const paddingArg = arg("padding", k.intOrInts, 0);
+const convPaddingArg = arg("padding", k.or(k.intOrInts, k.oneOf("valid", "same")), 0);
+const dilationArg = arg("dilation", k.intOrInts, 1);
+const groupsArg = arg("groups", k.int, 1);
+const convParams = [inputArg, weightArg, biasArg, strideArg, convPaddingArg, dilationArg, groupsArg] as const;
+const convTransposeParams = [
+  inputArg,
+  weightArg,
+  biasArg,
+  strideArg,
+  paddingArg,
+  arg("outputPadding", k.intOrInts, 0),
+  groupsArg,
+  dilationArg,
+] as const;
 
-/** 1-D convolution over [N, C, L] (or unbatched [C, L]) with weight [C_out, C/groups, k] (F.conv1d). */
-export function conv1d(
-  input: Tensor,
-  weight: Tensor,
-  bias?: Tensor | null | Conv1dOptions,
-  opts?: Conv1dOptions,
-): Tensor {
-  return convNd("conv1d", 1, input, weight, bias, opts);
-}
+/**
+ * `conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)`: 2-D convolution over
+ * [N, C, H, W] (or unbatched [C, H, W]) with weight [C_out, C/groups, kH, kW]; padding an int, a pair, "valid" or
+ * "same".
+ */
+export const conv2d = op(
+  signature("nn.functional.conv2d", convParams),
+  ({ input, weight, bias, ...o }): Tensor => convNd("conv2d", 2, input, weight, bias, o),
+);
 
-/** Transposed 2-D convolution with weight [C_in, C_out/groups, kH, kW] (F.conv_transpose2d). */
-export function convTranspose2d(
-  input: Tensor,
-  weight: Tensor,
-  bias?: Tensor | null | ConvTranspose2dOptions,
-  opts?: ConvTranspose2dOptions,
-): Tensor {
-  return convTransposeNd("convTranspose2d", 2, input, weight, bias, opts);
-}
+/** `conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)` over [N, C, L] (or [C, L]). */
+export const conv1d = op(
+  signature("nn.functional.conv1d", convParams),
+  ({ input, weight, bias, ...o }): Tensor => convNd("conv1d", 1, input, weight, bias, o),
+);
 
-/** Transposed 1-D convolution with weight [C_in, C_out/groups, k] (F.conv_transpose1d). */
-export function convTranspose1d(
-  input: Tensor,
-  weight: Tensor,
-  bias?: Tensor | null | ConvTranspose1dOptions,
-  opts?: ConvTranspose1dOptions,
-): Tensor {
-  return convTransposeNd("convTranspose1d", 1, input, weight, bias, opts);
-}
+/**
+ * `conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1)`:
+ * transposed 2-D convolution with weight [C_in, C_out/groups, kH, kW].
+ */
+export const convTranspose2d = op(
+  signature("nn.functional.convTranspose2d", convTransposeParams),
+  ({ input, weight, bias, ...o }): Tensor => convTransposeNd("convTranspose2d", 2, input, weight, bias, o),
+);
+
+/** `conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1)` */
+export const convTranspose1d = op(
+  signature("nn.functional.convTranspose1d", convTransposeParams),
+  ({ input, weight, bias, ...o }): Tensor => convTransposeNd("convTranspose1d", 1, input, weight, bias, o),
+);
 
 /** Geometry of unfold/fold over [C, H, W] with the sliding blocks in columns ([C * kH * kW, L] order). */
-function blockGrid(op: string, c: number, hw: number[], kernelSize: Size2, o: UnfoldOptions): GridSpec {
+interface BlockArgs {
+  dilation: number | readonly number[];
+  padding: number | readonly number[];
+  stride: number | readonly number[];
+}
+
+function blockGrid(
+  op: string,
+  c: number,
+  hw: number[],
+  kernelSize: number | readonly number[],
+  o: BlockArgs,
+): GridSpec {
   const k = ints(kernelSize, 2, 1, 1, op, "kernelSize");
   const d = ints(o.dilation, 2, 1, 1, op, "dilation");
   const p = ints(o.padding, 2, 0, 0, op, "padding");
@@ -510,8 +535,22 @@ function foldOp(spec: GridSpec, x: Tensor): Tensor {
   return recordOp({ name: "Col2ImBackward0", inputs: [x], output: y, backward: (g) => [unfoldOp(spec, g)] });
 }
 
-/** Extract sliding blocks: [N, C, H, W] -> [N, C * kH * kW, L] (F.unfold, im2col). */
-export function unfold(input: Tensor, kernelSize: Size2, opts: UnfoldOptions = {}): Tensor {
+/**
+ * `unfold(input, kernel_size, dilation=1, padding=0, stride=1)`: extract sliding blocks:
+ * [N, C, H, W] -> [N, C * kH * kW, L] (im2col).
+ */
+export const unfold = op(
+  signature("nn.functional.unfold", [
+    inputArg,
+    arg("kernelSize", k.intOrInts),
+    dilationArg,
+    paddingArg,
+    strideArg,
+  ]),
+  ({ input, kernelSize, ...o }): Tensor => unfoldImpl(input, kernelSize, o),
+);
+
+function unfoldImpl(input: Tensor, kernelSize: number | readonly number[], opts: BlockArgs): Tensor {
   if (input.ndim !== 3 && input.ndim !== 4) {
     throw new ShapeError(
       `unfold: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got ${fmtShape(input.shape)}`,
@@ -523,8 +562,28 @@ export function unfold(input: Tensor, kernelSize: Size2, opts: UnfoldOptions = {
   return input.ndim === 4 ? y : y.squeeze(0);
 }
 
-/** Sum sliding blocks back into an image: [N, C * kH * kW, L] -> [N, C, H, W] (F.fold, col2im). */
-export function fold(input: Tensor, outputSize: Size2, kernelSize: Size2, opts: UnfoldOptions = {}): Tensor {
+/**
+ * `fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1)`: sum sliding blocks back into an image:
+ * [N, C * kH * kW, L] -> [N, C, H, W] (col2im).
+ */
+export const fold = op(
+  signature("nn.functional.fold", [
+    inputArg,
+    arg("outputSize", k.intOrInts),
+    arg("kernelSize", k.intOrInts),
+    dilationArg,
+    paddingArg,
+    strideArg,
+  ]),
+  ({ input, outputSize, kernelSize, ...o }): Tensor => foldImpl(input, outputSize, kernelSize, o),
+);
+
+function foldImpl(
+  input: Tensor,
+  outputSize: number | readonly number[],
+  kernelSize: number | readonly number[],
+  opts: BlockArgs,
+): Tensor {
   if (input.ndim !== 2 && input.ndim !== 3) {
     throw new ShapeError(
       `fold: expected a 2-D [C * kH * kW, L] or 3-D [N, C * kH * kW, L] input, got ${fmtShape(input.shape)}`,

@@ -1,19 +1,30 @@
-/** linear, dropout, embedding and oneHot (torch.nn.functional). */
+/** linear, dropout (and its channel-wise forms), embedding and oneHot (torch.nn.functional), with PyTorch's signatures. */
 import {
   arange,
+  arg,
   fmtShape,
   IndexError,
+  k,
   noGrad,
+  onesLike,
+  op,
   rand,
   recordOp,
+  signature,
   type Tensor,
   where,
+  zeros,
   zerosLike,
 } from "@cinder/tensor";
-import { checkProbability } from "../util";
+import { checkProbability, inputArg } from "../util";
 
-/** y = x W^T + b, for input [..., in] and weight [out, in]. */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+/** `linear(input, weight, bias=None)`: y = x W^T + b, for input [..., in] and weight [out, in]. */
+export const linear = op(
+  signature("nn.functional.linear", [inputArg, arg("weight", k.tensor), arg.opt("bias", k.tensor)]),
+  ({ input, weight, bias }): Tensor => linearImpl(input, weight, bias),
+);
+
+function linearImpl(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== weight.shape[weight.ndim - 1]) {
     const k = x.ndim ? x.shape[x.ndim - 1] : 0;
     throw new Error(
@@ -24,6 +35,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   return bias ? y.add(bias) : y;
 }
 
+/** @deprecated the options of `dropout`; kept for the module classes' types. */
 export interface DropoutOptions {
   /** Probability of an element to be zeroed (default 0.5). */
   p?: number;
@@ -32,39 +44,147 @@ export interface DropoutOptions {
   inplace?: boolean;
 }
 
+const dropoutParams = [
+  inputArg,
+  arg("p", k.float, 0.5),
+  arg("training", k.bool, true),
+  arg("inplace", k.bool, false),
+] as const;
+
 /**
- * Zero each element with probability p and scale the rest by 1/(1-p); the identity when not training.
- * The mask comes from the seeded generator (`manualSeed`). `dropout(x, 0.2)` or `dropout(x, { p, training })`.
+ * `dropout(input, p=0.5, training=True, inplace=False)`: zero each element with probability p and scale the rest
+ * by 1/(1-p); the identity when not training. The mask comes from the seeded generator (`manualSeed`).
  */
-export function dropout(x: Tensor, p: number | DropoutOptions = {}): Tensor {
-  const o = typeof p === "number" ? { p } : p;
-  const prob = o.p ?? 0.5;
-  checkProbability(prob, "dropout");
-  if (!(o.training ?? true) || prob === 0) return x;
+export const dropout = op(
+  signature("nn.functional.dropout", dropoutParams),
+  ({ input, p, training, inplace }): Tensor => dropoutImpl(input, p, training, inplace, "dropout", null),
+);
+
+/** The mask's shape for channel-wise dropout: the batch and channel dims kept, every spatial dim 1. */
+function featureMaskShape(x: Tensor, spatial: number): number[] {
+  return x.shape.map((d, i) => (i < x.ndim - spatial ? d : 1));
+}
+
+function dropoutImpl(
+  x: Tensor,
+  prob: number,
+  training: boolean,
+  inplace: boolean,
+  what: string,
+  maskShape: number[] | null,
+): Tensor {
+  checkProbability(prob, what);
+  if (!training || prob === 0) return x;
+  const shape = maskShape ?? x.shape;
   const keep =
     prob === 1
-      ? zerosLike(x)
+      ? zeros(shape, { dtype: x.dtype, device: x.device })
       : noGrad(() =>
-          rand(x.shape, { device: x.device, dtype: x.dtype === "float64" ? "float64" : "float32" })
+          rand(shape, { device: x.device, dtype: x.dtype === "float64" ? "float64" : "float32" })
             .ge(prob)
             .to(x.dtype)
             .mul(1 / (1 - prob)),
         );
-  return o.inplace ? x.mul_(keep) : x.mul(keep);
+  return inplace ? x.mul_(keep) : x.mul(keep);
 }
 
+/**
+ * `dropout1d(input, p=0.5, training=True, inplace=False)`: zero whole channels of [N, C, L] (or unbatched
+ * [C, L]) with probability p.
+ */
+export const dropout1d = op(
+  signature("nn.functional.dropout1d", dropoutParams),
+  ({ input, p, training, inplace }): Tensor => {
+    if (input.ndim !== 2 && input.ndim !== 3) {
+      throw new RangeError(
+        `dropout1d: Expected 2D or 3D input, but received a ${input.ndim}D input. Note that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).`,
+      );
+    }
+    return dropoutImpl(input, p, training, inplace, "dropout1d", featureMaskShape(input, 1));
+  },
+);
+
+/**
+ * `dropout2d(input, p=0.5, training=True, inplace=False)`: zero whole channels of [N, C, H, W] (or unbatched
+ * [C, H, W]) with probability p. A 3-D input is taken as [N, C, L], as PyTorch 1.13 does (with its warning).
+ */
+export const dropout2d = op(
+  signature("nn.functional.dropout2d", dropoutParams),
+  ({ input, p, training, inplace }): Tensor => {
+    if (input.ndim !== 3 && input.ndim !== 4) {
+      console.warn(
+        `dropout2d: Received a ${input.ndim}-D input to dropout2d, which is deprecated and will result in an error in a future release. To retain the behavior and silence this warning, please use dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).`,
+      );
+      return dropoutImpl(input, p, training, inplace, "dropout2d", null);
+    }
+    if (input.ndim === 3) {
+      console.warn(
+        "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will change in a future release to interpret the input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+      );
+      return dropoutImpl(input, p, training, inplace, "dropout2d", featureMaskShape(input, 1));
+    }
+    return dropoutImpl(input, p, training, inplace, "dropout2d", featureMaskShape(input, 2));
+  },
+);
+
+/**
+ * `dropout3d(input, p=0.5, training=True, inplace=False)`: zero whole channels of [N, C, D, H, W] (or unbatched
+ * [C, D, H, W]) with probability p.
+ */
+export const dropout3d = op(
+  signature("nn.functional.dropout3d", dropoutParams),
+  ({ input, p, training, inplace }): Tensor => {
+    if (input.ndim !== 4 && input.ndim !== 5) {
+      console.warn(
+        `dropout3d: Received a ${input.ndim}-D input to dropout3d, which is deprecated and will result in an error in a future release. To retain the behavior and silence this warning, please use dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D inputs).`,
+      );
+      return dropoutImpl(input, p, training, inplace, "dropout3d", null);
+    }
+    return dropoutImpl(input, p, training, inplace, "dropout3d", featureMaskShape(input, 3));
+  },
+);
+
+/** @deprecated the options of `embedding`; kept for the module classes' types. */
 export interface EmbeddingOptions {
   /** Rows at this index get no gradient (their value is still looked up). */
   paddingIdx?: number | null;
   /** Rows looked up are renormalised in place to this maximum norm first (PyTorch's max_norm). */
   maxNorm?: number | null;
   normType?: number;
+  scaleGradByFreq?: boolean;
 }
 
-/** Look up rows of `weight` ([num, dim]) by the integer tensor `input`: result [...input.shape, dim] (EmbeddingBackward0). */
-export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOptions = {}): Tensor {
+/**
+ * `embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+ * sparse=False)`: look up rows of `weight` ([num, dim]) by the integer tensor `input`: result
+ * [...input.shape, dim] (EmbeddingBackward0). `scaleGradByFreq` divides each row's gradient by how often its index
+ * occurs in `input`. Sparse gradients do not exist in Cinder (`sparse` accepts only false).
+ */
+export const embedding = op(
+  signature("nn.functional.embedding", [
+    inputArg,
+    arg("weight", k.tensor),
+    arg.opt("paddingIdx", k.int),
+    arg.opt("maxNorm", k.float),
+    arg("normType", k.float, 2.0),
+    arg("scaleGradByFreq", k.bool, false),
+    arg.unsupported("sparse", false, "Cinder has no sparse gradients"),
+  ]),
+  (a): Tensor => embeddingImpl(a.input, a.weight, a.paddingIdx, a.maxNorm, a.normType, a.scaleGradByFreq),
+);
+
+function embeddingImpl(
+  input: Tensor,
+  weight: Tensor,
+  paddingIdx: number | null,
+  maxNorm: number | null,
+  normType: number,
+  scaleGradByFreq: boolean,
+): Tensor {
   if (input.isFloatingPoint()) {
-    throw new TypeError(`embedding: expected an integer index tensor (int32), got ${input.dtype}`);
+    throw new TypeError(
+      `embedding(): Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got ${input.dtype} instead (expected an integer index tensor)`,
+    );
   }
   if (weight.ndim !== 2)
     throw new Error(
@@ -73,21 +193,24 @@ export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOptions 
   const [num, dim] = weight.shape;
   const flat = input.reshape(-1).to("int32");
   checkIndexRange(flat, num, "embedding");
-  let pad = opts.paddingIdx ?? null;
+  let pad = paddingIdx;
   if (pad !== null) {
     if (pad < -num || pad >= num)
-      throw new Error(`embedding: paddingIdx must be within num_embeddings (${num}), got ${pad}`);
+      throw new Error(`embedding: Padding_idx must be within num_embeddings (${num}), got ${pad}`);
     if (pad < 0) pad += num;
   }
-  if (opts.maxNorm !== undefined && opts.maxNorm !== null)
-    renorm(weight, flat, opts.maxNorm, opts.normType ?? 2);
+  if (maxNorm !== null) renorm(weight, flat, maxNorm, normType);
   const out = noGrad(() => weight.indexSelect(0, flat)).reshape([...input.shape, dim]);
   return recordOp({
     name: "EmbeddingBackward0",
     inputs: [weight],
     output: out,
     backward: (g) => {
-      const g2 = g.reshape(-1, dim);
+      let g2 = g.reshape(-1, dim);
+      if (scaleGradByFreq) {
+        const counts = zerosLike(flat).scatterAdd(0, flat, onesLike(flat));
+        g2 = g2.div(counts.indexSelect(0, flat).to(g2.dtype).unsqueeze(1));
+      }
       const idx = flat.unsqueeze(1).expand(flat.shape[0], dim);
       const gw = zerosLike(weight, { dtype: g.dtype }).scatterAdd(0, idx, g2);
       return [
@@ -119,19 +242,26 @@ function checkIndexRange(idx: Tensor, n: number, what: string): void {
 }
 
 /**
- * One-hot encoding of an integer tensor: [..., numClasses], int32 (PyTorch gives int64; Cinder has no int64).
- * numClasses -1 (default) means max(input) + 1.
+ * `one_hot(input, num_classes=-1)`: one-hot encoding of an integer tensor: [..., num_classes], int32 (PyTorch
+ * gives int64; Cinder has no int64). num_classes -1 means max(input) + 1. (PyTorch's docs call the tensor
+ * `tensor`; the callable takes `input=`.)
  */
-export function oneHot(input: Tensor, numClasses = -1): Tensor {
-  if (input.isFloatingPoint()) throw new TypeError(`oneHot: expected an integer tensor, got ${input.dtype}`);
+export const oneHot = op(
+  signature("nn.functional.oneHot", [inputArg, arg("numClasses", k.int, -1)]),
+  ({ input, numClasses }): Tensor => oneHotImpl(input, numClasses),
+);
+
+function oneHotImpl(input: Tensor, numClasses: number): Tensor {
+  if (input.isFloatingPoint())
+    throw new TypeError(`one_hot is only applicable to index tensor (an integer tensor), got ${input.dtype}`);
   let n = numClasses;
   if (n === -1) n = input.numel() === 0 ? 0 : (input.max().item() as number) + 1;
   if (input.numel() > 0) {
     const lo = input.min().item() as number;
     const hi = input.max().item() as number;
-    if (lo < 0) throw new RangeError("oneHot: class values must be non-negative");
+    if (lo < 0) throw new RangeError("one_hot: Class values must be non-negative.");
     if (hi >= n)
-      throw new RangeError(`oneHot: class values must be smaller than numClasses (${n}), got ${hi}`);
+      throw new RangeError(`one_hot: Class values must be smaller than num_classes (${n}), got ${hi}.`);
   }
   return input
     .unsqueeze(-1)

@@ -3,9 +3,34 @@
  * record their own derivative (PyTorch's formulas), because the composed gradient is wrong at the clamp
  * (BCE at 0 or 1) or at the kink of |x| (BCE with logits at x = 0).
  */
-import { fmtShape, noGrad, recordOp, type Tensor, where } from "@cinder/tensor";
-import { checkReduction, fmt, type Reduction, reduce } from "../util";
+import {
+  arg,
+  DTypeError,
+  fmtShape,
+  k,
+  noGrad,
+  op,
+  recordOp,
+  signature,
+  type Tensor,
+  where,
+} from "@cinder/tensor";
+import {
+  fmt,
+  inputArg,
+  legacyReduction,
+  type Reduction,
+  reduce,
+  reduceArg,
+  reductionArg,
+  sizeAverageArg,
+} from "../util";
 
+const targetArg = arg("target", k.tensor);
+const weightArg = arg.opt("weight", k.tensor);
+const ignoreIndexArg = arg("ignoreIndex", k.int, -100);
+
+/** @deprecated the options of the losses; kept for the module classes' types. */
 export interface LossOptions {
   /** "mean" (default), "sum" or "none". */
   reduction?: Reduction;
@@ -24,54 +49,60 @@ function sameShapeOrWarn(input: Tensor, target: Tensor, what: string): void {
 }
 const warned = new Set<string>();
 
-function red(opts: LossOptions, what: string, extra: readonly string[] = []): Reduction {
-  const r = opts.reduction ?? "mean";
-  checkReduction(r, what, extra);
-  return r;
-}
+/** The legacy `(input, target, size_average=None, reduce=None, reduction='mean')` of the simple losses. */
+const simpleLoss = [inputArg, targetArg, sizeAverageArg, reduceArg, reductionArg] as const;
 
-export function mseLoss(input: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
-  const r = red(opts, "mseLoss");
-  sameShapeOrWarn(input, target, "mseLoss");
-  return reduce(input.sub(target).square(), r);
-}
+/** `mse_loss(input, target, size_average=None, reduce=None, reduction='mean')` */
+export const mseLoss = op(signature("nn.functional.mseLoss", simpleLoss), (a): Tensor => {
+  const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "mseLoss");
+  sameShapeOrWarn(a.input, a.target, "mseLoss");
+  return reduce(a.input.sub(a.target).square(), r);
+});
 
-export function l1Loss(input: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
-  const r = red(opts, "l1Loss");
-  sameShapeOrWarn(input, target, "l1Loss");
-  return reduce(input.sub(target).abs(), r);
-}
+/** `l1_loss(input, target, size_average=None, reduce=None, reduction='mean')` */
+export const l1Loss = op(signature("nn.functional.l1Loss", simpleLoss), (a): Tensor => {
+  const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "l1Loss");
+  sameShapeOrWarn(a.input, a.target, "l1Loss");
+  return reduce(a.input.sub(a.target).abs(), r);
+});
 
-/** 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta 1 by default; beta 0 is L1). */
-export function smoothL1Loss(
-  input: Tensor,
-  target: Tensor,
-  opts: LossOptions & { beta?: number } = {},
-): Tensor {
-  const r = red(opts, "smoothL1Loss");
-  const beta = opts.beta ?? 1;
-  if (beta < 0) throw new RangeError(`smoothL1Loss: beta must be non-negative, got ${beta}`);
-  sameShapeOrWarn(input, target, "smoothL1Loss");
-  const d = input.sub(target);
-  const a = d.abs();
-  if (beta === 0) return reduce(a, r);
-  return reduce(where(a.lt(beta), d.square().mul(0.5 / beta), a.sub(0.5 * beta)), r);
-}
+/**
+ * `smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mean', beta=1.0)`:
+ * 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta 0 is L1).
+ */
+export const smoothL1Loss = op(
+  signature("nn.functional.smoothL1Loss", [...simpleLoss, arg("beta", k.float, 1.0)]),
+  (a): Tensor => {
+    const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "smoothL1Loss");
+    const beta = a.beta;
+    if (beta < 0)
+      throw new RangeError(
+        `smoothL1Loss: smooth_l1_loss does not support negative values for beta, got ${beta}`,
+      );
+    sameShapeOrWarn(a.input, a.target, "smoothL1Loss");
+    const d = a.input.sub(a.target);
+    const abs = d.abs();
+    if (beta === 0) return reduce(abs, r);
+    return reduce(where(abs.lt(beta), d.square().mul(0.5 / beta), abs.sub(0.5 * beta)), r);
+  },
+);
 
-/** 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta). */
-export function huberLoss(
-  input: Tensor,
-  target: Tensor,
-  opts: LossOptions & { delta?: number } = {},
-): Tensor {
-  const r = red(opts, "huberLoss");
-  const delta = opts.delta ?? 1;
-  sameShapeOrWarn(input, target, "huberLoss");
-  const d = input.sub(target);
-  const a = d.abs();
-  return reduce(where(a.lt(delta), d.square().mul(0.5), a.sub(0.5 * delta).mul(delta)), r);
-}
+/** `huber_loss(input, target, reduction='mean', delta=1.0)`: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta). */
+export const huberLoss = op(
+  signature("nn.functional.huberLoss", [inputArg, targetArg, reductionArg, arg("delta", k.float, 1.0)]),
+  ({ input, target, reduction, delta }): Tensor => {
+    if (delta <= 0)
+      throw new RangeError(
+        `huberLoss: huber_loss does not support non-positive values for delta, got ${delta}`,
+      );
+    sameShapeOrWarn(input, target, "huberLoss");
+    const d = input.sub(target);
+    const a = d.abs();
+    return reduce(where(a.lt(delta), d.square().mul(0.5), a.sub(0.5 * delta).mul(delta)), reduction);
+  },
+);
 
+/** @deprecated the options of `nllLoss`; kept for the module classes' types. */
 export interface NllLossOptions extends LossOptions {
   /** Per-class rescaling weight, shape [C]. */
   weight?: Tensor | null;
@@ -87,9 +118,9 @@ function nllParts(
   ignoreIndex: number,
   what: string,
 ) {
-  if (target.isFloatingPoint()) {
-    throw new TypeError(
-      `${what}: expected an integer (int32) class-index target, got ${target.dtype} (probabilities need the input's shape)`,
+  if (target.isFloatingPoint() || target.dtype === "bool") {
+    throw new DTypeError(
+      `${what}: expected scalar type Long but found ${pyType(target.dtype)}: expected an integer (int32) class-index target, got ${target.dtype}${what === "crossEntropy" ? " (class probabilities need the input's shape)" : ""}`,
     );
   }
   const C = logp.shape[1];
@@ -123,35 +154,101 @@ function nllParts(
   return { loss: picked.neg().mul(w), w, valid };
 }
 
-/** Negative log likelihood of class-index targets given log-probabilities [N, C, ...] (or [C]). */
-export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
-  const r = red(opts, "nllLoss");
-  const unbatched = input.ndim === 1;
-  const x = unbatched ? input.unsqueeze(0) : input;
-  const t = unbatched ? target.reshape(1) : target;
-  if (x.ndim < 2) throw new Error(`nllLoss: expected an input of 1 or more dims, got ${fmt(input.shape)}`);
-  const { loss, w } = nllParts(x, t, opts.weight, opts.ignoreIndex ?? -100, "nllLoss");
-  if (r === "none") return unbatched ? loss.reshape([]) : loss;
-  if (r === "sum") return loss.sum();
-  return loss.sum().div(w.sum());
+/** PyTorch's scalar type name of a dtype, for messages that read like its own. */
+function pyType(dtype: string): string {
+  return (
+    (
+      { float32: "Float", float64: "Double", int32: "Int", uint8: "Byte", bool: "Bool" } as Record<
+        string,
+        string
+      >
+    )[dtype] ?? dtype
+  );
 }
 
+/** Losses over scores or log-probabilities need floating point input (PyTorch: "not implemented for 'Long'"). */
+function checkFloatInput(input: Tensor, what: string, kernel: string): void {
+  if (!input.isFloatingPoint()) {
+    throw new DTypeError(
+      `${what}: "${kernel}" not implemented for '${pyType(input.dtype)}': expected a floating point input (expected scalar type Float), got ${input.dtype}`,
+    );
+  }
+}
+
+/**
+ * `nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean')`:
+ * negative log likelihood of class-index targets given log-probabilities [N, C, ...] (or [C]).
+ */
+export const nllLoss = op(
+  signature("nn.functional.nllLoss", [
+    inputArg,
+    targetArg,
+    weightArg,
+    sizeAverageArg,
+    ignoreIndexArg,
+    reduceArg,
+    reductionArg,
+  ]),
+  (a): Tensor => {
+    const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "nllLoss");
+    const { input, target } = a;
+    checkFloatInput(input, "nllLoss", "nll_loss_out_frame");
+    const unbatched = input.ndim === 1;
+    const x = unbatched ? input.unsqueeze(0) : input;
+    const t = unbatched ? target.reshape(1) : target;
+    if (x.ndim < 2) throw new Error(`nllLoss: expected an input of 1 or more dims, got ${fmt(input.shape)}`);
+    const { loss, w } = nllParts(x, t, a.weight, a.ignoreIndex, "nllLoss");
+    if (r === "none") return unbatched ? loss.reshape([]) : loss;
+    if (r === "sum") return loss.sum();
+    return loss.sum().div(w.sum());
+  },
+);
+
+/** @deprecated the options of `crossEntropy`; kept for the module classes' types. */
 export interface CrossEntropyOptions extends NllLossOptions {
   /** Mix the target with the uniform distribution: (1 - s) target + s / C (default 0). */
   labelSmoothing?: number;
 }
 
 /**
- * Cross entropy of unnormalised scores [N, C, ...] (or [C]) against class indices (int32, [N, ...]) or class
- * probabilities (float, the input's shape), exactly as torch.nn.functional.cross_entropy: weighted "mean"
- * divides by the summed target weights for class indices, by the element count for probabilities.
+ * `cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean',
+ * label_smoothing=0.0)`: cross entropy of unnormalised scores [N, C, ...] (or [C]) against class indices (int32,
+ * [N, ...]) or class probabilities (float, the input's shape), exactly as PyTorch: weighted "mean" divides by the
+ * summed target weights for class indices, by the element count for probabilities.
  */
-export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
-  const r = red(opts, "crossEntropy");
-  const ls = opts.labelSmoothing ?? 0;
+export const crossEntropy = op(
+  signature("nn.functional.crossEntropy", [
+    inputArg,
+    targetArg,
+    weightArg,
+    sizeAverageArg,
+    ignoreIndexArg,
+    reduceArg,
+    reductionArg,
+    arg("labelSmoothing", k.float, 0.0),
+  ]),
+  (a): Tensor =>
+    crossEntropyImpl(
+      a.input,
+      a.target,
+      a.weight,
+      a.ignoreIndex,
+      legacyReduction(a.sizeAverage, a.reduce, a.reduction, "crossEntropy"),
+      a.labelSmoothing,
+    ),
+);
+
+function crossEntropyImpl(
+  input: Tensor,
+  target: Tensor,
+  weightArg: Tensor | null,
+  ignoreIndex: number,
+  r: Reduction,
+  ls: number,
+): Tensor {
   if (!(ls >= 0 && ls <= 1))
-    throw new RangeError(`crossEntropy: labelSmoothing must be between 0.0 and 1.0. Got: ${ls}`);
-  const ignoreIndex = opts.ignoreIndex ?? -100;
+    throw new RangeError(`crossEntropy: label_smoothing must be between 0.0 and 1.0. Got: ${ls}`);
+  checkFloatInput(input, "crossEntropy", "log_softmax_lastdim_kernel_impl");
   const unbatched = input.ndim === 1;
   const x = unbatched ? input.unsqueeze(0) : input;
   const probs = input.ndim === target.ndim && input.shape.every((d, i) => d === target.shape[i]);
@@ -161,7 +258,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   const C = x.shape[1];
   const logp = x.logSoftmax(1);
   const cs = x.shape.map((d, i) => (i === 1 ? d : 1));
-  const weight = opts.weight ? opts.weight.to(x.dtype) : null;
+  const weight = weightArg ? weightArg.to(x.dtype) : null;
   if (weight && (weight.ndim !== 1 || weight.shape[0] !== C)) {
     throw new Error(
       `crossEntropy: weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape ${fmt(weight.shape)}`,
@@ -173,7 +270,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
       throw new TypeError(
         `crossEntropy: a target of the input's shape holds probabilities and must be floating point, got ${target.dtype}`,
       );
-    if (opts.ignoreIndex !== undefined && opts.ignoreIndex >= 0) {
+    if (ignoreIndex >= 0) {
       throw new Error("crossEntropy: ignoreIndex is not supported for floating point (probability) targets");
     }
     const tt = ls > 0 ? t.mul(1 - ls).add(ls / C) : t;
@@ -203,6 +300,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   return unbatched && r === "none" ? out.reshape([]) : out;
 }
 
+/** @deprecated the options of `binaryCrossEntropy`; kept for the module classes' types. */
 export interface BCEOptions extends LossOptions {
   /** Rescaling weight, broadcast to the input's shape. */
   weight?: Tensor | null;
@@ -217,11 +315,29 @@ function checkSameSize(input: Tensor, target: Tensor, what: string): void {
 }
 
 /**
- * Binary cross entropy of probabilities: -w (t log x + (1 - t) log(1 - x)), each log clamped to >= -100 as in
- * PyTorch (BinaryCrossEntropyBackward0, with PyTorch's derivative (x - t) / max(x (1 - x), 1e-12)).
+ * `binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction='mean')`: binary
+ * cross entropy of probabilities: -w (t log x + (1 - t) log(1 - x)), each log clamped to >= -100 as in PyTorch
+ * (BinaryCrossEntropyBackward0, with PyTorch's derivative (x - t) / max(x (1 - x), 1e-12)).
  */
-export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BCEOptions = {}): Tensor {
-  const r = red(opts, "binaryCrossEntropy");
+export const binaryCrossEntropy = op(
+  signature("nn.functional.binaryCrossEntropy", [
+    inputArg,
+    targetArg,
+    weightArg,
+    sizeAverageArg,
+    reduceArg,
+    reductionArg,
+  ]),
+  (a): Tensor =>
+    bceImpl(
+      a.input,
+      a.target,
+      a.weight,
+      legacyReduction(a.sizeAverage, a.reduce, a.reduction, "binaryCrossEntropy"),
+    ),
+);
+
+function bceImpl(input: Tensor, target: Tensor, weight: Tensor | null, r: Reduction): Tensor {
   checkSameSize(input, target, "binaryCrossEntropy");
   if (input.backend.readSync && input.numel() > 0) {
     const lo = input.min().item() as number;
@@ -231,7 +347,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BCEOptio
         `binaryCrossEntropy: all elements of input should be between 0 and 1 (got values in [${lo}, ${hi}])`,
       );
   }
-  const w = opts.weight ?? null;
+  const w = weight;
   const { loss, l0, l1 } = noGrad(() => {
     const l1 = input.log().clamp({ min: -100 });
     const l0 = input.neg().add(1).log().clamp({ min: -100 }); // log(1 - x), as PyTorch (not log1p)
@@ -253,28 +369,51 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BCEOptio
   return reduce(loss, r);
 }
 
+/** @deprecated the options of `binaryCrossEntropyWithLogits`; kept for the module classes' types. */
 export interface BCEWithLogitsOptions extends BCEOptions {
   /** Weight of positive examples, broadcast along the last dim (one per class). */
   posWeight?: Tensor | null;
 }
 
 /**
- * Sigmoid then binary cross entropy, in the numerically stable form PyTorch uses:
+ * `binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction='mean',
+ * pos_weight=None)`: sigmoid then binary cross entropy, in the numerically stable form PyTorch uses:
  * (1 - t) x + lw (log(1 + exp(-|x|)) + max(-x, 0)) with lw = 1 + (posWeight - 1) t.
  */
-export function binaryCrossEntropyWithLogits(
+export const binaryCrossEntropyWithLogits = op(
+  signature("nn.functional.binaryCrossEntropyWithLogits", [
+    inputArg,
+    targetArg,
+    weightArg,
+    sizeAverageArg,
+    reduceArg,
+    reductionArg,
+    arg.opt("posWeight", k.tensor),
+  ]),
+  (a): Tensor =>
+    bceWithLogitsImpl(
+      a.input,
+      a.target,
+      a.weight,
+      a.posWeight,
+      legacyReduction(a.sizeAverage, a.reduce, a.reduction, "binaryCrossEntropyWithLogits"),
+    ),
+);
+
+function bceWithLogitsImpl(
   input: Tensor,
   target: Tensor,
-  opts: BCEWithLogitsOptions = {},
+  weight: Tensor | null,
+  posWeight: Tensor | null,
+  r: Reduction,
 ): Tensor {
-  const r = red(opts, "binaryCrossEntropyWithLogits");
   if (input.ndim !== target.ndim || input.shape.some((d, i) => d !== target.shape[i])) {
     throw new Error(
       `binaryCrossEntropyWithLogits: Target size (${fmtShape(target.shape)}) must be the same as input size (${fmtShape(input.shape)})`,
     );
   }
-  const w = opts.weight ?? null;
-  const pw = opts.posWeight ?? null;
+  const w = weight;
+  const pw = posWeight;
   const { loss, sp } = noGrad(() => {
     // softplus(-x) = log(1 + exp(-x)), computed stably
     const maxVal = input.neg().clamp({ min: 0 });
@@ -306,6 +445,7 @@ export function binaryCrossEntropyWithLogits(
   return reduce(loss, r);
 }
 
+/** @deprecated the options of `klDiv`; kept for the module classes' types. */
 export interface KLDivOptions {
   /** "mean" (default; the mean over all elements, as PyTorch), "batchmean" (sum / batch size: the true KL), "sum" or "none". */
   reduction?: Reduction | "batchmean";
@@ -313,12 +453,27 @@ export interface KLDivOptions {
   logTarget?: boolean;
 }
 
-/** KL divergence with log-probability `input`: t (log t - input), 0 where t = 0 (xlogy), or exp(t) (t - input) with logTarget. */
-export function klDiv(input: Tensor, target: Tensor, opts: KLDivOptions = {}): Tensor {
-  const r = opts.reduction ?? "mean";
-  checkReduction(r, "klDiv", ["batchmean"]);
+/**
+ * `kl_div(input, target, size_average=None, reduce=None, reduction='mean', log_target=False)`: KL divergence with
+ * log-probability `input`: t (log t - input), 0 where t = 0 (xlogy), or exp(t) (t - input) with logTarget.
+ * "mean" is the mean over all elements, as PyTorch (which warns); "batchmean" (sum / batch size) is the true KL.
+ */
+export const klDiv = op(
+  signature("nn.functional.klDiv", [
+    inputArg,
+    targetArg,
+    sizeAverageArg,
+    reduceArg,
+    arg("reduction", k.oneOf("mean", "batchmean", "sum", "none"), "mean"),
+    arg("logTarget", k.bool, false),
+  ]),
+  (a): Tensor =>
+    klDivImpl(a.input, a.target, legacyReduction(a.sizeAverage, a.reduce, a.reduction, "klDiv"), a.logTarget),
+);
+
+function klDivImpl(input: Tensor, target: Tensor, r: Reduction | "batchmean", logTarget: boolean): Tensor {
   let out: Tensor;
-  if (opts.logTarget) out = target.exp().mul(target.sub(input));
+  if (logTarget) out = target.exp().mul(target.sub(input));
   else {
     const zero = target.eq(0);
     const xlogy = where(zero, 0, target.mul(where(zero, 1, target).log()));

@@ -1,12 +1,16 @@
-/** batchNorm, layerNorm, groupNorm and normalize (torch.nn.functional), composed from tensor ops. */
-import { noGrad, type Tensor } from "@cinder/tensor";
-import { fmt } from "../util";
+/** batchNorm, instanceNorm, layerNorm, groupNorm and normalize (torch.nn.functional), composed from tensor ops. */
+import { arg, k, noGrad, op, signature, type Tensor } from "@cinder/tensor";
+import { fmt, inputArg } from "../util";
+
+const optTensor = <const N extends string>(name: N) => arg.opt(name, k.tensor);
+const epsArg = arg("eps", k.float, 1e-5);
 
 /** Shape [1, C, 1, ...] to broadcast a per-channel vector over an [N, C, ...] input. */
 function channelShape(x: Tensor): number[] {
   return x.shape.map((d, i) => (i === 1 ? d : 1));
 }
 
+/** @deprecated the options of `batchNorm`; kept for the module classes' types. */
 export interface BatchNormOptions {
   weight?: Tensor | null;
   bias?: Tensor | null;
@@ -18,18 +22,37 @@ export interface BatchNormOptions {
 }
 
 /**
- * Batch normalisation over [N, C, ...] per channel C. Training: normalise with the batch mean and biased
- * variance and, when running tensors are given, update them in place with the unbiased variance, as PyTorch.
- * Otherwise normalise with `runningMean` / `runningVar`.
+ * `batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05)`:
+ * batch normalisation over [N, C, ...] per channel C. Training: normalise with the batch mean and biased variance
+ * and, when running tensors are given, update them in place with the unbiased variance, as PyTorch. Otherwise
+ * normalise with `runningMean` / `runningVar`.
  */
-export function batchNorm(
+export const batchNorm = op(
+  signature("nn.functional.batchNorm", [
+    inputArg,
+    arg("runningMean", k.opt(k.tensor)),
+    arg("runningVar", k.opt(k.tensor)),
+    optTensor("weight"),
+    optTensor("bias"),
+    arg("training", k.bool, false),
+    arg("momentum", k.float, 0.1),
+    epsArg,
+  ]),
+  (a): Tensor =>
+    batchNormImpl(a.input, a.runningMean, a.runningVar, a.weight, a.bias, a.training, a.momentum, a.eps),
+);
+
+function batchNormImpl(
   x: Tensor,
   runningMean: Tensor | null,
   runningVar: Tensor | null,
-  opts: BatchNormOptions = {},
+  weight: Tensor | null,
+  bias: Tensor | null,
+  training: boolean,
+  momentum: number,
+  eps: number,
 ): Tensor {
-  const training = opts.training ?? false;
-  const eps = opts.eps ?? 1e-5;
+  const opts = { weight, bias, momentum };
   if (x.ndim < 2)
     throw new Error(`batchNorm: expected an input of at least 2 dims [N, C, ...], got ${fmt(x.shape)}`);
   const C = x.shape[1];
@@ -54,7 +77,7 @@ export function batchNorm(
       throw new Error(`Expected more than 1 value per channel when training, got input size ${fmt(x.shape)}`);
     const mean = x.mean({ dim: dims, keepdim: true });
     const v = x.var({ dim: dims, correction: 0, keepdim: true });
-    const m = opts.momentum ?? 0.1;
+    const m = opts.momentum;
     noGrad(() => {
       if (runningMean) runningMean.mul_(1 - m).add_(mean.detach().reshape(C).mul(m).to(runningMean.dtype));
       if (runningVar)
@@ -77,17 +100,32 @@ export function batchNorm(
   return xhat;
 }
 
+/** @deprecated the options of `layerNorm`; kept for the module classes' types. */
 export interface LayerNormOptions {
   weight?: Tensor | null;
   bias?: Tensor | null;
   eps?: number;
 }
 
-/** Normalise over the last `normalizedShape.length` dims (biased variance), then scale and shift elementwise. */
-export function layerNorm(
+/**
+ * `layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05)`: normalise over the last
+ * `normalizedShape.length` dims (biased variance), then scale and shift elementwise.
+ */
+export const layerNorm = op(
+  signature("nn.functional.layerNorm", [
+    inputArg,
+    arg("normalizedShape", k.ints),
+    optTensor("weight"),
+    optTensor("bias"),
+    epsArg,
+  ]),
+  (a): Tensor => layerNormImpl(a.input, a.normalizedShape, a),
+);
+
+function layerNormImpl(
   x: Tensor,
   normalizedShape: number | readonly number[],
-  opts: LayerNormOptions = {},
+  opts: { weight: Tensor | null; bias: Tensor | null; eps: number },
 ): Tensor {
   const ns = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
   const k = ns.length;
@@ -100,20 +138,39 @@ export function layerNorm(
   const dims = ns.map((_, i) => x.ndim - k + i);
   const mean = x.mean({ dim: dims, keepdim: true });
   const v = x.var({ dim: dims, correction: 0, keepdim: true });
-  let y = x.sub(mean).mul(v.add(opts.eps ?? 1e-5).rsqrt());
+  let y = x.sub(mean).mul(v.add(opts.eps).rsqrt());
   if (opts.weight) y = y.mul(opts.weight);
   if (opts.bias) y = y.add(opts.bias);
   return y;
 }
 
+/** @deprecated the options of `groupNorm`; kept for the module classes' types. */
 export interface GroupNormOptions {
   weight?: Tensor | null;
   bias?: Tensor | null;
   eps?: number;
 }
 
-/** Split the C channels of [N, C, ...] into `numGroups` groups, normalise each group per sample, then affine per channel. */
-export function groupNorm(x: Tensor, numGroups: number, opts: GroupNormOptions = {}): Tensor {
+/**
+ * `group_norm(input, num_groups, weight=None, bias=None, eps=1e-05)`: split the C channels of [N, C, ...] into
+ * `numGroups` groups, normalise each group per sample, then affine per channel.
+ */
+export const groupNorm = op(
+  signature("nn.functional.groupNorm", [
+    inputArg,
+    arg("numGroups", k.int),
+    optTensor("weight"),
+    optTensor("bias"),
+    epsArg,
+  ]),
+  (a): Tensor => groupNormImpl(a.input, a.numGroups, a),
+);
+
+function groupNormImpl(
+  x: Tensor,
+  numGroups: number,
+  opts: { weight: Tensor | null; bias: Tensor | null; eps: number },
+): Tensor {
   if (x.ndim < 2)
     throw new Error(`groupNorm: expected an input of at least 2 dims [N, C, ...], got ${fmt(x.shape)}`);
   const [N, C] = x.shape;
@@ -125,18 +182,80 @@ export function groupNorm(x: Tensor, numGroups: number, opts: GroupNormOptions =
   const g = x.reshape(N, numGroups, -1);
   const mean = g.mean({ dim: 2, keepdim: true });
   const v = g.var({ dim: 2, correction: 0, keepdim: true });
-  let y = g
-    .sub(mean)
-    .mul(v.add(opts.eps ?? 1e-5).rsqrt())
-    .reshape(x.shape);
+  let y = g.sub(mean).mul(v.add(opts.eps).rsqrt()).reshape(x.shape);
   const cs = channelShape(x);
   if (opts.weight) y = y.mul(opts.weight.reshape(cs));
   if (opts.bias) y = y.add(opts.bias.reshape(cs));
   return y;
 }
 
-/** x / max(||x||_p, eps) along `dim` (default p 2, dim 1). */
-export function normalize(x: Tensor, opts: { p?: number; dim?: number; eps?: number } = {}): Tensor {
-  const n = x.norm({ p: opts.p ?? 2, dim: opts.dim ?? 1, keepdim: true });
-  return x.div(n.clamp({ min: opts.eps ?? 1e-12 }).expandAs(x));
-}
+/**
+ * `instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+ * momentum=0.1, eps=1e-05)`: normalise each channel of each sample of [N, C, ...] over its spatial dims (batch
+ * norm with the batch and channel dims merged); the running statistics, when given, are updated with the mean over
+ * the batch, as PyTorch.
+ */
+export const instanceNorm = op(
+  signature("nn.functional.instanceNorm", [
+    inputArg,
+    optTensor("runningMean"),
+    optTensor("runningVar"),
+    optTensor("weight"),
+    optTensor("bias"),
+    arg("useInputStats", k.bool, true),
+    arg("momentum", k.float, 0.1),
+    epsArg,
+  ]),
+  (a): Tensor => {
+    const x = a.input;
+    if (x.ndim < 3) {
+      throw new Error(
+        `instanceNorm: expected an input of at least 3 dims [N, C, ...] (unbatched inputs are handled by InstanceNorm modules), got ${fmt(x.shape)}`,
+      );
+    }
+    const [N, C] = x.shape;
+    if (!a.useInputStats) {
+      if (!a.runningMean || !a.runningVar)
+        throw new Error(
+          "instanceNorm: Expected running_mean and running_var to be defined when use_input_stats is false",
+        );
+      return batchNormImpl(x, a.runningMean, a.runningVar, a.weight, a.bias, false, a.momentum, a.eps);
+    }
+    const spatial = x.shape.slice(2);
+    const merged = x.reshape(1, N * C, ...spatial);
+    const rm = a.runningMean ? a.runningMean.repeat(N) : null;
+    const rv = a.runningVar ? a.runningVar.repeat(N) : null;
+    let y = batchNormImpl(merged, rm, rv, null, null, true, a.momentum, a.eps).reshape(x.shape);
+    noGrad(() => {
+      if (a.runningMean && rm) a.runningMean.copy_(rm.reshape(N, C).mean({ dim: 0 }));
+      if (a.runningVar && rv) a.runningVar.copy_(rv.reshape(N, C).mean({ dim: 0 }));
+    });
+    const cs = channelShape(x);
+    if (a.weight) y = y.mul(a.weight.reshape(cs));
+    if (a.bias) y = y.add(a.bias.reshape(cs));
+    return y;
+  },
+);
+
+/**
+ * `normalize(input, p=2.0, dim=1, eps=1e-12, out=None)`: x / max(||x||_p, eps) along `dim`; p = 0 counts the
+ * non-zero entries (PyTorch's 0-"norm").
+ */
+export const normalize = op(
+  signature("nn.functional.normalize", [
+    inputArg,
+    arg("p", k.float, 2.0),
+    arg("dim", k.int, 1),
+    arg("eps", k.float, 1e-12),
+    arg.unsupported("out", null, "out= is not supported"),
+  ]),
+  ({ input: x, p, dim, eps }): Tensor => {
+    const n =
+      p === 0
+        ? x.ne(0).sum({ dim, keepdim: true }).to(x.dtype)
+        : p === Number.NEGATIVE_INFINITY
+          ? x.abs().amin(dim, true)
+          : x.norm({ p, dim, keepdim: true });
+    return x.div(n.clamp({ min: eps }).expandAs(x));
+  },
+);

@@ -13,17 +13,23 @@
  * gradients exist.
  */
 import {
+  arg,
+  type Calls,
   contiguousStrides,
   DTypeError,
   fmtShape,
+  type Kind,
+  k,
   needsGrad,
+  op,
   recordOp,
   ShapeError,
+  signature,
   type Tensor,
   tensorFromData,
   type View,
 } from "@cinder/tensor";
-import { pyTuple } from "../util";
+import { inputArg, pyTuple } from "../util";
 import {
   adaptiveRanges,
   adaptiveWindows,
@@ -45,6 +51,7 @@ import {
   window2d,
 } from "./windows";
 
+/** @deprecated the options of `maxPool2d`; kept for the module classes' types. */
 export interface MaxPool2dOptions {
   /** Default: kernelSize. */
   stride?: Size2 | null;
@@ -57,6 +64,7 @@ export interface MaxPool2dOptions {
   returnIndices?: boolean;
 }
 
+/** @deprecated the options of `avgPool2d`; kept for the module classes' types. */
 export interface AvgPool2dOptions {
   /** Default: kernelSize. */
   stride?: Size2 | null;
@@ -105,11 +113,20 @@ function poolArgs(
   x: Tensor,
   h: number,
   w: number,
-  kernelSize: Size2,
-  o: { stride?: Size2 | null; padding?: Size2; dilation?: Size2; ceilMode?: boolean },
+  kernelSize: number | readonly number[],
+  o: {
+    stride: number | readonly number[] | null;
+    padding: number | readonly number[];
+    dilation: number | readonly number[];
+    ceilMode: boolean;
+  },
 ): PoolArgs {
   const k = ints(kernelSize, 2, 1, 1, op, "kernelSize");
-  const s = o.stride === null || o.stride === undefined ? k : ints(o.stride, 2, 1, 1, op, "stride");
+  // stride=None (or PyTorch's empty list) means the kernel size
+  const s =
+    o.stride === null || (Array.isArray(o.stride) && o.stride.length === 0)
+      ? k
+      : ints(o.stride, 2, 1, 1, op, "stride");
   const p = ints(o.padding, 2, 0, 0, op, "padding");
   const d = ints(o.dilation, 2, 1, 1, op, "dilation");
   if (p.some((pi, i) => pi > k[i] / 2)) {
@@ -117,7 +134,7 @@ function poolArgs(
       `${op}: padding should be at most half of the kernel size, got padding ${pyTuple(p)} and kernelSize ${pyTuple(k)}`,
     );
   }
-  const ceil = o.ceilMode ?? false;
+  const ceil = o.ceilMode;
   const oh = poolOut(h, k[0], s[0], p[0], d[0], ceil);
   const ow = poolOut(w, k[1], s[1], p[1], d[1], ceil);
   if (oh < 1 || ow < 1) {
@@ -220,31 +237,67 @@ function gatherAt(x: Tensor, at: Positions): Tensor {
   return recordOp({ name: "GatherBackward0", inputs: [x], output: y, backward: (g) => [scatterAt(g, at)] });
 }
 
+const MAX_POOL2D = signature(
+  "nn.functional.maxPool2d",
+  [
+    inputArg,
+    arg("kernelSize", k.intOrInts),
+    arg.opt("stride", k.intOrInts),
+    arg("padding", k.intOrInts, 0),
+    arg("dilation", k.intOrInts, 1),
+    arg("ceilMode", k.bool, false),
+    arg("returnIndices", k.bool, false),
+  ],
+  [],
+  // PyTorch's max_pool2d dispatches on return_indices to max_pool2d_with_indices, which has the same parameters
+  { torch: "torch.nn.functional.max_pool2d_with_indices" },
+);
+type MaxPoolCalls = Calls<typeof MAX_POOL2D.positional>;
+type WithIndices<C> = C extends readonly [...infer H, infer O]
+  ? O extends { returnIndices?: boolean }
+    ? [...H, O & { returnIndices: true }]
+    : never
+  : never;
+
 /**
- * 2-D max pooling (F.max_pool2d). With `returnIndices: true` returns `[output, indices]`, the indices being
- * flat positions into each input plane (int32; PyTorch's are int64).
+ * `max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)`:
+ * 2-D max pooling. With `returnIndices` true returns `[output, indices]`, the indices being flat positions into
+ * each input plane (int32; PyTorch's are int64).
  */
-export function maxPool2d(
+export const maxPool2d = op(MAX_POOL2D, (a): Tensor | [Tensor, Tensor] =>
+  maxPool2dImpl(a.input, a.kernelSize, a),
+) as unknown as {
+  (...args: WithIndices<MaxPoolCalls>): [Tensor, Tensor];
+  (
+    input: Tensor,
+    kernelSize: number | readonly number[],
+    stride: number | readonly number[] | null | undefined,
+    padding: number | readonly number[] | undefined,
+    dilation: number | readonly number[] | undefined,
+    ceilMode: boolean | undefined,
+    returnIndices: true,
+  ): [Tensor, Tensor];
+  (...args: MaxPoolCalls): Tensor;
+  readonly signature: typeof MAX_POOL2D;
+};
+
+function maxPool2dImpl(
   input: Tensor,
-  kernelSize: Size2,
-  opts?: MaxPool2dOptions & { returnIndices?: false },
-): Tensor;
-export function maxPool2d(
-  input: Tensor,
-  kernelSize: Size2,
-  opts: MaxPool2dOptions & { returnIndices: true },
-): [Tensor, Tensor];
-export function maxPool2d(
-  input: Tensor,
-  kernelSize: Size2,
-  opts: MaxPool2dOptions = {},
+  kernelSize: number | readonly number[],
+  opts: {
+    stride: number | readonly number[] | null;
+    padding: number | readonly number[];
+    dilation: number | readonly number[];
+    ceilMode: boolean;
+    returnIndices: boolean;
+  },
 ): Tensor | [Tensor, Tensor] {
   const op = "maxPool2d";
   const { lead, h, w } = planes(op, input);
   const a = poolArgs(op, input, h, w, kernelSize, opts);
   const b = input.backend;
   const spec = gridOf(h, w, a);
-  if (b.maxPool2d && fastWindows(input)) return maxPoolFast(input, lead, spec, opts.returnIndices ?? false);
+  if (b.maxPool2d && fastWindows(input)) return maxPoolFast(input, lead, spec, opts.returnIndices);
   // the cached index table maps each window's argmax tap back to an input position
   const win = gridWindows(spec, b);
   const { L, K } = win;
@@ -402,13 +455,39 @@ function windowSumT(g: Tensor, ws: WindowSum): Tensor {
   });
 }
 
-/** 2-D average pooling (F.avg_pool2d). */
-export function avgPool2d(input: Tensor, kernelSize: Size2, opts: AvgPool2dOptions = {}): Tensor {
+/**
+ * `avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+ * divisor_override=None)`: 2-D average pooling.
+ */
+export const avgPool2d = op(
+  signature("nn.functional.avgPool2d", [
+    inputArg,
+    arg("kernelSize", k.intOrInts),
+    arg.opt("stride", k.intOrInts),
+    arg("padding", k.intOrInts, 0),
+    arg("ceilMode", k.bool, false),
+    arg("countIncludePad", k.bool, true),
+    arg.opt("divisorOverride", k.int),
+  ]),
+  (a): Tensor => avgPool2dImpl(a.input, a.kernelSize, a),
+);
+
+function avgPool2dImpl(
+  input: Tensor,
+  kernelSize: number | readonly number[],
+  opts: {
+    stride: number | readonly number[] | null;
+    padding: number | readonly number[];
+    ceilMode: boolean;
+    countIncludePad: boolean;
+    divisorOverride: number | null;
+  },
+): Tensor {
   const op = "avgPool2d";
   const { lead, h, w } = planes(op, input);
   const a = poolArgs(op, input, h, w, kernelSize, { ...opts, dilation: 1 });
-  const includePad = opts.countIncludePad ?? true;
-  const override = opts.divisorOverride ?? null;
+  const includePad = opts.countIncludePad;
+  const override = opts.divisorOverride;
   if (override !== null && (override === 0 || !Number.isFinite(override))) {
     throw new RangeError(`${op}: divisorOverride must be a non-zero number, got ${override}`);
   }
@@ -446,8 +525,28 @@ export function avgPool2d(input: Tensor, kernelSize: Size2, opts: AvgPool2dOptio
   });
 }
 
-/** 2-D adaptive average pooling (F.adaptive_avg_pool2d): windows [floor(i*H/oH), ceil((i+1)*H/oH)). */
-export function adaptiveAvgPool2d(input: Tensor, outputSize: AdaptiveSize): Tensor {
+/** An int, or a list whose entries are ints or null (keep the input's size): PyTorch's `_size_2_opt_t`. */
+const adaptiveSizeKind: Kind<AdaptiveSize> = {
+  ...k.where(
+    k.any,
+    (v) =>
+      (typeof v === "number" && Number.isInteger(v)) ||
+      (Array.isArray(v) && v.every((x) => x === null || Number.isInteger(x))),
+    "int or (int | None)[]",
+  ),
+  takesObjects: false,
+} as Kind<AdaptiveSize>;
+
+/**
+ * `adaptive_avg_pool2d(input, output_size)`: 2-D adaptive average pooling, windows
+ * [floor(i*H/oH), ceil((i+1)*H/oH)); an entry null in `outputSize` keeps the input's size.
+ */
+export const adaptiveAvgPool2d = op(
+  signature("nn.functional.adaptiveAvgPool2d", [inputArg, arg("outputSize", adaptiveSizeKind)]),
+  ({ input, outputSize }): Tensor => adaptiveAvgPool2dImpl(input, outputSize),
+);
+
+function adaptiveAvgPool2dImpl(input: Tensor, outputSize: AdaptiveSize): Tensor {
   const op = "adaptiveAvgPool2d";
   const { lead, h, w } = planes(op, input);
   const req = typeof outputSize === "number" ? [outputSize, outputSize] : [...outputSize];
