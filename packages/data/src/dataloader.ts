@@ -3,10 +3,18 @@
  * loader)` (prefetching the next batches in the background), or, when the dataset is synchronous, with a plain
  * `for (const [x, y] of loader)`. Both yield exactly the same batches for the same random state.
  */
-import type { Generator } from "@cinder/tensor";
+import { arg, type Calls, Generator, k, signature } from "@cinder/tensor";
 import { type Collated, type CollateFn, defaultCollate } from "./collate";
 import { isIterableDataset, type MapDataset } from "./dataset";
-import { BatchSampler, RandomSampler, type Sampler, SequentialSampler } from "./sampler";
+import {
+  BatchSampler,
+  kindOf,
+  loneSource,
+  RandomSampler,
+  type Sampler,
+  SequentialSampler,
+  samplerKind,
+} from "./sampler";
 
 export interface DataLoaderOptions<T, B> {
   /** Samples per batch (default 1). */
@@ -41,6 +49,69 @@ export interface DataLoaderOptions<T, B> {
 }
 
 type AnyDataset<T> = MapDataset<T> | readonly T[] | AsyncIterable<T> | Iterable<T>;
+
+const isObject = (v: unknown): v is object => v !== null && typeof v === "object";
+
+/** PyTorch 1.13's positional parameters, typed by the loader's item and batch types. */
+function positional<T, B>() {
+  return [
+    arg(
+      "dataset",
+      kindOf<AnyDataset<T>>(
+        "a Dataset (length and getItem), an array of samples, or an iterable of samples",
+        (v) =>
+          Array.isArray(v) ||
+          (isObject(v) &&
+            (typeof (v as { getItem?: unknown }).getItem === "function" ||
+              Symbol.iterator in v ||
+              Symbol.asyncIterator in v)),
+      ),
+    ),
+    arg(
+      "batchSize",
+      kindOf<number>(
+        "int (batch_size=None, no automatic batching, is not supported)",
+        (v) => typeof v === "number" && Number.isInteger(v),
+      ),
+      1,
+    ),
+    arg.opt("shuffle", k.bool),
+    arg.opt("sampler", samplerKind),
+    arg.opt(
+      "batchSampler",
+      kindOf<Sampler<number[]>>("a Sampler of index lists", samplerKind.parse as never),
+    ),
+    arg("numWorkers", k.int, 0),
+    arg.opt("collateFn", k.fn as unknown as typeof k.fn & { parse(v: unknown): CollateFn<Awaited<T>, B> }),
+    arg.unsupported("pinMemory", false, "Cinder has no pinned host memory"),
+    arg("dropLast", k.bool, false),
+    arg.unsupported("timeout", 0, "batches are made on the main thread: there is no worker to wait for"),
+    arg.opt("workerInitFn", k.fn),
+    arg.unsupported("multiprocessingContext", null, "Cinder starts no worker processes"),
+    arg.opt("generator", k.instance(Generator)),
+  ] as const;
+}
+const keywordOnly = [
+  arg.unsupported(
+    "prefetchFactor",
+    2,
+    "Cinder starts no workers; its own `prefetch` option sets how many batches async iteration prepares ahead",
+  ),
+  arg.unsupported("persistentWorkers", false, "Cinder starts no worker processes"),
+  arg.unsupported("pinMemoryDevice", "", "Cinder has no pinned host memory"),
+  /** Cinder's own: batches prepared ahead during async iteration (default 1; 0 makes each when asked for). */
+  arg("prefetch", k.int, 1),
+] as const;
+
+/**
+ * `DataLoader(dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+ * collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None, multiprocessing_context=None,
+ * generator=None, *, prefetch_factor=2, persistent_workers=False, pin_memory_device='', prefetch=1)`.
+ */
+const DATA_LOADER = signature("utils.data.DataLoader", positional<unknown, unknown>(), keywordOnly);
+
+/** Every way to call `new DataLoader(...)`: PyTorch's positional order, an options object, or a mix. */
+export type DataLoaderCalls<T, B> = Calls<ReturnType<typeof positional<T, B>>, typeof keywordOnly>;
 
 function isPromise(v: unknown): v is Promise<unknown> {
   return v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function";
@@ -80,17 +151,38 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
   private readonly map: MapDataset<T> | undefined;
   private readonly useGetBatch: boolean;
 
-  constructor(dataset: AnyDataset<T>, options: DataLoaderOptions<T, B> = {}) {
-    const { shuffle = false, sampler, batchSampler, dropLast = false, generator } = options;
-    const batchSize = options.batchSize ?? 1;
-    this.prefetch = options.prefetch ?? 1;
-    this.numWorkers = options.numWorkers ?? 0;
+  static readonly signature = DATA_LOADER;
+  /**
+   * `new DataLoader(dataset, 64, true)`, `new DataLoader(dataset, { batchSize: 64, shuffle: true })` or
+   * `new DataLoader(dataset, 64, { shuffle: true })`. A map-style dataset that is a plain object
+   * (`{ length, getItem }`) given alone is the dataset, not the options.
+   */
+  constructor(...args: DataLoaderCalls<T, B>) {
+    const options = DATA_LOADER.parse(loneSource(args, "dataset"));
+    const { dataset, batchSize, sampler, batchSampler, dropLast } = options as unknown as {
+      dataset: AnyDataset<T>;
+      batchSize: number;
+      sampler: Sampler<number> | null;
+      batchSampler: Sampler<number[]> | null;
+      dropLast: boolean;
+    };
+    const shuffle = options.shuffle ?? false;
+    const generator = options.generator ?? undefined;
+    this.prefetch = options.prefetch;
+    this.numWorkers = options.numWorkers;
     checkInt("batchSize", batchSize, 1);
     checkInt("prefetch", this.prefetch, 0);
     checkInt("numWorkers", this.numWorkers, 0);
+    if (options.workerInitFn && this.numWorkers > 0) {
+      throw new TypeError(
+        `DataLoader: workerInitFn is not supported with numWorkers=${this.numWorkers}: Cinder makes every batch on the main thread and starts no workers to initialise (with numWorkers=0 it is not called, as in PyTorch)`,
+      );
+    }
     this.dataset = dataset;
     this.dropLast = dropLast;
-    this.collateFn = options.collateFn ?? (defaultCollate as unknown as CollateFn<Awaited<T>, B>);
+    this.collateFn =
+      (options.collateFn as CollateFn<Awaited<T>, B> | null) ??
+      (defaultCollate as unknown as CollateFn<Awaited<T>, B>);
 
     if (isIterableDataset(dataset)) {
       if (shuffle)
@@ -111,7 +203,7 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
     if (sampler && shuffle)
       throw new TypeError("DataLoader: sampler option is mutually exclusive with shuffle");
     if (batchSampler) {
-      if (options.batchSize !== undefined && batchSize !== 1) throw mutex();
+      if (batchSize !== 1) throw mutex();
       if (shuffle || sampler || dropLast) throw mutex();
       this.batchSize = null;
       this.batchSampler = batchSampler;
@@ -121,7 +213,7 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
       this.batchSize = batchSize;
       this.batchSampler = new BatchSampler(this.sampler, batchSize, dropLast);
     }
-    this.useGetBatch = options.collateFn === undefined && typeof this.map.getBatch === "function";
+    this.useGetBatch = options.collateFn === null && typeof this.map.getBatch === "function";
   }
 
   /** Number of batches per epoch. */

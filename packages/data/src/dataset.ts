@@ -2,9 +2,74 @@
  * Datasets: map-style (`length` + `getItem(i)`, optionally `getBatch(indices)`) and iterable-style (an async or
  * sync iterator), with the wrappers of `torch.utils.data`: TensorDataset, Subset, ConcatDataset, randomSplit.
  */
-import { cat, defaultGenerator, fmtShape, type Generator, indexSelect, Tensor, tensor } from "@cinder/tensor";
+import {
+  ArgumentError,
+  arg,
+  cat,
+  defaultGenerator,
+  fmtShape,
+  Generator,
+  indexSelect,
+  isPlainObject,
+  k,
+  type Param,
+  signature,
+  Tensor,
+  tensor,
+} from "@cinder/tensor";
 import type { Collated } from "./collate";
-import { permutation } from "./sampler";
+import { indicesKind, kindOf, permutation } from "./sampler";
+
+const isObject = (v: unknown): v is object => v !== null && typeof v === "object";
+
+/** A map-style dataset: `length` and `getItem` (a `Dataset`, an array of samples, or any object with both). */
+export const mapDatasetKind = kindOf<MapDataset<unknown>>(
+  "a map-style Dataset (length and getItem) or an array",
+  (v) => Array.isArray(v) || (isObject(v) && typeof (v as { getItem?: unknown }).getItem === "function"),
+);
+
+/** `*tensors`: a varargs parameter of tensors (`arg.varargs` is for ints). */
+const tensorsVarargs: Param<"tensors", readonly Tensor[], false> = {
+  name: "tensors",
+  kind: k.tensors,
+  optional: false,
+  default: undefined,
+  varargs: true,
+};
+
+const TENSOR_DATASET = signature("utils.data.TensorDataset", [tensorsVarargs] as const);
+const SUBSET = signature("utils.data.Subset", [arg("dataset", mapDatasetKind), arg("indices", indicesKind)]);
+const CONCAT_DATASET = signature("utils.data.ConcatDataset", [
+  arg(
+    "datasets",
+    kindOf<readonly MapDataset<unknown>[]>(
+      "a list of datasets",
+      (v) => Array.isArray(v) && v.every(isObject),
+    ),
+  ),
+]);
+const RANDOM_SPLIT = signature("utils.data.randomSplit", [
+  arg("dataset", mapDatasetKind),
+  arg(
+    "lengths",
+    kindOf<readonly number[]>(
+      "a sequence of int or of float",
+      (v) => Array.isArray(v) && v.every((x) => typeof x === "number"),
+    ),
+  ),
+  arg("generator", k.instance(Generator), defaultGenerator),
+]);
+
+/** Describe a value for an index error. */
+function describeIndex(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return `a list [${v.slice(0, 6).join(", ")}${v.length > 6 ? ", ..." : ""}]`;
+  if (v instanceof Tensor) return `a Tensor of shape ${fmtShape(v.shape)}`;
+  if (isPlainObject(v)) return `an object {${Object.keys(v).slice(0, 6).join(", ")}}`;
+  if (typeof v === "number") return `float ${v}`;
+  if (typeof v === "string") return `str ${JSON.stringify(v)}`;
+  return typeof v === "object" ? (v.constructor?.name ?? "object") : `${typeof v} ${String(v)}`;
+}
 
 /**
  * What a DataLoader needs of a map-style dataset. `getBatch(indices)`, when present, is a fast path that must
@@ -50,8 +115,17 @@ export function isIterableDataset(ds: unknown): ds is AsyncIterable<unknown> | I
   return Symbol.asyncIterator in ds || Symbol.iterator in ds;
 }
 
+/** `getItem(index)` of a dataset takes an int: anything else is an `ArgumentError` saying so (not "out of range"). */
+export function checkIntIndex(name: string, index: unknown): asserts index is number {
+  if (!Number.isInteger(index)) {
+    throw new ArgumentError(`${name}.getItem(): expected an int index, got ${describeIndex(index)}`);
+  }
+}
+
+/** A dataset index: an int in [-length, length), made non-negative. */
 function checkIndex(name: string, index: number, length: number): number {
-  if (!Number.isInteger(index) || index < -length || index >= length) {
+  checkIntIndex(name, index);
+  if (index < -length || index >= length) {
     throw new RangeError(`${name}: index ${index} is out of range for a dataset of length ${length}`);
   }
   return index < 0 ? index + length : index;
@@ -66,23 +140,26 @@ function indexTensor(indices: readonly number[], device: string): Tensor {
  * `getBatch(indices)` gathers each tensor with one `indexSelect` (no per-sample tensors).
  */
 export class TensorDataset<T extends Tensor[] = Tensor[]> extends Dataset<T> {
+  static readonly signature = TENSOR_DATASET;
   readonly tensors: T;
   readonly length: number;
+  /** `TensorDataset(*tensors)`: `new TensorDataset(x, y)`. */
   constructor(...tensors: T) {
     super();
-    if (tensors.length === 0) throw new TypeError("TensorDataset: expected at least one tensor");
-    for (const [i, t] of tensors.entries()) {
+    const parsed = TENSOR_DATASET.parse(tensors).tensors as unknown as T;
+    if (parsed.length === 0) throw new TypeError("TensorDataset: expected at least one tensor");
+    for (const [i, t] of parsed.entries()) {
       if (!(t instanceof Tensor)) throw new TypeError(`TensorDataset: argument ${i} is not a Tensor`);
       if (t.ndim === 0)
         throw new RangeError(`TensorDataset: argument ${i} is a 0-dim tensor; expected a first dimension`);
-      if (t.shape[0] !== tensors[0].shape[0]) {
+      if (t.shape[0] !== parsed[0].shape[0]) {
         throw new RangeError(
-          `TensorDataset: size mismatch between tensors: tensor 0 has shape ${fmtShape(tensors[0].shape)}, tensor ${i} has shape ${fmtShape(t.shape)} (first dimensions must match)`,
+          `TensorDataset: size mismatch between tensors: tensor 0 has shape ${fmtShape(parsed[0].shape)}, tensor ${i} has shape ${fmtShape(t.shape)} (first dimensions must match)`,
         );
       }
     }
-    this.tensors = tensors;
-    this.length = tensors[0].shape[0];
+    this.tensors = parsed;
+    this.length = parsed[0].shape[0];
   }
   getItem(index: number): T {
     const i = checkIndex("TensorDataset", index, this.length);
@@ -105,14 +182,24 @@ export class TensorDataset<T extends Tensor[] = Tensor[]> extends Dataset<T> {
   }
 }
 
-/** The items of `dataset` at `indices`, in that order. */
+type Indices = readonly number[] | ArrayLike<number>;
+
+/** `Subset(dataset, indices)`: the items of `dataset` at `indices`, in that order. */
 export class Subset<T> extends Dataset<T> {
+  static readonly signature = SUBSET;
   readonly dataset: MapDataset<T>;
   readonly indices: readonly number[];
-  constructor(dataset: MapDataset<T>, indices: readonly number[]) {
+  constructor(
+    ...args:
+      | [dataset: MapDataset<T> | readonly T[], indices: Indices]
+      | [dataset: MapDataset<T> | readonly T[], options: { indices: Indices }]
+      | [options: { dataset: MapDataset<T> | readonly T[]; indices: Indices }]
+  ) {
     super();
+    const a = SUBSET.parse(args);
+    const dataset = asMap(a.dataset as MapDataset<T> | readonly T[]);
     this.dataset = dataset;
-    this.indices = [...indices];
+    this.indices = Array.from(a.indices);
     const inner = dataset.getBatch;
     if (inner) {
       this.getBatch = (idx) =>
@@ -138,8 +225,13 @@ export class ConcatDataset<T> extends Dataset<T> {
   readonly datasets: readonly MapDataset<T>[];
   /** cumulativeSizes[k] is the total length of datasets 0..k. */
   readonly cumulativeSizes: readonly number[];
-  constructor(datasets: readonly MapDataset<T>[]) {
+  static readonly signature = CONCAT_DATASET;
+  /** `ConcatDataset(datasets)`. */
+  constructor(
+    ...args: [datasets: readonly MapDataset<T>[]] | [options: { datasets: readonly MapDataset<T>[] }]
+  ) {
     super();
+    const datasets = CONCAT_DATASET.parse(args).datasets as readonly MapDataset<T>[];
     if (datasets.length === 0) throw new TypeError("ConcatDataset: datasets should not be an empty iterable");
     for (const [k, d] of datasets.entries()) {
       if (isIterableDataset(d))
@@ -266,22 +358,35 @@ function lengthsOf(n: number, lengths: readonly number[]): number[] {
 }
 
 /**
- * Split a dataset into non-overlapping random subsets: `randomSplit(ds, [800, 200])` or by fractions
- * `randomSplit(ds, [0.8, 0.2], { generator: new Generator(42) })`. Fractions follow PyTorch: each split gets
- * floor(n * fraction) and the leftover items go one each to the splits in order from the first.
+ * `random_split(dataset, lengths, generator=default_generator)`: split a dataset into non-overlapping random
+ * subsets: `randomSplit(ds, [800, 200])`, by fractions `randomSplit(ds, [0.8, 0.2], new Generator(42))` or
+ * `randomSplit(ds, [0.8, 0.2], { generator })`. Fractions follow PyTorch: each split gets floor(n * fraction) and
+ * the leftover items go one each to the splits in order from the first.
  */
 export function randomSplit<T>(
-  dataset: MapDataset<T>,
-  lengths: readonly number[],
-  options: { generator?: Generator } = {},
+  ...args:
+    | [dataset: MapDataset<T> | readonly T[], lengths: readonly number[], generator?: Generator]
+    | [dataset: MapDataset<T> | readonly T[], lengths: readonly number[], options: { generator?: Generator }]
+    | [dataset: MapDataset<T> | readonly T[], options: { lengths: readonly number[]; generator?: Generator }]
+    | [options: { dataset: MapDataset<T> | readonly T[]; lengths: readonly number[]; generator?: Generator }]
 ): Subset<T>[] {
-  const sizes = lengthsOf(dataset.length, lengths);
-  const total = sizes.reduce((a, b) => a + b, 0);
-  const perm = permutation(total, options.generator ?? defaultGenerator);
+  const a = RANDOM_SPLIT.parse(args);
+  const dataset = asMap(a.dataset as MapDataset<T> | readonly T[]);
+  const sizes = lengthsOf(dataset.length, a.lengths);
+  const total = sizes.reduce((x, y) => x + y, 0);
+  const perm = permutation(total, a.generator);
   let offset = 0;
   return sizes.map((len) => {
     const idx = Array.from(perm.subarray(offset, offset + len));
     offset += len;
     return new Subset(dataset, idx);
   });
+}
+Object.defineProperty(randomSplit, "signature", { value: RANDOM_SPLIT });
+
+/** An array of samples as a map-style dataset. */
+function asMap<T>(ds: MapDataset<T> | readonly T[]): MapDataset<T> {
+  if (!Array.isArray(ds)) return ds as MapDataset<T>;
+  const items = ds as readonly T[];
+  return { length: items.length, getItem: (i: number) => items[checkIndex("list", i, items.length)] };
 }

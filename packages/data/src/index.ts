@@ -7,6 +7,7 @@ export { DataLoader, type DataLoaderOptions } from "./dataloader";
 export {
   type BatchOf,
   ConcatDataset,
+  checkIntIndex,
   Dataset,
   IterableDataset,
   isIterableDataset,

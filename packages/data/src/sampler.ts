@@ -3,7 +3,88 @@
  * Each iteration is one epoch; random samplers draw a fresh order every time they are iterated, from their
  * `generator` (or Cinder's default generator, so `manualSeed(s)` makes a whole program reproducible).
  */
-import { defaultGenerator, type Generator, randomUniform } from "@cinder/tensor";
+import {
+  arg,
+  type CallsOf,
+  defaultGenerator,
+  Generator,
+  isPlainObject,
+  type Kind,
+  k,
+  randomUniform,
+  signature,
+} from "@cinder/tensor";
+
+/**
+ * A parameter kind that never claims a trailing plain object, so that a call with every argument in the options
+ * object (`new RandomSampler({ dataSource: ds, replacement: true })`) parses as options.
+ */
+export function kindOf<T>(name: string, test: (v: unknown) => boolean): Kind<T> {
+  return { ...(k.where(k.any, test, name) as Kind<T>), takesObjects: false };
+}
+
+const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
+const isObject = (v: unknown): v is object => v !== null && typeof v === "object";
+
+/** `generator=None`: a Cinder `Generator`. */
+export const generatorArg = arg.opt("generator", k.instance(Generator));
+
+/** A sized data source: anything with a numeric `length` (a dataset, an array), or the length itself. */
+export const dataSourceKind = kindOf<{ readonly length: number } | number>(
+  "a Sized data source (an object with a length) or an int",
+  (v) => isInt(v) || (isObject(v) && typeof (v as { length?: unknown }).length === "number"),
+);
+
+/** A list of indices: an array (or typed array) of ints. */
+export const indicesKind = kindOf<readonly number[] | ArrayLike<number>>(
+  "a sequence of int",
+  (v) => (Array.isArray(v) || ArrayBuffer.isView(v)) && Array.from(v as ArrayLike<number>).every(isInt),
+);
+
+/** Anything iterable that yields indices (a sampler, an array). */
+export const samplerKind = kindOf<Sampler<number>>(
+  "a Sampler or an iterable of int",
+  (v) => isObject(v) && typeof (v as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function",
+);
+
+/**
+ * A lone plain object given where the first parameter is a data source (`new SequentialSampler({ length: 3 })`)
+ * is that data source, not the options object (which would have to name `key`, a required parameter).
+ */
+export function loneSource(args: readonly unknown[], key: string): readonly unknown[] {
+  return args.length === 1 && isPlainObject(args[0]) && !(key in args[0]) ? [args[0], {}] : args;
+}
+
+const SEQUENTIAL_SAMPLER = signature("utils.data.SequentialSampler", [arg("dataSource", dataSourceKind)]);
+const RANDOM_SAMPLER = signature("utils.data.RandomSampler", [
+  arg("dataSource", dataSourceKind),
+  arg("replacement", k.bool, false),
+  arg.opt("numSamples", k.int),
+  generatorArg,
+]);
+const SUBSET_RANDOM_SAMPLER = signature("utils.data.SubsetRandomSampler", [
+  arg("indices", indicesKind),
+  generatorArg,
+]);
+const WEIGHTED_RANDOM_SAMPLER = signature("utils.data.WeightedRandomSampler", [
+  arg(
+    "weights",
+    kindOf<ArrayLike<number>>(
+      "a sequence of float",
+      (v) =>
+        (Array.isArray(v) || ArrayBuffer.isView(v)) &&
+        Array.from(v as ArrayLike<number>).every((x) => typeof x === "number"),
+    ),
+  ),
+  arg("numSamples", k.int),
+  arg("replacement", k.bool, true),
+  generatorArg,
+]);
+const BATCH_SAMPLER = signature("utils.data.BatchSampler", [
+  arg("sampler", samplerKind),
+  arg("batchSize", k.int),
+  arg("dropLast", k.bool),
+]);
 
 /** Anything that yields indices; `length` (when known) is the number of items one iteration yields. */
 export interface Sampler<T = number> extends Iterable<T> {
@@ -40,10 +121,12 @@ function checkCount(name: string, what: string, n: number): void {
     throw new RangeError(`${name}: ${what} should be a non-negative integer, got ${n}`);
 }
 
-/** 0, 1, ..., n-1 in order. `SequentialSampler(dataset)` or `SequentialSampler(n)`. */
+/** `SequentialSampler(data_source)`: 0, 1, ..., n-1 in order. `SequentialSampler(dataset)` or `SequentialSampler(n)`. */
 export class SequentialSampler implements Sampler<number> {
+  static readonly signature = SEQUENTIAL_SAMPLER;
   readonly length: number;
-  constructor(dataSource: { readonly length: number } | number) {
+  constructor(...args: CallsOf<typeof SEQUENTIAL_SAMPLER>) {
+    const { dataSource } = SEQUENTIAL_SAMPLER.parse(loneSource(args, "dataSource"));
     this.length = typeof dataSource === "number" ? dataSource : dataSource.length;
     checkCount("SequentialSampler", "the data source length", this.length);
   }
@@ -62,7 +145,7 @@ export interface RandomSamplerOptions {
 }
 
 /**
- * Random order. Without replacement: a new permutation each epoch (each index exactly once per epoch).
+ * `RandomSampler(data_source, replacement=False, num_samples=None, generator=None)`: random order. Without replacement: a new permutation each epoch (each index exactly once per epoch).
  * With replacement: `numSamples` independent uniform draws per epoch.
  */
 export class RandomSampler implements Sampler<number> {
@@ -71,15 +154,15 @@ export class RandomSampler implements Sampler<number> {
   readonly generator: Generator | undefined;
   private readonly _numSamples: number | undefined;
 
-  constructor(dataSource: { readonly length: number } | number, options: RandomSamplerOptions = {}) {
+  static readonly signature = RANDOM_SAMPLER;
+  constructor(...args: CallsOf<typeof RANDOM_SAMPLER>) {
+    const options = RANDOM_SAMPLER.parse(loneSource(args, "dataSource"));
+    const { dataSource } = options;
     this.n = typeof dataSource === "number" ? dataSource : dataSource.length;
-    this.replacement = options.replacement ?? false;
-    this.generator = options.generator;
-    this._numSamples = options.numSamples;
-    if (
-      options.numSamples !== undefined &&
-      (!Number.isInteger(options.numSamples) || options.numSamples <= 0)
-    ) {
+    this.replacement = options.replacement;
+    this.generator = options.generator ?? undefined;
+    this._numSamples = options.numSamples ?? undefined;
+    if (options.numSamples !== null && options.numSamples <= 0) {
       throw new RangeError(
         `RandomSampler: numSamples should be a positive integer value, but got numSamples=${options.numSamples}`,
       );
@@ -117,13 +200,15 @@ export class RandomSampler implements Sampler<number> {
   }
 }
 
-/** The given indices in a new random order each epoch. */
+/** `SubsetRandomSampler(indices, generator=None)`: the given indices in a new random order each epoch. */
 export class SubsetRandomSampler implements Sampler<number> {
+  static readonly signature = SUBSET_RANDOM_SAMPLER;
   readonly indices: readonly number[];
   readonly generator: Generator | undefined;
-  constructor(indices: readonly number[], options: { generator?: Generator } = {}) {
-    this.indices = [...indices];
-    this.generator = options.generator;
+  constructor(...args: CallsOf<typeof SUBSET_RANDOM_SAMPLER>) {
+    const a = SUBSET_RANDOM_SAMPLER.parse(args);
+    this.indices = Array.from(a.indices);
+    this.generator = a.generator ?? undefined;
   }
   get length(): number {
     return this.indices.length;
@@ -141,7 +226,7 @@ export interface WeightedRandomSamplerOptions {
 }
 
 /**
- * Index i with probability weights[i] / sum(weights) (torch.multinomial). Weights need not sum to one.
+ * `WeightedRandomSampler(weights, num_samples, replacement=True, generator=None)`: index i with probability weights[i] / sum(weights) (torch.multinomial). Weights need not sum to one.
  * Without replacement, draws follow successive sampling without replacement (by exponential keys).
  */
 export class WeightedRandomSampler implements Sampler<number> {
@@ -151,16 +236,18 @@ export class WeightedRandomSampler implements Sampler<number> {
   readonly generator: Generator | undefined;
   private readonly cumulative: Float64Array;
 
-  constructor(weights: ArrayLike<number>, numSamples: number, options: WeightedRandomSamplerOptions = {}) {
-    if (!Number.isInteger(numSamples) || numSamples <= 0) {
+  static readonly signature = WEIGHTED_RANDOM_SAMPLER;
+  constructor(...args: CallsOf<typeof WEIGHTED_RANDOM_SAMPLER>) {
+    const { weights, numSamples, ...options } = WEIGHTED_RANDOM_SAMPLER.parse(args);
+    if (numSamples <= 0) {
       throw new RangeError(
         `WeightedRandomSampler: numSamples should be a positive integer value, but got numSamples=${numSamples}`,
       );
     }
     this.weights = Float64Array.from(weights);
     this.numSamples = numSamples;
-    this.replacement = options.replacement ?? true;
-    this.generator = options.generator;
+    this.replacement = options.replacement;
+    this.generator = options.generator ?? undefined;
     let total = 0;
     let positive = 0;
     this.cumulative = new Float64Array(this.weights.length);
@@ -221,13 +308,18 @@ export class WeightedRandomSampler implements Sampler<number> {
   }
 }
 
-/** Groups the indices of `sampler` into lists of `batchSize`; the last one is shorter unless `dropLast`. */
+/**
+ * `BatchSampler(sampler, batch_size, drop_last)`: groups the indices of `sampler` into lists of `batchSize`; the
+ * last one is shorter unless `dropLast`. As in PyTorch, all three are required.
+ */
 export class BatchSampler implements Sampler<number[]> {
+  static readonly signature = BATCH_SAMPLER;
   readonly sampler: Sampler<number>;
   readonly batchSize: number;
   readonly dropLast: boolean;
-  constructor(sampler: Sampler<number>, batchSize: number, dropLast = false) {
-    if (!Number.isInteger(batchSize) || batchSize <= 0) {
+  constructor(...args: CallsOf<typeof BATCH_SAMPLER>) {
+    const { sampler, batchSize, dropLast } = BATCH_SAMPLER.parse(args);
+    if (batchSize <= 0) {
       throw new RangeError(
         `BatchSampler: batchSize should be a positive integer value, but got batchSize=${batchSize}`,
       );

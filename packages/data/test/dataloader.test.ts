@@ -209,7 +209,7 @@ describe("DataLoader options", () => {
     expect(() => new DataLoader(ds, { sampler: [0, 1], shuffle: true })).toThrow(
       /mutually exclusive with shuffle/,
     );
-    const bs = new BatchSampler(new SequentialSampler(4), 2);
+    const bs = new BatchSampler(new SequentialSampler(4), 2, false);
     expect(() => new DataLoader(ds, { batchSampler: bs, batchSize: 2 })).toThrow(
       /batchSampler option is mutually exclusive/,
     );

@@ -81,12 +81,12 @@ describe("samplers", () => {
   });
 
   it("BatchSampler groups, with and without dropLast", () => {
-    expect([...new BatchSampler(new SequentialSampler(7), 3)]).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    expect([...new BatchSampler(new SequentialSampler(7), 3, false)]).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
     expect([...new BatchSampler(new SequentialSampler(7), 3, true)]).toEqual([
       [0, 1, 2],
       [3, 4, 5],
     ]);
-    expect(new BatchSampler(new SequentialSampler(7), 3).length).toBe(3);
+    expect(new BatchSampler(new SequentialSampler(7), 3, false).length).toBe(3);
     expect(new BatchSampler(new SequentialSampler(7), 3, true).length).toBe(2);
   });
 });

@@ -3,8 +3,8 @@
  * `await MNIST.create({ root, train, download, transform, targetTransform })` (loading reads files, so it is
  * asynchronous; the constructor takes already-loaded arrays).
  */
-import { type BatchOf, Dataset, defaultCollate } from "@cinder/data";
-import { fromTypedArray, type Tensor } from "@cinder/tensor";
+import { type BatchOf, checkIntIndex, Dataset, defaultCollate } from "@cinder/data";
+import { arg, type Calls, fromTypedArray, type Kind, k, signature, type Tensor } from "@cinder/tensor";
 import { DownloadError, downloadFile } from "./download";
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxFormatError, readIdxFile } from "./idx";
 import type { TransformFn } from "./transforms";
@@ -48,6 +48,84 @@ export interface MNISTInit<I = Tensor, L = number> {
   root?: string;
 }
 
+/** A kind that never claims a trailing plain object (so `{ root, train }` alone is the options). */
+function kindOf<T>(name: string, test: (v: unknown) => boolean): Kind<T> {
+  return { ...(k.where(k.any, test, name) as Kind<T>), takesObjects: false };
+}
+const transformKind = <X, Y>() =>
+  kindOf<TransformFn<X, Y>>("a callable (a transform or a function)", (v) => typeof v === "function");
+
+/**
+ * torchvision 0.14's positional parameters, `MNIST(root, train=True, transform=None, target_transform=None,
+ * download=False)`, typed by the item types. `root` may be left out only with `{ sample: true }`.
+ */
+function positional<I, L>() {
+  return [
+    arg.opt("root", k.str),
+    arg("train", k.bool, true),
+    arg.opt("transform", transformKind<Tensor, I>()),
+    arg.opt("targetTransform", transformKind<number, L>()),
+    arg("download", k.bool, false),
+  ] as const;
+}
+/** Cinder's own options, keyword-only. */
+const keywordOnly = [
+  /** MNIST only: the real digits shipped with this package (8,000 train / 2,000 test), no files or network. */
+  arg("sample", k.bool, false),
+  /** Base URLs to download from instead of the class's `mirrors`. */
+  arg.opt(
+    "mirrors",
+    kindOf<readonly string[]>(
+      "a list of str",
+      (v) => Array.isArray(v) && v.every((x) => typeof x === "string"),
+    ),
+  ),
+  /** Download progress lines (default stderr); `false` for silence. */
+  arg.opt(
+    "log",
+    kindOf<((message: string) => void) | false>(
+      "a function or false",
+      (v) => v === false || typeof v === "function",
+    ),
+  ),
+] as const;
+
+/** Every way to call `MNIST.create(...)`: torchvision's positional order, an options object, or a mix. */
+export type MNISTCreateCalls<I = Tensor, L = number> = Calls<
+  ReturnType<typeof positional<I, L>>,
+  typeof keywordOnly
+>;
+
+const TORCHVISION_NOTE = { forms: ["function"] } as const;
+const MNIST_SIG = signature("datasets.MNIST", positional<unknown, unknown>(), keywordOnly, {
+  torch: "torchvision.datasets.MNIST",
+  ...TORCHVISION_NOTE,
+});
+const FASHION_MNIST_SIG = signature("datasets.FashionMNIST", positional<unknown, unknown>(), keywordOnly, {
+  torch: "torchvision.datasets.FashionMNIST",
+  ...TORCHVISION_NOTE,
+});
+const KMNIST_SIG = signature("datasets.KMNIST", positional<unknown, unknown>(), keywordOnly, {
+  torch: "torchvision.datasets.KMNIST",
+  ...TORCHVISION_NOTE,
+});
+type CreateSignature = typeof MNIST_SIG;
+
+/** The parsed arguments of `create` as the loader's options. */
+function optionsOf(sig: CreateSignature, args: readonly unknown[]): MNISTOptions<any, any> {
+  const a = sig.parse(args);
+  return {
+    root: a.root ?? undefined,
+    train: a.train,
+    download: a.download,
+    transform: a.transform ?? undefined,
+    targetTransform: a.targetTransform ?? undefined,
+    sample: a.sample,
+    mirrors: a.mirrors ?? undefined,
+    log: a.log ?? undefined,
+  };
+}
+
 const SAMPLE_DESCRIPTION =
   "MNIST sample: 8,000 train / 2,000 test real digits shipped with @cinder/datasets-mnist";
 
@@ -59,6 +137,7 @@ interface FamilyClass {
   readonly classes: readonly string[];
   readonly hasSample: boolean;
   readonly offlineHint: string;
+  readonly signature: CreateSignature;
   new (init: MNISTInit<any, any>): MNIST<any, any>;
 }
 
@@ -102,10 +181,18 @@ export class MNIST<I = Tensor, L = number> extends Dataset<[I, L]> {
   static readonly offlineHint: string =
     "Without network access, use MNIST.create({ sample: true }) for the 10,000 real digits shipped with @cinder/datasets-mnist.";
 
-  /** Load a split: `await MNIST.create({ root: "data", train: true, download: true, transform })`. */
-  static async create<I = Tensor, L = number>(options: MNISTOptions<I, L> = {}): Promise<MNIST<I, L>> {
+  /** torchvision's `MNIST(root, train=True, transform=None, target_transform=None, download=False)`, for `create`. */
+  static readonly signature: CreateSignature = MNIST_SIG;
+
+  /**
+   * Load a split, with torchvision's parameters: `await MNIST.create("data", true, transform)`,
+   * `await MNIST.create({ root: "data", train: true, download: true, transform })` or a mix; Cinder's own
+   * keyword-only options are `sample`, `mirrors` and `log`. A call that does not fit throws at once.
+   */
+  static create<I = Tensor, L = number>(...args: MNISTCreateCalls<I, L>): Promise<MNIST<I, L>> {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class create() was called on (a subclass too)
-    return loadFamily(this as unknown as FamilyClass, options) as Promise<MNIST<I, L>>;
+    const cls = this as unknown as FamilyClass;
+    return loadFamily(cls, optionsOf(cls.signature, args)) as Promise<MNIST<I, L>>;
   }
 
   readonly length: number;
@@ -162,7 +249,8 @@ export class MNIST<I = Tensor, L = number> extends Dataset<[I, L]> {
   }
 
   private index(i: number): number {
-    if (!Number.isInteger(i) || i < -this.length || i >= this.length) {
+    checkIntIndex(this.constructor.name, i); // an ArgumentError for anything but an int
+    if (i < -this.length || i >= this.length) {
       throw new RangeError(
         `${this.constructor.name}: index ${i} is out of range for a dataset of ${this.length} images`,
       );
@@ -254,11 +342,13 @@ export class FashionMNIST<I = Tensor, L = number> extends MNIST<I, L> {
   static override readonly offlineHint: string =
     'On Debian or Ubuntu, `apt-get install dataset-fashion-mnist` installs the files: then pass { root: "/usr/share/datasets/fashion-mnist" }.';
 
-  static override async create<I = Tensor, L = number>(
-    options: MNISTOptions<I, L> = {},
+  static override readonly signature: CreateSignature = FASHION_MNIST_SIG;
+  static override create<I = Tensor, L = number>(
+    ...args: MNISTCreateCalls<I, L>
   ): Promise<FashionMNIST<I, L>> {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class create() was called on (a subclass too)
-    return loadFamily(this as unknown as FamilyClass, options) as Promise<FashionMNIST<I, L>>;
+    const cls = this as unknown as FamilyClass;
+    return loadFamily(cls, optionsOf(cls.signature, args)) as Promise<FashionMNIST<I, L>>;
   }
 }
 
@@ -287,11 +377,11 @@ export class KMNIST<I = Tensor, L = number> extends MNIST<I, L> {
   static override readonly hasSample: boolean = false;
   static override readonly offlineHint: string = "";
 
-  static override async create<I = Tensor, L = number>(
-    options: MNISTOptions<I, L> = {},
-  ): Promise<KMNIST<I, L>> {
+  static override readonly signature: CreateSignature = KMNIST_SIG;
+  static override create<I = Tensor, L = number>(...args: MNISTCreateCalls<I, L>): Promise<KMNIST<I, L>> {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class create() was called on (a subclass too)
-    return loadFamily(this as unknown as FamilyClass, options) as Promise<KMNIST<I, L>>;
+    const cls = this as unknown as FamilyClass;
+    return loadFamily(cls, optionsOf(cls.signature, args)) as Promise<KMNIST<I, L>>;
   }
 }
 

@@ -7,7 +7,43 @@
  * once; a dataset's `getBatch` uses it so that a batch of 64 images costs a few tensor ops instead of 64 times
  * as many. `Compose` has a batch form when all its parts have one.
  */
-import { fromTypedArray, Tensor, tensor } from "@cinder/tensor";
+import { arg, type CallsOf, fromTypedArray, type Kind, k, signature, Tensor, tensor } from "@cinder/tensor";
+
+/** torchvision is not in the PyTorch fixture: its 0.14 signatures, from its docs. */
+function tv(name: string) {
+  return { torch: `torchvision.transforms.${name}`, forms: ["function"] } as const;
+}
+function kindOf<T>(name: string, test: (v: unknown) => boolean): Kind<T> {
+  return { ...(k.where(k.any, test, name) as Kind<T>), takesObjects: false };
+}
+const floatOrFloats = k.or(k.float, k.floats);
+
+/** `ToTensor()`. */
+const TO_TENSOR = signature("transforms.ToTensor", [], [], tv("ToTensor"));
+/** `Normalize(mean, std, inplace=False)`. */
+const NORMALIZE = signature(
+  "transforms.Normalize",
+  [arg("mean", floatOrFloats), arg("std", floatOrFloats), arg("inplace", k.bool, false)],
+  [],
+  tv("Normalize"),
+);
+/** `Compose(transforms)`. */
+const COMPOSE = signature(
+  "transforms.Compose",
+  [
+    arg(
+      "transforms",
+      kindOf<readonly TransformFn<any, any>[]>(
+        "a list of transforms (callables)",
+        (v) => Array.isArray(v) && v.every((t) => typeof t === "function"),
+      ),
+    ),
+  ],
+  [],
+  tv("Compose"),
+);
+/** `Lambda(lambd)`, plus Cinder's keyword-only `batchFn`: the same function for a whole batch `[B, ...]`. */
+const LAMBDA = signature("transforms.Lambda", [arg("lambd", k.fn)], [arg.opt("batchFn", k.fn)], tv("Lambda"));
 
 /** Anything usable as a transform: a function, optionally with a batch form. */
 export type TransformFn<I = Tensor, O = Tensor> = ((x: I) => O) & { forwardBatch?(x: Tensor): Tensor };
@@ -47,6 +83,11 @@ export abstract class Transform<I = Tensor, O = Tensor> {
  * [B, 1, H, W] and [B, H, W, C] -> [B, C, H, W].
  */
 export class ToTensor extends Transform<Tensor, Tensor> {
+  static readonly signature = TO_TENSOR;
+  constructor(...args: CallsOf<typeof TO_TENSOR>) {
+    super();
+    TO_TENSOR.parse(args);
+  }
   forward(img: Tensor): Tensor {
     if (img.ndim === 2) return byteMap(img, [1, ...img.shape], TO_UNIT) ?? scale(img).unsqueeze(0);
     if (img.ndim === 3) return scale(img).permute([2, 0, 1]).contiguous();
@@ -98,15 +139,20 @@ function normalizedLut(mean: number, std: number): Float32Array {
 }
 
 /**
- * `(x - mean[c]) / std[c]` per channel of a float tensor [..., C, H, W] (so the same code is the batch form).
- * Like torchvision, it needs a float tensor: put it after ToTensor.
+ * `Normalize(mean, std, inplace=False)`: `(x - mean[c]) / std[c]` per channel of a float tensor [..., C, H, W]
+ * (so the same code is the batch form); with `inplace` the input tensor is overwritten. Like torchvision, it
+ * needs a float tensor: put it after ToTensor.
  */
 export class Normalize extends Transform<Tensor, Tensor> {
+  static readonly signature = NORMALIZE;
   readonly mean: readonly number[];
   readonly std: readonly number[];
+  readonly inplace: boolean;
   private consts: { device: string; mean: Tensor; std: Tensor } | undefined;
-  constructor(mean: readonly number[] | number, std: readonly number[] | number) {
+  constructor(...args: CallsOf<typeof NORMALIZE>) {
     super();
+    const { mean, std, inplace } = NORMALIZE.parse(args);
+    this.inplace = inplace;
     this.mean = typeof mean === "number" ? [mean] : [...mean];
     this.std = typeof std === "number" ? [std] : [...std];
     if (this.mean.length !== this.std.length && this.mean.length !== 1 && this.std.length !== 1) {
@@ -144,26 +190,37 @@ export class Normalize extends Transform<Tensor, Tensor> {
       );
     }
     const { mean, std } = this.constants(x.device);
-    return x.sub(mean).div(std);
+    return this.inplace ? x.sub_(mean).div_(std) : x.sub(mean).div(std);
   }
   override forwardBatch(x: Tensor): Tensor {
     return this.forward(x);
   }
   override toString(): string {
-    return `Normalize(mean=[${this.mean.join(", ")}], std=[${this.std.join(", ")}])`;
+    return `Normalize(mean=[${this.mean.join(", ")}], std=[${this.std.join(", ")}]${this.inplace ? ", inplace=True" : ""})`;
   }
 }
 
-/** Apply transforms one after another. Has a batch form when every part has one. */
+/** `Compose(transforms)`: apply transforms one after another. Has a batch form when every part has one. */
 export class Compose<I = Tensor, O = Tensor> extends Transform<I, O> {
+  static readonly signature = COMPOSE;
   readonly transforms: readonly TransformFn<any, any>[];
   /** ToTensor then a one-channel Normalize at the start: fused into one table lookup for byte images. */
   private readonly fused: Float32Array | undefined;
-  constructor(transforms: readonly TransformFn<any, any>[]) {
+  constructor(
+    ...args:
+      | [transforms: readonly TransformFn<any, any>[]]
+      | [options: { transforms: readonly TransformFn<any, any>[] }]
+  ) {
     super();
-    this.transforms = [...transforms];
+    this.transforms = [...COMPOSE.parse(args).transforms];
     const [a, b] = this.transforms;
-    if (a instanceof ToTensor && b instanceof Normalize && b.mean.length === 1 && b.std.length === 1) {
+    if (
+      a instanceof ToTensor &&
+      b instanceof Normalize &&
+      b.mean.length === 1 &&
+      b.std.length === 1 &&
+      !b.inplace
+    ) {
       this.fused = normalizedLut(b.mean[0], b.std[0]);
     }
     if (this.transforms.every((t) => typeof t.forwardBatch === "function")) {
@@ -184,13 +241,23 @@ export class Compose<I = Tensor, O = Tensor> extends Transform<I, O> {
   }
 }
 
-/** A function as a transform; give `batchFn` too when it can take a whole batch. */
+/**
+ * `Lambda(lambd)`: a function as a transform. Cinder's keyword-only `batchFn` gives the same function for a whole
+ * batch: `new Lambda(f, { batchFn: g })`.
+ */
 export class Lambda<I = Tensor, O = Tensor> extends Transform<I, O> {
+  static readonly signature = LAMBDA;
   readonly fn: (x: I) => O;
-  constructor(fn: (x: I) => O, batchFn?: (x: Tensor) => Tensor) {
+  constructor(
+    ...args:
+      | [lambd: (x: I) => O]
+      | [lambd: (x: I) => O, options: { batchFn?: ((x: Tensor) => Tensor) | null }]
+      | [options: { lambd: (x: I) => O; batchFn?: ((x: Tensor) => Tensor) | null }]
+  ) {
     super();
-    this.fn = fn;
-    if (batchFn) this.forwardBatch = batchFn;
+    const { lambd, batchFn } = LAMBDA.parse(args);
+    this.fn = lambd as (x: I) => O;
+    if (batchFn) this.forwardBatch = batchFn as (x: Tensor) => Tensor;
   }
   forward(x: I): O {
     return this.fn(x);

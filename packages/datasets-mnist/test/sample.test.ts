@@ -171,10 +171,7 @@ describe("transforms", () => {
   it("Compose has a batch form only when all parts do; Lambda takes one", () => {
     const double = new transforms.Lambda((x: Tensor) => x.mul(2));
     expect(new transforms.Compose([new transforms.ToTensor(), double]).forwardBatch).toBeUndefined();
-    const both = new transforms.Lambda(
-      (x: Tensor) => x.mul(2),
-      (x: Tensor) => x.mul(2),
-    );
+    const both = new transforms.Lambda((x: Tensor) => x.mul(2), { batchFn: (x: Tensor) => x.mul(2) });
     expect(new transforms.Compose([new transforms.ToTensor(), both]).forwardBatch).toBeTypeOf("function");
   });
 });

@@ -1,11 +1,12 @@
-import { fullLike, noGrad, type Tensor } from "@cinder/tensor";
+import { arg, type CallsOf, fullLike, k, noGrad, signature, type Tensor } from "@cinder/tensor";
 import { addcdiv_, addcmul_ } from "./ops";
 import {
   type BaseOptions,
   checkNonNegative,
+  foreachArg,
   keepTensors,
   Optimizer,
-  type ParamsInput,
+  paramsArg,
   type UpdateRule,
 } from "./optimizer";
 
@@ -55,20 +56,40 @@ export const adagradRule: UpdateRule<AdagradOptions, AdagradState> = {
 };
 
 /**
+ * `Adagrad(params, lr=0.01, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, foreach=None, *,
+ * maximize=False)`.
+ */
+const ADAGRAD = signature(
+  "optim.Adagrad",
+  [
+    paramsArg<AdagradOptions>(),
+    arg("lr", k.float, 1e-2),
+    arg("lrDecay", k.float, 0),
+    arg("weightDecay", k.float, 0),
+    arg("initialAccumulatorValue", k.float, 0),
+    arg("eps", k.float, 1e-10),
+    foreachArg,
+  ],
+  [arg("maximize", k.bool, false)],
+);
+
+/**
  * Adagrad (torch.optim.Adagrad): lr 1e-2, eps 1e-10. Like PyTorch, the state of the constructor's parameters is
  * created at once (so `stateDict()` lists it before any step); parameters added later get it at their first step.
  */
 export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
-  constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
+  static readonly signature = ADAGRAD;
+  constructor(...args: CallsOf<typeof ADAGRAD>) {
+    const a = ADAGRAD.parse(args);
     super(
-      params,
+      a.params,
       {
-        lr: options.lr ?? 1e-2,
-        lrDecay: options.lrDecay ?? 0,
-        weightDecay: options.weightDecay ?? 0,
-        initialAccumulatorValue: options.initialAccumulatorValue ?? 0,
-        eps: options.eps ?? 1e-10,
-        maximize: options.maximize ?? false,
+        lr: a.lr,
+        lrDecay: a.lrDecay,
+        weightDecay: a.weightDecay,
+        initialAccumulatorValue: a.initialAccumulatorValue,
+        eps: a.eps,
+        maximize: a.maximize,
       },
       adagradRule,
     );

@@ -1,12 +1,17 @@
-import { type Tensor, zerosLike } from "@cinder/tensor";
+import { arg, type CallsOf, k, signature, type Tensor, zerosLike } from "@cinder/tensor";
 import { canFuse, wrote } from "./fused";
 import { addcdiv_, addcmul_ } from "./ops";
 import {
   type BaseOptions,
+  betasArg,
+  capturableArg,
   checkBetas,
   checkNonNegative,
+  differentiableArg,
+  foreachArg,
+  fusedArg,
   Optimizer,
-  type ParamsInput,
+  paramsArg,
   type UpdateRule,
 } from "./optimizer";
 
@@ -99,27 +104,74 @@ function makeAdamRule(decoupled: boolean): UpdateRule<AdamOptions, AdamState> {
 export const adamRule = makeAdamRule(false);
 export const adamwRule = makeAdamRule(true);
 
-function defaultsOf(options: Partial<AdamOptions>, weightDecay: number): AdamOptions {
+function adamPositional(weightDecay: number) {
+  return [
+    paramsArg<AdamOptions>(),
+    arg("lr", k.float, 1e-3),
+    betasArg,
+    arg("eps", k.float, 1e-8),
+    arg("weightDecay", k.float, weightDecay),
+    arg("amsgrad", k.bool, false),
+  ] as const;
+}
+
+/**
+ * `Adam(params, lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, amsgrad=False, *, foreach=None,
+ * maximize=False, capturable=False, differentiable=False, fused=False)`.
+ */
+const ADAM = signature("optim.Adam", adamPositional(0), [
+  foreachArg,
+  arg("maximize", k.bool, false),
+  capturableArg,
+  differentiableArg,
+  fusedArg,
+]);
+
+/**
+ * `AdamW(params, lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=False, *, maximize=False,
+ * foreach=None, capturable=False)`.
+ */
+const ADAMW = signature("optim.AdamW", adamPositional(1e-2), [
+  arg("maximize", k.bool, false),
+  foreachArg,
+  capturableArg,
+]);
+
+function defaultsOf(a: {
+  lr: number;
+  betas: readonly number[];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+}): AdamOptions {
   return {
-    lr: options.lr ?? 1e-3,
-    betas: options.betas ? ([...options.betas] as [number, number]) : [0.9, 0.999],
-    eps: options.eps ?? 1e-8,
-    weightDecay: options.weightDecay ?? weightDecay,
-    amsgrad: options.amsgrad ?? false,
-    maximize: options.maximize ?? false,
+    lr: a.lr,
+    betas: [...a.betas] as [number, number],
+    eps: a.eps,
+    weightDecay: a.weightDecay,
+    amsgrad: a.amsgrad,
+    maximize: a.maximize,
   };
 }
 
-/** Adam (torch.optim.Adam): lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 (an L2 term on the gradient). */
+/**
+ * Adam (torch.optim.Adam): lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 (an L2 term on the gradient).
+ * `new Adam(params, 1e-3)` or `new Adam(params, { lr: 1e-3, weightDecay: 1e-4 })`.
+ */
 export class Adam extends Optimizer<AdamOptions, AdamState> {
-  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super(params, defaultsOf(options, 0), adamRule);
+  static readonly signature = ADAM;
+  constructor(...args: CallsOf<typeof ADAM>) {
+    const a = ADAM.parse(args);
+    super(a.params, defaultsOf(a), adamRule);
   }
 }
 
 /** AdamW (torch.optim.AdamW): Adam with decoupled weight decay, `p *= 1 - lr * weightDecay` (default 1e-2). */
 export class AdamW extends Optimizer<AdamOptions, AdamState> {
-  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super(params, defaultsOf(options, 1e-2), adamwRule);
+  static readonly signature = ADAMW;
+  constructor(...args: CallsOf<typeof ADAMW>) {
+    const a = ADAMW.parse(args);
+    super(a.params, defaultsOf(a), adamwRule);
   }
 }

@@ -3,7 +3,19 @@
  * PyTorch 1.13's semantics. Each concrete optimizer is an `UpdateRule` (its hyperparameter checks, its lazy
  * state initialisation and its one-parameter update, all in one small object) handed to this class.
  */
-import { enableGrad, fmtShape, keep, noGrad, Tensor, tidy } from "@cinder/tensor";
+import {
+  arg,
+  type CallsOf,
+  enableGrad,
+  fmtShape,
+  type Kind,
+  k,
+  keep,
+  noGrad,
+  signature,
+  Tensor,
+  tidy,
+} from "@cinder/tensor";
 
 /** Options every optimizer has. */
 export interface BaseOptions {
@@ -103,7 +115,8 @@ export class Optimizer<O extends BaseOptions = BaseOptions, S extends object = o
    * Add a parameter group (e.g. layers unfrozen during fine-tuning). Options it omits come from the defaults;
    * a parameter may belong to only one group.
    */
-  addParamGroup(group: ParamGroupInput<O>): void {
+  addParamGroup(paramGroup: ParamGroupInput<O>, ...extra: []): void {
+    const group = ADD_PARAM_GROUP.parse([paramGroup, ...extra]).paramGroup as ParamGroupInput<O>;
     const who = this.who;
     if (group === null || typeof group !== "object" || group instanceof Tensor || !("params" in group)) {
       throw new TypeError(
@@ -159,10 +172,12 @@ export class Optimizer<O extends BaseOptions = BaseOptions, S extends object = o
   }
 
   /**
-   * Clear the gradients. With `setToNone` (the default, as in PyTorch 2) `.grad` becomes null, so the next
-   * step skips parameters that receive no gradient; with `setToNone: false` gradients are zeroed in place.
+   * `zeroGrad(setToNone=false)`: clear the gradients. By default (PyTorch 1.13's) they are zeroed in place; with
+   * `setToNone` (`zeroGrad(true)` or `zeroGrad({ setToNone: true })`, PyTorch 2's default) `.grad` becomes null
+   * and is freed at once, so the next step skips parameters that receive no gradient.
    */
-  zeroGrad({ setToNone = true }: { setToNone?: boolean } = {}): void {
+  zeroGrad(...args: CallsOf<typeof ZERO_GRAD>): void {
+    const { setToNone } = ZERO_GRAD.parse(args);
     for (const group of this.paramGroups) {
       for (const p of group.params) {
         const g = p.grad;
@@ -184,7 +199,10 @@ export class Optimizer<O extends BaseOptions = BaseOptions, S extends object = o
    * One optimization step over every parameter that has a gradient. `closure` (optional) re-evaluates the
    * model with gradients enabled and returns the loss, which `step` returns.
    */
-  step<L = unknown>(closure?: () => L): L | undefined {
+  step<L = unknown>(
+    ...args: [closure?: (() => L) | null] | [options: { closure?: (() => L) | null }]
+  ): L | undefined {
+    const closure = STEP.parse(args).closure as (() => L) | null;
     const loss = closure ? enableGrad(closure) : undefined;
     noGrad(() =>
       tidy(() => {
@@ -228,7 +246,8 @@ export class Optimizer<O extends BaseOptions = BaseOptions, S extends object = o
   }
 
   /** The optimizer's state as a plain object (PyTorch's `state_dict()` structure); tensors are deep copies. */
-  stateDict(): OptimizerStateDict<S> {
+  stateDict(...args: []): OptimizerStateDict<S> {
+    STATE_DICT.parse(args);
     const index = new Map<Tensor, number>();
     let start = 0;
     const paramGroups = this.paramGroups.map((g) => {
@@ -258,7 +277,8 @@ export class Optimizer<O extends BaseOptions = BaseOptions, S extends object = o
    * Load a `stateDict()`: groups must match in number and sizes. State tensors are copied and converted to
    * each parameter's dtype (floating point) and device; group options are replaced, parameters kept.
    */
-  loadStateDict(stateDict: OptimizerStateDict<S>): void {
+  loadStateDict(stateDict: OptimizerStateDict<S>, ...extra: []): void {
+    LOAD_STATE_DICT.parse([stateDict, ...extra]);
     const who = this.who;
     const saved = stateDict?.paramGroups;
     if (!Array.isArray(saved) || typeof stateDict.state !== "object" || stateDict.state === null) {
@@ -379,6 +399,78 @@ export function describe(v: unknown): string {
   if (typeof v === "number" || typeof v === "boolean") return `a ${typeof v} (${v})`;
   return `a ${typeof v}`;
 }
+
+// ---- signature pieces shared by the optimizers (PyTorch 1.13's constructor parameters) ----
+
+/**
+ * A parameter kind that never claims a trailing plain object, so `new SGD({ params, lr: 0.1 })` (every argument
+ * in the options object) parses as options.
+ */
+export function kindOf<T>(name: string, test: (v: unknown) => boolean): Kind<T> {
+  return { ...(k.where(k.any, test, name) as Kind<T>), takesObjects: false };
+}
+
+/** `params`: an iterable of Tensors (`model.parameters()`) or of parameter groups. */
+export function paramsArg<O extends BaseOptions>() {
+  return arg(
+    "params",
+    kindOf<ParamsInput<O>>(
+      "an iterable of Tensors or of parameter groups",
+      (v) => v instanceof Tensor || isIterable(v), // a lone Tensor gets the constructor's "wrap it in an array"
+    ),
+  );
+}
+
+/** `betas=(0.9, 0.999)`. */
+export const betasArg = arg(
+  "betas",
+  kindOf<[number, number]>(
+    "(float, float)",
+    (v) => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number"),
+  ),
+  [0.9, 0.999] as [number, number],
+);
+
+/** `foreach=None`: Cinder has one implementation (per parameter, with the backend's fused update where it has one). */
+export const foreachArg = arg(
+  "foreach",
+  kindOf<boolean | null>(
+    "None or False (Cinder has no multi-tensor foreach implementation; its per-parameter update gives the same results)",
+    (v) => v === null || v === false,
+  ),
+  null,
+);
+export const capturableArg = arg.unsupported(
+  "capturable",
+  false,
+  "CUDA graph capture does not exist in Cinder",
+);
+export const differentiableArg = arg.unsupported(
+  "differentiable",
+  false,
+  "Cinder's step runs under noGrad and is not differentiable",
+);
+export const fusedArg = arg.unsupported(
+  "fused",
+  false,
+  "Cinder offers each update to the backend's fused kernel by itself where the backend has one",
+);
+
+const ZERO_GRAD = signature("optim.Optimizer.zeroGrad", [arg("setToNone", k.bool, false)], [], {
+  torch: "torch.optim.Optimizer.zero_grad",
+});
+const STEP = signature("optim.Optimizer.step", [arg.opt("closure", k.fn)], [], {
+  torch: "torch.optim.Optimizer.step",
+});
+const ADD_PARAM_GROUP = signature("optim.Optimizer.addParamGroup", [arg("paramGroup", k.dict)], [], {
+  torch: "torch.optim.Optimizer.add_param_group",
+});
+const LOAD_STATE_DICT = signature("optim.Optimizer.loadStateDict", [arg("stateDict", k.any)], [], {
+  torch: "torch.optim.Optimizer.load_state_dict",
+});
+const STATE_DICT = signature("optim.Optimizer.stateDict", [], [], {
+  torch: "torch.optim.Optimizer.state_dict",
+});
 
 function pyRepr(v: unknown): string {
   if (v === true) return "True";

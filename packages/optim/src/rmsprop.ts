@@ -1,10 +1,12 @@
-import { type Tensor, zerosLike } from "@cinder/tensor";
+import { arg, type CallsOf, k, signature, type Tensor, zerosLike } from "@cinder/tensor";
 import { addcdiv_, addcmul_ } from "./ops";
 import {
   type BaseOptions,
   checkNonNegative,
+  differentiableArg,
+  foreachArg,
   Optimizer,
-  type ParamsInput,
+  paramsArg,
   type UpdateRule,
 } from "./optimizer";
 
@@ -68,19 +70,38 @@ export const rmspropRule: UpdateRule<RMSpropOptions, RMSpropState> = {
   },
 };
 
+/**
+ * `RMSprop(params, lr=0.01, alpha=0.99, eps=1e-08, weight_decay=0, momentum=0, centered=False, foreach=None,
+ * maximize=False, differentiable=False)`: all positional in PyTorch 1.13.
+ */
+const RMSPROP = signature("optim.RMSprop", [
+  paramsArg<RMSpropOptions>(),
+  arg("lr", k.float, 1e-2),
+  arg("alpha", k.float, 0.99),
+  arg("eps", k.float, 1e-8),
+  arg("weightDecay", k.float, 0),
+  arg("momentum", k.float, 0),
+  arg("centered", k.bool, false),
+  foreachArg,
+  arg("maximize", k.bool, false),
+  differentiableArg,
+]);
+
 /** RMSprop (torch.optim.RMSprop): lr 1e-2, alpha 0.99, eps 1e-8. */
 export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
-  constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
+  static readonly signature = RMSPROP;
+  constructor(...args: CallsOf<typeof RMSPROP>) {
+    const a = RMSPROP.parse(args);
     super(
-      params,
+      a.params,
       {
-        lr: options.lr ?? 1e-2,
-        alpha: options.alpha ?? 0.99,
-        eps: options.eps ?? 1e-8,
-        weightDecay: options.weightDecay ?? 0,
-        momentum: options.momentum ?? 0,
-        centered: options.centered ?? false,
-        maximize: options.maximize ?? false,
+        lr: a.lr,
+        alpha: a.alpha,
+        eps: a.eps,
+        weightDecay: a.weightDecay,
+        momentum: a.momentum,
+        centered: a.centered,
+        maximize: a.maximize,
       },
       rmspropRule,
     );

@@ -1,10 +1,12 @@
-import { emptyLike, type Tensor } from "@cinder/tensor";
+import { arg, type CallsOf, emptyLike, type Kind, k, signature, type Tensor } from "@cinder/tensor";
 import { canFuse, wrote } from "./fused";
 import {
   type BaseOptions,
   checkNonNegative,
+  differentiableArg,
+  foreachArg,
   Optimizer,
-  type ParamsInput,
+  paramsArg,
   type UpdateRule,
 } from "./optimizer";
 
@@ -71,17 +73,40 @@ export const sgdRule: UpdateRule<SGDOptions, SGDState> = {
   },
 };
 
-/** Stochastic gradient descent, optionally with momentum (torch.optim.SGD). `lr` is required. */
+/**
+ * `SGD(params, lr=<required>, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
+ * foreach=None, differentiable=False)`. `lr` may be left out only when every parameter group gives it.
+ */
+const SGD_SIG = signature(
+  "optim.SGD",
+  [
+    paramsArg<SGDOptions>(),
+    arg("lr", k.float as Kind<number | undefined>, undefined), // PyTorch's `required`: from the groups then
+    arg("momentum", k.float, 0),
+    arg("dampening", k.float, 0),
+    arg("weightDecay", k.float, 0),
+    arg("nesterov", k.bool, false),
+  ],
+  [arg("maximize", k.bool, false), foreachArg, differentiableArg],
+);
+
+/**
+ * Stochastic gradient descent, optionally with momentum (torch.optim.SGD): `new SGD(model.parameters(), 0.1)`,
+ * `new SGD(params, 0.1, 0.9)` or `new SGD(params, { lr: 0.1, momentum: 0.9 })`. `lr` is required (in the
+ * arguments or in every parameter group).
+ */
 export class SGD extends Optimizer<SGDOptions, SGDState> {
-  constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
+  static readonly signature = SGD_SIG;
+  constructor(...args: CallsOf<typeof SGD_SIG>) {
+    const a = SGD_SIG.parse(args);
     const defaults: SGDOptions = {
-      lr: options.lr as number, // undefined = required: every group must then give it
-      momentum: options.momentum ?? 0,
-      dampening: options.dampening ?? 0,
-      weightDecay: options.weightDecay ?? 0,
-      nesterov: options.nesterov ?? false,
-      maximize: options.maximize ?? false,
+      lr: a.lr as number, // undefined = required: every group must then give it
+      momentum: a.momentum,
+      dampening: a.dampening,
+      weightDecay: a.weightDecay,
+      nesterov: a.nesterov,
+      maximize: a.maximize,
     };
-    super(params, defaults, sgdRule);
+    super(a.params, defaults, sgdRule);
   }
 }

@@ -89,11 +89,21 @@ describe("steps with autograd", () => {
 });
 
 describe("zeroGrad", () => {
-  it("sets gradients to null by default", () => {
+  it("zeroes gradients in place by default (PyTorch 1.13's set_to_none=False)", () => {
     const p = leaf();
-    p.grad = f32([1, 2, 3]);
+    const g = f32([1, 2, 3]);
+    p.grad = g;
     new SGD([p], { lr: 0.1 }).zeroGrad();
-    expect(p.grad).toBeNull();
+    expect(p.grad).toBe(g);
+    expect(values(g)).toEqual([0, 0, 0]);
+  });
+  it("with setToNone (positional or option) sets them to null", () => {
+    for (const call of [(o: SGD) => o.zeroGrad(true), (o: SGD) => o.zeroGrad({ setToNone: true })]) {
+      const p = leaf();
+      p.grad = f32([1, 2, 3]);
+      call(new SGD([p], { lr: 0.1 }));
+      expect(p.grad).toBeNull();
+    }
   });
   it("with setToNone: false zeroes them in place and detaches them", () => {
     const p = leaf();

@@ -118,7 +118,7 @@ describe("scheduler state dicts", () => {
     const c = fx.schedulers.find((s) => s.name === "lambda_lr_per_group")!;
     const { schedulers } = runSchedulerCase(c);
     const sd = (schedulers[0] as unknown as { stateDict(): Record<string, unknown> }).stateDict();
-    expect(Object.keys(sd).sort()).toEqual(["_lastLr", "_stepCount", "baseLrs", "lastEpoch"]);
+    expect(Object.keys(sd).sort()).toEqual(["_lastLr", "_stepCount", "baseLrs", "lastEpoch", "verbose"]);
     expect(sd.lastEpoch).toBe(30);
     expect(sd._stepCount).toBe(31);
 
@@ -140,6 +140,7 @@ describe("scheduler state dicts", () => {
         "patience",
         "threshold",
         "thresholdMode",
+        "verbose",
       ].sort(),
     );
   });

@@ -2,7 +2,21 @@
  * The lr scheduler base (PyTorch 1.13's `_LRScheduler`): schedulers write each group's `lr` in the chainable
  * form (the next lr from the current one), so several schedulers can drive one optimizer.
  */
+import { arg, k } from "@cinder/tensor";
 import { describe, Optimizer } from "../optimizer";
+
+/** The parameters every scheduler has: `optimizer` first, `last_epoch=-1, verbose=False` last. */
+export const optimizerArg = arg(
+  "optimizer",
+  k.instance(Optimizer as abstract new (...a: never[]) => Optimizer, "Optimizer"),
+);
+export const lastEpochArg = arg("lastEpoch", k.int, -1);
+export const verboseArg = arg("verbose", k.bool, false);
+
+/** Python's `{:.4e}`: 1.0000e-01. */
+export function fmtE4(x: number): string {
+  return x.toExponential(4).replace(/e([+-])(\d)$/, "e$10$2");
+}
 
 export type SchedulerStateDict = Record<string, unknown>;
 
@@ -14,13 +28,15 @@ export abstract class LRScheduler {
   lastEpoch: number;
   protected _stepCount = 0;
   protected _lastLr: number[] = [];
+  /** Print each lr change, as PyTorch 1.13's `verbose=True` does ("Adjusting learning rate of group 0 to ..."). */
+  verbose: boolean;
 
   /**
    * Records each group's `initialLr` (when `lastEpoch` is -1) or requires it (when resuming). Subclasses set
    * their own fields, then call `this.initialStep()` at the end of their constructor, as PyTorch's base
    * constructor does after the subclass has set its fields.
    */
-  constructor(optimizer: Optimizer, lastEpoch = -1) {
+  constructor(optimizer: Optimizer, lastEpoch = -1, verbose = false) {
     const who = new.target.name;
     if (!(optimizer instanceof Optimizer))
       throw new TypeError(`${who}: expected an Optimizer, got ${describe(optimizer)}`);
@@ -39,6 +55,7 @@ export abstract class LRScheduler {
     }
     this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr!);
     this.lastEpoch = lastEpoch;
+    this.verbose = verbose;
   }
 
   /** PyTorch's `_initial_step`: reset the step count and take the construction step. */
@@ -67,8 +84,20 @@ export abstract class LRScheduler {
       values = this.closedFormLr ? this.closedFormLr() : this.getLr();
     }
     const groups = this.optimizer.paramGroups;
-    for (let i = 0; i < groups.length && i < values.length; i++) groups[i].lr = values[i];
+    for (let i = 0; i < groups.length && i < values.length; i++) {
+      groups[i].lr = values[i];
+      if (this.verbose) this.printLr(i, values[i], epoch);
+    }
     this._lastLr = groups.map((g) => g.lr);
+  }
+
+  /** PyTorch's `print_lr`, for `verbose`. */
+  protected printLr(group: number, lr: number, epoch?: number): void {
+    if (epoch === undefined) console.log(`Adjusting learning rate of group ${group} to ${fmtE4(lr)}.`);
+    else {
+      const e = Number.isInteger(epoch) ? String(epoch).padStart(5, "0") : epoch.toFixed(2);
+      console.log(`Epoch ${e}: adjusting learning rate of group ${group} to ${fmtE4(lr)}.`);
+    }
   }
 
   /** The lrs the last `step()` set, one per group. */

@@ -1,5 +1,6 @@
-import { describe, Optimizer, type ParamGroup } from "../optimizer";
-import { checkPositiveInt, LRScheduler } from "./base";
+import { arg, type CallsOf, k, signature } from "@cinder/tensor";
+import { describe, type Optimizer, type ParamGroup } from "../optimizer";
+import { checkPositiveInt, LRScheduler, lastEpochArg, optimizerArg, verboseArg } from "./base";
 import type { SchedulerOptions } from "./schedulers";
 
 export interface OneCycleLROptions extends SchedulerOptions {
@@ -26,6 +27,31 @@ export interface OneCycleLROptions extends SchedulerOptions {
   /** Three phases (up, down to initialLr, anneal to minLr) instead of two (default false). */
   threePhase?: boolean;
 }
+
+const floatOrFloats = k.or(k.float, k.floats);
+
+/**
+ * `OneCycleLR(optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
+ * anneal_strategy='cos', cycle_momentum=True, base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
+ * final_div_factor=10000.0, three_phase=False, last_epoch=-1, verbose=False)`.
+ */
+const ONE_CYCLE_LR = signature("optim.lrScheduler.OneCycleLR", [
+  optimizerArg,
+  arg("maxLr", floatOrFloats),
+  arg.opt("totalSteps", k.int),
+  arg.opt("epochs", k.int),
+  arg.opt("stepsPerEpoch", k.int),
+  arg("pctStart", k.float, 0.3),
+  arg("annealStrategy", k.oneOf("cos", "linear"), "cos"),
+  arg("cycleMomentum", k.bool, true),
+  arg("baseMomentum", floatOrFloats, 0.85),
+  arg("maxMomentum", floatOrFloats, 0.95),
+  arg("divFactor", k.float, 25),
+  arg("finalDivFactor", k.float, 1e4),
+  arg("threePhase", k.bool, false),
+  lastEpochArg,
+  verboseArg,
+]);
 
 type GroupKey = "initialLr" | "maxLr" | "minLr" | "maxMomentum" | "baseMomentum";
 
@@ -67,18 +93,14 @@ export class OneCycleLR extends LRScheduler {
   useBeta1: boolean;
   protected schedulePhases: Phase[];
 
-  constructor(optimizer: Optimizer, options: OneCycleLROptions) {
-    if (!(optimizer instanceof Optimizer))
-      throw new TypeError(`OneCycleLR: expected an Optimizer, got ${describe(optimizer)}`);
-    const lastEpoch = options.lastEpoch ?? -1;
+  static readonly signature = ONE_CYCLE_LR;
+  constructor(...args: CallsOf<typeof ONE_CYCLE_LR>) {
+    const options = ONE_CYCLE_LR.parse(args);
+    const { optimizer, lastEpoch } = options;
     let totalSteps: number;
-    if (
-      options.totalSteps === undefined &&
-      options.epochs === undefined &&
-      options.stepsPerEpoch === undefined
-    ) {
+    if (options.totalSteps === null && options.epochs === null && options.stepsPerEpoch === null) {
       throw new Error("OneCycleLR: you must define either totalSteps OR (epochs AND stepsPerEpoch)");
-    } else if (options.totalSteps !== undefined) {
+    } else if (options.totalSteps !== null) {
       checkPositiveInt("OneCycleLR", "totalSteps", options.totalSteps);
       totalSteps = options.totalSteps;
     } else {
@@ -86,19 +108,14 @@ export class OneCycleLR extends LRScheduler {
       checkPositiveInt("OneCycleLR", "stepsPerEpoch", options.stepsPerEpoch);
       totalSteps = options.epochs! * options.stepsPerEpoch!;
     }
-    const pctStart = options.pctStart ?? 0.3;
+    const pctStart = options.pctStart;
     if (typeof pctStart !== "number" || !(pctStart >= 0 && pctStart <= 1)) {
       throw new RangeError(
         `OneCycleLR: expected pctStart to be a number between 0 and 1, got ${describe(pctStart)}`,
       );
     }
-    const annealStrategy = options.annealStrategy ?? "cos";
-    if (annealStrategy !== "cos" && annealStrategy !== "linear") {
-      throw new RangeError(
-        `OneCycleLR: annealStrategy must be one of "cos" or "linear", got ${describe(annealStrategy)}`,
-      );
-    }
-    const cycleMomentum = options.cycleMomentum ?? true;
+    const annealStrategy = options.annealStrategy;
+    const cycleMomentum = options.cycleMomentum;
     const useBeta1 = "betas" in optimizer.defaults;
     if (cycleMomentum && !useBeta1 && !("momentum" in optimizer.defaults)) {
       throw new Error(
@@ -107,16 +124,16 @@ export class OneCycleLR extends LRScheduler {
     }
     if (lastEpoch === -1) {
       const maxLrs = perGroup("maxLr", optimizer, options.maxLr);
-      const divFactor = options.divFactor ?? 25;
-      const finalDivFactor = options.finalDivFactor ?? 1e4;
+      const divFactor = options.divFactor;
+      const finalDivFactor = options.finalDivFactor;
       optimizer.paramGroups.forEach((g, i) => {
         g.initialLr = maxLrs[i] / divFactor;
         g.maxLr = maxLrs[i];
         g.minLr = g.initialLr / finalDivFactor;
       });
       if (cycleMomentum) {
-        const maxM = perGroup("maxMomentum", optimizer, options.maxMomentum ?? 0.95);
-        const baseM = perGroup("baseMomentum", optimizer, options.baseMomentum ?? 0.85);
+        const maxM = perGroup("maxMomentum", optimizer, options.maxMomentum);
+        const baseM = perGroup("baseMomentum", optimizer, options.baseMomentum);
         optimizer.paramGroups.forEach((group, i) => {
           const g = group as MomentumGroup;
           if (useBeta1) g.betas = [maxM[i], ...(g.betas ?? [0.999]).slice(1)];
@@ -126,7 +143,7 @@ export class OneCycleLR extends LRScheduler {
         });
       }
     }
-    super(optimizer, lastEpoch);
+    super(optimizer, lastEpoch, options.verbose);
     this.totalSteps = totalSteps;
     this.annealStrategy = annealStrategy;
     this.cycleMomentum = cycleMomentum;

@@ -1,6 +1,23 @@
-import type { Tensor } from "@cinder/tensor";
-import { describe, Optimizer } from "../optimizer";
-import { loadPlainState, plainState, type SchedulerStateDict } from "./base";
+import { arg, type CallsOf, k, signature, type Tensor } from "@cinder/tensor";
+import { describe, type Optimizer } from "../optimizer";
+import { fmtE4, loadPlainState, optimizerArg, plainState, type SchedulerStateDict, verboseArg } from "./base";
+
+/**
+ * `ReduceLROnPlateau(optimizer, mode='min', factor=0.1, patience=10, threshold=0.0001, threshold_mode='rel',
+ * cooldown=0, min_lr=0, eps=1e-08, verbose=False)`.
+ */
+const REDUCE_LR_ON_PLATEAU = signature("optim.lrScheduler.ReduceLROnPlateau", [
+  optimizerArg,
+  arg("mode", k.oneOf("min", "max"), "min"),
+  arg("factor", k.float, 0.1),
+  arg("patience", k.int, 10),
+  arg("threshold", k.float, 1e-4),
+  arg("thresholdMode", k.oneOf("rel", "abs"), "rel"),
+  arg("cooldown", k.int, 0),
+  arg("minLr", k.or(k.float, k.floats), 0),
+  arg("eps", k.float, 1e-8),
+  verboseArg,
+]);
 
 export interface ReduceLROnPlateauOptions {
   /** "min" (default): reduce when the metric stops decreasing; "max": when it stops increasing. */
@@ -39,18 +56,19 @@ export class ReduceLROnPlateau {
   numBadEpochs = 0;
   modeWorse = Number.POSITIVE_INFINITY;
   eps: number;
+  verbose: boolean;
   lastEpoch = 0;
   protected _lastLr: number[];
 
-  constructor(optimizer: Optimizer, options: ReduceLROnPlateauOptions = {}) {
-    const factor = options.factor ?? 0.1;
+  static readonly signature = REDUCE_LR_ON_PLATEAU;
+  constructor(...args: CallsOf<typeof REDUCE_LR_ON_PLATEAU>) {
+    const options = REDUCE_LR_ON_PLATEAU.parse(args);
+    const { optimizer, factor } = options;
     if (!(factor < 1)) throw new RangeError(`ReduceLROnPlateau: factor should be < 1.0, got ${factor}`);
-    if (!(optimizer instanceof Optimizer))
-      throw new TypeError(`ReduceLROnPlateau: expected an Optimizer, got ${describe(optimizer)}`);
     this.factor = factor;
     this.optimizer = optimizer;
     const n = optimizer.paramGroups.length;
-    const minLr = options.minLr ?? 0;
+    const minLr = options.minLr;
     if (Array.isArray(minLr)) {
       if (minLr.length !== n)
         throw new RangeError(
@@ -58,12 +76,13 @@ export class ReduceLROnPlateau {
         );
       this.minLrs = [...minLr];
     } else this.minLrs = Array.from({ length: n }, () => minLr as number);
-    this.patience = options.patience ?? 10;
-    this.cooldown = options.cooldown ?? 0;
-    this.mode = options.mode ?? "min";
-    this.threshold = options.threshold ?? 1e-4;
-    this.thresholdMode = options.thresholdMode ?? "rel";
-    this.eps = options.eps ?? 1e-8;
+    this.patience = options.patience;
+    this.cooldown = options.cooldown;
+    this.mode = options.mode;
+    this.threshold = options.threshold;
+    this.thresholdMode = options.thresholdMode;
+    this.eps = options.eps;
+    this.verbose = options.verbose;
     this.initIsBetter();
     this.reset();
     this._lastLr = optimizer.paramGroups.map((g) => g.lr);
@@ -99,7 +118,15 @@ export class ReduceLROnPlateau {
     this.optimizer.paramGroups.forEach((g, i) => {
       const oldLr = g.lr;
       const newLr = Math.max(oldLr * this.factor, this.minLrs[i]);
-      if (oldLr - newLr > this.eps) g.lr = newLr;
+      if (oldLr - newLr > this.eps) {
+        g.lr = newLr;
+        if (this.verbose) {
+          const e = Number.isInteger(this.lastEpoch)
+            ? String(this.lastEpoch).padStart(5, "0")
+            : this.lastEpoch.toFixed(2);
+          console.log(`Epoch ${e}: reducing learning rate of group ${i} to ${fmtE4(newLr)}.`);
+        }
+      }
     });
   }
 

@@ -1,13 +1,63 @@
 /** The step-based schedulers, each its chainable `getLr` and, where PyTorch has one, its closed form. */
-import type { Optimizer } from "../optimizer";
-import { describe } from "../optimizer";
-import { checkPositiveInt, LRScheduler, pyMod } from "./base";
+import { arg, type CallsOf, k, signature } from "@cinder/tensor";
+import { kindOf } from "../optimizer";
+import { checkPositiveInt, LRScheduler, lastEpochArg, optimizerArg, pyMod, verboseArg } from "./base";
 
 /** Options every step-based scheduler takes. */
 export interface SchedulerOptions {
   /** Index of the last epoch when resuming (default -1: start). */
   lastEpoch?: number;
+  /** Print every lr change (default false). */
+  verbose?: boolean;
 }
+
+/** `StepLR(optimizer, step_size, gamma=0.1, last_epoch=-1, verbose=False)`. */
+const STEP_LR = signature("optim.lrScheduler.StepLR", [
+  optimizerArg,
+  arg("stepSize", k.int),
+  arg("gamma", k.float, 0.1),
+  lastEpochArg,
+  verboseArg,
+]);
+/** `MultiStepLR(optimizer, milestones, gamma=0.1, last_epoch=-1, verbose=False)`. */
+const MULTI_STEP_LR = signature("optim.lrScheduler.MultiStepLR", [
+  optimizerArg,
+  arg("milestones", k.ints),
+  arg("gamma", k.float, 0.1),
+  lastEpochArg,
+  verboseArg,
+]);
+/** `ExponentialLR(optimizer, gamma, last_epoch=-1, verbose=False)`. */
+const EXPONENTIAL_LR = signature("optim.lrScheduler.ExponentialLR", [
+  optimizerArg,
+  arg("gamma", k.float),
+  lastEpochArg,
+  verboseArg,
+]);
+/**
+ * `CosineAnnealingLR(optimizer, T_max, eta_min=0, last_epoch=-1, verbose=False)`; PyTorch's `T_max` is `tMax`
+ * (camelCase cannot keep the capital).
+ */
+const COSINE_ANNEALING_LR = signature("optim.lrScheduler.CosineAnnealingLR", [
+  optimizerArg,
+  arg("tMax", k.int),
+  arg("etaMin", k.float, 0),
+  lastEpochArg,
+  verboseArg,
+]);
+/** `LambdaLR(optimizer, lr_lambda, last_epoch=-1, verbose=False)`. */
+const LAMBDA_LR = signature("optim.lrScheduler.LambdaLR", [
+  optimizerArg,
+  arg(
+    "lrLambda",
+    kindOf<LrLambda | readonly LrLambda[]>(
+      "a function or a list of functions (one per parameter group)",
+      (v) => typeof v === "function" || (Array.isArray(v) && v.every((f) => typeof f === "function")),
+    ),
+  ),
+  lastEpochArg,
+  verboseArg,
+]);
 
 export interface StepLROptions extends SchedulerOptions {
   /** Decay every `stepSize` steps. */
@@ -20,11 +70,13 @@ export interface StepLROptions extends SchedulerOptions {
 export class StepLR extends LRScheduler {
   stepSize: number;
   gamma: number;
-  constructor(optimizer: Optimizer, options: StepLROptions) {
-    super(optimizer, options?.lastEpoch);
-    checkPositiveInt("StepLR", "stepSize", options.stepSize);
-    this.stepSize = options.stepSize;
-    this.gamma = options.gamma ?? 0.1;
+  static readonly signature = STEP_LR;
+  constructor(...args: CallsOf<typeof STEP_LR>) {
+    const a = STEP_LR.parse(args);
+    super(a.optimizer, a.lastEpoch, a.verbose);
+    checkPositiveInt("StepLR", "stepSize", a.stepSize);
+    this.stepSize = a.stepSize;
+    this.gamma = a.gamma;
     this.initialStep();
   }
   getLr(): number[] {
@@ -49,15 +101,12 @@ export class MultiStepLR extends LRScheduler {
   /** Sorted; repeats count (PyTorch's Counter). */
   milestones: number[];
   gamma: number;
-  constructor(optimizer: Optimizer, options: MultiStepLROptions) {
-    super(optimizer, options?.lastEpoch);
-    if (!Array.isArray(options.milestones)) {
-      throw new TypeError(
-        `MultiStepLR: expected milestones to be an array of step indices, got ${describe(options.milestones)}`,
-      );
-    }
-    this.milestones = [...options.milestones].sort((a, b) => a - b);
-    this.gamma = options.gamma ?? 0.1;
+  static readonly signature = MULTI_STEP_LR;
+  constructor(...args: CallsOf<typeof MULTI_STEP_LR>) {
+    const a = MULTI_STEP_LR.parse(args);
+    super(a.optimizer, a.lastEpoch, a.verbose);
+    this.milestones = [...a.milestones].sort((x, y) => x - y);
+    this.gamma = a.gamma;
     this.initialStep();
   }
   getLr(): number[] {
@@ -80,11 +129,11 @@ export interface ExponentialLROptions extends SchedulerOptions {
 /** Multiply each group's lr by `gamma` every step (torch.optim.lr_scheduler.ExponentialLR). */
 export class ExponentialLR extends LRScheduler {
   gamma: number;
-  constructor(optimizer: Optimizer, options: ExponentialLROptions) {
-    super(optimizer, options?.lastEpoch);
-    if (typeof options.gamma !== "number")
-      throw new TypeError(`ExponentialLR: expected gamma to be a number, got ${describe(options.gamma)}`);
-    this.gamma = options.gamma;
+  static readonly signature = EXPONENTIAL_LR;
+  constructor(...args: CallsOf<typeof EXPONENTIAL_LR>) {
+    const a = EXPONENTIAL_LR.parse(args);
+    super(a.optimizer, a.lastEpoch, a.verbose);
+    this.gamma = a.gamma;
     this.initialStep();
   }
   getLr(): number[] {
@@ -111,11 +160,13 @@ export interface CosineAnnealingLROptions extends SchedulerOptions {
 export class CosineAnnealingLR extends LRScheduler {
   tMax: number;
   etaMin: number;
-  constructor(optimizer: Optimizer, options: CosineAnnealingLROptions) {
-    super(optimizer, options?.lastEpoch);
-    checkPositiveInt("CosineAnnealingLR", "tMax", options.tMax);
-    this.tMax = options.tMax;
-    this.etaMin = options.etaMin ?? 0;
+  static readonly signature = COSINE_ANNEALING_LR;
+  constructor(...args: CallsOf<typeof COSINE_ANNEALING_LR>) {
+    const a = COSINE_ANNEALING_LR.parse(args);
+    super(a.optimizer, a.lastEpoch, a.verbose);
+    checkPositiveInt("CosineAnnealingLR", "tMax", a.tMax);
+    this.tMax = a.tMax;
+    this.etaMin = a.etaMin;
     this.initialStep();
   }
   getLr(): number[] {
@@ -152,30 +203,24 @@ export interface LambdaLROptions extends SchedulerOptions {
 
 /**
  * Each group's lr is its initial lr times `lrLambda(step)` (torch.optim.lr_scheduler.LambdaLR):
- * `new LambdaLR(opt, (e) => 0.95 ** e)` or `new LambdaLR(opt, { lrLambda: [f, g] })`. The lambdas are not part of
+ * `new LambdaLR(opt, (e) => 0.95 ** e)`, `new LambdaLR(opt, [f, g])` or `new LambdaLR(opt, { lrLambda: f })`. The lambdas are not part of
  * the state dict.
  */
 export class LambdaLR extends LRScheduler {
   lrLambdas: LrLambda[];
-  constructor(optimizer: Optimizer, options: LrLambda | readonly LrLambda[] | LambdaLROptions) {
-    const o: LambdaLROptions =
-      typeof options === "function" || Array.isArray(options)
-        ? { lrLambda: options as LrLambda }
-        : (options as LambdaLROptions);
-    super(optimizer, o?.lastEpoch);
-    const n = optimizer.paramGroups.length;
-    if (Array.isArray(o.lrLambda)) {
-      if (o.lrLambda.length !== n)
+  static readonly signature = LAMBDA_LR;
+  constructor(...args: CallsOf<typeof LAMBDA_LR>) {
+    const a = LAMBDA_LR.parse(args);
+    super(a.optimizer, a.lastEpoch, a.verbose);
+    const n = a.optimizer.paramGroups.length;
+    const lrLambda = a.lrLambda;
+    if (Array.isArray(lrLambda)) {
+      if (lrLambda.length !== n)
         throw new RangeError(
-          `LambdaLR: expected ${n} lrLambdas (one per parameter group), but got ${o.lrLambda.length}`,
+          `LambdaLR: expected ${n} lrLambdas (one per parameter group), but got ${lrLambda.length}`,
         );
-      this.lrLambdas = [...o.lrLambda];
-    } else if (typeof o.lrLambda === "function")
-      this.lrLambdas = Array.from({ length: n }, () => o.lrLambda as LrLambda);
-    else
-      throw new TypeError(
-        `LambdaLR: expected lrLambda to be a function or an array of functions, got ${describe(o.lrLambda)}`,
-      );
+      this.lrLambdas = [...lrLambda];
+    } else this.lrLambdas = Array.from({ length: n }, () => lrLambda as LrLambda);
     this.initialStep();
   }
   getLr(): number[] {
