@@ -1,0 +1,133 @@
+/**
+ * nn.functional with PyTorch's signatures: gradients of the functions added or changed with the conversion
+ * (finite differences, and PyTorch 1.13's values where a rule is PyTorch's own), and the call forms in TypeScript.
+ */
+import { gradcheck } from "@cinder/autograd";
+import { ArgumentError, manualSeed, randn, type Tensor, tensor } from "@cinder/tensor";
+import { beforeAll, describe, expect, it } from "vitest";
+import { F } from "../src";
+import "./helpers";
+
+const f64 = { dtype: "float64" as const };
+const leaf = (x: Tensor) => x.requiresGrad_(true);
+
+beforeAll(() => manualSeed(7));
+
+describe("gradients", () => {
+  it("logsigmoid, celu, elu, softplus, hardtanh with their parameters", () => {
+    const x = leaf(randn(2, 5, f64).mul(3).detach());
+    for (const fn of [
+      (x: Tensor) => F.logsigmoid(x),
+      (x: Tensor) => F.celu(x, 0.7),
+      (x: Tensor) => F.elu(x, { alpha: 1.5 }),
+      (x: Tensor) => F.softplus(x, 2, 1),
+      (x: Tensor) => F.hardtanh(x, -2.5, 2.5),
+      (x: Tensor) => F.softmin(x, 1, { dtype: "float64" }),
+    ]) {
+      expect(gradcheck(fn, [x])).toBe(true);
+    }
+  });
+  it("logsigmoid: 1 - sigmoid(x) everywhere, also at 0 and far out", () => {
+    const x = leaf(tensor([-100, -1, 0, 1, 100], f64));
+    F.logsigmoid(x).sum().backward();
+    const want = [1, 1 - 1 / (1 + Math.exp(1)), 0.5, 1 - 1 / (1 + Math.exp(-1)), 0];
+    Array.from(x.grad!.data()).forEach((g, i) => expect(g).toBeCloseTo(want[i], 12));
+    const far = Array.from(F.logsigmoid(tensor([-100, 100], f64)).data());
+    expect(far[0]).toBe(-100);
+    expect(far[1]).toBeCloseTo(0, 40);
+  });
+  it("instanceNorm and batchNorm with weight and bias", () => {
+    const x = leaf(randn(2, 3, 4, f64));
+    const w = leaf(randn(3, f64));
+    const b = leaf(randn(3, f64));
+    expect(gradcheck((x, w, b) => F.instanceNorm(x, null, null, w, b), [x, w, b])).toBe(true);
+    expect(gradcheck((x, w, b) => F.batchNorm(x, null, null, w, b, true), [x, w, b])).toBe(true);
+  });
+  it("pad with negative amounts in every mode (PyTorch 1.13's gradients)", () => {
+    const cases = {
+      reflect: [3, 6, 1, 0, 0],
+      replicate: [6, 4, 0, 0, 0],
+      circular: [4, 6, 0, 0, 0],
+    } as const;
+    for (const [mode, want] of Object.entries(cases)) {
+      const x = leaf(tensor([[[1, 2, 3, 4, 5]]], f64));
+      F.pad(x, [2, -3], mode as "reflect")
+        .mul(tensor([1, 2, 3, 4], f64))
+        .sum()
+        .backward();
+      expect(Array.from(x.grad!.data()), mode).toEqual(want);
+    }
+    const y = leaf(randn(1, 2, 4, 5, f64));
+    expect(gradcheck((y) => F.pad(y, [-1, 2, 1, -2], "reflect"), [y])).toBe(true);
+    expect(gradcheck((y) => F.pad(y, [2, -1, -1, 1], "circular"), [y])).toBe(true);
+  });
+  it("embedding with scaleGradByFreq divides each row's gradient by its count (PyTorch's values)", () => {
+    const w = leaf(
+      tensor(
+        [
+          [0.5, -1, 2],
+          [1, 0.25, -0.5],
+          [3, 4, 0],
+          [-1, 0.5, 0.5],
+        ],
+        f64,
+      ),
+    );
+    const idx = tensor([
+      [0, 2, 3],
+      [3, 3, 1],
+    ]);
+    F.embedding(idx, w, { scaleGradByFreq: true })
+      .mul(
+        tensor(
+          Array.from({ length: 18 }, (_, i) => i),
+          f64,
+        ).reshape(2, 3, 3),
+      )
+      .sum()
+      .backward();
+    expect(w.grad!.toArray()).toEqual([
+      [0, 1, 2],
+      [15, 16, 17],
+      [3, 4, 5],
+      [9, 10, 11],
+    ]);
+  });
+  it("dropout2d zeroes whole channels and scales the rest", () => {
+    const x = randn(4, 8, 3, 3).abs().add(1);
+    const y = F.dropout2d(x, 0.5);
+    const kept = y
+      .ne(0)
+      .float()
+      .sum({ dim: [2, 3] });
+    for (const v of kept.data()) expect([0, 9]).toContain(v);
+    expect(y.div(x).maskedFill(y.eq(0), 2).allclose(tensor(2).expandAs(y))).toBe(true);
+  });
+});
+
+describe("TypeScript call forms", () => {
+  it("positional, options and mixed give the same result", () => {
+    const x = randn(2, 3, 5, 5);
+    const w = randn(4, 3, 3, 3);
+    const a = F.conv2d(x, w, null, 2, 1);
+    const b = F.conv2d(x, w, { stride: 2, padding: 1 });
+    const c = F.conv2d(x, w, null, { padding: 1, stride: 2 });
+    expect(a.allclose(b)).toBe(true);
+    expect(a.allclose(c)).toBe(true);
+    const [out, idx] = F.maxPool2d(x, 2, { returnIndices: true });
+    expect(out.shape).toEqual([2, 3, 2, 2]);
+    expect(idx.dtype).toBe("int32");
+    const [out2] = F.maxPool2d(x, 2, null, 0, 1, false, true);
+    expect(out2.allclose(out)).toBe(true);
+    expect(F.maxPool2d(x, 3, 2).shape).toEqual([2, 3, 2, 2]);
+  });
+  it("misuse throws an ArgumentError", () => {
+    const x = randn(2, 3);
+    // @ts-expect-error: an unknown option
+    expect(() => F.relu(x, { inPlace: true })).toThrow(ArgumentError);
+    // @ts-expect-error: a string where a float goes
+    expect(() => F.dropout(x, "0.5")).toThrow(/argument "p" must be float, got str "0.5"/);
+    // (too many arguments; the types allow it: an empty options object type takes any value)
+    expect(() => F.sigmoid(x, 1)).toThrow(/takes 1 positional argument \(input\) but 2 were given/);
+  });
+});
