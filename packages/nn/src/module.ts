@@ -4,12 +4,33 @@
  * `stateDict()` and `print(model)` see them exactly as PyTorch's `__setattr__` registration would. Modules are
  * callable: `model(x)` runs forward hooks around `forward(x)`.
  */
-import { type Device, type DType, noGrad, Tensor } from "@cinder/tensor";
+import {
+  type AnyParam,
+  ArgumentError,
+  arg,
+  type CallsOf,
+  type Device,
+  type DType,
+  empty,
+  type Kind,
+  k,
+  noGrad,
+  type Param,
+  Signature,
+  signature,
+  Tensor,
+} from "@cinder/tensor";
+
+/** `Parameter(data=None, requires_grad=True)`. */
+const PARAMETER = signature("nn.Parameter", [arg.opt("data", k.tensor), arg("requiresGrad", k.bool, true)]);
 
 /** A tensor that is a module's learnable parameter (`requiresGrad` by default). */
 export class Parameter extends Tensor {
-  constructor(data: Tensor, requiresGrad = true) {
-    const d = data.detach();
+  static readonly signature = PARAMETER;
+  /** `new nn.Parameter(data, requiresGrad?)`; without data, an empty float32 tensor (as PyTorch's). */
+  constructor(...args: CallsOf<typeof PARAMETER>) {
+    const { data, requiresGrad } = PARAMETER.parse(args);
+    const d = (data ?? empty([0])).detach();
     super(d.storage, d.shape, d.strides, d.offset);
     this.requiresGrad = requiresGrad;
   }
@@ -33,6 +54,188 @@ export interface Module {
 }
 
 const INTERNAL = new Set(["training", "_hooks", "_preHooks", "_buffers", "name", "length"]);
+
+const isModule = (v: unknown): v is Module => v instanceof Module;
+/** Modules are callable (function objects), so this kind never mistakes a trailing options object for one. */
+const moduleKind: Kind<Module> = k.where(k.fn, isModule, "Module") as Kind<unknown> as Kind<Module>;
+const parameterKind: Kind<Parameter> = k.where(
+  k.tensor,
+  (v) => v instanceof Parameter,
+  "Parameter",
+) as Kind<Tensor> as Kind<Parameter>;
+
+/** A declared signature that is not registered: its PyTorch counterpart is not in PyTorch 1.13's stubs. */
+function unlisted<const P extends readonly AnyParam[], const K extends readonly AnyParam[] = []>(
+  name: string,
+  positional: P,
+  keyword?: K,
+): Signature<P, K> {
+  return new Signature(name, positional, (keyword ?? []) as unknown as K);
+}
+
+// PyTorch 1.13's `torch.nn.Module` methods that take arguments (and the argument-less ones, so that an argument
+// given to them is an error rather than ignored).
+const TRAIN = signature("nn.Module.train", [arg("mode", k.bool, true)]);
+const EVAL = signature("nn.Module.eval", []);
+/** `zero_grad(set_to_none=False)` in PyTorch 1.13; True here, as PyTorch 2 (see DEFAULT_DIFFERENCES). */
+const ZERO_GRAD = signature("nn.Module.zeroGrad", [arg("setToNone", k.bool, true)]);
+const PARAMETERS = signature("nn.Module.parameters", [arg("recurse", k.bool, true)]);
+const NAMED_PARAMETERS = signature("nn.Module.namedParameters", [
+  arg("prefix", k.str, ""),
+  arg("recurse", k.bool, true),
+]);
+const BUFFERS = unlisted("nn.Module.buffers", [arg("recurse", k.bool, true)]);
+const NAMED_BUFFERS = unlisted("nn.Module.namedBuffers", [
+  arg("prefix", k.str, ""),
+  arg("recurse", k.bool, true),
+]);
+const CHILDREN = signature("nn.Module.children", []);
+const NAMED_CHILDREN = signature("nn.Module.namedChildren", []);
+const MODULES = signature("nn.Module.modules", []);
+const NAMED_MODULES = signature("nn.Module.namedModules", [
+  arg.opt("memo", k.instance(Set, "Set") as ReturnType<typeof k.instance<Set<Module>>>),
+  arg("prefix", k.str, ""),
+  arg("removeDuplicate", k.bool, true),
+]);
+const APPLY = signature("nn.Module.apply", [
+  arg("fn", k.fn as Kind<unknown> as Kind<(m: Module) => unknown>),
+]);
+const REQUIRES_GRAD_ = signature("nn.Module.requiresGrad_", [arg("requiresGrad", k.bool, true)]);
+const REGISTER_BUFFER = signature("nn.Module.registerBuffer", [
+  arg("name", k.str),
+  arg("tensor", k.opt(k.tensor)),
+  arg("persistent", k.bool, true),
+]);
+const REGISTER_PARAMETER = signature("nn.Module.registerParameter", [
+  arg("name", k.str),
+  arg("param", k.opt(parameterKind)),
+]);
+const ADD_MODULE = signature("nn.Module.addModule", [arg("name", k.str), arg("module", k.opt(moduleKind))]);
+const GET_SUBMODULE = signature("nn.Module.getSubmodule", [arg("target", k.str)]);
+const GET_PARAMETER = signature("nn.Module.getParameter", [arg("target", k.str)]);
+const REGISTER_FORWARD_HOOK = signature("nn.Module.registerForwardHook", [
+  arg("hook", k.fn as Kind<unknown> as Kind<ForwardHook>),
+]);
+const REGISTER_FORWARD_PRE_HOOK = signature("nn.Module.registerForwardPreHook", [
+  arg("hook", k.fn as Kind<unknown> as Kind<ForwardPreHook>),
+]);
+/**
+ * `state_dict(*args, destination=None, prefix='', keep_vars=False)`: PyTorch's positional form is deprecated, so
+ * `*args` takes nothing here and the three are options.
+ */
+const noPositional: Param<"args", readonly number[], true> = {
+  name: "args",
+  kind: k.where(
+    k.ints,
+    (v) => v.length === 0,
+    "nothing (PyTorch deprecates positional arguments here: pass { destination, prefix, keepVars })",
+  ),
+  optional: true,
+  default: [],
+  varargs: true,
+};
+const STATE_DICT = signature(
+  "nn.Module.stateDict",
+  [noPositional],
+  [
+    arg.opt("destination", k.instance(Map, "Map") as ReturnType<typeof k.instance<Map<string, Tensor>>>),
+    arg("prefix", k.str, ""),
+    arg("keepVars", k.bool, false),
+  ],
+);
+const LOAD_STATE_DICT = signature("nn.Module.loadStateDict", [
+  arg(
+    "stateDict",
+    k.or(k.instance(Map, "Map") as ReturnType<typeof k.instance<Map<string, Tensor>>>, k.dict) as ReturnType<
+      typeof k.instance<Map<string, Tensor> | Record<string, Tensor>>
+    >,
+  ),
+  arg("strict", k.bool, true),
+]);
+
+/** What `to()` takes: a device, a dtype, both, a tensor (its device and dtype), or `{ device, dtype, nonBlocking }`. */
+export interface ToOptions {
+  device?: Device | null;
+  dtype?: DType | null;
+  /** Accepted for PyTorch compatibility; copies are synchronous. */
+  nonBlocking?: boolean;
+}
+const TO_OPTION_NAMES = ["device", "dtype", "nonBlocking"];
+function isDType(s: unknown): s is DType {
+  return typeof s === "string" && ["float32", "float64", "int32", "uint8", "bool"].includes(s);
+}
+const toItem = (v: unknown): boolean =>
+  (typeof v === "string" && v.length > 0) ||
+  v === null ||
+  typeof v === "boolean" ||
+  v instanceof Tensor ||
+  (typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype);
+/** `to(*args, **kwargs)`: PyTorch's forms are to(device, dtype, non_blocking), to(dtype), to(tensor). */
+const toArgs: Param<"args", readonly unknown[], true> = {
+  name: "args",
+  kind: k.where(
+    k.any,
+    (v) => Array.isArray(v) && v.length <= 3 && v.every(toItem),
+    "device, dtype, Tensor or { device, dtype, nonBlocking }",
+  ) as Param<"args", readonly unknown[], true>["kind"],
+  optional: true,
+  default: [],
+  varargs: true,
+};
+const TO = signature("nn.Module.to", [toArgs]);
+
+/** Resolve `to()`'s arguments to a device and a dtype, PyTorch's way (`torch._C._nn._parse_to`). */
+function parseTo(items: readonly unknown[]): { device?: Device; dtype?: DType } {
+  let device: Device | undefined;
+  let dtype: DType | undefined;
+  const bad = (what: string) =>
+    new ArgumentError(
+      `to(): ${what}; expected to(device), to(dtype), to(device, dtype), to(tensor) or to({ device, dtype })`,
+    );
+  let positional = 0;
+  for (const v of items) {
+    if (typeof v === "object" && v !== null && !(v instanceof Tensor)) {
+      for (const [key, x] of Object.entries(v)) {
+        if (!TO_OPTION_NAMES.includes(key))
+          throw new ArgumentError(`to(): unknown option "${key}" (options: ${TO_OPTION_NAMES.join(", ")})`);
+        if (x === undefined || x === null) continue;
+        if (key === "device") {
+          if (typeof x !== "string" || isDType(x))
+            throw bad(`option "device" must be a device, got ${String(x)}`);
+          device = x;
+        } else if (key === "dtype") {
+          if (!isDType(x)) throw bad(`option "dtype" must be a dtype, got ${String(x)}`);
+          dtype = x;
+        } else if (typeof x !== "boolean") throw bad(`option "nonBlocking" must be bool, got ${String(x)}`);
+      }
+      continue;
+    }
+    positional++;
+    if (v instanceof Tensor) {
+      device = v.device;
+      dtype = v.dtype;
+    } else if (isDType(v)) dtype = v;
+    else if (typeof v === "string") {
+      if (positional > 1) throw bad(`a device must come first, got "${v}" in position ${positional}`);
+      device = v;
+    } else if (typeof v === "boolean") {
+      if (positional === 1) throw bad("nonBlocking cannot come first");
+    } else if (v !== null) throw bad(`cannot take ${String(v)}`);
+  }
+  return { device, dtype };
+}
+
+/** A module, parameter or buffer name PyTorch accepts (and that Cinder's field walk sees). */
+function checkName(what: string, name: string, owner: Module): void {
+  if (name === "") throw new Error(`${what} name can't be empty string ""`);
+  if (name.includes(".")) throw new Error(`${what} name can't contain ".", got: ${name}`);
+  if (name.startsWith("_"))
+    throw new Error(`${what} name can't start with "_" in Cinder (such fields are internal), got: ${name}`);
+  const rec = owner as unknown as Record<string, unknown>;
+  if (name in owner && !(Object.hasOwn(owner, name) && Object.keys(owner).includes(name)))
+    throw new Error(`attribute '${name}' already exists`);
+  void rec;
+}
 
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the call signature of callable modules (interface above)
 export class Module {
@@ -74,13 +277,16 @@ export class Module {
   }
 
   /** Register a hook run after every forward; returns a function that removes it. */
-  registerForwardHook(hook: ForwardHook): () => void {
+  registerForwardHook(...args: CallsOf<typeof REGISTER_FORWARD_HOOK>): () => void {
+    const { hook } = REGISTER_FORWARD_HOOK.parse(args);
     this._hooks.push(hook);
     return () => {
       this._hooks = this._hooks.filter((h) => h !== hook);
     };
   }
-  registerForwardPreHook(hook: ForwardPreHook): () => void {
+  /** Register a hook run before every forward (it may return replacement inputs); returns its remover. */
+  registerForwardPreHook(...args: CallsOf<typeof REGISTER_FORWARD_PRE_HOOK>): () => void {
+    const { hook } = REGISTER_FORWARD_PRE_HOOK.parse(args);
     this._preHooks.push(hook);
     return () => {
       this._preHooks = this._preHooks.filter((h) => h !== hook);
@@ -103,26 +309,50 @@ export class Module {
     }
   }
 
-  *namedChildren(): Generator<[string, Module]> {
+  /** The direct children by name (containers override this to keep their own order). */
+  protected *childEntries(): Generator<[string, Module]> {
     for (const [k, v] of this.fields()) if (v instanceof Module) yield [k, v];
   }
-  *children(): Generator<Module> {
-    for (const [, m] of this.namedChildren()) yield m;
+
+  namedChildren(...args: CallsOf<typeof NAMED_CHILDREN>): Generator<[string, Module]> {
+    NAMED_CHILDREN.parse(args);
+    return this.childEntries();
   }
-  /** This module and every descendant, depth first, each once. */
-  *namedModules(prefix = "", seen = new Set<Module>()): Generator<[string, Module]> {
-    if (seen.has(this)) return;
-    seen.add(this);
+  children(...args: CallsOf<typeof CHILDREN>): Generator<Module> {
+    CHILDREN.parse(args);
+    return (function* (m: Module) {
+      for (const [, c] of m.childEntries()) yield c;
+    })(this);
+  }
+  /** This module and every descendant, depth first, each once (unless `removeDuplicate: false`). */
+  namedModules(...args: CallsOf<typeof NAMED_MODULES>): Generator<[string, Module]> {
+    const { memo, prefix, removeDuplicate } = NAMED_MODULES.parse(args);
+    return this.walk(memo ?? new Set<Module>(), prefix, removeDuplicate);
+  }
+  private *walk(memo: Set<Module>, prefix: string, removeDuplicate: boolean): Generator<[string, Module]> {
+    if (removeDuplicate) {
+      if (memo.has(this)) return;
+      memo.add(this);
+    }
     yield [prefix, this];
-    for (const [k, m] of this.namedChildren()) yield* m.namedModules(prefix ? `${prefix}.${k}` : k, seen);
+    for (const [k, m] of this.childEntries())
+      yield* m.walk(memo, prefix ? `${prefix}.${k}` : k, removeDuplicate);
   }
-  *modules(): Generator<Module> {
-    for (const [, m] of this.namedModules()) yield m;
+  modules(...args: CallsOf<typeof MODULES>): Generator<Module> {
+    MODULES.parse(args);
+    return (function* (m: Module) {
+      for (const [, x] of m.walk(new Set(), "", true)) yield x;
+    })(this);
   }
 
-  *namedParameters(prefix = "", recurse = true): Generator<[string, Parameter]> {
+  /** Parameters by dotted name, each once (shared parameters are not repeated). */
+  namedParameters(...args: CallsOf<typeof NAMED_PARAMETERS>): Generator<[string, Parameter]> {
+    const { prefix, recurse } = NAMED_PARAMETERS.parse(args);
+    return this.namedParams(prefix, recurse);
+  }
+  private *namedParams(prefix: string, recurse: boolean): Generator<[string, Parameter]> {
     const seen = new Set<Tensor>();
-    const mods: Iterable<[string, Module]> = recurse ? this.namedModules(prefix) : [[prefix, this]];
+    const mods: Iterable<[string, Module]> = recurse ? this.walk(new Set(), prefix, true) : [[prefix, this]];
     for (const [name, m] of mods) {
       for (const [k, v] of m.fields()) {
         if (v instanceof Parameter && !seen.has(v)) {
@@ -133,12 +363,17 @@ export class Module {
     }
   }
   /** The learnable parameters, each once (shared parameters are not repeated). */
-  parameters(recurse = true): Parameter[] {
-    return [...this.namedParameters("", recurse)].map(([, p]) => p);
+  parameters(...args: CallsOf<typeof PARAMETERS>): Parameter[] {
+    const { recurse } = PARAMETERS.parse(args);
+    return [...this.namedParams("", recurse)].map(([, p]) => p);
   }
 
-  *namedBuffers(prefix = "", recurse = true): Generator<[string, Tensor]> {
-    const mods: Iterable<[string, Module]> = recurse ? this.namedModules(prefix) : [[prefix, this]];
+  namedBuffers(...args: CallsOf<typeof NAMED_BUFFERS>): Generator<[string, Tensor]> {
+    const { prefix, recurse } = NAMED_BUFFERS.parse(args);
+    return this.namedBufs(prefix, recurse);
+  }
+  private *namedBufs(prefix: string, recurse: boolean): Generator<[string, Tensor]> {
+    const mods: Iterable<[string, Module]> = recurse ? this.walk(new Set(), prefix, true) : [[prefix, this]];
     for (const [name, m] of mods) {
       for (const [k, v] of m.fields()) {
         if (v instanceof Tensor && !(v instanceof Parameter) && bufferTags.has(v))
@@ -146,30 +381,94 @@ export class Module {
       }
     }
   }
-  buffers(recurse = true): Tensor[] {
-    return [...this.namedBuffers("", recurse)].map(([, b]) => b);
+  buffers(...args: CallsOf<typeof BUFFERS>): Tensor[] {
+    const { recurse } = BUFFERS.parse(args);
+    return [...this.namedBufs("", recurse)].map(([, b]) => b);
   }
 
-  train(mode = true): this {
-    for (const m of this.modules()) m.training = mode;
+  /** The submodule at a dotted path (`"encoder.layers.0"`); `""` is this module. */
+  getSubmodule(...args: CallsOf<typeof GET_SUBMODULE>): Module {
+    const { target } = GET_SUBMODULE.parse(args);
+    if (target === "") return this;
+    let m: Module = this;
+    for (const item of target.split(".")) {
+      const child = [...m.childEntries()].find(([name]) => name === item)?.[1];
+      if (!child) {
+        const v = [...m.fields()].find(([name]) => name === item);
+        if (v) throw new Error(`\`${item}\` is not an nn.Module`);
+        throw new Error(`${m.constructor.name} has no attribute \`${item}\``);
+      }
+      m = child;
+    }
+    return m;
+  }
+  /** The parameter at a dotted path (`"fc1.weight"`). */
+  getParameter(...args: CallsOf<typeof GET_PARAMETER>): Parameter {
+    const { target } = GET_PARAMETER.parse(args);
+    const at = target.lastIndexOf(".");
+    const mod = this.getSubmodule(target.slice(0, Math.max(at, 0)));
+    const name = target.slice(at + 1);
+    const hit = [...mod.fields()].find(([n]) => n === name);
+    if (!hit) throw new Error(`${mod.constructor.name} has no attribute \`${name}\``);
+    if (!(hit[1] instanceof Parameter)) throw new Error(`\`${name}\` is not an nn.Parameter`);
+    return hit[1];
+  }
+
+  /** Add a buffer (`null` for an absent one); non-persistent buffers stay out of `stateDict()`. */
+  registerBuffer(...args: CallsOf<typeof REGISTER_BUFFER>): void {
+    const { name, tensor, persistent } = REGISTER_BUFFER.parse(args);
+    checkName("buffer", name, this);
+    (this as unknown as Record<string, unknown>)[name] = tensor === null ? null : buffer(tensor, persistent);
+  }
+  /** Add a parameter (`null` for an absent one), as assigning a Parameter field does. */
+  registerParameter(...args: CallsOf<typeof REGISTER_PARAMETER>): void {
+    const { name, param } = REGISTER_PARAMETER.parse(args);
+    checkName("parameter", name, this);
+    (this as unknown as Record<string, unknown>)[name] = param;
+  }
+  /** Add a child module (`null` for an absent one), as assigning a Module field does. */
+  addModule(...args: CallsOf<typeof ADD_MODULE>): void {
+    const { name, module } = ADD_MODULE.parse(args);
+    this.setChild(name, module);
+  }
+  /** Containers keep their own order of children. */
+  protected setChild(name: string, module: Module | null): void {
+    checkName("module", name, this);
+    (this as unknown as Record<string, unknown>)[name] = module;
+  }
+
+  /** Training mode on (or off with `false`) for this module and every descendant. */
+  train(...args: CallsOf<typeof TRAIN>): this {
+    const { mode } = TRAIN.parse(args);
+    for (const [, m] of this.walk(new Set(), "", true)) m.training = mode;
     return this;
   }
-  eval(): this {
+  /** Evaluation mode: `train(false)`. */
+  eval(...args: CallsOf<typeof EVAL>): this {
+    EVAL.parse(args);
     return this.train(false);
+  }
+  /** Set `requiresGrad` on every parameter (freeze with `false`). */
+  requiresGrad_(...args: CallsOf<typeof REQUIRES_GRAD_>): this {
+    const { requiresGrad } = REQUIRES_GRAD_.parse(args);
+    for (const p of this.parameters()) p.requiresGrad = requiresGrad;
+    return this;
   }
 
   /** Apply `fn` to every submodule (children first) and this module. */
-  apply(fn: (m: Module) => void): this {
-    for (const c of this.children()) c.apply(fn);
+  apply(...args: CallsOf<typeof APPLY>): this {
+    const { fn } = APPLY.parse(args);
+    for (const [, c] of this.childEntries()) c.apply(fn);
     fn(this);
     return this;
   }
 
-  /** Zero (or, by default as in PyTorch 2, drop) every parameter's gradient. */
-  zeroGrad(opts: { setToNone?: boolean } = {}): void {
+  /** Drop (by default, as PyTorch 2) or zero in place (`setToNone: false`) every parameter's gradient. */
+  zeroGrad(...args: CallsOf<typeof ZERO_GRAD>): void {
+    const { setToNone } = ZERO_GRAD.parse(args);
     for (const p of this.parameters()) {
       if (!p.grad) continue;
-      if (opts.setToNone ?? true) {
+      if (setToNone) {
         const g = p.grad;
         p.grad = null;
         g.dispose(); // owned by the parameter: free device memory now, not when the GC notices
@@ -177,18 +476,18 @@ export class Module {
     }
   }
 
-  /** Move (or cast) every parameter and buffer, in place on the module; returns this. */
-  to(target: Device | DType | { device?: Device; dtype?: DType }): this {
-    const { device, dtype } =
-      typeof target === "string"
-        ? isDType(target)
-          ? { device: undefined, dtype: target }
-          : { device: target, dtype: undefined }
-        : target;
-    // dtype casts apply to floating point tensors only, as in PyTorch
+  /**
+   * Move (or cast) every parameter and buffer, in place on the module; returns this. As PyTorch's:
+   * `to(device)`, `to(dtype)`, `to(device, dtype)`, `to(tensor)`, or `to({ device, dtype })`. Dtype casts apply
+   * to floating point tensors only.
+   */
+  to(target: Device | DType | Tensor | ToOptions, opts?: ToOptions | boolean): this;
+  to(device: Device | null, dtype: DType | null, opts?: ToOptions | boolean): this;
+  to(...args: unknown[]): this {
+    const { device, dtype } = parseTo(TO.parse(args as never).args);
     const move = (t: Tensor): Tensor =>
       t.to({ device, dtype: dtype && t.isFloatingPoint() ? dtype : undefined });
-    for (const m of this.modules()) {
+    for (const [, m] of this.walk(new Set(), "", true)) {
       const rec = m as unknown as Record<string, unknown>;
       for (const [, v, k] of m.fields()) {
         if (v instanceof Parameter) {
@@ -205,13 +504,20 @@ export class Module {
 
   /**
    * Parameters and persistent buffers by dotted name, module by module (each module's parameters, then its
-   * buffers), in PyTorch's order. Values share storage with the module's tensors.
+   * buffers), in PyTorch's order. Values share storage with the module's tensors; parameters are detached
+   * unless `keepVars`. `prefix` goes in front of every key; `destination` is a Map to add them to.
    */
-  stateDict(): Map<string, Tensor> {
-    const sd = new Map<string, Tensor>();
-    for (const [name, m] of this.namedModules()) {
+  stateDict(opts?: {
+    destination?: Map<string, Tensor> | null;
+    prefix?: string;
+    keepVars?: boolean;
+  }): Map<string, Tensor>;
+  stateDict(...args: unknown[]): Map<string, Tensor> {
+    const { destination, prefix, keepVars } = STATE_DICT.parse(args as never);
+    const sd = destination ?? new Map<string, Tensor>();
+    for (const [name, m] of this.walk(new Set(), prefix.replace(/\.$/, ""), true)) {
       const key = (k: string) => (name ? `${name}.${k}` : k);
-      for (const [k, v] of m.fields()) if (v instanceof Parameter) sd.set(key(k), v.detach());
+      for (const [k, v] of m.fields()) if (v instanceof Parameter) sd.set(key(k), keepVars ? v : v.detach());
       for (const [k, v] of m.fields()) {
         if (v instanceof Tensor && !(v instanceof Parameter) && bufferTags.get(v)) sd.set(key(k), v);
       }
@@ -223,15 +529,16 @@ export class Module {
    * Copy tensors into this module's parameters and buffers. With `strict` (default) missing or unexpected keys
    * are an error naming them; shapes must match. Returns the missing and unexpected keys.
    */
-  loadStateDict(
-    sd: Map<string, Tensor> | Record<string, Tensor>,
-    opts: { strict?: boolean } = {},
-  ): { missingKeys: string[]; unexpectedKeys: string[] } {
+  loadStateDict(...args: CallsOf<typeof LOAD_STATE_DICT>): {
+    missingKeys: string[];
+    unexpectedKeys: string[];
+  } {
+    const { stateDict: sd, strict } = LOAD_STATE_DICT.parse(args);
     const src = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = this.stateDict();
     const missingKeys = [...own.keys()].filter((k) => !src.has(k));
     const unexpectedKeys = [...src.keys()].filter((k) => !own.has(k));
-    if ((opts.strict ?? true) && (missingKeys.length || unexpectedKeys.length)) {
+    if (strict && (missingKeys.length || unexpectedKeys.length)) {
       const parts = [];
       if (missingKeys.length)
         parts.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(", ")}.`);
@@ -244,6 +551,10 @@ export class Module {
     for (const [k, dst] of own) {
       const v = src.get(k);
       if (!v) continue;
+      if (!(v instanceof Tensor))
+        throw new TypeError(
+          `Error(s) in loading state_dict for ${this.constructor.name}: the value of "${k}" is not a Tensor`,
+        );
       if (v.ndim !== dst.ndim || v.shape.some((d, i) => d !== dst.shape[i])) {
         throw new Error(
           `Error(s) in loading state_dict for ${this.constructor.name}: size mismatch for ${k}: copying a param with shape [${v.shape}] from checkpoint, the shape in current model is [${dst.shape}].`,
@@ -262,7 +573,7 @@ export class Module {
   /** A printout like PyTorch's `print(model)`. */
   toString(): string {
     const lines: string[] = [];
-    for (const [k, m] of this.namedChildren()) {
+    for (const [k, m] of this.childEntries()) {
       const sub = m.toString().split("\n").join("\n  ");
       lines.push(`(${k}): ${sub}`);
     }
@@ -274,8 +585,4 @@ export class Module {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
-}
-
-function isDType(s: string): s is DType {
-  return ["float32", "float64", "int32", "uint8", "bool"].includes(s);
 }

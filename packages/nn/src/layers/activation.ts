@@ -1,18 +1,25 @@
-/** Activation modules: thin wrappers over the functional forms, printing like PyTorch's. */
-import type { Tensor } from "@cinder/tensor";
+/**
+ * Activation modules: thin wrappers over the functional forms, constructed with PyTorch's signatures
+ * (`new nn.LeakyReLU(0.2)`, `new nn.LeakyReLU({ negativeSlope: 0.2, inplace: true })`) and printing like PyTorch's.
+ */
+import { arg, type CallsOf, k, signature, type Tensor } from "@cinder/tensor";
 import * as F from "../functional/activation";
 import { Module } from "../module";
 import { pyFloat } from "../util";
+import { inplaceArg } from "./args";
 
 function inplaceRepr(inplace: boolean): string {
   return inplace ? "inplace=True" : "";
 }
 
+const RELU = signature("nn.ReLU", [inplaceArg]);
+/** `ReLU(inplace=False)`: max(0, x). */
 export class ReLU extends Module {
+  static readonly signature = RELU;
   readonly inplace: boolean;
-  constructor(inplace: boolean | { inplace?: boolean } = false) {
+  constructor(...args: CallsOf<typeof RELU>) {
     super();
-    this.inplace = typeof inplace === "boolean" ? inplace : (inplace.inplace ?? false);
+    this.inplace = RELU.parse(args).inplace;
   }
   override forward(x: Tensor): Tensor {
     return F.relu(x, { inplace: this.inplace });
@@ -22,11 +29,14 @@ export class ReLU extends Module {
   }
 }
 
+const RELU6 = signature("nn.ReLU6", [inplaceArg]);
+/** `ReLU6(inplace=False)`: min(max(0, x), 6). */
 export class ReLU6 extends Module {
+  static readonly signature = RELU6;
   readonly inplace: boolean;
-  constructor(inplace: boolean | { inplace?: boolean } = false) {
+  constructor(...args: CallsOf<typeof RELU6>) {
     super();
-    this.inplace = typeof inplace === "boolean" ? inplace : (inplace.inplace ?? false);
+    this.inplace = RELU6.parse(args).inplace;
   }
   override forward(x: Tensor): Tensor {
     return F.relu6(x, { inplace: this.inplace });
@@ -36,14 +46,47 @@ export class ReLU6 extends Module {
   }
 }
 
+const HARDTANH = signature("nn.Hardtanh", [
+  arg("minVal", k.float, -1),
+  arg("maxVal", k.float, 1),
+  inplaceArg,
+  arg.unsupported("minValue", null, "deprecated in PyTorch: use minVal"),
+  arg.unsupported("maxValue", null, "deprecated in PyTorch: use maxVal"),
+]);
+/** `Hardtanh(min_val=-1.0, max_val=1.0, inplace=False)`: x clamped to [minVal, maxVal]. */
+export class Hardtanh extends Module {
+  static readonly signature = HARDTANH;
+  readonly minVal: number;
+  readonly maxVal: number;
+  readonly inplace: boolean;
+  constructor(...args: CallsOf<typeof HARDTANH>) {
+    super();
+    const a = HARDTANH.parse(args);
+    if (a.maxVal <= a.minVal)
+      throw new RangeError(`Hardtanh: max_val (${a.maxVal}) must be greater than min_val (${a.minVal})`);
+    this.minVal = a.minVal;
+    this.maxVal = a.maxVal;
+    this.inplace = a.inplace;
+  }
+  override forward(x: Tensor): Tensor {
+    return F.hardtanh(x, { minVal: this.minVal, maxVal: this.maxVal, inplace: this.inplace });
+  }
+  override extraRepr(): string {
+    return `min_val=${pyFloat(this.minVal)}, max_val=${pyFloat(this.maxVal)}${this.inplace ? ", inplace=True" : ""}`;
+  }
+}
+
+const LEAKY_RELU = signature("nn.LeakyReLU", [arg("negativeSlope", k.float, 0.01), inplaceArg]);
+/** `LeakyReLU(negative_slope=0.01, inplace=False)`. */
 export class LeakyReLU extends Module {
+  static readonly signature = LEAKY_RELU;
   readonly negativeSlope: number;
   readonly inplace: boolean;
-  constructor(negativeSlope: number | F.LeakyReluOptions = 0.01, inplace = false) {
+  constructor(...args: CallsOf<typeof LEAKY_RELU>) {
     super();
-    const o = typeof negativeSlope === "number" ? { negativeSlope, inplace } : negativeSlope;
-    this.negativeSlope = o.negativeSlope ?? 0.01;
-    this.inplace = o.inplace ?? false;
+    const a = LEAKY_RELU.parse(args);
+    this.negativeSlope = a.negativeSlope;
+    this.inplace = a.inplace;
   }
   override forward(x: Tensor): Tensor {
     return F.leakyRelu(x, { negativeSlope: this.negativeSlope, inplace: this.inplace });
@@ -53,14 +96,17 @@ export class LeakyReLU extends Module {
   }
 }
 
+const ELU_SIG = signature("nn.ELU", [arg("alpha", k.float, 1.0), inplaceArg]);
+/** `ELU(alpha=1.0, inplace=False)`. */
 export class ELU extends Module {
+  static readonly signature = ELU_SIG;
   readonly alpha: number;
   readonly inplace: boolean;
-  constructor(alpha: number | F.EluOptions = 1, inplace = false) {
+  constructor(...args: CallsOf<typeof ELU_SIG>) {
     super();
-    const o = typeof alpha === "number" ? { alpha, inplace } : alpha;
-    this.alpha = o.alpha ?? 1;
-    this.inplace = o.inplace ?? false;
+    const a = ELU_SIG.parse(args);
+    this.alpha = a.alpha;
+    this.inplace = a.inplace;
   }
   override forward(x: Tensor): Tensor {
     return F.elu(x, { alpha: this.alpha, inplace: this.inplace });
@@ -70,15 +116,51 @@ export class ELU extends Module {
   }
 }
 
-/** GELU; `new GELU({ approximate: "tanh" })` (or `new GELU("tanh")`) for the tanh approximation. */
-export class GELU extends Module {
-  readonly approximate: "none" | "tanh";
-  constructor(approximate: "none" | "tanh" | F.GeluOptions = "none") {
+const CELU_SIG = signature("nn.CELU", [arg("alpha", k.float, 1.0), inplaceArg]);
+/** `CELU(alpha=1.0, inplace=False)`: max(0, x) + min(0, alpha * (exp(x / alpha) - 1)). */
+export class CELU extends Module {
+  static readonly signature = CELU_SIG;
+  readonly alpha: number;
+  readonly inplace: boolean;
+  constructor(...args: CallsOf<typeof CELU_SIG>) {
     super();
-    this.approximate = typeof approximate === "string" ? approximate : (approximate.approximate ?? "none");
-    if (this.approximate !== "none" && this.approximate !== "tanh") {
-      throw new Error(`GELU: approximate must be "none" or "tanh", got ${JSON.stringify(this.approximate)}`);
-    }
+    const a = CELU_SIG.parse(args);
+    this.alpha = a.alpha;
+    this.inplace = a.inplace;
+  }
+  override forward(x: Tensor): Tensor {
+    return F.celu(x, { alpha: this.alpha, inplace: this.inplace });
+  }
+  override extraRepr(): string {
+    return `alpha=${pyFloat(this.alpha)}${this.inplace ? ", inplace=True" : ""}`;
+  }
+}
+
+const SELU_SIG = signature("nn.SELU", [inplaceArg]);
+/** `SELU(inplace=False)`. */
+export class SELU extends Module {
+  static readonly signature = SELU_SIG;
+  readonly inplace: boolean;
+  constructor(...args: CallsOf<typeof SELU_SIG>) {
+    super();
+    this.inplace = SELU_SIG.parse(args).inplace;
+  }
+  override forward(x: Tensor): Tensor {
+    return F.selu(x, { inplace: this.inplace });
+  }
+  override extraRepr(): string {
+    return inplaceRepr(this.inplace);
+  }
+}
+
+const GELU_SIG = signature("nn.GELU", [arg("approximate", k.oneOf("none", "tanh"), "none")]);
+/** `GELU(approximate='none')`; `new GELU("tanh")` (or `{ approximate: "tanh" }`) for the tanh approximation. */
+export class GELU extends Module {
+  static readonly signature = GELU_SIG;
+  readonly approximate: "none" | "tanh";
+  constructor(...args: CallsOf<typeof GELU_SIG>) {
+    super();
+    this.approximate = GELU_SIG.parse(args).approximate;
   }
   override forward(x: Tensor): Tensor {
     return F.gelu(x, { approximate: this.approximate });
@@ -88,11 +170,14 @@ export class GELU extends Module {
   }
 }
 
+const SILU = signature("nn.SiLU", [inplaceArg]);
+/** `SiLU(inplace=False)`: x * sigmoid(x). */
 export class SiLU extends Module {
+  static readonly signature = SILU;
   readonly inplace: boolean;
-  constructor(inplace: boolean | { inplace?: boolean } = false) {
+  constructor(...args: CallsOf<typeof SILU>) {
     super();
-    this.inplace = typeof inplace === "boolean" ? inplace : (inplace.inplace ?? false);
+    this.inplace = SILU.parse(args).inplace;
   }
   override forward(x: Tensor): Tensor {
     return F.silu(x, { inplace: this.inplace });
@@ -102,13 +187,34 @@ export class SiLU extends Module {
   }
 }
 
+const MISH = signature("nn.Mish", [inplaceArg]);
+/** `Mish(inplace=False)`: x * tanh(softplus(x)). */
+export class Mish extends Module {
+  static readonly signature = MISH;
+  readonly inplace: boolean;
+  constructor(...args: CallsOf<typeof MISH>) {
+    super();
+    this.inplace = MISH.parse(args).inplace;
+  }
+  override forward(x: Tensor): Tensor {
+    return F.mish(x, { inplace: this.inplace });
+  }
+  override extraRepr(): string {
+    return inplaceRepr(this.inplace);
+  }
+}
+
+const SOFTPLUS = signature("nn.Softplus", [arg("beta", k.float, 1), arg("threshold", k.float, 20)]);
+/** `Softplus(beta=1, threshold=20)`: log(1 + exp(beta * x)) / beta, linear above the threshold. */
 export class Softplus extends Module {
+  static readonly signature = SOFTPLUS;
   readonly beta: number;
   readonly threshold: number;
-  constructor(opts: { beta?: number; threshold?: number } = {}) {
+  constructor(...args: CallsOf<typeof SOFTPLUS>) {
     super();
-    this.beta = opts.beta ?? 1;
-    this.threshold = opts.threshold ?? 20;
+    const a = SOFTPLUS.parse(args);
+    this.beta = a.beta;
+    this.threshold = a.threshold;
   }
   override forward(x: Tensor): Tensor {
     return F.softplus(x, { beta: this.beta, threshold: this.threshold });
@@ -118,44 +224,91 @@ export class Softplus extends Module {
   }
 }
 
+const SIGMOID = signature("nn.Sigmoid", []);
+/** `Sigmoid()`. */
 export class Sigmoid extends Module {
+  static readonly signature = SIGMOID;
+  constructor(...args: CallsOf<typeof SIGMOID>) {
+    super();
+    SIGMOID.parse(args);
+  }
   override forward(x: Tensor): Tensor {
     return x.sigmoid();
   }
 }
 
+const LOG_SIGMOID = signature("nn.LogSigmoid", []);
+/** `LogSigmoid()`: log(sigmoid(x)), computed stably. */
+export class LogSigmoid extends Module {
+  static readonly signature = LOG_SIGMOID;
+  constructor(...args: CallsOf<typeof LOG_SIGMOID>) {
+    super();
+    LOG_SIGMOID.parse(args);
+  }
+  override forward(x: Tensor): Tensor {
+    return F.logsigmoid(x);
+  }
+}
+
+const TANH = signature("nn.Tanh", []);
+/** `Tanh()`. */
 export class Tanh extends Module {
+  static readonly signature = TANH;
+  constructor(...args: CallsOf<typeof TANH>) {
+    super();
+    TANH.parse(args);
+  }
   override forward(x: Tensor): Tensor {
     return x.tanh();
   }
 }
 
-type DimArg = number | null | { dim?: number | null };
-const dimOf = (d: DimArg): number | null => (typeof d === "object" && d !== null ? (d.dim ?? null) : d);
-
-/** Softmax over `dim`: `new Softmax(1)` or `new Softmax({ dim: 1 })`. */
+const dimArg = arg.opt("dim", k.int);
+const SOFTMAX = signature("nn.Softmax", [dimArg]);
+/** `Softmax(dim=None)`: `new Softmax(1)` or `new Softmax({ dim: 1 })`. */
 export class Softmax extends Module {
+  static readonly signature = SOFTMAX;
   readonly dim: number | null;
-  constructor(dim: DimArg = null) {
+  constructor(...args: CallsOf<typeof SOFTMAX>) {
     super();
-    this.dim = dimOf(dim);
+    this.dim = SOFTMAX.parse(args).dim;
   }
   override forward(x: Tensor): Tensor {
-    return F.softmax(x, this.dim);
+    return F.softmax(x, { dim: this.dim });
   }
   override extraRepr(): string {
     return `dim=${this.dim ?? "None"}`;
   }
 }
 
+const LOG_SOFTMAX = signature("nn.LogSoftmax", [dimArg]);
+/** `LogSoftmax(dim=None)`. */
 export class LogSoftmax extends Module {
+  static readonly signature = LOG_SOFTMAX;
   readonly dim: number | null;
-  constructor(dim: DimArg = null) {
+  constructor(...args: CallsOf<typeof LOG_SOFTMAX>) {
     super();
-    this.dim = dimOf(dim);
+    this.dim = LOG_SOFTMAX.parse(args).dim;
   }
   override forward(x: Tensor): Tensor {
-    return F.logSoftmax(x, this.dim);
+    return F.logSoftmax(x, { dim: this.dim });
+  }
+  override extraRepr(): string {
+    return `dim=${this.dim ?? "None"}`;
+  }
+}
+
+const SOFTMIN = signature("nn.Softmin", [dimArg]);
+/** `Softmin(dim=None)`: softmax(-x). */
+export class Softmin extends Module {
+  static readonly signature = SOFTMIN;
+  readonly dim: number | null;
+  constructor(...args: CallsOf<typeof SOFTMIN>) {
+    super();
+    this.dim = SOFTMIN.parse(args).dim;
+  }
+  override forward(x: Tensor): Tensor {
+    return F.softmin(x, { dim: this.dim });
   }
   override extraRepr(): string {
     return `dim=${this.dim ?? "None"}`;

@@ -2,14 +2,70 @@
  * Containers: Sequential, ModuleList and ModuleDict. Children are ordinary fields named "0", "1", ... (or the
  * given names), so `stateDict()` keys are PyTorch's ("0.weight"); their order is the insertion order.
  */
-import type { Tensor } from "@cinder/tensor";
+import {
+  type AnyParam,
+  arg,
+  isPlainObject,
+  type Kind,
+  k,
+  type Param,
+  signature,
+  type Tensor,
+} from "@cinder/tensor";
 import { Module } from "../module";
 
 type Named = Map<string, Module> | Readonly<Record<string, Module>>;
 
-function entriesOf(named: Named): [string, Module][] {
-  return named instanceof Map ? [...named.entries()] : Object.entries(named);
+function entriesOf(named: Named | Iterable<readonly [string, Module]>): [string, Module][] {
+  if (named instanceof Map) return [...named.entries()];
+  if (isPlainObject(named)) return Object.entries(named as Record<string, Module>);
+  return [...(named as Iterable<readonly [string, Module]>)].map(([key, m]) => [key, m]);
 }
+
+const isModule = (v: unknown): v is Module => v instanceof Module;
+/** A Map or a plain object of modules by name. */
+const isNamed = (v: unknown): v is Named =>
+  (v instanceof Map && [...v].every(([key, m]) => typeof key === "string" && isModule(m))) ||
+  (isPlainObject(v) && Object.values(v).every(isModule));
+const isPairs = (v: unknown): boolean =>
+  Array.isArray(v) &&
+  v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === "string" && isModule(p[1]));
+
+/** `Sequential(*args)`: modules, or one Map / plain object of modules by name. */
+const sequentialArgs: Param<"args", readonly unknown[], true> = {
+  name: "args",
+  kind: k.where(
+    k.any,
+    (v) => Array.isArray(v) && (v.every(isModule) || (v.length === 1 && isNamed(v[0]))),
+    "Modules, or one Map / object of Modules by name",
+  ) as Param<"args", readonly unknown[], true>["kind"],
+  optional: true,
+  default: [],
+  varargs: true,
+};
+const SEQUENTIAL = signature("nn.Sequential", [sequentialArgs] as readonly AnyParam[]);
+/** `ModuleList(modules=None)`: an array (or iterable) of modules. */
+const moduleIterable: Kind<Iterable<Module>> = {
+  ...k.where(
+    k.any,
+    (v) =>
+      v !== null &&
+      typeof v === "object" &&
+      !isPlainObject(v) &&
+      typeof (v as Iterable<unknown>)[Symbol.iterator] === "function" &&
+      [...(v as Iterable<unknown>)].every(isModule),
+    "Module[]",
+  ),
+  takesObjects: false,
+} as Kind<Iterable<Module>>;
+const MODULE_LIST = signature("nn.ModuleList", [arg.opt("modules", moduleIterable)]);
+/** `ModuleDict(modules=None)`: a Map, a plain object, or [name, module] pairs. */
+const namedModules = k.where(
+  k.any,
+  (v) => isNamed(v) || isPairs(v),
+  "Map or object of Modules by name, or [name, Module] pairs",
+) as Kind<Named | Iterable<readonly [string, Module]>>;
+const MODULE_DICT = signature("nn.ModuleDict", [arg.opt("modules", namedModules)]);
 
 /** Base of the containers: an ordered set of named children. */
 abstract class Container extends Module {
@@ -26,9 +82,16 @@ abstract class Container extends Module {
     });
   }
 
-  override *namedChildren(): Generator<[string, Module]> {
+  protected override *childEntries(): Generator<[string, Module]> {
     const rec = this as unknown as Record<string, Module>;
     for (const k of this._keys) yield [k, rec[k]];
+  }
+
+  /** `addModule(name, module)` appends a named child to the container. */
+  protected override setChild(name: string, module: Module | null): void {
+    if (module === null)
+      throw new TypeError(`${this.constructor.name}.addModule: a container holds modules, not null`);
+    this.register(name, module);
   }
 
   protected register(name: string, m: Module): void {
@@ -69,13 +132,18 @@ abstract class Container extends Module {
   }
 }
 
-/** An ordered list of modules; `forward` feeds each one's output to the next. */
+/** `Sequential(*args)`: an ordered list of modules; `forward` feeds each one's output to the next. */
 export class Sequential<T extends Module[] = Module[]> extends Container {
-  /** `new Sequential(a, b, c)`, or named children: `new Sequential(new Map([["fc", fc], ["act", act]]))`. */
+  static readonly signature = SEQUENTIAL;
+  /**
+   * `new Sequential(a, b, c)`, or named children (PyTorch's OrderedDict form):
+   * `new Sequential(new Map([["fc", fc], ["act", act]]))` or `new Sequential({ fc, act })`.
+   */
   constructor(...modules: T);
   constructor(named: Named);
-  constructor(...modules: unknown[]) {
+  constructor(...args: unknown[]) {
     super();
+    const modules = SEQUENTIAL.parse(args).args as readonly unknown[];
     if (modules.length === 1 && !(modules[0] instanceof Module)) {
       for (const [k, m] of entriesOf(modules[0] as Named)) this.register(k, m);
     } else {
@@ -133,11 +201,15 @@ export class Sequential<T extends Module[] = Module[]> extends Container {
   }
 }
 
-/** A list of modules, registered as children (no forward of its own). */
+/** `ModuleList(modules=None)`: a list of modules, registered as children (no forward of its own). */
 export class ModuleList<T extends Module = Module> extends Container {
-  constructor(modules: Iterable<T> = []) {
+  static readonly signature = MODULE_LIST;
+  constructor(modules?: Iterable<T> | null);
+  constructor(opts: { modules?: Iterable<T> | null });
+  constructor(...args: unknown[]) {
     super();
-    for (const m of modules) this.append(m);
+    const { modules } = MODULE_LIST.parse(args as never);
+    for (const m of modules ?? []) this.append(m as T);
   }
   override forward(): never {
     throw new Error("ModuleList has no forward(): iterate over it and call its modules");
@@ -184,11 +256,17 @@ export class ModuleList<T extends Module = Module> extends Container {
   }
 }
 
-/** Modules by name, in insertion order (iterating yields the names, as PyTorch's ModuleDict). */
+/**
+ * `ModuleDict(modules=None)`: modules by name, in insertion order (iterating yields the names, as PyTorch's
+ * ModuleDict); from a Map, a plain object or [name, module] pairs.
+ */
 export class ModuleDict<T extends Module = Module> extends Container {
-  constructor(modules: Map<string, T> | Readonly<Record<string, T>> = {}) {
+  static readonly signature = MODULE_DICT;
+  constructor(modules?: Map<string, T> | Readonly<Record<string, T>> | Iterable<readonly [string, T]> | null);
+  constructor(...args: unknown[]) {
     super();
-    this.update(modules);
+    const { modules } = MODULE_DICT.parse(args as never);
+    if (modules) this.update(modules as Map<string, T>);
   }
   override forward(): never {
     throw new Error("ModuleDict has no forward(): look its modules up by name and call them");
@@ -216,7 +294,7 @@ export class ModuleDict<T extends Module = Module> extends Container {
   clear(): void {
     for (const k of [...this.names()]) this.unregister(k);
   }
-  update(modules: Map<string, T> | Readonly<Record<string, T>>): this {
+  update(modules: Map<string, T> | Readonly<Record<string, T>> | Iterable<readonly [string, T]>): this {
     for (const [k, m] of entriesOf(modules as Named)) this.register(k, m);
     return this;
   }

@@ -1,62 +1,77 @@
 /** Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Unfold and Fold. */
-import { empty, type Tensor } from "@cinder/tensor";
+import { arg, type CallsOf, type DType, empty, type Kind, k, signature, type Tensor } from "@cinder/tensor";
 import {
   conv1d,
   conv2d,
   convTranspose1d,
   convTranspose2d,
   fold,
-  type Size1,
   type Size2,
-  type UnfoldOptions,
   unfold,
 } from "../functional/conv";
 import { type PadMode, pad } from "../functional/pad";
 import { pyIntOrTuple } from "../functional/windows";
 import * as init from "../init";
 import { Module, Parameter } from "../module";
-import { type FactoryOptions, pyTuple } from "../util";
+import { pyTuple } from "../util";
+import { deviceArg, dtypeArg, size1, size2 } from "./args";
 
 export type PaddingMode = "zeros" | "reflect" | "replicate" | "circular";
 
-export interface ConvOptions<S> extends FactoryOptions {
-  stride?: S;
-  /** Padding on both sides; "valid" (none) or "same" (output size = input size; stride 1 only). */
-  padding?: S | "same" | "valid";
-  dilation?: S;
-  groups?: number;
-  /** Learn an additive bias (default true). */
-  bias?: boolean;
-  /** How the padding is filled (default "zeros"). */
-  paddingMode?: PaddingMode;
-}
-export type Conv1dOptions = ConvOptions<Size1>;
-export type Conv2dOptions = ConvOptions<Size2>;
+const paddingModeArg = arg("paddingMode", k.oneOf("zeros", "reflect", "replicate", "circular"), "zeros");
+const convParams = (size: Kind<number | readonly number[]>) =>
+  [
+    arg("inChannels", k.int),
+    arg("outChannels", k.int),
+    arg("kernelSize", size),
+    arg("stride", size, 1),
+    arg("padding", k.or(k.oneOf("same", "valid"), size), 0),
+    arg("dilation", size, 1),
+    arg("groups", k.int, 1),
+    arg("bias", k.bool, true),
+    paddingModeArg,
+    deviceArg,
+    dtypeArg,
+  ] as const;
+const convTransposeParams = (size: Kind<number | readonly number[]>) =>
+  [
+    arg("inChannels", k.int),
+    arg("outChannels", k.int),
+    arg("kernelSize", size),
+    arg("stride", size, 1),
+    arg("padding", size, 0),
+    arg("outputPadding", size, 0),
+    arg("groups", k.int, 1),
+    arg("bias", k.bool, true),
+    arg("dilation", size, 1),
+    paddingModeArg,
+    deviceArg,
+    dtypeArg,
+  ] as const;
+const CONV1D = signature("nn.Conv1d", convParams(size1));
+const CONV2D = signature("nn.Conv2d", convParams(size2));
+const CONV_TRANSPOSE1D = signature("nn.ConvTranspose1d", convTransposeParams(size1));
+const CONV_TRANSPOSE2D = signature("nn.ConvTranspose2d", convTransposeParams(size2));
 
-export interface ConvTransposeOptions<S> extends FactoryOptions {
-  stride?: S;
-  padding?: S;
-  outputPadding?: S;
-  groups?: number;
-  bias?: boolean;
-  dilation?: S;
-  /** Only "zeros", as in PyTorch. */
-  paddingMode?: "zeros";
+/** The parsed arguments of any convolution layer's constructor. */
+interface ConvArgs {
+  inChannels: number;
+  outChannels: number;
+  kernelSize: number | readonly number[];
+  stride: number | readonly number[];
+  padding: number | readonly number[] | "same" | "valid";
+  dilation: number | readonly number[];
+  outputPadding?: number | readonly number[];
+  groups: number;
+  bias: boolean;
+  paddingMode: PaddingMode;
+  device: string | null;
+  dtype: DType | null;
 }
-export type ConvTranspose1dOptions = ConvTransposeOptions<Size1>;
-export type ConvTranspose2dOptions = ConvTransposeOptions<Size2>;
 
-function tuple(v: number | readonly number[] | undefined, n: number, dflt: number, what: string): number[] {
-  const xs =
-    v === undefined
-      ? new Array<number>(n).fill(dflt)
-      : typeof v === "number"
-        ? new Array<number>(n).fill(v)
-        : [...v];
-  if (xs.length !== n || !xs.every((x) => Number.isInteger(x))) {
-    throw new TypeError(`${what} must be an integer or a list of ${n} integers, got ${JSON.stringify(v)}`);
-  }
-  return xs;
+/** A size argument (already checked by its kind) as one int per spatial dim. */
+function tuple(v: number | readonly number[], n: number): number[] {
+  return typeof v === "number" ? new Array<number>(n).fill(v) : [...v];
 }
 
 /**
@@ -78,58 +93,41 @@ export abstract class ConvNd extends Module {
   weight: Parameter;
   bias: Parameter | null;
 
-  protected constructor(
-    name: string,
-    spatial: number,
-    inChannels: number,
-    outChannels: number,
-    kernelSize: number | readonly number[],
-    transposed: boolean,
-    o: ConvOptions<number | readonly number[]> & { outputPadding?: number | readonly number[] },
-  ) {
+  protected constructor(name: string, spatial: number, transposed: boolean, o: ConvArgs) {
     super();
-    const groups = o.groups ?? 1;
-    if (!Number.isInteger(groups) || groups <= 0)
-      throw new RangeError(`${name}: groups must be a positive integer, got ${groups}`);
+    const { inChannels, outChannels, groups } = o;
+    if (groups <= 0) throw new RangeError(`${name}: groups must be a positive integer, got ${groups}`);
     if (inChannels % groups !== 0)
       throw new RangeError(`${name}: in_channels (${inChannels}) must be divisible by groups (${groups})`);
     if (outChannels % groups !== 0)
       throw new RangeError(`${name}: out_channels (${outChannels}) must be divisible by groups (${groups})`);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
-    this.kernelSize = tuple(kernelSize, spatial, 1, `${name}: kernelSize`);
-    this.stride = tuple(o.stride, spatial, 1, `${name}: stride`);
+    this.kernelSize = tuple(o.kernelSize, spatial);
+    this.stride = tuple(o.stride, spatial);
     const p = o.padding;
     if (typeof p === "string") {
-      if (p !== "same" && p !== "valid")
-        throw new Error(
-          `${name}: invalid padding string ${JSON.stringify(p)}, should be one of "valid", "same"`,
-        );
       if (p === "same" && this.stride.some((s) => s !== 1)) {
         throw new Error(`${name}: padding="same" is not supported for strided convolutions`);
       }
       this.padding = p;
     } else {
-      this.padding = tuple(p, spatial, 0, `${name}: padding`);
+      this.padding = tuple(p, spatial);
     }
-    this.dilation = tuple(o.dilation, spatial, 1, `${name}: dilation`);
+    this.dilation = tuple(o.dilation, spatial);
     this.transposed = transposed;
-    this.outputPadding = tuple(o.outputPadding, spatial, 0, `${name}: outputPadding`);
+    this.outputPadding = tuple(o.outputPadding ?? 0, spatial);
     this.groups = groups;
-    const mode = o.paddingMode ?? "zeros";
-    if (!["zeros", "reflect", "replicate", "circular"].includes(mode)) {
-      throw new Error(
-        `${name}: paddingMode must be one of "zeros", "reflect", "replicate", "circular", got ${JSON.stringify(mode)}`,
-      );
-    }
-    if (transposed && mode !== "zeros") throw new Error(`${name}: only "zeros" padding mode is supported`);
+    const mode = o.paddingMode;
+    if (transposed && mode !== "zeros")
+      throw new Error(`Only "zeros" padding mode is supported for ${name}, got ${JSON.stringify(mode)}`);
     this.paddingMode = mode;
-    const f = { device: o.device, dtype: o.dtype ?? "float32" };
+    const f = { device: o.device ?? undefined, dtype: o.dtype ?? "float32" };
     const shape = transposed
       ? [inChannels, outChannels / groups, ...this.kernelSize]
       : [outChannels, inChannels / groups, ...this.kernelSize];
     this.weight = new Parameter(empty(shape, f));
-    this.bias = (o.bias ?? true) ? new Parameter(empty([outChannels], f)) : null;
+    this.bias = o.bias ? new Parameter(empty([outChannels], f)) : null;
     this.resetParameters();
   }
 
@@ -180,10 +178,15 @@ export abstract class ConvNd extends Module {
   }
 }
 
-/** 1-D convolution over [N, C_in, L] (or [C_in, L]): `new nn.Conv1d(16, 33, 3, { stride: 2 })`. */
+/**
+ * `Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+ * padding_mode='zeros', device=None, dtype=None)` over [N, C_in, L] (or [C_in, L]): `new nn.Conv1d(16, 33, 3, 2)`
+ * or `new nn.Conv1d(16, 33, 3, { stride: 2 })`.
+ */
 export class Conv1d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: Size1, opts: Conv1dOptions = {}) {
-    super("Conv1d", 1, inChannels, outChannels, kernelSize, false, opts);
+  static readonly signature = CONV1D;
+  constructor(...args: CallsOf<typeof CONV1D>) {
+    super("Conv1d", 1, false, CONV1D.parse(args));
   }
   override forward(x: Tensor): Tensor {
     const { x: xp, padding } = this.padded(x);
@@ -196,10 +199,15 @@ export class Conv1d extends ConvNd {
   }
 }
 
-/** 2-D convolution over [N, C_in, H, W] (or [C_in, H, W]): `new nn.Conv2d(1, 32, 3, { padding: 1 })`. */
+/**
+ * `Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+ * padding_mode='zeros', device=None, dtype=None)` over [N, C_in, H, W] (or [C_in, H, W]):
+ * `new nn.Conv2d(1, 32, 3, 1, 1)` or `new nn.Conv2d(1, 32, 3, { padding: 1 })`.
+ */
 export class Conv2d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: Size2, opts: Conv2dOptions = {}) {
-    super("Conv2d", 2, inChannels, outChannels, kernelSize, false, opts);
+  static readonly signature = CONV2D;
+  constructor(...args: CallsOf<typeof CONV2D>) {
+    super("Conv2d", 2, false, CONV2D.parse(args));
   }
   override forward(x: Tensor): Tensor {
     const { x: xp, padding } = this.padded(x);
@@ -233,10 +241,15 @@ function outputPaddingFor(m: ConvNd, x: Tensor, outputSize: readonly number[] | 
   });
 }
 
-/** Transposed 1-D convolution: weight [C_in, C_out/groups, k]. `forward(x, outputSize?)`. */
+/**
+ * `ConvTranspose1d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+ * bias=True, dilation=1, padding_mode='zeros', device=None, dtype=None)`: weight [C_in, C_out/groups, k].
+ * `forward(x, outputSize?)`.
+ */
 export class ConvTranspose1d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: Size1, opts: ConvTranspose1dOptions = {}) {
-    super("ConvTranspose1d", 1, inChannels, outChannels, kernelSize, true, opts);
+  static readonly signature = CONV_TRANSPOSE1D;
+  constructor(...args: CallsOf<typeof CONV_TRANSPOSE1D>) {
+    super("ConvTranspose1d", 1, true, CONV_TRANSPOSE1D.parse(args));
   }
   override forward(x: Tensor, outputSize?: readonly number[]): Tensor {
     return convTranspose1d(x, this.weight, this.bias, {
@@ -249,10 +262,15 @@ export class ConvTranspose1d extends ConvNd {
   }
 }
 
-/** Transposed 2-D convolution: weight [C_in, C_out/groups, kH, kW]. `forward(x, outputSize?)`. */
+/**
+ * `ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+ * bias=True, dilation=1, padding_mode='zeros', device=None, dtype=None)`: weight [C_in, C_out/groups, kH, kW].
+ * `forward(x, outputSize?)`.
+ */
 export class ConvTranspose2d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: Size2, opts: ConvTranspose2dOptions = {}) {
-    super("ConvTranspose2d", 2, inChannels, outChannels, kernelSize, true, opts);
+  static readonly signature = CONV_TRANSPOSE2D;
+  constructor(...args: CallsOf<typeof CONV_TRANSPOSE2D>) {
+    super("ConvTranspose2d", 2, true, CONV_TRANSPOSE2D.parse(args));
   }
   override forward(x: Tensor, outputSize?: readonly number[]): Tensor {
     return convTranspose2d(x, this.weight, this.bias, {
@@ -265,18 +283,26 @@ export class ConvTranspose2d extends ConvNd {
   }
 }
 
-/** Extract sliding blocks [N, C, H, W] -> [N, C * kH * kW, L] (F.unfold as a module). */
+const UNFOLD = signature("nn.Unfold", [
+  arg("kernelSize", size2),
+  arg("dilation", size2, 1),
+  arg("padding", size2, 0),
+  arg("stride", size2, 1),
+]);
+/** `Unfold(kernel_size, dilation=1, padding=0, stride=1)`: sliding blocks [N, C, H, W] -> [N, C * kH * kW, L]. */
 export class Unfold extends Module {
+  static readonly signature = UNFOLD;
   readonly kernelSize: Size2;
   readonly dilation: Size2;
   readonly padding: Size2;
   readonly stride: Size2;
-  constructor(kernelSize: Size2, opts: UnfoldOptions = {}) {
+  constructor(...args: CallsOf<typeof UNFOLD>) {
     super();
-    this.kernelSize = kernelSize;
-    this.dilation = opts.dilation ?? 1;
-    this.padding = opts.padding ?? 0;
-    this.stride = opts.stride ?? 1;
+    const a = UNFOLD.parse(args);
+    this.kernelSize = a.kernelSize as Size2;
+    this.dilation = a.dilation as Size2;
+    this.padding = a.padding as Size2;
+    this.stride = a.stride as Size2;
   }
   override forward(x: Tensor): Tensor {
     return unfold(x, this.kernelSize, {
@@ -290,20 +316,29 @@ export class Unfold extends Module {
   }
 }
 
-/** Sum sliding blocks back into an image [N, C * kH * kW, L] -> [N, C, H, W] (F.fold as a module). */
+const FOLD = signature("nn.Fold", [
+  arg("outputSize", size2),
+  arg("kernelSize", size2),
+  arg("dilation", size2, 1),
+  arg("padding", size2, 0),
+  arg("stride", size2, 1),
+]);
+/** `Fold(output_size, kernel_size, dilation=1, padding=0, stride=1)`: sum sliding blocks back into an image. */
 export class Fold extends Module {
+  static readonly signature = FOLD;
   readonly outputSize: Size2;
   readonly kernelSize: Size2;
   readonly dilation: Size2;
   readonly padding: Size2;
   readonly stride: Size2;
-  constructor(outputSize: Size2, kernelSize: Size2, opts: UnfoldOptions = {}) {
+  constructor(...args: CallsOf<typeof FOLD>) {
     super();
-    this.outputSize = outputSize;
-    this.kernelSize = kernelSize;
-    this.dilation = opts.dilation ?? 1;
-    this.padding = opts.padding ?? 0;
-    this.stride = opts.stride ?? 1;
+    const a = FOLD.parse(args);
+    this.outputSize = a.outputSize as Size2;
+    this.kernelSize = a.kernelSize as Size2;
+    this.dilation = a.dilation as Size2;
+    this.padding = a.padding as Size2;
+    this.stride = a.stride as Size2;
   }
   override forward(x: Tensor): Tensor {
     return fold(x, this.outputSize, this.kernelSize, {

@@ -1,28 +1,26 @@
 /** Dropout. */
-import type { Tensor } from "@cinder/tensor";
+import { arg, type CallsOf, k, signature, type Tensor } from "@cinder/tensor";
 import { dropout } from "../functional/linear";
 import { Module } from "../module";
 import { checkProbability, pyBool, pyFloat } from "../util";
+import { inplaceArg } from "./args";
 
-export interface DropoutOptions {
-  /** Probability of an element to be zeroed (default 0.5). */
-  p?: number;
-  inplace?: boolean;
-}
+const DROPOUT = signature("nn.Dropout", [arg("p", k.float, 0.5), inplaceArg]);
 
 /**
- * In training mode, zero each element with probability p (from the seeded generator) and scale the rest by
- * 1/(1-p); in eval mode, the identity.
+ * `Dropout(p=0.5, inplace=False)`: in training mode, zero each element with probability p (from the seeded
+ * generator) and scale the rest by 1/(1-p); in eval mode, the identity.
  */
 export class Dropout extends Module {
+  static readonly signature = DROPOUT;
   readonly p: number;
   readonly inplace: boolean;
-  constructor(p: number | DropoutOptions = {}, inplace = false) {
+  constructor(...args: CallsOf<typeof DROPOUT>) {
     super();
-    const o = typeof p === "number" ? { p, inplace } : p;
-    this.p = o.p ?? 0.5;
-    this.inplace = o.inplace ?? false;
-    checkProbability(this.p, "dropout");
+    const a = DROPOUT.parse(args);
+    checkProbability(a.p, "dropout");
+    this.p = a.p;
+    this.inplace = a.inplace;
   }
   override forward(x: Tensor): Tensor {
     return dropout(x, { p: this.p, training: this.training, inplace: this.inplace });

@@ -1,12 +1,33 @@
-/** Linear, Identity, Flatten and Unflatten. */
-import { empty, type Tensor } from "@cinder/tensor";
+/** Linear, Bilinear, Identity, Flatten and Unflatten. */
+import {
+  type AnyParam,
+  arg,
+  type CallsOf,
+  empty,
+  k,
+  type Param,
+  signature,
+  type Tensor,
+} from "@cinder/tensor";
 import { linear } from "../functional/linear";
 import * as init from "../init";
 import { Module, Parameter } from "../module";
-import { type FactoryOptions, pyBool, pyTuple } from "../util";
+import { pyBool, pyTuple } from "../util";
+import { deviceArg, dtypeArg } from "./args";
 
-/** Returns its input unchanged (constructor arguments are accepted and ignored, as PyTorch). */
+/** `*args, **kwargs`: anything, ignored (Identity's arguments). */
+const anything: Param<"args", readonly unknown[], true> = {
+  name: "args",
+  kind: k.where(k.any, Array.isArray, "anything") as Param<"args", readonly unknown[], true>["kind"],
+  optional: true,
+  default: [],
+  varargs: true,
+};
+const IDENTITY = signature("nn.Identity", [anything] as readonly AnyParam[]);
+
+/** `Identity(*args, **kwargs)`: returns its input unchanged (its arguments are accepted and ignored, as PyTorch's). */
 export class Identity extends Module {
+  static readonly signature = IDENTITY;
   constructor(..._args: unknown[]) {
     super();
   }
@@ -15,29 +36,34 @@ export class Identity extends Module {
   }
 }
 
-export interface LinearOptions extends FactoryOptions {
-  /** Learn an additive bias (default true). */
-  bias?: boolean;
-}
+const LINEAR = signature("nn.Linear", [
+  arg("inFeatures", k.int),
+  arg("outFeatures", k.int),
+  arg("bias", k.bool, true),
+  deviceArg,
+  dtypeArg,
+]);
 
 /**
- * y = x W^T + b, with W [outFeatures, inFeatures] and b [outFeatures]. Initialised as PyTorch: W by
- * kaiming_uniform_(a = sqrt(5)), i.e. U(-1/sqrt(in), 1/sqrt(in)), and b by U(-1/sqrt(in), 1/sqrt(in)).
+ * `Linear(in_features, out_features, bias=True, device=None, dtype=None)`: y = x W^T + b, with W [out, in] and
+ * b [out]. Initialised as PyTorch: W by kaiming_uniform_(a = sqrt(5)), i.e. U(-1/sqrt(in), 1/sqrt(in)), and b by
+ * U(-1/sqrt(in), 1/sqrt(in)).
  */
 export class Linear extends Module {
+  static readonly signature = LINEAR;
   readonly inFeatures: number;
   readonly outFeatures: number;
   weight: Parameter;
   bias: Parameter | null;
 
-  constructor(inFeatures: number, outFeatures: number, opts: LinearOptions | boolean = {}) {
+  constructor(...args: CallsOf<typeof LINEAR>) {
     super();
-    const o = typeof opts === "boolean" ? { bias: opts } : opts;
-    this.inFeatures = inFeatures;
-    this.outFeatures = outFeatures;
-    const f = { device: o.device, dtype: o.dtype ?? "float32" };
-    this.weight = new Parameter(empty([outFeatures, inFeatures], f));
-    this.bias = (o.bias ?? true) ? new Parameter(empty([outFeatures], f)) : null;
+    const a = LINEAR.parse(args);
+    this.inFeatures = a.inFeatures;
+    this.outFeatures = a.outFeatures;
+    const f = { device: a.device ?? undefined, dtype: a.dtype ?? "float32" };
+    this.weight = new Parameter(empty([a.outFeatures, a.inFeatures], f));
+    this.bias = a.bias ? new Parameter(empty([a.outFeatures], f)) : null;
     this.resetParameters();
   }
 
@@ -58,15 +84,78 @@ export class Linear extends Module {
   }
 }
 
-/** Flatten dims startDim..endDim (default 1..-1: everything but the batch dim). */
+const BILINEAR = signature("nn.Bilinear", [
+  arg("in1Features", k.int),
+  arg("in2Features", k.int),
+  arg("outFeatures", k.int),
+  arg("bias", k.bool, true),
+  deviceArg,
+  dtypeArg,
+]);
+
+/**
+ * `Bilinear(in1_features, in2_features, out_features, bias=True, device=None, dtype=None)`:
+ * y[o] = x1^T W[o] x2 + b[o], with W [out, in1, in2], both initialised U(-1/sqrt(in1), 1/sqrt(in1)).
+ */
+export class Bilinear extends Module {
+  static readonly signature = BILINEAR;
+  readonly in1Features: number;
+  readonly in2Features: number;
+  readonly outFeatures: number;
+  weight: Parameter;
+  bias: Parameter | null;
+
+  constructor(...args: CallsOf<typeof BILINEAR>) {
+    super();
+    const a = BILINEAR.parse(args);
+    this.in1Features = a.in1Features;
+    this.in2Features = a.in2Features;
+    this.outFeatures = a.outFeatures;
+    const f = { device: a.device ?? undefined, dtype: a.dtype ?? "float32" };
+    this.weight = new Parameter(empty([a.outFeatures, a.in1Features, a.in2Features], f));
+    this.bias = a.bias ? new Parameter(empty([a.outFeatures], f)) : null;
+    this.resetParameters();
+  }
+
+  resetParameters(): void {
+    const bound = 1 / Math.sqrt(this.weight.shape[1]);
+    init.uniform_(this.weight, -bound, bound);
+    if (this.bias) init.uniform_(this.bias, -bound, bound);
+  }
+
+  /** x1 [..., in1], x2 [..., in2] -> [..., out]. */
+  override forward(x1: Tensor, x2: Tensor): Tensor {
+    const [o, i1, i2] = this.weight.shape;
+    if (x1.shape[x1.ndim - 1] !== i1 || x2.shape[x2.ndim - 1] !== i2)
+      throw new Error(
+        `Bilinear: input1 size [${x1.shape}] and input2 size [${x2.shape}] do not match in1_features=${i1}, in2_features=${i2}`,
+      );
+    const lead = x1.shape.slice(0, -1);
+    const a = x1.reshape([-1, i1]);
+    const b = x2.reshape([-1, i2]);
+    // (a @ W viewed [in1, out * in2]) -> [n, out, in2], times x2, summed over in2
+    const w = this.weight.permute([1, 0, 2]).reshape([i1, o * i2]);
+    let y = a.matmul(w).reshape([-1, o, i2]).mul(b.unsqueeze(1)).sum(-1);
+    if (this.bias) y = y.add(this.bias);
+    return y.reshape([...lead, o]);
+  }
+
+  override extraRepr(): string {
+    return `in1_features=${this.in1Features}, in2_features=${this.in2Features}, out_features=${this.outFeatures}, bias=${pyBool(this.bias !== null)}`;
+  }
+}
+
+const FLATTEN = signature("nn.Flatten", [arg("startDim", k.int, 1), arg("endDim", k.int, -1)]);
+/** `Flatten(start_dim=1, end_dim=-1)`: flatten dims startDim..endDim (by default all but the batch dim). */
 export class Flatten extends Module {
+  static readonly signature = FLATTEN;
   readonly startDim: number;
   readonly endDim: number;
-  constructor(startDim: number | { startDim?: number; endDim?: number } = 1, endDim = -1) {
+  constructor(...args: CallsOf<typeof FLATTEN>) {
     super();
-    const o = typeof startDim === "number" ? { startDim, endDim } : startDim;
-    this.startDim = o.startDim ?? 1;
-    this.endDim = o.endDim ?? -1;
+    const a = FLATTEN.parse(args);
+    this.startDim = a.startDim;
+    this.endDim = a.endDim;
   }
   override forward(x: Tensor): Tensor {
     return x.flatten(this.startDim, this.endDim);
@@ -76,14 +165,17 @@ export class Flatten extends Module {
   }
 }
 
-/** Expand dim `dim` into `unflattenedSize`. */
+const UNFLATTEN = signature("nn.Unflatten", [arg("dim", k.int), arg("unflattenedSize", k.ints)]);
+/** `Unflatten(dim, unflattened_size)`: expand dim `dim` into `unflattenedSize`. */
 export class Unflatten extends Module {
+  static readonly signature = UNFLATTEN;
   readonly dim: number;
   readonly unflattenedSize: readonly number[];
-  constructor(dim: number, unflattenedSize: readonly number[]) {
+  constructor(...args: CallsOf<typeof UNFLATTEN>) {
     super();
-    this.dim = dim;
-    this.unflattenedSize = [...unflattenedSize];
+    const a = UNFLATTEN.parse(args);
+    this.dim = a.dim;
+    this.unflattenedSize = [...a.unflattenedSize];
   }
   override forward(x: Tensor): Tensor {
     return x.unflatten(this.dim, this.unflattenedSize);

@@ -1,18 +1,48 @@
 /** BatchNorm1d, BatchNorm2d, LayerNorm and GroupNorm. */
-import { empty, noGrad, type Tensor, tensor, zeros } from "@cinder/tensor";
+import {
+  arg,
+  type CallsOf,
+  type DType,
+  empty,
+  k,
+  noGrad,
+  signature,
+  type Tensor,
+  tensor,
+  zeros,
+} from "@cinder/tensor";
 import { batchNorm, groupNorm, layerNorm } from "../functional/normalization";
 import * as init from "../init";
 import { buffer, Module, Parameter } from "../module";
-import { type FactoryOptions, fmt, pyBool, pyFloat, pyOptFloat, pyTuple } from "../util";
+import { fmt, pyBool, pyFloat, pyOptFloat, pyTuple } from "../util";
+import { deviceArg, dtypeArg } from "./args";
 
-export interface BatchNormOptions extends FactoryOptions {
-  eps?: number;
-  /** Weight of each new batch in the running statistics (default 0.1); null: cumulative average over all batches. */
-  momentum?: number | null;
-  /** Learn a per-channel scale and shift (default true). */
-  affine?: boolean;
-  /** Keep running mean/variance and use them in eval mode (default true). */
-  trackRunningStats?: boolean;
+const epsArg = arg("eps", k.float, 1e-5);
+/**
+ * `(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None)`.
+ * momentum: the weight of each new batch in the running statistics; null: cumulative average over all batches.
+ */
+const batchNormParams = [
+  arg("numFeatures", k.int),
+  epsArg,
+  arg("momentum", k.opt(k.float), 0.1),
+  arg("affine", k.bool, true),
+  arg("trackRunningStats", k.bool, true),
+  deviceArg,
+  dtypeArg,
+] as const;
+const BATCH_NORM1D = signature("nn.BatchNorm1d", batchNormParams);
+const BATCH_NORM2D = signature("nn.BatchNorm2d", batchNormParams);
+
+/** The parsed arguments of BatchNorm1d/2d. */
+interface BatchNormArgs {
+  numFeatures: number;
+  eps: number;
+  momentum: number | null;
+  affine: boolean;
+  trackRunningStats: boolean;
+  device: string | null;
+  dtype: DType | null;
 }
 
 /**
@@ -38,20 +68,21 @@ export abstract class BatchNorm extends Module {
   /** int32 (PyTorch: int64). */
   numBatchesTracked: Tensor | null;
 
-  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+  protected constructor(a: BatchNormArgs) {
     super();
+    const numFeatures = a.numFeatures;
     this.numFeatures = numFeatures;
-    this.eps = opts.eps ?? 1e-5;
-    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
-    this.affine = opts.affine ?? true;
-    this.trackRunningStats = opts.trackRunningStats ?? true;
-    const f = { device: opts.device, dtype: opts.dtype ?? "float32" };
+    this.eps = a.eps;
+    this.momentum = a.momentum;
+    this.affine = a.affine;
+    this.trackRunningStats = a.trackRunningStats;
+    const f = { device: a.device ?? undefined, dtype: a.dtype ?? "float32" };
     this.weight = this.affine ? new Parameter(empty([numFeatures], f)) : null;
     this.bias = this.affine ? new Parameter(empty([numFeatures], f)) : null;
     if (this.trackRunningStats) {
       this.runningMean = buffer(zeros([numFeatures], f));
       this.runningVar = buffer(zeros([numFeatures], f));
-      this.numBatchesTracked = buffer(tensor(0, { dtype: "int32", device: opts.device }));
+      this.numBatchesTracked = buffer(tensor(0, { dtype: "int32", device: f.device }));
     } else {
       this.runningMean = null;
       this.runningVar = null;
@@ -103,49 +134,67 @@ export abstract class BatchNorm extends Module {
   }
 }
 
-/** Batch normalisation of [N, C] or [N, C, L] inputs. */
+/**
+ * `BatchNorm1d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None,
+ * dtype=None)`: batch normalisation of [N, C] or [N, C, L] inputs.
+ */
 export class BatchNorm1d extends BatchNorm {
+  static readonly signature = BATCH_NORM1D;
+  constructor(...args: CallsOf<typeof BATCH_NORM1D>) {
+    super(BATCH_NORM1D.parse(args));
+  }
   protected checkInputDim(x: Tensor): void {
     if (x.ndim !== 2 && x.ndim !== 3)
       throw new Error(`BatchNorm1d: expected 2D or 3D input (got ${x.ndim}D input of shape ${fmt(x.shape)})`);
   }
 }
 
-/** Batch normalisation of [N, C, H, W] inputs. */
+/**
+ * `BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None,
+ * dtype=None)`: batch normalisation of [N, C, H, W] inputs.
+ */
 export class BatchNorm2d extends BatchNorm {
+  static readonly signature = BATCH_NORM2D;
+  constructor(...args: CallsOf<typeof BATCH_NORM2D>) {
+    super(BATCH_NORM2D.parse(args));
+  }
   protected checkInputDim(x: Tensor): void {
     if (x.ndim !== 4)
       throw new Error(`BatchNorm2d: expected 4D input (got ${x.ndim}D input of shape ${fmt(x.shape)})`);
   }
 }
 
-export interface LayerNormOptions extends FactoryOptions {
-  eps?: number;
-  /** Learn an elementwise scale and shift over normalizedShape (default true). */
-  elementwiseAffine?: boolean;
-  /** Learn the shift (default true; needs elementwiseAffine). */
-  bias?: boolean;
-}
+const LAYER_NORM = signature("nn.LayerNorm", [
+  arg("normalizedShape", k.intOrInts),
+  epsArg,
+  arg("elementwiseAffine", k.bool, true),
+  deviceArg,
+  dtypeArg,
+]);
 
-/** Normalise over the last dims (`normalizedShape`) of each sample. */
+/**
+ * `LayerNorm(normalized_shape, eps=1e-05, elementwise_affine=True, device=None, dtype=None)`: normalise over the
+ * last dims (`normalizedShape`) of each sample, with a learnt elementwise scale and shift unless
+ * `elementwiseAffine` is false.
+ */
 export class LayerNorm extends Module {
+  static readonly signature = LAYER_NORM;
   readonly normalizedShape: readonly number[];
   readonly eps: number;
   readonly elementwiseAffine: boolean;
   weight: Parameter | null;
   bias: Parameter | null;
 
-  constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
+  constructor(...args: CallsOf<typeof LAYER_NORM>) {
     super();
-    this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
-    this.eps = opts.eps ?? 1e-5;
-    this.elementwiseAffine = opts.elementwiseAffine ?? true;
-    const f = { device: opts.device, dtype: opts.dtype ?? "float32" };
+    const a = LAYER_NORM.parse(args);
+    const shape = a.normalizedShape;
+    this.normalizedShape = typeof shape === "number" ? [shape] : [...shape];
+    this.eps = a.eps;
+    this.elementwiseAffine = a.elementwiseAffine;
+    const f = { device: a.device ?? undefined, dtype: a.dtype ?? "float32" };
     this.weight = this.elementwiseAffine ? new Parameter(init.ones_(empty(this.normalizedShape, f))) : null;
-    this.bias =
-      this.elementwiseAffine && (opts.bias ?? true)
-        ? new Parameter(init.zeros_(empty(this.normalizedShape, f)))
-        : null;
+    this.bias = this.elementwiseAffine ? new Parameter(init.zeros_(empty(this.normalizedShape, f))) : null;
   }
 
   override forward(x: Tensor): Tensor {
@@ -157,14 +206,21 @@ export class LayerNorm extends Module {
   }
 }
 
-export interface GroupNormOptions extends FactoryOptions {
-  eps?: number;
-  /** Learn a per-channel scale and shift (default true). */
-  affine?: boolean;
-}
+const GROUP_NORM = signature("nn.GroupNorm", [
+  arg("numGroups", k.int),
+  arg("numChannels", k.int),
+  epsArg,
+  arg("affine", k.bool, true),
+  deviceArg,
+  dtypeArg,
+]);
 
-/** Normalise groups of channels of [N, C, ...] inputs per sample. */
+/**
+ * `GroupNorm(num_groups, num_channels, eps=1e-05, affine=True, device=None, dtype=None)`: normalise groups of
+ * channels of [N, C, ...] inputs per sample.
+ */
 export class GroupNorm extends Module {
+  static readonly signature = GROUP_NORM;
   readonly numGroups: number;
   readonly numChannels: number;
   readonly eps: number;
@@ -172,17 +228,18 @@ export class GroupNorm extends Module {
   weight: Parameter | null;
   bias: Parameter | null;
 
-  constructor(numGroups: number, numChannels: number, opts: GroupNormOptions = {}) {
+  constructor(...args: CallsOf<typeof GROUP_NORM>) {
     super();
+    const { numGroups, numChannels, eps, affine, device, dtype } = GROUP_NORM.parse(args);
     if (numChannels % numGroups !== 0)
       throw new Error(
         `GroupNorm: num_channels (${numChannels}) must be divisible by num_groups (${numGroups})`,
       );
     this.numGroups = numGroups;
     this.numChannels = numChannels;
-    this.eps = opts.eps ?? 1e-5;
-    this.affine = opts.affine ?? true;
-    const f = { device: opts.device, dtype: opts.dtype ?? "float32" };
+    this.eps = eps;
+    this.affine = affine;
+    const f = { device: device ?? undefined, dtype: dtype ?? "float32" };
     this.weight = this.affine ? new Parameter(init.ones_(empty([numChannels], f))) : null;
     this.bias = this.affine ? new Parameter(init.zeros_(empty([numChannels], f))) : null;
   }

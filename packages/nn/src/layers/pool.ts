@@ -1,22 +1,35 @@
 /** MaxPool2d, AvgPool2d and AdaptiveAvgPool2d. */
-import type { Tensor } from "@cinder/tensor";
-import {
-  type AdaptiveSize,
-  type AvgPool2dOptions,
-  adaptiveAvgPool2d,
-  avgPool2d,
-  type MaxPool2dOptions,
-  maxPool2d,
-} from "../functional/pool";
+import { arg, type CallsOf, type Kind, k, signature, type Tensor } from "@cinder/tensor";
+import { type AdaptiveSize, adaptiveAvgPool2d, avgPool2d, maxPool2d } from "../functional/pool";
 import { pyIntOrTuple, type Size2 } from "../functional/windows";
 import { Module } from "../module";
 import { pyBool } from "../util";
+import { size2 } from "./args";
+
+const MAX_POOL2D = signature("nn.MaxPool2d", [
+  arg("kernelSize", size2),
+  arg.opt("stride", size2),
+  arg("padding", size2, 0),
+  arg("dilation", size2, 1),
+  arg("returnIndices", k.bool, false),
+  arg("ceilMode", k.bool, false),
+]);
+
+type SizeArg = number | readonly number[];
+interface MaxPoolOptions {
+  stride?: SizeArg | null;
+  padding?: SizeArg;
+  dilation?: SizeArg;
+  ceilMode?: boolean;
+}
 
 /**
- * 2-D max pooling: `new nn.MaxPool2d(2)` (stride defaults to the kernel size). With `{ returnIndices: true }`
- * the module returns `[output, indices]`.
+ * `MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)`:
+ * `new nn.MaxPool2d(2)` (stride defaults to the kernel size). With `returnIndices` the module returns
+ * `[output, indices]`.
  */
 export class MaxPool2d<R extends boolean = false> extends Module {
+  static readonly signature = MAX_POOL2D;
   readonly kernelSize: Size2;
   readonly stride: Size2;
   readonly padding: Size2;
@@ -24,14 +37,26 @@ export class MaxPool2d<R extends boolean = false> extends Module {
   readonly returnIndices: R;
   readonly ceilMode: boolean;
 
-  constructor(kernelSize: Size2, opts: Omit<MaxPool2dOptions, "returnIndices"> & { returnIndices?: R } = {}) {
+  /** With `returnIndices: true` (as an option or in its position) the module's type returns `[output, indices]`. */
+  constructor(kernelSize: SizeArg, opts: MaxPoolOptions & { returnIndices: R });
+  constructor(
+    kernelSize: SizeArg,
+    stride: SizeArg | null | undefined,
+    padding: SizeArg | undefined,
+    dilation: SizeArg | undefined,
+    returnIndices: R,
+    ceilMode?: boolean | { ceilMode?: boolean },
+  );
+  constructor(...args: CallsOf<typeof MAX_POOL2D>);
+  constructor(...args: unknown[]) {
     super();
-    this.kernelSize = kernelSize;
-    this.stride = opts.stride ?? kernelSize;
-    this.padding = opts.padding ?? 0;
-    this.dilation = opts.dilation ?? 1;
-    this.returnIndices = (opts.returnIndices ?? false) as R;
-    this.ceilMode = opts.ceilMode ?? false;
+    const a = MAX_POOL2D.parse(args as never);
+    this.kernelSize = a.kernelSize as Size2;
+    this.stride = (a.stride ?? a.kernelSize) as Size2;
+    this.padding = a.padding as Size2;
+    this.dilation = a.dilation as Size2;
+    this.returnIndices = a.returnIndices as R;
+    this.ceilMode = a.ceilMode;
   }
 
   override forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
@@ -52,8 +77,21 @@ export class MaxPool2d<R extends boolean = false> extends Module {
   }
 }
 
-/** 2-D average pooling: `new nn.AvgPool2d(3, { stride: 2, countIncludePad: false })`. */
+const AVG_POOL2D = signature("nn.AvgPool2d", [
+  arg("kernelSize", size2),
+  arg.opt("stride", size2),
+  arg("padding", size2, 0),
+  arg("ceilMode", k.bool, false),
+  arg("countIncludePad", k.bool, true),
+  arg.opt("divisorOverride", k.int),
+]);
+
+/**
+ * `AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)`:
+ * `new nn.AvgPool2d(3, 2)` or `new nn.AvgPool2d(3, { stride: 2, countIncludePad: false })`.
+ */
 export class AvgPool2d extends Module {
+  static readonly signature = AVG_POOL2D;
   readonly kernelSize: Size2;
   readonly stride: Size2;
   readonly padding: Size2;
@@ -61,14 +99,15 @@ export class AvgPool2d extends Module {
   readonly countIncludePad: boolean;
   readonly divisorOverride: number | null;
 
-  constructor(kernelSize: Size2, opts: AvgPool2dOptions = {}) {
+  constructor(...args: CallsOf<typeof AVG_POOL2D>) {
     super();
-    this.kernelSize = kernelSize;
-    this.stride = opts.stride ?? kernelSize;
-    this.padding = opts.padding ?? 0;
-    this.ceilMode = opts.ceilMode ?? false;
-    this.countIncludePad = opts.countIncludePad ?? true;
-    this.divisorOverride = opts.divisorOverride ?? null;
+    const a = AVG_POOL2D.parse(args);
+    this.kernelSize = a.kernelSize as Size2;
+    this.stride = (a.stride ?? a.kernelSize) as Size2;
+    this.padding = a.padding as Size2;
+    this.ceilMode = a.ceilMode;
+    this.countIncludePad = a.countIncludePad;
+    this.divisorOverride = a.divisorOverride;
   }
 
   override forward(x: Tensor): Tensor {
@@ -86,12 +125,26 @@ export class AvgPool2d extends Module {
   }
 }
 
-/** 2-D adaptive average pooling to a fixed output size: `new nn.AdaptiveAvgPool2d([5, 7])` or `(7)`. */
+/** An int, or a pair whose entries are ints or null (keep the input's size): PyTorch's `_size_2_opt_t`. */
+const adaptiveSize: Kind<AdaptiveSize> = {
+  ...k.where(
+    k.any,
+    (v) =>
+      (typeof v === "number" && Number.isInteger(v)) ||
+      (Array.isArray(v) && v.length === 2 && v.every((x) => x === null || Number.isInteger(x))),
+    "int or (int | None)[2]",
+  ),
+  takesObjects: false,
+} as Kind<AdaptiveSize>;
+const ADAPTIVE_AVG_POOL2D = signature("nn.AdaptiveAvgPool2d", [arg("outputSize", adaptiveSize)]);
+
+/** `AdaptiveAvgPool2d(output_size)`: average pooling to a fixed output size: `new nn.AdaptiveAvgPool2d([5, 7])` or `(7)`. */
 export class AdaptiveAvgPool2d extends Module {
+  static readonly signature = ADAPTIVE_AVG_POOL2D;
   readonly outputSize: AdaptiveSize;
-  constructor(outputSize: AdaptiveSize) {
+  constructor(...args: CallsOf<typeof ADAPTIVE_AVG_POOL2D>) {
     super();
-    this.outputSize = outputSize;
+    this.outputSize = ADAPTIVE_AVG_POOL2D.parse(args).outputSize;
   }
   override forward(x: Tensor): Tensor {
     return adaptiveAvgPool2d(x, this.outputSize);

@@ -1,0 +1,30 @@
+/** Parameter declarations shared by the layers' constructor signatures (PyTorch's factory kwargs, sizes, losses). */
+import { arg, type Kind, k } from "@cinder/tensor";
+
+/** `device=None`: where the layer creates its parameters. */
+export const deviceArg = arg.opt("device", k.device);
+/** `dtype=None`: the parameters' dtype (float32 when null, as PyTorch's default dtype). */
+export const dtypeArg = arg.opt("dtype", k.dtype);
+/** `inplace=False`. */
+export const inplaceArg = arg("inplace", k.bool, false);
+
+/** An int, or a list of `n` ints (PyTorch's `_size_1_t`, `_size_2_t`). */
+export function sizeKind(n: number): Kind<number | readonly number[]> {
+  return k.where(
+    k.intOrInts,
+    (v) => typeof v === "number" || v.length === n,
+    n === 1 ? "int or int[1]" : `int or int[${n}]`,
+  );
+}
+export const size1 = sizeKind(1);
+export const size2 = sizeKind(2);
+
+/** `reduction='mean'` of a loss. */
+export const reductionArg = arg("reduction", k.oneOf("mean", "sum", "none"), "mean");
+
+/**
+ * A loss's deprecated `size_average` / `reduce`: declared in PyTorch's position, accepting only None, with a
+ * message pointing at `reduction`.
+ */
+export const legacyArg = <const N extends string>(name: N) =>
+  arg.unsupported(name, null, `deprecated in PyTorch: use reduction ("mean", "sum" or "none")`);
