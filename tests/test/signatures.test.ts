@@ -26,7 +26,10 @@ const fixture = JSON.parse(
 const torchSigs = fixture.signatures;
 
 /** Defaults that differ from PyTorch on purpose, with the reason. */
-const DEFAULT_DIFFERENCES: Record<string, string> = {};
+const DEFAULT_DIFFERENCES: Record<string, string> = {
+  "torch.nn.Module.zero_grad.set_to_none":
+    "True, as PyTorch 2 (and optim's zeroGrad): gradients are dropped and their memory freed at once",
+};
 
 /** PyTorch's default (a Python repr) as the JS value Cinder declares, or undefined when it cannot be compared. */
 function pyDefault(repr: string): unknown {
