@@ -678,7 +678,7 @@ const describeIndex = (items: readonly torch.IndexItem[]) =>
   `[${items.map((it) => (it instanceof torch.Tensor ? `tensor(${JSON.stringify(it.toArray())})` : JSON.stringify(it))).join(", ")}]`;
 
 describe("indexing properties on cpu", () => {
-  it("x.at(...) with random int/slice/list/mask/None/... mixes matches numpy semantics", () => {
+  it("x.at(...) with random int/slice/list/mask/None/... mixes matches PyTorch semantics", () => {
     fc.assert(
       fc.property(indexArb, ([{ ref, dtype, layout }, specs, listLen, extras]) => {
         const x = build(ref, dtype, layout, "cpu");

@@ -175,9 +175,11 @@ type Part =
   | { kind: "adv"; dim: number; index: Nd };
 
 /**
- * numpy / PyTorch indexing: the result, and for each result element the multi-index of `a` it comes from.
- * Advanced indices (lists, masks, and ints when any list or mask is present) broadcast together; their block
- * of dims goes where the first of them is when they are adjacent, else in front.
+ * PyTorch indexing: the result, and for each result element the multi-index of `a` it comes from.
+ * Advanced indices (lists, masks) broadcast together; their block of dims goes where the first of them is when
+ * they are adjacent, else in front. An int is always a select (basic indexing) in PyTorch, also next to lists:
+ * it neither joins the block nor separates it (NumPy differs: there ints count as advanced indices when a list
+ * is present, so `a[0, :, [1]]` has its list dim in front in NumPy, in place in PyTorch).
  */
 export function index(a: Nd, items: readonly RefItem[]): { result: Nd; sources: number[][] } {
   const consumed = (it: RefItem) =>
@@ -194,7 +196,6 @@ export function index(a: Nd, items: readonly RefItem[]): { result: Nd; sources: 
   while (expanded.reduce((n, it) => n + consumed(it), 0) < a.shape.length) {
     expanded.push({ kind: "slice", start: null, stop: null, step: 1 });
   }
-  const hasAdv = expanded.some((it) => it.kind === "list" || it.kind === "mask");
   const parts: Part[] = [];
   let dim = 0;
   for (const it of expanded) {
@@ -202,7 +203,7 @@ export function index(a: Nd, items: readonly RefItem[]): { result: Nd; sources: 
     else if (it.kind === "int") {
       const i = it.i < 0 ? it.i + a.shape[dim] : it.i;
       if (i < 0 || i >= a.shape[dim]) throw new Error("reference: index out of range");
-      parts.push(hasAdv ? { kind: "adv", dim, index: { shape: [], data: [i] } } : { kind: "int", dim, i });
+      parts.push({ kind: "int", dim, i });
       dim++;
     } else if (it.kind === "slice") {
       parts.push({ kind: "basic", dim, positions: slicePositions(a.shape[dim], it.start, it.stop, it.step) });
@@ -215,7 +216,11 @@ export function index(a: Nd, items: readonly RefItem[]): { result: Nd; sources: 
       for (const ix of nonzero(it.mask)) parts.push({ kind: "adv", dim: dim++, index: ix });
     }
   }
-  const advParts = parts.map((p, k) => [p, k] as const).filter(([p]) => p.kind === "adv");
+  // positions among the parts that make result dims (ints are selected away first)
+  const advParts = parts
+    .filter((p) => p.kind !== "int")
+    .map((p, k) => [p, k] as const)
+    .filter(([p]) => p.kind === "adv");
   let S: number[] = [];
   for (const [p] of advParts) S = broadcastShape(S, (p as { index: Nd }).index.shape);
   const adjacent = advParts.every(([, k], j) => k === advParts[0][1] + j);

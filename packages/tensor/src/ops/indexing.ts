@@ -3,14 +3,26 @@
  * `x[...]`: integers (negative too), slices ("1:4:2", ":", slice()), "..." and null (new axis), integer lists or
  * tensors (advanced indexing, broadcast together), and boolean masks. Basic indexing returns a view.
  */
-import { fmtShape, IndexError, ShapeError } from "../errors";
+import { DTypeError, fmtShape, IndexError, ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
 import { broadcastShapes, normDim, numel } from "../shape";
+import {
+  ArgumentError,
+  arg,
+  k,
+  type Overloaded,
+  op,
+  overloads,
+  type Param,
+  type Signature,
+  self,
+  signature,
+} from "../signature";
 import { Tensor } from "../tensor";
 import { arange, tensor, zerosLike } from "./creation";
 import { inplace, type Scalar, toTensor } from "./elementwise";
-import { cast, copyOf, empty, expandTo, sameDevice } from "./kernels";
-import { select, sliceDim } from "./view";
+import { cast, contiguous, copyOf, empty, expandTo, sameDevice } from "./kernels";
+import { reshapeImpl, selectImpl, sliceDim } from "./view";
 
 export interface Slice {
   start?: number | null;
@@ -87,7 +99,6 @@ function normalize(x: Tensor, items: readonly IndexItem[]): (IndexItem | Tensor)
 /** Read `x[items]`. */
 export function at(x: Tensor, ...items: IndexItem[]): Tensor {
   const norm = normalize(x, items);
-  const hasAdv = norm.some((it) => it instanceof Tensor);
   let cur = x;
   let dim = 0;
   let xdim = 0; // the dim of `x` the item indexes (errors name it, as PyTorch does)
@@ -95,9 +106,13 @@ export function at(x: Tensor, ...items: IndexItem[]): Tensor {
   for (const it of norm) {
     if (it !== null) xdim += it instanceof Tensor && it.dtype === "bool" ? Math.max(it.ndim, 1) : 1;
     if (typeof it === "number") {
+      // an int is a select (basic indexing) even next to index tensors, as in PyTorch (NumPy differs: there it
+      // counts as an advanced index, so x[1, :, idx] moves idx's dims to the front in NumPy but not in PyTorch)
       boundsCheck(it, cur.shape[dim], xdim - 1);
-      if (hasAdv) adv.push({ dim: dim++, index: tensor(it, { device: x.device }) });
-      else cur = select(cur, dim, it);
+      cur = selectImpl(cur, dim, it);
+    } else if (it instanceof Tensor && it.ndim === 0 && it.dtype !== "bool" && !it.isFloatingPoint()) {
+      // a 0-dim integer tensor selects like an int (PyTorch), without reading it
+      cur = advanced(cur, [{ dim, index: it.reshape(1) }]).squeeze(dim);
     } else if (it === null) {
       cur = cur.unsqueeze(dim++);
     } else if (it instanceof Tensor) {
@@ -111,7 +126,7 @@ export function at(x: Tensor, ...items: IndexItem[]): Tensor {
           );
         }
         if (it.ndim === 0) cur = cur.unsqueeze(dim);
-        const nz = nonzero(mask);
+        const nz = nonzeroImpl(mask);
         for (let j = 0; j < k; j++) adv.push({ dim: dim + j, index: nz.select(1, j) });
         dim += k;
       } else {
@@ -165,7 +180,7 @@ function advanced(x: Tensor, adv: Adv[]): Tensor {
   }
   const flatIdx = expandTo(linear!, S, "index").reshape(-1);
   const v = x.permute([...dims, ...rest]).reshape([mult, ...rest.map((d) => x.shape[d])]);
-  let out = indexSelect(v, 0, flatIdx).reshape([...S, ...rest.map((d) => x.shape[d])]);
+  let out = indexSelectImpl(v, 0, flatIdx).reshape([...S, ...rest.map((d) => x.shape[d])]);
   const adjacent = dims.every((d, i) => d === dims[0] + i);
   if (adjacent && dims[0] > 0) {
     const k = S.length;
@@ -194,7 +209,7 @@ function wrapIndex(idx: Tensor, size: number, dim: number): Tensor {
 }
 
 /** Coordinates of the nonzero elements as an int32 [n, ndim] tensor (reads the data: synchronous devices only). */
-export function nonzero(x: Tensor): Tensor {
+function nonzeroImpl(x: Tensor): Tensor {
   const d = x.data();
   const coords: number[] = [];
   const nd = x.ndim;
@@ -208,6 +223,26 @@ export function nonzero(x: Tensor): Tensor {
   }
   return tensor(new Int32Array(coords), { device: x.device }).reshape(n, nd);
 }
+const NONZERO = signature("nonzero", [self], [arg("asTuple", k.bool, false)]);
+/** The two result types of `nonzero` by `asTuple`, for TypeScript (one declared signature). */
+type NonzeroAsTensor = {
+  readonly signature: Signature<[typeof self], [Param<"asTuple", false, true>]>;
+} & ((...a: never[]) => Tensor);
+type NonzeroAsTuple = {
+  readonly signature: Signature<[typeof self], [Param<"asTuple", true, false>]>;
+} & ((...a: never[]) => Tensor[]);
+/**
+ * `nonzero(input, *, as_tuple=False)`: the coordinates of the nonzero elements as an int32 [n, ndim] tensor, or
+ * with `asTuple: true` one 1-D tensor per dim (a 0-dim input counts as 1-D). Reads the data: synchronous devices.
+ */
+export const nonzero = Object.assign(
+  op(NONZERO, ({ input, asTuple }): Tensor | Tensor[] => {
+    if (!asTuple) return nonzeroImpl(input);
+    const nz = nonzeroImpl(input.ndim === 0 ? reshapeImpl(input, [1]) : input);
+    return Array.from({ length: nz.shape[1] }, (_, j) => nz.select(1, j).contiguous());
+  }),
+  { signatures: [NONZERO] },
+) as unknown as Overloaded<NonzeroAsTensor, NonzeroAsTuple>;
 
 /** The index as a view broadcast along every dim but `dim` (stride 0), for gather/scatter kernels. */
 function spreadIndex(index: Tensor, shape: readonly number[], dim: number): Tensor {
@@ -215,89 +250,244 @@ function spreadIndex(index: Tensor, shape: readonly number[], dim: number): Tens
   return new Tensor(index.storage, shape, strides, index.offset);
 }
 
-/** Select entries of `dim` by a 1-D index (torch.index_select). */
-export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+/** Index tensors of gather/scatter/index_select are int32 (Cinder's stand-in for PyTorch's int64). */
+function checkIndex(what: string, index: Tensor): void {
+  if (index.dtype !== "int32") {
+    throw new ArgumentError(
+      `${what}(): argument "index": expected an integer index tensor (int32), got ${index.dtype}`,
+    );
+  }
+}
+
+const dimArg = arg("dim", k.int);
+const indexArg = arg("index", k.tensor);
+
+function indexSelectImpl(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim(dim, x.ndim, "indexSelect");
   if (index.ndim > 1)
-    throw new IndexError(`indexSelect: index must be 0-D or 1-D, got shape ${fmtShape(index.shape)}`);
+    throw new IndexError(
+      `index_select(): Index is supposed to be a vector, got shape ${fmtShape(index.shape)}`,
+    );
   sameDevice("indexSelect", x, index);
   const idx = cast(index.reshape(-1), "int32");
   const shape = [...x.shape];
-  shape[d] = idx.shape[0];
+  if (x.ndim > 0) shape[d] = idx.shape[0];
   const out = empty(shape, x.dtype, x);
-  if (numel(shape) > 0) x.backend.gather(x.view_, d, spreadIndex(idx, shape, d).view_, out.view_);
+  if (numel(shape) > 0) {
+    // a 0-dim input has no axis to hand the backend: gather from its 1-element view
+    const src = x.ndim === 0 ? new Tensor(x.storage, [1], [1], x.offset) : x;
+    const dst = x.ndim === 0 ? new Tensor(out.storage, [1], [1], out.offset) : out;
+    x.backend.gather(src.view_, d, spreadIndex(idx, dst.shape, d).view_, dst.view_);
+  }
   if (!needsGrad(x)) return out;
   return recordOp({
     name: "IndexSelectBackward0",
     inputs: [x],
     output: out,
-    backward: (g) => [zerosLike(x, { dtype: g.dtype }).scatterAdd(d, spreadIndex(idx, g.shape, d), g)],
+    backward: (g) => [
+      scatterImpl("add", zerosLike(x, { dtype: g.dtype }), d, spreadIndex(idx, g.shape, d), g, null),
+    ],
   });
 }
+/** `index_select(input, dim, index)`: the entries of `dim` at the positions of a 1-D int32 index */
+export const indexSelect = op(
+  signature("indexSelect", [self, dimArg, indexArg]),
+  ({ input, dim, index }): Tensor => {
+    checkIndex("indexSelect", index);
+    return indexSelectImpl(input, dim, index);
+  },
+);
 
-/** torch.gather along `dim`. */
-export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  const d = normDim(dim, x.ndim, "gather");
-  sameDevice("gather", x, index);
-  if (index.ndim !== x.ndim) {
-    throw new ShapeError(
-      `gather: index tensor must have the same number of dimensions as input (${x.ndim}), got ${index.ndim}`,
-    );
-  }
-  const idx = cast(index, "int32");
-  const out = empty(index.shape, x.dtype, x);
-  if (out.numel() > 0) x.backend.gather(x.view_, d, idx.view_, out.view_);
-  if (!needsGrad(x)) return out;
-  return recordOp({
-    name: "GatherBackward0",
-    inputs: [x],
-    output: out,
-    backward: (g) => [zerosLike(x, { dtype: g.dtype }).scatterAdd(d, idx, g)],
-  });
-}
+/** `gather(input, dim, index, *, sparse_grad=False)` */
+export const gather = op(
+  signature(
+    "gather",
+    [self, dimArg, indexArg],
+    [arg.unsupported("sparseGrad", false, "sparse gradients are not supported")],
+  ),
+  ({ input: x, dim, index }): Tensor => {
+    checkIndex("gather", index);
+    const d = normDim(dim, x.ndim, "gather");
+    sameDevice("gather", x, index);
+    if (index.ndim !== x.ndim) {
+      throw new ShapeError(
+        `gather(): Index tensor must have the same number of dimensions as input tensor (${x.ndim}), got ${index.ndim}`,
+      );
+    }
+    const out = empty(index.shape, x.dtype, x);
+    if (out.numel() > 0) x.backend.gather(x.view_, d, index.view_, out.view_);
+    if (!needsGrad(x)) return out;
+    return recordOp({
+      name: "GatherBackward0",
+      inputs: [x],
+      output: out,
+      backward: (g) => [scatterImpl("add", zerosLike(x, { dtype: g.dtype }), d, index, g, null)],
+    });
+  },
+);
 
+type Reduce = "add" | "multiply";
+
+/**
+ * scatter / scatter_add out of place. `reduce` (PyTorch's `scatter(..., reduce=)`): "add" accumulates, "multiply"
+ * multiplies, each for every occurrence of an index, with a tensor `src` or a scalar `value`.
+ */
 function scatterImpl(
   mode: "set" | "add",
   x: Tensor,
   dim: number,
   index: Tensor,
   src: Tensor | Scalar,
+  reduce: Reduce | null,
 ): Tensor {
-  const d = normDim(dim, x.ndim, mode === "set" ? "scatter" : "scatterAdd");
-  const idx = cast(index, "int32");
-  const s =
-    typeof src === "object"
-      ? cast(src, x.dtype)
-      : expandTo(toTensor(src, x.dtype, x), index.shape, "scatter");
-  sameDevice("scatter", x, idx, s);
-  const out = copyOf(x);
-  if (idx.numel() > 0) x.backend.scatter(mode, out.view_, d, idx.view_, s.view_);
-  const gs = typeof src === "object" ? src : null;
-  if (!needsGrad(x, gs)) return out;
+  const what = mode === "set" ? "scatter" : "scatterAdd";
+  const d = normDim(dim, x.ndim, what);
+  if (index.ndim !== x.ndim && index.numel() > 0) {
+    throw new ShapeError(
+      `${what}(): Index tensor must have the same number of dimensions as self tensor (${x.ndim}), got ${index.ndim}`,
+    );
+  }
+  const srcT = typeof src === "object" ? src : null;
+  if (srcT && srcT.ndim !== index.ndim && index.numel() > 0) {
+    throw new ShapeError(
+      `${what}(): Index tensor must have the same number of dimensions as src tensor (${srcT.ndim}), got ${index.ndim}`,
+    );
+  }
+  const s = srcT ? cast(srcT, x.dtype) : expandTo(toTensor(src, x.dtype, x), index.shape, what);
+  sameDevice(what, x, index, s);
+  const kernelMode = mode === "add" || reduce === "add" ? "add" : "set";
+  let out: Tensor;
+  if (reduce === "multiply") {
+    out = scatterMultiply(x, d, index, s);
+  } else {
+    out = copyOf(x);
+    if (index.numel() > 0) x.backend.scatter(kernelMode, out.view_, d, index.view_, s.view_);
+  }
+  if (!needsGrad(x, srcT)) return out;
+  if (reduce !== null) {
+    // as PyTorch 1.13, which has no derivative for scatter with reduce
+    return recordOp({
+      name: "ScatterBackward0",
+      inputs: [x, srcT],
+      output: out,
+      backward: () => {
+        throw new Error(`derivative for scatter with reduce="${reduce}" is not implemented (as in PyTorch)`);
+      },
+    });
+  }
   return recordOp({
-    name: mode === "set" ? "ScatterBackward0" : "ScatterAddBackward0",
-    inputs: [x, gs],
+    name: mode === "add" ? "ScatterAddBackward0" : srcT ? "ScatterBackward0" : "ScatterBackward1",
+    inputs: [x, srcT],
     output: out,
-    backward: (g) => [mode === "set" ? g.scatter(d, idx, 0) : g, gs ? g.gather(d, idx) : null],
+    backward: (g) => [
+      mode === "set" ? scatterImpl("set", g, d, index, 0, null) : g,
+      srcT ? gatherKernel(g, d, index) : null,
+    ],
   });
 }
-
-export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | Scalar): Tensor {
-  return scatterImpl("set", x, dim, index, src);
+/** The gradient of src: g gathered at the index (PyTorch's `grad.gather(dim, index)`). */
+function gatherKernel(g: Tensor, d: number, index: Tensor): Tensor {
+  const out = empty(index.shape, g.dtype, g);
+  if (out.numel() > 0) g.backend.gather(g.view_, d, index.view_, out.view_);
+  return out;
 }
-export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  return scatterImpl("add", x, dim, index, src);
+
+/**
+ * out[index] *= src for every occurrence, composed of gather and scatter: the positions written by one slice
+ * j of the index along `dim` are distinct, so going slice by slice is exact, in PyTorch's order of products.
+ */
+function scatterMultiply(x: Tensor, d: number, index: Tensor, src: Tensor): Tensor {
+  const out = copyOf(x);
+  if (index.numel() === 0) return out;
+  // src may be larger than index along any dim: only its leading index-shaped block is read
+  const s = new Tensor(src.storage, index.shape, src.strides, src.offset);
+  for (let j = 0; j < index.shape[d]; j++) {
+    const idx = contiguous(sliceDim(index, d, j, j + 1, 1));
+    const cur = gatherKernel(out, d, idx);
+    const prod = empty(idx.shape, x.dtype, x);
+    x.backend.binary("mul", cur.view_, sliceDim(s, d, j, j + 1, 1).view_, prod.view_);
+    x.backend.scatter("set", out.view_, d, idx.view_, prod.view_);
+  }
+  return out;
 }
 
-/** `x` with `value` where `mask` is true (broadcast). */
-export function maskedFill(x: Tensor, mask: Tensor, value: Tensor | Scalar): Tensor {
-  if (mask.dtype !== "bool") throw new TypeError(`maskedFill: expected a bool mask, got ${mask.dtype}`);
+const reduceArg = arg.opt("reduce", k.oneOf("add", "multiply"));
+
+function scatterForms(name: "scatter" | "scatter_") {
+  const forms: ("function" | "method")[] = name === "scatter" ? ["function", "method"] : ["method"];
+  const run = (x: Tensor, dim: number, index: Tensor, src: Tensor | Scalar, reduce: Reduce | null) => {
+    checkIndex(name, index);
+    if (name === "scatter") return scatterImpl("set", x, dim, index, src, reduce);
+    return inplace(x, [src], (s): Tensor => scatterImpl("set", s, dim, index, src, reduce), name);
+  };
+  return overloads(
+    op(
+      signature(name, [self, dimArg, indexArg, arg("src", k.tensor)], [reduceArg], { forms }),
+      ({ input, dim, index, src, reduce }): Tensor => run(input, dim, index, src, reduce),
+    ),
+    op(
+      signature(name, [self, dimArg, indexArg, arg("value", k.scalar)], [reduceArg], { forms }),
+      ({ input, dim, index, value, reduce }): Tensor => run(input, dim, index, value, reduce),
+    ),
+  );
+}
+/**
+ * `scatter(input, dim, index, src, *, reduce=None)` and `scatter(input, dim, index, value, *, reduce=None)`:
+ * a copy of `input` with `src` (or the scalar `value`) written at `index` along `dim`; `reduce: "add"` or
+ * `"multiply"` combines with what is there instead of replacing it.
+ */
+export const scatter = scatterForms("scatter");
+/** `x.scatter_(dim, index, src, *, reduce=None)`, `x.scatter_(dim, index, value, *, reduce=None)`: in place */
+export const scatter_ = scatterForms("scatter_");
+
+const srcArg = arg("src", k.tensor);
+/** `scatter_add(input, dim, index, src)`: a copy of `input` with `src` added at `index` along `dim` */
+export const scatterAdd = op(
+  signature("scatterAdd", [self, dimArg, indexArg, srcArg]),
+  ({ input, dim, index, src }): Tensor => {
+    checkIndex("scatterAdd", index);
+    return scatterImpl("add", input, dim, index, src, null);
+  },
+);
+/** `x.scatter_add_(dim, index, src)`: in place */
+export const scatterAdd_ = op(
+  signature("scatterAdd_", [self, dimArg, indexArg, srcArg], [], { forms: ["method"] }),
+  ({ input: x, dim, index, src }): Tensor => {
+    checkIndex("scatterAdd_", index);
+    return inplace(x, [src], (s): Tensor => scatterImpl("add", s, dim, index, src, null), "scatterAdd_");
+  },
+);
+
+function maskedFillImpl(x: Tensor, mask: Tensor, value: Tensor | Scalar): Tensor {
+  if (mask.dtype !== "bool") throw new DTypeError(`masked_fill(): expected a bool mask, got ${mask.dtype}`);
+  if (typeof value === "object" && value.ndim !== 0) {
+    throw new ShapeError(
+      `masked_fill(): only supports a 0-dimensional value tensor, but got tensor with ${value.ndim} dimension(s)`,
+    );
+  }
   const v = typeof value === "object" ? value.to(x.dtype) : value;
   return x.where(mask.logicalNot(), v);
+}
+const maskArgs = [self, arg("mask", k.tensor), arg("value", k.tensorOrScalar)] as const;
+/** `masked_fill(input, mask, value)`: `input` with `value` (a number or a 0-dim tensor) where the bool `mask` is true */
+export const maskedFill = op(
+  signature("maskedFill", maskArgs),
+  ({ input, mask, value }): Tensor => maskedFillImpl(input, mask, value),
+);
+/** `x.masked_fill_(mask, value)`: in place */
+export const maskedFill_ = op(
+  signature("maskedFill_", maskArgs, [], { forms: ["method"] }),
+  ({ input, mask, value }): Tensor =>
+    inplace(input, [value], (s): Tensor => maskedFillImpl(s, mask, value), "maskedFill_"),
+);
+
+function isValue(v: unknown): v is Tensor | Scalar {
+  return v instanceof Tensor || typeof v === "number" || typeof v === "boolean";
 }
 
 /** Out-of-place `x[items] = value`. */
 export function indexPut(x: Tensor, items: readonly IndexItem[], value: Tensor | Scalar): Tensor {
+  if (!isValue(value)) throw badValue("indexPut", value);
   const out = copyOf(x);
   writeIndexed(out, items, value);
   const gv = typeof value === "object" ? value : null;
@@ -308,6 +498,20 @@ export function indexPut(x: Tensor, items: readonly IndexItem[], value: Tensor |
     output: out,
     backward: (g) => [indexPut(g, items, 0), gv ? at(g, ...items) : null],
   });
+}
+
+function badValue(what: string, value: unknown): ArgumentError {
+  return new ArgumentError(
+    `${what}(): argument "value" must be Tensor or Number, got ${
+      value === undefined
+        ? "undefined (call it as x.set([...items], value))"
+        : value === null
+          ? "null"
+          : Array.isArray(value)
+            ? "a list (make it a tensor: tensor([...]))"
+            : typeof value
+    }`,
+  );
 }
 
 /** Write `value` into `x[items]` in place, without autograd. */
@@ -335,6 +539,7 @@ function writeIndexed(x: Tensor, items: readonly IndexItem[], value: Tensor | Sc
 
 /** `x[items] = value` in place (autograd rebases x, as PyTorch does). */
 export function set(x: Tensor, items: readonly IndexItem[] | IndexItem, value: Tensor | Scalar): Tensor {
+  if (!isValue(value)) throw badValue("set", value);
   const list = (Array.isArray(items) ? items : [items]) as IndexItem[];
   return inplace(
     x,

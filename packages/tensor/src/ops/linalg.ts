@@ -163,7 +163,9 @@ function savedFor(need: readonly [boolean, boolean], a: Tensor, b: Tensor): Tens
 /** Outer product of two vectors. */
 function outerImpl(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 1 || b.ndim !== 1) {
-    throw new ShapeError(`outer: expected 1-D tensors, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+    throw new ShapeError(
+      `outer: expected 1-D tensors, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
+    );
   }
   return a.unsqueeze(1).mul(b.unsqueeze(0));
 }

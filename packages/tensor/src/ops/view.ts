@@ -11,23 +11,12 @@ import {
   sameShape,
   viewStrides,
 } from "../shape";
+import { arg, k, op, self, signature } from "../signature";
 import { Tensor } from "../tensor";
 import { arange } from "./creation";
 import { cast, copyOf, empty, sameDevice } from "./kernels";
 
-/** `(2, 3)` or `([2, 3])`. */
-export type ShapeArgs = readonly (number | readonly number[])[];
-
-/** Accept `f(2, 3)` and `f([2, 3])`. */
-export function shapeArg(args: ShapeArgs): number[] {
-  if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as readonly number[])];
-  if (args.some((a) => typeof a !== "number")) {
-    throw new TypeError(
-      `expected a shape as numbers or one array of numbers, got (${args.map((a) => JSON.stringify(a)).join(", ")})`,
-    );
-  }
-  return args as number[];
-}
+const other = arg("other", k.tensor);
 
 /** A view over the same storage, recorded with a backward closure. */
 function viewOf(
@@ -43,8 +32,8 @@ function viewOf(
   return recordOp({ name, inputs: [x], output: y, backward: (g) => [backward(g)] });
 }
 
-export function view(x: Tensor, ...args: ShapeArgs): Tensor {
-  const shape = inferShape(shapeArg(args), x.numel(), "view");
+function viewImpl(x: Tensor, size: readonly number[]): Tensor {
+  const shape = inferShape(size, x.numel(), "view");
   const strides = viewStrides(x.shape, x.strides, shape);
   if (!strides) {
     throw new ShapeError(
@@ -53,63 +42,100 @@ export function view(x: Tensor, ...args: ShapeArgs): Tensor {
         `${fmtShape(shape)}. Use .reshape(...) instead, or call .contiguous() first.`,
     );
   }
-  return viewOf(x, shape, strides, x.offset, "ViewBackward0", (g) => g.reshape(x.shape));
+  return viewOf(x, shape, strides, x.offset, "ViewBackward0", (g) => reshapeImpl(g, x.shape));
 }
+/** `x.view(*size)`: `x.view(2, 3)` or `x.view([2, 3])` (a view; fails where strides do not allow one). */
+export const view = op(
+  signature("view", [self, arg.varargs("size")], [], { forms: ["method"] }),
+  ({ input, size }): Tensor => viewImpl(input, size),
+);
+/** `x.view_as(other)` */
+export const viewAs = op(
+  signature("viewAs", [self, other], [], { forms: ["method"] }),
+  ({ input, other }): Tensor => viewImpl(input, other.shape),
+);
 
-export function reshape(x: Tensor, ...args: ShapeArgs): Tensor {
-  const shape = inferShape(shapeArg(args), x.numel(), "reshape");
+export function reshapeImpl(x: Tensor, size: readonly number[]): Tensor {
+  const shape = inferShape(size, x.numel(), "reshape");
   const strides = viewStrides(x.shape, x.strides, shape);
-  if (strides) return viewOf(x, shape, strides, x.offset, "ViewBackward0", (g) => g.reshape(x.shape));
-  return view(clone(x), shape);
+  if (strides) return viewOf(x, shape, strides, x.offset, "ViewBackward0", (g) => reshapeImpl(g, x.shape));
+  return viewImpl(cloneImpl(x), shape);
 }
+/** `torch.reshape(input, shape)` (a view where strides allow, else a copy) */
+export const reshape = op(
+  signature("reshape", [self, arg("shape", k.ints)], [], { forms: ["function"] }),
+  ({ input, shape }): Tensor => reshapeImpl(input, shape),
+);
+/** `x.reshape(*shape)`: `x.reshape(2, 3)` or `x.reshape([2, 3])` */
+export const reshapeMethod = op(
+  signature("reshape", [self, arg.varargs("shape")], [], { forms: ["method"] }),
+  ({ input, shape }): Tensor => reshapeImpl(input, shape),
+);
+/** `x.reshape_as(other)` */
+export const reshapeAs = op(
+  signature("reshapeAs", [self, other], [], { forms: ["method"] }),
+  ({ input, other }): Tensor => reshapeImpl(input, other.shape),
+);
 
-export function clone(x: Tensor): Tensor {
+function cloneImpl(x: Tensor): Tensor {
   const y = copyOf(x);
   if (!needsGrad(x)) return y;
   return recordOp({ name: "CloneBackward0", inputs: [x], output: y, backward: (g) => [g] });
 }
+const noMemoryFormat = "memory formats are not supported: Cinder tensors are always row-major";
+/** `clone(input, *, memory_format=None)` */
+export const clone = op(
+  signature("clone", [self], [arg.unsupported("memoryFormat", null, noMemoryFormat)]),
+  ({ input }): Tensor => cloneImpl(input),
+);
 
-export function contiguous(x: Tensor): Tensor {
-  return x.isContiguous() ? x : clone(x);
-}
+/** `x.contiguous(memory_format=torch.contiguous_format)` */
+export const contiguous = op(
+  signature("contiguous", [self, arg.unsupported("memoryFormat", "contiguous_format", noMemoryFormat)], [], {
+    forms: ["method"],
+  }),
+  ({ input }): Tensor => (input.isContiguous() ? input : cloneImpl(input)),
+);
 
 /** Detached alias sharing storage (autograd's `detach()` builds on this). */
 export function alias(x: Tensor): Tensor {
   return new Tensor(x.storage, x.shape, x.strides, x.offset);
 }
 
-export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
-  const dims =
-    dim === undefined
-      ? x.shape.map((_, i) => i)
-      : (typeof dim === "number" ? [dim] : dim).map((d) => normDim(d, x.ndim, "squeeze"));
-  const keep = x.shape.map((s, i) => !(s === 1 && dims.includes(i)));
+/** `squeeze(input, dim=None)`: drop size-1 dims (all, or `dim` if its size is 1) */
+export const squeeze = op(
+  signature("squeeze", [self, arg.opt("dim", k.int)]),
+  ({ input, dim }): Tensor => squeezeImpl(input, dim),
+);
+function squeezeImpl(x: Tensor, dim: number | null): Tensor {
+  const d = dim === null ? -1 : normDim(dim, x.ndim, "squeeze");
+  const keep = x.shape.map((s, i) => !(s === 1 && (d === -1 || i === d)));
   const shape = x.shape.filter((_, i) => keep[i]);
   const strides = x.strides.filter((_, i) => keep[i]);
-  return viewOf(
-    x,
-    shape,
-    strides,
-    x.offset,
-    dim === undefined ? "SqueezeBackward0" : "SqueezeBackward1",
-    (g) => g.reshape(x.shape),
+  return viewOf(x, shape, strides, x.offset, dim === null ? "SqueezeBackward0" : "SqueezeBackward1", (g) =>
+    reshapeImpl(g, x.shape),
   );
 }
 
-export function unsqueeze(x: Tensor, dim: number): Tensor {
+/** `unsqueeze(input, dim)` */
+export const unsqueeze = op(
+  signature("unsqueeze", [self, arg("dim", k.int)]),
+  ({ input, dim }): Tensor => unsqueezeImpl(input, dim),
+);
+function unsqueezeImpl(x: Tensor, dim: number): Tensor {
   const d = normDim(dim, x.ndim + 1, "unsqueeze");
   const shape = [...x.shape];
   const strides = [...x.strides];
   shape.splice(d, 0, 1);
   strides.splice(d, 0, d < x.ndim ? x.strides[d] * x.shape[d] : 1);
-  return viewOf(x, shape, strides, x.offset, "UnsqueezeBackward0", (g) => g.squeeze(d));
+  return viewOf(x, shape, strides, x.offset, "UnsqueezeBackward0", (g) => squeezeImpl(g, d));
 }
 
-export function permute(x: Tensor, ...args: ShapeArgs): Tensor {
-  const order = shapeArg(args).map((d) => normDim(d, x.ndim, "permute"));
+function permuteImpl(x: Tensor, dims: readonly number[]): Tensor {
+  const order = dims.map((d) => normDim(d, x.ndim, "permute"));
   if (order.length !== x.ndim || new Set(order).size !== order.length) {
     throw new ShapeError(
-      `permute: number of dims don't match: expected a permutation of ${x.ndim} dims, got ${fmtShape(shapeArg(args))}`,
+      `permute(): number of dims don't match: expected a permutation of ${x.ndim} dims, got ${fmtShape(dims)}`,
     );
   }
   const inverse = new Array<number>(order.length);
@@ -122,53 +148,83 @@ export function permute(x: Tensor, ...args: ShapeArgs): Tensor {
     order.map((d) => x.strides[d]),
     x.offset,
     "PermuteBackward0",
-    (g) => g.permute(inverse),
+    (g) => permuteImpl(g, inverse),
   );
 }
+/** `torch.permute(input, dims)` */
+export const permute = op(
+  signature("permute", [self, arg("dims", k.ints)], [], { forms: ["function"] }),
+  ({ input, dims }): Tensor => permuteImpl(input, dims),
+);
+/** `x.permute(*dims)`: `x.permute(2, 0, 1)` or `x.permute([2, 0, 1])` */
+export const permuteMethod = op(
+  signature("permute", [self, arg.varargs("dims")], [], { forms: ["method"] }),
+  ({ input, dims }): Tensor => permuteImpl(input, dims),
+);
 
-export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+function transposeImpl(x: Tensor, dim0: number, dim1: number): Tensor {
   const a = normDim(dim0, x.ndim, "transpose");
   const b = normDim(dim1, x.ndim, "transpose");
   const shape = [...x.shape];
   const strides = [...x.strides];
   [shape[a], shape[b]] = [shape[b], shape[a]];
   [strides[a], strides[b]] = [strides[b], strides[a]];
-  return viewOf(x, shape, strides, x.offset, "TransposeBackward0", (g) => g.transpose(a, b));
+  return viewOf(x, shape, strides, x.offset, "TransposeBackward0", (g) => transposeImpl(g, a, b));
 }
+/** `transpose(input, dim0, dim1)` */
+export const transpose = op(
+  signature("transpose", [self, arg("dim0", k.int), arg("dim1", k.int)]),
+  ({ input, dim0, dim1 }): Tensor => transposeImpl(input, dim0, dim1),
+);
 
-/** 2-D transpose (0-D and 1-D tensors are returned as they are), as torch.t. */
-export function t(x: Tensor): Tensor {
+/** `t(input)`: 2-D transpose (0-D and 1-D tensors are returned as they are) */
+export const t = op(signature("t", [self]), ({ input: x }): Tensor => {
   if (x.ndim > 2) throw new ShapeError(`t() expects a tensor with <= 2 dimensions, but got ${x.ndim}D`);
   if (x.ndim < 2) return x;
-  return transpose(x, 0, 1);
-}
+  return transposeImpl(x, 0, 1);
+});
 
-export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
-  if (x.ndim === 0) return x.reshape(1);
-  const s = normDim(startDim, x.ndim, "flatten");
-  const e = normDim(endDim, x.ndim, "flatten");
-  if (s > e)
-    throw new ShapeError(
-      `flatten() has invalid args: start_dim (${startDim}) cannot come after end_dim (${endDim})`,
-    );
-  const shape = [
-    ...x.shape.slice(0, s),
-    x.shape.slice(s, e + 1).reduce((p, d) => p * d, 1),
-    ...x.shape.slice(e + 1),
-  ];
-  return x.reshape(shape);
-}
+/** `flatten(input, start_dim=0, end_dim=-1)` */
+export const flatten = op(
+  signature("flatten", [self, arg("startDim", k.int, 0), arg("endDim", k.int, -1)]),
+  ({ input: x, startDim, endDim }): Tensor => {
+    if (x.ndim === 0) {
+      normDim(startDim, 1, "flatten");
+      normDim(endDim, 1, "flatten");
+      return reshapeImpl(x, [1]);
+    }
+    const s = normDim(startDim, x.ndim, "flatten");
+    const e = normDim(endDim, x.ndim, "flatten");
+    if (s > e)
+      throw new ShapeError(
+        `flatten() has invalid args: start_dim (${startDim}) cannot come after end_dim (${endDim})`,
+      );
+    const shape = [
+      ...x.shape.slice(0, s),
+      x.shape.slice(s, e + 1).reduce((p, d) => p * d, 1),
+      ...x.shape.slice(e + 1),
+    ];
+    return reshapeImpl(x, shape);
+  },
+);
 
-/** Unflatten one dim into `sizes` (torch.unflatten). */
-export function unflatten(x: Tensor, dim: number, sizes: readonly number[]): Tensor {
-  const d = normDim(dim, x.ndim, "unflatten");
-  const inner = inferShape(sizes, x.shape[d], "unflatten");
-  return x.reshape([...x.shape.slice(0, d), ...inner, ...x.shape.slice(d + 1)]);
-}
+/** `unflatten(input, dim, sizes)`: one dim into `sizes` (one of them may be -1) */
+export const unflatten = op(
+  signature("unflatten", [self, arg("dim", k.int), arg("sizes", k.ints)]),
+  ({ input: x, dim, sizes }): Tensor => {
+    const d = normDim(dim, x.ndim, "unflatten");
+    const inner = inferShape(sizes, x.shape[d], "unflatten");
+    return reshapeImpl(x, [...x.shape.slice(0, d), ...inner, ...x.shape.slice(d + 1)]);
+  },
+);
 
 /** Broadcast to a larger shape without copying; -1 keeps a dimension. */
-export function expand(x: Tensor, ...args: ShapeArgs): Tensor {
-  const req = shapeArg(args);
+function expandImpl(x: Tensor, req: readonly number[]): Tensor {
+  if (req.length < x.ndim) {
+    throw new ShapeError(
+      `expand(): the number of sizes provided (${req.length}) must be greater or equal to the number of dimensions in the tensor (${x.ndim})`,
+    );
+  }
   const shape = req.map((d, i) => (d === -1 ? x.shape[i - (req.length - x.ndim)] : d));
   checkShape(shape, "expand");
   if (sameShape(shape, x.shape)) return x;
@@ -176,23 +232,38 @@ export function expand(x: Tensor, ...args: ShapeArgs): Tensor {
   // the autograd engine sums broadcast gradients back to x's shape
   return viewOf(x, shape, strides, x.offset, "ExpandBackward0", (g) => g);
 }
+/** `x.expand(*size)`: `x.expand(3, -1)` or `x.expand([3, -1])` (a broadcast view; -1 keeps a dim) */
+export const expand = op(
+  signature(
+    "expand",
+    [self, arg.varargs("size")],
+    [arg.unsupported("implicit", false, "implicit=True is internal to PyTorch's tracer")],
+    { forms: ["method"] },
+  ),
+  ({ input, size }): Tensor => expandImpl(input, size),
+);
+/** `x.expand_as(other)` */
+export const expandAs = op(
+  signature("expandAs", [self, other], [], { forms: ["method"] }),
+  ({ input, other }): Tensor => expandImpl(input, other.shape),
+);
 
-export function expandAs(x: Tensor, other: Tensor): Tensor {
-  return expand(x, other.shape);
-}
-
-/** The elements [start, start + length) of `dim` (a view). */
-export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+function narrowImpl(x: Tensor, dim: number, start: number, length: number): Tensor {
   const d = normDim(dim, x.ndim, "narrow");
   const size = x.shape[d];
   const s = start < 0 ? start + size : start;
   if (s < 0 || length < 0 || s + length > size) {
     throw new IndexError(
-      `narrow: start (${start}) + length (${length}) exceeds dimension size (${size}) of dim ${d}`,
+      `narrow(): start (${start}) + length (${length}) exceeds dimension size (${size}) of dim ${d}`,
     );
   }
   return sliceDim(x, d, s, s + length, 1);
 }
+/** `narrow(input, dim, start, length)`: the elements [start, start + length) of `dim` (a view) */
+export const narrow = op(
+  signature("narrow", [self, arg("dim", k.int), arg("start", k.int), arg("length", k.int)]),
+  ({ input, dim, start, length }): Tensor => narrowImpl(input, dim, start, length),
+);
 
 /** A strided slice [start, stop) by `step` (> 0) of one dim, already normalised. */
 export function sliceDim(x: Tensor, d: number, start: number, stop: number, step: number): Tensor {
@@ -216,11 +287,13 @@ export function sliceDim(x: Tensor, d: number, start: number, stop: number, step
 }
 
 /** Index one position of `dim`, removing it (a view). */
-export function select(x: Tensor, dim: number, index: number): Tensor {
+export function selectImpl(x: Tensor, dim: number, index: number): Tensor {
   const d = normDim(dim, x.ndim, "select");
   const size = x.shape[d];
   if (!Number.isInteger(index) || index < -size || index >= size) {
-    throw new IndexError(`index ${index} is out of bounds for dimension ${d} with size ${size}`);
+    throw new IndexError(
+      `select(): index ${index} out of range for tensor of size ${fmtShape(x.shape)} at dimension ${d}`,
+    );
   }
   const i = index < 0 ? index + size : index;
   const shape = x.shape.filter((_, k) => k !== d);
@@ -237,9 +310,16 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
     return z;
   });
 }
+/** `select(input, dim, index)`: one position of `dim`, removing the dim (a view) */
+export const select = op(
+  signature("select", [self, arg("dim", k.int), arg("index", k.int)]),
+  ({ input, dim, index }): Tensor => selectImpl(input, dim, index),
+);
 
-export function cat(tensors: readonly Tensor[], dimOrOpts: number | { dim?: number } = 0): Tensor {
-  const dim = typeof dimOrOpts === "number" ? dimOrOpts : (dimOrOpts.dim ?? 0);
+const tensorsArg = arg("tensors", k.tensors);
+const dim0 = arg("dim", k.int, 0);
+
+function catImpl(tensors: readonly Tensor[], dim: number): Tensor {
   if (tensors.length === 0) throw new ShapeError("cat(): expected a non-empty list of tensors");
   // PyTorch skips 1-D empty tensors in cat
   const parts = tensors.filter((t) => !(t.ndim === 1 && t.shape[0] === 0));
@@ -275,93 +355,123 @@ export function cat(tensors: readonly Tensor[], dimOrOpts: number | { dim?: numb
     name: "CatBackward0",
     inputs: parts,
     output: out,
-    backward: (g) => parts.map((p, i) => g.narrow(d, offsets[i], p.shape[d])),
+    backward: (g) => parts.map((p, i) => narrowImpl(g, d, offsets[i], p.shape[d])),
   });
 }
+/** `cat(tensors, dim=0)` */
+export const cat = op(
+  signature("cat", [tensorsArg, dim0]),
+  ({ tensors, dim }): Tensor => catImpl(tensors, dim),
+);
 
-export function stack(tensors: readonly Tensor[], dimOrOpts: number | { dim?: number } = 0): Tensor {
-  const dim = typeof dimOrOpts === "number" ? dimOrOpts : (dimOrOpts.dim ?? 0);
+/** `stack(tensors, dim=0)` */
+export const stack = op(signature("stack", [tensorsArg, dim0]), ({ tensors, dim }): Tensor => {
   if (tensors.length === 0) throw new ShapeError("stack(): expected a non-empty list of tensors");
   const ref = tensors[0];
   for (const [i, t] of tensors.entries()) {
     if (!sameShape(t.shape, ref.shape)) {
       throw new ShapeError(
-        `stack expects each tensor to be equal size, but got ${fmtShape(ref.shape)} at entry 0 and ${fmtShape(t.shape)} at entry ${i}`,
+        `stack(): expects each tensor to be equal size, but got ${fmtShape(ref.shape)} at entry 0 and ${fmtShape(t.shape)} at entry ${i}`,
       );
     }
   }
   const d = normDim(dim, ref.ndim + 1, "stack");
-  return cat(
-    tensors.map((t) => unsqueeze(t, d)),
+  return catImpl(
+    tensors.map((t) => unsqueezeImpl(t, d)),
     d,
   );
-}
+});
 
 /** Split into chunks of `size` (or the given sizes) along `dim` (views). */
-export function split(x: Tensor, sizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+function splitImpl(x: Tensor, sizeOrSections: number | readonly number[], dim: number): Tensor[] {
   const d = normDim(dim, x.ndim, "split");
   const n = x.shape[d];
   let sizes: number[];
   if (typeof sizeOrSections === "number") {
-    if (sizeOrSections <= 0)
-      throw new ShapeError(`split: split_size must be positive, got ${sizeOrSections}`);
+    if (sizeOrSections <= 0 && !(sizeOrSections === 0 && n === 0))
+      throw new ShapeError(`split(): split_size must be positive, got ${sizeOrSections}`);
     sizes = [];
     for (let at = 0; at < n || (n === 0 && sizes.length === 0); at += sizeOrSections)
       sizes.push(Math.min(sizeOrSections, n - at));
   } else {
     sizes = [...sizeOrSections];
     const total = sizes.reduce((a, b) => a + b, 0);
-    if (total !== n) {
+    if (total !== n || sizes.some((s) => s < 0)) {
       throw new ShapeError(
-        `split: split sizes ${fmtShape(sizes)} must sum to the size of dim ${d} (${n}), got ${total}`,
+        `split(): split_with_sizes expects split_sizes to sum exactly to ${n} (input tensor's size at dimension ${d}), but got split_sizes=${fmtShape(sizes)}`,
       );
     }
   }
   let at = 0;
   return sizes.map((s) => {
-    const part = narrow(x, d, at, s);
+    const part = narrowImpl(x, d, at, s);
     at += s;
     return part;
   });
 }
+/** `torch.split(tensor, split_size_or_sections, dim=0)`: pieces of one size (the last may be smaller) or of the given sizes */
+export const split = op(
+  signature("split", [arg("tensor", k.tensor), arg("splitSizeOrSections", k.intOrInts), dim0], [], {
+    forms: ["function"],
+  }),
+  ({ tensor, splitSizeOrSections, dim }): Tensor[] => splitImpl(tensor, splitSizeOrSections, dim),
+);
+/** `x.split(split_size, dim=0)` (an int or a list of sizes, as torch.split) */
+export const splitMethod = op(
+  signature("split", [self, arg("splitSize", k.intOrInts), dim0], [], { forms: ["method"] }),
+  ({ input, splitSize, dim }): Tensor[] => splitImpl(input, splitSize, dim),
+);
 
-/** Split into `chunks` nearly equal pieces along `dim` (the last may be smaller), as torch.chunk. */
-export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
-  if (!Number.isInteger(chunks) || chunks <= 0)
-    throw new ShapeError(`chunk expects chunks to be greater than 0, got ${chunks}`);
-  const d = normDim(dim, x.ndim, "chunk");
-  const size = Math.ceil(x.shape[d] / chunks) || 1;
-  return split(x, size, d);
-}
+/** `chunk(input, chunks, dim=0)`: `chunks` nearly equal pieces (the last may be smaller) */
+export const chunk = op(
+  signature("chunk", [self, arg("chunks", k.int), dim0]),
+  ({ input: x, chunks, dim }): Tensor[] => {
+    if (chunks <= 0)
+      throw new ShapeError(`chunk(): chunk expects \`chunks\` to be greater than 0, got: ${chunks}`);
+    const d = normDim(dim, x.ndim, "chunk");
+    const size = Math.ceil(x.shape[d] / chunks) || 1;
+    return splitImpl(x, size, d);
+  },
+);
 
-export function unbind(x: Tensor, dim = 0): Tensor[] {
+/** `unbind(input, dim=0)`: every position of `dim`, each without it (views) */
+export const unbind = op(signature("unbind", [self, dim0]), ({ input: x, dim }): Tensor[] => {
   const d = normDim(dim, x.ndim, "unbind");
-  return Array.from({ length: x.shape[d] }, (_, i) => select(x, d, i));
-}
+  return Array.from({ length: x.shape[d] }, (_, i) => selectImpl(x, d, i));
+});
 
-/** Tile the tensor (torch.repeat): `repeat(2, 3)` doubles dim -2 and triples dim -1. */
-export function repeat(x: Tensor, ...args: ShapeArgs): Tensor {
-  const reps = shapeArg(args);
-  if (reps.length < x.ndim) {
-    throw new ShapeError(
-      `repeat: number of repeat dims (${reps.length}) can not be smaller than the number of tensor dims (${x.ndim})`,
+/** `x.repeat(*repeats)`: tile the tensor; `repeat(2, 3)` doubles dim -2 and triples dim -1 */
+export const repeat = op(
+  signature("repeat", [self, arg.varargs("repeats")], [], { forms: ["method"] }),
+  ({ input: x, repeats: reps }): Tensor => {
+    if (reps.length < x.ndim) {
+      throw new ShapeError(
+        `repeat(): number of dimensions of repeat dims (${reps.length}) can not be smaller than number of dimensions of tensor (${x.ndim})`,
+      );
+    }
+    const lead = reps.length - x.ndim;
+    const xs = [...new Array(lead).fill(1), ...x.shape];
+    // view x as [1, s0, 1, s1, ...], expand to [r0, s0, r1, s1, ...], copy, reshape
+    const inter: number[] = [];
+    const expanded: number[] = [];
+    xs.forEach((s, i) => {
+      inter.push(1, s);
+      expanded.push(reps[i], s);
+    });
+    const out = expandImpl(reshapeImpl(x, inter), expanded);
+    return reshapeImpl(
+      out.isContiguous() ? out : cloneImpl(out),
+      xs.map((s, i) => s * reps[i]),
     );
-  }
-  const lead = reps.length - x.ndim;
-  const xs = [...new Array(lead).fill(1), ...x.shape];
-  // view x as [1, s0, 1, s1, ...], expand to [r0, s0, r1, s1, ...], copy, reshape
-  const inter: number[] = [];
-  const expanded: number[] = [];
-  xs.forEach((s, i) => {
-    inter.push(1, s);
-    expanded.push(reps[i], s);
-  });
-  const out = x.reshape(inter).expand(expanded).contiguous();
-  return out.reshape(xs.map((s, i) => s * reps[i]));
-}
+  },
+);
 
-export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
-  const ds = (typeof dims === "number" ? [dims] : dims).map((d) => normDim(d, x.ndim, "flip"));
+function flipImpl(x: Tensor, dims: readonly number[]): Tensor {
+  const ds = dims.map((d) => normDim(d, x.ndim, "flip"));
+  if (new Set(ds).size !== ds.length) {
+    const dup = ds.find((d, i) => ds.indexOf(d) !== i);
+    throw new ShapeError(`flip(): dim ${dup} appears multiple times in the list of dims`);
+  }
   let y = x;
   for (const d of ds) {
     const n = x.shape[d];
@@ -369,3 +479,13 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
   }
   return y;
 }
+/** `torch.flip(input, dims)` */
+export const flip = op(
+  signature("flip", [self, arg("dims", k.ints)], [], { forms: ["function"] }),
+  ({ input, dims }): Tensor => flipImpl(input, dims),
+);
+/** `x.flip(*dims)`: `x.flip(0, 1)` or `x.flip([0, 1])` */
+export const flipMethod = op(
+  signature("flip", [self, arg.varargs("dims")], [], { forms: ["method"] }),
+  ({ input, dims }): Tensor => flipImpl(input, dims),
+);
