@@ -4,7 +4,7 @@
  * Each is a composition of tensor ops, so autograd follows the parts; where a branch is not selected its input is
  * made harmless first (e.g. `expm1` of large positives in ELU), so no NaN/inf leaks into gradients.
  */
-import { arg, k, op, signature, type Tensor, where } from "@cinder/tensor";
+import { arg, k, noGrad, op, rand, signature, type Tensor, where } from "@cinder/tensor";
 import { inputArg as self } from "../util";
 
 /** @deprecated the options of the functions that take `inplace`; kept for the module classes' types. */
@@ -178,4 +178,113 @@ export const logSoftmax = op(
 export const softmin = op(
   signature("nn.functional.softmin", softmaxParams),
   ({ input, dim, dtype }): Tensor => (dtype ? input.to(dtype) : input).neg().softmax(softmaxDim(input, dim)),
+);
+
+/** `hardsigmoid(input, inplace=False)`: relu6(x + 3) / 6. */
+export const hardsigmoid = op(
+  signature("nn.functional.hardsigmoid", [self, inplaceArg]),
+  ({ input, inplace }): Tensor =>
+    maybeInplace(input, hardtanhImpl(input.add(3), 0, 6, false).div(6), inplace),
+);
+
+/** `hardswish(input, inplace=False)`: x * relu6(x + 3) / 6. */
+export const hardswish = op(
+  signature("nn.functional.hardswish", [self, inplaceArg]),
+  ({ input, inplace }): Tensor =>
+    maybeInplace(input, input.mul(hardtanhImpl(input.add(3), 0, 6, false)).div(6), inplace),
+);
+
+/** `softsign(input)`: x / (1 + |x|). */
+export const softsign = op(
+  signature("nn.functional.softsign", [self]),
+  ({ input }): Tensor => input.div(input.abs().add(1)),
+);
+
+/** `tanhshrink(input)`: x - tanh(x). */
+export const tanhshrink = op(
+  signature("nn.functional.tanhshrink", [self]),
+  ({ input }): Tensor => input.sub(input.tanh()),
+);
+
+/** `hardshrink(input, lambd=0.5)`: x where |x| > lambd, else 0. */
+export const hardshrink = op(
+  signature("nn.functional.hardshrink", [self, arg("lambd", k.float, 0.5)]),
+  ({ input, lambd }): Tensor => where(input.gt(lambd).logicalOr(input.lt(-lambd)), input, 0),
+);
+
+/** `softshrink(input, lambd=0.5)`: x - lambd above lambd, x + lambd below -lambd, else 0. */
+export const softshrink = op(
+  signature("nn.functional.softshrink", [self, arg("lambd", k.float, 0.5)]),
+  ({ input, lambd }): Tensor => {
+    if (lambd < 0)
+      throw new RangeError(`softshrink(): lambda must be greater or equal to 0, but found to be ${lambd}.`);
+    return where(input.gt(lambd), input.sub(lambd), where(input.lt(-lambd), input.add(lambd), 0));
+  },
+);
+
+/** `threshold(input, threshold, value, inplace=False)`: x where x > threshold, else value. */
+export const threshold = op(
+  signature("nn.functional.threshold", [self, arg("threshold", k.float), arg("value", k.float), inplaceArg]),
+  ({ input, threshold, value, inplace }): Tensor =>
+    maybeInplace(input, where(input.gt(threshold), input, value), inplace),
+);
+
+/** `glu(input, dim=-1)`: a * sigmoid(b) for the two halves a, b of `input` along `dim`. */
+export const glu = op(
+  signature("nn.functional.glu", [self, arg("dim", k.int, -1)]),
+  ({ input, dim }): Tensor => {
+    if (input.ndim === 0)
+      throw new Error("glu(): glu does not support scalars because halving size must be even");
+    const d = dim < 0 ? dim + input.ndim : dim;
+    const n = input.shape[d];
+    if (n === undefined || n % 2 !== 0) {
+      throw new Error(`glu(): Halving dimension must be even, but dimension ${dim} is size ${n}`);
+    }
+    return input.narrow(d, 0, n / 2).mul(input.narrow(d, n / 2, n / 2).sigmoid());
+  },
+);
+
+/** `prelu(input, weight)`: max(0, x) + weight * min(0, x), weight one number or one per channel (dim 1). */
+export const prelu = op(
+  signature("nn.functional.prelu", [self, arg("weight", k.tensor)]),
+  ({ input, weight }): Tensor => {
+    const channels = input.ndim >= 2 ? input.shape[1] : 1;
+    const n = weight.numel();
+    if (n !== 1 && n !== channels) {
+      throw new Error(
+        `prelu(): Mismatch of parameter numbers and input channel size. Found parameter numbers = ${n} and channel size = ${channels}.`,
+      );
+    }
+    const w = n === 1 ? weight.reshape([]) : weight.reshape(input.shape.map((d, i) => (i === 1 ? d : 1)));
+    return where(input.gt(0), input, input.mul(w));
+  },
+);
+
+/**
+ * `rrelu(input, lower=1/8, upper=1/3, training=False, inplace=False)`: leaky ReLU with slope (lower + upper) / 2
+ * when not training; when training, each negative element gets its own slope drawn from U(lower, upper) (the
+ * seeded generator, not PyTorch's stream).
+ */
+export const rrelu = op(
+  signature("nn.functional.rrelu", [
+    self,
+    arg("lower", k.float, 1 / 8),
+    arg("upper", k.float, 1 / 3),
+    arg("training", k.bool, false),
+    inplaceArg,
+  ]),
+  ({ input, lower, upper, training, inplace }): Tensor => {
+    const slope = training
+      ? noGrad(() =>
+          rand(input.shape, {
+            dtype: input.dtype === "float64" ? "float64" : "float32",
+            device: input.device,
+          })
+            .mul(upper - lower)
+            .add(lower)
+            .to(input.dtype),
+        )
+      : (lower + upper) / 2;
+    return maybeInplace(input, where(input.ge(0), input, input.mul(slope)), inplace);
+  },
 );

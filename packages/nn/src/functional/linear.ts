@@ -35,6 +35,38 @@ function linearImpl(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   return bias ? y.add(bias) : y;
 }
 
+/**
+ * `bilinear(input1, input2, weight, bias=None)`: y_k = x1^T W_k x2 + b_k, for input1 [..., in1], input2
+ * [..., in2] and weight [out, in1, in2].
+ */
+export const bilinear = op(
+  signature("nn.functional.bilinear", [
+    arg("input1", k.tensor),
+    arg("input2", k.tensor),
+    arg("weight", k.tensor),
+    arg.opt("bias", k.tensor),
+  ]),
+  ({ input1, input2, weight, bias }): Tensor => {
+    if (
+      weight.ndim !== 3 ||
+      input1.shape.at(-1) !== weight.shape[1] ||
+      input2.shape.at(-1) !== weight.shape[2]
+    ) {
+      throw new Error(
+        `bilinear(): expected weight [out, in1, in2] matching input1 [..., in1] and input2 [..., in2], got input1 ${fmtShape(input1.shape)}, input2 ${fmtShape(input2.shape)} and weight ${fmtShape(weight.shape)}`,
+      );
+    }
+    const [out, in1, in2] = weight.shape;
+    // x1 @ W as [in1, out * in2], then the dot with x2 per output
+    const t = input1.matmul(weight.permute([1, 0, 2]).reshape([in1, out * in2]));
+    const y = t
+      .reshape([...t.shape.slice(0, -1), out, in2])
+      .mul(input2.unsqueeze(-2))
+      .sum({ dim: -1 });
+    return bias ? y.add(bias) : y;
+  },
+);
+
 /** @deprecated the options of `dropout`; kept for the module classes' types. */
 export interface DropoutOptions {
   /** Probability of an element to be zeroed (default 0.5). */

@@ -580,3 +580,101 @@ function adaptiveAvgPool2dImpl(input: Tensor, outputSize: AdaptiveSize): Tensor 
     name: "AdaptiveAvgPool2DBackward0",
   });
 }
+
+// ---- one spatial dim: the 2-D ops over [N, C, 1, L] ----
+
+/** An int or a list of one int (PyTorch's `_single`) as an int. */
+function single(op: string, name: string, v: number | readonly number[]): number {
+  const x = typeof v === "number" ? v : v.length === 1 ? v[0] : Number.NaN;
+  if (!Number.isInteger(x)) {
+    throw new TypeError(`${op}: ${name} must be an int or a list of one int, got ${JSON.stringify(v)}`);
+  }
+  return x;
+}
+
+/** [N, C, L] or [C, L] as [N, C, 1, L] / [C, 1, L], with the rank check. */
+function lift(op: string, x: Tensor): Tensor {
+  if (x.ndim !== 2 && x.ndim !== 3) {
+    throw new ShapeError(`${op}: expected a 2-D [C, L] or 3-D [N, C, L] input, got ${fmtShape(x.shape)}`);
+  }
+  return x.unsqueeze(-2);
+}
+
+const MAX_POOL1D = signature(
+  "nn.functional.maxPool1d",
+  [
+    inputArg,
+    arg("kernelSize", k.intOrInts),
+    arg.opt("stride", k.intOrInts),
+    arg("padding", k.intOrInts, 0),
+    arg("dilation", k.intOrInts, 1),
+    arg("ceilMode", k.bool, false),
+    arg("returnIndices", k.bool, false),
+  ],
+  [],
+  { torch: "torch.nn.functional.max_pool1d_with_indices" },
+);
+type MaxPool1dCalls = Calls<typeof MAX_POOL1D.positional>;
+
+/**
+ * `max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)`
+ * over [N, C, L] (or [C, L]); with `returnIndices` true returns `[output, indices]` (positions along L, int32).
+ */
+export const maxPool1d = op(MAX_POOL1D, (a): Tensor | [Tensor, Tensor] => {
+  const op = "maxPool1d";
+  const s = a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0) ? null : a.stride;
+  const r = maxPool2dImpl(lift(op, a.input), [1, single(op, "kernelSize", a.kernelSize)], {
+    stride: s === null ? null : [1, single(op, "stride", s)],
+    padding: [0, single(op, "padding", a.padding)],
+    dilation: [1, single(op, "dilation", a.dilation)],
+    ceilMode: a.ceilMode,
+    returnIndices: a.returnIndices,
+  });
+  return Array.isArray(r) ? [r[0].squeeze(-2), r[1].squeeze(-2)] : r.squeeze(-2);
+}) as unknown as {
+  (...args: WithIndices<MaxPool1dCalls>): [Tensor, Tensor];
+  (
+    input: Tensor,
+    kernelSize: number | readonly number[],
+    stride: number | readonly number[] | null | undefined,
+    padding: number | readonly number[] | undefined,
+    dilation: number | readonly number[] | undefined,
+    ceilMode: boolean | undefined,
+    returnIndices: true,
+  ): [Tensor, Tensor];
+  (...args: MaxPool1dCalls): Tensor;
+  readonly signature: typeof MAX_POOL1D;
+};
+
+/** `avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)` */
+export const avgPool1d = op(
+  signature("nn.functional.avgPool1d", [
+    inputArg,
+    arg("kernelSize", k.intOrInts),
+    arg.opt("stride", k.intOrInts),
+    arg("padding", k.intOrInts, 0),
+    arg("ceilMode", k.bool, false),
+    arg("countIncludePad", k.bool, true),
+  ]),
+  (a): Tensor => {
+    const op = "avgPool1d";
+    const s = a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0) ? null : a.stride;
+    return avgPool2dImpl(lift(op, a.input), [1, single(op, "kernelSize", a.kernelSize)], {
+      stride: s === null ? null : [1, single(op, "stride", s)],
+      padding: [0, single(op, "padding", a.padding)],
+      ceilMode: a.ceilMode,
+      countIncludePad: a.countIncludePad,
+      divisorOverride: null,
+    }).squeeze(-2);
+  },
+);
+
+/** `adaptive_avg_pool1d(input, output_size)` over [N, C, L] (or [C, L]). */
+export const adaptiveAvgPool1d = op(
+  signature("nn.functional.adaptiveAvgPool1d", [inputArg, arg("outputSize", k.intOrInts)]),
+  ({ input, outputSize }): Tensor =>
+    adaptiveAvgPool2dImpl(lift("adaptiveAvgPool1d", input), [
+      1,
+      single("adaptiveAvgPool1d", "outputSize", outputSize),
+    ]).squeeze(-2),
+);
