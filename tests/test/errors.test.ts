@@ -8,8 +8,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { NaiveBackend } from "./support/naive-backend";
 
 const naive = new NaiveBackend();
-const cpuT = (data: Parameters<typeof torch.tensor>[0]) => torch.tensor(data, { device: "cpu" });
-const naiveT = (data: Parameters<typeof torch.tensor>[0]) => torch.tensor(data, { device: "naive" });
+const cpuT = (data: torch.TensorData) => torch.tensor(data, { device: "cpu" });
+const naiveT = (data: torch.TensorData) => torch.tensor(data, { device: "naive" });
 
 torch.registerBackend(cpu);
 torch.registerBackend(naive);

@@ -12,7 +12,7 @@ import * as tensor from "@cinder/tensor";
 import * as cinder from "cinder";
 import { describe, expect, it } from "vitest";
 
-const MEMBER = /^(nn\.Module|optim\.Optimizer)\.(\w+)$/;
+const MEMBER = /^(nn\.Module|optim\.Optimizer|Generator)\.(\w+)$/;
 
 function lookup(name: string): unknown {
   const parts = name.split(".");
@@ -27,7 +27,9 @@ describe("every declared callable is exported", () => {
   for (const s of tensor.signatures()) {
     const member = MEMBER.exec(s.name);
     if (member) {
-      const cls = member[1] === "nn.Module" ? nn.Module : optim.Optimizer;
+      const cls = { "nn.Module": nn.Module, "optim.Optimizer": optim.Optimizer, Generator: tensor.Generator }[
+        member[1]
+      ] as { prototype: object };
       it(`${s.name} is a method of ${member[1]}`, () => {
         expect(typeof (cls.prototype as unknown as Record<string, unknown>)[member[2]]).toBe("function");
       });

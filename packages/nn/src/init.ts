@@ -83,11 +83,11 @@ export interface GeneratorOption {
 
 /** Uniform on [a, b). */
 export function uniform_(t: Tensor, a = 0, b = 1, opts: GeneratorOption = {}): Tensor {
-  return noGrad(() => t.uniform_(a, b, opts.generator));
+  return noGrad(() => t.uniform_(a, b, { generator: opts.generator }));
 }
 
 export function normal_(t: Tensor, mean = 0, std = 1, opts: GeneratorOption = {}): Tensor {
-  return noGrad(() => t.normal_(mean, std, opts.generator));
+  return noGrad(() => t.normal_(mean, std, { generator: opts.generator }));
 }
 
 export function constant_(t: Tensor, value: number): Tensor {
@@ -172,11 +172,11 @@ export function truncNormal_(
   const a = opts.a ?? -2;
   const b = opts.b ?? 2;
   return noGrad(() => {
-    t.normal_(mean, std, opts.generator);
+    t.normal_(mean, std, { generator: opts.generator });
     for (let round = 0; round < 32; round++) {
       const bad = t.lt(a).logicalOr(t.gt(b));
       if (!(bad.any().item() as boolean)) break;
-      const fresh = t.clone().normal_(mean, std, opts.generator);
+      const fresh = t.clone().normal_(mean, std, { generator: opts.generator });
       t.copy_(t.where(bad.logicalNot(), fresh));
     }
     return t.clamp_(a, b);

@@ -1,3 +1,5 @@
+import { AllocationError } from "./errors";
+
 /** Element types. Integers default to int32 (WebGPU has no 64-bit integers); bool is stored one byte per element. */
 export type DType = "float32" | "float64" | "int32" | "uint8" | "bool";
 
@@ -25,8 +27,60 @@ export function typedArrayCtor(dtype: DType) {
   return ctors[dtype];
 }
 
-export function allocTypedArray(dtype: DType, length: number): TypedArray {
-  return new ctors[dtype](length);
+export function allocTypedArray(dtype: DType, length: number, what = "allocTypedArray"): TypedArray {
+  checkAllocation(length, dtype, what);
+  try {
+    return new ctors[dtype](length);
+  } catch (e) {
+    throw allocationFailed(length, dtype, what, undefined, e);
+  }
+}
+
+/**
+ * The most elements one storage holds: V8's TypedArray limit (2^32 on 64-bit hosts). Checked by the core before
+ * any backend allocates, so a huge shape gives an error naming it, never a JS "Invalid typed array length".
+ */
+export const MAX_NUMEL = 2 ** 32;
+
+function fmtBytes(b: number): string {
+  const units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"];
+  let i = 0;
+  let v = b;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${b} bytes` : `${b} bytes, ${+v.toPrecision(3)} ${units[i]}`;
+}
+
+function describeAllocation(n: number, dtype: DType, what: string, shape?: readonly number[]): string {
+  const bytes = n * ctors[dtype].BYTES_PER_ELEMENT;
+  const of = shape ? `a tensor of shape [${shape.join(", ")}]` : "a storage";
+  return `${what}: cannot allocate ${of}: ${n} elements of ${dtype} = ${fmtBytes(bytes)}`;
+}
+
+/** Throw an `AllocationError` naming the call, shape, element count and bytes when `n` elements cannot be allocated. */
+export function checkAllocation(n: number, dtype: DType, what: string, shape?: readonly number[]): void {
+  if (Number.isSafeInteger(n) && n >= 0 && n <= MAX_NUMEL) return;
+  if (!(n >= 0)) throw new AllocationError(`${what}: cannot allocate ${n} elements`);
+  throw new AllocationError(
+    `${describeAllocation(n, dtype, what, shape)}; one storage holds at most ${MAX_NUMEL} elements`,
+  );
+}
+
+/** The error for an allocation the host refused (out of memory), replacing the engine's RangeError. */
+export function allocationFailed(
+  n: number,
+  dtype: DType,
+  what: string,
+  shape: readonly number[] | undefined,
+  cause: unknown,
+): Error {
+  if (!(cause instanceof RangeError)) return cause as Error;
+  return new AllocationError(
+    `${describeAllocation(n, dtype, what, shape)}: out of memory (${(cause as Error).message})`,
+    { cause },
+  );
 }
 
 export function itemSize(dtype: DType): number {

@@ -11,6 +11,10 @@ export class DeviceError extends Error {
 export class IndexError extends RangeError {
   override name = "IndexError";
 }
+/** A tensor too large to allocate (PyTorch: "DefaultCPUAllocator: can't allocate memory"). */
+export class AllocationError extends Error {
+  override name = "AllocationError";
+}
 
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;

@@ -9,7 +9,7 @@ import { DTypeError } from "./errors";
 import { needsGrad } from "./grad";
 import { castOp } from "./ops/cast";
 import { clampOp } from "./ops/clamp";
-import { normal_, uniform_ } from "./ops/creation";
+import { diag, normal_, uniform_ } from "./ops/creation";
 import { binary, inplace, type Scalar, type TensorOrScalar, unary, where } from "./ops/elementwise";
 import * as ix from "./ops/indexing";
 import { copyInto, expandTo } from "./ops/kernels";
@@ -181,6 +181,7 @@ const methodImpls = {
   fill_,
   zero_,
   uniform_,
+  diag,
   normal_,
   to_: castOp,
   sum: rd.sum,

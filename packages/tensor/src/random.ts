@@ -3,6 +3,7 @@
  * backend (a CPU loop, a WGSL shader) produces the same stream, and a seeded program gives the same
  * numbers on every device. The hash is 32-bit integer arithmetic only (Math.imul / WGSL u32 multiply).
  */
+import { arg, type CallsOf, k, Signature, signature } from "./signature";
 
 /** A 32-bit integer hash (lowbias32 by Chris Wellons). */
 export function hash32(x: number): number {
@@ -38,25 +39,96 @@ export function seedKey(seed: number): number {
   return hash32(lo ^ hash32(hi ^ 0x2545f491));
 }
 
-/** The global generator: a seed and a counter that advances by the number of values drawn. */
+/** What `getState()` returns and `setState()` takes (PyTorch's is a ByteTensor; Cinder's state is two numbers). */
+export interface GeneratorState {
+  seed: number;
+  counter: number;
+}
+
+/** Seeds: PyTorch takes any 64-bit integer; Cinder's are the integers a JS number holds exactly. */
+const seedKind = k.where(
+  k.int,
+  (s) => s >= 0 && s <= Number.MAX_SAFE_INTEGER,
+  "a non-negative integer below 2^53",
+);
+const isState = (s: Record<string, unknown>): boolean =>
+  Object.keys(s).length === 2 &&
+  Number.isInteger(s.seed) &&
+  (s.seed as number) >= 0 &&
+  (s.seed as number) <= Number.MAX_SAFE_INTEGER &&
+  Number.isInteger(s.counter) &&
+  (s.counter as number) >= 0 &&
+  (s.counter as number) < 4294967296;
+
+/** `Generator.manual_seed(seed) -> Generator` */
+const MANUAL_SEED = signature("Generator.manualSeed", [arg("seed", seedKind)]);
+/** `Generator.initial_seed() -> int` */
+const INITIAL_SEED = signature("Generator.initialSeed", []);
+/** `Generator.seed() -> int`: a fresh non-deterministic seed, set and returned. */
+const SEED = signature("Generator.seed", []);
+/** `Generator.get_state() -> state` */
+const GET_STATE = signature("Generator.getState", []);
+/** `Generator.set_state(new_state) -> Generator` */
+const SET_STATE = signature("Generator.setState", [
+  arg("newState", k.where(k.dict, isState, "a Generator state { seed, counter } from getState()")),
+]);
+/**
+ * The constructor: PyTorch's `Generator(device='cpu')` (Cinder's streams are the same on every device, so the
+ * device is only recorded), and Cinder's shorthand `new Generator(seed)` for `new Generator().manualSeed(seed)`,
+ * declared apart (not registered: it is not PyTorch's).
+ */
+const CONSTRUCTOR = signature("Generator", [arg("device", k.device, "cpu")]);
+const CONSTRUCTOR_SEED = new Signature(
+  "Generator",
+  [arg.opt("seed", seedKind)] as const,
+  [arg("device", k.device, "cpu")] as const,
+);
+
+/** A non-deterministic seed (PyTorch's `default_rng_seed_val` is similar: time and entropy). */
+function freshSeed(): number {
+  return (Date.now() * 1000 + Math.floor(Math.random() * 1000)) % Number.MAX_SAFE_INTEGER;
+}
+
+/**
+ * A random number generator (torch.Generator): a seed and a counter that advances by the number of values drawn.
+ * `new Generator()` seeds itself non-deterministically; `new Generator(seed)` is `new Generator().manualSeed(seed)`.
+ */
 export class Generator {
-  private seed = 0;
+  private seed_ = 0;
   private key = seedKey(0);
   private counter = 0;
-  constructor(seed?: number) {
-    this.manualSeed(seed ?? Date.now() * 1000 + Math.floor(Math.random() * 1000));
+  /** The device named at construction (streams do not depend on it). */
+  readonly device: string;
+  constructor(...args: CallsOf<typeof CONSTRUCTOR>);
+  constructor(...args: CallsOf<typeof CONSTRUCTOR_SEED>);
+  constructor(...args: unknown[]) {
+    const torch = CONSTRUCTOR.tryParse(args);
+    const { seed, device } =
+      typeof torch !== "string" ? { seed: null, ...torch } : CONSTRUCTOR_SEED.parse(args);
+    this.device = device;
+    this.setSeed(seed ?? freshSeed());
   }
-  manualSeed(seed: number): this {
-    if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) {
-      throw new RangeError(`manualSeed expects a non-negative integer below 2^53, got ${seed}`);
-    }
-    this.seed = seed;
+  private setSeed(seed: number): void {
+    this.seed_ = seed;
     this.key = seedKey(seed);
     this.counter = 0;
+  }
+  /** Set the seed (and restart the stream); returns the generator. */
+  manualSeed(...args: CallsOf<typeof MANUAL_SEED>): this {
+    this.setSeed(MANUAL_SEED.parse(args).seed);
     return this;
   }
-  initialSeed(): number {
-    return this.seed;
+  /** The seed last set. */
+  initialSeed(...args: CallsOf<typeof INITIAL_SEED>): number {
+    INITIAL_SEED.parse(args);
+    return this.seed_;
+  }
+  /** Seed with a fresh non-deterministic seed and return it. */
+  seed(...args: CallsOf<typeof SEED>): number {
+    SEED.parse(args);
+    const s = freshSeed();
+    this.setSeed(s);
+    return s;
   }
   /** Reserve `n` consecutive counters; returns the key and the first counter. */
   next(n: number): { key: number; counter: number } {
@@ -64,12 +136,17 @@ export class Generator {
     this.counter = (this.counter + n) % 4294967296;
     return r;
   }
-  getState(): { seed: number; counter: number } {
-    return { seed: this.seed, counter: this.counter };
+  /** The state (`{ seed, counter }`), for `setState`. */
+  getState(...args: CallsOf<typeof GET_STATE>): GeneratorState {
+    GET_STATE.parse(args);
+    return { seed: this.seed_, counter: this.counter };
   }
-  setState(s: { seed: number; counter: number }): void {
-    this.manualSeed(s.seed);
+  /** Restore a state from `getState()`; returns the generator. */
+  setState(...args: [newState: GeneratorState]): this {
+    const s = SET_STATE.parse(args).newState as unknown as GeneratorState;
+    this.setSeed(s.seed);
     this.counter = s.counter;
+    return this;
   }
 }
 

@@ -176,7 +176,9 @@ arg.opt = <const N extends string, T>(name: N, kd: Kind<T>): Param<N, T | null, 
   varargs: false,
 });
 /** `*size`: `f(2, 3)` or `f([2, 3])`; the value is always the list. */
-arg.varargs = <const N extends string>(name: N): Param<N, readonly number[], false> => ({
+arg.varargs = <const N extends string>(
+  name: N,
+): Param<N, readonly number[], false> & { readonly varargs: true } => ({
   name,
   kind: k.ints,
   optional: false,
@@ -234,7 +236,11 @@ export type Calls<
   | [...Done, Options<P, K>]
   | (P extends readonly [infer H extends AnyParam, ...infer R extends readonly AnyParam[]]
       ? H["varargs"] extends true
-        ? [...Done, ...Out<H>] | [...Done, Out<H>] | [...Done, Out<H>, Options<R, K>]
+        ? // `f(2, 3)`, `f([2, 3])`, `f([2, 3], {...})` and `f(2, 3, {...})` (PyTorch's `torch.zeros(2, 3, dtype=...)`)
+            | [...Done, ...Out<H>]
+            | [...Done, Out<H>]
+            | [...Done, Out<H>, Options<R, K>]
+            | [...Done, ...Out<H>, Options<R, K>]
         : Calls<R, K, [...Done, In<H>]>
       : never);
 

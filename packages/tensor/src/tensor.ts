@@ -1,7 +1,7 @@
 import type { Backend, Device, View } from "./backend";
 import { getBackend } from "./backend";
 import type { DType, TypedArray } from "./dtype";
-import { allocTypedArray, checkDType, isFloat } from "./dtype";
+import { allocationFailed, allocTypedArray, checkAllocation, checkDType, isFloat } from "./dtype";
 import { DeviceError, fmtShape, ShapeError } from "./errors";
 import { autogradHooks } from "./grad";
 import { releaseTensor, trackTensor } from "./memory";
@@ -297,7 +297,7 @@ function parseTo(target: Device | DType | { device?: Device; dtype?: DType; copy
 
 function moveData(t: Tensor, data: TypedArray, device: Device): Tensor {
   const b = getBackend(device);
-  const handle = b.alloc(t.dtype, data.length);
+  const handle = allocate(b, t.dtype, data.length, "to()", t.shape);
   b.write(handle, t.dtype, data, 0);
   const out = new Tensor(new Storage(b, t.dtype, data.length, handle), t.shape);
   if (t.requiresGrad) out.requiresGrad = t.requiresGrad; // autograd rewires this through its "to" record
@@ -322,11 +322,29 @@ function nest(d: TypedArray, shape: readonly number[], bool: boolean): NestedArr
   return rec(0, 0);
 }
 
-/** Allocate an uninitialised (zero-filled) contiguous tensor. */
-export function emptyTensor(shape: readonly number[], dtype: DType, device: Device | Backend): Tensor {
+/**
+ * A backend allocation of `n` elements, checked first: a size no storage can hold, or one the host refuses, is an
+ * `AllocationError` naming `what` (the op), the shape, the element count and the bytes.
+ */
+function allocate(b: Backend, dtype: DType, n: number, what: string, shape: readonly number[]): unknown {
+  checkAllocation(n, dtype, what, shape);
+  try {
+    return b.alloc(dtype, n);
+  } catch (e) {
+    throw allocationFailed(n, dtype, what, shape, e);
+  }
+}
+
+/** Allocate an uninitialised (zero-filled) contiguous tensor; `what` names the op in allocation errors. */
+export function emptyTensor(
+  shape: readonly number[],
+  dtype: DType,
+  device: Device | Backend,
+  what = "empty",
+): Tensor {
   const b = typeof device === "string" ? getBackend(device) : device;
   const n = numel(shape);
-  return new Tensor(new Storage(b, dtype, n, b.alloc(dtype, n)), shape);
+  return new Tensor(new Storage(b, dtype, n, allocate(b, dtype, n, what, shape)), shape);
 }
 
 /** A contiguous tensor holding a copy of `data` (length must equal the shape's element count). */
@@ -335,9 +353,10 @@ export function tensorFromData(
   shape: readonly number[],
   dtype: DType,
   device: Device,
+  what = "tensor",
 ): Tensor {
   const b = getBackend(device);
-  const handle = b.alloc(dtype, data.length);
+  const handle = allocate(b, dtype, data.length, what, shape);
   b.write(handle, dtype, data, 0);
   return new Tensor(new Storage(b, dtype, data.length, handle), shape);
 }

@@ -27,11 +27,12 @@ function decode(v, params) {
   if (Array.isArray(v)) return v.map((x) => decode(x, params));
   if (v === null || typeof v !== "object") return v;
   if ("$tensor" in v) {
-    const t = torch.tensor(v.$tensor, { dtype: v.dtype }).reshape(v.shape);
+    const t = torch.tensor(decode(v.$tensor, params), { dtype: v.dtype }).reshape(v.shape);
     if (v.requiresGrad) t.requiresGrad = true;
     return t;
   }
   if ("$dtype" in v) return v.$dtype;
+  if ("$generator" in v) return new torch.Generator(v.$generator);
   if ("$float" in v) return Number(v.$float.replace("inf", "Infinity"));
   if ("$params" in v) return params();
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x, params)]));
