@@ -3,11 +3,12 @@
  * loader)` (prefetching the next batches in the background), or, when the dataset is synchronous, with a plain
  * `for (const [x, y] of loader)`. Both yield exactly the same batches for the same random state.
  */
-import { arg, type Calls, Generator, k, signature } from "@cinder/tensor";
+import { arg, type Calls, k, signature } from "@cinder/tensor";
 import { type Collated, type CollateFn, defaultCollate } from "./collate";
 import { isIterableDataset, type MapDataset } from "./dataset";
 import {
   BatchSampler,
+  generatorArg,
   kindOf,
   loneSource,
   RandomSampler,
@@ -88,7 +89,7 @@ function positional<T, B>() {
     arg.unsupported("timeout", 0, "batches are made on the main thread: there is no worker to wait for"),
     arg.opt("workerInitFn", k.fn),
     arg.unsupported("multiprocessingContext", null, "Cinder starts no worker processes"),
-    arg.opt("generator", k.instance(Generator)),
+    generatorArg,
   ] as const;
 }
 const keywordOnly = [

@@ -8,7 +8,7 @@ import {
   cat,
   defaultGenerator,
   fmtShape,
-  Generator,
+  type Generator,
   indexSelect,
   isPlainObject,
   k,
@@ -18,7 +18,7 @@ import {
   tensor,
 } from "@cinder/tensor";
 import type { Collated } from "./collate";
-import { indicesKind, kindOf, permutation } from "./sampler";
+import { generatorKind, indicesKind, kindOf, permutation } from "./sampler";
 
 const isObject = (v: unknown): v is object => v !== null && typeof v === "object";
 
@@ -57,7 +57,7 @@ const RANDOM_SPLIT = signature("utils.data.randomSplit", [
       (v) => Array.isArray(v) && v.every((x) => typeof x === "number"),
     ),
   ),
-  arg("generator", k.instance(Generator), defaultGenerator),
+  arg("generator", generatorKind, defaultGenerator),
 ]);
 
 /** Describe a value for an index error. */

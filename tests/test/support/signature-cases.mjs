@@ -13,11 +13,13 @@ const FIXTURES = new URL("../../fixtures/", import.meta.url);
  * `area`: the fixture's name; `resolve(name)`: Cinder's callable for a case's name ("sum",
  * "nn.functional.dropout"; for "new X" the class); `params()`: fresh parameters for optimizer cases.
  */
-export function signatureCases(area, resolve, { params } = {}) {
+export function signatureCases(area, resolve, { params, makers } = {}) {
   const { cases } = JSON.parse(readFileSync(new URL(`sigcases-${area}.json`, FIXTURES), "utf8"));
+  // `makers[tag](value)` rebuilds the arguments JSON cannot hold (sigcases.py's Make: optimizers, datasets, ...)
+  const env = makers ? Object.assign((...a) => params(...a), { makers }) : params;
   describe(`PyTorch's call forms: ${area}`, () => {
     for (const c of cases) {
-      it(c.id, () => runCase(c, resolve, params));
+      it(c.id, () => runCase(c, resolve, env));
     }
   });
   return cases;
@@ -35,6 +37,7 @@ function decode(v, params) {
   if ("$generator" in v) return new torch.Generator(v.$generator);
   if ("$float" in v) return Number(v.$float.replace("inf", "Infinity"));
   if ("$params" in v) return params();
+  if ("$make" in v) return params.makers[v.$make](decode(v.with, params));
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x, params)]));
 }
 
@@ -176,6 +179,25 @@ function check(got, c, what) {
   const exp = c.expect;
   if (c.check === "repr") return expect(String(got), what).toBe(exp);
   if (c.check === "len") return expect(got.length, what).toBe(exp);
+  if (c.check === "list") return close([...got], decode(exp), what, c.atol);
+  if (c.check === "lens") {
+    return close(
+      got.map((x) => x.length),
+      exp,
+      what,
+      c.atol,
+    );
+  }
+  if (c.check === "lrs") {
+    // a scheduler: each group's lr after construction, then after each optimizer.step() + scheduler.step(...)
+    const lrs = [got.optimizer.paramGroups.map((g) => g.lr)];
+    for (const a of c.steps) {
+      got.optimizer.step();
+      got.step(...a);
+      lrs.push(got.optimizer.paramGroups.map((g) => g.lr));
+    }
+    return close(lrs, exp, what, c.atol);
+  }
   if (c.check === "groups") {
     const groups = got.paramGroups;
     expect(groups.length, what).toBe(exp.length);
