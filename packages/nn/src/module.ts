@@ -314,14 +314,23 @@ export class Module {
     for (const [k, v] of this.fields()) if (v instanceof Module) yield [k, v];
   }
 
+  /** The direct children by name, each once (a module held under two names is listed under the first). */
   namedChildren(...args: CallsOf<typeof NAMED_CHILDREN>): Generator<[string, Module]> {
     NAMED_CHILDREN.parse(args);
-    return this.childEntries();
+    return this.uniqueChildren();
+  }
+  private *uniqueChildren(): Generator<[string, Module]> {
+    const memo = new Set<Module>();
+    for (const [k, m] of this.childEntries()) {
+      if (memo.has(m)) continue;
+      memo.add(m);
+      yield [k, m];
+    }
   }
   children(...args: CallsOf<typeof CHILDREN>): Generator<Module> {
     CHILDREN.parse(args);
     return (function* (m: Module) {
-      for (const [, c] of m.childEntries()) yield c;
+      for (const [, c] of m.uniqueChildren()) yield c;
     })(this);
   }
   /** This module and every descendant, depth first, each once (unless `removeDuplicate: false`). */

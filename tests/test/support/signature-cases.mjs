@@ -178,6 +178,12 @@ function expectArgumentError(fn, pattern, what) {
 function check(got, c, what) {
   const exp = c.expect;
   if (c.check === "repr") return expect(String(got), what).toBe(exp);
+  if (c.check === "forward") {
+    // a module: its printout, then its output for the case's inputs (in eval mode when c.eval)
+    expect(String(got), what).toBe(c.repr);
+    if (c.eval) got.eval();
+    return close(got(...decode(c.inputs)), decode(exp), `${what} forward`, c.atol);
+  }
   if (c.check === "len") return expect(got.length, what).toBe(exp);
   if (c.check === "list") return close([...got], decode(exp), what, c.atol);
   if (c.check === "lens") {

@@ -166,7 +166,7 @@ export class Sequential<T extends Module[] = Module[]> extends Container {
   }
   /** A new Sequential of modules [start, end), keeping their names, like `seq[start:end]`. */
   slice(start = 0, end?: number): Sequential {
-    const items = [...this.namedChildren()].slice(start, end);
+    const items = [...this.childEntries()].slice(start, end);
     return new Sequential(new Map(items));
   }
   append(m: Module): this {
@@ -197,7 +197,7 @@ export class Sequential<T extends Module[] = Module[]> extends Container {
     return m;
   }
   *[Symbol.iterator](): Iterator<T[number]> {
-    for (const [, m] of this.namedChildren()) yield m as T[number];
+    for (const [, m] of this.childEntries()) yield m as T[number];
   }
 }
 
@@ -252,7 +252,7 @@ export class ModuleList<T extends Module = Module> extends Container {
     return new ModuleList([...this].slice(start, end));
   }
   *[Symbol.iterator](): Iterator<T> {
-    for (const [, m] of this.namedChildren()) yield m as T;
+    for (const [, m] of this.childEntries()) yield m as T;
   }
 }
 
@@ -302,10 +302,10 @@ export class ModuleDict<T extends Module = Module> extends Container {
     return [...this.names()];
   }
   values(): T[] {
-    return [...this.namedChildren()].map(([, m]) => m as T);
+    return [...this.childEntries()].map(([, m]) => m as T);
   }
   items(): [string, T][] {
-    return [...this.namedChildren()] as [string, T][];
+    return [...this.childEntries()] as [string, T][];
   }
   *[Symbol.iterator](): Iterator<string> {
     yield* this.names();
