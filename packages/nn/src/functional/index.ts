@@ -4,6 +4,7 @@ export * from "./conv";
 export * from "./distance";
 export * from "./linear";
 export * from "./loss";
+export * from "./loss-more";
 export * from "./normalization";
 export * from "./pad";
 export * from "./pool";

@@ -1,0 +1,280 @@
+/**
+ * The other losses of torch.nn.functional (margin, embedding, Poisson and Gaussian NLL, triplet, multi-margin),
+ * each with PyTorch's signature and its formula as written in ATen / torch/nn/functional.py.
+ */
+import { arange, arg, fmtShape, k, noGrad, op, signature, type Tensor, where } from "@cinder/tensor";
+import { inputArg, legacyReduction, reduce, reduceArg, reductionArg, sizeAverageArg } from "../util";
+import { logsigmoid } from "./activation";
+import { pairwiseDistance } from "./distance";
+
+const targetArg = arg("target", k.tensor);
+const legacy = [sizeAverageArg, reduceArg, reductionArg] as const;
+
+function sameShape(a: Tensor, b: Tensor, what: string, an: string, bn: string): void {
+  if (a.ndim !== b.ndim || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new Error(
+      `${what}: ${an} (${fmtShape(a.shape)}) and ${bn} (${fmtShape(b.shape)}) must have the same size`,
+    );
+  }
+}
+
+/** `soft_margin_loss(input, target, size_average=None, reduce=None, reduction='mean')`: log(1 + exp(-y x)). */
+export const softMarginLoss = op(
+  signature("nn.functional.softMarginLoss", [inputArg, targetArg, ...legacy]),
+  (a): Tensor => {
+    const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "softMarginLoss");
+    sameShape(a.input, a.target, "softMarginLoss", "input", "target");
+    return reduce(logsigmoid(a.input.mul(a.target)).neg(), r);
+  },
+);
+
+/**
+ * `margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction='mean')`:
+ * max(0, -y (x1 - x2) + margin).
+ */
+export const marginRankingLoss = op(
+  signature("nn.functional.marginRankingLoss", [
+    arg("input1", k.tensor),
+    arg("input2", k.tensor),
+    targetArg,
+    arg("margin", k.float, 0),
+    ...legacy,
+  ]),
+  (a): Tensor => {
+    const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "marginRankingLoss");
+    if (a.input1.ndim !== a.input2.ndim || a.input1.ndim !== a.target.ndim) {
+      throw new Error(
+        `marginRankingLoss: All input tensors should have same dimension but got sizes: input1: ${fmtShape(a.input1.shape)}, input2: ${fmtShape(a.input2.shape)}, target: ${fmtShape(a.target.shape)}`,
+      );
+    }
+    return reduce(a.target.neg().mul(a.input1.sub(a.input2)).add(a.margin).clamp({ min: 0 }), r);
+  },
+);
+
+/**
+ * `hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction='mean')`:
+ * x where y = 1, max(0, margin - x) where y = -1 (and both terms for other targets, as ATen).
+ */
+export const hingeEmbeddingLoss = op(
+  signature("nn.functional.hingeEmbeddingLoss", [
+    inputArg,
+    targetArg,
+    arg("margin", k.float, 1.0),
+    ...legacy,
+  ]),
+  (a): Tensor => {
+    const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "hingeEmbeddingLoss");
+    const { input, target } = a;
+    const marginPart = where(target.ne(1), input.neg().add(a.margin).clamp({ min: 0 }), 0);
+    const selfPart = where(target.ne(-1), input, 0);
+    return reduce(marginPart.add(selfPart), r);
+  },
+);
+
+/**
+ * `cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction='mean')`:
+ * 1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1 (cos with ATen's 1e-12 in each norm).
+ */
+export const cosineEmbeddingLoss = op(
+  signature("nn.functional.cosineEmbeddingLoss", [
+    arg("input1", k.tensor),
+    arg("input2", k.tensor),
+    targetArg,
+    arg("margin", k.float, 0),
+    ...legacy,
+  ]),
+  (a): Tensor => {
+    const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "cosineEmbeddingLoss");
+    const { input1: x1, input2: x2, target } = a;
+    if (x1.ndim !== x2.ndim || x1.shape.some((d, i) => d !== x2.shape[i]) || x1.ndim < 1 || x1.ndim > 2) {
+      throw new Error(
+        `cosineEmbeddingLoss: expected 1-D or 2-D inputs of the same size, got input1 ${fmtShape(x1.shape)} and input2 ${fmtShape(x2.shape)}`,
+      );
+    }
+    if (target.ndim !== x1.ndim - 1) {
+      throw new Error(
+        `cosineEmbeddingLoss: ${x1.ndim}D target tensor expected, multi-target not supported (got target ${fmtShape(target.shape)})`,
+      );
+    }
+    const dim = x1.ndim - 1;
+    const prod = x1.mul(x2).sum({ dim });
+    const m1 = x1.mul(x1).sum({ dim }).add(1e-12);
+    const m2 = x2.mul(x2).sum({ dim }).add(1e-12);
+    const cos = prod.div(m1.mul(m2).sqrt());
+    const pos = where(target.eq(1), cos.neg().add(1), 0);
+    const neg = where(target.eq(-1), cos.sub(a.margin).clamp({ min: 0 }), 0);
+    return reduce(pos.add(neg), r);
+  },
+);
+
+/**
+ * `multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction='mean')`:
+ * -(y logsigmoid(x) + (1 - y) logsigmoid(-x)) averaged over the classes (the last dim).
+ */
+export const multilabelSoftMarginLoss = op(
+  signature("nn.functional.multilabelSoftMarginLoss", [
+    inputArg,
+    targetArg,
+    arg.opt("weight", k.tensor),
+    ...legacy,
+  ]),
+  (a): Tensor => {
+    const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "multilabelSoftMarginLoss");
+    const { input, target } = a;
+    let loss = target
+      .mul(logsigmoid(input))
+      .add(target.neg().add(1).mul(logsigmoid(input.neg())))
+      .neg();
+    if (a.weight) loss = loss.mul(a.weight);
+    const classDim = input.ndim - 1;
+    loss = loss.sum({ dim: classDim }).div(input.shape[classDim]);
+    return reduce(loss, r);
+  },
+);
+
+/**
+ * `poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-08, reduce=None,
+ * reduction='mean')`: exp(x) - y x (log input), or x - y log(x + eps); `full` adds Stirling's term where y > 1.
+ */
+export const poissonNllLoss = op(
+  signature("nn.functional.poissonNllLoss", [
+    inputArg,
+    targetArg,
+    arg("logInput", k.bool, true),
+    arg("full", k.bool, false),
+    sizeAverageArg,
+    arg("eps", k.float, 1e-8),
+    reduceArg,
+    reductionArg,
+  ]),
+  (a): Tensor => {
+    const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "poissonNllLoss");
+    const { input, target } = a;
+    let loss = a.logInput
+      ? input.exp().sub(target.mul(input))
+      : input.sub(target.mul(input.add(a.eps).log()));
+    if (a.full) {
+      const big = target.gt(1);
+      const t = where(big, target, 2); // harmless where masked out
+      const stirling = t
+        .mul(t.log())
+        .sub(t)
+        .add(
+          t
+            .mul(2 * Math.PI)
+            .log()
+            .mul(0.5),
+        );
+      loss = loss.add(where(big, stirling, 0));
+    }
+    return reduce(loss, r);
+  },
+);
+
+/**
+ * `gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction='mean')`:
+ * 0.5 (log(max(var, eps)) + (x - y)^2 / max(var, eps)) (+ 0.5 log(2 pi) when `full`); `var` may have the input's
+ * shape, lack its last dim, or have a last dim of 1 (homoscedastic), as PyTorch.
+ */
+export const gaussianNllLoss = op(
+  signature("nn.functional.gaussianNllLoss", [
+    inputArg,
+    targetArg,
+    arg("var", k.tensor),
+    arg("full", k.bool, false),
+    arg("eps", k.float, 1e-6),
+    reductionArg,
+  ]),
+  (a): Tensor => {
+    const { input, target } = a;
+    let v = a.var;
+    const same = (x: readonly number[], y: readonly number[]) =>
+      x.length === y.length && x.every((d, i) => d === y[i]);
+    if (!same(v.shape, input.shape)) {
+      if (same(input.shape.slice(0, -1), v.shape)) v = v.unsqueeze(-1);
+      else if (!(same(input.shape.slice(0, -1), v.shape.slice(0, -1)) && v.shape[v.ndim - 1] === 1)) {
+        throw new Error("gaussianNllLoss: var is of incorrect size");
+      }
+    }
+    if (noGrad(() => v.lt(0).any().item()))
+      throw new RangeError("gaussianNllLoss: var has negative entry/entries");
+    // the clamp is not differentiated, as PyTorch's in-place clamp under no_grad
+    const floor = noGrad(() => v.clamp({ min: a.eps }).sub(v));
+    const vc = v.add(floor);
+    let loss = vc.log().add(input.sub(target).square().div(vc)).mul(0.5);
+    if (a.full) loss = loss.add(0.5 * Math.log(2 * Math.PI));
+    return reduce(loss, a.reduction);
+  },
+);
+
+/**
+ * `triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, swap=False, size_average=None,
+ * reduce=None, reduction='mean')`: max(0, margin + d(a, p) - d(a, n)) with the pairwise p-norm distance; `swap`
+ * uses min(d(a, n), d(p, n)).
+ */
+export const tripletMarginLoss = op(
+  signature("nn.functional.tripletMarginLoss", [
+    arg("anchor", k.tensor),
+    arg("positive", k.tensor),
+    arg("negative", k.tensor),
+    arg("margin", k.float, 1.0),
+    arg("p", k.float, 2),
+    arg("eps", k.float, 1e-6),
+    arg("swap", k.bool, false),
+    ...legacy,
+  ]),
+  (a): Tensor => {
+    const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "tripletMarginLoss");
+    const { anchor, positive, negative } = a;
+    if (anchor.ndim !== positive.ndim || anchor.ndim !== negative.ndim) {
+      throw new Error(
+        `tripletMarginLoss: The anchor, positive, and negative tensors are expected to have the same number of dimensions, but got: anchor ${anchor.ndim}D, positive ${positive.ndim}D, and negative ${negative.ndim}D inputs`,
+      );
+    }
+    const dPos = pairwiseDistance(anchor, positive, a.p, a.eps);
+    let dNeg = pairwiseDistance(anchor, negative, a.p, a.eps);
+    if (a.swap) dNeg = dNeg.minimum(pairwiseDistance(positive, negative, a.p, a.eps));
+    return reduce(dPos.sub(dNeg).add(a.margin).clamp({ min: 0 }), r);
+  },
+);
+
+/**
+ * `multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+ * reduction='mean')`: sum over i != y of w[y] max(0, margin - x[y] + x[i])^p / C, per sample of [N, C] (or [C]).
+ */
+export const multiMarginLoss = op(
+  signature("nn.functional.multiMarginLoss", [
+    inputArg,
+    targetArg,
+    arg("p", k.int, 1),
+    arg("margin", k.float, 1.0),
+    arg.opt("weight", k.tensor),
+    ...legacy,
+  ]),
+  (a): Tensor => {
+    const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "multiMarginLoss");
+    if (a.p !== 1 && a.p !== 2) throw new Error("multiMarginLoss: only p == 1 and p == 2 supported");
+    if (a.target.isFloatingPoint()) {
+      throw new TypeError(
+        `multiMarginLoss: expected an integer (int32) class-index target, got ${a.target.dtype}`,
+      );
+    }
+    const unbatched = a.input.ndim <= 1;
+    const x = unbatched ? a.input.reshape(1, -1) : a.input;
+    const t = a.target.reshape(-1).to("int32");
+    const C = x.shape[1];
+    if (x.ndim !== 2 || t.shape[0] !== x.shape[0]) {
+      throw new Error(
+        `multiMarginLoss: inconsistent target size: ${fmtShape(a.target.shape)} for input of size: ${fmtShape(a.input.shape)}`,
+      );
+    }
+    const xy = x.gather(1, t.unsqueeze(1));
+    let m = x.sub(xy).add(a.margin).clamp({ min: 0 });
+    if (a.p === 2) m = m.square();
+    if (a.weight) m = m.mul(a.weight.indexSelect(0, t).unsqueeze(1));
+    const notTarget = t.unsqueeze(1).ne(arange(C, { device: x.device }));
+    const loss = where(notTarget, m, 0).sum({ dim: 1 }).div(C);
+    if (r === "none") return unbatched ? loss.reshape(a.target.shape) : loss;
+    return reduce(loss, r);
+  },
+);
