@@ -27,6 +27,44 @@ describe("gradients", () => {
       expect(gradcheck(fn, [x])).toBe(true);
     }
   });
+  it("the added activations, distances and bilinear", () => {
+    const x = leaf(randn(2, 4, f64).mul(3).detach());
+    const y = leaf(randn(2, 4, f64));
+    const w = leaf(randn(4, f64));
+    const bw = leaf(randn(3, 4, 4, f64));
+    for (const fn of [
+      (x: Tensor) => F.hardsigmoid(x),
+      (x: Tensor) => F.softsign(x),
+      (x: Tensor) => F.tanhshrink(x),
+      (x: Tensor) => F.softshrink(x, 0.3),
+      (x: Tensor) => F.glu(x, 1),
+      (x: Tensor) => F.rrelu(x, 0.1, 0.3),
+    ]) {
+      expect(gradcheck(fn, [x])).toBe(true);
+    }
+    expect(gradcheck((x, w) => F.prelu(x, w), [x, w])).toBe(true);
+    expect(gradcheck((x, y) => F.cosineSimilarity(x, y), [x, y])).toBe(true);
+    expect(gradcheck((x, y) => F.pairwiseDistance(x, y, 3), [x, y])).toBe(true);
+    expect(gradcheck((x, y, bw) => F.bilinear(x, y, bw), [x, y, bw])).toBe(true);
+  });
+  it("the added losses", () => {
+    const x = leaf(randn(3, 4, f64));
+    const x2 = leaf(randn(3, 4, f64));
+    const sign = randn(3, 4, f64).sign();
+    const t = tensor([1, 3, 0]);
+    const v = leaf(randn(3, 4, f64).abs().add(0.1).detach());
+    expect(gradcheck((x) => F.softMarginLoss(x, sign), [x])).toBe(true);
+    expect(gradcheck((x, x2) => F.marginRankingLoss(x, x2, sign, 0.1), [x, x2])).toBe(true);
+    expect(gradcheck((x) => F.hingeEmbeddingLoss(x, sign, 0.5), [x])).toBe(true);
+    expect(gradcheck((x, x2) => F.cosineEmbeddingLoss(x, x2, tensor([1, -1, -1], f64)), [x, x2])).toBe(true);
+    expect(gradcheck((x) => F.multilabelSoftMarginLoss(x, sign.clamp({ min: 0 })), [x])).toBe(true);
+    expect(gradcheck((x) => F.poissonNllLoss(x, sign.add(2), true, true), [x])).toBe(true);
+    expect(gradcheck((x, v) => F.gaussianNllLoss(x, x2.detach(), v), [x, v])).toBe(true);
+    expect(gradcheck((x, x2) => F.tripletMarginLoss(x, x2, x2.flip(0), 1, 2, 1e-6, true), [x, x2])).toBe(
+      true,
+    );
+    expect(gradcheck((x) => F.multiMarginLoss(x, t, 2, 0.5), [x])).toBe(true);
+  });
   it("logsigmoid: 1 - sigmoid(x) everywhere, also at 0 and far out", () => {
     const x = leaf(tensor([-100, -1, 0, 1, 100], f64));
     F.logsigmoid(x).sum().backward();
