@@ -48,6 +48,7 @@ const makers = {
   generator: (seed) => new Generator(seed),
   collateFirst: () => (batch) => stack(batch.map((b) => b[0])),
   noop: () => () => {},
+  firstField: () => (sample) => sample[0],
 };
 
 const roots = { optim, utils: { data } };
@@ -155,6 +156,24 @@ describe("lr schedulers", () => {
     ]);
     log.mockClear();
   });
+  it("step takes PyTorch's arguments", () => {
+    const opt = new optim.SGD([leaf()], 0.1);
+    const s = new optim.lrScheduler.StepLR(opt, 2);
+    s.step({ epoch: 4 });
+    expect(opt.paramGroups[0].lr).toBeCloseTo(0.001, 12);
+    expect(argumentError(() => s.step("4"))).toMatch(
+      /^step\(\): argument "epoch" must be float.*, got str "4"$/,
+    );
+    const p = new optim.lrScheduler.ReduceLROnPlateau(opt, { patience: 0 });
+    p.step(1);
+    p.step(tensor(2), 5);
+    p.step({ metrics: 3 });
+    expect(p.lastEpoch).toBe(6);
+    expect(argumentError(() => p.step())).toMatch(/^step\(\): missing required argument "metrics"/);
+    expect(argumentError(() => p.step([1]))).toMatch(
+      /^step\(\): argument "metrics" must be Tensor or Number/,
+    );
+  });
   it("misuse names the parameter, what it takes and what it got", () => {
     const opt = new optim.SGD([leaf()], 0.1);
     expect(argumentError(() => new optim.lrScheduler.StepLR(opt))).toBe(
@@ -197,11 +216,24 @@ describe("DataLoader and datasets", () => {
     expect(argumentError(() => new data.DataLoader(ds, { pinMemoryDevice: "cuda" }))).toMatch(
       /"pinMemoryDevice" must be "" \(Cinder has no pinned host memory\)/,
     );
-    expect(argumentError(() => new data.DataLoader(ds, null))).toMatch(
-      /"batchSize" must be int \(batch_size=None, no automatic batching, is not supported\), got null/,
+    expect(argumentError(() => new data.DataLoader(ds, 2.5))).toMatch(
+      /^DataLoader\(\): argument "batchSize" must be int.*, got float 2\.5$/,
     );
     expect(() => new data.DataLoader(ds, { numWorkers: 2, workerInitFn: () => {} })).toThrow(
       /workerInitFn is not supported with numWorkers=2/,
+    );
+  });
+  it("batchSize null turns automatic batching off, in sync and async iteration", async () => {
+    const loader = new data.DataLoader(ds, null);
+    expect(loader.batchSize).toBeNull();
+    expect(loader.length).toBe(10);
+    const sync = [...loader].map(([x, y]) => [x.item(), y.item()]);
+    const seen = [];
+    for await (const [x, y] of loader) seen.push([x.item(), y.item()]);
+    expect(seen).toEqual(sync);
+    expect(sync[3]).toEqual([3, 3]);
+    expect(() => new data.DataLoader(ds, null, { dropLast: true })).toThrow(
+      /batchSize=null option disables auto-batching and is mutually exclusive with dropLast/,
     );
   });
   it("numWorkers is accepted, batches are made on the main thread: the same batches", () => {

@@ -18,8 +18,8 @@ import {
 } from "./sampler";
 
 export interface DataLoaderOptions<T, B> {
-  /** Samples per batch (default 1). */
-  batchSize?: number;
+  /** Samples per batch (default 1); `null` turns automatic batching off: each sample is yielded as it is. */
+  batchSize?: number | null;
   /** A new random order every epoch (a `RandomSampler` over the dataset, fed by `generator`). */
   shuffle?: boolean;
   /** The order of indices; mutually exclusive with `shuffle`. Any iterable of indices works (e.g. an array). */
@@ -68,14 +68,8 @@ function positional<T, B>() {
               Symbol.asyncIterator in v)),
       ),
     ),
-    arg(
-      "batchSize",
-      kindOf<number>(
-        "int (batch_size=None, no automatic batching, is not supported)",
-        (v) => typeof v === "number" && Number.isInteger(v),
-      ),
-      1,
-    ),
+    /** `null`: no automatic batching, each sample is yielded as is (through `collateFn` when given). */
+    arg("batchSize", k.opt(k.int), 1),
     arg.opt("shuffle", k.bool),
     arg.opt("sampler", samplerKind),
     arg.opt(
@@ -139,7 +133,7 @@ const ASYNC_HINT = "iterate it with `for await (const batch of loader)`";
  */
 export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>, Iterable<B> {
   readonly dataset: AnyDataset<T>;
-  /** Null when a `batchSampler` was given (as in PyTorch). */
+  /** Null when a `batchSampler` was given or automatic batching is off (as in PyTorch). */
   readonly batchSize: number | null;
   readonly dropLast: boolean;
   /** The index sampler (undefined for iterable-style datasets and for a user-given batchSampler). */
@@ -150,6 +144,8 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
   readonly prefetch: number;
   readonly numWorkers: number;
   private readonly map: MapDataset<T> | undefined;
+  /** With `batchSize` null (no automatic batching): what each sample becomes (itself, or `collateFn(sample)`). */
+  private readonly convert: ((item: unknown) => B) | undefined;
   private readonly useGetBatch: boolean;
 
   static readonly signature = DATA_LOADER;
@@ -162,7 +158,7 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
     const options = DATA_LOADER.parse(loneSource(args, "dataset"));
     const { dataset, batchSize, sampler, batchSampler, dropLast } = options as unknown as {
       dataset: AnyDataset<T>;
-      batchSize: number;
+      batchSize: number | null;
       sampler: Sampler<number> | null;
       batchSampler: Sampler<number[]> | null;
       dropLast: boolean;
@@ -171,7 +167,7 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
     const generator = options.generator ?? undefined;
     this.prefetch = options.prefetch;
     this.numWorkers = options.numWorkers;
-    checkInt("batchSize", batchSize, 1);
+    if (batchSize !== null) checkInt("batchSize", batchSize, 1);
     checkInt("prefetch", this.prefetch, 0);
     checkInt("numWorkers", this.numWorkers, 0);
     if (options.workerInitFn && this.numWorkers > 0) {
@@ -184,6 +180,17 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
     this.collateFn =
       (options.collateFn as CollateFn<Awaited<T>, B> | null) ??
       (defaultCollate as unknown as CollateFn<Awaited<T>, B>);
+    if (batchSize === null) {
+      if (batchSampler) throw mutex();
+      if (dropLast) {
+        throw new TypeError(
+          "DataLoader: batchSize=null option disables auto-batching and is mutually exclusive with dropLast",
+        );
+      }
+      // PyTorch's default_convert is the identity on JS values: samples pass through unless collateFn is given
+      const convert = options.collateFn as ((item: unknown) => unknown) | null;
+      this.convert = (item) => (convert ? convert(item) : item) as B;
+    }
 
     if (isIterableDataset(dataset)) {
       if (shuffle)
@@ -212,13 +219,19 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
       this.sampler =
         sampler ?? (shuffle ? new RandomSampler(this.map, { generator }) : new SequentialSampler(this.map));
       this.batchSize = batchSize;
-      this.batchSampler = new BatchSampler(this.sampler, batchSize, dropLast);
+      if (batchSize !== null) this.batchSampler = new BatchSampler(this.sampler, batchSize, dropLast);
     }
-    this.useGetBatch = options.collateFn === null && typeof this.map.getBatch === "function";
+    this.useGetBatch =
+      batchSize !== null && options.collateFn === null && typeof this.map.getBatch === "function";
   }
 
-  /** Number of batches per epoch. */
+  /** Number of batches per epoch (of samples, with `batchSize` null). */
   get length(): number {
+    if (this.convert && this.sampler) {
+      const n = this.sampler.length;
+      if (n === undefined) throw new TypeError("DataLoader: the sampler has no length");
+      return n;
+    }
     if (this.batchSampler) {
       const n = this.batchSampler.length;
       if (n === undefined) throw new TypeError("DataLoader: the batch sampler has no length");
@@ -227,6 +240,7 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
     const n = (this.dataset as { length?: number }).length;
     if (typeof n !== "number")
       throw new TypeError("DataLoader: this IterableDataset has no length, so neither has the loader");
+    if (this.convert) return n;
     return this.dropLast ? Math.floor(n / this.batchSize!) : Math.ceil(n / this.batchSize!);
   }
 
@@ -257,6 +271,16 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
 
   /** Synchronous iteration: map-style datasets whose items are not promises, or sync iterable datasets. */
   *[Symbol.iterator](): Iterator<B> {
+    const convert = this.convert;
+    if (convert && this.sampler) {
+      for (const i of this.sampler) {
+        const item = this.map!.getItem(i);
+        if (isPromise(item))
+          throw new TypeError(`DataLoader: the dataset's getItem returned a Promise: ${ASYNC_HINT}`);
+        yield convert(item);
+      }
+      return;
+    }
     if (this.batchSampler) {
       for (const indices of this.batchSampler) yield this.fetchSync(indices);
       return;
@@ -267,6 +291,10 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
     let items: Awaited<T>[] = [];
     for (const item of ds as Iterable<T>) {
       if (isPromise(item)) throw new TypeError(`DataLoader: the dataset yielded a Promise: ${ASYNC_HINT}`);
+      if (convert) {
+        yield convert(item);
+        continue;
+      }
       items.push(item as Awaited<T>);
       if (items.length === this.batchSize) {
         yield this.collateFn(items);
@@ -278,6 +306,14 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
 
   /** The batches of one epoch, one after another, without read-ahead. */
   private async *produce(): AsyncGenerator<B> {
+    const convert = this.convert;
+    if (convert && this.sampler) {
+      for (const i of this.sampler) {
+        await nextTick();
+        yield convert(await this.map!.getItem(i));
+      }
+      return;
+    }
     if (this.batchSampler) {
       for (const indices of this.batchSampler) {
         await nextTick();
@@ -290,6 +326,11 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
       typeof ds[Symbol.asyncIterator] === "function" ? ds : (ds as Iterable<T>);
     let items: Awaited<T>[] = [];
     for await (const item of source) {
+      if (convert) {
+        yield convert(item);
+        await nextTick();
+        continue;
+      }
       items.push(item as Awaited<T>);
       if (items.length === this.batchSize) {
         yield this.collateFn(items);

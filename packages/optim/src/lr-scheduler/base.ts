@@ -2,7 +2,7 @@
  * The lr scheduler base (PyTorch 1.13's `_LRScheduler`): schedulers write each group's `lr` in the chainable
  * form (the next lr from the current one), so several schedulers can drive one optimizer.
  */
-import { arg, k } from "@cinder/tensor";
+import { arg, k, Signature } from "@cinder/tensor";
 import { describe, Optimizer } from "../optimizer";
 
 /** The parameters every scheduler has: `optimizer` first, `last_epoch=-1, verbose=False` last. */
@@ -12,6 +12,9 @@ export const optimizerArg = arg(
 );
 export const lastEpochArg = arg("lastEpoch", k.int, -1);
 export const verboseArg = arg("verbose", k.bool, false);
+
+/** `step(epoch=None)` (not registered: PyTorch's fixture has no scheduler methods); misuse is an ArgumentError. */
+const STEP = new Signature("step", [arg.opt("epoch", k.float)] as const, [] as const);
 
 /** Python's `{:.4e}`: 1.0000e-01. */
 export function fmtE4(x: number): string {
@@ -73,7 +76,8 @@ export abstract class LRScheduler {
    * Advance one step and write the new lrs into the optimizer's groups. `step(epoch)` (deprecated in PyTorch)
    * jumps to `epoch`, using the closed form where the scheduler has one.
    */
-  step(epoch?: number): void {
+  step(...args: [epoch?: number | null] | [options: { epoch?: number | null }]): void {
+    const epoch = STEP.parse(args).epoch ?? undefined;
     this._stepCount += 1;
     let values: number[];
     if (epoch === undefined) {

@@ -1,6 +1,13 @@
-import { arg, type CallsOf, k, signature, type Tensor } from "@cinder/tensor";
+import { arg, type CallsOf, k, Signature, signature, type Tensor } from "@cinder/tensor";
 import { describe, type Optimizer } from "../optimizer";
 import { fmtE4, loadPlainState, optimizerArg, plainState, type SchedulerStateDict, verboseArg } from "./base";
+
+/** `step(metrics, epoch=None)` (not registered: PyTorch's fixture has no scheduler methods). */
+const PLATEAU_STEP = new Signature(
+  "step",
+  [arg("metrics", k.tensorOrScalar), arg.opt("epoch", k.int)] as const,
+  [] as const,
+);
 
 /**
  * `ReduceLROnPlateau(optimizer, mode='min', factor=0.1, patience=10, threshold=0.0001, threshold_mode='rel',
@@ -95,7 +102,15 @@ export class ReduceLROnPlateau {
   }
 
   /** Record one metric value (a number or a one-element tensor); reduce the lrs after `patience` bad steps. */
-  step(metrics: number | Tensor, epoch?: number): void {
+  step(
+    ...args:
+      | [metrics: number | Tensor, epoch?: number | null]
+      | [metrics: number | Tensor, options: { epoch?: number | null }]
+      | [options: { metrics: number | Tensor; epoch?: number | null }]
+  ): void {
+    const parsed = PLATEAU_STEP.parse(args);
+    const metrics = parsed.metrics as number | Tensor;
+    const epoch = parsed.epoch ?? undefined;
     const current = typeof metrics === "number" ? metrics : Number(metrics.item());
     this.lastEpoch = epoch ?? this.lastEpoch + 1;
     if (this.isBetter(current, this.best)) {
