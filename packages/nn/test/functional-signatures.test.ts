@@ -47,6 +47,14 @@ describe("gradients", () => {
     expect(gradcheck((x, y) => F.pairwiseDistance(x, y, 3), [x, y])).toBe(true);
     expect(gradcheck((x, y, bw) => F.bilinear(x, y, bw), [x, y, bw])).toBe(true);
   });
+  it("interpolate in its interpolating modes", () => {
+    const x = leaf(randn(1, 2, 3, 4, f64));
+    expect(gradcheck((x) => F.interpolate(x, [5, 7], null, "bilinear"), [x])).toBe(true);
+    expect(
+      gradcheck((x) => F.interpolate(x, { scaleFactor: 1.5, mode: "bicubic", alignCorners: true }), [x]),
+    ).toBe(true);
+    expect(gradcheck((x) => F.interpolate(x, { size: [2, 3], mode: "area" }), [x])).toBe(true);
+  });
   it("the added losses", () => {
     const x = leaf(randn(3, 4, f64));
     const x2 = leaf(randn(3, 4, f64));
