@@ -18,7 +18,7 @@ import {
   tensor,
 } from "@cinder/tensor";
 import type { Collated } from "./collate";
-import { generatorKind, indicesKind, kindOf, permutation } from "./sampler";
+import { generatorKind, indicesKind, kindOf, numbersOf, permutation } from "./sampler";
 
 const isObject = (v: unknown): v is object => v !== null && typeof v === "object";
 
@@ -182,7 +182,7 @@ export class TensorDataset<T extends Tensor[] = Tensor[]> extends Dataset<T> {
   }
 }
 
-type Indices = readonly number[] | ArrayLike<number>;
+type Indices = readonly number[] | ArrayLike<number> | Tensor;
 
 /** `Subset(dataset, indices)`: the items of `dataset` at `indices`, in that order. */
 export class Subset<T> extends Dataset<T> {
@@ -199,7 +199,7 @@ export class Subset<T> extends Dataset<T> {
     const a = SUBSET.parse(args);
     const dataset = asMap(a.dataset as MapDataset<T> | readonly T[]);
     this.dataset = dataset;
-    this.indices = Array.from(a.indices);
+    this.indices = numbersOf(a.indices);
     const inner = dataset.getBatch;
     if (inner) {
       this.getBatch = (idx) =>

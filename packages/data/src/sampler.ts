@@ -13,6 +13,7 @@ import {
   k,
   randomUniform,
   signature,
+  Tensor,
 } from "@cinder/tensor";
 
 /**
@@ -42,11 +43,19 @@ export const dataSourceKind = kindOf<{ readonly length: number } | number>(
   (v) => isInt(v) || (isObject(v) && typeof (v as { length?: unknown }).length === "number"),
 );
 
-/** A list of indices: an array (or typed array) of ints. */
-export const indicesKind = kindOf<readonly number[] | ArrayLike<number>>(
-  "a sequence of int",
-  (v) => (Array.isArray(v) || ArrayBuffer.isView(v)) && Array.from(v as ArrayLike<number>).every(isInt),
+/** A list of indices: an array (or typed array) of ints, or a 1-D integer tensor. */
+export const indicesKind = kindOf<readonly number[] | ArrayLike<number> | Tensor>(
+  "a sequence of int or a 1-D integer Tensor",
+  (v) =>
+    v instanceof Tensor
+      ? v.ndim === 1 && !v.isFloatingPoint() && v.dtype !== "bool"
+      : (Array.isArray(v) || ArrayBuffer.isView(v)) && Array.from(v as ArrayLike<number>).every(isInt),
 );
+
+/** The numbers of a sequence or of a 1-D tensor (read from its device: CPU tensors, or `readSync` backends). */
+export function numbersOf(v: ArrayLike<number> | Tensor): number[] {
+  return v instanceof Tensor ? (v.toArray() as number[]) : Array.from(v);
+}
 
 /** Anything iterable that yields indices (a sampler, an array). */
 export const samplerKind = kindOf<Sampler<number>>(
@@ -76,11 +85,11 @@ const SUBSET_RANDOM_SAMPLER = signature("utils.data.SubsetRandomSampler", [
 const WEIGHTED_RANDOM_SAMPLER = signature("utils.data.WeightedRandomSampler", [
   arg(
     "weights",
-    kindOf<ArrayLike<number>>(
-      "a sequence of float",
-      (v) =>
-        (Array.isArray(v) || ArrayBuffer.isView(v)) &&
-        Array.from(v as ArrayLike<number>).every((x) => typeof x === "number"),
+    kindOf<ArrayLike<number> | Tensor>("a sequence of float or a 1-D Tensor", (v) =>
+      v instanceof Tensor
+        ? v.ndim === 1
+        : (Array.isArray(v) || ArrayBuffer.isView(v)) &&
+          Array.from(v as ArrayLike<number>).every((x) => typeof x === "number"),
     ),
   ),
   arg("numSamples", k.int),
@@ -214,7 +223,7 @@ export class SubsetRandomSampler implements Sampler<number> {
   readonly generator: Generator | undefined;
   constructor(...args: CallsOf<typeof SUBSET_RANDOM_SAMPLER>) {
     const a = SUBSET_RANDOM_SAMPLER.parse(args);
-    this.indices = Array.from(a.indices);
+    this.indices = numbersOf(a.indices);
     this.generator = a.generator ?? undefined;
   }
   get length(): number {
@@ -251,7 +260,7 @@ export class WeightedRandomSampler implements Sampler<number> {
         `WeightedRandomSampler: numSamples should be a positive integer value, but got numSamples=${numSamples}`,
       );
     }
-    this.weights = Float64Array.from(weights);
+    this.weights = Float64Array.from(numbersOf(weights));
     this.numSamples = numSamples;
     this.replacement = options.replacement;
     this.generator = options.generator ?? undefined;
