@@ -56,13 +56,13 @@ function fmtBytes(b: number): string {
 function describeAllocation(n: number, dtype: DType, what: string, shape?: readonly number[]): string {
   const bytes = n * ctors[dtype].BYTES_PER_ELEMENT;
   const of = shape ? `a tensor of shape [${shape.join(", ")}]` : "a storage";
-  return `${what}: cannot allocate ${of}: ${n} elements of ${dtype} = ${fmtBytes(bytes)}`;
+  return `${what ? `${what}: ` : ""}cannot allocate ${of}: ${n} elements of ${dtype} = ${fmtBytes(bytes)}`;
 }
 
 /** Throw an `AllocationError` naming the call, shape, element count and bytes when `n` elements cannot be allocated. */
 export function checkAllocation(n: number, dtype: DType, what: string, shape?: readonly number[]): void {
   if (Number.isSafeInteger(n) && n >= 0 && n <= MAX_NUMEL) return;
-  if (!(n >= 0)) throw new AllocationError(`${what}: cannot allocate ${n} elements`);
+  if (!(n >= 0)) throw new AllocationError(`${what ? `${what}: ` : ""}cannot allocate ${n} elements`);
   throw new AllocationError(
     `${describeAllocation(n, dtype, what, shape)}; one storage holds at most ${MAX_NUMEL} elements`,
   );

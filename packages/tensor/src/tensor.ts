@@ -340,7 +340,7 @@ export function emptyTensor(
   shape: readonly number[],
   dtype: DType,
   device: Device | Backend,
-  what = "empty",
+  what = "",
 ): Tensor {
   const b = typeof device === "string" ? getBackend(device) : device;
   const n = numel(shape);
@@ -353,7 +353,7 @@ export function tensorFromData(
   shape: readonly number[],
   dtype: DType,
   device: Device,
-  what = "tensor",
+  what = "",
 ): Tensor {
   const b = getBackend(device);
   const handle = allocate(b, dtype, data.length, what, shape);

@@ -57,7 +57,10 @@ const layoutArg = arg.opt("layout", k.oneOf("strided"));
 const outArg = arg.unsupported("out", null, "out= is not supported: use the returned tensor");
 const pinMemoryArg = arg.unsupported("pinMemory", false, "Cinder has no pinned memory");
 const memoryFormatArg = arg.unsupported("memoryFormat", null, "Cinder's new tensors are always contiguous");
-const generatorArg = arg.opt("generator", k.instance(Generator));
+const generatorArg = arg.opt(
+  "generator",
+  k.instance(Generator as unknown as abstract new () => Generator, "Generator"),
+);
 const sizeArg = arg.varargs("size");
 
 /** The dtype a call asked for (checked), or `fallback`. */
@@ -689,18 +692,39 @@ function randintImpl(low: number, high: number, a: RandintArgs): Tensor {
   }
   const shape = checkSize("randint", a.size);
   const dtype = resolveDtype("randint", a.dtype, "int32");
+  checkScalarFits("randint", low, dtype, a.dtype === null);
+  checkScalarFits("randint", high - 1, dtype, a.dtype === null);
   checkRequiresGrad("randint", a.requiresGrad, dtype);
   checkAllocation(numel(shape), dtype, "randint()", shape);
   // float32, which every device has (WebGPU has no float64); u has 24 random bits, exact in float32, and the
   // clamp catches the one rounding of u * range that could reach `high`
   const u = randomFill("randint", shape, "uniform", "float32", a.device, a.generator, false);
   const range = high - low;
-  const r = u
+  // v: integers in [0, range), exact in float32 (u * range has at most 24 significant bits above the point)
+  const v = u
     .mul(range)
     .floor()
-    .clamp({ max: range - 1 })
-    .to("int32");
-  return finish(r.add(low).to(dtype), a.requiresGrad);
+    .clamp({ max: range - 1 });
+  return finish(offsetBy(v, low, range, dtype), a.requiresGrad);
+}
+
+/**
+ * `low + v` in `dtype` without an int32 overflow on the way: float dtypes add in their own precision; int32 casts
+ * v directly while it fits, and for ranges beyond 2^31 (low < 0 < high) takes 2^31 off the large draws (exact:
+ * Sterbenz) and adds it back as two halves, every intermediate inside int32 because the result is.
+ */
+function offsetBy(v: Tensor, low: number, range: number, dtype: DType): Tensor {
+  if (isFloat(dtype)) return v.to(dtype).add(low);
+  if (range <= 2 ** 31) return v.to("int32").add(low).to(dtype);
+  const big = v.ge(2 ** 31);
+  const half = big.to("int32").mul(2 ** 30);
+  return v
+    .sub(big.to("float32").mul(2 ** 31))
+    .to("int32")
+    .add(low)
+    .add(half)
+    .add(half)
+    .to(dtype);
 }
 
 /**
