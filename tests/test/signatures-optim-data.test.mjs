@@ -41,6 +41,15 @@ const makers = {
     return new optim.SGD([{ params: [w] }, { params: [b], lr: 0.01 }], 0.1, 0.9);
   },
   groups: (options) => params().map((p, i) => ({ params: [p], ...options[i] })),
+  optimizerGroups: ({ name, groups, kwargs }) =>
+    new optimizers[name](
+      params().map((p, i) => ({ params: [p], ...groups[i] })),
+      kwargs,
+    ),
+  decays: (gammas) => {
+    const fns = gammas.map((g) => (e) => g ** e);
+    return fns.length > 1 ? fns : fns[0];
+  },
   tensorDataset: (ts) => new data.TensorDataset(...ts),
   tensorDatasets: (list) => list.map((ts) => new data.TensorDataset(...ts)),
   sequentialSampler: (n) => new data.SequentialSampler(n),
