@@ -164,6 +164,21 @@ describe("lr schedulers", () => {
       "Epoch 00003: adjusting learning rate of group 0 to 1.2500e-02.",
     ]);
     log.mockClear();
+    // PyTorch 1.13's lines for these calls (printed by /usr/bin/python3)
+    const o = new optim.SGD([leaf()], 0.1);
+    const plateau = new optim.lrScheduler.ReduceLROnPlateau(o, "min", 0.5, 1, { verbose: true });
+    for (const m of [5, 5, 5, 5, 5]) plateau.step(m);
+    const e = new optim.lrScheduler.ExponentialLR(new optim.SGD([leaf()], 0.1), 0.5, { verbose: true });
+    e.step(2.5);
+    e.step();
+    expect(log.mock.calls.map((c) => c[0])).toEqual([
+      "Epoch 00003: reducing learning rate of group 0 to 5.0000e-02.",
+      "Epoch 00005: reducing learning rate of group 0 to 2.5000e-02.",
+      "Adjusting learning rate of group 0 to 1.0000e-01.",
+      "Epoch 2.50: adjusting learning rate of group 0 to 1.7678e-02.",
+      "Adjusting learning rate of group 0 to 8.8388e-03.",
+    ]);
+    log.mockClear();
   });
   it("step takes PyTorch's arguments", () => {
     const opt = new optim.SGD([leaf()], 0.1);
