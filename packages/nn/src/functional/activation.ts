@@ -288,3 +288,35 @@ export const rrelu = op(
     return maybeInplace(input, where(input.ge(0), input, input.mul(slope)), inplace);
   },
 );
+
+/**
+ * `gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1)`: softmax((logits + g) / tau) with g ~ Gumbel(0, 1)
+ * from the seeded generator; `hard` returns the one-hot argmax with the soft sample's gradient (straight-through).
+ * `eps` has no effect (deprecated in PyTorch, which warns).
+ */
+export const gumbelSoftmax = op(
+  signature("nn.functional.gumbelSoftmax", [
+    arg("logits", k.tensor),
+    arg("tau", k.float, 1),
+    arg("hard", k.bool, false),
+    arg("eps", k.float, 1e-10),
+    arg("dim", k.int, -1),
+  ]),
+  ({ logits, tau, hard, eps, dim }): Tensor => {
+    if (eps !== 1e-10) console.warn("gumbelSoftmax: `eps` parameter is deprecated and has no effect.");
+    const gumbels = noGrad(() =>
+      rand(logits.shape, { dtype: logits.dtype === "float64" ? "float64" : "float32", device: logits.device })
+        .clamp({ min: 1e-20 })
+        .log()
+        .neg()
+        .log()
+        .neg()
+        .to(logits.dtype),
+    );
+    const ySoft = logits.add(gumbels).div(tau).softmax(dim);
+    if (!hard) return ySoft;
+    const index = noGrad(() => ySoft.argmax(dim, true));
+    const yHard = noGrad(() => ySoft.mul(0).scatter(dim, index, 1));
+    return yHard.sub(ySoft.detach()).add(ySoft);
+  },
+);

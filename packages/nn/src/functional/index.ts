@@ -9,3 +9,4 @@ export * from "./loss-more";
 export * from "./normalization";
 export * from "./pad";
 export * from "./pool";
+export * from "./shape";

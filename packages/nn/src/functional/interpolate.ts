@@ -108,7 +108,7 @@ function resample(
   const inSize = x.shape[dim];
   if (inSize === outSize && mode !== "bicubic" && (scale === null || scale === 1)) return x;
   const t = taps(mode, inSize, outSize, alignCorners, scale);
-  const wshape = x.shape.map((d, i) => (i === dim ? outSize : 1));
+  const wshape = x.shape.map((_, i) => (i === dim ? outSize : 1));
   let y: Tensor | null = null;
   t.index.forEach((idx, j) => {
     let part = x.indexSelect(dim, tensor(idx, { device: x.device }));

@@ -176,6 +176,67 @@ export const dropout3d = op(
   },
 );
 
+/**
+ * Alpha dropout as ATen's `_dropout_impl`: x * mask * a + (mask - 1) * alpha * a + alpha * a * p, with
+ * a = 1 / sqrt((alpha^2 p + 1)(1 - p)), which keeps SELU's zero mean and unit variance.
+ */
+function alphaDropoutImpl(
+  x: Tensor,
+  p: number,
+  training: boolean,
+  inplace: boolean,
+  what: string,
+  maskShape: number[] | null,
+): Tensor {
+  checkProbability(p, what);
+  if (p === 0 || !training || x.numel() === 0) return x;
+  if (p === 1) return inplace ? x.mul_(0) : x.mul(0);
+  const alpha = 1.7580993408473766;
+  const a = 1 / Math.sqrt((alpha * alpha * p + 1) * (1 - p));
+  const mask = noGrad(() =>
+    rand(maskShape ?? x.shape, { device: x.device, dtype: x.dtype === "float64" ? "float64" : "float32" })
+      .ge(p)
+      .to(x.dtype),
+  );
+  const b = mask
+    .sub(1)
+    .mul(alpha * a)
+    .add(alpha * a * p);
+  const m = mask.mul(a);
+  return inplace ? x.mul_(m).add_(b) : x.mul(m).add(b);
+}
+
+/** `alpha_dropout(input, p=0.5, training=False, inplace=False)`: dropout for SELU networks (note: training defaults to false, as PyTorch). */
+export const alphaDropout = op(
+  signature("nn.functional.alphaDropout", [
+    inputArg,
+    arg("p", k.float, 0.5),
+    arg("training", k.bool, false),
+    arg("inplace", k.bool, false),
+  ]),
+  ({ input, p, training, inplace }): Tensor =>
+    alphaDropoutImpl(input, p, training, inplace, "alpha_dropout", null),
+);
+
+/** `feature_alpha_dropout(input, p=0.5, training=False, inplace=False)`: alpha dropout of whole channels of [N, C, ...]. */
+export const featureAlphaDropout = op(
+  signature("nn.functional.featureAlphaDropout", [
+    inputArg,
+    arg("p", k.float, 0.5),
+    arg("training", k.bool, false),
+    arg("inplace", k.bool, false),
+  ]),
+  ({ input, p, training, inplace }): Tensor => {
+    if (input.ndim < 2) {
+      throw new Error(
+        `feature_alpha_dropout: Feature dropout requires at least 2 dimensions in the input (got ${input.ndim})`,
+      );
+    }
+    const mask = input.shape.map((d, i) => (i < 2 ? d : 1));
+    return alphaDropoutImpl(input, p, training, inplace, "feature_alpha_dropout", mask);
+  },
+);
+
 /** @deprecated the options of `embedding`; kept for the module classes' types. */
 export interface EmbeddingOptions {
   /** Rows at this index get no gradient (their value is still looked up). */

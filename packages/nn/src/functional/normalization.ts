@@ -1,5 +1,5 @@
 /** batchNorm, instanceNorm, layerNorm, groupNorm and normalize (torch.nn.functional), composed from tensor ops. */
-import { arg, k, noGrad, op, signature, type Tensor } from "@cinder/tensor";
+import { arg, cat, k, noGrad, op, signature, type Tensor } from "@cinder/tensor";
 import { fmt, inputArg } from "../util";
 
 const optTensor = <const N extends string>(name: N) => arg.opt(name, k.tensor);
@@ -257,5 +257,43 @@ export const normalize = op(
           ? x.abs().amin(dim, true)
           : x.norm({ p, dim, keepdim: true });
     return x.div(n.clamp({ min: eps }).expandAs(x));
+  },
+);
+
+/**
+ * `local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0)`: x / (k + alpha * mean of x^2 over `size`
+ * neighbouring channels (zero padded))^beta, over [N, C, ...].
+ */
+export const localResponseNorm = op(
+  signature("nn.functional.localResponseNorm", [
+    inputArg,
+    arg("size", k.int),
+    arg("alpha", k.float, 1e-4),
+    arg("beta", k.float, 0.75),
+    arg("k", k.float, 1.0),
+  ]),
+  ({ input: x, size, alpha, beta, k: kk }): Tensor => {
+    if (x.ndim < 3) {
+      throw new Error(
+        `localResponseNorm: Expected 3D or higher dimensionality input (got ${x.ndim} dimensions)`,
+      );
+    }
+    if (x.numel() === 0) return x;
+    const C = x.shape[1];
+    const sq = x.mul(x);
+    const before = Math.floor(size / 2);
+    const after = Math.floor((size - 1) / 2);
+    const zeros = (n: number) =>
+      sq
+        .narrow(1, 0, 1)
+        .mul(0)
+        .expand([x.shape[0], n, ...x.shape.slice(2)]);
+    const parts = [before > 0 ? zeros(before) : null, sq, after > 0 ? zeros(after) : null].filter(
+      (t): t is Tensor => t !== null,
+    );
+    const padded = parts.length > 1 ? cat(parts, 1) : sq;
+    let sum = padded.narrow(1, 0, C);
+    for (let j = 1; j < size; j++) sum = sum.add(padded.narrow(1, j, C));
+    return x.div(sum.div(size).mul(alpha).add(kk).pow(beta));
   },
 );

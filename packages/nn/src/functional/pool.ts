@@ -300,9 +300,36 @@ function maxPool2dImpl(
   if (b.maxPool2d && fastWindows(input)) return maxPoolFast(input, lead, spec, opts.returnIndices);
   // the cached index table maps each window's argmax tap back to an input position
   const win = gridWindows(spec, b);
+  const rows = im2row(input, lead, spec, Number.NEGATIVE_INFINITY);
+  const [result, pos] = maxOverRows(
+    input,
+    lead,
+    [h, w],
+    [a.oh, a.ow],
+    win,
+    rows,
+    "MaxPool2DWithIndicesBackward0",
+  );
+  return opts.returnIndices ? [result, pos] : result;
+}
+
+/**
+ * The max of each window: `rows` [B, L * K] holds every window's taps (-inf for padding), `win.index` where each tap
+ * reads; returns the output [...lead, ...out] (recorded: its backward scatters into the winning positions) and the
+ * flat plane positions (int32).
+ */
+function maxOverRows(
+  input: Tensor,
+  lead: number[],
+  plane: number[],
+  out: number[],
+  win: Windows,
+  rows: Tensor,
+  name: string,
+): [Tensor, Tensor] {
+  const b = input.backend;
   const { L, K } = win;
   const B = lead.reduce((p, d) => p * d, 1);
-  const rows = im2row(input, lead, spec, Number.NEGATIVE_INFINITY);
   // argmax per window, then the flat tap (l * K + argmax) picks the value and the input position
   const flat = alloc([B, L, 1], "int32", input);
   if (B * L > 0) b.argReduce("argmax", viewOf(rows, [B, L, K]), 2, flat.view_);
@@ -315,7 +342,6 @@ function maxPool2dImpl(
   const fv = viewOf(flat, [B, L]);
   b.binary("add", fv, viewOf(offsets, [B, L], [0, 1]), fv);
   offsets.dispose();
-  const out = [a.oh, a.ow];
   const y = alloc([...lead, ...out], input.dtype, input);
   const pos = alloc([B, L], "int32", input);
   if (B * L > 0) {
@@ -324,16 +350,11 @@ function maxPool2dImpl(
   }
   rows.dispose();
   flat.dispose();
-  const at: Positions = { pos, lead, plane: [h, w], out, P: win.P, padded: win.padded };
+  const at: Positions = { pos, lead, plane, out, P: win.P, padded: win.padded };
   const result = needsGrad(input)
-    ? recordOp({
-        name: "MaxPool2DWithIndicesBackward0",
-        inputs: [input],
-        output: y,
-        backward: (g) => [scatterAt(g, at)],
-      })
+    ? recordOp({ name, inputs: [input], output: y, backward: (g) => [scatterAt(g, at)] })
     : y;
-  return opts.returnIndices ? [result, rawView(pos, [...lead, ...out])] : result;
+  return [result, rawView(pos, [...lead, ...out])];
 }
 
 /** Max pooling by `Backend.maxPool2d`: one pass writes the values and the flat plane indices. */
@@ -546,9 +567,8 @@ export const adaptiveAvgPool2d = op(
   ({ input, outputSize }): Tensor => adaptiveAvgPool2dImpl(input, outputSize),
 );
 
-function adaptiveAvgPool2dImpl(input: Tensor, outputSize: AdaptiveSize): Tensor {
-  const op = "adaptiveAvgPool2d";
-  const { lead, h, w } = planes(op, input);
+/** The output size of an adaptive pool: an int, or a pair whose null entries keep the input's size. */
+function adaptiveOut(op: string, h: number, w: number, outputSize: AdaptiveSize): [number, number] {
   const req = typeof outputSize === "number" ? [outputSize, outputSize] : [...outputSize];
   if (req.length !== 2)
     throw new TypeError(`${op}: outputSize must be an int or a pair, got ${JSON.stringify(outputSize)}`);
@@ -556,6 +576,13 @@ function adaptiveAvgPool2dImpl(input: Tensor, outputSize: AdaptiveSize): Tensor 
   if (![oh, ow].every((v) => Number.isInteger(v) && v >= 1)) {
     throw new RangeError(`${op}: outputSize must be positive integers, got ${JSON.stringify(outputSize)}`);
   }
+  return [oh, ow];
+}
+
+function adaptiveAvgPool2dImpl(input: Tensor, outputSize: AdaptiveSize): Tensor {
+  const op = "adaptiveAvgPool2d";
+  const { lead, h, w } = planes(op, input);
+  const [oh, ow] = adaptiveOut(op, h, w, outputSize);
   const win = adaptiveWindows(h, w, oh, ow, input.backend);
   const weights = cachedWeights(`adaptive:${h},${w},${oh},${ow}`, () => {
     const wt = new Float64Array(win.L * win.K);
@@ -677,4 +704,122 @@ export const adaptiveAvgPool1d = op(
       1,
       single("adaptiveAvgPool1d", "outputSize", outputSize),
     ]).squeeze(-2),
+);
+
+// ---- adaptive max pooling ----
+
+const ADAPTIVE_MAX_POOL2D = signature(
+  "nn.functional.adaptiveMaxPool2d",
+  [inputArg, arg("outputSize", adaptiveSizeKind), arg("returnIndices", k.bool, false)],
+  [],
+  // PyTorch's adaptive_max_pool2d dispatches on return_indices to adaptive_max_pool2d_with_indices
+  { torch: "torch.nn.functional.adaptive_max_pool2d_with_indices" },
+);
+type AdaptiveMax2dCalls = Calls<typeof ADAPTIVE_MAX_POOL2D.positional>;
+
+/**
+ * `adaptive_max_pool2d(input, output_size, return_indices=False)`: the max over windows
+ * [floor(i*H/oH), ceil((i+1)*H/oH)); with `returnIndices` true returns `[output, indices]` (flat plane positions,
+ * int32).
+ */
+export const adaptiveMaxPool2d = op(
+  ADAPTIVE_MAX_POOL2D,
+  ({ input, outputSize, returnIndices }): Tensor | [Tensor, Tensor] => {
+    const r = adaptiveMax("adaptiveMaxPool2d", input, outputSize);
+    return returnIndices ? r : r[0];
+  },
+) as unknown as {
+  (...args: WithIndices<AdaptiveMax2dCalls>): [Tensor, Tensor];
+  (input: Tensor, outputSize: AdaptiveSize, returnIndices: true): [Tensor, Tensor];
+  (...args: AdaptiveMax2dCalls): Tensor;
+  readonly signature: typeof ADAPTIVE_MAX_POOL2D;
+};
+
+function adaptiveMax(op: string, input: Tensor, outputSize: AdaptiveSize): [Tensor, Tensor] {
+  const { lead, h, w } = planes(op, input);
+  const [oh, ow] = adaptiveOut(op, h, w, outputSize);
+  const win = adaptiveWindows(h, w, oh, ow, input.backend);
+  const rows = gatherRows(input, lead, win, Number.NEGATIVE_INFINITY);
+  return maxOverRows(input, lead, [h, w], [oh, ow], win, rows, "AdaptiveMaxPool2DBackward0");
+}
+
+const ADAPTIVE_MAX_POOL1D = signature(
+  "nn.functional.adaptiveMaxPool1d",
+  [inputArg, arg("outputSize", k.intOrInts), arg("returnIndices", k.bool, false)],
+  [],
+  { torch: "torch.nn.functional.adaptive_max_pool1d_with_indices" },
+);
+type AdaptiveMax1dCalls = Calls<typeof ADAPTIVE_MAX_POOL1D.positional>;
+
+/** `adaptive_max_pool1d(input, output_size, return_indices=False)` over [N, C, L] (or [C, L]). */
+export const adaptiveMaxPool1d = op(
+  ADAPTIVE_MAX_POOL1D,
+  ({ input, outputSize, returnIndices }): Tensor | [Tensor, Tensor] => {
+    const op = "adaptiveMaxPool1d";
+    const [y, idx] = adaptiveMax(op, lift(op, input), [1, single(op, "outputSize", outputSize)]);
+    return returnIndices ? [y.squeeze(-2), idx.squeeze(-2)] : y.squeeze(-2);
+  },
+) as unknown as {
+  (...args: WithIndices<AdaptiveMax1dCalls>): [Tensor, Tensor];
+  (input: Tensor, outputSize: number | readonly number[], returnIndices: true): [Tensor, Tensor];
+  (...args: AdaptiveMax1dCalls): Tensor;
+  readonly signature: typeof ADAPTIVE_MAX_POOL1D;
+};
+
+// ---- power-average pooling ----
+
+/**
+ * `lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False)`: (sum over each window of x^p)^(1/p),
+ * as PyTorch computes it (from an average pool, with sign(s) relu(|s|) guarding the root).
+ */
+export const lpPool2d = op(
+  signature("nn.functional.lpPool2d", [
+    inputArg,
+    arg("normType", k.float),
+    arg("kernelSize", k.intOrInts),
+    arg.opt("stride", k.intOrInts),
+    arg("ceilMode", k.bool, false),
+  ]),
+  ({ input, normType, kernelSize, stride, ceilMode }): Tensor => {
+    const kk = ints(kernelSize, 2, 1, 1, "lpPool2d", "kernelSize");
+    const out = avgPool2dImpl(input.pow(normType), kk, {
+      stride,
+      padding: 0,
+      ceilMode,
+      countIncludePad: true,
+      divisorOverride: null,
+    });
+    return out
+      .sign()
+      .mul(out.abs().relu())
+      .mul(kk[0] * kk[1])
+      .pow(1 / normType);
+  },
+);
+
+/** `lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False)` over [N, C, L] (or [C, L]). */
+export const lpPool1d = op(
+  signature("nn.functional.lpPool1d", [
+    inputArg,
+    arg("normType", k.float),
+    arg("kernelSize", k.intOrInts),
+    arg.opt("stride", k.intOrInts),
+    arg("ceilMode", k.bool, false),
+  ]),
+  ({ input, normType, kernelSize, stride, ceilMode }): Tensor => {
+    const op = "lpPool1d";
+    const kk = single(op, "kernelSize", kernelSize);
+    const out = avgPool2dImpl(lift(op, input.pow(normType)), [1, kk], {
+      stride: stride === null ? null : [1, single(op, "stride", stride)],
+      padding: 0,
+      ceilMode,
+      countIncludePad: true,
+      divisorOverride: null,
+    }).squeeze(-2);
+    return out
+      .sign()
+      .mul(out.abs().relu())
+      .mul(kk)
+      .pow(1 / normType);
+  },
 );
