@@ -328,3 +328,18 @@ const _typed: DataLoader<[Tensor, Tensor], Collated<[Tensor, Tensor]>> = new Dat
   new TensorDataset(tensor([1]), tensor([2])),
 );
 void _typed;
+
+describe("PyTorch's call forms (typed)", () => {
+  it("DataLoader(dataset, batch_size, shuffle, sampler, ...) positional, as options, or mixed", () => {
+    const ds = numbered(10);
+    const shapes = (l: DataLoader<[Tensor, Tensor]>) => [...l].map(([x]) => x.shape[0]);
+    expect(shapes(new DataLoader(ds, 4))).toEqual([4, 4, 2]);
+    expect(shapes(new DataLoader(ds, 4, false, null, null, 0, null, false, true))).toEqual([4, 4]);
+    expect(shapes(new DataLoader({ dataset: ds, batchSize: 4, dropLast: true }))).toEqual([4, 4]);
+    expect(shapes(new DataLoader(ds, 4, { dropLast: true }))).toEqual([4, 4]);
+    const bs = new BatchSampler(new SequentialSampler(ds), 3, false);
+    expect(shapes(new DataLoader(ds, { batchSampler: bs }))).toEqual([3, 3, 3, 1]);
+    const first = new DataLoader(ds, 5, { collateFn: (items: [Tensor, Tensor][]) => items.length });
+    expect([...first]).toEqual([5, 5]);
+  });
+});

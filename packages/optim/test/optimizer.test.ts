@@ -270,3 +270,42 @@ describe("schedulers", () => {
     expect(s.baseLrs).toEqual([1]);
   });
 });
+
+describe("PyTorch's call forms (typed)", () => {
+  it("positional, options object and a mix give the same groups", () => {
+    const forms = [
+      new SGD([leaf()], 0.1, 0.9, 0, 1e-4, true, { maximize: true }),
+      new SGD([leaf()], { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true, maximize: true }),
+      new SGD({
+        params: [leaf()],
+        lr: 0.1,
+        momentum: 0.9,
+        weightDecay: 1e-4,
+        nesterov: true,
+        maximize: true,
+      }),
+      new SGD([leaf()], 0.1, { momentum: 0.9, weightDecay: 1e-4, nesterov: true, maximize: true }),
+    ];
+    for (const o of forms) {
+      const { params: _, ...g } = o.paramGroups[0];
+      expect(g).toEqual({
+        lr: 0.1,
+        momentum: 0.9,
+        dampening: 0,
+        weightDecay: 1e-4,
+        nesterov: true,
+        maximize: true,
+      });
+    }
+    expect(new Adam([leaf()], 0.1, [0.8, 0.9]).paramGroups[0].betas).toEqual([0.8, 0.9]);
+    expect(new AdamW([leaf()], { amsgrad: true }).paramGroups[0].weightDecay).toBe(0.01);
+    expect(new RMSprop([leaf()], 0.1, 0.9, 1e-6, 0, 0.5, true).paramGroups[0].centered).toBe(true);
+    expect(new Adagrad([leaf()], 0.1, 0.01).paramGroups[0].lrDecay).toBe(0.01);
+    const opt = new SGD([leaf()], 0.1);
+    expect(new StepLR(opt, 2, 0.5).gamma).toBe(0.5);
+    expect(new lrScheduler.CosineAnnealingLR(opt, 10, { etaMin: 0.01 }).etaMin).toBe(0.01);
+    expect(new ExponentialLR(opt, { gamma: 0.9 }).gamma).toBe(0.9);
+    expect(new LambdaLR(opt, [(e: number) => 0.9 ** e]).lrLambdas).toHaveLength(1);
+    expect(new ReduceLROnPlateau(opt, "max", { patience: 3 }).patience).toBe(3);
+  });
+});
