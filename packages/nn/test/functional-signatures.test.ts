@@ -55,6 +55,17 @@ describe("gradients", () => {
     ).toBe(true);
     expect(gradcheck((x) => F.interpolate(x, { size: [2, 3], mode: "area" }), [x])).toBe(true);
   });
+  it("adaptive max pooling, power-average pooling, local response norm, pixel shuffle", () => {
+    const x = leaf(randn(1, 2, 5, 6, f64));
+    expect(gradcheck((x) => F.adaptiveMaxPool2d(x, [2, 4]), [x])).toBe(true);
+    expect(gradcheck((x) => F.lpPool2d(x.abs().add(0.5), 2, 2), [x])).toBe(true);
+    expect(gradcheck((x) => F.localResponseNorm(x, 3, 0.5), [x])).toBe(true);
+    const y = leaf(randn(1, 4, 2, 3, f64));
+    expect(gradcheck((y) => F.pixelShuffle(y, 2), [y])).toBe(true);
+    const [out, idx] = F.adaptiveMaxPool2d(x, 2, true);
+    expect(out.shape).toEqual([1, 2, 2, 2]);
+    expect(idx.dtype).toBe("int32");
+  });
   it("the added losses", () => {
     const x = leaf(randn(3, 4, f64));
     const x2 = leaf(randn(3, 4, f64));
