@@ -88,7 +88,9 @@ describe("gradients", () => {
     const x = leaf(tensor([-100, -1, 0, 1, 100], f64));
     F.logsigmoid(x).sum().backward();
     const want = [1, 1 - 1 / (1 + Math.exp(1)), 0.5, 1 - 1 / (1 + Math.exp(-1)), 0];
-    Array.from(x.grad!.data()).forEach((g, i) => expect(g).toBeCloseTo(want[i], 12));
+    Array.from(x.grad!.data()).forEach((g, i) => {
+      expect(g).toBeCloseTo(want[i], 12);
+    });
     const far = Array.from(F.logsigmoid(tensor([-100, 100], f64)).data());
     expect(far[0]).toBe(-100);
     expect(far[1]).toBeCloseTo(0, 40);
