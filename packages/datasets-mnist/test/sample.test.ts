@@ -211,3 +211,30 @@ describe.skipIf(!haveFashion)(
     });
   },
 );
+
+describe("torchvision's call forms (typed)", () => {
+  it("MNIST.create(root, train, transform, target_transform, download) positional, as options, or mixed", async () => {
+    const t = normalized();
+    const a = await MNIST.create(null, false, t, null, false, { sample: true });
+    const b = await MNIST.create({ train: false, transform: t, sample: true });
+    const c = await MNIST.create(null, { train: false, transform: t, sample: true });
+    for (const d of [a, b, c]) {
+      expect(d.train).toBe(false);
+      expect(d.getItem(0)[0].shape).toEqual([1, 28, 28]);
+    }
+    expect(a.getItem(5)[0].toArray()).toEqual(b.getItem(5)[0].toArray());
+    expect(() => MNIST.create("data", 1 as never)).toThrow(
+      /MNIST\(\): argument "train" must be bool, got int 1/,
+    );
+    expect(() => FashionMNIST.create({ root: "x", sample: 1 as never })).toThrow(
+      /FashionMNIST\(\): argument "sample" must be bool/,
+    );
+  });
+  it("getItem with something else than an int says it expects an int index", async () => {
+    const ds = await MNIST.create({ sample: true, train: false });
+    expect(() => ds.getItem({ i: 3 } as never)).toThrow(
+      "MNIST.getItem(): expected an int index, got an object {i}",
+    );
+    expect(() => ds.getItem(2000)).toThrow(/index 2000 is out of range for a dataset of 2000 images/);
+  });
+});
