@@ -2,11 +2,11 @@
  * Activation modules: thin wrappers over the functional forms, constructed with PyTorch's signatures
  * (`new nn.LeakyReLU(0.2)`, `new nn.LeakyReLU({ negativeSlope: 0.2, inplace: true })`) and printing like PyTorch's.
  */
-import { arg, type CallsOf, k, signature, type Tensor } from "@cinder/tensor";
+import { arg, type CallsOf, full, k, noGrad, signature, type Tensor } from "@cinder/tensor";
 import * as F from "../functional/activation";
-import { Module } from "../module";
+import { Module, Parameter } from "../module";
 import { pyFloat } from "../util";
-import { inplaceArg } from "./args";
+import { deviceArg, dtypeArg, inplaceArg } from "./args";
 
 function inplaceRepr(inplace: boolean): string {
   return inplace ? "inplace=True" : "";
@@ -312,5 +312,208 @@ export class Softmin extends Module {
   }
   override extraRepr(): string {
     return `dim=${this.dim ?? "None"}`;
+  }
+}
+
+const HARDSIGMOID = signature("nn.Hardsigmoid", [inplaceArg]);
+/** `Hardsigmoid(inplace=False)`: relu6(x + 3) / 6. */
+export class Hardsigmoid extends Module {
+  static readonly signature = HARDSIGMOID;
+  readonly inplace: boolean;
+  constructor(...args: CallsOf<typeof HARDSIGMOID>) {
+    super();
+    this.inplace = HARDSIGMOID.parse(args).inplace;
+  }
+  override forward(x: Tensor): Tensor {
+    return F.hardsigmoid(x, { inplace: this.inplace });
+  }
+}
+
+const HARDSWISH = signature("nn.Hardswish", [inplaceArg]);
+/** `Hardswish(inplace=False)`: x * relu6(x + 3) / 6. */
+export class Hardswish extends Module {
+  static readonly signature = HARDSWISH;
+  readonly inplace: boolean;
+  constructor(...args: CallsOf<typeof HARDSWISH>) {
+    super();
+    this.inplace = HARDSWISH.parse(args).inplace;
+  }
+  override forward(x: Tensor): Tensor {
+    return F.hardswish(x, { inplace: this.inplace });
+  }
+}
+
+const SOFTSIGN = signature("nn.Softsign", []);
+/** `Softsign()`: x / (1 + |x|). */
+export class Softsign extends Module {
+  static readonly signature = SOFTSIGN;
+  constructor(...args: CallsOf<typeof SOFTSIGN>) {
+    super();
+    SOFTSIGN.parse(args);
+  }
+  override forward(x: Tensor): Tensor {
+    return F.softsign(x);
+  }
+}
+
+const TANHSHRINK = signature("nn.Tanhshrink", []);
+/** `Tanhshrink()`: x - tanh(x). */
+export class Tanhshrink extends Module {
+  static readonly signature = TANHSHRINK;
+  constructor(...args: CallsOf<typeof TANHSHRINK>) {
+    super();
+    TANHSHRINK.parse(args);
+  }
+  override forward(x: Tensor): Tensor {
+    return F.tanhshrink(x);
+  }
+}
+
+const HARDSHRINK = signature("nn.Hardshrink", [arg("lambd", k.float, 0.5)]);
+/** `Hardshrink(lambd=0.5)`: x where |x| > lambd, else 0. */
+export class Hardshrink extends Module {
+  static readonly signature = HARDSHRINK;
+  readonly lambd: number;
+  constructor(...args: CallsOf<typeof HARDSHRINK>) {
+    super();
+    this.lambd = HARDSHRINK.parse(args).lambd;
+  }
+  override forward(x: Tensor): Tensor {
+    return F.hardshrink(x, { lambd: this.lambd });
+  }
+  override extraRepr(): string {
+    return pyFloat(this.lambd);
+  }
+}
+
+const SOFTSHRINK = signature("nn.Softshrink", [arg("lambd", k.float, 0.5)]);
+/** `Softshrink(lambd=0.5)`: x - lambd above lambd, x + lambd below -lambd, else 0. */
+export class Softshrink extends Module {
+  static readonly signature = SOFTSHRINK;
+  readonly lambd: number;
+  constructor(...args: CallsOf<typeof SOFTSHRINK>) {
+    super();
+    this.lambd = SOFTSHRINK.parse(args).lambd;
+  }
+  override forward(x: Tensor): Tensor {
+    return F.softshrink(x, { lambd: this.lambd });
+  }
+  override extraRepr(): string {
+    return pyFloat(this.lambd);
+  }
+}
+
+const THRESHOLD = signature("nn.Threshold", [arg("threshold", k.float), arg("value", k.float), inplaceArg]);
+/** `Threshold(threshold, value, inplace=False)`: x where x > threshold, else value. */
+export class Threshold extends Module {
+  static readonly signature = THRESHOLD;
+  readonly threshold: number;
+  readonly value: number;
+  readonly inplace: boolean;
+  constructor(...args: CallsOf<typeof THRESHOLD>) {
+    super();
+    const a = THRESHOLD.parse(args);
+    this.threshold = a.threshold;
+    this.value = a.value;
+    this.inplace = a.inplace;
+  }
+  override forward(x: Tensor): Tensor {
+    return F.threshold(x, { threshold: this.threshold, value: this.value, inplace: this.inplace });
+  }
+  override extraRepr(): string {
+    return `threshold=${pyFloat(this.threshold)}, value=${pyFloat(this.value)}${this.inplace ? ", inplace=True" : ""}`;
+  }
+}
+
+const GLU_SIG = signature("nn.GLU", [arg("dim", k.int, -1)]);
+/** `GLU(dim=-1)`: a * sigmoid(b) for the halves a, b of the input along `dim`. */
+export class GLU extends Module {
+  static readonly signature = GLU_SIG;
+  readonly dim: number;
+  constructor(...args: CallsOf<typeof GLU_SIG>) {
+    super();
+    this.dim = GLU_SIG.parse(args).dim;
+  }
+  override forward(x: Tensor): Tensor {
+    return F.glu(x, { dim: this.dim });
+  }
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+const PRELU = signature("nn.PReLU", [
+  arg("numParameters", k.int, 1),
+  arg("init", k.float, 0.25),
+  deviceArg,
+  dtypeArg,
+]);
+/** `PReLU(num_parameters=1, init=0.25, device=None, dtype=None)`: leaky ReLU with a learnt slope (per channel). */
+export class PReLU extends Module {
+  static readonly signature = PRELU;
+  readonly numParameters: number;
+  readonly init: number;
+  weight: Parameter;
+  constructor(...args: CallsOf<typeof PRELU>) {
+    super();
+    const a = PRELU.parse(args);
+    this.numParameters = a.numParameters;
+    this.init = a.init;
+    const f = { device: a.device ?? undefined, dtype: a.dtype ?? "float32" };
+    this.weight = new Parameter(full([a.numParameters], a.init, f));
+  }
+  resetParameters(): void {
+    noGrad(() => this.weight.fill_(this.init));
+  }
+  override forward(x: Tensor): Tensor {
+    return F.prelu(x, this.weight);
+  }
+  override extraRepr(): string {
+    return `num_parameters=${this.numParameters}`;
+  }
+}
+
+const RRELU = signature("nn.RReLU", [arg("lower", k.float, 1 / 8), arg("upper", k.float, 1 / 3), inplaceArg]);
+/**
+ * `RReLU(lower=0.125, upper=0.3333333333333333, inplace=False)`: in training, a random slope from U(lower, upper)
+ * per element for negative inputs; in eval mode the slope (lower + upper) / 2.
+ */
+export class RReLU extends Module {
+  static readonly signature = RRELU;
+  readonly lower: number;
+  readonly upper: number;
+  readonly inplace: boolean;
+  constructor(...args: CallsOf<typeof RRELU>) {
+    super();
+    const a = RRELU.parse(args);
+    this.lower = a.lower;
+    this.upper = a.upper;
+    this.inplace = a.inplace;
+  }
+  override forward(x: Tensor): Tensor {
+    return F.rrelu(x, {
+      lower: this.lower,
+      upper: this.upper,
+      training: this.training,
+      inplace: this.inplace,
+    });
+  }
+  override extraRepr(): string {
+    return `lower=${pyFloat(this.lower)}, upper=${pyFloat(this.upper)}${this.inplace ? ", inplace=True" : ""}`;
+  }
+}
+
+const SOFTMAX2D = signature("nn.Softmax2d", []);
+/** `Softmax2d()`: softmax over the channels of [N, C, H, W] (or [C, H, W]) at each location. */
+export class Softmax2d extends Module {
+  static readonly signature = SOFTMAX2D;
+  constructor(...args: CallsOf<typeof SOFTMAX2D>) {
+    super();
+    SOFTMAX2D.parse(args);
+  }
+  override forward(x: Tensor): Tensor {
+    if (x.ndim !== 3 && x.ndim !== 4)
+      throw new Error(`Softmax2d: expected input to be 3D or 4D, got ${x.ndim}D instead`);
+    return F.softmax(x, { dim: -3 });
   }
 }

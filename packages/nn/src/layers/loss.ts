@@ -6,6 +6,7 @@
  */
 import { arg, type CallsOf, k, signature, type Tensor } from "@cinder/tensor";
 import * as F from "../functional/loss";
+import * as G from "../functional/loss-more";
 import { buffer, Module } from "../module";
 import type { Reduction } from "../util";
 import { legacyArg, reductionArg } from "./args";
@@ -208,5 +209,216 @@ export class KLDivLoss extends Module {
   }
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.klDiv(input, target, { reduction: this.reduction, logTarget: this.logTarget });
+  }
+}
+
+const SOFT_MARGIN_LOSS = signature("nn.SoftMarginLoss", simpleLoss);
+/** `SoftMarginLoss(size_average=None, reduce=None, reduction='mean')`: log(1 + exp(-y x)). */
+export class SoftMarginLoss extends Module {
+  static readonly signature = SOFT_MARGIN_LOSS;
+  readonly reduction: Reduction;
+  constructor(...args: CallsOf<typeof SOFT_MARGIN_LOSS>) {
+    super();
+    this.reduction = SOFT_MARGIN_LOSS.parse(args).reduction;
+  }
+  override forward(input: Tensor, target: Tensor): Tensor {
+    return G.softMarginLoss(input, target, { reduction: this.reduction });
+  }
+}
+
+const marginArg = (dflt: number) => arg("margin", k.float, dflt);
+
+const MARGIN_RANKING_LOSS = signature("nn.MarginRankingLoss", [marginArg(0.0), ...simpleLoss]);
+/** `MarginRankingLoss(margin=0.0, size_average=None, reduce=None, reduction='mean')`: max(0, -y (x1 - x2) + margin). */
+export class MarginRankingLoss extends Module {
+  static readonly signature = MARGIN_RANKING_LOSS;
+  readonly margin: number;
+  readonly reduction: Reduction;
+  constructor(...args: CallsOf<typeof MARGIN_RANKING_LOSS>) {
+    super();
+    const a = MARGIN_RANKING_LOSS.parse(args);
+    this.margin = a.margin;
+    this.reduction = a.reduction;
+  }
+  override forward(input1: Tensor, input2: Tensor, target: Tensor): Tensor {
+    return G.marginRankingLoss(input1, input2, target, { margin: this.margin, reduction: this.reduction });
+  }
+}
+
+const HINGE_EMBEDDING_LOSS = signature("nn.HingeEmbeddingLoss", [marginArg(1.0), ...simpleLoss]);
+/** `HingeEmbeddingLoss(margin=1.0, size_average=None, reduce=None, reduction='mean')`. */
+export class HingeEmbeddingLoss extends Module {
+  static readonly signature = HINGE_EMBEDDING_LOSS;
+  readonly margin: number;
+  readonly reduction: Reduction;
+  constructor(...args: CallsOf<typeof HINGE_EMBEDDING_LOSS>) {
+    super();
+    const a = HINGE_EMBEDDING_LOSS.parse(args);
+    this.margin = a.margin;
+    this.reduction = a.reduction;
+  }
+  override forward(input: Tensor, target: Tensor): Tensor {
+    return G.hingeEmbeddingLoss(input, target, { margin: this.margin, reduction: this.reduction });
+  }
+}
+
+const COSINE_EMBEDDING_LOSS = signature("nn.CosineEmbeddingLoss", [marginArg(0.0), ...simpleLoss]);
+/** `CosineEmbeddingLoss(margin=0.0, size_average=None, reduce=None, reduction='mean')`. */
+export class CosineEmbeddingLoss extends Module {
+  static readonly signature = COSINE_EMBEDDING_LOSS;
+  readonly margin: number;
+  readonly reduction: Reduction;
+  constructor(...args: CallsOf<typeof COSINE_EMBEDDING_LOSS>) {
+    super();
+    const a = COSINE_EMBEDDING_LOSS.parse(args);
+    this.margin = a.margin;
+    this.reduction = a.reduction;
+  }
+  override forward(input1: Tensor, input2: Tensor, target: Tensor): Tensor {
+    return G.cosineEmbeddingLoss(input1, input2, target, { margin: this.margin, reduction: this.reduction });
+  }
+}
+
+const MULTILABEL_SOFT_MARGIN_LOSS = signature("nn.MultiLabelSoftMarginLoss", [weightArg, ...simpleLoss]);
+/** `MultiLabelSoftMarginLoss(weight=None, size_average=None, reduce=None, reduction='mean')`. */
+export class MultiLabelSoftMarginLoss extends Module {
+  static readonly signature = MULTILABEL_SOFT_MARGIN_LOSS;
+  weight: Tensor | null;
+  readonly reduction: Reduction;
+  constructor(...args: CallsOf<typeof MULTILABEL_SOFT_MARGIN_LOSS>) {
+    super();
+    const a = MULTILABEL_SOFT_MARGIN_LOSS.parse(args);
+    this.weight = a.weight ? buffer(a.weight) : null;
+    this.reduction = a.reduction;
+  }
+  override forward(input: Tensor, target: Tensor): Tensor {
+    return G.multilabelSoftMarginLoss(input, target, { weight: this.weight, reduction: this.reduction });
+  }
+}
+
+const POISSON_NLL_LOSS = signature("nn.PoissonNLLLoss", [
+  arg("logInput", k.bool, true),
+  arg("full", k.bool, false),
+  sizeAverageArg,
+  arg("eps", k.float, 1e-8),
+  reduceArg,
+  reductionArg,
+]);
+/** `PoissonNLLLoss(log_input=True, full=False, size_average=None, eps=1e-08, reduce=None, reduction='mean')`. */
+export class PoissonNLLLoss extends Module {
+  static readonly signature = POISSON_NLL_LOSS;
+  readonly logInput: boolean;
+  readonly full: boolean;
+  readonly eps: number;
+  readonly reduction: Reduction;
+  constructor(...args: CallsOf<typeof POISSON_NLL_LOSS>) {
+    super();
+    const a = POISSON_NLL_LOSS.parse(args);
+    this.logInput = a.logInput;
+    this.full = a.full;
+    this.eps = a.eps;
+    this.reduction = a.reduction;
+  }
+  override forward(logInput: Tensor, target: Tensor): Tensor {
+    return G.poissonNllLoss(logInput, target, {
+      logInput: this.logInput,
+      full: this.full,
+      eps: this.eps,
+      reduction: this.reduction,
+    });
+  }
+}
+
+const GAUSSIAN_NLL_LOSS = signature(
+  "nn.GaussianNLLLoss",
+  [],
+  [arg("full", k.bool, false), arg("eps", k.float, 1e-6), reductionArg],
+);
+/** `GaussianNLLLoss(*, full=False, eps=1e-06, reduction='mean')`; `forward(input, target, var)`. */
+export class GaussianNLLLoss extends Module {
+  static readonly signature = GAUSSIAN_NLL_LOSS;
+  readonly full: boolean;
+  readonly eps: number;
+  readonly reduction: Reduction;
+  constructor(...args: CallsOf<typeof GAUSSIAN_NLL_LOSS>) {
+    super();
+    const a = GAUSSIAN_NLL_LOSS.parse(args);
+    this.full = a.full;
+    this.eps = a.eps;
+    this.reduction = a.reduction;
+  }
+  override forward(input: Tensor, target: Tensor, variance: Tensor): Tensor {
+    return G.gaussianNllLoss(input, target, variance, {
+      full: this.full,
+      eps: this.eps,
+      reduction: this.reduction,
+    });
+  }
+}
+
+const TRIPLET_MARGIN_LOSS = signature("nn.TripletMarginLoss", [
+  marginArg(1.0),
+  arg("p", k.float, 2.0),
+  arg("eps", k.float, 1e-6),
+  arg("swap", k.bool, false),
+  ...simpleLoss,
+]);
+/** `TripletMarginLoss(margin=1.0, p=2.0, eps=1e-06, swap=False, size_average=None, reduce=None, reduction='mean')`. */
+export class TripletMarginLoss extends Module {
+  static readonly signature = TRIPLET_MARGIN_LOSS;
+  readonly margin: number;
+  readonly p: number;
+  readonly eps: number;
+  readonly swap: boolean;
+  readonly reduction: Reduction;
+  constructor(...args: CallsOf<typeof TRIPLET_MARGIN_LOSS>) {
+    super();
+    const a = TRIPLET_MARGIN_LOSS.parse(args);
+    this.margin = a.margin;
+    this.p = a.p;
+    this.eps = a.eps;
+    this.swap = a.swap;
+    this.reduction = a.reduction;
+  }
+  override forward(anchor: Tensor, positive: Tensor, negative: Tensor): Tensor {
+    return G.tripletMarginLoss(anchor, positive, negative, {
+      margin: this.margin,
+      p: this.p,
+      eps: this.eps,
+      swap: this.swap,
+      reduction: this.reduction,
+    });
+  }
+}
+
+const MULTI_MARGIN_LOSS = signature("nn.MultiMarginLoss", [
+  arg("p", k.int, 1),
+  marginArg(1.0),
+  weightArg,
+  ...simpleLoss,
+]);
+/** `MultiMarginLoss(p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction='mean')`. */
+export class MultiMarginLoss extends Module {
+  static readonly signature = MULTI_MARGIN_LOSS;
+  readonly p: number;
+  readonly margin: number;
+  weight: Tensor | null;
+  readonly reduction: Reduction;
+  constructor(...args: CallsOf<typeof MULTI_MARGIN_LOSS>) {
+    super();
+    const a = MULTI_MARGIN_LOSS.parse(args);
+    if (a.p !== 1 && a.p !== 2) throw new RangeError("MultiMarginLoss: only p == 1 and p == 2 supported");
+    this.p = a.p;
+    this.margin = a.margin;
+    this.weight = a.weight ? buffer(a.weight) : null;
+    this.reduction = a.reduction;
+  }
+  override forward(input: Tensor, target: Tensor): Tensor {
+    return G.multiMarginLoss(input, target, {
+      p: this.p,
+      margin: this.margin,
+      weight: this.weight,
+      reduction: this.reduction,
+    });
   }
 }

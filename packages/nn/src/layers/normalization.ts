@@ -11,7 +11,7 @@ import {
   tensor,
   zeros,
 } from "@cinder/tensor";
-import { batchNorm, groupNorm, layerNorm } from "../functional/normalization";
+import { batchNorm, groupNorm, instanceNorm, layerNorm } from "../functional/normalization";
 import * as init from "../init";
 import { buffer, Module, Parameter } from "../module";
 import { fmt, pyBool, pyFloat, pyOptFloat, pyTuple } from "../util";
@@ -250,5 +250,117 @@ export class GroupNorm extends Module {
 
   override extraRepr(): string {
     return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${pyBool(this.affine)}`;
+  }
+}
+
+/** `(num_features, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False, device=None, dtype=None)`. */
+const instanceNormParams = [
+  arg("numFeatures", k.int),
+  epsArg,
+  arg("momentum", k.float, 0.1),
+  arg("affine", k.bool, false),
+  arg("trackRunningStats", k.bool, false),
+  deviceArg,
+  dtypeArg,
+] as const;
+const INSTANCE_NORM1D = signature("nn.InstanceNorm1d", instanceNormParams);
+const INSTANCE_NORM2D = signature("nn.InstanceNorm2d", instanceNormParams);
+
+/**
+ * Shared by InstanceNorm1d/2d, as PyTorch's _InstanceNorm: each channel of each sample normalised over its
+ * spatial dims; running statistics (when tracked) are used in eval mode. Unbatched inputs are accepted.
+ */
+export abstract class InstanceNorm extends Module {
+  static override stateNames = BatchNorm.stateNames;
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  weight: Parameter | null;
+  bias: Parameter | null;
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+  /** int32 (PyTorch: int64). */
+  numBatchesTracked: Tensor | null;
+  /** The number of dims of an unbatched input ([C, L]: 2, [C, H, W]: 3). */
+  protected abstract readonly noBatchDims: number;
+
+  protected constructor(a: {
+    numFeatures: number;
+    eps: number;
+    momentum: number;
+    affine: boolean;
+    trackRunningStats: boolean;
+    device: string | null;
+    dtype: DType | null;
+  }) {
+    super();
+    this.numFeatures = a.numFeatures;
+    this.eps = a.eps;
+    this.momentum = a.momentum;
+    this.affine = a.affine;
+    this.trackRunningStats = a.trackRunningStats;
+    const f = { device: a.device ?? undefined, dtype: a.dtype ?? "float32" };
+    this.weight = a.affine ? new Parameter(init.ones_(empty([a.numFeatures], f))) : null;
+    this.bias = a.affine ? new Parameter(init.zeros_(empty([a.numFeatures], f))) : null;
+    if (a.trackRunningStats) {
+      this.runningMean = buffer(zeros([a.numFeatures], f));
+      this.runningVar = buffer(init.ones_(empty([a.numFeatures], f)));
+      this.numBatchesTracked = buffer(tensor(0, { dtype: "int32", device: f.device }));
+    } else {
+      this.runningMean = null;
+      this.runningVar = null;
+      this.numBatchesTracked = null;
+    }
+  }
+
+  override forward(x: Tensor): Tensor {
+    const name = this.constructor.name;
+    const n = this.noBatchDims;
+    if (x.ndim !== n && x.ndim !== n + 1)
+      throw new Error(`${name}: expected ${n}D or ${n + 1}D input (got ${x.ndim}D input)`);
+    const channels = x.shape[x.ndim - n];
+    if (channels !== this.numFeatures && this.affine)
+      throw new Error(
+        `${name}: expected input's size at dim=${x.ndim - n} to match num_features (${this.numFeatures}), but got: ${channels}.`,
+      );
+    const batched = x.ndim === n ? x.unsqueeze(0) : x;
+    const y = instanceNorm(batched, this.runningMean, this.runningVar, {
+      weight: this.weight,
+      bias: this.bias,
+      useInputStats: this.training || !this.trackRunningStats,
+      momentum: this.momentum,
+      eps: this.eps,
+    });
+    return x.ndim === n ? y.squeeze(0) : y;
+  }
+
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${pyFloat(this.momentum)}, affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
+  }
+}
+
+/**
+ * `InstanceNorm1d(num_features, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False, device=None,
+ * dtype=None)` over [N, C, L] (or [C, L]).
+ */
+export class InstanceNorm1d extends InstanceNorm {
+  static readonly signature = INSTANCE_NORM1D;
+  protected readonly noBatchDims = 2;
+  constructor(...args: CallsOf<typeof INSTANCE_NORM1D>) {
+    super(INSTANCE_NORM1D.parse(args));
+  }
+}
+
+/**
+ * `InstanceNorm2d(num_features, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False, device=None,
+ * dtype=None)` over [N, C, H, W] (or [C, H, W]).
+ */
+export class InstanceNorm2d extends InstanceNorm {
+  static readonly signature = INSTANCE_NORM2D;
+  protected readonly noBatchDims = 3;
+  constructor(...args: CallsOf<typeof INSTANCE_NORM2D>) {
+    super(INSTANCE_NORM2D.parse(args));
   }
 }

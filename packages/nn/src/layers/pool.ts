@@ -1,10 +1,18 @@
-/** MaxPool2d, AvgPool2d and AdaptiveAvgPool2d. */
+/** Max, average and adaptive average pooling, 1-D and 2-D. */
 import { arg, type CallsOf, type Kind, k, signature, type Tensor } from "@cinder/tensor";
-import { type AdaptiveSize, adaptiveAvgPool2d, avgPool2d, maxPool2d } from "../functional/pool";
+import {
+  type AdaptiveSize,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  avgPool1d,
+  avgPool2d,
+  maxPool1d,
+  maxPool2d,
+} from "../functional/pool";
 import { pyIntOrTuple, type Size2 } from "../functional/windows";
 import { Module } from "../module";
-import { pyBool } from "../util";
-import { size2 } from "./args";
+import { pyBool, pyTuple } from "../util";
+import { size1, size2 } from "./args";
 
 const MAX_POOL2D = signature("nn.MaxPool2d", [
   arg("kernelSize", size2),
@@ -148,6 +156,125 @@ export class AdaptiveAvgPool2d extends Module {
   }
   override forward(x: Tensor): Tensor {
     return adaptiveAvgPool2d(x, this.outputSize);
+  }
+  override extraRepr(): string {
+    return `output_size=${pyIntOrTuple(this.outputSize)}`;
+  }
+}
+
+const MAX_POOL1D = signature("nn.MaxPool1d", [
+  arg("kernelSize", size1),
+  arg.opt("stride", size1),
+  arg("padding", size1, 0),
+  arg("dilation", size1, 1),
+  arg("returnIndices", k.bool, false),
+  arg("ceilMode", k.bool, false),
+]);
+
+/**
+ * `MaxPool1d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)` over
+ * [N, C, L] (or [C, L]); with `returnIndices` the module returns `[output, indices]`.
+ */
+export class MaxPool1d<R extends boolean = false> extends Module {
+  static readonly signature = MAX_POOL1D;
+  readonly kernelSize: SizeArg;
+  readonly stride: SizeArg;
+  readonly padding: SizeArg;
+  readonly dilation: SizeArg;
+  readonly returnIndices: R;
+  readonly ceilMode: boolean;
+
+  /** With `returnIndices: true` (as an option or in its position) the module's type returns `[output, indices]`. */
+  constructor(kernelSize: SizeArg, opts: MaxPoolOptions & { returnIndices: R });
+  constructor(
+    kernelSize: SizeArg,
+    stride: SizeArg | null | undefined,
+    padding: SizeArg | undefined,
+    dilation: SizeArg | undefined,
+    returnIndices: R,
+    ceilMode?: boolean | { ceilMode?: boolean },
+  );
+  constructor(...args: CallsOf<typeof MAX_POOL1D>);
+  constructor(...args: unknown[]) {
+    super();
+    const a = MAX_POOL1D.parse(args as never);
+    this.kernelSize = a.kernelSize;
+    this.stride = a.stride ?? a.kernelSize;
+    this.padding = a.padding;
+    this.dilation = a.dilation;
+    this.returnIndices = a.returnIndices as R;
+    this.ceilMode = a.ceilMode;
+  }
+
+  override forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    const o = {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      ceilMode: this.ceilMode,
+    };
+    const r = this.returnIndices
+      ? maxPool1d(x, this.kernelSize, { ...o, returnIndices: true })
+      : maxPool1d(x, this.kernelSize, o);
+    return r as R extends true ? [Tensor, Tensor] : Tensor;
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${pyIntOrTuple(this.stride)}, padding=${pyIntOrTuple(this.padding)}, dilation=${pyIntOrTuple(this.dilation)}, ceil_mode=${pyBool(this.ceilMode)}`;
+  }
+}
+
+const AVG_POOL1D = signature("nn.AvgPool1d", [
+  arg("kernelSize", size1),
+  arg.opt("stride", size1),
+  arg("padding", size1, 0),
+  arg("ceilMode", k.bool, false),
+  arg("countIncludePad", k.bool, true),
+]);
+const single = (v: number | readonly number[]): number[] => (typeof v === "number" ? [v] : [...v]);
+
+/** `AvgPool1d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)` over [N, C, L]. */
+export class AvgPool1d extends Module {
+  static readonly signature = AVG_POOL1D;
+  readonly kernelSize: number[];
+  readonly stride: number[];
+  readonly padding: number[];
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+  constructor(...args: CallsOf<typeof AVG_POOL1D>) {
+    super();
+    const a = AVG_POOL1D.parse(args);
+    // PyTorch keeps these as 1-tuples (and prints them so)
+    this.kernelSize = single(a.kernelSize);
+    this.stride = single(a.stride ?? a.kernelSize);
+    this.padding = single(a.padding);
+    this.ceilMode = a.ceilMode;
+    this.countIncludePad = a.countIncludePad;
+  }
+  override forward(x: Tensor): Tensor {
+    return avgPool1d(x, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+    });
+  }
+  override extraRepr(): string {
+    return `kernel_size=${pyTuple(this.kernelSize)}, stride=${pyTuple(this.stride)}, padding=${pyTuple(this.padding)}`;
+  }
+}
+
+const ADAPTIVE_AVG_POOL1D = signature("nn.AdaptiveAvgPool1d", [arg("outputSize", size1)]);
+/** `AdaptiveAvgPool1d(output_size)`: average pooling of [N, C, L] to a fixed length. */
+export class AdaptiveAvgPool1d extends Module {
+  static readonly signature = ADAPTIVE_AVG_POOL1D;
+  readonly outputSize: SizeArg;
+  constructor(...args: CallsOf<typeof ADAPTIVE_AVG_POOL1D>) {
+    super();
+    this.outputSize = ADAPTIVE_AVG_POOL1D.parse(args).outputSize;
+  }
+  override forward(x: Tensor): Tensor {
+    return adaptiveAvgPool1d(x, this.outputSize);
   }
   override extraRepr(): string {
     return `output_size=${pyIntOrTuple(this.outputSize)}`;

@@ -1,0 +1,120 @@
+/** Padding modules: ZeroPad2d, ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d (F.pad as modules). */
+import { arg, type CallsOf, type Kind, k, signature, type Tensor } from "@cinder/tensor";
+import { pad } from "../functional/pad";
+import { Module } from "../module";
+import { pyFloat, pyTuple } from "../util";
+
+/** An int (every side) or 2n ints [left, right, (top, bottom)]. */
+function paddingKind(n: number): Kind<number | readonly number[]> {
+  return k.where(k.intOrInts, (v) => typeof v === "number" || v.length === 2 * n, `int or int[${2 * n}]`);
+}
+const amounts = (v: number | readonly number[], n: number): number[] =>
+  typeof v === "number" ? new Array<number>(2 * n).fill(v) : [...v];
+
+const ZERO_PAD2D = signature("nn.ZeroPad2d", [arg("padding", paddingKind(2))]);
+/** `ZeroPad2d(padding)`: pad the last two dims with zeros; padding (left, right, top, bottom). */
+export class ZeroPad2d extends Module {
+  static readonly signature = ZERO_PAD2D;
+  readonly padding: number[];
+  constructor(...args: CallsOf<typeof ZERO_PAD2D>) {
+    super();
+    this.padding = amounts(ZERO_PAD2D.parse(args).padding, 2);
+  }
+  override forward(x: Tensor): Tensor {
+    return pad(x, this.padding, { mode: "constant", value: 0 });
+  }
+  override extraRepr(): string {
+    return pyTuple(this.padding);
+  }
+}
+
+const CONSTANT_PAD1D = signature("nn.ConstantPad1d", [arg("padding", paddingKind(1)), arg("value", k.float)]);
+const CONSTANT_PAD2D = signature("nn.ConstantPad2d", [arg("padding", paddingKind(2)), arg("value", k.float)]);
+/** `ConstantPad1d(padding, value)`: pad the last dim with `value`. */
+export class ConstantPad1d extends Module {
+  static readonly signature = CONSTANT_PAD1D;
+  readonly padding: number[];
+  readonly value: number;
+  constructor(...args: CallsOf<typeof CONSTANT_PAD1D>) {
+    super();
+    const a = CONSTANT_PAD1D.parse(args);
+    this.padding = amounts(a.padding, 1);
+    this.value = a.value;
+  }
+  override forward(x: Tensor): Tensor {
+    return pad(x, this.padding, { mode: "constant", value: this.value });
+  }
+  override extraRepr(): string {
+    return `padding=${pyTuple(this.padding)}, value=${pyFloat(this.value)}`;
+  }
+}
+/** `ConstantPad2d(padding, value)`: pad the last two dims with `value`. */
+export class ConstantPad2d extends Module {
+  static readonly signature = CONSTANT_PAD2D;
+  readonly padding: number[];
+  readonly value: number;
+  constructor(...args: CallsOf<typeof CONSTANT_PAD2D>) {
+    super();
+    const a = CONSTANT_PAD2D.parse(args);
+    this.padding = amounts(a.padding, 2);
+    this.value = a.value;
+  }
+  override forward(x: Tensor): Tensor {
+    return pad(x, this.padding, { mode: "constant", value: this.value });
+  }
+  override extraRepr(): string {
+    return `padding=${pyTuple(this.padding)}, value=${pyFloat(this.value)}`;
+  }
+}
+
+/** Reflection and replication padding of the last n dims. */
+abstract class ModePad extends Module {
+  readonly padding: number[];
+  protected constructor(
+    padding: number | readonly number[],
+    n: number,
+    private readonly mode: "reflect" | "replicate",
+  ) {
+    super();
+    this.padding = amounts(padding, n);
+  }
+  override forward(x: Tensor): Tensor {
+    return pad(x, this.padding, { mode: this.mode });
+  }
+  override extraRepr(): string {
+    return pyTuple(this.padding);
+  }
+}
+
+const REFLECTION_PAD1D = signature("nn.ReflectionPad1d", [arg("padding", paddingKind(1))]);
+const REFLECTION_PAD2D = signature("nn.ReflectionPad2d", [arg("padding", paddingKind(2))]);
+const REPLICATION_PAD1D = signature("nn.ReplicationPad1d", [arg("padding", paddingKind(1))]);
+const REPLICATION_PAD2D = signature("nn.ReplicationPad2d", [arg("padding", paddingKind(2))]);
+/** `ReflectionPad1d(padding)`: pad the last dim with its reflection (the edge not repeated). */
+export class ReflectionPad1d extends ModePad {
+  static readonly signature = REFLECTION_PAD1D;
+  constructor(...args: CallsOf<typeof REFLECTION_PAD1D>) {
+    super(REFLECTION_PAD1D.parse(args).padding, 1, "reflect");
+  }
+}
+/** `ReflectionPad2d(padding)`: pad the last two dims with their reflection. */
+export class ReflectionPad2d extends ModePad {
+  static readonly signature = REFLECTION_PAD2D;
+  constructor(...args: CallsOf<typeof REFLECTION_PAD2D>) {
+    super(REFLECTION_PAD2D.parse(args).padding, 2, "reflect");
+  }
+}
+/** `ReplicationPad1d(padding)`: pad the last dim by repeating its edge values. */
+export class ReplicationPad1d extends ModePad {
+  static readonly signature = REPLICATION_PAD1D;
+  constructor(...args: CallsOf<typeof REPLICATION_PAD1D>) {
+    super(REPLICATION_PAD1D.parse(args).padding, 1, "replicate");
+  }
+}
+/** `ReplicationPad2d(padding)`: pad the last two dims by repeating their edge values. */
+export class ReplicationPad2d extends ModePad {
+  static readonly signature = REPLICATION_PAD2D;
+  constructor(...args: CallsOf<typeof REPLICATION_PAD2D>) {
+    super(REPLICATION_PAD2D.parse(args).padding, 2, "replicate");
+  }
+}
