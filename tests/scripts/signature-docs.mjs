@@ -17,6 +17,7 @@ const SECTIONS = [
 ];
 
 function fmtDefault(v) {
+  if (v === undefined) return "<required parameter>";
   if (v === null) return "None";
   if (v === true) return "True";
   if (v === false) return "False";

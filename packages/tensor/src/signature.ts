@@ -350,6 +350,7 @@ function editDistance(a: string, b: string): number {
 }
 
 function fmtDefault(v: unknown): string {
+  if (v === undefined) return "<required parameter>";
   if (v === null) return "None";
   if (v === true) return "True";
   if (v === false) return "False";
