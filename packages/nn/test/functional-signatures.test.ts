@@ -66,6 +66,31 @@ describe("gradients", () => {
     expect(out.shape).toEqual([1, 2, 2, 2]);
     expect(idx.dtype).toBe("int32");
   });
+  it("maxUnpool2d puts gradients back through the indices; pdist; multilabelMarginLoss", () => {
+    const x = leaf(randn(1, 2, 4, 6, f64));
+    const [pooled, idx] = F.maxPool2d(x.detach(), 2, { returnIndices: true });
+    const p = leaf(pooled);
+    expect(gradcheck((p) => F.maxUnpool2d(p, idx, 2), [p])).toBe(true);
+    const r = leaf(randn(4, 3, f64));
+    expect(gradcheck((r) => F.pdist(r, 3), [r])).toBe(true);
+    const t = tensor([
+      [3, 0, -1, 1],
+      [1, 2, 3, -1],
+    ]);
+    const m = leaf(randn(2, 4, f64));
+    expect(gradcheck((m) => F.multilabelMarginLoss(m, t), [m])).toBe(true);
+  });
+  it("tripletMarginWithDistanceLoss takes a distance function as a keyword-only option", () => {
+    const [a, p, n] = [randn(3, 4), randn(3, 4), randn(3, 4)];
+    const l1 = (u: Tensor, v: Tensor) => u.sub(v).abs().sum({ dim: 1 });
+    const got = F.tripletMarginWithDistanceLoss(a, p, n, { distanceFunction: l1, margin: 0.5 });
+    const want = l1(a, p).sub(l1(a, n)).add(0.5).clamp({ min: 0 }).mean();
+    expect(got.item()).toBeCloseTo(want.item() as number, 6);
+    // keyword-only: a fourth positional argument is an error
+    expect(() =>
+      (F.tripletMarginWithDistanceLoss as unknown as (...a: unknown[]) => Tensor)(a, p, n, l1),
+    ).toThrow(/takes 3 positional arguments/);
+  });
   it("the added losses", () => {
     const x = leaf(randn(3, 4, f64));
     const x2 = leaf(randn(3, 4, f64));

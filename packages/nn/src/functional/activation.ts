@@ -320,3 +320,52 @@ export const gumbelSoftmax = op(
     return yHard.sub(ySoft.detach()).add(ySoft);
   },
 );
+
+// ---- the in-place forms of torch.nn.functional (relu_, elu_, ...): the same op with inplace=True ----
+
+/** `relu_(input)` */
+export const relu_ = op(signature("nn.functional.relu_", [self]), ({ input }): Tensor => input.relu_());
+
+/** `elu_(input, alpha=1.)` */
+export const elu_ = op(
+  signature("nn.functional.elu_", [self, arg("alpha", k.float, 1.0)]),
+  ({ input, alpha }): Tensor => maybeInplace(input, eluImpl(input, alpha, 1), true),
+);
+
+/** `celu_(input, alpha=1.)` */
+export const celu_ = op(
+  signature("nn.functional.celu_", [self, arg("alpha", k.float, 1.0)]),
+  ({ input, alpha }): Tensor => celu(input, alpha, true),
+);
+
+/** `selu_(input)` */
+export const selu_ = op(signature("nn.functional.selu_", [self]), ({ input }): Tensor => selu(input, true));
+
+/** `hardtanh_(input, min_val=-1., max_val=1.)` */
+export const hardtanh_ = op(
+  signature("nn.functional.hardtanh_", [self, arg("minVal", k.float, -1), arg("maxVal", k.float, 1)]),
+  ({ input, minVal, maxVal }): Tensor => hardtanhImpl(input, minVal, maxVal, true),
+);
+
+/** `leaky_relu_(input, negative_slope=0.01)` */
+export const leakyRelu_ = op(
+  signature("nn.functional.leakyRelu_", [self, arg("negativeSlope", k.float, 0.01)]),
+  ({ input, negativeSlope }): Tensor => leakyRelu(input, negativeSlope, true),
+);
+
+/** `rrelu_(input, lower=1./8, upper=1./3, training=False)` */
+export const rrelu_ = op(
+  signature("nn.functional.rrelu_", [
+    self,
+    arg("lower", k.float, 1 / 8),
+    arg("upper", k.float, 1 / 3),
+    arg("training", k.bool, false),
+  ]),
+  ({ input, lower, upper, training }): Tensor => rrelu(input, lower, upper, training, true),
+);
+
+/** `threshold_(input, threshold, value)` */
+export const threshold_ = op(
+  signature("nn.functional.threshold_", [self, arg("threshold", k.float), arg("value", k.float)]),
+  ({ input, threshold: th, value }): Tensor => threshold(input, th, value, true),
+);

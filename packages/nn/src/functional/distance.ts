@@ -1,5 +1,5 @@
 /** cosineSimilarity and pairwiseDistance (torch.nn.functional), composed from tensor ops. */
-import { arg, broadcastShapes, k, op, signature, type Tensor } from "@cinder/tensor";
+import { arg, broadcastShapes, k, op, signature, type Tensor, tensor } from "@cinder/tensor";
 
 /**
  * `cosine_similarity(x1, x2, dim=1, eps=1e-8)`: x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along `dim`
@@ -40,5 +40,30 @@ export const pairwiseDistance = op(
       : p === Number.NEGATIVE_INFINITY
         ? d.abs().amin(dim, keepdim)
         : d.norm({ p, dim, keepdim });
+  },
+);
+
+/** `pdist(input, p=2)`: the p-norm distance between every pair of rows i < j of [N, M], as [N (N - 1) / 2]. */
+export const pdist = op(
+  signature("nn.functional.pdist", [arg("input", k.tensor), arg("p", k.float, 2)]),
+  ({ input, p }): Tensor => {
+    if (input.ndim !== 2) {
+      throw new Error(`pdist(): only supports 2D tensors, got: ${input.ndim}D`);
+    }
+    if (p < 0) throw new RangeError("pdist(): only supports non-negative p values");
+    const n = input.shape[0];
+    const is: number[] = [];
+    const js: number[] = [];
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        is.push(i);
+        js.push(j);
+      }
+    }
+    const rows = (ix: number[]) =>
+      input.indexSelect(0, tensor(Int32Array.from(ix), { device: input.device }));
+    const d = rows(is).sub(rows(js));
+    if (p === 0) return d.ne(0).sum({ dim: 1 }).to(d.dtype);
+    return d.norm({ p, dim: 1 });
   },
 );

@@ -2,7 +2,7 @@
  * The other losses of torch.nn.functional (margin, embedding, Poisson and Gaussian NLL, triplet, multi-margin),
  * each with PyTorch's signature and its formula as written in ATen / torch/nn/functional.py.
  */
-import { arange, arg, fmtShape, k, noGrad, op, signature, type Tensor, where } from "@cinder/tensor";
+import { arange, arg, fmtShape, k, noGrad, op, signature, type Tensor, tensor, where } from "@cinder/tensor";
 import { inputArg, legacyReduction, reduce, reduceArg, reductionArg, sizeAverageArg } from "../util";
 import { logsigmoid } from "./activation";
 import { pairwiseDistance } from "./distance";
@@ -276,5 +276,85 @@ export const multiMarginLoss = op(
     const loss = where(notTarget, m, 0).sum({ dim: 1 }).div(C);
     if (r === "none") return unbatched ? loss.reshape(a.target.shape) : loss;
     return reduce(loss, r);
+  },
+);
+
+/**
+ * `multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction='mean')`: for each sample,
+ * the sum over its target classes j (the entries of `target` before the first -1) and the non-target classes i of
+ * max(0, 1 - (x[j] - x[i])), divided by C.
+ */
+export const multilabelMarginLoss = op(
+  signature("nn.functional.multilabelMarginLoss", [inputArg, targetArg, ...legacy]),
+  (a): Tensor => {
+    const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "multilabelMarginLoss");
+    const { input, target } = a;
+    if (target.isFloatingPoint()) {
+      throw new TypeError(`multilabelMarginLoss: expected an integer (int32) target, got ${target.dtype}`);
+    }
+    if (input.ndim > 2 || target.ndim !== input.ndim || target.shape.some((d, i) => d !== input.shape[i])) {
+      throw new Error(
+        `multilabelMarginLoss: inconsistent target size: ${fmtShape(target.shape)} for input of size: ${fmtShape(input.shape)}`,
+      );
+    }
+    const x = input.ndim === 2 ? input : input.reshape(1, -1);
+    const [N, C] = x.shape;
+    // how often each class is listed as a target, up to the first -1 (ATen counts duplicates each time)
+    const t = target.reshape(N, C).to("int32").data();
+    const counts = new Float64Array(N * C);
+    for (let n = 0; n < N; n++) {
+      for (let j = 0; j < C; j++) {
+        const c = t[n * C + j];
+        if (c < 0) break;
+        if (c >= C) throw new Error(`multilabelMarginLoss: target ${c} is out of bounds (${C} classes)`);
+        counts[n * C + c] += 1;
+      }
+    }
+    const cnt = tensor(counts, { dtype: "float64", device: x.device }).to(x.dtype).reshape(N, C);
+    const other = cnt.eq(0).to(x.dtype);
+    const pair = x.unsqueeze(2).neg().add(x.unsqueeze(1)).add(1).clamp({ min: 0 });
+    const loss = pair
+      .mul(cnt.unsqueeze(2))
+      .mul(other.unsqueeze(1))
+      .sum({ dim: [1, 2] })
+      .div(C);
+    const out = input.ndim === 2 ? loss : loss.reshape([]);
+    return reduce(out, r);
+  },
+);
+
+/**
+ * `triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
+ * swap=False, reduction='mean')`: max(0, margin + d(a, p) - d(a, n)) with any distance function (default
+ * `pairwiseDistance`); `swap` uses min(d(a, n), d(p, n)).
+ */
+export const tripletMarginWithDistanceLoss = op(
+  signature(
+    "nn.functional.tripletMarginWithDistanceLoss",
+    [arg("anchor", k.tensor), arg("positive", k.tensor), arg("negative", k.tensor)],
+    [
+      arg.opt("distanceFunction", k.fn),
+      arg("margin", k.float, 1.0),
+      arg("swap", k.bool, false),
+      reductionArg,
+    ],
+  ),
+  (a): Tensor => {
+    if (a.margin <= 0) {
+      throw new RangeError(`tripletMarginWithDistanceLoss: margin must be greater than 0, got ${a.margin}`);
+    }
+    const { anchor, positive, negative } = a;
+    if (anchor.ndim !== positive.ndim || anchor.ndim !== negative.ndim) {
+      throw new Error(
+        `tripletMarginWithDistanceLoss: The anchor, positive, and negative tensors are expected to have the same number of dimensions, but got: anchor ${anchor.ndim}D, positive ${positive.ndim}D, and negative ${negative.ndim}D inputs`,
+      );
+    }
+    const dist =
+      (a.distanceFunction as ((x: Tensor, y: Tensor) => Tensor) | null) ??
+      ((x: Tensor, y: Tensor) => pairwiseDistance(x, y));
+    const dPos = dist(anchor, positive);
+    let dNeg = dist(anchor, negative);
+    if (a.swap) dNeg = dNeg.minimum(dist(positive, negative));
+    return reduce(dPos.sub(dNeg).add(a.margin).clamp({ min: 0 }), a.reduction);
   },
 );

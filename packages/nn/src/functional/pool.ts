@@ -28,6 +28,7 @@ import {
   type Tensor,
   tensorFromData,
   type View,
+  zeros,
 } from "@cinder/tensor";
 import { inputArg, pyTuple } from "../util";
 import {
@@ -823,3 +824,106 @@ export const lpPool1d = op(
       .pow(1 / normType);
   },
 );
+
+// ---- max unpooling ----
+
+/** PyTorch's `_unpool_output_size`: the default (in - 1) * stride + kernel - 2 * padding, or a checked `outputSize`. */
+function unpoolSize(
+  op: string,
+  input: Tensor,
+  k: number[],
+  s: number[],
+  p: number[],
+  outputSize: readonly number[] | null,
+): number[] {
+  const n = k.length;
+  const spatial = input.shape.slice(-n);
+  const dflt = spatial.map((d, i) => (d - 1) * s[i] + k[i] - 2 * p[i]);
+  if (outputSize === null) return dflt;
+  const o = outputSize.length === n + 2 ? outputSize.slice(2) : [...outputSize];
+  if (o.length !== n) {
+    throw new Error(
+      `${op}: output_size should be a sequence containing ${n} or ${n + 2} elements, but it has a length of '${outputSize.length}'`,
+    );
+  }
+  o.forEach((d, i) => {
+    const lo = dflt[i] - s[i];
+    const hi = dflt[i] + s[i];
+    if (!(lo < d && d < hi)) {
+      throw new Error(
+        `${op}: invalid output_size "[${o.join(", ")}]" (dim ${i} must be between ${lo} and ${hi})`,
+      );
+    }
+  });
+  return o;
+}
+
+/** Scatter each value of [...lead, ...in] to its flat plane position in zeros of [...lead, ...out]. */
+function unpool(op: string, input: Tensor, indices: Tensor, out: number[]): Tensor {
+  if (indices.isFloatingPoint())
+    throw new TypeError(`${op}: expected an integer (int32) indices tensor, got ${indices.dtype}`);
+  if (indices.ndim !== input.ndim || indices.shape.some((d, i) => d !== input.shape[i])) {
+    throw new Error(
+      `${op}: Expected shape of indices to be same as that of the input tensor (${fmtShape(input.shape)}) but got indices tensor with shape: ${fmtShape(indices.shape)}`,
+    );
+  }
+  const n = out.length;
+  const lead = input.shape.slice(0, input.ndim - n);
+  const B = lead.reduce((a, b) => a * b, 1);
+  const P = out.reduce((a, b) => a * b, 1);
+  const flat = input.reshape([B, -1]);
+  const idx = indices.reshape([B, -1]).to("int32");
+  if (idx.backend.readSync && idx.numel() > 0) {
+    const lo = idx.min().item() as number;
+    const hi = idx.max().item() as number;
+    if (lo < 0 || hi >= P) {
+      throw new RangeError(
+        `${op}: Found an invalid max index: ${lo < 0 ? lo : hi} (output volumes are of size ${out.join("x")})`,
+      );
+    }
+  }
+  return zeros([B, P], { dtype: input.dtype, device: input.device })
+    .scatter(1, idx, flat)
+    .reshape([...lead, ...out]);
+}
+
+const unpoolParams = [
+  inputArg,
+  arg("indices", k.tensor),
+  arg("kernelSize", k.intOrInts),
+  arg.opt("stride", k.intOrInts),
+  arg("padding", k.intOrInts, 0),
+  arg.opt("outputSize", k.ints),
+] as const;
+
+/**
+ * `max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None)`: the partial inverse of
+ * `maxPool2d`: each value goes back to the flat plane position `indices` gives (as returned with `returnIndices`),
+ * zeros elsewhere.
+ */
+export const maxUnpool2d = op(signature("nn.functional.maxUnpool2d", unpoolParams), (a): Tensor => {
+  const op = "maxUnpool2d";
+  if (a.input.ndim !== 3 && a.input.ndim !== 4) {
+    throw new ShapeError(
+      `${op}: Input to max_unpooling2d should be a 3d or 4d Tensor, but got ${fmtShape(a.input.shape)}`,
+    );
+  }
+  const k = ints(a.kernelSize, 2, 1, 1, op, "kernelSize");
+  const s = a.stride === null ? k : ints(a.stride, 2, 1, 1, op, "stride");
+  const p = ints(a.padding, 2, 0, 0, op, "padding");
+  return unpool(op, a.input, a.indices, unpoolSize(op, a.input, k, s, p, a.outputSize));
+});
+
+/** `max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None)` over [N, C, L] (or [C, L]). */
+export const maxUnpool1d = op(signature("nn.functional.maxUnpool1d", unpoolParams), (a): Tensor => {
+  const op = "maxUnpool1d";
+  if (a.input.ndim !== 2 && a.input.ndim !== 3) {
+    throw new ShapeError(
+      `${op}: expected a 2-D [C, L] or 3-D [N, C, L] input, got ${fmtShape(a.input.shape)}`,
+    );
+  }
+  const k = [single(op, "kernelSize", a.kernelSize)];
+  const s = a.stride === null ? k : [single(op, "stride", a.stride)];
+  const p = [single(op, "padding", a.padding)];
+  return unpool(op, a.input, a.indices, unpoolSize(op, a.input, k, s, p, a.outputSize));
+});
