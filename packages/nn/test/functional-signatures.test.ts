@@ -91,6 +91,18 @@ describe("gradients", () => {
       (F.tripletMarginWithDistanceLoss as unknown as (...a: unknown[]) => Tensor)(a, p, n, l1),
     ).toThrow(/takes 3 positional arguments/);
   });
+  it("embeddingBag in every mode", () => {
+    const w = leaf(randn(5, 3, f64));
+    const bag = tensor([0, 2, 1, 3, 3, 4]);
+    const offs = tensor([0, 2, 2]);
+    const psw = leaf(randn(6, f64));
+    expect(gradcheck((w) => F.embeddingBag(bag, w, offs), [w])).toBe(true);
+    expect(gradcheck((w) => F.embeddingBag(bag, w, offs, { mode: "max" }), [w])).toBe(true);
+    expect(
+      gradcheck((w, psw) => F.embeddingBag(bag, w, offs, { mode: "sum", perSampleWeights: psw }), [w, psw]),
+    ).toBe(true);
+    expect(gradcheck((w) => F.embeddingBag(bag, w, offs, { paddingIdx: 3 }), [w])).toBe(true);
+  });
   it("the added losses", () => {
     const x = leaf(randn(3, 4, f64));
     const x2 = leaf(randn(3, 4, f64));

@@ -213,3 +213,55 @@ export const interpolate = op(
     return y === input ? input.clone() : y;
   },
 );
+
+const warnedUpsample = new Set<string>();
+function deprecated(name: string): void {
+  if (warnedUpsample.has(name)) return;
+  warnedUpsample.add(name);
+  console.warn(`nn.functional.${name} is deprecated. Use nn.functional.interpolate instead.`);
+}
+
+/** `upsample(input, size=None, scale_factor=None, mode='nearest', align_corners=None)`: deprecated `interpolate`. */
+export const upsample = op(
+  signature("nn.functional.upsample", [
+    inputArg,
+    arg.opt("size", k.intOrInts),
+    arg.opt("scaleFactor", k.or(k.float, k.floats)),
+    arg(
+      "mode",
+      k.oneOf("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area"),
+      "nearest",
+    ),
+    arg.opt("alignCorners", k.bool),
+  ]),
+  ({ input, size, scaleFactor, mode, alignCorners }): Tensor => {
+    deprecated("upsample");
+    return interpolate(input, size, scaleFactor, mode, alignCorners);
+  },
+);
+
+/** `upsample_nearest(input, size=None, scale_factor=None)`: deprecated `interpolate(..., mode='nearest')`. */
+export const upsampleNearest = op(
+  signature("nn.functional.upsampleNearest", [
+    inputArg,
+    arg.opt("size", k.intOrInts),
+    arg.opt("scaleFactor", k.or(k.float, k.floats)),
+  ]),
+  ({ input, size, scaleFactor }): Tensor => {
+    deprecated("upsample_nearest");
+    return interpolate(input, size, scaleFactor, "nearest");
+  },
+);
+
+/** `upsample_bilinear(input, size=None, scale_factor=None)`: deprecated `interpolate(..., mode='bilinear', align_corners=True)`. */
+export const upsampleBilinear = op(
+  signature("nn.functional.upsampleBilinear", [
+    inputArg,
+    arg.opt("size", k.intOrInts),
+    arg.opt("scaleFactor", k.or(k.float, k.floats)),
+  ]),
+  ({ input, size, scaleFactor }): Tensor => {
+    deprecated("upsample_bilinear");
+    return interpolate(input, size, scaleFactor, "bilinear", true);
+  },
+);

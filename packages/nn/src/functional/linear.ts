@@ -2,6 +2,7 @@
 import {
   arange,
   arg,
+  cat,
   fmtShape,
   IndexError,
   k,
@@ -12,6 +13,7 @@ import {
   recordOp,
   signature,
   type Tensor,
+  tensor,
   where,
   zeros,
   zerosLike,
@@ -312,6 +314,114 @@ function embeddingImpl(
     },
   });
 }
+
+/**
+ * `embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode='mean',
+ * sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None)`: the sum, mean or max of
+ * the embeddings of each bag, without the intermediate [..., dim] tensor of `embedding` followed by a reduction in
+ * user code. Bags are the rows of a 2-D `input`, or the runs of a 1-D `input` starting at `offsets`. Entries equal
+ * to `paddingIdx` are left out (also of a mean's count); an empty bag gives zeros.
+ */
+export const embeddingBag = op(
+  signature("nn.functional.embeddingBag", [
+    inputArg,
+    arg("weight", k.tensor),
+    arg.opt("offsets", k.tensor),
+    arg.opt("maxNorm", k.float),
+    arg("normType", k.float, 2),
+    arg("scaleGradByFreq", k.bool, false),
+    arg("mode", k.oneOf("sum", "mean", "max"), "mean"),
+    arg.unsupported("sparse", false, "Cinder has no sparse gradients"),
+    arg.opt("perSampleWeights", k.tensor),
+    arg("includeLastOffset", k.bool, false),
+    arg.opt("paddingIdx", k.int),
+  ]),
+  (a): Tensor => {
+    const { input, weight, mode } = a;
+    if (input.isFloatingPoint()) {
+      throw new TypeError(`embedding_bag(): expected an integer (int32) index tensor, got ${input.dtype}`);
+    }
+    if (weight.ndim !== 2) {
+      throw new Error(
+        `embedding_bag(): weight has to be a 2D Tensor, but got Tensor of dimension ${weight.ndim}`,
+      );
+    }
+    const psw = a.perSampleWeights;
+    if (psw && mode !== "sum") {
+      throw new Error(
+        `embedding_bag(): per_sample_weights was not None. per_sample_weights is only supported for mode='sum' (got mode='${mode}'). Please open a feature request on GitHub.`,
+      );
+    }
+    if (psw && (psw.ndim !== input.ndim || psw.shape.some((d, i) => d !== input.shape[i]))) {
+      throw new Error(
+        `embedding_bag(): embedding_bag: If per_sample_weights (${fmtShape(psw.shape)}) is not None, then it must have the same shape as the input (${fmtShape(input.shape)})`,
+      );
+    }
+    // the bags as [start, end) runs of the flat input
+    const T = input.numel();
+    let starts: number[];
+    let ends: number[];
+    if (input.ndim === 2) {
+      if (a.offsets !== null)
+        throw new Error(
+          "embedding_bag(): if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences.",
+        );
+      const [B, L] = input.shape;
+      starts = Array.from({ length: B }, (_, b) => b * L);
+      ends = starts.map((s0) => s0 + L);
+    } else if (input.ndim === 1) {
+      if (a.offsets === null) throw new Error("embedding_bag(): offsets has to be a 1D Tensor but got None");
+      if (a.offsets.ndim !== 1) throw new Error("embedding_bag(): offsets has to be a 1D Tensor");
+      const off = Array.from(a.offsets.to("int32").data() as Int32Array);
+      if (off.length > 0 && off[0] !== 0) {
+        throw new Error(
+          `embedding_bag(): offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got ${off[0]}`,
+        );
+      }
+      const bounds = a.includeLastOffset ? off : [...off, T];
+      starts = bounds.slice(0, -1);
+      ends = bounds.slice(1).map((e) => Math.min(e, T));
+    } else {
+      throw new Error(
+        `embedding_bag(): input has to be 1D or 2D Tensor, but got Tensor of dimension ${input.ndim}`,
+      );
+    }
+    const flat = input.reshape(-1);
+    const [num, dim] = weight.shape;
+    let pad = a.paddingIdx;
+    if (pad !== null && pad < 0) pad += num;
+    const e = embeddingImpl(flat, weight, null, a.maxNorm, a.normType, a.scaleGradByFreq);
+    // [B, Lmax] positions into the embeddings, T (an extra zero row) where a bag is shorter or an entry is padding
+    const idx = Array.from(flat.to("int32").data() as Int32Array);
+    const B = starts.length;
+    const Lmax = Math.max(0, ...starts.map((s0, b) => ends[b] - s0));
+    const table = new Int32Array(B * Lmax).fill(T);
+    const counts = new Float64Array(B);
+    starts.forEach((s0, b) => {
+      for (let i = s0; i < ends[b]; i++) {
+        if (pad !== null && idx[i] === pad) continue;
+        table[b * Lmax + counts[b]] = i;
+        counts[b]++;
+      }
+    });
+    const fill = mode === "max" ? Number.NEGATIVE_INFINITY : 0;
+    const extra = zeros([1, dim], { dtype: weight.dtype, device: weight.device }).add(fill);
+    let rows = cat([e, extra], 0);
+    if (psw)
+      rows = rows.mul(
+        cat([
+          psw.reshape(-1).to(weight.dtype),
+          zeros([1], { dtype: weight.dtype, device: weight.device }),
+        ]).unsqueeze(1),
+      );
+    const g = rows.indexSelect(0, tensor(table, { device: weight.device })).reshape([B, Lmax, dim]);
+    const n = tensor(counts, { dtype: "float64", device: weight.device }).to(weight.dtype).unsqueeze(1);
+    if (Lmax === 0) return zeros([B, dim], { dtype: weight.dtype, device: weight.device });
+    if (mode === "max") return where(n.gt(0), g.amax(1), 0);
+    const sum = g.sum({ dim: 1 });
+    return mode === "sum" ? sum : sum.div(n.clamp({ min: 1 }));
+  },
+);
 
 /** torch.embedding_renorm_: scale the referenced rows whose norm exceeds maxNorm, in place. */
 function renorm(weight: Tensor, idx: Tensor, maxNorm: number, normType: number): void {
