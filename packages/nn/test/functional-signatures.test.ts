@@ -103,6 +103,33 @@ describe("gradients", () => {
     ).toBe(true);
     expect(gradcheck((w) => F.embeddingBag(bag, w, offs, { paddingIdx: 3 }), [w])).toBe(true);
   });
+  it("affineGrid and gridSample: gradients reach the input, the grid and theta", () => {
+    const x = leaf(randn(1, 2, 4, 5, f64));
+    const theta = leaf(
+      tensor(
+        [
+          [
+            [0.9, -0.2, 0.1],
+            [0.3, 1.1, -0.2],
+          ],
+        ],
+        f64,
+      ),
+    );
+    for (const [mode, paddingMode] of [
+      ["bilinear", "zeros"],
+      ["bilinear", "reflection"],
+      ["bicubic", "border"],
+    ] as const) {
+      expect(
+        gradcheck(
+          (x, theta) => F.gridSample(x, F.affineGrid(theta, [1, 2, 3, 3], false), mode, paddingMode, false),
+          [x, theta],
+        ),
+        `${mode} ${paddingMode}`,
+      ).toBe(true);
+    }
+  });
   it("the added losses", () => {
     const x = leaf(randn(3, 4, f64));
     const x2 = leaf(randn(3, 4, f64));

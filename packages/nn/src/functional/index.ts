@@ -2,6 +2,7 @@
 export * from "./activation";
 export * from "./conv";
 export * from "./distance";
+export * from "./grid";
 export * from "./interpolate";
 export * from "./linear";
 export * from "./loss";
