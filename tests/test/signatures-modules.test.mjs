@@ -8,7 +8,9 @@ import { describe, expect, it } from "vitest";
 import { signatureCases } from "./support/signature-cases.mjs";
 
 torch.registerBackend(cpu);
-const cases = signatureCases("modules", (name) => nn[name.replace(/^nn\./, "")]);
+const cases = signatureCases("modules", (name) =>
+  name.startsWith("nn.init.") ? nn.init[name.slice(8)] : nn[name.replace(/^nn\./, "")],
+);
 
 describe("the module cases cover every module class and every constructor parameter", () => {
   const declared = torch.signatures().filter((s) => /^nn\.[A-Z]/.test(s.name) && !s.name.includes(".", 3));
@@ -134,6 +136,12 @@ describe("calls that were silently wrong before", () => {
     const t = torch.tensor([[1, 2, 3]], { dtype: "float32" });
     expect(new nn.Softmin(1)(t).allclose(t.neg().softmax(1))).toBe(true);
     expect(new nn.LogSigmoid()(t).allclose(t.sigmoid().log())).toBe(true);
+  });
+  it("Bilinear(in1, in2, out) computes F.bilinear with its weight and bias", () => {
+    const b = new nn.Bilinear(3, 2, 4);
+    const x1 = torch.randn([5, 3]);
+    const x2 = torch.randn([5, 2]);
+    expect(b(x1, x2).allclose(nn.F.bilinear(x1, x2, b.weight, b.bias), { atol: 1e-5 })).toBe(true);
   });
   it("device and dtype reach the parameters", () => {
     const l = new nn.Linear(2, 3, true, "cpu", "float64");
@@ -318,6 +326,42 @@ describe("Module methods take PyTorch's arguments", () => {
     expect(new nn.Parameter({ data: torch.ones([2]) }).requiresGrad).toBe(true);
     expect(thrown(() => new nn.Parameter([1, 2]))).toMatch(
       /^Parameter\(\): argument "data" must be Tensor( or null|\?), got list \[1, 2\]$/,
+    );
+  });
+});
+
+describe("nn.init takes PyTorch's positional arguments", () => {
+  const maxAbs = (t) => t.abs().max().item();
+  it("kaimingUniform_(tensor, a, mode, nonlinearity) honours each (they were options only)", () => {
+    const w = torch.empty([64, 16]); // fan_in 16, fan_out 64
+    nn.init.kaimingUniform_(w, 0, "fan_out", "relu");
+    const bound = Math.sqrt(2) * Math.sqrt(3 / 64);
+    expect(maxAbs(w)).toBeLessThanOrEqual(bound);
+    expect(maxAbs(w)).toBeGreaterThan(0.9 * bound);
+    nn.init.kaimingUniform_(w, { mode: "fanIn", nonlinearity: "leakyRelu", a: Math.sqrt(5) });
+    expect(maxAbs(w)).toBeLessThanOrEqual(1 / Math.sqrt(16));
+    expect(maxAbs(w)).toBeGreaterThan(0.9 / Math.sqrt(16));
+  });
+  it("xavierUniform_(tensor, gain), uniform_(tensor, a, b), constant_(tensor, val)", () => {
+    const w = torch.empty([30, 20]);
+    nn.init.xavierUniform_(w, 2);
+    expect(maxAbs(w)).toBeLessThanOrEqual(2 * Math.sqrt(6 / 50));
+    expect(maxAbs(w)).toBeGreaterThan(1.8 * Math.sqrt(6 / 50));
+    nn.init.uniform_(w, 5, 6);
+    expect(w.min().item()).toBeGreaterThanOrEqual(5);
+    expect(nn.init.constant_(w, 0.5).max().item()).toBe(0.5);
+  });
+  it("misuse names the function, the parameter, what was expected and what was given", () => {
+    const w = torch.empty([2, 2]);
+    expect(thrown(() => nn.init.kaimingNormal_(w, { mode: "fan_avg" }))).toBe(
+      'kaimingNormal_(): argument "mode" must be "fan_in" | "fan_out" | "fanIn" | "fanOut", got str "fan_avg"',
+    );
+    expect(thrown(() => nn.init.constant_(w))).toMatch(
+      /^constant_\(\): missing required argument "val" \(float\)/,
+    );
+    expect(thrown(() => nn.init.normal_(w, 0, 1, 2))).toMatch(/^normal_\(\): takes 3 positional arguments/);
+    expect(thrown(() => nn.init.xavierNormal_(w, { gian: 2 }))).toMatch(
+      /unknown option "gian"; did you mean "gain"\?/,
     );
   });
 });

@@ -47,9 +47,17 @@ const NOT_IN_FIXTURE: Record<string, string> = {
   "torchvision.transforms.Lambda": TORCHVISION,
 };
 
+const GENERATOR = "the generator to draw from (PyTorch 2 adds this parameter)";
 /** Cinder's own keyword-only options (`<torch name>.<option>`), with what they do. */
 const CINDER_KEYWORDS: Record<string, string> = {
   "torch.utils.data.DataLoader.prefetch": "batches async iteration prepares ahead (there are no workers)",
+  "torch.nn.init.uniform_.generator": GENERATOR,
+  "torch.nn.init.normal_.generator": GENERATOR,
+  "torch.nn.init.xavier_uniform_.generator": GENERATOR,
+  "torch.nn.init.xavier_normal_.generator": GENERATOR,
+  "torch.nn.init.kaiming_uniform_.generator": GENERATOR,
+  "torch.nn.init.kaiming_normal_.generator": GENERATOR,
+  "torch.nn.init.trunc_normal_.generator": GENERATOR,
 };
 
 /** PyTorch's default (a Python repr) as the JS value Cinder declares, or undefined when it cannot be compared. */

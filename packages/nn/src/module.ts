@@ -161,6 +161,8 @@ export interface ToOptions {
   nonBlocking?: boolean;
 }
 const TO_OPTION_NAMES = ["device", "dtype", "nonBlocking"];
+/** PyTorch's printing of a shape: `torch.Size([5, 3])`. */
+const torchSize = (shape: readonly number[]): string => `torch.Size([${[...shape].join(", ")}])`;
 function isDType(s: unknown): s is DType {
   return typeof s === "string" && ["float32", "float64", "int32", "uint8", "bool"].includes(s);
 }
@@ -566,7 +568,7 @@ export class Module {
         );
       if (v.ndim !== dst.ndim || v.shape.some((d, i) => d !== dst.shape[i])) {
         throw new Error(
-          `Error(s) in loading state_dict for ${this.constructor.name}: size mismatch for ${k}: copying a param with shape [${v.shape}] from checkpoint, the shape in current model is [${dst.shape}].`,
+          `Error(s) in loading state_dict for ${this.constructor.name}: size mismatch for ${k}: copying a param with shape ${torchSize(v.shape)} from checkpoint, the shape in current model is ${torchSize(dst.shape)}.`,
         );
       }
       noGrad(() => dst.copy_(v.to(dst.device)));

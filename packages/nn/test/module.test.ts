@@ -52,7 +52,7 @@ describe("stateDict / loadStateDict", () => {
     const sd = new TwoLayer().stateDict();
     sd.set("fc1.weight", zeros(5, 3));
     const msg =
-      /size mismatch for fc1.weight: copying a param with shape \[5,3\] from checkpoint, the shape in current model is \[4,3\]/;
+      /size mismatch for fc1.weight: copying a param with shape torch\.Size\(\[5, 3\]\) from checkpoint, the shape in current model is torch\.Size\(\[4, 3\]\)\./;
     expect(() => new TwoLayer().loadStateDict(sd)).toThrow(msg);
     expect(() => new TwoLayer().loadStateDict(sd, { strict: false })).toThrow(msg);
   });

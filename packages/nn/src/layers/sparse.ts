@@ -63,7 +63,7 @@ export class Embedding extends Module {
     if (w) {
       if (w.ndim !== 2 || w.shape[0] !== numEmbeddings || w.shape[1] !== embeddingDim) {
         throw new Error(
-          `Embedding: shape of weight does not match num_embeddings and embedding_dim (got [${w.shape}])`,
+          `Embedding: shape of weight does not match num_embeddings and embedding_dim (got [${[...w.shape].join(", ")}])`,
         );
       }
       this.weight = new Parameter(w);
