@@ -130,6 +130,19 @@ describe("gradients", () => {
       ).toBe(true);
     }
   });
+  it("ctcLoss: the composed gradient is the true one, and zeroInfinity gives zero (not NaN) gradients", () => {
+    const x = leaf(randn(5, 2, 4, f64));
+    const targets = tensor([
+      [1, 2, 2],
+      [3, 1, 0],
+    ]);
+    expect(gradcheck((x) => F.ctcLoss(x.logSoftmax(2), targets, [5, 4], [3, 2]), [x])).toBe(true);
+    const y = leaf(randn(2, 1, 4, f64));
+    const loss = F.ctcLoss(y.logSoftmax(2), tensor([[1, 1, 1]]), [2], [3], { zeroInfinity: true });
+    expect(loss.item()).toBe(0);
+    loss.backward();
+    expect(Array.from(y.grad!.data()).every((g) => g === 0)).toBe(true);
+  });
   it("the added losses", () => {
     const x = leaf(randn(3, 4, f64));
     const x2 = leaf(randn(3, 4, f64));

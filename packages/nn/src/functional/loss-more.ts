@@ -2,7 +2,7 @@
  * The other losses of torch.nn.functional (margin, embedding, Poisson and Gaussian NLL, triplet, multi-margin),
  * each with PyTorch's signature and its formula as written in ATen / torch/nn/functional.py.
  */
-import { arange, arg, fmtShape, k, noGrad, op, signature, type Tensor, tensor, where } from "@cinder/tensor";
+import { arange, arg, cat, fmtShape, k, noGrad, op, signature, Tensor, tensor, where } from "@cinder/tensor";
 import { inputArg, legacyReduction, reduce, reduceArg, reductionArg, sizeAverageArg } from "../util";
 import { logsigmoid } from "./activation";
 import { pairwiseDistance } from "./distance";
@@ -356,5 +356,142 @@ export const tripletMarginWithDistanceLoss = op(
     let dNeg = dist(anchor, negative);
     if (a.swap) dNeg = dNeg.minimum(dist(positive, negative));
     return reduce(dPos.sub(dNeg).add(a.margin).clamp({ min: 0 }), a.reduction);
+  },
+);
+
+/** log(exp(a) + exp(b) + ...), -inf when every term is -inf, with no NaN in its gradient. */
+function logAddExp(terms: Tensor[]): Tensor {
+  let m = terms[0];
+  for (const t of terms.slice(1)) m = m.maximum(t);
+  const { allInf, mSafe } = noGrad(() => {
+    const allInf = m.eq(Number.NEGATIVE_INFINITY);
+    return { allInf, mSafe: where(allInf, 0, m) };
+  });
+  let s = terms[0].sub(mSafe).exp();
+  for (const t of terms.slice(1)) s = s.add(t.sub(mSafe).exp());
+  const safe = where(allInf, 1, s);
+  return where(allInf, Number.NEGATIVE_INFINITY, safe.log().add(mSafe));
+}
+
+const lengthsKind = k.or(k.tensor, k.ints);
+
+/**
+ * `ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction='mean', zero_infinity=False)`:
+ * the connectionist temporal classification loss of log-probabilities [T, N, C] (or [T, C]) against targets
+ * [N, S] (padded) or one concatenated 1-D list, by the forward (alpha) recursion in log space; gradients follow by
+ * composition. "mean" divides each loss by its target length, then averages over the batch, as PyTorch.
+ */
+export const ctcLoss = op(
+  signature("nn.functional.ctcLoss", [
+    arg("logProbs", k.tensor),
+    arg("targets", k.tensor),
+    arg("inputLengths", lengthsKind),
+    arg("targetLengths", lengthsKind),
+    arg("blank", k.int, 0),
+    reductionArg,
+    arg("zeroInfinity", k.bool, false),
+  ]),
+  (a): Tensor => {
+    const unbatched = a.logProbs.ndim === 2;
+    const lp = unbatched ? a.logProbs.unsqueeze(1) : a.logProbs;
+    if (lp.ndim !== 3) {
+      throw new Error(
+        `ctc_loss(): expected log_probs of shape [T, N, C] or [T, C], got ${fmtShape(a.logProbs.shape)}`,
+      );
+    }
+    const [T, N, C] = lp.shape;
+    const list = (v: Tensor | readonly number[]): number[] =>
+      v instanceof Tensor ? Array.from(v.reshape(-1).to("int32").data()) : [...v];
+    const inLens = list(a.inputLengths);
+    const tgLens = list(a.targetLengths);
+    if (inLens.length !== N || tgLens.length !== N) {
+      throw new Error(
+        `ctc_loss(): Expected input_lengths and target_lengths to have ${N} elements (the batch size), got ${inLens.length} and ${tgLens.length}`,
+      );
+    }
+    if (a.blank < 0 || a.blank >= C)
+      throw new Error(`ctc_loss(): blank must be in label range, got ${a.blank}`);
+    if (a.targets.isFloatingPoint()) {
+      throw new TypeError(`ctc_loss(): expected an integer (int32) targets tensor, got ${a.targets.dtype}`);
+    }
+    const tg = Array.from(a.targets.reshape(-1).to("int32").data());
+    const S = Math.max(0, ...tgLens);
+    const concat = !unbatched && a.targets.ndim === 1;
+    const L = 2 * S + 1;
+    // extended labels [N, L]: blank, l1, blank, l2, ..., blank (blank past each sample's own length)
+    const ext = new Int32Array(N * L).fill(a.blank);
+    const skip = new Uint8Array(N * L); // the s - 2 transition is allowed
+    let at = 0;
+    for (let n = 0; n < N; n++) {
+      if (inLens[n] > T || inLens[n] < 0) {
+        throw new Error(
+          `ctc_loss(): Expected input_lengths to have value at most ${T}, but got value ${inLens[n]}`,
+        );
+      }
+      const base = concat ? at : n * (unbatched ? 0 : (a.targets.shape[1] ?? 0));
+      for (let j = 0; j < tgLens[n]; j++) {
+        const c = tg[base + j];
+        if (c === undefined)
+          throw new Error("ctc_loss(): targets has fewer entries than target_lengths ask for");
+        ext[n * L + 2 * j + 1] = c;
+        if (j > 0 && c !== tg[base + j - 1]) skip[n * L + 2 * j + 1] = 1;
+      }
+      at += tgLens[n];
+    }
+    const dev = lp.device;
+    const extT = tensor(ext, { device: dev });
+    const skipT = tensor(skip, { device: dev }).to("bool");
+    const lenT = tensor(Int32Array.from(inLens), { device: dev });
+    const ninf = Number.NEGATIVE_INFINITY;
+    const emit = (t: number) => lp.select(0, t).gather(1, extT.reshape(N, L));
+    const shift = (x: Tensor, by: number) =>
+      cat([x.narrow(1, 0, by).mul(0).add(ninf), x.narrow(1, 0, L - by)], 1);
+    // alpha_0: the first blank and the first label
+    const first = tensor(
+      Int32Array.from({ length: L }, (_, s) => (s < 2 ? 1 : 0)),
+      { device: dev },
+    ).to("bool");
+    let alpha = where(first.unsqueeze(0), emit(0), ninf);
+    for (let t = 1; t < T; t++) {
+      const prev = alpha;
+      const s1 = L > 1 ? shift(prev, 1) : prev.mul(0).add(ninf);
+      const s2 = L > 2 ? where(skipT.reshape(N, L), shift(prev, 2), ninf) : prev.mul(0).add(ninf);
+      const next = logAddExp([prev, s1, s2]).add(emit(t));
+      alpha = where(lenT.gt(t).unsqueeze(1), next, prev);
+    }
+    // the end: the last label or the final blank of each sample
+    const endIdx = tensor(
+      Int32Array.from({ length: N * 2 }, (_, i) => {
+        const n = Math.floor(i / 2);
+        return Math.max(0, 2 * tgLens[n] - (i % 2));
+      }),
+      { device: dev },
+    ).reshape(N, 2);
+    const ends = alpha.gather(1, endIdx);
+    const oneLabel = tensor(
+      Uint8Array.from({ length: N * 2 }, (_, i) => (i % 2 === 1 && tgLens[Math.floor(i / 2)] === 0 ? 0 : 1)),
+      { device: dev },
+    )
+      .to("bool")
+      .reshape(N, 2);
+    const e = where(oneLabel, ends, ninf);
+    let loss = logAddExp([e.select(1, 0), e.select(1, 1)]).neg();
+    // a sample with input length 0 has no alignment unless its target is empty
+    loss = where(
+      lenT.eq(0),
+      tensor(
+        Float64Array.from(tgLens, (l) => (l === 0 ? 0 : Number.POSITIVE_INFINITY)),
+        { device: dev },
+      ).to(loss.dtype),
+      loss,
+    );
+    if (a.zeroInfinity) loss = where(loss.eq(Number.POSITIVE_INFINITY), 0, loss);
+    if (a.reduction === "none") return unbatched ? loss.reshape([]) : loss;
+    if (a.reduction === "sum") return loss.sum();
+    const tl = tensor(
+      Float64Array.from(tgLens, (l) => Math.max(l, 1)),
+      { device: dev },
+    ).to(loss.dtype);
+    return loss.div(tl).mean();
   },
 );
