@@ -22,6 +22,7 @@ export * from "./layers/normalization";
 export * from "./layers/padding";
 export * from "./layers/pool";
 export * from "./layers/sparse";
+export * from "./layers/upsampling";
 export { buffer, type ForwardHook, type ForwardPreHook, Module, Parameter } from "./module";
 export * from "./safetensors";
 export type { FactoryOptions, Reduction } from "./util";
