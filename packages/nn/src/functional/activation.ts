@@ -53,10 +53,10 @@ export const hardtanh = op(
   ({ input, minVal, maxVal, inplace }): Tensor => hardtanhImpl(input, minVal, maxVal, inplace),
 );
 function hardtanhImpl(x: Tensor, lo: number, hi: number, inplace: boolean): Tensor {
-  if (lo > hi) throw new RangeError(`hardtanh(): min_val (${lo}) cannot be greater than max_val (${hi})`);
-  // gradient 1 strictly inside (lo, hi) and 0 at and beyond the bounds, as PyTorch
+  // gradient 1 strictly inside (lo, hi) and 0 at and beyond the bounds, as PyTorch; min(max(x, lo), hi) also
+  // when lo > hi (the functional form does not check, so every element is then hi)
   const inside = x.gt(lo).logicalAnd(x.lt(hi));
-  const y = where(inside, x, x.detach().clamp(lo, hi));
+  const y = where(inside, x, x.detach().clamp({ min: lo }).clamp({ max: hi }));
   return maybeInplace(x, y, inplace);
 }
 

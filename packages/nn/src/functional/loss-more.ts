@@ -10,20 +10,11 @@ import { pairwiseDistance } from "./distance";
 const targetArg = arg("target", k.tensor);
 const legacy = [sizeAverageArg, reduceArg, reductionArg] as const;
 
-function sameShape(a: Tensor, b: Tensor, what: string, an: string, bn: string): void {
-  if (a.ndim !== b.ndim || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new Error(
-      `${what}: ${an} (${fmtShape(a.shape)}) and ${bn} (${fmtShape(b.shape)}) must have the same size`,
-    );
-  }
-}
-
 /** `soft_margin_loss(input, target, size_average=None, reduce=None, reduction='mean')`: log(1 + exp(-y x)). */
 export const softMarginLoss = op(
   signature("nn.functional.softMarginLoss", [inputArg, targetArg, ...legacy]),
   (a): Tensor => {
     const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "softMarginLoss");
-    sameShape(a.input, a.target, "softMarginLoss", "input", "target");
     return reduce(logsigmoid(a.input.mul(a.target)).neg(), r);
   },
 );
@@ -228,7 +219,7 @@ export const tripletMarginLoss = op(
     const { anchor, positive, negative } = a;
     if (anchor.ndim !== positive.ndim || anchor.ndim !== negative.ndim) {
       throw new Error(
-        `tripletMarginLoss: The anchor, positive, and negative tensors are expected to have the same number of dimensions, but got: anchor ${anchor.ndim}D, positive ${positive.ndim}D, and negative ${negative.ndim}D inputs`,
+        `tripletMarginLoss: All inputs should have same dimension but got ${anchor.ndim}D, ${positive.ndim}D and ${negative.ndim}D inputs.`,
       );
     }
     const dPos = pairwiseDistance(anchor, positive, a.p, a.eps);
@@ -340,15 +331,7 @@ export const tripletMarginWithDistanceLoss = op(
     ],
   ),
   (a): Tensor => {
-    if (a.margin <= 0) {
-      throw new RangeError(`tripletMarginWithDistanceLoss: margin must be greater than 0, got ${a.margin}`);
-    }
     const { anchor, positive, negative } = a;
-    if (anchor.ndim !== positive.ndim || anchor.ndim !== negative.ndim) {
-      throw new Error(
-        `tripletMarginWithDistanceLoss: The anchor, positive, and negative tensors are expected to have the same number of dimensions, but got: anchor ${anchor.ndim}D, positive ${positive.ndim}D, and negative ${negative.ndim}D inputs`,
-      );
-    }
     const dist =
       (a.distanceFunction as ((x: Tensor, y: Tensor) => Tensor) | null) ??
       ((x: Tensor, y: Tensor) => pairwiseDistance(x, y));
