@@ -143,6 +143,13 @@ describe("gradients", () => {
     loss.backward();
     expect(Array.from(y.grad!.data()).every((g) => g === 0)).toBe(true);
   });
+  it("conv3d and convTranspose3d", () => {
+    const x = leaf(randn(1, 2, 4, 3, 3, f64));
+    const w = leaf(randn(2, 2, 2, 2, 2, f64));
+    const b = leaf(randn(2, f64));
+    expect(gradcheck((x, w, b) => F.conv3d(x, w, b, 1, [1, 0, 1], [2, 1, 1]), [x, w, b])).toBe(true);
+    expect(gradcheck((x, w, b) => F.convTranspose3d(x, w, b, 2, 1, [1, 0, 0]), [x, w, b])).toBe(true);
+  });
   it("the added losses", () => {
     const x = leaf(randn(3, 4, f64));
     const x2 = leaf(randn(3, 4, f64));
