@@ -270,7 +270,7 @@ describe("TypeScript call forms", () => {
     expect(() => F.relu(x, { inPlace: true })).toThrow(ArgumentError);
     // @ts-expect-error: a string where a float goes
     expect(() => F.dropout(x, "0.5")).toThrow(/argument "p" must be float, got str "0.5"/);
-    // (too many arguments; the types allow it: an empty options object type takes any value)
+    // @ts-expect-error: too many arguments
     expect(() => F.sigmoid(x, 1)).toThrow(/takes 1 positional argument \(input\) but 2 were given/);
   });
 });
