@@ -15,7 +15,13 @@ const cases = signatureCases("modules", (name) =>
 describe("the module cases cover every module class and every constructor parameter", () => {
   const declared = torch.signatures().filter((s) => /^nn\.[A-Z]/.test(s.name) && !s.name.includes(".", 3));
   // checked explicitly below: their arguments are modules (or anything, for Identity)
-  const explicit = new Set(["nn.Sequential", "nn.ModuleDict", "nn.ModuleList", "nn.Identity"]);
+  const explicit = new Set([
+    "nn.Sequential",
+    "nn.ModuleDict",
+    "nn.ModuleList",
+    "nn.ParameterDict",
+    "nn.Identity",
+  ]);
   // parameters whose only valid value is the default (PyTorch: transposed convolutions pad with zeros only)
   const onlyDefault = new Set(["nn.ConvTranspose1d.paddingMode", "nn.ConvTranspose2d.paddingMode"]);
   for (const s of declared) {
@@ -182,6 +188,54 @@ describe("containers", () => {
       /ModuleDict\(\): argument "modules" must be Map or object/,
     );
     expect(thrown(() => new nn.ModuleDict({}, 1))).toMatch(/takes 1 positional argument/);
+  });
+  it("ParameterList(values=None), ParameterDict(parameters=None): state dict keys and printouts as PyTorch", () => {
+    const x = torch.zeros([2, 3]);
+    const x4 = torch.zeros([2, 4]);
+    const d = new nn.ParameterDict({ b: x, 10: x4, a: x.to("float64") });
+    // a plain object is PyTorch's dict: ParameterDict sorts its items; a Map keeps its order
+    expect(String(d)).toBe(
+      "ParameterDict(\n    (10): Parameter containing: [torch.FloatTensor of size 2x4]\n    (a): Parameter containing: [torch.DoubleTensor of size 2x3]\n    (b): Parameter containing: [torch.FloatTensor of size 2x3]\n)",
+    );
+    expect([
+      ...new nn.ParameterDict(
+        new Map([
+          ["b", x],
+          ["10", x4],
+        ]),
+      )
+        .stateDict()
+        .keys(),
+    ]).toEqual(["b", "10"]);
+    expect(
+      String(
+        new nn.ParameterDict([
+          ["w", x],
+          ["bias", x4.at(0)],
+        ]),
+      ),
+    ).toBe(
+      "ParameterDict(\n    (w): Parameter containing: [torch.FloatTensor of size 2x3]\n    (bias): Parameter containing: [torch.FloatTensor of size 4]\n)",
+    );
+    const m = new nn.Module();
+    m.p = new nn.ParameterList([x, x4]);
+    m.d = new nn.ParameterDict({ k: x });
+    expect(String(m)).toBe(
+      "Module(\n  (p): ParameterList(\n      (0): Parameter containing: [torch.float32 of size 2x3]\n      (1): Parameter containing: [torch.float32 of size 2x4]\n  )\n  (d): ParameterDict(  (k): Parameter containing: [torch.FloatTensor of size 2x3])\n)",
+    );
+    expect([...m.stateDict().keys()]).toEqual(["p.0", "p.1", "d.k"]);
+    expect(m.parameters().every((p) => p instanceof nn.Parameter && p.requiresGrad)).toBe(true);
+    expect(m.p.length).toBe(2);
+    expect(m.p.at(-1).shape).toEqual([2, 4]);
+    expect(m.d.get("k").shape).toEqual([2, 3]);
+    m.to("float64");
+    expect(m.d.get("k").dtype).toBe("float64");
+    expect(thrown(() => new nn.ParameterDict({ k: 1 }))).toMatch(
+      /ParameterDict\(\): argument "parameters" must be Map or object of Tensors/,
+    );
+    expect(thrown(() => new nn.ParameterList([x, 1]))).toMatch(
+      /ParameterList\(\): argument "values" must be Tensor\[\]/,
+    );
   });
   it("Identity(*args, **kwargs) accepts and ignores anything", () => {
     expect(String(new nn.Identity(54, { unused: "argument" }))).toBe("Identity()");

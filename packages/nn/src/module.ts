@@ -305,10 +305,15 @@ export class Module {
   /** Own fields in assignment order, skipping internals: [state name, value, field key]. */
   private *fields(): Generator<[string, unknown, string]> {
     const names = (this.constructor as typeof Module).stateNames;
-    for (const key of Object.keys(this)) {
+    for (const key of this.fieldKeys()) {
       if (INTERNAL.has(key) || key.startsWith("_")) continue;
       yield [names?.[key] ?? key, (this as unknown as Record<string, unknown>)[key], key];
     }
+  }
+
+  /** The own field names, in order (assignment order; ParameterDict keeps its own, as JS puts "10" before "a"). */
+  protected fieldKeys(): readonly string[] {
+    return Object.keys(this);
   }
 
   /** The direct children by name (containers override this to keep their own order). */
@@ -469,7 +474,7 @@ export class Module {
   /** Apply `fn` to every submodule (children first) and this module. */
   apply(...args: CallsOf<typeof APPLY>): this {
     const { fn } = APPLY.parse(args);
-    for (const [, c] of this.childEntries()) c.apply(fn);
+    for (const [, c] of this.uniqueChildren()) c.apply(fn);
     fn(this);
     return this;
   }
@@ -590,8 +595,11 @@ export class Module {
     }
     const name = this.constructor.name;
     const extra = this.extraRepr();
-    if (lines.length === 0) return `${name}(${extra})`;
-    return `${name}(${extra ? `\n  ${extra}` : ""}\n  ${lines.join("\n  ")}\n)`;
+    // as PyTorch's Module.__repr__: one extra line and no children print inline, anything else one per line
+    const extraLines = extra ? extra.split("\n") : [];
+    if (extraLines.length + lines.length === 0) return `${name}()`;
+    if (extraLines.length === 1 && lines.length === 0) return `${name}(${extra})`;
+    return `${name}(\n  ${[...extraLines, ...lines].join("\n  ")}\n)`;
   }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();

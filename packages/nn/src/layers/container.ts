@@ -1,6 +1,7 @@
 /**
- * Containers: Sequential, ModuleList and ModuleDict. Children are ordinary fields named "0", "1", ... (or the
- * given names), so `stateDict()` keys are PyTorch's ("0.weight"); their order is the insertion order.
+ * Containers: Sequential, ModuleList, ModuleDict, ParameterList and ParameterDict. Children are ordinary fields
+ * named "0", "1", ... (or the given names), so `stateDict()` keys are PyTorch's ("0.weight"); their order is the
+ * insertion order.
  */
 import {
   type AnyParam,
@@ -10,9 +11,9 @@ import {
   k,
   type Param,
   signature,
-  type Tensor,
+  Tensor,
 } from "@cinder/tensor";
-import { Module } from "../module";
+import { Module, Parameter } from "../module";
 
 type Named = Map<string, Module> | Readonly<Record<string, Module>>;
 
@@ -309,5 +310,214 @@ export class ModuleDict<T extends Module = Module> extends Container {
   }
   *[Symbol.iterator](): Iterator<string> {
     yield* this.names();
+  }
+}
+
+/** Tensors (wrapped as Parameters, as PyTorch's containers do) of a ParameterList / ParameterDict. */
+const isTensor = (v: unknown): v is Tensor => v instanceof Tensor;
+const asParameter = (t: Tensor): Parameter => (t instanceof Parameter ? t : new Parameter(t));
+const tensorIterable: Kind<Iterable<Tensor>> = {
+  ...k.where(
+    k.any,
+    (v) =>
+      v !== null &&
+      typeof v === "object" &&
+      !isPlainObject(v) &&
+      !isTensor(v) &&
+      typeof (v as Iterable<unknown>)[Symbol.iterator] === "function" &&
+      [...(v as Iterable<unknown>)].every(isTensor),
+    "Tensor[]",
+  ),
+  takesObjects: false,
+} as Kind<Iterable<Tensor>>;
+const PARAMETER_LIST = signature("nn.ParameterList", [arg.opt("values", tensorIterable)]);
+type NamedTensors =
+  | Map<string, Tensor>
+  | Readonly<Record<string, Tensor>>
+  | Iterable<readonly [string, Tensor]>;
+const namedTensors = k.where(
+  k.any,
+  (v) =>
+    (v instanceof Map && [...v].every(([key, t]) => typeof key === "string" && isTensor(t))) ||
+    (isPlainObject(v) && Object.values(v).every(isTensor)) ||
+    (Array.isArray(v) &&
+      v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === "string" && isTensor(p[1]))),
+  "Map or object of Tensors by name, or [name, Tensor] pairs",
+) as Kind<NamedTensors>;
+const PARAMETER_DICT = signature("nn.ParameterDict", [arg.opt("parameters", namedTensors)]);
+
+/** PyTorch's line for a parameter in ParameterList / ParameterDict printouts. */
+function paramLine(key: string, p: Tensor, type: string): string {
+  return `  (${key}): Parameter containing: [${type} of size ${p.shape.join("x")}]`;
+}
+const TYPE_NAMES: Record<string, string> = {
+  float32: "torch.FloatTensor",
+  float64: "torch.DoubleTensor",
+  int32: "torch.IntTensor",
+  uint8: "torch.ByteTensor",
+  bool: "torch.BoolTensor",
+};
+
+/** Shared by ParameterList and ParameterDict: parameters as fields in their own order. */
+abstract class ParameterContainer extends Module {
+  declare private _pkeys: string[];
+  constructor() {
+    super();
+    Object.defineProperty(this, "_pkeys", { value: [], writable: true, enumerable: false });
+    Object.defineProperty(this, "length", {
+      get: () => this._pkeys.length,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+  protected override fieldKeys(): readonly string[] {
+    return this._pkeys;
+  }
+  protected put(key: string, value: Tensor): void {
+    if (!isTensor(value))
+      throw new TypeError(
+        `${this.constructor.name}: ${String(value)} is not a Tensor (a Parameter is expected)`,
+      );
+    if (key === "" || key.includes("."))
+      throw new Error(`parameter name can't be empty or contain ".", got ${JSON.stringify(key)}`);
+    if (!this._pkeys.includes(key)) {
+      if (key in this || key.startsWith("_"))
+        throw new Error(`attribute '${key}' already exists on ${this.constructor.name}`);
+      this._pkeys.push(key);
+    }
+    Object.defineProperty(this, key, {
+      value: asParameter(value),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  protected remove(key: string): Parameter {
+    const p = (this as unknown as Record<string, Parameter>)[key];
+    this._pkeys = this._pkeys.filter((x) => x !== key);
+    delete (this as unknown as Record<string, Parameter>)[key];
+    return p;
+  }
+  protected ownKeys(): readonly string[] {
+    return this._pkeys;
+  }
+  protected value(key: string): Parameter {
+    return (this as unknown as Record<string, Parameter>)[key];
+  }
+}
+
+/** `ParameterList(values=None)`: a list of parameters (tensors are wrapped as Parameters); keys "0", "1", ... */
+export class ParameterList extends ParameterContainer {
+  static readonly signature = PARAMETER_LIST;
+  declare readonly length: number;
+  constructor(values?: Iterable<Tensor> | null);
+  constructor(opts: { values?: Iterable<Tensor> | null });
+  constructor(...args: unknown[]) {
+    super();
+    const { values } = PARAMETER_LIST.parse(args as never);
+    for (const t of values ?? []) this.append(t);
+  }
+  override forward(): never {
+    throw new Error("ParameterList has no forward(): index it for its parameters");
+  }
+  private indexKey(index: number, what: string): string {
+    const n = this.ownKeys().length;
+    if (!Number.isInteger(index) || index < -n || index >= n)
+      throw new RangeError(`${what}: index ${index} is out of range (length ${n})`);
+    return String(index < 0 ? index + n : index);
+  }
+  /** The i-th parameter (negative counts from the end), like `plist[i]`. */
+  at(index: number): Parameter {
+    return this.value(this.indexKey(index, "ParameterList"));
+  }
+  get(index: number): Parameter {
+    return this.at(index);
+  }
+  /** Replace the i-th parameter, like `plist[i] = p`. */
+  set(index: number, p: Tensor): this {
+    this.put(this.indexKey(index, "ParameterList"), p);
+    return this;
+  }
+  append(p: Tensor): this {
+    this.put(String(this.ownKeys().length), p);
+    return this;
+  }
+  extend(ps: Iterable<Tensor>): this {
+    for (const p of ps) this.append(p);
+    return this;
+  }
+  *[Symbol.iterator](): Iterator<Parameter> {
+    for (const key of this.ownKeys()) yield this.value(key);
+  }
+  override extraRepr(): string {
+    return [...this].map((p, i) => paramLine(String(i), p, `torch.${p.dtype}`)).join("\n");
+  }
+}
+
+/** `ParameterDict(parameters=None)`: parameters by name, in insertion order (iterating yields the names). */
+export class ParameterDict extends ParameterContainer {
+  static readonly signature = PARAMETER_DICT;
+  declare readonly length: number;
+  constructor(parameters?: NamedTensors | null);
+  constructor(...args: unknown[]) {
+    super();
+    const { parameters } = PARAMETER_DICT.parse(args as never);
+    if (parameters) this.update(parameters);
+  }
+  override forward(): never {
+    throw new Error("ParameterDict has no forward(): look its parameters up by name");
+  }
+  get(key: string): Parameter | undefined {
+    return this.has(key) ? this.value(key) : undefined;
+  }
+  set(key: string, p: Tensor): this {
+    this.put(key, p);
+    return this;
+  }
+  has(key: string): boolean {
+    return this.ownKeys().includes(key);
+  }
+  /** Remove and return the parameter named `key`. */
+  pop(key: string): Parameter {
+    if (!this.has(key)) throw new Error(`ParameterDict: no parameter named ${JSON.stringify(key)}`);
+    return this.remove(key);
+  }
+  delete(key: string): boolean {
+    if (!this.has(key)) return false;
+    this.remove(key);
+    return true;
+  }
+  clear(): void {
+    for (const key of [...this.ownKeys()]) this.remove(key);
+  }
+  update(parameters: NamedTensors): this {
+    const entries: [string, Tensor][] =
+      parameters instanceof Map
+        ? [...parameters.entries()]
+        : isPlainObject(parameters)
+          ? // a plain object is PyTorch's dict, whose items ParameterDict.update sorts by key (a Map keeps its order)
+            Object.entries(parameters as Record<string, Tensor>).sort(([a], [b]) =>
+              a < b ? -1 : a > b ? 1 : 0,
+            )
+          : [...(parameters as Iterable<readonly [string, Tensor]>)].map(([key, t]) => [key, t]);
+    for (const [key, t] of entries) this.put(key, t);
+    return this;
+  }
+  keys(): string[] {
+    return [...this.ownKeys()];
+  }
+  values(): Parameter[] {
+    return this.ownKeys().map((key) => this.value(key));
+  }
+  items(): [string, Parameter][] {
+    return this.ownKeys().map((key) => [key, this.value(key)]);
+  }
+  *[Symbol.iterator](): Iterator<string> {
+    yield* this.ownKeys();
+  }
+  override extraRepr(): string {
+    return this.items()
+      .map(([key, p]) => paramLine(key, p, TYPE_NAMES[p.dtype] ?? p.dtype))
+      .join("\n");
   }
 }
