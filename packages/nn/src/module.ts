@@ -73,6 +73,7 @@ function unlisted<const P extends readonly AnyParam[], const K extends readonly 
   return new Signature(name, positional, (keyword ?? []) as unknown as K);
 }
 
+const MODULE = signature("nn.Module", []);
 // PyTorch 1.13's `torch.nn.Module` methods that take arguments (and the argument-less ones, so that an argument
 // given to them is an error rather than ignored).
 const TRAIN = signature("nn.Module.train", [arg("mode", k.bool, true)]);
@@ -246,7 +247,9 @@ export class Module {
   declare private _hooks: ForwardHook[];
   declare private _preHooks: ForwardPreHook[];
 
-  constructor() {
+  /** `Module()`: takes no arguments (subclasses take their own). */
+  constructor(...args: CallsOf<typeof MODULE>) {
+    MODULE.parse(args);
     // a function object with this class's prototype, so that `model(x)` works
     const fn = function (this: unknown, ...args: unknown[]) {
       return (fn as unknown as Module)._call(...args);
