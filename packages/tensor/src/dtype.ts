@@ -5,6 +5,23 @@ export type DType = "float32" | "float64" | "int32" | "uint8" | "bool";
 
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "uint8", "bool"];
 
+/**
+ * PyTorch's dtype names as constants: `torch.float32`, `torch.float` (= float32), `torch.float64`,
+ * `torch.double`, `torch.int32`, `torch.int`, `torch.long` (= int32: Cinder has no int64), `torch.uint8` and
+ * `torch.bool`. Each is the dtype string, so `x.type(torch.float)`, `x.to(torch.long)` and
+ * `{ dtype: torch.float64 }` work and compare equal to `x.dtype`.
+ */
+export const float32: "float32" = "float32";
+export const float = float32;
+export const float64: "float64" = "float64";
+export const double = float64;
+export const int32: "int32" = "int32";
+export const int = int32;
+/** PyTorch's int64; Cinder's integers are int32 (WebGPU has no 64-bit integers). */
+export const long = int32;
+export const uint8: "uint8" = "uint8";
+export const bool: "bool" = "bool";
+
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export type TypedArrayFor<D extends DType> = D extends "float32"

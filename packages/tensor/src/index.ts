@@ -23,16 +23,14 @@ export {
 export { keep, type MemoryInfo, memory, tidy } from "./memory";
 export {
   type AlphaOptions,
-  add,
   allclose,
   binaryFns,
   type ClampOptions,
   clamp,
+  clip,
   detach,
-  div,
   equal,
   isclose,
-  sub,
   type TensorMethods,
   unaryFns,
 } from "./methods";
@@ -154,9 +152,18 @@ export {
   snakeCase,
 } from "./signature";
 export { Storage } from "./storage";
-export { emptyTensor, type GradFn, type NestedArray, Tensor, tensorFromData } from "./tensor";
+export {
+  emptyTensor,
+  type GradFn,
+  type LegacyTypeName,
+  type NestedArray,
+  Size,
+  Tensor,
+  tensorFromData,
+} from "./tensor";
 
 import { binaryFns, unaryFns } from "./methods";
+import type { BinaryFns } from "./ops/elementwise-signatures";
 
 installMethods();
 
@@ -189,7 +196,10 @@ export const {
   isinf,
 } = unaryFns;
 export const {
+  add,
+  sub,
   mul,
+  div,
   pow,
   maximum,
   minimum,
@@ -206,4 +216,4 @@ export const {
   logicalAnd,
   logicalOr,
   logicalXor,
-} = binaryFns;
+}: BinaryFns = binaryFns;

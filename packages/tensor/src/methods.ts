@@ -3,14 +3,23 @@
  * module makes each one a method (`x.sum(opts)`) and generates the elementwise methods, their in-place `_`
  * variants and their functional forms from the op table. This is the one place Tensor.prototype is extended.
  */
-import type { BinaryOp, UnaryOp } from "./backend";
-import { BINARY_OPS, UNARY_OPS } from "./backend";
-import { DTypeError } from "./errors";
-import { needsGrad } from "./grad";
+
+import { getBackend } from "./backend";
+import { checkDType, DTYPES, type DType } from "./dtype";
+import { DeviceError, ShapeError } from "./errors";
+import { autogradHooks, needsGrad } from "./grad";
 import { castOp } from "./ops/cast";
 import { clampOp } from "./ops/clamp";
 import { diag, normal_, uniform_ } from "./ops/creation";
-import { binary, inplace, type Scalar, type TensorOrScalar, unary, where } from "./ops/elementwise";
+import { binary, inplace, type Scalar, type TensorOrScalar, where } from "./ops/elementwise";
+import {
+  type BinaryMethods,
+  binaryFns,
+  installElementwise,
+  type UnaryMethods,
+  unaryFns,
+  writeOut,
+} from "./ops/elementwise-signatures";
 import * as ix from "./ops/indexing";
 import { copyInto, expandTo } from "./ops/kernels";
 import * as la from "./ops/linalg";
@@ -19,8 +28,18 @@ import * as rd from "./ops/reduce";
 import * as so from "./ops/sort";
 import * as vw from "./ops/view";
 import { broadcastShapes, sameShape } from "./shape";
-import type { AsMethod } from "./signature";
-import { emptyTensor, Tensor } from "./tensor";
+import {
+  type AnyParam,
+  type AsMethod,
+  arg,
+  k,
+  op,
+  overloads,
+  type Signature,
+  self,
+  signature,
+} from "./signature";
+import { emptyTensor, LEGACY_NAMES, moveData, Tensor } from "./tensor";
 
 export interface AlphaOptions {
   /** Multiplier for `other` (torch's `alpha`): `a.add(b, { alpha: 2 })` is a + 2b. */
@@ -154,32 +173,243 @@ function zero_(x: Tensor): Tensor {
   return fill_(x, 0);
 }
 
+// ---- PyTorch's signatures of the methods above (the elementwise table ops: ops/elementwise-signatures.ts) ----
+
+const boundOpt = (name: "min" | "max") => arg.opt(name, k.tensorOrScalar);
+const clampArgs = [self, boundOpt("min"), boundOpt("max")] as const;
+const outOpt = arg.opt("out", k.tensor);
+/** `clamp(input, min=None, max=None, *, out=None)` / `clip(...)`: the functions */
+const clampFn = op(
+  signature("clamp", clampArgs, [outOpt], { forms: ["function"] }),
+  ({ input, min, max, out }): Tensor => {
+    const y = clamp(input, min, max);
+    return out ? writeOut("clamp", y, out, [input, min, max]) : y;
+  },
+);
+const clipFn = op(
+  signature("clip", clampArgs, [outOpt], { forms: ["function"] }),
+  ({ input, min, max, out }): Tensor => {
+    const y = clamp(input, min, max);
+    return out ? writeOut("clip", y, out, [input, min, max]) : y;
+  },
+);
+/** `x.clamp(min=None, max=None)`, `x.clip(...)` and their in-place forms */
+const clampMethod = op(
+  signature("clamp", clampArgs, [], { forms: ["method"] }),
+  ({ input, min, max }): Tensor => clamp(input, min, max),
+);
+const clipMethod = op(
+  signature("clip", clampArgs, [], { forms: ["method"] }),
+  ({ input, min, max }): Tensor => clamp(input, min, max),
+);
+const clampInplace = op(
+  signature("clamp_", clampArgs, [], { forms: ["method"] }),
+  ({ input, min, max }): Tensor => inplace(input, [], (s) => clamp(s, min, max), "clamp_"),
+);
+const clipInplace = op(
+  signature("clip_", clampArgs, [], { forms: ["method"] }),
+  ({ input, min, max }): Tensor => inplace(input, [], (s) => clamp(s, min, max), "clip_"),
+);
+/** `x.where(condition, other)`: x where condition, else other (torch.Tensor.where). */
+const whereMethod = op(
+  signature("where", [self, arg("condition", k.tensor), arg("other", k.tensorOrScalar)], [], {
+    forms: ["method"],
+  }),
+  ({ input, condition, other }): Tensor => where(condition, input, other),
+);
+const closeArgs = [
+  self,
+  arg("other", k.tensor),
+  arg("rtol", k.float, 1e-5),
+  arg("atol", k.float, 1e-8),
+  arg("equalNan", k.bool, false),
+] as const;
+/** `isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False)` */
+const iscloseOp = op(
+  signature("isclose", closeArgs),
+  ({ input, other, rtol, atol, equalNan }): Tensor => isclose(input, other, { rtol, atol, equalNan }),
+);
+/** `allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False)` */
+const allcloseOp = op(signature("allclose", closeArgs), ({ input, other, rtol, atol, equalNan }): boolean =>
+  allclose(input, other, { rtol, atol, equalNan }),
+);
+/** `equal(input, other)` */
+const equalOp = op(signature("equal", [self, arg("other", k.tensor)]), ({ input, other }): boolean =>
+  equal(input, other),
+);
+/** `detach(input)` */
+const detachOp = op(signature("detach", [self]), ({ input }): Tensor => detach(input));
+/** `x.detach_()` */
+const detachInplace = op(
+  signature("detach_", [self], [], { forms: ["method"] }),
+  ({ input }): Tensor => detach_(input),
+);
+/** `x.copy_(src, non_blocking=False)` (non_blocking changes nothing: copies are ordered on every backend) */
+const copyOp = op(
+  signature("copy_", [self, arg("src", k.tensor), arg("nonBlocking", k.bool, false)], [], {
+    forms: ["method"],
+  }),
+  ({ input, src }): Tensor => copy_(input, src),
+);
+/** `x.fill_(value)`: a number or a 0-dim tensor */
+const fillOp = op(
+  signature("fill_", [self, arg("value", k.tensorOrScalar)], [], { forms: ["method"] }),
+  ({ input, value }): Tensor => {
+    if (typeof value === "object" && value.ndim !== 0) {
+      throw new ShapeError(
+        `fill_(): only supports 0-dimension value tensor but got tensor with ${value.ndim} dimensions.`,
+      );
+    }
+    return fill_(input, value);
+  },
+);
+// ---- Tensor's own methods (tensor.ts): declared here, where the signature machinery is loaded ----
+
+/** `x.to(dtype, non_blocking=False, copy=False)`, `x.to(device=None, dtype=None, ...)`, `x.to(other, ...)` */
+const toOp = overloads(
+  op(
+    signature("to", [self, arg("dtype", k.dtype), nonBlockingArg(), copyArg()], [], { forms: ["method"] }),
+    ({ input, dtype, copy }): Tensor => toImpl(input, null, dtype, copy),
+  ),
+  op(
+    signature(
+      "to",
+      [self, arg.opt("device", k.device), arg.opt("dtype", k.dtype), nonBlockingArg(), copyArg()],
+      [],
+      { forms: ["method"] },
+    ),
+    ({ input, device, dtype, copy }): Tensor => toImpl(input, device, dtype, copy),
+  ),
+  op(
+    signature("to", [self, arg("other", k.tensor), nonBlockingArg(), copyArg()], [], { forms: ["method"] }),
+    ({ input, other, copy }): Tensor => toImpl(input, other.device, other.dtype, copy),
+  ),
+);
+function nonBlockingArg() {
+  return arg("nonBlocking", k.bool, false);
+}
+function copyArg() {
+  return arg("copy", k.bool, false);
+}
+/** The tensor converted and/or moved; itself when nothing changes and no copy is asked for. */
+function toImpl(x: Tensor, device: string | null, dtype: DType | null, copy: boolean): Tensor {
+  // a dtype Cinder lacks ("int64", "float16", ...) given where a device may stand is an unknown dtype
+  if (device !== null && DTYPE_LIKE.test(device)) checkDType(device);
+  let t = x;
+  if (dtype !== null && dtype !== t.dtype) t = castOp(t, dtype);
+  if (device !== null && getBackend(device) !== t.backend) {
+    const src = t.backend;
+    if (!src.readSync) {
+      throw new DeviceError(
+        `cannot move a ${t.device} tensor to ${device} synchronously: use \`await t.toAsync("${device}")\``,
+      );
+    }
+    t = moveData(t, src.readSync(t.view_), device);
+  } else if (copy && t === x) t = t.clone();
+  return t;
+}
+const DTYPE_LIKE = /^(u?int|float|bfloat|complex|half|double|long|short)\d*$/;
+/** `x.to(...)` with the common call `x.to("float32")` / `x.to("cpu")` taken directly (same result as parsed). */
+function to(x: Tensor, ...args: unknown[]): Tensor {
+  if (args.length === 1 && typeof args[0] === "string") {
+    const v = args[0];
+    return (DTYPES as readonly string[]).includes(v)
+      ? toImpl(x, null, v as DType, false)
+      : toImpl(x, v, null, false);
+  }
+  return (toOp as unknown as (...a: unknown[]) => Tensor)(x, ...args);
+}
+const toMethod = to as unknown as typeof toOp;
+
+/** `x.backward(gradient=None, retain_graph=None, create_graph=False, inputs=None)` */
+const backwardOp = op(
+  signature(
+    "backward",
+    [
+      self,
+      arg.opt("gradient", k.tensor),
+      arg.opt("retainGraph", k.bool),
+      arg("createGraph", k.bool, false),
+      arg.unsupported(
+        "inputs",
+        null,
+        "backward(inputs=...) is not supported: use autograd.grad(outputs, inputs) for the gradients of chosen inputs",
+      ),
+    ],
+    [],
+    { forms: ["method"] },
+  ),
+  ({ input, gradient, retainGraph, createGraph }): void => {
+    const h = autogradHooks();
+    if (!h) throw new Error('backward() needs the autograd layer: import "@cinder/autograd" (or "cinder")');
+    // as PyTorch: retain_graph defaults to create_graph
+    h.backward(input, gradient ?? undefined, { retainGraph: retainGraph ?? createGraph, createGraph });
+  },
+);
+
+/** Methods of tensor.ts's class: the parameterless ones, `size` and `type`, parsed there on their slow paths. */
+const classMethodSignatures = new Map<string, Signature<readonly AnyParam[], readonly AnyParam[]>>(
+  (
+    [
+      "item",
+      "numel",
+      "dim",
+      "cpu",
+      "float",
+      "double",
+      "int",
+      "long",
+      "byte",
+      "bool",
+      "tolist",
+      "isFloatingPoint",
+      "retainGrad",
+    ] as const
+  ).map((n) => [n, signature(n, [self], [], { forms: ["method"] })]),
+);
+classMethodSignatures.set(
+  "size",
+  signature("size", [self, arg.opt("dim", k.int)], [], { forms: ["method"] }),
+);
+classMethodSignatures.set(
+  "type",
+  signature(
+    "type",
+    [
+      self,
+      arg.opt("dtype", k.or(k.dtype, k.oneOf(...Object.values(LEGACY_NAMES)))),
+      arg("nonBlocking", k.bool, false),
+    ],
+    [],
+    { forms: ["method"] },
+  ),
+);
+/** The declared signature of one of Tensor's class methods (for its argument errors). */
+export function methodSignature(name: string): Signature<readonly AnyParam[], readonly AnyParam[]> {
+  const s = classMethodSignatures.get(name);
+  if (!s) throw new Error(`no signature declared for Tensor.${name}`);
+  return s;
+}
+
+/** `x.zero_()` */
+const zeroOp = op(signature("zero_", [self], [], { forms: ["method"] }), ({ input }): Tensor => zero_(input));
+
 const methodImpls = {
-  add,
-  sub,
-  div,
-  add_: (x: Tensor, other: TensorOrScalar, opts?: AlphaOptions): Tensor =>
-    inplace(x, [other], (s, out) => add(s, other, opts, out), "add_"),
-  sub_: (x: Tensor, other: TensorOrScalar, opts?: AlphaOptions): Tensor =>
-    inplace(x, [other], (s, out) => sub(s, other, opts, out), "sub_"),
-  div_: (x: Tensor, other: TensorOrScalar, opts?: { roundingMode?: "floor" | "trunc" }): Tensor =>
-    inplace(x, [other], (s) => div(s, other, opts), "div_"),
-  clamp,
-  clip: clamp,
-  clamp_: (x: Tensor, min?: TensorOrScalar | null | ClampOptions, max?: TensorOrScalar | null): Tensor =>
-    inplace(x, [], (s) => clamp(s, min, max), "clamp_"),
-  /** `x.where(cond, other)`: x where cond, else other (torch.Tensor.where). */
-  where: (x: Tensor, cond: Tensor, other: TensorOrScalar): Tensor => where(cond, x, other),
+  clamp: clampMethod,
+  clip: clipMethod,
+  clamp_: clampInplace,
+  clip_: clipInplace,
+  where: whereMethod,
   maskedFill: ix.maskedFill,
   maskedFill_: ix.maskedFill_,
-  isclose,
-  allclose,
-  equal,
-  detach,
-  detach_,
-  copy_,
-  fill_,
-  zero_,
+  isclose: iscloseOp,
+  allclose: allcloseOp,
+  equal: equalOp,
+  detach: detachOp,
+  detach_: detachInplace,
+  copy_: copyOp,
+  fill_: fillOp,
+  zero_: zeroOp,
   uniform_,
   diag,
   normal_,
@@ -243,15 +473,11 @@ const methodImpls = {
   sort: so.sort,
   argsort: so.argsort,
   topk: so.topk,
+  to: toMethod,
+  backward: backwardOp,
 };
 
 type Auto = { [K in keyof typeof methodImpls]: AsMethod<(typeof methodImpls)[K]> };
-type UnaryMethods = { [K in UnaryOp]: () => Tensor } & { [K in UnaryOp as `${K}_`]: () => Tensor };
-type BinaryMethods = {
-  [K in Exclude<BinaryOp, "add" | "sub" | "div">]: (other: TensorOrScalar) => Tensor;
-} & {
-  [K in Exclude<BinaryOp, "add" | "sub" | "div"> as `${K}_`]: (other: TensorOrScalar) => Tensor;
-};
 
 export interface TensorMethods extends Auto, UnaryMethods, BinaryMethods {}
 
@@ -271,50 +497,21 @@ export function installMethods(): void {
       return f(this, ...args);
     };
   }
-  for (const op of UNARY_OPS) {
-    proto[op] = function (this: Tensor) {
-      return unary(op, this);
-    };
-    proto[`${op}_`] = function (this: Tensor) {
-      if (unaryOutDtypeChanges(op, this)) {
-        throw new DTypeError(
-          `${op}_: result type ${op === "isnan" || op === "isinf" || op === "logicalNot" ? "bool" : "float32"} can't be cast to the desired output type ${this.dtype}`,
-        );
-      }
-      return inplace(this, [], (s, out) => unary(op, s, out), `${op}_`);
-    };
-  }
-  for (const op of BINARY_OPS) {
-    if (op === "add" || op === "sub" || op === "div") continue;
-    proto[op] = function (this: Tensor, other: unknown) {
-      return binary(op, this, other as TensorOrScalar);
-    };
-    proto[`${op}_`] = function (this: Tensor, other: unknown) {
-      return inplace(
-        this,
-        [other as TensorOrScalar],
-        (s, out) => binary(op, s, other as TensorOrScalar, out),
-        `${op}_`,
-      );
-    };
-  }
-}
-
-function unaryOutDtypeChanges(op: UnaryOp, x: Tensor): boolean {
-  const t = ["isnan", "isinf", "logicalNot"].includes(op);
-  return t ? x.dtype !== "bool" : false;
+  installElementwise(proto);
 }
 
 // ---- functional forms: torch.exp(x), torch.add(a, b), ... ----
 
-type UnaryFns = { [K in UnaryOp]: (x: Tensor) => Tensor };
-type BinaryFns = { [K in BinaryOp]: (a: TensorOrScalar, b: TensorOrScalar) => Tensor };
-
-export const unaryFns = Object.fromEntries(
-  UNARY_OPS.map((op) => [op, (x: Tensor) => unary(op, x)]),
-) as UnaryFns;
-export const binaryFns = Object.fromEntries(
-  BINARY_OPS.map((op) => [op, (a: TensorOrScalar, b: TensorOrScalar) => binary(op, a, b)]),
-) as BinaryFns;
-
-export { add, allclose, clamp, detach, div, equal, isclose, sub };
+export {
+  add as addImpl,
+  allcloseOp as allclose,
+  binaryFns,
+  clampFn as clamp,
+  clipFn as clip,
+  detachOp as detach,
+  div as divImpl,
+  equalOp as equal,
+  iscloseOp as isclose,
+  sub as subImpl,
+  unaryFns,
+};

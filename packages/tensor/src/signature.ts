@@ -211,11 +211,15 @@ export type Parsed<P extends readonly AnyParam[], K extends readonly AnyParam[]>
 }>;
 
 /** The options object for the parameters not given positionally, plus the keyword-only ones. */
-export type Options<P extends readonly AnyParam[], K extends readonly AnyParam[]> = Simplify<
-  { [X in P[number] | K[number] as X["optional"] extends true ? X["name"] : never]?: In<X> } & {
-    [X in P[number] | K[number] as X["optional"] extends true ? never : X["name"]]: In<X>;
-  }
->;
+export type Options<P extends readonly AnyParam[], K extends readonly AnyParam[]> = [
+  P[number] | K[number],
+] extends [never]
+  ? never // no parameter left: no options object (an empty `{}` type would accept any value, `x.exp(1)` included)
+  : Simplify<
+      { [X in P[number] | K[number] as X["optional"] extends true ? X["name"] : never]?: In<X> } & {
+        [X in P[number] | K[number] as X["optional"] extends true ? never : X["name"]]: In<X>;
+      }
+    >;
 
 type AllOptional<P extends readonly AnyParam[], K extends readonly AnyParam[]> = [
   Extract<P[number] | K[number], { optional: false }>,

@@ -5,7 +5,7 @@ import { allocationFailed, allocTypedArray, checkAllocation, checkDType, isFloat
 import { DeviceError, fmtShape, ShapeError } from "./errors";
 import { autogradHooks } from "./grad";
 import { releaseTensor, trackTensor } from "./memory";
-import type { TensorMethods } from "./methods";
+import { methodSignature, type TensorMethods } from "./methods";
 import { castOp } from "./ops/cast";
 import { formatTensor } from "./print";
 import { contiguousStrides, isContiguous, numel } from "./shape";
@@ -23,6 +23,61 @@ export type NestedArray<T> = T | NestedArray<T>[];
 export interface Tensor extends TensorMethods {}
 
 /**
+ * A tensor's shape (`x.shape`, `x.size()`): an ordinary array of ints that prints as PyTorch's `torch.Size([2, 3])`.
+ * Array methods that make new arrays (`map`, `slice`, spread) return plain arrays.
+ */
+export class Size extends Array<number> {
+  static override get [Symbol.species](): ArrayConstructor {
+    return Array;
+  }
+  override toString(): string {
+    return `torch.Size([${this.join(", ")}])`;
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+/** The shape as a `Size` (shared when it already is one: shapes are never mutated). */
+function toSize(shape: readonly number[]): Size {
+  if (shape instanceof Size) return shape;
+  const n = shape.length;
+  const s = new Size(n);
+  for (let i = 0; i < n; i++) s[i] = shape[i];
+  return s;
+}
+
+/**
+ * The storage of a disposed tensor: every use of it (a kernel reading its handle, its dtype, device or version)
+ * throws, so a tensor used after `dispose()` fails clearly at no cost to live tensors.
+ */
+const disposedError = (): never => {
+  throw new Error(
+    "this tensor was disposed (by dispose(), `using`, or the end of the tidy() scope that created it) and can't be used any more; keep() it, return it from tidy(), or clone() it before disposing",
+  );
+};
+const DISPOSED: Storage = Object.create(Storage.prototype, {
+  backend: { get: disposedError },
+  dtype: { get: disposedError },
+  length: { get: disposedError },
+  handle: { get: disposedError },
+  account: { get: disposedError },
+  version: { get: disposedError, set: disposedError },
+  freed: { value: true },
+});
+
+/** `x.f()` of a method that takes no argument: an argument given is an error, as in PyTorch. */
+function noArgs(x: Tensor, name: string, args: IArguments): void {
+  methodSignature(name).parse([x, ...args]);
+}
+/** `size(dim)`: the dim, or undefined for `size()`; anything else is an error naming the forms. */
+function sizeArgs(x: Tensor, args: readonly unknown[]): number | undefined {
+  if (args.length === 1 && Number.isInteger(args[0])) return args[0] as number;
+  const r = methodSignature("size").parse([x, ...args]) as { dim?: number | null };
+  return r.dim ?? undefined;
+}
+
+/**
  * An n-dimensional array on a device: a view (shape, strides, offset) over a shared storage. Views share
  * storage: writes through one are seen by all. Ops are methods (`a.add(b)`) and functions (`add(a, b)`).
  */
@@ -37,14 +92,16 @@ export class Tensor {
   /** Set by `retainGrad()`: keep the gradient of a non-leaf in `grad`. */
   retainsGrad = false;
 
+  /** The shared storage (after `dispose()`, a stand-in that throws on any use). */
   readonly storage: Storage;
-  readonly shape: readonly number[];
+  /** The shape (`torch.Size`): an array of ints that prints as `torch.Size([2, 3])`. */
+  readonly shape: Size;
   readonly strides: readonly number[];
   readonly offset: number;
 
   constructor(storage: Storage, shape: readonly number[], strides?: readonly number[], offset = 0) {
     this.storage = storage;
-    this.shape = shape;
+    this.shape = toSize(shape);
     this.strides = strides ?? contiguousStrides(shape);
     this.offset = offset;
     trackTensor(this);
@@ -62,21 +119,45 @@ export class Tensor {
   get ndim(): number {
     return this.shape.length;
   }
+  /** Python's `len(x)`: the size of the first dimension (a 0-dim tensor has none: an error, as in PyTorch). */
+  get length(): number {
+    if (this.shape.length === 0) throw new TypeError("len() of a 0-d tensor");
+    return this.shape[0];
+  }
+  /**
+   * `x.T`: the dimensions reversed (a view; the transpose of a matrix). PyTorch 1.13 deprecates it for
+   * ndim != 2 but still reverses all dims; so does Cinder.
+   */
+  get T(): Tensor {
+    return this.permute(this.shape.map((_, i) => this.shape.length - 1 - i));
+  }
+  /** `x.mT`: the last two dimensions swapped (a batch of matrices transposed); needs ndim >= 2. */
+  get mT(): Tensor {
+    if (this.shape.length < 2) {
+      throw new ShapeError(
+        `tensor.mT is only supported on matrices or batches of matrices. Got ${this.shape.length}-D tensor.`,
+      );
+    }
+    return this.transpose(-2, -1);
+  }
   dim(): number {
+    if (arguments.length !== 0) noArgs(this, "dim", arguments);
     return this.shape.length;
   }
   numel(): number {
+    if (arguments.length !== 0) noArgs(this, "numel", arguments);
     return numel(this.shape);
   }
   /** `size()` is the shape; `size(d)` one dimension (negative counts from the end). */
-  size(): readonly number[];
+  size(): Size;
   size(dim: number): number;
-  size(dim?: number): number | readonly number[] {
+  size(...args: [] | [number] | [{ dim: number }]): number | Size {
+    const dim = args.length === 0 ? undefined : sizeArgs(this, args);
     if (dim === undefined) return this.shape;
     const d = dim < 0 ? dim + this.ndim : dim;
     if (d < 0 || d >= this.ndim) {
       throw new ShapeError(
-        `size(${dim}): dimension out of range for a tensor of shape ${fmtShape(this.shape)}`,
+        `size(${dim}): dimension out of range (expected to be in range of [${-Math.max(this.ndim, 1)}, ${Math.max(this.ndim, 1) - 1}], but got ${dim}) for a tensor of shape ${fmtShape(this.shape)}`,
       );
     }
     return this.shape[d];
@@ -127,6 +208,7 @@ export class Tensor {
   }
   /** The single element as a JS number (booleans as true/false). */
   item(): number | boolean {
+    if (arguments.length !== 0) noArgs(this, "item", arguments);
     this.checkItem();
     return this.scalarOf(this.data());
   }
@@ -143,10 +225,12 @@ export class Tensor {
   }
   /** The same as `toArray()`: PyTorch's name. */
   tolist(): NestedArray<number | boolean> {
+    if (arguments.length !== 0) noArgs(this, "tolist", arguments);
     return this.toArray();
   }
 
   private checkItem(): void {
+    this.checkAlive();
     if (this.numel() !== 1) {
       throw new ShapeError(
         `a Tensor with ${this.numel()} elements cannot be converted to a scalar: item() needs exactly one element, got shape ${fmtShape(this.shape)}`,
@@ -157,30 +241,12 @@ export class Tensor {
     return this.dtype === "bool" ? d[0] !== 0 : d[0];
   }
   private checkAlive(): void {
+    if (this.storage === DISPOSED) disposedError();
     if (this.storage.freed) throw new Error(`this tensor (shape ${fmtShape(this.shape)}) was disposed`);
   }
 
-  // ---- devices and dtypes ----
+  // ---- devices and dtypes (to() and type() are declared with their signatures in methods.ts) ----
 
-  /**
-   * `to(device)`, `to(dtype)` or `to({ device, dtype })`. Returns `this` when nothing changes. Moving off a device
-   * that can only be read asynchronously (WebGPU to CPU) needs `await t.toAsync("cpu")`.
-   */
-  to(target: Device | DType | { device?: Device; dtype?: DType; copy?: boolean }): Tensor {
-    const { device, dtype, copy } = parseTo(target);
-    let t: Tensor = this;
-    if (dtype && dtype !== t.dtype) t = t.type(dtype);
-    if (device && getBackend(device) !== t.backend) {
-      const src = t.backend;
-      if (!src.readSync) {
-        throw new DeviceError(
-          `cannot move a ${t.device} tensor to ${device} synchronously: use \`await t.toAsync("${device}")\``,
-        );
-      }
-      t = moveData(t, src.readSync(t.view_), device);
-    } else if (copy && t === this) t = t.clone();
-    return t;
-  }
   async toAsync(
     target: Device | DType | { device?: Device; dtype?: DType; copy?: boolean },
   ): Promise<Tensor> {
@@ -192,35 +258,51 @@ export class Tensor {
     return t;
   }
   cpu(): Tensor {
+    if (arguments.length !== 0) noArgs(this, "cpu", arguments);
     return this.to("cpu");
   }
   float(): Tensor {
-    return this.type("float32");
+    if (arguments.length !== 0) noArgs(this, "float", arguments);
+    return castOp(this, "float32");
   }
   double(): Tensor {
-    return this.type("float64");
+    if (arguments.length !== 0) noArgs(this, "double", arguments);
+    return castOp(this, "float64");
   }
   int(): Tensor {
-    return this.type("int32");
+    if (arguments.length !== 0) noArgs(this, "int", arguments);
+    return castOp(this, "int32");
   }
   /** PyTorch's `long()`: Cinder has no int64, so this is int32. */
   long(): Tensor {
-    return this.type("int32");
+    if (arguments.length !== 0) noArgs(this, "long", arguments);
+    return castOp(this, "int32");
   }
   byte(): Tensor {
-    return this.type("uint8");
+    if (arguments.length !== 0) noArgs(this, "byte", arguments);
+    return castOp(this, "uint8");
   }
   bool(): Tensor {
-    return this.type("bool");
+    if (arguments.length !== 0) noArgs(this, "bool", arguments);
+    return castOp(this, "bool");
   }
-  /** `type()` names the dtype like PyTorch ("torch.FloatTensor"); `type(dtype)` converts (a copy unless equal). */
+  /**
+   * `type(dtype=None, non_blocking=False)`: `x.type()` names the dtype like PyTorch ("torch.FloatTensor");
+   * `x.type(dtype)` converts (a copy unless equal), the dtype given as `torch.float64`/"float64" or a legacy name.
+   */
   type(): string;
-  type(dtype: DType): Tensor;
-  type(dtype?: DType): string | Tensor {
-    if (dtype === undefined) return LEGACY_NAMES[this.dtype];
-    return castOp(this, checkDType(dtype));
+  type(dtype: DType | LegacyTypeName, nonBlocking?: boolean): Tensor;
+  type(options: { dtype: DType | LegacyTypeName; nonBlocking?: boolean }): Tensor;
+  type(...args: unknown[]): string | Tensor {
+    const dtype =
+      args.length === 1 && typeof args[0] === "string" && !args[0].startsWith("torch.")
+        ? checkDType(args[0])
+        : (methodSignature("type").parse([this, ...args]) as { dtype: string | null }).dtype;
+    if (dtype === null) return LEGACY_NAMES[this.dtype];
+    return castOp(this, LEGACY_DTYPES[dtype] ?? checkDType(dtype));
   }
   isFloatingPoint(): boolean {
+    if (arguments.length !== 0) noArgs(this, "isFloatingPoint", arguments);
     return isFloat(this.dtype);
   }
 
@@ -239,13 +321,8 @@ export class Tensor {
     this.requiresGrad = on;
     return this;
   }
-  /** Compute gradients of this tensor w.r.t. graph leaves; needs `@cinder/autograd` (or "cinder") to be imported. */
-  backward(gradient?: Tensor, options?: { retainGraph?: boolean; createGraph?: boolean }): void {
-    const h = autogradHooks();
-    if (!h) throw new Error('backward() needs the autograd layer: import "@cinder/autograd" (or "cinder")');
-    h.backward(this, gradient, options);
-  }
   retainGrad(): void {
+    if (arguments.length !== 0) noArgs(this, "retainGrad", arguments);
     if (!this.requiresGrad) throw new Error("can't retainGrad() on a tensor that doesn't require grad");
     this.retainsGrad = true;
     if (!this.isLeaf) autogradHooks()?.retainGrad(this);
@@ -255,18 +332,22 @@ export class Tensor {
 
   /** Release this tensor's reference to its storage now (device memory is freed when no view uses it). */
   dispose(): void {
+    if (this.storage === DISPOSED) return;
     releaseTensor(this);
+    // any later use of this tensor throws (see DISPOSED); shape and strides stay readable
+    (this as { storage: Storage }).storage = DISPOSED;
   }
   [Symbol.dispose](): void {
     this.dispose();
   }
   get isDisposed(): boolean {
-    return this.storage.freed;
+    return this.storage === DISPOSED || this.storage.freed;
   }
 
   // ---- printing ----
 
   toString(): string {
+    if (this.storage === DISPOSED) return `tensor(<disposed>, shape=${fmtShape(this.shape)})`;
     return formatTensor(this);
   }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
@@ -274,13 +355,18 @@ export class Tensor {
   }
 }
 
-const LEGACY_NAMES: Record<DType, string> = {
+/** `x.type()`'s names (PyTorch's legacy tensor type names). */
+export const LEGACY_NAMES = {
   float32: "torch.FloatTensor",
   float64: "torch.DoubleTensor",
   int32: "torch.IntTensor",
   uint8: "torch.ByteTensor",
   bool: "torch.BoolTensor",
-};
+} as const satisfies Record<DType, string>;
+export type LegacyTypeName = (typeof LEGACY_NAMES)[DType];
+const LEGACY_DTYPES: Record<string, DType> = Object.fromEntries(
+  Object.entries(LEGACY_NAMES).map(([d, n]) => [n, d as DType]),
+);
 
 function parseTo(target: Device | DType | { device?: Device; dtype?: DType; copy?: boolean }) {
   if (typeof target === "string") {
@@ -295,7 +381,7 @@ function parseTo(target: Device | DType | { device?: Device; dtype?: DType; copy
   return target;
 }
 
-function moveData(t: Tensor, data: TypedArray, device: Device): Tensor {
+export function moveData(t: Tensor, data: TypedArray, device: Device): Tensor {
   const b = getBackend(device);
   const handle = allocate(b, t.dtype, data.length, "to()", t.shape);
   b.write(handle, t.dtype, data, 0);
