@@ -150,6 +150,15 @@ describe("gradients", () => {
     expect(gradcheck((x, w, b) => F.conv3d(x, w, b, 1, [1, 0, 1], [2, 1, 1]), [x, w, b])).toBe(true);
     expect(gradcheck((x, w, b) => F.convTranspose3d(x, w, b, 2, 1, [1, 0, 0]), [x, w, b])).toBe(true);
   });
+  it("3-D pooling", () => {
+    const x = leaf(randn(1, 2, 4, 3, 5, f64));
+    expect(gradcheck((x) => F.maxPool3d(x, 2, 1, 1), [x])).toBe(true);
+    expect(gradcheck((x) => F.avgPool3d(x, 3, 2, 1, true, false), [x])).toBe(true);
+    expect(gradcheck((x) => F.adaptiveAvgPool3d(x, [3, 2, 2]), [x])).toBe(true);
+    expect(gradcheck((x) => F.adaptiveMaxPool3d(x, [3, 2, 2]), [x])).toBe(true);
+    const [p, i] = F.maxPool3d(x.detach(), 2, { returnIndices: true });
+    expect(F.maxUnpool3d(p, i, 2).shape).toEqual([1, 2, 4, 2, 4]);
+  });
   it("the added losses", () => {
     const x = leaf(randn(3, 4, f64));
     const x2 = leaf(randn(3, 4, f64));

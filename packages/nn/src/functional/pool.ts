@@ -15,17 +15,20 @@
 import {
   arg,
   type Calls,
+  cat,
   contiguousStrides,
   DTypeError,
   fmtShape,
   type Kind,
   k,
   needsGrad,
+  noGrad,
   op,
   recordOp,
   ShapeError,
   signature,
   type Tensor,
+  tensor,
   tensorFromData,
   type View,
   zeros,
@@ -926,4 +929,311 @@ export const maxUnpool1d = op(signature("nn.functional.maxUnpool1d", unpoolParam
   const s = a.stride === null ? k : [single(op, "stride", a.stride)];
   const p = [single(op, "padding", a.padding)];
   return unpool(op, a.input, a.indices, unpoolSize(op, a.input, k, s, p, a.outputSize));
+});
+
+// ---- three spatial dims: the 2-D ops over every depth, then the depth windows ----
+
+/** [C, D, H, W] -> [1, C, D, H, W] with the rank check, and the sizes. */
+function volume(op: string, x: Tensor): Tensor {
+  if ((x.ndim !== 4 && x.ndim !== 5) || x.shape.slice(x.ndim - 4).some((d) => d === 0)) {
+    throw new ShapeError(
+      `${op}: expected a non-empty 4-D [C, D, H, W] or 5-D [N, C, D, H, W] input, got ${fmtShape(x.shape)}`,
+    );
+  }
+  return x.ndim === 5 ? x : x.unsqueeze(0);
+}
+
+/** [N, C, D, H, W] -> [N * D, C, H, W] (each depth a batch entry) and back. */
+function foldDepth(x: Tensor): Tensor {
+  const [N, C, D, H, W] = x.shape;
+  return x.permute([0, 2, 1, 3, 4]).reshape([N * D, C, H, W]);
+}
+function unfoldDepth(y: Tensor, N: number, D: number): Tensor {
+  const [, C, H, W] = y.shape;
+  return y.reshape([N, D, C, H, W]).permute([0, 2, 1, 3, 4]);
+}
+
+/**
+ * The max over depth windows of per-depth maxima V [N, C, D, Ho, Wo] (with flat plane indices I [same]):
+ * `table` [Dout * K] lists each window's depths (-1: padding). Returns the values [N, C, Dout, Ho, Wo] and the flat
+ * indices into D * H * W. The first maximum wins, in depth order, as PyTorch's scan.
+ */
+function depthMax(V: Tensor, I: Tensor, table: number[], K: number, plane: number): [Tensor, Tensor] {
+  const [N, C, D, Ho, Wo] = V.shape;
+  const Dout = table.length / K;
+  const ninf = zeros([N, C, 1, Ho, Wo], { dtype: V.dtype, device: V.device }).add(Number.NEGATIVE_INFINITY);
+  const Vx = cat([V, ninf], 2);
+  const pick = tensor(
+    Int32Array.from(table, (j) => (j < 0 ? D : j)),
+    { device: V.device },
+  );
+  const g = Vx.indexSelect(2, pick).reshape([N, C, Dout, K, Ho, Wo]);
+  const am = noGrad(() => g.argmax(3, true));
+  const values = g.gather(3, am).squeeze(3);
+  const indices = noGrad(() => {
+    const depth = tensor(
+      Int32Array.from(table, (j) => Math.max(j, 0)),
+      { device: V.device },
+    );
+    const Ix = cat([I, I.narrow(2, 0, 1)], 2)
+      .indexSelect(2, pick)
+      .reshape([N, C, Dout, K, Ho, Wo]);
+    const full = Ix.add(depth.reshape([1, 1, Dout, K, 1, 1]).mul(plane));
+    return full.gather(3, am).squeeze(3);
+  });
+  return [values, indices];
+}
+
+const MAX_POOL3D = signature(
+  "nn.functional.maxPool3d",
+  [
+    inputArg,
+    arg("kernelSize", k.intOrInts),
+    arg.opt("stride", k.intOrInts),
+    arg("padding", k.intOrInts, 0),
+    arg("dilation", k.intOrInts, 1),
+    arg("ceilMode", k.bool, false),
+    arg("returnIndices", k.bool, false),
+  ],
+  [],
+  { torch: "torch.nn.functional.max_pool3d_with_indices" },
+);
+type MaxPool3dCalls = Calls<typeof MAX_POOL3D.positional>;
+
+/**
+ * `max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)` over
+ * [N, C, D, H, W] (or [C, D, H, W]); with `returnIndices` true returns `[output, indices]` (flat positions into
+ * each D * H * W volume, int32).
+ */
+export const maxPool3d = op(MAX_POOL3D, (a): Tensor | [Tensor, Tensor] => {
+  const op = "maxPool3d";
+  const x = volume(op, a.input);
+  const kk = ints(a.kernelSize, 3, 1, 1, op, "kernelSize");
+  const s =
+    a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0)
+      ? kk
+      : ints(a.stride, 3, 1, 1, op, "stride");
+  const p = ints(a.padding, 3, 0, 0, op, "padding");
+  const d = ints(a.dilation, 3, 1, 1, op, "dilation");
+  if (p.some((v, i) => v > kk[i] / 2)) {
+    throw new RangeError(
+      `${op}: pad should be at most half of effective kernel size, but got pad=${p[0]}, kernel_size=${kk[0]} and dilation=${d[0]}`,
+    );
+  }
+  const [N, , D, H, W] = x.shape;
+  const Dout = poolOut(D, kk[0], s[0], p[0], d[0], a.ceilMode);
+  if (Dout < 1)
+    throw new ShapeError(`${op}: the output depth ${Dout} is too small for input ${fmtShape(a.input.shape)}`);
+  const [v2, i2] = maxPool2dImpl(foldDepth(x), [kk[1], kk[2]], {
+    stride: [s[1], s[2]],
+    padding: [p[1], p[2]],
+    dilation: [d[1], d[2]],
+    ceilMode: a.ceilMode,
+    returnIndices: true,
+  }) as [Tensor, Tensor];
+  const table: number[] = [];
+  for (let o = 0; o < Dout; o++) {
+    for (let t = 0; t < kk[0]; t++) {
+      const j = o * s[0] - p[0] + t * d[0];
+      table.push(j >= 0 && j < D ? j : -1);
+    }
+  }
+  const [y, idx] = depthMax(unfoldDepth(v2, N, D), unfoldDepth(i2, N, D), table, kk[0], H * W);
+  const un = a.input.ndim === 4;
+  const out = un ? y.squeeze(0) : y;
+  return a.returnIndices ? [out, un ? idx.squeeze(0) : idx] : out;
+}) as unknown as {
+  (...args: WithIndices<MaxPool3dCalls>): [Tensor, Tensor];
+  (
+    input: Tensor,
+    kernelSize: number | readonly number[],
+    stride: number | readonly number[] | null | undefined,
+    padding: number | readonly number[] | undefined,
+    dilation: number | readonly number[] | undefined,
+    ceilMode: boolean | undefined,
+    returnIndices: true,
+  ): [Tensor, Tensor];
+  (...args: MaxPool3dCalls): Tensor;
+  readonly signature: typeof MAX_POOL3D;
+};
+
+/** PyTorch's avg_pool divisor along one dim: the window clipped to the padded input, or to the input. */
+function avgFactors(n: number, k: number, s: number, p: number, out: number, includePad: boolean): number[] {
+  return Array.from({ length: out }, (_, o) => {
+    let a = o * s - p;
+    let b = Math.min(a + k, n + p);
+    const padded = b - a;
+    a = Math.max(a, 0);
+    b = Math.min(b, n);
+    return includePad ? padded : b - a;
+  });
+}
+
+/**
+ * `avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+ * divisor_override=None)` over [N, C, D, H, W] (or [C, D, H, W]).
+ */
+export const avgPool3d = op(
+  signature("nn.functional.avgPool3d", [
+    inputArg,
+    arg("kernelSize", k.intOrInts),
+    arg.opt("stride", k.intOrInts),
+    arg("padding", k.intOrInts, 0),
+    arg("ceilMode", k.bool, false),
+    arg("countIncludePad", k.bool, true),
+    arg.opt("divisorOverride", k.int),
+  ]),
+  (a): Tensor => {
+    const op = "avgPool3d";
+    const x = volume(op, a.input);
+    const kk = ints(a.kernelSize, 3, 1, 1, op, "kernelSize");
+    const s =
+      a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0)
+        ? kk
+        : ints(a.stride, 3, 1, 1, op, "stride");
+    const p = ints(a.padding, 3, 0, 0, op, "padding");
+    if (p.some((v, i) => v > kk[i] / 2)) {
+      throw new RangeError(
+        `${op}: pad should be smaller than or equal to half of kernel size, got padding (${p.join(", ")}) and kernelSize (${kk.join(", ")})`,
+      );
+    }
+    if (a.divisorOverride !== null && a.divisorOverride === 0) {
+      throw new RangeError(`${op}: divisor must be not zero`);
+    }
+    const [N, , D] = x.shape;
+    const out = [0, 1, 2].map((i) => poolOut(x.shape[2 + i], kk[i], s[i], p[i], 1, a.ceilMode));
+    if (out.some((v) => v < 1)) {
+      throw new ShapeError(
+        `${op}: the calculated output size (${out.join(", ")}) is too small for input ${fmtShape(a.input.shape)}`,
+      );
+    }
+    // window sums over H, W for every depth, then over the depth taps (zero padding in depth)
+    const sums2 = unfoldDepth(
+      avgPool2dImpl(foldDepth(x), [kk[1], kk[2]], {
+        stride: [s[1], s[2]],
+        padding: [p[1], p[2]],
+        ceilMode: a.ceilMode,
+        countIncludePad: true,
+        divisorOverride: 1,
+      }),
+      N,
+      D,
+    );
+    const Dout = out[0];
+    const zero = sums2.narrow(2, 0, 1).mul(0);
+    const padded = cat([sums2, zero], 2);
+    const table: number[] = [];
+    for (let o = 0; o < Dout; o++) {
+      for (let t = 0; t < kk[0]; t++) {
+        const j = o * s[0] - p[0] + t;
+        table.push(j >= 0 && j < D ? j : D);
+      }
+    }
+    const [n0, c0, , ho, wo] = sums2.shape;
+    const sum = padded
+      .indexSelect(2, tensor(Int32Array.from(table), { device: x.device }))
+      .reshape([n0, c0, Dout, kk[0], ho, wo])
+      .sum({ dim: 3 });
+    let y: Tensor;
+    if (a.divisorOverride !== null) y = sum.div(a.divisorOverride);
+    else {
+      const [fd, fh, fw] = [0, 1, 2].map((i) =>
+        avgFactors(x.shape[2 + i], kk[i], s[i], p[i], out[i], a.countIncludePad),
+      );
+      const div = new Float64Array(Dout * ho * wo);
+      for (let i = 0; i < Dout; i++)
+        for (let j = 0; j < ho; j++)
+          for (let l = 0; l < wo; l++) div[(i * ho + j) * wo + l] = fd[i] * fh[j] * fw[l];
+      y = sum.div(tensor(div, { dtype: "float64", device: x.device }).to(x.dtype).reshape([Dout, ho, wo]));
+    }
+    return a.input.ndim === 4 ? y.squeeze(0) : y;
+  },
+);
+
+/** An int, or a triple whose null entries keep the input's size. */
+const adaptiveSize3Kind: Kind<number | readonly (number | null)[]> = {
+  ...k.where(
+    k.any,
+    (v) =>
+      (typeof v === "number" && Number.isInteger(v)) ||
+      (Array.isArray(v) && v.every((x) => x === null || Number.isInteger(x))),
+    "int or (int | None)[]",
+  ),
+  takesObjects: false,
+} as Kind<number | readonly (number | null)[]>;
+
+function adaptive3(op: string, x: Tensor, outputSize: number | readonly (number | null)[]): number[] {
+  const req = typeof outputSize === "number" ? [outputSize, outputSize, outputSize] : [...outputSize];
+  if (req.length !== 3) {
+    throw new TypeError(`${op}: outputSize must be an int or a triple, got ${JSON.stringify(outputSize)}`);
+  }
+  const o = req.map((v, i) => (v === null ? x.shape[2 + i] : v));
+  if (!o.every((v) => Number.isInteger(v) && v >= 1)) {
+    throw new RangeError(`${op}: outputSize must be positive integers, got ${JSON.stringify(outputSize)}`);
+  }
+  return o;
+}
+
+/** `adaptive_avg_pool3d(input, output_size)` over [N, C, D, H, W] (or [C, D, H, W]). */
+export const adaptiveAvgPool3d = op(
+  signature("nn.functional.adaptiveAvgPool3d", [inputArg, arg("outputSize", adaptiveSize3Kind)]),
+  ({ input, outputSize }): Tensor => {
+    const op = "adaptiveAvgPool3d";
+    const x = volume(op, input);
+    const [od, oh, ow] = adaptive3(op, x, outputSize);
+    const [N, , D] = x.shape;
+    const planes2 = unfoldDepth(adaptiveAvgPool2dImpl(foldDepth(x), [oh, ow]), N, D);
+    const parts = adaptiveRanges(D, od).map(([a, b]) =>
+      planes2.narrow(2, a, b - a).mean({ dim: 2, keepdim: true }),
+    );
+    const y = cat(parts, 2);
+    return input.ndim === 4 ? y.squeeze(0) : y;
+  },
+);
+
+const ADAPTIVE_MAX_POOL3D = signature(
+  "nn.functional.adaptiveMaxPool3d",
+  [inputArg, arg("outputSize", adaptiveSize3Kind), arg("returnIndices", k.bool, false)],
+  [],
+  { torch: "torch.nn.functional.adaptive_max_pool3d_with_indices" },
+);
+type AdaptiveMax3dCalls = Calls<typeof ADAPTIVE_MAX_POOL3D.positional>;
+
+/** `adaptive_max_pool3d(input, output_size, return_indices=False)` over [N, C, D, H, W] (or [C, D, H, W]). */
+export const adaptiveMaxPool3d = op(
+  ADAPTIVE_MAX_POOL3D,
+  ({ input, outputSize, returnIndices }): Tensor | [Tensor, Tensor] => {
+    const op = "adaptiveMaxPool3d";
+    const x = volume(op, input);
+    const [od, oh, ow] = adaptive3(op, x, outputSize);
+    const [N, , D, H, W] = x.shape;
+    const [v2, i2] = adaptiveMax(op, foldDepth(x), [oh, ow]);
+    const ranges = adaptiveRanges(D, od);
+    const K = Math.max(...ranges.map(([a, b]) => b - a));
+    const table: number[] = [];
+    for (const [a, b] of ranges) for (let t = 0; t < K; t++) table.push(a + t < b ? a + t : -1);
+    const [y, idx] = depthMax(unfoldDepth(v2, N, D), unfoldDepth(i2, N, D), table, K, H * W);
+    const un = input.ndim === 4;
+    const out = un ? y.squeeze(0) : y;
+    return returnIndices ? [out, un ? idx.squeeze(0) : idx] : out;
+  },
+) as unknown as {
+  (...args: WithIndices<AdaptiveMax3dCalls>): [Tensor, Tensor];
+  (input: Tensor, outputSize: number | readonly (number | null)[], returnIndices: true): [Tensor, Tensor];
+  (...args: AdaptiveMax3dCalls): Tensor;
+  readonly signature: typeof ADAPTIVE_MAX_POOL3D;
+};
+
+/** `max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None)` */
+export const maxUnpool3d = op(signature("nn.functional.maxUnpool3d", unpoolParams), (a): Tensor => {
+  const op = "maxUnpool3d";
+  if (a.input.ndim !== 4 && a.input.ndim !== 5) {
+    throw new ShapeError(
+      `${op}: Input to max_unpooling3d should be a 4d or 5d Tensor, but got ${fmtShape(a.input.shape)}`,
+    );
+  }
+  const kk = ints(a.kernelSize, 3, 1, 1, op, "kernelSize");
+  const s = a.stride === null ? kk : ints(a.stride, 3, 1, 1, op, "stride");
+  const p = ints(a.padding, 3, 0, 0, op, "padding");
+  return unpool(op, a.input, a.indices, unpoolSize(op, a.input, kk, s, p, a.outputSize));
 });
