@@ -298,6 +298,7 @@ describe("Module methods take PyTorch's arguments", () => {
   it("stateDict(*, destination=None, prefix='', keep_vars=False)", () => {
     const m = new Net();
     expect([...m.stateDict({ prefix: "net." }).keys()][0]).toBe("net.fc1.weight");
+    expect([...m.stateDict({ prefix: "net" }).keys()][0]).toBe("netfc1.weight"); // put in front as given, as PyTorch
     expect(m.stateDict({ keepVars: true }).get("fc1.weight")).toBe(m.fc1.weight);
     expect(m.stateDict().get("fc1.weight").requiresGrad).toBe(false);
     const dest = new Map();

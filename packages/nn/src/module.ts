@@ -534,8 +534,9 @@ export class Module {
   stateDict(...args: unknown[]): Map<string, Tensor> {
     const { destination, prefix, keepVars } = STATE_DICT.parse(args as never);
     const sd = destination ?? new Map<string, Tensor>();
-    for (const [name, m] of this.walk(new Set(), prefix.replace(/\.$/, ""), true)) {
-      const key = (k: string) => (name ? `${name}.${k}` : k);
+    for (const [name, m] of this.walk(new Set(), "", true)) {
+      // as PyTorch: the prefix is put in front as given ("net." gives "net.fc1.weight")
+      const key = (k: string) => prefix + (name ? `${name}.${k}` : k);
       for (const [k, v] of m.fields()) if (v instanceof Parameter) sd.set(key(k), keepVars ? v : v.detach());
       for (const [k, v] of m.fields()) {
         if (v instanceof Tensor && !(v instanceof Parameter) && bufferTags.get(v)) sd.set(key(k), v);
