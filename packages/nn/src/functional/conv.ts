@@ -612,3 +612,36 @@ function foldImpl(
   const y = foldOp(spec, x);
   return input.ndim === 3 ? y : y.squeeze(0);
 }
+
+/**
+ * `conv_tbc(input, weight, bias, pad=0)`: 1-D convolution over time of [T, B, C_in] with weight [k, C_in, C_out]
+ * and bias [C_out], zero-padded by `pad` on both sides: [T', B, C_out] (F.conv_tbc is torch.conv_tbc).
+ */
+export const convTbc = op(
+  signature("nn.functional.convTbc", [inputArg, weightArg, arg("bias", k.tensor), arg("pad", k.int, 0)], [], {
+    torch: "torch.conv_tbc",
+  }),
+  ({ input, weight, bias, pad }): Tensor => {
+    if (input.ndim !== 3)
+      throw new ShapeError(
+        `conv_tbc(): Input must have 3 dims: time, batch, in_channel (got ${fmtShape(input.shape)})`,
+      );
+    if (weight.ndim !== 3) {
+      throw new ShapeError(
+        `conv_tbc(): Weight tensor must have 3 dims: kernel_width, in_channels, out_channels (got ${fmtShape(weight.shape)})`,
+      );
+    }
+    if (bias.ndim !== 1) throw new ShapeError(`conv_tbc(): Bias must be 1-D, got ${fmtShape(bias.shape)}`);
+    if (input.shape[2] !== weight.shape[1]) {
+      throw new ShapeError(
+        `conv_tbc(): Input dim 2 (input channels) is not == dim 1 in the weight tensor (${input.shape[2]} vs ${weight.shape[1]})`,
+      );
+    }
+    if (weight.shape[2] !== bias.shape[0]) {
+      throw new ShapeError(
+        `conv_tbc(): Bias size must equal dim 2 in the weight tensor (output channels) (${bias.shape[0]} vs ${weight.shape[2]})`,
+      );
+    }
+    return conv1d(input.permute([1, 2, 0]), weight.permute([2, 1, 0]), bias, 1, pad).permute([2, 0, 1]);
+  },
+);

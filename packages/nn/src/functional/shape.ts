@@ -55,26 +55,34 @@ export const pixelUnshuffle = op(
 /** `channel_shuffle(input, groups)`: [N, g k, *] -> channels regrouped as [N, k g, *] (ShuffleNet). */
 export const channelShuffle = op(
   signature("nn.functional.channelShuffle", [inputArg, arg("groups", k.int)]),
-  ({ input, groups }): Tensor => {
-    if (input.ndim < 3) {
-      throw new Error(
-        `channel_shuffle(): Number of dimensions of input tensor must be greater than 2 (got ${input.ndim})`,
-      );
-    }
-    if (groups <= 0)
-      throw new RangeError(
-        `channel_shuffle(): Number of groups to divide channels in must be positive. Value of groups:${groups}`,
-      );
-    const [n, c] = input.shape;
-    if (c % groups !== 0) {
-      throw new Error(
-        `channel_shuffle(): Number of channels must be divisible by groups. Got ${c} channels and ${groups} groups.`,
-      );
-    }
-    const rest = input.shape.slice(2);
-    return input
-      .reshape([n, groups, c / groups, ...rest])
-      .transpose(1, 2)
-      .reshape(input.shape);
-  },
+  ({ input, groups }): Tensor => channelShuffleImpl(input, groups),
 );
+
+/** `native_channel_shuffle(input, groups)`: the same as `channelShuffle`. */
+export const nativeChannelShuffle = op(
+  signature("nn.functional.nativeChannelShuffle", [inputArg, arg("groups", k.int)]),
+  ({ input, groups }): Tensor => channelShuffleImpl(input, groups),
+);
+
+function channelShuffleImpl(input: Tensor, groups: number): Tensor {
+  if (input.ndim < 3) {
+    throw new Error(
+      `channel_shuffle(): Number of dimensions of input tensor must be greater than 2 (got ${input.ndim})`,
+    );
+  }
+  if (groups <= 0)
+    throw new RangeError(
+      `channel_shuffle(): Number of groups to divide channels in must be positive. Value of groups:${groups}`,
+    );
+  const [n, c] = input.shape;
+  if (c % groups !== 0) {
+    throw new Error(
+      `channel_shuffle(): Number of channels must be divisible by groups. Got ${c} channels and ${groups} groups.`,
+    );
+  }
+  const rest = input.shape.slice(2);
+  return input
+    .reshape([n, groups, c / groups, ...rest])
+    .transpose(1, 2)
+    .reshape(input.shape);
+}
