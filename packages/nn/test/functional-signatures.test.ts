@@ -159,6 +159,22 @@ describe("gradients", () => {
     const [p, i] = F.maxPool3d(x.detach(), 2, { returnIndices: true });
     expect(F.maxUnpool3d(p, i, 2, { outputSize: [4, 3, 5] }).shape).toEqual([1, 2, 4, 3, 5]);
   });
+  it("fractional max pooling", () => {
+    const x = leaf(randn(1, 2, 7, 8, f64));
+    const samples = tensor(
+      [
+        [
+          [0.3, 0.7],
+          [0.9, 0.1],
+        ],
+      ],
+      f64,
+    );
+    expect(gradcheck((x) => F.fractionalMaxPool2d(x, 2, [3, 4], null, false, samples), [x])).toBe(true);
+    const [y, i] = F.fractionalMaxPool2d(x.detach(), 2, { outputRatio: 0.5, returnIndices: true });
+    expect(y.shape).toEqual([1, 2, 3, 4]);
+    expect(i.dtype).toBe("int32");
+  });
   it("the added losses", () => {
     const x = leaf(randn(3, 4, f64));
     const x2 = leaf(randn(3, 4, f64));
