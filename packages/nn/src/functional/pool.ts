@@ -1429,3 +1429,46 @@ export const fractionalMaxPool3d = op(FRACTIONAL3D, (a): Tensor | [Tensor, Tenso
   );
   return a.returnIndices ? r : r[0];
 }) as unknown as FractionalFn;
+
+// ---- the `*_with_indices` forms PyTorch exports: always (output, indices) ----
+
+/** `max_pool1d_with_indices(...)`: `maxPool1d` returning `[output, indices]` whatever `returnIndices` says. */
+export const maxPool1dWithIndices = op(
+  signature("nn.functional.maxPool1dWithIndices", MAX_POOL1D.positional),
+  ({ input, ...o }): [Tensor, Tensor] => maxPool1d(input, { ...o, returnIndices: true }),
+);
+/** `max_pool2d_with_indices(...)`: `maxPool2d` returning `[output, indices]`. */
+export const maxPool2dWithIndices = op(
+  signature("nn.functional.maxPool2dWithIndices", MAX_POOL2D.positional),
+  ({ input, ...o }): [Tensor, Tensor] => maxPool2d(input, { ...o, returnIndices: true }),
+);
+/** `max_pool3d_with_indices(...)`: `maxPool3d` returning `[output, indices]`. */
+export const maxPool3dWithIndices = op(
+  signature("nn.functional.maxPool3dWithIndices", MAX_POOL3D.positional),
+  ({ input, ...o }): [Tensor, Tensor] => maxPool3d(input, { ...o, returnIndices: true }),
+);
+/** `adaptive_max_pool1d_with_indices(...)` */
+export const adaptiveMaxPool1dWithIndices = op(
+  signature("nn.functional.adaptiveMaxPool1dWithIndices", ADAPTIVE_MAX_POOL1D.positional),
+  ({ input, outputSize }): [Tensor, Tensor] => adaptiveMaxPool1d(input, outputSize, true),
+);
+/** `adaptive_max_pool2d_with_indices(...)` */
+export const adaptiveMaxPool2dWithIndices = op(
+  signature("nn.functional.adaptiveMaxPool2dWithIndices", ADAPTIVE_MAX_POOL2D.positional),
+  ({ input, outputSize }): [Tensor, Tensor] => adaptiveMaxPool2d(input, outputSize, true),
+);
+/** `adaptive_max_pool3d_with_indices(...)` */
+export const adaptiveMaxPool3dWithIndices = op(
+  signature("nn.functional.adaptiveMaxPool3dWithIndices", ADAPTIVE_MAX_POOL3D.positional),
+  ({ input, outputSize }): [Tensor, Tensor] => adaptiveMaxPool3d(input, outputSize, true),
+);
+/** `fractional_max_pool2d_with_indices(...)` */
+export const fractionalMaxPool2dWithIndices = op(
+  signature("nn.functional.fractionalMaxPool2dWithIndices", FRACTIONAL2D.positional),
+  ({ input, ...o }): [Tensor, Tensor] => fractionalMaxPool2d(input, { ...o, returnIndices: true }),
+);
+/** `fractional_max_pool3d_with_indices(...)` */
+export const fractionalMaxPool3dWithIndices = op(
+  signature("nn.functional.fractionalMaxPool3dWithIndices", FRACTIONAL3D.positional),
+  ({ input, ...o }): [Tensor, Tensor] => fractionalMaxPool3d(input, { ...o, returnIndices: true }),
+);
