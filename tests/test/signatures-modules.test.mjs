@@ -23,7 +23,11 @@ describe("the module cases cover every module class and every constructor parame
     "nn.Identity",
   ]);
   // parameters whose only valid value is the default (PyTorch: transposed convolutions pad with zeros only)
-  const onlyDefault = new Set(["nn.ConvTranspose1d.paddingMode", "nn.ConvTranspose2d.paddingMode"]);
+  const onlyDefault = new Set([
+    "nn.ConvTranspose1d.paddingMode",
+    "nn.ConvTranspose2d.paddingMode",
+    "nn.ConvTranspose3d.paddingMode",
+  ]);
   for (const s of declared) {
     if (explicit.has(s.name)) continue;
     it(s.name, () => {

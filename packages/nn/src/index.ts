@@ -21,6 +21,7 @@ export * from "./layers/loss";
 export * from "./layers/normalization";
 export * from "./layers/padding";
 export * from "./layers/pool";
+export * from "./layers/shuffle";
 export * from "./layers/sparse";
 export * from "./layers/upsampling";
 export { buffer, type ForwardHook, type ForwardPreHook, Module, Parameter } from "./module";

@@ -18,6 +18,20 @@ export function sizeKind(n: number): Kind<number | readonly number[]> {
 }
 export const size1 = sizeKind(1);
 export const size2 = sizeKind(2);
+export const size3 = sizeKind(3);
+/** An int, or a list of n entries that are ints or null (keep the input's size): PyTorch's `_size_n_opt_t`. */
+export function optSizeKind(n: number): Kind<number | readonly (number | null)[]> {
+  return {
+    ...k.where(
+      k.any,
+      (v) =>
+        (typeof v === "number" && Number.isInteger(v)) ||
+        (Array.isArray(v) && v.length === n && v.every((x) => x === null || Number.isInteger(x))),
+      n === 1 ? "int or (int | None)[1]" : `int or (int | None)[${n}]`,
+    ),
+    takesObjects: false,
+  } as Kind<number | readonly (number | null)[]>;
+}
 
 /** `reduction='mean'` of a loss. */
 export const reductionArg = arg("reduction", k.oneOf("mean", "sum", "none"), "mean");

@@ -1,4 +1,4 @@
-/** Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Unfold and Fold. */
+/** Conv1d/2d/3d, ConvTranspose1d/2d/3d, Unfold and Fold. */
 import { arg, type CallsOf, type DType, empty, type Kind, k, signature, type Tensor } from "@cinder/tensor";
 import {
   conv1d,
@@ -9,12 +9,13 @@ import {
   type Size2,
   unfold,
 } from "../functional/conv";
+import { conv3d, convTranspose3d } from "../functional/conv3d";
 import { type PadMode, pad } from "../functional/pad";
 import { pyIntOrTuple } from "../functional/windows";
 import * as init from "../init";
 import { Module, Parameter } from "../module";
 import { pyTuple } from "../util";
-import { deviceArg, dtypeArg, size1, size2 } from "./args";
+import { deviceArg, dtypeArg, size1, size2, size3 } from "./args";
 
 export type PaddingMode = "zeros" | "reflect" | "replicate" | "circular";
 
@@ -52,6 +53,8 @@ const CONV1D = signature("nn.Conv1d", convParams(size1));
 const CONV2D = signature("nn.Conv2d", convParams(size2));
 const CONV_TRANSPOSE1D = signature("nn.ConvTranspose1d", convTransposeParams(size1));
 const CONV_TRANSPOSE2D = signature("nn.ConvTranspose2d", convTransposeParams(size2));
+const CONV3D = signature("nn.Conv3d", convParams(size3));
+const CONV_TRANSPOSE3D = signature("nn.ConvTranspose3d", convTransposeParams(size3));
 
 /** The parsed arguments of any convolution layer's constructor. */
 interface ConvArgs {
@@ -279,6 +282,47 @@ export class ConvTranspose2d extends ConvNd {
       outputPadding: outputPaddingFor(this, x, outputSize) as [number, number],
       groups: this.groups,
       dilation: this.dilation as [number, number],
+    });
+  }
+}
+
+/**
+ * `Conv3d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+ * padding_mode='zeros', device=None, dtype=None)` over [N, C_in, D, H, W] (or [C_in, D, H, W]).
+ */
+export class Conv3d extends ConvNd {
+  static readonly signature = CONV3D;
+  constructor(...args: CallsOf<typeof CONV3D>) {
+    super("Conv3d", 3, false, CONV3D.parse(args));
+  }
+  override forward(x: Tensor): Tensor {
+    const { x: xp, padding } = this.padded(x);
+    return conv3d(xp, this.weight, this.bias, {
+      stride: this.stride,
+      padding,
+      dilation: this.dilation,
+      groups: this.groups,
+    });
+  }
+}
+
+/**
+ * `ConvTranspose3d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+ * bias=True, dilation=1, padding_mode='zeros', device=None, dtype=None)`: weight [C_in, C_out/groups, kD, kH, kW].
+ * `forward(x, outputSize?)`.
+ */
+export class ConvTranspose3d extends ConvNd {
+  static readonly signature = CONV_TRANSPOSE3D;
+  constructor(...args: CallsOf<typeof CONV_TRANSPOSE3D>) {
+    super("ConvTranspose3d", 3, true, CONV_TRANSPOSE3D.parse(args));
+  }
+  override forward(x: Tensor, outputSize?: readonly number[]): Tensor {
+    return convTranspose3d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding as number[],
+      outputPadding: outputPaddingFor(this, x, outputSize),
+      groups: this.groups,
+      dilation: this.dilation,
     });
   }
 }

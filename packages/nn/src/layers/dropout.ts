@@ -1,6 +1,13 @@
 /** Dropout. */
 import { arg, type CallsOf, k, signature, type Tensor } from "@cinder/tensor";
-import { dropout, dropout1d, dropout2d, dropout3d } from "../functional/linear";
+import {
+  alphaDropout,
+  dropout,
+  dropout1d,
+  dropout2d,
+  dropout3d,
+  featureAlphaDropout,
+} from "../functional/linear";
 import { Module } from "../module";
 import { checkProbability, pyBool, pyFloat } from "../util";
 import { inplaceArg } from "./args";
@@ -76,5 +83,28 @@ export class Dropout3d extends ChannelDropout {
   }
   override forward(x: Tensor): Tensor {
     return dropout3d(x, { p: this.p, training: this.training, inplace: this.inplace });
+  }
+}
+
+const ALPHA_DROPOUT = signature("nn.AlphaDropout", [arg("p", k.float, 0.5), inplaceArg]);
+const FEATURE_ALPHA_DROPOUT = signature("nn.FeatureAlphaDropout", [arg("p", k.float, 0.5), inplaceArg]);
+/** `AlphaDropout(p=0.5, inplace=False)`: dropout keeping SELU's self-normalising mean and variance. */
+export class AlphaDropout extends ChannelDropout {
+  static readonly signature = ALPHA_DROPOUT;
+  constructor(...args: CallsOf<typeof ALPHA_DROPOUT>) {
+    super(ALPHA_DROPOUT.parse(args));
+  }
+  override forward(x: Tensor): Tensor {
+    return alphaDropout(x, { p: this.p, training: this.training, inplace: this.inplace });
+  }
+}
+/** `FeatureAlphaDropout(p=0.5, inplace=False)`: alpha dropout of whole channels. */
+export class FeatureAlphaDropout extends ChannelDropout {
+  static readonly signature = FEATURE_ALPHA_DROPOUT;
+  constructor(...args: CallsOf<typeof FEATURE_ALPHA_DROPOUT>) {
+    super(FEATURE_ALPHA_DROPOUT.parse(args));
+  }
+  override forward(x: Tensor): Tensor {
+    return featureAlphaDropout(x, { p: this.p, training: this.training, inplace: this.inplace });
   }
 }

@@ -422,3 +422,17 @@ export class MultiMarginLoss extends Module {
     });
   }
 }
+
+const MULTILABEL_MARGIN_LOSS = signature("nn.MultiLabelMarginLoss", simpleLoss);
+/** `MultiLabelMarginLoss(size_average=None, reduce=None, reduction='mean')`: targets are class indices, -1 ends them. */
+export class MultiLabelMarginLoss extends Module {
+  static readonly signature = MULTILABEL_MARGIN_LOSS;
+  readonly reduction: Reduction;
+  constructor(...args: CallsOf<typeof MULTILABEL_MARGIN_LOSS>) {
+    super();
+    this.reduction = MULTILABEL_MARGIN_LOSS.parse(args).reduction;
+  }
+  override forward(input: Tensor, target: Tensor): Tensor {
+    return G.multilabelMarginLoss(input, target, { reduction: this.reduction });
+  }
+}

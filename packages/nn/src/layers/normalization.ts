@@ -11,7 +11,13 @@ import {
   tensor,
   zeros,
 } from "@cinder/tensor";
-import { batchNorm, groupNorm, instanceNorm, layerNorm } from "../functional/normalization";
+import {
+  batchNorm,
+  groupNorm,
+  instanceNorm,
+  layerNorm,
+  localResponseNorm,
+} from "../functional/normalization";
 import * as init from "../init";
 import { buffer, Module, Parameter } from "../module";
 import { fmt, pyBool, pyFloat, pyOptFloat, pyTuple } from "../util";
@@ -33,6 +39,7 @@ const batchNormParams = [
 ] as const;
 const BATCH_NORM1D = signature("nn.BatchNorm1d", batchNormParams);
 const BATCH_NORM2D = signature("nn.BatchNorm2d", batchNormParams);
+const BATCH_NORM3D = signature("nn.BatchNorm3d", batchNormParams);
 
 /** The parsed arguments of BatchNorm1d/2d. */
 interface BatchNormArgs {
@@ -164,6 +171,21 @@ export class BatchNorm2d extends BatchNorm {
   }
 }
 
+/**
+ * `BatchNorm3d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None,
+ * dtype=None)`: batch normalisation of [N, C, D, H, W] inputs.
+ */
+export class BatchNorm3d extends BatchNorm {
+  static readonly signature = BATCH_NORM3D;
+  constructor(...args: CallsOf<typeof BATCH_NORM3D>) {
+    super(BATCH_NORM3D.parse(args));
+  }
+  protected checkInputDim(x: Tensor): void {
+    if (x.ndim !== 5)
+      throw new Error(`BatchNorm3d: expected 5D input (got ${x.ndim}D input of shape ${fmt(x.shape)})`);
+  }
+}
+
 const LAYER_NORM = signature("nn.LayerNorm", [
   arg("normalizedShape", k.intOrInts),
   epsArg,
@@ -265,6 +287,7 @@ const instanceNormParams = [
 ] as const;
 const INSTANCE_NORM1D = signature("nn.InstanceNorm1d", instanceNormParams);
 const INSTANCE_NORM2D = signature("nn.InstanceNorm2d", instanceNormParams);
+const INSTANCE_NORM3D = signature("nn.InstanceNorm3d", instanceNormParams);
 
 /**
  * Shared by InstanceNorm1d/2d, as PyTorch's _InstanceNorm: each channel of each sample normalised over its
@@ -362,5 +385,46 @@ export class InstanceNorm2d extends InstanceNorm {
   protected readonly noBatchDims = 3;
   constructor(...args: CallsOf<typeof INSTANCE_NORM2D>) {
     super(INSTANCE_NORM2D.parse(args));
+  }
+}
+
+/**
+ * `InstanceNorm3d(num_features, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False, device=None,
+ * dtype=None)` over [N, C, D, H, W] (or [C, D, H, W]).
+ */
+export class InstanceNorm3d extends InstanceNorm {
+  static readonly signature = INSTANCE_NORM3D;
+  protected readonly noBatchDims = 4;
+  constructor(...args: CallsOf<typeof INSTANCE_NORM3D>) {
+    super(INSTANCE_NORM3D.parse(args));
+  }
+}
+
+const LOCAL_RESPONSE_NORM = signature("nn.LocalResponseNorm", [
+  arg("size", k.int),
+  arg("alpha", k.float, 1e-4),
+  arg("beta", k.float, 0.75),
+  arg("k", k.float, 1.0),
+]);
+/** `LocalResponseNorm(size, alpha=0.0001, beta=0.75, k=1.0)`: normalisation across neighbouring channels. */
+export class LocalResponseNorm extends Module {
+  static readonly signature = LOCAL_RESPONSE_NORM;
+  readonly size: number;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly k: number;
+  constructor(...args: CallsOf<typeof LOCAL_RESPONSE_NORM>) {
+    super();
+    const a = LOCAL_RESPONSE_NORM.parse(args);
+    this.size = a.size;
+    this.alpha = a.alpha;
+    this.beta = a.beta;
+    this.k = a.k;
+  }
+  override forward(x: Tensor): Tensor {
+    return localResponseNorm(x, this.size, { alpha: this.alpha, beta: this.beta, k: this.k });
+  }
+  override extraRepr(): string {
+    return `${this.size}, alpha=${pyFloat(this.alpha)}, beta=${pyFloat(this.beta)}, k=${pyFloat(this.k)}`;
   }
 }

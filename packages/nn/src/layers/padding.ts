@@ -1,4 +1,4 @@
-/** Padding modules: ZeroPad2d, ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d (F.pad as modules). */
+/** Padding modules: ZeroPad2d, ConstantPad1d/2d/3d, ReflectionPad1d/2d/3d, ReplicationPad1d/2d/3d (F.pad as modules). */
 import { arg, type CallsOf, type Kind, k, signature, type Tensor } from "@cinder/tensor";
 import { pad } from "../functional/pad";
 import { Module } from "../module";
@@ -30,6 +30,7 @@ export class ZeroPad2d extends Module {
 
 const CONSTANT_PAD1D = signature("nn.ConstantPad1d", [arg("padding", paddingKind(1)), arg("value", k.float)]);
 const CONSTANT_PAD2D = signature("nn.ConstantPad2d", [arg("padding", paddingKind(2)), arg("value", k.float)]);
+const CONSTANT_PAD3D = signature("nn.ConstantPad3d", [arg("padding", paddingKind(3)), arg("value", k.float)]);
 /** `ConstantPad1d(padding, value)`: pad the last dim with `value`. */
 export class ConstantPad1d extends Module {
   static readonly signature = CONSTANT_PAD1D;
@@ -116,5 +117,40 @@ export class ReplicationPad2d extends ModePad {
   static readonly signature = REPLICATION_PAD2D;
   constructor(...args: CallsOf<typeof REPLICATION_PAD2D>) {
     super(REPLICATION_PAD2D.parse(args).padding, 2, "replicate");
+  }
+}
+/** `ConstantPad3d(padding, value)`: pad the last three dims with `value`. */
+export class ConstantPad3d extends Module {
+  static readonly signature = CONSTANT_PAD3D;
+  readonly padding: number[];
+  readonly value: number;
+  constructor(...args: CallsOf<typeof CONSTANT_PAD3D>) {
+    super();
+    const a = CONSTANT_PAD3D.parse(args);
+    this.padding = amounts(a.padding, 3);
+    this.value = a.value;
+  }
+  override forward(x: Tensor): Tensor {
+    return pad(x, this.padding, { mode: "constant", value: this.value });
+  }
+  override extraRepr(): string {
+    return `padding=${pyTuple(this.padding)}, value=${pyFloat(this.value)}`;
+  }
+}
+
+const REFLECTION_PAD3D = signature("nn.ReflectionPad3d", [arg("padding", paddingKind(3))]);
+const REPLICATION_PAD3D = signature("nn.ReplicationPad3d", [arg("padding", paddingKind(3))]);
+/** `ReflectionPad3d(padding)`: pad the last three dims with their reflection. */
+export class ReflectionPad3d extends ModePad {
+  static readonly signature = REFLECTION_PAD3D;
+  constructor(...args: CallsOf<typeof REFLECTION_PAD3D>) {
+    super(REFLECTION_PAD3D.parse(args).padding, 3, "reflect");
+  }
+}
+/** `ReplicationPad3d(padding)`: pad the last three dims by repeating their edge values. */
+export class ReplicationPad3d extends ModePad {
+  static readonly signature = REPLICATION_PAD3D;
+  constructor(...args: CallsOf<typeof REPLICATION_PAD3D>) {
+    super(REPLICATION_PAD3D.parse(args).padding, 3, "replicate");
   }
 }

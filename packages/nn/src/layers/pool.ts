@@ -1,18 +1,29 @@
-/** Max, average and adaptive average pooling, 1-D and 2-D. */
+/** Pooling modules: max, average, adaptive, LP and max-unpooling, 1-D to 3-D. */
 import { arg, type CallsOf, type Kind, k, signature, type Tensor } from "@cinder/tensor";
 import {
   type AdaptiveSize,
   adaptiveAvgPool1d,
   adaptiveAvgPool2d,
+  adaptiveAvgPool3d,
+  adaptiveMaxPool1d,
+  adaptiveMaxPool2d,
+  adaptiveMaxPool3d,
   avgPool1d,
   avgPool2d,
+  avgPool3d,
+  lpPool1d,
+  lpPool2d,
   maxPool1d,
   maxPool2d,
+  maxPool3d,
+  maxUnpool1d,
+  maxUnpool2d,
+  maxUnpool3d,
 } from "../functional/pool";
 import { pyIntOrTuple, type Size2 } from "../functional/windows";
 import { Module } from "../module";
 import { pyBool, pyTuple } from "../util";
-import { size1, size2 } from "./args";
+import { optSizeKind, size1, size2, size3 } from "./args";
 
 const MAX_POOL2D = signature("nn.MaxPool2d", [
   arg("kernelSize", size2),
@@ -278,5 +289,294 @@ export class AdaptiveAvgPool1d extends Module {
   }
   override extraRepr(): string {
     return `output_size=${pyIntOrTuple(this.outputSize)}`;
+  }
+}
+
+const MAX_POOL3D = signature("nn.MaxPool3d", [
+  arg("kernelSize", size3),
+  arg.opt("stride", size3),
+  arg("padding", size3, 0),
+  arg("dilation", size3, 1),
+  arg("returnIndices", k.bool, false),
+  arg("ceilMode", k.bool, false),
+]);
+
+/**
+ * `MaxPool3d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)` over
+ * [N, C, D, H, W] (or [C, D, H, W]); with `returnIndices` the module returns `[output, indices]`.
+ */
+export class MaxPool3d<R extends boolean = false> extends Module {
+  static readonly signature = MAX_POOL3D;
+  readonly kernelSize: SizeArg;
+  readonly stride: SizeArg;
+  readonly padding: SizeArg;
+  readonly dilation: SizeArg;
+  readonly returnIndices: R;
+  readonly ceilMode: boolean;
+
+  /** With `returnIndices: true` (as an option or in its position) the module's type returns `[output, indices]`. */
+  constructor(kernelSize: SizeArg, opts: MaxPoolOptions & { returnIndices: R });
+  constructor(
+    kernelSize: SizeArg,
+    stride: SizeArg | null | undefined,
+    padding: SizeArg | undefined,
+    dilation: SizeArg | undefined,
+    returnIndices: R,
+    ceilMode?: boolean | { ceilMode?: boolean },
+  );
+  constructor(...args: CallsOf<typeof MAX_POOL3D>);
+  constructor(...args: unknown[]) {
+    super();
+    const a = MAX_POOL3D.parse(args as never);
+    this.kernelSize = a.kernelSize;
+    this.stride = a.stride ?? a.kernelSize;
+    this.padding = a.padding;
+    this.dilation = a.dilation;
+    this.returnIndices = a.returnIndices as R;
+    this.ceilMode = a.ceilMode;
+  }
+
+  override forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    return maxPool3d(x, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      ceilMode: this.ceilMode,
+      returnIndices: this.returnIndices,
+    }) as unknown as R extends true ? [Tensor, Tensor] : Tensor;
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${pyIntOrTuple(this.stride)}, padding=${pyIntOrTuple(this.padding)}, dilation=${pyIntOrTuple(this.dilation)}, ceil_mode=${pyBool(this.ceilMode)}`;
+  }
+}
+
+const AVG_POOL3D = signature("nn.AvgPool3d", [
+  arg("kernelSize", size3),
+  arg.opt("stride", size3),
+  arg("padding", size3, 0),
+  arg("ceilMode", k.bool, false),
+  arg("countIncludePad", k.bool, true),
+  arg.opt("divisorOverride", k.int),
+]);
+
+/**
+ * `AvgPool3d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)`
+ * over [N, C, D, H, W] (or [C, D, H, W]).
+ */
+export class AvgPool3d extends Module {
+  static readonly signature = AVG_POOL3D;
+  readonly kernelSize: SizeArg;
+  readonly stride: SizeArg;
+  readonly padding: SizeArg;
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+  readonly divisorOverride: number | null;
+  constructor(...args: CallsOf<typeof AVG_POOL3D>) {
+    super();
+    const a = AVG_POOL3D.parse(args);
+    this.kernelSize = a.kernelSize;
+    this.stride = a.stride ?? a.kernelSize;
+    this.padding = a.padding;
+    this.ceilMode = a.ceilMode;
+    this.countIncludePad = a.countIncludePad;
+    this.divisorOverride = a.divisorOverride;
+  }
+  override forward(x: Tensor): Tensor {
+    return avgPool3d(x, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+      divisorOverride: this.divisorOverride,
+    });
+  }
+  override extraRepr(): string {
+    return `kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${pyIntOrTuple(this.stride)}, padding=${pyIntOrTuple(this.padding)}`;
+  }
+}
+
+const ADAPTIVE_AVG_POOL3D = signature("nn.AdaptiveAvgPool3d", [arg("outputSize", optSizeKind(3))]);
+/** `AdaptiveAvgPool3d(output_size)`: average pooling of [N, C, D, H, W] to a fixed size (null keeps a dim). */
+export class AdaptiveAvgPool3d extends Module {
+  static readonly signature = ADAPTIVE_AVG_POOL3D;
+  readonly outputSize: number | readonly (number | null)[];
+  constructor(...args: CallsOf<typeof ADAPTIVE_AVG_POOL3D>) {
+    super();
+    this.outputSize = ADAPTIVE_AVG_POOL3D.parse(args).outputSize;
+  }
+  override forward(x: Tensor): Tensor {
+    return adaptiveAvgPool3d(x, this.outputSize as never);
+  }
+  override extraRepr(): string {
+    return `output_size=${pyIntOrTuple(this.outputSize)}`;
+  }
+}
+
+/** Shared by AdaptiveMaxPool1d/2d/3d: `(output_size, return_indices=False)`. */
+abstract class AdaptiveMaxPool<R extends boolean> extends Module {
+  readonly outputSize: number | readonly (number | null)[];
+  readonly returnIndices: R;
+  protected constructor(a: { outputSize: number | readonly (number | null)[]; returnIndices: boolean }) {
+    super();
+    this.outputSize = a.outputSize;
+    this.returnIndices = a.returnIndices as R;
+  }
+  override extraRepr(): string {
+    return `output_size=${pyIntOrTuple(this.outputSize)}`;
+  }
+}
+const adaptiveMaxParams = (n: number) =>
+  [arg("outputSize", optSizeKind(n)), arg("returnIndices", k.bool, false)] as const;
+const ADAPTIVE_MAX_POOL1D = signature("nn.AdaptiveMaxPool1d", adaptiveMaxParams(1));
+const ADAPTIVE_MAX_POOL2D = signature("nn.AdaptiveMaxPool2d", adaptiveMaxParams(2));
+const ADAPTIVE_MAX_POOL3D = signature("nn.AdaptiveMaxPool3d", adaptiveMaxParams(3));
+type Pooled<R> = R extends true ? [Tensor, Tensor] : Tensor;
+
+/** `AdaptiveMaxPool1d(output_size, return_indices=False)` over [N, C, L]. */
+export class AdaptiveMaxPool1d<R extends boolean = false> extends AdaptiveMaxPool<R> {
+  static readonly signature = ADAPTIVE_MAX_POOL1D;
+  constructor(...args: CallsOf<typeof ADAPTIVE_MAX_POOL1D>) {
+    super(ADAPTIVE_MAX_POOL1D.parse(args));
+  }
+  override forward(x: Tensor): Pooled<R> {
+    return adaptiveMaxPool1d(x, this.outputSize as never, { returnIndices: this.returnIndices }) as Pooled<R>;
+  }
+}
+/** `AdaptiveMaxPool2d(output_size, return_indices=False)` over [N, C, H, W]. */
+export class AdaptiveMaxPool2d<R extends boolean = false> extends AdaptiveMaxPool<R> {
+  static readonly signature = ADAPTIVE_MAX_POOL2D;
+  constructor(...args: CallsOf<typeof ADAPTIVE_MAX_POOL2D>) {
+    super(ADAPTIVE_MAX_POOL2D.parse(args));
+  }
+  override forward(x: Tensor): Pooled<R> {
+    return adaptiveMaxPool2d(x, this.outputSize as never, { returnIndices: this.returnIndices }) as Pooled<R>;
+  }
+}
+/** `AdaptiveMaxPool3d(output_size, return_indices=False)` over [N, C, D, H, W]. */
+export class AdaptiveMaxPool3d<R extends boolean = false> extends AdaptiveMaxPool<R> {
+  static readonly signature = ADAPTIVE_MAX_POOL3D;
+  constructor(...args: CallsOf<typeof ADAPTIVE_MAX_POOL3D>) {
+    super(ADAPTIVE_MAX_POOL3D.parse(args));
+  }
+  override forward(x: Tensor): Pooled<R> {
+    return adaptiveMaxPool3d(x, this.outputSize as never, { returnIndices: this.returnIndices }) as Pooled<R>;
+  }
+}
+
+/** Shared by LPPool1d/2d: `(norm_type, kernel_size, stride=None, ceil_mode=False)`. */
+abstract class LPPool extends Module {
+  readonly normType: number;
+  readonly kernelSize: SizeArg;
+  readonly stride: SizeArg | null;
+  readonly ceilMode: boolean;
+  protected constructor(a: {
+    normType: number;
+    kernelSize: SizeArg;
+    stride: SizeArg | null;
+    ceilMode: boolean;
+  }) {
+    super();
+    this.normType = a.normType;
+    this.kernelSize = a.kernelSize;
+    this.stride = a.stride;
+    this.ceilMode = a.ceilMode;
+  }
+  override extraRepr(): string {
+    const stride = this.stride === null ? "None" : pyIntOrTuple(this.stride);
+    return `norm_type=${this.normType}, kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${stride}, ceil_mode=${pyBool(this.ceilMode)}`;
+  }
+}
+const lpParams = (size: Kind<number | readonly number[]>) =>
+  [
+    arg("normType", k.float),
+    arg("kernelSize", size),
+    arg.opt("stride", size),
+    arg("ceilMode", k.bool, false),
+  ] as const;
+const LP_POOL1D = signature("nn.LPPool1d", lpParams(size1));
+const LP_POOL2D = signature("nn.LPPool2d", lpParams(size2));
+/** `LPPool1d(norm_type, kernel_size, stride=None, ceil_mode=False)`: the p-norm of each window. */
+export class LPPool1d extends LPPool {
+  static readonly signature = LP_POOL1D;
+  constructor(...args: CallsOf<typeof LP_POOL1D>) {
+    super(LP_POOL1D.parse(args));
+  }
+  override forward(x: Tensor): Tensor {
+    return lpPool1d(x, this.normType, this.kernelSize, { stride: this.stride, ceilMode: this.ceilMode });
+  }
+}
+/** `LPPool2d(norm_type, kernel_size, stride=None, ceil_mode=False)`: the p-norm of each window. */
+export class LPPool2d extends LPPool {
+  static readonly signature = LP_POOL2D;
+  constructor(...args: CallsOf<typeof LP_POOL2D>) {
+    super(LP_POOL2D.parse(args));
+  }
+  override forward(x: Tensor): Tensor {
+    return lpPool2d(x, this.normType, this.kernelSize, { stride: this.stride, ceilMode: this.ceilMode });
+  }
+}
+
+/** Shared by MaxUnpool1d/2d/3d: `(kernel_size, stride=None, padding=0)`, kept as tuples (and printed so). */
+abstract class MaxUnpool extends Module {
+  readonly kernelSize: number[];
+  readonly stride: number[];
+  readonly padding: number[];
+  protected constructor(n: number, a: { kernelSize: SizeArg; stride: SizeArg | null; padding: SizeArg }) {
+    super();
+    const tuple = (v: SizeArg): number[] => (typeof v === "number" ? new Array<number>(n).fill(v) : [...v]);
+    this.kernelSize = tuple(a.kernelSize);
+    this.stride = tuple(a.stride ?? a.kernelSize);
+    this.padding = tuple(a.padding);
+  }
+  override extraRepr(): string {
+    return `kernel_size=${pyTuple(this.kernelSize)}, stride=${pyTuple(this.stride)}, padding=${pyTuple(this.padding)}`;
+  }
+}
+const unpoolParams = (size: Kind<number | readonly number[]>) =>
+  [arg("kernelSize", size), arg.opt("stride", size), arg("padding", size, 0)] as const;
+const MAX_UNPOOL1D = signature("nn.MaxUnpool1d", unpoolParams(size1));
+const MAX_UNPOOL2D = signature("nn.MaxUnpool2d", unpoolParams(size2));
+const MAX_UNPOOL3D = signature("nn.MaxUnpool3d", unpoolParams(size3));
+/** `MaxUnpool1d(kernel_size, stride=None, padding=0)`: `forward(input, indices, outputSize?)`. */
+export class MaxUnpool1d extends MaxUnpool {
+  static readonly signature = MAX_UNPOOL1D;
+  constructor(...args: CallsOf<typeof MAX_UNPOOL1D>) {
+    super(1, MAX_UNPOOL1D.parse(args));
+  }
+  override forward(x: Tensor, indices: Tensor, outputSize: readonly number[] | null = null): Tensor {
+    return maxUnpool1d(x, indices, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      outputSize,
+    });
+  }
+}
+/** `MaxUnpool2d(kernel_size, stride=None, padding=0)`: `forward(input, indices, outputSize?)`. */
+export class MaxUnpool2d extends MaxUnpool {
+  static readonly signature = MAX_UNPOOL2D;
+  constructor(...args: CallsOf<typeof MAX_UNPOOL2D>) {
+    super(2, MAX_UNPOOL2D.parse(args));
+  }
+  override forward(x: Tensor, indices: Tensor, outputSize: readonly number[] | null = null): Tensor {
+    return maxUnpool2d(x, indices, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      outputSize,
+    });
+  }
+}
+/** `MaxUnpool3d(kernel_size, stride=None, padding=0)`: `forward(input, indices, outputSize?)`. */
+export class MaxUnpool3d extends MaxUnpool {
+  static readonly signature = MAX_UNPOOL3D;
+  constructor(...args: CallsOf<typeof MAX_UNPOOL3D>) {
+    super(3, MAX_UNPOOL3D.parse(args));
+  }
+  override forward(x: Tensor, indices: Tensor, outputSize: readonly number[] | null = null): Tensor {
+    return maxUnpool3d(x, indices, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      outputSize,
+    });
   }
 }
