@@ -175,6 +175,42 @@ describe("gradients", () => {
     expect(y.shape).toEqual([1, 2, 3, 4]);
     expect(i.dtype).toBe("int32");
   });
+  it("multiHeadAttentionForward", () => {
+    const q = leaf(randn(3, 2, 4, f64));
+    const kv = randn(5, 2, 4, f64);
+    const w = leaf(randn(12, 4, f64).mul(0.5).detach());
+    const ow = randn(4, 4, f64);
+    const kpm = tensor([
+      [false, false, true, false, true],
+      [false, false, false, false, false],
+    ]);
+    expect(
+      gradcheck(
+        (q, w) => {
+          const [out, weights] = F.multiHeadAttentionForward(
+            q,
+            kv,
+            kv,
+            4,
+            2,
+            w,
+            null,
+            null,
+            null,
+            true,
+            0,
+            ow,
+            null,
+            {
+              keyPaddingMask: kpm,
+            },
+          );
+          return out.sum().add(weights!.square().sum());
+        },
+        [q, w],
+      ),
+    ).toBe(true);
+  });
   it("the added losses", () => {
     const x = leaf(randn(3, 4, f64));
     const x2 = leaf(randn(3, 4, f64));
