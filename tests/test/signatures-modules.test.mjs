@@ -153,6 +153,15 @@ describe("calls that were silently wrong before", () => {
     const x2 = torch.randn([5, 2]);
     expect(b(x1, x2).allclose(nn.F.bilinear(x1, x2, b.weight, b.bias), { atol: 1e-5 })).toBe(true);
   });
+  it("TripletMarginWithDistanceLoss takes a distance function (keyword-only, as PyTorch)", () => {
+    const l1 = (a, b) => a.sub(b).abs().sum(-1);
+    const loss = new nn.TripletMarginWithDistanceLoss({ distanceFunction: l1, margin: 0.5 });
+    expect(String(loss)).toBe("TripletMarginWithDistanceLoss()");
+    const [a, p, n] = [torch.randn([4, 3]), torch.randn([4, 3]), torch.randn([4, 3])];
+    const want = l1(a, p).sub(l1(a, n)).add(0.5).clamp({ min: 0 }).mean();
+    expect(loss(a, p, n).allclose(want)).toBe(true);
+    expect(thrown(() => new nn.TripletMarginWithDistanceLoss(l1))).toMatch(/takes 0 positional arguments/);
+  });
   it("device and dtype reach the parameters", () => {
     const l = new nn.Linear(2, 3, true, "cpu", "float64");
     expect([l.weight.dtype, l.bias.dtype, l.weight.device]).toEqual(["float64", "float64", "cpu"]);

@@ -4,12 +4,13 @@
  * keep their positions and accept only null (use `reduction`). Tensor arguments (weight, posWeight) are
  * registered as buffers, as PyTorch does, so `to()` moves them.
  */
-import { arg, type CallsOf, k, signature, type Tensor } from "@cinder/tensor";
+import { arg, type CallsOf, type Kind, k, signature, type Tensor } from "@cinder/tensor";
 import * as F from "../functional/loss";
 import * as G from "../functional/loss-more";
 import { buffer, Module } from "../module";
 import type { Reduction } from "../util";
 import { legacyArg, reductionArg } from "./args";
+import { PairwiseDistance } from "./distance";
 
 const weightArg = arg.opt("weight", k.tensor);
 const sizeAverageArg = legacyArg("sizeAverage");
@@ -434,5 +435,80 @@ export class MultiLabelMarginLoss extends Module {
   }
   override forward(input: Tensor, target: Tensor): Tensor {
     return G.multilabelMarginLoss(input, target, { reduction: this.reduction });
+  }
+}
+
+const CTC_LOSS = signature("nn.CTCLoss", [
+  arg("blank", k.int, 0),
+  reductionArg,
+  arg("zeroInfinity", k.bool, false),
+]);
+/**
+ * `CTCLoss(blank=0, reduction='mean', zero_infinity=False)`: the connectionist temporal classification loss;
+ * `forward(logProbs, targets, inputLengths, targetLengths)`.
+ */
+export class CTCLoss extends Module {
+  static readonly signature = CTC_LOSS;
+  readonly blank: number;
+  readonly reduction: Reduction;
+  readonly zeroInfinity: boolean;
+  constructor(...args: CallsOf<typeof CTC_LOSS>) {
+    super();
+    const a = CTC_LOSS.parse(args);
+    this.blank = a.blank;
+    this.reduction = a.reduction;
+    this.zeroInfinity = a.zeroInfinity;
+  }
+  override forward(
+    logProbs: Tensor,
+    targets: Tensor,
+    inputLengths: Tensor | readonly number[],
+    targetLengths: Tensor | readonly number[],
+  ): Tensor {
+    return G.ctcLoss(logProbs, targets, inputLengths, targetLengths, {
+      blank: this.blank,
+      reduction: this.reduction,
+      zeroInfinity: this.zeroInfinity,
+    });
+  }
+}
+
+type Distance = (x1: Tensor, x2: Tensor) => Tensor;
+const TRIPLET_MARGIN_WITH_DISTANCE_LOSS = signature(
+  "nn.TripletMarginWithDistanceLoss",
+  [],
+  [
+    arg.opt("distanceFunction", k.fn as Kind<unknown> as Kind<Distance>),
+    marginArg(1.0),
+    arg("swap", k.bool, false),
+    reductionArg,
+  ],
+);
+/**
+ * `TripletMarginWithDistanceLoss(*, distance_function=None, margin=1.0, swap=False, reduction='mean')`: the triplet
+ * loss under any distance (a function or a module; PairwiseDistance by default, a child module then).
+ */
+export class TripletMarginWithDistanceLoss extends Module {
+  static readonly signature = TRIPLET_MARGIN_WITH_DISTANCE_LOSS;
+  static override stateNames = { distanceFunction: "distance_function" };
+  readonly distanceFunction: Distance;
+  readonly margin: number;
+  readonly swap: boolean;
+  readonly reduction: Reduction;
+  constructor(...args: CallsOf<typeof TRIPLET_MARGIN_WITH_DISTANCE_LOSS>) {
+    super();
+    const a = TRIPLET_MARGIN_WITH_DISTANCE_LOSS.parse(args);
+    this.distanceFunction = a.distanceFunction ?? (new PairwiseDistance() as unknown as Distance);
+    this.margin = a.margin;
+    this.swap = a.swap;
+    this.reduction = a.reduction;
+  }
+  override forward(anchor: Tensor, positive: Tensor, negative: Tensor): Tensor {
+    return G.tripletMarginWithDistanceLoss(anchor, positive, negative, {
+      distanceFunction: this.distanceFunction,
+      margin: this.margin,
+      swap: this.swap,
+      reduction: this.reduction,
+    });
   }
 }

@@ -1,6 +1,6 @@
-/** Embedding. */
+/** Embedding and EmbeddingBag. */
 import { arg, type CallsOf, empty, k, noGrad, Signature, signature, type Tensor } from "@cinder/tensor";
-import { embedding } from "../functional/linear";
+import { embedding, embeddingBag } from "../functional/linear";
 import * as init from "../init";
 import { Module, Parameter } from "../module";
 import { pyBool, pyFloat } from "../util";
@@ -108,6 +108,107 @@ export class Embedding extends Module {
     if (this.maxNorm !== null) s += `, max_norm=${pyFloat(this.maxNorm)}`;
     if (this.normType !== 2) s += `, norm_type=${pyFloat(this.normType)}`;
     if (this.scaleGradByFreq) s += `, scale_grad_by_freq=${pyBool(this.scaleGradByFreq)}`;
+    return s;
+  }
+}
+
+const EMBEDDING_BAG = signature("nn.EmbeddingBag", [
+  arg("numEmbeddings", k.int),
+  arg("embeddingDim", k.int),
+  arg.opt("maxNorm", k.float),
+  arg("normType", k.float, 2.0),
+  arg("scaleGradByFreq", k.bool, false),
+  arg("mode", k.oneOf("sum", "mean", "max"), "mean"),
+  arg.unsupported("sparse", false, "Cinder has no sparse gradients"),
+  arg.opt("_weight", k.tensor),
+  arg("includeLastOffset", k.bool, false),
+  arg.opt("paddingIdx", k.int),
+  deviceArg,
+  dtypeArg,
+]);
+
+/**
+ * `EmbeddingBag(num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+ * mode='mean', sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None, dtype=None)`:
+ * sums, means or maxima of bags of embeddings; `forward(input, offsets?, perSampleWeights?)`.
+ */
+export class EmbeddingBag extends Module {
+  static readonly signature = EMBEDDING_BAG;
+  readonly numEmbeddings: number;
+  readonly embeddingDim: number;
+  readonly maxNorm: number | null;
+  readonly normType: number;
+  readonly scaleGradByFreq: boolean;
+  readonly mode: "sum" | "mean" | "max";
+  readonly includeLastOffset: boolean;
+  readonly paddingIdx: number | null;
+  weight: Parameter;
+
+  constructor(...args: CallsOf<typeof EMBEDDING_BAG>) {
+    super();
+    const a = EMBEDDING_BAG.parse(args);
+    const { numEmbeddings, embeddingDim } = a;
+    this.numEmbeddings = numEmbeddings;
+    this.embeddingDim = embeddingDim;
+    this.maxNorm = a.maxNorm;
+    this.normType = a.normType;
+    this.scaleGradByFreq = a.scaleGradByFreq;
+    this.mode = a.mode;
+    this.includeLastOffset = a.includeLastOffset;
+    let pad = a.paddingIdx;
+    if (pad !== null) {
+      if (pad >= numEmbeddings || pad < -numEmbeddings)
+        throw new Error(
+          `EmbeddingBag: padding_idx must be within num_embeddings (${numEmbeddings}), got ${pad}`,
+        );
+      if (pad < 0) pad += numEmbeddings;
+    }
+    this.paddingIdx = pad;
+    const w = a._weight;
+    if (w) {
+      if (w.ndim !== 2 || w.shape[0] !== numEmbeddings || w.shape[1] !== embeddingDim)
+        throw new Error(
+          `EmbeddingBag: shape of weight does not match num_embeddings and embedding_dim (got [${[...w.shape].join(", ")}])`,
+        );
+      this.weight = new Parameter(w);
+    } else {
+      this.weight = new Parameter(
+        empty([numEmbeddings, embeddingDim], { device: a.device ?? undefined, dtype: a.dtype ?? "float32" }),
+      );
+      this.resetParameters();
+    }
+  }
+
+  resetParameters(): void {
+    init.normal_(this.weight);
+    const pad = this.paddingIdx;
+    if (pad !== null) noGrad(() => this.weight.select(0, pad).fill_(0));
+  }
+
+  override forward(
+    input: Tensor,
+    offsets: Tensor | null = null,
+    perSampleWeights: Tensor | null = null,
+  ): Tensor {
+    return embeddingBag(input, this.weight, {
+      offsets,
+      maxNorm: this.maxNorm,
+      normType: this.normType,
+      scaleGradByFreq: this.scaleGradByFreq,
+      mode: this.mode,
+      perSampleWeights,
+      includeLastOffset: this.includeLastOffset,
+      paddingIdx: this.paddingIdx,
+    });
+  }
+
+  override extraRepr(): string {
+    let s = `${this.numEmbeddings}, ${this.embeddingDim}`;
+    if (this.maxNorm !== null) s += `, max_norm=${pyFloat(this.maxNorm)}`;
+    if (this.normType !== 2) s += `, norm_type=${pyFloat(this.normType)}`;
+    if (this.scaleGradByFreq) s += ", scale_grad_by_freq=True";
+    s += `, mode=${this.mode}`;
+    if (this.paddingIdx !== null) s += `, padding_idx=${this.paddingIdx}`;
     return s;
   }
 }
