@@ -395,6 +395,9 @@ function normImpl(
   const ro = { dim, keepdim };
   const a = x.abs();
   if (p === Number.POSITIVE_INFINITY) return amaxAmin("max", a, dim ?? [], keepdim);
+  if (p === Number.NEGATIVE_INFINITY) return amaxAmin("min", a, dim ?? [], keepdim);
+  // p = 0: the count of non-zeros (no gradient flows, as in PyTorch)
+  if (p === 0) return a.ne(0).to(a.dtype).sum(ro);
   if (p === 1) return a.sum(ro);
   if (p === 2) return a.square().sum(ro).sqrt();
   return a
