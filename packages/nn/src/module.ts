@@ -5,7 +5,6 @@
  * callable: `model(x)` runs forward hooks around `forward(x)`.
  */
 import {
-  type AnyParam,
   ArgumentError,
   arg,
   type CallsOf,
@@ -16,7 +15,6 @@ import {
   k,
   noGrad,
   type Param,
-  Signature,
   signature,
   Tensor,
 } from "@cinder/tensor";
@@ -64,15 +62,6 @@ const parameterKind: Kind<Parameter> = k.where(
   "Parameter",
 ) as Kind<Tensor> as Kind<Parameter>;
 
-/** A declared signature that is not registered: its PyTorch counterpart is not in PyTorch 1.13's stubs. */
-function unlisted<const P extends readonly AnyParam[], const K extends readonly AnyParam[] = []>(
-  name: string,
-  positional: P,
-  keyword?: K,
-): Signature<P, K> {
-  return new Signature(name, positional, (keyword ?? []) as unknown as K);
-}
-
 const MODULE = signature("nn.Module", []);
 // PyTorch 1.13's `torch.nn.Module` methods that take arguments (and the argument-less ones, so that an argument
 // given to them is an error rather than ignored).
@@ -85,8 +74,8 @@ const NAMED_PARAMETERS = signature("nn.Module.namedParameters", [
   arg("prefix", k.str, ""),
   arg("recurse", k.bool, true),
 ]);
-const BUFFERS = unlisted("nn.Module.buffers", [arg("recurse", k.bool, true)]);
-const NAMED_BUFFERS = unlisted("nn.Module.namedBuffers", [
+const BUFFERS = signature("nn.Module.buffers", [arg("recurse", k.bool, true)]);
+const NAMED_BUFFERS = signature("nn.Module.namedBuffers", [
   arg("prefix", k.str, ""),
   arg("recurse", k.bool, true),
 ]);
