@@ -26,10 +26,7 @@ const fixture = JSON.parse(
 const torchSigs = fixture.signatures;
 
 /** Defaults that differ from PyTorch on purpose, with the reason. */
-const DEFAULT_DIFFERENCES: Record<string, string> = {
-  "torch.nn.Module.zero_grad.set_to_none":
-    "True, as PyTorch 2 (and optim's zeroGrad): gradients are dropped and their memory freed at once",
-};
+const DEFAULT_DIFFERENCES: Record<string, string> = {};
 
 /** PyTorch's few capitalised parameter names (CosineAnnealingLR's `T_max`) compare in lower case: camelCase cannot keep a leading capital. */
 for (const overloads of Object.values(torchSigs))

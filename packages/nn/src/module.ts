@@ -68,7 +68,7 @@ const MODULE = signature("nn.Module", []);
 const TRAIN = signature("nn.Module.train", [arg("mode", k.bool, true)]);
 const EVAL = signature("nn.Module.eval", []);
 /** `zero_grad(set_to_none=False)` in PyTorch 1.13; True here, as PyTorch 2 (see DEFAULT_DIFFERENCES). */
-const ZERO_GRAD = signature("nn.Module.zeroGrad", [arg("setToNone", k.bool, true)]);
+const ZERO_GRAD = signature("nn.Module.zeroGrad", [arg("setToNone", k.bool, false)]);
 const PARAMETERS = signature("nn.Module.parameters", [arg("recurse", k.bool, true)]);
 const NAMED_PARAMETERS = signature("nn.Module.namedParameters", [
   arg("prefix", k.str, ""),
@@ -471,7 +471,10 @@ export class Module {
     return this;
   }
 
-  /** Drop (by default, as PyTorch 2) or zero in place (`setToNone: false`) every parameter's gradient. */
+  /**
+   * Zero every parameter's gradient in place (PyTorch 1.13's default, as the optimizers' `zeroGrad`), or drop it
+   * and free its memory at once with `zeroGrad(true)` / `zeroGrad({ setToNone: true })` (PyTorch 2's default).
+   */
   zeroGrad(...args: CallsOf<typeof ZERO_GRAD>): void {
     const { setToNone } = ZERO_GRAD.parse(args);
     for (const p of this.parameters()) {

@@ -92,6 +92,9 @@ describe("stateDict / loadStateDict", () => {
     m(randn(4, 3)).sum().backward();
     expect(m.fc1.weight.grad).not.toBeNull();
     m.zeroGrad();
+    // PyTorch 1.13's default: zeroed in place; setToNone drops them
+    expect(m.parameters().every((p) => p.grad !== null && p.grad.abs().sum().item() === 0)).toBe(true);
+    m.zeroGrad(true);
     expect(m.parameters().every((p) => p.grad === null)).toBe(true);
     m.eval();
     expect([...m.modules()].every((x) => !x.training)).toBe(true);
