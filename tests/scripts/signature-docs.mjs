@@ -4,7 +4,7 @@
 
 const SECTIONS = [
   ["Tensor functions (`torch.f(input, ...)`)", (s, f) => f === "function" && !s.name.includes(".")],
-  ["Tensor methods (`x.f(...)`)", (s, f) => f === "method"],
+  ["Tensor methods (`x.f(...)`)", (_s, f) => f === "method"],
   ["`nn.functional`", (s) => s.name.startsWith("nn.functional.")],
   [
     "`nn` modules and `nn.Module` methods",
