@@ -8,8 +8,9 @@ import { normDim, normDims, numel } from "../shape";
 import { arg, k, op, overloads, self, signature } from "../signature";
 import { Tensor } from "../tensor";
 import { full, zerosLike } from "./creation";
-import { binary as binaryOp, where } from "./elementwise";
+import { binary as binaryOp } from "./elementwise";
 import { cast, empty } from "./kernels";
+import { checkIntReduction, checkIntScan, cumprodBackward, prodBackward } from "./reduce-grad";
 
 export interface ReduceOptions {
   /** One dim or several; omitted = all dims. */
@@ -79,6 +80,7 @@ function sumImpl(
   dtype: DType | null,
 ): Tensor {
   const dims = dimsOf(x, dim ?? undefined, "sum");
+  checkIntReduction("sum", x, dim, dtype);
   const y = reduceKernel("sum", x, dims, keepdim, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
   return recordOp({
@@ -139,22 +141,16 @@ export const prod = op(
 );
 function prodImpl(x: Tensor, dim: number | null, keepdim: boolean, dtype: DType | null): Tensor {
   const dims = dimsOf(x, dim ?? undefined, "prod");
+  checkIntReduction("prod", x, dim, dtype);
   const y = reduceKernel("prod", x, dims, keepdim, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
   return recordOp({
     name: dim === null ? "ProdBackward0" : "ProdBackward1",
     inputs: [x],
     output: y,
-    saved: [x],
-    // d prod / d x_i = prod / x_i; the product of the others where x_i == 0 (one zero) is handled by cumprod-free masking
-    backward: (g) => {
-      const yk = unsqueezeGrad(y, x.shape, dims, keepdim);
-      const gk = unsqueezeGrad(g, x.shape, dims, keepdim);
-      const zero = x.eq(0);
-      const safe = x.maskedFill(zero, 1);
-      const others = reduceKernel("prod", safe, dims, true, x.dtype);
-      return [gk.mul(where(zero, others, yk.div(safe)))];
-    },
+    saved: [x, y],
+    // PyTorch's prod_backward: grad * result / input without zeros, else the product of the others (exact)
+    backward: (g) => [prodBackward(g, x, y, dim, keepdim)],
   });
 }
 
@@ -485,6 +481,7 @@ export const cumsum = op(
 );
 function cumsumImpl(x: Tensor, dim: number, dtype: DType | null): Tensor {
   const d = normDim(dim, x.ndim, "cumsum");
+  checkIntScan("cumsum", x, d, dtype);
   const y = scanKernel("cumsum", x, d, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
   return recordOp({
@@ -503,19 +500,16 @@ export const cumprod = op(
 );
 function cumprodImpl(x: Tensor, dim: number, dtype: DType | null): Tensor {
   const d = normDim(dim, x.ndim, "cumprod");
+  checkIntScan("cumprod", x, d, dtype);
   const y = scanKernel("cumprod", x, d, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
   return recordOp({
     name: "CumprodBackward0",
     inputs: [x],
     output: y,
-    saved: [x],
-    // valid where x has no zeros: d y_j / d x_i = y_j / x_i for j >= i
-    backward: (g) => {
-      const gy = g.mul(y);
-      const rev = gy.sum({ dim: d, keepdim: true }).sub(gy.cumsum(d)).add(gy);
-      return [rev.div(x)];
-    },
+    saved: [x, y],
+    // PyTorch's cumprod_backward: a reversed cumsum (no total - cumsum cancellation), zeros handled exactly
+    backward: (g) => [cumprodBackward(g, x, y, d)],
   });
 }
 
