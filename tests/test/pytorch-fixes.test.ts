@@ -46,6 +46,7 @@ interface Case {
   inputs: Record<string, TensorRecord & { requires_grad: boolean }>;
   output: Output;
   backward?: { grads: Record<string, TensorRecord | null> } | { error: string };
+  grad_fn?: string;
   gradcheck?: boolean;
   rtol?: number;
   note?: string;
@@ -384,6 +385,14 @@ function cinderOf(c: Case): Fn {
 
 // ---------------------------------------------------------------------------------------------- the checks
 
+/** The groups whose autograd node names are compared with PyTorch's (ClampBackward1, PowBackward0, ...). */
+const NODE_NAMES_CHECKED = new Set(["clamp", "pow", "prod", "cumprod", "where"]);
+/**
+ * torch.pow(number, tensor) is PowBackward2 in PyTorch; Cinder's functional form wraps the number in a 0-dim tensor
+ * first (as PyTorch's parser does for torch.mul(2, x)), so its node is PowBackward1. Values and gradients agree.
+ */
+const NODE_NAME_EXCEPTIONS = new Set(["pow_scalar_base_0", "pow_scalar_base_2"]);
+
 function checkCase(c: Case): void {
   const fn = cinderOf(c);
   const inputs = leaves(c);
@@ -410,6 +419,8 @@ function checkCase(c: Case): void {
     expect(list.length).toBe(o.values.length);
     expect(o.values.flatMap((r, i) => compareTensor(list[i], r, `output[${i}]`))).toEqual([]);
   }
+  if (c.grad_fn && NODE_NAMES_CHECKED.has(c.item) && !NODE_NAME_EXCEPTIONS.has(c.name))
+    expect((out as Tensor).gradFn?.name, "node").toBe(c.grad_fn);
   if (!c.backward) return;
   const y = out as Tensor;
   if ("error" in c.backward) {

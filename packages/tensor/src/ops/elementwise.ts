@@ -350,8 +350,10 @@ export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar, out?:
   if (!def.grad || !needsGrad(ga, gb)) return y;
   const grad = def.grad;
   const need = [ga?.requiresGrad === true, gb?.requiresGrad === true] as const;
+  // pow's three overloads are three nodes in PyTorch: Tensor_Scalar 0, Tensor_Tensor 1, Scalar (a number base) 2
+  const name = op === "pow" ? `PowBackward${gb === null ? 0 : ga === null ? 2 : 1}` : nodeName(op, def);
   return recordOp({
-    name: nodeName(op, def),
+    name,
     inputs: [ga, gb],
     output: y,
     saved: savedTensors(def, ga, gb, y, need),
