@@ -488,8 +488,8 @@ function cumsumImpl(x: Tensor, dim: number, dtype: DType | null): Tensor {
     name: "CumsumBackward0",
     inputs: [x],
     output: y,
-    // reverse cumulative sum: sum_{j >= i} g_j = total - cumsum(g) + g
-    backward: (g) => [g.sum({ dim: d, keepdim: true }).sub(g.cumsum(d)).add(g)],
+    // reverse cumulative sum, sum_{j >= i} g_j, summed from the end (as PyTorch; total - cumsum loses precision)
+    backward: (g) => [g.flip([d]).cumsum(d).flip([d])],
   });
 }
 
