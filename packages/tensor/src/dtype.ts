@@ -5,6 +5,16 @@ export type DType = "float32" | "float64" | "int32" | "uint8" | "bool";
 
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "uint8", "bool"];
 
+/** `x.type()`'s names (PyTorch's legacy tensor type names). */
+export const LEGACY_NAMES = {
+  float32: "torch.FloatTensor",
+  float64: "torch.DoubleTensor",
+  int32: "torch.IntTensor",
+  uint8: "torch.ByteTensor",
+  bool: "torch.BoolTensor",
+} as const satisfies Record<DType, string>;
+export type LegacyTypeName = (typeof LEGACY_NAMES)[DType];
+
 /**
  * PyTorch's dtype names as constants: `torch.float32`, `torch.float` (= float32), `torch.float64`,
  * `torch.double`, `torch.int32`, `torch.int`, `torch.long` (= int32: Cinder has no int64), `torch.uint8` and

@@ -5,7 +5,7 @@
  */
 
 import { getBackend } from "./backend";
-import { checkDType, DTYPES, type DType } from "./dtype";
+import { checkDType, DTYPES, type DType, LEGACY_NAMES } from "./dtype";
 import { DeviceError, ShapeError } from "./errors";
 import { autogradHooks, needsGrad } from "./grad";
 import { castOp } from "./ops/cast";
@@ -39,7 +39,7 @@ import {
   self,
   signature,
 } from "./signature";
-import { emptyTensor, LEGACY_NAMES, moveData, Tensor } from "./tensor";
+import { emptyTensor, moveData, Tensor } from "./tensor";
 
 export interface AlphaOptions {
   /** Multiplier for `other` (torch's `alpha`): `a.add(b, { alpha: 2 })` is a + 2b. */

@@ -14,7 +14,16 @@
  * parameter at its position does not itself take plain objects.
  */
 import { DTYPES, type DType } from "./dtype";
-import { Tensor } from "./tensor";
+import type { Tensor } from "./tensor";
+
+// The Tensor class, handed over by tensor.ts when it loads: importing it here would close an import cycle
+// (tensor -> methods -> ops -> signature -> tensor) that leaves `k` undefined in bundled builds.
+let TensorClass: (abstract new (...a: never[]) => object) | null = null;
+/** Called once by tensor.ts with the Tensor class. */
+export function setTensorClass(ctor: abstract new (...a: never[]) => object): void {
+  TensorClass = ctor;
+}
+const isTensor = (v: unknown): v is Tensor => TensorClass !== null && v instanceof TensorClass;
 
 /** A call that does not fit its signature: too many arguments, an unknown option, a value of the wrong kind. */
 export class ArgumentError extends TypeError {
@@ -51,14 +60,11 @@ const isIntList = (v: unknown): v is readonly number[] => Array.isArray(v) && v.
 
 /** The kinds of parameter values, named after PyTorch's schema types. */
 export const k = {
-  tensor: kind<Tensor>(
-    "Tensor",
-    is((v) => v instanceof Tensor),
-  ),
+  tensor: kind<Tensor>("Tensor", is(isTensor)),
   /** A tensor or a JS number/boolean (PyTorch's `Tensor | Number`). */
   tensorOrScalar: kind<Tensor | number | boolean>(
     "Tensor or Number",
-    is((v) => v instanceof Tensor || typeof v === "number" || typeof v === "boolean"),
+    is((v) => isTensor(v) || typeof v === "number" || typeof v === "boolean"),
   ),
   scalar: kind<number | boolean>(
     "Number",
@@ -90,7 +96,7 @@ export const k = {
   ),
   tensors: kind<readonly Tensor[]>(
     "Tensor[]",
-    is((v) => Array.isArray(v) && v.every((x) => x instanceof Tensor)),
+    is((v) => Array.isArray(v) && v.every(isTensor)),
   ),
   dtype: kind<DType>(
     "dtype",
@@ -298,7 +304,7 @@ function camelCase(name: string): string {
 function describe(v: unknown): string {
   if (v === null) return "null";
   if (v === undefined) return "undefined";
-  if (v instanceof Tensor) return `Tensor of shape [${v.shape.join(", ")}] and dtype ${v.dtype}`;
+  if (isTensor(v)) return `Tensor of shape [${v.shape.join(", ")}] and dtype ${v.dtype}`;
   switch (typeof v) {
     case "number":
       return `${Number.isInteger(v) ? "int" : "float"} ${v}`;
@@ -314,7 +320,7 @@ function describe(v: unknown): string {
       return "symbol";
   }
   if (Array.isArray(v)) {
-    const items = v.slice(0, 6).map((x) => (x instanceof Tensor ? "Tensor" : describeShort(x)));
+    const items = v.slice(0, 6).map((x) => (isTensor(x) ? "Tensor" : describeShort(x)));
     return `list [${items.join(", ")}${v.length > 6 ? ", ..." : ""}]`;
   }
   if (isPlainObject(v)) return `object {${Object.keys(v).slice(0, 6).join(", ")}}`;

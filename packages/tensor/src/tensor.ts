@@ -1,7 +1,17 @@
 import type { Backend, Device, View } from "./backend";
 import { getBackend } from "./backend";
 import type { DType, TypedArray } from "./dtype";
-import { allocationFailed, allocTypedArray, checkAllocation, checkDType, isFloat } from "./dtype";
+import {
+  allocationFailed,
+  allocTypedArray,
+  checkAllocation,
+  checkDType,
+  isFloat,
+  LEGACY_NAMES,
+} from "./dtype";
+
+export { LEGACY_NAMES, type LegacyTypeName } from "./dtype";
+
 import { DeviceError, fmtShape, ShapeError } from "./errors";
 import { autogradHooks } from "./grad";
 import { releaseTensor, trackTensor } from "./memory";
@@ -9,6 +19,7 @@ import { methodSignature, type TensorMethods } from "./methods";
 import { castOp } from "./ops/cast";
 import { formatTensor } from "./print";
 import { contiguousStrides, isContiguous, numel } from "./shape";
+import { setTensorClass } from "./signature";
 import { Storage } from "./storage";
 
 /** A node of the autograd graph (implemented by `@cinder/autograd`). */
@@ -354,16 +365,8 @@ export class Tensor {
     return this.toString();
   }
 }
+setTensorClass(Tensor);
 
-/** `x.type()`'s names (PyTorch's legacy tensor type names). */
-export const LEGACY_NAMES = {
-  float32: "torch.FloatTensor",
-  float64: "torch.DoubleTensor",
-  int32: "torch.IntTensor",
-  uint8: "torch.ByteTensor",
-  bool: "torch.BoolTensor",
-} as const satisfies Record<DType, string>;
-export type LegacyTypeName = (typeof LEGACY_NAMES)[DType];
 const LEGACY_DTYPES: Record<string, DType> = Object.fromEntries(
   Object.entries(LEGACY_NAMES).map(([d, n]) => [n, d as DType]),
 );
