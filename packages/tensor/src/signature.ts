@@ -23,7 +23,8 @@ let TensorClass: (abstract new (...a: never[]) => object) | null = null;
 export function setTensorClass(ctor: abstract new (...a: never[]) => object): void {
   TensorClass = ctor;
 }
-const isTensor = (v: unknown): v is Tensor => TensorClass !== null && v instanceof TensorClass;
+// (a plain boolean, not a `v is Tensor` predicate: the predicate makes tsc resolve Tensor while Tensor is being typed)
+const isTensor = (v: unknown): boolean => TensorClass !== null && v instanceof TensorClass;
 
 /** A call that does not fit its signature: too many arguments, an unknown option, a value of the wrong kind. */
 export class ArgumentError extends TypeError {
@@ -60,7 +61,10 @@ const isIntList = (v: unknown): v is readonly number[] => Array.isArray(v) && v.
 
 /** The kinds of parameter values, named after PyTorch's schema types. */
 export const k = {
-  tensor: kind<Tensor>("Tensor", is(isTensor)),
+  tensor: kind<Tensor>(
+    "Tensor",
+    is((v) => isTensor(v)),
+  ),
   /** A tensor or a JS number/boolean (PyTorch's `Tensor | Number`). */
   tensorOrScalar: kind<Tensor | number | boolean>(
     "Tensor or Number",
@@ -96,7 +100,7 @@ export const k = {
   ),
   tensors: kind<readonly Tensor[]>(
     "Tensor[]",
-    is((v) => Array.isArray(v) && v.every(isTensor)),
+    is((v) => Array.isArray(v) && v.every((x) => isTensor(x))),
   ),
   dtype: kind<DType>(
     "dtype",
@@ -304,7 +308,8 @@ function camelCase(name: string): string {
 function describe(v: unknown): string {
   if (v === null) return "null";
   if (v === undefined) return "undefined";
-  if (isTensor(v)) return `Tensor of shape [${v.shape.join(", ")}] and dtype ${v.dtype}`;
+  if (isTensor(v))
+    return `Tensor of shape [${(v as Tensor).shape.join(", ")}] and dtype ${(v as Tensor).dtype}`;
   switch (typeof v) {
     case "number":
       return `${Number.isInteger(v) ? "int" : "float"} ${v}`;

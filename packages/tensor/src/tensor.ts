@@ -12,6 +12,8 @@ import {
 
 export { LEGACY_NAMES, type LegacyTypeName } from "./dtype";
 
+import type { LegacyTypeName } from "./dtype";
+
 import { DeviceError, fmtShape, ShapeError } from "./errors";
 import { autogradHooks } from "./grad";
 import { releaseTensor, trackTensor } from "./memory";
