@@ -394,7 +394,11 @@ export function methodSignature(name: string): Signature<readonly AnyParam[], re
 /** `x.zero_()` */
 const zeroOp = op(signature("zero_", [self], [], { forms: ["method"] }), ({ input }): Tensor => zero_(input));
 
-const methodImpls = {
+/**
+ * The methods, as a function: the table is read when `installMethods()` runs (from the package entry, after every
+ * module has loaded), never while an import cycle is still evaluating (a bundle may order modules differently).
+ */
+const methodTable = () => ({
   clamp: clampMethod,
   clip: clipMethod,
   clamp_: clampInplace,
@@ -475,9 +479,10 @@ const methodImpls = {
   topk: so.topk,
   to: toMethod,
   backward: backwardOp,
-};
+});
 
-type Auto = { [K in keyof typeof methodImpls]: AsMethod<(typeof methodImpls)[K]> };
+type MethodTable = ReturnType<typeof methodTable>;
+type Auto = { [K in keyof MethodTable]: AsMethod<MethodTable[K]> };
 
 export interface TensorMethods extends Auto, UnaryMethods, BinaryMethods {}
 
@@ -491,7 +496,8 @@ export function installMethods(): void {
   if (installed) return;
   installed = true;
   const proto = Tensor.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-  for (const [name, fn] of Object.entries(methodImpls)) {
+  for (const [name, fn] of Object.entries(methodTable())) {
+    if (typeof fn !== "function") throw new Error(`internal: Tensor method ${name} is not defined at install`);
     const f = fn as (self: Tensor, ...args: unknown[]) => unknown;
     proto[name] = function (this: Tensor, ...args: unknown[]) {
       return f(this, ...args);
