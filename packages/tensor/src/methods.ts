@@ -497,7 +497,8 @@ export function installMethods(): void {
   installed = true;
   const proto = Tensor.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
   for (const [name, fn] of Object.entries(methodTable())) {
-    if (typeof fn !== "function") throw new Error(`internal: Tensor method ${name} is not defined at install`);
+    if (typeof fn !== "function")
+      throw new Error(`internal: Tensor method ${name} is not defined at install`);
     const f = fn as (self: Tensor, ...args: unknown[]) => unknown;
     proto[name] = function (this: Tensor, ...args: unknown[]) {
       return f(this, ...args);
