@@ -1,0 +1,162 @@
+/** Shared by the pooling ops: input checks, output sizes, the 1-D and 3-D liftings, the options types. */
+import { DTypeError, fmtShape, ShapeError, type Tensor } from "@cinder/tensor";
+import { pyTuple } from "../../util";
+import { type GridSpec, ints, type Size2 } from "../windows";
+
+/** @deprecated the options of `maxPool2d`; kept for the module classes' types. */
+export interface MaxPool2dOptions {
+  /** Default: kernelSize. */
+  stride?: Size2 | null;
+  /** Implicit -inf padding on both sides, at most half the kernel size. */
+  padding?: Size2;
+  dilation?: Size2;
+  /** Use ceil instead of floor for the output size (windows may then start in the right padding's place). */
+  ceilMode?: boolean;
+  /** Also return the argmax positions (flat indices into each H*W plane, int32). */
+  returnIndices?: boolean;
+}
+
+/** @deprecated the options of `avgPool2d`; kept for the module classes' types. */
+export interface AvgPool2dOptions {
+  /** Default: kernelSize. */
+  stride?: Size2 | null;
+  /** Implicit zero padding on both sides, at most half the kernel size. */
+  padding?: Size2;
+  ceilMode?: boolean;
+  /** Count padding zeros in the divisor (default true). */
+  countIncludePad?: boolean;
+  /** Divide every window's sum by this instead. */
+  divisorOverride?: number | null;
+}
+
+/** Output size: an int, or a pair where null keeps the input's size. */
+export type AdaptiveSize = number | readonly [number | null, number | null];
+
+/** Leading dims ([N, C] or [C]) and plane [H, W] of a pooling input, with PyTorch's rank check. */
+export function planes(op: string, x: Tensor): { lead: number[]; h: number; w: number } {
+  if ((x.ndim !== 3 && x.ndim !== 4) || x.shape.slice(x.ndim - 3).some((d) => d === 0)) {
+    throw new ShapeError(
+      `${op}: expected a non-empty 3-D [C, H, W] or 4-D [N, C, H, W] input (dims other than the batch non-zero), got ${fmtShape(x.shape)}`,
+    );
+  }
+  if (!x.isFloatingPoint()) throw new DTypeError(`${op}: expected a floating point input, got ${x.dtype}`);
+  return { lead: x.shape.slice(0, -2), h: x.shape[x.ndim - 2], w: x.shape[x.ndim - 1] };
+}
+
+/** PyTorch's pooling_output_shape. */
+export function poolOut(n: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
+  let o = Math.floor((n + 2 * p - d * (k - 1) - 1 + (ceil ? s - 1 : 0)) / s) + 1;
+  // the last window must start inside the input or the left padding
+  if (ceil && (o - 1) * s >= n + p) o--;
+  return o;
+}
+
+export interface PoolArgs {
+  k: number[];
+  s: number[];
+  p: number[];
+  d: number[];
+  oh: number;
+  ow: number;
+}
+
+export function poolArgs(
+  op: string,
+  x: Tensor,
+  h: number,
+  w: number,
+  kernelSize: number | readonly number[],
+  o: {
+    stride: number | readonly number[] | null;
+    padding: number | readonly number[];
+    dilation: number | readonly number[];
+    ceilMode: boolean;
+  },
+): PoolArgs {
+  const k = ints(kernelSize, 2, 1, 1, op, "kernelSize");
+  // stride=None (or PyTorch's empty list) means the kernel size
+  const s =
+    o.stride === null || (Array.isArray(o.stride) && o.stride.length === 0)
+      ? k
+      : ints(o.stride, 2, 1, 1, op, "stride");
+  const p = ints(o.padding, 2, 0, 0, op, "padding");
+  const d = ints(o.dilation, 2, 1, 1, op, "dilation");
+  if (p.some((pi, i) => pi > k[i] / 2)) {
+    throw new RangeError(
+      `${op}: padding should be at most half of the kernel size, got padding ${pyTuple(p)} and kernelSize ${pyTuple(k)}`,
+    );
+  }
+  const ceil = o.ceilMode;
+  const oh = poolOut(h, k[0], s[0], p[0], d[0], ceil);
+  const ow = poolOut(w, k[1], s[1], p[1], d[1], ceil);
+  if (oh < 1 || ow < 1) {
+    throw new ShapeError(
+      `${op}: the calculated output size (${oh}, ${ow}) is too small for input ${fmtShape(x.shape)} with kernelSize ${pyTuple(k)}, stride ${pyTuple(s)}, padding ${pyTuple(p)} and dilation ${pyTuple(d)}`,
+    );
+  }
+  return { k, s, p, d, oh, ow };
+}
+
+export function gridOf(h: number, w: number, a: PoolArgs): GridSpec {
+  const { k, s, p, d, oh, ow } = a;
+  return {
+    c: 1,
+    h,
+    w,
+    kh: k[0],
+    kw: k[1],
+    sh: s[0],
+    sw: s[1],
+    ph: p[0],
+    pw: p[1],
+    dh: d[0],
+    dw: d[1],
+    oh,
+    ow,
+  };
+}
+
+export type WithIndices<C> = C extends readonly [...infer H, infer O]
+  ? O extends { returnIndices?: boolean }
+    ? [...H, O & { returnIndices: true }]
+    : never
+  : never;
+
+/** An int or a list of one int (PyTorch's `_single`) as an int. */
+export function single(op: string, name: string, v: number | readonly number[]): number {
+  const x = typeof v === "number" ? v : v.length === 1 ? v[0] : Number.NaN;
+  if (!Number.isInteger(x)) {
+    throw new TypeError(`${op}: ${name} must be an int or a list of one int, got ${JSON.stringify(v)}`);
+  }
+  return x;
+}
+
+/** [N, C, L] or [C, L] as [N, C, 1, L] / [C, 1, L], with the rank check. */
+export function lift(op: string, x: Tensor): Tensor {
+  if (x.ndim !== 2 && x.ndim !== 3) {
+    throw new ShapeError(`${op}: expected a 2-D [C, L] or 3-D [N, C, L] input, got ${fmtShape(x.shape)}`);
+  }
+  return x.unsqueeze(-2);
+}
+
+// ---- three spatial dims: the 2-D ops over every depth, then the depth windows ----
+
+/** [C, D, H, W] -> [1, C, D, H, W] with the rank check, and the sizes. */
+export function volume(op: string, x: Tensor): Tensor {
+  if ((x.ndim !== 4 && x.ndim !== 5) || x.shape.slice(x.ndim - 4).some((d) => d === 0)) {
+    throw new ShapeError(
+      `${op}: expected a non-empty 4-D [C, D, H, W] or 5-D [N, C, D, H, W] input, got ${fmtShape(x.shape)}`,
+    );
+  }
+  return x.ndim === 5 ? x : x.unsqueeze(0);
+}
+
+/** [N, C, D, H, W] -> [N * D, C, H, W] (each depth a batch entry) and back. */
+export function foldDepth(x: Tensor): Tensor {
+  const [N, C, D, H, W] = x.shape;
+  return x.permute([0, 2, 1, 3, 4]).reshape([N * D, C, H, W]);
+}
+export function unfoldDepth(y: Tensor, N: number, D: number): Tensor {
+  const [, C, H, W] = y.shape;
+  return y.reshape([N, D, C, H, W]).permute([0, 2, 1, 3, 4]);
+}
