@@ -60,6 +60,26 @@ export interface PoolArgs {
   ow: number;
 }
 
+/** stride=None (or PyTorch's empty list) means the kernel size: null for either. */
+export function givenStride(stride: number | readonly number[] | null): number | readonly number[] | null {
+  return stride === null || (Array.isArray(stride) && stride.length === 0) ? null : stride;
+}
+
+/** The kernel size, stride (default: the kernel size) and padding of an n-D pool, n ints each. */
+export function kernelStridePad(
+  op: string,
+  n: number,
+  kernelSize: number | readonly number[],
+  stride: number | readonly number[] | null,
+  padding: number | readonly number[],
+): { k: number[]; s: number[]; p: number[] } {
+  const k = ints(kernelSize, n, 1, 1, op, "kernelSize");
+  const given = givenStride(stride);
+  const s = given === null ? k : ints(given, n, 1, 1, op, "stride");
+  const p = ints(padding, n, 0, 0, op, "padding");
+  return { k, s, p };
+}
+
 export function poolArgs(
   op: string,
   x: Tensor,
@@ -73,13 +93,7 @@ export function poolArgs(
     ceilMode: boolean;
   },
 ): PoolArgs {
-  const k = ints(kernelSize, 2, 1, 1, op, "kernelSize");
-  // stride=None (or PyTorch's empty list) means the kernel size
-  const s =
-    o.stride === null || (Array.isArray(o.stride) && o.stride.length === 0)
-      ? k
-      : ints(o.stride, 2, 1, 1, op, "stride");
-  const p = ints(o.padding, 2, 0, 0, op, "padding");
+  const { k, s, p } = kernelStridePad(op, 2, kernelSize, o.stride, o.padding);
   const d = ints(o.dilation, 2, 1, 1, op, "dilation");
   if (p.some((pi, i) => pi > k[i] / 2)) {
     throw new RangeError(
@@ -159,4 +173,32 @@ export function foldDepth(x: Tensor): Tensor {
 export function unfoldDepth(y: Tensor, N: number, D: number): Tensor {
   const [, C, H, W] = y.shape;
   return y.reshape([N, D, C, H, W]).permute([0, 2, 1, 3, 4]);
+}
+
+/**
+ * The depths read by each of `out` depth windows of `k` taps (stride s, padding p, dilation d) over D depths,
+ * `pad` where a tap falls outside [0, D).
+ */
+export function depthTable(
+  out: number,
+  k: number,
+  s: number,
+  p: number,
+  d: number,
+  D: number,
+  pad: number,
+): number[] {
+  const table: number[] = [];
+  for (let o = 0; o < out; o++) {
+    for (let t = 0; t < k; t++) {
+      const j = o * s - p + t * d;
+      table.push(j >= 0 && j < D ? j : pad);
+    }
+  }
+  return table;
+}
+
+/** A result of `volume(op, input)` in the input's rank: [C, D, H, W] input drops the batch dim again. */
+export function unvolume(input: Tensor, y: Tensor): Tensor {
+  return input.ndim === 4 ? y.squeeze(0) : y;
 }

@@ -34,14 +34,18 @@ import {
   window2d,
 } from "../windows";
 import {
+  depthTable,
   foldDepth,
+  givenStride,
   gridOf,
+  kernelStridePad,
   lift,
   planes,
   poolArgs,
   poolOut,
   single,
   unfoldDepth,
+  unvolume,
   volume,
   type WithIndices,
 } from "./common";
@@ -117,31 +121,41 @@ function gatherAt(x: Tensor, at: Positions): Tensor {
   return recordOp({ name: "GatherBackward0", inputs: [x], output: y, backward: (g) => [scatterAt(g, at)] });
 }
 
-export const MAX_POOL2D = signature(
+/**
+ * `(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)`: PyTorch's
+ * max_poolNd dispatches on return_indices to max_poolNd_with_indices, which has the same parameters.
+ */
+function maxPoolSignature(name: string, torchName: string) {
+  return signature(
+    name,
+    [
+      inputArg,
+      arg("kernelSize", k.intOrInts),
+      arg.opt("stride", k.intOrInts),
+      arg("padding", k.intOrInts, 0),
+      arg("dilation", k.intOrInts, 1),
+      arg("ceilMode", k.bool, false),
+      arg("returnIndices", k.bool, false),
+    ],
+    [],
+    { torch: torchName },
+  );
+}
+export const MAX_POOL1D = maxPoolSignature(
+  "nn.functional.maxPool1d",
+  "torch.nn.functional.max_pool1d_with_indices",
+);
+export const MAX_POOL2D = maxPoolSignature(
   "nn.functional.maxPool2d",
-  [
-    inputArg,
-    arg("kernelSize", k.intOrInts),
-    arg.opt("stride", k.intOrInts),
-    arg("padding", k.intOrInts, 0),
-    arg("dilation", k.intOrInts, 1),
-    arg("ceilMode", k.bool, false),
-    arg("returnIndices", k.bool, false),
-  ],
-  [],
-  // PyTorch's max_pool2d dispatches on return_indices to max_pool2d_with_indices, which has the same parameters
-  { torch: "torch.nn.functional.max_pool2d_with_indices" },
+  "torch.nn.functional.max_pool2d_with_indices",
+);
+export const MAX_POOL3D = maxPoolSignature(
+  "nn.functional.maxPool3d",
+  "torch.nn.functional.max_pool3d_with_indices",
 );
 type MaxPoolCalls = Calls<typeof MAX_POOL2D.positional>;
-
-/**
- * `max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)`:
- * 2-D max pooling. With `returnIndices` true returns `[output, indices]`, the indices being flat positions into
- * each input plane (int32; PyTorch's are int64).
- */
-export const maxPool2d = op(MAX_POOL2D, (a): Tensor | [Tensor, Tensor] =>
-  maxPool2dImpl(a.input, a.kernelSize, a),
-) as unknown as {
+/** The call forms of maxPool1d/2d/3d: with `returnIndices` true (an option or in its position) `[output, indices]`. */
+type MaxPoolFn = {
   (...args: WithIndices<MaxPoolCalls>): [Tensor, Tensor];
   (
     input: Tensor,
@@ -155,6 +169,15 @@ export const maxPool2d = op(MAX_POOL2D, (a): Tensor | [Tensor, Tensor] =>
   (...args: MaxPoolCalls): Tensor;
   readonly signature: typeof MAX_POOL2D;
 };
+
+/**
+ * `max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)`:
+ * 2-D max pooling. With `returnIndices` true returns `[output, indices]`, the indices being flat positions into
+ * each input plane (int32; PyTorch's are int64).
+ */
+export const maxPool2d = op(MAX_POOL2D, (a): Tensor | [Tensor, Tensor] =>
+  maxPool2dImpl(a.input, a.kernelSize, a),
+) as unknown as MaxPoolFn;
 
 export function maxPool2dImpl(
   input: Tensor,
@@ -274,29 +297,13 @@ function maxPoolFast(
   return returnIndices ? [result, rawView(pos, [...lead, ...out])] : result;
 }
 
-export const MAX_POOL1D = signature(
-  "nn.functional.maxPool1d",
-  [
-    inputArg,
-    arg("kernelSize", k.intOrInts),
-    arg.opt("stride", k.intOrInts),
-    arg("padding", k.intOrInts, 0),
-    arg("dilation", k.intOrInts, 1),
-    arg("ceilMode", k.bool, false),
-    arg("returnIndices", k.bool, false),
-  ],
-  [],
-  { torch: "torch.nn.functional.max_pool1d_with_indices" },
-);
-type MaxPool1dCalls = Calls<typeof MAX_POOL1D.positional>;
-
 /**
  * `max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)`
  * over [N, C, L] (or [C, L]); with `returnIndices` true returns `[output, indices]` (positions along L, int32).
  */
 export const maxPool1d = op(MAX_POOL1D, (a): Tensor | [Tensor, Tensor] => {
   const op = "maxPool1d";
-  const s = a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0) ? null : a.stride;
+  const s = givenStride(a.stride);
   const r = maxPool2dImpl(lift(op, a.input), [1, single(op, "kernelSize", a.kernelSize)], {
     stride: s === null ? null : [1, single(op, "stride", s)],
     padding: [0, single(op, "padding", a.padding)],
@@ -305,20 +312,7 @@ export const maxPool1d = op(MAX_POOL1D, (a): Tensor | [Tensor, Tensor] => {
     returnIndices: a.returnIndices,
   });
   return Array.isArray(r) ? [r[0].squeeze(-2), r[1].squeeze(-2)] : r.squeeze(-2);
-}) as unknown as {
-  (...args: WithIndices<MaxPool1dCalls>): [Tensor, Tensor];
-  (
-    input: Tensor,
-    kernelSize: number | readonly number[],
-    stride: number | readonly number[] | null | undefined,
-    padding: number | readonly number[] | undefined,
-    dilation: number | readonly number[] | undefined,
-    ceilMode: boolean | undefined,
-    returnIndices: true,
-  ): [Tensor, Tensor];
-  (...args: MaxPool1dCalls): Tensor;
-  readonly signature: typeof MAX_POOL1D;
-};
+}) as unknown as MaxPoolFn;
 
 /**
  * The max over depth windows of per-depth maxima V [N, C, D, Ho, Wo] (with flat plane indices I [same]):
@@ -351,22 +345,6 @@ export function depthMax(V: Tensor, I: Tensor, table: number[], K: number, plane
   return [values, indices];
 }
 
-export const MAX_POOL3D = signature(
-  "nn.functional.maxPool3d",
-  [
-    inputArg,
-    arg("kernelSize", k.intOrInts),
-    arg.opt("stride", k.intOrInts),
-    arg("padding", k.intOrInts, 0),
-    arg("dilation", k.intOrInts, 1),
-    arg("ceilMode", k.bool, false),
-    arg("returnIndices", k.bool, false),
-  ],
-  [],
-  { torch: "torch.nn.functional.max_pool3d_with_indices" },
-);
-type MaxPool3dCalls = Calls<typeof MAX_POOL3D.positional>;
-
 /**
  * `max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)` over
  * [N, C, D, H, W] (or [C, D, H, W]); with `returnIndices` true returns `[output, indices]` (flat positions into
@@ -375,12 +353,7 @@ type MaxPool3dCalls = Calls<typeof MAX_POOL3D.positional>;
 export const maxPool3d = op(MAX_POOL3D, (a): Tensor | [Tensor, Tensor] => {
   const op = "maxPool3d";
   const x = volume(op, a.input);
-  const kk = ints(a.kernelSize, 3, 1, 1, op, "kernelSize");
-  const s =
-    a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0)
-      ? kk
-      : ints(a.stride, 3, 1, 1, op, "stride");
-  const p = ints(a.padding, 3, 0, 0, op, "padding");
+  const { k: kk, s, p } = kernelStridePad(op, 3, a.kernelSize, a.stride, a.padding);
   const d = ints(a.dilation, 3, 1, 1, op, "dilation");
   if (p.some((v, i) => v > kk[i] / 2)) {
     throw new RangeError(
@@ -398,28 +371,8 @@ export const maxPool3d = op(MAX_POOL3D, (a): Tensor | [Tensor, Tensor] => {
     ceilMode: a.ceilMode,
     returnIndices: true,
   }) as [Tensor, Tensor];
-  const table: number[] = [];
-  for (let o = 0; o < Dout; o++) {
-    for (let t = 0; t < kk[0]; t++) {
-      const j = o * s[0] - p[0] + t * d[0];
-      table.push(j >= 0 && j < D ? j : -1);
-    }
-  }
+  const table = depthTable(Dout, kk[0], s[0], p[0], d[0], D, -1);
   const [y, idx] = depthMax(unfoldDepth(v2, N, D), unfoldDepth(i2, N, D), table, kk[0], H * W);
-  const un = a.input.ndim === 4;
-  const out = un ? y.squeeze(0) : y;
-  return a.returnIndices ? [out, un ? idx.squeeze(0) : idx] : out;
-}) as unknown as {
-  (...args: WithIndices<MaxPool3dCalls>): [Tensor, Tensor];
-  (
-    input: Tensor,
-    kernelSize: number | readonly number[],
-    stride: number | readonly number[] | null | undefined,
-    padding: number | readonly number[] | undefined,
-    dilation: number | readonly number[] | undefined,
-    ceilMode: boolean | undefined,
-    returnIndices: true,
-  ): [Tensor, Tensor];
-  (...args: MaxPool3dCalls): Tensor;
-  readonly signature: typeof MAX_POOL3D;
-};
+  const out = unvolume(a.input, y);
+  return a.returnIndices ? [out, unvolume(a.input, idx)] : out;
+}) as unknown as MaxPoolFn;
