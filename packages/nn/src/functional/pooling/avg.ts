@@ -26,7 +26,21 @@ import {
   viewOf,
   type Windows,
 } from "../windows";
-import { foldDepth, gridOf, lift, planes, poolArgs, poolOut, single, unfoldDepth, volume } from "./common";
+import {
+  depthTable,
+  foldDepth,
+  givenStride,
+  gridOf,
+  kernelStridePad,
+  lift,
+  planes,
+  poolArgs,
+  poolOut,
+  single,
+  unfoldDepth,
+  unvolume,
+  volume,
+} from "./common";
 
 // ---- average pooling ----
 
@@ -105,20 +119,24 @@ function windowSumT(g: Tensor, ws: WindowSum): Tensor {
   });
 }
 
+/** `(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)` of avgPool1d/2d/3d. */
+const avgParams = [
+  inputArg,
+  arg("kernelSize", k.intOrInts),
+  arg.opt("stride", k.intOrInts),
+  arg("padding", k.intOrInts, 0),
+  arg("ceilMode", k.bool, false),
+  arg("countIncludePad", k.bool, true),
+] as const;
+/** `divisor_override=None` of avgPool2d/3d. */
+const divisorOverrideArg = arg.opt("divisorOverride", k.int);
+
 /**
  * `avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
  * divisor_override=None)`: 2-D average pooling.
  */
 export const avgPool2d = op(
-  signature("nn.functional.avgPool2d", [
-    inputArg,
-    arg("kernelSize", k.intOrInts),
-    arg.opt("stride", k.intOrInts),
-    arg("padding", k.intOrInts, 0),
-    arg("ceilMode", k.bool, false),
-    arg("countIncludePad", k.bool, true),
-    arg.opt("divisorOverride", k.int),
-  ]),
+  signature("nn.functional.avgPool2d", [...avgParams, divisorOverrideArg]),
   (a): Tensor => avgPool2dImpl(a.input, a.kernelSize, a),
 );
 
@@ -146,19 +164,12 @@ export function avgPool2dImpl(
   const key = `avg:${h},${w},${a.k},${a.s},${a.p},${a.oh},${a.ow},${includePad},${override}`;
   const weights = cachedWeights(key, () => {
     const wt = new Float64Array(win.L * win.K);
+    // PyTorch's divisor: the window clipped to the padded input, or to the input without padding
+    const fy = avgFactors(h, a.k[0], a.s[0], a.p[0], a.oh, includePad);
+    const fx = avgFactors(w, a.k[1], a.s[1], a.p[1], a.ow, includePad);
     for (let oy = 0; oy < a.oh; oy++) {
       for (let ox = 0; ox < a.ow; ox++) {
-        // PyTorch's divisor: the window clipped to the padded input, or to the input without padding
-        let y0 = oy * a.s[0] - a.p[0];
-        let x0 = ox * a.s[1] - a.p[1];
-        let y1 = Math.min(y0 + a.k[0], h + a.p[0]);
-        let x1 = Math.min(x0 + a.k[1], w + a.p[1]);
-        const poolSize = (y1 - y0) * (x1 - x0);
-        y0 = Math.max(y0, 0);
-        x0 = Math.max(x0, 0);
-        y1 = Math.min(y1, h);
-        x1 = Math.min(x1, w);
-        const div = override ?? (includePad ? poolSize : (y1 - y0) * (x1 - x0));
+        const div = override ?? fy[oy] * fx[ox];
         wt.fill(1 / div, (oy * a.ow + ox) * win.K, (oy * a.ow + ox + 1) * win.K);
       }
     }
@@ -176,42 +187,44 @@ export function avgPool2dImpl(
 }
 
 /** `avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)` */
-export const avgPool1d = op(
-  signature("nn.functional.avgPool1d", [
-    inputArg,
-    arg("kernelSize", k.intOrInts),
-    arg.opt("stride", k.intOrInts),
-    arg("padding", k.intOrInts, 0),
-    arg("ceilMode", k.bool, false),
-    arg("countIncludePad", k.bool, true),
-  ]),
-  (a): Tensor => {
-    const op = "avgPool1d";
-    const s = a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0) ? null : a.stride;
-    return avgPool2dImpl(lift(op, a.input), [1, single(op, "kernelSize", a.kernelSize)], {
-      stride: s === null ? null : [1, single(op, "stride", s)],
-      padding: [0, single(op, "padding", a.padding)],
-      ceilMode: a.ceilMode,
-      countIncludePad: a.countIncludePad,
-      divisorOverride: null,
-    }).squeeze(-2);
-  },
-);
+export const avgPool1d = op(signature("nn.functional.avgPool1d", avgParams), (a): Tensor => {
+  const op = "avgPool1d";
+  const s = givenStride(a.stride);
+  return avgPool2dImpl(lift(op, a.input), [1, single(op, "kernelSize", a.kernelSize)], {
+    stride: s === null ? null : [1, single(op, "stride", s)],
+    padding: [0, single(op, "padding", a.padding)],
+    ceilMode: a.ceilMode,
+    countIncludePad: a.countIncludePad,
+    divisorOverride: null,
+  }).squeeze(-2);
+});
 
 // ---- power-average pooling ----
+
+/** `(input, norm_type, kernel_size, stride=None, ceil_mode=False)` of lpPool1d/2d. */
+const lpParams = [
+  inputArg,
+  arg("normType", k.float),
+  arg("kernelSize", k.intOrInts),
+  arg.opt("stride", k.intOrInts),
+  arg("ceilMode", k.bool, false),
+] as const;
+
+/** (window average * window size)^(1/p) from an average pool, with sign(s) relu(|s|) guarding the root. */
+function lpRoot(avg: Tensor, size: number, normType: number): Tensor {
+  return avg
+    .sign()
+    .mul(avg.abs().relu())
+    .mul(size)
+    .pow(1 / normType);
+}
 
 /**
  * `lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False)`: (sum over each window of x^p)^(1/p),
  * as PyTorch computes it (from an average pool, with sign(s) relu(|s|) guarding the root).
  */
 export const lpPool2d = op(
-  signature("nn.functional.lpPool2d", [
-    inputArg,
-    arg("normType", k.float),
-    arg("kernelSize", k.intOrInts),
-    arg.opt("stride", k.intOrInts),
-    arg("ceilMode", k.bool, false),
-  ]),
+  signature("nn.functional.lpPool2d", lpParams),
   ({ input, normType, kernelSize, stride, ceilMode }): Tensor => {
     const kk = ints(kernelSize, 2, 1, 1, "lpPool2d", "kernelSize");
     const out = avgPool2dImpl(input.pow(normType), kk, {
@@ -221,23 +234,13 @@ export const lpPool2d = op(
       countIncludePad: true,
       divisorOverride: null,
     });
-    return out
-      .sign()
-      .mul(out.abs().relu())
-      .mul(kk[0] * kk[1])
-      .pow(1 / normType);
+    return lpRoot(out, kk[0] * kk[1], normType);
   },
 );
 
 /** `lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False)` over [N, C, L] (or [C, L]). */
 export const lpPool1d = op(
-  signature("nn.functional.lpPool1d", [
-    inputArg,
-    arg("normType", k.float),
-    arg("kernelSize", k.intOrInts),
-    arg.opt("stride", k.intOrInts),
-    arg("ceilMode", k.bool, false),
-  ]),
+  signature("nn.functional.lpPool1d", lpParams),
   ({ input, normType, kernelSize, stride, ceilMode }): Tensor => {
     const op = "lpPool1d";
     const kk = single(op, "kernelSize", kernelSize);
@@ -248,11 +251,7 @@ export const lpPool1d = op(
       countIncludePad: true,
       divisorOverride: null,
     }).squeeze(-2);
-    return out
-      .sign()
-      .mul(out.abs().relu())
-      .mul(kk)
-      .pow(1 / normType);
+    return lpRoot(out, kk, normType);
   },
 );
 
@@ -273,24 +272,11 @@ function avgFactors(n: number, k: number, s: number, p: number, out: number, inc
  * divisor_override=None)` over [N, C, D, H, W] (or [C, D, H, W]).
  */
 export const avgPool3d = op(
-  signature("nn.functional.avgPool3d", [
-    inputArg,
-    arg("kernelSize", k.intOrInts),
-    arg.opt("stride", k.intOrInts),
-    arg("padding", k.intOrInts, 0),
-    arg("ceilMode", k.bool, false),
-    arg("countIncludePad", k.bool, true),
-    arg.opt("divisorOverride", k.int),
-  ]),
+  signature("nn.functional.avgPool3d", [...avgParams, divisorOverrideArg]),
   (a): Tensor => {
     const op = "avgPool3d";
     const x = volume(op, a.input);
-    const kk = ints(a.kernelSize, 3, 1, 1, op, "kernelSize");
-    const s =
-      a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0)
-        ? kk
-        : ints(a.stride, 3, 1, 1, op, "stride");
-    const p = ints(a.padding, 3, 0, 0, op, "padding");
+    const { k: kk, s, p } = kernelStridePad(op, 3, a.kernelSize, a.stride, a.padding);
     if (p.some((v, i) => v > kk[i] / 2)) {
       throw new RangeError(
         `${op}: pad should be smaller than or equal to half of kernel size, got padding (${p.join(", ")}) and kernelSize (${kk.join(", ")})`,
@@ -321,13 +307,7 @@ export const avgPool3d = op(
     const Dout = out[0];
     const zero = sums2.narrow(2, 0, 1).mul(0);
     const padded = cat([sums2, zero], 2);
-    const table: number[] = [];
-    for (let o = 0; o < Dout; o++) {
-      for (let t = 0; t < kk[0]; t++) {
-        const j = o * s[0] - p[0] + t;
-        table.push(j >= 0 && j < D ? j : D);
-      }
-    }
+    const table = depthTable(Dout, kk[0], s[0], p[0], 1, D, D);
     const [n0, c0, , ho, wo] = sums2.shape;
     const sum = padded
       .indexSelect(2, tensor(Int32Array.from(table), { device: x.device }))
@@ -345,6 +325,6 @@ export const avgPool3d = op(
           for (let l = 0; l < wo; l++) div[(i * ho + j) * wo + l] = fd[i] * fh[j] * fw[l];
       y = sum.div(tensor(div, { dtype: "float64", device: x.device }).to(x.dtype).reshape([Dout, ho, wo]));
     }
-    return a.input.ndim === 4 ? y.squeeze(0) : y;
+    return unvolume(a.input, y);
   },
 );
