@@ -36,6 +36,7 @@ export {
 } from "./methods";
 export { castOp } from "./ops/cast";
 export * from "./ops/creation";
+export { type CreationOptions, getDefaultDevice, setDefaultDevice } from "./ops/creation-args";
 export {
   type BinaryDef,
   binaryOps,
@@ -89,6 +90,7 @@ export {
   variance as var,
   variance,
 } from "./ops/reduce";
+export * from "./ops/sampling";
 export { argsort, sort, topk } from "./ops/sort";
 export {
   cat,

@@ -296,7 +296,7 @@ function otherCases(): ConformanceCase[] {
   cases.push({
     name: "random streams are backend independent",
     async run(device) {
-      const { manualSeed, rand, randn } = await import("./ops/creation");
+      const { manualSeed, rand, randn } = await import("./ops/sampling");
       manualSeed(1234);
       const u = await logical(rand(7, { device }));
       const g = await logical(randn(5, { device }));

@@ -4,8 +4,9 @@
  */
 import type { DType } from "../dtype";
 import "../methods";
-import { arange, manualSeed, rand, randint, randn, tensor, zeros } from "../ops/creation";
+import { arange, tensor, zeros } from "../ops/creation";
 import { where } from "../ops/elementwise";
+import { manualSeed, rand, randint, randn } from "../ops/sampling";
 import {
   assert,
   assertClose,

@@ -5,8 +5,9 @@
 import type { DType } from "../dtype";
 import { DTYPES } from "../dtype";
 import "../methods";
-import { arange, full, ones, rand, tensor, zeros } from "../ops/creation";
+import { arange, full, ones, tensor, zeros } from "../ops/creation";
 import { where } from "../ops/elementwise";
+import { rand } from "../ops/sampling";
 import { cat } from "../ops/view";
 import type { Tensor } from "../tensor";
 import {

@@ -1,108 +1,42 @@
 /**
- * Creation ops: from data, filled, ranges, identity/diagonal, random. Each takes PyTorch's signature
+ * Creation ops: from data, filled, ranges, identity/diagonal. Each takes PyTorch's signature
  * (`zeros(*size, *, out=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False)`, ...):
- * positional arguments in PyTorch's order, keywords in a final options object.
- *
- * PyTorch's parameters Cinder lacks are declared keyword-only and accept only their default, so ported code that
- * spells the default still runs and anything else is a clear error: `out` (None), `pinMemory` (False),
- * `memoryFormat` (None: Cinder's new tensors are contiguous); `layout` takes None or "strided".
+ * positional arguments in PyTorch's order, keywords in a final options object. The parameters they share, and
+ * the default device, are in creation-args.ts; the random ones (rand, randn, randint, randperm, ...) in sampling.ts.
  */
 import type { Device } from "../backend";
 import { getBackend } from "../backend";
 import type { DType, TypedArray } from "../dtype";
-import {
-  allocTypedArray,
-  checkAllocation,
-  checkDType,
-  dtypeOfTypedArray,
-  isFloat,
-  typedArrayCtor,
-} from "../dtype";
-import { DeviceError, DTypeError, fmtShape, ShapeError } from "../errors";
-import { defaultGenerator, Generator, randomUniform } from "../random";
+import { allocTypedArray, checkAllocation, dtypeOfTypedArray, isFloat, typedArrayCtor } from "../dtype";
+import { DeviceError, fmtShape, ShapeError } from "../errors";
 import { numel } from "../shape";
 import { ArgumentError, arg, type Kind, k, op, overloads, Signature, self, signature } from "../signature";
 import { Storage } from "../storage";
 import { emptyTensor, type NestedArray, Tensor, tensorFromData } from "../tensor";
+import {
+  checkCount,
+  checkRequiresGrad,
+  checkSize,
+  deviceArg,
+  dtypeArg,
+  FACTORY_KEYWORDS,
+  type FactoryArgs,
+  finish,
+  getDefaultDevice,
+  LIKE_KEYWORDS,
+  type LikeArgs,
+  memoryFormatArg,
+  pinMemoryArg,
+  requiresGradArg,
+  resolveDtype,
+  type SizeArgs,
+  sizeArg,
+} from "./creation-args";
 import { copyOf } from "./kernels";
 import { checkArangeFits, checkScalarFits } from "./range-check";
 
-export interface CreationOptions {
-  dtype?: DType;
-  device?: Device;
-  requiresGrad?: boolean;
-}
-
-let defaultDevice: Device = "cpu";
-/** The device creation ops use when none is given (torch.set_default_device). */
-export function setDefaultDevice(device: Device): void {
-  getBackend(device);
-  defaultDevice = device;
-}
-export function getDefaultDevice(): Device {
-  return defaultDevice;
-}
-
-// ---- the parameters the factory functions share, declared once ----
-
-/**
- * A dtype name. Any string parses; `resolveDtype` then checks it, so an unknown one ("int64", "float16") gets the
- * message listing Cinder's dtypes and the int64 hint.
- */
-const dtypeKind = k.where(k.str, () => true, "dtype") as unknown as Kind<DType>;
-const dtypeArg = arg.opt("dtype", dtypeKind);
-const deviceArg = arg.opt("device", k.device);
-const requiresGradArg = arg("requiresGrad", k.bool, false);
-const layoutArg = arg.opt("layout", k.oneOf("strided"));
-const outArg = arg.unsupported("out", null, "out= is not supported: use the returned tensor");
-const pinMemoryArg = arg.unsupported("pinMemory", false, "Cinder has no pinned memory");
-const memoryFormatArg = arg.unsupported("memoryFormat", null, "Cinder's new tensors are always contiguous");
-const generatorArg = arg.opt(
-  "generator",
-  k.instance(Generator as unknown as abstract new () => Generator, "Generator"),
-);
-const sizeArg = arg.varargs("size");
-
-/** The dtype a call asked for (checked), or `fallback`. */
-function resolveDtype(fn: string, dtype: DType | null, fallback: DType): DType {
-  if (dtype === null) return fallback;
-  try {
-    return checkDType(dtype);
-  } catch (e) {
-    throw new ArgumentError(`${fn}(): argument "dtype": ${(e as Error).message}`);
-  }
-}
-
-/** PyTorch: "Only Tensors of floating point and complex dtype can require gradients". */
-function checkRequiresGrad(fn: string, requiresGrad: boolean, dtype: DType): void {
-  if (requiresGrad && !isFloat(dtype)) {
-    throw new DTypeError(
-      `${fn}(): requiresGrad=true needs a floating point dtype, got ${dtype}: only Tensors of floating point and complex dtype can require gradients (pass { dtype: "float32" })`,
-    );
-  }
-}
-
-/** Sizes must be non-negative (the parser has checked they are integers). */
-function checkSize(fn: string, size: readonly number[], param = "size"): number[] {
-  const i = size.findIndex((d) => d < 0);
-  if (i >= 0) {
-    throw new ArgumentError(
-      `${fn}(): argument "${param}" must have non-negative dimensions, got ${fmtShape(size)} (dimension ${i} is ${size[i]})`,
-    );
-  }
-  return [...size];
-}
-
-function checkCount(fn: string, param: string, n: number): void {
-  if (n < 0) {
-    throw new ArgumentError(`${fn}(): argument "${param}" must be non-negative, got ${n}`);
-  }
-}
-
-function finish(t: Tensor, requiresGrad: boolean): Tensor {
-  if (requiresGrad) t.requiresGrad_(true);
-  return t;
-}
+// methods.ts installs these Tensor methods from this module
+export { normal_, uniform_ } from "./sampling";
 
 // ---- tensor(data) ----
 
@@ -196,7 +130,7 @@ const TENSOR = signature(
  * `requiresGrad: true` without a dtype makes float32.
  */
 export const tensor = op(TENSOR, ({ data, dtype, device, requiresGrad }): Tensor => {
-  const dev = device ?? defaultDevice;
+  const dev = device ?? getDefaultDevice();
   if (data instanceof Tensor) {
     const dt = resolveDtype("tensor", dtype, data.dtype);
     checkRequiresGrad("tensor", requiresGrad, dt);
@@ -268,73 +202,50 @@ function filled(
   requiresGrad: boolean,
 ): Tensor {
   checkRequiresGrad(fn, requiresGrad, dtype);
-  const t = emptyTensor(shape, dtype, device ?? defaultDevice, `${fn}()`);
+  const t = emptyTensor(shape, dtype, device ?? getDefaultDevice(), `${fn}()`);
   if (value !== 0 && t.numel() > 0) t.backend.fill(t.view_, value);
   return finish(t, requiresGrad);
 }
 
-const ZEROS = signature(
-  "zeros",
-  [sizeArg],
-  [outArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-);
-/** `zeros(*size, *, out=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False)` */
-export const zeros = op(
-  ZEROS,
-  ({ size, dtype, device, requiresGrad }): Tensor =>
+/** The op `fn(*size, *, ...)`: `size` filled with `value`, float32 unless a dtype is given. */
+const bySize =
+  (fn: string, value: number) =>
+  ({ size, dtype, device, requiresGrad }: SizeArgs): Tensor =>
+    filled(fn, checkSize(fn, size), value, resolveDtype(fn, dtype, "float32"), device, requiresGrad);
+
+/** The op `fn(input, *, ...)`: the input's shape filled with `value`, on its dtype and device unless given. */
+const likeInput =
+  (fn: string, value: number) =>
+  ({ input, dtype, device, requiresGrad }: LikeArgs): Tensor =>
     filled(
-      "zeros",
-      checkSize("zeros", size),
-      0,
-      resolveDtype("zeros", dtype, "float32"),
-      device,
+      fn,
+      input.shape,
+      value,
+      resolveDtype(fn, dtype, input.dtype),
+      device ?? input.device,
       requiresGrad,
-    ),
-);
+    );
 
-const ONES = signature(
-  "ones",
-  [sizeArg],
-  [outArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-);
+/** `zeros(*size, *, out=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False)` */
+export const zeros = op(signature("zeros", [sizeArg], FACTORY_KEYWORDS), bySize("zeros", 0));
+
 /** `ones(*size, *, out=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False)` */
-export const ones = op(
-  ONES,
-  ({ size, dtype, device, requiresGrad }): Tensor =>
-    filled("ones", checkSize("ones", size), 1, resolveDtype("ones", dtype, "float32"), device, requiresGrad),
-);
+export const ones = op(signature("ones", [sizeArg], FACTORY_KEYWORDS), bySize("ones", 1));
 
-const EMPTY = signature(
-  "empty",
-  [sizeArg],
-  [memoryFormatArg, outArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-);
 /**
  * `empty(*size, *, memory_format=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
  * requires_grad=False)`: uninitialised in PyTorch; zero-filled here.
  */
 export const empty = op(
-  EMPTY,
-  ({ size, dtype, device, requiresGrad }): Tensor =>
-    filled(
-      "empty",
-      checkSize("empty", size),
-      0,
-      resolveDtype("empty", dtype, "float32"),
-      device,
-      requiresGrad,
-    ),
+  signature("empty", [sizeArg], [memoryFormatArg, ...FACTORY_KEYWORDS]),
+  bySize("empty", 0),
 );
 
 function dtypeOfValue(v: number | boolean): DType {
   return typeof v === "boolean" ? "bool" : Number.isInteger(v) ? "int32" : "float32";
 }
 
-const FULL = signature(
-  "full",
-  [arg("size", k.ints), arg("fillValue", k.scalar)],
-  [outArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-);
+const FULL = signature("full", [arg("size", k.ints), arg("fillValue", k.scalar)], FACTORY_KEYWORDS);
 /**
  * `full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False)`:
  * the dtype is the fill value's (bool, int32, float32) unless given; `requiresGrad: true` makes an integer value
@@ -348,72 +259,27 @@ export const full = op(FULL, ({ size, fillValue, dtype, device, requiresGrad }):
 
 // ---- *_like ----
 
-const zerosLikeSig = signature(
-  "zerosLike",
-  [self],
-  [memoryFormatArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-  { forms: ["function"] },
-);
 /** `zeros_like(input, *, memory_format=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False)` */
 export const zerosLike = op(
-  zerosLikeSig,
-  ({ input, dtype, device, requiresGrad }): Tensor =>
-    filled(
-      "zerosLike",
-      input.shape,
-      0,
-      resolveDtype("zerosLike", dtype, input.dtype),
-      device ?? input.device,
-      requiresGrad,
-    ),
+  signature("zerosLike", [self], LIKE_KEYWORDS, { forms: ["function"] }),
+  likeInput("zerosLike", 0),
 );
 
-const onesLikeSig = signature(
-  "onesLike",
-  [self],
-  [memoryFormatArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-  { forms: ["function"] },
-);
 /** `ones_like(input, *, memory_format=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False)` */
 export const onesLike = op(
-  onesLikeSig,
-  ({ input, dtype, device, requiresGrad }): Tensor =>
-    filled(
-      "onesLike",
-      input.shape,
-      1,
-      resolveDtype("onesLike", dtype, input.dtype),
-      device ?? input.device,
-      requiresGrad,
-    ),
+  signature("onesLike", [self], LIKE_KEYWORDS, { forms: ["function"] }),
+  likeInput("onesLike", 1),
 );
 
-const emptyLikeSig = signature(
-  "emptyLike",
-  [self],
-  [memoryFormatArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-  { forms: ["function"] },
-);
 /** `empty_like(input, *, memory_format=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False)` */
 export const emptyLike = op(
-  emptyLikeSig,
-  ({ input, dtype, device, requiresGrad }): Tensor =>
-    filled(
-      "emptyLike",
-      input.shape,
-      0,
-      resolveDtype("emptyLike", dtype, input.dtype),
-      device ?? input.device,
-      requiresGrad,
-    ),
+  signature("emptyLike", [self], LIKE_KEYWORDS, { forms: ["function"] }),
+  likeInput("emptyLike", 0),
 );
 
-const fullLikeSig = signature(
-  "fullLike",
-  [self, arg("fillValue", k.scalar)],
-  [memoryFormatArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-  { forms: ["function"] },
-);
+const fullLikeSig = signature("fullLike", [self, arg("fillValue", k.scalar)], LIKE_KEYWORDS, {
+  forms: ["function"],
+});
 /**
  * `full_like(input, fill_value, *, memory_format=None, dtype=None, layout=None, device=None, pin_memory=False,
  * requires_grad=False)`: the input's dtype unless given (a float value in an integer tensor truncates, as PyTorch).
@@ -424,72 +290,20 @@ export const fullLike = op(fullLikeSig, ({ input, fillValue, dtype, device, requ
   return filled("fullLike", input.shape, +fillValue, dt, device ?? input.device, requiresGrad);
 });
 
-const randLikeSig = signature(
-  "randLike",
-  [self],
-  [memoryFormatArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-  { forms: ["function"] },
-);
-/** `rand_like(input, *, memory_format=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False)` */
-export const randLike = op(
-  randLikeSig,
-  ({ input, dtype, device, requiresGrad }): Tensor =>
-    randomFill(
-      "randLike",
-      input.shape,
-      "uniform",
-      resolveDtype("randLike", dtype, input.dtype),
-      device ?? input.device,
-      null,
-      requiresGrad,
-    ),
-);
-
-const randnLikeSig = signature(
-  "randnLike",
-  [self],
-  [memoryFormatArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-  { forms: ["function"] },
-);
-/** `randn_like(input, *, memory_format=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False)` */
-export const randnLike = op(
-  randnLikeSig,
-  ({ input, dtype, device, requiresGrad }): Tensor =>
-    randomFill(
-      "randnLike",
-      input.shape,
-      "normal",
-      resolveDtype("randnLike", dtype, input.dtype),
-      device ?? input.device,
-      null,
-      requiresGrad,
-    ),
-);
-
 // ---- ranges ----
 
-const ARANGE_END = signature(
-  "arange",
-  [arg("end", k.float)],
-  [outArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-);
+const ARANGE_END = signature("arange", [arg("end", k.float)], FACTORY_KEYWORDS);
 const ARANGE = signature(
   "arange",
   [arg("start", k.float), arg("end", k.float), arg("step", k.float, 1)],
-  [outArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
+  FACTORY_KEYWORDS,
 );
-
-interface RangeOptions {
-  dtype: DType | null;
-  device: Device | null;
-  requiresGrad: boolean;
-}
 
 function arangeImpl(
   start: number,
   end: number,
   step: number,
-  { dtype: asked, device, requiresGrad }: RangeOptions,
+  { dtype: asked, device, requiresGrad }: FactoryArgs,
 ): Tensor {
   if (![start, end, step].every(Number.isFinite)) {
     throw new ArgumentError(
@@ -510,7 +324,7 @@ function arangeImpl(
   checkArangeFits(start, step, n, dtype, asked === null);
   const arr = allocTypedArray(dtype, n, "arange()");
   for (let i = 0; i < n; i++) arr[i] = start + i * step;
-  return finish(tensorFromData(arr, [n], dtype, device ?? defaultDevice, "arange()"), requiresGrad);
+  return finish(tensorFromData(arr, [n], dtype, device ?? getDefaultDevice(), "arange()"), requiresGrad);
 }
 
 /**
@@ -525,7 +339,7 @@ export const arange = overloads(
 const LINSPACE = signature(
   "linspace",
   [arg("start", k.float), arg("end", k.float), arg("steps", k.int)],
-  [outArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
+  FACTORY_KEYWORDS,
 );
 /**
  * `linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, pin_memory=False,
@@ -549,16 +363,15 @@ export const linspace = op(LINSPACE, ({ start, end, steps, dtype: asked, device,
   const half = Math.floor(steps / 2);
   for (let i = 0; i < steps; i++) arr[i] = i < half ? a + step * i : b - step * (steps - 1 - i);
   if (steps === 1) arr[0] = a;
-  return finish(tensorFromData(arr, [steps], dtype, device ?? defaultDevice, "linspace()"), requiresGrad);
+  return finish(
+    tensorFromData(arr, [steps], dtype, device ?? getDefaultDevice(), "linspace()"),
+    requiresGrad,
+  );
 });
 
 // ---- identity and diagonals ----
 
-const EYE = signature(
-  "eye",
-  [arg("n", k.int), arg.opt("m", k.int)],
-  [outArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-);
+const EYE = signature("eye", [arg("n", k.int), arg.opt("m", k.int)], FACTORY_KEYWORDS);
 /** `eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False)` */
 export const eye = op(EYE, ({ n, m, dtype: asked, device, requiresGrad }): Tensor => {
   checkCount("eye", "n", n);
@@ -569,7 +382,7 @@ export const eye = op(EYE, ({ n, m, dtype: asked, device, requiresGrad }): Tenso
   checkAllocation(n * cols, dtype, "eye()", [n, cols]);
   const arr = allocTypedArray(dtype, n * cols, "eye()");
   for (let i = 0; i < Math.min(n, cols); i++) arr[i * cols + i] = 1;
-  return finish(tensorFromData(arr, [n, cols], dtype, device ?? defaultDevice, "eye()"), requiresGrad);
+  return finish(tensorFromData(arr, [n, cols], dtype, device ?? getDefaultDevice(), "eye()"), requiresGrad);
 });
 
 const DIAG = signature("diag", [self, arg("diagonal", k.int, 0)]);
@@ -596,237 +409,5 @@ function diagonalOf(t: Tensor, k: number): Tensor {
   const rows = arange(0, len, { device: t.device }).add(Math.max(0, -k));
   return t.at(rows, rows.add(k));
 }
-
-// ---- random ----
-
-function randomFill(
-  fn: string,
-  shape: readonly number[],
-  dist: "uniform" | "normal",
-  dtype: DType,
-  device: Device | null,
-  generator: Generator | null,
-  requiresGrad: boolean,
-): Tensor {
-  if (!isFloat(dtype)) {
-    throw new DTypeError(
-      `${fn}(): expected a floating point dtype, got ${dtype} (${dist === "uniform" ? '"check_uniform_bounds"' : '"normal_kernel"'} is not implemented for integers)`,
-    );
-  }
-  const t = emptyTensor(shape, dtype, device ?? defaultDevice, `${fn}()`);
-  const { key, counter } = (generator ?? defaultGenerator).next(t.numel());
-  if (t.numel() > 0) t.backend.random(dist, key, counter, t.view_);
-  return finish(t, requiresGrad);
-}
-
-const RAND = signature(
-  "rand",
-  [sizeArg],
-  [generatorArg, outArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-);
-/**
- * `rand(*size, *, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
- * requires_grad=False)`: uniform on [0, 1).
- */
-export const rand = op(
-  RAND,
-  ({ size, generator, dtype, device, requiresGrad }): Tensor =>
-    randomFill(
-      "rand",
-      checkSize("rand", size),
-      "uniform",
-      resolveDtype("rand", dtype, "float32"),
-      device,
-      generator,
-      requiresGrad,
-    ),
-);
-
-const RANDN = signature(
-  "randn",
-  [sizeArg],
-  [generatorArg, outArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-);
-/**
- * `randn(*size, *, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
- * requires_grad=False)`: standard normal.
- */
-export const randn = op(
-  RANDN,
-  ({ size, generator, dtype, device, requiresGrad }): Tensor =>
-    randomFill(
-      "randn",
-      checkSize("randn", size),
-      "normal",
-      resolveDtype("randn", dtype, "float32"),
-      device,
-      generator,
-      requiresGrad,
-    ),
-);
-
-const RANDINT_HIGH = signature(
-  "randint",
-  [arg("high", k.int), arg("size", k.ints)],
-  [generatorArg, outArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-);
-const RANDINT = signature(
-  "randint",
-  [arg("low", k.int), arg("high", k.int), arg("size", k.ints)],
-  [generatorArg, outArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-);
-
-interface RandintArgs {
-  size: readonly number[];
-  generator: Generator | null;
-  dtype: DType | null;
-  device: Device | null;
-  requiresGrad: boolean;
-}
-
-function randintImpl(low: number, high: number, a: RandintArgs): Tensor {
-  if (!(high > low)) {
-    throw new ArgumentError(
-      `randint(): expected low < high, got low=${low}, high=${high} (random_ expects 'from' to be less than 'to')`,
-    );
-  }
-  const shape = checkSize("randint", a.size);
-  const dtype = resolveDtype("randint", a.dtype, "int32");
-  checkScalarFits("randint", low, dtype, a.dtype === null);
-  checkScalarFits("randint", high - 1, dtype, a.dtype === null);
-  checkRequiresGrad("randint", a.requiresGrad, dtype);
-  checkAllocation(numel(shape), dtype, "randint()", shape);
-  // float32, which every device has (WebGPU has no float64); u has 24 random bits, exact in float32, and the
-  // clamp catches the one rounding of u * range that could reach `high`
-  const u = randomFill("randint", shape, "uniform", "float32", a.device, a.generator, false);
-  const range = high - low;
-  // v: integers in [0, range), exact in float32 (u * range has at most 24 significant bits above the point)
-  const v = u
-    .mul(range)
-    .floor()
-    .clamp({ max: range - 1 });
-  return finish(offsetBy(v, low, range, dtype), a.requiresGrad);
-}
-
-/**
- * `low + v` in `dtype` without an int32 overflow on the way: float dtypes add in their own precision; int32 casts
- * v directly while it fits, and for ranges beyond 2^31 (low < 0 < high) takes 2^31 off the large draws (exact:
- * Sterbenz) and adds it back as two halves, every intermediate inside int32 because the result is.
- */
-function offsetBy(v: Tensor, low: number, range: number, dtype: DType): Tensor {
-  if (isFloat(dtype)) return v.to(dtype).add(low);
-  if (range <= 2 ** 31) return v.to("int32").add(low).to(dtype);
-  const big = v.ge(2 ** 31);
-  const half = big.to("int32").mul(2 ** 30);
-  return v
-    .sub(big.to("float32").mul(2 ** 31))
-    .to("int32")
-    .add(low)
-    .add(half)
-    .add(half)
-    .to(dtype);
-}
-
-/**
- * `randint(high, size, *, ...)` and `randint(low, high, size, *, generator=None, out=None, dtype=None,
- * layout=None, device=None, pin_memory=False, requires_grad=False)`: integers uniform on [low, high); int32 by
- * default (PyTorch's int64).
- */
-export const randint = overloads(
-  op(RANDINT_HIGH, (a): Tensor => randintImpl(0, a.high, a)),
-  op(RANDINT, (a): Tensor => randintImpl(a.low, a.high, a)),
-);
-
-const RANDPERM = signature(
-  "randperm",
-  [arg("n", k.int)],
-  [generatorArg, outArg, dtypeArg, layoutArg, deviceArg, pinMemoryArg, requiresGradArg],
-);
-/**
- * `randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
- * requires_grad=False)`: a random permutation of 0..n-1 (int32 by default), from the seeded generator.
- */
-export const randperm = op(RANDPERM, ({ n, generator, dtype: asked, device, requiresGrad }): Tensor => {
-  checkCount("randperm", "n", n);
-  const dtype = resolveDtype("randperm", asked, "int32");
-  checkRequiresGrad("randperm", requiresGrad, dtype);
-  checkAllocation(n, "int32", "randperm()", [n]);
-  if (n > 2 ** 31) {
-    throw new ArgumentError(
-      `randperm(): argument "n" must be at most 2^31 (the values are int32, Cinder's integer type), got ${n}`,
-    );
-  }
-  const { key, counter } = (generator ?? defaultGenerator).next(n);
-  const p = allocTypedArray("int32", n, "randperm()");
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(randomUniform(key, counter + i) * (i + 1));
-    const tmp = p[i];
-    p[i] = p[j];
-    p[j] = tmp;
-  }
-  const t = tensorFromData(p, [n], "int32", device ?? defaultDevice, "randperm()");
-  return finish(dtype === "int32" ? t : t.to(dtype), requiresGrad);
-});
-
-/** `Tensor.uniform_(from_=0, to=1, *, generator=None)`: fills in place, uniform on [from_, to). */
-export const uniform_ = op(
-  signature("uniform_", [self, arg("from_", k.float, 0), arg("to", k.float, 1)], [generatorArg], {
-    forms: ["method"],
-  }),
-  ({ input: t, from_, to, generator }): Tensor => {
-    if (!(from_ <= to)) {
-      throw new ArgumentError(
-        `uniform_(): expected from_ <= to, got from_=${from_}, to=${to} (uniform_ expects to return a [from, to) range)`,
-      );
-    }
-    const r = randomFill(
-      "uniform_",
-      t.shape,
-      "uniform",
-      t.isFloatingPoint() ? t.dtype : "float32",
-      t.device,
-      generator,
-      false,
-    );
-    t.backend.copy(r.mul(to - from_).add(from_).view_, t.view_);
-    t.bumpVersion();
-    return t;
-  },
-);
-
-/** `Tensor.normal_(mean=0, std=1, *, generator=None)`: fills in place from N(mean, std^2). */
-export const normal_ = op(
-  signature("normal_", [self, arg("mean", k.float, 0), arg("std", k.float, 1)], [generatorArg], {
-    forms: ["method"],
-  }),
-  ({ input: t, mean, std, generator }): Tensor => {
-    if (!(std >= 0)) throw new ArgumentError(`normal_(): argument "std" must be >= 0, got ${std}`);
-    const r = randomFill(
-      "normal_",
-      t.shape,
-      "normal",
-      t.isFloatingPoint() ? t.dtype : "float32",
-      t.device,
-      generator,
-      false,
-    );
-    t.backend.copy(r.mul(std).add(mean).view_, t.view_);
-    t.bumpVersion();
-    return t;
-  },
-);
-
-// ---- the global generator ----
-
-/** `manual_seed(seed)`: seed the global generator (restarting its stream); returns it. */
-export const manualSeed = op(
-  signature("manualSeed", [arg("seed", k.int)]),
-  ({ seed }): Generator => defaultGenerator.manualSeed(seed),
-);
-/** `initial_seed()`: the global generator's seed. */
-export const initialSeed = op(signature("initialSeed", []), (): number => defaultGenerator.initialSeed());
-/** `seed()`: seed the global generator non-deterministically; returns the seed. */
-export const seed = op(signature("seed", []), (): number => defaultGenerator.seed());
 
 export type { NestedArray };
