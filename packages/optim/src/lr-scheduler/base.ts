@@ -2,7 +2,7 @@
  * The lr scheduler base (PyTorch 1.13's `_LRScheduler`): schedulers write each group's `lr` in the chainable
  * form (the next lr from the current one), so several schedulers can drive one optimizer.
  */
-import { arg, k, Signature } from "@cinder/tensor";
+import { type AnyParam, arg, k, Signature, signature } from "@cinder/tensor";
 import { describe, Optimizer } from "../optimizer";
 
 /** The parameters every scheduler has: `optimizer` first, `last_epoch=-1, verbose=False` last. */
@@ -12,6 +12,14 @@ export const optimizerArg = arg(
 );
 export const lastEpochArg = arg("lastEpoch", k.int, -1);
 export const verboseArg = arg("verbose", k.bool, false);
+
+/**
+ * The signature of `optim.lrScheduler.<name>(optimizer, ...params, last_epoch=-1, verbose=False)`: a step-based
+ * scheduler's own parameters between the ones every scheduler has.
+ */
+export function schedulerSignature<const P extends readonly AnyParam[]>(name: string, params: P) {
+  return signature(`optim.lrScheduler.${name}`, [optimizerArg, ...params, lastEpochArg, verboseArg] as const);
+}
 
 /** `step(epoch=None)` (not registered: PyTorch's fixture has no scheduler methods); misuse is an ArgumentError. */
 const STEP = new Signature("step", [arg.opt("epoch", k.float)] as const, [] as const);

@@ -1,6 +1,6 @@
-import { arg, type CallsOf, k, signature } from "@cinder/tensor";
+import { arg, type CallsOf, k } from "@cinder/tensor";
 import { describe, type Optimizer, type ParamGroup } from "../optimizer";
-import { checkPositiveInt, LRScheduler, lastEpochArg, optimizerArg, verboseArg } from "./base";
+import { checkPositiveInt, LRScheduler, schedulerSignature } from "./base";
 import type { SchedulerOptions } from "./schedulers";
 
 export interface OneCycleLROptions extends SchedulerOptions {
@@ -35,8 +35,7 @@ const floatOrFloats = k.or(k.float, k.floats);
  * anneal_strategy='cos', cycle_momentum=True, base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
  * final_div_factor=10000.0, three_phase=False, last_epoch=-1, verbose=False)`.
  */
-const ONE_CYCLE_LR = signature("optim.lrScheduler.OneCycleLR", [
-  optimizerArg,
+const ONE_CYCLE_LR = schedulerSignature("OneCycleLR", [
   arg("maxLr", floatOrFloats),
   arg.opt("totalSteps", k.int),
   arg.opt("epochs", k.int),
@@ -49,8 +48,6 @@ const ONE_CYCLE_LR = signature("optim.lrScheduler.OneCycleLR", [
   arg("divFactor", k.float, 25),
   arg("finalDivFactor", k.float, 1e4),
   arg("threePhase", k.bool, false),
-  lastEpochArg,
-  verboseArg,
 ]);
 
 type GroupKey = "initialLr" | "maxLr" | "minLr" | "maxMomentum" | "baseMomentum";

@@ -1,7 +1,7 @@
 /** The step-based schedulers, each its chainable `getLr` and, where PyTorch has one, its closed form. */
-import { arg, type CallsOf, k, signature } from "@cinder/tensor";
+import { arg, type CallsOf, k } from "@cinder/tensor";
 import { kindOf } from "../optimizer";
-import { checkPositiveInt, LRScheduler, lastEpochArg, optimizerArg, pyMod, verboseArg } from "./base";
+import { checkPositiveInt, LRScheduler, pyMod, schedulerSignature } from "./base";
 
 /** Options every step-based scheduler takes. */
 export interface SchedulerOptions {
@@ -12,42 +12,24 @@ export interface SchedulerOptions {
 }
 
 /** `StepLR(optimizer, step_size, gamma=0.1, last_epoch=-1, verbose=False)`. */
-const STEP_LR = signature("optim.lrScheduler.StepLR", [
-  optimizerArg,
-  arg("stepSize", k.int),
-  arg("gamma", k.float, 0.1),
-  lastEpochArg,
-  verboseArg,
-]);
+const STEP_LR = schedulerSignature("StepLR", [arg("stepSize", k.int), arg("gamma", k.float, 0.1)]);
 /** `MultiStepLR(optimizer, milestones, gamma=0.1, last_epoch=-1, verbose=False)`. */
-const MULTI_STEP_LR = signature("optim.lrScheduler.MultiStepLR", [
-  optimizerArg,
+const MULTI_STEP_LR = schedulerSignature("MultiStepLR", [
   arg("milestones", k.ints),
   arg("gamma", k.float, 0.1),
-  lastEpochArg,
-  verboseArg,
 ]);
 /** `ExponentialLR(optimizer, gamma, last_epoch=-1, verbose=False)`. */
-const EXPONENTIAL_LR = signature("optim.lrScheduler.ExponentialLR", [
-  optimizerArg,
-  arg("gamma", k.float),
-  lastEpochArg,
-  verboseArg,
-]);
+const EXPONENTIAL_LR = schedulerSignature("ExponentialLR", [arg("gamma", k.float)]);
 /**
  * `CosineAnnealingLR(optimizer, T_max, eta_min=0, last_epoch=-1, verbose=False)`; PyTorch's `T_max` is `tMax`
  * (camelCase cannot keep the capital).
  */
-const COSINE_ANNEALING_LR = signature("optim.lrScheduler.CosineAnnealingLR", [
-  optimizerArg,
+const COSINE_ANNEALING_LR = schedulerSignature("CosineAnnealingLR", [
   arg("tMax", k.int),
   arg("etaMin", k.float, 0),
-  lastEpochArg,
-  verboseArg,
 ]);
 /** `LambdaLR(optimizer, lr_lambda, last_epoch=-1, verbose=False)`. */
-const LAMBDA_LR = signature("optim.lrScheduler.LambdaLR", [
-  optimizerArg,
+const LAMBDA_LR = schedulerSignature("LambdaLR", [
   arg(
     "lrLambda",
     kindOf<LrLambda | readonly LrLambda[]>(
@@ -55,8 +37,6 @@ const LAMBDA_LR = signature("optim.lrScheduler.LambdaLR", [
       (v) => typeof v === "function" || (Array.isArray(v) && v.every((f) => typeof f === "function")),
     ),
   ),
-  lastEpochArg,
-  verboseArg,
 ]);
 
 export interface StepLROptions extends SchedulerOptions {
