@@ -1,5 +1,15 @@
 /** Adaptive average and max pooling, 1-D to 3-D: windows [floor(i*n/o), ceil((i+1)*n/o)). */
-import { arg, type Calls, cat, type Kind, k, op, signature, type Tensor } from "@cinder/tensor";
+import {
+  type AnyParam,
+  arg,
+  type Calls,
+  cat,
+  type Kind,
+  k,
+  op,
+  signature,
+  type Tensor,
+} from "@cinder/tensor";
 import { inputArg } from "../../util";
 import { adaptiveRanges, adaptiveWindows, gatherRows } from "../windows";
 import { cachedWeights, windowSum } from "./avg";
@@ -10,13 +20,15 @@ import {
   planes,
   single,
   unfoldDepth,
+  unvolume,
   volume,
   type WithIndices,
 } from "./common";
 import { depthMax, maxOverRows } from "./max";
 
-/** An int, or a list whose entries are ints or null (keep the input's size): PyTorch's `_size_2_opt_t`. */
-const adaptiveSizeKind: Kind<AdaptiveSize> = {
+type OptSizes = number | readonly (number | null)[];
+/** An int, or a list whose entries are ints or null (keep the input's size): PyTorch's `_size_2_opt_t`, `_size_3_opt_t`. */
+const adaptiveSize3Kind: Kind<OptSizes> = {
   ...k.where(
     k.any,
     (v) =>
@@ -25,7 +37,8 @@ const adaptiveSizeKind: Kind<AdaptiveSize> = {
     "int or (int | None)[]",
   ),
   takesObjects: false,
-} as Kind<AdaptiveSize>;
+} as Kind<OptSizes>;
+const adaptiveSizeKind = adaptiveSize3Kind as Kind<AdaptiveSize>;
 
 /**
  * `adaptive_avg_pool2d(input, output_size)`: 2-D adaptive average pooling, windows
@@ -36,22 +49,25 @@ export const adaptiveAvgPool2d = op(
   ({ input, outputSize }): Tensor => adaptiveAvgPool2dImpl(input, outputSize),
 );
 
-/** The output size of an adaptive pool: an int, or a pair whose null entries keep the input's size. */
-function adaptiveOut(op: string, h: number, w: number, outputSize: AdaptiveSize): [number, number] {
-  const req = typeof outputSize === "number" ? [outputSize, outputSize] : [...outputSize];
-  if (req.length !== 2)
-    throw new TypeError(`${op}: outputSize must be an int or a pair, got ${JSON.stringify(outputSize)}`);
-  const [oh, ow] = req.map((v, i) => (v === null ? [h, w][i] : v));
-  if (![oh, ow].every((v) => Number.isInteger(v) && v >= 1)) {
+/** The output size of an adaptive pool over `dims`: an int, or a pair (triple) whose null entries keep a dim. */
+function adaptiveOut(op: string, dims: number[], outputSize: OptSizes): number[] {
+  const req = typeof outputSize === "number" ? dims.map(() => outputSize) : [...outputSize];
+  if (req.length !== dims.length) {
+    throw new TypeError(
+      `${op}: outputSize must be an int or ${dims.length === 2 ? "a pair" : "a triple"}, got ${JSON.stringify(outputSize)}`,
+    );
+  }
+  const o = req.map((v, i) => (v === null ? dims[i] : v));
+  if (!o.every((v) => Number.isInteger(v) && v >= 1)) {
     throw new RangeError(`${op}: outputSize must be positive integers, got ${JSON.stringify(outputSize)}`);
   }
-  return [oh, ow];
+  return o;
 }
 
 function adaptiveAvgPool2dImpl(input: Tensor, outputSize: AdaptiveSize): Tensor {
   const op = "adaptiveAvgPool2d";
   const { lead, h, w } = planes(op, input);
-  const [oh, ow] = adaptiveOut(op, h, w, outputSize);
+  const [oh, ow] = adaptiveOut(op, [h, w], outputSize);
   const win = adaptiveWindows(h, w, oh, ow, input.backend);
   const weights = cachedWeights(`adaptive:${h},${w},${oh},${ow}`, () => {
     const wt = new Float64Array(win.L * win.K);
@@ -89,14 +105,28 @@ export const adaptiveAvgPool1d = op(
 
 // ---- adaptive max pooling ----
 
-export const ADAPTIVE_MAX_POOL2D = signature(
+/**
+ * `(input, output_size, return_indices=False)`: PyTorch's adaptive_max_poolNd dispatches on return_indices to
+ * adaptive_max_poolNd_with_indices.
+ */
+function adaptiveMaxSignature<S>(name: string, size: Kind<S>, torchName: string) {
+  return signature(name, [inputArg, arg("outputSize", size), arg("returnIndices", k.bool, false)], [], {
+    torch: torchName,
+  });
+}
+/** The call forms of adaptiveMaxPool1d/2d/3d: with `returnIndices` true `[output, indices]`. */
+type AdaptiveMaxFn<S extends { readonly positional: readonly AnyParam[] }, O> = {
+  (...args: WithIndices<Calls<S["positional"]>>): [Tensor, Tensor];
+  (input: Tensor, outputSize: O, returnIndices: true): [Tensor, Tensor];
+  (...args: Calls<S["positional"]>): Tensor;
+  readonly signature: S;
+};
+
+export const ADAPTIVE_MAX_POOL2D = adaptiveMaxSignature(
   "nn.functional.adaptiveMaxPool2d",
-  [inputArg, arg("outputSize", adaptiveSizeKind), arg("returnIndices", k.bool, false)],
-  [],
-  // PyTorch's adaptive_max_pool2d dispatches on return_indices to adaptive_max_pool2d_with_indices
-  { torch: "torch.nn.functional.adaptive_max_pool2d_with_indices" },
+  adaptiveSizeKind,
+  "torch.nn.functional.adaptive_max_pool2d_with_indices",
 );
-type AdaptiveMax2dCalls = Calls<typeof ADAPTIVE_MAX_POOL2D.positional>;
 
 /**
  * `adaptive_max_pool2d(input, output_size, return_indices=False)`: the max over windows
@@ -109,28 +139,21 @@ export const adaptiveMaxPool2d = op(
     const r = adaptiveMax("adaptiveMaxPool2d", input, outputSize);
     return returnIndices ? r : r[0];
   },
-) as unknown as {
-  (...args: WithIndices<AdaptiveMax2dCalls>): [Tensor, Tensor];
-  (input: Tensor, outputSize: AdaptiveSize, returnIndices: true): [Tensor, Tensor];
-  (...args: AdaptiveMax2dCalls): Tensor;
-  readonly signature: typeof ADAPTIVE_MAX_POOL2D;
-};
+) as unknown as AdaptiveMaxFn<typeof ADAPTIVE_MAX_POOL2D, AdaptiveSize>;
 
 function adaptiveMax(op: string, input: Tensor, outputSize: AdaptiveSize): [Tensor, Tensor] {
   const { lead, h, w } = planes(op, input);
-  const [oh, ow] = adaptiveOut(op, h, w, outputSize);
+  const [oh, ow] = adaptiveOut(op, [h, w], outputSize);
   const win = adaptiveWindows(h, w, oh, ow, input.backend);
   const rows = gatherRows(input, lead, win, Number.NEGATIVE_INFINITY);
   return maxOverRows(input, lead, [h, w], [oh, ow], win, rows, "AdaptiveMaxPool2DBackward0");
 }
 
-export const ADAPTIVE_MAX_POOL1D = signature(
+export const ADAPTIVE_MAX_POOL1D = adaptiveMaxSignature(
   "nn.functional.adaptiveMaxPool1d",
-  [inputArg, arg("outputSize", k.intOrInts), arg("returnIndices", k.bool, false)],
-  [],
-  { torch: "torch.nn.functional.adaptive_max_pool1d_with_indices" },
+  k.intOrInts,
+  "torch.nn.functional.adaptive_max_pool1d_with_indices",
 );
-type AdaptiveMax1dCalls = Calls<typeof ADAPTIVE_MAX_POOL1D.positional>;
 
 /** `adaptive_max_pool1d(input, output_size, return_indices=False)` over [N, C, L] (or [C, L]). */
 export const adaptiveMaxPool1d = op(
@@ -140,35 +163,10 @@ export const adaptiveMaxPool1d = op(
     const [y, idx] = adaptiveMax(op, lift(op, input), [1, single(op, "outputSize", outputSize)]);
     return returnIndices ? [y.squeeze(-2), idx.squeeze(-2)] : y.squeeze(-2);
   },
-) as unknown as {
-  (...args: WithIndices<AdaptiveMax1dCalls>): [Tensor, Tensor];
-  (input: Tensor, outputSize: number | readonly number[], returnIndices: true): [Tensor, Tensor];
-  (...args: AdaptiveMax1dCalls): Tensor;
-  readonly signature: typeof ADAPTIVE_MAX_POOL1D;
-};
+) as unknown as AdaptiveMaxFn<typeof ADAPTIVE_MAX_POOL1D, number | readonly number[]>;
 
-/** An int, or a triple whose null entries keep the input's size. */
-const adaptiveSize3Kind: Kind<number | readonly (number | null)[]> = {
-  ...k.where(
-    k.any,
-    (v) =>
-      (typeof v === "number" && Number.isInteger(v)) ||
-      (Array.isArray(v) && v.every((x) => x === null || Number.isInteger(x))),
-    "int or (int | None)[]",
-  ),
-  takesObjects: false,
-} as Kind<number | readonly (number | null)[]>;
-
-function adaptive3(op: string, x: Tensor, outputSize: number | readonly (number | null)[]): number[] {
-  const req = typeof outputSize === "number" ? [outputSize, outputSize, outputSize] : [...outputSize];
-  if (req.length !== 3) {
-    throw new TypeError(`${op}: outputSize must be an int or a triple, got ${JSON.stringify(outputSize)}`);
-  }
-  const o = req.map((v, i) => (v === null ? x.shape[2 + i] : v));
-  if (!o.every((v) => Number.isInteger(v) && v >= 1)) {
-    throw new RangeError(`${op}: outputSize must be positive integers, got ${JSON.stringify(outputSize)}`);
-  }
-  return o;
+function adaptive3(op: string, x: Tensor, outputSize: OptSizes): number[] {
+  return adaptiveOut(op, x.shape.slice(2), outputSize);
 }
 
 /** `adaptive_avg_pool3d(input, output_size)` over [N, C, D, H, W] (or [C, D, H, W]). */
@@ -183,18 +181,15 @@ export const adaptiveAvgPool3d = op(
     const parts = adaptiveRanges(D, od).map(([a, b]) =>
       planes2.narrow(2, a, b - a).mean({ dim: 2, keepdim: true }),
     );
-    const y = cat(parts, 2);
-    return input.ndim === 4 ? y.squeeze(0) : y;
+    return unvolume(input, cat(parts, 2));
   },
 );
 
-export const ADAPTIVE_MAX_POOL3D = signature(
+export const ADAPTIVE_MAX_POOL3D = adaptiveMaxSignature(
   "nn.functional.adaptiveMaxPool3d",
-  [inputArg, arg("outputSize", adaptiveSize3Kind), arg("returnIndices", k.bool, false)],
-  [],
-  { torch: "torch.nn.functional.adaptive_max_pool3d_with_indices" },
+  adaptiveSize3Kind,
+  "torch.nn.functional.adaptive_max_pool3d_with_indices",
 );
-type AdaptiveMax3dCalls = Calls<typeof ADAPTIVE_MAX_POOL3D.positional>;
 
 /** `adaptive_max_pool3d(input, output_size, return_indices=False)` over [N, C, D, H, W] (or [C, D, H, W]). */
 export const adaptiveMaxPool3d = op(
@@ -210,13 +205,7 @@ export const adaptiveMaxPool3d = op(
     const table: number[] = [];
     for (const [a, b] of ranges) for (let t = 0; t < K; t++) table.push(a + t < b ? a + t : -1);
     const [y, idx] = depthMax(unfoldDepth(v2, N, D), unfoldDepth(i2, N, D), table, K, H * W);
-    const un = input.ndim === 4;
-    const out = un ? y.squeeze(0) : y;
-    return returnIndices ? [out, un ? idx.squeeze(0) : idx] : out;
+    const out = unvolume(input, y);
+    return returnIndices ? [out, unvolume(input, idx)] : out;
   },
-) as unknown as {
-  (...args: WithIndices<AdaptiveMax3dCalls>): [Tensor, Tensor];
-  (input: Tensor, outputSize: number | readonly (number | null)[], returnIndices: true): [Tensor, Tensor];
-  (...args: AdaptiveMax3dCalls): Tensor;
-  readonly signature: typeof ADAPTIVE_MAX_POOL3D;
-};
+) as unknown as AdaptiveMaxFn<typeof ADAPTIVE_MAX_POOL3D, number | readonly (number | null)[]>;
