@@ -16,19 +16,18 @@ import { readFileSync } from "node:fs";
 import { cpu } from "@cinder/backend-cpu";
 import * as torch from "@cinder/tensor";
 import { beforeAll, describe, expect, it } from "vitest";
+import {
+  type CinderDType,
+  close,
+  type Decoded,
+  decode,
+  type Encoded,
+  flatten,
+  type TensorRecord,
+  TOLERANCE,
+} from "./support/fixture-values";
 
 // ---------------------------------------------------------------------------------------------- fixture types
-
-type CinderDType = "float32" | "float64" | "int32" | "uint8" | "bool";
-type Encoded = number | boolean | string | null | Encoded[];
-type Decoded = number | boolean | Decoded[];
-
-interface TensorRecord {
-  values: Encoded;
-  shape: number[];
-  dtype: CinderDType;
-  torch_dtype: string;
-}
 
 interface PropertySpec {
   shape?: number[];
@@ -75,28 +74,6 @@ const registered = new Set<string>();
 
 // ---------------------------------------------------------------------------------------------- helpers
 
-function decode(v: Encoded): Decoded {
-  if (Array.isArray(v)) return v.map(decode);
-  if (v === "nan") return Number.NaN;
-  if (v === "inf") return Number.POSITIVE_INFINITY;
-  if (v === "-inf") return Number.NEGATIVE_INFINITY;
-  if (v === "-0") return -0;
-  if (typeof v === "string" || v === null) throw new Error(`cannot decode ${JSON.stringify(v)}`);
-  return v;
-}
-
-function flatten(v: Decoded): (number | boolean)[] {
-  return Array.isArray(v) ? v.flatMap(flatten) : [v];
-}
-
-const TOLERANCE: Record<CinderDType, { rtol: number; atol: number }> = {
-  float32: { rtol: 1e-6, atol: 1e-7 },
-  float64: { rtol: 1e-12, atol: 1e-15 },
-  int32: { rtol: 0, atol: 0 },
-  uint8: { rtol: 0, atol: 0 },
-  bool: { rtol: 0, atol: 0 },
-};
-
 /** Every mismatch between `actual` and `expected` (nested), as "path: expected X, got Y" lines. */
 function mismatches(actual: unknown, expected: Decoded, dtype: CinderDType, path = ""): string[] {
   if (Array.isArray(expected)) {
@@ -116,11 +93,7 @@ function mismatches(actual: unknown, expected: Decoded, dtype: CinderDType, path
   if (!Number.isFinite(expected))
     return actual === expected ? [] : [`${where}: expected ${expected}, got ${actual}`];
   const { rtol, atol } = TOLERANCE[dtype];
-  const ok =
-    rtol === 0 && atol === 0
-      ? actual === expected
-      : Math.abs(actual - expected) <= atol + rtol * Math.abs(expected);
-  return ok ? [] : [`${where}: expected ${expected}, got ${actual}`];
+  return close(actual, expected, rtol, atol) ? [] : [`${where}: expected ${expected}, got ${actual}`];
 }
 
 function fmt(v: unknown): string {

@@ -20,18 +20,17 @@ import { cpu } from "@cinder/backend-cpu";
 import { F } from "@cinder/nn";
 import * as torch from "@cinder/tensor";
 import { beforeAll, describe, expect, it } from "vitest";
+import {
+  close,
+  type Decoded,
+  decode,
+  type Encoded,
+  flatten,
+  type TensorRecord,
+  TOLERANCE,
+} from "./support/fixture-values";
 
 type Tensor = torch.Tensor;
-type CinderDType = "float32" | "float64" | "int32" | "uint8" | "bool";
-type Encoded = number | boolean | string | null | Encoded[];
-type Decoded = number | boolean | Decoded[];
-
-interface TensorRecord {
-  values: Encoded;
-  shape: number[];
-  dtype: CinderDType;
-  torch_dtype: string;
-}
 
 type Output =
   | ({ kind: "tensor" } & TensorRecord)
@@ -73,34 +72,6 @@ beforeAll(() => {
 
 // ---------------------------------------------------------------------------------------------- helpers
 
-function decode(v: Encoded): Decoded {
-  if (Array.isArray(v)) return v.map(decode);
-  if (v === "nan") return Number.NaN;
-  if (v === "inf") return Number.POSITIVE_INFINITY;
-  if (v === "-inf") return Number.NEGATIVE_INFINITY;
-  if (v === "-0") return -0;
-  if (typeof v === "string" || v === null) throw new Error(`cannot decode ${JSON.stringify(v)}`);
-  return v;
-}
-
-function flat(v: Decoded): (number | boolean)[] {
-  return Array.isArray(v) ? v.flatMap(flat) : [v];
-}
-
-const TOLERANCE: Record<CinderDType, { rtol: number; atol: number }> = {
-  float32: { rtol: 1e-6, atol: 1e-7 },
-  float64: { rtol: 1e-12, atol: 1e-15 },
-  int32: { rtol: 0, atol: 0 },
-  uint8: { rtol: 0, atol: 0 },
-  bool: { rtol: 0, atol: 0 },
-};
-
-function close(actual: number, expected: number, rtol: number, atol: number): boolean {
-  if (Number.isNaN(expected)) return Number.isNaN(actual);
-  if (!Number.isFinite(expected) || (rtol === 0 && atol === 0)) return actual === expected;
-  return Math.abs(actual - expected) <= atol + rtol * Math.abs(expected);
-}
-
 /** Mismatches between a Cinder tensor and a fixture record, as readable lines. */
 function compareTensor(actual: unknown, exp: TensorRecord, what: string, rtol?: number): string[] {
   if (!(actual instanceof torch.Tensor)) return [`${what}: expected a tensor, got ${String(actual)}`];
@@ -109,8 +80,8 @@ function compareTensor(actual: unknown, exp: TensorRecord, what: string, rtol?: 
     return [`${what}: shape [${actual.shape}], expected [${exp.shape}]`];
   }
   const tol = TOLERANCE[exp.dtype];
-  const got = flat(actual.toArray() as Decoded);
-  const want = flat(decode(exp.values));
+  const got = flatten(actual.toArray() as Decoded);
+  const want = flatten(decode(exp.values));
   const out: string[] = [];
   want.forEach((e, i) => {
     const a = got[i];
@@ -136,7 +107,7 @@ function leaves(c: Case): Record<string, Tensor> {
 /** PyTorch gave an int64 whose values int32 cannot hold: Cinder must throw instead of wrapping. */
 function beyondInt32(o: Output): boolean {
   if (o.kind !== "tensor" || o.torch_dtype !== "torch.int64") return false;
-  return flat(decode(o.values)).some((v) => typeof v === "number" && (v > 2147483647 || v < -2147483648));
+  return flatten(decode(o.values)).some((v) => typeof v === "number" && (v > 2147483647 || v < -2147483648));
 }
 
 // ---------------------------------------------------------------------------------------------- Cinder code
