@@ -88,23 +88,39 @@ const unpoolParams = [
   arg.opt("outputSize", k.ints),
 ] as const;
 
+/** maxUnpool2d/3d: the rank check, then n ints each of kernel size, stride (default: the kernel size) and padding. */
+function unpoolNd(
+  n: 2 | 3,
+  a: {
+    input: Tensor;
+    indices: Tensor;
+    kernelSize: number | readonly number[];
+    stride: number | readonly number[] | null;
+    padding: number | readonly number[];
+    outputSize: readonly number[] | null;
+  },
+): Tensor {
+  const op = `maxUnpool${n}d`;
+  if (a.input.ndim !== n + 1 && a.input.ndim !== n + 2) {
+    throw new ShapeError(
+      `${op}: Input to max_unpooling${n}d should be a ${n + 1}d or ${n + 2}d Tensor, but got ${fmtShape(a.input.shape)}`,
+    );
+  }
+  const k = ints(a.kernelSize, n, 1, 1, op, "kernelSize");
+  const s = a.stride === null ? k : ints(a.stride, n, 1, 1, op, "stride");
+  const p = ints(a.padding, n, 0, 0, op, "padding");
+  return unpool(op, a.input, a.indices, unpoolSize(op, a.input, k, s, p, a.outputSize));
+}
+
 /**
  * `max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None)`: the partial inverse of
  * `maxPool2d`: each value goes back to the flat plane position `indices` gives (as returned with `returnIndices`),
  * zeros elsewhere.
  */
-export const maxUnpool2d = op(signature("nn.functional.maxUnpool2d", unpoolParams), (a): Tensor => {
-  const op = "maxUnpool2d";
-  if (a.input.ndim !== 3 && a.input.ndim !== 4) {
-    throw new ShapeError(
-      `${op}: Input to max_unpooling2d should be a 3d or 4d Tensor, but got ${fmtShape(a.input.shape)}`,
-    );
-  }
-  const k = ints(a.kernelSize, 2, 1, 1, op, "kernelSize");
-  const s = a.stride === null ? k : ints(a.stride, 2, 1, 1, op, "stride");
-  const p = ints(a.padding, 2, 0, 0, op, "padding");
-  return unpool(op, a.input, a.indices, unpoolSize(op, a.input, k, s, p, a.outputSize));
-});
+export const maxUnpool2d = op(
+  signature("nn.functional.maxUnpool2d", unpoolParams),
+  (a): Tensor => unpoolNd(2, a),
+);
 
 /** `max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None)` over [N, C, L] (or [C, L]). */
 export const maxUnpool1d = op(signature("nn.functional.maxUnpool1d", unpoolParams), (a): Tensor => {
@@ -121,18 +137,10 @@ export const maxUnpool1d = op(signature("nn.functional.maxUnpool1d", unpoolParam
 });
 
 /** `max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None)` */
-export const maxUnpool3d = op(signature("nn.functional.maxUnpool3d", unpoolParams), (a): Tensor => {
-  const op = "maxUnpool3d";
-  if (a.input.ndim !== 4 && a.input.ndim !== 5) {
-    throw new ShapeError(
-      `${op}: Input to max_unpooling3d should be a 4d or 5d Tensor, but got ${fmtShape(a.input.shape)}`,
-    );
-  }
-  const kk = ints(a.kernelSize, 3, 1, 1, op, "kernelSize");
-  const s = a.stride === null ? kk : ints(a.stride, 3, 1, 1, op, "stride");
-  const p = ints(a.padding, 3, 0, 0, op, "padding");
-  return unpool(op, a.input, a.indices, unpoolSize(op, a.input, kk, s, p, a.outputSize));
-});
+export const maxUnpool3d = op(
+  signature("nn.functional.maxUnpool3d", unpoolParams),
+  (a): Tensor => unpoolNd(3, a),
+);
 
 // ---- fractional max pooling ----
 
@@ -154,13 +162,16 @@ function fractionalStarts(u: number, n: number, out: number, k: number, f32: boo
  */
 function fractionalMax(
   op: string,
-  input: Tensor,
   spatial: 2 | 3,
-  kernelSize: number | readonly number[],
-  outputSize: number | readonly number[] | null,
-  outputRatio: number | readonly number[] | null,
-  samplesArg: Tensor | null,
+  a: {
+    input: Tensor;
+    kernelSize: number | readonly number[];
+    outputSize: number | readonly number[] | null;
+    outputRatio: number | readonly number[] | null;
+    _randomSamples: Tensor | null;
+  },
 ): [Tensor, Tensor] {
+  const { input, kernelSize, outputSize, outputRatio, _randomSamples: samplesArg } = a;
   const batched = input.ndim === spatial + 2;
   if (!batched && input.ndim !== spatial + 1) {
     throw new ShapeError(
@@ -296,15 +307,7 @@ type FractionalFn = {
  * (otherwise drawn from the seeded generator, not PyTorch's stream).
  */
 export const fractionalMaxPool2d = op(FRACTIONAL2D, (a): Tensor | [Tensor, Tensor] => {
-  const r = fractionalMax(
-    "fractionalMaxPool2d",
-    a.input,
-    2,
-    a.kernelSize,
-    a.outputSize,
-    a.outputRatio,
-    a._randomSamples,
-  );
+  const r = fractionalMax("fractionalMaxPool2d", 2, a);
   return a.returnIndices ? r : r[0];
 }) as unknown as FractionalFn;
 
@@ -313,14 +316,6 @@ export const fractionalMaxPool2d = op(FRACTIONAL2D, (a): Tensor | [Tensor, Tenso
  * _random_samples=None)`: the 3-D form over [N, C, T, H, W]; `_randomSamples` [N, C, 3].
  */
 export const fractionalMaxPool3d = op(FRACTIONAL3D, (a): Tensor | [Tensor, Tensor] => {
-  const r = fractionalMax(
-    "fractionalMaxPool3d",
-    a.input,
-    3,
-    a.kernelSize,
-    a.outputSize,
-    a.outputRatio,
-    a._randomSamples,
-  );
+  const r = fractionalMax("fractionalMaxPool3d", 3, a);
   return a.returnIndices ? r : r[0];
 }) as unknown as FractionalFn;
