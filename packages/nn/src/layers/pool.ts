@@ -25,15 +25,6 @@ import { Module } from "../module";
 import { pyBool, pyTuple } from "../util";
 import { optSizeKind, size1, size2, size3 } from "./args";
 
-const MAX_POOL2D = signature("nn.MaxPool2d", [
-  arg("kernelSize", size2),
-  arg.opt("stride", size2),
-  arg("padding", size2, 0),
-  arg("dilation", size2, 1),
-  arg("returnIndices", k.bool, false),
-  arg("ceilMode", k.bool, false),
-]);
-
 type SizeArg = number | readonly number[];
 interface MaxPoolOptions {
   stride?: SizeArg | null;
@@ -41,153 +32,28 @@ interface MaxPoolOptions {
   dilation?: SizeArg;
   ceilMode?: boolean;
 }
+interface AvgPoolOptions {
+  stride: SizeArg;
+  padding: SizeArg;
+  ceilMode: boolean;
+  countIncludePad: boolean;
+  divisorOverride: number | null;
+}
+type Pooled<R> = R extends true ? [Tensor, Tensor] : Tensor;
 
-/**
- * `MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)`:
- * `new nn.MaxPool2d(2)` (stride defaults to the kernel size). With `returnIndices` the module returns
- * `[output, indices]`.
- */
-export class MaxPool2d<R extends boolean = false> extends Module {
-  static readonly signature = MAX_POOL2D;
-  readonly kernelSize: Size2;
-  readonly stride: Size2;
-  readonly padding: Size2;
-  readonly dilation: Size2;
-  readonly returnIndices: R;
-  readonly ceilMode: boolean;
-
-  /** With `returnIndices: true` (as an option or in its position) the module's type returns `[output, indices]`. */
-  constructor(kernelSize: SizeArg, opts: MaxPoolOptions & { returnIndices: R });
-  constructor(
-    kernelSize: SizeArg,
-    stride: SizeArg | null | undefined,
-    padding: SizeArg | undefined,
-    dilation: SizeArg | undefined,
-    returnIndices: R,
-    ceilMode?: boolean | { ceilMode?: boolean },
-  );
-  constructor(...args: CallsOf<typeof MAX_POOL2D>);
-  constructor(...args: unknown[]) {
-    super();
-    const a = MAX_POOL2D.parse(args as never);
-    this.kernelSize = a.kernelSize as Size2;
-    this.stride = (a.stride ?? a.kernelSize) as Size2;
-    this.padding = a.padding as Size2;
-    this.dilation = a.dilation as Size2;
-    this.returnIndices = a.returnIndices as R;
-    this.ceilMode = a.ceilMode;
-  }
-
-  override forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
-    const o = {
-      stride: this.stride,
-      padding: this.padding,
-      dilation: this.dilation,
-      ceilMode: this.ceilMode,
-    };
-    const r = this.returnIndices
-      ? maxPool2d(x, this.kernelSize, { ...o, returnIndices: true })
-      : maxPool2d(x, this.kernelSize, o);
-    return r as R extends true ? [Tensor, Tensor] : Tensor;
-  }
-
-  override extraRepr(): string {
-    return `kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${pyIntOrTuple(this.stride)}, padding=${pyIntOrTuple(this.padding)}, dilation=${pyIntOrTuple(this.dilation)}, ceil_mode=${pyBool(this.ceilMode)}`;
-  }
+/** Parses a pooling module's arguments by the signature its class declares (MaxPool2d's `nn.MaxPool2d`, ...). */
+function parseBy<S extends { parse(args: never): unknown }>(
+  target: unknown,
+  args: unknown[],
+): ReturnType<S["parse"]> {
+  return (target as { signature: S }).signature.parse(args as never) as ReturnType<S["parse"]>;
 }
 
-const AVG_POOL2D = signature("nn.AvgPool2d", [
-  arg("kernelSize", size2),
-  arg.opt("stride", size2),
-  arg("padding", size2, 0),
-  arg("ceilMode", k.bool, false),
-  arg("countIncludePad", k.bool, true),
-  arg.opt("divisorOverride", k.int),
-]);
-
 /**
- * `AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)`:
- * `new nn.AvgPool2d(3, 2)` or `new nn.AvgPool2d(3, { stride: 2, countIncludePad: false })`.
+ * Shared by MaxPool1d/2d/3d: `(kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+ * ceil_mode=False)`; with `returnIndices` the module returns `[output, indices]`.
  */
-export class AvgPool2d extends Module {
-  static readonly signature = AVG_POOL2D;
-  readonly kernelSize: Size2;
-  readonly stride: Size2;
-  readonly padding: Size2;
-  readonly ceilMode: boolean;
-  readonly countIncludePad: boolean;
-  readonly divisorOverride: number | null;
-
-  constructor(...args: CallsOf<typeof AVG_POOL2D>) {
-    super();
-    const a = AVG_POOL2D.parse(args);
-    this.kernelSize = a.kernelSize as Size2;
-    this.stride = (a.stride ?? a.kernelSize) as Size2;
-    this.padding = a.padding as Size2;
-    this.ceilMode = a.ceilMode;
-    this.countIncludePad = a.countIncludePad;
-    this.divisorOverride = a.divisorOverride;
-  }
-
-  override forward(x: Tensor): Tensor {
-    return avgPool2d(x, this.kernelSize, {
-      stride: this.stride,
-      padding: this.padding,
-      ceilMode: this.ceilMode,
-      countIncludePad: this.countIncludePad,
-      divisorOverride: this.divisorOverride,
-    });
-  }
-
-  override extraRepr(): string {
-    return `kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${pyIntOrTuple(this.stride)}, padding=${pyIntOrTuple(this.padding)}`;
-  }
-}
-
-/** An int, or a pair whose entries are ints or null (keep the input's size): PyTorch's `_size_2_opt_t`. */
-const adaptiveSize: Kind<AdaptiveSize> = {
-  ...k.where(
-    k.any,
-    (v) =>
-      (typeof v === "number" && Number.isInteger(v)) ||
-      (Array.isArray(v) && v.length === 2 && v.every((x) => x === null || Number.isInteger(x))),
-    "int or (int | None)[2]",
-  ),
-  takesObjects: false,
-} as Kind<AdaptiveSize>;
-const ADAPTIVE_AVG_POOL2D = signature("nn.AdaptiveAvgPool2d", [arg("outputSize", adaptiveSize)]);
-
-/** `AdaptiveAvgPool2d(output_size)`: average pooling to a fixed output size: `new nn.AdaptiveAvgPool2d([5, 7])` or `(7)`. */
-export class AdaptiveAvgPool2d extends Module {
-  static readonly signature = ADAPTIVE_AVG_POOL2D;
-  readonly outputSize: AdaptiveSize;
-  constructor(...args: CallsOf<typeof ADAPTIVE_AVG_POOL2D>) {
-    super();
-    this.outputSize = ADAPTIVE_AVG_POOL2D.parse(args).outputSize;
-  }
-  override forward(x: Tensor): Tensor {
-    return adaptiveAvgPool2d(x, this.outputSize);
-  }
-  override extraRepr(): string {
-    return `output_size=${pyIntOrTuple(this.outputSize)}`;
-  }
-}
-
-const MAX_POOL1D = signature("nn.MaxPool1d", [
-  arg("kernelSize", size1),
-  arg.opt("stride", size1),
-  arg("padding", size1, 0),
-  arg("dilation", size1, 1),
-  arg("returnIndices", k.bool, false),
-  arg("ceilMode", k.bool, false),
-]);
-
-/**
- * `MaxPool1d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)` over
- * [N, C, L] (or [C, L]); with `returnIndices` the module returns `[output, indices]`.
- */
-export class MaxPool1d<R extends boolean = false> extends Module {
-  static readonly signature = MAX_POOL1D;
+abstract class MaxPoolNd<R extends boolean> extends Module {
   readonly kernelSize: SizeArg;
   readonly stride: SizeArg;
   readonly padding: SizeArg;
@@ -205,10 +71,10 @@ export class MaxPool1d<R extends boolean = false> extends Module {
     returnIndices: R,
     ceilMode?: boolean | { ceilMode?: boolean },
   );
-  constructor(...args: CallsOf<typeof MAX_POOL1D>);
+  constructor(...args: CallsOf<typeof MAX_POOL2D>);
   constructor(...args: unknown[]) {
     super();
-    const a = MAX_POOL1D.parse(args as never);
+    const a = parseBy<typeof MAX_POOL2D>(new.target, args);
     this.kernelSize = a.kernelSize;
     this.stride = a.stride ?? a.kernelSize;
     this.padding = a.padding;
@@ -217,17 +83,21 @@ export class MaxPool1d<R extends boolean = false> extends Module {
     this.ceilMode = a.ceilMode;
   }
 
-  override forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
-    const o = {
+  /** maxPool1d, maxPool2d or maxPool3d. */
+  protected abstract pool(
+    x: Tensor,
+    kernelSize: SizeArg,
+    o: MaxPoolOptions & { returnIndices: boolean },
+  ): Tensor;
+
+  override forward(x: Tensor): Pooled<R> {
+    return this.pool(x, this.kernelSize, {
       stride: this.stride,
       padding: this.padding,
       dilation: this.dilation,
       ceilMode: this.ceilMode,
-    };
-    const r = this.returnIndices
-      ? maxPool1d(x, this.kernelSize, { ...o, returnIndices: true })
-      : maxPool1d(x, this.kernelSize, o);
-    return r as R extends true ? [Tensor, Tensor] : Tensor;
+      returnIndices: this.returnIndices,
+    }) as unknown as Pooled<R>;
   }
 
   override extraRepr(): string {
@@ -235,13 +105,134 @@ export class MaxPool1d<R extends boolean = false> extends Module {
   }
 }
 
-const AVG_POOL1D = signature("nn.AvgPool1d", [
-  arg("kernelSize", size1),
-  arg.opt("stride", size1),
-  arg("padding", size1, 0),
-  arg("ceilMode", k.bool, false),
-  arg("countIncludePad", k.bool, true),
-]);
+/** `(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)` of MaxPool1d/2d/3d. */
+const maxPoolParams = (size: Kind<number | readonly number[]>) =>
+  [
+    arg("kernelSize", size),
+    arg.opt("stride", size),
+    arg("padding", size, 0),
+    arg("dilation", size, 1),
+    arg("returnIndices", k.bool, false),
+    arg("ceilMode", k.bool, false),
+  ] as const;
+const MAX_POOL1D = signature("nn.MaxPool1d", maxPoolParams(size1));
+const MAX_POOL2D = signature("nn.MaxPool2d", maxPoolParams(size2));
+const MAX_POOL3D = signature("nn.MaxPool3d", maxPoolParams(size3));
+
+/**
+ * `MaxPool1d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)` over
+ * [N, C, L] (or [C, L]); with `returnIndices` the module returns `[output, indices]`.
+ */
+export class MaxPool1d<R extends boolean = false> extends MaxPoolNd<R> {
+  static readonly signature = MAX_POOL1D;
+  protected pool(x: Tensor, kernelSize: SizeArg, o: MaxPoolOptions & { returnIndices: boolean }): Tensor {
+    return maxPool1d(x, kernelSize, o);
+  }
+}
+
+/**
+ * `MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)`:
+ * `new nn.MaxPool2d(2)` (stride defaults to the kernel size). With `returnIndices` the module returns
+ * `[output, indices]`.
+ */
+export class MaxPool2d<R extends boolean = false> extends MaxPoolNd<R> {
+  static readonly signature = MAX_POOL2D;
+  declare readonly kernelSize: Size2;
+  declare readonly stride: Size2;
+  declare readonly padding: Size2;
+  declare readonly dilation: Size2;
+  protected pool(x: Tensor, kernelSize: SizeArg, o: MaxPoolOptions & { returnIndices: boolean }): Tensor {
+    return maxPool2d(x, kernelSize, o);
+  }
+}
+
+/**
+ * `MaxPool3d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)` over
+ * [N, C, D, H, W] (or [C, D, H, W]); with `returnIndices` the module returns `[output, indices]`.
+ */
+export class MaxPool3d<R extends boolean = false> extends MaxPoolNd<R> {
+  static readonly signature = MAX_POOL3D;
+  protected pool(x: Tensor, kernelSize: SizeArg, o: MaxPoolOptions & { returnIndices: boolean }): Tensor {
+    return maxPool3d(x, kernelSize, o);
+  }
+}
+
+/** Shared by AvgPool2d/3d: `(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)`. */
+abstract class AvgPoolNd extends Module {
+  readonly kernelSize: SizeArg;
+  readonly stride: SizeArg;
+  readonly padding: SizeArg;
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+  readonly divisorOverride: number | null;
+  constructor(...args: CallsOf<typeof AVG_POOL2D>) {
+    super();
+    const a = parseBy<typeof AVG_POOL2D>(new.target, args);
+    this.kernelSize = a.kernelSize;
+    this.stride = a.stride ?? a.kernelSize;
+    this.padding = a.padding;
+    this.ceilMode = a.ceilMode;
+    this.countIncludePad = a.countIncludePad;
+    this.divisorOverride = a.divisorOverride;
+  }
+
+  /** avgPool2d or avgPool3d. */
+  protected abstract pool(x: Tensor, kernelSize: SizeArg, o: AvgPoolOptions): Tensor;
+
+  override forward(x: Tensor): Tensor {
+    return this.pool(x, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+      divisorOverride: this.divisorOverride,
+    });
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${pyIntOrTuple(this.stride)}, padding=${pyIntOrTuple(this.padding)}`;
+  }
+}
+
+/** `(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)` of AvgPool1d/2d/3d. */
+const avgPoolParams = (size: Kind<number | readonly number[]>) =>
+  [
+    arg("kernelSize", size),
+    arg.opt("stride", size),
+    arg("padding", size, 0),
+    arg("ceilMode", k.bool, false),
+    arg("countIncludePad", k.bool, true),
+  ] as const;
+const divisorOverrideArg = arg.opt("divisorOverride", k.int);
+const AVG_POOL1D = signature("nn.AvgPool1d", avgPoolParams(size1));
+const AVG_POOL2D = signature("nn.AvgPool2d", [...avgPoolParams(size2), divisorOverrideArg]);
+const AVG_POOL3D = signature("nn.AvgPool3d", [...avgPoolParams(size3), divisorOverrideArg]);
+
+/**
+ * `AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)`:
+ * `new nn.AvgPool2d(3, 2)` or `new nn.AvgPool2d(3, { stride: 2, countIncludePad: false })`.
+ */
+export class AvgPool2d extends AvgPoolNd {
+  static readonly signature = AVG_POOL2D;
+  declare readonly kernelSize: Size2;
+  declare readonly stride: Size2;
+  declare readonly padding: Size2;
+  protected pool(x: Tensor, kernelSize: SizeArg, o: AvgPoolOptions): Tensor {
+    return avgPool2d(x, kernelSize, o);
+  }
+}
+
+/**
+ * `AvgPool3d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)`
+ * over [N, C, D, H, W] (or [C, D, H, W]).
+ */
+export class AvgPool3d extends AvgPoolNd {
+  static readonly signature = AVG_POOL3D;
+  protected pool(x: Tensor, kernelSize: SizeArg, o: AvgPoolOptions): Tensor {
+    return avgPool3d(x, kernelSize, o);
+  }
+}
+
 const single = (v: number | readonly number[]): number[] => (typeof v === "number" ? [v] : [...v]);
 
 /** `AvgPool1d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)` over [N, C, L]. */
@@ -275,141 +266,45 @@ export class AvgPool1d extends Module {
   }
 }
 
-const ADAPTIVE_AVG_POOL1D = signature("nn.AdaptiveAvgPool1d", [arg("outputSize", size1)]);
-/** `AdaptiveAvgPool1d(output_size)`: average pooling of [N, C, L] to a fixed length. */
-export class AdaptiveAvgPool1d extends Module {
-  static readonly signature = ADAPTIVE_AVG_POOL1D;
-  readonly outputSize: SizeArg;
-  constructor(...args: CallsOf<typeof ADAPTIVE_AVG_POOL1D>) {
+/** Shared by AdaptiveAvgPool1d/2d/3d: `(output_size)`. */
+abstract class AdaptiveAvgPoolNd extends Module {
+  readonly outputSize: number | readonly (number | null)[];
+  constructor(...args: CallsOf<typeof ADAPTIVE_AVG_POOL2D>) {
     super();
-    this.outputSize = ADAPTIVE_AVG_POOL1D.parse(args).outputSize;
+    this.outputSize = parseBy<typeof ADAPTIVE_AVG_POOL2D>(new.target, args).outputSize;
   }
+  override extraRepr(): string {
+    return `output_size=${pyIntOrTuple(this.outputSize)}`;
+  }
+}
+const ADAPTIVE_AVG_POOL1D = signature("nn.AdaptiveAvgPool1d", [arg("outputSize", size1)]);
+/** PyTorch's `_size_2_opt_t`: an int, or a pair whose entries are ints or null (keep the input's size). */
+const ADAPTIVE_AVG_POOL2D = signature("nn.AdaptiveAvgPool2d", [
+  arg("outputSize", optSizeKind(2) as Kind<AdaptiveSize>),
+]);
+const ADAPTIVE_AVG_POOL3D = signature("nn.AdaptiveAvgPool3d", [arg("outputSize", optSizeKind(3))]);
+
+/** `AdaptiveAvgPool1d(output_size)`: average pooling of [N, C, L] to a fixed length. */
+export class AdaptiveAvgPool1d extends AdaptiveAvgPoolNd {
+  static readonly signature = ADAPTIVE_AVG_POOL1D;
+  declare readonly outputSize: SizeArg;
   override forward(x: Tensor): Tensor {
     return adaptiveAvgPool1d(x, this.outputSize);
   }
-  override extraRepr(): string {
-    return `output_size=${pyIntOrTuple(this.outputSize)}`;
-  }
 }
-
-const MAX_POOL3D = signature("nn.MaxPool3d", [
-  arg("kernelSize", size3),
-  arg.opt("stride", size3),
-  arg("padding", size3, 0),
-  arg("dilation", size3, 1),
-  arg("returnIndices", k.bool, false),
-  arg("ceilMode", k.bool, false),
-]);
-
-/**
- * `MaxPool3d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)` over
- * [N, C, D, H, W] (or [C, D, H, W]); with `returnIndices` the module returns `[output, indices]`.
- */
-export class MaxPool3d<R extends boolean = false> extends Module {
-  static readonly signature = MAX_POOL3D;
-  readonly kernelSize: SizeArg;
-  readonly stride: SizeArg;
-  readonly padding: SizeArg;
-  readonly dilation: SizeArg;
-  readonly returnIndices: R;
-  readonly ceilMode: boolean;
-
-  /** With `returnIndices: true` (as an option or in its position) the module's type returns `[output, indices]`. */
-  constructor(kernelSize: SizeArg, opts: MaxPoolOptions & { returnIndices: R });
-  constructor(
-    kernelSize: SizeArg,
-    stride: SizeArg | null | undefined,
-    padding: SizeArg | undefined,
-    dilation: SizeArg | undefined,
-    returnIndices: R,
-    ceilMode?: boolean | { ceilMode?: boolean },
-  );
-  constructor(...args: CallsOf<typeof MAX_POOL3D>);
-  constructor(...args: unknown[]) {
-    super();
-    const a = MAX_POOL3D.parse(args as never);
-    this.kernelSize = a.kernelSize;
-    this.stride = a.stride ?? a.kernelSize;
-    this.padding = a.padding;
-    this.dilation = a.dilation;
-    this.returnIndices = a.returnIndices as R;
-    this.ceilMode = a.ceilMode;
-  }
-
-  override forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
-    return maxPool3d(x, this.kernelSize, {
-      stride: this.stride,
-      padding: this.padding,
-      dilation: this.dilation,
-      ceilMode: this.ceilMode,
-      returnIndices: this.returnIndices,
-    }) as unknown as R extends true ? [Tensor, Tensor] : Tensor;
-  }
-
-  override extraRepr(): string {
-    return `kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${pyIntOrTuple(this.stride)}, padding=${pyIntOrTuple(this.padding)}, dilation=${pyIntOrTuple(this.dilation)}, ceil_mode=${pyBool(this.ceilMode)}`;
-  }
-}
-
-const AVG_POOL3D = signature("nn.AvgPool3d", [
-  arg("kernelSize", size3),
-  arg.opt("stride", size3),
-  arg("padding", size3, 0),
-  arg("ceilMode", k.bool, false),
-  arg("countIncludePad", k.bool, true),
-  arg.opt("divisorOverride", k.int),
-]);
-
-/**
- * `AvgPool3d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)`
- * over [N, C, D, H, W] (or [C, D, H, W]).
- */
-export class AvgPool3d extends Module {
-  static readonly signature = AVG_POOL3D;
-  readonly kernelSize: SizeArg;
-  readonly stride: SizeArg;
-  readonly padding: SizeArg;
-  readonly ceilMode: boolean;
-  readonly countIncludePad: boolean;
-  readonly divisorOverride: number | null;
-  constructor(...args: CallsOf<typeof AVG_POOL3D>) {
-    super();
-    const a = AVG_POOL3D.parse(args);
-    this.kernelSize = a.kernelSize;
-    this.stride = a.stride ?? a.kernelSize;
-    this.padding = a.padding;
-    this.ceilMode = a.ceilMode;
-    this.countIncludePad = a.countIncludePad;
-    this.divisorOverride = a.divisorOverride;
-  }
+/** `AdaptiveAvgPool2d(output_size)`: average pooling to a fixed output size: `new nn.AdaptiveAvgPool2d([5, 7])` or `(7)`. */
+export class AdaptiveAvgPool2d extends AdaptiveAvgPoolNd {
+  static readonly signature = ADAPTIVE_AVG_POOL2D;
+  declare readonly outputSize: AdaptiveSize;
   override forward(x: Tensor): Tensor {
-    return avgPool3d(x, this.kernelSize, {
-      stride: this.stride,
-      padding: this.padding,
-      ceilMode: this.ceilMode,
-      countIncludePad: this.countIncludePad,
-      divisorOverride: this.divisorOverride,
-    });
-  }
-  override extraRepr(): string {
-    return `kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${pyIntOrTuple(this.stride)}, padding=${pyIntOrTuple(this.padding)}`;
+    return adaptiveAvgPool2d(x, this.outputSize);
   }
 }
-
-const ADAPTIVE_AVG_POOL3D = signature("nn.AdaptiveAvgPool3d", [arg("outputSize", optSizeKind(3))]);
 /** `AdaptiveAvgPool3d(output_size)`: average pooling of [N, C, D, H, W] to a fixed size (null keeps a dim). */
-export class AdaptiveAvgPool3d extends Module {
+export class AdaptiveAvgPool3d extends AdaptiveAvgPoolNd {
   static readonly signature = ADAPTIVE_AVG_POOL3D;
-  readonly outputSize: number | readonly (number | null)[];
-  constructor(...args: CallsOf<typeof ADAPTIVE_AVG_POOL3D>) {
-    super();
-    this.outputSize = ADAPTIVE_AVG_POOL3D.parse(args).outputSize;
-  }
   override forward(x: Tensor): Tensor {
     return adaptiveAvgPool3d(x, this.outputSize as never);
-  }
-  override extraRepr(): string {
-    return `output_size=${pyIntOrTuple(this.outputSize)}`;
   }
 }
 
@@ -431,7 +326,6 @@ const adaptiveMaxParams = (n: number) =>
 const ADAPTIVE_MAX_POOL1D = signature("nn.AdaptiveMaxPool1d", adaptiveMaxParams(1));
 const ADAPTIVE_MAX_POOL2D = signature("nn.AdaptiveMaxPool2d", adaptiveMaxParams(2));
 const ADAPTIVE_MAX_POOL3D = signature("nn.AdaptiveMaxPool3d", adaptiveMaxParams(3));
-type Pooled<R> = R extends true ? [Tensor, Tensor] : Tensor;
 
 /** `AdaptiveMaxPool1d(output_size, return_indices=False)` over [N, C, L]. */
 export class AdaptiveMaxPool1d<R extends boolean = false> extends AdaptiveMaxPool<R> {
