@@ -4,6 +4,7 @@
 // printing), the dtype constants, errors after dispose(), and the messages of misuse.
 import { cpu } from "@cinder/backend-cpu";
 import "@cinder/autograd";
+import * as nn from "@cinder/nn";
 import * as torch from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
 import { signatureCases } from "./support/signature-cases.mjs";
@@ -145,6 +146,12 @@ describe("a disposed tensor cannot be used", () => {
     a.dispose();
     expect(b.add(1).sum().item()).toBe(8);
     expect(b.isDisposed).toBe(false);
+  });
+  it("an nn Parameter disposed: the module's next use fails clearly", () => {
+    const lin = new nn.Linear(3, 2);
+    lin.weight.dispose();
+    expect(thrown(() => lin(torch.ones(1, 3))).message).toMatch(DISPOSED);
+    expect(lin.bias.add(1).shape.length).toBe(1); // the other parameters are untouched
   });
   it("a tensor disposed by tidy() cannot be used after it", () => {
     let inner;

@@ -3,8 +3,10 @@ import { fmtShape, IndexError, ShapeError } from "./errors";
 export type Shape = readonly number[];
 
 export function numel(shape: Shape): number {
+  // indexed loops over shapes: a tensor's shape is a `Size` (an Array subclass), on which V8 runs the iterating
+  // builtins (for-of, every, includes) through their slower generic paths
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
   return n;
 }
 
@@ -20,7 +22,7 @@ export function contiguousStrides(shape: Shape): number[] {
 
 /** PyTorch's is_contiguous: size-1 dims may have any stride; empty tensors are contiguous. */
 export function isContiguous(shape: Shape, strides: readonly number[]): boolean {
-  if (shape.includes(0)) return true;
+  for (let i = 0; i < shape.length; i++) if (shape[i] === 0) return true;
   let expected = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
     if (shape[i] !== 1 && strides[i] !== expected) return false;

@@ -30,15 +30,7 @@ import {
   signature,
 } from "../signature";
 import { Tensor } from "../tensor";
-import {
-  binary,
-  binaryOps,
-  inplace,
-  scalarTensor,
-  type TensorOrScalar,
-  unary,
-  unaryOps,
-} from "./elementwise";
+import { binary, inplace, scalarTensor, type TensorOrScalar, unary } from "./elementwise";
 import { copyInto } from "./kernels";
 
 // ---- PyTorch 1.13 facts the op table does not hold ----
@@ -269,11 +261,4 @@ function installBinary(proto: Record<string, unknown>, o: BinaryOp): void {
 export function installElementwise(proto: Record<string, unknown>): void {
   for (const o of UNARY_OPS) installUnary(proto, o);
   for (const o of BINARY_OPS) installBinary(proto, o);
-}
-
-/** Whether the op's result is bool whatever its input (isnan, eq, logicalAnd, ...): from the op table. */
-export function boolResult(o: UnaryOp | BinaryOp): boolean {
-  if (o in unaryOps) return unaryOps[o as UnaryOp].kind === "bool";
-  const kind = binaryOps[o as BinaryOp].kind;
-  return kind === "compare" || kind === "logical";
 }

@@ -5,7 +5,7 @@
 import type { BinaryOp, UnaryOp } from "../backend";
 import type { DType } from "../dtype";
 import { DeviceError, fmtShape } from "../errors";
-import { broadcastShapes, broadcastStrides, isContiguous } from "../shape";
+import { broadcastShapes, broadcastStrides, isContiguous, sameShape } from "../shape";
 import { emptyTensor, Tensor } from "../tensor";
 
 export function sameDevice(what: string, ...ts: Tensor[]): void {
@@ -26,7 +26,7 @@ export function empty(shape: readonly number[], dtype: DType, like: Tensor): Ten
 
 /** A view of `t` broadcast to `shape` (no copy). */
 export function expandTo(t: Tensor, shape: readonly number[], what: string): Tensor {
-  if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
+  if (sameShape(t.shape, shape)) return t;
   return new Tensor(t.storage, shape, broadcastStrides(t.shape, t.strides, shape, what), t.offset);
 }
 
@@ -59,7 +59,10 @@ export function runUnary(op: UnaryOp, x: Tensor, outDtype: DType): Tensor {
 /** Broadcast, then run a binary primitive; `a` and `b` must already share the compute dtype. */
 export function runBinary(op: BinaryOp, a: Tensor, b: Tensor, outDtype: DType): Tensor {
   sameDevice(op, a, b);
-  const shape = broadcastShapes(a.shape, b.shape, op);
+  let shape: readonly number[] = broadcastShapes(a.shape, b.shape, op);
+  // the result's shape is usually an operand's: pass that Size on (no new shape object per result)
+  if (sameShape(shape, a.shape)) shape = a.shape;
+  else if (sameShape(shape, b.shape)) shape = b.shape;
   const out = empty(shape, outDtype, a);
   a.backend.binary(op, expandTo(a, shape, op).view_, expandTo(b, shape, op).view_, out.view_);
   return out;
