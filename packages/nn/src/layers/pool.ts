@@ -312,8 +312,9 @@ export class AdaptiveAvgPool3d extends AdaptiveAvgPoolNd {
 abstract class AdaptiveMaxPool<R extends boolean> extends Module {
   readonly outputSize: number | readonly (number | null)[];
   readonly returnIndices: R;
-  protected constructor(a: { outputSize: number | readonly (number | null)[]; returnIndices: boolean }) {
+  constructor(...args: CallsOf<typeof ADAPTIVE_MAX_POOL2D>) {
     super();
+    const a = parseBy<typeof ADAPTIVE_MAX_POOL2D>(new.target, args);
     this.outputSize = a.outputSize;
     this.returnIndices = a.returnIndices as R;
   }
@@ -330,9 +331,6 @@ const ADAPTIVE_MAX_POOL3D = signature("nn.AdaptiveMaxPool3d", adaptiveMaxParams(
 /** `AdaptiveMaxPool1d(output_size, return_indices=False)` over [N, C, L]. */
 export class AdaptiveMaxPool1d<R extends boolean = false> extends AdaptiveMaxPool<R> {
   static readonly signature = ADAPTIVE_MAX_POOL1D;
-  constructor(...args: CallsOf<typeof ADAPTIVE_MAX_POOL1D>) {
-    super(ADAPTIVE_MAX_POOL1D.parse(args));
-  }
   override forward(x: Tensor): Pooled<R> {
     return adaptiveMaxPool1d(x, this.outputSize as never, { returnIndices: this.returnIndices }) as Pooled<R>;
   }
@@ -340,9 +338,6 @@ export class AdaptiveMaxPool1d<R extends boolean = false> extends AdaptiveMaxPoo
 /** `AdaptiveMaxPool2d(output_size, return_indices=False)` over [N, C, H, W]. */
 export class AdaptiveMaxPool2d<R extends boolean = false> extends AdaptiveMaxPool<R> {
   static readonly signature = ADAPTIVE_MAX_POOL2D;
-  constructor(...args: CallsOf<typeof ADAPTIVE_MAX_POOL2D>) {
-    super(ADAPTIVE_MAX_POOL2D.parse(args));
-  }
   override forward(x: Tensor): Pooled<R> {
     return adaptiveMaxPool2d(x, this.outputSize as never, { returnIndices: this.returnIndices }) as Pooled<R>;
   }
@@ -350,9 +345,6 @@ export class AdaptiveMaxPool2d<R extends boolean = false> extends AdaptiveMaxPoo
 /** `AdaptiveMaxPool3d(output_size, return_indices=False)` over [N, C, D, H, W]. */
 export class AdaptiveMaxPool3d<R extends boolean = false> extends AdaptiveMaxPool<R> {
   static readonly signature = ADAPTIVE_MAX_POOL3D;
-  constructor(...args: CallsOf<typeof ADAPTIVE_MAX_POOL3D>) {
-    super(ADAPTIVE_MAX_POOL3D.parse(args));
-  }
   override forward(x: Tensor): Pooled<R> {
     return adaptiveMaxPool3d(x, this.outputSize as never, { returnIndices: this.returnIndices }) as Pooled<R>;
   }
@@ -364,13 +356,9 @@ abstract class LPPool extends Module {
   readonly kernelSize: SizeArg;
   readonly stride: SizeArg | null;
   readonly ceilMode: boolean;
-  protected constructor(a: {
-    normType: number;
-    kernelSize: SizeArg;
-    stride: SizeArg | null;
-    ceilMode: boolean;
-  }) {
+  constructor(...args: CallsOf<typeof LP_POOL2D>) {
     super();
+    const a = parseBy<typeof LP_POOL2D>(new.target, args);
     this.normType = a.normType;
     this.kernelSize = a.kernelSize;
     this.stride = a.stride;
@@ -393,9 +381,6 @@ const LP_POOL2D = signature("nn.LPPool2d", lpParams(size2));
 /** `LPPool1d(norm_type, kernel_size, stride=None, ceil_mode=False)`: the p-norm of each window. */
 export class LPPool1d extends LPPool {
   static readonly signature = LP_POOL1D;
-  constructor(...args: CallsOf<typeof LP_POOL1D>) {
-    super(LP_POOL1D.parse(args));
-  }
   override forward(x: Tensor): Tensor {
     return lpPool1d(x, this.normType, this.kernelSize, { stride: this.stride, ceilMode: this.ceilMode });
   }
@@ -403,9 +388,6 @@ export class LPPool1d extends LPPool {
 /** `LPPool2d(norm_type, kernel_size, stride=None, ceil_mode=False)`: the p-norm of each window. */
 export class LPPool2d extends LPPool {
   static readonly signature = LP_POOL2D;
-  constructor(...args: CallsOf<typeof LP_POOL2D>) {
-    super(LP_POOL2D.parse(args));
-  }
   override forward(x: Tensor): Tensor {
     return lpPool2d(x, this.normType, this.kernelSize, { stride: this.stride, ceilMode: this.ceilMode });
   }
@@ -423,6 +405,15 @@ abstract class MaxUnpool extends Module {
     this.stride = tuple(a.stride ?? a.kernelSize);
     this.padding = tuple(a.padding);
   }
+  /** `forward(input, indices, outputSize?)` by maxUnpool1d/2d/3d (the kernel size holds one entry a dim). */
+  override forward(x: Tensor, indices: Tensor, outputSize: readonly number[] | null = null): Tensor {
+    const unpool = [maxUnpool1d, maxUnpool2d, maxUnpool3d][this.kernelSize.length - 1];
+    return unpool(x, indices, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      outputSize,
+    });
+  }
   override extraRepr(): string {
     return `kernel_size=${pyTuple(this.kernelSize)}, stride=${pyTuple(this.stride)}, padding=${pyTuple(this.padding)}`;
   }
@@ -438,13 +429,6 @@ export class MaxUnpool1d extends MaxUnpool {
   constructor(...args: CallsOf<typeof MAX_UNPOOL1D>) {
     super(1, MAX_UNPOOL1D.parse(args));
   }
-  override forward(x: Tensor, indices: Tensor, outputSize: readonly number[] | null = null): Tensor {
-    return maxUnpool1d(x, indices, this.kernelSize, {
-      stride: this.stride,
-      padding: this.padding,
-      outputSize,
-    });
-  }
 }
 /** `MaxUnpool2d(kernel_size, stride=None, padding=0)`: `forward(input, indices, outputSize?)`. */
 export class MaxUnpool2d extends MaxUnpool {
@@ -452,25 +436,11 @@ export class MaxUnpool2d extends MaxUnpool {
   constructor(...args: CallsOf<typeof MAX_UNPOOL2D>) {
     super(2, MAX_UNPOOL2D.parse(args));
   }
-  override forward(x: Tensor, indices: Tensor, outputSize: readonly number[] | null = null): Tensor {
-    return maxUnpool2d(x, indices, this.kernelSize, {
-      stride: this.stride,
-      padding: this.padding,
-      outputSize,
-    });
-  }
 }
 /** `MaxUnpool3d(kernel_size, stride=None, padding=0)`: `forward(input, indices, outputSize?)`. */
 export class MaxUnpool3d extends MaxUnpool {
   static readonly signature = MAX_UNPOOL3D;
   constructor(...args: CallsOf<typeof MAX_UNPOOL3D>) {
     super(3, MAX_UNPOOL3D.parse(args));
-  }
-  override forward(x: Tensor, indices: Tensor, outputSize: readonly number[] | null = null): Tensor {
-    return maxUnpool3d(x, indices, this.kernelSize, {
-      stride: this.stride,
-      padding: this.padding,
-      outputSize,
-    });
   }
 }
