@@ -36,10 +36,11 @@ export type NestedArray<T> = T | NestedArray<T>[];
 export interface Tensor extends TensorMethods {}
 
 /**
- * A tensor's shape (`x.shape`, `x.size()`): an ordinary array of ints that prints as PyTorch's `torch.Size([2, 3])`.
+ * A tensor's shape (`x.shape`, `x.size()`): an ordinary array of ints (read-only in its type, as shapes are never
+ * mutated) that prints as PyTorch's `torch.Size([2, 3])`.
  * Array methods that make new arrays (`map`, `slice`, spread) return plain arrays.
  */
-export class Size extends Array<number> {
+export class Size extends (Array as unknown as new () => ReadonlyArray<number>) {
   override toString(): string {
     return `torch.Size([${this.join(", ")}])`;
   }
