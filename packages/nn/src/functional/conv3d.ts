@@ -4,16 +4,10 @@
  * folded into the batch); the transposed one scatter-adds each tap's transposed 2-D convolution back to its output
  * depths. Gradients follow by composition.
  */
-import { arg, cat, fmtShape, k, op, ShapeError, signature, type Tensor, tensor, zeros } from "@cinder/tensor";
-import { inputArg } from "../util";
+import { cat, fmtShape, op, ShapeError, signature, type Tensor, tensor, zeros } from "@cinder/tensor";
 import { conv2d, convTranspose2d } from "./conv";
+import { convParams, convTransposeParams } from "./conv-params";
 import { ints } from "./windows";
-
-const weightArg = arg("weight", k.tensor);
-const biasArg = arg.opt("bias", k.tensor);
-const strideArg = arg("stride", k.intOrInts, 1);
-const dilationArg = arg("dilation", k.intOrInts, 1);
-const groupsArg = arg("groups", k.int, 1);
 
 /** [C, D, H, W] -> [1, C, D, H, W], with the rank check. */
 function batched(op: string, x: Tensor, w: Tensor): Tensor {
@@ -41,15 +35,7 @@ function slices(x: Tensor, depths: number[]): Tensor {
  * triple, "valid" or "same".
  */
 export const conv3d = op(
-  signature("nn.functional.conv3d", [
-    inputArg,
-    weightArg,
-    biasArg,
-    strideArg,
-    arg("padding", k.or(k.intOrInts, k.oneOf("valid", "same")), 0),
-    dilationArg,
-    groupsArg,
-  ]),
+  signature("nn.functional.conv3d", convParams),
   ({ input, weight, bias, stride, padding, dilation, groups }): Tensor => {
     const op = "conv3d";
     const x0 = batched(op, input, weight);
@@ -116,16 +102,7 @@ export const conv3d = op(
  * transposed 3-D convolution with weight [C_in, C_out/groups, kD, kH, kW].
  */
 export const convTranspose3d = op(
-  signature("nn.functional.convTranspose3d", [
-    inputArg,
-    weightArg,
-    biasArg,
-    strideArg,
-    arg("padding", k.intOrInts, 0),
-    arg("outputPadding", k.intOrInts, 0),
-    groupsArg,
-    dilationArg,
-  ]),
+  signature("nn.functional.convTranspose3d", convTransposeParams),
   ({ input, weight, bias, stride, padding, outputPadding, groups, dilation }): Tensor => {
     const op = "convTranspose3d";
     const x = batched(op, input, weight);

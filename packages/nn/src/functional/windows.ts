@@ -442,3 +442,24 @@ export function pyIntOrTuple(v: number | readonly (number | null)[]): string {
   const xs = v.map((x) => (x === null ? "None" : String(x)));
   return xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(", ")})`;
 }
+
+/** Lift a one-spatial-dim geometry to the 2-D grid (a height of one). */
+export function grid(
+  c: number,
+  inp: number[],
+  k: number[],
+  s: number[],
+  p: number[],
+  d: number[],
+  out: number[],
+): GridSpec {
+  const two = inp.length === 2;
+  const at = (a: number[], dflt: number): [number, number] => (two ? [a[0], a[1]] : [dflt, a[0]]);
+  const [h, w] = at(inp, 1);
+  const [kh, kw] = at(k, 1);
+  const [sh, sw] = at(s, 1);
+  const [ph, pw] = at(p, 0);
+  const [dh, dw] = at(d, 1);
+  const [oh, ow] = at(out, 1);
+  return { c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
+}
