@@ -28,18 +28,13 @@ export class ZeroPad2d extends Module {
   }
 }
 
-const CONSTANT_PAD1D = signature("nn.ConstantPad1d", [arg("padding", paddingKind(1)), arg("value", k.float)]);
-const CONSTANT_PAD2D = signature("nn.ConstantPad2d", [arg("padding", paddingKind(2)), arg("value", k.float)]);
-const CONSTANT_PAD3D = signature("nn.ConstantPad3d", [arg("padding", paddingKind(3)), arg("value", k.float)]);
-/** `ConstantPad1d(padding, value)`: pad the last dim with `value`. */
-export class ConstantPad1d extends Module {
-  static readonly signature = CONSTANT_PAD1D;
+/** Constant padding of the last n dims: `(padding, value)`. */
+abstract class ConstantPad extends Module {
   readonly padding: number[];
   readonly value: number;
-  constructor(...args: CallsOf<typeof CONSTANT_PAD1D>) {
+  protected constructor(a: { padding: number | readonly number[]; value: number }, n: number) {
     super();
-    const a = CONSTANT_PAD1D.parse(args);
-    this.padding = amounts(a.padding, 1);
+    this.padding = amounts(a.padding, n);
     this.value = a.value;
   }
   override forward(x: Tensor): Tensor {
@@ -49,22 +44,22 @@ export class ConstantPad1d extends Module {
     return `padding=${pyTuple(this.padding)}, value=${pyFloat(this.value)}`;
   }
 }
+
+const CONSTANT_PAD1D = signature("nn.ConstantPad1d", [arg("padding", paddingKind(1)), arg("value", k.float)]);
+const CONSTANT_PAD2D = signature("nn.ConstantPad2d", [arg("padding", paddingKind(2)), arg("value", k.float)]);
+const CONSTANT_PAD3D = signature("nn.ConstantPad3d", [arg("padding", paddingKind(3)), arg("value", k.float)]);
+/** `ConstantPad1d(padding, value)`: pad the last dim with `value`. */
+export class ConstantPad1d extends ConstantPad {
+  static readonly signature = CONSTANT_PAD1D;
+  constructor(...args: CallsOf<typeof CONSTANT_PAD1D>) {
+    super(CONSTANT_PAD1D.parse(args), 1);
+  }
+}
 /** `ConstantPad2d(padding, value)`: pad the last two dims with `value`. */
-export class ConstantPad2d extends Module {
+export class ConstantPad2d extends ConstantPad {
   static readonly signature = CONSTANT_PAD2D;
-  readonly padding: number[];
-  readonly value: number;
   constructor(...args: CallsOf<typeof CONSTANT_PAD2D>) {
-    super();
-    const a = CONSTANT_PAD2D.parse(args);
-    this.padding = amounts(a.padding, 2);
-    this.value = a.value;
-  }
-  override forward(x: Tensor): Tensor {
-    return pad(x, this.padding, { mode: "constant", value: this.value });
-  }
-  override extraRepr(): string {
-    return `padding=${pyTuple(this.padding)}, value=${pyFloat(this.value)}`;
+    super(CONSTANT_PAD2D.parse(args), 2);
   }
 }
 
@@ -120,21 +115,10 @@ export class ReplicationPad2d extends ModePad {
   }
 }
 /** `ConstantPad3d(padding, value)`: pad the last three dims with `value`. */
-export class ConstantPad3d extends Module {
+export class ConstantPad3d extends ConstantPad {
   static readonly signature = CONSTANT_PAD3D;
-  readonly padding: number[];
-  readonly value: number;
   constructor(...args: CallsOf<typeof CONSTANT_PAD3D>) {
-    super();
-    const a = CONSTANT_PAD3D.parse(args);
-    this.padding = amounts(a.padding, 3);
-    this.value = a.value;
-  }
-  override forward(x: Tensor): Tensor {
-    return pad(x, this.padding, { mode: "constant", value: this.value });
-  }
-  override extraRepr(): string {
-    return `padding=${pyTuple(this.padding)}, value=${pyFloat(this.value)}`;
+    super(CONSTANT_PAD3D.parse(args), 3);
   }
 }
 
