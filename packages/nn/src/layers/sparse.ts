@@ -1,5 +1,15 @@
 /** Embedding and EmbeddingBag. */
-import { arg, type CallsOf, empty, k, noGrad, Signature, signature, type Tensor } from "@cinder/tensor";
+import {
+  arg,
+  type CallsOf,
+  type DType,
+  empty,
+  k,
+  noGrad,
+  Signature,
+  signature,
+  type Tensor,
+} from "@cinder/tensor";
 import { embedding, embeddingBag } from "../functional/linear";
 import * as init from "../init";
 import { Module, Parameter } from "../module";
@@ -28,6 +38,45 @@ const FROM_PRETRAINED = new Signature(
   [] as const,
 );
 
+/** A padding index in [-n, n) as a row (negative counts from the end); `what` names it in the message. */
+function paddingRow(pad: number | null, n: number, what: string): number | null {
+  if (pad === null) return null;
+  if (pad >= n || pad < -n) throw new Error(`${what} must be within num_embeddings (${n}), got ${pad}`);
+  return pad < 0 ? pad + n : pad;
+}
+
+/** The table: `_weight` (checked to be [numEmbeddings, embeddingDim]), or a fresh one to initialise. */
+function table(
+  cls: string,
+  a: {
+    numEmbeddings: number;
+    embeddingDim: number;
+    _weight: Tensor | null;
+    device: string | null;
+    dtype: DType | null;
+  },
+): { weight: Parameter; fresh: boolean } {
+  const { numEmbeddings, embeddingDim, _weight: w } = a;
+  if (w) {
+    if (w.ndim !== 2 || w.shape[0] !== numEmbeddings || w.shape[1] !== embeddingDim) {
+      throw new Error(
+        `${cls}: shape of weight does not match num_embeddings and embedding_dim (got [${[...w.shape].join(", ")}])`,
+      );
+    }
+    return { weight: new Parameter(w), fresh: false };
+  }
+  const weight = new Parameter(
+    empty([numEmbeddings, embeddingDim], { device: a.device ?? undefined, dtype: a.dtype ?? "float32" }),
+  );
+  return { weight, fresh: true };
+}
+
+/** N(0, 1), the padding row zero. */
+function resetTable(weight: Parameter, pad: number | null): void {
+  init.normal_(weight);
+  if (pad !== null) noGrad(() => weight.select(0, pad).fill_(0));
+}
+
 /**
  * `Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
  * scale_grad_by_freq=False, sparse=False, _weight=None, device=None, dtype=None)`: a lookup table of
@@ -49,36 +98,17 @@ export class Embedding extends Module {
     const { numEmbeddings, embeddingDim } = a;
     this.numEmbeddings = numEmbeddings;
     this.embeddingDim = embeddingDim;
-    let pad = a.paddingIdx;
-    if (pad !== null) {
-      if (pad >= numEmbeddings || pad < -numEmbeddings)
-        throw new Error(`Embedding: paddingIdx must be within num_embeddings (${numEmbeddings}), got ${pad}`);
-      if (pad < 0) pad += numEmbeddings;
-    }
-    this.paddingIdx = pad;
+    this.paddingIdx = paddingRow(a.paddingIdx, numEmbeddings, "Embedding: paddingIdx");
     this.maxNorm = a.maxNorm;
     this.normType = a.normType;
     this.scaleGradByFreq = a.scaleGradByFreq;
-    const w = a._weight;
-    if (w) {
-      if (w.ndim !== 2 || w.shape[0] !== numEmbeddings || w.shape[1] !== embeddingDim) {
-        throw new Error(
-          `Embedding: shape of weight does not match num_embeddings and embedding_dim (got [${[...w.shape].join(", ")}])`,
-        );
-      }
-      this.weight = new Parameter(w);
-    } else {
-      this.weight = new Parameter(
-        empty([numEmbeddings, embeddingDim], { device: a.device ?? undefined, dtype: a.dtype ?? "float32" }),
-      );
-      this.resetParameters();
-    }
+    const { weight, fresh } = table("Embedding", a);
+    this.weight = weight;
+    if (fresh) this.resetParameters();
   }
 
   resetParameters(): void {
-    init.normal_(this.weight);
-    const pad = this.paddingIdx;
-    if (pad !== null) noGrad(() => this.weight.select(0, pad).fill_(0));
+    resetTable(this.weight, this.paddingIdx);
   }
 
   /**
@@ -155,34 +185,14 @@ export class EmbeddingBag extends Module {
     this.scaleGradByFreq = a.scaleGradByFreq;
     this.mode = a.mode;
     this.includeLastOffset = a.includeLastOffset;
-    let pad = a.paddingIdx;
-    if (pad !== null) {
-      if (pad >= numEmbeddings || pad < -numEmbeddings)
-        throw new Error(
-          `EmbeddingBag: padding_idx must be within num_embeddings (${numEmbeddings}), got ${pad}`,
-        );
-      if (pad < 0) pad += numEmbeddings;
-    }
-    this.paddingIdx = pad;
-    const w = a._weight;
-    if (w) {
-      if (w.ndim !== 2 || w.shape[0] !== numEmbeddings || w.shape[1] !== embeddingDim)
-        throw new Error(
-          `EmbeddingBag: shape of weight does not match num_embeddings and embedding_dim (got [${[...w.shape].join(", ")}])`,
-        );
-      this.weight = new Parameter(w);
-    } else {
-      this.weight = new Parameter(
-        empty([numEmbeddings, embeddingDim], { device: a.device ?? undefined, dtype: a.dtype ?? "float32" }),
-      );
-      this.resetParameters();
-    }
+    this.paddingIdx = paddingRow(a.paddingIdx, numEmbeddings, "EmbeddingBag: padding_idx");
+    const { weight, fresh } = table("EmbeddingBag", a);
+    this.weight = weight;
+    if (fresh) this.resetParameters();
   }
 
   resetParameters(): void {
-    init.normal_(this.weight);
-    const pad = this.paddingIdx;
-    if (pad !== null) noGrad(() => this.weight.select(0, pad).fill_(0));
+    resetTable(this.weight, this.paddingIdx);
   }
 
   override forward(
