@@ -6,6 +6,7 @@
  */
 import {
   enableGrad,
+  fmtShape,
   type GradFn,
   installAutograd,
   keep,
@@ -160,7 +161,7 @@ export function runBackward(
       for (const s of node.saved) {
         if (s.tensor.version !== s.version) {
           throw new Error(
-            `one of the variables needed for gradient computation has been modified by an inplace operation: [${s.tensor.dtype} [${s.tensor.shape}]], used by ${node.name}, is at version ${s.tensor.version}; expected version ${s.version} instead.`,
+            `one of the variables needed for gradient computation has been modified by an inplace operation: [${s.tensor.dtype} ${fmtShape(s.tensor.shape)}], used by ${node.name}, is at version ${s.tensor.version}; expected version ${s.version} instead.`,
           );
         }
       }
@@ -212,13 +213,13 @@ function backward(t: Tensor, gradient?: Tensor, options: BackwardOptions = {}): 
   if (!seed) {
     if (t.numel() !== 1) {
       throw new Error(
-        `grad can be implicitly created only for scalar outputs: backward() was called on a tensor of shape [${t.shape}]; pass a gradient of that shape, e.g. t.backward(onesLike(t))`,
+        `grad can be implicitly created only for scalar outputs: backward() was called on a tensor of shape ${fmtShape(t.shape)}; pass a gradient of that shape, e.g. t.backward(onesLike(t))`,
       );
     }
     seed = onesLike(t);
   } else if (gradient && (gradient.ndim !== t.ndim || gradient.shape.some((d, i) => d !== t.shape[i]))) {
     throw new Error(
-      `backward(gradient): gradient has shape [${gradient.shape}] but the tensor has shape [${t.shape}]`,
+      `backward(gradient): gradient has shape ${fmtShape(gradient.shape)} but the tensor has shape ${fmtShape(t.shape)}`,
     );
   }
   runBackward([t], [seed], options);

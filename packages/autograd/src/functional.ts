@@ -1,6 +1,7 @@
 import {
   ArgumentError,
   arg,
+  fmtShape,
   type GradFn,
   type Kind,
   k,
@@ -65,7 +66,9 @@ function gradImpl(
     const s = seedList[i] as Tensor | undefined;
     if (s) return s;
     if (o.numel() !== 1)
-      throw new Error(`grad: gradOutputs is needed for the non-scalar output ${i} of shape [${o.shape}]`);
+      throw new Error(
+        `grad: gradOutputs is needed for the non-scalar output ${i} of shape ${fmtShape(o.shape)}`,
+      );
     return onesLike(o);
   });
   const nodes = ins.map((t, i) => {

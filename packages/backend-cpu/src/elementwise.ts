@@ -11,7 +11,9 @@ import {
   type BinaryOp,
   type DType,
   type TypedArray,
+  UNARY_OPS,
   type UnaryOp,
+  unaryOps,
   type View,
 } from "@cinder/tensor";
 import { isContiguous, type LoopSpec, numel, operand, runLoop } from "./codegen";
@@ -60,8 +62,8 @@ const UNARY_INT: Partial<Record<UnaryOp, string>> = {
   isinf: "0",
 };
 
-/** Unary ops whose result is bool whatever the input. */
-const UNARY_BOOL: ReadonlySet<UnaryOp> = new Set<UnaryOp>(["logicalNot", "isnan", "isinf"]);
+/** Unary ops whose result is bool whatever the input (from the core's op table). */
+const UNARY_BOOL: ReadonlySet<UnaryOp> = new Set(UNARY_OPS.filter((op) => unaryOps[op].kind === "bool"));
 
 /** Binary expressions over `a` and `b` for float inputs (and integer inputs unless overridden below). */
 const BINARY: Record<BinaryOp, string> = {

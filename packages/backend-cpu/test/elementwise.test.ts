@@ -1,10 +1,12 @@
 import {
   BINARY_OPS,
   type BinaryOp,
+  binaryOps,
   type DType,
   type TypedArray,
   UNARY_OPS,
   type UnaryOp,
+  unaryOps,
 } from "@cinder/tensor";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -29,18 +31,11 @@ const G = goldens as unknown as {
   ints: number[];
 };
 
-const BOOL_UNARY = new Set<UnaryOp>(["logicalNot", "isnan", "isinf"]);
-const BOOL_BINARY = new Set<BinaryOp>([
-  "eq",
-  "ne",
-  "lt",
-  "le",
-  "gt",
-  "ge",
-  "logicalAnd",
-  "logicalOr",
-  "logicalXor",
-]);
+// bool-output ops, from the core's op table
+const BOOL_UNARY = new Set<UnaryOp>(UNARY_OPS.filter((op) => unaryOps[op].kind === "bool"));
+const BOOL_BINARY = new Set<BinaryOp>(
+  BINARY_OPS.filter((op) => ["compare", "logical"].includes(binaryOps[op].kind)),
+);
 /** Ops whose sign of a zero result PyTorch leaves to the code path (vectorised or not). */
 const ANY_ZERO_SIGN = new Set<string>(["maximum", "minimum"]);
 

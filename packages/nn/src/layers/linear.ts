@@ -4,6 +4,7 @@ import {
   arg,
   type CallsOf,
   empty,
+  fmtShape,
   k,
   type Param,
   signature,
@@ -128,7 +129,7 @@ export class Bilinear extends Module {
     const [o, i1, i2] = this.weight.shape;
     if (x1.shape[x1.ndim - 1] !== i1 || x2.shape[x2.ndim - 1] !== i2)
       throw new Error(
-        `Bilinear: input1 size [${x1.shape}] and input2 size [${x2.shape}] do not match in1_features=${i1}, in2_features=${i2}`,
+        `Bilinear: input1 size ${fmtShape(x1.shape)} and input2 size ${fmtShape(x2.shape)} do not match in1_features=${i1}, in2_features=${i2}`,
       );
     const lead = x1.shape.slice(0, -1);
     const a = x1.reshape([-1, i1]);

@@ -4,6 +4,7 @@
  * run on devices that cannot read synchronously (WebGPU).
  */
 import type { DType } from "../dtype";
+import { fmtShape } from "../errors";
 import { randomUniform, seedKey } from "../random";
 import type { Tensor } from "../tensor";
 
@@ -57,7 +58,7 @@ export function assertClose(
 
 export function assertShape(t: Tensor, shape: readonly number[], what: string): void {
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new Error(`${what}: expected shape [${shape}], got [${t.shape}]`);
+    throw new Error(`${what}: expected shape ${fmtShape(shape)}, got ${fmtShape(t.shape)}`);
   }
 }
 
