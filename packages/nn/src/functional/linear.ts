@@ -138,6 +138,14 @@ export const dropout1d = op(
   },
 );
 
+/** PyTorch's warning for a dropout2d/3d input of another rank (which then gets element-wise dropout). */
+function warnRank(n: 2 | 3, ndim: number): void {
+  const name = `dropout${n}d`;
+  console.warn(
+    `${name}: Received a ${ndim}-D input to ${name}, which is deprecated and will result in an error in a future release. To retain the behavior and silence this warning, please use dropout instead. Note that ${name} exists to provide channel-wise dropout on inputs with ${n} spatial dimensions, a channel dimension, and an optional batch dimension (i.e. ${n + 1}D or ${n + 2}D inputs).`,
+  );
+}
+
 /**
  * `dropout2d(input, p=0.5, training=True, inplace=False)`: zero whole channels of [N, C, H, W] (or unbatched
  * [C, H, W]) with probability p. A 3-D input is taken as [N, C, L], as PyTorch 1.13 does (with its warning).
@@ -146,9 +154,7 @@ export const dropout2d = op(
   signature("nn.functional.dropout2d", dropoutParams),
   ({ input, p, training, inplace }): Tensor => {
     if (input.ndim !== 3 && input.ndim !== 4) {
-      console.warn(
-        `dropout2d: Received a ${input.ndim}-D input to dropout2d, which is deprecated and will result in an error in a future release. To retain the behavior and silence this warning, please use dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).`,
-      );
+      warnRank(2, input.ndim);
       return dropoutImpl(input, p, training, inplace, "dropout2d", null);
     }
     if (input.ndim === 3) {
@@ -169,9 +175,7 @@ export const dropout3d = op(
   signature("nn.functional.dropout3d", dropoutParams),
   ({ input, p, training, inplace }): Tensor => {
     if (input.ndim !== 4 && input.ndim !== 5) {
-      console.warn(
-        `dropout3d: Received a ${input.ndim}-D input to dropout3d, which is deprecated and will result in an error in a future release. To retain the behavior and silence this warning, please use dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D inputs).`,
-      );
+      warnRank(3, input.ndim);
       return dropoutImpl(input, p, training, inplace, "dropout3d", null);
     }
     return dropoutImpl(input, p, training, inplace, "dropout3d", featureMaskShape(input, 3));
