@@ -10,7 +10,7 @@ import { DeviceError, ShapeError } from "./errors";
 import { autogradHooks, needsGrad } from "./grad";
 import { castOp } from "./ops/cast";
 import { clampOp } from "./ops/clamp";
-import { diag, normal_, uniform_ } from "./ops/creation";
+import { diag } from "./ops/creation";
 import { binary, inplace, type Scalar, type TensorOrScalar, where } from "./ops/elementwise";
 import {
   type BinaryMethods,
@@ -25,6 +25,7 @@ import { copyInto, expandTo } from "./ops/kernels";
 import * as la from "./ops/linalg";
 import { checkIntegerDivision } from "./ops/range-check";
 import * as rd from "./ops/reduce";
+import { normal_, uniform_ } from "./ops/sampling";
 import * as so from "./ops/sort";
 import * as vw from "./ops/view";
 import { broadcastShapes, sameShape } from "./shape";

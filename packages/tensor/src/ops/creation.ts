@@ -35,9 +35,6 @@ import {
 import { copyOf } from "./kernels";
 import { checkArangeFits, checkScalarFits } from "./range-check";
 
-// methods.ts installs these Tensor methods from this module
-export { normal_, uniform_ } from "./sampling";
-
 // ---- tensor(data) ----
 
 /** What `tensor(data)` takes: a number, boolean, (nested) list, TypedArray or Tensor. */
