@@ -135,6 +135,19 @@ const MODES_FOR_RANK: Record<string, readonly number[]> = {
   trilinear: [5],
 };
 
+/** `(input, size=None, scale_factor=None, mode='nearest', align_corners=None)` of interpolate and upsample. */
+const resizeParams = [
+  inputArg,
+  arg.opt("size", k.intOrInts),
+  arg.opt("scaleFactor", k.or(k.float, k.floats)),
+  arg(
+    "mode",
+    k.oneOf("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area"),
+    "nearest",
+  ),
+  arg.opt("alignCorners", k.bool),
+] as const;
+
 /**
  * `interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
  * recompute_scale_factor=None, antialias=False)`: resize the spatial dims of [N, C, L], [N, C, H, W] or
@@ -143,15 +156,7 @@ const MODES_FOR_RANK: Record<string, readonly number[]> = {
  */
 export const interpolate = op(
   signature("nn.functional.interpolate", [
-    inputArg,
-    arg.opt("size", k.intOrInts),
-    arg.opt("scaleFactor", k.or(k.float, k.floats)),
-    arg(
-      "mode",
-      k.oneOf("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area"),
-      "nearest",
-    ),
-    arg.opt("alignCorners", k.bool),
+    ...resizeParams,
     arg.opt("recomputeScaleFactor", k.bool),
     arg.unsupported("antialias", false, "anti-aliased downsampling is not implemented"),
   ]),
@@ -223,17 +228,7 @@ function deprecated(name: string): void {
 
 /** `upsample(input, size=None, scale_factor=None, mode='nearest', align_corners=None)`: deprecated `interpolate`. */
 export const upsample = op(
-  signature("nn.functional.upsample", [
-    inputArg,
-    arg.opt("size", k.intOrInts),
-    arg.opt("scaleFactor", k.or(k.float, k.floats)),
-    arg(
-      "mode",
-      k.oneOf("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area"),
-      "nearest",
-    ),
-    arg.opt("alignCorners", k.bool),
-  ]),
+  signature("nn.functional.upsample", resizeParams),
   ({ input, size, scaleFactor, mode, alignCorners }): Tensor => {
     deprecated("upsample");
     return interpolate(input, size, scaleFactor, mode, alignCorners);
