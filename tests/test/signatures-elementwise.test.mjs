@@ -273,3 +273,23 @@ describe("backward(gradient=None, retain_graph=None, create_graph=False, inputs=
     expect(e.message).toMatch(/inputs.*autograd\.grad/);
   });
 });
+
+describe("detach_(), cpu(), retainGrad(): no parameters, so any argument is refused", () => {
+  it("detach_ detaches in place and returns the tensor", () => {
+    const w = torch.tensor([1, 2], { requiresGrad: true });
+    const y = w.mul(2);
+    expect(y.detach_()).toBe(y);
+    expect([y.requiresGrad, y.gradFn]).toEqual([false, null]);
+    expect(thrown(() => y.detach_(true))).toBeInstanceOf(torch.ArgumentError);
+  });
+  it("cpu() and retainGrad()", () => {
+    const w = torch.tensor([1, 2], { requiresGrad: true });
+    expect(w.cpu().device).toBe("cpu");
+    expect(thrown(() => w.cpu("webgpu"))).toBeInstanceOf(torch.ArgumentError);
+    const y = w.mul(3);
+    y.retainGrad();
+    y.sum().backward();
+    expect(y.grad.toArray()).toEqual([1, 1]);
+    expect(thrown(() => y.retainGrad(true))).toBeInstanceOf(torch.ArgumentError);
+  });
+});

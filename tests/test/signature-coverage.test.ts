@@ -1,0 +1,66 @@
+/**
+ * Every declared signature is exercised: replayed from PyTorch's own calls by a `sigcases-*.json` fixture
+ * (tests/test/signatures-*.test.mjs), or, where a JSON fixture cannot express the call (methods of modules and
+ * optimizers, functions of a graph, torchvision's datasets), tested by hand in the file named here. A callable added
+ * with a signature but with neither fails this test.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import "@cinder/autograd";
+import "@cinder/data";
+import "@cinder/datasets-mnist";
+import "@cinder/nn";
+import "@cinder/optim";
+import { signatures } from "@cinder/tensor";
+import { expect, it } from "vitest";
+
+const MODULES = "tests/test/signatures-modules.test.mjs";
+const OPTIM_DATA = "tests/test/signatures-optim-data.test.mjs";
+const HAND_TESTED: Record<string, string> = {
+  "Generator.seed": "tests/test/signatures-creation.test.mjs",
+  "Generator.getState": "tests/test/signatures-creation.test.mjs",
+  "Generator.setState": "tests/test/signatures-creation.test.mjs",
+  Generator: "tests/test/signatures-creation.test.mjs",
+  seed: "tests/test/signatures-creation.test.mjs",
+  "Tensor.detach_": "tests/test/signatures-elementwise.test.mjs",
+  "Tensor.backward": "tests/test/signatures-elementwise.test.mjs",
+  "Tensor.cpu": "tests/test/signatures-elementwise.test.mjs",
+  "Tensor.retainGrad": "tests/test/signatures-elementwise.test.mjs",
+  "autograd.grad": "packages/autograd/test/signatures.test.ts",
+  "autograd.gradcheck": "packages/autograd/test/signatures.test.ts",
+  "transforms.ToTensor": OPTIM_DATA,
+  "transforms.Normalize": OPTIM_DATA,
+  "transforms.Compose": OPTIM_DATA,
+  "transforms.Lambda": OPTIM_DATA,
+  "datasets.MNIST": OPTIM_DATA,
+  "datasets.FashionMNIST": OPTIM_DATA,
+  "datasets.KMNIST": OPTIM_DATA,
+  "optim.Optimizer.zeroGrad": OPTIM_DATA,
+  "optim.Optimizer.step": OPTIM_DATA,
+  "optim.Optimizer.addParamGroup": OPTIM_DATA,
+  "optim.Optimizer.loadStateDict": OPTIM_DATA,
+  "optim.Optimizer.stateDict": OPTIM_DATA,
+  "nn.Sequential": MODULES,
+  "nn.ModuleDict": MODULES,
+  "nn.ParameterDict": MODULES,
+  "nn.Identity": MODULES,
+};
+const MODULE_METHOD = /^nn\.Module\.\w+$/; // every nn.Module method: tests/test/signatures-modules.test.mjs
+
+it("every declared signature is replayed from PyTorch or tested by hand", () => {
+  const dir = new URL("../fixtures/", import.meta.url);
+  const called = new Set<string>();
+  for (const f of readdirSync(dir)) {
+    if (!f.startsWith("sigcases-")) continue;
+    for (const c of JSON.parse(readFileSync(new URL(f, dir), "utf8")).cases) called.add(c.call);
+  }
+  const missing = new Set<string>();
+  for (const s of signatures()) {
+    for (const form of s.forms) {
+      const key = form === "method" ? `Tensor.${s.name}` : s.name;
+      if (called.has(key) || called.has(`new ${s.name}`) || HAND_TESTED[key] || MODULE_METHOD.test(key))
+        continue;
+      missing.add(key);
+    }
+  }
+  expect([...missing]).toEqual([]);
+});
