@@ -19,28 +19,28 @@ export const softMarginLoss = op(
   },
 );
 
+/** `(input1, input2, target, margin=0, size_average=None, reduce=None, reduction='mean')` of the pair losses. */
+const pairParams = [
+  arg("input1", k.tensor),
+  arg("input2", k.tensor),
+  targetArg,
+  arg("margin", k.float, 0),
+  ...legacy,
+] as const;
+
 /**
  * `margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction='mean')`:
  * max(0, -y (x1 - x2) + margin).
  */
-export const marginRankingLoss = op(
-  signature("nn.functional.marginRankingLoss", [
-    arg("input1", k.tensor),
-    arg("input2", k.tensor),
-    targetArg,
-    arg("margin", k.float, 0),
-    ...legacy,
-  ]),
-  (a): Tensor => {
-    const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "marginRankingLoss");
-    if (a.input1.ndim !== a.input2.ndim || a.input1.ndim !== a.target.ndim) {
-      throw new Error(
-        `marginRankingLoss: All input tensors should have same dimension but got sizes: input1: ${fmtShape(a.input1.shape)}, input2: ${fmtShape(a.input2.shape)}, target: ${fmtShape(a.target.shape)}`,
-      );
-    }
-    return reduce(a.target.neg().mul(a.input1.sub(a.input2)).add(a.margin).clamp({ min: 0 }), r);
-  },
-);
+export const marginRankingLoss = op(signature("nn.functional.marginRankingLoss", pairParams), (a): Tensor => {
+  const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "marginRankingLoss");
+  if (a.input1.ndim !== a.input2.ndim || a.input1.ndim !== a.target.ndim) {
+    throw new Error(
+      `marginRankingLoss: All input tensors should have same dimension but got sizes: input1: ${fmtShape(a.input1.shape)}, input2: ${fmtShape(a.input2.shape)}, target: ${fmtShape(a.target.shape)}`,
+    );
+  }
+  return reduce(a.target.neg().mul(a.input1.sub(a.input2)).add(a.margin).clamp({ min: 0 }), r);
+});
 
 /**
  * `hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction='mean')`:
@@ -67,13 +67,7 @@ export const hingeEmbeddingLoss = op(
  * 1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1 (cos with ATen's 1e-12 in each norm).
  */
 export const cosineEmbeddingLoss = op(
-  signature("nn.functional.cosineEmbeddingLoss", [
-    arg("input1", k.tensor),
-    arg("input2", k.tensor),
-    targetArg,
-    arg("margin", k.float, 0),
-    ...legacy,
-  ]),
+  signature("nn.functional.cosineEmbeddingLoss", pairParams),
   (a): Tensor => {
     const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "cosineEmbeddingLoss");
     const { input1: x1, input2: x2, target } = a;

@@ -175,34 +175,34 @@ function checkFloatInput(input: Tensor, what: string, kernel: string): void {
   }
 }
 
+/** `(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean')` of nllLoss and crossEntropy. */
+const classParams = [
+  inputArg,
+  targetArg,
+  weightArg,
+  sizeAverageArg,
+  ignoreIndexArg,
+  reduceArg,
+  reductionArg,
+] as const;
+
 /**
  * `nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean')`:
  * negative log likelihood of class-index targets given log-probabilities [N, C, ...] (or [C]).
  */
-export const nllLoss = op(
-  signature("nn.functional.nllLoss", [
-    inputArg,
-    targetArg,
-    weightArg,
-    sizeAverageArg,
-    ignoreIndexArg,
-    reduceArg,
-    reductionArg,
-  ]),
-  (a): Tensor => {
-    const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "nllLoss");
-    const { input, target } = a;
-    checkFloatInput(input, "nllLoss", "nll_loss_out_frame");
-    const unbatched = input.ndim === 1;
-    const x = unbatched ? input.unsqueeze(0) : input;
-    const t = unbatched ? target.reshape(1) : target;
-    if (x.ndim < 2) throw new Error(`nllLoss: expected an input of 1 or more dims, got ${fmt(input.shape)}`);
-    const { loss, w } = nllParts(x, t, a.weight, a.ignoreIndex, "nllLoss");
-    if (r === "none") return unbatched ? loss.reshape([]) : loss;
-    if (r === "sum") return loss.sum();
-    return loss.sum().div(w.sum());
-  },
-);
+export const nllLoss = op(signature("nn.functional.nllLoss", classParams), (a): Tensor => {
+  const r = legacyReduction(a.sizeAverage, a.reduce, a.reduction, "nllLoss");
+  const { input, target } = a;
+  checkFloatInput(input, "nllLoss", "nll_loss_out_frame");
+  const unbatched = input.ndim === 1;
+  const x = unbatched ? input.unsqueeze(0) : input;
+  const t = unbatched ? target.reshape(1) : target;
+  if (x.ndim < 2) throw new Error(`nllLoss: expected an input of 1 or more dims, got ${fmt(input.shape)}`);
+  const { loss, w } = nllParts(x, t, a.weight, a.ignoreIndex, "nllLoss");
+  if (r === "none") return unbatched ? loss.reshape([]) : loss;
+  if (r === "sum") return loss.sum();
+  return loss.sum().div(w.sum());
+});
 
 /** @deprecated the options of `crossEntropy`; kept for the module classes' types. */
 export interface CrossEntropyOptions extends NllLossOptions {
@@ -217,16 +217,7 @@ export interface CrossEntropyOptions extends NllLossOptions {
  * summed target weights for class indices, by the element count for probabilities.
  */
 export const crossEntropy = op(
-  signature("nn.functional.crossEntropy", [
-    inputArg,
-    targetArg,
-    weightArg,
-    sizeAverageArg,
-    ignoreIndexArg,
-    reduceArg,
-    reductionArg,
-    arg("labelSmoothing", k.float, 0.0),
-  ]),
+  signature("nn.functional.crossEntropy", [...classParams, arg("labelSmoothing", k.float, 0.0)]),
   (a): Tensor =>
     crossEntropyImpl(
       a.input,
