@@ -42,3 +42,14 @@ export const reductionArg = arg("reduction", k.oneOf("mean", "sum", "none"), "me
  */
 export const legacyArg = <const N extends string>(name: N) =>
   arg.unsupported(name, null, `deprecated in PyTorch: use reduction ("mean", "sum" or "none")`);
+
+/**
+ * A shared base constructor's arguments, parsed by the signature the constructed class declares (`new.target`'s
+ * `static signature`: MaxPool2d's `nn.MaxPool2d`, ...), so that each subclass only declares its signature.
+ */
+export function parseBy<S extends { parse(args: never): unknown }>(
+  target: unknown,
+  args: unknown[],
+): ReturnType<S["parse"]> {
+  return (target as { signature: S }).signature.parse(args as never) as ReturnType<S["parse"]>;
+}

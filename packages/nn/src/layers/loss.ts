@@ -9,7 +9,7 @@ import * as F from "../functional/loss";
 import * as G from "../functional/loss-more";
 import { buffer, Module } from "../module";
 import type { Reduction } from "../util";
-import { legacyArg, reductionArg } from "./args";
+import { legacyArg, parseBy, reductionArg } from "./args";
 import { PairwiseDistance } from "./distance";
 
 const weightArg = arg.opt("weight", k.tensor);
@@ -19,15 +19,41 @@ const ignoreIndexArg = arg("ignoreIndex", k.int, -100);
 /** `(size_average=None, reduce=None, reduction='mean')`. */
 const simpleLoss = [sizeAverageArg, reduceArg, reductionArg] as const;
 
-const L1_LOSS = signature("nn.L1Loss", simpleLoss);
-/** `L1Loss(size_average=None, reduce=None, reduction='mean')`: mean absolute error. */
-export class L1Loss extends Module {
-  static readonly signature = L1_LOSS;
+/** Shared by the losses of `(size_average=None, reduce=None, reduction='mean')`. */
+abstract class ReductionLoss extends Module {
   readonly reduction: Reduction;
   constructor(...args: CallsOf<typeof L1_LOSS>) {
     super();
-    this.reduction = L1_LOSS.parse(args).reduction;
+    this.reduction = parseBy<typeof L1_LOSS>(new.target, args).reduction;
   }
+}
+/** Shared by the losses of `(weight=None, size_average=None, reduce=None, reduction='mean')`. */
+abstract class WeightedLoss extends Module {
+  weight: Tensor | null;
+  readonly reduction: Reduction;
+  constructor(...args: CallsOf<typeof BCE_LOSS>) {
+    super();
+    const a = parseBy<typeof BCE_LOSS>(new.target, args);
+    this.weight = a.weight ? buffer(a.weight) : null;
+    this.reduction = a.reduction;
+  }
+}
+/** Shared by the losses of `(margin, size_average=None, reduce=None, reduction='mean')`. */
+abstract class MarginLoss extends Module {
+  readonly margin: number;
+  readonly reduction: Reduction;
+  constructor(...args: CallsOf<typeof MARGIN_RANKING_LOSS>) {
+    super();
+    const a = parseBy<typeof MARGIN_RANKING_LOSS>(new.target, args);
+    this.margin = a.margin;
+    this.reduction = a.reduction;
+  }
+}
+
+const L1_LOSS = signature("nn.L1Loss", simpleLoss);
+/** `L1Loss(size_average=None, reduce=None, reduction='mean')`: mean absolute error. */
+export class L1Loss extends ReductionLoss {
+  static readonly signature = L1_LOSS;
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.l1Loss(input, target, { reduction: this.reduction });
   }
@@ -35,13 +61,8 @@ export class L1Loss extends Module {
 
 const MSE_LOSS = signature("nn.MSELoss", simpleLoss);
 /** `MSELoss(size_average=None, reduce=None, reduction='mean')`: mean squared error. */
-export class MSELoss extends Module {
+export class MSELoss extends ReductionLoss {
   static readonly signature = MSE_LOSS;
-  readonly reduction: Reduction;
-  constructor(...args: CallsOf<typeof MSE_LOSS>) {
-    super();
-    this.reduction = MSE_LOSS.parse(args).reduction;
-  }
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.mseLoss(input, target, { reduction: this.reduction });
   }
@@ -148,16 +169,8 @@ export class CrossEntropyLoss extends Module {
 
 const BCE_LOSS = signature("nn.BCELoss", [weightArg, ...simpleLoss]);
 /** `BCELoss(weight=None, size_average=None, reduce=None, reduction='mean')`: binary cross entropy of probabilities. */
-export class BCELoss extends Module {
+export class BCELoss extends WeightedLoss {
   static readonly signature = BCE_LOSS;
-  weight: Tensor | null;
-  readonly reduction: Reduction;
-  constructor(...args: CallsOf<typeof BCE_LOSS>) {
-    super();
-    const a = BCE_LOSS.parse(args);
-    this.weight = a.weight ? buffer(a.weight) : null;
-    this.reduction = a.reduction;
-  }
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropy(input, target, { weight: this.weight, reduction: this.reduction });
   }
@@ -215,13 +228,8 @@ export class KLDivLoss extends Module {
 
 const SOFT_MARGIN_LOSS = signature("nn.SoftMarginLoss", simpleLoss);
 /** `SoftMarginLoss(size_average=None, reduce=None, reduction='mean')`: log(1 + exp(-y x)). */
-export class SoftMarginLoss extends Module {
+export class SoftMarginLoss extends ReductionLoss {
   static readonly signature = SOFT_MARGIN_LOSS;
-  readonly reduction: Reduction;
-  constructor(...args: CallsOf<typeof SOFT_MARGIN_LOSS>) {
-    super();
-    this.reduction = SOFT_MARGIN_LOSS.parse(args).reduction;
-  }
   override forward(input: Tensor, target: Tensor): Tensor {
     return G.softMarginLoss(input, target, { reduction: this.reduction });
   }
@@ -231,16 +239,8 @@ const marginArg = (dflt: number) => arg("margin", k.float, dflt);
 
 const MARGIN_RANKING_LOSS = signature("nn.MarginRankingLoss", [marginArg(0.0), ...simpleLoss]);
 /** `MarginRankingLoss(margin=0.0, size_average=None, reduce=None, reduction='mean')`: max(0, -y (x1 - x2) + margin). */
-export class MarginRankingLoss extends Module {
+export class MarginRankingLoss extends MarginLoss {
   static readonly signature = MARGIN_RANKING_LOSS;
-  readonly margin: number;
-  readonly reduction: Reduction;
-  constructor(...args: CallsOf<typeof MARGIN_RANKING_LOSS>) {
-    super();
-    const a = MARGIN_RANKING_LOSS.parse(args);
-    this.margin = a.margin;
-    this.reduction = a.reduction;
-  }
   override forward(input1: Tensor, input2: Tensor, target: Tensor): Tensor {
     return G.marginRankingLoss(input1, input2, target, { margin: this.margin, reduction: this.reduction });
   }
@@ -248,16 +248,8 @@ export class MarginRankingLoss extends Module {
 
 const HINGE_EMBEDDING_LOSS = signature("nn.HingeEmbeddingLoss", [marginArg(1.0), ...simpleLoss]);
 /** `HingeEmbeddingLoss(margin=1.0, size_average=None, reduce=None, reduction='mean')`. */
-export class HingeEmbeddingLoss extends Module {
+export class HingeEmbeddingLoss extends MarginLoss {
   static readonly signature = HINGE_EMBEDDING_LOSS;
-  readonly margin: number;
-  readonly reduction: Reduction;
-  constructor(...args: CallsOf<typeof HINGE_EMBEDDING_LOSS>) {
-    super();
-    const a = HINGE_EMBEDDING_LOSS.parse(args);
-    this.margin = a.margin;
-    this.reduction = a.reduction;
-  }
   override forward(input: Tensor, target: Tensor): Tensor {
     return G.hingeEmbeddingLoss(input, target, { margin: this.margin, reduction: this.reduction });
   }
@@ -265,16 +257,8 @@ export class HingeEmbeddingLoss extends Module {
 
 const COSINE_EMBEDDING_LOSS = signature("nn.CosineEmbeddingLoss", [marginArg(0.0), ...simpleLoss]);
 /** `CosineEmbeddingLoss(margin=0.0, size_average=None, reduce=None, reduction='mean')`. */
-export class CosineEmbeddingLoss extends Module {
+export class CosineEmbeddingLoss extends MarginLoss {
   static readonly signature = COSINE_EMBEDDING_LOSS;
-  readonly margin: number;
-  readonly reduction: Reduction;
-  constructor(...args: CallsOf<typeof COSINE_EMBEDDING_LOSS>) {
-    super();
-    const a = COSINE_EMBEDDING_LOSS.parse(args);
-    this.margin = a.margin;
-    this.reduction = a.reduction;
-  }
   override forward(input1: Tensor, input2: Tensor, target: Tensor): Tensor {
     return G.cosineEmbeddingLoss(input1, input2, target, { margin: this.margin, reduction: this.reduction });
   }
@@ -282,16 +266,8 @@ export class CosineEmbeddingLoss extends Module {
 
 const MULTILABEL_SOFT_MARGIN_LOSS = signature("nn.MultiLabelSoftMarginLoss", [weightArg, ...simpleLoss]);
 /** `MultiLabelSoftMarginLoss(weight=None, size_average=None, reduce=None, reduction='mean')`. */
-export class MultiLabelSoftMarginLoss extends Module {
+export class MultiLabelSoftMarginLoss extends WeightedLoss {
   static readonly signature = MULTILABEL_SOFT_MARGIN_LOSS;
-  weight: Tensor | null;
-  readonly reduction: Reduction;
-  constructor(...args: CallsOf<typeof MULTILABEL_SOFT_MARGIN_LOSS>) {
-    super();
-    const a = MULTILABEL_SOFT_MARGIN_LOSS.parse(args);
-    this.weight = a.weight ? buffer(a.weight) : null;
-    this.reduction = a.reduction;
-  }
   override forward(input: Tensor, target: Tensor): Tensor {
     return G.multilabelSoftMarginLoss(input, target, { weight: this.weight, reduction: this.reduction });
   }
@@ -426,13 +402,8 @@ export class MultiMarginLoss extends Module {
 
 const MULTILABEL_MARGIN_LOSS = signature("nn.MultiLabelMarginLoss", simpleLoss);
 /** `MultiLabelMarginLoss(size_average=None, reduce=None, reduction='mean')`: targets are class indices, -1 ends them. */
-export class MultiLabelMarginLoss extends Module {
+export class MultiLabelMarginLoss extends ReductionLoss {
   static readonly signature = MULTILABEL_MARGIN_LOSS;
-  readonly reduction: Reduction;
-  constructor(...args: CallsOf<typeof MULTILABEL_MARGIN_LOSS>) {
-    super();
-    this.reduction = MULTILABEL_MARGIN_LOSS.parse(args).reduction;
-  }
   override forward(input: Tensor, target: Tensor): Tensor {
     return G.multilabelMarginLoss(input, target, { reduction: this.reduction });
   }

@@ -23,7 +23,7 @@ import {
 import { pyIntOrTuple, type Size2 } from "../functional/windows";
 import { Module } from "../module";
 import { pyBool, pyTuple } from "../util";
-import { optSizeKind, size1, size2, size3 } from "./args";
+import { optSizeKind, parseBy, size1, size2, size3 } from "./args";
 
 type SizeArg = number | readonly number[];
 interface MaxPoolOptions {
@@ -40,14 +40,6 @@ interface AvgPoolOptions {
   divisorOverride: number | null;
 }
 type Pooled<R> = R extends true ? [Tensor, Tensor] : Tensor;
-
-/** Parses a pooling module's arguments by the signature its class declares (MaxPool2d's `nn.MaxPool2d`, ...). */
-function parseBy<S extends { parse(args: never): unknown }>(
-  target: unknown,
-  args: unknown[],
-): ReturnType<S["parse"]> {
-  return (target as { signature: S }).signature.parse(args as never) as ReturnType<S["parse"]>;
-}
 
 /**
  * Shared by MaxPool1d/2d/3d: `(kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
