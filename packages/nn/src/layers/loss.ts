@@ -102,13 +102,9 @@ export class HuberLoss extends Module {
   }
 }
 
-const NLL_LOSS = signature("nn.NLLLoss", [
-  weightArg,
-  sizeAverageArg,
-  ignoreIndexArg,
-  reduceArg,
-  reductionArg,
-]);
+/** `(weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean')` of NLLLoss, CrossEntropyLoss. */
+const classLoss = [weightArg, sizeAverageArg, ignoreIndexArg, reduceArg, reductionArg] as const;
+const NLL_LOSS = signature("nn.NLLLoss", classLoss);
 /** `NLLLoss(weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean')`. */
 export class NLLLoss extends Module {
   static readonly signature = NLL_LOSS;
@@ -132,11 +128,7 @@ export class NLLLoss extends Module {
 }
 
 const CROSS_ENTROPY_LOSS = signature("nn.CrossEntropyLoss", [
-  weightArg,
-  sizeAverageArg,
-  ignoreIndexArg,
-  reduceArg,
-  reductionArg,
+  ...classLoss,
   arg("labelSmoothing", k.float, 0.0),
 ]);
 /**
