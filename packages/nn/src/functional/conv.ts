@@ -28,17 +28,7 @@ import {
 } from "@cinder/tensor";
 import { inputArg, pyTuple } from "../util";
 import { convParams, convTransposeParams, weightArg } from "./conv-params";
-import {
-  alloc,
-  dense,
-  type GridSpec,
-  grid,
-  im2row,
-  ints,
-  row2im,
-  type Size2,
-  viewOf,
-} from "./windows";
+import { alloc, dense, type GridSpec, grid, im2row, ints, row2im, type Size2, viewOf } from "./windows";
 
 export type { Size2 };
 /** An int or a list of one int (PyTorch's `_single`). */
