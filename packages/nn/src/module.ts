@@ -229,6 +229,23 @@ function checkName(what: string, name: string, owner: Module): void {
   void rec;
 }
 
+/**
+ * The error for a module that contains itself (PyTorch's recursive walks hit RecursionError there): names the
+ * module, where it sits (`from`, a dotted path, "" for the root) and the path `to` that leads back to it.
+ */
+function cycleError(m: Module, from: string, to: string): Error {
+  const chain = [from || "(root)"];
+  let p = from;
+  for (const s of (from ? to.slice(from.length + 1) : to).split(".")) {
+    p = p ? `${p}.${s}` : s;
+    chain.push(p);
+  }
+  const at = from ? `"${from}"` : "the root";
+  return new Error(
+    `module cycle: the ${m.constructor.name} at ${at} contains itself as "${to}" (${chain.join(" -> ")}); a module cannot contain itself, so its printout and state dict would never end (PyTorch raises RecursionError here)`,
+  );
+}
+
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the call signature of callable modules (interface above)
 export class Module {
   /** Training mode (dropout active, batch norm updates running stats); toggled by `train()` / `eval()`. */
@@ -337,14 +354,31 @@ export class Module {
     const { memo, prefix, removeDuplicate } = NAMED_MODULES.parse(args);
     return this.walk(memo ?? new Set<Module>(), prefix, removeDuplicate);
   }
-  private *walk(memo: Set<Module>, prefix: string, removeDuplicate: boolean): Generator<[string, Module]> {
+  /**
+   * Depth first from this module. With `removeDuplicate`, each module once (under its first path); without, every
+   * path, as PyTorch's `state_dict` walks `_modules`, and a module that contains itself is a `cycleError`.
+   */
+  private *walk(
+    memo: Set<Module>,
+    prefix: string,
+    removeDuplicate: boolean,
+    ancestors = new Map<Module, string>(),
+  ): Generator<[string, Module]> {
     if (removeDuplicate) {
       if (memo.has(this)) return;
       memo.add(this);
+    } else {
+      const from = ancestors.get(this);
+      if (from !== undefined) throw cycleError(this, from, prefix);
     }
     yield [prefix, this];
-    for (const [k, m] of this.childEntries())
-      yield* m.walk(memo, prefix ? `${prefix}.${k}` : k, removeDuplicate);
+    ancestors.set(this, prefix);
+    try {
+      for (const [k, m] of this.childEntries())
+        yield* m.walk(memo, prefix ? `${prefix}.${k}` : k, removeDuplicate, ancestors);
+    } finally {
+      ancestors.delete(this);
+    }
   }
   modules(...args: CallsOf<typeof MODULES>): Generator<Module> {
     MODULES.parse(args);
@@ -466,9 +500,19 @@ export class Module {
   /** Apply `fn` to every submodule (children first) and this module. */
   apply(...args: CallsOf<typeof APPLY>): this {
     const { fn } = APPLY.parse(args);
-    for (const [, c] of this.uniqueChildren()) c.apply(fn);
-    fn(this);
+    this.applyTo(fn, new Map(), "");
     return this;
+  }
+  private applyTo(fn: (m: Module) => unknown, ancestors: Map<Module, string>, path: string): void {
+    ancestors.set(this, path);
+    for (const [k, c] of this.uniqueChildren()) {
+      const at = path ? `${path}.${k}` : k;
+      const from = ancestors.get(c);
+      if (from !== undefined) throw cycleError(c, from, at);
+      c.applyTo(fn, ancestors, at);
+    }
+    ancestors.delete(this);
+    fn(this);
   }
 
   /**
@@ -515,7 +559,8 @@ export class Module {
 
   /**
    * Parameters and persistent buffers by dotted name, module by module (each module's parameters, then its
-   * buffers), in PyTorch's order. Values share storage with the module's tensors; parameters are detached
+   * buffers), in PyTorch's order. As PyTorch's, a submodule held under two names is listed under both (a
+   * checkpoint has `x.weight` and `y.weight`), and a module that contains itself is an error naming the cycle. Values share storage with the module's tensors; parameters are detached
    * unless `keepVars`. `prefix` goes in front of every key; `destination` is a Map to add them to.
    */
   stateDict(opts?: {
@@ -526,7 +571,7 @@ export class Module {
   stateDict(...args: unknown[]): Map<string, Tensor> {
     const { destination, prefix, keepVars } = STATE_DICT.parse(args as never);
     const sd = destination ?? new Map<string, Tensor>();
-    for (const [name, m] of this.walk(new Set(), "", true)) {
+    for (const [name, m] of this.walk(new Set(), "", false)) {
       // as PyTorch: the prefix is put in front as given ("net." gives "net.fc1.weight")
       const key = (k: string) => prefix + (name ? `${name}.${k}` : k);
       for (const [k, v] of m.fields()) if (v instanceof Parameter) sd.set(key(k), keepVars ? v : v.detach());
@@ -582,13 +627,21 @@ export class Module {
     return "";
   }
 
-  /** A printout like PyTorch's `print(model)`. */
+  /** A printout like PyTorch's `print(model)`; a module that contains itself is an error naming the cycle. */
   toString(): string {
+    return this.repr(new Map(), "");
+  }
+  private repr(ancestors: Map<Module, string>, path: string): string {
     const lines: string[] = [];
+    ancestors.set(this, path);
     for (const [k, m] of this.childEntries()) {
-      const sub = m.toString().split("\n").join("\n  ");
+      const at = path ? `${path}.${k}` : k;
+      const from = ancestors.get(m);
+      if (from !== undefined) throw cycleError(m, from, at);
+      const sub = m.repr(ancestors, at).split("\n").join("\n  ");
       lines.push(`(${k}): ${sub}`);
     }
+    ancestors.delete(this);
     const name = this.constructor.name;
     const extra = this.extraRepr();
     // as PyTorch's Module.__repr__: one extra line and no children print inline, anything else one per line
