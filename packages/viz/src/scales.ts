@@ -43,7 +43,8 @@ export function linearScale(domain: [number, number], range: [number, number], c
       const step = values.length > 1 ? Math.abs(values[1] - values[0]) : 1;
       const big = Math.max(Math.abs(domain[0]), Math.abs(domain[1]));
       const fmt =
-        big >= 1e6 || (step < 1e-4 && big < 1e-3) ? s.tickFormat(count, ".1~e") : s.tickFormat(count, "f");
+        // exponent labels get as many digits as the tick step needs (a fixed ".1e" printed "1e+308" five times)
+        big >= 1e6 || (step < 1e-4 && big < 1e-3) ? s.tickFormat(count, "~e") : s.tickFormat(count, "f");
       return values.map((value) => ({ value, label: { text: fmt(value) } }));
     },
     minorTicks: () => [],
@@ -116,9 +117,13 @@ export function extend(e: Extent, values: ArrayLike<number>, kind: ScaleKind): v
   }
 }
 
+/** The smallest half-range given to constant data: keeps the limits apart for subnormal values. */
+const TINY = 1e-300;
+
 /**
  * Axis limits from a data extent like matplotlib's autoscale: 5% margins on each side (in log space on a log
- * axis), stopping at sticky edges, with a small range made up for constant or empty data.
+ * axis), stopping at sticky edges, with a small range made up for constant or empty data: a constant value v
+ * gets v ± max(5% of |v|, tiny) (±0.05 around 0), so it is drawn at its value with ticks around it.
  */
 export function autoLimits(e: Extent, kind: ScaleKind, margin = 0.05): [number, number] {
   let lo = e.min;
@@ -135,7 +140,7 @@ export function autoLimits(e: Extent, kind: ScaleKind, margin = 0.05): [number, 
     return stick([10 ** (a - d), 10 ** (b + d)], e);
   }
   if (hi - lo < 1e-12 * Math.max(1, Math.abs(lo))) {
-    const d = lo === 0 ? 0.05 : 0.05 * Math.abs(lo);
+    const d = lo === 0 ? 0.05 : Math.max(0.05 * Math.abs(lo), TINY);
     lo -= d;
     hi += d;
   }

@@ -114,4 +114,67 @@ describe.skipIf(!haveChromium)(`dashboard in headless Chromium${skipNote}`, () =
       await dash?.close();
     }
   });
+
+  it("draws metrics named like Object.prototype members and a constant lr at its value (issue 13)", async () => {
+    let dash: LiveDashboard | undefined;
+    try {
+      dash = await dashboard({ title: "hostile names" });
+      for (let step = 0; step < 5; step++)
+        dash.log({
+          step,
+          constructor: 1 / (step + 1),
+          val_constructor: 2,
+          toString: step,
+          train_hasOwnProperty: 3,
+          lr: 0.01,
+        });
+      await page.goto(dash.url);
+      await page.waitForSelector("#status[data-state=live]", { timeout: 10_000 });
+      expect(await pointsOf("constructor", "constructor")).toBe("5");
+      expect(await pointsOf("constructor", "val_constructor")).toBe("5");
+      expect(await pointsOf("toString", "toString")).toBe("5");
+      expect(await pointsOf("hasOwnProperty", "train_hasOwnProperty")).toBe("5");
+      expect(await page.locator('input[data-log="constructor"]').isChecked()).toBe(false);
+      // the lr line sits on the tick labelled 0.01
+      const lr = await page.evaluate(() => {
+        const svg = document.querySelector('svg[data-metric="lr"]');
+        const tick = [...(svg?.querySelectorAll('text[text-anchor="end"]') ?? [])].find(
+          (t) => t.textContent === "0.01",
+        );
+        const d = svg?.querySelector("path.series")?.getAttribute("d") ?? "";
+        return {
+          tickY: tick ? Number(tick.getAttribute("y")) - 4 : null,
+          lineY: Number(/M[-\d.]+ ([-\d.]+)/.exec(d)?.[1]),
+        };
+      });
+      expect(lr.tickY).not.toBeNull();
+      expect(Math.abs(lr.lineY - (lr.tickY as number))).toBeLessThan(1);
+      dash.log({ step: 5, constructor: 0.1, lr: 0.01 });
+      await page.waitForFunction(
+        () =>
+          document
+            .querySelector('svg[data-metric="constructor"] path[data-series="constructor"]')
+            ?.getAttribute("data-points") === "6",
+        undefined,
+        { timeout: 10_000 },
+      );
+    } finally {
+      await dash?.close();
+    }
+  });
+
+  it("a page refused by a full dashboard says it is disconnected", async () => {
+    let dash: LiveDashboard | undefined;
+    try {
+      dash = await dashboard({ maxClients: 1 });
+      const holder = await fetch(new URL("events", dash.url));
+      const reader = holder.body!.getReader();
+      await reader.read();
+      await page.goto(dash.url);
+      await page.waitForSelector("#status[data-state=disconnected]", { timeout: 10_000 });
+      await reader.cancel();
+    } finally {
+      await dash?.close();
+    }
+  });
 });

@@ -262,3 +262,35 @@ describe("saving", () => {
     expect(readFileSync(paths[0], "utf8")).toContain("线性回归拟合结果");
   });
 });
+
+describe("constant series (issue 13)", () => {
+  /** The y tick labels and the line's y pixels of a one-line figure of `ys`. */
+  function drawn(ys: number[]) {
+    const f = figure();
+    f.subplot(1, 1, 1).plot(
+      ys.map((_, i) => i),
+      ys,
+    );
+    const svg = f.toSVG();
+    const labels = [...svg.matchAll(/<text[^>]*text-anchor="end">([^<]*)<\/text>/g)].map((m) => m[1]);
+    const d = /<path class="line"[^>]*d="([^"]*)"/.exec(svg)?.[1] ?? "";
+    const lineYs = [...d.matchAll(/[ML]\s*[-\d.]+\s+([-\d.]+)/g)].map((m) => Number(m[1]));
+    return { labels, lineYs };
+  }
+
+  it("draws lr 0.01 at its value, with ticks around it", () => {
+    const { labels, lineYs } = drawn([0.01, 0.01, 0.01, 0.01]);
+    expect(labels).toContain("0.0100");
+    for (const l of labels) expect(Math.abs(Number(l) - 0.01)).toBeLessThan(0.001);
+    expect(new Set(lineYs).size).toBe(1);
+  });
+
+  it("keeps limits apart and labels distinct for huge and subnormal constants", () => {
+    for (const v of [1e308, -3e200, 5e-324]) {
+      const { labels, lineYs } = drawn([v, v, v]);
+      expect(labels.length, String(v)).toBeGreaterThanOrEqual(3);
+      expect(new Set(labels).size, `${v}: ${labels.join(" ")}`).toBe(labels.length);
+      expect(lineYs.every(Number.isFinite)).toBe(true);
+    }
+  });
+});

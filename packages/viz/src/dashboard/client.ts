@@ -3,14 +3,19 @@
  * per metric group from the points embedded in the page and, in live mode, from Server-Sent Events.
  * Metrics named "loss", "train_loss" and "val_loss" share the "loss" chart; "accuracy"/"val_accuracy" the
  * "accuracy" chart, and so on. Every series path carries `data-points` (its number of points) for tests.
+ * Metric names come from users, so every table keyed by them has no prototype ("constructor", "toString"
+ * and "__proto__" are ordinary names) and values are read as own properties only.
  */
 export const CLIENT_SCRIPT = String.raw`(function () {
   "use strict";
   var boot = JSON.parse(document.getElementById("cinder-data").textContent);
   var points = boot.points || [];
   var COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-  var SKIP = { step: 1, time: 1, wall: 1, timestamp: 1 };
-  var logY = {};
+  var hasOwn = Object.prototype.hasOwnProperty;
+  function dict() { return Object.create(null); }
+  function own(o, k) { return hasOwn.call(o, k) ? o[k] : undefined; }
+  var SKIP = dict(); SKIP.step = SKIP.time = SKIP.wall = SKIP.timestamp = 1;
+  var logY = dict();
   var charts = document.getElementById("charts");
   var statusEl = document.getElementById("status");
   var summaryEl = document.getElementById("summary");
@@ -23,10 +28,12 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       .replace(/[_\/.\- ](train|training|val|valid|validation|test|eval)$/i, "");
   }
   function metricKeys() {
-    var seen = {}, out = [];
+    var seen = dict(), out = [];
     for (var i = 0; i < points.length; i++) {
-      for (var k in points[i]) {
-        if (!SKIP[k] && !seen[k] && (typeof points[i][k] === "number" || points[i][k] === null)) { seen[k] = 1; out.push(k); }
+      var ks = Object.keys(points[i]);
+      for (var j = 0; j < ks.length; j++) {
+        var k = ks[j], v = points[i][k];
+        if (!SKIP[k] && !seen[k] && (typeof v === "number" || v === null)) { seen[k] = 1; out.push(k); }
       }
     }
     return out;
@@ -41,9 +48,28 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     if (!(hi > lo)) return [lo];
     var raw = (hi - lo) / n, p = Math.pow(10, Math.floor(Math.log10(raw))), m = raw / p;
     var step = (m >= 5 ? 10 : m >= 2 ? 5 : m >= 1.5 ? 2 : 1) * p;
-    var out = [];
-    for (var t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(Math.abs(t) < step * 1e-9 ? 0 : t);
+    if (!(step > 0) || !isFinite(step)) return [lo, hi];
+    var out = [], k0 = Math.ceil(lo / step);
+    // at most 4n ticks: with huge, nearly equal values t += step would not move t at all
+    for (var i = 0; i <= 4 * n; i++) {
+      var t = (k0 + i) * step;
+      if (t > hi + step * 1e-9) break;
+      if (!out.length || t !== out[out.length - 1]) out.push(Math.abs(t) < step * 1e-9 ? 0 : t);
+    }
     return out;
+  }
+  // The value range [lo, hi] (log10 units on a log axis) widened for drawing. A constant series gets a
+  // range around its value (value +- 10%; +-0.5 around 0 and +-half a decade on a log axis), so it is drawn
+  // at its value with ticks near it; then 5% margins.
+  function yDomain(lo, hi, log) {
+    if (!(lo <= hi)) return [0, 1];
+    if (hi - lo <= (log ? 1e-12 : 1e-9 * Math.max(Math.abs(lo), Math.abs(hi)))) {
+      var c = (lo + hi) / 2;
+      var r = log || c === 0 ? 0.5 : Math.max(Math.abs(c) * 0.1, 1e-300);
+      lo = c - r; hi = c + r;
+    }
+    var pad = (hi - lo) * 0.05;
+    return [lo - pad, hi + pad];
   }
   function el(name, attrs, text) {
     var e = document.createElementNS(NS, name);
@@ -55,10 +81,10 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var log = !!logY[name];
     var xs = [], lo = Infinity, hi = -Infinity, x0 = Infinity, x1 = -Infinity;
     for (var i = 0; i < points.length; i++) {
-      var p = points[i], x = typeof p.step === "number" ? p.step : i;
+      var p = points[i], x = typeof own(p, "step") === "number" ? p.step : i;
       xs.push(x);
       for (var j = 0; j < keys.length; j++) {
-        var v = p[keys[j]];
+        var v = own(p, keys[j]);
         if (typeof v !== "number" || !isFinite(v) || (log && v <= 0)) continue;
         var u = log ? Math.log10(v) : v;
         if (u < lo) lo = u;
@@ -67,10 +93,9 @@ export const CLIENT_SCRIPT = String.raw`(function () {
         if (x > x1) x1 = x;
       }
     }
-    if (!(lo <= hi)) { lo = 0; hi = 1; x0 = 0; x1 = 1; }
-    if (hi - lo < 1e-12) { lo -= 0.5; hi += 0.5; }
+    if (!(x0 <= x1)) { x0 = 0; x1 = 1; }
     if (x1 - x0 < 1e-12) { x0 -= 0.5; x1 += 0.5; }
-    var pad = (hi - lo) * 0.05; lo -= pad; hi += pad;
+    var dom = yDomain(lo, hi, log); lo = dom[0]; hi = dom[1];
     var sx = function (x) { return ML + (x - x0) / (x1 - x0) * (W - ML - MR); };
     var sy = function (u) { return H - MB - (u - lo) / (hi - lo) * (H - MT - MB); };
     var svg = el("svg", { viewBox: "0 0 " + W + " " + H, "class": "chart", "data-metric": name, role: "img" });
@@ -93,7 +118,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     for (j = 0; j < keys.length; j++) {
       var d = "", n = 0, pen = false, dots = [];
       for (i = 0; i < points.length; i++) {
-        var val = points[i][keys[j]];
+        var val = own(points[i], keys[j]);
         if (val === undefined) continue; // not logged at this step: connect across
         if (typeof val !== "number" || !isFinite(val) || (log && val <= 0)) { pen = false; continue; } // NaN: a gap
         var px = sx(xs[i]).toFixed(1), py = sy(log ? Math.log10(val) : val).toFixed(1);
@@ -116,7 +141,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     return svg;
   }
   function render() {
-    var keys = metricKeys(), groups = {}, order = [];
+    var keys = metricKeys(), groups = dict(), order = [];
     for (var i = 0; i < keys.length; i++) {
       var g = group(keys[i]);
       if (!groups[g]) { groups[g] = []; order.push(g); }
@@ -157,7 +182,11 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       else if (m.type === "close") { es.close(); setStatus("finished"); }
       schedule();
     };
-    es.onerror = function () { if (statusEl.getAttribute("data-state") !== "finished") setStatus("reconnecting"); };
+    es.onerror = function () {
+      if (statusEl.getAttribute("data-state") === "finished") return;
+      // closed for good: the server refused the stream (e.g. 503, too many open pages) or is gone
+      setStatus(es.readyState === 2 ? "disconnected" : "reconnecting");
+    };
   } else setStatus(boot.finished ? "finished" : "snapshot");
   render();
 })();`;

@@ -10,6 +10,10 @@
  * Server-Sent Events (`/events`; `/data.json` has all points). `dashboardFile(path)` instead rewrites a
  * self-contained HTML file atomically (for CI artifacts and offline runs); the page reloads itself while
  * training runs.
+ *
+ * The server answers only requests addressed to its own names (localhost, 127.0.0.1, [::1], the bound
+ * address and `allowedHosts`; others get 421, against DNS rebinding), keeps at most `maxClients` event
+ * streams open (default 32; more get 503) and warns once when bound to a wildcard address.
  */
 
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
@@ -48,9 +52,23 @@ export interface FileDashboard extends TrainingDashboard {
 export interface DashboardOptions {
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
-  /** Interface to bind (default "127.0.0.1": the dashboard is not reachable from other machines). */
+  /**
+   * Interface to bind (default "127.0.0.1": the dashboard is not reachable from other machines). Binding
+   * "0.0.0.0" or "::" serves the metrics to every machine that can reach this one, without authentication
+   * (a warning says so, once per process).
+   */
   host?: string;
   title?: string;
+  /**
+   * More host names (no scheme, no port) the page may be reached under, e.g. a reverse proxy's name or
+   * "myhost.local". Requests whose `Host` header names anything else are answered 421, so a web page that
+   * rebinds its own DNS name to 127.0.0.1 cannot read the metrics. Always allowed: localhost, 127.0.0.1,
+   * [::1] and the bound address (with a wildcard bind also this machine's name and addresses), on any port
+   * (an SSH tunnel changes the port and keeps the name).
+   */
+  allowedHosts?: readonly string[];
+  /** Most event streams (open pages) at once (default 32); more are answered 503 until one closes. */
+  maxClients?: number;
 }
 
 export interface DashboardFileOptions {
@@ -62,7 +80,9 @@ export interface DashboardFileOptions {
 }
 
 function toPoint(record: LogRecord, index: number): DashboardPoint {
-  const p: DashboardPoint = { step: index };
+  // metric names come from users: "constructor", "__proto__" and friends must be plain keys
+  const p: DashboardPoint = Object.create(null);
+  p.step = index;
   for (const [k, v] of Object.entries(record)) {
     if (v === undefined) continue;
     let value: number | string | null;
@@ -85,25 +105,96 @@ function toPoint(record: LogRecord, index: number): DashboardPoint {
 }
 
 type Http = typeof import("node:http");
+type Os = typeof import("node:os");
+
+const DEFAULT_MAX_CLIENTS = 32;
+const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
+/** A Host header's name: a bracketed IPv6 address or a name without ":", "@", "/" and the like. */
+const HOST_NAME = /^(\[[0-9a-f:.]+\]|[^\s:[\]/\\@?#]+)$/i;
+const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[^\s:[\]/\\@?#]+)(?::\d{1,5})?$/i;
+
+/** A host name as it appears in a Host header: lower case, IPv6 addresses in brackets. */
+function hostKey(name: string): string {
+  const h = name.trim().toLowerCase();
+  return h.includes(":") && !h.startsWith("[") ? `[${h}]` : h;
+}
+
+/** The name part of a Host header (lower case), or undefined if the header is missing or malformed. */
+function hostOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const m = HOST_HEADER.exec(header.trim());
+  return m ? m[1].toLowerCase() : undefined;
+}
+
+function isWildcard(address: string): boolean {
+  return address === "0.0.0.0" || address === "::" || address === "[::]";
+}
+
+/** The warning for a server bound to a wildcard address (reachable from other machines), else undefined. */
+export function exposureWarning(address: string, port: number): string | undefined {
+  if (!isWildcard(address)) return undefined;
+  const where = `${hostKey(address)}:${port}`;
+  return (
+    `@cinder/viz dashboard: listening on ${where} serves the training metrics to every machine that can ` +
+    `reach this one on port ${port}, without authentication. Bind "127.0.0.1" (the default) unless that is ` +
+    "intended; other host names must be listed in allowedHosts."
+  );
+}
+
+let warnedExposure = false;
+
+/** Warn (once per process) when a dashboard binds a wildcard address. */
+export function warnIfExposed(address: string, port: number): void {
+  const message = exposureWarning(address, port);
+  if (message === undefined || warnedExposure) return;
+  warnedExposure = true;
+  console.warn(message);
+}
 
 /** Start a live dashboard server on 127.0.0.1 (Node only). */
 export async function dashboard(opts: DashboardOptions = {}): Promise<LiveDashboard> {
+  const maxClients = opts.maxClients ?? DEFAULT_MAX_CLIENTS;
+  if (!Number.isInteger(maxClients) || maxClients < 1)
+    throw new RangeError(`dashboard: maxClients must be a positive integer, got ${String(opts.maxClients)}`);
+  const allowed = new Set(LOOPBACK_HOSTS);
+  for (const name of opts.allowedHosts ?? []) {
+    const key = typeof name === "string" ? hostKey(name) : "";
+    if (!HOST_NAME.test(key))
+      throw new TypeError(
+        `dashboard: allowedHosts entry ${JSON.stringify(name)} is not a host name (give names without scheme or port)`,
+      );
+    allowed.add(key);
+  }
   const http = await nodeImport<Http>("node:http");
   const title = opts.title ?? "Cinder training";
   const host = opts.host ?? "127.0.0.1";
+  allowed.add(hostKey(host));
   const points: DashboardPoint[] = [];
   const clients = new Set<ServerResponse>();
   let closed = false;
 
   const send = (res: ServerResponse, msg: unknown) => res.write(`data: ${JSON.stringify(msg)}\n\n`);
+  const text = { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const noCache = { "Cache-Control": "no-store" };
+    // DNS rebinding: a page on evil.example that resolves its name to 127.0.0.1 is same-origin with us
+    // but still sends "Host: evil.example"
+    const name = hostOf(req.headers.host);
+    if (name === undefined || !allowed.has(name)) {
+      res
+        .writeHead(421, { ...text, ...noCache, Connection: "close" })
+        .end(
+          "cinder dashboard: this host name is not served (DNS rebinding guard); " +
+            "add it to dashboard({ allowedHosts }) if it is yours\n",
+        );
+      return;
+    }
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { Allow: "GET, HEAD" }).end();
       return;
     }
-    const noCache = { "Cache-Control": "no-store" };
     if (path === "/" || path === "/index.html") {
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", ...noCache });
       res.end(dashboardHTML({ title, points, live: !closed }));
@@ -111,6 +202,15 @@ export async function dashboard(opts: DashboardOptions = {}): Promise<LiveDashbo
       res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", ...noCache });
       res.end(JSON.stringify({ title, points }));
     } else if (path === "/events") {
+      if (!closed && clients.size >= maxClients) {
+        res
+          .writeHead(503, { ...text, ...noCache, "Retry-After": "10" })
+          .end(
+            `cinder dashboard: too many open event streams (${maxClients}); close a dashboard page ` +
+              "or raise dashboard({ maxClients })\n",
+          );
+        return;
+      }
       res.writeHead(200, {
         "Content-Type": "text/event-stream; charset=utf-8",
         Connection: "keep-alive",
@@ -125,9 +225,9 @@ export async function dashboard(opts: DashboardOptions = {}): Promise<LiveDashbo
         return;
       }
       clients.add(res);
-      req.on("close", () => clients.delete(res));
+      res.on("close", () => clients.delete(res));
     } else {
-      res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("not found");
+      res.writeHead(404, text).end("not found");
     }
   };
 
@@ -141,6 +241,16 @@ export async function dashboard(opts: DashboardOptions = {}): Promise<LiveDashbo
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : (opts.port ?? 0);
+  const bound = typeof address === "object" && address ? address.address : host;
+  allowed.add(hostKey(bound));
+  if (isWildcard(bound)) {
+    // reachable from other machines: they will use this machine's name or one of its addresses
+    const os = await nodeImport<Os>("node:os");
+    allowed.add(hostKey(os.hostname()));
+    for (const list of Object.values(os.networkInterfaces()))
+      for (const a of list ?? []) allowed.add(hostKey(a.address));
+  }
+  warnIfExposed(bound, port);
   const heartbeat = setInterval(() => {
     for (const c of clients) c.write(": ping\n\n");
   }, 15_000);
