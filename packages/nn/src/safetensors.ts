@@ -5,7 +5,9 @@
  *
  * Cinder has no int64, float16 or bfloat16: on load I64 (and U32/U64) data becomes int32 with a range check,
  * I8/I16/U16 become int32, F16/BF16 become float32. Every structural problem is an error naming the file,
- * the tensor and its offsets. `node:fs` is imported lazily, so the package still loads in browsers, where the
+ * the tensor and its offsets, and ending with the byte of the file where it is. What the format forbids is refused:
+ * a header over 100,000,000 bytes, a key given twice, tensors whose data_offsets do not cover the data section
+ * exactly (a hole, bytes before the first or after the last tensor, an overlap). `node:fs` is imported lazily, so the package still loads in browsers, where the
  * in-memory `serializeSafetensors` / `deserializeSafetensors` work.
  */
 import { type DType, Tensor, type TypedArray, tensorFromData } from "@cinder/tensor";
@@ -37,6 +39,9 @@ const LOAD_DTYPE: Record<string, { size: number; dtype: DType }> = {
   U8: { size: 1, dtype: "uint8" },
   BOOL: { size: 1, dtype: "bool" },
 };
+
+/** The safetensors format's cap on the header length (the reference implementation's MAX_HEADER_SIZE). */
+const SAFETENSORS_MAX_HEADER_BYTES = 100_000_000;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -128,85 +133,233 @@ export function serializeSafetensors(
   );
 }
 
+/**
+ * The keys of a header that `JSON.parse` accepted, walked over its bytes: the top-level keys in file order with
+ * the byte of the file each starts at (JSON.parse loses both: it orders integer-like keys first and keeps the last
+ * of a repeated key), and the number of keys in the whole header. With `findRepeat`, every object's keys are kept
+ * and a key repeated in any object is an error (slower: only run once the count says there is one).
+ */
+function headerKeys(
+  h: Uint8Array,
+  base: number,
+  fail: (msg: string, at: number) => never,
+  findRepeat = false,
+): { top: { name: string; at: number }[]; count: number } {
+  const top: { name: string; at: number }[] = [];
+  // one entry per open object (its keys, when looking for a repeat, and the key holding it) or array (null)
+  const stack: ({ keys: Map<string, number> | null; owner: string } | null)[] = [];
+  let expectKey = false;
+  let lastKey = "";
+  let count = 0;
+  const utf8 = new TextDecoder();
+  // a key without escapes: ASCII (the usual case) without a TextDecoder call
+  const plain = (from: number, to: number): string => {
+    let ascii = "";
+    for (let j = from; j < to; j++) {
+      if (h[j] >= 0x80) return utf8.decode(h.subarray(from, to));
+      ascii += String.fromCharCode(h[j]);
+    }
+    return ascii;
+  };
+  for (let i = 0; i < h.length; i++) {
+    const c = h[i];
+    if (c === 0x22) {
+      const start = i;
+      let escaped = false;
+      for (i++; h[i] !== 0x22; i++) {
+        if (h[i] === 0x5c) {
+          escaped = true;
+          i++;
+        }
+      }
+      const obj = stack[stack.length - 1];
+      if (!expectKey || !obj) continue;
+      expectKey = false;
+      count++;
+      if (stack.length > 1 && !findRepeat) continue;
+      const key: string = escaped ? JSON.parse(utf8.decode(h.subarray(start, i + 1))) : plain(start + 1, i);
+      if (stack.length === 1) top.push({ name: key, at: base + start });
+      lastKey = key;
+      if (!obj.keys) continue;
+      const first = obj.keys.get(key);
+      if (first !== undefined) {
+        const inside = obj.owner ? ` inside ${JSON.stringify(obj.owner)}` : "";
+        fail(
+          `the header repeats the key ${JSON.stringify(key)}${inside} (first at byte ${base + first}); keys must be unique`,
+          base + start,
+        );
+      }
+      obj.keys.set(key, start);
+    } else if (c === 0x7b) {
+      const parent = stack[stack.length - 1];
+      stack.push({ keys: findRepeat ? new Map() : null, owner: parent ? lastKey : "" });
+      expectKey = true;
+    } else if (c === 0x5b) {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 0x2c) expectKey = stack[stack.length - 1] != null;
+  }
+  return { top, count };
+}
+
+/** The number of keys of every object in a parsed JSON value (a repeated key counts once). */
+function countKeys(v: unknown): number {
+  if (typeof v !== "object" || v === null) return 0;
+  let n = 0;
+  if (Array.isArray(v)) for (const x of v) n += countKeys(x);
+  else {
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue;
+      n += 1 + countKeys((v as Record<string, unknown>)[k]);
+    }
+  }
+  return n;
+}
+
 /** Parse safetensors bytes into tensors (in header order) and the metadata. `source` names the data in errors. */
 export function deserializeSafetensorsWithMetadata(
   bytes: Uint8Array,
   source = "<bytes>",
   opts: { device?: string } = {},
 ): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
-  const fail = (msg: string): never => {
-    throw new SafetensorsError(`safetensors: ${source}: ${msg}`);
+  const fail = (msg: string, at: number): never => {
+    throw new SafetensorsError(`safetensors: ${source}: ${msg} (at byte ${at} of the file)`);
   };
-  if (bytes.length < 8) fail(`file is too short (${bytes.length} bytes) to hold the 8-byte header length`);
+  if (bytes.length < 8) fail(`file is too short (${bytes.length} bytes) to hold the 8-byte header length`, 0);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = dv.getBigUint64(0, true);
+  if (n > BigInt(SAFETENSORS_MAX_HEADER_BYTES))
+    fail(`header length ${n} exceeds the safetensors format's limit of 100,000,000 bytes (100 MB)`, 0);
   if (n > BigInt(bytes.length - 8))
-    fail(`header length ${n} is beyond the end of the file (${bytes.length} bytes)`);
+    fail(`header length ${n} is beyond the end of the file (${bytes.length} bytes)`, 0);
   const hlen = Number(n);
+  const headerBytes = bytes.subarray(8, 8 + hlen);
   let header: unknown;
+  let text = "";
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + hlen)));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(headerBytes);
   } catch (e) {
-    fail(`the header is not valid JSON (${(e as Error).message})`);
+    fail(`the header is not valid UTF-8 (${(e as Error).message})`, 8);
+  }
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    // V8 names the position in UTF-16 code units, when it names one
+    const pos = /at position (\d+)/.exec((e as Error).message);
+    const at = pos ? 8 + new TextEncoder().encode(text.slice(0, Number(pos[1]))).length : 8;
+    fail(`the header is not valid JSON (${(e as Error).message})`, at);
   }
   if (typeof header !== "object" || header === null || Array.isArray(header))
-    fail("the header must be a JSON object");
-  const data = bytes.subarray(8 + hlen);
+    fail("the header must be a JSON object", 8);
+  const { top: keys, count } = headerKeys(headerBytes, 8, fail);
+  if (count !== countKeys(header)) {
+    headerKeys(headerBytes, 8, fail, true);
+    fail(`the header repeats a key (${count} keys, ${countKeys(header)} distinct); keys must be unique`, 8);
+  }
+  const dataStart = 8 + hlen;
+  const data = bytes.subarray(dataStart);
   const metadata: Record<string, string> = {};
-  const spans: { name: string; begin: number; end: number }[] = [];
-  const tensors = new Map<string, Tensor>();
-  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
+  const spans: { name: string; begin: number; end: number; dtype: string; shape: number[]; at: number }[] =
+    [];
+  for (const { name, at } of keys) {
+    const info = (header as Record<string, unknown>)[name];
     if (name === "__metadata__") {
-      if (typeof info !== "object" || info === null) fail("__metadata__ must be an object of strings");
+      if (typeof info !== "object" || info === null || Array.isArray(info))
+        fail("__metadata__ must be an object of strings", at);
       for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
-        if (typeof v !== "string") fail(`__metadata__ value for ${JSON.stringify(k)} is not a string`);
-        metadata[k] = v as string;
+        if (typeof v !== "string") fail(`__metadata__ value for ${JSON.stringify(k)} is not a string`, at);
+        Object.defineProperty(metadata, k, {
+          value: v,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       continue;
     }
     const what = `tensor ${JSON.stringify(name)}`;
     const e = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== "object" || e === null)
-      fail(`${what}: entry must be an object with dtype, shape and data_offsets`);
+      fail(`${what}: entry must be an object with dtype, shape and data_offsets`, at);
     const kind = LOAD_DTYPE[e.dtype as string];
-    if (typeof e.dtype !== "string" || !kind) {
+    if (typeof e.dtype !== "string" || !Object.hasOwn(LOAD_DTYPE, e.dtype) || !kind) {
       fail(
         `${what}: unknown dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(LOAD_DTYPE).join(", ")})`,
+        at,
       );
     }
     const shape = e.shape;
     if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-      fail(`${what}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+      fail(`${what}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`, at);
     }
     const offs = e.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || offs.some((o) => !Number.isSafeInteger(o) || o < 0)) {
-      fail(`${what}: data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offs)}`);
+      fail(
+        `${what}: data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offs)}`,
+        at,
+      );
     }
     const [begin, end] = offs as number[];
     if (begin > end || end > data.length) {
-      fail(`${what}: data_offsets [${begin}, ${end}] are out of range of the ${data.length} data bytes`);
+      fail(`${what}: data_offsets [${begin}, ${end}] are out of range of the ${data.length} data bytes`, at);
     }
     const count = (shape as number[]).reduce((p, d) => p * d, 1);
     if (count * kind.size !== end - begin) {
       fail(
         `${what}: shape [${(shape as number[]).join(", ")}] of ${e.dtype} needs ${count * kind.size} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+        at,
       );
     }
-    spans.push({ name, begin, end });
-    const values = decode(data.subarray(begin, end), e.dtype as string, count, (msg) =>
-      fail(`${what} (data_offsets [${begin}, ${end}]): ${msg}`),
-    );
-    tensors.set(name, tensorFromData(values, shape as number[], kind.dtype, opts.device ?? "cpu"));
+    spans.push({ name, begin, end, dtype: e.dtype as string, shape: shape as number[], at });
   }
-  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  for (let i = 1; i < spans.length; i++) {
-    const p = spans[i - 1];
-    const c = spans[i];
-    if (c.begin < p.end && c.end > c.begin) {
-      fail(
-        `tensors ${JSON.stringify(p.name)} (data_offsets [${p.begin}, ${p.end}]) and ${JSON.stringify(c.name)} (data_offsets [${c.begin}, ${c.end}]) overlap`,
+  // the format: the tensors' data_offsets, in order, cover the data section exactly (no hole, no overlap)
+  const sorted = [...spans].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  const label = (x: { name: string; begin: number; end: number }) =>
+    `${JSON.stringify(x.name)} (data_offsets [${x.begin}, ${x.end}])`;
+  const hole = (from: number, to: number, why: string): never =>
+    fail(
+      `data bytes [${from}, ${to}) belong to no tensor: ${why}; the format requires the tensors to cover the data contiguously`,
+      dataStart + from,
+    );
+  let covered = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const c = sorted[i];
+    if (c.begin < covered) {
+      fail(`tensors ${label(sorted[i - 1])} and ${label(c)} overlap`, dataStart + c.begin);
+    }
+    if (c.begin > covered) {
+      hole(
+        covered,
+        c.begin,
+        i === 0
+          ? `the first tensor, ${label(c)}, begins at ${c.begin}`
+          : `${label(sorted[i - 1])} ends at ${covered} but the next, ${label(c)}, begins at ${c.begin}`,
       );
     }
+    covered = c.end;
+  }
+  if (covered < data.length) {
+    hole(
+      covered,
+      data.length,
+      sorted.length
+        ? `the last tensor, ${label(sorted[sorted.length - 1])}, ends at ${covered} but the data section holds ${data.length} bytes`
+        : `the header lists no tensors but the data section holds ${data.length} bytes`,
+    );
+  }
+  const tensors = new Map<string, Tensor>();
+  for (const { name, begin, end, dtype, shape } of spans) {
+    const count = shape.reduce((p, d) => p * d, 1);
+    const values = decode(data.subarray(begin, end), dtype, count, (msg, index) =>
+      fail(
+        `tensor ${JSON.stringify(name)} (data_offsets [${begin}, ${end}]): ${msg}`,
+        dataStart + begin + index * LOAD_DTYPE[dtype].size,
+      ),
+    );
+    tensors.set(name, tensorFromData(values, shape, LOAD_DTYPE[dtype].dtype, opts.device ?? "cpu"));
   }
   return { tensors, metadata };
 }
@@ -217,7 +370,12 @@ export function deserializeSafetensors(bytes: Uint8Array, source?: string): Map<
 }
 
 /** Raw little-endian bytes of one tensor as the TypedArray Cinder stores it in. */
-function decode(raw: Uint8Array, dtype: string, count: number, fail: (msg: string) => never): TypedArray {
+function decode(
+  raw: Uint8Array,
+  dtype: string,
+  count: number,
+  fail: (msg: string, index: number) => never,
+): TypedArray {
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const aligned = (
     ctor: Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor,
@@ -272,6 +430,7 @@ function decode(raw: Uint8Array, dtype: string, count: number, fail: (msg: strin
         if (v < -2147483648 || v > 2147483647) {
           fail(
             `${dtype} value ${v} at index ${i} is out of the int32 range (Cinder has no 64-bit integers; values must fit int32)`,
+            i,
           );
         }
         out[i] = Number(v);
@@ -298,7 +457,8 @@ function bf16ToFloat(h: number): number {
 
 /**
  * Write `tensors` (a state dict, a Map or a record) to `path` atomically: a temporary file in the same directory
- * is written, flushed to disk and renamed over `path`. Metadata is an object of strings.
+ * is written, flushed to disk and renamed over `path`. Metadata is an object of strings. Temporary files of
+ * `path` that a killed save left (`<name>.tmp-<pid>-<random>` of a process that is gone) are removed first.
  */
 export async function saveSafetensors(
   path: string,
@@ -310,9 +470,12 @@ export async function saveSafetensors(
     entries.push({ name, data: await t.dataAsync(), dtype: t.dtype, shape: t.shape });
   const bytes = encode(entries, metadata);
   const fs = await import("node:fs/promises");
+  const { resolve } = await import("node:path");
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  savesInFlight.add(resolve(tmp));
   let fh: Awaited<ReturnType<typeof fs.open>> | null = null;
   try {
+    await removeStaleTemps(path);
     fh = await fs.open(tmp, "w");
     await fh.writeFile(bytes);
     await fh.sync();
@@ -323,6 +486,48 @@ export async function saveSafetensors(
     await fh?.close().catch(() => {});
     await fs.rm(tmp, { force: true }).catch(() => {});
     throw e;
+  } finally {
+    savesInFlight.delete(resolve(tmp));
+  }
+}
+
+/** The temporary files of this process's saves under way (absolute paths). */
+const savesInFlight = new Set<string>();
+
+/**
+ * Remove what a killed save of `path` left behind: the files `<name>.tmp-<pid>-<random>` beside it whose process
+ * is gone (or is this one, with no such save under way). A live process's temporary file, another target's, or
+ * any other name is left alone. Best effort: a failure here never fails the save.
+ */
+async function removeStaleTemps(path: string): Promise<void> {
+  const fs = await import("node:fs/promises");
+  const { basename, dirname, join, resolve } = await import("node:path");
+  const dir = dirname(path);
+  const escaped = basename(path).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`^${escaped}\\.tmp-(\\d+)-[0-9a-z]+$`);
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (!m) continue;
+    const file = resolve(join(dir, name));
+    const pid = Number(m[1]);
+    if (savesInFlight.has(file) || (pid !== process.pid && processAlive(pid))) continue;
+    await fs.rm(file, { force: true }).catch(() => {});
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to another user
+    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

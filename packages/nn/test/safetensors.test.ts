@@ -95,6 +95,35 @@ describe("writing safetensors", () => {
     ).rejects.toThrow(/ENOENT/);
     expect(readdirSync(tmp)).toEqual(["atomic.safetensors"]);
   });
+  it("removes the stale temporary files of the same target that a killed save left, and only those", async () => {
+    const dir = mkdtempSync(join(tmp, "stale-"));
+    const path = join(dir, "model.safetensors");
+    // a process that has exited: its temporary files are stale
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+    const stale = [`model.safetensors.tmp-${dead}-k3j2h1`, `model.safetensors.tmp-${process.pid}-zz9`];
+    const kept = [
+      // the save of a live process (this test's parent) may still be under way
+      `model.safetensors.tmp-${process.ppid}-live1`,
+      // other targets, or names that only look alike
+      `other.safetensors.tmp-${dead}-k3j2h1`,
+      `xmodel.safetensors.tmp-${dead}-abc`,
+      `model.safetensors.tmp-notes.txt`,
+      "model.safetensors.bak",
+    ];
+    for (const name of [...stale, ...kept]) writeFileSync(join(dir, name), "partial");
+    await nn.saveSafetensors(path, { a: tensor([1, 2]) });
+    expect(readdirSync(dir).sort()).toEqual(["model.safetensors", ...kept].sort());
+    expect((await nn.loadSafetensors(path)).get("a")!.toArray()).toEqual([1, 2]);
+  });
+  it("concurrent saves to one target each succeed (one does not remove the other's temporary file)", async () => {
+    const dir = mkdtempSync(join(tmp, "concurrent-"));
+    const path = join(dir, "m.safetensors");
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => nn.saveSafetensors(path, { a: randn(1000), i: tensor([i]) })),
+    );
+    expect(readdirSync(dir)).toEqual(["m.safetensors"]);
+    expect((await nn.loadSafetensors(path)).get("a")!.shape).toEqual([1000]);
+  });
   it("validates what it is asked to write", () => {
     expect(() => nn.serializeSafetensors({ __metadata__: tensor([1]) })).toThrow(/reserved/);
     expect(() => nn.serializeSafetensors({ a: tensor([1]) }, { n: 1 as unknown as string })).toThrow(
@@ -163,7 +192,11 @@ describe("corrupt and truncated files give clear errors", () => {
       build({}, 0, 1000n),
       /bad\.st: header length 1000 is beyond the end of the file \(10 bytes\)/,
     ],
-    ["header not JSON", build("{not json"), /bad\.st: the header is not valid JSON/],
+    [
+      "header not JSON",
+      build("{not json"),
+      /bad\.st: the header is not valid JSON .*\(at byte 9 of the file\)/,
+    ],
     ["header not an object", build("[1, 2]"), /bad\.st: the header must be a JSON object/],
     [
       "unknown dtype",
@@ -201,13 +234,86 @@ describe("corrupt and truncated files give clear errors", () => {
       /bad\.st: tensors "a" \(data_offsets \[0, 8\]\) and "b" \(data_offsets \[4, 12\]\) overlap/,
     ],
     ["metadata not strings", build({ __metadata__: { a: 1 } }), /__metadata__ value for "a" is not a string/],
+    // what the format forbids beyond that: the tensors must cover the data section exactly, keys are unique, and
+    // the header is at most 100,000,000 bytes
+    [
+      "a hole between tensors (100 unindexed bytes)",
+      build({ a: f32([1], 0, 4), b: f32([1], 104, 108) }, 108),
+      /bad\.st: data bytes \[4, 104\) belong to no tensor: "a" \(data_offsets \[0, 4\]\) ends at 4 but the next, "b" \(data_offsets \[104, 108\]\), begins at 104; the format requires the tensors to cover the data contiguously \(at byte 123 of the file\)/,
+    ],
+    [
+      "data starting at offset 4",
+      build({ a: f32([1], 4, 8) }, 8),
+      /bad\.st: data bytes \[0, 4\) belong to no tensor: the first tensor, "a" \(data_offsets \[4, 8\]\), begins at 4.* \(at byte 62 of the file\)/,
+    ],
+    [
+      "bytes after the last tensor",
+      build({ a: f32([1], 0, 4) }, 8),
+      /bad\.st: data bytes \[4, 8\) belong to no tensor: the last tensor, "a" \(data_offsets \[0, 4\]\), ends at 4 but the data section holds 8 bytes.* \(at byte 66 of the file\)/,
+    ],
+    [
+      "data but no tensors",
+      build({}, 8),
+      /bad\.st: data bytes \[0, 8\) belong to no tensor: the header lists no tensors but the data section holds 8 bytes; .* \(at byte 10 of the file\)/,
+    ],
+    [
+      "a zero-size tensor inside another",
+      build({ a: f32([2], 0, 8), b: f32([0], 4, 4) }, 8),
+      /tensors "a" \(data_offsets \[0, 8\]\) and "b" \(data_offsets \[4, 4\]\) overlap/,
+    ],
+    [
+      "a duplicate tensor name",
+      build(
+        '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+        8,
+      ),
+      /bad\.st: the header repeats the key "a" \(first at byte 9\); keys must be unique \(at byte 62 of the file\)/,
+    ],
+    [
+      "a duplicate name spelled with an escape",
+      build(
+        '{"ab":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a\\u0062":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+        8,
+      ),
+      /the header repeats the key "ab" \(first at byte 9\); keys must be unique \(at byte 63 of the file\)/,
+    ],
+    [
+      "a duplicate field inside an entry",
+      build('{"w":{"dtype":"F32","shape":[1],"dtype":"F64","data_offsets":[0,4]}}', 4),
+      /bad\.st: the header repeats the key "dtype" inside "w" \(first at byte 14\); keys must be unique \(at byte 40 of the file\)/,
+    ],
+    [
+      "a duplicate metadata key",
+      build('{"__metadata__":{"k":"1","k":"2"}}'),
+      /the header repeats the key "k" inside "__metadata__" \(first at byte 25\)/,
+    ],
+    [
+      "a header length over the format's 100 MB limit",
+      build({}, 0, 100_000_001n),
+      /bad\.st: header length 100000001 exceeds the safetensors format's limit of 100,000,000 bytes \(100 MB\) \(at byte 0 of the file\)/,
+    ],
+    [
+      "a header of exactly 100 MB is not refused for its size",
+      build({}, 0, 100_000_000n),
+      /header length 100000000 is beyond the end of the file/,
+    ],
   ];
   for (const [what, bytes, msg] of cases) {
     it(what, () => {
       expect(() => nn.deserializeSafetensors(bytes, "bad.st")).toThrow(msg);
       expect(() => nn.deserializeSafetensors(bytes, "bad.st")).toThrow(nn.SafetensorsError);
+      // every message says where in the file the problem is
+      expect(() => nn.deserializeSafetensors(bytes, "bad.st")).toThrow(/\(at byte \d+ of the file\)$/);
     });
   }
+  it("refuses a header over 100 MB at once, without reading it", () => {
+    const bytes = new Uint8Array(8 + 100_000_008);
+    new DataView(bytes.buffer).setBigUint64(0, 100_000_008n, true);
+    bytes[8] = 0x7b;
+    const t0 = performance.now();
+    expect(() => nn.deserializeSafetensors(bytes, "big.st")).toThrow(/limit of 100,000,000 bytes/);
+    expect(performance.now() - t0).toBeLessThan(500);
+  });
   it("a truncated file names the file, the tensor and its offsets", async () => {
     const full = readFileSync(file(st.model_file));
     const path = join(tmp, "truncated.safetensors");
@@ -219,6 +325,12 @@ describe("corrupt and truncated files give clear errors", () => {
     await expect(nn.loadSafetensors(path)).rejects.toThrow(
       /truncated\.safetensors: header length \d+ is beyond the end of the file \(20 bytes\)/,
     );
+  });
+  it("tensors come in file order, integer-like names too", () => {
+    // a raw header: a JS object literal would put "10" and "2" first itself
+    const entry = (begin: number) => JSON.stringify(f32([1], begin, begin + 4));
+    const bytes = build(`{"b":${entry(0)},"10":${entry(4)},"2":${entry(8)}}`, 12);
+    expect([...nn.deserializeSafetensors(bytes).keys()]).toEqual(["b", "10", "2"]);
   });
   it("zero-size tensors may share an offset", () => {
     const bytes = build({ a: f32([0], 4, 4), b: f32([1], 0, 4) }, 4);
