@@ -5,7 +5,7 @@
  */
 import { type BatchOf, checkIntIndex, Dataset, defaultCollate } from "@cinder/data";
 import { arg, type Calls, fromTypedArray, type Kind, k, signature, type Tensor } from "@cinder/tensor";
-import { DownloadError, downloadFile } from "./download";
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DownloadError, downloadFile } from "./download";
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxFormatError, readIdxFile } from "./idx";
 import type { TransformFn } from "./transforms";
 
@@ -129,14 +129,18 @@ function optionsOf(sig: CreateSignature, args: readonly unknown[]): MNISTOptions
 const SAMPLE_DESCRIPTION =
   "MNIST sample: 8,000 train / 2,000 test real digits shipped with @cinder/datasets-mnist";
 
+/** [file name, MD5 of the file as served, size of the file as served in bytes (optional)]. */
+export type Resource = readonly [file: string, md5: string, size?: number];
+
 /** The static description a dataset class carries (overridable in subclasses, like torchvision's class attributes). */
 interface FamilyClass {
   readonly folder: string;
   readonly mirrors: readonly string[];
-  readonly resources: readonly (readonly [string, string])[];
+  readonly resources: readonly Resource[];
   readonly classes: readonly string[];
   readonly hasSample: boolean;
   readonly offlineHint: string;
+  readonly downloadTimeoutMs: number;
   readonly signature: CreateSignature;
   new (init: MNISTInit<any, any>): MNIST<any, any>;
 }
@@ -158,12 +162,15 @@ export class MNIST<I = Tensor, L = number> extends Dataset<[I, L]> {
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "http://yann.lecun.com/exdb/mnist/",
   ];
-  /** [file name, MD5 of the file as served]. */
-  static readonly resources: readonly (readonly [string, string])[] = [
-    ["train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"],
-    ["train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"],
-    ["t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"],
-    ["t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"],
+  /**
+   * [file name, MD5 of the file as served, its size in bytes]: a download is checked against the MD5 and cut off
+   * when its body grows past the size (optional in subclasses; without it only the time limit bounds a download).
+   */
+  static readonly resources: readonly Resource[] = [
+    ["train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873", 9912422],
+    ["train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432", 28881],
+    ["t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3", 1648877],
+    ["t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c", 4542],
   ];
   static readonly classes: readonly string[] = [
     "0 - zero",
@@ -180,6 +187,11 @@ export class MNIST<I = Tensor, L = number> extends Dataset<[I, L]> {
   static readonly hasSample: boolean = true;
   static readonly offlineHint: string =
     "Without network access, use MNIST.create({ sample: true }) for the 10,000 real digits shipped with @cinder/datasets-mnist.";
+  /**
+   * Time limit of each file's download from each mirror, in ms (default 10 minutes); a subclass may set a smaller
+   * one, like `mirrors` and `resources`.
+   */
+  static readonly downloadTimeoutMs: number = DEFAULT_DOWNLOAD_TIMEOUT_MS;
 
   /** torchvision's `MNIST(root, train=True, transform=None, target_transform=None, download=False)`, for `create`. */
   static readonly signature: CreateSignature = MNIST_SIG;
@@ -320,11 +332,11 @@ export class FashionMNIST<I = Tensor, L = number> extends MNIST<I, L> {
   static override readonly mirrors: readonly string[] = [
     "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
   ];
-  static override readonly resources: readonly (readonly [string, string])[] = [
-    ["train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"],
-    ["train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"],
-    ["t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"],
-    ["t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"],
+  static override readonly resources: readonly Resource[] = [
+    ["train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d", 26421880],
+    ["train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe", 29515],
+    ["t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79", 4422102],
+    ["t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310", 5148],
   ];
   static override readonly classes: readonly string[] = [
     "T-shirt/top",
@@ -356,11 +368,11 @@ export class FashionMNIST<I = Tensor, L = number> extends MNIST<I, L> {
 export class KMNIST<I = Tensor, L = number> extends MNIST<I, L> {
   static override readonly folder: string = "KMNIST";
   static override readonly mirrors: readonly string[] = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"];
-  static override readonly resources: readonly (readonly [string, string])[] = [
-    ["train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"],
-    ["train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"],
-    ["t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"],
-    ["t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134"],
+  static override readonly resources: readonly Resource[] = [
+    ["train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7", 18165135],
+    ["train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344", 29497],
+    ["t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7", 3041136],
+    ["t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134", 5120],
   ];
   static override readonly classes: readonly string[] = [
     "o",
@@ -443,11 +455,19 @@ async function loadFamily(cls: FamilyClass, options: MNISTOptions<any, any>): Pr
     const { join } = await import("node:path");
     const dir = join(root, cls.folder, "raw");
     const mirrors = options.mirrors ?? cls.mirrors;
-    for (const [file, md5] of cls.resources.filter(([f]) => f.startsWith(`${split}-`))) {
+    for (const [file, md5, size] of cls.resources.filter(([f]) => f.startsWith(`${split}-`))) {
       const base = file.replace(/\.gz$/, "");
       if ((base === imagesName && images.path) || (base === labelsName && labels.path)) continue;
       try {
-        await downloadFile({ mirrors, filename: file, md5, dir, log: options.log });
+        await downloadFile({
+          mirrors,
+          filename: file,
+          md5,
+          size,
+          dir,
+          log: options.log,
+          timeoutMs: cls.downloadTimeoutMs,
+        });
       } catch (e) {
         if (!(e instanceof DownloadError)) throw e;
         const files = cls.resources.map(([f]) => f).join(", ");
@@ -467,10 +487,14 @@ async function loadFamily(cls: FamilyClass, options: MNISTOptions<any, any>): Pr
         `Pass { download: true } to download it${cls.offlineHint ? `, or: ${cls.offlineHint}` : "."}`,
     );
   }
-  const [img, lab] = await Promise.all([
+  // both read at once; when both fail, the images' error is the one reported (whichever finished first)
+  const [imgRead, labRead] = await Promise.allSettled([
     readIdxFile(images.path, IDX_IMAGES_MAGIC),
     readIdxFile(labels.path, IDX_LABELS_MAGIC),
   ]);
+  if (imgRead.status === "rejected") throw imgRead.reason;
+  if (labRead.status === "rejected") throw labRead.reason;
+  const [img, lab] = [imgRead.value, labRead.value];
   const [count, rows, cols] = img.dims;
   if (rows !== 28 || cols !== 28) {
     throw new IdxFormatError(

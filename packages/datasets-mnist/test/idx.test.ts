@@ -12,6 +12,7 @@ import {
   IdxFormatError,
   KMNIST,
   MNIST,
+  maybeGunzip,
   parseIdx,
   readIdxFile,
 } from "../src/index";
@@ -83,6 +84,101 @@ describe("parseIdx", () => {
     writeFileSync(join(dir, "crc.gz"), bad);
     await expect(readIdxFile(join(dir, "crc.gz"), IDX_IMAGES_MAGIC)).rejects.toThrow(
       /crc\.gz: corrupt or truncated gzip data/,
+    );
+  });
+});
+
+describe("gzip bombs: inflating stops at the size the IDX header allows", () => {
+  /** gzip of a valid 10-image IDX file (7,856 bytes) followed by `mb` MiB of zeros, as further gzip members. */
+  function bomb(mb: number, head = imagesIdx(10)): Buffer {
+    const zeros = gzipSync(Buffer.alloc(1 << 20)); // ~1 KB that inflates to 1 MiB
+    return Buffer.concat([gzipSync(head), ...Array.from({ length: mb }, () => zeros)]);
+  }
+  /** The inflated byte offset at which the error says inflating stopped. */
+  const stoppedAt = (message: string) => Number(/reached byte offset (\d+)/.exec(message)?.[1]);
+
+  it("a 1 MB bomb of 1 GiB whose header says 10 images stops within one chunk of 7,856 bytes", async () => {
+    const dir = tempDir();
+    const file = join(dir, "train-images-idx3-ubyte.gz");
+    const gz = bomb(1024);
+    expect(gz.length).toBeLessThan(1.2e6);
+    writeFileSync(file, gz);
+    const rss = process.memoryUsage().rss;
+    const err = await readIdxFile(file, IDX_IMAGES_MAGIC).catch((e) => e);
+    expect(err).toBeInstanceOf(IdxFormatError);
+    expect(err.message).toMatch(
+      /train-images-idx3-ubyte\.gz: the gzip data inflates to more data than the header allows: the header \(magic 0x00000803, dimensions 10 x 28 x 28\) allows 7856 bytes \(16-byte header \+ 7840 bytes of data\), but inflating reached byte offset \d+ \(stopped there, after reading \d+ of \d+ bytes compressed\)/,
+    );
+    // stopped after at most one 64 KiB output chunk past the allowed size, not after 1 GiB
+    expect(stoppedAt(err.message)).toBeGreaterThan(7856);
+    expect(stoppedAt(err.message)).toBeLessThanOrEqual(7856 + 64 * 1024);
+    // and memory did not grow by anything like the inflated size (it grew by ~2 GB before)
+    expect(process.memoryUsage().rss - rss).toBeLessThan(256 * 2 ** 20);
+  });
+
+  it("a single gzip member: 10-image header followed by 50 MB of zeros", async () => {
+    const raw = new Uint8Array(7856 + 50e6);
+    raw.set(imagesIdx(10));
+    const gz = gzipSync(raw);
+    const err = await maybeGunzip(gz, "one-member.gz", { magic: IDX_IMAGES_MAGIC }).catch((e) => e);
+    expect(err).toBeInstanceOf(IdxFormatError);
+    expect(err.message).toMatch(
+      /^one-member\.gz: the gzip data inflates to more data than the header allows/,
+    );
+    expect(err.message).toContain(`of ${gz.length} bytes compressed`);
+    expect(stoppedAt(err.message)).toBeLessThanOrEqual(7856 + 64 * 1024);
+  });
+
+  it("labels: a header of 10 labels allows 18 bytes", async () => {
+    const err = await maybeGunzip(bomb(8, labelsIdx(10)), "lab.gz").catch((e) => e);
+    expect(err.message).toMatch(
+      /lab\.gz: .*more data than the header allows: the header \(magic 0x00000801, dimensions 10\) allows 18 bytes \(8-byte header \+ 10 bytes of data\)/,
+    );
+    expect(stoppedAt(err.message)).toBeLessThanOrEqual(18 + 64 * 1024);
+  });
+
+  it("the file's own size is still exact: a valid gzip file inflates whole, with or without magic", async () => {
+    const full = imagesIdx(200); // 156,816 bytes: several output chunks
+    const same = (a: Uint8Array, b: Uint8Array) => a.constructor === Uint8Array && Buffer.from(a).equals(b);
+    expect(same(await maybeGunzip(gzipSync(full), "ok.gz", { magic: IDX_IMAGES_MAGIC }), full)).toBe(true);
+    expect(same(await maybeGunzip(gzipSync(full), "ok.gz"), full)).toBe(true);
+    expect(same(await maybeGunzip(gzipSync(labelsIdx(3)), "l.gz"), labelsIdx(3))).toBe(true);
+    // several gzip members, the header split between them
+    const raw = new Uint8Array(7856);
+    raw.set(imagesIdx(10));
+    const parts = Buffer.concat([
+      gzipSync(raw.subarray(0, 6)),
+      gzipSync(raw.subarray(6, 13)),
+      gzipSync(raw.subarray(13)),
+    ]);
+    expect(same(await maybeGunzip(parts, "split.gz", { magic: IDX_IMAGES_MAGIC }), raw)).toBe(true);
+  });
+
+  it("a wrong magic number stops inflating at once, with parseIdx's message", async () => {
+    const err = await maybeGunzip(bomb(64, labelsIdx(10)), "swapped.gz", { magic: IDX_IMAGES_MAGIC }).catch(
+      (e) => e,
+    );
+    expect(err.message).toMatch(/swapped\.gz: wrong magic number at offset 0: .*swapped\?/);
+    const html = gzipSync(Buffer.concat([Buffer.from("<html>"), Buffer.alloc(8e6)]));
+    await expect(maybeGunzip(html, "page.gz")).rejects.toThrow(
+      /page\.gz: the gzip data does not inflate to an IDX file: found 0x3c68746d at offset 0 \(stopped after inflating \d+ bytes of \d+ bytes compressed\)/,
+    );
+  });
+
+  it("maxBytes caps inflating whatever the header says", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "big.gz"), gzipSync(imagesIdx(200)));
+    await expect(readIdxFile(join(dir, "big.gz"), IDX_IMAGES_MAGIC, { maxBytes: 1000 })).rejects.toThrow(
+      /big\.gz: the gzip data inflates to more than the limit of 1000 bytes \(maxBytes\): stopped at byte offset 65536/,
+    );
+  });
+
+  it("MNIST.create rejects a bomb in place of the training images", async () => {
+    const root = tempDir();
+    const dir = writeSplit(root, { count: 10 });
+    writeFileSync(join(dir, "train-images-idx3-ubyte.gz"), bomb(256));
+    await expect(MNIST.create({ root })).rejects.toThrow(
+      /train-images-idx3-ubyte\.gz: the gzip data inflates to more data than the header allows/,
     );
   });
 });
