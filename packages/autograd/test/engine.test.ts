@@ -1,5 +1,5 @@
 import { noGrad, onesLike, tensor, zeros } from "@cinder/tensor";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { grad } from "../src/index";
 import "./setup";
 
@@ -127,5 +127,53 @@ describe("the backward engine", () => {
     });
     expect(y.requiresGrad).toBe(false);
     expect(x.mul(2).requiresGrad).toBe(true);
+  });
+});
+
+describe("gradients of transposed matmul operands (F.linear's weight.t())", () => {
+  const data = (n: number, seed: number) =>
+    Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 2);
+  const setup = () => {
+    const w = tensor(data(6 * 5, 1), { requiresGrad: true })
+      .reshape(6, 5)
+      .detach()
+      .requiresGrad_(true);
+    const x = tensor(data(4 * 5, 2), { dtype: "float32" }).reshape(4, 5);
+    const gy = tensor(data(4 * 6, 3), { dtype: "float32" }).reshape(4, 6);
+    return { w, x, gy };
+  };
+
+  it("reach .grad contiguous and without a copy, with the values of gy^T x", async () => {
+    const { cpu } = await import("@cinder/backend-cpu");
+    const { w, x, gy } = setup();
+    const y = x.matmul(w.t());
+    const copy = vi.spyOn(cpu, "copy");
+    try {
+      y.backward(gy);
+      expect(copy.mock.calls.length, "no copy (clone) in backward or accumulation").toBe(0);
+    } finally {
+      copy.mockRestore();
+    }
+    expect(w.grad!.isContiguous()).toBe(true);
+    expect(w.grad!.offset).toBe(0);
+    const want = noGrad(() => gy.t().matmul(x));
+    expect(w.grad!.toArray()).toEqual(want.toArray());
+    // a second backward adds in place into the same (contiguous) buffer
+    const storage = w.grad!.storage;
+    x.matmul(w.t()).backward(gy);
+    expect(w.grad!.storage).toBe(storage);
+    expect(w.grad!.toArray()).toEqual(noGrad(() => want.mul(2)).toArray());
+  });
+
+  it("the input's gradient is unchanged when the input is the transposed operand", () => {
+    const { w, gy } = setup();
+    const xt = tensor(data(5 * 4, 4), { requiresGrad: true })
+      .reshape(5, 4)
+      .detach()
+      .requiresGrad_(true);
+    const wd = w.detach();
+    xt.t().matmul(wd.t()).backward(gy);
+    expect(xt.grad!.isContiguous()).toBe(true);
+    expect(xt.grad!.toArray()).toEqual(noGrad(() => gy.matmul(wd).t().contiguous()).toArray());
   });
 });

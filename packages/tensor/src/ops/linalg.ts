@@ -67,10 +67,35 @@ function product(a: Tensor, b: Tensor, name: string): Tensor {
     output: y,
     saved: savedFor(need, a, b),
     backward: (g) => [
-      need[0] ? product(g, b.transpose(-1, -2), name) : null,
-      need[1] ? product(a.transpose(-1, -2), g, name) : null,
+      need[0]
+        ? columnMajor(a)
+          ? productT(b, g.transpose(-1, -2), name) // (b g^T)^T = g b^T
+          : product(g, b.transpose(-1, -2), name)
+        : null,
+      need[1]
+        ? columnMajor(b)
+          ? productT(g.transpose(-1, -2), a, name) // (g^T a)^T = a^T g
+          : product(a.transpose(-1, -2), g, name)
+        : null,
     ],
   });
+}
+
+/**
+ * A 2-D operand laid out column-major (a transposed view, as `weight.t()` in `F.linear`): its gradient is then
+ * computed transposed, so that the gradient reaching the underlying tensor (through the transpose's backward) is
+ * contiguous, as PyTorch's `mm_mat1_backward`/`mm_mat2_backward` do. Without it, a Linear weight's gradient is a
+ * transposed view that gradient accumulation must read strided (or copy when it becomes `.grad`).
+ */
+function columnMajor(t: Tensor): boolean {
+  return (
+    t.ndim === 2 && t.shape[0] > 1 && t.shape[1] > 1 && t.strides[0] === 1 && t.strides[1] === t.shape[0]
+  );
+}
+
+/** `(x @ y)^T`: a contiguous product seen transposed (column-major), the layout of the operand it is the gradient of. */
+function productT(x: Tensor, y: Tensor, name: string): Tensor {
+  return product(x, y, name).transpose(-1, -2);
 }
 
 /** torch.matmul: dot, matrix-vector, matrix-matrix and broadcast batched products. */
