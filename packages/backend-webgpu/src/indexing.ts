@@ -1,8 +1,11 @@
 /**
  * Index kernels: gather, scatter (set / add) and sort.
  *
- * - gather and scatter run one thread per index element. Out-of-range indices read 0 (gather) or are skipped
- *   (scatter): a GPU kernel cannot raise. scatter "add" accumulates with atomics: atomicAdd for int32, a
+ * - gather and scatter run one thread per index element. An out-of-range index (negative included: the core
+ *   hands kernels indices already wrapped where PyTorch allows negatives) costs one unsigned compare on the
+ *   in-range path; the offender reads 0 (gather) or is skipped (scatter) and the first one is recorded in the
+ *   runtime's bounds-error buffer, which the next read or `sync()` turns into an `IndexError` (a kernel cannot
+ *   raise: PyTorch's device-side assert, with the op, index and size in the message). scatter "add" accumulates with atomics: atomicAdd for int32, a
  *   compare-exchange loop on the u32 bit pattern for float32 and uint8, atomicOr for bool (float sums are
  *   therefore order-nondeterministic in the last bits). With "set" and duplicate indices any one write wins.
  * - sort is a bitonic network over (value, original index) pairs, which makes it stable and total (NaN
@@ -29,7 +32,24 @@ import {
   WG,
 } from "./codegen";
 import { unaliased } from "./elementwise";
-import type { Arg, Runtime } from "./runtime";
+import { type Arg, BOUNDS_OPS, type Runtime } from "./runtime";
+
+/** The bounds-error binding of index kernels (always the last binding; see `Runtime.boundsArg`). */
+const ERR_BINDING: BindingDecl = { name: "err", type: "u32", access: "atomic" };
+
+/** WGSL `oob(iv)`: record the first out-of-range index of this op (only reached off the in-range path). */
+function boundsCheckFn(op: (typeof BOUNDS_OPS)[number], axis: number): string {
+  return [
+    "fn oob(iv: i32, lim: u32) {",
+    "  if (atomicOr(&err[0], 1u) == 0u) {",
+    `    atomicStore(&err[1], ${BOUNDS_OPS.indexOf(op)}u);`,
+    `    atomicStore(&err[2], ${axis}u);`,
+    "    atomicStore(&err[3], bitcast<u32>(iv));",
+    "    atomicStore(&err[4], lim);",
+    "  }",
+    "}",
+  ].join("\n");
+}
 
 function isWhole(v: View, n: number): boolean {
   const s = v.handle as GpuStorage;
@@ -67,15 +87,17 @@ export function gather(rt: Runtime, x0: View, axis: number, index0: View, out0: 
       { name: "out", type: t, access: "write" },
       { name: "xin", type: t, access: "read" },
       { name: "idx", type: "i32", access: "read" },
+      ERR_BINDING,
     ];
     const body = [
+      boundsCheckFn("gather", axis),
       entry(WG),
       `  ${params.declare()}`,
       "  if (gid >= n) { return; }",
       `  ${decompose("gid", "o", r)}`,
       `  let iv = idx[${offsetOf("ix", r)}];`,
       `  let oo = ${offsetOf("o", r)};`,
-      `  if (iv < 0i || u32(iv) >= lim) { out[oo] = bitcast<${t}>(0u); return; }`,
+      `  if (u32(iv) >= lim) { oob(iv, lim); out[oo] = bitcast<${t}>(0u); return; }`,
       `  out[oo] = xin[u32(i32(${offsetOf("x", r, "c", axis)}) + iv * x_s${axis})];`,
       "}",
     ].join("\n");
@@ -92,6 +114,7 @@ export function gather(rt: Runtime, x0: View, axis: number, index0: View, out0: 
     { s: out.handle as GpuStorage, covers: isWhole(out, n) },
     { s: x.handle as GpuStorage },
     { s: index.handle as GpuStorage },
+    rt.boundsArg(),
   ];
   rt.dispatch(k, values, args, grid(Math.ceil(n / WG)));
   sx.release();
@@ -140,14 +163,16 @@ export function scatter(
       { name: "out", type: t, access: mode === "add" ? "atomic" : "write" },
       { name: "src", type: t, access: "read" },
       { name: "idx", type: "i32", access: "read" },
+      ERR_BINDING,
     ];
     const body = [
+      boundsCheckFn(mode === "add" ? "scatter_add" : "scatter", axis),
       entry(WG),
       `  ${params.declare()}`,
       "  if (gid >= n) { return; }",
       `  ${decompose("gid", "ix", r)}`,
       `  let iv = idx[${offsetOf("ix", r)}];`,
-      "  if (iv < 0i || u32(iv) >= lim) { return; }",
+      "  if (u32(iv) >= lim) { oob(iv, lim); return; }",
       `  let oo = u32(i32(${offsetOf("o", r, "c", axis)}) + iv * o_s${axis});`,
       `  let sv = src[${offsetOf("s", r)}];`,
       mode === "set" ? "  out[oo] = sv;" : `  ${accumulate(out.dtype)}`,
@@ -166,6 +191,7 @@ export function scatter(
     { s: out.handle as GpuStorage },
     { s: src.handle as GpuStorage },
     { s: ix.handle as GpuStorage },
+    rt.boundsArg(),
   ];
   rt.dispatch(k, values, args, grid(Math.ceil(n / WG)));
   ss.release();

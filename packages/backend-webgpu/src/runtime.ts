@@ -7,8 +7,8 @@
  * their own 256-byte-aligned slot of a CPU-side arena that is uploaded with `writeBuffer` just before the
  * submit; since queue operations run in order, one uniform buffer serves every batch.
  */
-import { DeviceError, type DType } from "@cinder/tensor";
-import { BufferPool, type GpuStorage } from "./buffers";
+import { DeviceError, type DType, IndexError } from "@cinder/tensor";
+import { BufferPool, type GpuStorage, STORAGE_USAGE } from "./buffers";
 import type { Access, BindingDecl, Params } from "./codegen";
 import { header } from "./codegen";
 import { withMath } from "./wgsl-math";
@@ -18,6 +18,11 @@ const COPY_DST = 0x8;
 const COMPUTE = 0x4;
 const MAP_READ = 0x1;
 const SLOT = 256;
+/** Words of the bounds-error buffer: [claimed, op, axis, index, size] (see `boundsArg`). */
+const ERR_WORDS = 8;
+const ERR_BYTES = ERR_WORDS * 4;
+/** Op codes a kernel records in the bounds-error buffer, and the names the error gives them. */
+export const BOUNDS_OPS = ["gather", "scatter", "scatter_add"] as const;
 
 /** A compiled kernel: pipeline plus what `dispatch` needs to bind it. */
 export interface Kernel {
@@ -60,6 +65,10 @@ export class Runtime {
   private error: Error | null = null;
   private lostInfo: { reason: string; message: string } | null = null;
   counters = { dispatches: 0, submits: 0, clears: 0 };
+  /** Device-side bounds errors: the first out-of-range index of a gather/scatter kernel (created on first use). */
+  private errStorage: GpuStorage | null = null;
+  /** A bounds-checking kernel was recorded since the error buffer was last copied out for a read. */
+  private errArmed = false;
 
   constructor(
     /** Kept referenced: Dawn for Node destroys its instance when this is garbage collected. */
@@ -160,6 +169,47 @@ export class Runtime {
 
   get pipelineCount(): number {
     return this.kernels.size;
+  }
+
+  // ---- device-side bounds errors ----
+
+  /**
+   * The error buffer as a kernel argument, for kernels that check indices (WGSL from `boundsCheckFn`): on an
+   * out-of-range index the first offender claims word 0 and records (op, axis, index, size). The buffer is
+   * copied out together with the next read (or by `sync()`), which then throws an `IndexError`: no extra
+   * round trip per op.
+   */
+  boundsArg(): Arg {
+    if (!this.errStorage) {
+      const buffer = this.device.createBuffer({ size: ERR_BYTES, usage: STORAGE_USAGE });
+      this.errStorage = { buffer, dtype: "int32", length: ERR_WORDS, lastUse: 0, dirty: false, freed: false };
+    }
+    this.errArmed = true;
+    return { s: this.errStorage };
+  }
+
+  /** Record a copy of the error buffer into `staging` at byte `at` if a checking kernel ran since the last one. */
+  private copyErrors(staging: GPUBuffer, at: number): boolean {
+    if (!this.errArmed || !this.errStorage) return false;
+    this.errArmed = false;
+    const e = this.errStorage;
+    e.lastUse = this.batch;
+    this.command((enc) => enc.copyBufferToBuffer(e.buffer, 0, staging, at, ERR_BYTES));
+    return true;
+  }
+
+  /** The error that error-buffer words describe (null when none was recorded); resets the buffer. */
+  private boundsError(words: Uint32Array): IndexError | null {
+    if (words[0] === 0) return null;
+    this.device.queue.writeBuffer(this.errStorage!.buffer, 0, new Uint32Array(ERR_WORDS));
+    const op = BOUNDS_OPS[words[1]] ?? "index";
+    const index = words[3] | 0;
+    const via =
+      op === "gather" ? "; indexSelect, embedding and the targets of nll/crossEntropy use gather" : "";
+    return new IndexError(
+      `${op}(): index ${index} is out of bounds for dimension ${words[2]} with size ${words[4]} ` +
+        `(found on webgpu at the next read; valid indices are 0..${words[4] - 1}${via})`,
+    );
   }
 
   // ---- recording ----
@@ -290,26 +340,53 @@ export class Runtime {
   async readWords(s: GpuStorage, offset: number, count: number): Promise<ArrayBuffer> {
     this.check();
     const bytes = count * 4;
-    const staging = this.pool.acquireStaging(bytes);
+    const armed = this.errArmed && this.errStorage !== null;
+    // mapped ranges start at multiples of 8 bytes
+    const errAt = Math.ceil(bytes / 8) * 8;
+    const total = armed ? errAt + ERR_BYTES : bytes;
+    const staging = this.pool.acquireStaging(total);
     this.clear(s);
     this.command((enc) => enc.copyBufferToBuffer(s.buffer, offset * 4, staging, 0, bytes));
     s.lastUse = this.batch;
+    // the bounds-error words ride along in the same staging buffer: no second round trip
+    if (armed) this.copyErrors(staging, errAt);
     this.flush();
     try {
-      await staging.mapAsync(MAP_READ, 0, bytes);
+      await staging.mapAsync(MAP_READ, 0, total);
     } catch (e) {
       this.check();
       throw new DeviceError(`webgpu: reading back failed: ${(e as Error).message}`);
     }
     const out = staging.getMappedRange(0, bytes).slice(0);
+    const err = armed ? this.boundsError(new Uint32Array(staging.getMappedRange(errAt, ERR_BYTES))) : null;
     staging.unmap();
     this.pool.releaseStaging(staging);
     if (this.scopes.size) await Promise.all(this.scopes);
     this.check();
+    if (err) throw err;
     return out;
   }
 
   async sync(): Promise<void> {
+    if (this.errArmed && this.errStorage) {
+      // map the error words instead of waiting for onSubmittedWorkDone: the same single round trip
+      const staging = this.pool.acquireStaging(ERR_BYTES);
+      this.copyErrors(staging, 0);
+      this.flush();
+      let err: IndexError | null = null;
+      try {
+        await Promise.all([staging.mapAsync(MAP_READ, 0, ERR_BYTES), ...this.scopes]);
+        err = this.boundsError(new Uint32Array(staging.getMappedRange(0, ERR_BYTES)));
+        staging.unmap();
+        this.pool.releaseStaging(staging);
+      } catch (e) {
+        this.check();
+        throw new DeviceError(`webgpu: reading back failed: ${(e as Error).message}`);
+      }
+      this.check();
+      if (err) throw err;
+      return;
+    }
     this.flush();
     await Promise.all([this.device.queue.onSubmittedWorkDone(), ...this.scopes]);
     this.check();
