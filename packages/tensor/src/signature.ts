@@ -126,7 +126,8 @@ export const k = {
     );
   },
   /** An instance of a class. */
-  instance<T>(ctor: abstract new (...a: never[]) => T, name = ctor.name): Kind<T> {
+  // biome-ignore lint/suspicious/noExplicitAny: any constructor, overloaded or private-parameter ones included
+  instance<T>(ctor: abstract new (...a: any) => T, name = ctor.name): Kind<T> {
     return kind<T>(
       name,
       is((v) => v instanceof ctor),
