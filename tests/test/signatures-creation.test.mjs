@@ -4,6 +4,7 @@ import { cpu } from "@cinder/backend-cpu";
 import * as torch from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
 import { signatureCases } from "./support/signature-cases.mjs";
+import { thrown } from "./support/thrown.mjs";
 
 torch.registerBackend(cpu);
 
@@ -18,16 +19,6 @@ const WRAPPED = {
   "Generator.initialSeed": (...a) => new torch.Generator(11).initialSeed(...a),
 };
 signatureCases("creation", (name) => WRAPPED[name] ?? torch[name]);
-
-/** The error `fn` throws (fails when it throws none). */
-function thrown(fn) {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error, nothing was thrown");
-}
 
 describe("sizes: negative, non-integer, too large to allocate", () => {
   it("a negative size names the function, the parameter and the dimension", () => {

@@ -8,19 +8,10 @@ import * as nn from "@cinder/nn";
 import * as torch from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
 import { signatureCases } from "./support/signature-cases.mjs";
+import { thrown } from "./support/thrown.mjs";
 
 torch.registerBackend(cpu);
 signatureCases("elementwise", (name) => torch[name]);
-
-/** The error `fn` throws (fails when it throws none). */
-function thrown(fn) {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error, nothing was thrown");
-}
 
 const x = () =>
   torch.tensor(

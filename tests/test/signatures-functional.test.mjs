@@ -6,6 +6,7 @@ import * as nn from "@cinder/nn";
 import * as torch from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
 import { signatureCases } from "./support/signature-cases.mjs";
+import { thrown } from "./support/thrown.mjs";
 
 torch.registerBackend(cpu);
 const { F } = nn;
@@ -27,12 +28,8 @@ const x = () =>
   );
 
 function message(fn) {
-  try {
-    fn();
-  } catch (e) {
-    return `${e.name}: ${e.message}`;
-  }
-  throw new Error("expected an error");
+  const e = thrown(fn);
+  return `${e.name}: ${e.message}`;
 }
 
 describe("nn.functional: misuse reads like PyTorch", () => {

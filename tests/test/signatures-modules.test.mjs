@@ -6,6 +6,7 @@ import * as nn from "@cinder/nn";
 import * as torch from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
 import { signatureCases } from "./support/signature-cases.mjs";
+import { thrownMessage as thrown } from "./support/thrown.mjs";
 
 torch.registerBackend(cpu);
 const cases = signatureCases("modules", (name) =>
@@ -48,17 +49,6 @@ describe("the module cases cover every module class and every constructor parame
 });
 
 const x = () => torch.randn([2, 3]);
-/** The message of what fn throws (an ArgumentError, unless `type` says otherwise). */
-function thrown(fn, type = torch.ArgumentError) {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(type);
-    return e.message;
-  }
-  throw new Error("nothing was thrown");
-}
-
 describe("errors name the constructor, the parameter, what was expected and what was given", () => {
   it("a missing required argument", () => {
     expect(thrown(() => new nn.Linear(784))).toBe(

@@ -11,9 +11,10 @@ import * as optim from "@cinder/optim";
 import * as torch from "@cinder/tensor";
 import { describe, expect, it, vi } from "vitest";
 import { signatureCases } from "./support/signature-cases.mjs";
+import { thrownMessage as argumentError } from "./support/thrown.mjs";
 
 torch.registerBackend(cpu);
-const { Generator, tensor, stack, ArgumentError } = torch;
+const { Generator, tensor, stack } = torch;
 
 /** sigcases.py's PARAMS: fresh leaves w (2x3) and b (3). */
 const params = () => [
@@ -67,18 +68,6 @@ vi.spyOn(console, "log").mockImplementation(() => {}); // the verbose schedulers
 signatureCases("optim-data", resolve, { params, makers });
 
 const leaf = () => tensor([1, 2, 3], { dtype: "float32", requiresGrad: true });
-
-/** The message of what `fn` throws; it must be an ArgumentError. */
-function argumentError(fn) {
-  let err;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, "expected an ArgumentError").toBeInstanceOf(ArgumentError);
-  return err.message;
-}
 
 describe("optimizers: what used to go wrong, and what Cinder refuses", () => {
   it("new Adam([p], 0.1) trains with lr 0.1; new SGD([p], 0.1) works", () => {

@@ -4,6 +4,7 @@ import { cpu } from "@cinder/backend-cpu";
 import * as torch from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
 import { signatureCases } from "./support/signature-cases.mjs";
+import { thrownMessage } from "./support/thrown.mjs";
 
 torch.registerBackend(cpu);
 signatureCases("views", (name) => torch[name]);
@@ -19,15 +20,7 @@ describe("views, indexing, sorting: misuse reads like PyTorch", () => {
     [0, 1],
     [2, 0],
   ]);
-  const message = (fn) => {
-    try {
-      fn();
-    } catch (e) {
-      expect(e).toBeInstanceOf(torch.ArgumentError);
-      return e.message;
-    }
-    throw new Error("expected an ArgumentError");
-  };
+  const message = thrownMessage;
   it("a float index tensor names the dtype expected and given", () => {
     expect(message(() => x.gather(1, idx.float()))).toBe(
       'gather(): argument "index": expected an integer index tensor (int32), got float32',
