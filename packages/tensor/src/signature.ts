@@ -386,7 +386,9 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
   readonly keyword: K;
   /** The short name used in messages (`sum`, `dropout`, `Conv2d`). */
   readonly short: string;
-  private readonly byName = new Map<string, { param: AnyParam; index: number }>();
+  private readonly byName = new Map<string, AnyParam>();
+  /** Positional then keyword-only parameters, for the defaults pass. */
+  private readonly all: readonly AnyParam[];
   private readonly names: string[];
   private readonly varargsAt: number;
   private readonly self: boolean;
@@ -404,10 +406,11 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
         .split(".")
         .map((seg) => (/^[a-z]/.test(seg) ? snakeCase(seg) : seg))
         .join(".")}`;
-    [...positional, ...keyword].forEach((param, index) => {
+    this.all = [...positional, ...keyword];
+    for (const param of this.all) {
       if (this.byName.has(param.name)) throw new Error(`signature ${name}: parameter ${param.name} twice`);
-      this.byName.set(param.name, { param, index });
-    });
+      this.byName.set(param.name, param);
+    }
     this.names = [...this.byName.keys()];
     this.varargsAt = positional.findIndex((p) => p.varargs);
   }
@@ -442,8 +445,8 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
         n--;
       }
     }
+    // a parameter is given when `out` holds a value for it (kinds never produce undefined)
     const out: Record<string, unknown> = {};
-    const given: boolean[] = new Array(this.names.length).fill(false);
     let i = 0;
     for (let p = 0; p < pos.length && i < n; p++) {
       const param = pos[p];
@@ -452,7 +455,6 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
         const x = param.kind.parse(v);
         if (x === BAD) return this.bad(param, Array.isArray(args[i]) ? args[i] : args.slice(i, n));
         out[param.name] = x;
-        given[p] = true;
         i = n;
         break;
       }
@@ -461,7 +463,6 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
       const x = param.kind.parse(v);
       if (x === BAD) return this.bad(param, v);
       out[param.name] = x;
-      given[p] = true;
     }
     if (i < n) {
       const max = pos.length - (this.self ? 1 : 0);
@@ -472,27 +473,28 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
     if (options) {
       for (const key of Object.keys(options)) {
         const v = options[key];
-        const hit = this.byName.get(key);
-        if (!hit) {
+        const param = this.byName.get(key);
+        if (!param) {
           const hint = closest(key, this.names);
           return `${this.short}(): unknown option "${key}"${hint ? `; did you mean "${hint}"?` : ""} (${this.names.length ? `options: ${this.names.filter((x) => !(this.self && x === "input")).join(", ")}` : "it takes no options"})`;
         }
-        if (given[hit.index]) {
+        if (out[key] !== undefined) {
           return `${this.short}(): got multiple values for "${key}" (given positionally and in the options)`;
         }
         if (v === undefined) continue;
-        const x = hit.param.kind.parse(v);
-        if (x === BAD) return this.bad(hit.param, v);
+        const x = param.kind.parse(v);
+        if (x === BAD) return this.bad(param, v);
         out[key] = x;
-        given[hit.index] = true;
       }
     }
-    for (const [name, { param, index }] of this.byName) {
-      if (given[index]) continue;
+    const all = this.all;
+    for (let j = 0; j < all.length; j++) {
+      const param = all[j];
+      if (out[param.name] !== undefined) continue;
       if (!param.optional) {
-        return `${this.short}(): missing required argument "${name}" (${param.kind.name}); signature: ${this}`;
+        return `${this.short}(): missing required argument "${param.name}" (${param.kind.name}); signature: ${this}`;
       }
-      out[name] = param.default;
+      out[param.name] = param.default;
     }
     return out as Parsed<P, K>;
   }
