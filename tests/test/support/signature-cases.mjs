@@ -41,10 +41,16 @@ function decode(v, params) {
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x, params)]));
 }
 
+/** A case's call, "Tensor.add" / "new SGD" / "sum": whether a method, whether a constructor, and the name. */
+function callee(c) {
+  const method = c.call.startsWith("Tensor.");
+  const ctor = c.call.startsWith("new ");
+  return { method, ctor, name: method ? c.call.slice(7) : ctor ? c.call.slice(4) : c.call };
+}
+
 /** The declared signatures of a case's callable, for the form it is called in. */
 function signaturesOf(c) {
-  const method = c.call.startsWith("Tensor.");
-  const name = method ? c.call.slice(7) : c.call.startsWith("new ") ? c.call.slice(4) : c.call;
+  const { method, name } = callee(c);
   const sigs = torch
     .signatures()
     .filter((s) => s.name === name && s.forms.includes(method ? "method" : "function"));
@@ -53,22 +59,22 @@ function signaturesOf(c) {
 }
 
 function invoker(c, resolve) {
-  if (c.call.startsWith("Tensor.")) {
-    const m = c.call.slice(7);
+  const { method, ctor, name } = callee(c);
+  if (method) {
     return (args) => {
       const [self, ...rest] = args;
-      if (typeof self[m] !== "function") throw new Error(`Tensor has no method ${m}`);
-      return self[m](...rest);
+      if (typeof self[name] !== "function") throw new Error(`Tensor has no method ${name}`);
+      return self[name](...rest);
     };
   }
-  const f = resolve(c.call.startsWith("new ") ? c.call.slice(4) : c.call);
+  const f = resolve(name);
   if (typeof f !== "function") throw new Error(`${c.call}: not found`);
-  return c.call.startsWith("new ") ? (args) => new f(...args) : (args) => f(...args);
+  return ctor ? (args) => new f(...args) : (args) => f(...args);
 }
 
 /** The call forms of one case: [label, args]. */
 function forms(c, args, kwargs, sig) {
-  const method = c.call.startsWith("Tensor.");
+  const { method } = callee(c);
   const pos = sig.positional;
   const hasKw = Object.keys(kwargs).length > 0;
   const out = [["as given", hasKw ? [...args, kwargs] : [...args]]];
@@ -149,7 +155,7 @@ function runCase(c, resolve, params) {
   }
   {
     const f = fresh();
-    const lead = c.call.startsWith("Tensor.") ? 1 : sig.positional[0]?.name === "input" ? 1 : 0;
+    const lead = callee(c).method ? 1 : sig.positional[0]?.name === "input" ? 1 : 0;
     const wrong = Symbol("wrong");
     const param = sig.positional[lead] ?? sig.keyword[0];
     if (param && param.kind.name !== "object") {
@@ -222,10 +228,9 @@ function close(got, exp, what, atol = 1e-5, shapeOnly = false) {
     expect([...got.shape], `${what}: shape`).toEqual([...exp.shape]);
     expect(got.dtype, `${what}: dtype`).toBe(exp.dtype);
     if (shapeOnly) return;
-    const a = got.toArray().flat?.(Infinity) ?? got.toArray();
-    const b = exp.toArray().flat?.(Infinity) ?? exp.toArray();
-    const av = Array.isArray(a) ? a : [a];
-    const bv = Array.isArray(b) ? b : [b];
+    // the elements in row-major order (toArray() of a 0-dim tensor is a bare number)
+    const av = [got.toArray()].flat(Infinity);
+    const bv = [exp.toArray()].flat(Infinity);
     for (let i = 0; i < av.length; i++) closeNum(av[i], bv[i], `${what}[${i}]`, atol);
     return;
   }
