@@ -10,7 +10,7 @@ import { gzipSync } from "node:zlib";
 import { cpu } from "@cinder/backend-cpu";
 import { registerBackend } from "@cinder/tensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_DOWNLOAD_TIMEOUT_MS, removeStaleParts } from "../src/download";
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS, type DownloadOptions, removeStaleParts } from "../src/download";
 import { DownloadError, downloadFile, FashionMNIST, KMNIST, MNIST } from "../src/index";
 import { imagesIdx, labelsIdx, tempDir } from "./fixtures";
 
@@ -130,16 +130,24 @@ afterAll(async () => {
 const IMG = "train-images-idx3-ubyte.gz";
 const quiet = { log: false as const };
 
+/** Downloads IMG (with its MD5, quietly unless `log` is given) into `dir` from the server's `modes` (`${base}/<mode>/`). */
+const getImg = (dir: string, modes: string[], options: Partial<DownloadOptions> = {}) =>
+  downloadFile({
+    mirrors: modes.map((m) => `${base}/${m}/`),
+    filename: IMG,
+    md5: md5(files[IMG]),
+    dir,
+    ...quiet,
+    ...options,
+  });
+/** The error a failing `getImg` rejects with. */
+const imgError = (dir: string, modes: string[], options: Partial<DownloadOptions> = {}) =>
+  getImg(dir, modes, options).catch((e) => e);
+
 describe("downloadFile", () => {
   it("downloads a file whose MD5 matches, leaving only that file", async () => {
     const dir = tempDir();
-    const path = await downloadFile({
-      mirrors: [`${base}/good/`],
-      filename: IMG,
-      md5: md5(files[IMG]),
-      dir,
-      ...quiet,
-    });
+    const path = await getImg(dir, ["good"]);
     expect(path).toBe(join(dir, IMG));
     expect(readFileSync(path).equals(files[IMG])).toBe(true);
     expect(readdirSync(dir)).toEqual([IMG]);
@@ -147,13 +155,7 @@ describe("downloadFile", () => {
 
   it("rejects a bad MD5 and caches nothing", async () => {
     const dir = tempDir();
-    const err = await downloadFile({
-      mirrors: [`${base}/bad/`],
-      filename: IMG,
-      md5: md5(files[IMG]),
-      dir,
-      ...quiet,
-    }).catch((e) => e);
+    const err = await imgError(dir, ["bad"]);
     expect(err).toBeInstanceOf(DownloadError);
     expect(err.message).toMatch(
       /bad\/train-images-idx3-ubyte\.gz: MD5 mismatch: expected [0-9a-f]{32}, got [0-9a-f]{32}/,
@@ -181,13 +183,7 @@ describe("downloadFile", () => {
 
   it("an interrupted transfer leaves nothing cached", async () => {
     const dir = tempDir();
-    const err = await downloadFile({
-      mirrors: [`${base}/cut/`],
-      filename: IMG,
-      md5: md5(files[IMG]),
-      dir,
-      ...quiet,
-    }).catch((e) => e);
+    const err = await imgError(dir, ["cut"]);
     expect(err).toBeInstanceOf(DownloadError);
     expect(err.attempts).toHaveLength(1);
     expect(err.attempts[0].error).toMatch(/terminated|incomplete|socket|closed/i);
@@ -220,18 +216,16 @@ describe("downloadFile", () => {
 
 describe("bounded downloads: known size and time limits", () => {
   const lastStream = () => streams[streams.length - 1];
+  /** Waits for the server's response on `stream` to end; the client hung up. */
+  const expectHungUp = async (stream: Stream | undefined) => {
+    await stream?.done;
+    expect(stream?.closedByClient).toBe(true);
+  };
 
   it("cuts off an endless body at the file's known size, naming the URL, the limit and the bytes received", async () => {
     const dir = tempDir();
     const size = files[IMG].length;
-    const err = await downloadFile({
-      mirrors: [`${base}/endless/`],
-      filename: IMG,
-      md5: md5(files[IMG]),
-      size,
-      dir,
-      ...quiet,
-    }).catch((e) => e);
+    const err = await imgError(dir, ["endless"], { size });
     expect(err).toBeInstanceOf(DownloadError);
     expect(err.message).toMatch(
       new RegExp(
@@ -243,22 +237,14 @@ describe("bounded downloads: known size and time limits", () => {
     expect(received).toBeLessThan(size + 1024 * 1024);
     // the client hung up: the server stopped long before its own safety bound
     const stream = lastStream();
-    await stream.done;
-    expect(stream.closedByClient).toBe(true);
+    await expectHungUp(stream);
     expect(stream.sent).toBeLessThan(ENDLESS_CAP_BYTES / 4);
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it("rejects a body announced larger than the known size without reading it", async () => {
     const dir = tempDir();
-    const err = await downloadFile({
-      mirrors: [`${base}/announce/`],
-      filename: IMG,
-      md5: md5(files[IMG]),
-      size: files[IMG].length,
-      dir,
-      ...quiet,
-    }).catch((e) => e);
+    const err = await imgError(dir, ["announce"], { size: files[IMG].length });
     expect(err.attempts[0].error).toBe(
       `the server announces 1000000000 bytes (content-length), more than the known size of ${IMG}, ${files[IMG].length} bytes; not read`,
     );
@@ -267,77 +253,45 @@ describe("bounded downloads: known size and time limits", () => {
 
   it("a body of exactly the known size is accepted", async () => {
     const dir = tempDir();
-    const path = await downloadFile({
-      mirrors: [`${base}/good/`],
-      filename: IMG,
-      md5: md5(files[IMG]),
-      size: files[IMG].length,
-      dir,
-      ...quiet,
-    });
+    const path = await getImg(dir, ["good"], { size: files[IMG].length });
     expect(readFileSync(path).equals(files[IMG])).toBe(true);
   });
 
   it("without a known size, the time limit (timeoutMs) stops an endless body", async () => {
     const dir = tempDir();
-    const err = await downloadFile({
-      mirrors: [`${base}/endless/`],
-      filename: IMG,
-      md5: md5(files[IMG]),
-      dir,
-      timeoutMs: 300,
-      ...quiet,
-    }).catch((e) => e);
+    const err = await imgError(dir, ["endless"], { timeoutMs: 300 });
     expect(err).toBeInstanceOf(DownloadError);
     expect(err.attempts[0].error).toMatch(
       /^time limit of 300 ms exceeded \(timeoutMs\) after receiving \d+ bytes$/,
     );
-    const stream = lastStream();
-    await stream.done;
-    expect(stream.closedByClient).toBe(true);
+    await expectHungUp(lastStream());
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it("the time limit stops a body that trickles (never idle long enough for the idle timeout)", async () => {
     const dir = tempDir();
-    const err = await downloadFile({
-      mirrors: [`${base}/trickle/`],
-      filename: IMG,
-      md5: md5(files[IMG]),
+    const err = await imgError(dir, ["trickle"], {
       size: files[IMG].length,
-      dir,
       idleTimeoutMs: 2_000,
       timeoutMs: 300,
-      ...quiet,
-    }).catch((e) => e);
+    });
     expect(err.attempts[0].error).toMatch(
       /^time limit of 300 ms exceeded \(timeoutMs\) after receiving \d+ bytes$/,
     );
-    const stream = lastStream();
-    await stream.done;
-    expect(stream.closedByClient).toBe(true);
+    await expectHungUp(lastStream());
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it("a stalled body fails after the idle timeout, saying how much arrived", async () => {
     const dir = tempDir();
     const lines: string[] = [];
-    const path = await downloadFile({
-      mirrors: [`${base}/stall/`, `${base}/good/`],
-      filename: IMG,
-      md5: md5(files[IMG]),
-      dir,
-      idleTimeoutMs: 200,
-      log: (m) => lines.push(m),
-    });
+    const path = await getImg(dir, ["stall", "good"], { idleTimeoutMs: 200, log: (m) => lines.push(m) });
     // the next mirror delivers the file
     expect(path).toBe(join(dir, IMG));
     expect(lines).toContain(
       `Failed to download ${base}/stall/${IMG}: no data for 200 ms (after receiving 100 bytes) (trying the next mirror)`,
     );
-    const stream = streams.find((s) => s.mode === "stall");
-    await stream?.done;
-    expect(stream?.closedByClient).toBe(true);
+    await expectHungUp(streams.find((s) => s.mode === "stall"));
     expect(readdirSync(dir)).toEqual([IMG]);
   });
   it("the default time limit is generous: 10 minutes per file", () => {
@@ -417,13 +371,7 @@ describe("stale temporary files", () => {
     const dir = tempDir();
     const n = litter(dir);
     const log: string[] = [];
-    await downloadFile({
-      mirrors: [`${base}/good/`],
-      filename: IMG,
-      md5: md5(files[IMG]),
-      dir,
-      log: (m) => log.push(m),
-    });
+    await getImg(dir, ["good"], { log: (m) => log.push(m) });
     expect(readdirSync(dir).sort()).toEqual(
       [IMG, n.live, n.recentOldFormat, n.otherTarget, n.unrelated].sort(),
     );
@@ -435,9 +383,7 @@ describe("stale temporary files", () => {
   it("are removed when the download fails too", async () => {
     const dir = tempDir();
     const n = litter(dir);
-    await expect(
-      downloadFile({ mirrors: [`${base}/bad/`], filename: IMG, md5: md5(files[IMG]), dir, ...quiet }),
-    ).rejects.toThrow(DownloadError);
+    await expect(getImg(dir, ["bad"])).rejects.toThrow(DownloadError);
     expect(readdirSync(dir).sort()).toEqual([n.live, n.recentOldFormat, n.otherTarget, n.unrelated].sort());
     expect(await removeStaleParts(dir, IMG)).toEqual([]);
   });
@@ -461,7 +407,7 @@ await downloadFile({ mirrors: [${JSON.stringify(`${base}/endless/`)}], filename:
     await exited;
     const [part] = readdirSync(dir);
     expect(part).toMatch(new RegExp(`^${IMG.replace(/\./g, "\\.")}\\.${child.pid}\\.[0-9a-f]{12}\\.part$`));
-    await downloadFile({ mirrors: [`${base}/good/`], filename: IMG, md5: md5(files[IMG]), dir, ...quiet });
+    await getImg(dir, ["good"]);
     expect(readdirSync(dir)).toEqual([IMG]);
   }, 30_000);
 });
