@@ -27,13 +27,8 @@ export function kindOf<T>(name: string, test: (v: unknown) => boolean): Kind<T> 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
 const isObject = (v: unknown): v is object => v !== null && typeof v === "object";
 
-/** A Cinder `Generator` (the cast: `k.instance` takes constructors callable with no arguments). */
-export const generatorKind = k.instance(
-  Generator as unknown as abstract new (
-    ...a: never[]
-  ) => Generator,
-  "Generator",
-);
+/** A Cinder `Generator`. */
+export const generatorKind = k.instance(Generator, "Generator");
 /** `generator=None`: a Cinder `Generator`. */
 export const generatorArg = arg.opt("generator", generatorKind);
 
