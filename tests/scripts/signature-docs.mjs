@@ -1,3 +1,5 @@
+import { formatDefault } from "@cinder/tensor";
+
 // Renders docs/signatures.md from the declared signatures (`signatures()` of @cinder/tensor after every package
 // is imported): one section per namespace, each callable with PyTorch's name and its parameters. The committed
 // file is checked against this rendering by tests/test/signature-docs.test.ts, so the docs cannot drift.
@@ -16,20 +18,10 @@ const SECTIONS = [
   ["Datasets and transforms (torchvision's)", (s) => s.torchName.startsWith("torchvision.")],
 ];
 
-function fmtDefault(v) {
-  if (v === undefined) return "<required parameter>";
-  if (v === null) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "string") return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(fmtDefault).join(", ")}]`;
-  return String(v);
-}
-
 function params(list) {
   return list.map(
     (p) =>
-      `\`${p.varargs ? "..." : ""}${p.name}\`: ${p.kind.name}${p.optional ? ` = ${fmtDefault(p.default)}` : ""}`,
+      `\`${p.varargs ? "..." : ""}${p.name}\`: ${p.kind.name}${p.optional ? ` = ${formatDefault(p.default)}` : ""}`,
   );
 }
 

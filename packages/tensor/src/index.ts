@@ -134,6 +134,7 @@ export {
   arg,
   type Calls,
   type CallsOf,
+  formatDefault,
   isPlainObject,
   type Kind,
   k,

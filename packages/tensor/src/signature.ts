@@ -203,7 +203,7 @@ arg.varargs = <const N extends string>(
  */
 arg.unsupported = <const N extends string, D>(name: N, dflt: D, why: string): Param<N, D, true> => ({
   name,
-  kind: kind<D>(`${fmtDefault(dflt)} (${why})`, (v) => (v === dflt ? (v as D) : BAD)),
+  kind: kind<D>(`${formatDefault(dflt)} (${why})`, (v) => (v === dflt ? (v as D) : BAD)),
   optional: true,
   default: dflt,
   varargs: false,
@@ -365,13 +365,14 @@ function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
-function fmtDefault(v: unknown): string {
+/** A default as PyTorch's docs write it (`None`, `True`, `"mean"`, `[1, 2]`). */
+export function formatDefault(v: unknown): string {
   if (v === undefined) return "<required parameter>";
   if (v === null) return "None";
   if (v === true) return "True";
   if (v === false) return "False";
   if (typeof v === "string") return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.join(", ")}]`;
+  if (Array.isArray(v)) return `[${v.map(formatDefault).join(", ")}]`;
   return String(v);
 }
 
@@ -506,7 +507,7 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
   /** PyTorch's form, in Cinder's names: `sum(input, dim=None, keepdim=False, *, dtype=None)`. */
   toString(): string {
     const fmt = (p: AnyParam) =>
-      (p.varargs ? `*${p.name}` : p.name) + (p.optional ? `=${fmtDefault(p.default)}` : "");
+      (p.varargs ? `*${p.name}` : p.name) + (p.optional ? `=${formatDefault(p.default)}` : "");
     const parts = this.positional.map(fmt);
     if (this.keyword.length) parts.push("*", ...this.keyword.map(fmt));
     return `${this.short}(${parts.join(", ")})`;
