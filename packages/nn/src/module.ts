@@ -223,10 +223,8 @@ function checkName(what: string, name: string, owner: Module): void {
   if (name.includes(".")) throw new Error(`${what} name can't contain ".", got: ${name}`);
   if (name.startsWith("_"))
     throw new Error(`${what} name can't start with "_" in Cinder (such fields are internal), got: ${name}`);
-  const rec = owner as unknown as Record<string, unknown>;
   if (name in owner && !(Object.hasOwn(owner, name) && Object.keys(owner).includes(name)))
     throw new Error(`attribute '${name}' already exists`);
-  void rec;
 }
 
 /**
