@@ -6,10 +6,7 @@ import { type AnyParam, arg, k, Signature, signature } from "@cinder/tensor";
 import { describe, Optimizer } from "../optimizer";
 
 /** The parameters every scheduler has: `optimizer` first, `last_epoch=-1, verbose=False` last. */
-export const optimizerArg = arg(
-  "optimizer",
-  k.instance(Optimizer as abstract new (...a: never[]) => Optimizer, "Optimizer"),
-);
+export const optimizerArg = arg("optimizer", k.instance(Optimizer, "Optimizer"));
 export const lastEpochArg = arg("lastEpoch", k.int, -1);
 export const verboseArg = arg("verbose", k.bool, false);
 
