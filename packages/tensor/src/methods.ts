@@ -348,25 +348,25 @@ const backwardOp = op(
   },
 );
 
-/** Methods of tensor.ts's class: the parameterless ones, `size` and `type`, parsed there on their slow paths. */
+/** tensor.ts's class methods that take no argument: `installMethods` makes an argument given an error, as in PyTorch. */
+const PARAMETERLESS = [
+  "item",
+  "numel",
+  "dim",
+  "cpu",
+  "float",
+  "double",
+  "int",
+  "long",
+  "byte",
+  "bool",
+  "tolist",
+  "isFloatingPoint",
+  "retainGrad",
+] as const;
+/** Signatures of tensor.ts's class methods: the parameterless ones, and `size` and `type` (parsed there). */
 const classMethodSignatures = new Map<string, Signature<readonly AnyParam[], readonly AnyParam[]>>(
-  (
-    [
-      "item",
-      "numel",
-      "dim",
-      "cpu",
-      "float",
-      "double",
-      "int",
-      "long",
-      "byte",
-      "bool",
-      "tolist",
-      "isFloatingPoint",
-      "retainGrad",
-    ] as const
-  ).map((n) => [n, signature(n, [self], [], { forms: ["method"] })]),
+  PARAMETERLESS.map((n) => [n, signature(n, [self], [], { forms: ["method"] })]),
 );
 classMethodSignatures.set(
   "size",
@@ -503,6 +503,15 @@ export function installMethods(): void {
     const f = fn as (self: Tensor, ...args: unknown[]) => unknown;
     proto[name] = function (this: Tensor, ...args: unknown[]) {
       return f(this, ...args);
+    };
+  }
+  // the class's parameterless methods: an argument given goes to the signature's parser, which names the error
+  for (const name of PARAMETERLESS) {
+    const f = proto[name];
+    const sig = methodSignature(name);
+    proto[name] = function (this: Tensor) {
+      if (arguments.length !== 0) sig.parse([this, ...arguments]);
+      return f.call(this);
     };
   }
   installElementwise(proto);

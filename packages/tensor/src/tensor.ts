@@ -89,10 +89,6 @@ const DISPOSED: Storage = Object.create(Storage.prototype, {
   freed: { value: true },
 });
 
-/** `x.f()` of a method that takes no argument: an argument given is an error, as in PyTorch. */
-function noArgs(x: Tensor, name: string, args: IArguments): void {
-  methodSignature(name).parse([x, ...args]);
-}
 /** `size(dim)`: the dim, or undefined for `size()`; anything else is an error naming the forms. */
 function sizeArgs(x: Tensor, args: readonly unknown[]): number | undefined {
   if (args.length === 1 && Number.isInteger(args[0])) return args[0] as number;
@@ -164,11 +160,9 @@ export class Tensor {
     return this.transpose(-2, -1);
   }
   dim(): number {
-    if (arguments.length !== 0) noArgs(this, "dim", arguments);
     return this.shape.length;
   }
   numel(): number {
-    if (arguments.length !== 0) noArgs(this, "numel", arguments);
     return numel(this.shape);
   }
   /** `size()` is the shape; `size(d)` one dimension (negative counts from the end). */
@@ -231,7 +225,6 @@ export class Tensor {
   }
   /** The single element as a JS number (booleans as true/false). */
   item(): number | boolean {
-    if (arguments.length !== 0) noArgs(this, "item", arguments);
     this.checkItem();
     return this.scalarOf(this.data());
   }
@@ -248,7 +241,6 @@ export class Tensor {
   }
   /** The same as `toArray()`: PyTorch's name. */
   tolist(): NestedArray<number | boolean> {
-    if (arguments.length !== 0) noArgs(this, "tolist", arguments);
     return this.toArray();
   }
 
@@ -281,32 +273,25 @@ export class Tensor {
     return t;
   }
   cpu(): Tensor {
-    if (arguments.length !== 0) noArgs(this, "cpu", arguments);
     return this.to("cpu");
   }
   float(): Tensor {
-    if (arguments.length !== 0) noArgs(this, "float", arguments);
     return castOp(this, "float32");
   }
   double(): Tensor {
-    if (arguments.length !== 0) noArgs(this, "double", arguments);
     return castOp(this, "float64");
   }
   int(): Tensor {
-    if (arguments.length !== 0) noArgs(this, "int", arguments);
     return castOp(this, "int32");
   }
   /** PyTorch's `long()`: Cinder has no int64, so this is int32. */
   long(): Tensor {
-    if (arguments.length !== 0) noArgs(this, "long", arguments);
     return castOp(this, "int32");
   }
   byte(): Tensor {
-    if (arguments.length !== 0) noArgs(this, "byte", arguments);
     return castOp(this, "uint8");
   }
   bool(): Tensor {
-    if (arguments.length !== 0) noArgs(this, "bool", arguments);
     return castOp(this, "bool");
   }
   /**
@@ -325,7 +310,6 @@ export class Tensor {
     return castOp(this, LEGACY_DTYPES[dtype] ?? checkDType(dtype));
   }
   isFloatingPoint(): boolean {
-    if (arguments.length !== 0) noArgs(this, "isFloatingPoint", arguments);
     return isFloat(this.dtype);
   }
 
@@ -345,7 +329,6 @@ export class Tensor {
     return this;
   }
   retainGrad(): void {
-    if (arguments.length !== 0) noArgs(this, "retainGrad", arguments);
     if (!this.requiresGrad) throw new Error("can't retainGrad() on a tensor that doesn't require grad");
     this.retainsGrad = true;
     if (!this.isLeaf) autogradHooks()?.retainGrad(this);
