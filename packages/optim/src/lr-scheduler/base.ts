@@ -26,6 +26,11 @@ export function fmtE4(x: number): string {
   return x.toExponential(4).replace(/e([+-])(\d)$/, "e$10$2");
 }
 
+/** The epoch of a verbose message: Python's `{:05d}` for an integer, `{:.2f}` otherwise. */
+export function fmtEpoch(epoch: number): string {
+  return Number.isInteger(epoch) ? String(epoch).padStart(5, "0") : epoch.toFixed(2);
+}
+
 export type SchedulerStateDict = Record<string, unknown>;
 
 export abstract class LRScheduler {
@@ -103,10 +108,7 @@ export abstract class LRScheduler {
   /** PyTorch's `print_lr`, for `verbose`. */
   protected printLr(group: number, lr: number, epoch?: number): void {
     if (epoch === undefined) console.log(`Adjusting learning rate of group ${group} to ${fmtE4(lr)}.`);
-    else {
-      const e = Number.isInteger(epoch) ? String(epoch).padStart(5, "0") : epoch.toFixed(2);
-      console.log(`Epoch ${e}: adjusting learning rate of group ${group} to ${fmtE4(lr)}.`);
-    }
+    else console.log(`Epoch ${fmtEpoch(epoch)}: adjusting learning rate of group ${group} to ${fmtE4(lr)}.`);
   }
 
   /** The lrs the last `step()` set, one per group. */

@@ -1,6 +1,14 @@
 import { arg, type CallsOf, k, Signature, signature, type Tensor } from "@cinder/tensor";
 import { describe, type Optimizer } from "../optimizer";
-import { fmtE4, loadPlainState, optimizerArg, plainState, type SchedulerStateDict, verboseArg } from "./base";
+import {
+  fmtE4,
+  fmtEpoch,
+  loadPlainState,
+  optimizerArg,
+  plainState,
+  type SchedulerStateDict,
+  verboseArg,
+} from "./base";
 
 /** `step(metrics, epoch=None)` (not registered: PyTorch's fixture has no scheduler methods). */
 const PLATEAU_STEP = new Signature(
@@ -135,12 +143,10 @@ export class ReduceLROnPlateau {
       const newLr = Math.max(oldLr * this.factor, this.minLrs[i]);
       if (oldLr - newLr > this.eps) {
         g.lr = newLr;
-        if (this.verbose) {
-          const e = Number.isInteger(this.lastEpoch)
-            ? String(this.lastEpoch).padStart(5, "0")
-            : this.lastEpoch.toFixed(2);
-          console.log(`Epoch ${e}: reducing learning rate of group ${i} to ${fmtE4(newLr)}.`);
-        }
+        if (this.verbose)
+          console.log(
+            `Epoch ${fmtEpoch(this.lastEpoch)}: reducing learning rate of group ${i} to ${fmtE4(newLr)}.`,
+          );
       }
     });
   }
