@@ -5,10 +5,11 @@
  */
 import { arg, type Calls, k, signature } from "@cinder/tensor";
 import { type Collated, type CollateFn, defaultCollate } from "./collate";
-import { isIterableDataset, type MapDataset } from "./dataset";
+import { isIterableDataset, isMapDataset, type MapDataset } from "./dataset";
 import {
   BatchSampler,
   generatorArg,
+  isObject,
   kindOf,
   loneSource,
   RandomSampler,
@@ -51,8 +52,6 @@ export interface DataLoaderOptions<T, B> {
 
 type AnyDataset<T> = MapDataset<T> | readonly T[] | AsyncIterable<T> | Iterable<T>;
 
-const isObject = (v: unknown): v is object => v !== null && typeof v === "object";
-
 /** PyTorch 1.13's positional parameters, typed by the loader's item and batch types. */
 function positional<T, B>() {
   return [
@@ -60,12 +59,7 @@ function positional<T, B>() {
       "dataset",
       kindOf<AnyDataset<T>>(
         "a Dataset (length and getItem), an array of samples, or an iterable of samples",
-        (v) =>
-          Array.isArray(v) ||
-          (isObject(v) &&
-            (typeof (v as { getItem?: unknown }).getItem === "function" ||
-              Symbol.iterator in v ||
-              Symbol.asyncIterator in v)),
+        (v) => isMapDataset(v) || (isObject(v) && (Symbol.iterator in v || Symbol.asyncIterator in v)),
       ),
     ),
     /** `null`: no automatic batching, each sample is yielded as is (through `collateFn` when given). */

@@ -18,14 +18,16 @@ import {
   tensor,
 } from "@cinder/tensor";
 import type { Collated } from "./collate";
-import { generatorKind, indicesKind, kindOf, numbersOf, permutation } from "./sampler";
+import { generatorKind, indicesKind, isObject, kindOf, numbersOf, permutation } from "./sampler";
 
-const isObject = (v: unknown): v is object => v !== null && typeof v === "object";
+/** A map-style dataset: an array of samples or an object with `getItem`. */
+export const isMapDataset = (v: unknown): boolean =>
+  Array.isArray(v) || (isObject(v) && typeof (v as { getItem?: unknown }).getItem === "function");
 
 /** A map-style dataset: `length` and `getItem` (a `Dataset`, an array of samples, or any object with both). */
 export const mapDatasetKind = kindOf<MapDataset<unknown>>(
   "a map-style Dataset (length and getItem) or an array",
-  (v) => Array.isArray(v) || (isObject(v) && typeof (v as { getItem?: unknown }).getItem === "function"),
+  isMapDataset,
 );
 
 /** `*tensors`: a varargs parameter of tensors (`arg.varargs` is for ints). */

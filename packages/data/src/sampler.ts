@@ -25,7 +25,7 @@ export function kindOf<T>(name: string, test: (v: unknown) => boolean): Kind<T> 
 }
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
-const isObject = (v: unknown): v is object => v !== null && typeof v === "object";
+export const isObject = (v: unknown): v is object => v !== null && typeof v === "object";
 
 /** A Cinder `Generator`. */
 export const generatorKind = k.instance(Generator, "Generator");
