@@ -67,7 +67,7 @@ export class Runtime {
   counters = { dispatches: 0, submits: 0, clears: 0 };
   /** Device-side bounds errors: the first out-of-range index of a gather/scatter kernel (created on first use). */
   private errStorage: GpuStorage | null = null;
-  /** A bounds-checking kernel was recorded since the error buffer was last copied out for a read. */
+  /** A bounds-checking kernel was recorded since the error buffer was last copied out for a read (implies errStorage). */
   private errArmed = false;
 
   constructor(
@@ -188,14 +188,12 @@ export class Runtime {
     return { s: this.errStorage };
   }
 
-  /** Record a copy of the error buffer into `staging` at byte `at` if a checking kernel ran since the last one. */
-  private copyErrors(staging: GPUBuffer, at: number): boolean {
-    if (!this.errArmed || !this.errStorage) return false;
+  /** Record a copy of the error buffer into `staging` at byte `at` (only when `errArmed`: a checking kernel ran). */
+  private copyErrors(staging: GPUBuffer, at: number): void {
     this.errArmed = false;
-    const e = this.errStorage;
+    const e = this.errStorage!;
     e.lastUse = this.batch;
     this.command((enc) => enc.copyBufferToBuffer(e.buffer, 0, staging, at, ERR_BYTES));
-    return true;
   }
 
   /** The error that error-buffer words describe (null when none was recorded); resets the buffer. */
@@ -340,7 +338,7 @@ export class Runtime {
   async readWords(s: GpuStorage, offset: number, count: number): Promise<ArrayBuffer> {
     this.check();
     const bytes = count * 4;
-    const armed = this.errArmed && this.errStorage !== null;
+    const armed = this.errArmed;
     // mapped ranges start at multiples of 8 bytes
     const errAt = Math.ceil(bytes / 8) * 8;
     const total = armed ? errAt + ERR_BYTES : bytes;
@@ -368,7 +366,7 @@ export class Runtime {
   }
 
   async sync(): Promise<void> {
-    if (this.errArmed && this.errStorage) {
+    if (this.errArmed) {
       // map the error words instead of waiting for onSubmittedWorkDone: the same single round trip
       const staging = this.pool.acquireStaging(ERR_BYTES);
       this.copyErrors(staging, 0);
