@@ -68,14 +68,14 @@ const namedModules = k.where(
 ) as Kind<Named | Iterable<readonly [string, Module]>>;
 const MODULE_DICT = signature("nn.ModuleDict", [arg.opt("modules", namedModules)]);
 
-/** Base of the containers: an ordered set of named children. */
-abstract class Container extends Module {
+/** Shared by every container: named fields (children or parameters) kept in their own order. */
+abstract class Keyed<V> extends Module {
   declare private _keys: string[];
 
   constructor() {
     super();
     Object.defineProperty(this, "_keys", { value: [], writable: true, enumerable: false });
-    // `len(seq)`: the number of children (functions have a read-only `length`, so redefine it)
+    // `len(seq)`: the number of entries (functions have a read-only `length`, so redefine it)
     Object.defineProperty(this, "length", {
       get: () => this._keys.length,
       configurable: true,
@@ -83,9 +83,43 @@ abstract class Container extends Module {
     });
   }
 
+  /** Set the field `name` (appended to the order if new); `what` names the entry kind in errors. */
+  protected setKey(name: string, value: V, what: string): void {
+    if (name === "" || name.includes("."))
+      throw new Error(`${what} name can't be empty or contain ".", got ${JSON.stringify(name)}`);
+    if (!this._keys.includes(name)) {
+      if (name in this || name.startsWith("_"))
+        throw new Error(`attribute '${name}' already exists on ${this.constructor.name}`);
+      this._keys.push(name);
+    }
+    Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+  }
+
+  protected deleteKey(name: string): V {
+    const v = (this as unknown as Record<string, V>)[name];
+    this._keys = this._keys.filter((k) => k !== name);
+    delete (this as unknown as Record<string, V>)[name];
+    return v;
+  }
+
+  /** The key at `index` (negative counts from the end); `what` names the caller in the range error. */
+  protected keyAt(index: number, what: string): string {
+    const n = this._keys.length;
+    if (!Number.isInteger(index) || index < -n || index >= n)
+      throw new RangeError(`${what}: index ${index} is out of range (length ${n})`);
+    return this._keys[index < 0 ? index + n : index];
+  }
+
+  protected names(): readonly string[] {
+    return this._keys;
+  }
+}
+
+/** Base of the module containers: an ordered set of named children. */
+abstract class Container extends Keyed<Module> {
   protected override *childEntries(): Generator<[string, Module]> {
     const rec = this as unknown as Record<string, Module>;
-    for (const k of this._keys) yield [k, rec[k]];
+    for (const k of this.names()) yield [k, rec[k]];
   }
 
   /** `addModule(name, module)` appends a named child to the container. */
@@ -98,37 +132,16 @@ abstract class Container extends Module {
   protected register(name: string, m: Module): void {
     if (!(m instanceof Module))
       throw new TypeError(`${this.constructor.name}: ${String(m)} is not a Module subclass`);
-    if (name === "" || name.includes("."))
-      throw new Error(`module name can't be empty or contain ".", got ${JSON.stringify(name)}`);
-    if (!this._keys.includes(name)) {
-      if (name in this || name.startsWith("_"))
-        throw new Error(`attribute '${name}' already exists on ${this.constructor.name}`);
-      this._keys.push(name);
-    }
-    Object.defineProperty(this, name, { value: m, writable: true, enumerable: true, configurable: true });
+    this.setKey(name, m, "module");
   }
 
   protected unregister(name: string): Module {
-    const m = (this as unknown as Record<string, Module>)[name];
-    this._keys = this._keys.filter((k) => k !== name);
-    delete (this as unknown as Record<string, Module>)[name];
-    return m;
-  }
-
-  protected keyAt(index: number, what: string): string {
-    const n = this._keys.length;
-    if (!Number.isInteger(index) || index < -n || index >= n)
-      throw new RangeError(`${what}: index ${index} is out of range (length ${n})`);
-    return this._keys[index < 0 ? index + n : index];
-  }
-
-  protected names(): readonly string[] {
-    return this._keys;
+    return this.deleteKey(name);
   }
 
   /** Renumber children 0..n-1 after an insertion or removal (Sequential and ModuleList). */
   protected renumber(mods: readonly Module[]): void {
-    for (const k of [...this._keys]) this.unregister(k);
+    for (const k of [...this.names()]) this.unregister(k);
     for (const [i, m] of mods.entries()) this.register(String(i), m);
   }
 }
@@ -359,47 +372,19 @@ const TYPE_NAMES: Record<string, string> = {
 };
 
 /** Shared by ParameterList and ParameterDict: parameters as fields in their own order. */
-abstract class ParameterContainer extends Module {
-  declare private _pkeys: string[];
-  constructor() {
-    super();
-    Object.defineProperty(this, "_pkeys", { value: [], writable: true, enumerable: false });
-    Object.defineProperty(this, "length", {
-      get: () => this._pkeys.length,
-      configurable: true,
-      enumerable: false,
-    });
-  }
+abstract class ParameterContainer extends Keyed<Parameter> {
   protected override fieldKeys(): readonly string[] {
-    return this._pkeys;
+    return this.names();
   }
   protected put(key: string, value: Tensor): void {
     if (!isTensor(value))
       throw new TypeError(
         `${this.constructor.name}: ${String(value)} is not a Tensor (a Parameter is expected)`,
       );
-    if (key === "" || key.includes("."))
-      throw new Error(`parameter name can't be empty or contain ".", got ${JSON.stringify(key)}`);
-    if (!this._pkeys.includes(key)) {
-      if (key in this || key.startsWith("_"))
-        throw new Error(`attribute '${key}' already exists on ${this.constructor.name}`);
-      this._pkeys.push(key);
-    }
-    Object.defineProperty(this, key, {
-      value: asParameter(value),
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
+    this.setKey(key, asParameter(value), "parameter");
   }
   protected remove(key: string): Parameter {
-    const p = (this as unknown as Record<string, Parameter>)[key];
-    this._pkeys = this._pkeys.filter((x) => x !== key);
-    delete (this as unknown as Record<string, Parameter>)[key];
-    return p;
-  }
-  protected ownKeys(): readonly string[] {
-    return this._pkeys;
+    return this.deleteKey(key);
   }
   protected value(key: string): Parameter {
     return (this as unknown as Record<string, Parameter>)[key];
@@ -420,26 +405,20 @@ export class ParameterList extends ParameterContainer {
   override forward(): never {
     throw new Error("ParameterList has no forward(): index it for its parameters");
   }
-  private indexKey(index: number, what: string): string {
-    const n = this.ownKeys().length;
-    if (!Number.isInteger(index) || index < -n || index >= n)
-      throw new RangeError(`${what}: index ${index} is out of range (length ${n})`);
-    return String(index < 0 ? index + n : index);
-  }
   /** The i-th parameter (negative counts from the end), like `plist[i]`. */
   at(index: number): Parameter {
-    return this.value(this.indexKey(index, "ParameterList"));
+    return this.value(this.keyAt(index, "ParameterList"));
   }
   get(index: number): Parameter {
     return this.at(index);
   }
   /** Replace the i-th parameter, like `plist[i] = p`. */
   set(index: number, p: Tensor): this {
-    this.put(this.indexKey(index, "ParameterList"), p);
+    this.put(this.keyAt(index, "ParameterList"), p);
     return this;
   }
   append(p: Tensor): this {
-    this.put(String(this.ownKeys().length), p);
+    this.put(String(this.names().length), p);
     return this;
   }
   extend(ps: Iterable<Tensor>): this {
@@ -447,7 +426,7 @@ export class ParameterList extends ParameterContainer {
     return this;
   }
   *[Symbol.iterator](): Iterator<Parameter> {
-    for (const key of this.ownKeys()) yield this.value(key);
+    for (const key of this.names()) yield this.value(key);
   }
   override extraRepr(): string {
     return [...this].map((p, i) => paramLine(String(i), p, `torch.${p.dtype}`)).join("\n");
@@ -475,7 +454,7 @@ export class ParameterDict extends ParameterContainer {
     return this;
   }
   has(key: string): boolean {
-    return this.ownKeys().includes(key);
+    return this.names().includes(key);
   }
   /** Remove and return the parameter named `key`. */
   pop(key: string): Parameter {
@@ -488,7 +467,7 @@ export class ParameterDict extends ParameterContainer {
     return true;
   }
   clear(): void {
-    for (const key of [...this.ownKeys()]) this.remove(key);
+    for (const key of [...this.names()]) this.remove(key);
   }
   update(parameters: NamedTensors): this {
     const entries: [string, Tensor][] =
@@ -504,16 +483,16 @@ export class ParameterDict extends ParameterContainer {
     return this;
   }
   keys(): string[] {
-    return [...this.ownKeys()];
+    return [...this.names()];
   }
   values(): Parameter[] {
-    return this.ownKeys().map((key) => this.value(key));
+    return this.names().map((key) => this.value(key));
   }
   items(): [string, Parameter][] {
-    return this.ownKeys().map((key) => [key, this.value(key)]);
+    return this.names().map((key) => [key, this.value(key)]);
   }
   *[Symbol.iterator](): Iterator<string> {
-    yield* this.ownKeys();
+    yield* this.names();
   }
   override extraRepr(): string {
     return this.items()
