@@ -96,15 +96,18 @@ export function checkRequiresGrad(fn: string, requiresGrad: boolean, dtype: DTyp
   }
 }
 
-/** Sizes must be non-negative (the parser has checked they are integers). */
-export function checkSize(fn: string, size: readonly number[], param = "size"): number[] {
+/**
+ * Sizes must be non-negative (the parser has checked they are integers). Returns `size` itself: the Tensor
+ * constructor copies the shape it is given.
+ */
+export function checkSize(fn: string, size: readonly number[], param = "size"): readonly number[] {
   const i = size.findIndex((d) => d < 0);
   if (i >= 0) {
     throw new ArgumentError(
       `${fn}(): argument "${param}" must have non-negative dimensions, got ${fmtShape(size)} (dimension ${i} is ${size[i]})`,
     );
   }
-  return [...size];
+  return size;
 }
 
 export function checkCount(fn: string, param: string, n: number): void {
