@@ -50,14 +50,8 @@ export function checkArangeFits(
   inferred: boolean,
 ): void {
   if (!inferred || dtype !== "int32" || n === 0) return;
-  const last = start + (n - 1) * step;
-  for (const v of [start, last]) {
-    if (v < INT32_MIN || v > INT32_MAX) {
-      throw new RangeError(
-        `arange: value ${v} does not fit int32 (Cinder's integer type; PyTorch would make an int64 tensor): pass { dtype: "float64" }`,
-      );
-    }
-  }
+  checkScalarFits("arange", start, "int32", true);
+  checkScalarFits("arange", start + (n - 1) * step, "int32", true);
 }
 
 /**
