@@ -152,7 +152,8 @@ export async function maybeGunzip(
   const chunks: Uint8Array[] = [];
   let inflated = 0;
   let limit: HeaderLimit | null | undefined;
-  let magicChecked = false;
+  /** The magic number the inflated data starts with, once its first 4 bytes are there. */
+  let found: number | undefined;
   const compressed = `${bytes.length} bytes compressed`;
   const stop = (message: string): never => {
     throw new IdxFormatError(`${file}: ${message}`);
@@ -162,19 +163,17 @@ export async function maybeGunzip(
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       chunks.push(chunk);
       inflated += chunk.length;
-      if (!magicChecked && inflated >= 4) {
-        magicChecked = true;
+      if (found === undefined && inflated >= 4) {
         const first = concat(chunks, 4);
-        const found = new DataView(first.buffer, first.byteOffset, 4).getUint32(0, false);
+        found = new DataView(first.buffer, first.byteOffset, 4).getUint32(0, false);
         // a wrong magic number stops here, with parseIdx's message (and its hint for swapped files)
         if (options.magic !== undefined && found !== options.magic) parseIdx(first, file, options.magic);
       }
       if (limit === undefined) {
         limit = headerLimit(concat(chunks, Math.min(inflated, 4 + 4 * 255)));
         if (limit === null) {
-          const first = concat(chunks, 4);
           stop(
-            `the gzip data does not inflate to an IDX file: found ${hex(new DataView(first.buffer, first.byteOffset, 4).getUint32(0, false))} at offset 0 (stopped after inflating ${inflated} bytes of ${compressed})`,
+            `the gzip data does not inflate to an IDX file: found ${hex(found as number)} at offset 0 (stopped after inflating ${inflated} bytes of ${compressed})`,
           );
         }
       }
