@@ -110,8 +110,10 @@ type Os = typeof import("node:os");
 const DEFAULT_MAX_CLIENTS = 32;
 const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
 /** A Host header's name: a bracketed IPv6 address or a name without ":", "@", "/" and the like. */
-const HOST_NAME = /^(\[[0-9a-f:.]+\]|[^\s:[\]/\\@?#]+)$/i;
-const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[^\s:[\]/\\@?#]+)(?::\d{1,5})?$/i;
+const NAME = String.raw`(\[[0-9a-f:.]+\]|[^\s:[\]/\\@?#]+)`;
+const HOST_NAME = new RegExp(`^${NAME}$`, "i");
+/** A Host header: the name, then an optional port. */
+const HOST_HEADER = new RegExp(`^${NAME}(?::\\d{1,5})?$`, "i");
 
 /** A host name as it appears in a Host header: lower case, IPv6 addresses in brackets. */
 function hostKey(name: string): string {
@@ -175,9 +177,9 @@ export async function dashboard(opts: DashboardOptions = {}): Promise<LiveDashbo
 
   const send = (res: ServerResponse, msg: unknown) => res.write(`data: ${JSON.stringify(msg)}\n\n`);
   const text = { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" };
+  const noCache = { "Cache-Control": "no-store" };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const noCache = { "Cache-Control": "no-store" };
     // DNS rebinding: a page on evil.example that resolves its name to 127.0.0.1 is same-origin with us
     // but still sends "Host: evil.example"
     const name = hostOf(req.headers.host);
@@ -240,8 +242,9 @@ export async function dashboard(opts: DashboardOptions = {}): Promise<LiveDashbo
     });
   });
   const address = server.address();
-  const port = typeof address === "object" && address ? address.port : (opts.port ?? 0);
-  const bound = typeof address === "object" && address ? address.address : host;
+  const info = typeof address === "object" && address ? address : undefined;
+  const port = info ? info.port : (opts.port ?? 0);
+  const bound = info ? info.address : host;
   allowed.add(hostKey(bound));
   if (isWildcard(bound)) {
     // reachable from other machines: they will use this machine's name or one of its addresses
