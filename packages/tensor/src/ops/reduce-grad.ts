@@ -95,7 +95,7 @@ export function cumprodBackward(g: Tensor, x: Tensor, y: Tensor, dim: number): T
   if (n === 1) return g;
   const w = y.mul(g);
   const isZero = x.eq(0);
-  if (readable(x) && !hasZero(x)) return reversedCumsum(w, d).div(x);
+  if (readable(x) && !isZero.any().item()) return reversedCumsum(w, d).div(x);
   if (!isGradEnabled()) {
     // z = number of zeros up to each position: [0, z1) before the first zero, z1 itself, (z1, z2) after it
     const z = isZero.cumsum(d);
