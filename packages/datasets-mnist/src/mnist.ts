@@ -96,19 +96,15 @@ export type MNISTCreateCalls<I = Tensor, L = number> = Calls<
   typeof keywordOnly
 >;
 
-const TORCHVISION_NOTE = { forms: ["function"] } as const;
-const MNIST_SIG = signature("datasets.MNIST", positional<unknown, unknown>(), keywordOnly, {
-  torch: "torchvision.datasets.MNIST",
-  ...TORCHVISION_NOTE,
-});
-const FASHION_MNIST_SIG = signature("datasets.FashionMNIST", positional<unknown, unknown>(), keywordOnly, {
-  torch: "torchvision.datasets.FashionMNIST",
-  ...TORCHVISION_NOTE,
-});
-const KMNIST_SIG = signature("datasets.KMNIST", positional<unknown, unknown>(), keywordOnly, {
-  torch: "torchvision.datasets.KMNIST",
-  ...TORCHVISION_NOTE,
-});
+/** The `create` signature of `datasets.<name>`, torchvision's `torchvision.datasets.<name>`. */
+const createSignature = (name: string) =>
+  signature(`datasets.${name}`, positional<unknown, unknown>(), keywordOnly, {
+    torch: `torchvision.datasets.${name}`,
+    forms: ["function"],
+  });
+const MNIST_SIG = createSignature("MNIST");
+const FASHION_MNIST_SIG = createSignature("FashionMNIST");
+const KMNIST_SIG = createSignature("KMNIST");
 type CreateSignature = typeof MNIST_SIG;
 
 /** The parsed arguments of `create` as the loader's options. */
