@@ -10,6 +10,18 @@ function channelShape(x: Tensor): number[] {
   return x.shape.map((d, i) => (i === 1 ? d : 1));
 }
 
+/** `y * weight + bias` with the per-channel (dim 1) `weight` and `bias` of an [N, C, ...] result, when given. */
+function channelAffine(
+  y: Tensor,
+  weight: Tensor | null | undefined,
+  bias: Tensor | null | undefined,
+): Tensor {
+  const cs = channelShape(y);
+  if (weight) y = y.mul(weight.reshape(cs));
+  if (bias) y = y.add(bias.reshape(cs));
+  return y;
+}
+
 /** @deprecated the options of `batchNorm`; kept for the module classes' types. */
 export interface BatchNormOptions {
   weight?: Tensor | null;
@@ -95,9 +107,7 @@ function batchNormImpl(
       throw new Error("batchNorm: runningMean and runningVar are required when not training");
     xhat = x.sub(runningMean.reshape(cs)).mul(runningVar.reshape(cs).add(eps).rsqrt());
   }
-  if (opts.weight) xhat = xhat.mul(opts.weight.reshape(cs));
-  if (opts.bias) xhat = xhat.add(opts.bias.reshape(cs));
-  return xhat;
+  return channelAffine(xhat, opts.weight, opts.bias);
 }
 
 /** @deprecated the options of `layerNorm`; kept for the module classes' types. */
@@ -182,11 +192,7 @@ function groupNormImpl(
   const g = x.reshape(N, numGroups, -1);
   const mean = g.mean({ dim: 2, keepdim: true });
   const v = g.var({ dim: 2, correction: 0, keepdim: true });
-  let y = g.sub(mean).mul(v.add(opts.eps).rsqrt()).reshape(x.shape);
-  const cs = channelShape(x);
-  if (opts.weight) y = y.mul(opts.weight.reshape(cs));
-  if (opts.bias) y = y.add(opts.bias.reshape(cs));
-  return y;
+  return channelAffine(g.sub(mean).mul(v.add(opts.eps).rsqrt()).reshape(x.shape), opts.weight, opts.bias);
 }
 
 /**
@@ -225,15 +231,12 @@ export const instanceNorm = op(
     const merged = x.reshape(1, N * C, ...spatial);
     const rm = a.runningMean ? a.runningMean.repeat(N) : null;
     const rv = a.runningVar ? a.runningVar.repeat(N) : null;
-    let y = batchNormImpl(merged, rm, rv, null, null, true, a.momentum, a.eps).reshape(x.shape);
+    const y = batchNormImpl(merged, rm, rv, null, null, true, a.momentum, a.eps).reshape(x.shape);
     noGrad(() => {
       if (a.runningMean && rm) a.runningMean.copy_(rm.reshape(N, C).mean({ dim: 0 }));
       if (a.runningVar && rv) a.runningVar.copy_(rv.reshape(N, C).mean({ dim: 0 }));
     });
-    const cs = channelShape(x);
-    if (a.weight) y = y.mul(a.weight.reshape(cs));
-    if (a.bias) y = y.add(a.bias.reshape(cs));
-    return y;
+    return channelAffine(y, a.weight, a.bias);
   },
 );
 
