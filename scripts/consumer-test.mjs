@@ -17,6 +17,8 @@ import { root } from "./lib/workspace.mjs";
 const keep = process.argv.includes("--keep");
 const work = mkdtempSync(join(tmpdir(), "cinder-consumer-"));
 const project = join(work, "app");
+/** The packages packed, installed and imported (under @cinder/). */
+const PACKAGES = ["tensor", "backend-cpu", "autograd", "nn", "optim", "data"];
 
 const PROGRAM = `\
 import assert from "node:assert/strict";
@@ -27,7 +29,7 @@ import * as nn from "@cinder/nn";
 import * as optim from "@cinder/optim";
 import { DataLoader, TensorDataset } from "@cinder/data";
 
-for (const name of ["@cinder/tensor", "@cinder/backend-cpu", "@cinder/autograd", "@cinder/nn", "@cinder/optim", "@cinder/data"]) {
+for (const name of ${JSON.stringify(PACKAGES.map((p) => `@cinder/${p}`))}) {
   const url = import.meta.resolve(name);
   assert.match(url, /\\/node_modules\\/@cinder\\/[a-z-]+\\/dist\\/index\\.js$/, \`\${name} resolved to \${url}\`);
 }
@@ -79,9 +81,7 @@ function fail(message, detail = "") {
 
 let tarballs;
 try {
-  tarballs = ["tensor", "backend-cpu", "autograd", "nn", "optim", "data"].map((name) =>
-    pack(join(root, "packages", name), work),
-  );
+  tarballs = PACKAGES.map((name) => pack(join(root, "packages", name), work));
 } catch (error) {
   fail("could not pack the packages", error.stderr || error.message);
 }
