@@ -9,6 +9,7 @@ import { isIterableDataset, isMapDataset, type MapDataset } from "./dataset";
 import {
   BatchSampler,
   generatorArg,
+  isIterableObject,
   isObject,
   kindOf,
   loneSource,
@@ -66,10 +67,7 @@ function positional<T, B>() {
     arg("batchSize", k.opt(k.int), 1),
     arg.opt("shuffle", k.bool),
     arg.opt("sampler", samplerKind),
-    arg.opt(
-      "batchSampler",
-      kindOf<Sampler<number[]>>("a Sampler of index lists", samplerKind.parse as never),
-    ),
+    arg.opt("batchSampler", kindOf<Sampler<number[]>>("a Sampler of index lists", isIterableObject)),
     arg("numWorkers", k.int, 0),
     arg.opt("collateFn", k.fn as unknown as typeof k.fn & { parse(v: unknown): CollateFn<Awaited<T>, B> }),
     arg.unsupported("pinMemory", false, "Cinder has no pinned host memory"),

@@ -52,11 +52,12 @@ export function numbersOf(v: ArrayLike<number> | Tensor): number[] {
   return v instanceof Tensor ? (v.toArray() as number[]) : Array.from(v);
 }
 
+/** An object with an iterator (a sampler, an array). */
+export const isIterableObject = (v: unknown): boolean =>
+  isObject(v) && typeof (v as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function";
+
 /** Anything iterable that yields indices (a sampler, an array). */
-export const samplerKind = kindOf<Sampler<number>>(
-  "a Sampler or an iterable of int",
-  (v) => isObject(v) && typeof (v as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function",
-);
+export const samplerKind = kindOf<Sampler<number>>("a Sampler or an iterable of int", isIterableObject);
 
 /**
  * A lone plain object given where the first parameter is a data source (`new SequentialSampler({ length: 3 })`)
