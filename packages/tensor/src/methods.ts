@@ -90,17 +90,6 @@ export interface ClampOptions {
   min?: TensorOrScalar | null;
   max?: TensorOrScalar | null;
 }
-/** `clamp(min, max)` or `clamp({ min, max })`. */
-function clamp(x: Tensor, min?: TensorOrScalar | null | ClampOptions, max?: TensorOrScalar | null): Tensor {
-  const o: ClampOptions =
-    min !== null && typeof min === "object" && !(min instanceof Tensor) ? min : { min, max };
-  if ((o.min === undefined || o.min === null) && (o.max === undefined || o.max === null)) {
-    throw new TypeError("clamp: at least one of min or max must not be None/undefined");
-  }
-  // PyTorch's gradient: 1 at the bounds themselves (ClampBackward1 / ClampBackward0), not maximum's 0.5
-  return clampOp(x, o.min ?? null, o.max ?? null);
-}
-
 /** Element-wise `|a - b| <= atol + rtol * |b|` (torch.isclose). */
 function isclose(
   x: Tensor,
@@ -179,38 +168,32 @@ function zero_(x: Tensor): Tensor {
 const boundOpt = (name: "min" | "max") => arg.opt(name, k.tensorOrScalar);
 const clampArgs = [self, boundOpt("min"), boundOpt("max")] as const;
 const outOpt = arg.opt("out", k.tensor);
+// PyTorch's gradient: 1 at the bounds themselves (ClampBackward1 / ClampBackward0), not maximum's 0.5 (clampOp)
 /** `clamp(input, min=None, max=None, *, out=None)` / `clip(...)`: the functions */
-const clampFn = op(
-  signature("clamp", clampArgs, [outOpt], { forms: ["function"] }),
-  ({ input, min, max, out }): Tensor => {
-    const y = clamp(input, min, max);
-    return out ? writeOut("clamp", y, out, [input, min, max]) : y;
-  },
-);
-const clipFn = op(
-  signature("clip", clampArgs, [outOpt], { forms: ["function"] }),
-  ({ input, min, max, out }): Tensor => {
-    const y = clamp(input, min, max);
-    return out ? writeOut("clip", y, out, [input, min, max]) : y;
-  },
-);
-/** `x.clamp(min=None, max=None)`, `x.clip(...)` and their in-place forms */
-const clampMethod = op(
-  signature("clamp", clampArgs, [], { forms: ["method"] }),
-  ({ input, min, max }): Tensor => clamp(input, min, max),
-);
-const clipMethod = op(
-  signature("clip", clampArgs, [], { forms: ["method"] }),
-  ({ input, min, max }): Tensor => clamp(input, min, max),
-);
-const clampInplace = op(
-  signature("clamp_", clampArgs, [], { forms: ["method"] }),
-  ({ input, min, max }): Tensor => inplace(input, [], (s) => clamp(s, min, max), "clamp_"),
-);
-const clipInplace = op(
-  signature("clip_", clampArgs, [], { forms: ["method"] }),
-  ({ input, min, max }): Tensor => inplace(input, [], (s) => clamp(s, min, max), "clip_"),
-);
+const clampFunction = (name: "clamp" | "clip") =>
+  op(signature(name, clampArgs, [outOpt], { forms: ["function"] }), ({ input, min, max, out }): Tensor => {
+    const y = clampOp(input, min, max);
+    return out ? writeOut(name, y, out, [input, min, max]) : y;
+  });
+/** `x.clamp(min=None, max=None)`, `x.clip(...)` */
+const clampMethodOf = (name: "clamp" | "clip") =>
+  op(
+    signature(name, clampArgs, [], { forms: ["method"] }),
+    ({ input, min, max }): Tensor => clampOp(input, min, max),
+  );
+/** `x.clamp_(min=None, max=None)`, `x.clip_(...)` */
+const clampInplaceOf = (name: "clamp_" | "clip_") =>
+  op(
+    signature(name, clampArgs, [], { forms: ["method"] }),
+    ({ input, min, max }): Tensor => inplace(input, [], (s) => clampOp(s, min, max), name),
+  );
+// declared in this order: the registry lists signatures as declared
+const clampFn = clampFunction("clamp");
+const clipFn = clampFunction("clip");
+const clampMethod = clampMethodOf("clamp");
+const clipMethod = clampMethodOf("clip");
+const clampInplace = clampInplaceOf("clamp_");
+const clipInplace = clampInplaceOf("clip_");
 /** `x.where(condition, other)`: x where condition, else other (torch.Tensor.where). */
 const whereMethod = op(
   signature("where", [self, arg("condition", k.tensor), arg("other", k.tensorOrScalar)], [], {
