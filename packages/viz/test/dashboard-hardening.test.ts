@@ -13,10 +13,15 @@ interface Reply {
   status: number;
   body: string;
   headers: Record<string, string | string[] | undefined>;
+  /** Drop the connection (an event stream stays open until then). */
+  close(): void;
 }
 
-/** GET `path` with an explicit Host header; resolves on the first body chunk (event streams never end). */
-function get(port: number, path: string, host: string | undefined, ms = 5000): Promise<Reply> {
+/**
+ * GET `path`, with an explicit Host header when `host` is given; resolves at the end of the body, or for an event
+ * stream (which never ends) at its first chunk, leaving it open until `close()`.
+ */
+function get(port: number, path: string, host?: string, ms = 5000): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (host !== undefined) headers.Host = host;
@@ -37,14 +42,11 @@ function get(port: number, path: string, host: string | undefined, ms = 5000): P
       res.setEncoding("utf8");
       const done = () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
+        resolve({ status: res.statusCode ?? 0, body, headers: res.headers, close: () => req.destroy() });
       };
       res.on("data", (chunk: string) => {
         body += chunk;
-        if (res.headers["content-type"]?.startsWith("text/event-stream")) {
-          done();
-          req.destroy();
-        }
+        if (res.headers["content-type"]?.startsWith("text/event-stream")) done();
       });
       res.on("end", done);
     });
@@ -57,33 +59,7 @@ function get(port: number, path: string, host: string | undefined, ms = 5000): P
 }
 
 /** An open event stream (kept open until `close()`). */
-function openStream(port: number, ms = 5000): Promise<{ status: number; body: string; close(): void }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path: "/events", agent: false });
-    const timer = setTimeout(() => {
-      req.destroy();
-      reject(new Error(`no answer from /events within ${ms} ms`));
-    }, ms);
-    req.on("response", (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      const settle = () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body, close: () => req.destroy() });
-      };
-      res.once("data", (chunk: string) => {
-        body += chunk;
-        settle();
-      });
-      res.on("end", settle);
-    });
-    req.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    req.end();
-  });
-}
+const openStream = (port: number) => get(port, "/events");
 
 const open: LiveDashboard[] = [];
 async function start(opts: Parameters<typeof dashboard>[0] = {}): Promise<LiveDashboard> {
@@ -227,7 +203,7 @@ describe("metric names that are Object.prototype members", () => {
       "step",
       "toString",
     ]);
-    const data = JSON.parse((await get(dash.port, "/data.json", undefined)).body);
+    const data = JSON.parse((await get(dash.port, "/data.json")).body);
     expect(Object.keys(data.points[0]).sort()).toEqual([
       "__proto__",
       "constructor",
