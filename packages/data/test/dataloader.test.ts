@@ -204,6 +204,12 @@ describe("DataLoader options", () => {
     ]);
   });
 
+  it("rejects a batchSampler that is not iterable", () => {
+    expect(() => new DataLoader(numbered(7), { batchSampler: 5 as never })).toThrow(
+      'DataLoader(): argument "batchSampler" must be a Sampler of index lists or null, got int 5',
+    );
+  });
+
   it("rejects mutually exclusive options like PyTorch", () => {
     const ds = numbered(4);
     expect(() => new DataLoader(ds, { sampler: [0, 1], shuffle: true })).toThrow(
