@@ -63,6 +63,10 @@ export function fmt(shape: readonly number[]): string {
 
 /** The first parameter of most functional ops: `input` (a plain parameter, not a tensor op's `self`). */
 export const inputArg = arg("input", k.tensor);
+/** A loss's `target`. */
+export const targetArg = arg("target", k.tensor);
+/** `inplace=False` (functional ops and layers). */
+export const inplaceArg = arg("inplace", k.bool, false);
 
 /** PyTorch's deprecated loss arguments `size_average=None, reduce=None`, declared in their positions. */
 export const sizeAverageArg = arg.opt("sizeAverage", k.bool);

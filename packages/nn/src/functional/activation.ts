@@ -5,7 +5,7 @@
  * made harmless first (e.g. `expm1` of large positives in ELU), so no NaN/inf leaks into gradients.
  */
 import { arg, k, noGrad, op, rand, signature, type Tensor, where } from "@cinder/tensor";
-import { inputArg as self } from "../util";
+import { inplaceArg, inputArg as self } from "../util";
 
 /** @deprecated the options of the functions that take `inplace`; kept for the module classes' types. */
 export interface InplaceOptions {
@@ -22,8 +22,6 @@ export interface GeluOptions {
   /** "none" (default): exact, x * Phi(x) with erf; "tanh": the tanh approximation. */
   approximate?: "none" | "tanh";
 }
-
-const inplaceArg = arg("inplace", k.bool, false);
 
 /** Write `y` into `x` when `inplace`, else return `y`. */
 function maybeInplace(x: Tensor, y: Tensor, inplace: boolean): Tensor {

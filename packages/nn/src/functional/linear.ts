@@ -18,7 +18,7 @@ import {
   zeros,
   zerosLike,
 } from "@cinder/tensor";
-import { checkProbability, inputArg } from "../util";
+import { checkProbability, inplaceArg, inputArg } from "../util";
 
 /** `linear(input, weight, bias=None)`: y = x W^T + b, for input [..., in] and weight [out, in]. */
 export const linear = op(
@@ -78,12 +78,7 @@ export interface DropoutOptions {
   inplace?: boolean;
 }
 
-const dropoutParams = [
-  inputArg,
-  arg("p", k.float, 0.5),
-  arg("training", k.bool, true),
-  arg("inplace", k.bool, false),
-] as const;
+const dropoutParams = [inputArg, arg("p", k.float, 0.5), arg("training", k.bool, true), inplaceArg] as const;
 
 /**
  * `dropout(input, p=0.5, training=True, inplace=False)`: zero each element with probability p and scale the rest
@@ -218,7 +213,7 @@ export const alphaDropout = op(
     inputArg,
     arg("p", k.float, 0.5),
     arg("training", k.bool, false),
-    arg("inplace", k.bool, false),
+    inplaceArg,
   ]),
   ({ input, p, training, inplace }): Tensor =>
     alphaDropoutImpl(input, p, training, inplace, "alpha_dropout", null),
@@ -230,7 +225,7 @@ export const featureAlphaDropout = op(
     inputArg,
     arg("p", k.float, 0.5),
     arg("training", k.bool, false),
-    arg("inplace", k.bool, false),
+    inplaceArg,
   ]),
   ({ input, p, training, inplace }): Tensor => {
     if (input.ndim < 2) {

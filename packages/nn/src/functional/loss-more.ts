@@ -3,11 +3,18 @@
  * each with PyTorch's signature and its formula as written in ATen / torch/nn/functional.py.
  */
 import { arange, arg, cat, fmtShape, k, noGrad, op, signature, Tensor, tensor, where } from "@cinder/tensor";
-import { inputArg, legacyReduction, reduce, reduceArg, reductionArg, sizeAverageArg } from "../util";
+import {
+  inputArg,
+  legacyReduction,
+  reduce,
+  reduceArg,
+  reductionArg,
+  sizeAverageArg,
+  targetArg,
+} from "../util";
 import { logsigmoid } from "./activation";
 import { pairwiseDistance } from "./distance";
 
-const targetArg = arg("target", k.tensor);
 const legacy = [sizeAverageArg, reduceArg, reductionArg] as const;
 
 /** `soft_margin_loss(input, target, size_average=None, reduce=None, reduction='mean')`: log(1 + exp(-y x)). */

@@ -24,9 +24,9 @@ import {
   reduceArg,
   reductionArg,
   sizeAverageArg,
+  targetArg,
 } from "../util";
 
-const targetArg = arg("target", k.tensor);
 const weightArg = arg.opt("weight", k.tensor);
 const ignoreIndexArg = arg("ignoreIndex", k.int, -100);
 

@@ -5,8 +5,6 @@ import { arg, type Kind, k } from "@cinder/tensor";
 export const deviceArg = arg.opt("device", k.device);
 /** `dtype=None`: the parameters' dtype (float32 when null, as PyTorch's default dtype). */
 export const dtypeArg = arg.opt("dtype", k.dtype);
-/** `inplace=False`. */
-export const inplaceArg = arg("inplace", k.bool, false);
 
 /** An int, or a list of `n` ints (PyTorch's `_size_1_t`, `_size_2_t`). */
 export function sizeKind(n: number): Kind<number | readonly number[]> {
@@ -33,8 +31,7 @@ export function optSizeKind(n: number): Kind<number | readonly (number | null)[]
   } as Kind<number | readonly (number | null)[]>;
 }
 
-/** `reduction='mean'` of a loss. */
-export const reductionArg = arg("reduction", k.oneOf("mean", "sum", "none"), "mean");
+export { inplaceArg, reductionArg } from "../util";
 
 /**
  * A loss's deprecated `size_average` / `reduce`: declared in PyTorch's position, accepting only None, with a
