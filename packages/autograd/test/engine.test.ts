@@ -134,9 +134,8 @@ describe("gradients of transposed matmul operands (F.linear's weight.t())", () =
   const data = (n: number, seed: number) =>
     Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 2);
   const setup = () => {
-    const w = tensor(data(6 * 5, 1), { requiresGrad: true })
+    const w = tensor(data(6 * 5, 1))
       .reshape(6, 5)
-      .detach()
       .requiresGrad_(true);
     const x = tensor(data(4 * 5, 2), { dtype: "float32" }).reshape(4, 5);
     const gy = tensor(data(4 * 6, 3), { dtype: "float32" }).reshape(4, 6);
@@ -167,9 +166,8 @@ describe("gradients of transposed matmul operands (F.linear's weight.t())", () =
 
   it("the input's gradient is unchanged when the input is the transposed operand", () => {
     const { w, gy } = setup();
-    const xt = tensor(data(5 * 4, 4), { requiresGrad: true })
+    const xt = tensor(data(5 * 4, 4))
       .reshape(5, 4)
-      .detach()
       .requiresGrad_(true);
     const wd = w.detach();
     xt.t().matmul(wd.t()).backward(gy);
