@@ -143,8 +143,8 @@ function unaryFn(o: UnaryOp) {
     const x = a.input as Tensor;
     const decimals = (a.decimals as number | undefined) ?? 0;
     const out = a.out as Tensor | null | undefined;
-    if (!out) return unaryValue(o, x, decimals);
-    return writeOut(o, unaryValue(o, x, decimals), out, [x]);
+    const y = unaryValue(o, x, decimals);
+    return out ? writeOut(o, y, out, [x]) : y;
   });
 }
 
@@ -163,12 +163,7 @@ function installUnary(proto: Record<string, unknown>, o: UnaryOp): void {
     const a = (arguments.length === 0 ? {} : isig.parse([this, ...arguments])) as Record<string, unknown>;
     const decimals = (a.decimals as number | undefined) ?? 0;
     // a bool result fits any dtype (PyTorch's logical_not_ on floats writes 0/1); inplace() refuses float into int
-    return inplace(
-      this,
-      [],
-      (s, out) => (decimals === 0 ? unary(o, s, out) : unaryValue(o, s, decimals)),
-      `${o}_`,
-    );
+    return inplace(this, [], (s, out) => unaryValue(o, s, decimals, out), `${o}_`);
   };
 }
 
@@ -224,8 +219,8 @@ function binaryFn(o: BinaryOp) {
     const x = a.input as TensorOrScalar;
     const y = a[name] as TensorOrScalar;
     const out = a.out as Tensor | null;
-    if (out === null) return binaryValue(o, x, y, a);
-    return writeOut(o, binaryValue(o, x, y, a), out, [x, y]);
+    const r = binaryValue(o, x, y, a);
+    return out === null ? r : writeOut(o, r, out, [x, y]);
   });
 }
 
