@@ -80,18 +80,21 @@ export function kernelStridePad(
   return { k, s, p };
 }
 
+/** The window options of 2-D max (and, with dilation 1, average) pooling. */
+export interface PoolWindowOptions {
+  stride: number | readonly number[] | null;
+  padding: number | readonly number[];
+  dilation: number | readonly number[];
+  ceilMode: boolean;
+}
+
 export function poolArgs(
   op: string,
   x: Tensor,
   h: number,
   w: number,
   kernelSize: number | readonly number[],
-  o: {
-    stride: number | readonly number[] | null;
-    padding: number | readonly number[];
-    dilation: number | readonly number[];
-    ceilMode: boolean;
-  },
+  o: PoolWindowOptions,
 ): PoolArgs {
   const { k, s, p } = kernelStridePad(op, 2, kernelSize, o.stride, o.padding);
   const d = ints(o.dilation, 2, 1, 1, op, "dilation");

@@ -40,6 +40,7 @@ import {
   gridOf,
   kernelStridePad,
   lift,
+  type PoolWindowOptions,
   planes,
   poolArgs,
   poolOut,
@@ -182,13 +183,7 @@ export const maxPool2d = op(MAX_POOL2D, (a): Tensor | [Tensor, Tensor] =>
 export function maxPool2dImpl(
   input: Tensor,
   kernelSize: number | readonly number[],
-  opts: {
-    stride: number | readonly number[] | null;
-    padding: number | readonly number[];
-    dilation: number | readonly number[];
-    ceilMode: boolean;
-    returnIndices: boolean;
-  },
+  opts: PoolWindowOptions & { returnIndices: boolean },
 ): Tensor | [Tensor, Tensor] {
   const op = "maxPool2d";
   const { lead, h, w } = planes(op, input);
