@@ -4,9 +4,10 @@
  * asynchronous; the constructor takes already-loaded arrays).
  */
 import { type BatchOf, checkIntIndex, Dataset, defaultCollate } from "@cinder/data";
-import { arg, type Calls, fromTypedArray, type Kind, k, signature, type Tensor } from "@cinder/tensor";
+import { arg, type Calls, fromTypedArray, k, signature, type Tensor } from "@cinder/tensor";
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DownloadError, downloadFile } from "./download";
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxFormatError, readIdxFile } from "./idx";
+import { kindOf } from "./kinds";
 import type { TransformFn } from "./transforms";
 
 export interface MNISTOptions<I = Tensor, L = number> {
@@ -48,10 +49,6 @@ export interface MNISTInit<I = Tensor, L = number> {
   root?: string;
 }
 
-/** A kind that never claims a trailing plain object (so `{ root, train }` alone is the options). */
-function kindOf<T>(name: string, test: (v: unknown) => boolean): Kind<T> {
-  return { ...(k.where(k.any, test, name) as Kind<T>), takesObjects: false };
-}
 const transformKind = <X, Y>() =>
   kindOf<TransformFn<X, Y>>("a callable (a transform or a function)", (v) => typeof v === "function");
 

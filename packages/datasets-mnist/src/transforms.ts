@@ -7,14 +7,12 @@
  * once; a dataset's `getBatch` uses it so that a batch of 64 images costs a few tensor ops instead of 64 times
  * as many. `Compose` has a batch form when all its parts have one.
  */
-import { arg, type CallsOf, fromTypedArray, type Kind, k, signature, Tensor, tensor } from "@cinder/tensor";
+import { arg, type CallsOf, fromTypedArray, k, signature, Tensor, tensor } from "@cinder/tensor";
+import { kindOf } from "./kinds";
 
 /** torchvision is not in the PyTorch fixture: its 0.14 signatures, from its docs. */
 function tv(name: string) {
   return { torch: `torchvision.transforms.${name}`, forms: ["function"] } as const;
-}
-function kindOf<T>(name: string, test: (v: unknown) => boolean): Kind<T> {
-  return { ...(k.where(k.any, test, name) as Kind<T>), takesObjects: false };
 }
 const floatOrFloats = k.or(k.float, k.floats);
 
