@@ -5,13 +5,9 @@
  * with a signature but with neither fails this test.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import "@cinder/autograd";
-import "@cinder/data";
-import "@cinder/datasets-mnist";
-import "@cinder/nn";
-import "@cinder/optim";
 import { signatures } from "@cinder/tensor";
 import { expect, it } from "vitest";
+import "./support/every-package";
 
 const MODULES = "tests/test/signatures-modules.test.mjs";
 const OPTIM_DATA = "tests/test/signatures-optim-data.test.mjs";

@@ -4,13 +4,9 @@
  * PyTorch's, by name and order, for one of its overloads; keyword-only ones exist in PyTorch; defaults agree.
  */
 import { readFileSync } from "node:fs";
-import "@cinder/autograd";
-import "@cinder/data";
-import "@cinder/datasets-mnist";
-import "@cinder/nn";
-import "@cinder/optim";
 import { type AnyParam, type SignatureInfo, signatures, snakeCase } from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
+import "./support/every-package";
 
 interface PyParam {
   name: string;
