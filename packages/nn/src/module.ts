@@ -64,7 +64,7 @@ const CHILDREN = signature("nn.Module.children", []);
 const NAMED_CHILDREN = signature("nn.Module.namedChildren", []);
 const MODULES = signature("nn.Module.modules", []);
 const NAMED_MODULES = signature("nn.Module.namedModules", [
-  arg.opt("memo", k.instance(Set, "Set") as ReturnType<typeof k.instance<Set<Module>>>),
+  arg.opt("memo", k.instance<Set<Module>>(Set, "Set")),
   arg("prefix", k.str, ""),
   arg("removeDuplicate", k.bool, true),
 ]);
@@ -109,18 +109,13 @@ const STATE_DICT = signature(
   "nn.Module.stateDict",
   [noPositional],
   [
-    arg.opt("destination", k.instance(Map, "Map") as ReturnType<typeof k.instance<Map<string, Tensor>>>),
+    arg.opt("destination", k.instance<Map<string, Tensor>>(Map, "Map")),
     arg("prefix", k.str, ""),
     arg("keepVars", k.bool, false),
   ],
 );
 const LOAD_STATE_DICT = signature("nn.Module.loadStateDict", [
-  arg(
-    "stateDict",
-    k.or(k.instance(Map, "Map") as ReturnType<typeof k.instance<Map<string, Tensor>>>, k.dict) as ReturnType<
-      typeof k.instance<Map<string, Tensor> | Record<string, Tensor>>
-    >,
-  ),
+  arg("stateDict", k.or(k.instance<Map<string, Tensor>>(Map, "Map"), k.dict as Kind<Record<string, Tensor>>)),
   arg("strict", k.bool, true),
 ]);
 

@@ -26,10 +26,7 @@ import {
 } from "./creation-args";
 import { checkScalarFits } from "./range-check";
 
-const generatorArg = arg.opt(
-  "generator",
-  k.instance(Generator as unknown as abstract new () => Generator, "Generator"),
-);
+const generatorArg = arg.opt("generator", k.instance(Generator, "Generator"));
 /** `*, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False` */
 const RANDOM_KEYWORDS = [generatorArg, ...FACTORY_KEYWORDS] as const;
 
