@@ -158,7 +158,6 @@ export { Storage } from "./storage";
 export {
   emptyTensor,
   type GradFn,
-  type LegacyTypeName,
   type NestedArray,
   Size,
   Tensor,

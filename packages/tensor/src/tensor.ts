@@ -8,11 +8,8 @@ import {
   checkDType,
   isFloat,
   LEGACY_NAMES,
+  type LegacyTypeName,
 } from "./dtype";
-
-export { LEGACY_NAMES, type LegacyTypeName } from "./dtype";
-
-import type { LegacyTypeName } from "./dtype";
 
 import { DeviceError, fmtShape, ShapeError } from "./errors";
 import { autogradHooks } from "./grad";
