@@ -11,7 +11,6 @@ import {
   generatorArg,
   isIterableObject,
   isObject,
-  kindOf,
   loneSource,
   RandomSampler,
   type Sampler,
@@ -58,7 +57,7 @@ function positional<T, B>() {
   return [
     arg(
       "dataset",
-      kindOf<AnyDataset<T>>(
+      k.test<AnyDataset<T>>(
         "a Dataset (length and getItem), an array of samples, or an iterable of samples",
         (v) => isMapDataset(v) || (isObject(v) && (Symbol.iterator in v || Symbol.asyncIterator in v)),
       ),
@@ -67,7 +66,7 @@ function positional<T, B>() {
     arg("batchSize", k.opt(k.int), 1),
     arg.opt("shuffle", k.bool),
     arg.opt("sampler", samplerKind),
-    arg.opt("batchSampler", kindOf<Sampler<number[]>>("a Sampler of index lists", isIterableObject)),
+    arg.opt("batchSampler", k.test<Sampler<number[]>>("a Sampler of index lists", isIterableObject)),
     arg("numWorkers", k.int, 0),
     arg.opt("collateFn", k.fn as unknown as typeof k.fn & { parse(v: unknown): CollateFn<Awaited<T>, B> }),
     arg.unsupported("pinMemory", false, "Cinder has no pinned host memory"),

@@ -18,14 +18,14 @@ import {
   tensor,
 } from "@cinder/tensor";
 import type { Collated } from "./collate";
-import { generatorKind, indicesKind, isObject, kindOf, numbersOf, permutation } from "./sampler";
+import { generatorKind, indicesKind, isObject, numbersOf, permutation } from "./sampler";
 
 /** A map-style dataset: an array of samples or an object with `getItem`. */
 export const isMapDataset = (v: unknown): boolean =>
   Array.isArray(v) || (isObject(v) && typeof (v as { getItem?: unknown }).getItem === "function");
 
 /** A map-style dataset: `length` and `getItem` (a `Dataset`, an array of samples, or any object with both). */
-export const mapDatasetKind = kindOf<MapDataset<unknown>>(
+export const mapDatasetKind = k.test<MapDataset<unknown>>(
   "a map-style Dataset (length and getItem) or an array",
   isMapDataset,
 );
@@ -44,7 +44,7 @@ const SUBSET = signature("utils.data.Subset", [arg("dataset", mapDatasetKind), a
 const CONCAT_DATASET = signature("utils.data.ConcatDataset", [
   arg(
     "datasets",
-    kindOf<readonly MapDataset<unknown>[]>(
+    k.test<readonly MapDataset<unknown>[]>(
       "a list of datasets",
       (v) => Array.isArray(v) && v.every(isObject),
     ),
@@ -54,7 +54,7 @@ const RANDOM_SPLIT = signature("utils.data.randomSplit", [
   arg("dataset", mapDatasetKind),
   arg(
     "lengths",
-    kindOf<readonly number[]>(
+    k.test<readonly number[]>(
       "a sequence of int or of float",
       (v) => Array.isArray(v) && v.every((x) => typeof x === "number"),
     ),

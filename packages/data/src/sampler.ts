@@ -9,20 +9,11 @@ import {
   defaultGenerator,
   Generator,
   isPlainObject,
-  type Kind,
   k,
   randomUniform,
   signature,
   Tensor,
 } from "@cinder/tensor";
-
-/**
- * A parameter kind that never claims a trailing plain object, so that a call with every argument in the options
- * object (`new RandomSampler({ dataSource: ds, replacement: true })`) parses as options.
- */
-export function kindOf<T>(name: string, test: (v: unknown) => boolean): Kind<T> {
-  return { ...(k.where(k.any, test, name) as Kind<T>), takesObjects: false };
-}
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
 export const isObject = (v: unknown): v is object => v !== null && typeof v === "object";
@@ -33,13 +24,13 @@ export const generatorKind = k.instance(Generator, "Generator");
 export const generatorArg = arg.opt("generator", generatorKind);
 
 /** A sized data source: anything with a numeric `length` (a dataset, an array), or the length itself. */
-export const dataSourceKind = kindOf<{ readonly length: number } | number>(
+export const dataSourceKind = k.test<{ readonly length: number } | number>(
   "a Sized data source (an object with a length) or an int",
   (v) => isInt(v) || (isObject(v) && typeof (v as { length?: unknown }).length === "number"),
 );
 
 /** A list of indices: an array (or typed array) of ints, or a 1-D integer tensor. */
-export const indicesKind = kindOf<readonly number[] | ArrayLike<number> | Tensor>(
+export const indicesKind = k.test<readonly number[] | ArrayLike<number> | Tensor>(
   "a sequence of int or a 1-D integer Tensor",
   (v) =>
     v instanceof Tensor
@@ -57,7 +48,7 @@ export const isIterableObject = (v: unknown): boolean =>
   isObject(v) && typeof (v as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function";
 
 /** Anything iterable that yields indices (a sampler, an array). */
-export const samplerKind = kindOf<Sampler<number>>("a Sampler or an iterable of int", isIterableObject);
+export const samplerKind = k.test<Sampler<number>>("a Sampler or an iterable of int", isIterableObject);
 
 /**
  * A lone plain object given where the first parameter is a data source (`new SequentialSampler({ length: 3 })`)
@@ -81,7 +72,7 @@ const SUBSET_RANDOM_SAMPLER = signature("utils.data.SubsetRandomSampler", [
 const WEIGHTED_RANDOM_SAMPLER = signature("utils.data.WeightedRandomSampler", [
   arg(
     "weights",
-    kindOf<ArrayLike<number> | Tensor>("a sequence of float or a 1-D Tensor", (v) =>
+    k.test<ArrayLike<number> | Tensor>("a sequence of float or a 1-D Tensor", (v) =>
       v instanceof Tensor
         ? v.ndim === 1
         : (Array.isArray(v) || ArrayBuffer.isView(v)) &&

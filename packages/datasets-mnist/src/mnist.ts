@@ -7,7 +7,6 @@ import { type BatchOf, checkIntIndex, Dataset, defaultCollate } from "@cinder/da
 import { arg, type Calls, fromTypedArray, k, signature, type Tensor } from "@cinder/tensor";
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DownloadError, downloadFile } from "./download";
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxFormatError, readIdxFile } from "./idx";
-import { kindOf } from "./kinds";
 import type { TransformFn } from "./transforms";
 
 export interface MNISTOptions<I = Tensor, L = number> {
@@ -50,7 +49,7 @@ export interface MNISTInit<I = Tensor, L = number> {
 }
 
 const transformKind = <X, Y>() =>
-  kindOf<TransformFn<X, Y>>("a callable (a transform or a function)", (v) => typeof v === "function");
+  k.test<TransformFn<X, Y>>("a callable (a transform or a function)", (v) => typeof v === "function");
 
 /**
  * torchvision 0.14's positional parameters, `MNIST(root, train=True, transform=None, target_transform=None,
@@ -72,7 +71,7 @@ const keywordOnly = [
   /** Base URLs to download from instead of the class's `mirrors`. */
   arg.opt(
     "mirrors",
-    kindOf<readonly string[]>(
+    k.test<readonly string[]>(
       "a list of str",
       (v) => Array.isArray(v) && v.every((x) => typeof x === "string"),
     ),
@@ -80,7 +79,7 @@ const keywordOnly = [
   /** Download progress lines (default stderr); `false` for silence. */
   arg.opt(
     "log",
-    kindOf<((message: string) => void) | false>(
+    k.test<((message: string) => void) | false>(
       "a function or false",
       (v) => v === false || typeof v === "function",
     ),

@@ -8,7 +8,6 @@
  * as many. `Compose` has a batch form when all its parts have one.
  */
 import { arg, type CallsOf, fromTypedArray, k, signature, Tensor, tensor } from "@cinder/tensor";
-import { kindOf } from "./kinds";
 
 /** torchvision is not in the PyTorch fixture: its 0.14 signatures, from its docs. */
 function tv(name: string) {
@@ -31,7 +30,7 @@ const COMPOSE = signature(
   [
     arg(
       "transforms",
-      kindOf<readonly TransformFn<any, any>[]>(
+      k.test<readonly TransformFn<any, any>[]>(
         "a list of transforms (callables)",
         (v) => Array.isArray(v) && v.every((t) => typeof t === "function"),
       ),

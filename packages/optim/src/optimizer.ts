@@ -8,7 +8,6 @@ import {
   type CallsOf,
   enableGrad,
   fmtShape,
-  type Kind,
   k,
   keep,
   noGrad,
@@ -402,19 +401,11 @@ export function describe(v: unknown): string {
 
 // ---- signature pieces shared by the optimizers (PyTorch 1.13's constructor parameters) ----
 
-/**
- * A parameter kind that never claims a trailing plain object, so `new SGD({ params, lr: 0.1 })` (every argument
- * in the options object) parses as options.
- */
-export function kindOf<T>(name: string, test: (v: unknown) => boolean): Kind<T> {
-  return { ...(k.where(k.any, test, name) as Kind<T>), takesObjects: false };
-}
-
 /** `params`: an iterable of Tensors (`model.parameters()`) or of parameter groups. */
 export function paramsArg<O extends BaseOptions>() {
   return arg(
     "params",
-    kindOf<ParamsInput<O>>(
+    k.test<ParamsInput<O>>(
       "an iterable of Tensors or of parameter groups",
       (v) => v instanceof Tensor || isIterable(v), // a lone Tensor gets the constructor's "wrap it in an array"
     ),
@@ -424,7 +415,7 @@ export function paramsArg<O extends BaseOptions>() {
 /** `betas=(0.9, 0.999)`. */
 export const betasArg = arg(
   "betas",
-  kindOf<[number, number]>(
+  k.test<[number, number]>(
     "(float, float)",
     (v) => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number"),
   ),
@@ -434,7 +425,7 @@ export const betasArg = arg(
 /** `foreach=None`: Cinder has one implementation (per parameter, with the backend's fused update where it has one). */
 export const foreachArg = arg(
   "foreach",
-  kindOf<boolean | null>(
+  k.test<boolean | null>(
     "None or False (Cinder has no multi-tensor foreach implementation; its per-parameter update gives the same results)",
     (v) => v === null || v === false,
   ),

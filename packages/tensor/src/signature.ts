@@ -148,6 +148,13 @@ export const k = {
       a.takesObjects || b.takesObjects,
     );
   },
+  /**
+   * A kind defined by a test, for values the other kinds do not describe (a dataset, a sampler, param groups). It
+   * never claims a trailing plain object, so a call with every argument in the options object parses as options.
+   */
+  test<T>(name: string, test: (v: unknown) => boolean): Kind<T> {
+    return kind<T>(name, is(test));
+  },
   /** A kind with an extra condition on the value (`k.where(k.int, (n) => n >= 0, "int >= 0")`). */
   where<T>(kd: Kind<T>, test: (v: T) => boolean, name: string): Kind<T> {
     return kind<T>(

@@ -1,6 +1,5 @@
 /** The step-based schedulers, each its chainable `getLr` and, where PyTorch has one, its closed form. */
 import { arg, type CallsOf, k } from "@cinder/tensor";
-import { kindOf } from "../optimizer";
 import { checkPositiveInt, LRScheduler, pyMod, schedulerSignature } from "./base";
 
 /** Options every step-based scheduler takes. */
@@ -32,7 +31,7 @@ const COSINE_ANNEALING_LR = schedulerSignature("CosineAnnealingLR", [
 const LAMBDA_LR = schedulerSignature("LambdaLR", [
   arg(
     "lrLambda",
-    kindOf<LrLambda | readonly LrLambda[]>(
+    k.test<LrLambda | readonly LrLambda[]>(
       "a function or a list of functions (one per parameter group)",
       (v) => typeof v === "function" || (Array.isArray(v) && v.every((f) => typeof f === "function")),
     ),
