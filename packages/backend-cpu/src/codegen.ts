@@ -37,6 +37,10 @@ export interface LoopSpec {
   expr: string;
   /** When set, the output is read-modify-write: `expr` may use `acc`, the output's current value. */
   accumulate?: boolean;
+  /** Statements run once per call before the loops (e.g. `const c0 = p[0];` when `p` is an array). */
+  prelude?: string;
+  /** Statements run per element before the store (temporaries `expr` reads). */
+  body?: string;
 }
 
 type Kernel = (
@@ -45,7 +49,7 @@ type Kernel = (
   arrs: TypedArray[],
   offs: number[],
   strides: (readonly number[])[],
-  p: number,
+  p: number | Float64Array,
 ) => void;
 
 /** Functions generated kernels may call; V8 inlines them. */
@@ -153,7 +157,8 @@ function generate(spec: LoopSpec, pattern: string): Kernel {
   const nOps = pattern.length;
   const L: string[] = ['"use strict";'];
   L.push(`const {${helperNames.join(", ")}} = h;`);
-  L.push("return function kernel(rank, shape, arrs, offs, strides, p) {");
+  L.push(`return function kernel_${pattern}_${cache.size}(rank, shape, arrs, offs, strides, p) {`);
+  if (spec.prelude) L.push(spec.prelude);
   for (let k = 0; k < nOps; k++) {
     L.push(`const A${k} = arrs[${k}], S${k} = strides[${k}]; let P${k} = offs[${k}];`);
   }
@@ -173,6 +178,7 @@ function generate(spec: LoopSpec, pattern: string): Kernel {
   if (hoistAcc) L.push("let acc = A0[P0];");
   L.push("for (let i = 0; i < n; i++) {");
   for (let k = 1; k < nOps; k++) if (pattern[k] !== "0") L.push(`const ${spec.vars[k - 1]} = ${at(k)};`);
+  if (spec.body) L.push(spec.body);
   if (hoistAcc) {
     L.push(`acc = ${spec.expr};`);
   } else if (spec.accumulate) {
@@ -203,7 +209,7 @@ export function runLoop(
   out: Operand,
   inputs: readonly Operand[],
   shape: readonly number[],
-  p = 0,
+  p: number | Float64Array = 0,
   primary = 0,
 ): void {
   const ops = [out, ...inputs];

@@ -10,6 +10,7 @@ import {
   allocTypedArray,
   type BinaryOp,
   type DType,
+  type Expr,
   type TypedArray,
   UNARY_OPS,
   type UnaryOp,
@@ -204,4 +205,92 @@ export function fill(out: View, value: number): void {
     return;
   }
   runLoop(FILL, operand(out), [], out.shape, converted);
+}
+
+// ---- fused programs (protocol version 2) ----
+
+/** A JS expression rounding `e` to `dtype` as a store of that dtype would. */
+function rounded(e: string, dtype: DType): string {
+  switch (dtype) {
+    case "float32":
+      return `Math.fround(${e})`;
+    case "int32":
+      return `(${e}) | 0`;
+    case "uint8":
+      return `(${e}) & 255`;
+    default:
+      return e; // float64; bool nodes already hold 0 or 1
+  }
+}
+
+/** `template` with its variables (`x`, or `a`/`b`, or `c`/`a`/`b`) replaced by temporaries. */
+function substitute(template: string, vars: Readonly<Record<string, string>>): string {
+  return template.replace(/\b[xabc]\b/g, (v) => vars[v] ?? v);
+}
+
+/** Renders a program as per-element statements: one `const tK` per node, constants hoisted as `cK`. */
+class Renderer {
+  readonly lines: string[] = [];
+  readonly consts: number[] = [];
+  private temps = 0;
+
+  /** The JS value of node `e` (a temporary, an input variable or a constant), emitting its statement. */
+  value(e: Expr, root = false): string {
+    switch (e.op) {
+      case "input":
+        return `x${e.index}`;
+      case "const":
+        this.consts.push(e.value);
+        return `c${this.consts.length - 1}`;
+      case "unary": {
+        const x = this.value(e.x);
+        const fl = isFloatDType(e.x.dtype);
+        let expr = substitute(fl ? UNARY[e.fn] : (UNARY_INT[e.fn] ?? UNARY[e.fn]), { x });
+        if (e.dtype === "bool" && !UNARY_BOOL.has(e.fn)) expr = toBool(expr);
+        return this.temp(expr, e.dtype, root);
+      }
+      case "binary": {
+        const a = this.value(e.a);
+        const b = this.value(e.b);
+        const fl = isFloatDType(e.a.dtype) || isFloatDType(e.b.dtype);
+        let expr = substitute(fl ? BINARY[e.fn] : (BINARY_INT[e.fn] ?? BINARY[e.fn]), { a, b });
+        if (e.dtype === "bool" && !BINARY_BOOL.has(e.fn)) expr = toBool(expr);
+        return this.temp(expr, e.dtype, root);
+      }
+      case "where": {
+        const c = this.value(e.cond);
+        const a = this.value(e.a);
+        const b = this.value(e.b);
+        return this.temp(`(${c} !== 0 ? ${a} : ${b})`, e.dtype, root);
+      }
+      case "cast": {
+        const x = this.value(e.x);
+        return this.temp(substitute(castExpr(e.x.dtype, e.dtype), { x }), e.dtype, root);
+      }
+    }
+  }
+
+  private temp(expr: string, dtype: DType, root: boolean): string {
+    // the root is rounded by the output store itself
+    const name = `t${this.temps++}`;
+    this.lines.push(`const ${name} = ${root ? expr : rounded(expr, dtype)};`);
+    return name;
+  }
+}
+
+const fusedSpecs = new Map<string, LoopSpec>();
+
+/** Protocol version 2: one loop computing the whole program per element. */
+export function elementwise(expr: Expr, inputs: readonly View[], out: View): void {
+  const r = new Renderer();
+  const result = r.value(expr, true);
+  const body = r.lines.join(" ");
+  const prelude = r.consts.map((_, k) => `const c${k} = p[${k}];`).join(" ");
+  const key = `f:${prelude}|${body}|${result}`;
+  let spec = fusedSpecs.get(key);
+  if (spec === undefined) {
+    spec = { key, vars: inputs.map((_, i) => `x${i}`), expr: result, prelude, body };
+    fusedSpecs.set(key, spec);
+  }
+  runLoop(spec, operand(out), inputs.map(operand), out.shape, Float64Array.from(r.consts));
 }

@@ -14,6 +14,7 @@ import {
   type Backend,
   type BinaryOp,
   type DType,
+  type Expr,
   type RandomDist,
   type ReduceOp,
   type ScanOp,
@@ -24,7 +25,7 @@ import {
   type Window2d,
 } from "@cinder/tensor";
 import { contiguousStrides, numel } from "./codegen";
-import { addScaled, binary, copy, fill, unary, where } from "./elementwise";
+import { addScaled, binary, copy, elementwise, fill, unary, where } from "./elementwise";
 import { gather, scatter, sort } from "./indexing";
 import { matmul } from "./matmul";
 import { adamStep, sgdStep } from "./optim";
@@ -33,7 +34,7 @@ import { argReduce, reduce, scan, softmax } from "./reduce";
 import * as win from "./windows";
 
 export class CpuBackend implements Backend {
-  readonly specificationVersion = 1 as const;
+  readonly specificationVersion = 2 as const;
   readonly device = "cpu";
   readonly gcManaged = true;
 
@@ -79,6 +80,10 @@ export class CpuBackend implements Backend {
 
   copy(x: View, out: View): void {
     copy(x, out);
+  }
+
+  elementwise(expr: Expr, inputs: readonly View[], out: View): void {
+    elementwise(expr, inputs, out);
   }
 
   fill(out: View, value: number): void {

@@ -7,7 +7,7 @@ describe("CpuBackend storage", () => {
   it("identifies itself", () => {
     const b: Backend = cpu;
     expect(b.device).toBe("cpu");
-    expect(b.specificationVersion).toBe(1);
+    expect(b.specificationVersion).toBe(2);
     expect(cpu).toBeInstanceOf(CpuBackend);
   });
 

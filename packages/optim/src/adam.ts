@@ -74,7 +74,14 @@ function makeAdamRule(decoupled: boolean): UpdateRule<AdamOptions, AdamState> {
           step: s.step + 1,
         };
         if (
-          p.backend.adamStep(p.view_, grad.view_, s.expAvg.view_, s.expAvgSq.view_, vmax?.view_ ?? null, opts)
+          p.backend.adamStep(
+            p.writeView_,
+            grad.view_,
+            s.expAvg.writeView_,
+            s.expAvgSq.writeView_,
+            vmax?.writeView_ ?? null,
+            opts,
+          )
         ) {
           s.step += 1;
           wrote([p, s.expAvg, s.expAvgSq, vmax]);

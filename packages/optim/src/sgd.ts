@@ -55,7 +55,7 @@ export const sgdRule: UpdateRule<SGDOptions, SGDState> = {
         maximize: o.maximize,
         first,
       };
-      if (p.backend.sgdStep(p.view_, grad.view_, buf?.view_ ?? null, opts)) {
+      if (p.backend.sgdStep(p.writeView_, grad.view_, buf?.writeView_ ?? null, opts)) {
         if (first) state.momentumBuffer = buf;
         wrote([p, buf]);
         return;

@@ -21,8 +21,12 @@ import { DeviceError } from "./errors";
  * - Index tensors are int32 views.
  */
 export interface Backend {
-  /** Version of this protocol the backend implements. */
-  readonly specificationVersion: 1;
+  /**
+   * Version of this protocol the backend implements: 1, or 2 for a backend that also runs fused elementwise
+   * programs (`elementwise`). The core fuses chains of elementwise ops only on version 2 backends; version 1
+   * backends get every op one primitive call at a time, as before.
+   */
+  readonly specificationVersion: 1 | 2;
   /** Device type this backend registers, e.g. "cpu" or "webgpu". */
   readonly device: string;
   /**
@@ -96,6 +100,15 @@ export interface Backend {
    * produces the same stream.
    */
   random(dist: RandomDist, key: number, counter: number, out: View): void;
+
+  /**
+   * Protocol version 2: run one fused elementwise program, `out = expr(inputs...)`. The inputs arrive broadcast to
+   * `out.shape` (any strides, stride 0 included); `expr` is a tree of this protocol's own elementwise primitives
+   * (see `Expr`), each node meaning exactly what the primitive call would compute, including the rounding of its
+   * result to the node's dtype, so a fused program gives the bits the unfused calls give. `out` is freshly
+   * allocated and contiguous and never aliases an input.
+   */
+  elementwise?(expr: Expr, inputs: readonly View[], out: View): void;
 
   // ---- optional fast paths ----
   /** out = a + alpha * b in one pass, float dtypes, a and b broadcast to out's shape (out may alias a). */
@@ -251,6 +264,31 @@ export const BINARY_OPS = [
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 
+/**
+ * A fused elementwise program (protocol version 2): a tree whose leaves are inputs (by index into the `inputs` of
+ * `elementwise`) and constants, and whose nodes are the protocol's elementwise primitives. Every node has the dtype
+ * of its result; a node computes what the primitive would with operands of its children's dtypes and rounds to its
+ * own dtype (a store of that dtype), so a tree computes exactly what the chain of primitive calls would.
+ * - `unary`/`binary`: `unary(fn, ...)` / `binary(fn, ...)`; binary operands share a dtype, and the node's dtype is
+ *   that one, or bool for comparisons and logical ops (as the primitives' `out`).
+ * - `where`: `cond` is bool, `a`, `b` and the node share a dtype.
+ * - `cast`: `copy`'s conversion of `x` to the node's dtype.
+ * - `const`: a number already representable in its dtype.
+ */
+export type Expr =
+  | { readonly op: "input"; readonly index: number; readonly dtype: DType }
+  | { readonly op: "const"; readonly value: number; readonly dtype: DType }
+  | { readonly op: "unary"; readonly fn: UnaryOp; readonly x: Expr; readonly dtype: DType }
+  | {
+      readonly op: "binary";
+      readonly fn: BinaryOp;
+      readonly a: Expr;
+      readonly b: Expr;
+      readonly dtype: DType;
+    }
+  | { readonly op: "where"; readonly cond: Expr; readonly a: Expr; readonly b: Expr; readonly dtype: DType }
+  | { readonly op: "cast"; readonly x: Expr; readonly dtype: DType };
+
 export type ReduceOp = "sum" | "prod" | "max" | "min";
 export type ArgReduceOp = "argmax" | "argmin";
 export type ScanOp = "cumsum" | "cumprod";
@@ -262,9 +300,13 @@ const registry = new Map<string, Backend>();
 
 /** Make a backend available as a device. Registering a device twice replaces the earlier backend. */
 export function registerBackend(backend: Backend): void {
-  if (backend.specificationVersion !== 1) {
+  const v = backend.specificationVersion;
+  if (v !== 1 && v !== 2) {
+    throw new DeviceError(`backend "${backend.device}" implements protocol version ${v}, expected 1 or 2`);
+  }
+  if (v === 2 && typeof backend.elementwise !== "function") {
     throw new DeviceError(
-      `backend "${backend.device}" implements protocol version ${backend.specificationVersion}, expected 1`,
+      `backend "${backend.device}" declares protocol version 2 but has no elementwise(expr, inputs, out) method`,
     );
   }
   registry.set(backend.device, backend);

@@ -8,6 +8,7 @@ import { installMethods } from "./methods";
 export * from "./backend";
 export * from "./dtype";
 export * from "./errors";
+export { fusionEnabled, fusionStats, setFusion } from "./fusion";
 export {
   type AutogradHooks,
   autogradHooks,

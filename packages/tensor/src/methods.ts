@@ -151,7 +151,7 @@ function fill_(x: Tensor, value: Scalar | Tensor): Tensor {
     [],
     (s, out) => {
       if (out) {
-        out.backend.fill(out.view_, +value);
+        out.backend.fill(out.writeView_, +value);
         return out;
       }
       return s.mul(0).add(value);

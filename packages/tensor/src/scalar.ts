@@ -3,6 +3,7 @@
  * of the op table (ops/elementwise.ts) and CPU kernels call them per element (small and monomorphic, so V8
  * inlines them).
  */
+import type { DType } from "./dtype";
 
 /** Round half to even (torch.round): 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, -0.5 -> -0. */
 export function roundHalfEven(x: number): number {
@@ -66,4 +67,23 @@ export function floorDivFloat(a: number, b: number): number {
   let fl = Math.floor(div);
   if (div - fl > 0.5) fl += 1;
   return fl;
+}
+
+/**
+ * One number converted to `dtype` as the protocol's `copy` converts (the value of a float64 source): float32 rounds,
+ * to int32 truncates toward zero and saturates (NaN -> 0), to uint8 truncates and wraps modulo 256, to bool is `!= 0`.
+ */
+export function castScalar(v: number, dtype: DType): number {
+  switch (dtype) {
+    case "float32":
+      return Math.fround(v);
+    case "float64":
+      return v;
+    case "int32":
+      return v >= 2147483647 ? 2147483647 : v <= -2147483648 ? -2147483648 : v | 0;
+    case "uint8":
+      return v & 255;
+    case "bool":
+      return v !== 0 ? 1 : 0;
+  }
 }

@@ -17,7 +17,7 @@ import { releaseTensor, trackTensor } from "./memory";
 import { methodSignature, type TensorMethods } from "./methods";
 import { castOp } from "./ops/cast";
 import { formatTensor } from "./print";
-import { contiguousStrides, isContiguous, numel } from "./shape";
+import { broadcastStrides, contiguousStrides, isContiguous, numel, sameShape } from "./shape";
 import { setTensorClass } from "./signature";
 import { Storage } from "./storage";
 
@@ -82,6 +82,10 @@ const DISPOSED: Storage = Object.create(Storage.prototype, {
   length: { get: disposedError },
   handle: { get: disposedError },
   account: { get: disposedError },
+  pending: { get: disposedError },
+  captured: { get: disposedError, set: disposedError },
+  external: { get: disposedError },
+  beforeWrite: { value: disposedError },
   version: { get: disposedError, set: disposedError },
   freed: { value: true },
 });
@@ -194,6 +198,25 @@ export class Tensor {
       strides: this.strides,
       offset: this.offset,
     };
+  }
+  /** This tensor broadcast to `shape` as a kernel view (no copy; `what` names the op in shape errors). */
+  kernelView(shape: readonly number[], what = "expand"): View {
+    if (sameShape(this.shape, shape)) return this.view_;
+    return {
+      handle: this.storage.handle,
+      dtype: this.dtype,
+      shape,
+      strides: broadcastStrides(this.shape, this.strides, shape, what),
+      offset: this.offset,
+    };
+  }
+  /**
+   * The kernel view to write through in place: runs a pending program first, and moves the storage to a copy of its
+   * buffer when pending fused ops read it (see fusion.ts). Every in-place write takes this, never `view_`.
+   */
+  get writeView_(): View {
+    this.storage.beforeWrite();
+    return this.view_;
   }
   /** Increment the version counter after an in-place write. */
   bumpVersion(): void {
@@ -337,6 +360,7 @@ export class Tensor {
   dispose(): void {
     if (this.storage === DISPOSED) return;
     releaseTensor(this);
+    if (this.storage.freed) this.storage.discard();
     // any later use of this tensor throws (see DISPOSED); shape and strides stay readable
     (this as { storage: Storage }).storage = DISPOSED;
   }

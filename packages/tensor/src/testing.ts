@@ -12,12 +12,13 @@
  * 0-dim and zero-size tensors in every primitive, scans, reductions over several and over empty axes,
  * argmax/argmin tie and NaN rules, where/gather/scatter/sort on strided inputs, matmul in every dtype, the random
  * streams and their distributions, asynchronous reads of strided views, and the optional fused optimizer
- * updates when a backend has them (conformance/*.ts).
+ * updates and fused elementwise programs (protocol version 2) when a backend has them (conformance/*.ts).
  * Framework-agnostic: a failing case throws an Error. A backend without float64 passes
  * `conformanceCases({ dtypes: [...] })`.
  */
 import type { BinaryOp, UnaryOp } from "./backend";
 import { BINARY_OPS, UNARY_OPS } from "./backend";
+import { fusionCases } from "./conformance/fusion";
 import { indexingCases } from "./conformance/indexing";
 import { optimCases } from "./conformance/optim";
 import { reductionCases } from "./conformance/reductions";
@@ -361,6 +362,7 @@ export function conformanceCases(options: ConformanceOptions = {}): ConformanceC
     ...indexingCases(has),
     ...optimCases(has),
     ...windowCases(),
+    ...fusionCases(has),
   ];
 }
 

@@ -184,7 +184,9 @@ export const fromTypedArray = op(
     }
     const b = getBackend("cpu");
     if (!b.wrap) throw new DeviceError("fromTypedArray(): the cpu backend cannot wrap memory");
-    return new Tensor(new Storage(b, dtype, data.length, b.wrap(data)), s);
+    const storage = new Storage(b, dtype, data.length, b.wrap(data));
+    storage.external = true; // the user's array: fused programs must not defer reading it
+    return new Tensor(storage, s);
   },
 );
 

@@ -7,12 +7,20 @@ import type { BinaryOp, UnaryOp } from "../backend";
 import type { DType } from "../dtype";
 import { dtypeOfNumber, isFloat, resultType } from "../dtype";
 import { DTypeError, fmtShape, ShapeError } from "../errors";
+import { fuses } from "../fusion";
 import { needsGrad, recordOp } from "../grad";
-import { floorDivFloat, powFloat, remFloat, roundHalfEven, sigmoidScalar as sigmoid } from "../scalar";
+import {
+  castScalar,
+  floorDivFloat,
+  powFloat,
+  remFloat,
+  roundHalfEven,
+  sigmoidScalar as sigmoid,
+} from "../scalar";
 import { broadcastShapes, sameShape } from "../shape";
 import type { Tensor } from "../tensor";
 import { emptyTensor } from "../tensor";
-import { cast, empty, expandTo, runBinary, sameDevice } from "./kernels";
+import { cast, expandTo, fused, runBinary, runUnary, sameDevice } from "./kernels";
 
 /** A unary derivative in terms of the one tensor the op saves (`save`): its input or its result. */
 type Grad1 = (g: Tensor, saved: Tensor) => Tensor;
@@ -275,8 +283,12 @@ export function unary(op: UnaryOp, x: Tensor, out?: Tensor): Tensor {
   const def = unaryOps[op];
   const dtype = unaryOutDtype(op, x.dtype);
   const src = def.kind === "float" ? cast(x, dtype) : x;
-  const y = out && out.dtype === dtype ? out : empty(x.shape, dtype, x);
-  x.backend.unary(op, src.view_, y.view_);
+  let y: Tensor;
+  if (out && out.dtype === dtype) {
+    y = out;
+    const sv = src.view_;
+    x.backend.unary(op, sv, out.writeView_);
+  } else y = runUnary(op, src, dtype);
   if (!def.grad || !needsGrad(x)) return y;
   const grad = def.grad;
   // ops that save nothing (neg, floor, ...) have derivatives that do not read their second argument
@@ -314,6 +326,9 @@ export function binaryDtypes(
 
 /** A JS number as a 0-dim tensor of `dtype` on `like`'s device. */
 export function scalarTensor(v: Scalar, dtype: DType, like: Tensor): Tensor {
+  if (fuses(like.backend)) {
+    return fused(like.backend, [], dtype, "scalar", (p) => p.constant(castScalar(+v, dtype), dtype));
+  }
   const t = emptyTensor([], dtype, like.backend);
   if (v !== 0) t.backend.fill(t.view_, +v);
   return t;
@@ -341,7 +356,9 @@ export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar, out?:
         `${op}: output with shape ${fmtShape(out.shape)} doesn't match the broadcast shape ${fmtShape(shape)}`,
       );
     }
-    ta.backend.binary(op, expandTo(ta, out.shape, op).view_, expandTo(tb, out.shape, op).view_, out.view_);
+    const av = expandTo(ta, out.shape, op).view_;
+    const bv = expandTo(tb, out.shape, op).view_;
+    ta.backend.binary(op, av, bv, out.writeView_);
     y = out;
   } else y = runBinary(op, ta, tb, outDtype);
   const def = binaryOps[op];
@@ -427,13 +444,20 @@ export function where(cond: Tensor, a?: TensorOrScalar, b?: TensorOrScalar): Ten
   const c = cast(cond, "bool");
   sameDevice("where", c, ta, tb);
   const shape = broadcastShapes(broadcastShapes(c.shape, ta.shape, "where"), tb.shape, "where");
-  const y = emptyTensor(shape, dtype, like.backend);
-  like.backend.where(
-    expandTo(c, shape, "where").view_,
-    expandTo(ta, shape, "where").view_,
-    expandTo(tb, shape, "where").view_,
-    y.view_,
-  );
+  let y: Tensor;
+  if (fuses(like.backend)) {
+    y = fused(like.backend, shape, dtype, "where", (p) =>
+      p.node({ op: "where", cond: p.operand(c), a: p.operand(ta), b: p.operand(tb), dtype }),
+    );
+  } else {
+    y = emptyTensor(shape, dtype, like.backend);
+    like.backend.where(
+      expandTo(c, shape, "where").view_,
+      expandTo(ta, shape, "where").view_,
+      expandTo(tb, shape, "where").view_,
+      y.view_,
+    );
+  }
   const ga = typeof a === "object" ? a : null;
   const gb = typeof b === "object" ? b : null;
   if (!needsGrad(ga, gb)) return y;
@@ -475,7 +499,8 @@ export function inplace(
         `${what}: result type ${r.dtype} can't be cast to the desired output type ${self.dtype}`,
       );
     }
-    self.backend.copy(r.view_, self.view_);
+    const rv = r.view_;
+    self.backend.copy(rv, self.writeView_);
   }
   self.bumpVersion();
   if (tracking) {

@@ -521,7 +521,8 @@ function writeIndexed(x: Tensor, items: readonly IndexItem[], value: Tensor | Sc
     const region = at(x, ...items);
     const v = typeof value === "object" ? value : toTensor(value, x.dtype, x);
     sameDevice("set", x, v);
-    x.backend.copy(expandTo(v, region.shape, "set").view_, region.view_);
+    const vv = expandTo(v, region.shape, "set").view_;
+    x.backend.copy(vv, region.writeView_);
     return;
   }
   // advanced: index a tensor of flat positions the same way, then scatter into the flat storage
@@ -533,8 +534,13 @@ function writeIndexed(x: Tensor, items: readonly IndexItem[], value: Tensor | Sc
   const src = copyOf(expandTo(v, posR.shape, "set")).reshape(-1);
   const dense = x.isContiguous() ? x : copyOf(x);
   const flat = new Tensor(dense.storage, [x.numel()], [1], dense.offset);
-  x.backend.scatter("set", flat.view_, 0, positions.view_, src.view_);
-  if (dense !== x) x.backend.copy(dense.view_, x.view_);
+  const pv = positions.view_;
+  const sv = src.view_;
+  x.backend.scatter("set", flat.writeView_, 0, pv, sv);
+  if (dense !== x) {
+    const dv = dense.view_;
+    x.backend.copy(dv, x.writeView_);
+  }
 }
 
 /** `x[items] = value` in place (autograd rebases x, as PyTorch does). */

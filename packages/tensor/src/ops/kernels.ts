@@ -2,10 +2,13 @@
  * Kernel-level helpers: run one backend primitive on tensors, allocate outputs, never record autograd.
  * The user-level ops (elementwise.ts, reduce.ts, ...) are built from these and record their derivative.
  */
-import type { BinaryOp, UnaryOp } from "../backend";
+import type { Backend, BinaryOp, Expr, UnaryOp } from "../backend";
 import type { DType } from "../dtype";
+import { checkAllocation } from "../dtype";
 import { DeviceError, fmtShape } from "../errors";
-import { broadcastShapes, broadcastStrides, isContiguous, sameShape } from "../shape";
+import { fuses, ProgramBuilder } from "../fusion";
+import { broadcastShapes, broadcastStrides, isContiguous, numel, sameShape } from "../shape";
+import { Storage } from "../storage";
 import { emptyTensor, Tensor } from "../tensor";
 
 export function sameDevice(what: string, ...ts: Tensor[]): void {
@@ -30,9 +33,33 @@ export function expandTo(t: Tensor, shape: readonly number[], what: string): Ten
   return new Tensor(t.storage, shape, broadcastStrides(t.shape, t.strides, shape, what), t.offset);
 }
 
+/**
+ * A pending result (fusion.ts): `build` makes the program's expression from a builder over `shape`; the tensor's
+ * storage runs it at its first use. The allocation is checked now, so a size error names the op that asked for it.
+ */
+export function fused(
+  b: Backend,
+  shape: readonly number[],
+  dtype: DType,
+  what: string,
+  build: (p: ProgramBuilder) => Expr,
+): Tensor {
+  const n = numel(shape);
+  checkAllocation(n, dtype, what, shape);
+  const pb = new ProgramBuilder(shape);
+  const expr = build(pb);
+  const storage = Storage.pending(b, dtype, n, pb.finish(expr));
+  const t = new Tensor(storage, shape);
+  if (pb.eager) void storage.handle;
+  return t;
+}
+
 /** Copy with conversion (a no-op returning `t` when the dtype already matches). */
 export function cast(t: Tensor, dtype: DType): Tensor {
   if (t.dtype === dtype) return t;
+  if (fuses(t.backend)) {
+    return fused(t.backend, t.shape, dtype, "cast", (p) => p.node({ op: "cast", x: p.operand(t), dtype }));
+  }
   const out = empty(t.shape, dtype, t);
   t.backend.copy(t.view_, out.view_);
   return out;
@@ -51,6 +78,11 @@ export function copyOf(t: Tensor): Tensor {
 }
 
 export function runUnary(op: UnaryOp, x: Tensor, outDtype: DType): Tensor {
+  if (fuses(x.backend)) {
+    return fused(x.backend, x.shape, outDtype, op, (p) =>
+      p.node({ op: "unary", fn: op, x: p.operand(x), dtype: outDtype }),
+    );
+  }
   const out = empty(x.shape, outDtype, x);
   x.backend.unary(op, x.view_, out.view_);
   return out;
@@ -63,6 +95,11 @@ export function runBinary(op: BinaryOp, a: Tensor, b: Tensor, outDtype: DType): 
   // the result's shape is usually an operand's: pass that Size on (no new shape object per result)
   if (sameShape(shape, a.shape)) shape = a.shape;
   else if (sameShape(shape, b.shape)) shape = b.shape;
+  if (fuses(a.backend)) {
+    return fused(a.backend, shape, outDtype, op, (p) =>
+      p.node({ op: "binary", fn: op, a: p.operand(a), b: p.operand(b), dtype: outDtype }),
+    );
+  }
   const out = empty(shape, outDtype, a);
   a.backend.binary(op, expandTo(a, shape, op).view_, expandTo(b, shape, op).view_, out.view_);
   return out;
@@ -72,7 +109,8 @@ export function runBinary(op: BinaryOp, a: Tensor, b: Tensor, outDtype: DType): 
 export function copyInto(dst: Tensor, src: Tensor): void {
   sameDevice("copy_", dst, src);
   const s = expandTo(src, dst.shape, "copy_");
-  dst.backend.copy(s.view_, dst.view_);
+  const sv = s.view_;
+  dst.backend.copy(sv, dst.writeView_);
   dst.bumpVersion();
 }
 

@@ -212,7 +212,8 @@ function fillInPlace(
     generator,
     false,
   );
-  t.backend.copy(r.mul(scale).add(shift).view_, t.view_);
+  const rv = r.mul(scale).add(shift).view_;
+  t.backend.copy(rv, t.writeView_);
   t.bumpVersion();
   return t;
 }

@@ -1,0 +1,140 @@
+/**
+ * Fused elementwise programs (protocol version 2, `Backend.elementwise`). Each case runs a chain of elementwise ops
+ * twice, once fused into programs and once with fusion off (one primitive call per op), and requires the same bits:
+ * a node of a program rounds to its dtype exactly as the primitive's store would. Chains cover every unary and binary
+ * primitive in each dtype, casts between dtypes, `where`, broadcasting and strided operands, constants, and the
+ * in-place writes that must not reach programs still pending (copy-on-write). Backends without `elementwise` skip.
+ */
+import { BINARY_OPS, getBackend, UNARY_OPS } from "../backend";
+import type { DType } from "../dtype";
+import { isFloat } from "../dtype";
+import { setFusion } from "../fusion";
+import { tensor } from "../ops/creation";
+import { unaryOps } from "../ops/elementwise";
+import type { Tensor } from "../tensor";
+import type { ConformanceCase, Supports } from "./support";
+
+type Chain = (x: Tensor, y: Tensor) => Tensor;
+
+/** Values with the special cases fused code must keep: signed zeros, halves, NaN, infinities, large magnitudes. */
+const VALUES: Record<DType, number[]> = {
+  float32: [-2.5, -1, -0, 0, 0.5, 1.5, 2, 3.25, Number.NaN, Number.POSITIVE_INFINITY, -1e30, 7],
+  float64: [-2.5, -1, -0, 0, 0.5, 1.5, 2, 3.25, Number.NaN, Number.NEGATIVE_INFINITY, 1e300, 7],
+  int32: [-7, -1, 0, 1, 2, 3, 5, 100, -100, 2147483647, -2147483648, 9],
+  uint8: [0, 1, 2, 3, 5, 7, 100, 200, 255, 128, 64, 9],
+  bool: [0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1],
+};
+
+/** Runs `chain` fused and unfused on `device` and compares every element's bits (Object.is). */
+async function sameBits(device: string, dtype: DType, chain: Chain, what: string): Promise<void> {
+  const make = () => {
+    const x = tensor(VALUES[dtype], { dtype, device }).reshape(3, 4);
+    const y = tensor([...VALUES[dtype]].reverse(), { dtype, device })
+      .reshape(4, 3)
+      .t(); // strided
+    return [x, y] as const;
+  };
+  const was = setFusion(false);
+  let expected: ArrayLike<number> | null = null;
+  let error: unknown = null;
+  try {
+    const [x, y] = make();
+    expected = await chain(x, y).dataAsync();
+  } catch (e) {
+    error = e; // the same call must fail the same way fused
+  } finally {
+    setFusion(true);
+  }
+  try {
+    const [x, y] = make();
+    let got: ArrayLike<number>;
+    try {
+      got = await chain(x, y).dataAsync();
+    } catch (e) {
+      if (error !== null && String(e) === String(error)) return;
+      throw e;
+    }
+    if (expected === null)
+      throw new Error(`${what}: fused ops succeeded where unfused ones throw ${String(error)}`);
+    for (let i = 0; i < expected.length; i++) {
+      if (!Object.is(got[i], expected[i])) {
+        throw new Error(
+          `${what}: fused result differs at element ${i}: got ${got[i]}, unfused ops give ${expected[i]}`,
+        );
+      }
+    }
+  } finally {
+    setFusion(was);
+  }
+}
+
+const DTYPES_ALL: readonly DType[] = ["float32", "float64", "int32", "uint8", "bool"];
+
+export function fusionCases(has: Supports): ConformanceCase[] {
+  const cases: ConformanceCase[] = [];
+  const add = (name: string, dtype: DType, chain: Chain) =>
+    cases.push({
+      name: `fusion ${name} ${dtype}`,
+      run: async (device) => {
+        if (!getBackend(device).elementwise) return; // a version 1 backend runs ops one by one
+        await sameBits(device, dtype, chain, `${name} (${dtype})`);
+      },
+    });
+  for (const dtype of DTYPES_ALL.filter(has)) {
+    for (const op of UNARY_OPS) {
+      // the op between two others, so its operand and its result both live inside one program
+      const float = unaryOps[op].kind === "float" || isFloat(dtype);
+      add(`unary ${op}`, dtype, (x, y) => {
+        const pre = dtype === "bool" ? x.logicalXor(y) : x.add(y).sub(1);
+        const r = pre[op]() as Tensor;
+        return r.dtype === "bool" ? r.logicalOr(x.gt(0)) : float ? r.mul(0.5).add(r) : r.mul(3).add(r);
+      });
+    }
+    for (const op of BINARY_OPS) {
+      add(`binary ${op}`, dtype, (x, y) => {
+        const a = dtype === "bool" ? x : x.mul(2);
+        const r = a[op](y.add(dtype === "bool" ? false : 1) as Tensor) as Tensor;
+        return r.dtype === "bool" ? r.logicalXor(x.ne(0)) : r.sub(x);
+      });
+    }
+    for (const to of DTYPES_ALL.filter(has)) {
+      if (to === dtype) continue;
+      add(`cast to ${to}`, dtype, (x, y) => x.add(y).to(to).mul(2).to(dtype));
+    }
+  }
+  const floats = (["float32", "float64"] as DType[]).filter(has);
+  for (const dtype of floats) {
+    add("where, broadcast and constants", dtype, (x, y) => {
+      const row = x.at("0:1").mul(-1); // [1, 4], broadcast down the rows
+      return x.gt(row).where(x.sigmoid(), y.tanh().mul(0.25)).add(row).relu().mul(x.exp().clamp(0, 1));
+    });
+    add("deep chain", dtype, (x) => {
+      let t = x;
+      for (let i = 0; i < 70; i++)
+        t = t
+          .mul(1.01)
+          .add(i % 2 === 0 ? 0.5 : -0.5)
+          .abs();
+      return t;
+    });
+    cases.push({
+      name: `fusion copy-on-write ${dtype}`,
+      run: async (device) => {
+        // a pending result must see its inputs as they were when the op was called
+        const x = tensor([1, 2, 3], { dtype, device });
+        const y = x.mul(2).add(1);
+        const v = x.at("1:");
+        x.add_(10);
+        v.fill_(0);
+        const z = y.mul(x);
+        const [got, gotZ] = [await y.toArrayAsync(), await z.toArrayAsync()];
+        if (JSON.stringify(got) !== "[3,5,7]")
+          throw new Error(`copy-on-write: y = ${JSON.stringify(got)}, expected [3,5,7]`);
+        if (JSON.stringify(gotZ) !== "[33,0,0]") {
+          throw new Error(`copy-on-write: z = ${JSON.stringify(gotZ)}, expected [33,0,0]`);
+        }
+      },
+    });
+  }
+  return cases;
+}

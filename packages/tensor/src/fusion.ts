@@ -1,0 +1,212 @@
+/**
+ * Lazy elementwise fusion. On a backend that runs fused programs (protocol version 2, `elementwise`) and whose
+ * storage is garbage collected, an elementwise op does not run: its result is a tensor whose storage holds a pending
+ * program (`Pending`), an `Expr` over concrete input views. A later elementwise op that consumes the whole pending
+ * tensor inlines its program instead of reading it, so `relu(x * 2 + 1)` becomes one program, one pass and one
+ * allocation. Anything that needs the data (a read, any other kernel, a view that is not the whole tensor) reaches
+ * `Storage.handle`, which runs the program then; a pending tensor nobody reads never runs.
+ *
+ * Why this stays eager in meaning:
+ * - Shapes, dtypes and devices are checked when the op is called, so errors surface there, as before.
+ * - A program captures its inputs' buffers. An in-place write to a captured storage (every write site takes
+ *   `Tensor.writeView_`, which calls `Storage.beforeWrite`) first moves that storage to a copy of its buffer
+ *   (copy-on-write), so pending programs keep reading the values they were given. Each program records its inputs'
+ *   versions; a program that finds an input written in place without that copy throws instead of computing a wrong
+ *   answer (the test suite would catch a write site that forgot `writeView_`).
+ * - Buffers the user owns (`fromTypedArray` wraps them without a copy) are never captured: an op reading one runs
+ *   at once, so later writes to the user's array do not reach it.
+ * - Each node rounds to its dtype, so a fused program gives the same bits as the ops run one by one.
+ */
+import type { Backend, Expr, View } from "./backend";
+import type { DType } from "./dtype";
+import { isContiguous, sameShape } from "./shape";
+import type { Storage } from "./storage";
+
+/** A program waiting to run: `expr` over `inputs` (views broadcast to `shape`). */
+export interface Pending {
+  readonly expr: Expr;
+  readonly inputs: readonly View[];
+  /** Each input's storage and its version when captured (the missed copy-on-write check). */
+  readonly sources: readonly Storage[];
+  readonly versions: readonly number[];
+  readonly shape: readonly number[];
+  /** Node count of `expr`. */
+  readonly size: number;
+}
+
+/** Programs grow by inlining up to this many nodes and inputs; beyond that an operand is computed first. */
+const MAX_NODES = 48;
+const MAX_INPUTS = 8;
+
+let enabled = readEnv();
+
+function readEnv(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.CINDER_FUSION !== "0";
+}
+
+/**
+ * Turn lazy elementwise fusion on or off (on by default; `CINDER_FUSION=0` in the environment starts with it off).
+ * Off, every op runs as it is called. Returns the previous setting. Results are the same bits either way.
+ */
+export function setFusion(on: boolean): boolean {
+  if (typeof on !== "boolean") throw new TypeError(`setFusion: expected a boolean, got ${typeof on}`);
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+export function fusionEnabled(): boolean {
+  return enabled;
+}
+
+/** Whether ops on this backend build programs instead of running. */
+export function fuses(b: Backend): boolean {
+  return enabled && b.elementwise !== undefined && b.gcManaged === true;
+}
+
+/** What `fusionStats()` counts: programs built, programs run, nodes run, copy-on-write copies. */
+const counters = { built: 0, run: 0, nodes: 0, copies: 0 };
+
+/** Counters of the fused path since the start (for tests and profiling): programs built and run, copies on write. */
+export function fusionStats(): Readonly<typeof counters> {
+  return { ...counters };
+}
+
+/** The part of a tensor a program operand needs (kept structural so this module does not import Tensor). */
+export interface Operand {
+  readonly storage: Storage;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  /** This tensor as a kernel view broadcast to `shape` (realizes a pending storage). */
+  kernelView(shape: readonly number[]): View;
+}
+
+/** Builds one program: operands become inputs or inlined programs. */
+export class ProgramBuilder {
+  readonly inputs: View[] = [];
+  readonly sources: Storage[] = [];
+  readonly versions: number[] = [];
+  size = 0;
+  /** Set when an operand is a user-owned buffer: the program must run now. */
+  eager = false;
+
+  constructor(readonly shape: readonly number[]) {}
+
+  /** An operand, seen broadcast to the program's shape. */
+  operand(t: Operand): Expr {
+    const st = t.storage;
+    const p = st.pending;
+    if (p !== null && this.inlinable(t, p)) return this.inline(p);
+    const v = t.kernelView(this.shape);
+    if (st.external) this.eager = true;
+    return this.input(v, st);
+  }
+
+  constant(value: number, dtype: DType): Expr {
+    this.size++;
+    return { op: "const", value, dtype };
+  }
+
+  node<E extends Expr>(e: E): E {
+    this.size++;
+    return e;
+  }
+
+  private inlinable(t: Operand, p: Pending): boolean {
+    if (this.size + p.size > MAX_NODES || this.inputs.length + p.inputs.length > MAX_INPUTS) return false;
+    // an input-free program (a constant) reads the same value everywhere: any view of it is that value
+    if (p.inputs.length === 0) return true;
+    return (
+      t.offset === 0 &&
+      sameShape(t.shape, this.shape) &&
+      sameShape(t.shape, p.shape) &&
+      isContiguous(t.shape, t.strides)
+    );
+  }
+
+  private input(v: View, st: Storage): Expr {
+    const ins = this.inputs;
+    for (let i = 0; i < ins.length; i++) {
+      const u = ins[i];
+      if (u.handle === v.handle && u.offset === v.offset && sameShape(u.strides, v.strides)) {
+        this.size++;
+        return { op: "input", index: i, dtype: v.dtype };
+      }
+    }
+    ins.push(v);
+    this.sources.push(st);
+    this.versions.push(st.version);
+    this.size++;
+    return { op: "input", index: ins.length - 1, dtype: v.dtype };
+  }
+
+  private inline(p: Pending): Expr {
+    const map = p.inputs.map((v, i) => {
+      const e = this.input(v, p.sources[i]);
+      this.size--; // counted again by p.size
+      return (e as { index: number }).index;
+    });
+    this.size += p.size;
+    return remap(p.expr, map);
+  }
+
+  /** The finished program for a result of `dtype` stored as `st`. */
+  finish(expr: Expr): Pending {
+    counters.built++;
+    for (const s of this.sources) s.captured = true;
+    return {
+      expr,
+      inputs: this.inputs,
+      sources: this.sources,
+      versions: this.versions,
+      shape: this.shape,
+      size: this.size,
+    };
+  }
+}
+
+function remap(e: Expr, map: readonly number[]): Expr {
+  switch (e.op) {
+    case "input":
+      return map[e.index] === e.index ? e : { op: "input", index: map[e.index], dtype: e.dtype };
+    case "const":
+      return e;
+    case "unary":
+    case "cast": {
+      const x = remap(e.x, map);
+      return x === e.x ? e : { ...e, x };
+    }
+    case "binary": {
+      const a = remap(e.a, map);
+      const b = remap(e.b, map);
+      return a === e.a && b === e.b ? e : { ...e, a, b };
+    }
+    case "where": {
+      const cond = remap(e.cond, map);
+      const a = remap(e.a, map);
+      const b = remap(e.b, map);
+      return cond === e.cond && a === e.a && b === e.b ? e : { ...e, cond, a, b };
+    }
+  }
+}
+
+/** Run a pending program into `out` (a fresh buffer of the pending storage). */
+export function runPending(b: Backend, p: Pending, out: View): void {
+  for (let i = 0; i < p.sources.length; i++) {
+    const s = p.sources[i];
+    if (s.version !== p.versions[i] && s.handleIs(p.inputs[i].handle)) {
+      throw new Error(
+        "internal error: a tensor read by a pending fused op was written in place without copy-on-write (a write site in Cinder does not use writeView_); please report this",
+      );
+    }
+  }
+  counters.run++;
+  counters.nodes += p.size;
+  (b.elementwise as NonNullable<Backend["elementwise"]>)(p.expr, p.inputs, out);
+}
+
+export function countCopy(): void {
+  counters.copies++;
+}
