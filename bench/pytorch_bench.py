@@ -3,7 +3,9 @@
 
 Speaks the JSON-lines protocol described in bench/src/peers/remote.ts (check, prepare, run, dispose, quit), so
 that its timings interleave with the JavaScript peers'. Timing is taken here (time.perf_counter around the
-loop), so pipe latency is not counted. The first line written is {"ready": true, "notes": [...]}.
+loop), so pipe latency is not counted. The first line written is {"ready": true, "notes": [...], "torch": ...}.
+
+    /usr/bin/python3 bench/pytorch_bench.py [--threads N]    (default 2; the harness's pytorch1 column runs 1)
 """
 
 import base64
@@ -15,11 +17,13 @@ import time
 try:
     import torch
     from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
 except Exception as e:  # noqa: BLE001 - any import failure means "no PyTorch peer"
     print(json.dumps({"error": f"cannot import torch: {e}"}), flush=True)
     sys.exit(0)
 
-torch.set_num_threads(2)
+THREADS = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 2
+torch.set_num_threads(THREADS)
 torch.manual_seed(0)
 
 
@@ -87,6 +91,44 @@ def train_step_fn(model, opt, x, y):
     return step
 
 
+def epoch_fn(task, inp):
+    """One epoch of scripts/pytorch/mnist.py's loop over a DataLoader, reading each loss (as Cinder's loop does)."""
+    model, opt = (mlp_model if task["model"] == "mlp" else cnn_model)(inp)
+    loader = DataLoader(TensorDataset(inp["x"], inp["y"]), batch_size=task["n"], shuffle=task.get("shuffle", False))
+    criterion = nn.CrossEntropyLoss()
+    flatten = task["model"] == "mlp"
+
+    def epoch():
+        losses = []
+        for data, target in loader:
+            if flatten:
+                data = data.view(-1, 784)
+            opt.zero_grad()
+            loss = criterion(model(data), target)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses
+
+    return epoch
+
+
+def add_fn(task, inp):
+    """The plain loop `c = a + b`, task["ops"] times; each result is freed when the next replaces it."""
+    a, b = inp["a"], inp["b"]
+    if task.get("grad"):
+        a.requires_grad_()
+        b.requires_grad_()
+    ops = range(task.get("ops", 1))
+
+    def step():
+        for _ in ops:
+            c = a + b
+        return c
+
+    return step
+
+
 def make(task, inp):
     """Returns (step, result): step() runs one iteration; result(step_outputs) is what check compares."""
     w = task["workload"]
@@ -96,6 +138,10 @@ def make(task, inp):
     if w == "elementwise":
         x = inp["x"]
         return lambda: torch.relu(x * 2 + 1).sum().item()
+    if w == "add":
+        return add_fn(task, inp)
+    if w == "e2e":
+        return epoch_fn(task, inp)
     if w in ("mlp", "cnn"):
         model, opt = (mlp_model if w == "mlp" else cnn_model)(inp)
         step = train_step_fn(model, opt, inp["x"], inp["y"])
@@ -105,21 +151,21 @@ def make(task, inp):
 
 def check(task, inp):
     step = make(task, inp)
-    if task["workload"] == "matmul":
+    if task["workload"] in ("matmul", "add"):
         return step()
-    if task["workload"] == "elementwise":
-        return torch.tensor([step()])
+    if task["workload"] in ("elementwise", "e2e"):
+        return torch.tensor(step())
     return torch.tensor([step() for _ in range(task.get("checkSteps", 3))])
 
 
 def main():
     blas = ", ".join("/".join(p.split("/")[-2:]) for p in blas_library()) or "none found"
-    wait = os.environ.get("OMP_WAIT_POLICY", "default")
+    env = ", ".join(f"{k}={os.environ.get(k, 'unset')}" for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"))
     note = (
-        f"PyTorch {torch.__version__} (Python {sys.version.split()[0]}), {torch.get_num_threads()} threads, "
-        f"OMP_WAIT_POLICY={wait}, BLAS: {blas}"
+        f"PyTorch {torch.__version__} (Python {sys.version.split()[0]}), {torch.get_num_threads()} thread(s), "
+        f"{env}, BLAS: {blas}"
     )
-    print(json.dumps({"ready": True, "notes": [note]}), flush=True)
+    print(json.dumps({"ready": True, "notes": [note], "torch": torch.__version__, "threads": THREADS}), flush=True)
     prepared = None
     for line in sys.stdin:
         msg = json.loads(line)

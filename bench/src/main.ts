@@ -5,12 +5,15 @@
  *
  * Run through `pnpm bench [-- flags]` (scripts/bench.mjs sets up Node and the Vulkan driver); --help lists flags.
  */
-import { cpus } from "node:os";
-import { dirname, join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { cpu } from "@cinder/backend-cpu";
 import { registerBackend, registeredDevices } from "@cinder/tensor";
+import { type RunRecord, renderMarkdown } from "./markdown";
 import type { Peer, Prepared } from "./peer";
 import { CinderPeer } from "./peers/cinder";
 import {
@@ -20,6 +23,7 @@ import {
   median,
   type PeerResult,
   type TaskResult,
+  writeFileAtomic,
   writeJsonAtomic,
 } from "./report";
 import { checkTask, makeInputs, mismatch, TASKS, type Task, tolerance } from "./tasks";
@@ -27,18 +31,24 @@ import { checkTask, makeInputs, mismatch, TASKS, type Task, tolerance } from "./
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BENCH = join(HERE, "..");
 const MIN_ROUNDS = 3;
-const PEER_IDS = ["pytorch", "tfjs_cpu", "tfjs_wasm", "jax_wasm", "webgpu"];
+const PEER_IDS = ["pytorch", "pytorch1", "tfjs_cpu", "tfjs_wasm", "jax_wasm", "webgpu"];
+const WORKLOADS = [...new Set(TASKS.map((t) => t.workload))];
+/** Why a peer has no cell on a task it does not support (one note per task lists them). */
+const NOT_RUN = "unsupported: the peer has no such workload";
 
 const USAGE = `Usage: pnpm bench [-- options]
 
   --only <list>     tasks to run, by id or workload, comma separated (repeatable):
-                    ${TASKS.map((t) => t.id).join(", ")}; workloads: matmul, elementwise, mlp, cnn
-  --quick           short run (< ~60 s): fewer rounds, shorter samples, no cnn
-  --rounds <n>      interleaved rounds per task (default 9; 5 with --quick; at most 5 for cnn)
+                    ${TASKS.map((t) => t.id).join(", ")};
+                    workloads: ${WORKLOADS.join(", ")}
+  --quick           short run (< ~2 min): fewer rounds, shorter samples, no cnn rows
+  --rounds <n>      interleaved rounds per task (default 9; 5 with --quick; at most 5 for the cnn rows)
   --sample-ms <ms>  target duration of one sample (default 150; 40 with --quick)
   --peers <list>    peers beside Cinder (default all): ${PEER_IDS.join(", ")}, or none
+                    (pytorch: 2 threads; pytorch1: 1 thread)
   --skip-check      skip the correctness guard
   --out <file>      results file (default bench/results/latest.json)
+  --markdown <file> also write the tables, machine and date as Markdown (e.g. BENCHMARKS.md), atomically
   --list            list the tasks and exit
   -h, --help        this text
 `;
@@ -55,6 +65,7 @@ function parse() {
       peers: { type: "string" },
       "skip-check": { type: "boolean", default: false },
       out: { type: "string" },
+      markdown: { type: "string" },
       list: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -80,6 +91,8 @@ function parse() {
     peers: new Set(peers ?? PEER_IDS),
     check: !values["skip-check"],
     out: values.out ?? join(BENCH, "results", "latest.json"),
+    // pnpm runs scripts from the package's directory; INIT_CWD is where `pnpm bench` was typed.
+    markdown: values.markdown && resolve(process.env.INIT_CWD ?? process.cwd(), values.markdown),
     list: values.list,
     help: values.help,
   };
@@ -96,28 +109,67 @@ function selectTasks(o: Options): Task[] {
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** The commit the sources are at, and whether the library's sources (packages/) differ from it. */
+function revision(): { commit?: string; dirty?: boolean } {
+  try {
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: BENCH, encoding: "utf8" }).trim();
+    return {
+      commit: git("rev-parse", "--short", "HEAD"),
+      dirty: git("status", "--porcelain", "--", "../packages") !== "",
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** The CPU model: /proc/cpuinfo's "model name" (Linux), else what Node reports. */
+function cpuName(): string {
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
+    if (m) return m[1].trim();
+  } catch {
+    // not Linux
+  }
+  return cpus()[0]?.model ?? "unknown CPU";
+}
 const errMsg = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0].slice(0, 300);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
-async function startPeers(o: Options): Promise<{ peers: Peer[]; notes: string[]; adapter: string | null }> {
+interface Started {
+  peers: Peer[];
+  notes: string[];
+  adapter: string | null;
+  /** Framework versions, for BENCHMARKS.md. */
+  versions: Record<string, string>;
+}
+
+async function startPeers(o: Options): Promise<Started> {
   const notes: string[] = [];
+  const versions: Record<string, string> = {};
   const peers: Peer[] = [new CinderPeer("cpu")];
   const add = (p: Peer | string, id: string) => {
     if (typeof p === "string") notes.push(`${id} skipped: ${p}`);
     else peers.push(p);
   };
   // Peers load lazily: a run without them (e.g. profiling Cinder alone) never loads tfjs or jax-js.
-  if (o.peers.has("pytorch")) {
+  for (const threads of [2, 1] as const) {
+    const id = threads === 1 ? "pytorch1" : "pytorch";
+    if (!o.peers.has(id)) continue;
     const { createPytorchPeer } = await import("./peers/pytorch");
-    add(await createPytorchPeer(join(BENCH, "pytorch_bench.py")), "pytorch");
+    const p = await createPytorchPeer(join(BENCH, "pytorch_bench.py"), threads);
+    if (typeof p !== "string" && p.info.torch) versions.PyTorch = String(p.info.torch);
+    add(p, id);
   }
   if (o.peers.has("tfjs_cpu") || o.peers.has("tfjs_wasm")) {
-    const { TfjsPeer } = await import("./peers/tfjs");
+    const { TfjsPeer, TFJS_VERSION } = await import("./peers/tfjs");
+    versions["TensorFlow.js"] = TFJS_VERSION;
     for (const b of ["cpu", "wasm"] as const)
       if (o.peers.has(`tfjs_${b}`)) add(await TfjsPeer.create(b), `tfjs-${b}`);
   }
   if (o.peers.has("jax_wasm")) {
-    const { JaxPeer } = await import("./peers/jax");
+    const { JaxPeer, JAX_VERSION } = await import("./peers/jax");
+    versions["jax-js"] = JAX_VERSION;
     add(await JaxPeer.create().catch((e) => errMsg(e)), "jax-wasm");
   }
   let adapter: string | null = null;
@@ -129,7 +181,7 @@ async function startPeers(o: Options): Promise<{ peers: Peer[]; notes: string[];
       adapter = w.adapter ?? null;
     } else if (w.note) notes.push(w.note);
   }
-  return { peers, notes, adapter };
+  return { peers, notes, adapter, versions };
 }
 
 /** The guard: every peer runs the small instance; each is compared with PyTorch's result (else Cinder's). */
@@ -175,6 +227,9 @@ async function guard(task: Task, peers: readonly Peer[], result: TaskResult): Pr
 async function runTask(task: Task, peers: readonly Peer[], o: Options): Promise<TaskResult> {
   const result: TaskResult = { task, peers: {} };
   const mine = peers.filter((p) => p.supports(task));
+  if (!task.gpuOnly) {
+    for (const p of peers) if (!mine.includes(p)) result.peers[p.id] = { samples: [], skipped: NOT_RUN };
+  }
   if (o.check) await guard(task, mine, result);
   const inputs = makeInputs(task);
   const timed: { peer: Peer; prep: Prepared; iters: number }[] = [];
@@ -247,8 +302,9 @@ async function main(): Promise<void> {
   }
   if (!registeredDevices().includes("cpu")) registerBackend(cpu);
   const t0 = performance.now();
+  const loadStart = loadavg()[0];
   const tasks = selectTasks(o);
-  const { peers, notes, adapter } = await startPeers(o);
+  const { peers, notes, adapter, versions } = await startPeers(o);
   const columns = peers.map((p) => ({ id: p.id, label: p.label }) satisfies Column);
   log(`peers: ${columns.map((c) => c.label).join(", ")}; ${o.rounds} rounds, ~${o.sampleMs} ms samples`);
   const results: TaskResult[] = [];
@@ -276,30 +332,43 @@ async function main(): Promise<void> {
       );
     }
     for (const [id, pr] of Object.entries(r.peers)) {
-      if (pr.skipped) allNotes.push(`${r.task.id}: ${id} ${pr.skipped}`);
+      if (pr.skipped && pr.skipped !== NOT_RUN) allNotes.push(`${r.task.id}: ${id} ${pr.skipped}`);
       if (pr.estimate) allNotes.push(`${r.task.id}: ${id} ${pr.estimate}`);
     }
+    const notRun = Object.keys(r.peers).filter((id) => r.peers[id].skipped === NOT_RUN);
+    if (notRun.length) allNotes.push(`${r.task.id}: not run on ${notRun.join(", ")} (see bench/README.md)`);
   }
+  const cpuModel = cpuName();
   allNotes.push(
-    `${cpus().length} cores (${cpus()[0]?.model ?? "?"}); Cinder and the JS peers run single-threaded; PyTorch uses its threads`,
+    `${cpus().length} cores (${cpuModel}); Cinder and the JS peers run single-threaded; PyTorch uses its threads`,
     "training steps read the loss every step (loss.item()), as the seeds' loop does",
   );
   const line = headline(results, columns, { quick: o.quick, adapter });
   process.stdout.write(
     `\n${formatTables(results, columns)}\n\nNotes:\n${allNotes.map((n) => `  - ${n}`).join("\n")}\n`,
   );
-  process.stdout.write(`\ntotal ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  writeJsonAtomic(o.out, {
+  const seconds = (performance.now() - t0) / 1000;
+  process.stdout.write(`\ntotal ${seconds.toFixed(1)} s\n`);
+  const record: RunRecord = {
     date: new Date().toISOString(),
     node: process.version,
-    cpu: cpus()[0]?.model,
+    ...revision(),
+    cpu: cpuModel,
     cores: cpus().length,
+    versions,
+    load: { start: loadStart, end: loadavg()[0] },
+    seconds,
     options: { ...o, peers: [...o.peers] },
     columns,
     notes: allNotes,
     tasks: results,
     headline: line,
-  });
+  };
+  writeJsonAtomic(o.out, record);
+  if (o.markdown) {
+    writeFileAtomic(o.markdown, renderMarkdown(record));
+    log(`wrote ${o.markdown}`);
+  }
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 

@@ -1,21 +1,29 @@
 /**
  * Cinder, the library under test: on the CPU backend (the reference column) and, when it loads, on WebGPU.
- * Written as the seeds' five-step loop: zeroGrad, forward, loss, backward, step, then `loss.item()`.
+ * Written as the seeds' five-step loop: zeroGrad, forward, loss, backward, step, then `loss.item()`; the
+ * end-to-end rows are the mnist examples' loop (examples/lib/mnist.ts) over a DataLoader.
  */
+import { DataLoader, TensorDataset } from "@cinder/data";
 import * as nn from "@cinder/nn";
 import { Adam, SGD } from "@cinder/optim";
 import * as ct from "@cinder/tensor";
 import { type Peer, type Prepared, timeLoop } from "../peer";
-import type { Input, Inputs, Task } from "../tasks";
+import { type Input, type Inputs, PARAMS, type Task } from "../tasks";
 
 type Device = "cpu" | "webgpu";
 
-interface Built {
-  /** One iteration; returns what must be read to finish it (a tensor) or nothing. */
-  step(): ct.Tensor;
-  /** Reduces the step's output to a scalar read (loss, sum) or keeps the tensor (matmul). */
-  read: "scalar" | "tensor";
-}
+type Built =
+  | {
+      /** One iteration; returns what must be read to finish it. */
+      step(): ct.Tensor;
+      /** Reduces the step's output to a scalar read (loss, sum) or keeps the tensor (matmul). */
+      read: "scalar" | "tensor";
+    }
+  | {
+      /** One whole iteration, finished; resolves to what the guard compares (an epoch's losses, a sum). */
+      step(): Promise<Float32Array>;
+      read: "values";
+    };
 
 function load(x: Input, device: Device): ct.Tensor {
   return ct.tensor(x.data, { device }).reshape([...x.shape]);
@@ -43,34 +51,96 @@ function build(task: Task, inputs: Inputs, device: Device): Built {
       const x = load(inputs.x, device);
       return { step: () => x.mul(2).add(1).relu().sum(), read: "scalar" };
     }
-    case "mlp": {
-      const model = new nn.Sequential(
-        new nn.Linear(784, 128, { device }),
-        new nn.ReLU(),
-        new nn.Linear(128, 10, { device }),
-      );
-      setParams(model, inputs, ["w1", "b1", "w2", "b2"], device);
-      const optimizer = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-      return { step: trainStep(model, optimizer, inputs, device), read: "scalar" };
+    case "add": {
+      const opts = { device, requiresGrad: !!task.grad };
+      const a = ct.tensor(inputs.a.data, opts);
+      const b = ct.tensor(inputs.b.data, opts);
+      const ops = task.ops ?? 1;
+      // PyTorch's plain loop `c = a + b`, each result dropped at the next add and left to the garbage collector.
+      // Each result is read: Cinder's lazy elementwise path never runs a pending result nobody reads, and
+      // PyTorch computes every one. `data()` (4 values) is the cheapest public call that makes it run.
+      const step = async () => {
+        let c = a.add(b);
+        for (let i = 1; i < ops; i++) {
+          c.data();
+          c = a.add(b);
+        }
+        return (await c.dataAsync()) as Float32Array;
+      };
+      return { step, read: "values" };
     }
+    case "mlp":
     case "cnn": {
-      const model = new nn.Sequential(
-        new nn.Conv2d(1, 32, 3, { padding: 1, device }),
-        new nn.ReLU(),
-        new nn.MaxPool2d(2),
-        new nn.Conv2d(32, 64, 3, { padding: 1, device }),
-        new nn.ReLU(),
-        new nn.MaxPool2d(2),
-        new nn.Flatten(),
-        new nn.Linear(3136, 128, { device }),
-        new nn.ReLU(),
-        new nn.Linear(128, 10, { device }),
-      );
-      setParams(model, inputs, ["c1w", "c1b", "c2w", "c2b", "f1w", "f1b", "f2w", "f2b"], device);
-      const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+      const { model, optimizer } = makeModel(task.workload, inputs, device);
       return { step: trainStep(model, optimizer, inputs, device), read: "scalar" };
     }
+    case "e2e":
+      return { step: epoch(task, inputs, device), read: "values" };
   }
+}
+
+/** The model of `mlp` or `cnn` with the task's weights, and its optimizer (SGD with momentum, Adam). */
+function makeModel(
+  kind: "mlp" | "cnn",
+  inputs: Inputs,
+  device: Device,
+): { model: nn.Module; optimizer: SGD | Adam } {
+  if (kind === "mlp") {
+    const model = new nn.Sequential(
+      new nn.Linear(784, 128, { device }),
+      new nn.ReLU(),
+      new nn.Linear(128, 10, { device }),
+    );
+    setParams(model, inputs, PARAMS.mlp, device);
+    return { model, optimizer: new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 }) };
+  }
+  const model = new nn.Sequential(
+    new nn.Conv2d(1, 32, 3, { padding: 1, device }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Conv2d(32, 64, 3, { padding: 1, device }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(3136, 128, { device }),
+    new nn.ReLU(),
+    new nn.Linear(128, 10, { device }),
+  );
+  setParams(model, inputs, PARAMS.cnn, device);
+  return { model, optimizer: new Adam(model.parameters(), { lr: 1e-3 }) };
+}
+
+/**
+ * One epoch of the mnist examples' loop: a DataLoader over a TensorDataset (kept on the CPU, as the datasets
+ * are), each batch moved to the device, the five steps in `tidy`, `await loss.itemAsync()`, the batch disposed.
+ */
+function epoch(task: Task, inputs: Inputs, device: Device): () => Promise<Float32Array> {
+  const kind = task.model ?? "mlp";
+  const { model, optimizer } = makeModel(kind, inputs, device);
+  const dataset = new TensorDataset(load(inputs.x, "cpu"), load(inputs.y, "cpu"));
+  const loader = new DataLoader(dataset, { batchSize: task.n, shuffle: !!task.shuffle });
+  const criterion = new nn.CrossEntropyLoss();
+  const prepare = kind === "mlp" ? (t: ct.Tensor) => t.view(-1, 28 * 28) : (t: ct.Tensor) => t;
+  return async () => {
+    const losses: number[] = [];
+    model.train();
+    for await (const [rawData, rawTarget] of loader) {
+      const data = prepare(rawData.to(device));
+      const target = rawTarget.to(device);
+      const loss = ct.tidy(() => {
+        optimizer.zeroGrad();
+        const l = criterion(model(data), target);
+        l.backward();
+        optimizer.step();
+        return l;
+      });
+      losses.push(Number(await loss.itemAsync()));
+      loss.dispose();
+      data.dispose();
+      target.dispose();
+    }
+    return Float32Array.from(losses);
+  };
 }
 
 function trainStep(model: nn.Module, optimizer: SGD | Adam, inputs: Inputs, device: Device): () => ct.Tensor {
@@ -106,6 +176,7 @@ export class CinderPeer implements Peer {
 
   async check(task: Task, inputs: Inputs): Promise<Float32Array> {
     const b = build(task, inputs, this.device);
+    if (b.read === "values") return b.step();
     if (b.read === "tensor") return Float32Array.from((await b.step().dataAsync()) as Float32Array);
     const steps = task.checkSteps ?? 1;
     const out = new Float32Array(steps);
@@ -115,6 +186,7 @@ export class CinderPeer implements Peer {
 
   async prepare(task: Task, inputs: Inputs): Promise<Prepared> {
     const b = build(task, inputs, this.device);
+    if (b.read === "values") return { run: (iters) => timeLoop(iters, b.step), dispose: () => undefined };
     const cpu = this.device === "cpu";
     let last: ct.Tensor | undefined;
     // Scalars are read every iteration (the seeds' `running_loss += loss.item()`). A matmul product is already

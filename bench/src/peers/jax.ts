@@ -8,6 +8,9 @@ import { init, jit, lax, nn, numpy as np, tree, valueAndGrad } from "@jax-js/jax
 import { type Peer, type Prepared, timeLoop } from "../peer";
 import { type Input, type Inputs, type Task, transpose2d } from "../tasks";
 
+/** The pinned version (bench/package.json). */
+export const JAX_VERSION = "0.1.25";
+
 type Arr = np.Array;
 type Params = Record<string, Arr>;
 
@@ -87,10 +90,19 @@ function adamTrainer(params: Params, lr: number, b1 = 0.9, b2 = 0.999, eps = 1e-
   return { params, state, step };
 }
 
-interface Built {
-  step(): Arr;
-  read: "scalar" | "tensor";
-  dispose(): void;
+type Built = { dispose(): void } & (
+  | { step(): Arr; read: "scalar" | "tensor" }
+  /** One whole iteration, finished; resolves to what the guard compares. */
+  | { step(): Promise<Float32Array>; read: "values" }
+);
+
+function mlpParams(inputs: Inputs): Params {
+  return {
+    w1: arr(transpose2d(inputs.w1)),
+    b1: arr(inputs.b1),
+    w2: arr(transpose2d(inputs.w2)),
+    b2: arr(inputs.b2),
+  };
 }
 
 function build(task: Task, inputs: Inputs): Built {
@@ -106,16 +118,24 @@ function build(task: Task, inputs: Inputs): Built {
       const f = jit((v: Arr) => nn.relu(v.mul(2).add(1)).sum());
       return { step: () => f(x.ref), read: "scalar", dispose: () => x.dispose() };
     }
+    case "add": {
+      const a = arr(inputs.a);
+      const b = arr(inputs.b);
+      const ops = task.ops ?? 1;
+      // jax-js is lazy: each add is realised (not read back) before it is released.
+      const step = async () => {
+        for (let i = 1; i < ops; i++) (await a.ref.add(b.ref).blockUntilReady()).dispose();
+        return (await a.ref.add(b.ref).data()) as Float32Array;
+      };
+      return { step, read: "values", dispose: () => tree.dispose([a, b]) };
+    }
+    case "e2e":
+      return epoch(task, inputs);
     case "mlp":
     case "cnn": {
       const mlp = task.workload === "mlp";
       const params: Params = mlp
-        ? {
-            w1: arr(transpose2d(inputs.w1)),
-            b1: arr(inputs.b1),
-            w2: arr(transpose2d(inputs.w2)),
-            b2: arr(inputs.b2),
-          }
+        ? mlpParams(inputs)
         : {
             c1w: arr(inputs.c1w),
             c1b: arr(inputs.c1b),
@@ -140,11 +160,48 @@ function build(task: Task, inputs: Inputs): Built {
   }
 }
 
+/**
+ * One epoch of the MLP as JAX code loads data: no loader object, the batches are sliced from host arrays (numpy
+ * in JAX; typed arrays here) in a shuffled order, made into device arrays and fed to the jitted step.
+ */
+function epoch(task: Task, inputs: Inputs): Built {
+  const tr = sgdTrainer(mlpParams(inputs), 0.01, 0.9);
+  const x = inputs.x.data as Float32Array;
+  const y = inputs.y.data as Int32Array;
+  const count = y.length;
+  const order = Array.from({ length: count }, (_, i) => i);
+  const step = async () => {
+    if (task.shuffle) {
+      for (let i = count - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+    }
+    const losses: number[] = [];
+    for (let start = 0; start < count; start += task.n) {
+      const idx = order.slice(start, start + task.n);
+      const xb = new Float32Array(idx.length * 784);
+      idx.forEach((s, i) => {
+        xb.set(x.subarray(s * 784, (s + 1) * 784), i * 784);
+      });
+      const yb = Int32Array.from(idx, (s) => y[s]);
+      const batchX = np.array(xb).reshape([idx.length, 784]);
+      const batchY = labels({ shape: [idx.length], data: yb });
+      const [p, st, loss] = tr.step(tr.params, tr.state, batchX, batchY);
+      tr.params = p;
+      tr.state = st;
+      losses.push((loss.dataSync() as Float32Array)[0]);
+    }
+    return Float32Array.from(losses);
+  };
+  return { step, read: "values", dispose: () => tree.dispose([tr.params, tr.state]) };
+}
+
 export class JaxPeer implements Peer {
   readonly id = "jax_wasm";
   readonly label = "jax-wasm";
   readonly notes = [
-    "jax-js 0.1.25 wasm: jit-compiled steps; single-threaded in Node 20 (no web Workers); no WebGPU in Node",
+    `jax-js ${JAX_VERSION} wasm: jit-compiled steps; single-threaded in Node 20 (no web Workers); no WebGPU in Node`,
   ];
 
   static async create(): Promise<JaxPeer | string> {
@@ -152,13 +209,18 @@ export class JaxPeer implements Peer {
     return got.includes("wasm") ? new JaxPeer() : "jax-js wasm device did not initialise";
   }
 
+  /**
+   * Not the `requiresGrad` rows (jax-js has no gradient-tracking arrays; gradients come from `grad`) nor the CNN
+   * end to end (one CNN step takes tens of seconds here: see the cnn row).
+   */
   supports(task: Task): boolean {
-    return !task.gpuOnly;
+    return !task.gpuOnly && !task.grad && !(task.workload === "e2e" && task.model === "cnn");
   }
 
   async check(task: Task, inputs: Inputs): Promise<Float32Array> {
     const b = build(task, inputs);
     try {
+      if (b.read === "values") return await b.step();
       const steps = b.read === "tensor" ? 1 : (task.checkSteps ?? 1);
       const out: number[] = [];
       for (let i = 0; i < steps; i++) out.push(...((await b.step().data()) as Float32Array));
@@ -172,9 +234,11 @@ export class JaxPeer implements Peer {
     const b = build(task, inputs);
     // jax-js is lazy: every result is realised inside its own iteration (a discarded one might never run).
     const step =
-      b.read === "scalar"
-        ? () => b.step().dataSync()
-        : async () => (await b.step().blockUntilReady()).dispose();
+      b.read === "values"
+        ? b.step
+        : b.read === "scalar"
+          ? () => b.step().dataSync()
+          : async () => (await b.step().blockUntilReady()).dispose();
     return { run: (iters) => timeLoop(iters, step), dispose: () => b.dispose() };
   }
 }
