@@ -10,7 +10,6 @@ import {
   allocTypedArray,
   type BinaryOp,
   type DType,
-  type Expr,
   type TypedArray,
   UNARY_OPS,
   type UnaryOp,
@@ -19,10 +18,10 @@ import {
 } from "@cinder/tensor";
 import { isContiguous, type LoopSpec, numel, operand, runLoop } from "./codegen";
 
-const isFloatDType = (d: DType) => d === "float32" || d === "float64";
+export const isFloatDType = (d: DType) => d === "float32" || d === "float64";
 
 /** Unary expressions over `x` for float inputs (and integer inputs unless overridden below). */
-const UNARY: Record<UnaryOp, string> = {
+export const UNARY: Record<UnaryOp, string> = {
   neg: "-x",
   abs: "Math.abs(x)",
   sqrt: "Math.sqrt(x)",
@@ -53,7 +52,7 @@ const UNARY: Record<UnaryOp, string> = {
   isinf: "(x === Infinity || x === -Infinity ? 1 : 0)",
 };
 
-const UNARY_INT: Partial<Record<UnaryOp, string>> = {
+export const UNARY_INT: Partial<Record<UnaryOp, string>> = {
   square: "Math.imul(x, x)",
   floor: "x",
   ceil: "x",
@@ -64,10 +63,12 @@ const UNARY_INT: Partial<Record<UnaryOp, string>> = {
 };
 
 /** Unary ops whose result is bool whatever the input (from the core's op table). */
-const UNARY_BOOL: ReadonlySet<UnaryOp> = new Set(UNARY_OPS.filter((op) => unaryOps[op].kind === "bool"));
+export const UNARY_BOOL: ReadonlySet<UnaryOp> = new Set(
+  UNARY_OPS.filter((op) => unaryOps[op].kind === "bool"),
+);
 
 /** Binary expressions over `a` and `b` for float inputs (and integer inputs unless overridden below). */
-const BINARY: Record<BinaryOp, string> = {
+export const BINARY: Record<BinaryOp, string> = {
   add: "a + b",
   sub: "a - b",
   mul: "a * b",
@@ -95,7 +96,7 @@ const BINARY: Record<BinaryOp, string> = {
  * the integer store turns into 0: floorDivide, remainder, fmod and div by zero give 0 (PyTorch raises).
  * `div` on integers truncates toward zero (the core normally promotes true division to float).
  */
-const BINARY_INT: Partial<Record<BinaryOp, string>> = {
+export const BINARY_INT: Partial<Record<BinaryOp, string>> = {
   mul: "Math.imul(a, b)",
   pow: "powInt(a, b)",
   maximum: "(a > b ? a : b)",
@@ -104,7 +105,7 @@ const BINARY_INT: Partial<Record<BinaryOp, string>> = {
   floorDivide: "Math.floor(a / b)",
 };
 
-const BINARY_BOOL: ReadonlySet<BinaryOp> = new Set<BinaryOp>([
+export const BINARY_BOOL: ReadonlySet<BinaryOp> = new Set<BinaryOp>([
   "eq",
   "ne",
   "lt",
@@ -117,7 +118,7 @@ const BINARY_BOOL: ReadonlySet<BinaryOp> = new Set<BinaryOp>([
 ]);
 
 /** Wrap an expression so a bool output only ever holds 0 or 1. */
-function toBool(expr: string): string {
+export function toBool(expr: string): string {
   return `((${expr}) !== 0 ? 1 : 0)`;
 }
 
@@ -152,7 +153,7 @@ export function where(cond: View, a: View, b: View, out: View): void {
  * saturates (NaN -> 0, out-of-range -> INT32_MIN/MAX, as ARM PyTorch and WGSL do); float to uint8 truncates
  * and wraps modulo 256 (as x86 PyTorch does); integer narrowing wraps.
  */
-function castExpr(from: DType, to: DType): string {
+export function castExpr(from: DType, to: DType): string {
   if (to === "bool" && from !== "bool") return "(x !== 0 ? 1 : 0)";
   if (to === "int32" && isFloatDType(from)) {
     return "(x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : x)";
@@ -205,92 +206,4 @@ export function fill(out: View, value: number): void {
     return;
   }
   runLoop(FILL, operand(out), [], out.shape, converted);
-}
-
-// ---- fused programs (protocol version 2) ----
-
-/** A JS expression rounding `e` to `dtype` as a store of that dtype would. */
-function rounded(e: string, dtype: DType): string {
-  switch (dtype) {
-    case "float32":
-      return `Math.fround(${e})`;
-    case "int32":
-      return `(${e}) | 0`;
-    case "uint8":
-      return `(${e}) & 255`;
-    default:
-      return e; // float64; bool nodes already hold 0 or 1
-  }
-}
-
-/** `template` with its variables (`x`, or `a`/`b`, or `c`/`a`/`b`) replaced by temporaries. */
-function substitute(template: string, vars: Readonly<Record<string, string>>): string {
-  return template.replace(/\b[xabc]\b/g, (v) => vars[v] ?? v);
-}
-
-/** Renders a program as per-element statements: one `const tK` per node, constants hoisted as `cK`. */
-class Renderer {
-  readonly lines: string[] = [];
-  readonly consts: number[] = [];
-  private temps = 0;
-
-  /** The JS value of node `e` (a temporary, an input variable or a constant), emitting its statement. */
-  value(e: Expr, root = false): string {
-    switch (e.op) {
-      case "input":
-        return `x${e.index}`;
-      case "const":
-        this.consts.push(e.value);
-        return `c${this.consts.length - 1}`;
-      case "unary": {
-        const x = this.value(e.x);
-        const fl = isFloatDType(e.x.dtype);
-        let expr = substitute(fl ? UNARY[e.fn] : (UNARY_INT[e.fn] ?? UNARY[e.fn]), { x });
-        if (e.dtype === "bool" && !UNARY_BOOL.has(e.fn)) expr = toBool(expr);
-        return this.temp(expr, e.dtype, root);
-      }
-      case "binary": {
-        const a = this.value(e.a);
-        const b = this.value(e.b);
-        const fl = isFloatDType(e.a.dtype) || isFloatDType(e.b.dtype);
-        let expr = substitute(fl ? BINARY[e.fn] : (BINARY_INT[e.fn] ?? BINARY[e.fn]), { a, b });
-        if (e.dtype === "bool" && !BINARY_BOOL.has(e.fn)) expr = toBool(expr);
-        return this.temp(expr, e.dtype, root);
-      }
-      case "where": {
-        const c = this.value(e.cond);
-        const a = this.value(e.a);
-        const b = this.value(e.b);
-        return this.temp(`(${c} !== 0 ? ${a} : ${b})`, e.dtype, root);
-      }
-      case "cast": {
-        const x = this.value(e.x);
-        return this.temp(substitute(castExpr(e.x.dtype, e.dtype), { x }), e.dtype, root);
-      }
-    }
-  }
-
-  private temp(expr: string, dtype: DType, root: boolean): string {
-    // the root is rounded by the output store itself
-    const name = `t${this.temps++}`;
-    this.lines.push(`const ${name} = ${root ? expr : rounded(expr, dtype)};`);
-    return name;
-  }
-}
-
-const fusedSpecs = new Map<string, LoopSpec>();
-
-/** Protocol version 2: one loop computing the whole program per element. */
-export function elementwise(expr: Expr, inputs: readonly View[], out: View): void {
-  const r = new Renderer();
-  const result = r.value(expr, true);
-  const body = r.lines.join(" ");
-  const prelude = r.consts.map((_, k) => `const c${k} = p[${k}];`).join(" ");
-  const key = `f:${prelude}|${body}|${result}`;
-  let spec = fusedSpecs.get(key);
-  if (spec === undefined) {
-    spec = { key, vars: inputs.map((_, i) => `x${i}`), expr: result, prelude, body };
-    fusedSpecs.set(key, spec);
-  }
-  runLoop(spec, operand(out), inputs.map(operand), out.shape, Float64Array.from(r.consts));
 }

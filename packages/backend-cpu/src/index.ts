@@ -15,6 +15,7 @@ import {
   type BinaryOp,
   type DType,
   type Expr,
+  type FusedReduce,
   type RandomDist,
   type ReduceOp,
   type ScanOp,
@@ -25,7 +26,8 @@ import {
   type Window2d,
 } from "@cinder/tensor";
 import { contiguousStrides, numel } from "./codegen";
-import { addScaled, binary, copy, elementwise, fill, unary, where } from "./elementwise";
+import { addScaled, binary, copy, fill, unary, where } from "./elementwise";
+import { elementwise } from "./fused";
 import { gather, scatter, sort } from "./indexing";
 import { matmul } from "./matmul";
 import { adamStep, sgdStep } from "./optim";
@@ -82,8 +84,8 @@ export class CpuBackend implements Backend {
     copy(x, out);
   }
 
-  elementwise(expr: Expr, inputs: readonly View[], out: View): void {
-    elementwise(expr, inputs, out);
+  elementwise(expr: Expr, inputs: readonly View[], out: View, reduce?: FusedReduce): void {
+    elementwise(expr, inputs, out, reduce);
   }
 
   fill(out: View, value: number): void {

@@ -15,6 +15,7 @@ import {
   isContiguous,
   type LoopSpec,
   numel,
+  type Operand,
   operand,
   runLoop,
 } from "./codegen";
@@ -42,10 +43,44 @@ const IDENTITY: Record<ReduceOp, number> = {
 };
 
 export function reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
+  reduceProgram(op, x.dtype, PLAIN, [operand(x)], x.shape, axes, out);
+}
+
+/** The values to reduce as loop source: `value` computed by `body` from the inputs' elements `vars`. */
+export interface ReduceSource {
+  readonly key: string;
+  readonly vars: readonly string[];
+  readonly value: string;
+  readonly prelude?: string;
+  readonly body?: string;
+  readonly consts?: Float64Array;
+}
+
+const PLAIN: ReduceSource = { key: "", vars: ["x"], value: "x" };
+
+/**
+ * Reduce the values `src` computes from `inputs` (each with strides for `shape`) over `axes` into `out`; `dtype` is
+ * the values' dtype. A plain reduction's source is the input itself; a fused one's is a program (fused.ts).
+ */
+export function reduceProgram(
+  op: ReduceOp,
+  dtype: DType,
+  src: ReduceSource,
+  inputs: readonly Operand[],
+  shape: readonly number[],
+  axes: readonly number[],
+  out: View,
+): void {
   const n = numel(out.shape);
   if (n === 0) return;
-  const expr = isFloatDType(x.dtype) ? REDUCE[op] : (REDUCE_INT[op] ?? REDUCE[op]);
-  const spec: LoopSpec = { key: `r:${expr}`, vars: ["x"], expr, accumulate: true };
+  const combine = isFloatDType(dtype) ? REDUCE[op] : (REDUCE_INT[op] ?? REDUCE[op]);
+  const expr = src.value === "x" ? combine : combine.replace(/\bx\b/g, src.value);
+  const key = `r:${expr}|${src.key}`;
+  let spec = specs.get(key);
+  if (spec === undefined) {
+    spec = { key, vars: src.vars, expr, accumulate: true, prelude: src.prelude, body: src.body };
+    specs.set(key, spec);
+  }
   const direct = out.dtype === "float64";
   const acc: View = direct
     ? out
@@ -62,13 +97,15 @@ export function reduce(op: ReduceOp, x: View, axes: readonly number[], out: View
   runLoop(
     spec,
     { arr: acc.handle as TypedArray, offset: acc.offset, strides: accStrides },
-    [operand(x)],
-    x.shape,
-    0,
+    inputs,
+    shape,
+    src.consts ?? 0,
     1,
   );
   if (!direct) transfer(acc, out);
 }
+
+const specs = new Map<string, LoopSpec>();
 
 function argmaxLine(a: TypedArray, off: number, s: number, n: number): number {
   let best = a[off];

@@ -107,8 +107,12 @@ export interface Backend {
    * (see `Expr`), each node meaning exactly what the primitive call would compute, including the rounding of its
    * result to the node's dtype, so a fused program gives the bits the unfused calls give. `out` is freshly
    * allocated and contiguous and never aliases an input.
+   *
+   * With `reduce`, the program's values are reduced instead of stored, exactly as `reduce(op, values, axes, out)`
+   * would reduce a tensor holding them: the inputs are broadcast to `reduce.shape`, and `out` has that rank with the
+   * reduced axes of size 1 (and the dtype `reduce` would be given: sum and prod of bool/uint8 values write int32).
    */
-  elementwise?(expr: Expr, inputs: readonly View[], out: View): void;
+  elementwise?(expr: Expr, inputs: readonly View[], out: View, reduce?: FusedReduce): void;
 
   // ---- optional fast paths ----
   /** out = a + alpha * b in one pass, float dtypes, a and b broadcast to out's shape (out may alias a). */
@@ -288,6 +292,15 @@ export type Expr =
     }
   | { readonly op: "where"; readonly cond: Expr; readonly a: Expr; readonly b: Expr; readonly dtype: DType }
   | { readonly op: "cast"; readonly x: Expr; readonly dtype: DType };
+
+/** The reduction at the end of a fused program (`Backend.elementwise`). */
+export interface FusedReduce {
+  readonly op: ReduceOp;
+  /** Reduced axes, sorted and unique. */
+  readonly axes: readonly number[];
+  /** The shape of the program's values (the inputs' shape). */
+  readonly shape: readonly number[];
+}
 
 export type ReduceOp = "sum" | "prod" | "max" | "min";
 export type ArgReduceOp = "argmax" | "argmin";

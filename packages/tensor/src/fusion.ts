@@ -17,7 +17,7 @@
  *   at once, so later writes to the user's array do not reach it.
  * - Each node rounds to its dtype, so a fused program gives the same bits as the ops run one by one.
  */
-import type { Backend, Expr, View } from "./backend";
+import type { Backend, Expr, FusedReduce, View } from "./backend";
 import type { DType } from "./dtype";
 import { isContiguous, sameShape } from "./shape";
 import type { Storage } from "./storage";
@@ -205,6 +205,26 @@ export function runPending(b: Backend, p: Pending, out: View): void {
   counters.run++;
   counters.nodes += p.size;
   (b.elementwise as NonNullable<Backend["elementwise"]>)(p.expr, p.inputs, out);
+}
+
+/** Run a program now into `out` (a reduction at the end of a pending chain: nothing is left pending). */
+export function runNow(b: Backend, pb: ProgramBuilder, expr: Expr, out: View, reduce?: FusedReduce): void {
+  counters.built++;
+  counters.run++;
+  counters.nodes += pb.size;
+  (b.elementwise as NonNullable<Backend["elementwise"]>)(expr, pb.inputs, out, reduce);
+}
+
+/** Whether `t` is a whole pending result a program would inline (rather than compute first). */
+export function isWholePending(t: Operand): boolean {
+  const p = t.storage.pending;
+  return (
+    p !== null &&
+    t.offset === 0 &&
+    sameShape(t.shape, p.shape) &&
+    isContiguous(t.shape, t.strides) &&
+    p.size < MAX_NODES
+  );
 }
 
 export function countCopy(): void {

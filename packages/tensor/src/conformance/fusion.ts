@@ -2,8 +2,9 @@
  * Fused elementwise programs (protocol version 2, `Backend.elementwise`). Each case runs a chain of elementwise ops
  * twice, once fused into programs and once with fusion off (one primitive call per op), and requires the same bits:
  * a node of a program rounds to its dtype exactly as the primitive's store would. Chains cover every unary and binary
- * primitive in each dtype, casts between dtypes, `where`, broadcasting and strided operands, constants, and the
- * in-place writes that must not reach programs still pending (copy-on-write). Backends without `elementwise` skip.
+ * primitive in each dtype, casts between dtypes, `where`, broadcasting and strided operands, constants, reductions at
+ * the end of a chain, and the in-place writes that must not reach programs still pending (copy-on-write). Backends
+ * without `elementwise` skip.
  */
 import { BINARY_OPS, getBackend, UNARY_OPS } from "../backend";
 import type { DType } from "../dtype";
@@ -102,11 +103,26 @@ export function fusionCases(has: Supports): ConformanceCase[] {
       add(`cast to ${to}`, dtype, (x, y) => x.add(y).to(to).mul(2).to(dtype));
     }
   }
+  // a reduction at the end of a chain runs in the chain's loop
+  for (const dtype of DTYPES_ALL.filter(has)) {
+    const pre = (x: Tensor, y: Tensor) => (dtype === "bool" ? x.logicalXor(y) : x.mul(y).add(x));
+    add("sum at the end", dtype, (x, y) => pre(x, y).sum());
+    add("sum over a dim at the end", dtype, (x, y) => pre(x, y).sum(1, true));
+    add("sum over the strided dim at the end", dtype, (x, y) => pre(x, y).sum(0));
+    if (dtype !== "bool") {
+      add("prod at the end", dtype, (x, y) => pre(x, y).prod(0));
+      add("amax and amin at the end", dtype, (x, y) => pre(x, y).amax(1).add(pre(x, y).amin(0).sum()));
+    }
+  }
   const floats = (["float32", "float64"] as DType[]).filter(has);
   for (const dtype of floats) {
     add("where, broadcast and constants", dtype, (x, y) => {
       const row = x.at("0:1").mul(-1); // [1, 4], broadcast down the rows
       return x.gt(row).where(x.sigmoid(), y.tanh().mul(0.25)).add(row).relu().mul(x.exp().clamp(0, 1));
+    });
+    add("mean and a chain read twice", dtype, (x, y) => {
+      const t = x.sub(y).square();
+      return t.mean().add(t.sum(1).amax()).add(t); // t is reduced fused, then computed for the final add
     });
     add("deep chain", dtype, (x) => {
       let t = x;

@@ -1,8 +1,10 @@
 /** Reductions, scans and softmax. Each records its own autograd node (SumBackward0, MeanBackward1, ...). */
+
 import type { ArgReduceOp, ReduceOp, ScanOp } from "../backend";
 import type { DType } from "../dtype";
 import { isFloat } from "../dtype";
 import { DTypeError, fmtShape, IndexError } from "../errors";
+import { fuses, isWholePending, ProgramBuilder, runNow } from "../fusion";
 import { needsGrad, noGrad as noRecord, recordOp } from "../grad";
 import { normDim, normDims, numel } from "../shape";
 import { arg, k, op, overloads, self, signature } from "../signature";
@@ -52,7 +54,11 @@ export function reduceKernel(
 ): Tensor {
   const src = cast(x, op === "sum" || op === "prod" ? dtype : x.dtype);
   const out = empty(keptShape(x.shape, dims), dtype, x);
-  x.backend.reduce(op, src.view_, dims, out.view_);
+  if (fuses(x.backend) && isWholePending(src)) {
+    // the pending chain and the reduction in one pass; `src` itself stays pending (computed if it is ever read)
+    const pb = new ProgramBuilder(src.shape);
+    runNow(x.backend, pb, pb.operand(src), out.view_, { op, axes: dims, shape: src.shape });
+  } else x.backend.reduce(op, src.view_, dims, out.view_);
   return squeezeDims(out, dims, keepdim);
 }
 

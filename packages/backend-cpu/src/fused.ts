@@ -1,0 +1,137 @@
+/**
+ * Fused elementwise programs (protocol version 2): an `Expr` tree rendered as the body of one generated loop, one
+ * `const tK = ...` per node with the op table's expression (elementwise.ts), rounded to the node's dtype as a store
+ * of that dtype would round (`Math.fround`, `| 0`, `& 255`), so a fused program gives the bits of the unfused calls.
+ * Constants are hoisted from a parameter array, so kernels are cached per program shape, not per value. With a
+ * reduction, the loop accumulates the program's values instead of storing them (reduce.ts).
+ */
+import type { DType, Expr, FusedReduce, View } from "@cinder/tensor";
+import { type LoopSpec, operand, runLoop } from "./codegen";
+import {
+  BINARY,
+  BINARY_BOOL,
+  BINARY_INT,
+  castExpr,
+  isFloatDType,
+  toBool,
+  UNARY,
+  UNARY_BOOL,
+  UNARY_INT,
+} from "./elementwise";
+import { reduceProgram } from "./reduce";
+
+/** A JS expression rounding `e` to `dtype` as a store of that dtype would. */
+function rounded(e: string, dtype: DType): string {
+  switch (dtype) {
+    case "float32":
+      return `Math.fround(${e})`;
+    case "int32":
+      return `(${e}) | 0`;
+    case "uint8":
+      return `(${e}) & 255`;
+    default:
+      return e; // float64; bool nodes already hold 0 or 1
+  }
+}
+
+/** `template` with its variables (`x`, or `a`/`b`, or `c`/`a`/`b`) replaced by temporaries. */
+function substitute(template: string, vars: Readonly<Record<string, string>>): string {
+  return template.replace(/\b[xabc]\b/g, (v) => vars[v] ?? v);
+}
+
+/** A program as loop source: `body` computes `value` from the inputs `x0, x1, ...` and constants `p[k]`. */
+export interface RenderedProgram {
+  /** Cache key of the source (constants excluded). */
+  readonly key: string;
+  readonly prelude: string;
+  readonly body: string;
+  readonly value: string;
+  readonly consts: Float64Array;
+  readonly vars: readonly string[];
+}
+
+class Renderer {
+  readonly lines: string[] = [];
+  readonly consts: number[] = [];
+  private temps = 0;
+
+  /** The JS value of node `e` (a temporary, an input variable or a constant), emitting its statement. */
+  value(e: Expr, exact: boolean): string {
+    switch (e.op) {
+      case "input":
+        return `x${e.index}`;
+      case "const":
+        this.consts.push(e.value);
+        return `c${this.consts.length - 1}`;
+      case "unary": {
+        const x = this.value(e.x, true);
+        const fl = isFloatDType(e.x.dtype);
+        let expr = substitute(fl ? UNARY[e.fn] : (UNARY_INT[e.fn] ?? UNARY[e.fn]), { x });
+        if (e.dtype === "bool" && !UNARY_BOOL.has(e.fn)) expr = toBool(expr);
+        return this.temp(expr, e.dtype, exact);
+      }
+      case "binary": {
+        const a = this.value(e.a, true);
+        const b = this.value(e.b, true);
+        const fl = isFloatDType(e.a.dtype) || isFloatDType(e.b.dtype);
+        let expr = substitute(fl ? BINARY[e.fn] : (BINARY_INT[e.fn] ?? BINARY[e.fn]), { a, b });
+        if (e.dtype === "bool" && !BINARY_BOOL.has(e.fn)) expr = toBool(expr);
+        return this.temp(expr, e.dtype, exact);
+      }
+      case "where": {
+        const c = this.value(e.cond, true);
+        const a = this.value(e.a, true);
+        const b = this.value(e.b, true);
+        return this.temp(`(${c} !== 0 ? ${a} : ${b})`, e.dtype, exact);
+      }
+      case "cast": {
+        const x = this.value(e.x, true);
+        return this.temp(substitute(castExpr(e.x.dtype, e.dtype), { x }), e.dtype, exact);
+      }
+    }
+  }
+
+  private temp(expr: string, dtype: DType, exact: boolean): string {
+    const name = `t${this.temps++}`;
+    this.lines.push(`const ${name} = ${exact ? rounded(expr, dtype) : expr};`);
+    return name;
+  }
+}
+
+/**
+ * Renders `expr` over `nInputs` inputs. `storeRoot`: the root's value goes to a store of its dtype, which rounds it,
+ * so it is left unrounded; otherwise (a reduction reads it) it is rounded like every other node.
+ */
+export function renderProgram(expr: Expr, nInputs: number, storeRoot: boolean): RenderedProgram {
+  const r = new Renderer();
+  const value = r.value(expr, !storeRoot);
+  const body = r.lines.join(" ");
+  const prelude = r.consts.map((_, k) => `const c${k} = p[${k}];`).join(" ");
+  const vars = Array.from({ length: nInputs }, (_, i) => `x${i}`);
+  return {
+    key: `${prelude}|${body}|${value}`,
+    prelude,
+    body,
+    value,
+    consts: Float64Array.from(r.consts),
+    vars,
+  };
+}
+
+const specs = new Map<string, LoopSpec>();
+
+/** Protocol version 2: the whole program per element in one loop, stored to `out` or reduced into it. */
+export function elementwise(expr: Expr, inputs: readonly View[], out: View, reduce?: FusedReduce): void {
+  const prog = renderProgram(expr, inputs.length, reduce === undefined);
+  if (reduce !== undefined) {
+    reduceProgram(reduce.op, expr.dtype, prog, inputs.map(operand), reduce.shape, reduce.axes, out);
+    return;
+  }
+  const key = `f:${prog.key}`;
+  let spec = specs.get(key);
+  if (spec === undefined) {
+    spec = { key, vars: prog.vars, expr: prog.value, prelude: prog.prelude, body: prog.body };
+    specs.set(key, spec);
+  }
+  runLoop(spec, operand(out), inputs.map(operand), out.shape, prog.consts);
+}
