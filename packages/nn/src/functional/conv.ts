@@ -1,11 +1,10 @@
 /**
  * Convolutions (torch.nn.functional.conv1d, conv2d, conv_transpose1d/2d; unfold/fold, im2col/col2im, in fold.ts).
  *
- * A convolution is im2col + one batched matmul. The input is laid out as rows [N, L, K] (L output positions,
- * K = C_in * kH * kW taps) by one strided copy of a window view (windows.ts); the rows times the weight, seen as
- * [groups, C_out/groups, K/groups], is one batched `matmul`; one strided copy lays the result out as
- * [N, C_out, H_out, W_out]. Rows rather than columns, so that no backward product needs a transposed copy of
- * them. Three bilinear kernels over one geometry do all the work:
+ * A convolution is im2col + matmul, directly in NCHW (conv-kernels.ts): the input laid out as rows [N, L, K]
+ * (L output positions, K = C_in * kH * kW taps; Backend.im2col or strided copies, windows.ts), and products of
+ * strided views of the rows, the weight and the output gradient as they are, with no permuted copies. Three
+ * bilinear kernels over one geometry do all the work:
  *
  *   convolution(x, W)   -> y          (conv2d)
  *   transposed(y, W)    -> x-shaped   (conv_transpose2d; the gradient of conv2d w.r.t. its input: matmul + col2im)
@@ -27,8 +26,9 @@ import {
   type Tensor,
 } from "@cinder/tensor";
 import { inputArg, pyTuple } from "../util";
+import { type ConvGeom, forwardKernel, rowsOf, transposedKernel, weightKernel } from "./conv-kernels";
 import { convParams, convTransposeParams, weightArg } from "./conv-params";
-import { alloc, dense, type GridSpec, grid, im2row, ints, row2im, type Size2, viewOf } from "./windows";
+import { grid, ints, type Size2 } from "./windows";
 
 export type { Size2 };
 /** An int or a list of one int (PyTorch's `_single`). */
@@ -69,123 +69,16 @@ export interface UnfoldOptions {
   stride?: Size2;
 }
 
-/** The shapes of one convolution x [N, cin, h, w] * W [cout, cin/groups, kh, kw] -> y [N, cout, oh, ow]. */
-interface ConvGeom {
-  /** 1 for conv1d (h = kh = oh = 1, tensors have one spatial dim), 2 for conv2d. */
-  spatial: 1 | 2;
-  cin: number;
-  cout: number;
-  groups: number;
-  grid: GridSpec;
-}
-
-function sizes(geo: ConvGeom) {
-  const { kh, kw, oh, ow } = geo.grid;
-  const g = geo.groups;
-  return { g, Mg: geo.cout / g, Kg: (geo.cin / g) * kh * kw, K: geo.cin * kh * kw, L: oh * ow };
-}
-function spatialOf(geo: ConvGeom, h: number, w: number): number[] {
-  return geo.spatial === 2 ? [h, w] : [w];
-}
-const xShape = (geo: ConvGeom, n: number) => [n, geo.cin, ...spatialOf(geo, geo.grid.h, geo.grid.w)];
-const yShape = (geo: ConvGeom, n: number) => [n, geo.cout, ...spatialOf(geo, geo.grid.oh, geo.grid.ow)];
-const wShape = (geo: ConvGeom) => [
-  geo.cout,
-  geo.cin / geo.groups,
-  ...spatialOf(geo, geo.grid.kh, geo.grid.kw),
-];
-
-/** Strides of a [N, C, (H,) W] tensor as four dims [N, C, H, W] (H of size 1 for one spatial dim). */
-function strides4(t: Tensor): number[] {
-  const s = t.strides;
-  return t.ndim === 4 ? [...s] : [s[0], s[1], 0, s[2]];
-}
-
 /** The sum of `g` over every dim but channels (the bias gradient). */
 function channelSum(g: Tensor): Tensor {
   return g.sum({ dim: g.shape.map((_, i) => i).filter((i) => i !== 1) });
-}
-
-/** y[n, c, ...] += bias[c], in place. */
-function addBias(y: Tensor, bias: Tensor): void {
-  const n = y.shape[0];
-  const c = y.shape[1];
-  const l = y.numel() / Math.max(1, n * c);
-  const yv = viewOf(y, [n, c, l]);
-  y.backend.binary("add", yv, { ...bias.view_, shape: [n, c, l], strides: [0, bias.strides[0], 0] }, yv);
-}
-
-// ---- the three kernels (no autograd) ----
-
-/** y = rows [n, L, K] @ W^T per group, laid out [n, cout, oh, ow], plus bias. */
-function forwardKernel(geo: ConvGeom, rows: Tensor, n: number, w: Tensor, bias: Tensor | null): Tensor {
-  const { g, Mg, Kg, K, L } = sizes(geo);
-  const b = rows.backend;
-  const wc = dense(w);
-  const res = alloc([g, n * L, Mg], rows.dtype, rows);
-  b.matmul(viewOf(rows, [g, n * L, Kg], [Kg, K, 1]), viewOf(wc, [g, Kg, Mg], [Mg * Kg, 1, Kg]), res.view_);
-  const y = alloc(yShape(geo, n), rows.dtype, rows);
-  b.copy(viewOf(res, [n, g, Mg, L], [L * Mg, n * L * Mg, 1, Mg]), viewOf(y, [n, g, Mg, L]));
-  res.dispose();
-  if (wc !== w) wc.dispose();
-  if (bias) addBias(y, bias);
-  return y;
-}
-
-/** The transposed convolution of gy [n, cout, oh, ow] with W: rows gradient gy^T @ W, then col2im. */
-function transposedKernel(geo: ConvGeom, gy: Tensor, w: Tensor, bias: Tensor | null): Tensor {
-  const { g, Mg, Kg, K, L } = sizes(geo);
-  const { oh, ow } = geo.grid;
-  const n = gy.shape[0];
-  const b = gy.backend;
-  const [s0, s1, s2, s3] = strides4(gy);
-  const gyp = alloc([g, n * L, Mg], gy.dtype, gy);
-  b.copy(
-    { ...gy.view_, shape: [g, n, oh, ow, Mg], strides: [Mg * s1, s0, s2, s3, s1] },
-    viewOf(gyp, [g, n, oh, ow, Mg]),
-  );
-  const wc = dense(w);
-  let rows = alloc([g, n * L, Kg], gy.dtype, gy);
-  b.matmul(gyp.view_, viewOf(wc, [g, Mg, Kg]), rows.view_);
-  gyp.dispose();
-  if (wc !== w) wc.dispose();
-  if (g > 1) {
-    const r = alloc([n, L * K], gy.dtype, gy);
-    b.copy(viewOf(rows, [n, L, g, Kg], [L * Kg, Kg, n * L * Kg, 1]), viewOf(r, [n, L, g, Kg]));
-    rows.dispose();
-    rows = r;
-  }
-  const x = row2im(rows, [n], xShape(geo, n).slice(1), geo.grid);
-  rows.dispose();
-  if (bias) addBias(x, bias);
-  return x;
-}
-
-/** dL/dW = gy^T @ rows summed over the batch: one matmul with inner size n * L. */
-function weightKernel(geo: ConvGeom, x: Tensor, gy: Tensor, savedRows: Tensor | null): Tensor {
-  const { g, Mg, Kg, K, L } = sizes(geo);
-  const { oh, ow } = geo.grid;
-  const n = x.shape[0];
-  const b = x.backend;
-  const rows = savedRows ?? im2row(x, [n], geo.grid, 0);
-  const [s0, s1, s2, s3] = strides4(gy);
-  const gyT = alloc([g, Mg, n * L], gy.dtype, gy);
-  b.copy(
-    { ...gy.view_, shape: [g, Mg, n, oh, ow], strides: [Mg * s1, s1, s0, s2, s3] },
-    viewOf(gyT, [g, Mg, n, oh, ow]),
-  );
-  const gw = alloc(wShape(geo), x.dtype, x);
-  b.matmul(gyT.view_, viewOf(rows, [g, n * L, Kg], [Kg, K, 1]), viewOf(gw, [g, Mg, Kg]));
-  gyT.dispose();
-  if (!savedRows) rows.dispose();
-  return gw;
 }
 
 // ---- the recorded ops ----
 
 function convolution(geo: ConvGeom, x: Tensor, w: Tensor, bias: Tensor | null): Tensor {
   const n = x.shape[0];
-  const rows = im2row(x, [n], geo.grid, 0);
+  const rows = rowsOf(geo, x);
   const y = forwardKernel(geo, rows, n, w, bias);
   if (!needsGrad(x, w, bias)) {
     rows.dispose();
