@@ -3,11 +3,11 @@
  * tight loops over contiguous float arrays, one pass each.
  *
  * im2col and col2im split each output position's windows into the interior (every tap inside the input: no
- * bounds checks, the row of kW taps unrolled for kW = 3) and the border (taps clipped, padding zero). Max pooling
- * on float32 picks each window's maximum without data-dependent branches (a random sign pattern mispredicts
- * about every other compare): each value's bits become an integer key ordered as the floats are (-0 equal to 0),
- * and the running maximum, its bits and its index are selected by masks; a window holding a NaN (rare, so its
- * branch predicts) is redone by the plain scan, where the first NaN wins.
+ * bounds checks, unrolled for 3x3 kernels and rows of 3 taps) and the border (taps clipped, padding zero).
+ * Max pooling on float32 picks each window's maximum without data-dependent branches (a random sign pattern
+ * mispredicts about every other compare): each value's bits become an integer key ordered as the floats are (-0
+ * equal to 0), and the running maximum, its bits and its index are selected by masks; a window holding a NaN
+ * (rare, so its branch predicts) is redone by the plain scan, where the first NaN wins.
  */
 import type { TypedArray, View, Window2d } from "@cinder/tensor";
 
@@ -70,7 +70,21 @@ export function im2col(x: View, p: Window2d, out: View): void {
         if (i0 === 0 && i1 === kh && j0 === 0 && j1 === kw) {
           // interior: every tap reads the input
           let xc = xn + y0 * W + x0;
-          if (kw === 3) {
+          if (kw === 3 && kh === 3) {
+            const d2 = 2 * dw;
+            const r2 = 2 * rowStep;
+            for (let c = 0; c < C; c++, xc += HW, o += 9) {
+              oa[o] = xa[xc];
+              oa[o + 1] = xa[xc + dw];
+              oa[o + 2] = xa[xc + d2];
+              oa[o + 3] = xa[xc + rowStep];
+              oa[o + 4] = xa[xc + rowStep + dw];
+              oa[o + 5] = xa[xc + rowStep + d2];
+              oa[o + 6] = xa[xc + r2];
+              oa[o + 7] = xa[xc + r2 + dw];
+              oa[o + 8] = xa[xc + r2 + d2];
+            }
+          } else if (kw === 3) {
             const d2 = 2 * dw;
             for (let c = 0; c < C; c++, xc += HW) {
               for (let i = 0, xr = xc; i < kh; i++, xr += rowStep, o += 3) {
@@ -135,7 +149,21 @@ export function col2im(cols: View, p: Window2d, out: View): void {
         const j1 = rx[2 * ox + 1];
         if (i0 === 0 && i1 === kh && j0 === 0 && j1 === kw) {
           let xc = xn + y0 * W + x0;
-          if (kw === 3) {
+          if (kw === 3 && kh === 3) {
+            const d2 = 2 * dw;
+            const r2 = 2 * rowStep;
+            for (let c = 0; c < C; c++, xc += HW, o += 9) {
+              oa[xc] += ca[o];
+              oa[xc + dw] += ca[o + 1];
+              oa[xc + d2] += ca[o + 2];
+              oa[xc + rowStep] += ca[o + 3];
+              oa[xc + rowStep + dw] += ca[o + 4];
+              oa[xc + rowStep + d2] += ca[o + 5];
+              oa[xc + r2] += ca[o + 6];
+              oa[xc + r2 + dw] += ca[o + 7];
+              oa[xc + r2 + d2] += ca[o + 8];
+            }
+          } else if (kw === 3) {
             const d2 = 2 * dw;
             for (let c = 0; c < C; c++, xc += HW) {
               for (let i = 0, xr = xc; i < kh; i++, xr += rowStep, o += 3) {
