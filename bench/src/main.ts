@@ -49,6 +49,7 @@ const USAGE = `Usage: pnpm bench [-- options]
   --skip-check      skip the correctness guard
   --out <file>      results file (default bench/results/latest.json)
   --markdown <file> also write the tables, machine and date as Markdown (e.g. BENCHMARKS.md), atomically
+  --from <file>     with --markdown: render that results file (e.g. bench/results/latest.json); no timing
   --list            list the tasks and exit
   -h, --help        this text
 `;
@@ -66,6 +67,7 @@ function parse() {
       "skip-check": { type: "boolean", default: false },
       out: { type: "string" },
       markdown: { type: "string" },
+      from: { type: "string" },
       list: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -93,6 +95,7 @@ function parse() {
     out: values.out ?? join(BENCH, "results", "latest.json"),
     // pnpm runs scripts from the package's directory; INIT_CWD is where `pnpm bench` was typed.
     markdown: values.markdown && resolve(process.env.INIT_CWD ?? process.cwd(), values.markdown),
+    from: values.from && resolve(process.env.INIT_CWD ?? process.cwd(), values.from),
     list: values.list,
     help: values.help,
   };
@@ -298,6 +301,12 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${t.id.padEnd(16)} ${t.title}${t.heavy ? " (not in --quick)" : ""}${t.gpuOnly ? " (WebGPU on a real GPU only)" : ""}\n`,
       );
+    return;
+  }
+  if (o.from) {
+    if (!o.markdown) throw new UsageError("--from needs --markdown <file>");
+    writeFileAtomic(o.markdown, renderMarkdown(JSON.parse(readFileSync(o.from, "utf8")) as RunRecord));
+    log(`wrote ${o.markdown} from ${o.from}`);
     return;
   }
   if (!registeredDevices().includes("cpu")) registerBackend(cpu);

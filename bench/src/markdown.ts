@@ -32,11 +32,18 @@ export interface RunRecord {
 const WHAT: Record<Workload, string> = {
   matmul: "one product of two square f32 matrices.",
   elementwise: "one elementwise chain and its sum, read back.",
-  add: "1000 adds of two 4-element tensors, PyTorch's plain loop `c = a + b` (each Cinder result is read, so its lazy path cannot skip it; tfjs disposes each; jax-js realises each); ops/s.",
+  add: "1000 adds of two 4-element tensors, PyTorch's plain loop `c = a + b` (each Cinder result is read with `data()`, so no lazy path can skip it; tfjs disposes each; jax-js realises each); ops/s.",
   mlp: "one training step (zeroGrad, forward, loss, backward, step, `loss.item()`) on a fixed batch.",
   cnn: "one training step on a fixed batch.",
   e2e: "one epoch over the first digits of the MNIST sample shipped with @cinder/datasets-mnist, through each framework's loader (Cinder and PyTorch: DataLoader over a TensorDataset, shuffled; tfjs: tf.data; jax-js: typed-array batches), the examples' loop, each loss read; samples/s.",
 };
+
+/** The Rows section: the task ids of each workload, what one iteration is. */
+function rows(tasks: readonly TaskResult[]): string {
+  const ids = new Map<Workload, string[]>();
+  for (const t of tasks) ids.set(t.task.workload, [...(ids.get(t.task.workload) ?? []), `\`${t.task.id}\``]);
+  return [...ids].map(([w, list]) => `- ${list.join(", ")}: ${WHAT[w]}`).join("\n");
+}
 
 const escapePipes = (s: string) => s.replace(/\|/g, "\\|");
 
@@ -58,7 +65,7 @@ export function renderMarkdown(run: RunRecord): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");
   const load = run.load
-    ? ` 1-minute load average ${run.load.start.toFixed(2)} at the start, ${run.load.end.toFixed(2)} at the end.`
+    ? ` During this run the 1-minute load average was ${run.load.start.toFixed(2)} at the start and ${run.load.end.toFixed(2)} at the end, on ${run.cores} cores${Math.max(run.load.start, run.load.end) > run.cores ? ": other work competed for the CPU throughout" : ""}.`
     : "";
   const commit = run.commit
     ? `, commit ${run.commit}${run.dirty ? " with uncommitted changes under packages/" : ""}`
@@ -72,15 +79,15 @@ BENCHMARKS.md\`; do not edit by hand.
 
 - **Date:** ${run.date.slice(0, 10)} (${run.date})${commit}
 - **Machine:** ${run.cpu ?? "unknown CPU"}, ${run.cores} logical cores; Node ${run.node}${versions ? `; ${versions}` : ""}
-- **Run:** ${o.quick ? "--quick, " : ""}${o.rounds} rounds, ~${o.sampleMs} ms samples, ${(run.seconds / 60).toFixed(1)} minutes in all.${load}
+- **Run:** ${o.quick ? "--quick, " : ""}${o.rounds} rounds, ~${o.sampleMs} ms samples, ${(run.seconds / 60).toFixed(1)} minutes in all.
 
-**These numbers are noisy.** The machine is shared (other processes ran during the run), so absolute times drift
-from run to run by 10-50 % and more; interleaving keeps the ratios within one run fairer than the times. Compare
-ratios, not milliseconds, and rerun before drawing conclusions from a single row.
+**These numbers are noisy.** The machine is shared (other processes may run during a run), so absolute times
+drift from run to run by 10-50 % and more; interleaving keeps the ratios within one run fairer than the times.
+Compare ratios, not milliseconds, and rerun before drawing conclusions from a single row.${load}
 
 ## Rows
 
-${run.tasks.map((t) => `- \`${t.task.id}\` (${t.task.title}): ${WHAT[t.task.workload]}`).join("\n")}
+${rows(run.tasks)}
 
 ## Median time per iteration
 
@@ -112,6 +119,7 @@ ${run.notes.map((n) => `- ${n}`).join("\n")}
 pnpm bench -- --markdown BENCHMARKS.md                    # everything, several minutes
 pnpm bench -- --quick --markdown /tmp/bench.md            # < ~2 minutes, no CNN rows
 pnpm bench -- --only add,e2e --peers pytorch,pytorch1     # some rows, some peers (--list, --help)
+pnpm bench -- --from bench/results/latest.json --markdown BENCHMARKS.md   # re-render the last run, no timing
 \`\`\`
 
 The file is written atomically at the end of the run (a temporary file, then a rename); the run's every sample

@@ -211,7 +211,7 @@ export class JaxPeer implements Peer {
 
   /**
    * Not the `requiresGrad` rows (jax-js has no gradient-tracking arrays; gradients come from `grad`) nor the CNN
-   * end to end (one CNN step takes tens of seconds here: see the cnn row).
+   * end to end (one CNN step takes 4-50 s here, see the cnn row: an epoch-slice would outlast the bench).
    */
   supports(task: Task): boolean {
     return !task.gpuOnly && !task.grad && !(task.workload === "e2e" && task.model === "cnn");
