@@ -118,20 +118,64 @@ export function renderProgram(expr: Expr, nInputs: number, storeRoot: boolean): 
   };
 }
 
-const specs = new Map<string, LoopSpec>();
+const CODE: Record<DType, string> = { float32: "f", float64: "d", int32: "i", uint8: "u", bool: "b" };
+
+/**
+ * A compact key of a program's structure (ops, dtypes, input indices; not constant values), pushing the constants
+ * in the order the renderer numbers them. Rendering the source costs several microseconds; this walk far less.
+ */
+function structure(e: Expr, consts: number[]): string {
+  switch (e.op) {
+    case "input":
+      return `${e.index}${CODE[e.dtype]}`;
+    case "const":
+      consts.push(e.value);
+      return `c${CODE[e.dtype]}`;
+    case "unary":
+      return `${e.fn}${CODE[e.dtype]}(${structure(e.x, consts)})`;
+    case "binary": {
+      const a = structure(e.a, consts);
+      return `${e.fn}${CODE[e.dtype]}(${a},${structure(e.b, consts)})`;
+    }
+    case "where": {
+      const c = structure(e.cond, consts);
+      const a = structure(e.a, consts);
+      return `?${CODE[e.dtype]}(${c},${a},${structure(e.b, consts)})`;
+    }
+    case "cast":
+      return `>${CODE[e.dtype]}(${structure(e.x, consts)})`;
+  }
+}
+
+/** Rendered programs by structure: `s:` stored, `r:` reduced (the root rounded). */
+const rendered = new Map<string, RenderedProgram & { spec: LoopSpec }>();
+
+function program(
+  expr: Expr,
+  nInputs: number,
+  store: boolean,
+  consts: number[],
+): RenderedProgram & { spec: LoopSpec } {
+  const key = `${store ? "s" : "r"}${nInputs}:${structure(expr, consts)}`;
+  let prog = rendered.get(key);
+  if (prog === undefined) {
+    const r = renderProgram(expr, nInputs, store);
+    const spec = { key: `f:${r.key}`, vars: r.vars, expr: r.value, prelude: r.prelude, body: r.body };
+    prog = { ...r, spec };
+    rendered.set(key, prog);
+  }
+  return prog;
+}
 
 /** Protocol version 2: the whole program per element in one loop, stored to `out` or reduced into it. */
 export function elementwise(expr: Expr, inputs: readonly View[], out: View, reduce?: FusedReduce): void {
-  const prog = renderProgram(expr, inputs.length, reduce === undefined);
+  const values: number[] = [];
+  const prog = program(expr, inputs.length, reduce === undefined, values);
+  const consts = values.length === 0 ? 0 : Float64Array.from(values);
   if (reduce !== undefined) {
-    reduceProgram(reduce.op, expr.dtype, prog, inputs.map(operand), reduce.shape, reduce.axes, out);
+    const src = { ...prog, consts: values.length === 0 ? undefined : (consts as Float64Array) };
+    reduceProgram(reduce.op, expr.dtype, src, inputs.map(operand), reduce.shape, reduce.axes, out);
     return;
   }
-  const key = `f:${prog.key}`;
-  let spec = specs.get(key);
-  if (spec === undefined) {
-    spec = { key, vars: prog.vars, expr: prog.value, prelude: prog.prelude, body: prog.body };
-    specs.set(key, spec);
-  }
-  runLoop(spec, operand(out), inputs.map(operand), out.shape, prog.consts);
+  runLoop(prog.spec, operand(out), inputs.map(operand), out.shape, consts);
 }

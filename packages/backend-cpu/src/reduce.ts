@@ -73,13 +73,20 @@ export function reduceProgram(
 ): void {
   const n = numel(out.shape);
   if (n === 0) return;
-  const combine = isFloatDType(dtype) ? REDUCE[op] : (REDUCE_INT[op] ?? REDUCE[op]);
-  const expr = src.value === "x" ? combine : combine.replace(/\bx\b/g, src.value);
-  const key = `r:${expr}|${src.key}`;
-  let spec = specs.get(key);
+  const specKey = `${op}${dtype}|${src.key}`;
+  let spec = specs.get(specKey);
   if (spec === undefined) {
-    spec = { key, vars: src.vars, expr, accumulate: true, prelude: src.prelude, body: src.body };
-    specs.set(key, spec);
+    const combine = isFloatDType(dtype) ? REDUCE[op] : (REDUCE_INT[op] ?? REDUCE[op]);
+    const expr = src.value === "x" ? combine : combine.replace(/\bx\b/g, src.value);
+    spec = {
+      key: `r:${expr}|${src.key}`,
+      vars: src.vars,
+      expr,
+      accumulate: true,
+      prelude: src.prelude,
+      body: src.body,
+    };
+    specs.set(specKey, spec);
   }
   const direct = out.dtype === "float64";
   const acc: View = direct

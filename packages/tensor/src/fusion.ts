@@ -60,9 +60,15 @@ export function fusionEnabled(): boolean {
   return enabled;
 }
 
-/** Whether ops on this backend build programs instead of running. */
-export function fuses(b: Backend): boolean {
-  return enabled && b.elementwise !== undefined && b.gcManaged === true;
+/**
+ * Results with fewer elements than this run when called: for them building and later running a program costs more
+ * than the kernel (a 4-element add: ~1 us eager). Scalars (constant programs) stay lazy at any size.
+ */
+export const FUSE_MIN_NUMEL = 64;
+
+/** Whether ops on this backend build programs instead of running (for a result of `numel` elements). */
+export function fuses(b: Backend, numel = FUSE_MIN_NUMEL): boolean {
+  return enabled && numel >= FUSE_MIN_NUMEL && b.elementwise !== undefined && b.gcManaged === true;
 }
 
 /** What `fusionStats()` counts: programs built, programs run, nodes run, copy-on-write copies. */
@@ -204,7 +210,8 @@ export function runPending(b: Backend, p: Pending, out: View): void {
   }
   counters.run++;
   counters.nodes += p.size;
-  (b.elementwise as NonNullable<Backend["elementwise"]>)(p.expr, p.inputs, out);
+  if (p.expr.op === "const") b.fill(out, p.expr.value);
+  else (b.elementwise as NonNullable<Backend["elementwise"]>)(p.expr, p.inputs, out);
 }
 
 /** Run a program now into `out` (a reduction at the end of a pending chain: nothing is left pending). */

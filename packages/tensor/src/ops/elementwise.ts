@@ -17,7 +17,7 @@ import {
   roundHalfEven,
   sigmoidScalar as sigmoid,
 } from "../scalar";
-import { broadcastShapes, sameShape } from "../shape";
+import { broadcastShapes, numel, sameShape } from "../shape";
 import type { Tensor } from "../tensor";
 import { emptyTensor } from "../tensor";
 import { cast, expandTo, fused, runBinary, runUnary, sameDevice } from "./kernels";
@@ -326,7 +326,7 @@ export function binaryDtypes(
 
 /** A JS number as a 0-dim tensor of `dtype` on `like`'s device. */
 export function scalarTensor(v: Scalar, dtype: DType, like: Tensor): Tensor {
-  if (fuses(like.backend)) {
+  if (fuses(like.backend, Number.POSITIVE_INFINITY)) {
     return fused(like.backend, [], dtype, "scalar", (p) => p.constant(castScalar(+v, dtype), dtype));
   }
   const t = emptyTensor([], dtype, like.backend);
@@ -445,7 +445,7 @@ export function where(cond: Tensor, a?: TensorOrScalar, b?: TensorOrScalar): Ten
   sameDevice("where", c, ta, tb);
   const shape = broadcastShapes(broadcastShapes(c.shape, ta.shape, "where"), tb.shape, "where");
   let y: Tensor;
-  if (fuses(like.backend)) {
+  if (fuses(like.backend, numel(shape))) {
     y = fused(like.backend, shape, dtype, "where", (p) =>
       p.node({ op: "where", cond: p.operand(c), a: p.operand(ta), b: p.operand(tb), dtype }),
     );

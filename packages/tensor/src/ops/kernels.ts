@@ -57,7 +57,7 @@ export function fused(
 /** Copy with conversion (a no-op returning `t` when the dtype already matches). */
 export function cast(t: Tensor, dtype: DType): Tensor {
   if (t.dtype === dtype) return t;
-  if (fuses(t.backend)) {
+  if (fuses(t.backend, t.numel())) {
     return fused(t.backend, t.shape, dtype, "cast", (p) => p.node({ op: "cast", x: p.operand(t), dtype }));
   }
   const out = empty(t.shape, dtype, t);
@@ -78,7 +78,7 @@ export function copyOf(t: Tensor): Tensor {
 }
 
 export function runUnary(op: UnaryOp, x: Tensor, outDtype: DType): Tensor {
-  if (fuses(x.backend)) {
+  if (fuses(x.backend, x.numel())) {
     return fused(x.backend, x.shape, outDtype, op, (p) =>
       p.node({ op: "unary", fn: op, x: p.operand(x), dtype: outDtype }),
     );
@@ -95,7 +95,7 @@ export function runBinary(op: BinaryOp, a: Tensor, b: Tensor, outDtype: DType): 
   // the result's shape is usually an operand's: pass that Size on (no new shape object per result)
   if (sameShape(shape, a.shape)) shape = a.shape;
   else if (sameShape(shape, b.shape)) shape = b.shape;
-  if (fuses(a.backend)) {
+  if (fuses(a.backend, numel(shape))) {
     return fused(a.backend, shape, outDtype, op, (p) =>
       p.node({ op: "binary", fn: op, a: p.operand(a), b: p.operand(b), dtype: outDtype }),
     );

@@ -54,7 +54,7 @@ export function reduceKernel(
 ): Tensor {
   const src = cast(x, op === "sum" || op === "prod" ? dtype : x.dtype);
   const out = empty(keptShape(x.shape, dims), dtype, x);
-  if (fuses(x.backend) && isWholePending(src)) {
+  if (isWholePending(src) && fuses(x.backend, src.numel())) {
     // the pending chain and the reduction in one pass; `src` itself stays pending (computed if it is ever read)
     const pb = new ProgramBuilder(src.shape);
     runNow(x.backend, pb, pb.operand(src), out.view_, { op, axes: dims, shape: src.shape });
