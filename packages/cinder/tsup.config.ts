@@ -1,3 +1,10 @@
+import { defineConfig, type Options } from "tsup";
 import { cinderBuildConfig } from "../../tsup.shared";
 
-export default cinderBuildConfig();
+// src/utils-data.ts (`torch.utils.data`) is an entry of its own that index.js imports instead of inlining: bundled
+// into index.d.ts, rollup-plugin-dts would reduce that namespace to `typeof` values (no classes as types, no type
+// exports).
+export default defineConfig({
+  ...(cinderBuildConfig(["src/index.ts", "src/utils-data.ts"]) as Options),
+  external: ["./utils-data.js"],
+});

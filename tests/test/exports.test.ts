@@ -1,8 +1,15 @@
 /**
- * Every declared signature is reachable where a user looks for it: tensor ops as `torch.f` (from @cinder/tensor and
- * from cinder) and as `x.f`, `nn.functional.f`, `nn.X`, `optim.X`, `optim.lrScheduler.X`, the data classes. A name
- * forgotten in an index file would otherwise silently drop the export.
+ * What `import * as torch from "cinder"` holds, and where every declared signature is reachable.
+ *
+ * - cinder's namespace is pinned: exactly the public API listed below (tensor functions and classes, dtypes,
+ *   devices, `nn`, `optim`, `autograd`, `utils.data`, seeding, memory scopes), so an internal of a layered package
+ *   (the op table, the signature machinery, scalar kernels, ...) cannot leak into it unnoticed, and a public name
+ *   cannot be dropped. Adding a public name means adding it here.
+ * - Every declared signature is reachable where a user looks for it: tensor ops as `torch.f` (from @cinder/tensor
+ *   and from cinder) and as `x.f`, `nn.functional.f`, `nn.X`, `optim.X`, `optim.lrScheduler.X`, `utils.data.X`,
+ *   `webgpu.f`. A name forgotten in an index file would otherwise silently drop the export.
  */
+import { readFileSync } from "node:fs";
 import * as autograd from "@cinder/autograd";
 import * as data from "@cinder/data";
 import * as mnist from "@cinder/datasets-mnist";
@@ -12,11 +19,251 @@ import * as tensor from "@cinder/tensor";
 import * as cinder from "cinder";
 import { describe, expect, it } from "vitest";
 
+/** `import * as torch from "cinder"`, by theme (each name once; sorted when compared). */
+const PUBLIC = {
+  namespaces: ["autograd", "nn", "optim", "utils", "webgpu"],
+  classes: ["Tensor", "Size", "Generator"],
+  errors: ["ArgumentError", "AllocationError", "DeviceError", "DTypeError", "IndexError", "ShapeError"],
+  dtypes: ["float32", "float", "float64", "double", "int32", "int", "long", "uint8", "bool", "promoteTypes"],
+  devices: ["bestDevice", "registeredDevices", "getDefaultDevice", "setDefaultDevice"],
+  version: ["version"],
+  creation: [
+    "tensor",
+    "fromTypedArray",
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "zerosLike",
+    "onesLike",
+    "emptyLike",
+    "fullLike",
+    "arange",
+    "linspace",
+    "eye",
+    "diag",
+  ],
+  random: [
+    "manualSeed",
+    "initialSeed",
+    "seed",
+    "defaultGenerator",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "randLike",
+    "randnLike",
+    "uniform_",
+    "normal_",
+  ],
+  unary: [
+    "abs",
+    "neg",
+    "sqrt",
+    "rsqrt",
+    "exp",
+    "expm1",
+    "log",
+    "log1p",
+    "log2",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "sign",
+    "reciprocal",
+    "square",
+    "erf",
+    "logicalNot",
+    "isnan",
+    "isinf",
+  ],
+  binary: [
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "maximum",
+    "minimum",
+    "remainder",
+    "fmod",
+    "floorDivide",
+    "atan2",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "logicalAnd",
+    "logicalOr",
+    "logicalXor",
+  ],
+  elementwise: ["where", "clamp", "clip", "allclose", "isclose", "equal", "detach"],
+  indexing: [
+    "at",
+    "set",
+    "slice",
+    "indexPut",
+    "gather",
+    "indexSelect",
+    "maskedFill",
+    "nonzero",
+    "scatter",
+    "scatterAdd",
+  ],
+  linalg: ["matmul", "mm", "bmm", "mv", "dot", "outer"],
+  reductions: [
+    "sum",
+    "mean",
+    "prod",
+    "std",
+    "var",
+    "variance",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "all",
+    "any",
+    "norm",
+    "logsumexp",
+    "softmax",
+    "logSoftmax",
+    "cumsum",
+    "cumprod",
+  ],
+  sorting: ["sort", "argsort", "topk"],
+  views: [
+    "cat",
+    "stack",
+    "chunk",
+    "split",
+    "unbind",
+    "clone",
+    "contiguous",
+    "expand",
+    "flatten",
+    "unflatten",
+    "flip",
+    "narrow",
+    "permute",
+    "repeat",
+    "reshape",
+    "view",
+    "select",
+    "squeeze",
+    "unsqueeze",
+    "t",
+    "transpose",
+  ],
+  grad: ["noGrad", "enableGrad", "isGradEnabled", "setGradEnabled"],
+  memory: ["tidy", "keep", "memory"],
+  printing: ["getPrintOptions", "setPrintOptions"],
+  fusion: ["setFusion", "fusionEnabled"],
+};
+
+/** `torch.utils.data`: @cinder/data's public API. */
+const UTILS_DATA = [
+  "BatchSampler",
+  "ConcatDataset",
+  "DataLoader",
+  "Dataset",
+  "IterableDataset",
+  "RandomSampler",
+  "SequentialSampler",
+  "Subset",
+  "SubsetRandomSampler",
+  "TensorDataset",
+  "WeightedRandomSampler",
+  "defaultCollate",
+  "randomSplit",
+];
+
+const sorted = (names: Iterable<string>) => [...names].sort();
+
+describe("cinder's namespace", () => {
+  it("is exactly the public API", () => {
+    const listed = Object.values(PUBLIC).flat();
+    expect(new Set(listed).size, "a name listed twice").toBe(listed.length);
+    expect(sorted(Object.keys(cinder))).toEqual(sorted(listed));
+  });
+
+  it("leaks none of the layered packages' internals", () => {
+    for (const name of [
+      "BINARY_OPS",
+      "UNARY_OPS",
+      "hash32",
+      "powInt",
+      "seedKey",
+      "recordOp",
+      "installAutograd",
+      "registerBackend",
+      "signature",
+      "op",
+      "k",
+      "Storage",
+      "tensorFromData",
+    ]) {
+      expect(name in cinder, name).toBe(false);
+      expect(name in tensor, `${name} stays in @cinder/tensor`).toBe(true);
+    }
+  });
+
+  it("utils.data is torch.utils.data, from @cinder/data", () => {
+    expect(Object.keys(cinder.utils)).toEqual(["data"]);
+    expect(sorted(Object.keys(cinder.utils.data))).toEqual(sorted(UTILS_DATA));
+    for (const name of UTILS_DATA) {
+      expect((cinder.utils.data as Record<string, unknown>)[name], name).toBe(
+        (data as Record<string, unknown>)[name],
+      );
+    }
+  });
+
+  it("webgpu holds torch.cuda's questions", () => {
+    expect(sorted(Object.keys(cinder.webgpu))).toEqual(["deviceCount", "getDeviceName", "isAvailable"]);
+    expect(typeof cinder.bestDevice).toBe("function");
+  });
+
+  it("version is the package's version (torch.__version__)", () => {
+    const manifest = JSON.parse(
+      readFileSync(new URL("../../packages/cinder/package.json", import.meta.url), "utf8"),
+    ) as { version: string };
+    expect(cinder.version).toBe(manifest.version);
+    expect(cinder.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("the namespaces are the packages'", () => {
+    expect(cinder.nn).toEqual(nn);
+    expect(cinder.optim).toEqual(optim);
+    expect(cinder.autograd).toEqual(autograd);
+    expect(cinder.Tensor).toBe(tensor.Tensor);
+  });
+});
+
 const MEMBER = /^(nn\.Module|optim\.Optimizer|Generator)\.(\w+)$/;
 
 function lookup(name: string): unknown {
   const parts = name.split(".");
-  const roots: Record<string, unknown> = { autograd, nn, optim, utils: { data }, tensor, torchvision: mnist };
+  const roots: Record<string, unknown> = {
+    autograd,
+    nn,
+    optim,
+    utils: { data },
+    tensor,
+    torchvision: mnist,
+    webgpu: cinder.webgpu,
+  };
   if (parts.length === 1) return (tensor as Record<string, unknown>)[name];
   let v: unknown = roots[parts[0]] ?? (mnist as Record<string, unknown>)[parts[0]];
   for (const p of parts.slice(1)) v = (v as Record<string, unknown> | undefined)?.[p];
@@ -45,10 +292,14 @@ describe("every declared callable is exported", () => {
         });
       } else {
         it(`${s.name} (and from cinder)`, () => {
-          expect(typeof lookup(s.name), s.name).toBe("function");
           if (!s.name.includes(".")) {
+            const owner = s.name in tensor ? tensor : cinder; // e.g. bestDevice, from @cinder/backend-webgpu
+            expect(typeof (owner as Record<string, unknown>)[s.name], s.name).toBe("function");
             expect(typeof (cinder as Record<string, unknown>)[s.name], `cinder.${s.name}`).toBe("function");
-          } else if (/^(nn|optim|autograd)\./.test(s.name)) {
+          } else {
+            expect(typeof lookup(s.name), s.name).toBe("function");
+          }
+          if (/^(nn|optim|autograd|utils|webgpu)\./.test(s.name)) {
             const [ns, ...rest] = s.name.split(".");
             let v: unknown = (cinder as Record<string, unknown>)[ns];
             for (const p of rest) v = (v as Record<string, unknown> | undefined)?.[p];

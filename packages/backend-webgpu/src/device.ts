@@ -51,8 +51,56 @@ function hint(): string {
   return "install or update the GPU driver (Vulkan, Metal or Direct3D 12)";
 }
 
-/** The GPU object of this environment. */
-async function findGpu(options: AcquireOptions): Promise<GPU> {
+/** What Dawn's `webgpu` package exports (the part used here). */
+export interface DawnModule {
+  create(flags: string[]): GPU;
+  globals: Record<string, unknown>;
+}
+
+/** How the `webgpu` package is loaded: a dynamic import that bundlers leave alone (tests replace it). */
+export type DawnImporter = () => Promise<DawnModule>;
+
+const importDawn: DawnImporter = () => {
+  const modName = "webgpu";
+  return import(/* @vite-ignore */ modName);
+};
+
+/** The install hint, shared by every message about the missing package. */
+export const INSTALL_WEBGPU =
+  "install it with `npm install webgpu` (or `pnpm add webgpu`, `yarn add webgpu`)";
+
+/** The import failed because the package itself is not installed (not because something inside it failed). */
+function isMissingPackage(e: unknown): boolean {
+  const message = String((e as { message?: unknown } | null)?.message ?? e);
+  return /Cannot find (?:package|module) ['"]webgpu['"]|Failed to (?:resolve|load url) ['"]?webgpu\b/.test(
+    message,
+  );
+}
+
+/**
+ * Load Dawn. The `webgpu` package is an optional peer dependency of @cinder/backend-webgpu (132 MB of binaries
+ * for every platform, needed only in Node), so a missing one is an expected situation with a message that says
+ * what to install.
+ */
+export async function loadDawn(importer: DawnImporter = importDawn): Promise<DawnModule> {
+  try {
+    return await importer();
+  } catch (e) {
+    if (isMissingPackage(e)) {
+      throw new DeviceError(
+        'WebGPU in Node needs the "webgpu" package (Dawn), an optional peer dependency of @cinder/backend-webgpu ' +
+          `that is not installed: ${INSTALL_WEBGPU}. Without it, use the "cpu" device (\`await bestDevice()\` picks it)`,
+      );
+    }
+    throw new DeviceError(
+      `could not load the "webgpu" package (Dawn for Node): ${(e as Error).message}. Reinstall it for this ` +
+        `platform: ${INSTALL_WEBGPU}`,
+    );
+  }
+}
+
+/** The GPU object of this environment: `options.gpu`, `navigator.gpu`, or Dawn's in Node. */
+export async function findGpu(options: AcquireOptions, importer?: DawnImporter): Promise<GPU> {
   if (options.gpu) return options.gpu;
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
@@ -63,20 +111,28 @@ async function findGpu(options: AcquireOptions): Promise<GPU> {
         "serve the page over https or localhost, and enable WebGPU if it is behind a flag",
     );
   }
-  const modName = "webgpu";
-  let mod: { create(flags: string[]): GPU; globals: Record<string, unknown> };
-  try {
-    mod = await import(/* @vite-ignore */ modName);
-  } catch (e) {
-    throw new DeviceError(
-      `could not load the "webgpu" package (Dawn for Node): ${(e as Error).message}. Install it with \`npm install webgpu\``,
-    );
-  }
+  const mod = await loadDawn(importer);
   // Dawn's classes (GPUBufferUsage, ...) as globals, as in a browser; never overwrite existing ones.
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
   return mod.create(options.dawnFlags ?? []);
+}
+
+/** The message when `requestAdapter()` finds nothing, with what to install or enable here. */
+export function noAdapterMessage(): string {
+  return `no WebGPU adapter found: ${hint()}`;
+}
+
+/** An adapter's description, with empty strings for what it does not say. */
+export function adapterInfo(adapter: GPUAdapter): AdapterInfo {
+  const i = adapter.info;
+  return {
+    vendor: i?.vendor ?? "",
+    architecture: i?.architecture ?? "",
+    device: i?.device ?? "",
+    description: i?.description ?? "",
+  };
 }
 
 /**
@@ -89,7 +145,7 @@ export async function acquireDevice(
 ): Promise<{ gpu: GPU; device: GPUDevice; adapter: GPUAdapter; info: AdapterInfo }> {
   const gpu = await findGpu(options);
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
-  if (!adapter) throw new DeviceError(`no WebGPU adapter found: ${hint()}`);
+  if (!adapter) throw new DeviceError(noAdapterMessage());
   const lim = adapter.limits;
   const device = await adapter.requestDevice({
     requiredLimits: {
@@ -101,14 +157,7 @@ export async function acquireDevice(
       maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
     },
   });
-  const i = adapter.info;
-  const info: AdapterInfo = {
-    vendor: i?.vendor ?? "",
-    architecture: i?.architecture ?? "",
-    device: i?.device ?? "",
-    description: i?.description ?? "",
-  };
-  return { gpu, device, adapter, info };
+  return { gpu, device, adapter, info: adapterInfo(adapter) };
 }
 
 /** One line naming the adapter, e.g. "google swiftshader (SwiftShader driver 5.0.0)". */
