@@ -35,6 +35,8 @@ import { random } from "./random";
 import { argReduce, reduce, scan, softmax } from "./reduce";
 import * as win from "./windows";
 
+export { getNumThreads, setNumThreads } from "./threads/index";
+
 export class CpuBackend implements Backend {
   readonly specificationVersion = 2 as const;
   readonly device = "cpu";

@@ -26,6 +26,7 @@ if (!registeredDevices().includes("cpu")) registerBackend(cpu);
 export const version: string = packageVersion;
 
 export * as autograd from "@cinder/autograd";
+export { getNumThreads, setNumThreads } from "@cinder/backend-cpu";
 // devices: `await bestDevice()`, and torch.cuda's questions as `webgpu.isAvailable()`, `deviceCount()`, `getDeviceName()`
 export { bestDevice, webgpu } from "@cinder/backend-webgpu";
 export * as nn from "@cinder/nn";

@@ -1,17 +1,22 @@
 /**
- * Float32 matmul on the WebAssembly SIMD kernels of gemm.wat. One module instance, created on first use (never
- * at import), owns a linear memory that grows to the largest product seen so far. A product copies its operands
- * in (a plain memcpy for row-major and column-major operands, a strided JS copy otherwise), runs the GotoBLAS
- * loop nest, blocks of B (KC x NC) and of A (MC x KC) packed into panels, the 4x8 micro-kernel swept over them
- * by `macro`, and copies C out.
+ * Float32 matmul on the WebAssembly SIMD kernels of gemm.wat. The module is instantiated on first use (never at
+ * import) on a memory that grows to the largest product seen so far: a shared one (WebAssembly.Memory with
+ * `shared: true`) where the platform has SharedArrayBuffer, so that the worker pool of threads/pool.ts can work
+ * on it too, an ordinary one otherwise. A product copies its operands in (a plain memcpy for row-major and
+ * column-major operands, a strided JS copy otherwise), describes the product as a job of chunks (see gemm.wat's
+ * `run`: pack B into panels, then blocks of rows of C), runs them on this thread or, above THREAD_MIN
+ * multiply-adds, on getNumThreads() threads, and copies C out. Every element of C is computed by the same
+ * sequence of operations whatever the thread count, so the results are bit-identical.
  *
- * Memory layout, in bytes: [scratch tile 128][packed A block][packed B block][A][B][C].
+ * Memory layout, in bytes: [control block][job descriptor][per-thread scratch: edge tile 128 + packed A block]
+ * [packed B][A][B][C].
  */
 import type { TypedArray, View } from "@cinder/tensor";
-import { GEMM_WASM_BASE64 } from "./kernel.generated";
+import { JOB_AT, runJob, type ThreadHost, usableThreads } from "../threads/pool";
+import { JOB, JOB_WORDS } from "../threads/worker-source";
+import { GEMM_WASM_BASE64, GEMM_WASM_PLAIN_BASE64 } from "./kernel.generated";
 
 interface GemmExports {
-  memory: WebAssembly.Memory;
   pack(src: number, sp: number, sk: number, np: number, nk: number, w: number, dst: number): void;
   macro(
     pa: number,
@@ -24,20 +29,38 @@ interface GemmExports {
     accum: number,
     tile: number,
   ): void;
+  run(job: number, chunk: number, scratch: number): void;
+}
+
+interface Host extends ThreadHost {
+  readonly exports: GemmExports;
 }
 
 /** Reduction block: one B micro-panel (KC x 8 floats, 8 KiB) stays in L1. */
 const KC = 256;
 /** Rows of A per packed block (MC x KC floats, 128 KiB, in L2). */
 const MC = 128;
-/** Columns of B per packed block (KC x NC floats, 1 MiB). */
-const NC = 1024;
 const PAGE = 65536;
-/** Products needing more linear memory than this run on the JS kernel instead. */
-const MAX_BYTES = 1 << 30;
+/** The memory's maximum (1 GiB, as gemm.wat declares): larger products run on the JS kernel instead. */
+const MAX_PAGES = 16384;
+const MAX_BYTES = MAX_PAGES * PAGE;
+
+/**
+ * Products of at least this many multiply-adds (M * N * K per matrix) split over threads. Measured on a 2-core
+ * EPYC (Node 20): waking a sleeping worker takes 30-70 us, during which this thread works alone, and each product
+ * pays ~5 us to publish the job and collect the chunks; the MNIST MLP's 64x784x128 products (6.4M, ~250 us)
+ * gain, 128^3 (2M, ~85 us) about breaks even. See the README for the numbers.
+ */
+const THREAD_MIN = 1 << 21;
+/** Least work (multiply-adds) per compute chunk, and per pack chunk (floats of B). */
+const CHUNK_MIN = 1 << 17;
+const PACK_MIN = 1 << 15;
 
 let enabled = true;
-let instance: GemmExports | null | undefined;
+let sharedAllowed = true;
+let threadMin = THREAD_MIN;
+let sharedHost: Host | null | undefined;
+let plainHost: Host | null | undefined;
 
 /**
  * Allow (default) or forbid the WASM kernel. Forbidding it makes every float32 product take the JS path, as on
@@ -47,40 +70,91 @@ export function setWasmGemmEnabled(on: boolean): void {
   enabled = on;
 }
 
-function decode(b64: string): Uint8Array {
+/**
+ * Allow (default) or forbid the shared memory. Forbidding it runs the module on an ordinary memory without
+ * threads, as on a platform without SharedArrayBuffer (or a page that is not cross-origin isolated).
+ */
+export function setSharedMemoryEnabled(on: boolean): void {
+  sharedAllowed = on;
+}
+
+/** Test hook: the multiply-adds from which products split over threads; returns the previous value. */
+export function setThreadThreshold(macs: number = THREAD_MIN): number {
+  const was = threadMin;
+  threadMin = macs;
+  return was;
+}
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
   const s = atob(b64);
   const bytes = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
   return bytes;
 }
 
-/** The module's exports, instantiating it on first call; null when WebAssembly SIMD is unavailable or disabled. */
-export function wasmGemm(): GemmExports | null {
-  if (!enabled) return null;
-  if (instance === undefined) {
-    instance = null;
-    try {
-      if (typeof WebAssembly === "object") {
-        // Synchronous compilation: the module is far below browsers' 4 KiB main-thread limit.
-        const mod = new WebAssembly.Module(decode(GEMM_WASM_BASE64) as Uint8Array<ArrayBuffer>);
-        instance = new WebAssembly.Instance(mod).exports as unknown as GemmExports;
+/** The module on a new memory: shared (null if this platform cannot share one) or ordinary. */
+function makeHost(shared: boolean): Host | null {
+  try {
+    if (typeof WebAssembly !== "object") return null;
+    let memory: WebAssembly.Memory | null = null;
+    if (shared) {
+      if (typeof SharedArrayBuffer !== "function") return null;
+      // 32-bit engines may refuse to reserve 1 GiB: a quarter of it still serves most products.
+      for (const maximum of [MAX_PAGES, MAX_PAGES / 4]) {
+        try {
+          memory = new WebAssembly.Memory({ initial: 1, maximum, shared: true });
+          break;
+        } catch {
+          // Try the smaller maximum.
+        }
       }
-    } catch {
-      // No SIMD support (CompileError) or no WebAssembly: stay on the JS kernel.
+      if (memory === null || !(memory.buffer instanceof SharedArrayBuffer)) return null;
+    } else {
+      memory = new WebAssembly.Memory({ initial: 1 });
     }
+    // Synchronous compilation: the module is far below browsers' 4 KiB main-thread limit.
+    const module = new WebAssembly.Module(decode(shared ? GEMM_WASM_BASE64 : GEMM_WASM_PLAIN_BASE64));
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
+    return { module, memory, exports, run: exports.run };
+  } catch {
+    // No SIMD support (CompileError) or no WebAssembly: stay on the JS kernel.
+    return null;
   }
-  return instance;
+}
+
+/** The module and its memory, instantiated on first call; null when WebAssembly SIMD is unavailable or disabled. */
+function host(): Host | null {
+  if (!enabled) return null;
+  if (sharedAllowed) {
+    if (sharedHost === undefined) sharedHost = makeHost(true);
+    if (sharedHost !== null) return sharedHost;
+  }
+  if (plainHost === undefined) plainHost = makeHost(false);
+  return plainHost;
+}
+
+/** The module's exports; null when WebAssembly SIMD is unavailable or disabled. */
+export function wasmGemm(): GemmExports | null {
+  return host()?.exports ?? null;
+}
+
+/** Whether products run on a shared memory (so may use threads). */
+export function wasmGemmShared(): boolean {
+  const h = host();
+  return h !== null && h === sharedHost;
 }
 
 const align = (n: number): number => (n + 15) & ~15;
+const up4 = (n: number): number => (n + 3) & ~3;
+const up8 = (n: number): number => (n + 7) & ~7;
 
 /** Grow the memory to at least `bytes`; false past MAX_BYTES or when the engine refuses. */
-function reserve(ex: GemmExports, bytes: number): boolean {
+function reserve(h: Host, bytes: number): boolean {
   if (bytes > MAX_BYTES) return false;
-  const have = ex.memory.buffer.byteLength;
+  const have = h.memory.buffer.byteLength;
   if (bytes <= have) return true;
   try {
-    ex.memory.grow(Math.ceil((bytes - have) / PAGE));
+    h.memory.grow(Math.ceil((bytes - have) / PAGE));
     return true;
   } catch {
     return false;
@@ -172,34 +246,44 @@ interface Operand {
 /** Rows of the padded work: the micro-kernel computes 4x8 tiles whole. */
 const padded = (m: number, n: number): number => (((m + 3) >> 2) << 2) * (((n + 7) >> 3) << 3);
 
+/** How a product's chunks divide the work (see gemm.wat's `run`). */
+interface Plan {
+  nPack: number;
+  packCols: number;
+  rowBlocks: number;
+  rowsPer: number;
+  colsPer: number;
+  nCompute: number;
+}
+
 /**
- * C[M, N] = A[M, K] @ B[K, N] into the row-major C at `c` (bytes), A and B already in memory. The scratch tile
- * is at 0, the packed blocks at pa and pb.
+ * Chunks for C[rows, cols] = A[rows, K] @ B[K, cols] on `threads` threads: one pack chunk and one compute chunk
+ * on one thread; otherwise up to 4 compute chunks per thread (blocks of rows, multiples of 4; blocks of
+ * columns, multiples of 8, only when the rows run out) of at least CHUNK_MIN multiply-adds, so that a thread
+ * that starts late or runs slow only shifts chunks to the others, and pack chunks of at least PACK_MIN floats.
  */
-function gemm(
-  ex: GemmExports,
-  M: number,
-  N: number,
-  K: number,
-  A: Operand,
-  B: Operand,
-  c: number,
-  pa: number,
-  pb: number,
-): void {
-  const kc = Math.ceil(K / Math.ceil(K / KC));
-  for (let jc = 0; jc < N; jc += NC) {
-    const nc = Math.min(NC, N - jc);
-    for (let pc = 0; pc < K; pc += kc) {
-      const kb = Math.min(kc, K - pc);
-      ex.pack(B.ptr + 4 * (jc * B.sp + pc * B.sk), B.sp, B.sk, nc, kb, 8, pb);
-      for (let ic = 0; ic < M; ic += MC) {
-        const mc = Math.min(MC, M - ic);
-        ex.pack(A.ptr + 4 * (ic * A.sp + pc * A.sk), A.sp, A.sk, mc, kb, 4, pa);
-        ex.macro(pa, pb, mc, nc, kb, c + 4 * (ic * N + jc), 4 * N, pc > 0 ? 1 : 0, 0);
-      }
-    }
+function plan(rows: number, cols: number, K: number, threads: number): Plan {
+  if (threads <= 1) {
+    return {
+      nPack: 1,
+      packCols: up8(cols),
+      rowBlocks: 1,
+      rowsPer: up4(rows),
+      colsPer: up8(cols),
+      nCompute: 1,
+    };
   }
+  const target = Math.max(1, Math.min(4 * threads, Math.floor((rows * cols * K) / CHUNK_MIN)));
+  let rowBlocks = Math.min(Math.ceil(rows / 4), target);
+  const rowsPer = up4(Math.ceil(rows / rowBlocks));
+  rowBlocks = Math.ceil(rows / rowsPer);
+  let colBlocks = Math.min(Math.ceil(cols / 8), Math.ceil(target / rowBlocks));
+  const colsPer = up8(Math.ceil(cols / colBlocks));
+  colBlocks = Math.ceil(cols / colsPer);
+  let nPack = Math.max(1, Math.min(threads, Math.ceil(cols / 8), Math.floor((K * cols) / PACK_MIN)));
+  const packCols = up8(Math.ceil(cols / nPack));
+  nPack = Math.ceil(cols / packCols);
+  return { nPack, packCols, rowBlocks, rowsPer, colsPer, nCompute: rowBlocks * colBlocks };
 }
 
 /**
@@ -209,8 +293,8 @@ function gemm(
 export function matmulWasm(a: View, b: View, out: View): boolean {
   let [B, M, N] = out.shape;
   const K = a.shape[2];
-  const ex = K > 0 ? wasmGemm() : null;
-  if (ex === null) return false;
+  const h = K > 0 ? host() : null;
+  if (h === null) return false;
   // A shared B and batches of A and C that continue each other's rows: one product with B * M rows.
   const fold =
     B > 1 &&
@@ -229,32 +313,45 @@ export function matmulWasm(a: View, b: View, out: View): boolean {
   }
   // C^T = B^T A^T when that pads less (N small): the operands swap roles and C comes out transposed.
   const swap = padded(N, M) < padded(M, N);
-  const kc = Math.min(K, KC);
-  const pa = 128;
-  const pb = pa + align(4 * MC * kc);
-  const aAt = pb + align(4 * kc * (Math.min(swap ? M : N, NC) + 8));
+  const rows = swap ? N : M;
+  const cols = swap ? M : N;
+  const kc = Math.ceil(K / Math.ceil(K / KC));
+  const threads = M * N * K >= threadMin ? usableThreads(h) : 1;
+  const p = plan(rows, cols, K, threads);
+  const scratchAt = align(JOB_AT + 4 * JOB_WORDS);
+  const stride = 128 + align(4 * MC * kc);
+  const pbAt = scratchAt + threads * stride;
+  const aAt = pbAt + align(4 * K * up8(cols));
   const bAt = aAt + align(4 * M * K);
   const cAt = bAt + align(4 * K * N);
-  if (!reserve(ex, cAt + 4 * M * N)) return false;
-  const f32 = new Float32Array(ex.memory.buffer);
+  const need = cAt + 4 * M * N;
+  if (!reserve(h, need)) return false;
+  const f32 = new Float32Array(h.memory.buffer);
+  const job = new Int32Array(h.memory.buffer, JOB_AT, JOB_WORDS);
   let A: Operand = { ptr: aAt, sp: 0, sk: 0 };
   let Bo: Operand = { ptr: bAt, sp: 0, sk: 0 };
   for (let t = 0; t < B; t++) {
-    if (t === 0 || av.strides[0] !== 0) {
+    const newA = t === 0 || av.strides[0] !== 0;
+    const newB = t === 0 || b.strides[0] !== 0;
+    if (newA) {
       const [rs, cs] = load(f32, av, t, M, K, aAt);
       A = { ptr: aAt, sp: rs, sk: cs };
     }
-    if (t === 0 || b.strides[0] !== 0) {
+    if (newB) {
       const [rs, cs] = load(f32, b, t, K, N, bAt);
       Bo = { ptr: bAt, sp: cs, sk: rs };
     }
-    if (swap) {
-      gemm(ex, N, M, K, Bo, A, cAt, pa, pb);
-      store(f32, cAt, 1, M, ov, t, M, N);
-    } else {
-      gemm(ex, M, N, K, A, Bo, cAt, pa, pb);
-      store(f32, cAt, N, 1, ov, t, M, N);
-    }
+    const [L, R] = swap ? [Bo, A] : [A, Bo];
+    // The packed right operand of the previous batch is still in place when that operand is shared.
+    const nPack = (swap ? newA : newB) ? p.nPack : 0;
+    job.set([rows, cols, K, kc, L.ptr, L.sp, L.sk, R.ptr, R.sp, R.sk, pbAt, cAt]);
+    job.set([nPack, p.packCols, p.rowBlocks, p.rowsPer, p.colsPer, MC], JOB.NPACK);
+    job[JOB.SCRATCH] = scratchAt;
+    job[JOB.SCRATCH_STRIDE] = stride;
+    job[JOB.NEED] = need;
+    runJob(h, nPack + p.nCompute, nPack, threads, scratchAt);
+    if (swap) store(f32, cAt, 1, M, ov, t, M, N);
+    else store(f32, cAt, N, 1, ov, t, M, N);
   }
   return true;
 }

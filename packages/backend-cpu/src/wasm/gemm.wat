@@ -1,22 +1,29 @@
 ;; Float32 GEMM kernels for WebAssembly SIMD (128-bit, f32x4). Source of truth for kernel.generated.ts:
 ;; rebuild with `node --import tsx scripts/build-wasm.ts` from packages/backend-cpu.
 ;;
-;; The caller (src/wasm/gemm.ts) copies the operands into this module's memory and runs the GotoBLAS loop
-;; nest: for each block of B (kc x nc) and of A (mc x kc) it calls `pack` on both, then `macro`, which sweeps
-;; the 4x8 register-blocked micro-kernel over the block. Pointers are byte addresses; strides count elements.
+;; The caller (src/wasm/gemm.ts) copies the operands into the module's memory, writes a job descriptor there and
+;; runs the job's chunks with `run`: first the chunks that pack B into panels, then the chunks that each compute
+;; a block of rows (and columns) of C, GotoBLAS style: for each k block it packs the rows' A block with `pack`
+;; and sweeps the 4x8 register-blocked micro-kernel over it and the packed B with `macro`. Chunks write disjoint
+;; parts of memory, so any number of threads sharing the memory can run them in any order (src/threads/pool.ts);
+;; the arithmetic of every element of C is the same whichever thread runs it. Pointers are byte addresses;
+;; strides count elements.
 ;;
 ;; Packed layout ("panels"): an operand X with a panel axis p (rows of A, columns of B) and the reduction axis
 ;; k is cut into panels of w consecutive p (w = 4 for A, 8 for B); panel q stores, for each k in order, its w
 ;; values contiguously: dst[(q * nk + k) * w + c] = X[q * w + c, k]. The last panel is zero-padded. The
 ;; micro-kernel then reads both operands sequentially: per k, one broadcast of each of the 4 A values and two
 ;; vector loads of B, for 16 multiply-adds into 8 accumulator vectors.
+;;
+;; The memory is imported: `shared` (scripts/build-wasm.ts also emits a copy without `shared`, for platforms
+;; without SharedArrayBuffer). 16384 pages = 1 GiB, the most gemm.ts uses.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1 16384 shared))
 
   ;; Pack X (element [p, k] at src + 4 * (p * sp + k * sk)) into panels of width w (4 or 8) at dst, for
   ;; p < np and k < nk. Fast paths: p contiguous (sp = 1: vector copies) and k contiguous (sk = 1: 4x4
   ;; transposes); anything else, and the zero-padded last panel, element by element.
-  (func (export "pack") (param $src i32) (param $sp i32) (param $sk i32) (param $np i32) (param $nk i32)
+  (func $pack (export "pack") (param $src i32) (param $sp i32) (param $sk i32) (param $np i32) (param $nk i32)
                         (param $w i32) (param $dst i32)
     (local $p i32) (local $k i32) (local $c i32) (local $g i32) (local $s i32) (local $d i32)
     (local $rowBytes i32) (local $row2 i32) (local $row3 i32) (local $spB i32) (local $sp2 i32) (local $sp3 i32)
@@ -184,7 +191,7 @@
   ;; C[mc, nc] (row-major, rows ldc bytes apart at c) = or += packed A block (mc x kc at pa) @ packed B block
   ;; (kc x nc at pb). Edge tiles go through the 128-byte scratch tile at `tile`, then their valid part is
   ;; copied out. Each 8-column panel of B stays in L1 while the A panels stream past it.
-  (func (export "macro") (param $pa i32) (param $pb i32) (param $mc i32) (param $nc i32) (param $kc i32)
+  (func $macro (export "macro") (param $pa i32) (param $pb i32) (param $mc i32) (param $nc i32) (param $kc i32)
                          (param $c i32) (param $ldc i32) (param $accum i32) (param $tile i32)
     (local $i i32) (local $j i32) (local $mr i32) (local $nr i32) (local $r i32) (local $q i32)
     (local $bp i32) (local $cp i32) (local $dst i32) (local $v f32)
@@ -228,4 +235,89 @@
         (br $il)))
       (local.set $j (i32.add (local.get $j) (i32.const 8)))
       (br $jl))))
+
+  ;; Run chunk $c of the job described at $job (i32 words, byte offsets): 0 M, 4 N, 8 K, 12 kc (k block), 16 A,
+  ;; 20 A's row stride, 24 A's k stride, 28 B, 32 B's column stride, 36 B's k stride, 40 packed B, 44 C (row-major
+  ;; M x N), 48 nPack, 52 packCols, 56 rowBlocks, 60 rows per chunk, 64 columns per chunk, 68 mc (A block rows).
+  ;; $scratch is the calling thread's own 128-byte edge tile followed by its packed A block (mc x kc).
+  ;;
+  ;; Chunks below nPack pack packCols columns of B (every k block) into the packed B: k block pc starts at
+  ;; element pc * N8 (N8 = N rounded up to 8), its panel of column j0 at pc * N8 + j0 * kb. The others compute the
+  ;; C block (rows i0.., columns j0..) of chunk r = c - nPack, rows fastest: i0 = (r % rowBlocks) * rows per
+  ;; chunk, j0 = (r / rowBlocks) * columns per chunk; they need every pack chunk done. For each block of at most
+  ;; mc rows and each k block in order, pack the A block, then `macro` (accumulating from the second k block).
+  (func (export "run") (param $job i32) (param $c i32) (param $scratch i32)
+    (local $M i32) (local $N i32) (local $K i32) (local $kc i32) (local $n8 i32) (local $kb i32) (local $pc i32)
+    (local $j0 i32) (local $nj i32) (local $i0 i32) (local $i1 i32) (local $ic i32) (local $mc i32) (local $r i32)
+    (local $a i32) (local $asp i32) (local $ask i32) (local $b i32) (local $bsp i32) (local $bsk i32)
+    (local $pb i32) (local $cp i32) (local $rb i32) (local $mcMax i32) (local $pa i32)
+    (local.set $M (i32.load (local.get $job)))
+    (local.set $N (i32.load offset=4 (local.get $job)))
+    (local.set $K (i32.load offset=8 (local.get $job)))
+    (local.set $kc (i32.load offset=12 (local.get $job)))
+    (local.set $pb (i32.load offset=40 (local.get $job)))
+    (local.set $n8 (i32.and (i32.add (local.get $N) (i32.const 7)) (i32.const -8)))
+    (if (i32.lt_u (local.get $c) (i32.load offset=48 (local.get $job)))
+      (then
+        (local.set $b (i32.load offset=28 (local.get $job)))
+        (local.set $bsp (i32.load offset=32 (local.get $job)))
+        (local.set $bsk (i32.load offset=36 (local.get $job)))
+        (local.set $nj (i32.load offset=52 (local.get $job)))
+        (local.set $j0 (i32.mul (local.get $c) (local.get $nj)))
+        (if (i32.gt_u (local.get $nj) (i32.sub (local.get $N) (local.get $j0)))
+          (then (local.set $nj (i32.sub (local.get $N) (local.get $j0)))))
+        (local.set $pc (i32.const 0))
+        (loop $kl
+          (local.set $kb (i32.sub (local.get $K) (local.get $pc)))
+          (if (i32.gt_u (local.get $kb) (local.get $kc)) (then (local.set $kb (local.get $kc))))
+          (call $pack
+            (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $bsp))
+                                                      (i32.mul (local.get $pc) (local.get $bsk))) (i32.const 2)))
+            (local.get $bsp) (local.get $bsk) (local.get $nj) (local.get $kb) (i32.const 8)
+            (i32.add (local.get $pb) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $n8))
+                                                       (i32.mul (local.get $j0) (local.get $kb))) (i32.const 2))))
+          (local.set $pc (i32.add (local.get $pc) (local.get $kc)))
+          (br_if $kl (i32.lt_u (local.get $pc) (local.get $K))))
+        (return)))
+    (local.set $a (i32.load offset=16 (local.get $job)))
+    (local.set $asp (i32.load offset=20 (local.get $job)))
+    (local.set $ask (i32.load offset=24 (local.get $job)))
+    (local.set $cp (i32.load offset=44 (local.get $job)))
+    (local.set $rb (i32.load offset=56 (local.get $job)))
+    (local.set $mcMax (i32.load offset=68 (local.get $job)))
+    (local.set $r (i32.sub (local.get $c) (i32.load offset=48 (local.get $job))))
+    (local.set $i0 (i32.mul (i32.rem_u (local.get $r) (local.get $rb)) (i32.load offset=60 (local.get $job))))
+    (local.set $i1 (i32.add (local.get $i0) (i32.load offset=60 (local.get $job))))
+    (if (i32.gt_u (local.get $i1) (local.get $M)) (then (local.set $i1 (local.get $M))))
+    (local.set $nj (i32.load offset=64 (local.get $job)))
+    (local.set $j0 (i32.mul (i32.div_u (local.get $r) (local.get $rb)) (local.get $nj)))
+    (if (i32.gt_u (local.get $nj) (i32.sub (local.get $N) (local.get $j0)))
+      (then (local.set $nj (i32.sub (local.get $N) (local.get $j0)))))
+    (local.set $pa (i32.add (local.get $scratch) (i32.const 128)))
+    (local.set $ic (local.get $i0))
+    (loop $il
+      (local.set $mc (i32.sub (local.get $i1) (local.get $ic)))
+      (if (i32.gt_u (local.get $mc) (local.get $mcMax)) (then (local.set $mc (local.get $mcMax))))
+      (local.set $pc (i32.const 0))
+      (loop $kl
+        (local.set $kb (i32.sub (local.get $K) (local.get $pc)))
+        (if (i32.gt_u (local.get $kb) (local.get $kc)) (then (local.set $kb (local.get $kc))))
+        (call $pack
+          (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $asp))
+                                                    (i32.mul (local.get $pc) (local.get $ask))) (i32.const 2)))
+          (local.get $asp) (local.get $ask) (local.get $mc) (local.get $kb) (i32.const 4) (local.get $pa))
+        (call $macro
+          (local.get $pa)
+          (i32.add (local.get $pb) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $n8))
+                                                     (i32.mul (local.get $j0) (local.get $kb))) (i32.const 2)))
+          (local.get $mc) (local.get $nj) (local.get $kb)
+          (i32.add (local.get $cp) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $N)) (local.get $j0))
+                                            (i32.const 2)))
+          (i32.shl (local.get $N) (i32.const 2))
+          (i32.ne (local.get $pc) (i32.const 0))
+          (local.get $scratch))
+        (local.set $pc (i32.add (local.get $pc) (local.get $kc)))
+        (br_if $kl (i32.lt_u (local.get $pc) (local.get $K))))
+      (local.set $ic (i32.add (local.get $ic) (local.get $mcMax)))
+      (br_if $il (i32.lt_u (local.get $ic) (local.get $i1)))))
 )

@@ -1,0 +1,278 @@
+import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { ArgumentError, type View } from "@cinder/tensor";
+import fc from "fast-check";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cpu, getNumThreads, setNumThreads } from "../src/index";
+import {
+  clearThreadError,
+  defaultNumThreads,
+  injectWorkerFault,
+  threadInfo,
+  whenThreadsReady,
+} from "../src/threads/pool";
+import { matmulWasm, setSharedMemoryEnabled, setThreadThreshold, wasmGemmShared } from "../src/wasm/gemm";
+import { expectProduct, type Layout, operand, problem } from "./gemm-operands";
+
+const DEFAULT = defaultNumThreads();
+
+afterEach(() => {
+  injectWorkerFault("none");
+  setThreadThreshold();
+  setSharedMemoryEnabled(true);
+  setNumThreads(DEFAULT);
+  clearThreadError();
+});
+
+/** A fresh output like `out` (same layout, same fill), for a second run of the same product. */
+const like = (out: View): View => ({ ...out, handle: (out.handle as Float32Array).slice() });
+const bits = (v: View): Uint32Array => new Uint32Array((v.handle as Float32Array).slice().buffer);
+
+/** Square row-major float32 operands a, b and an output for an n x n x n product. */
+function square(n: number, seed = 1): [View, View, View] {
+  return [
+    operand(1, n, n, "row", false, 0, seed),
+    operand(1, n, n, "row", false, 0, seed + 1),
+    operand(1, n, n, "row", false, 0, seed + 2),
+  ];
+}
+
+/** A pool of 2 threads (the calling one and a worker) that has started. */
+async function twoThreads(): Promise<void> {
+  setNumThreads(2);
+  cpu.matmul(...square(256));
+  expect(await whenThreadsReady()).toBe(1);
+}
+
+describe("setNumThreads / getNumThreads", () => {
+  it("default to the machine's parallelism, at most 8", () => {
+    expect(DEFAULT).toBe(Math.min(8, availableParallelism()));
+    expect(getNumThreads()).toBe(DEFAULT);
+  });
+
+  it("set and get the thread count, positionally or by keyword", () => {
+    setNumThreads(3);
+    expect(getNumThreads()).toBe(3);
+    setNumThreads({ num: 1 });
+    expect(getNumThreads()).toBe(1);
+  });
+
+  it("declare PyTorch's signatures", () => {
+    expect(String(setNumThreads.signature)).toBe("setNumThreads(num)");
+    expect(setNumThreads.signature.torchName).toBe("torch.set_num_threads");
+    expect(getNumThreads.signature.torchName).toBe("torch.get_num_threads");
+  });
+
+  it("reject anything but a positive integer with an ArgumentError", () => {
+    const set = setNumThreads as unknown as (...a: unknown[]) => void;
+    for (const bad of [
+      [0],
+      [-2],
+      [1.5],
+      [Number.NaN],
+      [Number.POSITIVE_INFINITY],
+      ["2"],
+      [null],
+      [],
+      [2, 3],
+    ]) {
+      expect(() => set(...bad), JSON.stringify(bad)).toThrow(ArgumentError);
+    }
+    expect(() => set(0)).toThrow(/setNumThreads.*num/s);
+    expect(() => (getNumThreads as unknown as (...a: unknown[]) => number)(1)).toThrow(ArgumentError);
+    expect(getNumThreads()).toBe(DEFAULT);
+  });
+});
+
+describe("threaded float32 matmul", () => {
+  beforeEach(() => {
+    expect(wasmGemmShared()).toBe(true);
+  });
+
+  it("splits products above the threshold and not below", async () => {
+    await twoThreads();
+    const cases: [number, number, number, boolean][] = [
+      [256, 256, 256, true],
+      [64, 784, 128, true], // the MNIST MLP's first layer, forward
+      [128, 64, 784, true], // and its weight gradient
+      [64, 64, 64, false],
+      [64, 128, 10, false], // the second layer
+    ];
+    for (const [M, K, N, split] of cases) {
+      const before = threadInfo().dispatches;
+      const a = operand(1, M, K, "row", false, 0, 1);
+      const b = operand(1, K, N, "col", false, 0, 2);
+      const out = operand(1, M, N, "row", false, 0, 3);
+      cpu.matmul(a, b, out);
+      expect(threadInfo().dispatches - before, `${M}x${K}x${N}`).toBe(split ? 1 : 0);
+      expectProduct(a, b, out, 1e-5);
+    }
+  });
+
+  it("has the worker run chunks", async () => {
+    await twoThreads();
+    const before = threadInfo().workerChunks;
+    for (let i = 0; i < 50 && threadInfo().workerChunks === before; i++) cpu.matmul(...square(384, i));
+    expect(threadInfo().workerChunks).toBeGreaterThan(before);
+  });
+
+  it("equals the single-threaded kernel and the unshared fallback bit for bit (property)", async () => {
+    await twoThreads();
+    setThreadThreshold(0); // split every product, however small
+    const before = threadInfo().workerChunks;
+    fc.assert(
+      fc.property(problem, ({ B, M, K, N, la, lb, lo, ba, bb, off, seed }) => {
+        const a = operand(B, M, K, la, ba, off, seed);
+        const b = operand(B, K, N, lb, bb, off + 1, seed + 1);
+        const out = operand(B, M, N, lo, false, off + 2, seed + 2);
+        const one = like(out);
+        const plain = like(out);
+        const before = threadInfo().dispatches;
+        expect(matmulWasm(a, b, out)).toBe(true);
+        expect(threadInfo().dispatches).toBeGreaterThan(before);
+        setThreadThreshold(Number.POSITIVE_INFINITY);
+        expect(matmulWasm(a, b, one)).toBe(true);
+        setSharedMemoryEnabled(false);
+        expect(matmulWasm(a, b, plain)).toBe(true);
+        setSharedMemoryEnabled(true);
+        setThreadThreshold(0);
+        expect(bits(out)).toEqual(bits(one));
+        expect(bits(out)).toEqual(bits(plain));
+      }),
+      { numRuns: 120 },
+    );
+    expect(threadInfo().workerChunks).toBeGreaterThan(before);
+  });
+
+  it("equals the single-threaded kernel on larger, odd, batched and strided products", async () => {
+    await twoThreads();
+    const cases: [number, number, number, number, Layout, Layout, boolean][] = [
+      [1, 301, 517, 263, "row", "row", false], // 3 k blocks, odd sizes
+      [1, 7, 300, 999, "row", "col", false], // few rows: the chunks split columns
+      [1, 999, 300, 5, "col", "row", false], // N small: computed as C^T = B^T A^T
+      [3, 130, 257, 70, "row", "gap", true], // shared B: folded into one product
+      [3, 130, 257, 70, "col", "row", true], // shared B, not folded: packed once for every batch
+      [2, 97, 131, 250, "batchInner", "batchInner", false],
+    ];
+    let seed = 1;
+    for (const [B, M, K, N, la, lb, bb] of cases) {
+      const a = operand(B, M, K, la, false, 1, seed++);
+      const b = operand(B, K, N, lb, bb, 2, seed++);
+      const out = operand(B, M, N, "row", false, 0, seed++);
+      const one = like(out);
+      setThreadThreshold(0);
+      const before = threadInfo().dispatches;
+      cpu.matmul(a, b, out);
+      expect(threadInfo().dispatches).toBeGreaterThan(before);
+      setThreadThreshold(Number.POSITIVE_INFINITY);
+      cpu.matmul(a, b, one);
+      expect(bits(out)).toEqual(bits(one));
+      expectProduct(a, b, out, 1e-5);
+    }
+  });
+
+  it("runs on the calling thread alone after setNumThreads(1)", async () => {
+    await twoThreads();
+    setNumThreads(1);
+    expect(threadInfo().workers).toBe(0);
+    const before = threadInfo().dispatches;
+    const [a, b, out] = square(256);
+    cpu.matmul(a, b, out);
+    expect(threadInfo().dispatches).toBe(before);
+    expect(threadInfo().workers).toBe(0);
+    expectProduct(a, b, out, 1e-5);
+  });
+
+  it("falls back to one thread on an unshared memory (no SharedArrayBuffer)", async () => {
+    await twoThreads();
+    const [a, b, out] = square(256, 7);
+    const plain = like(out);
+    cpu.matmul(a, b, out);
+    setSharedMemoryEnabled(false);
+    expect(wasmGemmShared()).toBe(false);
+    const before = threadInfo().dispatches;
+    cpu.matmul(a, b, plain);
+    expect(threadInfo().dispatches).toBe(before);
+    expect(bits(plain)).toEqual(bits(out));
+  });
+});
+
+describe("worker failures", () => {
+  it("surface as an error of the product, then products run on one thread", async () => {
+    await twoThreads();
+    injectWorkerFault("chunk");
+    let error: unknown = null;
+    for (let i = 0; i < 50 && error === null; i++) {
+      try {
+        cpu.matmul(...square(384, i));
+      } catch (e) {
+        error = e;
+      }
+    }
+    expect(String(error)).toMatch(/matmul worker thread 1 failed: injected fault/);
+    expect(threadInfo().disabled).toMatch(/injected fault/);
+    expect(threadInfo().workers).toBe(0);
+    const before = threadInfo().dispatches;
+    const [a, b, out] = square(256, 3);
+    cpu.matmul(a, b, out);
+    expect(threadInfo().dispatches).toBe(before);
+    expectProduct(a, b, out, 1e-5);
+    setNumThreads(2); // re-enables
+    expect(threadInfo().disabled).toBeNull();
+    cpu.matmul(a, b, out);
+    expect(threadInfo().dispatches).toBe(before + 1);
+  });
+
+  it("that fail to start cost nothing but their share", async () => {
+    setNumThreads(1);
+    setNumThreads(2);
+    injectWorkerFault("init");
+    const [a, b, out] = square(256, 5);
+    cpu.matmul(a, b, out); // the worker starts failing: this thread runs every chunk
+    expectProduct(a, b, out, 1e-5);
+    expect(await whenThreadsReady()).toBe(0);
+    expect(threadInfo().error).toMatch(/injected initialisation failure/);
+    expect(threadInfo().workers).toBe(0);
+    const before = threadInfo().dispatches;
+    cpu.matmul(a, b, out);
+    expect(threadInfo().dispatches).toBe(before);
+    expectProduct(a, b, out, 1e-5);
+  });
+
+  it("that cannot be created leave products on one thread", () => {
+    setNumThreads(1);
+    setNumThreads(2);
+    injectWorkerFault("spawn");
+    const [a, b, out] = square(256, 9);
+    cpu.matmul(a, b, out);
+    expectProduct(a, b, out, 1e-5);
+    expect(threadInfo().error).toMatch(/injected spawn failure/);
+    expect(threadInfo().disabled).not.toBeNull();
+  });
+});
+
+describe("process exit", () => {
+  it("is not held up by the workers", () => {
+    const src = fileURLToPath(new URL("../src/index.ts", import.meta.url));
+    const pool = fileURLToPath(new URL("../src/threads/pool.ts", import.meta.url));
+    const script = `
+      const { cpu, setNumThreads } = await import(${JSON.stringify(src)});
+      setNumThreads(2);
+      const { threadInfo } = await import(${JSON.stringify(pool)});
+      const n = 512;
+      const m = () => ({ handle: new Float32Array(n * n).fill(1), dtype: "float32", shape: [1, n, n], strides: [n * n, n, 1], offset: 0 });
+      const c = m();
+      cpu.matmul(m(), m(), c);
+      console.log(JSON.stringify({ c: c.handle[0], dispatches: threadInfo().dispatches, workers: threadInfo().workers }));
+    `;
+    const r = spawnSync(
+      process.execPath,
+      ["--conditions=@cinder/source", "--import", "tsx", "--input-type=module", "-e", script],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    expect(r.error ?? null).toBeNull(); // a timeout would be an ETIMEDOUT error here
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ c: 512, dispatches: 1, workers: 1 });
+  });
+});
