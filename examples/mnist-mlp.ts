@@ -1,7 +1,8 @@
 /**
  * Seed 001's handwritten-digit classifier: SimpleNet (784-128-ReLU-10), CrossEntropyLoss, SGD with momentum,
- * batch 64, 3 epochs, the loss every 300 batches, accuracy on the test set, then the state dict saved to a
- * safetensors file, loaded into a fresh model and evaluated again.
+ * batch 64, 3 epochs, the loss every 300 batches, accuracy on the test set, then, as the seed, the state dict saved
+ * with `torch.save(model.stateDict(), out)` (a safetensors file), loaded into a fresh model with
+ * `model.loadStateDict(await torch.load(out))` and evaluated again.
  *
  *   pnpm example mnist-mlp [-- --dataset mnist|fashion-mnist|mnist-sample --root data --epochs 3
  *                              --batch-size 64 --train-size N --device cpu]

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DataLoader, Subset } from "@cinder/data";
 import { FashionMNIST, MNIST, transforms } from "@cinder/datasets-mnist";
 import * as torch from "cinder";
@@ -151,19 +151,21 @@ export async function trainEpochs(opts: {
   return { samples, seconds: (performance.now() - start) / 1000 };
 }
 
-/** Save the state dict as safetensors, load it into a fresh model, and return that model. */
+/**
+ * Save the state dict, load it into a fresh model, and return that model, as the seeds do:
+ * `torch.save(model.state_dict(), 'mnist.pth')`, then `model.load_state_dict(torch.load('mnist.pth'))`
+ * (the file is safetensors: Python reads it with `safetensors.torch.load_file`).
+ */
 export async function reload<M extends torch.nn.Module>(
   model: M,
   fresh: () => M,
   file: string,
   device: string,
 ): Promise<M> {
-  await mkdir(join(file, ".."), { recursive: true });
-  const cpuState = new Map<string, torch.Tensor>();
-  for (const [k, v] of model.stateDict()) cpuState.set(k, await v.toAsync("cpu"));
-  await torch.nn.saveSafetensors(file, cpuState);
+  await mkdir(dirname(file), { recursive: true });
+  await torch.save(model.stateDict(), file);
   const copy = fresh().to(device);
-  copy.loadStateDict(await torch.nn.loadSafetensors(file));
+  copy.loadStateDict(await torch.load(file, { mapLocation: device }));
   return copy;
 }
 

@@ -30,6 +30,8 @@ export { getNumThreads, setNumThreads } from "@cinder/backend-cpu";
 // devices: `await bestDevice()`, and torch.cuda's questions as `webgpu.isAvailable()`, `deviceCount()`, `getDeviceName()`
 export { bestDevice, webgpu } from "@cinder/backend-webgpu";
 export * as nn from "@cinder/nn";
+// torch.save(obj, f) / torch.load(f): safetensors files, bytes, URLs and IndexedDB
+export { load, save } from "@cinder/nn";
 export * as optim from "@cinder/optim";
 export type {
   AlphaOptions,

@@ -26,4 +26,13 @@ export * from "./layers/sparse";
 export * from "./layers/upsampling";
 export { buffer, type ForwardHook, type ForwardPreHook, Module, Parameter } from "./module";
 export * from "./safetensors";
+export {
+  type LoadFn,
+  type LoadSource,
+  load,
+  type MapLocation,
+  type SaveFn,
+  type SaveTarget,
+  save,
+} from "./save";
 export type { FactoryOptions, Reduction } from "./util";

@@ -9,6 +9,10 @@
  * a header over 100,000,000 bytes, a key given twice, tensors whose data_offsets do not cover the data section
  * exactly (a hole, bytes before the first or after the last tensor, an overlap). `node:fs` is imported lazily, so the package still loads in browsers, where the
  * in-memory `serializeSafetensors` / `deserializeSafetensors` work.
+ *
+ * The functions take their arguments in the order of Python's `safetensors.torch` (`save_file(tensors, filename,
+ * metadata)`, `save(tensors, metadata)`, `load_file(filename, device)`); a call with the path first is a TypeError
+ * that gives the order. `torch.save` / `torch.load` (save.ts) write and read this format.
  */
 import { type DType, Tensor, type TypedArray, tensorFromData } from "@cinder/tensor";
 
@@ -57,8 +61,40 @@ interface Entry {
   shape: readonly number[];
 }
 
-function entriesOf(tensors: TensorMap): [string, Tensor][] {
-  const list = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+/** How a call to `fn` is written, with Python's counterpart: `saveSafetensors(tensors, path, metadata?)`. */
+const PYTHON_FORM: Record<string, string> = {
+  saveSafetensors:
+    "saveSafetensors(tensors, path, metadata?), as Python's safetensors.torch.save_file(tensors, filename, metadata)",
+  serializeSafetensors:
+    "serializeSafetensors(tensors, metadata?), as Python's safetensors.torch.save(tensors, metadata)",
+};
+
+/** A kind of value as messages name it ("string \"m.safetensors\"", "Map", "object"). */
+function kindOf(v: unknown): string {
+  if (typeof v === "string") return `string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v)}`;
+  if (v === null) return "null";
+  if (typeof v !== "object") return typeof v;
+  if (v instanceof Map) return "Map";
+  const name = (v as object).constructor?.name;
+  return name && name !== "Object" ? name : "object";
+}
+
+/**
+ * The (name, tensor) pairs of a tensor map, or a TypeError naming the call's argument order when `tensors` is not
+ * one (a path given first, the order of `saveSafetensors` before it followed Python's).
+ */
+function entriesOf(tensors: TensorMap, fn = "serializeSafetensors"): [string, Tensor][] {
+  const isMap = tensors instanceof Map;
+  if (
+    !isMap &&
+    (typeof tensors !== "object" || tensors === null || Array.isArray(tensors) || tensors instanceof Tensor)
+  ) {
+    const swapped = typeof tensors === "string" ? " (a path? the tensors come first, then the path)" : "";
+    throw new TypeError(
+      `${fn}: the first argument must be the tensors (a Map or an object of name -> Tensor), got ${kindOf(tensors)}${swapped}; the order is ${PYTHON_FORM[fn] ?? fn}`,
+    );
+  }
+  const list = isMap ? [...tensors.entries()] : Object.entries(tensors);
   for (const [k, t] of list) {
     if (!(t instanceof Tensor))
       throw new TypeError(`safetensors: value for ${JSON.stringify(k)} is not a Tensor`);
@@ -67,7 +103,9 @@ function entriesOf(tensors: TensorMap): [string, Tensor][] {
 }
 
 function checkMetadata(metadata: Readonly<Record<string, string>> | undefined): void {
-  if (!metadata) return;
+  if (metadata === undefined || metadata === null) return;
+  if (typeof metadata !== "object" || Array.isArray(metadata) || metadata instanceof Map)
+    throw new TypeError(`safetensors: metadata must be an object of strings, got ${kindOf(metadata)}`);
   for (const [k, v] of Object.entries(metadata)) {
     if (typeof v !== "string")
       throw new TypeError(
@@ -77,23 +115,24 @@ function checkMetadata(metadata: Readonly<Record<string, string>> | undefined): 
 }
 
 /** Header + data from tensors already read out (row-major, so non-contiguous views are written as contiguous copies). */
-function encode(entries: readonly Entry[], metadata?: Readonly<Record<string, string>>): Uint8Array {
+function encode(
+  entries: readonly Entry[],
+  metadata?: Readonly<Record<string, string>>,
+): Uint8Array<ArrayBuffer> {
   checkMetadata(metadata);
-  const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
+  // the header's text is built entry by entry: a JS object would put integer-like names ("10", "2") first
+  const fields: string[] = [];
+  if (metadata && Object.keys(metadata).length) fields.push(`"__metadata__":${JSON.stringify(metadata)}`);
   let offset = 0;
   for (const e of entries) {
     if (e.name === "__metadata__")
       throw new Error('safetensors: "__metadata__" is reserved and cannot name a tensor');
     const bytes = e.data.byteLength;
-    header[e.name] = {
-      dtype: SAVE_DTYPE[e.dtype],
-      shape: [...e.shape],
-      data_offsets: [offset, offset + bytes],
-    };
+    const entry = { dtype: SAVE_DTYPE[e.dtype], shape: [...e.shape], data_offsets: [offset, offset + bytes] };
+    fields.push(`${JSON.stringify(e.name)}:${JSON.stringify(entry)}`);
     offset += bytes;
   }
-  let json = new TextEncoder().encode(JSON.stringify(header));
+  let json = new TextEncoder().encode(`{${fields.join(",")}}`);
   const padded = Math.ceil(json.length / 8) * 8;
   if (padded !== json.length) {
     const p = new Uint8Array(padded).fill(0x20);
@@ -122,11 +161,14 @@ function writeLE(out: Uint8Array, at: number, data: TypedArray): void {
   }
 }
 
-/** The bytes of a safetensors file holding `tensors` (read synchronously: CPU tensors). */
+/**
+ * The bytes of a safetensors file holding `tensors` (read synchronously: CPU tensors), as Python's
+ * `safetensors.torch.save(tensors, metadata)`.
+ */
 export function serializeSafetensors(
   tensors: TensorMap,
   metadata?: Readonly<Record<string, string>>,
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   return encode(
     entriesOf(tensors).map(([name, t]) => ({ name, data: t.data(), dtype: t.dtype, shape: t.shape })),
     metadata,
@@ -219,6 +261,12 @@ function countKeys(v: unknown): number {
   return n;
 }
 
+/** Whether bytes start as PyTorch's checkpoints do: a zip archive (torch.save since 1.6) or a bare pickle (older). */
+function isPickle(bytes: Uint8Array): boolean {
+  const zip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+  return zip || (bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5);
+}
+
 /** Parse safetensors bytes into tensors (in header order) and the metadata. `source` names the data in errors. */
 export function deserializeSafetensorsWithMetadata(
   bytes: Uint8Array,
@@ -228,9 +276,19 @@ export function deserializeSafetensorsWithMetadata(
   const fail = (msg: string, at: number): never => {
     throw new SafetensorsError(`safetensors: ${source}: ${msg} (at byte ${at} of the file)`);
   };
+  // a Node Buffer's slice() is a view, not a copy (and small Buffers share a pool): read it as a plain Uint8Array
+  if (bytes.constructor !== Uint8Array)
+    bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 8) fail(`file is too short (${bytes.length} bytes) to hold the 8-byte header length`, 0);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = dv.getBigUint64(0, true);
+  if (n > BigInt(Math.min(SAFETENSORS_MAX_HEADER_BYTES, bytes.length - 8)) && isPickle(bytes)) {
+    fail(
+      "this is a PyTorch pickle checkpoint (Python's torch.save writes a zip archive of pickles), not safetensors; " +
+        "Cinder never reads pickle: in Python, save with safetensors.torch.save_file(model.state_dict(), 'model.safetensors')",
+      0,
+    );
+  }
   if (n > BigInt(SAFETENSORS_MAX_HEADER_BYTES))
     fail(`header length ${n} exceeds the safetensors format's limit of 100,000,000 bytes (100 MB)`, 0);
   if (n > BigInt(bytes.length - 8))
@@ -456,17 +514,25 @@ function bf16ToFloat(h: number): number {
 }
 
 /**
- * Write `tensors` (a state dict, a Map or a record) to `path` atomically: a temporary file in the same directory
- * is written, flushed to disk and renamed over `path`. Metadata is an object of strings. Temporary files of
- * `path` that a killed save left (`<name>.tmp-<pid>-<random>` of a process that is gone) are removed first.
+ * Write `tensors` (a state dict, a Map or a record) to `path` atomically, in the argument order of Python's
+ * `safetensors.torch.save_file(tensors, filename, metadata)`: a temporary file in the same directory is written,
+ * flushed to disk and renamed over `path`. Metadata is an object of strings. Temporary files of `path` that a
+ * killed save left (`<name>.tmp-<pid>-<random>` of a process that is gone) are removed first. A call with the path
+ * first is a TypeError that gives the order. `torch.save(stateDict, path)` writes the same format.
  */
 export async function saveSafetensors(
-  path: string,
   tensors: TensorMap,
+  path: string,
   metadata?: Readonly<Record<string, string>>,
 ): Promise<void> {
+  const list = entriesOf(tensors, "saveSafetensors");
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError(
+      `saveSafetensors: the second argument must be the path (a non-empty string), got ${kindOf(path)}; the order is ${PYTHON_FORM.saveSafetensors}`,
+    );
+  }
   const entries: Entry[] = [];
-  for (const [name, t] of entriesOf(tensors))
+  for (const [name, t] of list)
     entries.push({ name, data: await t.dataAsync(), dtype: t.dtype, shape: t.shape });
   const bytes = encode(entries, metadata);
   const fs = await import("node:fs/promises");
@@ -531,10 +597,13 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Read a safetensors file into tensors (in header order). */
+/**
+ * Read a safetensors file into tensors (in header order), as Python's `safetensors.torch.load_file(filename,
+ * device)`: the device may be given as a string or as `{ device }`.
+ */
 export async function loadSafetensors(
   path: string,
-  opts: { device?: string } = {},
+  opts: { device?: string } | string = {},
 ): Promise<Map<string, Tensor>> {
   return (await loadSafetensorsWithMetadata(path, opts)).tensors;
 }
@@ -542,8 +611,14 @@ export async function loadSafetensors(
 /** Read a safetensors file: its tensors and its `__metadata__`. */
 export async function loadSafetensorsWithMetadata(
   path: string,
-  opts: { device?: string } = {},
+  opts: { device?: string } | string = {},
 ): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError(
+      `loadSafetensors: the first argument must be the path (a non-empty string), got ${kindOf(path)}; the order is loadSafetensors(path, { device }?), as Python's safetensors.torch.load_file(filename, device)`,
+    );
+  }
+  if (typeof opts === "string") opts = { device: opts };
   const fs = await import("node:fs/promises");
   const buf = await fs.readFile(path);
   return deserializeSafetensorsWithMetadata(

@@ -87,11 +87,11 @@ describe("writing safetensors", () => {
   it("saves atomically: the target is replaced, no temporary file is left, a failed write leaves nothing", async () => {
     const path = join(tmp, "atomic.safetensors");
     writeFileSync(path, "old contents");
-    await nn.saveSafetensors(path, { a: tensor([1, 2, 3]) });
+    await nn.saveSafetensors({ a: tensor([1, 2, 3]) }, path);
     expect(readdirSync(tmp)).toEqual(["atomic.safetensors"]);
     expect((await nn.loadSafetensors(path)).get("a")!.toArray()).toEqual([1, 2, 3]);
     await expect(
-      nn.saveSafetensors(join(tmp, "no-such-dir", "x.safetensors"), { a: tensor([1]) }),
+      nn.saveSafetensors({ a: tensor([1]) }, join(tmp, "no-such-dir", "x.safetensors")),
     ).rejects.toThrow(/ENOENT/);
     expect(readdirSync(tmp)).toEqual(["atomic.safetensors"]);
   });
@@ -111,7 +111,7 @@ describe("writing safetensors", () => {
       "model.safetensors.bak",
     ];
     for (const name of [...stale, ...kept]) writeFileSync(join(dir, name), "partial");
-    await nn.saveSafetensors(path, { a: tensor([1, 2]) });
+    await nn.saveSafetensors({ a: tensor([1, 2]) }, path);
     expect(readdirSync(dir).sort()).toEqual(["model.safetensors", ...kept].sort());
     expect((await nn.loadSafetensors(path)).get("a")!.toArray()).toEqual([1, 2]);
   });
@@ -119,7 +119,7 @@ describe("writing safetensors", () => {
     const dir = mkdtempSync(join(tmp, "concurrent-"));
     const path = join(dir, "m.safetensors");
     await Promise.all(
-      Array.from({ length: 8 }, (_, i) => nn.saveSafetensors(path, { a: randn(1000), i: tensor([i]) })),
+      Array.from({ length: 8 }, (_, i) => nn.saveSafetensors({ a: randn(1000), i: tensor([i]) }, path)),
     );
     expect(readdirSync(dir)).toEqual(["m.safetensors"]);
     expect((await nn.loadSafetensors(path)).get("a")!.shape).toEqual([1000]);
@@ -143,7 +143,7 @@ describe("writing safetensors", () => {
       const path = join(tmp, "from-cinder.safetensors");
       const sd = new Map([...model.stateDict(), ...new Odd().stateDict()]);
       sd.set("flags", tensor([true, false]));
-      await nn.saveSafetensors(path, sd, { producer: "cinder" });
+      await nn.saveSafetensors(sd, path, { producer: "cinder" });
       const r = spawnSync(PYTHON, [SCRIPT, "--read", path], { encoding: "utf8" });
       expect(r.status, r.stderr).toBe(0);
       const py = JSON.parse(r.stdout) as {
