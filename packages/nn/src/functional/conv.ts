@@ -8,7 +8,7 @@
  *
  *   convolution(x, W)   -> y          (conv2d)
  *   transposed(y, W)    -> x-shaped   (conv_transpose2d; the gradient of conv2d w.r.t. its input: matmul + col2im)
- *   weightGrad(x, y)    -> W-shaped   (the gradient of conv2d w.r.t. its weight: one matmul over the saved rows)
+ *   weightGrad(x, y)    -> W-shaped   (the gradient of conv2d w.r.t. its weight: products over the saved rows)
  *
  * Each is recorded as ONE autograd node whose backward calls the other two, so gradients of any order exist
  * while a first-order backward costs exactly one kernel pass per needed gradient.
@@ -91,6 +91,8 @@ function convolution(geo: ConvGeom, x: Tensor, w: Tensor, bias: Tensor | null): 
     inputs: [x, w, bias],
     output: y,
     saved: [x, w],
+    // the bias gradient last: the kernels before it have run g if it was pending, so its sum reads the values
+    // rather than running g's program once more inside the reduction
     backward: (g) => [
       x.requiresGrad ? transposed(geo, g, w, null) : null,
       w.requiresGrad ? weightGrad(geo, x, g, saved) : null,
