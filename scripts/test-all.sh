@@ -38,7 +38,7 @@ step() {
 export CINDER_VITEST_REPORT_DIR="$PWD/.cache/vitest/test-all-$$"
 rm -rf "$CINDER_VITEST_REPORT_DIR"
 step lint pnpm lint
-step typecheck pnpm typecheck --continue --output-logs=errors-only
+step typecheck pnpm typecheck
 step test pnpm test --continue --output-logs=errors-only
 step build pnpm build --continue --output-logs=errors-only
 step packages node scripts/check-packages.mjs
