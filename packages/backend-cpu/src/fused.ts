@@ -17,6 +17,7 @@ import {
   UNARY,
   UNARY_BOOL,
   UNARY_INT,
+  WHERE_EXPR,
 } from "./elementwise";
 import { reduceProgram } from "./reduce";
 
@@ -82,7 +83,7 @@ class Renderer {
         const c = this.value(e.cond, true);
         const a = this.value(e.a, true);
         const b = this.value(e.b, true);
-        return this.temp(`(${c} !== 0 ? ${a} : ${b})`, e.dtype, exact);
+        return this.temp(substitute(WHERE_EXPR, { c, a, b }), e.dtype, exact);
       }
       case "cast": {
         const x = this.value(e.x, true);
