@@ -6,6 +6,8 @@
 //
 // Reports are read from $CINDER_VITEST_REPORT_DIR when set (as by test-all.sh), else .cache/vitest.
 //
+// It also lists the slowest tests with their share of the 60 s timeout, warning above a third of it.
+//
 // --failed-steps names the other steps of scripts/test-all.sh that failed; each counts as one
 // failure, so the closing line never says "0 failed" about a run that failed. A package that has
 // a test script but wrote no report (vitest crashed or never ran) also counts as one failure.
@@ -20,7 +22,11 @@ const failedSteps =
   stepsIndex >= 0 && args[stepsIndex + 1] ? args[stepsIndex + 1].split(",").filter(Boolean) : [];
 
 const reportDir = process.env.CINDER_VITEST_REPORT_DIR || join(root, ".cache", "vitest");
+/** vitest.shared.ts's testTimeout: a test that needs a third of it on a quiet machine fails on a loaded one. */
+const TIMEOUT_MS = 60_000;
 const rows = [];
+/** Every test's duration, for the slowest-tests table. */
+const timings = [];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -56,6 +62,11 @@ for (const pkg of workspacePackages()) {
     f = 1;
     note.push("run unsuccessful (errors outside tests)");
   }
+  for (const file of report.testResults ?? []) {
+    for (const a of file.assertionResults ?? []) {
+      if (typeof a.duration === "number") timings.push({ name: `${name} > ${a.fullName}`, ms: a.duration });
+    }
+  }
   passed += p;
   failed += f;
   skipped += s;
@@ -71,6 +82,20 @@ for (const step of failedSteps) {
   if (step === "test") continue; // reflected in the reports, their absence, or the row above
   rows.push({ name: `[${step}]`, note: "step failed" });
   failed += 1;
+}
+
+// The slowest tests against the timeout (60 s unless a test sets its own). Above a third of it, a test is likely to
+// time out when the CI machine is busy: a warning to make it cheaper, not to raise its timeout.
+timings.sort((a, b) => b.ms - a.ms);
+if (timings.length > 0) {
+  console.log("\nSlowest tests (share of the 60 s timeout)");
+  for (const t of timings.slice(0, 8)) {
+    const share = t.ms / TIMEOUT_MS;
+    const flag = share > 1 / 3 ? "  WARNING: over a third of the timeout" : "";
+    console.log(
+      `  ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${(share * 100).toFixed(0).padStart(3)}%  ${t.name}${flag}`,
+    );
+  }
 }
 
 const width = Math.max(0, ...rows.map((r) => r.name.length));
