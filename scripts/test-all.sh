@@ -43,6 +43,7 @@ step test pnpm test --continue --output-logs=errors-only
 step build pnpm build --continue --output-logs=errors-only
 step packages node scripts/check-packages.mjs
 step consumer node scripts/consumer-test.mjs
+step browser node scripts/browser-consumer-test.mjs
 step changeset node scripts/check-changeset.mjs
 
 printf '\n=== steps (%ss in all)\n' "$((SECONDS - started))"

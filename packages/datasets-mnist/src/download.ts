@@ -6,6 +6,7 @@
  * limit, is cut off. Temporary files left by a killed run (whose process is gone) are removed before downloading
  * and after a failure.
  */
+import { nodeImport } from "./node-import";
 
 export class DownloadError extends Error {
   override name = "DownloadError";
@@ -67,8 +68,8 @@ function isRunning(pid: number): boolean {
  * `<filename>.<random>.part` of earlier versions). Returns the names removed.
  */
 export async function removeStaleParts(dir: string, filename: string): Promise<string[]> {
-  const { readdir, rm, stat } = await import("node:fs/promises");
-  const { join } = await import("node:path");
+  const { readdir, rm, stat } = await nodeImport("node:fs/promises");
+  const { join } = await nodeImport("node:path");
   const names = await readdir(dir).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
@@ -101,9 +102,9 @@ export function mirrorUrl(mirror: string, filename: string): string {
  * Throws a `DownloadError` listing every URL tried and why it failed, and leaves nothing behind.
  */
 export async function downloadFile(options: DownloadOptions): Promise<string> {
-  const { mkdir, open, rename, rm } = await import("node:fs/promises");
-  const { join } = await import("node:path");
-  const { createHash, randomBytes } = await import("node:crypto");
+  const { mkdir, open, rename, rm } = await nodeImport("node:fs/promises");
+  const { join } = await nodeImport("node:path");
+  const { createHash, randomBytes } = await nodeImport("node:crypto");
   const log =
     options.log === false ? () => {} : (options.log ?? ((m: string) => process.stderr.write(`${m}\n`)));
   const idle = options.idleTimeoutMs ?? 30_000;

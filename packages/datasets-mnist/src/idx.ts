@@ -4,6 +4,8 @@
  * be gzip-compressed; that is detected from the content (bytes 1f 8b), not the file name.
  */
 
+import { nodeImport } from "./node-import";
+
 /** 0x00000803: unsigned bytes, 3 dimensions (images). */
 export const IDX_IMAGES_MAGIC = 0x00000803;
 /** 0x00000801: unsigned bytes, 1 dimension (labels). */
@@ -147,7 +149,7 @@ export async function maybeGunzip(
   options: GunzipOptions = {},
 ): Promise<Uint8Array> {
   if (!isGzip(bytes)) return bytes;
-  const { createGunzip } = await import("node:zlib");
+  const { createGunzip } = await nodeImport("node:zlib");
   const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
   const chunks: Uint8Array[] = [];
   let inflated = 0;
@@ -221,7 +223,7 @@ export async function readIdxFile(
   magic: number,
   options: Omit<GunzipOptions, "magic"> = {},
 ): Promise<IdxArray> {
-  const { readFile } = await import("node:fs/promises");
+  const { readFile } = await nodeImport("node:fs/promises");
   const raw = await readFile(path);
   const bytes = await maybeGunzip(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), path, {
     ...options,

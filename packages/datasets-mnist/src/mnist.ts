@@ -7,6 +7,7 @@ import { type BatchOf, checkIntIndex, Dataset, defaultCollate } from "@cinder/da
 import { arg, type Calls, fromTypedArray, k, signature, type Tensor } from "@cinder/tensor";
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DownloadError, downloadFile } from "./download";
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxFormatError, readIdxFile } from "./idx";
+import { nodeImport } from "./node-import";
 import type { TransformFn } from "./transforms";
 
 export interface MNISTOptions<I = Tensor, L = number> {
@@ -391,12 +392,14 @@ export class KMNIST<I = Tensor, L = number> extends MNIST<I, L> {
 
 /** The folder holding the shipped sample (flat layout). */
 async function sampleDir(): Promise<string> {
-  const { fileURLToPath } = await import("node:url");
-  return fileURLToPath(new URL("../data/", import.meta.url));
+  const { fileURLToPath } = await nodeImport("node:url");
+  // through a variable: bundlers take `new URL("literal", import.meta.url)` for an asset to copy (a folder here)
+  const folder = "../data/";
+  return fileURLToPath(new URL(folder, import.meta.url));
 }
 
 async function exists(path: string): Promise<boolean> {
-  const { stat } = await import("node:fs/promises");
+  const { stat } = await nodeImport("node:fs/promises");
   return stat(path).then(
     (s) => s.isFile(),
     () => false,
@@ -409,7 +412,7 @@ async function findFile(
   folder: string,
   name: string,
 ): Promise<{ path?: string; tried: string[] }> {
-  const { join } = await import("node:path");
+  const { join } = await nodeImport("node:path");
   const tried = [
     join(root, folder, "raw", name),
     join(root, folder, "raw", `${name}.gz`),
@@ -444,7 +447,7 @@ async function loadFamily(cls: FamilyClass, options: MNISTOptions<any, any>): Pr
   let images = await findFile(root, cls.folder, imagesName);
   let labels = await findFile(root, cls.folder, labelsName);
   if ((!images.path || !labels.path) && options.download && !options.sample) {
-    const { join } = await import("node:path");
+    const { join } = await nodeImport("node:path");
     const dir = join(root, cls.folder, "raw");
     const mirrors = options.mirrors ?? cls.mirrors;
     for (const [file, md5, size] of cls.resources.filter(([f]) => f.startsWith(`${split}-`))) {

@@ -124,6 +124,12 @@ const torchSize = (shape: readonly number[]): string => `torch.Size([${[...shape
 
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the call signature of callable modules (interface above)
 export class Module {
+  /**
+   * The PyTorch class name that printouts and messages show (`this.constructor.name`). Every nn class sets its
+   * own, so that a minifier renaming the classes (`Sequential` to `jc`) cannot change what `String(model)` prints;
+   * a subclass of yours keeps the name JavaScript gives it.
+   */
+  static readonly name: string = "Module";
   /** Training mode (dropout active, batch norm updates running stats); toggled by `train()` / `eval()`. */
   declare training: boolean;
   declare private _hooks: ForwardHook[];

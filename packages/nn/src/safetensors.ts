@@ -15,6 +15,7 @@
  * that gives the order. `torch.save` / `torch.load` (save.ts) write and read this format.
  */
 import { type DType, Tensor, type TypedArray, tensorFromData } from "@cinder/tensor";
+import { nodeImport } from "./node-import";
 
 /** A state dict or any name -> tensor mapping. */
 export type TensorMap = Map<string, Tensor> | Readonly<Record<string, Tensor>>;
@@ -535,8 +536,8 @@ export async function saveSafetensors(
   for (const [name, t] of list)
     entries.push({ name, data: await t.dataAsync(), dtype: t.dtype, shape: t.shape });
   const bytes = encode(entries, metadata);
-  const fs = await import("node:fs/promises");
-  const { resolve } = await import("node:path");
+  const fs = await nodeImport("node:fs/promises");
+  const { resolve } = await nodeImport("node:path");
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   savesInFlight.add(resolve(tmp));
   let fh: Awaited<ReturnType<typeof fs.open>> | null = null;
@@ -566,8 +567,8 @@ const savesInFlight = new Set<string>();
  * any other name is left alone. Best effort: a failure here never fails the save.
  */
 async function removeStaleTemps(path: string): Promise<void> {
-  const fs = await import("node:fs/promises");
-  const { basename, dirname, join, resolve } = await import("node:path");
+  const fs = await nodeImport("node:fs/promises");
+  const { basename, dirname, join, resolve } = await nodeImport("node:path");
   const dir = dirname(path);
   const escaped = basename(path).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const pattern = new RegExp(`^${escaped}\\.tmp-(\\d+)-[0-9a-z]+$`);
@@ -619,7 +620,7 @@ export async function loadSafetensorsWithMetadata(
     );
   }
   if (typeof opts === "string") opts = { device: opts };
-  const fs = await import("node:fs/promises");
+  const fs = await nodeImport("node:fs/promises");
   const buf = await fs.readFile(path);
   return deserializeSafetensorsWithMetadata(
     new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),

@@ -15,6 +15,7 @@ function inplaceRepr(inplace: boolean): string {
 const RELU = signature("nn.ReLU", [inplaceArg]);
 /** `ReLU(inplace=False)`: max(0, x). */
 export class ReLU extends Module {
+  static override readonly name: string = "ReLU";
   static readonly signature = RELU;
   readonly inplace: boolean;
   constructor(...args: CallsOf<typeof RELU>) {
@@ -32,6 +33,7 @@ export class ReLU extends Module {
 const RELU6 = signature("nn.ReLU6", [inplaceArg]);
 /** `ReLU6(inplace=False)`: min(max(0, x), 6). */
 export class ReLU6 extends Module {
+  static override readonly name: string = "ReLU6";
   static readonly signature = RELU6;
   readonly inplace: boolean;
   constructor(...args: CallsOf<typeof RELU6>) {
@@ -55,6 +57,7 @@ const HARDTANH = signature("nn.Hardtanh", [
 ]);
 /** `Hardtanh(min_val=-1.0, max_val=1.0, inplace=False)`: x clamped to [minVal, maxVal]. */
 export class Hardtanh extends Module {
+  static override readonly name: string = "Hardtanh";
   static readonly signature = HARDTANH;
   readonly minVal: number;
   readonly maxVal: number;
@@ -79,6 +82,7 @@ export class Hardtanh extends Module {
 const LEAKY_RELU = signature("nn.LeakyReLU", [arg("negativeSlope", k.float, 0.01), inplaceArg]);
 /** `LeakyReLU(negative_slope=0.01, inplace=False)`. */
 export class LeakyReLU extends Module {
+  static override readonly name: string = "LeakyReLU";
   static readonly signature = LEAKY_RELU;
   readonly negativeSlope: number;
   readonly inplace: boolean;
@@ -99,6 +103,7 @@ export class LeakyReLU extends Module {
 const ELU_SIG = signature("nn.ELU", [arg("alpha", k.float, 1.0), inplaceArg]);
 /** `ELU(alpha=1.0, inplace=False)`. */
 export class ELU extends Module {
+  static override readonly name: string = "ELU";
   static readonly signature = ELU_SIG;
   readonly alpha: number;
   readonly inplace: boolean;
@@ -119,6 +124,7 @@ export class ELU extends Module {
 const CELU_SIG = signature("nn.CELU", [arg("alpha", k.float, 1.0), inplaceArg]);
 /** `CELU(alpha=1.0, inplace=False)`: max(0, x) + min(0, alpha * (exp(x / alpha) - 1)). */
 export class CELU extends Module {
+  static override readonly name: string = "CELU";
   static readonly signature = CELU_SIG;
   readonly alpha: number;
   readonly inplace: boolean;
@@ -139,6 +145,7 @@ export class CELU extends Module {
 const SELU_SIG = signature("nn.SELU", [inplaceArg]);
 /** `SELU(inplace=False)`. */
 export class SELU extends Module {
+  static override readonly name: string = "SELU";
   static readonly signature = SELU_SIG;
   readonly inplace: boolean;
   constructor(...args: CallsOf<typeof SELU_SIG>) {
@@ -156,6 +163,7 @@ export class SELU extends Module {
 const GELU_SIG = signature("nn.GELU", [arg("approximate", k.oneOf("none", "tanh"), "none")]);
 /** `GELU(approximate='none')`; `new GELU("tanh")` (or `{ approximate: "tanh" }`) for the tanh approximation. */
 export class GELU extends Module {
+  static override readonly name: string = "GELU";
   static readonly signature = GELU_SIG;
   readonly approximate: "none" | "tanh";
   constructor(...args: CallsOf<typeof GELU_SIG>) {
@@ -173,6 +181,7 @@ export class GELU extends Module {
 const SILU = signature("nn.SiLU", [inplaceArg]);
 /** `SiLU(inplace=False)`: x * sigmoid(x). */
 export class SiLU extends Module {
+  static override readonly name: string = "SiLU";
   static readonly signature = SILU;
   readonly inplace: boolean;
   constructor(...args: CallsOf<typeof SILU>) {
@@ -190,6 +199,7 @@ export class SiLU extends Module {
 const MISH = signature("nn.Mish", [inplaceArg]);
 /** `Mish(inplace=False)`: x * tanh(softplus(x)). */
 export class Mish extends Module {
+  static override readonly name: string = "Mish";
   static readonly signature = MISH;
   readonly inplace: boolean;
   constructor(...args: CallsOf<typeof MISH>) {
@@ -207,6 +217,7 @@ export class Mish extends Module {
 const SOFTPLUS = signature("nn.Softplus", [arg("beta", k.float, 1), arg("threshold", k.float, 20)]);
 /** `Softplus(beta=1, threshold=20)`: log(1 + exp(beta * x)) / beta, linear above the threshold. */
 export class Softplus extends Module {
+  static override readonly name: string = "Softplus";
   static readonly signature = SOFTPLUS;
   readonly beta: number;
   readonly threshold: number;
@@ -227,6 +238,7 @@ export class Softplus extends Module {
 const SIGMOID = signature("nn.Sigmoid", []);
 /** `Sigmoid()`. */
 export class Sigmoid extends Module {
+  static override readonly name: string = "Sigmoid";
   static readonly signature = SIGMOID;
   constructor(...args: CallsOf<typeof SIGMOID>) {
     super();
@@ -240,6 +252,7 @@ export class Sigmoid extends Module {
 const LOG_SIGMOID = signature("nn.LogSigmoid", []);
 /** `LogSigmoid()`: log(sigmoid(x)), computed stably. */
 export class LogSigmoid extends Module {
+  static override readonly name: string = "LogSigmoid";
   static readonly signature = LOG_SIGMOID;
   constructor(...args: CallsOf<typeof LOG_SIGMOID>) {
     super();
@@ -253,6 +266,7 @@ export class LogSigmoid extends Module {
 const TANH = signature("nn.Tanh", []);
 /** `Tanh()`. */
 export class Tanh extends Module {
+  static override readonly name: string = "Tanh";
   static readonly signature = TANH;
   constructor(...args: CallsOf<typeof TANH>) {
     super();
@@ -267,6 +281,7 @@ const dimArg = arg.opt("dim", k.int);
 const SOFTMAX = signature("nn.Softmax", [dimArg]);
 /** `Softmax(dim=None)`: `new Softmax(1)` or `new Softmax({ dim: 1 })`. */
 export class Softmax extends Module {
+  static override readonly name: string = "Softmax";
   static readonly signature = SOFTMAX;
   readonly dim: number | null;
   constructor(...args: CallsOf<typeof SOFTMAX>) {
@@ -284,6 +299,7 @@ export class Softmax extends Module {
 const LOG_SOFTMAX = signature("nn.LogSoftmax", [dimArg]);
 /** `LogSoftmax(dim=None)`. */
 export class LogSoftmax extends Module {
+  static override readonly name: string = "LogSoftmax";
   static readonly signature = LOG_SOFTMAX;
   readonly dim: number | null;
   constructor(...args: CallsOf<typeof LOG_SOFTMAX>) {
@@ -301,6 +317,7 @@ export class LogSoftmax extends Module {
 const SOFTMIN = signature("nn.Softmin", [dimArg]);
 /** `Softmin(dim=None)`: softmax(-x). */
 export class Softmin extends Module {
+  static override readonly name: string = "Softmin";
   static readonly signature = SOFTMIN;
   readonly dim: number | null;
   constructor(...args: CallsOf<typeof SOFTMIN>) {
@@ -318,6 +335,7 @@ export class Softmin extends Module {
 const HARDSIGMOID = signature("nn.Hardsigmoid", [inplaceArg]);
 /** `Hardsigmoid(inplace=False)`: relu6(x + 3) / 6. */
 export class Hardsigmoid extends Module {
+  static override readonly name: string = "Hardsigmoid";
   static readonly signature = HARDSIGMOID;
   readonly inplace: boolean;
   constructor(...args: CallsOf<typeof HARDSIGMOID>) {
@@ -332,6 +350,7 @@ export class Hardsigmoid extends Module {
 const HARDSWISH = signature("nn.Hardswish", [inplaceArg]);
 /** `Hardswish(inplace=False)`: x * relu6(x + 3) / 6. */
 export class Hardswish extends Module {
+  static override readonly name: string = "Hardswish";
   static readonly signature = HARDSWISH;
   readonly inplace: boolean;
   constructor(...args: CallsOf<typeof HARDSWISH>) {
@@ -346,6 +365,7 @@ export class Hardswish extends Module {
 const SOFTSIGN = signature("nn.Softsign", []);
 /** `Softsign()`: x / (1 + |x|). */
 export class Softsign extends Module {
+  static override readonly name: string = "Softsign";
   static readonly signature = SOFTSIGN;
   constructor(...args: CallsOf<typeof SOFTSIGN>) {
     super();
@@ -359,6 +379,7 @@ export class Softsign extends Module {
 const TANHSHRINK = signature("nn.Tanhshrink", []);
 /** `Tanhshrink()`: x - tanh(x). */
 export class Tanhshrink extends Module {
+  static override readonly name: string = "Tanhshrink";
   static readonly signature = TANHSHRINK;
   constructor(...args: CallsOf<typeof TANHSHRINK>) {
     super();
@@ -372,6 +393,7 @@ export class Tanhshrink extends Module {
 const HARDSHRINK = signature("nn.Hardshrink", [arg("lambd", k.float, 0.5)]);
 /** `Hardshrink(lambd=0.5)`: x where |x| > lambd, else 0. */
 export class Hardshrink extends Module {
+  static override readonly name: string = "Hardshrink";
   static readonly signature = HARDSHRINK;
   readonly lambd: number;
   constructor(...args: CallsOf<typeof HARDSHRINK>) {
@@ -389,6 +411,7 @@ export class Hardshrink extends Module {
 const SOFTSHRINK = signature("nn.Softshrink", [arg("lambd", k.float, 0.5)]);
 /** `Softshrink(lambd=0.5)`: x - lambd above lambd, x + lambd below -lambd, else 0. */
 export class Softshrink extends Module {
+  static override readonly name: string = "Softshrink";
   static readonly signature = SOFTSHRINK;
   readonly lambd: number;
   constructor(...args: CallsOf<typeof SOFTSHRINK>) {
@@ -406,6 +429,7 @@ export class Softshrink extends Module {
 const THRESHOLD = signature("nn.Threshold", [arg("threshold", k.float), arg("value", k.float), inplaceArg]);
 /** `Threshold(threshold, value, inplace=False)`: x where x > threshold, else value. */
 export class Threshold extends Module {
+  static override readonly name: string = "Threshold";
   static readonly signature = THRESHOLD;
   readonly threshold: number;
   readonly value: number;
@@ -428,6 +452,7 @@ export class Threshold extends Module {
 const GLU_SIG = signature("nn.GLU", [arg("dim", k.int, -1)]);
 /** `GLU(dim=-1)`: a * sigmoid(b) for the halves a, b of the input along `dim`. */
 export class GLU extends Module {
+  static override readonly name: string = "GLU";
   static readonly signature = GLU_SIG;
   readonly dim: number;
   constructor(...args: CallsOf<typeof GLU_SIG>) {
@@ -450,6 +475,7 @@ const PRELU = signature("nn.PReLU", [
 ]);
 /** `PReLU(num_parameters=1, init=0.25, device=None, dtype=None)`: leaky ReLU with a learnt slope (per channel). */
 export class PReLU extends Module {
+  static override readonly name: string = "PReLU";
   static readonly signature = PRELU;
   readonly numParameters: number;
   readonly init: number;
@@ -479,6 +505,7 @@ const RRELU = signature("nn.RReLU", [arg("lower", k.float, 1 / 8), arg("upper", 
  * per element for negative inputs; in eval mode the slope (lower + upper) / 2.
  */
 export class RReLU extends Module {
+  static override readonly name: string = "RReLU";
   static readonly signature = RRELU;
   readonly lower: number;
   readonly upper: number;
@@ -506,6 +533,7 @@ export class RReLU extends Module {
 const SOFTMAX2D = signature("nn.Softmax2d", []);
 /** `Softmax2d()`: softmax over the channels of [N, C, H, W] (or [C, H, W]) at each location. */
 export class Softmax2d extends Module {
+  static override readonly name: string = "Softmax2d";
   static readonly signature = SOFTMAX2D;
   constructor(...args: CallsOf<typeof SOFTMAX2D>) {
     super();

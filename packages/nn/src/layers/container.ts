@@ -148,6 +148,7 @@ abstract class Container extends Keyed<Module> {
 
 /** `Sequential(*args)`: an ordered list of modules; `forward` feeds each one's output to the next. */
 export class Sequential<T extends Module[] = Module[]> extends Container {
+  static override readonly name: string = "Sequential";
   static readonly signature = SEQUENTIAL;
   /**
    * `new Sequential(a, b, c)`, or named children (PyTorch's OrderedDict form):
@@ -217,6 +218,7 @@ export class Sequential<T extends Module[] = Module[]> extends Container {
 
 /** `ModuleList(modules=None)`: a list of modules, registered as children (no forward of its own). */
 export class ModuleList<T extends Module = Module> extends Container {
+  static override readonly name: string = "ModuleList";
   static readonly signature = MODULE_LIST;
   constructor(modules?: Iterable<T> | null);
   constructor(opts: { modules?: Iterable<T> | null });
@@ -275,6 +277,7 @@ export class ModuleList<T extends Module = Module> extends Container {
  * ModuleDict); from a Map, a plain object or [name, module] pairs.
  */
 export class ModuleDict<T extends Module = Module> extends Container {
+  static override readonly name: string = "ModuleDict";
   static readonly signature = MODULE_DICT;
   constructor(modules?: Map<string, T> | Readonly<Record<string, T>> | Iterable<readonly [string, T]> | null);
   constructor(...args: unknown[]) {
@@ -393,6 +396,7 @@ abstract class ParameterContainer extends Keyed<Parameter> {
 
 /** `ParameterList(values=None)`: a list of parameters (tensors are wrapped as Parameters); keys "0", "1", ... */
 export class ParameterList extends ParameterContainer {
+  static override readonly name: string = "ParameterList";
   static readonly signature = PARAMETER_LIST;
   declare readonly length: number;
   constructor(values?: Iterable<Tensor> | null);
@@ -435,6 +439,7 @@ export class ParameterList extends ParameterContainer {
 
 /** `ParameterDict(parameters=None)`: parameters by name, in insertion order (iterating yields the names). */
 export class ParameterDict extends ParameterContainer {
+  static override readonly name: string = "ParameterDict";
   static readonly signature = PARAMETER_DICT;
   declare readonly length: number;
   constructor(parameters?: NamedTensors | null);

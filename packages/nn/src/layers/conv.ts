@@ -82,6 +82,7 @@ function tuple(v: number | readonly number[], n: number): number[] {
  * `bias`, PyTorch's default initialisation and printing.
  */
 export abstract class ConvNd extends Module {
+  static override readonly name: string = "ConvNd";
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: number[];
@@ -187,6 +188,7 @@ export abstract class ConvNd extends Module {
  * or `new nn.Conv1d(16, 33, 3, { stride: 2 })`.
  */
 export class Conv1d extends ConvNd {
+  static override readonly name: string = "Conv1d";
   static readonly signature = CONV1D;
   constructor(...args: CallsOf<typeof CONV1D>) {
     super("Conv1d", 1, false, CONV1D.parse(args));
@@ -208,6 +210,7 @@ export class Conv1d extends ConvNd {
  * `new nn.Conv2d(1, 32, 3, 1, 1)` or `new nn.Conv2d(1, 32, 3, { padding: 1 })`.
  */
 export class Conv2d extends ConvNd {
+  static override readonly name: string = "Conv2d";
   static readonly signature = CONV2D;
   constructor(...args: CallsOf<typeof CONV2D>) {
     super("Conv2d", 2, false, CONV2D.parse(args));
@@ -250,6 +253,7 @@ function outputPaddingFor(m: ConvNd, x: Tensor, outputSize: readonly number[] | 
  * `forward(x, outputSize?)`.
  */
 export class ConvTranspose1d extends ConvNd {
+  static override readonly name: string = "ConvTranspose1d";
   static readonly signature = CONV_TRANSPOSE1D;
   constructor(...args: CallsOf<typeof CONV_TRANSPOSE1D>) {
     super("ConvTranspose1d", 1, true, CONV_TRANSPOSE1D.parse(args));
@@ -271,6 +275,7 @@ export class ConvTranspose1d extends ConvNd {
  * `forward(x, outputSize?)`.
  */
 export class ConvTranspose2d extends ConvNd {
+  static override readonly name: string = "ConvTranspose2d";
   static readonly signature = CONV_TRANSPOSE2D;
   constructor(...args: CallsOf<typeof CONV_TRANSPOSE2D>) {
     super("ConvTranspose2d", 2, true, CONV_TRANSPOSE2D.parse(args));
@@ -291,6 +296,7 @@ export class ConvTranspose2d extends ConvNd {
  * padding_mode='zeros', device=None, dtype=None)` over [N, C_in, D, H, W] (or [C_in, D, H, W]).
  */
 export class Conv3d extends ConvNd {
+  static override readonly name: string = "Conv3d";
   static readonly signature = CONV3D;
   constructor(...args: CallsOf<typeof CONV3D>) {
     super("Conv3d", 3, false, CONV3D.parse(args));
@@ -312,6 +318,7 @@ export class Conv3d extends ConvNd {
  * `forward(x, outputSize?)`.
  */
 export class ConvTranspose3d extends ConvNd {
+  static override readonly name: string = "ConvTranspose3d";
   static readonly signature = CONV_TRANSPOSE3D;
   constructor(...args: CallsOf<typeof CONV_TRANSPOSE3D>) {
     super("ConvTranspose3d", 3, true, CONV_TRANSPOSE3D.parse(args));
@@ -335,6 +342,7 @@ const UNFOLD = signature("nn.Unfold", [
 ]);
 /** `Unfold(kernel_size, dilation=1, padding=0, stride=1)`: sliding blocks [N, C, H, W] -> [N, C * kH * kW, L]. */
 export class Unfold extends Module {
+  static override readonly name: string = "Unfold";
   static readonly signature = UNFOLD;
   readonly kernelSize: Size2;
   readonly dilation: Size2;
@@ -369,6 +377,7 @@ const FOLD = signature("nn.Fold", [
 ]);
 /** `Fold(output_size, kernel_size, dilation=1, padding=0, stride=1)`: sum sliding blocks back into an image. */
 export class Fold extends Module {
+  static override readonly name: string = "Fold";
   static readonly signature = FOLD;
   readonly outputSize: Size2;
   readonly kernelSize: Size2;

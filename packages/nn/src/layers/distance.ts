@@ -6,6 +6,7 @@ import { Module } from "../module";
 const COSINE_SIMILARITY = signature("nn.CosineSimilarity", [arg("dim", k.int, 1), arg("eps", k.float, 1e-8)]);
 /** `CosineSimilarity(dim=1, eps=1e-08)`: x1 . x2 / max(||x1|| ||x2||, eps) along `dim`. */
 export class CosineSimilarity extends Module {
+  static override readonly name: string = "CosineSimilarity";
   static readonly signature = COSINE_SIMILARITY;
   readonly dim: number;
   readonly eps: number;
@@ -27,6 +28,7 @@ const PAIRWISE_DISTANCE = signature("nn.PairwiseDistance", [
 ]);
 /** `PairwiseDistance(p=2.0, eps=1e-06, keepdim=False)`: ||x1 - x2 + eps||_p over the last dim. */
 export class PairwiseDistance extends Module {
+  static override readonly name: string = "PairwiseDistance";
   static readonly signature = PAIRWISE_DISTANCE;
   readonly norm: number;
   readonly eps: number;

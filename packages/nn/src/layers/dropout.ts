@@ -19,6 +19,7 @@ const DROPOUT = signature("nn.Dropout", [arg("p", k.float, 0.5), inplaceArg]);
  * generator) and scale the rest by 1/(1-p); in eval mode, the identity.
  */
 export class Dropout extends Module {
+  static override readonly name: string = "Dropout";
   static readonly signature = DROPOUT;
   readonly p: number;
   readonly inplace: boolean;
@@ -57,6 +58,7 @@ abstract class ChannelDropout extends Module {
 }
 /** `Dropout1d(p=0.5, inplace=False)`: zero whole channels of [N, C, L] (or [C, L]) inputs. */
 export class Dropout1d extends ChannelDropout {
+  static override readonly name: string = "Dropout1d";
   static readonly signature = DROPOUT1D;
   constructor(...args: CallsOf<typeof DROPOUT1D>) {
     super(DROPOUT1D.parse(args));
@@ -67,6 +69,7 @@ export class Dropout1d extends ChannelDropout {
 }
 /** `Dropout2d(p=0.5, inplace=False)`: zero whole channels of [N, C, H, W] (or [C, H, W]) inputs. */
 export class Dropout2d extends ChannelDropout {
+  static override readonly name: string = "Dropout2d";
   static readonly signature = DROPOUT2D;
   constructor(...args: CallsOf<typeof DROPOUT2D>) {
     super(DROPOUT2D.parse(args));
@@ -77,6 +80,7 @@ export class Dropout2d extends ChannelDropout {
 }
 /** `Dropout3d(p=0.5, inplace=False)`: zero whole channels of [N, C, D, H, W] (or [C, D, H, W]) inputs. */
 export class Dropout3d extends ChannelDropout {
+  static override readonly name: string = "Dropout3d";
   static readonly signature = DROPOUT3D;
   constructor(...args: CallsOf<typeof DROPOUT3D>) {
     super(DROPOUT3D.parse(args));
@@ -90,6 +94,7 @@ const ALPHA_DROPOUT = signature("nn.AlphaDropout", [arg("p", k.float, 0.5), inpl
 const FEATURE_ALPHA_DROPOUT = signature("nn.FeatureAlphaDropout", [arg("p", k.float, 0.5), inplaceArg]);
 /** `AlphaDropout(p=0.5, inplace=False)`: dropout keeping SELU's self-normalising mean and variance. */
 export class AlphaDropout extends ChannelDropout {
+  static override readonly name: string = "AlphaDropout";
   static readonly signature = ALPHA_DROPOUT;
   constructor(...args: CallsOf<typeof ALPHA_DROPOUT>) {
     super(ALPHA_DROPOUT.parse(args));
@@ -100,6 +105,7 @@ export class AlphaDropout extends ChannelDropout {
 }
 /** `FeatureAlphaDropout(p=0.5, inplace=False)`: alpha dropout of whole channels. */
 export class FeatureAlphaDropout extends ChannelDropout {
+  static override readonly name: string = "FeatureAlphaDropout";
   static readonly signature = FEATURE_ALPHA_DROPOUT;
   constructor(...args: CallsOf<typeof FEATURE_ALPHA_DROPOUT>) {
     super(FEATURE_ALPHA_DROPOUT.parse(args));

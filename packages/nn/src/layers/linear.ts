@@ -28,6 +28,7 @@ const IDENTITY = signature("nn.Identity", [anything] as readonly AnyParam[]);
 
 /** `Identity(*args, **kwargs)`: returns its input unchanged (its arguments are accepted and ignored, as PyTorch's). */
 export class Identity extends Module {
+  static override readonly name: string = "Identity";
   static readonly signature = IDENTITY;
   constructor(..._args: unknown[]) {
     super();
@@ -51,6 +52,7 @@ const LINEAR = signature("nn.Linear", [
  * U(-1/sqrt(in), 1/sqrt(in)).
  */
 export class Linear extends Module {
+  static override readonly name: string = "Linear";
   static readonly signature = LINEAR;
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -99,6 +101,7 @@ const BILINEAR = signature("nn.Bilinear", [
  * y[o] = x1^T W[o] x2 + b[o], with W [out, in1, in2], both initialised U(-1/sqrt(in1), 1/sqrt(in1)).
  */
 export class Bilinear extends Module {
+  static override readonly name: string = "Bilinear";
   static readonly signature = BILINEAR;
   readonly in1Features: number;
   readonly in2Features: number;
@@ -149,6 +152,7 @@ export class Bilinear extends Module {
 const FLATTEN = signature("nn.Flatten", [arg("startDim", k.int, 1), arg("endDim", k.int, -1)]);
 /** `Flatten(start_dim=1, end_dim=-1)`: flatten dims startDim..endDim (by default all but the batch dim). */
 export class Flatten extends Module {
+  static override readonly name: string = "Flatten";
   static readonly signature = FLATTEN;
   readonly startDim: number;
   readonly endDim: number;
@@ -169,6 +173,7 @@ export class Flatten extends Module {
 const UNFLATTEN = signature("nn.Unflatten", [arg("dim", k.int), arg("unflattenedSize", k.ints)]);
 /** `Unflatten(dim, unflattened_size)`: expand dim `dim` into `unflattenedSize`. */
 export class Unflatten extends Module {
+  static override readonly name: string = "Unflatten";
   static readonly signature = UNFLATTEN;
   readonly dim: number;
   readonly unflattenedSize: readonly number[];

@@ -53,6 +53,7 @@ abstract class MarginLoss extends Module {
 const L1_LOSS = signature("nn.L1Loss", simpleLoss);
 /** `L1Loss(size_average=None, reduce=None, reduction='mean')`: mean absolute error. */
 export class L1Loss extends ReductionLoss {
+  static override readonly name: string = "L1Loss";
   static readonly signature = L1_LOSS;
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.l1Loss(input, target, { reduction: this.reduction });
@@ -62,6 +63,7 @@ export class L1Loss extends ReductionLoss {
 const MSE_LOSS = signature("nn.MSELoss", simpleLoss);
 /** `MSELoss(size_average=None, reduce=None, reduction='mean')`: mean squared error. */
 export class MSELoss extends ReductionLoss {
+  static override readonly name: string = "MSELoss";
   static readonly signature = MSE_LOSS;
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.mseLoss(input, target, { reduction: this.reduction });
@@ -71,6 +73,7 @@ export class MSELoss extends ReductionLoss {
 const SMOOTH_L1_LOSS = signature("nn.SmoothL1Loss", [...simpleLoss, arg("beta", k.float, 1.0)]);
 /** `SmoothL1Loss(size_average=None, reduce=None, reduction='mean', beta=1.0)`. */
 export class SmoothL1Loss extends Module {
+  static override readonly name: string = "SmoothL1Loss";
   static readonly signature = SMOOTH_L1_LOSS;
   readonly reduction: Reduction;
   readonly beta: number;
@@ -88,6 +91,7 @@ export class SmoothL1Loss extends Module {
 const HUBER_LOSS = signature("nn.HuberLoss", [reductionArg, arg("delta", k.float, 1.0)]);
 /** `HuberLoss(reduction='mean', delta=1.0)`. */
 export class HuberLoss extends Module {
+  static override readonly name: string = "HuberLoss";
   static readonly signature = HUBER_LOSS;
   readonly reduction: Reduction;
   readonly delta: number;
@@ -107,6 +111,7 @@ const classLoss = [weightArg, sizeAverageArg, ignoreIndexArg, reduceArg, reducti
 const NLL_LOSS = signature("nn.NLLLoss", classLoss);
 /** `NLLLoss(weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean')`. */
 export class NLLLoss extends Module {
+  static override readonly name: string = "NLLLoss";
   static readonly signature = NLL_LOSS;
   weight: Tensor | null;
   readonly ignoreIndex: number;
@@ -136,6 +141,7 @@ const CROSS_ENTROPY_LOSS = signature("nn.CrossEntropyLoss", [
  * label_smoothing=0.0)`: log-softmax then NLL; targets are class indices (int32) or class probabilities.
  */
 export class CrossEntropyLoss extends Module {
+  static override readonly name: string = "CrossEntropyLoss";
   static readonly signature = CROSS_ENTROPY_LOSS;
   weight: Tensor | null;
   readonly ignoreIndex: number;
@@ -162,6 +168,7 @@ export class CrossEntropyLoss extends Module {
 const BCE_LOSS = signature("nn.BCELoss", [weightArg, ...simpleLoss]);
 /** `BCELoss(weight=None, size_average=None, reduce=None, reduction='mean')`: binary cross entropy of probabilities. */
 export class BCELoss extends WeightedLoss {
+  static override readonly name: string = "BCELoss";
   static readonly signature = BCE_LOSS;
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropy(input, target, { weight: this.weight, reduction: this.reduction });
@@ -175,6 +182,7 @@ const BCE_WITH_LOGITS_LOSS = signature("nn.BCEWithLogitsLoss", [
 ]);
 /** `BCEWithLogitsLoss(weight=None, size_average=None, reduce=None, reduction='mean', pos_weight=None)`. */
 export class BCEWithLogitsLoss extends Module {
+  static override readonly name: string = "BCEWithLogitsLoss";
   static readonly signature = BCE_WITH_LOGITS_LOSS;
   static override stateNames = { posWeight: "pos_weight" };
   weight: Tensor | null;
@@ -204,6 +212,7 @@ const KL_DIV_LOSS = signature("nn.KLDivLoss", [
 ]);
 /** `KLDivLoss(size_average=None, reduce=None, reduction='mean', log_target=False)`. */
 export class KLDivLoss extends Module {
+  static override readonly name: string = "KLDivLoss";
   static readonly signature = KL_DIV_LOSS;
   readonly reduction: Reduction | "batchmean";
   readonly logTarget: boolean;
@@ -221,6 +230,7 @@ export class KLDivLoss extends Module {
 const SOFT_MARGIN_LOSS = signature("nn.SoftMarginLoss", simpleLoss);
 /** `SoftMarginLoss(size_average=None, reduce=None, reduction='mean')`: log(1 + exp(-y x)). */
 export class SoftMarginLoss extends ReductionLoss {
+  static override readonly name: string = "SoftMarginLoss";
   static readonly signature = SOFT_MARGIN_LOSS;
   override forward(input: Tensor, target: Tensor): Tensor {
     return G.softMarginLoss(input, target, { reduction: this.reduction });
@@ -232,6 +242,7 @@ const marginArg = (dflt: number) => arg("margin", k.float, dflt);
 const MARGIN_RANKING_LOSS = signature("nn.MarginRankingLoss", [marginArg(0.0), ...simpleLoss]);
 /** `MarginRankingLoss(margin=0.0, size_average=None, reduce=None, reduction='mean')`: max(0, -y (x1 - x2) + margin). */
 export class MarginRankingLoss extends MarginLoss {
+  static override readonly name: string = "MarginRankingLoss";
   static readonly signature = MARGIN_RANKING_LOSS;
   override forward(input1: Tensor, input2: Tensor, target: Tensor): Tensor {
     return G.marginRankingLoss(input1, input2, target, { margin: this.margin, reduction: this.reduction });
@@ -241,6 +252,7 @@ export class MarginRankingLoss extends MarginLoss {
 const HINGE_EMBEDDING_LOSS = signature("nn.HingeEmbeddingLoss", [marginArg(1.0), ...simpleLoss]);
 /** `HingeEmbeddingLoss(margin=1.0, size_average=None, reduce=None, reduction='mean')`. */
 export class HingeEmbeddingLoss extends MarginLoss {
+  static override readonly name: string = "HingeEmbeddingLoss";
   static readonly signature = HINGE_EMBEDDING_LOSS;
   override forward(input: Tensor, target: Tensor): Tensor {
     return G.hingeEmbeddingLoss(input, target, { margin: this.margin, reduction: this.reduction });
@@ -250,6 +262,7 @@ export class HingeEmbeddingLoss extends MarginLoss {
 const COSINE_EMBEDDING_LOSS = signature("nn.CosineEmbeddingLoss", [marginArg(0.0), ...simpleLoss]);
 /** `CosineEmbeddingLoss(margin=0.0, size_average=None, reduce=None, reduction='mean')`. */
 export class CosineEmbeddingLoss extends MarginLoss {
+  static override readonly name: string = "CosineEmbeddingLoss";
   static readonly signature = COSINE_EMBEDDING_LOSS;
   override forward(input1: Tensor, input2: Tensor, target: Tensor): Tensor {
     return G.cosineEmbeddingLoss(input1, input2, target, { margin: this.margin, reduction: this.reduction });
@@ -259,6 +272,7 @@ export class CosineEmbeddingLoss extends MarginLoss {
 const MULTILABEL_SOFT_MARGIN_LOSS = signature("nn.MultiLabelSoftMarginLoss", [weightArg, ...simpleLoss]);
 /** `MultiLabelSoftMarginLoss(weight=None, size_average=None, reduce=None, reduction='mean')`. */
 export class MultiLabelSoftMarginLoss extends WeightedLoss {
+  static override readonly name: string = "MultiLabelSoftMarginLoss";
   static readonly signature = MULTILABEL_SOFT_MARGIN_LOSS;
   override forward(input: Tensor, target: Tensor): Tensor {
     return G.multilabelSoftMarginLoss(input, target, { weight: this.weight, reduction: this.reduction });
@@ -275,6 +289,7 @@ const POISSON_NLL_LOSS = signature("nn.PoissonNLLLoss", [
 ]);
 /** `PoissonNLLLoss(log_input=True, full=False, size_average=None, eps=1e-08, reduce=None, reduction='mean')`. */
 export class PoissonNLLLoss extends Module {
+  static override readonly name: string = "PoissonNLLLoss";
   static readonly signature = POISSON_NLL_LOSS;
   readonly logInput: boolean;
   readonly full: boolean;
@@ -305,6 +320,7 @@ const GAUSSIAN_NLL_LOSS = signature(
 );
 /** `GaussianNLLLoss(*, full=False, eps=1e-06, reduction='mean')`; `forward(input, target, var)`. */
 export class GaussianNLLLoss extends Module {
+  static override readonly name: string = "GaussianNLLLoss";
   static readonly signature = GAUSSIAN_NLL_LOSS;
   readonly full: boolean;
   readonly eps: number;
@@ -334,6 +350,7 @@ const TRIPLET_MARGIN_LOSS = signature("nn.TripletMarginLoss", [
 ]);
 /** `TripletMarginLoss(margin=1.0, p=2.0, eps=1e-06, swap=False, size_average=None, reduce=None, reduction='mean')`. */
 export class TripletMarginLoss extends Module {
+  static override readonly name: string = "TripletMarginLoss";
   static readonly signature = TRIPLET_MARGIN_LOSS;
   readonly margin: number;
   readonly p: number;
@@ -368,6 +385,7 @@ const MULTI_MARGIN_LOSS = signature("nn.MultiMarginLoss", [
 ]);
 /** `MultiMarginLoss(p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction='mean')`. */
 export class MultiMarginLoss extends Module {
+  static override readonly name: string = "MultiMarginLoss";
   static readonly signature = MULTI_MARGIN_LOSS;
   readonly p: number;
   readonly margin: number;
@@ -395,6 +413,7 @@ export class MultiMarginLoss extends Module {
 const MULTILABEL_MARGIN_LOSS = signature("nn.MultiLabelMarginLoss", simpleLoss);
 /** `MultiLabelMarginLoss(size_average=None, reduce=None, reduction='mean')`: targets are class indices, -1 ends them. */
 export class MultiLabelMarginLoss extends ReductionLoss {
+  static override readonly name: string = "MultiLabelMarginLoss";
   static readonly signature = MULTILABEL_MARGIN_LOSS;
   override forward(input: Tensor, target: Tensor): Tensor {
     return G.multilabelMarginLoss(input, target, { reduction: this.reduction });
@@ -411,6 +430,7 @@ const CTC_LOSS = signature("nn.CTCLoss", [
  * `forward(logProbs, targets, inputLengths, targetLengths)`.
  */
 export class CTCLoss extends Module {
+  static override readonly name: string = "CTCLoss";
   static readonly signature = CTC_LOSS;
   readonly blank: number;
   readonly reduction: Reduction;
@@ -452,6 +472,7 @@ const TRIPLET_MARGIN_WITH_DISTANCE_LOSS = signature(
  * loss under any distance (a function or a module; PairwiseDistance by default, a child module then).
  */
 export class TripletMarginWithDistanceLoss extends Module {
+  static override readonly name: string = "TripletMarginWithDistanceLoss";
   static readonly signature = TRIPLET_MARGIN_WITH_DISTANCE_LOSS;
   static override stateNames = { distanceFunction: "distance_function" };
   readonly distanceFunction: Distance;

@@ -58,6 +58,7 @@ interface BatchNormArgs {
  * State dict names are PyTorch's: running_mean, running_var, num_batches_tracked.
  */
 export abstract class BatchNorm extends Module {
+  static override readonly name: string = "BatchNorm";
   static override stateNames = {
     runningMean: "running_mean",
     runningVar: "running_var",
@@ -146,6 +147,7 @@ export abstract class BatchNorm extends Module {
  * dtype=None)`: batch normalisation of [N, C] or [N, C, L] inputs.
  */
 export class BatchNorm1d extends BatchNorm {
+  static override readonly name: string = "BatchNorm1d";
   static readonly signature = BATCH_NORM1D;
   constructor(...args: CallsOf<typeof BATCH_NORM1D>) {
     super(BATCH_NORM1D.parse(args));
@@ -161,6 +163,7 @@ export class BatchNorm1d extends BatchNorm {
  * dtype=None)`: batch normalisation of [N, C, H, W] inputs.
  */
 export class BatchNorm2d extends BatchNorm {
+  static override readonly name: string = "BatchNorm2d";
   static readonly signature = BATCH_NORM2D;
   constructor(...args: CallsOf<typeof BATCH_NORM2D>) {
     super(BATCH_NORM2D.parse(args));
@@ -176,6 +179,7 @@ export class BatchNorm2d extends BatchNorm {
  * dtype=None)`: batch normalisation of [N, C, D, H, W] inputs.
  */
 export class BatchNorm3d extends BatchNorm {
+  static override readonly name: string = "BatchNorm3d";
   static readonly signature = BATCH_NORM3D;
   constructor(...args: CallsOf<typeof BATCH_NORM3D>) {
     super(BATCH_NORM3D.parse(args));
@@ -200,6 +204,7 @@ const LAYER_NORM = signature("nn.LayerNorm", [
  * `elementwiseAffine` is false.
  */
 export class LayerNorm extends Module {
+  static override readonly name: string = "LayerNorm";
   static readonly signature = LAYER_NORM;
   readonly normalizedShape: readonly number[];
   readonly eps: number;
@@ -242,6 +247,7 @@ const GROUP_NORM = signature("nn.GroupNorm", [
  * channels of [N, C, ...] inputs per sample.
  */
 export class GroupNorm extends Module {
+  static override readonly name: string = "GroupNorm";
   static readonly signature = GROUP_NORM;
   readonly numGroups: number;
   readonly numChannels: number;
@@ -294,6 +300,7 @@ const INSTANCE_NORM3D = signature("nn.InstanceNorm3d", instanceNormParams);
  * spatial dims; running statistics (when tracked) are used in eval mode. Unbatched inputs are accepted.
  */
 export abstract class InstanceNorm extends Module {
+  static override readonly name: string = "InstanceNorm";
   static override stateNames = BatchNorm.stateNames;
   readonly numFeatures: number;
   readonly eps: number;
@@ -369,6 +376,7 @@ export abstract class InstanceNorm extends Module {
  * dtype=None)` over [N, C, L] (or [C, L]).
  */
 export class InstanceNorm1d extends InstanceNorm {
+  static override readonly name: string = "InstanceNorm1d";
   static readonly signature = INSTANCE_NORM1D;
   protected readonly noBatchDims = 2;
   constructor(...args: CallsOf<typeof INSTANCE_NORM1D>) {
@@ -381,6 +389,7 @@ export class InstanceNorm1d extends InstanceNorm {
  * dtype=None)` over [N, C, H, W] (or [C, H, W]).
  */
 export class InstanceNorm2d extends InstanceNorm {
+  static override readonly name: string = "InstanceNorm2d";
   static readonly signature = INSTANCE_NORM2D;
   protected readonly noBatchDims = 3;
   constructor(...args: CallsOf<typeof INSTANCE_NORM2D>) {
@@ -393,6 +402,7 @@ export class InstanceNorm2d extends InstanceNorm {
  * dtype=None)` over [N, C, D, H, W] (or [C, D, H, W]).
  */
 export class InstanceNorm3d extends InstanceNorm {
+  static override readonly name: string = "InstanceNorm3d";
   static readonly signature = INSTANCE_NORM3D;
   protected readonly noBatchDims = 4;
   constructor(...args: CallsOf<typeof INSTANCE_NORM3D>) {
@@ -408,6 +418,7 @@ const LOCAL_RESPONSE_NORM = signature("nn.LocalResponseNorm", [
 ]);
 /** `LocalResponseNorm(size, alpha=0.0001, beta=0.75, k=1.0)`: normalisation across neighbouring channels. */
 export class LocalResponseNorm extends Module {
+  static override readonly name: string = "LocalResponseNorm";
   static readonly signature = LOCAL_RESPONSE_NORM;
   readonly size: number;
   readonly alpha: number;

@@ -14,6 +14,7 @@ const amounts = (v: number | readonly number[], n: number): number[] =>
 const ZERO_PAD2D = signature("nn.ZeroPad2d", [arg("padding", paddingKind(2))]);
 /** `ZeroPad2d(padding)`: pad the last two dims with zeros; padding (left, right, top, bottom). */
 export class ZeroPad2d extends Module {
+  static override readonly name: string = "ZeroPad2d";
   static readonly signature = ZERO_PAD2D;
   readonly padding: number[];
   constructor(...args: CallsOf<typeof ZERO_PAD2D>) {
@@ -50,6 +51,7 @@ const CONSTANT_PAD2D = signature("nn.ConstantPad2d", [arg("padding", paddingKind
 const CONSTANT_PAD3D = signature("nn.ConstantPad3d", [arg("padding", paddingKind(3)), arg("value", k.float)]);
 /** `ConstantPad1d(padding, value)`: pad the last dim with `value`. */
 export class ConstantPad1d extends ConstantPad {
+  static override readonly name: string = "ConstantPad1d";
   static readonly signature = CONSTANT_PAD1D;
   constructor(...args: CallsOf<typeof CONSTANT_PAD1D>) {
     super(CONSTANT_PAD1D.parse(args), 1);
@@ -57,6 +59,7 @@ export class ConstantPad1d extends ConstantPad {
 }
 /** `ConstantPad2d(padding, value)`: pad the last two dims with `value`. */
 export class ConstantPad2d extends ConstantPad {
+  static override readonly name: string = "ConstantPad2d";
   static readonly signature = CONSTANT_PAD2D;
   constructor(...args: CallsOf<typeof CONSTANT_PAD2D>) {
     super(CONSTANT_PAD2D.parse(args), 2);
@@ -88,6 +91,7 @@ const REPLICATION_PAD1D = signature("nn.ReplicationPad1d", [arg("padding", paddi
 const REPLICATION_PAD2D = signature("nn.ReplicationPad2d", [arg("padding", paddingKind(2))]);
 /** `ReflectionPad1d(padding)`: pad the last dim with its reflection (the edge not repeated). */
 export class ReflectionPad1d extends ModePad {
+  static override readonly name: string = "ReflectionPad1d";
   static readonly signature = REFLECTION_PAD1D;
   constructor(...args: CallsOf<typeof REFLECTION_PAD1D>) {
     super(REFLECTION_PAD1D.parse(args).padding, 1, "reflect");
@@ -95,6 +99,7 @@ export class ReflectionPad1d extends ModePad {
 }
 /** `ReflectionPad2d(padding)`: pad the last two dims with their reflection. */
 export class ReflectionPad2d extends ModePad {
+  static override readonly name: string = "ReflectionPad2d";
   static readonly signature = REFLECTION_PAD2D;
   constructor(...args: CallsOf<typeof REFLECTION_PAD2D>) {
     super(REFLECTION_PAD2D.parse(args).padding, 2, "reflect");
@@ -102,6 +107,7 @@ export class ReflectionPad2d extends ModePad {
 }
 /** `ReplicationPad1d(padding)`: pad the last dim by repeating its edge values. */
 export class ReplicationPad1d extends ModePad {
+  static override readonly name: string = "ReplicationPad1d";
   static readonly signature = REPLICATION_PAD1D;
   constructor(...args: CallsOf<typeof REPLICATION_PAD1D>) {
     super(REPLICATION_PAD1D.parse(args).padding, 1, "replicate");
@@ -109,6 +115,7 @@ export class ReplicationPad1d extends ModePad {
 }
 /** `ReplicationPad2d(padding)`: pad the last two dims by repeating their edge values. */
 export class ReplicationPad2d extends ModePad {
+  static override readonly name: string = "ReplicationPad2d";
   static readonly signature = REPLICATION_PAD2D;
   constructor(...args: CallsOf<typeof REPLICATION_PAD2D>) {
     super(REPLICATION_PAD2D.parse(args).padding, 2, "replicate");
@@ -116,6 +123,7 @@ export class ReplicationPad2d extends ModePad {
 }
 /** `ConstantPad3d(padding, value)`: pad the last three dims with `value`. */
 export class ConstantPad3d extends ConstantPad {
+  static override readonly name: string = "ConstantPad3d";
   static readonly signature = CONSTANT_PAD3D;
   constructor(...args: CallsOf<typeof CONSTANT_PAD3D>) {
     super(CONSTANT_PAD3D.parse(args), 3);
@@ -126,6 +134,7 @@ const REFLECTION_PAD3D = signature("nn.ReflectionPad3d", [arg("padding", padding
 const REPLICATION_PAD3D = signature("nn.ReplicationPad3d", [arg("padding", paddingKind(3))]);
 /** `ReflectionPad3d(padding)`: pad the last three dims with their reflection. */
 export class ReflectionPad3d extends ModePad {
+  static override readonly name: string = "ReflectionPad3d";
   static readonly signature = REFLECTION_PAD3D;
   constructor(...args: CallsOf<typeof REFLECTION_PAD3D>) {
     super(REFLECTION_PAD3D.parse(args).padding, 3, "reflect");
@@ -133,6 +142,7 @@ export class ReflectionPad3d extends ModePad {
 }
 /** `ReplicationPad3d(padding)`: pad the last three dims by repeating their edge values. */
 export class ReplicationPad3d extends ModePad {
+  static override readonly name: string = "ReplicationPad3d";
   static readonly signature = REPLICATION_PAD3D;
   constructor(...args: CallsOf<typeof REPLICATION_PAD3D>) {
     super(REPLICATION_PAD3D.parse(args).padding, 3, "replicate");

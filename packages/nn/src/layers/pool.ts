@@ -116,6 +116,7 @@ const MAX_POOL3D = signature("nn.MaxPool3d", maxPoolParams(size3));
  * [N, C, L] (or [C, L]); with `returnIndices` the module returns `[output, indices]`.
  */
 export class MaxPool1d<R extends boolean = false> extends MaxPoolNd<R> {
+  static override readonly name: string = "MaxPool1d";
   static readonly signature = MAX_POOL1D;
   protected pool(x: Tensor, kernelSize: SizeArg, o: MaxPoolOptions & { returnIndices: boolean }): Tensor {
     return maxPool1d(x, kernelSize, o);
@@ -128,6 +129,7 @@ export class MaxPool1d<R extends boolean = false> extends MaxPoolNd<R> {
  * `[output, indices]`.
  */
 export class MaxPool2d<R extends boolean = false> extends MaxPoolNd<R> {
+  static override readonly name: string = "MaxPool2d";
   static readonly signature = MAX_POOL2D;
   declare readonly kernelSize: Size2;
   declare readonly stride: Size2;
@@ -143,6 +145,7 @@ export class MaxPool2d<R extends boolean = false> extends MaxPoolNd<R> {
  * [N, C, D, H, W] (or [C, D, H, W]); with `returnIndices` the module returns `[output, indices]`.
  */
 export class MaxPool3d<R extends boolean = false> extends MaxPoolNd<R> {
+  static override readonly name: string = "MaxPool3d";
   static readonly signature = MAX_POOL3D;
   protected pool(x: Tensor, kernelSize: SizeArg, o: MaxPoolOptions & { returnIndices: boolean }): Tensor {
     return maxPool3d(x, kernelSize, o);
@@ -205,6 +208,7 @@ const AVG_POOL3D = signature("nn.AvgPool3d", [...avgPoolParams(size3), divisorOv
  * `new nn.AvgPool2d(3, 2)` or `new nn.AvgPool2d(3, { stride: 2, countIncludePad: false })`.
  */
 export class AvgPool2d extends AvgPoolNd {
+  static override readonly name: string = "AvgPool2d";
   static readonly signature = AVG_POOL2D;
   declare readonly kernelSize: Size2;
   declare readonly stride: Size2;
@@ -219,6 +223,7 @@ export class AvgPool2d extends AvgPoolNd {
  * over [N, C, D, H, W] (or [C, D, H, W]).
  */
 export class AvgPool3d extends AvgPoolNd {
+  static override readonly name: string = "AvgPool3d";
   static readonly signature = AVG_POOL3D;
   protected pool(x: Tensor, kernelSize: SizeArg, o: AvgPoolOptions): Tensor {
     return avgPool3d(x, kernelSize, o);
@@ -229,6 +234,7 @@ const single = (v: number | readonly number[]): number[] => (typeof v === "numbe
 
 /** `AvgPool1d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)` over [N, C, L]. */
 export class AvgPool1d extends Module {
+  static override readonly name: string = "AvgPool1d";
   static readonly signature = AVG_POOL1D;
   readonly kernelSize: number[];
   readonly stride: number[];
@@ -278,6 +284,7 @@ const ADAPTIVE_AVG_POOL3D = signature("nn.AdaptiveAvgPool3d", [arg("outputSize",
 
 /** `AdaptiveAvgPool1d(output_size)`: average pooling of [N, C, L] to a fixed length. */
 export class AdaptiveAvgPool1d extends AdaptiveAvgPoolNd {
+  static override readonly name: string = "AdaptiveAvgPool1d";
   static readonly signature = ADAPTIVE_AVG_POOL1D;
   declare readonly outputSize: SizeArg;
   override forward(x: Tensor): Tensor {
@@ -286,6 +293,7 @@ export class AdaptiveAvgPool1d extends AdaptiveAvgPoolNd {
 }
 /** `AdaptiveAvgPool2d(output_size)`: average pooling to a fixed output size: `new nn.AdaptiveAvgPool2d([5, 7])` or `(7)`. */
 export class AdaptiveAvgPool2d extends AdaptiveAvgPoolNd {
+  static override readonly name: string = "AdaptiveAvgPool2d";
   static readonly signature = ADAPTIVE_AVG_POOL2D;
   declare readonly outputSize: AdaptiveSize;
   override forward(x: Tensor): Tensor {
@@ -294,6 +302,7 @@ export class AdaptiveAvgPool2d extends AdaptiveAvgPoolNd {
 }
 /** `AdaptiveAvgPool3d(output_size)`: average pooling of [N, C, D, H, W] to a fixed size (null keeps a dim). */
 export class AdaptiveAvgPool3d extends AdaptiveAvgPoolNd {
+  static override readonly name: string = "AdaptiveAvgPool3d";
   static readonly signature = ADAPTIVE_AVG_POOL3D;
   override forward(x: Tensor): Tensor {
     return adaptiveAvgPool3d(x, this.outputSize as never);
@@ -322,6 +331,7 @@ const ADAPTIVE_MAX_POOL3D = signature("nn.AdaptiveMaxPool3d", adaptiveMaxParams(
 
 /** `AdaptiveMaxPool1d(output_size, return_indices=False)` over [N, C, L]. */
 export class AdaptiveMaxPool1d<R extends boolean = false> extends AdaptiveMaxPool<R> {
+  static override readonly name: string = "AdaptiveMaxPool1d";
   static readonly signature = ADAPTIVE_MAX_POOL1D;
   override forward(x: Tensor): Pooled<R> {
     return adaptiveMaxPool1d(x, this.outputSize as never, { returnIndices: this.returnIndices }) as Pooled<R>;
@@ -329,6 +339,7 @@ export class AdaptiveMaxPool1d<R extends boolean = false> extends AdaptiveMaxPoo
 }
 /** `AdaptiveMaxPool2d(output_size, return_indices=False)` over [N, C, H, W]. */
 export class AdaptiveMaxPool2d<R extends boolean = false> extends AdaptiveMaxPool<R> {
+  static override readonly name: string = "AdaptiveMaxPool2d";
   static readonly signature = ADAPTIVE_MAX_POOL2D;
   override forward(x: Tensor): Pooled<R> {
     return adaptiveMaxPool2d(x, this.outputSize as never, { returnIndices: this.returnIndices }) as Pooled<R>;
@@ -336,6 +347,7 @@ export class AdaptiveMaxPool2d<R extends boolean = false> extends AdaptiveMaxPoo
 }
 /** `AdaptiveMaxPool3d(output_size, return_indices=False)` over [N, C, D, H, W]. */
 export class AdaptiveMaxPool3d<R extends boolean = false> extends AdaptiveMaxPool<R> {
+  static override readonly name: string = "AdaptiveMaxPool3d";
   static readonly signature = ADAPTIVE_MAX_POOL3D;
   override forward(x: Tensor): Pooled<R> {
     return adaptiveMaxPool3d(x, this.outputSize as never, { returnIndices: this.returnIndices }) as Pooled<R>;
@@ -372,6 +384,7 @@ const LP_POOL1D = signature("nn.LPPool1d", lpParams(size1));
 const LP_POOL2D = signature("nn.LPPool2d", lpParams(size2));
 /** `LPPool1d(norm_type, kernel_size, stride=None, ceil_mode=False)`: the p-norm of each window. */
 export class LPPool1d extends LPPool {
+  static override readonly name: string = "LPPool1d";
   static readonly signature = LP_POOL1D;
   override forward(x: Tensor): Tensor {
     return lpPool1d(x, this.normType, this.kernelSize, { stride: this.stride, ceilMode: this.ceilMode });
@@ -379,6 +392,7 @@ export class LPPool1d extends LPPool {
 }
 /** `LPPool2d(norm_type, kernel_size, stride=None, ceil_mode=False)`: the p-norm of each window. */
 export class LPPool2d extends LPPool {
+  static override readonly name: string = "LPPool2d";
   static readonly signature = LP_POOL2D;
   override forward(x: Tensor): Tensor {
     return lpPool2d(x, this.normType, this.kernelSize, { stride: this.stride, ceilMode: this.ceilMode });
@@ -417,6 +431,7 @@ const MAX_UNPOOL2D = signature("nn.MaxUnpool2d", unpoolParams(size2));
 const MAX_UNPOOL3D = signature("nn.MaxUnpool3d", unpoolParams(size3));
 /** `MaxUnpool1d(kernel_size, stride=None, padding=0)`: `forward(input, indices, outputSize?)`. */
 export class MaxUnpool1d extends MaxUnpool {
+  static override readonly name: string = "MaxUnpool1d";
   static readonly signature = MAX_UNPOOL1D;
   constructor(...args: CallsOf<typeof MAX_UNPOOL1D>) {
     super(1, MAX_UNPOOL1D.parse(args));
@@ -424,6 +439,7 @@ export class MaxUnpool1d extends MaxUnpool {
 }
 /** `MaxUnpool2d(kernel_size, stride=None, padding=0)`: `forward(input, indices, outputSize?)`. */
 export class MaxUnpool2d extends MaxUnpool {
+  static override readonly name: string = "MaxUnpool2d";
   static readonly signature = MAX_UNPOOL2D;
   constructor(...args: CallsOf<typeof MAX_UNPOOL2D>) {
     super(2, MAX_UNPOOL2D.parse(args));
@@ -431,6 +447,7 @@ export class MaxUnpool2d extends MaxUnpool {
 }
 /** `MaxUnpool3d(kernel_size, stride=None, padding=0)`: `forward(input, indices, outputSize?)`. */
 export class MaxUnpool3d extends MaxUnpool {
+  static override readonly name: string = "MaxUnpool3d";
   static readonly signature = MAX_UNPOOL3D;
   constructor(...args: CallsOf<typeof MAX_UNPOOL3D>) {
     super(3, MAX_UNPOOL3D.parse(args));

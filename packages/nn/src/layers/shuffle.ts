@@ -6,6 +6,7 @@ import { Module } from "../module";
 const PIXEL_SHUFFLE = signature("nn.PixelShuffle", [arg("upscaleFactor", k.int)]);
 /** `PixelShuffle(upscale_factor)`: [N, C r^2, H, W] -> [N, C, H r, W r]. */
 export class PixelShuffle extends Module {
+  static override readonly name: string = "PixelShuffle";
   static readonly signature = PIXEL_SHUFFLE;
   readonly upscaleFactor: number;
   constructor(...args: CallsOf<typeof PIXEL_SHUFFLE>) {
@@ -23,6 +24,7 @@ export class PixelShuffle extends Module {
 const PIXEL_UNSHUFFLE = signature("nn.PixelUnshuffle", [arg("downscaleFactor", k.int)]);
 /** `PixelUnshuffle(downscale_factor)`: [N, C, H r, W r] -> [N, C r^2, H, W]. */
 export class PixelUnshuffle extends Module {
+  static override readonly name: string = "PixelUnshuffle";
   static readonly signature = PIXEL_UNSHUFFLE;
   readonly downscaleFactor: number;
   constructor(...args: CallsOf<typeof PIXEL_UNSHUFFLE>) {
@@ -40,6 +42,7 @@ export class PixelUnshuffle extends Module {
 const CHANNEL_SHUFFLE = signature("nn.ChannelShuffle", [arg("groups", k.int)]);
 /** `ChannelShuffle(groups)`: interleave the channels of `groups` groups. */
 export class ChannelShuffle extends Module {
+  static override readonly name: string = "ChannelShuffle";
   static readonly signature = CHANNEL_SHUFFLE;
   readonly groups: number;
   constructor(...args: CallsOf<typeof CHANNEL_SHUFFLE>) {

@@ -83,6 +83,7 @@ function resetTable(weight: Parameter, pad: number | null): void {
  * `numEmbeddings` vectors of size `embeddingDim`, initialised N(0, 1) (the `paddingIdx` row zero), or `_weight`.
  */
 export class Embedding extends Module {
+  static override readonly name: string = "Embedding";
   static readonly signature = EMBEDDING;
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
@@ -163,6 +164,7 @@ const EMBEDDING_BAG = signature("nn.EmbeddingBag", [
  * sums, means or maxima of bags of embeddings; `forward(input, offsets?, perSampleWeights?)`.
  */
 export class EmbeddingBag extends Module {
+  static override readonly name: string = "EmbeddingBag";
   static readonly signature = EMBEDDING_BAG;
   readonly numEmbeddings: number;
   readonly embeddingDim: number;

@@ -33,6 +33,7 @@ const pyScale = (v: number | readonly number[]): string =>
  * resize [N, C, L], [N, C, H, W] or [N, C, D, H, W] to `size` or by `scaleFactor`.
  */
 export class Upsample extends Module {
+  static override readonly name: string = "Upsample";
   static readonly signature: SignatureInfo = UPSAMPLE;
   readonly size: number | readonly number[] | null;
   readonly scaleFactor: number | readonly number[] | null;
@@ -69,6 +70,7 @@ export class Upsample extends Module {
 
 /** `UpsamplingNearest2d(size=None, scale_factor=None)`: `Upsample(size, scaleFactor, "nearest")`. */
 export class UpsamplingNearest2d extends Upsample {
+  static override readonly name: string = "UpsamplingNearest2d";
   static override readonly signature: SignatureInfo = UPSAMPLING_NEAREST2D;
   constructor(...args: CallsOf<typeof UPSAMPLING_NEAREST2D>) {
     const { size, scaleFactor } = UPSAMPLING_NEAREST2D.parse(args);
@@ -78,6 +80,7 @@ export class UpsamplingNearest2d extends Upsample {
 
 /** `UpsamplingBilinear2d(size=None, scale_factor=None)`: `Upsample(size, scaleFactor, "bilinear", true)`. */
 export class UpsamplingBilinear2d extends Upsample {
+  static override readonly name: string = "UpsamplingBilinear2d";
   static override readonly signature: SignatureInfo = UPSAMPLING_BILINEAR2D;
   constructor(...args: CallsOf<typeof UPSAMPLING_BILINEAR2D>) {
     const { size, scaleFactor } = UPSAMPLING_BILINEAR2D.parse(args);
