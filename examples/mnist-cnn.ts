@@ -3,7 +3,8 @@
  * MaxPool2d(2)-Flatten-Linear(3136,128)-ReLU-Linear(128,10), Adam with lr 1e-3, batch 64; trained, evaluated,
  * saved and reloaded like mnist-mlp, with the same flags.
  *
- *   pnpm example mnist-cnn [-- --dataset mnist|fashion-mnist|mnist-sample --epochs 2 --device cpu]
+ *   pnpm example mnist-cnn [-- --dataset mnist|fashion-mnist|mnist-sample --epochs 2 --device cpu
+ *                              --progress auto|bar|plain|off --dashboard --keep-dashboard]
  */
 import * as torch from "cinder";
 import { mnistFinish, mnistSetup, trainEpochs } from "./lib/mnist";
@@ -41,6 +42,7 @@ const trained = await trainEpochs({
   device,
   prepare: asImages,
   log,
+  monitor: setup.monitor, // progress on stderr; --dashboard streams loss and accuracy to the live dashboard
 });
 log("Training done!");
 

@@ -5,10 +5,15 @@
  * `model.loadStateDict(await torch.load(out))` and evaluated again.
  *
  *   pnpm example mnist-mlp [-- --dataset mnist|fashion-mnist|mnist-sample --root data --epochs 3
- *                              --batch-size 64 --train-size N --device cpu]
+ *                              --batch-size 64 --train-size N --device cpu
+ *                              --progress auto|bar|plain|off --dashboard --keep-dashboard --dashboard-port N]
  *
  * Without --dataset it uses full MNIST when it is in --root or can be downloaded, else the real MNIST digits
  * shipped with @cinder/datasets-mnist (8,000 train / 2,000 test).
+ *
+ * Progress (batches, running loss, samples/s, ETA) goes to stderr: a bar on a terminal, a plain line every tenth
+ * of an epoch elsewhere. `--dashboard` serves the live dashboard (@cinder/viz) on 127.0.0.1 and prints its URL on
+ * stderr; loss and accuracy stream to it during training, and it closes at the end unless `--keep-dashboard`.
  */
 import * as torch from "cinder";
 import { mnistFinish, mnistSetup, trainEpochs } from "./lib/mnist";
@@ -49,6 +54,7 @@ const trained = await trainEpochs({
   device,
   prepare: flatten,
   log,
+  monitor: setup.monitor, // progress on stderr; --dashboard streams loss and accuracy to the live dashboard
 });
 log("Training done!");
 

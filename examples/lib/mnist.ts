@@ -7,10 +7,11 @@ import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { DataLoader, Subset } from "@cinder/data";
 import { FashionMNIST, MNIST, transforms } from "@cinder/datasets-mnist";
+import type { LiveDashboard, TrainingDashboard } from "@cinder/viz";
 import * as torch from "cinder";
-import cliProgress from "cli-progress";
 import { flags, r4, report, useDevice } from "./cli";
 import { type Batch, evaluate } from "./evaluate";
+import { PROGRESS_MODES, type ProgressMode, type ProgressStream, TrainingProgress } from "./progress";
 
 export { type Batch, evaluate };
 
@@ -86,9 +87,26 @@ async function loadSplits(flags: MnistFlags) {
   throw new Error(`--dataset must be mnist, fashion-mnist or mnist-sample, got "${name}"`);
 }
 
+/** How a training run is watched: the progress display and, optionally, a live dashboard. */
+export interface Monitor {
+  /** "auto" (default: a bar on a terminal, plain lines elsewhere), "bar", "plain" or "off"; on stderr. */
+  progress?: ProgressMode | "auto";
+  /** Where progress goes (default process.stderr). */
+  progressStream?: ProgressStream;
+  /** Plain progress: a line every so many batches (default: a tenth of an epoch). */
+  progressEvery?: number;
+  /** A dashboard (`@cinder/viz`'s `dashboard()`) to stream the loss and the training accuracy to. */
+  dashboard?: Pick<TrainingDashboard, "log">;
+  /** With a dashboard: evaluate on this loader after each epoch and stream `test_accuracy` too. */
+  testLoader?: DataLoader<any, Batch>;
+}
+
 /**
  * The seed's loop: for each batch, the five steps (zero grads, forward, loss, backward, step), and the mean loss
  * every 300 batches. Each step runs in `torch.tidy`, so its temporaries are freed at once on any device.
+ * Progress (batches, loss, rate, ETA) goes to stderr; with `monitor.dashboard`, about 50 points per epoch of
+ * `loss` and `train_accuracy` (means over the batches since the previous point) are streamed to it, and with
+ * `monitor.testLoader` the test accuracy after each epoch (its time is not counted in `seconds`).
  */
 export async function trainEpochs(opts: {
   model: torch.nn.Module;
@@ -99,56 +117,100 @@ export async function trainEpochs(opts: {
   device: string;
   prepare: (data: torch.Tensor) => torch.Tensor;
   log: (line: string) => void;
+  monitor?: Monitor;
 }): Promise<{ samples: number; seconds: number }> {
   const { model, optimizer, criterion, loader, epochs, device } = opts;
-  const bar = new cliProgress.SingleBar(
-    {
-      format: "epoch {epoch} [{bar}] {value}/{total} batches | loss {loss}",
-      stream: process.stderr,
-      hideCursor: true,
-      noTTYOutput: false,
-      etaBuffer: 50,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  const monitor = opts.monitor ?? {};
+  const total = loader.length;
+  const progress = new TrainingProgress({
+    epochs,
+    batchesPerEpoch: total,
+    mode: monitor.progress,
+    stream: monitor.progressStream,
+    every: monitor.progressEvery,
+  });
+  const dash = monitor.dashboard;
+  const dashEvery = Math.max(1, Math.round(total / 50));
   let samples = 0;
+  let step = 0;
+  let evalMs = 0;
   const start = performance.now();
-  model.train();
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    let runningLoss = 0;
-    let batchIdx = 0;
-    bar.start(loader.length, 0, { epoch: epoch + 1, loss: "-" });
-    for await (const [rawData, rawTarget] of loader) {
-      const data = opts.prepare(rawData.to(device));
-      const target = rawTarget.to(device);
-      const loss = torch.tidy(() => {
-        // --- the five steps ---
-        optimizer.zeroGrad(); // 1. clear the gradients
-        const output = model(data); // 2. forward
-        const loss = criterion(output, target); // 3. loss
-        loss.backward(); // 4. backward
-        optimizer.step(); // 5. update
-        return loss;
-      });
-      runningLoss += (await loss.itemAsync()) as number;
-      loss.dispose();
-      data.dispose();
-      target.dispose();
-      samples += rawData.shape[0];
-      batchIdx++;
-      if (batchIdx % 300 === 299 || batchIdx % 300 === 0)
-        bar.update(batchIdx, { loss: (runningLoss / (batchIdx % 300 || 300)).toFixed(4) });
-      else bar.update(batchIdx);
-      if (batchIdx % 300 === 0) {
-        bar.stop();
-        opts.log(`Epoch: ${epoch + 1}, Batch: ${batchIdx}, Loss: ${(runningLoss / 300).toFixed(4)}`);
-        runningLoss = 0;
-        bar.start(loader.length, batchIdx, { epoch: epoch + 1, loss: "-" });
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      model.train();
+      progress.startEpoch(epoch);
+      let runningLoss = 0;
+      let batchIdx = 0;
+      // the dashboard's interval: summed losses, batches, correct predictions and samples since its last point
+      let dLoss = 0;
+      let dBatches = 0;
+      let dCorrect = 0;
+      let dSeen = 0;
+      const point = (extra: Record<string, number> = {}) => {
+        if (!dash) return;
+        dash.log({
+          step,
+          ...(dBatches ? { loss: dLoss / dBatches, train_accuracy: dCorrect / dSeen } : {}),
+          ...extra,
+          epoch: `${epoch + 1}/${epochs}`,
+        });
+        dLoss = dBatches = dCorrect = dSeen = 0;
+      };
+      for await (const [rawData, rawTarget] of loader) {
+        const data = opts.prepare(rawData.to(device));
+        const target = rawTarget.to(device);
+        const { loss, hits } = torch.tidy(() => {
+          // --- the five steps ---
+          optimizer.zeroGrad(); // 1. clear the gradients
+          const output = model(data); // 2. forward
+          const loss = criterion(output, target); // 3. loss
+          loss.backward(); // 4. backward
+          optimizer.step(); // 5. update
+          // for the dashboard: how many of the batch's predictions (argmax) were right
+          const hits = dash ? output.detach().max({ dim: 1 }).indices.eq(target).sum() : undefined;
+          return { loss, hits };
+        });
+        const lossValue = (await loss.itemAsync()) as number;
+        runningLoss += lossValue;
+        loss.dispose();
+        data.dispose();
+        target.dispose();
+        const n = rawData.shape[0];
+        samples += n;
+        batchIdx++;
+        step++;
+        progress.step(n, lossValue);
+        if (hits) {
+          dCorrect += (await hits.itemAsync()) as number;
+          hits.dispose();
+          dLoss += lossValue;
+          dBatches++;
+          dSeen += n;
+          if (batchIdx % dashEvery === 0 && batchIdx !== total) point();
+        }
+        if (batchIdx % 300 === 0) {
+          progress.log(
+            `Epoch: ${epoch + 1}, Batch: ${batchIdx}, Loss: ${(runningLoss / 300).toFixed(4)}`,
+            opts.log,
+          );
+          runningLoss = 0;
+        }
+      }
+      progress.endEpoch();
+      if (dash) {
+        let extra: Record<string, number> = {};
+        if (monitor.testLoader) {
+          const t0 = performance.now();
+          extra = { test_accuracy: await evaluate(model, monitor.testLoader, device, opts.prepare) };
+          evalMs += performance.now() - t0;
+        }
+        point(extra);
       }
     }
-    bar.stop();
+  } finally {
+    progress.stop();
   }
-  return { samples, seconds: (performance.now() - start) / 1000 };
+  return { samples, seconds: (performance.now() - start - evalMs) / 1000 };
 }
 
 /**
@@ -169,7 +231,12 @@ export async function reload<M extends torch.nn.Module>(
   return copy;
 }
 
-/** Flags, data and loaders of an MNIST example: `--dataset --root --epochs --batch-size --train-size --out --device`. */
+/**
+ * Flags, data and loaders of an MNIST example: `--dataset --root --epochs --batch-size --train-size --out --device`,
+ * and how training is watched: `--progress auto|bar|plain|off` (on stderr; `--progress-every N` batches for plain
+ * lines), `--dashboard` (serve the live dashboard on 127.0.0.1, its URL on stderr, `--dashboard-port` to pick
+ * the port; no browser is opened) and `--keep-dashboard` (the same, still serving after training until Ctrl-C).
+ */
 export async function mnistSetup(example: string, defaultEpochs: number) {
   const { values } = flags({
     dataset: { type: "string" },
@@ -178,7 +245,25 @@ export async function mnistSetup(example: string, defaultEpochs: number) {
     "batch-size": { type: "string", default: "64" },
     "train-size": { type: "string" },
     out: { type: "string", default: `examples/out/${example}.safetensors` },
+    progress: { type: "string", default: "auto" },
+    "progress-every": { type: "string" },
+    dashboard: { type: "boolean", default: false },
+    "keep-dashboard": { type: "boolean", default: false },
+    "dashboard-port": { type: "string", default: "0" },
   });
+  const progress = values.progress as (typeof PROGRESS_MODES)[number];
+  if (!PROGRESS_MODES.includes(progress))
+    throw new Error(`--progress must be ${PROGRESS_MODES.join(", ")}; got "${values.progress}"`);
+  const progressEvery = values["progress-every"] ? Number(values["progress-every"]) : undefined;
+  if (progressEvery !== undefined && !(Number.isInteger(progressEvery) && progressEvery > 0))
+    throw new Error(
+      `--progress-every must be a positive number of batches; got "${values["progress-every"]}"`,
+    );
+  const dashboardPort = Number(values["dashboard-port"]);
+  if (!(Number.isInteger(dashboardPort) && dashboardPort >= 0 && dashboardPort < 65536))
+    throw new Error(
+      `--dashboard-port must be a port number (0: any free port); got "${values["dashboard-port"]}"`,
+    );
   const device = values.device;
   const log = (line: string) => console.log(line);
   const adapter = await useDevice(device);
@@ -200,6 +285,22 @@ export async function mnistSetup(example: string, defaultEpochs: number) {
     shuffle: true,
   });
   const testLoader = new DataLoader(data.test, { batchSize: 1000, shuffle: false });
+  let dashboard: LiveDashboard | undefined;
+  if (values.dashboard || values["keep-dashboard"]) {
+    // loaded only when asked for: the server binds 127.0.0.1 (this machine only), on a free port by default
+    const viz = await import("@cinder/viz");
+    dashboard = await viz.dashboard({
+      title: `${example} on ${data.name}`,
+      port: dashboardPort,
+    });
+    process.stderr.write(`dashboard: ${dashboard.url}\n`);
+  }
+  const monitor: Monitor = {
+    progress,
+    progressEvery,
+    dashboard,
+    testLoader: dashboard ? testLoader : undefined,
+  };
   return {
     example,
     values,
@@ -210,10 +311,15 @@ export async function mnistSetup(example: string, defaultEpochs: number) {
     ...data,
     trainLoader,
     testLoader,
+    monitor,
+    dashboard,
   };
 }
 
-/** Evaluate, save the state dict, reload it into a fresh model, evaluate again, and print the JSON line. */
+/**
+ * Evaluate, save the state dict, reload it into a fresh model, evaluate again, and print the JSON line; then close
+ * the dashboard (with `--keep-dashboard` it keeps serving until the process is stopped).
+ */
 export async function mnistFinish<M extends torch.nn.Module>(
   setup: Awaited<ReturnType<typeof mnistSetup>>,
   model: M,
@@ -238,4 +344,11 @@ export async function mnistFinish<M extends torch.nn.Module>(
     trainSamples: setup.trainSet.length,
     samplesPerSec: Math.round(trained.samples / trained.seconds),
   });
+  if (setup.dashboard) {
+    if (values["keep-dashboard"])
+      process.stderr.write(
+        `dashboard: training done; still serving ${setup.dashboard.url} (Ctrl-C to stop)\n`,
+      );
+    else await setup.dashboard.close();
+  }
 }

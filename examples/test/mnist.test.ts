@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { controlChars } from "./fake";
 import { runExample } from "./run";
 
 describe("the MNIST examples (on the shipped sample of real digits)", () => {
   it("mnist-mlp trains, evaluates, saves, reloads to the same accuracy", () => {
-    const { json, stdout } = runExample("mnist-mlp", [
+    const { json, stdout, stderr } = runExample("mnist-mlp", [
       "--dataset",
       "mnist-sample",
       "--epochs",
@@ -24,6 +25,13 @@ describe("the MNIST examples (on the shipped sample of real digits)", () => {
     expect(json.samplesPerSec).toBeGreaterThan(0);
     expect(stdout).toContain("SimpleNet(\n  (fc1): Linear(in_features=784, out_features=128, bias=True)");
     expect(stdout).toMatch(/MNIST sample: 8,000 train \/ 2,000 test real digits/);
+    // progress on stderr, which is a pipe here: plain lines every tenth of the epoch, a loss from the first one
+    const progress = stderr.split("\n").filter((l) => l.startsWith("epoch "));
+    expect(progress).toHaveLength(10);
+    expect(progress[0]).toMatch(
+      /^epoch 1\/1 \| batch 13\/125 \(10%\) \| loss \d\.\d{4} \| [\d,.]+ samples\/s [\d,.]+ it\/s \| \d+:\d\d elapsed, ETA \d+:\d\d$/,
+    );
+    expect(controlChars(stderr)).toEqual([]);
   });
 
   it("mnist-cnn trains on a subset and reloads to the same accuracy", () => {

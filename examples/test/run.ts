@@ -1,16 +1,28 @@
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
+export const root = fileURLToPath(new URL("../..", import.meta.url));
 
-/** Run `pnpm example <name> -- args` as a user would and parse its closing JSON line. */
-export function runExample(name: string, args: string[] = []): { json: Record<string, any>; stdout: string } {
-  const stdout = execFileSync(process.execPath, ["scripts/example.mjs", name, "--", ...args], {
+/**
+ * Run `pnpm example <name> -- args` as a user would (stdout and stderr are pipes, not a terminal) and parse its
+ * closing JSON line. stderr (progress and notes) is returned too.
+ */
+export function runExample(
+  name: string,
+  args: string[] = [],
+): { json: Record<string, any>; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ["scripts/example.mjs", name, "--", ...args], {
     cwd: root,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
+    timeout: 600_000,
     env: { ...process.env, FORCE_COLOR: "0" },
   });
-  const lines = stdout.trim().split("\n");
-  return { json: JSON.parse(lines[lines.length - 1]), stdout };
+  if (result.error) throw result.error;
+  if (result.status !== 0)
+    throw new Error(
+      `pnpm example ${name} exited with ${result.status ?? result.signal}\n${result.stderr.slice(-4000)}`,
+    );
+  const lines = result.stdout.trim().split("\n");
+  return { json: JSON.parse(lines[lines.length - 1]), stdout: result.stdout, stderr: result.stderr };
 }
