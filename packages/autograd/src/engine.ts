@@ -84,6 +84,7 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   return r.ndim === shape.length ? r : r.reshape(shape);
 }
 
+/** Options of `tensor.backward()` and `autograd.backward()`: PyTorch's `retain_graph` and `create_graph`. */
 export interface BackwardOptions {
   /** Keep the graph (its saved tensors) for another backward pass. */
   retainGraph?: boolean;

@@ -14,6 +14,7 @@ import {
 } from "@cinder/tensor";
 import { accumulatorOf, type BackwardOptions, runBackward } from "./engine";
 
+/** Options of `autograd.grad()`: the backward options plus PyTorch's `grad_outputs` and `allow_unused`. */
 export interface GradOptions extends BackwardOptions {
   /** Seed gradients for non-scalar outputs (torch's grad_outputs). */
   gradOutputs?: Tensor | readonly Tensor[] | null;
@@ -92,6 +93,10 @@ function gradImpl(
   });
 }
 
+/**
+ * Options of `gradcheck()`: the finite-difference step `eps` and the tolerances `atol`/`rtol` that the
+ * analytical gradients must meet, as in `torch.autograd.gradcheck`.
+ */
 export interface GradcheckOptions {
   eps?: number;
   atol?: number;

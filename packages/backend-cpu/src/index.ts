@@ -37,6 +37,11 @@ import * as win from "./windows";
 
 export { getNumThreads, setNumThreads } from "./threads/index";
 
+/**
+ * The `"cpu"` device: a protocol version 2 backend whose storage is a plain TypedArray (garbage collected),
+ * with generated strided JS loops and a WebAssembly SIMD matmul. `registerBackend(cpu)` makes it
+ * available; `cinder` does that for you.
+ */
 export class CpuBackend implements Backend {
   readonly specificationVersion = 2 as const;
   readonly device = "cpu";

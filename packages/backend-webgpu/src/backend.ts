@@ -31,6 +31,10 @@ import { argReduce, reduce, scan, softmax } from "./reduce";
 import type { Runtime } from "./runtime";
 import * as win from "./windows";
 
+/**
+ * GPU memory statistics returned by `webgpuMemory()`: the buffer pool's counts and bytes plus pipelines,
+ * dispatches and submits so far.
+ */
 export type WebGPUMemoryInfo = PoolStats & {
   /** Compute pipelines compiled so far. */
   pipelines: number;
@@ -39,6 +43,10 @@ export type WebGPUMemoryInfo = PoolStats & {
   submits: number;
 };
 
+/**
+ * The `"webgpu"` device: a protocol version 1 backend running WGSL kernels on one GPU device. Create it with
+ * `initWebGPU()`, which also registers it.
+ */
 export class WebGPUBackend implements Backend {
   readonly specificationVersion = 1 as const;
   readonly device = "webgpu";

@@ -4,6 +4,10 @@
  */
 import { DeviceError } from "@cinder/tensor";
 
+/**
+ * What the adapter reports about itself (`GPUAdapterInfo`'s fields); `describeAdapter()` turns it into one
+ * line.
+ */
 export interface AdapterInfo {
   vendor: string;
   architecture: string;

@@ -7,6 +7,9 @@ import { WebGPUBackend, type WebGPUMemoryInfo } from "./backend";
 import { type AcquireOptions, acquireDevice, describeAdapter } from "./device";
 import { Runtime } from "./runtime";
 
+/**
+ * Options of `initWebGPU()`: how to find the GPU, error and device-loss callbacks, pool and batching limits.
+ */
 export interface WebGPUOptions extends AcquireOptions {
   /**
    * Called when the device is lost (driver reset, GPU removed; reason "destroyed" after `destroyWebGPU()`); the

@@ -226,4 +226,8 @@ export {
   zeros,
   zerosLike,
 } from "@cinder/tensor";
+/**
+ * `torch.utils`: `utils.data` is PyTorch's `torch.utils.data` (`Dataset`, `DataLoader`, samplers: the
+ * `@cinder/data` package).
+ */
 export * as utils from "./utils";
