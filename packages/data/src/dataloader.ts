@@ -18,6 +18,7 @@ import {
   samplerKind,
 } from "./sampler";
 
+/** The options of `new DataLoader(dataset, options)`, PyTorch's keyword arguments in camelCase. */
 export interface DataLoaderOptions<T, B> {
   /** Samples per batch (default 1); `null` turns automatic batching off: each sample is yielded as it is. */
   batchSize?: number | null;

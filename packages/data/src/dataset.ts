@@ -79,8 +79,14 @@ function describeIndex(v: unknown): string {
  * tensor). `getItem` may return a promise; such a dataset is read with `for await` only.
  */
 export interface MapDataset<T> {
+  /** Number of items (PyTorch's `__len__`). */
   readonly length: number;
+  /** The item at `index` (PyTorch's `__getitem__`); may return a promise. */
   getItem(index: number): T;
+  /**
+   * Optional fast path: the collated batch of `indices` in one go, what `defaultCollate` would make of their
+   * items.
+   */
   getBatch?(indices: readonly number[]): BatchOf<T>;
 }
 
@@ -92,8 +98,14 @@ export type BatchOf<T> = T extends PromiseLike<infer U> ? Collated<U> | Promise<
  * `getItem(index)`; add `getBatch(indices)` when whole batches can be made faster than item by item.
  */
 export abstract class Dataset<T> implements MapDataset<T> {
+  /** Number of items (PyTorch's `__len__`): a getter or a field. */
   abstract readonly length: number;
+  /** The item at `index` (PyTorch's `__getitem__`); may return a promise. */
   abstract getItem(index: number): T;
+  /**
+   * Optional fast path: the collated batch of `indices` in one go, what `defaultCollate` would make of their
+   * items.
+   */
   getBatch?(indices: readonly number[]): BatchOf<T>;
 }
 

@@ -133,11 +133,13 @@ export class SequentialSampler implements Sampler<number> {
     this.length = typeof dataSource === "number" ? dataSource : dataSource.length;
     checkCount("SequentialSampler", "the data source length", this.length);
   }
+  /** Yields 0, 1, ..., length - 1. */
   *[Symbol.iterator](): Iterator<number> {
     for (let i = 0; i < this.length; i++) yield i;
   }
 }
 
+/** Options of `new RandomSampler(dataSource, options)`. */
 export interface RandomSamplerOptions {
   /** Draw with replacement (`numSamples` independent uniform indices). Default false. */
   replacement?: boolean;
@@ -173,13 +175,16 @@ export class RandomSampler implements Sampler<number> {
     checkCount("RandomSampler", "the data source length", this.n);
   }
 
+  /** Indices drawn per epoch: the `numSamples` option, or the data source's length. */
   get numSamples(): number {
     return this._numSamples ?? this.n;
   }
+  /** Indices yielded per iteration (`numSamples`). */
   get length(): number {
     return this.numSamples;
   }
 
+  /** Draws a fresh random order (or indices with replacement) and yields it. */
   *[Symbol.iterator](): Iterator<number> {
     const gen = this.generator ?? defaultGenerator;
     const n = this.n;
@@ -213,15 +218,18 @@ export class SubsetRandomSampler implements Sampler<number> {
     this.indices = numbersOf(a.indices);
     this.generator = a.generator ?? undefined;
   }
+  /** Number of indices in the subset. */
   get length(): number {
     return this.indices.length;
   }
+  /** Yields the subset's indices in a fresh random order. */
   *[Symbol.iterator](): Iterator<number> {
     const p = permutation(this.indices.length, this.generator ?? defaultGenerator);
     for (let i = 0; i < p.length; i++) yield this.indices[p[i]];
   }
 }
 
+/** Options of `new WeightedRandomSampler(weights, numSamples, options)`. */
 export interface WeightedRandomSamplerOptions {
   /** Default true. Without replacement an index is drawn at most once per epoch. */
   replacement?: boolean;
@@ -274,10 +282,12 @@ export class WeightedRandomSampler implements Sampler<number> {
     }
   }
 
+  /** Indices drawn per epoch (`numSamples`). */
   get length(): number {
     return this.numSamples;
   }
 
+  /** Draws `numSamples` indices, index i with probability proportional to `weights[i]`. */
   *[Symbol.iterator](): Iterator<number> {
     const gen = this.generator ?? defaultGenerator;
     const k = this.numSamples;
@@ -331,11 +341,16 @@ export class BatchSampler implements Sampler<number[]> {
     this.batchSize = batchSize;
     this.dropLast = dropLast;
   }
+  /**
+   * Batches per iteration: `ceil(n / batchSize)`, or `floor` with `dropLast`; throws when the wrapped sampler
+   * has no length.
+   */
   get length(): number {
     const n = this.sampler.length;
     if (n === undefined) throw new TypeError("BatchSampler: the wrapped sampler has no length");
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
+  /** Groups the wrapped sampler's indices into lists of `batchSize`. */
   *[Symbol.iterator](): Iterator<number[]> {
     let batch: number[] = [];
     for (const i of this.sampler) {
