@@ -8,6 +8,10 @@
  */
 import { nodeImport } from "./node-import";
 
+/**
+ * Thrown when a file could not be downloaded from any mirror; the message lists each URL tried, why it
+ * failed, and how to get the files offline.
+ */
 export class DownloadError extends Error {
   override name = "DownloadError";
   /** Each URL tried and why it failed. */
@@ -18,6 +22,9 @@ export class DownloadError extends Error {
   }
 }
 
+/**
+ * What to download and how: the mirrors to try, the file name, its expected MD5 and size, and a time limit.
+ */
 export interface DownloadOptions {
   /** Base URLs, each joined with `filename` (a missing trailing "/" is added). */
   mirrors: readonly string[];

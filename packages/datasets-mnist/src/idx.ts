@@ -11,10 +11,15 @@ export const IDX_IMAGES_MAGIC = 0x00000803;
 /** 0x00000801: unsigned bytes, 1 dimension (labels). */
 export const IDX_LABELS_MAGIC = 0x00000801;
 
+/**
+ * A malformed IDX file: the message names the file, the offset or field, what was expected and what was
+ * found.
+ */
 export class IdxFormatError extends Error {
   override name = "IdxFormatError";
 }
 
+/** A parsed IDX file: its dimensions and its unsigned bytes. */
 export interface IdxArray {
   /** The dimensions from the header, e.g. [60000, 28, 28]. */
   readonly dims: number[];

@@ -19,4 +19,8 @@ export {
 } from "./idx";
 export { FashionMNIST, KMNIST, MNIST, type MNISTInit, type MNISTOptions } from "./mnist";
 export type { Transform, TransformFn } from "./transforms";
+/**
+ * torchvision-style transforms (`ToTensor`, `Normalize`, `Compose`, `Lambda`): callable objects with optional
+ * batch forms.
+ */
 export { transforms };

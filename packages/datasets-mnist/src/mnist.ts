@@ -10,6 +10,9 @@ import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxFormatError, readIdxFile } from 
 import { nodeImport } from "./node-import";
 import type { TransformFn } from "./transforms";
 
+/**
+ * Options of `MNIST.create()` (and `FashionMNIST`/`KMNIST`), torchvision's keyword arguments in camelCase.
+ */
 export interface MNISTOptions<I = Tensor, L = number> {
   /**
    * Where the files are: torchvision's layout `<root>/<Name>/raw/train-images-idx3-ubyte[.gz]` (e.g. root "data"
@@ -156,8 +159,9 @@ export class MNIST<I = Tensor, L = number> extends Dataset<[I, L]> {
     "http://yann.lecun.com/exdb/mnist/",
   ];
   /**
-   * [file name, MD5 of the file as served, its size in bytes]: a download is checked against the MD5 and cut off
-   * when its body grows past the size (optional in subclasses; without it only the time limit bounds a download).
+   * Each entry is `[file name, MD5 of the file as served, its size in bytes]`: a download is checked against
+   * the MD5 and cut off when its body grows past the size (optional in subclasses; without it only the time limit
+   * bounds a download).
    */
   static readonly resources: readonly Resource[] = [
     ["train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873", 9912422],
@@ -239,6 +243,7 @@ export class MNIST<I = Tensor, L = number> extends Dataset<[I, L]> {
   get classes(): readonly string[] {
     return (this.constructor as unknown as FamilyClass).classes;
   }
+  /** Class name to label index, as torchvision's `class_to_idx`. */
   get classToIdx(): Record<string, number> {
     return Object.fromEntries(this.classes.map((c, i) => [c, i]));
   }

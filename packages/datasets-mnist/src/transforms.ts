@@ -61,6 +61,7 @@ export abstract class Transform<I = Tensor, O = Tensor> {
     // biome-ignore lint/correctness/noConstructorReturn: transforms are callable, like torchvision's
     return fn as unknown as Transform<I, O>;
   }
+  /** The transform of one item; `t(x)` calls it. */
   abstract forward(x: I): O;
   /** The transform of each item of a batch `[B, ...]`, computed at once. Absent when there is no batch form. */
   forwardBatch?(x: Tensor): Tensor;
@@ -85,6 +86,7 @@ export class ToTensor extends Transform<Tensor, Tensor> {
     super();
     TO_TENSOR.parse(args);
   }
+  /** One image to float32 `[C, H, W]`, byte images divided by 255. */
   forward(img: Tensor): Tensor {
     if (img.ndim === 2) return byteMap(img, [1, ...img.shape], TO_UNIT) ?? scale(img).unsqueeze(0);
     if (img.ndim === 3) return scale(img).permute([2, 0, 1]).contiguous();
@@ -171,6 +173,7 @@ export class Normalize extends Transform<Tensor, Tensor> {
     }
     return this.consts;
   }
+  /** `(x - mean) / std` per channel of a float tensor `[..., C, H, W]`. */
   forward(x: Tensor): Tensor {
     if (!x.isFloatingPoint()) {
       throw new TypeError(`Normalize: expected a float tensor, got ${x.dtype} (apply ToTensor first)`);
@@ -228,6 +231,7 @@ export class Compose<I = Tensor, O = Tensor> extends Transform<I, O> {
       };
     }
   }
+  /** Applies each transform in turn. */
   forward(x: I): O {
     const f =
       this.fused && x instanceof Tensor && x.ndim === 2 ? byteMap(x, [1, ...x.shape], this.fused) : null;
@@ -256,6 +260,7 @@ export class Lambda<I = Tensor, O = Tensor> extends Transform<I, O> {
     this.fn = lambd as (x: I) => O;
     if (batchFn) this.forwardBatch = batchFn as (x: Tensor) => Tensor;
   }
+  /** Calls the wrapped function. */
   forward(x: I): O {
     return this.fn(x);
   }

@@ -28,6 +28,7 @@ export interface AdamOptions extends BaseOptions {
   maximize: boolean;
 }
 
+/** Per-parameter state of Adam and AdamW, as in PyTorch's `optimizer.state[p]` (camelCase keys). */
 export interface AdamState {
   /** Steps taken for this parameter (PyTorch keeps it in a 0-dim tensor). */
   step: number;
@@ -108,7 +109,9 @@ function makeAdamRule(decoupled: boolean): UpdateRule<AdamOptions, AdamState> {
   };
 }
 
+/** The Adam update (PyTorch 1.13's `_single_tensor_adam`), for `Optimizer` subclasses. */
 export const adamRule = makeAdamRule(false);
+/** The AdamW update: Adam with decoupled weight decay. */
 export const adamwRule = makeAdamRule(true);
 
 function adamPositional(weightDecay: number) {

@@ -6,6 +6,10 @@
 export { Adagrad, type AdagradOptions, type AdagradState, adagradRule } from "./adagrad";
 export { Adam, type AdamOptions, type AdamState, AdamW, adamRule, adamwRule } from "./adam";
 export { setFusedUpdates } from "./fused";
+/**
+ * `torch.optim.lr_scheduler`: the learning-rate schedulers as one namespace (`new
+ * lrScheduler.StepLR(optimizer, 30)`); they are also exported at the top level.
+ */
 export * as lrScheduler from "./lr-scheduler/index";
 export * from "./lr-scheduler/index";
 export { addcdiv_, addcmul_ } from "./ops";

@@ -25,6 +25,7 @@ export interface RMSpropOptions extends BaseOptions {
   maximize: boolean;
 }
 
+/** Per-parameter state of RMSprop, as in PyTorch's `optimizer.state[p]` (camelCase keys). */
 export interface RMSpropState {
   step: number;
   squareAvg: Tensor;

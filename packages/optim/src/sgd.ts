@@ -23,6 +23,7 @@ export interface SGDOptions extends BaseOptions {
   maximize: boolean;
 }
 
+/** Per-parameter state of SGD, as in PyTorch's `optimizer.state[p]` (camelCase keys). */
 export interface SGDState {
   /** null until the first step with momentum (PyTorch stores None when momentum is 0). */
   momentumBuffer: Tensor | null;

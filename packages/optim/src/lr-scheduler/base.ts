@@ -121,6 +121,7 @@ export abstract class LRScheduler {
     return plainState(this);
   }
 
+  /** Restores the fields saved by `stateDict()`. */
   loadStateDict(stateDict: SchedulerStateDict): void {
     loadPlainState(this, stateDict);
   }

@@ -188,6 +188,10 @@ export class OneCycleLR extends LRScheduler {
     this.initialStep();
   }
 
+  /**
+   * Interpolates from `start` to `end` at `pct` in [0, 1], linearly or along a half cosine
+   * (`annealStrategy`).
+   */
   protected anneal(start: number, end: number, pct: number): number {
     if (this.annealStrategy === "linear") return (end - start) * pct + start;
     return end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);

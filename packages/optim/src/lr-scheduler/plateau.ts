@@ -34,6 +34,7 @@ const REDUCE_LR_ON_PLATEAU = signature("optim.lrScheduler.ReduceLROnPlateau", [
   verboseArg,
 ]);
 
+/** Options of `new ReduceLROnPlateau(optimizer, options)`, PyTorch's keyword arguments in camelCase. */
 export interface ReduceLROnPlateauOptions {
   /** "min" (default): reduce when the metric stops decreasing; "max": when it stops increasing. */
   mode?: "min" | "max";
@@ -151,10 +152,12 @@ export class ReduceLROnPlateau {
     });
   }
 
+  /** True while the cooldown after a reduction lasts. */
   get inCooldown(): boolean {
     return this.cooldownCounter > 0;
   }
 
+  /** Whether metric `a` beats `best` by more than the threshold, in the configured mode. */
   isBetter(a: number, best: number): boolean {
     if (this.mode === "min" && this.thresholdMode === "rel") return a < best * (1 - this.threshold);
     if (this.mode === "min") return a < best - this.threshold;
@@ -181,10 +184,12 @@ export class ReduceLROnPlateau {
     return [...this._lastLr];
   }
 
+  /** The scheduler's fields, as in PyTorch's `state_dict()`. */
   stateDict(): SchedulerStateDict {
     return plainState(this);
   }
 
+  /** Restores the fields saved by `stateDict()`. */
   loadStateDict(stateDict: SchedulerStateDict): void {
     loadPlainState(this, stateDict);
     this.initIsBetter();
