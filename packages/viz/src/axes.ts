@@ -14,6 +14,10 @@ import {
 } from "./data";
 import type { ScaleKind } from "./scales";
 
+/**
+ * Options of `ax.plot()`: matplotlib's `Line2D` keywords (`color`, `linestyle`, `linewidth`, `marker`,
+ * `label`, `alpha`) and their short aliases.
+ */
 export interface LineOptions {
   color?: string;
   /** Alias of `color`. */
@@ -34,6 +38,10 @@ export interface LineOptions {
   alpha?: number;
 }
 
+/**
+ * Options of `ax.scatter()`: marker size `s`, `color`, `marker`, `edgecolor`, `alpha`, `label`, as
+ * matplotlib's.
+ */
 export interface ScatterOptions {
   color?: string;
   c?: string;
@@ -45,6 +53,7 @@ export interface ScatterOptions {
   edgecolor?: string;
 }
 
+/** Options of `ax.axhline()` and `ax.axvline()`: line style and the span along the axes. */
 export interface RefLineOptions {
   color?: string;
   c?: string;
@@ -62,6 +71,7 @@ export interface RefLineOptions {
   ymax?: number;
 }
 
+/** Options of `ax.hist()`: bins, range, density and bar style, as matplotlib's. */
 export interface HistOptions {
   /** Number of equal-width bins (default 10) or the bin edges. */
   bins?: number | readonly number[];
@@ -77,6 +87,7 @@ export interface HistOptions {
   rwidth?: number;
 }
 
+/** Options of `ax.bar()`: bar `width`, `bottom` and style, as matplotlib's. */
 export interface BarOptions {
   width?: number;
   bottom?: number;
@@ -86,6 +97,9 @@ export interface BarOptions {
   label?: string;
 }
 
+/**
+ * Options of `ax.imshow()`: the colormap, the value range mapped to it (`vmin`/`vmax`) and the interpolation.
+ */
 export interface ImshowOptions {
   cmap?: Colormap | string;
   vmin?: number;
@@ -93,6 +107,10 @@ export interface ImshowOptions {
   interpolation?: "nearest" | "bilinear";
 }
 
+/**
+ * Where `legend()` puts the legend, as matplotlib's `loc` names; "best" picks the corner hiding the least
+ * data.
+ */
 export type LegendLoc =
   | "best"
   | "upper right"
@@ -105,6 +123,7 @@ export type LegendLoc =
   | "upper center"
   | "center";
 
+/** Options of `ax.legend()`: location, font size, frame and title. */
 export interface LegendOptions {
   loc?: LegendLoc;
   /** Points (default 10). */
@@ -113,6 +132,7 @@ export interface LegendOptions {
   title?: string;
 }
 
+/** Options of `ax.grid(true, options)`: line style of the grid and which axis gets it. */
 export interface GridOptions {
   alpha?: number;
   color?: string;
@@ -121,6 +141,7 @@ export interface GridOptions {
   axis?: "both" | "x" | "y";
 }
 
+/** Options of `ax.text()`: colour, font size and horizontal alignment. */
 export interface TextOptions {
   color?: string;
   fontsize?: number;
@@ -137,6 +158,7 @@ export interface AxisState {
   ticks?: { values: number[]; labels?: string[] };
 }
 
+/** What `ax.hist()` returns: the count of each bin and the bin edges (one more than the counts). */
 export interface HistResult {
   counts: number[];
   edges: number[];
@@ -152,6 +174,10 @@ function isOptionsObject(v: unknown): boolean {
 
 let axesCounter = 0;
 
+/**
+ * One subplot: plots, labels, scales, limits and ticks, with matplotlib's `Axes` methods (`set_xlabel` is
+ * `setXlabel`, and the pyplot names work too). Every setter returns the Axes, so calls chain.
+ */
 export class Axes {
   readonly artists: Artist[] = [];
   readonly xaxis: AxisState = { label: "", scale: "linear", lim: [undefined, undefined], inverted: false };
@@ -397,14 +423,17 @@ export class Axes {
 
   // ---- labels, legend, grid ----
 
+  /** Sets the x-axis label. */
   setXlabel(label: string): this {
     this.xaxis.label = label;
     return this;
   }
+  /** Sets the y-axis label. */
   setYlabel(label: string): this {
     this.yaxis.label = label;
     return this;
   }
+  /** Sets the subplot's title. */
   setTitle(title: string): this {
     this.titleText = title;
     return this;
@@ -413,9 +442,11 @@ export class Axes {
   xlabel(label: string): this {
     return this.setXlabel(label);
   }
+  /** matplotlib's pyplot name for `setYlabel`. */
   ylabel(label: string): this {
     return this.setYlabel(label);
   }
+  /** matplotlib's pyplot name for `setTitle`. */
   title(title: string): this {
     return this.setTitle(title);
   }
@@ -440,17 +471,21 @@ export class Axes {
 
   // ---- scales and limits ----
 
+  /** Sets the x-axis scale: "linear" or "log". */
   setXscale(scale: ScaleKind): this {
     this.xaxis.scale = checkScale(scale);
     return this;
   }
+  /** Sets the y-axis scale: "linear" or "log". */
   setYscale(scale: ScaleKind): this {
     this.yaxis.scale = checkScale(scale);
     return this;
   }
+  /** matplotlib's pyplot name for `setXscale`. */
   xscale(scale: ScaleKind): this {
     return this.setXscale(scale);
   }
+  /** matplotlib's pyplot name for `setYscale`. */
   yscale(scale: ScaleKind): this {
     return this.setYscale(scale);
   }
@@ -460,16 +495,20 @@ export class Axes {
     this.xaxis.lim = limPair(left, right);
     return this;
   }
+  /** `setYlim(bottom, top)` or `setYlim([bottom, top])`; undefined keeps that side automatic. */
   setYlim(bottom?: number | readonly [number?, number?], top?: number): this {
     this.yaxis.lim = limPair(bottom, top);
     return this;
   }
+  /** matplotlib's pyplot name for `setXlim`. */
   xlim(left?: number | readonly [number?, number?], right?: number): this {
     return this.setXlim(left, right);
   }
+  /** matplotlib's pyplot name for `setYlim`. */
   ylim(bottom?: number | readonly [number?, number?], top?: number): this {
     return this.setYlim(bottom, top);
   }
+  /** Flips the y axis (larger values at the bottom), as for images; calling it again flips it back. */
   invertYaxis(): this {
     this.yaxis.inverted = !this.yaxis.inverted;
     return this;
@@ -480,13 +519,16 @@ export class Axes {
     this.xaxis.ticks = { values: [...values], labels: labels && [...labels] };
     return this;
   }
+  /** Fixed y tick positions (and labels); `setYticks([])` hides the y ticks. */
   setYticks(values: readonly number[], labels?: readonly string[]): this {
     this.yaxis.ticks = { values: [...values], labels: labels && [...labels] };
     return this;
   }
+  /** matplotlib's pyplot name for `setXticks`. */
   xticks(values: readonly number[], labels?: readonly string[]): this {
     return this.setXticks(values, labels);
   }
+  /** matplotlib's pyplot name for `setYticks`. */
   yticks(values: readonly number[], labels?: readonly string[]): this {
     return this.setYticks(values, labels);
   }

@@ -49,7 +49,11 @@ export function resolveColor(spec: string): string {
   return s;
 }
 
+/** Line styles, as matplotlib's: "-" solid, "--" dashed, ":" dotted, "-." dash-dot, or none. */
 export type LineStyle = "-" | "--" | ":" | "-." | "none" | "" | "solid" | "dashed" | "dotted" | "dashdot";
+/**
+ * Marker shapes, as matplotlib's one-character codes ("o" circle, "s" square, "^" triangle, "x", "+", ...).
+ */
 export type Marker = "." | "o" | "s" | "^" | "v" | "<" | ">" | "x" | "+" | "*" | "D" | "d" | "none" | "";
 
 export interface FormatSpec {
@@ -140,6 +144,7 @@ const HOT: Stops = [
 
 const CMAPS: Record<string, Stops> = { viridis: VIRIDIS, gray: GRAY, grey: GRAY, hot: HOT };
 
+/** Colormap names for `imshow` and image grids; "_r" reverses one. */
 export type Colormap = "viridis" | "gray" | "grey" | "gray_r" | "grey_r" | "binary" | "hot" | "viridis_r";
 
 /** A function from [0, 1] to RGB bytes for a named colormap ("gray", "viridis", "hot", "binary", "*_r"). */

@@ -10,7 +10,9 @@ import type { Tensor } from "@cinder/tensor";
 /** What a plot accepts as data: the structural part of a Cinder `Tensor` that viz needs. */
 export interface TensorLike {
   readonly shape: readonly number[];
+  /** The values, read synchronously (CPU tensors). */
   data(): ArrayLike<number>;
+  /** The values, read asynchronously (tensors on any device). */
   dataAsync?(): Promise<ArrayLike<number>>;
 }
 

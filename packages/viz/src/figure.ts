@@ -14,6 +14,7 @@ import {
 } from "./render";
 import { esc, FONT_FAMILY, num, pt } from "./text";
 
+/** Options of `figure()`: size in inches, dots per inch and background colour, as matplotlib's. */
 export interface FigureOptions {
   /** Width and height in inches (matplotlib's default [6.4, 4.8]). */
   figsize?: readonly [number, number];
@@ -22,11 +23,13 @@ export interface FigureOptions {
   facecolor?: string;
 }
 
+/** Options of `fig.tightLayout()`. */
 export interface LayoutOptions {
   /** Padding around the figure edge and between subplots, in multiples of the font size (default 1.08). */
   pad?: number;
 }
 
+/** Options of `fig.save()`: PNG rendering options and the page title for HTML. */
 export interface SaveOptions extends RasterOptions {
   /** Page title for .html (default: the suptitle or "figure"). */
   title?: string;
@@ -98,6 +101,7 @@ export class Figure {
     return this;
   }
 
+  /** Accepted for matplotlib code: the layout is always tight; `pad` sets the spacing. */
   tightLayout(opts: LayoutOptions = {}): this {
     if (opts.pad !== undefined) this.pad = opts.pad;
     return this;

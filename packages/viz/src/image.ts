@@ -9,6 +9,7 @@ import { readTensor, type TensorLike } from "./data";
 import { writeFileAtomic } from "./io";
 import { encodePNG } from "./png";
 
+/** Options of `makeGrid()` and `saveImage()`, as torchvision's `make_grid`. */
 export interface GridOptions {
   /** Images per row (default 8). */
   nrow?: number;

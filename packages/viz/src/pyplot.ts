@@ -13,6 +13,7 @@ import type { Axes } from "./axes";
 import { Figure, type FigureOptions, type LayoutOptions, type SaveOptions } from "./figure";
 import { isNode } from "./io";
 
+/** Options of `plt.show()` in Node, where figures are written to files. */
 export interface ShowOptions {
   /** Node: the folder to write figures to (default: the working directory). */
   dir?: string;
@@ -46,6 +47,10 @@ function forward<K extends keyof Axes>(name: K): Axes[K] {
   }) as Axes[K];
 }
 
+/**
+ * matplotlib's stateful `pyplot` interface: each function acts on the current figure and Axes
+ * (`plt.plot(...)`, `plt.xlabel(...)`, `plt.savefig(...)`).
+ */
 export const plt = {
   /** Start a new figure and make it current. */
   figure: (opts: FigureOptions = {}): Figure => newFigure(opts),
@@ -53,28 +58,51 @@ export const plt = {
   gcf,
   /** The current Axes. */
   gca,
+  /** Makes the given subplot of the current figure current and returns it. */
   subplot: (rows: number, cols?: number, index?: number): Axes => gcf().subplot(rows, cols, index),
+  /** Sets the current figure's title. */
   suptitle: (text: string): Figure => gcf().suptitle(text),
+  /** `Axes.plot` on the current Axes. */
   plot: forward("plot"),
+  /** `Axes.scatter` on the current Axes. */
   scatter: forward("scatter"),
+  /** `Axes.axhline` on the current Axes. */
   axhline: forward("axhline"),
+  /** `Axes.axvline` on the current Axes. */
   axvline: forward("axvline"),
+  /** `Axes.hist` on the current Axes. */
   hist: forward("hist"),
+  /** `Axes.bar` on the current Axes. */
   bar: forward("bar"),
+  /** `Axes.imshow` on the current Axes. */
   imshow: forward("imshow"),
+  /** `Axes.text` on the current Axes. */
   text: forward("text"),
+  /** `Axes.setXlabel` on the current Axes. */
   xlabel: forward("setXlabel"),
+  /** `Axes.setYlabel` on the current Axes. */
   ylabel: forward("setYlabel"),
+  /** `Axes.setTitle` on the current Axes. */
   title: forward("setTitle"),
+  /** `Axes.legend` on the current Axes. */
   legend: forward("legend"),
+  /** `Axes.grid` on the current Axes. */
   grid: forward("grid"),
+  /** `Axes.axis` on the current Axes. */
   axis: forward("axis"),
+  /** `Axes.setXscale` on the current Axes. */
   xscale: forward("setXscale"),
+  /** `Axes.setYscale` on the current Axes. */
   yscale: forward("setYscale"),
+  /** `Axes.setXlim` on the current Axes. */
   xlim: forward("setXlim"),
+  /** `Axes.setYlim` on the current Axes. */
   ylim: forward("setYlim"),
+  /** `Axes.setXticks` on the current Axes. */
   xticks: forward("setXticks"),
+  /** `Axes.setYticks` on the current Axes. */
   yticks: forward("setYticks"),
+  /** `Figure.tightLayout` on the current figure. */
   tightLayout: (opts: LayoutOptions = {}): Figure => gcf().tightLayout(opts),
   /** Save the current figure (.svg, .html or .png). */
   savefig: (path: string, opts: SaveOptions = {}): Promise<void> => gcf().save(path, opts),

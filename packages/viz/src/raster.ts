@@ -7,6 +7,7 @@
 
 import { nodeImport } from "./io";
 
+/** Options for rendering a figure to PNG (through `@resvg/resvg-js`). */
 export interface RasterOptions {
   /** Pixel scale relative to the figure's size at its dpi (default 1). */
   scale?: number;

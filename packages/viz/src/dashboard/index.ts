@@ -29,26 +29,31 @@ export type LogRecord = { step?: number } & Record<
   number | boolean | string | null | undefined | TensorLike
 >;
 
+/** What `dashboard()` and `dashboardFile()` return: `log()` records, `points` holds them, `close()` ends. */
 export interface TrainingDashboard {
   /** Add one record; the curves update. Metrics may be numbers or one-element CPU tensors. */
   log(record: LogRecord): void;
   /** Everything logged so far. */
   readonly points: readonly DashboardPoint[];
+  /** Stops the server or writes the file a last time. */
   close(): Promise<void>;
 }
 
+/** A dashboard served over HTTP (`dashboard()`): open `url` in a browser. */
 export interface LiveDashboard extends TrainingDashboard {
   /** The page's address, e.g. "http://127.0.0.1:53211/". */
   readonly url: string;
   readonly port: number;
 }
 
+/** A dashboard written to a self-updating HTML file (`dashboardFile()`). */
 export interface FileDashboard extends TrainingDashboard {
   readonly path: string;
   /** Write the file now (waits for the write). */
   flush(): Promise<void>;
 }
 
+/** Options of `dashboard()`: where the server listens, the page title and its safety limits. */
 export interface DashboardOptions {
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
@@ -71,6 +76,9 @@ export interface DashboardOptions {
   maxClients?: number;
 }
 
+/**
+ * Options of `dashboardFile()`: page title, how often the file is rewritten and how often the page reloads.
+ */
 export interface DashboardFileOptions {
   title?: string;
   /** Minimum milliseconds between rewrites of the file (default 1000). */
