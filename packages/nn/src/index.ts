@@ -8,8 +8,17 @@
  */
 import "@cinder/autograd";
 
+/**
+ * `torch.nn.functional`, usually imported as `F`: stateless ops on tensors (activations, convolutions,
+ * pooling, losses, ...).
+ */
 export * as F from "./functional";
+/** `torch.nn.functional` under its full name; the same namespace as `F`. */
 export * as functional from "./functional";
+/**
+ * `torch.nn.init`: in-place initialisers (`init.kaimingUniform_(w, { a: Math.sqrt(5) })`, `init.zeros_(b)`),
+ * seeded by `manualSeed`.
+ */
 export * as init from "./init";
 export * from "./layers/activation";
 export * from "./layers/container";

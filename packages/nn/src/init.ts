@@ -8,6 +8,9 @@
 import { arg, Generator, type Kind, k, noGrad, op, signature, type Tensor } from "@cinder/tensor";
 import { fmt } from "./util";
 
+/**
+ * The nonlinearities `calculateGain` and the Kaiming initialisers know, in PyTorch's snake_case or camelCase.
+ */
 export type Nonlinearity =
   | "linear"
   | "conv1d"
@@ -26,6 +29,10 @@ export type Nonlinearity =
   | "conv_transpose3d"
   | "leaky_relu";
 
+/**
+ * Which fan the Kaiming initialisers preserve: the input's ("fan_in", the forward pass) or the output's
+ * ("fan_out", the backward pass).
+ */
 export type FanMode = "fanIn" | "fanOut" | "fan_in" | "fan_out";
 
 /** The recommended gain for a nonlinearity; `param` is leaky ReLU's slope (default 0.01). */

@@ -22,7 +22,15 @@ import { buffer, bufferTags, Parameter } from "./parameter";
 export type { ToOptions } from "./module-args";
 export { buffer, Parameter } from "./parameter";
 
+/**
+ * A forward hook (`registerForwardHook`): called after `forward` with the module, its inputs and its output;
+ * a returned value other than undefined replaces the output.
+ */
 export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => unknown;
+/**
+ * A forward pre-hook (`registerForwardPreHook`): called before `forward` with the module and its inputs; a
+ * returned array replaces the inputs.
+ */
 // biome-ignore lint/suspicious/noConfusingVoidType: a pre-hook may return nothing at all
 export type ForwardPreHook = (module: Module, inputs: unknown[]) => unknown[] | undefined | void;
 
@@ -122,6 +130,11 @@ const LOAD_STATE_DICT = signature("nn.Module.loadStateDict", [
 /** PyTorch's printing of a shape: `torch.Size([5, 3])`. */
 const torchSize = (shape: readonly number[]): string => `torch.Size([${[...shape].join(", ")}])`;
 
+/**
+ * The base class of every layer and model, PyTorch's `nn.Module`: subclass it, assign layers and parameters
+ * to fields (registered in assignment order) and implement `forward`; calling the module runs it
+ * (`model(x)`).
+ */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the call signature of callable modules (interface above)
 export class Module {
   /**
@@ -225,6 +238,7 @@ export class Module {
       yield [k, m];
     }
   }
+  /** The direct child modules, each once. */
   children(...args: CallsOf<typeof CHILDREN>): Generator<Module> {
     CHILDREN.parse(args);
     return (function* (m: Module) {
@@ -262,6 +276,7 @@ export class Module {
       ancestors.delete(this);
     }
   }
+  /** This module and every descendant, depth first, each once. */
   modules(...args: CallsOf<typeof MODULES>): Generator<Module> {
     MODULES.parse(args);
     return (function* (m: Module) {
@@ -292,6 +307,7 @@ export class Module {
     return [...this.namedParams("", recurse)].map(([, p]) => p);
   }
 
+  /** Buffers (non-learnable state such as BatchNorm's running statistics) by dotted name. */
   namedBuffers(...args: CallsOf<typeof NAMED_BUFFERS>): Generator<[string, Tensor]> {
     const { prefix, recurse } = NAMED_BUFFERS.parse(args);
     return this.namedBufs(prefix, recurse);
@@ -305,6 +321,7 @@ export class Module {
       }
     }
   }
+  /** The buffers (non-learnable state such as BatchNorm's running statistics). */
   buffers(...args: CallsOf<typeof BUFFERS>): Tensor[] {
     const { recurse } = BUFFERS.parse(args);
     return [...this.namedBufs("", recurse)].map(([, b]) => b);

@@ -52,7 +52,10 @@ export type LoadSource =
   | Blob
   | Response
   | ReadableStream<Uint8Array>
-  | { readFile(): Promise<Uint8Array> };
+  | {
+      /** Reads the whole file (a Node `FileHandle`, or any object with this method). */
+      readFile(): Promise<Uint8Array>;
+    };
 /**
  * PyTorch's `map_location`: a device (`"cpu"`, `"webgpu"`), a mapping from the stored location (always `"cpu"`:
  * safetensors records none) to a device, or a function `(tensor, location) => tensor` (or `null` to keep it;

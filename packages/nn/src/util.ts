@@ -37,6 +37,7 @@ export function pyOptFloat(x: number | null | undefined): string {
   return x === null || x === undefined ? "None" : pyFloat(x);
 }
 
+/** How a loss reduces its per-element values: "mean" (default), "sum" or "none". */
 export type Reduction = "mean" | "sum" | "none";
 
 export function checkReduction(r: string, what: string, extra: readonly string[] = []): void {

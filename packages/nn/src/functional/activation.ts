@@ -18,6 +18,7 @@ export interface LeakyReluOptions extends InplaceOptions {
 export interface EluOptions extends InplaceOptions {
   alpha?: number;
 }
+/** Options of `F.gelu`. */
 export interface GeluOptions {
   /** "none" (default): exact, x * Phi(x) with erf; "tanh": the tanh approximation. */
   approximate?: "none" | "tanh";

@@ -42,12 +42,14 @@ export interface Conv2dOptions {
   dilation?: Size2;
   groups?: number;
 }
+/** Options of `F.conv1d` (PyTorch's keyword forms of stride, padding, dilation and groups). */
 export interface Conv1dOptions {
   stride?: Size1;
   padding?: Size1 | "same" | "valid";
   dilation?: Size1;
   groups?: number;
 }
+/** Options of `F.convTranspose2d`. */
 export interface ConvTranspose2dOptions {
   stride?: Size2;
   padding?: Size2;
@@ -56,6 +58,7 @@ export interface ConvTranspose2dOptions {
   groups?: number;
   dilation?: Size2;
 }
+/** Options of `F.convTranspose1d`. */
 export interface ConvTranspose1dOptions {
   stride?: Size1;
   padding?: Size1;
@@ -63,6 +66,7 @@ export interface ConvTranspose1dOptions {
   groups?: number;
   dilation?: Size1;
 }
+/** Options of `F.unfold` (and `F.fold`'s window parameters). */
 export interface UnfoldOptions {
   dilation?: Size2;
   padding?: Size2;

@@ -7,6 +7,7 @@
 import { arg, k, op, signature, type Tensor, tensor } from "@cinder/tensor";
 import { inputArg } from "../util";
 
+/** The modes of `F.interpolate` and `nn.Upsample`, as PyTorch's. */
 export type InterpolateMode =
   | "nearest"
   | "nearest-exact"

@@ -2,6 +2,7 @@
 import { arg, cat, full, k, op, signature, type Tensor, tensor } from "@cinder/tensor";
 import { fmt, inputArg } from "../util";
 
+/** The modes of `F.pad`: a constant value, or the input reflected, replicated or wrapped around. */
 export type PadMode = "constant" | "reflect" | "replicate" | "circular";
 
 /** @deprecated the options of `pad`; kept for the module classes' types. */

@@ -488,6 +488,7 @@ export class PReLU extends Module {
     const f = { device: a.device ?? undefined, dtype: a.dtype ?? "float32" };
     this.weight = new Parameter(full([a.numParameters], a.init, f));
   }
+  /** Refills the weight with its initial value `init` (default 0.25). */
   resetParameters(): void {
     noGrad(() => this.weight.fill_(this.init));
   }

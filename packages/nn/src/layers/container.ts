@@ -95,6 +95,7 @@ abstract class Keyed<V> extends Module {
     Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
   }
 
+  /** Removes the field `name` and returns its value. */
   protected deleteKey(name: string): V {
     const v = (this as unknown as Record<string, V>)[name];
     this._keys = this._keys.filter((k) => k !== name);
@@ -110,6 +111,7 @@ abstract class Keyed<V> extends Module {
     return this._keys[index < 0 ? index + n : index];
   }
 
+  /** The field names, in order. */
   protected names(): readonly string[] {
     return this._keys;
   }
@@ -129,12 +131,14 @@ abstract class Container extends Keyed<Module> {
     this.register(name, module);
   }
 
+  /** Adds (or replaces) the child module `name`; throws for anything but a Module. */
   protected register(name: string, m: Module): void {
     if (!(m instanceof Module))
       throw new TypeError(`${this.constructor.name}: ${String(m)} is not a Module subclass`);
     this.setKey(name, m, "module");
   }
 
+  /** Removes the child module `name` and returns it. */
   protected unregister(name: string): Module {
     return this.deleteKey(name);
   }
@@ -176,6 +180,7 @@ export class Sequential<T extends Module[] = Module[]> extends Container {
   at<I extends number>(index: I): T[I] {
     return (this as unknown as Record<string, T[I]>)[this.keyAt(index, "Sequential")];
   }
+  /** The i-th module; the same as `at`. */
   get<I extends number>(index: I): T[I] {
     return this.at(index);
   }
@@ -184,14 +189,17 @@ export class Sequential<T extends Module[] = Module[]> extends Container {
     const items = [...this.childEntries()].slice(start, end);
     return new Sequential(new Map(items));
   }
+  /** Appends a module at the end, like `seq.append(m)`. */
   append(m: Module): this {
     this.register(String(this.names().length), m);
     return this;
   }
+  /** Appends each module in turn. */
   extend(mods: Iterable<Module>): this {
     for (const m of mods) this.append(m);
     return this;
   }
+  /** Inserts a module before `index` (negative counts from the end); the modules are renumbered. */
   insert(index: number, m: Module): this {
     const mods = [...this];
     const n = mods.length;
@@ -211,6 +219,7 @@ export class Sequential<T extends Module[] = Module[]> extends Container {
     this.renumber(mods);
     return m;
   }
+  /** Iterates over the modules in order. */
   *[Symbol.iterator](): Iterator<T[number]> {
     for (const [, m] of this.childEntries()) yield m as T[number];
   }
@@ -230,9 +239,11 @@ export class ModuleList<T extends Module = Module> extends Container {
   override forward(): never {
     throw new Error("ModuleList has no forward(): iterate over it and call its modules");
   }
+  /** The i-th module (negative counts from the end), like `mlist[i]`. */
   at(index: number): T {
     return (this as unknown as Record<string, T>)[this.keyAt(index, "ModuleList")];
   }
+  /** The i-th module; the same as `at`. */
   get(index: number): T {
     return this.at(index);
   }
@@ -241,14 +252,20 @@ export class ModuleList<T extends Module = Module> extends Container {
     this.register(this.keyAt(index, "ModuleList"), m);
     return this;
   }
+  /** Appends a module at the end. */
   append(m: T): this {
     this.register(String(this.names().length), m);
     return this;
   }
+  /** Appends each module in turn. */
   extend(mods: Iterable<T>): this {
     for (const m of mods) this.append(m);
     return this;
   }
+  /**
+   * Inserts a module before `index` (negative counts from the end, clamped to the list); the modules are
+   * renumbered.
+   */
   insert(index: number, m: T): this {
     const mods = [...this];
     const n = mods.length;
@@ -257,6 +274,7 @@ export class ModuleList<T extends Module = Module> extends Container {
     this.renumber(mods);
     return this;
   }
+  /** Removes and returns the module at `index` (default the last); the rest are renumbered. */
   pop(index = -1): T {
     const mods = [...this];
     const i = this.names().indexOf(this.keyAt(index, "ModuleList.pop"));
@@ -264,9 +282,11 @@ export class ModuleList<T extends Module = Module> extends Container {
     this.renumber(mods);
     return m;
   }
+  /** A new ModuleList of modules [start, end), like `mlist[start:end]`. */
   slice(start = 0, end?: number): ModuleList<T> {
     return new ModuleList([...this].slice(start, end));
   }
+  /** Iterates over the modules in order. */
   *[Symbol.iterator](): Iterator<T> {
     for (const [, m] of this.childEntries()) yield m as T;
   }
@@ -288,13 +308,16 @@ export class ModuleDict<T extends Module = Module> extends Container {
   override forward(): never {
     throw new Error("ModuleDict has no forward(): look its modules up by name and call them");
   }
+  /** undefined {|The module named `key`, or undefined. */
   get(key: string): T | undefined {
     return this.has(key) ? (this as unknown as Record<string, T>)[key] : undefined;
   }
+  /** Adds or replaces the module named `key`, like `mdict[key] = m`. */
   set(key: string, m: T): this {
     this.register(key, m);
     return this;
   }
+  /** Whether a module is named `key`, like `key in mdict`. */
   has(key: string): boolean {
     return this.names().includes(key);
   }
@@ -303,27 +326,34 @@ export class ModuleDict<T extends Module = Module> extends Container {
     if (!this.has(key)) throw new Error(`ModuleDict: no module named ${JSON.stringify(key)}`);
     return this.unregister(key) as T;
   }
+  /** Removes the module named `key`; false when there was none. */
   delete(key: string): boolean {
     if (!this.has(key)) return false;
     this.unregister(key);
     return true;
   }
+  /** Removes every module. */
   clear(): void {
     for (const k of [...this.names()]) this.unregister(k);
   }
+  /** Adds or replaces modules from a Map, a plain object or [name, module] pairs. */
   update(modules: Map<string, T> | Readonly<Record<string, T>> | Iterable<readonly [string, T]>): this {
     for (const [k, m] of entriesOf(modules as Named)) this.register(k, m);
     return this;
   }
+  /** The names, in insertion order. */
   keys(): string[] {
     return [...this.names()];
   }
+  /** The modules, in insertion order. */
   values(): T[] {
     return [...this.childEntries()].map(([, m]) => m as T);
   }
+  /** [name, module] pairs, in insertion order. */
   items(): [string, T][] {
     return [...this.childEntries()] as [string, T][];
   }
+  /** Iterates over the names, as PyTorch's ModuleDict does. */
   *[Symbol.iterator](): Iterator<string> {
     yield* this.names();
   }
@@ -379,6 +409,7 @@ abstract class ParameterContainer extends Keyed<Parameter> {
   protected override fieldKeys(): readonly string[] {
     return this.names();
   }
+  /** Stores a tensor as the parameter `key` (wrapped as a Parameter unless it is one). */
   protected put(key: string, value: Tensor): void {
     if (!isTensor(value))
       throw new TypeError(
@@ -386,9 +417,11 @@ abstract class ParameterContainer extends Keyed<Parameter> {
       );
     this.setKey(key, asParameter(value), "parameter");
   }
+  /** Removes the parameter `key` and returns it. */
   protected remove(key: string): Parameter {
     return this.deleteKey(key);
   }
+  /** The parameter stored as `key`. */
   protected value(key: string): Parameter {
     return (this as unknown as Record<string, Parameter>)[key];
   }
@@ -413,6 +446,7 @@ export class ParameterList extends ParameterContainer {
   at(index: number): Parameter {
     return this.value(this.keyAt(index, "ParameterList"));
   }
+  /** The i-th parameter; the same as `at`. */
   get(index: number): Parameter {
     return this.at(index);
   }
@@ -421,14 +455,17 @@ export class ParameterList extends ParameterContainer {
     this.put(this.keyAt(index, "ParameterList"), p);
     return this;
   }
+  /** Appends a parameter (a tensor is wrapped as a Parameter). */
   append(p: Tensor): this {
     this.put(String(this.names().length), p);
     return this;
   }
+  /** Appends each tensor in turn, as Parameters. */
   extend(ps: Iterable<Tensor>): this {
     for (const p of ps) this.append(p);
     return this;
   }
+  /** Iterates over the parameters in order. */
   *[Symbol.iterator](): Iterator<Parameter> {
     for (const key of this.names()) yield this.value(key);
   }
@@ -451,13 +488,16 @@ export class ParameterDict extends ParameterContainer {
   override forward(): never {
     throw new Error("ParameterDict has no forward(): look its parameters up by name");
   }
+  /** undefined {|The parameter named `key`, or undefined. */
   get(key: string): Parameter | undefined {
     return this.has(key) ? this.value(key) : undefined;
   }
+  /** Adds or replaces the parameter named `key` (a tensor is wrapped as a Parameter). */
   set(key: string, p: Tensor): this {
     this.put(key, p);
     return this;
   }
+  /** Whether a parameter is named `key`. */
   has(key: string): boolean {
     return this.names().includes(key);
   }
@@ -466,14 +506,20 @@ export class ParameterDict extends ParameterContainer {
     if (!this.has(key)) throw new Error(`ParameterDict: no parameter named ${JSON.stringify(key)}`);
     return this.remove(key);
   }
+  /** Removes the parameter named `key`; false when there was none. */
   delete(key: string): boolean {
     if (!this.has(key)) return false;
     this.remove(key);
     return true;
   }
+  /** Removes every parameter. */
   clear(): void {
     for (const key of [...this.names()]) this.remove(key);
   }
+  /**
+   * Adds or replaces parameters from a Map (in its order), a plain object (sorted by key, as PyTorch's dict
+   * update) or [name, tensor] pairs.
+   */
   update(parameters: NamedTensors): this {
     const entries: [string, Tensor][] =
       parameters instanceof Map
@@ -487,15 +533,19 @@ export class ParameterDict extends ParameterContainer {
     for (const [key, t] of entries) this.put(key, t);
     return this;
   }
+  /** The names, in insertion order. */
   keys(): string[] {
     return [...this.names()];
   }
+  /** The parameters, in insertion order. */
   values(): Parameter[] {
     return this.names().map((key) => this.value(key));
   }
+  /** [name, parameter] pairs, in insertion order. */
   items(): [string, Parameter][] {
     return this.names().map((key) => [key, this.value(key)]);
   }
+  /** Iterates over the names. */
   *[Symbol.iterator](): Iterator<string> {
     yield* this.names();
   }

@@ -17,6 +17,10 @@ import { Module, Parameter } from "../module";
 import { pyTuple } from "../util";
 import { deviceArg, dtypeArg, size1, size2, size3 } from "./args";
 
+/**
+ * How convolution layers pad their input (`paddingMode`): zeros, or the input reflected, replicated or
+ * wrapped around.
+ */
 export type PaddingMode = "zeros" | "reflect" | "replicate" | "circular";
 
 const paddingModeArg = arg("paddingMode", k.oneOf("zeros", "reflect", "replicate", "circular"), "zeros");

@@ -70,6 +70,10 @@ export class Linear extends Module {
     this.resetParameters();
   }
 
+  /**
+   * Re-initialises weight and bias as PyTorch does (Kaiming-uniform weight, uniform bias in
+   * ±1/sqrt(in_features)).
+   */
   resetParameters(): void {
     init.kaimingUniform_(this.weight, { a: Math.sqrt(5) });
     if (this.bias) {
@@ -121,6 +125,7 @@ export class Bilinear extends Module {
     this.resetParameters();
   }
 
+  /** Re-initialises weight and bias uniformly in ±1/sqrt(in1_features), as PyTorch does. */
   resetParameters(): void {
     const bound = 1 / Math.sqrt(this.weight.shape[1]);
     init.uniform_(this.weight, -bound, bound);

@@ -99,6 +99,7 @@ export abstract class BatchNorm extends Module {
     this.resetParameters();
   }
 
+  /** Resets the running statistics: mean 0, variance 1, no batches tracked. */
   resetRunningStats(): void {
     noGrad(() => {
       this.runningMean?.zero_();
@@ -107,6 +108,7 @@ export abstract class BatchNorm extends Module {
     });
   }
 
+  /** Resets the running statistics, and the affine weight to 1 and bias to 0. */
   resetParameters(): void {
     this.resetRunningStats();
     if (this.weight && this.bias) {
@@ -115,6 +117,7 @@ export abstract class BatchNorm extends Module {
     }
   }
 
+  /** Throws when the input's rank does not suit the layer (e.g. BatchNorm2d wants `[N, C, H, W]`). */
   protected abstract checkInputDim(x: Tensor): void;
 
   override forward(x: Tensor): Tensor {
@@ -152,6 +155,7 @@ export class BatchNorm1d extends BatchNorm {
   constructor(...args: CallsOf<typeof BATCH_NORM1D>) {
     super(BATCH_NORM1D.parse(args));
   }
+  /** Throws unless the input is `[N, C]` or `[N, C, L]`. */
   protected checkInputDim(x: Tensor): void {
     if (x.ndim !== 2 && x.ndim !== 3)
       throw new Error(`BatchNorm1d: expected 2D or 3D input (got ${x.ndim}D input of shape ${fmt(x.shape)})`);
@@ -168,6 +172,7 @@ export class BatchNorm2d extends BatchNorm {
   constructor(...args: CallsOf<typeof BATCH_NORM2D>) {
     super(BATCH_NORM2D.parse(args));
   }
+  /** Throws unless the input is `[N, C, H, W]`. */
   protected checkInputDim(x: Tensor): void {
     if (x.ndim !== 4)
       throw new Error(`BatchNorm2d: expected 4D input (got ${x.ndim}D input of shape ${fmt(x.shape)})`);
@@ -184,6 +189,7 @@ export class BatchNorm3d extends BatchNorm {
   constructor(...args: CallsOf<typeof BATCH_NORM3D>) {
     super(BATCH_NORM3D.parse(args));
   }
+  /** Throws unless the input is `[N, C, D, H, W]`. */
   protected checkInputDim(x: Tensor): void {
     if (x.ndim !== 5)
       throw new Error(`BatchNorm3d: expected 5D input (got ${x.ndim}D input of shape ${fmt(x.shape)})`);

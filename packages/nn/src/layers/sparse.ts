@@ -108,6 +108,7 @@ export class Embedding extends Module {
     if (fresh) this.resetParameters();
   }
 
+  /** Re-initialises the table from N(0, 1), with the `paddingIdx` row zeroed. */
   resetParameters(): void {
     resetTable(this.weight, this.paddingIdx);
   }
@@ -193,6 +194,7 @@ export class EmbeddingBag extends Module {
     if (fresh) this.resetParameters();
   }
 
+  /** Re-initialises the table from N(0, 1), with the `paddingIdx` row zeroed. */
   resetParameters(): void {
     resetTable(this.weight, this.paddingIdx);
   }
