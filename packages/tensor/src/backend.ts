@@ -66,7 +66,15 @@ export interface Backend {
   copy(x: View, out: View): void;
   /** Set every element of `out` to `value` (converted to `out.dtype`). */
   fill(out: View, value: number): void;
+  /**
+   * Elementwise `out = op(x)` for one of `UNARY_OPS`; `x` and `out` share a dtype except for the bool-valued
+   * ops (`logicalNot`, `isnan`, `isinf`).
+   */
   unary(op: UnaryOp, x: View, out: View): void;
+  /**
+   * Elementwise `out = a op b` for one of `BINARY_OPS`; `a` and `b` share the compute dtype, `out` is that
+   * dtype or bool for comparisons and logical ops.
+   */
   binary(op: BinaryOp, a: View, b: View, out: View): void;
   /** out = cond ? a : b. cond is bool; a, b and out share a dtype. */
   where(cond: View, a: View, b: View, out: View): void;
@@ -206,6 +214,10 @@ export interface Window2d {
   readonly output: readonly [number, number];
 }
 
+/**
+ * A strided window on a backend's storage: element `[i0, i1, ...]` is at `offset + sum(ik * strides[k])` of
+ * `handle`, in elements.
+ */
 export interface View {
   readonly handle: unknown;
   readonly dtype: DType;
@@ -214,6 +226,7 @@ export interface View {
   readonly offset: number;
 }
 
+/** The unary elementwise primitives every backend implements (`Backend.unary`). */
 export const UNARY_OPS = [
   "neg",
   "abs",
@@ -242,8 +255,13 @@ export const UNARY_OPS = [
   "isnan",
   "isinf",
 ] as const;
+/** One of `UNARY_OPS`. */
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
+/**
+ * The binary elementwise primitives every backend implements (`Backend.binary`): arithmetic, comparisons
+ * (bool results) and logical ops.
+ */
 export const BINARY_OPS = [
   "add",
   "sub",
@@ -266,6 +284,7 @@ export const BINARY_OPS = [
   "logicalOr",
   "logicalXor",
 ] as const;
+/** One of `BINARY_OPS`. */
 export type BinaryOp = (typeof BINARY_OPS)[number];
 
 /**
@@ -302,9 +321,13 @@ export interface FusedReduce {
   readonly shape: readonly number[];
 }
 
+/** Reductions of `Backend.reduce` and fused programs. */
 export type ReduceOp = "sum" | "prod" | "max" | "min";
+/** Index reductions of `Backend.argReduce`. */
 export type ArgReduceOp = "argmax" | "argmin";
+/** Inclusive scans of `Backend.scan`. */
 export type ScanOp = "cumsum" | "cumprod";
+/** Distributions of `Backend.random`: uniform in [0, 1) or standard normal. */
 export type RandomDist = "uniform" | "normal";
 
 // ---- the device registry ----
@@ -325,6 +348,7 @@ export function registerBackend(backend: Backend): void {
   registry.set(backend.device, backend);
 }
 
+/** Remove the backend registered for `device` (tensors already on it keep their storage). */
 export function unregisterBackend(device: string): void {
   registry.delete(device);
 }
@@ -332,11 +356,16 @@ export function unregisterBackend(device: string): void {
 /** A device string: "cpu", "webgpu", optionally with an index ("webgpu:0"), which is accepted and ignored. */
 export type Device = string;
 
+/** The device type of a device string: "webgpu:0" is "webgpu". */
 export function deviceType(device: Device): string {
   const i = device.indexOf(":");
   return i < 0 ? device : device.slice(0, i);
 }
 
+/**
+ * The backend registered for a device; throws a `DeviceError` naming the registered devices (and what to
+ * call) when there is none.
+ */
 export function getBackend(device: Device): Backend {
   const b = registry.get(deviceType(device));
   if (b) return b;
@@ -352,6 +381,7 @@ export function getBackend(device: Device): Backend {
   );
 }
 
+/** The device types with a registered backend, e.g. ["cpu", "webgpu"]. */
 export function registeredDevices(): string[] {
   return [...registry.keys()];
 }

@@ -3,6 +3,7 @@ import { AllocationError } from "./errors";
 /** Element types. Integers default to int32 (WebGPU has no 64-bit integers); bool is stored one byte per element. */
 export type DType = "float32" | "float64" | "int32" | "uint8" | "bool";
 
+/** Every dtype Cinder has. */
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "uint8", "bool"];
 
 /** `x.type()`'s names (PyTorch's legacy tensor type names). */
@@ -13,6 +14,7 @@ export const LEGACY_NAMES = {
   uint8: "torch.ByteTensor",
   bool: "torch.BoolTensor",
 } as const satisfies Record<DType, string>;
+/** The legacy type name of a dtype, e.g. "torch.FloatTensor" (`x.type()`). */
 export type LegacyTypeName = (typeof LEGACY_NAMES)[DType];
 
 /**
@@ -22,18 +24,27 @@ export type LegacyTypeName = (typeof LEGACY_NAMES)[DType];
  * `{ dtype: torch.float64 }` work and compare equal to `x.dtype`.
  */
 export const float32: "float32" = "float32";
+/** `torch.float`: float32. */
 export const float = float32;
+/** `torch.float64`. */
 export const float64: "float64" = "float64";
+/** `torch.double`: float64. */
 export const double = float64;
+/** `torch.int32`. */
 export const int32: "int32" = "int32";
+/** `torch.int`: int32. */
 export const int = int32;
 /** PyTorch's int64; Cinder's integers are int32 (WebGPU has no 64-bit integers). */
 export const long = int32;
+/** `torch.uint8`. */
 export const uint8: "uint8" = "uint8";
+/** `torch.bool`, stored one byte per element. */
 export const bool: "bool" = "bool";
 
+/** The arrays tensors are read into and created from (bool and uint8 use Uint8Array). */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
+/** The TypedArray type of a dtype. */
 export type TypedArrayFor<D extends DType> = D extends "float32"
   ? Float32Array
   : D extends "float64"
@@ -50,10 +61,15 @@ const ctors = {
   bool: Uint8Array,
 } as const;
 
+/** The TypedArray constructor of a dtype. */
 export function typedArrayCtor(dtype: DType) {
   return ctors[dtype];
 }
 
+/**
+ * A zero-filled TypedArray of `length` elements of `dtype`; throws an `AllocationError` naming the size when
+ * it cannot be allocated.
+ */
 export function allocTypedArray(dtype: DType, length: number, what = "allocTypedArray"): TypedArray {
   checkAllocation(length, dtype, what);
   try {
@@ -110,18 +126,22 @@ export function allocationFailed(
   );
 }
 
+/** Bytes per element (`x.element_size()`). */
 export function itemSize(dtype: DType): number {
   return ctors[dtype].BYTES_PER_ELEMENT;
 }
 
+/** Whether the dtype is float32 or float64. */
 export function isFloat(dtype: DType): boolean {
   return dtype === "float32" || dtype === "float64";
 }
 
+/** Whether the dtype is int32 or uint8 (bool is neither). */
 export function isInt(dtype: DType): boolean {
   return dtype === "int32" || dtype === "uint8";
 }
 
+/** Returns `dtype` if it names a dtype, else throws a TypeError listing them (with a hint for int64). */
 export function checkDType(dtype: unknown): DType {
   if (typeof dtype === "string" && (DTYPES as readonly string[]).includes(dtype)) return dtype as DType;
   const hint = dtype === "int64" || dtype === "long" ? " (Cinder has no int64: integers are int32)" : "";

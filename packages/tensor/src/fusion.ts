@@ -56,6 +56,7 @@ export function setFusion(on: boolean): boolean {
   return was;
 }
 
+/** Whether lazy elementwise fusion is on (`setFusion`, `CINDER_FUSION=0`). */
 export function fusionEnabled(): boolean {
   return enabled;
 }

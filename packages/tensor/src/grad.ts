@@ -23,8 +23,14 @@ export interface OpRecord {
   inplace?: boolean;
 }
 
+/**
+ * What `@cinder/autograd` installs into the core: recording ops, running backward and retaining gradients.
+ * The core holds no autograd code of its own.
+ */
 export interface AutogradHooks {
+  /** Record one op into the graph. */
   record(rec: OpRecord): void;
+  /** Run the backward pass from `t` (`t.backward()`). */
   backward(t: Tensor, gradient?: Tensor, options?: { retainGraph?: boolean; createGraph?: boolean }): void;
   /** Keep the gradient of the non-leaf `t` in `t.grad` during the next backward passes. */
   retainGrad(t: Tensor): void;
@@ -33,18 +39,22 @@ export interface AutogradHooks {
 let hooks: AutogradHooks | null = null;
 let enabled = true;
 
+/** Install the autograd hooks; `@cinder/autograd` calls it when imported. */
 export function installAutograd(h: AutogradHooks): void {
   hooks = h;
 }
 
+/** null {|The installed autograd hooks, or null without `@cinder/autograd`. */
 export function autogradHooks(): AutogradHooks | null {
   return hooks;
 }
 
+/** Whether ops are recorded for autograd now (false inside `noGrad`), as `torch.is_grad_enabled()`. */
 export function isGradEnabled(): boolean {
   return enabled;
 }
 
+/** Turn gradient recording on or off globally, as `torch.set_grad_enabled(mode)`; prefer `noGrad(fn)`. */
 export function setGradEnabled(on: boolean): void {
   enabled = on;
 }

@@ -76,6 +76,7 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
+/** What `memory()` reports. */
 export interface MemoryInfo {
   /** Tensors not yet disposed or collected. */
   liveTensors: number;
@@ -85,6 +86,7 @@ export interface MemoryInfo {
   bytesInUse: number;
 }
 
+/** Counts of live tensors and storages and the bytes they hold, on every device. */
 export function memory(): MemoryInfo {
   return { liveTensors: stats.tensors, liveStorages: stats.storages, bytesInUse: stats.bytes };
 }

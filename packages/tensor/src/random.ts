@@ -150,4 +150,5 @@ export class Generator {
   }
 }
 
+/** The global generator: random ops use it unless given a `generator`, and `manualSeed` seeds it. */
 export const defaultGenerator = new Generator();

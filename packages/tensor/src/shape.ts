@@ -1,7 +1,9 @@
 import { fmtShape, IndexError, ShapeError } from "./errors";
 
+/** A tensor shape: sizes of each dimension. */
 export type Shape = readonly number[];
 
+/** Number of elements of a shape (1 for `[]`). */
 export function numel(shape: Shape): number {
   // indexed loops over shapes: a tensor's shape is a `Size` (an Array subclass), on which V8 runs the iterating
   // builtins (for-of, every, includes) through their slower generic paths
@@ -10,6 +12,7 @@ export function numel(shape: Shape): number {
   return n;
 }
 
+/** Row-major strides of a shape, in elements. */
 export function contiguousStrides(shape: Shape): number[] {
   const strides = new Array<number>(shape.length);
   let s = 1;
@@ -31,6 +34,7 @@ export function isContiguous(shape: Shape, strides: readonly number[]): boolean 
   return true;
 }
 
+/** Whether two shapes are equal. */
 export function sameShape(a: Shape, b: Shape): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -48,6 +52,10 @@ export function normDim(dim: number, rank: number, what = "dim"): number {
   return dim < 0 ? dim + r : dim;
 }
 
+/**
+ * Normalises dims (negative counts from the end) against `rank` and sorts them; throws an IndexError for one
+ * out of range and a ShapeError for a repeated one.
+ */
 export function normDims(dims: number | readonly number[], rank: number, what = "dim"): number[] {
   const list = typeof dims === "number" ? [dims] : dims;
   const out = list.map((d) => normDim(d, rank, what));
@@ -57,6 +65,10 @@ export function normDims(dims: number | readonly number[], rank: number, what = 
   return sorted;
 }
 
+/**
+ * The broadcast shape of two shapes (`torch.broadcast_shapes`); throws a ShapeError naming both when they do
+ * not broadcast.
+ */
 export function broadcastShapes(a: Shape, b: Shape, what = "operation"): number[] {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
@@ -163,6 +175,7 @@ export function viewStrides(shape: Shape, strides: readonly number[], newShape: 
   return newStrides;
 }
 
+/** Returns the shape when every size is a non-negative integer, else throws a ShapeError naming `what`. */
 export function checkShape(shape: readonly unknown[], what: string): number[] {
   for (const d of shape) {
     if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {

@@ -73,6 +73,7 @@ export class Storage {
   handleIs(h: unknown): boolean {
     return this.buffer === h;
   }
+  /** Whether the storage has been released. */
   get freed(): boolean {
     return this.account.freed;
   }

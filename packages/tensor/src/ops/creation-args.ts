@@ -17,6 +17,7 @@ import { DTypeError, fmtShape } from "../errors";
 import { ArgumentError, arg, type Kind, k } from "../signature";
 import type { Tensor } from "../tensor";
 
+/** The options creation ops share: `dtype`, `device` and `requiresGrad`. */
 export interface CreationOptions {
   dtype?: DType;
   device?: Device;
@@ -29,6 +30,7 @@ export function setDefaultDevice(device: Device): void {
   getBackend(device);
   defaultDevice = device;
 }
+/** The device creation ops use when none is given. */
 export function getDefaultDevice(): Device {
   return defaultDevice;
 }

@@ -167,6 +167,9 @@ function kindOfTypedArray(): Kind<TypedArray> {
  * differ from `from_numpy`'s by that `shape`.
  */
 const FROM_TYPED_ARRAY = [arg("data", typedArrayKind), arg.opt("shape", k.ints)] as const;
+/**
+ * `fromTypedArray(data, shape?)`, Cinder's `torch.from_numpy`: a TypedArray as a CPU tensor without copying.
+ */
 export const fromTypedArray = op(
   new Signature("fromTypedArray", FROM_TYPED_ARRAY, [] as const),
   ({ data, shape }): Tensor => {
