@@ -44,7 +44,7 @@ export function installAutograd(h: AutogradHooks): void {
   hooks = h;
 }
 
-/** null {|The installed autograd hooks, or null without `@cinder/autograd`. */
+/** The installed autograd hooks, or null without `@cinder/autograd`. */
 export function autogradHooks(): AutogradHooks | null {
   return hooks;
 }

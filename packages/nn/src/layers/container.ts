@@ -308,7 +308,7 @@ export class ModuleDict<T extends Module = Module> extends Container {
   override forward(): never {
     throw new Error("ModuleDict has no forward(): look its modules up by name and call them");
   }
-  /** undefined {|The module named `key`, or undefined. */
+  /** The module named `key`, or undefined. */
   get(key: string): T | undefined {
     return this.has(key) ? (this as unknown as Record<string, T>)[key] : undefined;
   }
@@ -488,7 +488,7 @@ export class ParameterDict extends ParameterContainer {
   override forward(): never {
     throw new Error("ParameterDict has no forward(): look its parameters up by name");
   }
-  /** undefined {|The parameter named `key`, or undefined. */
+  /** The parameter named `key`, or undefined. */
   get(key: string): Parameter | undefined {
     return this.has(key) ? this.value(key) : undefined;
   }
