@@ -30,9 +30,15 @@ function inputFor(op: string, shape: number[]): Tensor {
       ? x.abs().add(0.5)
       : op === "tan"
         ? x.mul(0.3)
-        : op === "abs" || op === "relu" || op === "sign"
-          ? x.add(x.sign().mul(0.2)) // keep away from the kink at 0
-          : x;
+        : op === "asin" || op === "acos" || op === "atanh"
+          ? x.tanh().mul(0.8) // inside (-1, 1)
+          : op === "acosh"
+            ? x.abs().add(1.5)
+            : op === "log10"
+              ? x.abs().add(0.5)
+              : op === "abs" || op === "relu" || op === "sign"
+                ? x.add(x.sign().mul(0.2)) // keep away from the kink at 0
+                : x;
   return t.detach().requiresGrad_();
 }
 

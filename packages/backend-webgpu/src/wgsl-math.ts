@@ -243,6 +243,55 @@ var<private> INF_BITS: u32 = 0x7f800000u;`,
   if (x > 0.0) { return a; }
   return a + copysign_f(pi, y);
 }`,
+  // inverse trigonometric and hyperbolic functions from atan2/exp/expm1/log1p, with their special values
+  asin_f: `fn asin_f(x: f32) -> f32 {
+  if (isnan_f(x) || fabs_f(x) > 1.0) { return nan_f(); }
+  return atan2_f(x, sqrt((1.0 - x) * (1.0 + x)));
+}`,
+  acos_f: `fn acos_f(x: f32) -> f32 {
+  if (isnan_f(x) || fabs_f(x) > 1.0) { return nan_f(); }
+  return atan2_f(sqrt((1.0 - x) * (1.0 + x)), x);
+}`,
+  sinh_f: `fn sinh_f(x: f32) -> f32 {
+  if (isnan_f(x)) { return x; }
+  let ax = fabs_f(x);
+  if (ax > 88.0) { return copysign_f(exp_f(ax - 0.69314718055994531), x); }
+  let e = expm1_f(ax);
+  return copysign_f(0.5 * (e + e / (e + 1.0)), x);
+}`,
+  cosh_f: `fn cosh_f(x: f32) -> f32 {
+  if (isnan_f(x)) { return x; }
+  let ax = fabs_f(x);
+  if (ax > 88.0) { return exp_f(ax - 0.69314718055994531); }
+  let e = exp_f(ax);
+  return 0.5 * e + 0.5 / e;
+}`,
+  asinh_f: `fn asinh_f(x: f32) -> f32 {
+  if (isnan_f(x) || isinf_f(x)) { return x; }
+  let ax = fabs_f(x);
+  if (ax > 1.0e18) { return copysign_f(log_f(ax) + 0.69314718055994531, x); }
+  let z = ax * ax;
+  return copysign_f(log1p_f(ax + z / (1.0 + sqrt(1.0 + z))), x);
+}`,
+  acosh_f: `fn acosh_f(x: f32) -> f32 {
+  if (isnan_f(x) || x < 1.0) { return nan_f(); }
+  if (isinf_f(x)) { return x; }
+  if (x > 1.0e18) { return log_f(x) + 0.69314718055994531; }
+  let t = x - 1.0;
+  return log1p_f(t + sqrt(t * (x + 1.0)));
+}`,
+  atanh_f: `fn atanh_f(x: f32) -> f32 {
+  if (isnan_f(x)) { return x; }
+  let ax = fabs_f(x);
+  if (ax > 1.0) { return nan_f(); }
+  if (ax == 1.0) { return copysign_f(inf_f(), x); }
+  return copysign_f(0.5 * log1p_f(2.0 * ax / (1.0 - ax)), x);
+}`,
+  log10_f: `fn log10_f(x: f32) -> f32 {
+  if (!isfin_f(x) || x <= 0.0) { return logspecial_f(x); }
+  let p = logm_f(x);
+  return ((p.x + p.y) * 1.44269504088896341 + p.z) * 0.30102999566398120;
+}`,
   // series below 1, Abramowitz-Stegun 7.1.26 (abs. error 1.5e-7) above
   erf_f: `fn erf_f(x: f32) -> f32 {
   if (isnan_f(x)) { return x; }

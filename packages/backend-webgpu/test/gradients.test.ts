@@ -19,10 +19,15 @@ function inputs(op: string, shapes: number[][], seed: number): number[][] {
   torch.manualSeed(seed);
   return shapes.map((s, i) => {
     let x = torch.randn(s);
-    if (["sqrt", "rsqrt", "log", "log2", "log1p", "reciprocal"].includes(op) || (op === "pow" && i === 0)) {
+    if (
+      ["sqrt", "rsqrt", "log", "log2", "log10", "log1p", "reciprocal"].includes(op) ||
+      (op === "pow" && i === 0)
+    ) {
       x = x.abs().add(0.5);
     }
     if (op === "tan") x = x.mul(0.3);
+    if (["asin", "acos", "atanh"].includes(op)) x = x.tanh().mul(0.8);
+    if (op === "acosh") x = x.abs().add(1.5);
     if (["abs", "relu", "sign"].includes(op)) x = x.add(x.sign().mul(0.2));
     if ((op === "remainder" || op === "fmod") && i === 1) x = x.abs().add(1.5);
     if ((op === "maximum" || op === "minimum") && i === 1) x = x.add(0.05);

@@ -69,6 +69,14 @@ function domain(op: UnaryOp): [number, number] {
       return [0.01, 10];
     case "log1p":
       return [-0.9, 10];
+    case "asin":
+    case "acos":
+    case "atanh":
+      return [-0.99, 0.99];
+    case "acosh":
+      return [1.01, 10];
+    case "log10":
+      return [0.01, 10];
     case "exp":
     case "expm1":
       return [-20, 20];

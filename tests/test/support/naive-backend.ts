@@ -150,6 +150,26 @@ function unaryScalar(op: UnaryOp, x: number, dtype: DType): number {
       return int ? Math.imul(x, x) : x * x;
     case "erf":
       return erf(x);
+    case "asin":
+      return Math.asin(x);
+    case "acos":
+      return Math.acos(x);
+    case "atan":
+      return Math.atan(x);
+    case "sinh":
+      return Math.sinh(x);
+    case "cosh":
+      return Math.cosh(x);
+    case "asinh":
+      return Math.asinh(x);
+    case "acosh":
+      return Math.acosh(x);
+    case "atanh":
+      return Math.atanh(x);
+    case "exp2":
+      return 2 ** x;
+    case "log10":
+      return Math.log10(x);
     case "logicalNot":
       return x === 0 ? 1 : 0;
     case "isnan":

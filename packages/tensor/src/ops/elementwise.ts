@@ -159,6 +159,32 @@ export const unaryOps = {
     save: "self",
     grad: (g, x) => g.mul(x.square().neg().exp()).mul(2 / Math.sqrt(Math.PI)),
   },
+  // derivatives as PyTorch 1.13's derivatives.yaml writes them
+  asin: {
+    ref: Math.asin,
+    kind: "float",
+    save: "self",
+    grad: (g, x) => g.mul(x.square().neg().add(1).rsqrt()),
+  },
+  acos: {
+    ref: Math.acos,
+    kind: "float",
+    save: "self",
+    grad: (g, x) => g.mul(x.square().neg().add(1).rsqrt().neg()),
+  },
+  atan: { ref: Math.atan, kind: "float", save: "self", grad: (g, x) => g.div(x.square().add(1)) },
+  sinh: { ref: Math.sinh, kind: "float", save: "self", grad: (g, x) => g.mul(x.cosh()) },
+  cosh: { ref: Math.cosh, kind: "float", save: "self", grad: (g, x) => g.mul(x.sinh()) },
+  asinh: { ref: Math.asinh, kind: "float", save: "self", grad: (g, x) => g.mul(x.square().add(1).rsqrt()) },
+  acosh: { ref: Math.acosh, kind: "float", save: "self", grad: (g, x) => g.mul(x.square().sub(1).rsqrt()) },
+  atanh: {
+    ref: Math.atanh,
+    kind: "float",
+    save: "self",
+    grad: (g, x) => g.mul(x.square().neg().add(1).reciprocal()),
+  },
+  exp2: { ref: (x) => 2 ** x, kind: "float", save: "result", grad: (g, y) => g.mul(y).mul(LN2) },
+  log10: { ref: Math.log10, kind: "float", save: "self", grad: (g, x) => g.div(x.mul(Math.LN10)) },
   // NaN is truthy (it is != 0), unlike JS's `!NaN`
   logicalNot: { ref: (x) => +(x === 0), kind: "bool" },
   isnan: { ref: (x) => +Number.isNaN(x), kind: "bool" },
