@@ -171,28 +171,51 @@ import type { BinaryFns } from "./ops/elementwise-signatures";
 installMethods();
 
 export const {
+  /** `torch.neg(input)`: elementwise `-x`. */
   neg,
+  /** `torch.abs(input)`: elementwise absolute value. */
   abs,
+  /** `torch.sqrt(input)`: elementwise square root (NaN for negative values). */
   sqrt,
+  /** `torch.rsqrt(input)`: elementwise `1 / sqrt(x)`. */
   rsqrt,
+  /** `torch.exp(input)`: elementwise `e^x`. */
   exp,
+  /** `torch.expm1(input)`: elementwise `e^x - 1`, accurate for small x. */
   expm1,
+  /** `torch.log(input)`: elementwise natural logarithm. */
   log,
+  /** `torch.log1p(input)`: elementwise `log(1 + x)`, accurate for small x. */
   log1p,
+  /** `torch.log2(input)`: elementwise base-2 logarithm. */
   log2,
+  /** `torch.sin(input)`: elementwise sine. */
   sin,
+  /** `torch.cos(input)`: elementwise cosine. */
   cos,
+  /** `torch.tan(input)`: elementwise tangent. */
   tan,
+  /** `torch.tanh(input)`: elementwise hyperbolic tangent. */
   tanh,
+  /** `torch.sigmoid(input)`: elementwise `1 / (1 + e^-x)`. */
   sigmoid,
+  /** `torch.relu(input)`: elementwise `max(x, 0)`. */
   relu,
+  /** `torch.floor(input)`: elementwise round down. */
   floor,
+  /** `torch.ceil(input)`: elementwise round up. */
   ceil,
+  /** `torch.round(input, decimals=0)`: elementwise round half to even. */
   round,
+  /** `torch.trunc(input)`: elementwise round toward zero. */
   trunc,
+  /** `torch.sign(input)`: elementwise -1, 0 or 1. */
   sign,
+  /** `torch.reciprocal(input)`: elementwise `1 / x`. */
   reciprocal,
+  /** `torch.square(input)`: elementwise `x * x`. */
   square,
+  /** `torch.erf(input)`: elementwise error function. */
   erf,
   asin,
   acos,
@@ -204,29 +227,55 @@ export const {
   atanh,
   exp2,
   log10,
+  /** `torch.logical_not(input)`: elementwise NOT, a bool tensor. */
   logicalNot,
+  /** `torch.isnan(input)`: where the elements are NaN, a bool tensor. */
   isnan,
+  /** `torch.isinf(input)`: where the elements are ±inf, a bool tensor. */
   isinf,
 } = unaryFns;
 export const {
+  /** `torch.add(input, other, *, alpha=1)`: elementwise `input + alpha * other`, broadcasting. */
   add,
+  /** `torch.sub(input, other, *, alpha=1)`: elementwise `input - alpha * other`, broadcasting. */
   sub,
+  /** `torch.mul(input, other)`: elementwise product, broadcasting. */
   mul,
+  /**
+   * `torch.div(input, other, *, rounding_mode=None)`: elementwise true division (integers give floats), or
+   * rounded with `roundingMode` "trunc" or "floor".
+   */
   div,
+  /** `torch.pow(input, exponent)`: elementwise power. */
   pow,
+  /** `torch.maximum(input, other)`: elementwise maximum (NaN propagates). */
   maximum,
+  /** `torch.minimum(input, other)`: elementwise minimum (NaN propagates). */
   minimum,
+  /** `torch.remainder(input, other)`: Python's modulus, with the sign of the divisor. */
   remainder,
+  /** `torch.fmod(input, other)`: C's remainder, with the sign of the dividend. */
   fmod,
+  /** `torch.floor_divide(input, other)`: elementwise division rounded down. */
   floorDivide,
+  /** `torch.atan2(input, other)`: elementwise arctangent of `input / other` in the right quadrant. */
   atan2,
+  /** `torch.eq(input, other)`: elementwise `==`, a bool tensor. */
   eq,
+  /** `torch.ne(input, other)`: elementwise `!=`, a bool tensor. */
   ne,
+  /** `torch.lt(input, other)`: elementwise `<`, a bool tensor. */
   lt,
+  /** `torch.le(input, other)`: elementwise `<=`, a bool tensor. */
   le,
+  /** `torch.gt(input, other)`: elementwise `>`, a bool tensor. */
   gt,
+  /** `torch.ge(input, other)`: elementwise `>=`, a bool tensor. */
   ge,
+  /** `torch.logical_and(input, other)`: elementwise AND of truth values, a bool tensor. */
   logicalAnd,
+  /** `torch.logical_or(input, other)`: elementwise OR of truth values, a bool tensor. */
   logicalOr,
+  /** `torch.logical_xor(input, other)`: elementwise XOR of truth values, a bool tensor. */
   logicalXor,
 }: BinaryFns = binaryFns;

@@ -38,6 +38,7 @@ type Bad = typeof BAD;
 export interface Kind<T> {
   /** PyTorch's name for the type, used in errors and docs ("int", "Tensor", "int[]", "float?"). */
   readonly name: string;
+  /** Returns the (possibly normalised) value, or `BAD` when the value is not of this kind. */
   readonly parse: (v: unknown) => T | Bad;
   /** The kind takes plain objects, so a trailing `{...}` in its position is a value, not the options. */
   readonly takesObjects?: boolean;
@@ -111,6 +112,7 @@ export const k = {
     "device",
     is((v) => typeof v === "string" && v.length > 0),
   ),
+  /** A function ("callable"). */
   fn: kind<(...a: never[]) => unknown>(
     "callable",
     is((v) => typeof v === "function"),
@@ -177,6 +179,7 @@ export interface Param<N extends string = string, T = unknown, O extends boolean
   /** `*size`: takes every remaining positional argument (or one list). */
   readonly varargs: boolean;
 }
+/** A parameter of any name and kind. */
 export type AnyParam = Param<string, any, boolean>;
 
 /** A required parameter: `arg("input", k.tensor)`; an optional one with its default: `arg("dim", k.int, 0)`. */
@@ -277,6 +280,7 @@ export type MethodCalls<
   K extends readonly AnyParam[] = [],
 > = P extends readonly [AnyParam, ...infer R extends readonly AnyParam[]] ? Calls<R, K> : never;
 
+/** What a declared signature says, for docs and tests: names, forms and parameters. */
 export interface SignatureInfo {
   /** Cinder's qualified name ("sum", "nn.functional.dropout", "nn.Conv2d", "optim.Adam"). */
   readonly name: string;
@@ -288,6 +292,7 @@ export interface SignatureInfo {
   readonly keyword: readonly AnyParam[];
 }
 
+/** Options of `signature()`: PyTorch's name when it differs, and the forms that exist. */
 export interface SignatureOptions {
   /** PyTorch's qualified name, where it is not `torch.` + `name` with its function segments in snake_case. */
   torch?: string;
@@ -541,6 +546,7 @@ export type OpFn<P extends readonly AnyParam[], K extends readonly AnyParam[], R
   ...args: Calls<P, K>
 ) => R) & {
   readonly signature: Signature<P, K>;
+  /** The method form, `x.f(...)` for `f(x, ...)` (types only). */
   readonly [METHOD]?: (...args: MethodCalls<P, K>) => R;
 };
 

@@ -28,6 +28,7 @@ export interface GradFn {
   readonly nextFunctions: readonly (readonly [GradFn | null, number])[];
 }
 
+/** Nested JS arrays of elements, as `toArray()` returns and `tensor()` takes. */
 export type NestedArray<T> = T | NestedArray<T>[];
 
 export interface Tensor extends TensorMethods {}
@@ -127,15 +128,19 @@ export class Tensor {
     trackTensor(this);
   }
 
+  /** The element type, e.g. "float32". */
   get dtype(): DType {
     return this.storage.dtype;
   }
+  /** The device the tensor lives on, e.g. "cpu" or "webgpu". */
   get device(): Device {
     return this.storage.backend.device;
   }
+  /** The backend that owns the tensor's storage. */
   get backend(): Backend {
     return this.storage.backend;
   }
+  /** Number of dimensions (`x.ndim`). */
   get ndim(): number {
     return this.shape.length;
   }
@@ -160,9 +165,11 @@ export class Tensor {
     }
     return this.transpose(-2, -1);
   }
+  /** Number of dimensions (`x.dim()`). */
   dim(): number {
     return this.shape.length;
   }
+  /** Number of elements (`x.numel()`). */
   numel(): number {
     return numel(this.shape);
   }
@@ -180,12 +187,18 @@ export class Tensor {
     }
     return this.shape[d];
   }
+  /** The strides, in elements (`x.stride()`). */
   stride(): readonly number[] {
     return this.strides;
   }
+  /** Whether the elements are laid out row-major without gaps (`x.is_contiguous()`). */
   isContiguous(): boolean {
     return isContiguous(this.shape, this.strides);
   }
+  /**
+   * True for tensors not produced by a recorded op (created by the user, or not requiring grad), as
+   * `x.is_leaf`.
+   */
   get isLeaf(): boolean {
     return this.gradFn === null;
   }
@@ -222,6 +235,7 @@ export class Tensor {
   bumpVersion(): void {
     this.storage.version++;
   }
+  /** The storage's version counter, bumped by every in-place write (PyTorch's `x._version`). */
   get version(): number {
     return this.storage.version;
   }
@@ -239,6 +253,7 @@ export class Tensor {
     this.checkAlive();
     return b.readSync(this.view_);
   }
+  /** The elements in row-major order as a fresh TypedArray, from any device. */
   async dataAsync(): Promise<TypedArray> {
     this.checkAlive();
     return this.backend.read(this.view_);
@@ -248,6 +263,7 @@ export class Tensor {
     this.checkItem();
     return this.scalarOf(this.data());
   }
+  /** The single element as a JS number (booleans as true/false), from any device. */
   async itemAsync(): Promise<number | boolean> {
     this.checkItem();
     return this.scalarOf(await this.dataAsync());
@@ -256,6 +272,7 @@ export class Tensor {
   toArray(): NestedArray<number | boolean> {
     return nest(this.data(), this.shape, this.dtype === "bool");
   }
+  /** Nested JS arrays, like `tensor.tolist()`, from any device. */
   async toArrayAsync(): Promise<NestedArray<number | boolean>> {
     return nest(await this.dataAsync(), this.shape, this.dtype === "bool");
   }
@@ -282,6 +299,10 @@ export class Tensor {
 
   // ---- devices and dtypes (to() and type() are declared with their signatures in methods.ts) ----
 
+  /**
+   * `to()` for any device: moves to a device and/or converts to a dtype, awaiting the read a WebGPU tensor
+   * needs.
+   */
   async toAsync(
     target: Device | DType | { device?: Device; dtype?: DType; copy?: boolean },
   ): Promise<Tensor> {
@@ -292,15 +313,22 @@ export class Tensor {
     else if (copy && t === this) t = t.clone();
     return t;
   }
+  /**
+   * The tensor on the CPU (`x.cpu()`); synchronous, so only from sync-readable devices (use `toAsync("cpu")`
+   * otherwise).
+   */
   cpu(): Tensor {
     return this.to("cpu");
   }
+  /** Converted to float32 (`x.float()`). */
   float(): Tensor {
     return castOp(this, "float32");
   }
+  /** Converted to float64 (`x.double()`). */
   double(): Tensor {
     return castOp(this, "float64");
   }
+  /** Converted to int32 (`x.int()`). */
   int(): Tensor {
     return castOp(this, "int32");
   }
@@ -308,9 +336,11 @@ export class Tensor {
   long(): Tensor {
     return castOp(this, "int32");
   }
+  /** Converted to uint8 (`x.byte()`). */
   byte(): Tensor {
     return castOp(this, "uint8");
   }
+  /** Converted to bool (`x.bool()`): nonzero is true. */
   bool(): Tensor {
     return castOp(this, "bool");
   }
@@ -329,6 +359,7 @@ export class Tensor {
     if (dtype === null) return LEGACY_NAMES[this.dtype];
     return castOp(this, LEGACY_DTYPES[dtype] ?? checkDType(dtype));
   }
+  /** Whether the dtype is float32 or float64 (`x.is_floating_point()`). */
   isFloatingPoint(): boolean {
     return isFloat(this.dtype);
   }
@@ -348,6 +379,7 @@ export class Tensor {
     this.requiresGrad = on;
     return this;
   }
+  /** Keep `.grad` for this non-leaf tensor in later backward passes (`x.retain_grad()`). */
   retainGrad(): void {
     if (!this.requiresGrad) throw new Error("can't retainGrad() on a tensor that doesn't require grad");
     this.retainsGrad = true;
@@ -364,15 +396,21 @@ export class Tensor {
     // any later use of this tensor throws (see DISPOSED); shape and strides stay readable
     (this as { storage: Storage }).storage = DISPOSED;
   }
+  /** `using x = ...` disposes the tensor at the end of the block. */
   [Symbol.dispose](): void {
     this.dispose();
   }
+  /** Whether `dispose()` was called or the storage was freed. */
   get isDisposed(): boolean {
     return this.storage === DISPOSED || this.storage.freed;
   }
 
   // ---- printing ----
 
+  /**
+   * PyTorch's printing: `tensor([[1., 2.], [3., 4.]])`, with dtype, device and grad_fn when they differ from
+   * the defaults.
+   */
   toString(): string {
     if (this.storage === DISPOSED) return `tensor(<disposed>, shape=${fmtShape(this.shape)})`;
     return formatTensor(this);

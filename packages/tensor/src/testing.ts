@@ -348,6 +348,7 @@ function otherCases(): ConformanceCase[] {
   return cases;
 }
 
+/** Options of `conformanceCases()`. */
 export interface ConformanceOptions {
   /**
    * The dtypes the backend stores (default: all of them). Cases, and parts of cases, that need another dtype

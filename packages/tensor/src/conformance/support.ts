@@ -16,11 +16,14 @@ export function widest(has: Supports): DType {
   return has("float64") ? "float64" : "float32";
 }
 
+/** One conformance check: `run(device)` rejects when the backend registered for `device` gets it wrong. */
 export interface ConformanceCase {
   name: string;
+  /** Runs the check on a registered device; rejects with what differs. */
   run(device: string): Promise<void>;
 }
 
+/** Relative and absolute tolerance of a comparison: `|actual - expected| <= atol + rtol * |expected|`. */
 export interface Tolerance {
   rtol: number;
   atol: number;

@@ -148,6 +148,7 @@ function unaryFn(o: UnaryOp) {
   });
 }
 
+/** The functional forms of the unary ops (`torch.exp(x)`, with `out=`), by name. */
 export const unaryFns = Object.fromEntries(UNARY_OPS.map((o) => [o, unaryFn(o)])) as unknown as UnaryFns;
 
 function installUnary(proto: Record<string, unknown>, o: UnaryOp): void {
@@ -224,6 +225,7 @@ function binaryFn(o: BinaryOp) {
   });
 }
 
+/** The functional forms of the binary ops (`torch.add(a, b)`, with `out=`), by name. */
 export const binaryFns = Object.fromEntries(BINARY_OPS.map((o) => [o, binaryFn(o)])) as unknown as BinaryFns;
 
 function installBinary(proto: Record<string, unknown>, o: BinaryOp): void {

@@ -35,6 +35,7 @@ type Grad2 = (
 /** What a derivative reads, PyTorch's derivatives.yaml names: "self"/"other" (inputs), "result" (output). */
 type SavedName = "self" | "other" | "result";
 
+/** One unary op in the op table: its reference function, dtype rule and derivative. */
 export interface UnaryDef {
   /** Reference semantics on one JS number. */
   ref: (x: number) => number;
@@ -52,7 +53,9 @@ export interface UnaryDef {
   node?: string;
 }
 
+/** One binary op in the op table: its reference function, dtype rule and derivatives. */
 export interface BinaryDef {
+  /** Reference semantics on two JS numbers. */
   ref: (a: number, b: number) => number;
   /** "arith": promoted dtype; "float": promoted, then float32 if integral; "compare"/"logical": bool out. */
   kind: "arith" | "float" | "compare" | "logical";
@@ -103,6 +106,10 @@ export function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
+/**
+ * The unary op table: each op's reference function (the living definition), dtype rule, saved tensors and
+ * derivative.
+ */
 export const unaryOps = {
   neg: { ref: (x) => -x, kind: "same", grad: (g) => g.neg() },
   abs: { ref: Math.abs, kind: "same", save: "self", grad: (g, x) => g.mul(x.sign()) },
@@ -206,6 +213,7 @@ const maxMinGrad =
     ];
   };
 
+/** The binary op table: each op's reference function, dtype rule, saved tensors and derivatives. */
 export const binaryOps = {
   add: { ref: (a, b) => a + b, kind: "arith", grad: (g) => [g, g] },
   sub: { ref: (a, b) => a - b, kind: "arith", grad: (g) => [g, g.neg()] },
@@ -291,13 +299,16 @@ export const binaryOps = {
   logicalXor: { ref: (a, b) => +((a !== 0) !== (b !== 0)), kind: "logical" },
 } satisfies Record<BinaryOp, BinaryDef> as Record<BinaryOp, BinaryDef>;
 
+/** PyTorch's autograd node name of an op, e.g. "ExpBackward0". */
 export function nodeName(op: string, def: { node?: string }): string {
   return def.node ?? `${op[0].toUpperCase()}${op.slice(1)}Backward0`;
 }
 
 // ---- running them ----
 
+/** A JS scalar operand: a number or a boolean. */
 export type Scalar = number | boolean;
+/** An operand of elementwise ops: a tensor or a JS scalar. */
 export type TensorOrScalar = Tensor | Scalar;
 
 export function unaryOutDtype(op: UnaryOp, dtype: DType): DType {

@@ -24,6 +24,7 @@ import { inplace, type Scalar, toTensor } from "./elementwise";
 import { cast, contiguous, copyOf, empty, expandTo, sameDevice } from "./kernels";
 import { reshapeImpl, selectImpl, sliceDim } from "./view";
 
+/** A Python slice, `slice(start, stop, step)`; null or absent parts take their defaults. */
 export interface Slice {
   start?: number | null;
   stop?: number | null;
@@ -33,6 +34,10 @@ type N = number | "";
 /** Python slice syntax as a string: ":", "1:", ":-1", "1:4:2", "::2". */
 export type SliceString = `${N}:${N}` | `${N}:${N}:${N}`;
 export type NestedIndex = number | boolean | readonly NestedIndex[];
+/**
+ * One item of `x.at(...)` / `x.set([...], v)`: an integer, a slice (string or object), "...", null (a new
+ * axis), nested integer/bool lists, or an int or bool tensor.
+ */
 export type IndexItem = number | null | "..." | SliceString | Slice | Tensor | readonly NestedIndex[];
 
 /** Python's `slice(start, stop, step)`. */

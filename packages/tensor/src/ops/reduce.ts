@@ -14,6 +14,7 @@ import { binary as binaryOp } from "./elementwise";
 import { cast, empty } from "./kernels";
 import { checkIntReduction, checkIntScan, cumprodBackward, prodBackward } from "./reduce-grad";
 
+/** Options of reductions: the dims to reduce and whether to keep them (size 1). */
 export interface ReduceOptions {
   /** One dim or several; omitted = all dims. */
   dim?: number | readonly number[];
@@ -168,6 +169,7 @@ export type ValuesIndices = readonly [values: Tensor, indices: Tensor] & {
   readonly values: Tensor;
   readonly indices: Tensor;
 };
+/** Builds a named tuple `(values, indices)`. */
 export function valuesIndices(values: Tensor, indices: Tensor): ValuesIndices {
   return Object.assign([values, indices] as const, { values, indices });
 }
@@ -277,6 +279,7 @@ export const argmin = op(
   ({ input, dim, keepdim }): Tensor => argOp("argmin", input, { dim, keepdim }),
 );
 
+/** Options of `var` and `std`: reduction dims and Bessel's correction. */
 export interface VarOptions extends ReduceOptions {
   /** Bessel's correction: 1 (default, unbiased) or 0. `unbiased: false` is the same as `correction: 0`. */
   correction?: number;
@@ -337,7 +340,15 @@ function varForms(name: "std" | "var") {
     ),
   );
 }
+/**
+ * `torch.var(input, dim=None, *, correction=1, keepdim=False)` (and the `unbiased` forms): variance over
+ * dims.
+ */
 export const variance = varForms("var");
+/**
+ * `torch.std(input, dim=None, *, correction=1, keepdim=False)` (and the `unbiased` forms): standard deviation
+ * over dims.
+ */
 export const std = varForms("std");
 
 /** `logsumexp(input, dim, keepdim=False)` */
