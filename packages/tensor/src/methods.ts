@@ -42,6 +42,7 @@ import {
 } from "./signature";
 import { emptyTensor, moveData, Tensor } from "./tensor";
 
+/** Options of `add` and `sub`: the multiplier of `other`. */
 export interface AlphaOptions {
   /** Multiplier for `other` (torch's `alpha`): `a.add(b, { alpha: 2 })` is a + 2b. */
   alpha?: number;
@@ -86,6 +87,7 @@ function div(x: Tensor, other: TensorOrScalar, opts: { roundingMode?: "floor" | 
   return q;
 }
 
+/** Options of `clamp`: the lower and upper bounds (null or absent: unbounded on that side). */
 export interface ClampOptions {
   min?: TensorOrScalar | null;
   max?: TensorOrScalar | null;
@@ -188,7 +190,12 @@ const clampInplaceOf = (name: "clamp_" | "clip_") =>
     ({ input, min, max }): Tensor => inplace(input, [], (s) => clampOp(s, min, max), name),
   );
 // declared in this order: the registry lists signatures as declared
+/**
+ * `torch.clamp(input, min=None, max=None, *, out=None)`: each element limited to [min, max] (bounds may be
+ * tensors).
+ */
 const clampFn = clampFunction("clamp");
+/** `torch.clip(input, min=None, max=None, *, out=None)`: alias of `clamp`. */
 const clipFn = clampFunction("clip");
 const clampMethod = clampMethodOf("clamp");
 const clipMethod = clampMethodOf("clip");
@@ -383,91 +390,220 @@ const zeroOp = op(signature("zero_", [self], [], { forms: ["method"] }), ({ inpu
  * module has loaded), never while an import cycle is still evaluating (a bundle may order modules differently).
  */
 const methodTable = () => ({
+  /** `x.clamp(min=None, max=None)`: each element limited to [min, max] (bounds may be tensors). */
   clamp: clampMethod,
+  /** `x.clip(min=None, max=None)`: alias of `clamp`. */
   clip: clipMethod,
+  /** `x.clamp_(min=None, max=None)`: `clamp` in place. */
   clamp_: clampInplace,
+  /** `x.clip_(min=None, max=None)`: alias of `clamp_`. */
   clip_: clipInplace,
+  /** `x.where(condition, other)`: `x` where `condition` is true, else `other` (broadcast). */
   where: whereMethod,
+  /** `x.maskedFill(mask, value)`: `value` where the bool `mask` (broadcast) is true, `x` elsewhere. */
   maskedFill: ix.maskedFill,
+  /** `x.maskedFill_(mask, value)`: `maskedFill` in place. */
   maskedFill_: ix.maskedFill_,
+  /**
+   * `x.isclose(other, rtol=1e-05, atol=1e-08, equal_nan=False)`: elementwise `|x - other| <= atol + rtol *
+   * |other|`, a bool tensor.
+   */
   isclose: iscloseOp,
+  /**
+   * `x.allclose(other, rtol=1e-05, atol=1e-08, equal_nan=False)`: whether every element is close to `other`'s
+   * (a JS boolean).
+   */
   allclose: allcloseOp,
+  /** `x.equal(other)`: whether both have the same shape and elements (a JS boolean). */
   equal: equalOp,
+  /** `x.detach()`: a view of the same data that autograd does not track. */
   detach: detachOp,
+  /** `x.detach_()`: detaches `x` from the graph in place (it becomes a leaf). */
   detach_: detachInplace,
+  /**
+   * `x.copy_(src, non_blocking=False)`: copies `src` (broadcast, converted to x's dtype) into `x` in place.
+   */
   copy_: copyOp,
+  /** `x.fill_(value)`: sets every element to `value`, in place. */
   fill_: fillOp,
+  /** `x.zero_()`: sets every element to 0, in place. */
   zero_: zeroOp,
   uniform_,
   diag,
   normal_,
+  /**
+   * `x.to_(dtype)`: Cinder's unparsed dtype conversion, the same as `x.to(dtype)` (`x` itself when the dtype
+   * matches). Not an in-place op despite the `_`.
+   */
   to_: castOp,
+  /**
+   * `x.sum(dim=None, keepdim=False, *, dtype=None)`: the sum over dims (all by default); integer and bool
+   * inputs sum to int32.
+   */
   sum: rd.sum,
+  /**
+   * `x.mean(dim=None, keepdim=False, *, dtype=None)`: the mean over dims (all by default); float inputs (or a
+   * float `dtype`) only.
+   */
   mean: rd.mean,
+  /** `x.prod(dim=None, keepdim=False, *, dtype=None)`: the product over one dim (all elements by default). */
   prod: rd.prod,
+  /**
+   * `x.argmax(dim=None, keepdim=False)`: the index of the first maximum (of the flattened tensor without
+   * `dim`).
+   */
   argmax: rd.argmax,
+  /**
+   * `x.argmin(dim=None, keepdim=False)`: the index of the first minimum (of the flattened tensor without
+   * `dim`).
+   */
   argmin: rd.argmin,
   std: rd.std,
   var: rd.variance,
+  /** `x.logsumexp(dim, keepdim=False)`: `log(sum(exp(x)))` over dims, computed stably. */
   logsumexp: rd.logsumexp,
+  /**
+   * `x.norm(p="fro", dim=None, keepdim=False, dtype=None)`: the vector p-norm over dims (2 and Frobenius by
+   * default).
+   */
   norm: rd.normMethod,
+  /** `x.amax(dim=(), keepdim=False)`: the maximum over dims (all dims by default). */
   amax: rd.amax,
+  /** `x.amin(dim=(), keepdim=False)`: the minimum over dims (all dims by default). */
   amin: rd.amin,
   max: rd.max,
   min: rd.min,
+  /** `x.all(dim=None, keepdim=False)`: whether every element (along `dim`) is true (nonzero). */
   all: rd.all,
+  /** `x.any(dim=None, keepdim=False)`: whether any element (along `dim`) is true (nonzero). */
   any: rd.any,
+  /** `x.cumsum(dim, dtype=None)`: cumulative sum along `dim`. */
   cumsum: rd.cumsum,
+  /** `x.cumprod(dim, dtype=None)`: cumulative product along `dim`. */
   cumprod: rd.cumprod,
+  /** `x.softmax(dim, dtype=None)`: `exp(x) / sum(exp(x))` along `dim`, computed stably. */
   softmax: rd.softmax,
+  /** `x.logSoftmax(dim, dtype=None)`: `log(softmax(x))` along `dim`, computed stably. */
   logSoftmax: rd.logSoftmax,
+  /** `x.matmul(other)`: matrix product with NumPy's rules for 1-D operands and broadcast batch dims. */
   matmul: la.matmul,
+  /** `x.mm(mat2)`: matrix product of two 2-D tensors. */
   mm: la.mm,
+  /** `x.bmm(mat2)`: batched matrix product `[B, n, m] @ [B, m, p]`. */
   bmm: la.bmm,
+  /** `x.dot(other)`: inner product of two 1-D tensors. */
   dot: la.dot,
+  /** `x.mv(vec)`: matrix-vector product. */
   mv: la.mv,
+  /** `x.outer(vec2)`: the outer product of two 1-D tensors. */
   outer: la.outer,
+  /**
+   * `x.reshape(*shape)`: the same elements in a new shape (a view when the strides allow, else a copy); one
+   * size may be -1.
+   */
   reshape: vw.reshapeMethod,
+  /**
+   * `x.view(*shape)`: a view with a new shape and the same elements; fails, as PyTorch's, where the strides
+   * do not allow it. One size may be -1.
+   */
   view: vw.view,
+  /** `x.viewAs(other)`: `x.view(other.shape)`. */
   viewAs: vw.viewAs,
+  /** `x.reshapeAs(other)`: `x.reshape(other.shape)`. */
   reshapeAs: vw.reshapeAs,
+  /** `x.clone()`: a copy with its own storage (recorded by autograd). */
   clone: vw.clone,
+  /** `x.contiguous()`: `x` itself when row-major contiguous, else a contiguous copy. */
   contiguous: vw.contiguous,
+  /** `x.squeeze(dim=None)`: a view without size-1 dims (only `dim`, if given). */
   squeeze: vw.squeeze,
+  /** `x.unsqueeze(dim)`: a view with a size-1 dim inserted at `dim`. */
   unsqueeze: vw.unsqueeze,
+  /** `x.permute(*dims)`: a view with the dims reordered. */
   permute: vw.permuteMethod,
+  /** `x.transpose(dim0, dim1)`: a view with two dims swapped. */
   transpose: vw.transpose,
+  /** `x.t()`: a 2-D tensor transposed (0-D and 1-D unchanged); a view. */
   t: vw.t,
+  /** `x.flatten(start_dim=0, end_dim=-1)`: dims `startDim..endDim` merged into one (a view when possible). */
   flatten: vw.flatten,
+  /** `x.unflatten(dim, sizes)`: `dim` expanded into several dims of `sizes` (a view). */
   unflatten: vw.unflatten,
+  /** `x.expand(*sizes)`: a broadcast view with size-1 dims repeated (-1 keeps a size); no copy. */
   expand: vw.expand,
+  /** `x.expandAs(other)`: `x.expand(other.shape)`. */
   expandAs: vw.expandAs,
+  /** `x.narrow(dim, start, length)`: a view of `length` entries of `dim` from `start`. */
   narrow: vw.narrow,
+  /** `x.select(dim, index)`: the view at `index` along `dim`, which is removed (`x[:, i]` for dim 1). */
   select: vw.select,
+  /**
+   * `x.split(split_size_or_sections, dim=0)`: views of `splitSize` entries along `dim` (the last may be
+   * shorter), or of the listed sizes.
+   */
   split: vw.splitMethod,
+  /** `x.chunk(chunks, dim=0)`: splits into `chunks` views of (nearly) equal size along `dim`. */
   chunk: vw.chunk,
+  /** `x.unbind(dim=0)`: the views along `dim`, which is removed from each. */
   unbind: vw.unbind,
+  /** `x.repeat(*sizes)`: the tensor tiled `sizes[i]` times along each dim (a copy). */
   repeat: vw.repeat,
+  /** `x.flip(dims)`: the elements reversed along `dims` (a copy, as in PyTorch). */
   flip: vw.flipMethod,
+  /**
+   * `x.at(...items)`: Python's `x[...]`: integers, slice strings (":", "1:4:2"), `"..."`, null (a new axis),
+   * index lists and int or bool tensors. Basic indexing returns views.
+   */
   at: ix.at,
+  /**
+   * `x.set([...items], value)`: Python's `x[...] = value`, in place: the same index items as `at`; `value` is
+   * a tensor or a scalar, broadcast.
+   */
   set: ix.set,
+  /**
+   * `x.gather(dim, index)`: values along `dim` picked by an int32 `index` tensor (`out[i][j] =
+   * x[i][index[i][j]]` for dim 1).
+   */
   gather: ix.gather,
   scatter: ix.scatter,
+  /**
+   * `x.scatterAdd(dim, index, src)`: a copy of `x` with `src` added at the positions `index` gives along
+   * `dim`.
+   */
   scatterAdd: ix.scatterAdd,
   scatter_: ix.scatter_,
+  /** `x.scatterAdd_(dim, index, src)`: `scatterAdd` in place. */
   scatterAdd_: ix.scatterAdd_,
+  /** `x.indexSelect(dim, index)`: the entries of `dim` listed in a 1-D int32 `index`. */
   indexSelect: ix.indexSelect,
   nonzero: ix.nonzero,
+  /**
+   * `x.sort(dim=-1, descending=False, *, stable=False)`: `[values, indices]` sorted along `dim` (a stable
+   * sort; NaN sorts as largest).
+   */
   sort: so.sort,
+  /** `x.argsort(dim=-1, descending=False)`: the indices that sort the tensor along `dim` (a stable sort). */
   argsort: so.argsort,
+  /**
+   * `x.topk(k, dim=-1, largest=True, sorted=True)`: `[values, indices]` of the k largest (or smallest) along
+   * `dim`.
+   */
   topk: so.topk,
   to: toMethod,
+  /**
+   * `x.backward(gradient=None, retain_graph=None, create_graph=False)`: accumulates the gradient of `x` into
+   * `.grad` of the leaves that require grad (needs `@cinder/autograd`).
+   */
   backward: backwardOp,
 });
 
 type MethodTable = ReturnType<typeof methodTable>;
 type Auto = { [K in keyof MethodTable]: AsMethod<MethodTable[K]> };
 
+/**
+ * The op methods of `Tensor` (`x.sum()`, `x.exp_()`, ...), generated from the op functions and the op table
+ * and typed from their signatures.
+ */
 export interface TensorMethods extends Auto, UnaryMethods, BinaryMethods {}
 
 let installed = false;
