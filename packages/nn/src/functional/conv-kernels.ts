@@ -139,8 +139,8 @@ const ROWS_CHUNK = 1 << 16;
 
 /**
  * The transposed convolution of gy [n, cout, oh, ow] with W: rows gradient gy[n]^T @ W, then col2im. With the
- * backend's col2im, a few items at a time: the rows of one chunk are summed while still in cache, into a scratch
- * buffer of about ROWS_CHUNK elements instead of [n, L, K].
+ * CPU backend's col2im, a few items at a time: the rows of one chunk are summed while still in cache, into a
+ * scratch buffer of about ROWS_CHUNK elements instead of [n, L, K].
  */
 export function transposedKernel(geo: ConvGeom, gy: Tensor, w: Tensor, bias: Tensor | null): Tensor {
   const { g, Mg, Kg, K, L } = sizes(geo);
@@ -154,7 +154,8 @@ export function transposedKernel(geo: ConvGeom, gy: Tensor, w: Tensor, bias: Ten
   const [gyc, sn, sc, sl] = asNCL(gy);
   const wc = dense(w);
   const chunked = b.col2im !== undefined && fastWindows(gy);
-  const step = chunked ? Math.max(1, Math.floor(ROWS_CHUNK / (L * K))) : n;
+  // chunks serve a CPU's caches (gcManaged: host memory); a device with its own memory does all items at once
+  const step = chunked && b.gcManaged === true ? Math.max(1, Math.floor(ROWS_CHUNK / (L * K))) : n;
   const rows = alloc([Math.min(step, n), L * K], gy.dtype, gy);
   let x: Tensor | null = chunked ? alloc(shape, gy.dtype, gy) : null;
   const { c, h, w: width } = geo.grid;
