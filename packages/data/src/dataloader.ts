@@ -140,6 +140,7 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements AsyncIterable<B>
   private readonly convert: ((item: unknown) => B) | undefined;
   private readonly useGetBatch: boolean;
 
+  /** The declared PyTorch signature of `DataLoader(...)`, which the constructor parses its arguments with. */
   static readonly signature = DATA_LOADER;
   /**
    * `new DataLoader(dataset, 64, true)`, `new DataLoader(dataset, { batchSize: 64, shuffle: true })` or

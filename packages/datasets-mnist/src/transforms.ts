@@ -43,7 +43,10 @@ const COMPOSE = signature(
 const LAMBDA = signature("transforms.Lambda", [arg("lambd", k.fn)], [arg.opt("batchFn", k.fn)], tv("Lambda"));
 
 /** Anything usable as a transform: a function, optionally with a batch form. */
-export type TransformFn<I = Tensor, O = Tensor> = ((x: I) => O) & { forwardBatch?(x: Tensor): Tensor };
+export type TransformFn<I = Tensor, O = Tensor> = ((x: I) => O) & {
+  /** The batch form: the transform of each item of a batch `[B, ...]`, computed at once. */
+  forwardBatch?(x: Tensor): Tensor;
+};
 
 /** Merged with the class below, so that transforms are callable: `t(x)`. */
 export interface Transform<I = Tensor, O = Tensor> {
@@ -247,7 +250,9 @@ export class Compose<I = Tensor, O = Tensor> extends Transform<I, O> {
  * batch: `new Lambda(f, { batchFn: g })`.
  */
 export class Lambda<I = Tensor, O = Tensor> extends Transform<I, O> {
+  /** The declared torchvision signature of `Lambda(...)`, which the constructor parses its arguments with. */
   static readonly signature = LAMBDA;
+  /** The wrapped function. */
   readonly fn: (x: I) => O;
   constructor(
     ...args:
