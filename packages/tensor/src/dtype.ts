@@ -179,19 +179,32 @@ export interface PromotionOperand {
 /**
  * torch.result_type: dimensioned tensors dominate 0-dim tensors, which dominate JS numbers, unless the lower
  * class is of a higher category (bool < integer < float). A float JS number counts as the default float dtype.
+ * Operands that all have one dtype give that dtype (every rule below keeps it), with no further work.
  */
 export function resultType(ops: readonly PromotionOperand[]): DType {
-  const by: Record<PromotionOperand["kind"], DType | undefined> = {
-    tensor: undefined,
-    "scalar-tensor": undefined,
-    number: undefined,
-  };
-  for (const o of ops) {
-    const d = o.kind === "number" && isFloat(o.dtype) ? "float32" : o.dtype;
-    const cur = by[o.kind];
-    by[o.kind] = cur === undefined ? d : promoteTypes(cur, d);
+  const n = ops.length;
+  if (n === 0) return "float32";
+  const first = ops[0].dtype;
+  let same = !(ops[0].kind === "number" && first === "float64");
+  for (let i = 1; same && i < n; i++) {
+    const o = ops[i];
+    same = o.dtype === first && !(o.kind === "number" && first === "float64");
   }
-  return combine(by.tensor, combine(by["scalar-tensor"], by.number)) ?? "float32";
+  if (same) return first;
+  let tensor: DType | undefined;
+  let scalarTensor: DType | undefined;
+  let number: DType | undefined;
+  for (let i = 0; i < n; i++) {
+    const o = ops[i];
+    if (o.kind === "tensor") tensor = tensor === undefined ? o.dtype : promoteTypes(tensor, o.dtype);
+    else if (o.kind === "scalar-tensor")
+      scalarTensor = scalarTensor === undefined ? o.dtype : promoteTypes(scalarTensor, o.dtype);
+    else {
+      const d = isFloat(o.dtype) ? "float32" : o.dtype;
+      number = number === undefined ? d : promoteTypes(number, d);
+    }
+  }
+  return combine(tensor, combine(scalarTensor, number)) ?? "float32";
 }
 
 function combine(higher: DType | undefined, lower: DType | undefined): DType | undefined {

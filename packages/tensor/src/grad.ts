@@ -69,14 +69,17 @@ export function needsGrad(a: Tensor | null | undefined, b?: Tensor | null, c?: T
 }
 
 export function needsGradAny(ts: readonly (Tensor | null | undefined)[]): boolean {
-  if (hooks === null || !enabled) return false;
-  for (const t of ts) if (t?.requiresGrad) return true;
+  return hooks !== null && enabled && anyRequiresGrad(ts);
+}
+
+function anyRequiresGrad(ts: readonly (Tensor | null | undefined)[]): boolean {
+  for (let i = 0; i < ts.length; i++) if (ts[i]?.requiresGrad === true) return true;
   return false;
 }
 
 /** Record `rec` if any input requires grad; returns the output for chaining. */
 export function recordOp(rec: OpRecord): Tensor {
-  if (hooks !== null && enabled && needsGradAny(rec.inputs)) hooks.record(rec);
+  if (hooks !== null && enabled && anyRequiresGrad(rec.inputs)) hooks.record(rec);
   return rec.output;
 }
 

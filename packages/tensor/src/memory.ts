@@ -5,6 +5,12 @@ import type { Tensor } from "./tensor";
  * Memory management. CPU storage is ordinary garbage-collected memory; device memory (WebGPU) is not, so
  * every tensor also frees its storage when: it is disposed (`t.dispose()`, `using t = ...`), the `tidy()`
  * scope that created it ends without returning it, or, as a safety net, the garbage collector finalises it.
+ *
+ * The safety net is registered only for storage the garbage collector does not manage (`!backend.gcManaged`):
+ * on a GC-managed backend (CPU) finalising a tensor would free nothing, and a FinalizationRegistry registration
+ * costs more than a small op itself (~0.5-1 us, and V8 keeps registered objects alive through young-generation
+ * collections, so every tensor would reach the old generation). So `memory()` counts a tensor on such a backend
+ * until it is disposed (as tf.memory() does), not until the GC collects it.
  */
 const finalizer = new FinalizationRegistry<{ release(): void }>((held) => {
   stats.tensors--;
@@ -16,16 +22,19 @@ const scopes: Set<Tensor>[] = [];
 /** Called by the Tensor constructor. */
 export function trackTensor(t: Tensor): void {
   stats.tensors++;
-  t.storage.account.retain();
-  finalizer.register(t, t.storage.account, t);
-  const scope = scopes[scopes.length - 1];
-  if (scope) scope.add(t);
+  const storage = t.storage;
+  storage.account.retain();
+  if (storage.backend.gcManaged !== true) finalizer.register(t, storage.account, t);
+  if (scopes.length !== 0) scopes[scopes.length - 1].add(t);
 }
 
+/** Called once per tensor by `dispose()` (which makes a second call a no-op). */
 export function releaseTensor(t: Tensor): void {
-  if (!finalizer.unregister(t)) return; // already disposed
+  const storage = t.storage;
+  // on a non-GC-managed backend, a tensor the finaliser already released is not released twice
+  if (storage.backend.gcManaged !== true && !finalizer.unregister(t)) return;
   stats.tensors--;
-  t.storage.account.release();
+  storage.account.release();
 }
 
 /**
@@ -78,7 +87,10 @@ export function keep<T extends Tensor>(t: T): T {
 
 /** What `memory()` reports. */
 export interface MemoryInfo {
-  /** Tensors not yet disposed or collected. */
+  /**
+   * Tensors not yet disposed (on a device whose memory the GC does not manage, also not yet finalised; a CPU
+   * tensor counts until it is disposed).
+   */
   liveTensors: number;
   /** Storages (device buffers) referenced by live tensors. */
   liveStorages: number;

@@ -34,6 +34,7 @@ import {
   type AsMethod,
   arg,
   k,
+  methodOf,
   op,
   overloads,
   type Signature,
@@ -620,9 +621,12 @@ export function installMethods(): void {
     if (typeof fn !== "function")
       throw new Error(`internal: Tensor method ${name} is not defined at install`);
     const f = fn as (self: Tensor, ...args: unknown[]) => unknown;
-    proto[name] = function (this: Tensor, ...args: unknown[]) {
-      return f(this, ...args);
-    };
+    // an op()/overloads() callable runs from one argument array (`methodOf`); other functions through a wrapper
+    proto[name] =
+      (methodOf(fn) as (...args: unknown[]) => unknown) ??
+      function (this: Tensor, ...args: unknown[]) {
+        return f(this, ...args);
+      };
   }
   // the class's parameterless methods: an argument given goes to the signature's parser, which names the error
   for (const name of PARAMETERLESS) {

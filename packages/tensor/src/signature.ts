@@ -12,8 +12,13 @@
  *
  * The keyword options object is recognised as the last argument when it is a plain object (`{...}`) and the
  * parameter at its position does not itself take plain objects.
+ *
+ * Parsing runs on every call, so the common call forms take a fast path (`Signature.quickParse`) that gives the same
+ * object as the general parser; every error message comes from the general parser.
  */
 import { DTYPES, type DType } from "./dtype";
+import { closest, describeValue, formatDefault, isPlainObject, snakeCase } from "./signature-messages";
+import type { Calls, MethodCalls, Parsed } from "./signature-types";
 import type { Tensor } from "./tensor";
 
 // The Tensor class, handed over by tensor.ts when it loads: importing it here would close an import cycle
@@ -34,6 +39,11 @@ export class ArgumentError extends TypeError {
 const BAD: unique symbol = Symbol("bad argument");
 type Bad = typeof BAD;
 
+/** `quickParse` results other than the parsed arguments: the call certainly does not fit / the general path decides. */
+export const NO_FIT: unique symbol = Symbol("no fit");
+export const UNDECIDED: unique symbol = Symbol("undecided");
+export type QuickMiss = typeof NO_FIT | typeof UNDECIDED;
+
 /** What values a parameter takes: a check that returns the (possibly normalised) value or `BAD`. */
 export interface Kind<T> {
   /** PyTorch's name for the type, used in errors and docs ("int", "Tensor", "int[]", "float?"). */
@@ -52,11 +62,6 @@ const is =
   (v: unknown): T | Bad =>
     test(v) ? (v as T) : BAD;
 
-export const isPlainObject = (v: unknown): v is Record<string, unknown> => {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-};
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
 const isIntList = (v: unknown): v is readonly number[] => Array.isArray(v) && v.every(isInt);
 
@@ -222,63 +227,8 @@ arg.unsupported = <const N extends string, D>(name: N, dflt: D, why: string): Pa
 /** The self tensor of a tensor op: `input` in `torch.f(input, ...)`, `self` in `x.f(...)`. */
 export const self = arg("input", k.tensor);
 
-type In<X> = X extends Param<string, infer T, infer O> ? (O extends true ? T | undefined : T) : never;
-type Out<X> = X extends Param<string, infer T, boolean> ? T : never;
-type Simplify<T> = { [K in keyof T]: T[K] } & {};
-
-/** What the parser hands the implementation: every parameter by name, defaults filled in. */
-export type Parsed<P extends readonly AnyParam[], K extends readonly AnyParam[]> = Simplify<{
-  [X in P[number] | K[number] as X["name"]]: Out<X>;
-}>;
-
-/** The options object for the parameters not given positionally, plus the keyword-only ones. */
-export type Options<P extends readonly AnyParam[], K extends readonly AnyParam[]> = [
-  P[number] | K[number],
-] extends [never]
-  ? never // no parameter left: no options object (an empty `{}` type would accept any value, `x.exp(1)` included)
-  : Simplify<
-      { [X in P[number] | K[number] as X["optional"] extends true ? X["name"] : never]?: In<X> } & {
-        [X in P[number] | K[number] as X["optional"] extends true ? never : X["name"]]: In<X>;
-      }
-    >;
-
-type AllOptional<P extends readonly AnyParam[], K extends readonly AnyParam[]> = [
-  Extract<P[number] | K[number], { optional: false }>,
-] extends [never]
-  ? true
-  : false;
-
-/**
- * Every way to call a signature, as a union of argument tuples: a prefix of the positional parameters,
- * optionally followed by an options object for the rest (required ones then required in it).
- */
-export type Calls<
-  P extends readonly AnyParam[],
-  K extends readonly AnyParam[] = [],
-  Done extends readonly unknown[] = [],
-> =
-  | (AllOptional<P, K> extends true ? Done : never)
-  | [...Done, Options<P, K>]
-  | (P extends readonly [infer H extends AnyParam, ...infer R extends readonly AnyParam[]]
-      ? H["varargs"] extends true
-        ? // `f(2, 3)`, `f([2, 3])`, `f([2, 3], {...})` and `f(2, 3, {...})` (PyTorch's `torch.zeros(2, 3, dtype=...)`)
-            | [...Done, ...Out<H>]
-            | [...Done, Out<H>]
-            | [...Done, Out<H>, Options<R, K>]
-            | [...Done, ...Out<H>, Options<R, K>]
-        : Calls<R, K, [...Done, In<H>]>
-      : never);
-
-/** The calls of a signature value: `constructor(...args: CallsOf<typeof LINEAR>)`. */
-export type CallsOf<S> = S extends Signature<infer P, infer K> ? Calls<P, K> : never;
-/** The parsed arguments of a signature value. */
-export type ParsedOf<S> = S extends Signature<infer P, infer K> ? Parsed<P, K> : never;
-
-/** The method form: the same calls without the leading self tensor. */
-export type MethodCalls<
-  P extends readonly AnyParam[],
-  K extends readonly AnyParam[] = [],
-> = P extends readonly [AnyParam, ...infer R extends readonly AnyParam[]] ? Calls<R, K> : never;
+export type { Calls, CallsOf, MethodCalls, Options, Parsed, ParsedOf } from "./signature-types";
+export { formatDefault, isPlainObject, snakeCase };
 
 /** What a declared signature says, for docs and tests: names, forms and parameters. */
 export interface SignatureInfo {
@@ -307,86 +257,8 @@ export function signatures(): readonly SignatureInfo[] {
   return [...registry.values()].flat();
 }
 
-/** `logSoftmax` -> `log_softmax`, `maxPool2d` -> `max_pool2d`, `nn.functional.crossEntropy` -> `nn.functional.cross_entropy`. */
-export function snakeCase(name: string): string {
-  return name.replace(
-    /[A-Z]/g,
-    (c, i: number) => (i > 0 && name[i - 1] !== "." ? "_" : "") + c.toLowerCase(),
-  );
-}
-function camelCase(name: string): string {
-  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (v === undefined) return "undefined";
-  if (isTensor(v))
-    return `Tensor of shape [${(v as Tensor).shape.join(", ")}] and dtype ${(v as Tensor).dtype}`;
-  switch (typeof v) {
-    case "number":
-      return `${Number.isInteger(v) ? "int" : "float"} ${v}`;
-    case "boolean":
-      return `bool ${v}`;
-    case "string":
-      return `str ${JSON.stringify(v)}`;
-    case "function":
-      return `function ${(v as { name?: string }).name || "(anonymous)"}`;
-    case "bigint":
-      return `bigint ${v}`;
-    case "symbol":
-      return "symbol";
-  }
-  if (Array.isArray(v)) {
-    const items = v.slice(0, 6).map((x) => (isTensor(x) ? "Tensor" : describeShort(x)));
-    return `list [${items.join(", ")}${v.length > 6 ? ", ..." : ""}]`;
-  }
-  if (isPlainObject(v)) return `object {${Object.keys(v).slice(0, 6).join(", ")}}`;
-  return `${(v as object).constructor?.name ?? "object"}`;
-}
-function describeShort(x: unknown): string {
-  if (typeof x === "string") return JSON.stringify(x);
-  if (x !== null && typeof x === "object") return Array.isArray(x) ? "[...]" : "{...}";
-  return String(x);
-}
-
-/** Closest name by edit distance, for "did you mean". */
-function closest(name: string, names: readonly string[]): string | undefined {
-  const camel = camelCase(name);
-  if (camel !== name && names.includes(camel)) return camel;
-  const lower = name.toLowerCase();
-  const same = names.find((n) => n.toLowerCase() === lower);
-  if (same) return same;
-  let best: string | undefined;
-  let bestD = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const n of names) {
-    const d = editDistance(lower, n.toLowerCase());
-    if (d < bestD) [best, bestD] = [n, d];
-  }
-  return best;
-}
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
-/** A default as PyTorch's docs write it (`None`, `True`, `"mean"`, `[1, 2]`). */
-export function formatDefault(v: unknown): string {
-  if (v === undefined) return "<required parameter>";
-  if (v === null) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "string") return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(formatDefault).join(", ")}]`;
-  return String(v);
-}
+/** A value as error messages name it ("Tensor of shape [2] and dtype float32", "int 3", "list [1, 2]"). */
+const describe = (v: unknown): string => describeValue(v, isTensor);
 
 /** A declared signature: parses arguments, and prints as PyTorch's `name(a, b=1, *, c=None)`. */
 export class Signature<P extends readonly AnyParam[], K extends readonly AnyParam[]>
@@ -405,6 +277,11 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
   private readonly names: string[];
   private readonly varargsAt: number;
   private readonly self: boolean;
+  /** For `quickParse`: every parameter's name with its default (undefined for required ones), in `all`'s order. */
+  private readonly template: Record<string, unknown>;
+  /** For `quickParse`: each parameter's index in `all`, and the names of the required ones. */
+  private readonly indexOf = new Map<string, number>();
+  private readonly required: readonly string[];
 
   constructor(name: string, positional: P, keyword: K, opts: SignatureOptions = {}) {
     this.name = name;
@@ -426,6 +303,11 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
     }
     this.names = [...this.byName.keys()];
     this.varargsAt = positional.findIndex((p) => p.varargs);
+    this.all.forEach((p, i) => {
+      this.indexOf.set(p.name, i);
+    });
+    this.required = this.all.filter((p) => !p.optional).map((p) => p.name);
+    this.template = Object.fromEntries(this.all.map((p) => [p.name, p.default]));
   }
 
   /** Register this signature for `signatures()` (docs and the comparison with PyTorch). */
@@ -438,13 +320,85 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
 
   /** Parse a call's arguments (self included for tensor ops), or throw an `ArgumentError`. */
   parse(args: readonly unknown[]): Parsed<P, K> {
-    const r = this.tryParse(args);
+    const q = this.quickParse(args);
+    if (typeof q === "object") return q;
+    const r = this.parseGeneral(args);
     if (typeof r === "string") throw new ArgumentError(r);
     return r;
   }
 
   /** The parsed arguments, or the error message when they do not fit. */
   tryParse(args: readonly unknown[]): Parsed<P, K> | string {
+    const q = this.quickParse(args);
+    return typeof q === "object" ? q : this.parseGeneral(args);
+  }
+
+  /**
+   * The fast path of `tryParse`. It gives the very object the general path would, with the same keys in the same
+   * order (every parameter, in declaration order), for the common calls: positional arguments (varargs included),
+   * optionally followed by an options object whose keys continue them in declaration order (`sum(x, { dim: 1,
+   * keepdim: true })`), with no `undefined` anywhere. It returns `NO_FIT` when the general path would certainly
+   * return an error (whose message only the general path builds), and `UNDECIDED` when the general path must decide.
+   */
+  quickParse(args: readonly unknown[]): Parsed<P, K> | QuickMiss {
+    const pos = this.positional;
+    let n = args.length;
+    let options: Record<string, unknown> | null = null;
+    if (n > 0) {
+      const last = args[n - 1];
+      if (last === undefined) return UNDECIDED;
+      // the options object, found as the general path finds it
+      if (typeof last === "object" && isPlainObject(last)) {
+        const at = this.varargsAt >= 0 && n - 1 >= this.varargsAt ? this.varargsAt : n - 1;
+        if (!pos[at]?.kind.takesObjects) {
+          options = last;
+          n--;
+        }
+      }
+    }
+    const out: Record<string, unknown> = { ...this.template };
+    let i = 0;
+    let given = 0; // positional parameters given
+    for (; given < pos.length && i < n; given++) {
+      const param = pos[given];
+      if (param.varargs) {
+        const v = n - i === 1 && Array.isArray(args[i]) ? args[i] : args.slice(i, n);
+        const x = param.kind.parse(v);
+        if (x === BAD) return NO_FIT;
+        out[param.name] = x;
+        i = n;
+        given++;
+        break;
+      }
+      const v = args[i++];
+      if (v === undefined) return UNDECIDED;
+      const x = param.kind.parse(v);
+      if (x === BAD) return NO_FIT;
+      out[param.name] = x;
+    }
+    if (i < n) return NO_FIT; // too many positional arguments
+    if (options !== null) {
+      let next = given; // the general path puts option keys after the positional ones: same order only if they continue them
+      for (const key in options) {
+        if (!Object.hasOwn(options, key)) return UNDECIDED;
+        const at = this.indexOf.get(key);
+        if (at === undefined) return NO_FIT; // unknown option
+        if (at < given) return NO_FIT; // given twice
+        const v = options[key];
+        if (v === undefined || at !== next) return UNDECIDED;
+        const x = this.all[at].kind.parse(v);
+        if (x === BAD) return NO_FIT;
+        out[key] = x;
+        next++;
+      }
+    }
+    const required = this.required;
+    for (let j = 0; j < required.length; j++) if (out[required[j]] === undefined) return NO_FIT;
+    return out as Parsed<P, K>;
+  }
+
+  /** The general parser: any call form (options object, varargs, `undefined` for "not given"). */
+  parseGeneral(args: readonly unknown[]): Parsed<P, K> | string {
     const pos = this.positional;
     let n = args.length;
     while (n > 0 && args[n - 1] === undefined) n--;
@@ -537,6 +491,26 @@ export function signature<const P extends readonly AnyParam[], const K extends r
 }
 
 const impls = new WeakMap<object, (a: unknown) => unknown>();
+/** The callables of `op` and `overloads` taking their arguments as one array (for `methodOf`). */
+const callForms = new WeakMap<object, (args: unknown[]) => unknown>();
+
+/**
+ * The method form `x.f(...)` of a callable made by `op` or `overloads` whose first parameter is the tensor: the
+ * same as `function (...args) { return f(this, ...args); }` without the spread into `f` and `f`'s own rest array.
+ * Null for other functions.
+ */
+export function methodOf(f: object): ((this: unknown, ...args: unknown[]) => unknown) | null {
+  const call = callForms.get(f);
+  if (!call) return null;
+  return function (this: unknown, ...rest: unknown[]) {
+    // (unshift is several times slower than this copy)
+    const n = rest.length;
+    const args = new Array<unknown>(n + 1);
+    args[0] = this;
+    for (let i = 0; i < n; i++) args[i + 1] = rest[i];
+    return call(args);
+  };
+}
 
 /** Type-only key under which a callable carries its method form (the same calls without `self`). */
 declare const METHOD: unique symbol;
@@ -567,9 +541,11 @@ export function op<P extends readonly AnyParam[], K extends readonly AnyParam[],
   sig: Signature<P, K>,
   impl: (a: Parsed<P, K>) => R,
 ): OpFn<P, K, R> {
+  const call = (args: readonly unknown[]) => impl(sig.parse(args));
   const f = (...args: unknown[]) => impl(sig.parse(args));
   Object.defineProperty(f, "name", { value: sig.short });
   impls.set(f, impl as (a: unknown) => unknown);
+  callForms.set(f, call);
   return Object.assign(f, { signature: sig }) as unknown as OpFn<P, K, R>;
 }
 
@@ -610,13 +586,15 @@ export function overloads<
     (f) => f.signature as Signature<readonly AnyParam[], readonly AnyParam[]>,
   );
   const run = fns.filter(Boolean).map((f) => impls.get(f as object) as (a: unknown) => unknown);
-  const f = (...args: unknown[]) => {
-    const errors: string[] = [];
+  const call = (args: unknown[]) => {
     for (let j = 0; j < sigs.length; j++) {
-      const r = sigs[j].tryParse(args);
+      // a form that certainly does not fit is passed over without building its error message
+      const q = sigs[j].quickParse(args);
+      if (q === NO_FIT) continue;
+      const r = typeof q === "object" ? q : sigs[j].parseGeneral(args);
       if (typeof r !== "string") return run[j](r);
-      errors.push(r);
     }
+    const errors = sigs.map((s) => s.parseGeneral(args) as string);
     const shown = sigs[0].positional[0] === self ? args.slice(1) : args;
     throw new ArgumentError(
       `${sigs[0].short}(): no form takes (${shown.map(describe).join(", ")}); expected one of:\n${sigs
@@ -624,6 +602,8 @@ export function overloads<
         .join("\n")}`,
     );
   };
+  const f = (...args: unknown[]) => call(args);
+  callForms.set(f, call);
   Object.defineProperty(f, "name", { value: sigs[0].short });
   return Object.assign(f, { signatures: sigs }) as never;
 }
