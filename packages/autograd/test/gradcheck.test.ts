@@ -167,6 +167,35 @@ describe("gradcheck: reductions, products, views, indexing", () => {
     ["sort values", [[3, 5]], (x) => x.sort({ dim: 1 }).values],
     ["topk values", [[3, 5]], (x) => x.topk(2).values],
     ["set (index_put) values", [[3, 4], [2]], (x, v) => x.mul(1).set([0, [1, 2]], v)],
+    ["frac", [[3, 4]], (x) => x.frac()],
+    [
+      "lerp, number weights on both branches",
+      [
+        [3, 4],
+        [3, 4],
+      ],
+      (a, b) => a.lerp(b, 0.3).add(a.lerp(b, 0.8)),
+    ],
+    [
+      "lerp, tensor weight",
+      [
+        [3, 4],
+        [3, 4],
+        [3, 4],
+      ],
+      (a, b, w) => a.lerp(b, w),
+    ],
+    ["addcmul", [[3, 4], [3, 4], [4]], (a, b, c) => a.addcmul(b, c, { value: 0.5 })],
+    ["addcdiv", [[3, 4], [3, 4], [4]], (a, b, c) => a.addcdiv(b, c.abs().add(1), { value: -2 })],
+    [
+      "logaddexp",
+      [
+        [3, 4],
+        [3, 4],
+      ],
+      (a, b) => a.logaddexp(b),
+    ],
+    ["logaddexp2", [[3, 4], [4]], (a, b) => a.logaddexp2(b)],
   ];
   for (const [name, shapes, fn] of cases) {
     it(name, () => {

@@ -49,6 +49,7 @@ export {
   unaryOps,
   where,
 } from "./ops/elementwise";
+export { addcdiv, addcmul, frac, isfinite, lerp, logaddexp, logaddexp2 } from "./ops/elementwise-extra";
 export {
   at,
   gather,

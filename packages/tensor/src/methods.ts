@@ -12,6 +12,7 @@ import { castOp } from "./ops/cast";
 import { clampOp } from "./ops/clamp";
 import { diag } from "./ops/creation";
 import { binary, inplace, type Scalar, type TensorOrScalar, where } from "./ops/elementwise";
+import * as ex from "./ops/elementwise-extra";
 import {
   type BinaryMethods,
   binaryFns,
@@ -596,6 +597,17 @@ const methodTable = () => ({
    * `.grad` of the leaves that require grad (needs `@cinder/autograd`).
    */
   backward: backwardOp,
+  isfinite: ex.isfinite,
+  frac: ex.fracMethod,
+  frac_: ex.frac_,
+  lerp: ex.lerpMethod,
+  lerp_: ex.lerp_,
+  addcmul: ex.addcmulMethod,
+  addcmul_: ex.addcmul_,
+  addcdiv: ex.addcdivMethod,
+  addcdiv_: ex.addcdiv_,
+  logaddexp: ex.logaddexpMethod,
+  logaddexp2: ex.logaddexp2Method,
 });
 
 type MethodTable = ReturnType<typeof methodTable>;
