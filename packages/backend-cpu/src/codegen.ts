@@ -202,6 +202,23 @@ function generate(spec: LoopSpec, pattern: string): Kernel {
   return new Function("h", L.join("\n"))(helpers) as Kernel;
 }
 
+const UNIT_STRIDES: (readonly number[])[][] = [0, 1, 2, 3, 4, 5].map((k) =>
+  Array.from({ length: k }, () => [1]),
+);
+
+/** Whether every operand walks `shape` in row-major order with no gaps (size-1 dims may have any stride). */
+function allContiguous(shape: readonly number[], ops: readonly Operand[]): boolean {
+  for (const o of ops) {
+    let acc = 1;
+    const st = o.strides;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (shape[d] !== 1 && st[d] !== acc) return false;
+      acc *= shape[d];
+    }
+  }
+  return true;
+}
+
 /**
  * Run `spec` over `shape`: out (operand 0) and inputs, each with strides for `shape`. `primary` picks the
  * operand whose memory order the loop follows (0 = out).
@@ -215,6 +232,30 @@ export function runLoop(
   primary = 0,
 ): void {
   const ops = [out, ...inputs];
+  if (allContiguous(shape, ops)) {
+    // the common case, every operand dense in the same order: one flat loop, no planning
+    let n = 1;
+    for (const d of shape) n *= d;
+    if (n === 0) return;
+    let key = spec.key;
+    for (const o of ops) key += `|${o.arr.constructor.name}`;
+    const pattern = "1".repeat(ops.length);
+    key += `|${pattern}`;
+    let kernel = cache.get(key);
+    if (kernel === undefined) {
+      kernel = generate(spec, pattern);
+      cache.set(key, kernel);
+    }
+    kernel(
+      1,
+      [n],
+      ops.map((o) => o.arr),
+      ops.map((o) => o.offset),
+      UNIT_STRIDES[ops.length] ?? ops.map(() => [1]),
+      p,
+    );
+    return;
+  }
   const pl = plan(
     shape,
     ops.map((o) => o.strides),

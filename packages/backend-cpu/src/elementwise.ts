@@ -138,17 +138,36 @@ export function toBool(expr: string): string {
   return `+((${expr}) !== 0)`;
 }
 
+const unarySpecs = new Map<string, LoopSpec>();
+
 export function unary(op: UnaryOp, x: View, out: View): void {
-  let expr = isFloatDType(x.dtype) ? UNARY[op] : (UNARY_INT[op] ?? UNARY[op]);
-  if (out.dtype === "bool" && !UNARY_BOOL.has(op)) expr = toBool(expr);
-  const spec: LoopSpec = { key: `u:${expr}`, vars: ["x"], expr };
+  const fl = isFloatDType(x.dtype);
+  const toBoolOut = out.dtype === "bool" && !UNARY_BOOL.has(op);
+  const id = `${op}${fl ? "f" : "i"}${toBoolOut ? "b" : ""}`;
+  let spec = unarySpecs.get(id);
+  if (spec === undefined) {
+    let expr = fl ? UNARY[op] : (UNARY_INT[op] ?? UNARY[op]);
+    if (toBoolOut) expr = toBool(expr);
+    spec = { key: `u:${expr}`, vars: ["x"], expr };
+    unarySpecs.set(id, spec);
+  }
   runLoop(spec, operand(out), [operand(x)], out.shape);
 }
 
+/** Loop specs by (op, float operands, bool output): built once, not per call. */
+const binarySpecs = new Map<string, LoopSpec>();
+
 export function binary(op: BinaryOp, a: View, b: View, out: View): void {
-  let expr = isFloatDType(a.dtype) || isFloatDType(b.dtype) ? BINARY[op] : (BINARY_INT[op] ?? BINARY[op]);
-  if (out.dtype === "bool" && !BINARY_BOOL.has(op)) expr = toBool(expr);
-  const spec: LoopSpec = { key: `b:${expr}`, vars: ["a", "b"], expr };
+  const fl = isFloatDType(a.dtype) || isFloatDType(b.dtype);
+  const toBoolOut = out.dtype === "bool" && !BINARY_BOOL.has(op);
+  const id = `${op}${fl ? "f" : "i"}${toBoolOut ? "b" : ""}`;
+  let spec = binarySpecs.get(id);
+  if (spec === undefined) {
+    let expr = fl ? BINARY[op] : (BINARY_INT[op] ?? BINARY[op]);
+    if (toBoolOut) expr = toBool(expr);
+    spec = { key: `b:${expr}`, vars: ["a", "b"], expr };
+    binarySpecs.set(id, spec);
+  }
   runLoop(spec, operand(out), [operand(a), operand(b)], out.shape);
 }
 
