@@ -202,15 +202,22 @@ export class Tensor {
   get isLeaf(): boolean {
     return this.gradFn === null;
   }
+  /** The last kernel view handed out, reused while the storage keeps its buffer (views are never mutated). */
+  private lastView: View | null = null;
   /** The kernel-level view of this tensor. */
   get view_(): View {
-    return {
-      handle: this.storage.handle,
+    const handle = this.storage.handle;
+    const v = this.lastView;
+    if (v !== null && v.handle === handle) return v;
+    const view: View = {
+      handle,
       dtype: this.dtype,
       shape: this.shape,
       strides: this.strides,
       offset: this.offset,
     };
+    this.lastView = view;
+    return view;
   }
   /** This tensor broadcast to `shape` as a kernel view (no copy; `what` names the op in shape errors). */
   kernelView(shape: readonly number[], what = "expand"): View {
@@ -395,6 +402,7 @@ export class Tensor {
     if (this.storage.freed) this.storage.discard();
     // any later use of this tensor throws (see DISPOSED); shape and strides stay readable
     (this as { storage: Storage }).storage = DISPOSED;
+    this.lastView = null;
   }
   /** `using x = ...` disposes the tensor at the end of the block. */
   [Symbol.dispose](): void {

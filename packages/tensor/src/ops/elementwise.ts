@@ -345,6 +345,11 @@ function kindOf(v: TensorOrScalar): "tensor" | "scalar-tensor" | "number" {
 
 /** The dtype computation runs in (torch.result_type) for an elementwise op over these operands. */
 export function computeDtype(...vs: TensorOrScalar[]): DType {
+  // two tensors of one dtype (the usual case) promote to it whatever their dims: no bookkeeping objects
+  if (vs.length === 2) {
+    const [a, b] = vs;
+    if (typeof a === "object" && typeof b === "object" && a.dtype === b.dtype) return a.dtype;
+  }
   return resultType(
     vs.map((v) => ({ dtype: typeof v === "object" ? v.dtype : dtypeOfNumber(v), kind: kindOf(v) })),
   );
