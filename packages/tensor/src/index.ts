@@ -218,15 +218,25 @@ export const {
   square,
   /** `torch.erf(input)`: elementwise error function. */
   erf,
+  /** `torch.asin(input)`: elementwise arcsine (NaN outside [-1, 1]). */
   asin,
+  /** `torch.acos(input)`: elementwise arccosine (NaN outside [-1, 1]). */
   acos,
+  /** `torch.atan(input)`: elementwise arctangent. */
   atan,
+  /** `torch.sinh(input)`: elementwise hyperbolic sine. */
   sinh,
+  /** `torch.cosh(input)`: elementwise hyperbolic cosine. */
   cosh,
+  /** `torch.asinh(input)`: elementwise inverse hyperbolic sine. */
   asinh,
+  /** `torch.acosh(input)`: elementwise inverse hyperbolic cosine (NaN below 1). */
   acosh,
+  /** `torch.atanh(input)`: elementwise inverse hyperbolic tangent (NaN outside [-1, 1]). */
   atanh,
+  /** `torch.exp2(input)`: elementwise `2^x`. */
   exp2,
+  /** `torch.log10(input)`: elementwise base-10 logarithm. */
   log10,
   /** `torch.logical_not(input)`: elementwise NOT, a bool tensor. */
   logicalNot,

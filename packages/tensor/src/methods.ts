@@ -597,16 +597,27 @@ const methodTable = () => ({
    * `.grad` of the leaves that require grad (needs `@cinder/autograd`).
    */
   backward: backwardOp,
+  /** `x.isfinite()`: where the elements are neither NaN nor ±inf, a bool tensor. */
   isfinite: ex.isfinite,
+  /** `x.frac()`: the fractional part, `x - trunc(x)`. */
   frac: ex.fracMethod,
+  /** `x.frac_()`: `frac` in place. */
   frac_: ex.frac_,
+  /** `x.lerp(end, weight)`: linear interpolation `x + weight * (end - x)`. */
   lerp: ex.lerpMethod,
+  /** `x.lerp_(end, weight)`: `lerp` in place. */
   lerp_: ex.lerp_,
+  /** `x.addcmul(tensor1, tensor2, *, value=1)`: `x + value * tensor1 * tensor2`. */
   addcmul: ex.addcmulMethod,
+  /** `x.addcmul_(tensor1, tensor2, *, value=1)`: `addcmul` in place. */
   addcmul_: ex.addcmul_,
+  /** `x.addcdiv(tensor1, tensor2, *, value=1)`: `x + value * tensor1 / tensor2`. */
   addcdiv: ex.addcdivMethod,
+  /** `x.addcdiv_(tensor1, tensor2, *, value=1)`: `addcdiv` in place. */
   addcdiv_: ex.addcdiv_,
+  /** `x.logaddexp(other)`: `log(exp(x) + exp(other))` without overflow. */
   logaddexp: ex.logaddexpMethod,
+  /** `x.logaddexp2(other)`: `log2(2^x + 2^other)` without overflow. */
   logaddexp2: ex.logaddexp2Method,
 });
 
