@@ -38,6 +38,8 @@ export {
 export { castOp } from "./ops/cast";
 export * from "./ops/creation";
 export { type CreationOptions, getDefaultDevice, setDefaultDevice } from "./ops/creation-args";
+export { logspace, meshgrid } from "./ops/creation-extra";
+export { einsum } from "./ops/einsum";
 export {
   type BinaryDef,
   binaryOps,
@@ -50,6 +52,7 @@ export {
   where,
 } from "./ops/elementwise";
 export { addcdiv, addcmul, frac, isfinite, lerp, logaddexp, logaddexp2 } from "./ops/elementwise-extra";
+export { indexAdd, indexCopy, indexFill, maskedSelect, take } from "./ops/index-extra";
 export {
   at,
   gather,
@@ -66,6 +69,8 @@ export {
   slice,
 } from "./ops/indexing";
 export { bmm, dot, matmul, mm, mv, outer } from "./ops/linalg";
+export { cdist, cross, kron, tensordot } from "./ops/linalg-extra";
+export * as linalg from "./ops/linalg-namespace";
 export {
   all,
   amax,
@@ -93,6 +98,25 @@ export {
   variance,
 } from "./ops/reduce";
 export * from "./ops/sampling";
+export {
+  columnStack,
+  diagEmbed,
+  diagonal,
+  dstack,
+  fliplr,
+  flipud,
+  hstack,
+  moveaxis,
+  movedim,
+  repeatInterleave,
+  roll,
+  rot90,
+  tile,
+  trace,
+  tril,
+  triu,
+  vstack,
+} from "./ops/shape-extra";
 export { argsort, sort, topk } from "./ops/sort";
 export {
   cat,

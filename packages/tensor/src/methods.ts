@@ -21,12 +21,15 @@ import {
   unaryFns,
   writeOut,
 } from "./ops/elementwise-signatures";
+import * as ie from "./ops/index-extra";
 import * as ix from "./ops/indexing";
 import { copyInto, expandTo } from "./ops/kernels";
 import * as la from "./ops/linalg";
+import * as lx from "./ops/linalg-extra";
 import { checkIntegerDivision } from "./ops/range-check";
 import * as rd from "./ops/reduce";
 import { normal_, uniform_ } from "./ops/sampling";
+import * as sx from "./ops/shape-extra";
 import * as so from "./ops/sort";
 import * as vw from "./ops/view";
 import { broadcastShapes, sameShape } from "./shape";
@@ -591,6 +594,58 @@ const methodTable = () => ({
    * `dim`.
    */
   topk: so.topk,
+  /** `x.roll(shifts, dims=())`: elements shifted along `dims` (the flattened tensor when none), wrapping around. */
+  roll: sx.roll,
+  /** `x.tril(diagonal=0)`: the lower triangle of the last two dims (zeros above `diagonal`). */
+  tril: sx.trilMethod,
+  /** `x.triu(diagonal=0)`: the upper triangle of the last two dims (zeros below `diagonal`). */
+  triu: sx.triuMethod,
+  /** `x.tril_(diagonal=0)`: `tril` in place. */
+  tril_: sx.tril_,
+  /** `x.triu_(diagonal=0)`: `triu` in place. */
+  triu_: sx.triu_,
+  /** `x.diagonal(offset=0, dim1=0, dim2=1)`: a diagonal as the last dim (a view). */
+  diagonal: sx.diagonal,
+  /** `x.diagEmbed(offset=0, dim1=-2, dim2=-1)`: the last dim placed on diagonals of a new pair of dims. */
+  diagEmbed: sx.diagEmbed,
+  /** `x.trace()`: the sum of a matrix's main diagonal. */
+  trace: sx.trace,
+  /** `x.fliplr()`: reversed along dim 1. */
+  fliplr: sx.fliplr,
+  /** `x.flipud()`: reversed along dim 0. */
+  flipud: sx.flipud,
+  /** `x.rot90(k=1, dims=[0, 1])`: rotated by 90 degrees `k` times. */
+  rot90: sx.rot90,
+  /** `x.movedim(source, destination)`: dims moved to new positions (a view). */
+  movedim: sx.movedim,
+  /** `x.moveaxis(source, destination)`: alias of `movedim`. */
+  moveaxis: sx.moveaxis,
+  /** `x.tile(*dims)`: repeated along each dim (missing leading dims count as 1). */
+  tile: sx.tileMethod,
+  /** `x.repeatInterleave(repeats, dim=None, *, output_size=None)`: each element (slice) repeated in place. */
+  repeatInterleave: sx.repeatInterleaveMethod,
+  /** `x.unfold(dimension, size, step)`: sliding windows along a dim as a new last dim (a view). */
+  unfold: sx.unfold,
+  /** `x.take(index)`: elements of the flattened tensor at `index`. */
+  take: ie.takeMethod,
+  /** `x.indexAdd(dim, index, source, *, alpha=1)`: `alpha * source` added at `index` along `dim`. */
+  indexAdd: ie.indexAddMethod,
+  /** `x.indexAdd_(dim, index, source, *, alpha=1)`: `indexAdd` in place. */
+  indexAdd_: ie.indexAdd_,
+  /** `x.indexCopy(dim, index, source)`: slices at `index` along `dim` replaced by `source`'s. */
+  indexCopy: ie.indexCopyMethod,
+  /** `x.indexCopy_(dim, index, source)`: `indexCopy` in place. */
+  indexCopy_: ie.indexCopy_,
+  /** `x.indexFill(dim, index, value)`: slices at `index` along `dim` set to `value`. */
+  indexFill: ie.indexFill,
+  /** `x.indexFill_(dim, index, value)`: `indexFill` in place. */
+  indexFill_: ie.indexFill_,
+  /** `x.maskedSelect(mask)`: the elements where the bool `mask` (broadcast) is true, as 1-D. */
+  maskedSelect: ie.maskedSelectMethod,
+  /** `x.kron(other)`: the Kronecker product. */
+  kron: lx.kronMethod,
+  /** `x.cross(other, dim=None)`: the cross product of 3-vectors along `dim`. */
+  cross: lx.crossMethod,
   to: toMethod,
   /**
    * `x.backward(gradient=None, retain_graph=None, create_graph=False)`: accumulates the gradient of `x` into
