@@ -41,6 +41,7 @@ step lint pnpm lint
 step typecheck pnpm typecheck
 step test pnpm test --continue --output-logs=errors-only
 step build pnpm build --continue --output-logs=errors-only
+step api-docs pnpm docs:api
 step packages node scripts/check-packages.mjs
 step consumer node scripts/consumer-test.mjs
 step browser node scripts/browser-consumer-test.mjs
