@@ -98,6 +98,8 @@ export {
   variance,
 } from "./ops/reduce";
 export * from "./ops/sampling";
+export { cummax, cummin, logcumsumexp } from "./ops/scan-extra";
+export { scatterReduce } from "./ops/scatter-reduce";
 export {
   columnStack,
   diagEmbed,
@@ -118,6 +120,20 @@ export {
   vstack,
 } from "./ops/shape-extra";
 export { argsort, sort, topk } from "./ops/sort";
+export {
+  aminmax,
+  countNonzero,
+  kthvalue,
+  type MinMax,
+  median,
+  mode,
+  nanmedian,
+  nanquantile,
+  quantile,
+  stdMean,
+  varMean,
+} from "./ops/stats";
+export { unique, uniqueConsecutive } from "./ops/unique";
 export {
   cat,
   chunk,

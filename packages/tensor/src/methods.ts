@@ -29,8 +29,12 @@ import * as lx from "./ops/linalg-extra";
 import { checkIntegerDivision } from "./ops/range-check";
 import * as rd from "./ops/reduce";
 import { normal_, uniform_ } from "./ops/sampling";
+import * as sc from "./ops/scan-extra";
+import * as sr from "./ops/scatter-reduce";
 import * as sx from "./ops/shape-extra";
 import * as so from "./ops/sort";
+import * as st from "./ops/stats";
+import * as un from "./ops/unique";
 import * as vw from "./ops/view";
 import { broadcastShapes, sameShape } from "./shape";
 import {
@@ -486,6 +490,36 @@ const methodTable = () => ({
   cumsum: rd.cumsum,
   /** `x.cumprod(dim, dtype=None)`: cumulative product along `dim`. */
   cumprod: rd.cumprod,
+  /** `x.cummax(dim)` -> (values, indices): running maximum along `dim` (ties: the later index; NaN wins). */
+  cummax: sc.cummax,
+  /** `x.cummin(dim)` -> (values, indices): running minimum along `dim`. */
+  cummin: sc.cummin,
+  /** `x.logcumsumexp(dim)`: `log(cumsum(exp(x)))` along `dim`, computed stably. */
+  logcumsumexp: sc.logcumsumexp,
+  /** `x.median()`, `x.median(dim, keepdim=False)` -> (values, indices): the lower median. */
+  median: st.median,
+  /** `x.nanmedian()`, `x.nanmedian(dim, keepdim=False)`: the median ignoring NaN. */
+  nanmedian: st.nanmedian,
+  /** `x.mode(dim=-1, keepdim=False)` -> (values, indices): the most frequent value along `dim`. */
+  mode: st.mode,
+  /** `x.kthvalue(k, dim=-1, keepdim=False)` -> (values, indices): the k-th smallest along `dim`. */
+  kthvalue: st.kthvalue,
+  /** `x.quantile(q, dim=None, keepdim=False, *, interpolation='linear')` */
+  quantile: st.quantile,
+  /** `x.nanquantile(q, dim=None, keepdim=False, *, interpolation='linear')`: quantile ignoring NaN. */
+  nanquantile: st.nanquantile,
+  /** `x.countNonzero(dim=None)`: the number of non-zero elements over `dim`. */
+  countNonzero: st.countNonzero,
+  /** `x.aminmax(*, dim=None, keepdim=False)` -> (min, max). */
+  aminmax: st.aminmax,
+  /** `x.unique(sorted=True, return_inverse=False, return_counts=False, dim=None)` */
+  unique: un.unique,
+  /** `x.uniqueConsecutive(return_inverse=False, return_counts=False, dim=None)` */
+  uniqueConsecutive: un.uniqueConsecutive,
+  /** `x.scatterReduce(dim, index, src, reduce, *, include_self=True)` ("sum", "prod", "mean", "amax", "amin"). */
+  scatterReduce: sr.scatterReduce,
+  /** `x.scatterReduce_(dim, index, src, reduce, *, include_self=True)`: in place. */
+  scatterReduce_: sr.scatterReduce_,
   /** `x.softmax(dim, dtype=None)`: `exp(x) / sum(exp(x))` along `dim`, computed stably. */
   softmax: rd.softmax,
   /** `x.logSoftmax(dim, dtype=None)`: `log(softmax(x))` along `dim`, computed stably. */

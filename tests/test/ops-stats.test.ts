@@ -1,0 +1,258 @@
+/**
+ * The reductions, scans and statistics of issue 14 against PyTorch 1.13 (tests/fixtures/ops-stats.json, written by
+ * scripts/fixtures/ops_stats.py; see that script for the case format): std_mean, var_mean, median, nanmedian, mode,
+ * kthvalue, quantile, nanquantile, count_nonzero, aminmax, unique, unique_consecutive, cummax, cummin,
+ * logcumsumexp and scatter_reduce(_), on several shapes (zero-size and non-contiguous inputs included), dtypes,
+ * ties, NaN and infinities, and their errors.
+ *
+ * Each case is replayed from the JSON: its call with its arguments (PyTorch's keywords as a final options object),
+ * then the output (dtype, shape, values; named tuples also by field name), the autograd node's name, and the
+ * gradients of `(out * weights).sum()` against PyTorch's; where PyTorch raised, Cinder must throw (with PyTorch's
+ * message where the case says `exact`). Cases whose gradient PyTorch's own gradcheck passes are checked by Cinder's
+ * `gradcheck` too (finite differences, float64).
+ */
+import { readFileSync } from "node:fs";
+import { gradcheck } from "@cinder/autograd";
+import { cpu } from "@cinder/backend-cpu";
+import * as torch from "@cinder/tensor";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  close,
+  type Decoded,
+  decode,
+  type Encoded,
+  flatten,
+  type TensorRecord,
+  TOLERANCE,
+} from "./support/fixture-values";
+
+type Tensor = torch.Tensor;
+
+interface TensorArg {
+  $tensor: Encoded;
+  dtype: TensorRecord["dtype"];
+  shape: number[];
+  view?: "t" | "step" | "clone";
+  requiresGrad?: boolean;
+}
+type Arg = TensorArg | { $dtype: string } | { $float: string } | number | boolean | string | null | Arg[];
+
+interface Case {
+  name: string;
+  call: string;
+  args: Arg[];
+  kwargs: Record<string, Arg>;
+  expect:
+    | { tensor: TensorRecord }
+    | { tuple: TensorRecord[]; names: string[] | null }
+    | { error: { type: string; message: string } };
+  exact?: boolean;
+  ties?: { dim: number; keepdim: boolean };
+  grad?: { weights: TensorRecord; grads: (TensorRecord | null)[] } | { error: string };
+  grad_fn?: string;
+  gradcheck?: boolean;
+  rtol?: number;
+  note?: string;
+}
+
+const fixture: { torch: string; cases: Case[] } = JSON.parse(
+  readFileSync(new URL("../fixtures/ops-stats.json", import.meta.url), "utf8"),
+);
+
+beforeAll(() => {
+  if (!torch.registeredDevices().includes("cpu")) torch.registerBackend(cpu);
+});
+
+/** Ops whose autograd node Cinder records itself (composites such as quantile have the nodes of their parts). */
+const OWN_NODES = /^(Tensor\.)?(median|nanmedian|kthvalue|mode|cummax|cummin|logcumsumexp|scatterReduce_?)$/;
+
+/**
+ * Where Cinder's gradient differs from PyTorch 1.13's on purpose: PyTorch's backward fails for a src larger than
+ * the index (it returns an index-shaped gradient); Cinder's src gradient has src's shape, zero past the index.
+ */
+const PYTORCH_GRAD_FAILS = /^scatter_reduce_\w+_src_larger$/;
+
+const isTensorArg = (a: unknown): a is TensorArg => typeof a === "object" && a !== null && "$tensor" in a;
+
+function leafOf(a: TensorArg, dtype?: TensorRecord["dtype"]): Tensor {
+  const t = torch.tensor(decode(a.$tensor) as never, { dtype: dtype ?? a.dtype }).reshape(a.shape);
+  return a.requiresGrad ? t.requiresGrad_(true) : t;
+}
+
+function viewOf(t: Tensor, view: TensorArg["view"]): Tensor {
+  if (view === "t") return t.transpose(-2, -1);
+  if (view === "step") return t.at("...", "::2");
+  if (view === "clone") return t.clone();
+  return t;
+}
+
+function decodeArg(a: Arg): unknown {
+  if (Array.isArray(a)) return a.map(decodeArg);
+  if (a === null || typeof a !== "object") return a;
+  if ("$dtype" in a) return a.$dtype;
+  if ("$float" in a) return Number(a.$float.replace("inf", "Infinity"));
+  throw new Error(`cannot decode ${JSON.stringify(a)}`);
+}
+
+/** The case's call on given leaves (one per argument; null where the argument is not a tensor). */
+function invoke(c: Case, leaves: (Tensor | null)[]): unknown {
+  const args = c.args.map((a, i) => (isTensorArg(a) ? viewOf(leaves[i] as Tensor, a.view) : decodeArg(a)));
+  const kwargs = Object.fromEntries(Object.entries(c.kwargs).map(([k, v]) => [k, decodeArg(v)]));
+  const all = Object.keys(kwargs).length > 0 ? [...args, kwargs] : args;
+  if (c.call.startsWith("Tensor.")) {
+    const [self, ...rest] = all as [Tensor, ...unknown[]];
+    return (self as unknown as Record<string, (...a: unknown[]) => unknown>)[c.call.slice(7)](...rest);
+  }
+  return (torch as unknown as Record<string, (...a: unknown[]) => unknown>)[c.call](...all);
+}
+
+const leavesOf = (c: Case) => c.args.map((a) => (isTensorArg(a) ? leafOf(a) : null));
+const firstOf = (r: unknown): Tensor => (Array.isArray(r) ? r[0] : r) as Tensor;
+
+/** Mismatches between a Cinder tensor and a fixture record. */
+function compareTensor(
+  actual: unknown,
+  exp: TensorRecord,
+  what: string,
+  rtol?: number,
+  grads = false,
+): string[] {
+  if (!(actual instanceof torch.Tensor)) return [`${what}: expected a tensor, got ${String(actual)}`];
+  if (actual.dtype !== exp.dtype) return [`${what}: dtype ${actual.dtype}, expected ${exp.dtype}`];
+  if (JSON.stringify([...actual.shape]) !== JSON.stringify(exp.shape)) {
+    return [`${what}: shape [${actual.shape}], expected [${exp.shape}]`];
+  }
+  const base = TOLERANCE[exp.dtype];
+  // gradients of composites (a few kernels deep) get a little more room than the outputs
+  const tol = grads && exp.dtype === "float32" ? { rtol: 2e-5, atol: 1e-6 } : base;
+  const got = flatten(actual.toArray() as Decoded);
+  const want = flatten(decode(exp.values));
+  const out: string[] = [];
+  want.forEach((e, i) => {
+    const a = got[i];
+    const ok =
+      typeof e === "boolean"
+        ? a === e
+        : close(+a, e, rtol ?? tol.rtol, rtol === undefined ? tol.atol : Math.max(tol.atol, 1e-7));
+    if (!ok && out.length < 8) out.push(`${what}[${i}]: got ${String(a)}, expected ${String(e)}`);
+  });
+  return out;
+}
+
+/** PyTorch's int64 result that int32 cannot hold: Cinder must throw instead. */
+function beyondInt32(r: TensorRecord): boolean {
+  return (
+    r.torch_dtype === "torch.int64" &&
+    flatten(decode(r.values)).some((v) => typeof v === "number" && (v > 2147483647 || v < -2147483648))
+  );
+}
+
+/** Ties: each index points along `dim` at an element equal to its value (NaN to a NaN). */
+function checkTies(c: Case, leaves: (Tensor | null)[], r: unknown): string[] {
+  const { dim, keepdim } = c.ties as NonNullable<Case["ties"]>;
+  const input = viewOf(leaves[0] as Tensor, (c.args[0] as TensorArg).view).detach();
+  const [values, indices] = r as [Tensor, Tensor];
+  const idx = keepdim ? indices : indices.unsqueeze(dim);
+  const at = flatten(input.gather(dim, idx).toArray() as Decoded);
+  const vals = flatten(values.toArray() as Decoded);
+  return vals.flatMap((v, i) =>
+    Object.is(v, at[i]) || v === at[i] || (Number.isNaN(+v) && Number.isNaN(+at[i]))
+      ? []
+      : [`index ${i}: input there is ${at[i]}, value is ${v}`],
+  );
+}
+
+function checkCase(c: Case): void {
+  const leaves = leavesOf(c);
+  const exp = c.expect;
+  if ("error" in exp) {
+    let err: unknown;
+    try {
+      invoke(c, leaves);
+    } catch (e) {
+      err = e;
+    }
+    expect(err, `PyTorch raised ${exp.error.type}: ${exp.error.message}`).toBeInstanceOf(Error);
+    if (c.exact) expect((err as Error).message).toContain(exp.error.message.trim());
+    return;
+  }
+  if ("tensor" in exp && beyondInt32(exp.tensor)) {
+    expect(() => invoke(c, leaves), "PyTorch's int64 result does not fit int32").toThrow(/int32/);
+    return;
+  }
+  const r = invoke(c, leaves);
+  if ("tensor" in exp) {
+    expect(compareTensor(r, exp.tensor, "output", c.rtol)).toEqual([]);
+  } else {
+    expect(Array.isArray(r), "a tuple of tensors").toBe(true);
+    const list = r as Tensor[];
+    expect(list.length).toBe(exp.tuple.length);
+    const problems = exp.tuple.flatMap((t, i) =>
+      c.ties && i === 1
+        ? compareTensor(list[i], { ...t, values: t.values }, "indices").filter((p) => /dtype|shape/.test(p))
+        : compareTensor(list[i], t, `output[${i}]`, c.rtol),
+    );
+    expect(problems).toEqual([]);
+    if (exp.names) {
+      exp.names.forEach((n, i) => {
+        expect((r as unknown as Record<string, unknown>)[n], `.${n}`).toBe(list[i]);
+      });
+    }
+    if (c.ties) expect(checkTies(c, leaves, r)).toEqual([]);
+  }
+  const out = firstOf(r);
+  if (c.grad_fn && OWN_NODES.test(c.call)) expect(out.gradFn?.name, "node").toBe(c.grad_fn);
+  if (!c.grad) return;
+  const grad = c.grad;
+  if ("error" in grad) {
+    const y = out.mul(torch.onesLike(out)).sum();
+    if (PYTORCH_GRAD_FAILS.test(c.name)) {
+      y.backward();
+      for (const [i, a] of c.args.entries()) {
+        if (isTensorArg(a) && a.requiresGrad) expect([...(leaves[i] as Tensor).grad!.shape]).toEqual(a.shape);
+      }
+      return;
+    }
+    expect(() => y.backward(), `PyTorch raised: ${grad.error}`).toThrow();
+    return;
+  }
+  const w = torch
+    .tensor(decode(grad.weights.values) as never, { dtype: grad.weights.dtype })
+    .reshape(grad.weights.shape);
+  out.mul(w).sum().backward();
+  const problems: string[] = [];
+  grad.grads.forEach((g, i) => {
+    if (g === null) return;
+    problems.push(...compareTensor(leaves[i]?.grad, g, `grad of argument ${i}`, c.rtol, true));
+  });
+  expect(problems).toEqual([]);
+}
+
+const groups = new Map<string, Case[]>();
+for (const c of fixture.cases) {
+  const op = c.call.replace(/^Tensor\./, "").replace(/_$/, "");
+  groups.set(op, [...(groups.get(op) ?? []), c]);
+}
+for (const [op, list] of groups) {
+  describe(op, () => {
+    for (const c of list) it(c.name, () => checkCase(c));
+  });
+}
+
+describe("gradients by finite differences (where PyTorch's gradcheck passes)", () => {
+  for (const c of fixture.cases.filter((k) => k.gradcheck)) {
+    it(c.name, () => {
+      const grads = c.args.flatMap((a, i) => (isTensorArg(a) && a.requiresGrad ? [i] : []));
+      const xs = grads.map((i) => leafOf(c.args[i] as TensorArg, "float64"));
+      const fixed = c.args.map((a) => (isTensorArg(a) ? leafOf({ ...a, requiresGrad: false }) : null));
+      const f = (...ts: Tensor[]) => {
+        const leaves = [...fixed];
+        grads.forEach((i, j) => {
+          leaves[i] = ts[j];
+        });
+        return firstOf(invoke(c, leaves));
+      };
+      expect(gradcheck(f, xs)).toBe(true);
+    });
+  }
+});
