@@ -7,6 +7,7 @@ import { formatDefault } from "@cinder/tensor";
 const SECTIONS = [
   ["Tensor functions (`torch.f(input, ...)`)", (s, f) => f === "function" && !s.name.includes(".")],
   ["Tensor methods (`x.f(...)`)", (_s, f) => f === "method"],
+  ["`linalg`", (s) => s.name.startsWith("linalg.")],
   ["`nn.functional`", (s) => s.name.startsWith("nn.functional.")],
   [
     "`nn` modules and `nn.Module` methods",

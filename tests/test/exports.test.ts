@@ -21,7 +21,7 @@ import { describe, expect, it } from "vitest";
 
 /** `import * as torch from "cinder"`, by theme (each name once; sorted when compared). */
 const PUBLIC = {
-  namespaces: ["autograd", "nn", "optim", "utils", "webgpu"],
+  namespaces: ["autograd", "nn", "optim", "utils", "webgpu", "linalg"],
   classes: ["Tensor", "Size", "Generator"],
   errors: ["ArgumentError", "AllocationError", "DeviceError", "DTypeError", "IndexError", "ShapeError"],
   dtypes: ["float32", "float", "float64", "double", "int32", "int", "long", "uint8", "bool", "promoteTypes"],
@@ -50,6 +50,8 @@ const PUBLIC = {
     "linspace",
     "eye",
     "diag",
+    "logspace",
+    "meshgrid",
   ],
   random: [
     "manualSeed",
@@ -152,8 +154,13 @@ const PUBLIC = {
     "nonzero",
     "scatter",
     "scatterAdd",
+    "take",
+    "indexAdd",
+    "indexCopy",
+    "indexFill",
+    "maskedSelect",
   ],
-  linalg: ["matmul", "mm", "bmm", "mv", "dot", "outer"],
+  linalg: ["matmul", "mm", "bmm", "mv", "dot", "outer", "kron", "tensordot", "cross", "cdist", "einsum"],
   reductions: [
     "sum",
     "mean",
@@ -199,6 +206,23 @@ const PUBLIC = {
     "unsqueeze",
     "t",
     "transpose",
+    "roll",
+    "tril",
+    "triu",
+    "diagonal",
+    "diagEmbed",
+    "trace",
+    "fliplr",
+    "flipud",
+    "rot90",
+    "movedim",
+    "moveaxis",
+    "tile",
+    "repeatInterleave",
+    "hstack",
+    "vstack",
+    "dstack",
+    "columnStack",
   ],
   grad: ["noGrad", "enableGrad", "isGradEnabled", "setGradEnabled"],
   memory: ["tidy", "keep", "memory"],
@@ -294,6 +318,7 @@ function lookup(name: string): unknown {
     optim,
     utils: { data },
     tensor,
+    linalg: tensor.linalg,
     torchvision: mnist,
     webgpu: cinder.webgpu,
   };
@@ -332,7 +357,7 @@ describe("every declared callable is exported", () => {
           } else {
             expect(typeof lookup(s.name), s.name).toBe("function");
           }
-          if (/^(nn|optim|autograd|utils|webgpu)\./.test(s.name)) {
+          if (/^(nn|optim|autograd|utils|webgpu|linalg)\./.test(s.name)) {
             const [ns, ...rest] = s.name.split(".");
             let v: unknown = (cinder as Record<string, unknown>)[ns];
             for (const p of rest) v = (v as Record<string, unknown> | undefined)?.[p];

@@ -70,6 +70,7 @@ export {
 } from "./ops/indexing";
 export { bmm, dot, matmul, mm, mv, outer } from "./ops/linalg";
 export { cdist, cross, kron, tensordot } from "./ops/linalg-extra";
+/** `torch.linalg`: the functions of PyTorch's linalg module that Cinder has (`linalg.cross`). */
 export * as linalg from "./ops/linalg-namespace";
 export {
   all,

@@ -94,10 +94,18 @@ function triForms(name: "tril" | "triu") {
     ),
   ] as const;
 }
-/** `tril(input, diagonal=0, *, out=None)`: the lower triangle of the last two dims (elements above `diagonal` are 0) */
-export const [tril, trilMethod, tril_] = triForms("tril");
-/** `triu(input, diagonal=0, *, out=None)`: the upper triangle of the last two dims (elements below `diagonal` are 0) */
-export const [triu, triuMethod, triu_] = triForms("triu");
+export const [
+  /** `tril(input, diagonal=0, *, out=None)`: the lower triangle of the last two dims (elements above `diagonal` are 0) */
+  tril,
+  trilMethod,
+  tril_,
+] = triForms("tril");
+export const [
+  /** `triu(input, diagonal=0, *, out=None)`: the upper triangle of the last two dims (elements below `diagonal` are 0) */
+  triu,
+  triuMethod,
+  triu_,
+] = triForms("triu");
 
 // ---- diagonal, diag_embed, trace ----
 
