@@ -95,13 +95,19 @@ function triForms(name: "tril" | "triu") {
   ] as const;
 }
 export const [
-  /** `tril(input, diagonal=0, *, out=None)`: the lower triangle of the last two dims (elements above `diagonal` are 0) */
+  /**
+   * `tril(input, diagonal=0, *, out=None)`: the lower triangle of the last two dims (elements above `diagonal`
+   * are 0)
+   */
   tril,
   trilMethod,
   tril_,
 ] = triForms("tril");
 export const [
-  /** `triu(input, diagonal=0, *, out=None)`: the upper triangle of the last two dims (elements below `diagonal` are 0) */
+  /**
+   * `triu(input, diagonal=0, *, out=None)`: the upper triangle of the last two dims (elements below `diagonal`
+   * are 0)
+   */
   triu,
   triuMethod,
   triu_,
