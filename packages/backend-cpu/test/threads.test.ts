@@ -3,12 +3,15 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { ArgumentError, type View } from "@cinder/tensor";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cpu, getNumThreads, setNumThreads } from "../src/index";
+import { Backoff } from "../src/threads/backoff";
 import {
   clearThreadError,
   defaultNumThreads,
   injectWorkerFault,
+  setAdaptiveThreads,
+  threadBackoff,
   threadInfo,
   whenThreadsReady,
 } from "../src/threads/pool";
@@ -17,6 +20,9 @@ import { expectProduct, type Layout, operand, problem } from "./gemm-operands";
 
 const DEFAULT = defaultNumThreads();
 
+// Every product above the threshold splits, however busy the machine (the back-off has its own tests).
+beforeEach(() => setAdaptiveThreads(false));
+afterAll(() => setAdaptiveThreads(true));
 afterEach(() => {
   injectWorkerFault("none");
   setThreadThreshold();
@@ -46,8 +52,9 @@ async function twoThreads(): Promise<void> {
 }
 
 describe("setNumThreads / getNumThreads", () => {
-  it("default to the machine's parallelism, at most 8", () => {
-    expect(DEFAULT).toBe(Math.min(8, availableParallelism()));
+  it("default to $CINDER_NUM_THREADS or the machine's parallelism, at most 8", () => {
+    const env = process.env.CINDER_NUM_THREADS;
+    expect(DEFAULT).toBe(env ? Number(env) : Math.min(8, availableParallelism()));
     expect(getNumThreads()).toBe(DEFAULT);
   });
 
@@ -198,6 +205,57 @@ describe("threaded float32 matmul", () => {
   });
 });
 
+describe("the back-off", () => {
+  it("runs products on one thread for a doubling window while splitting loses", () => {
+    const b = new Backoff();
+    for (let i = 0; i < 10; i++) b.record(1.8);
+    expect(b.allow()).toBe(true);
+    let losses = 0;
+    while (b.skip === 0) {
+      b.record(0.5);
+      losses++;
+    }
+    expect(losses).toBe(4); // the moving average: 1.8 -> 1.48 -> 1.23 -> 1.05 -> 0.91
+    const runs = (n: number) => Array.from({ length: n }, () => b.allow());
+    expect(runs(9)).toEqual([...Array(8).fill(false), true]); // 8 on one thread, then a probe
+    b.record(0.7); // the probe loses: 16 more
+    expect(runs(17)).toEqual([...Array(16).fill(false), true]);
+    b.record(1.5); // the probe wins: splitting resumes, and the window is back to 8
+    expect(runs(3)).toEqual([true, true, true]);
+    expect(b.window).toBe(8);
+    expect(b.skipped).toBe(24);
+  });
+
+  it("caps the window and ignores nonsense gains", () => {
+    const b = new Backoff();
+    for (let i = 0; i < 20; i++) {
+      b.record(0.1);
+      while (!b.allow());
+    }
+    expect(b.window).toBe(1024);
+    const { score, window } = b;
+    for (const g of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) b.record(g);
+    expect([b.score, b.window]).toEqual([score, window]);
+  });
+
+  it("keeps products above the threshold on one thread while it backs off", async () => {
+    await twoThreads();
+    setAdaptiveThreads(true);
+    const b = threadBackoff();
+    b.record(0.1);
+    b.record(0.1);
+    expect(b.skip).toBe(8);
+    const before = threadInfo();
+    const [a, x, out] = square(256, 11);
+    for (let i = 0; i < 8; i++) cpu.matmul(a, x, out);
+    expect(threadInfo().dispatches).toBe(before.dispatches);
+    expect(threadInfo().skipped).toBe(before.skipped + 8);
+    cpu.matmul(a, x, out); // the probe
+    expect(threadInfo().dispatches).toBe(before.dispatches + 1);
+    expectProduct(a, x, out, 1e-5);
+  });
+});
+
 describe("worker failures", () => {
   it("surface as an error of the product, then products run on one thread", async () => {
     await twoThreads();
@@ -252,10 +310,28 @@ describe("worker failures", () => {
   });
 });
 
-describe("process exit", () => {
-  it("is not held up by the workers", () => {
-    const src = fileURLToPath(new URL("../src/index.ts", import.meta.url));
-    const pool = fileURLToPath(new URL("../src/threads/pool.ts", import.meta.url));
+describe("a Node process", () => {
+  const src = fileURLToPath(new URL("../src/index.ts", import.meta.url));
+  const pool = fileURLToPath(new URL("../src/threads/pool.ts", import.meta.url));
+  const node = (script: string, env: Record<string, string> = {}) =>
+    spawnSync(
+      process.execPath,
+      ["--conditions=@cinder/source", "--import", "tsx", "--input-type=module", "-e", script],
+      { encoding: "utf8", timeout: 60_000, env: { ...process.env, ...env } },
+    );
+
+  it("takes its default thread count from $CINDER_NUM_THREADS", () => {
+    const script = `
+      const { getNumThreads } = await import(${JSON.stringify(src)});
+      console.log(getNumThreads());
+    `;
+    expect(node(script, { CINDER_NUM_THREADS: "3" }).stdout.trim()).toBe("3");
+    expect(node(script, { CINDER_NUM_THREADS: "0" }).stdout.trim()).toBe(
+      String(Math.min(8, availableParallelism())),
+    );
+  });
+
+  it("exits without waiting for the workers", () => {
     const script = `
       const { cpu, setNumThreads } = await import(${JSON.stringify(src)});
       setNumThreads(2);
@@ -266,11 +342,7 @@ describe("process exit", () => {
       cpu.matmul(m(), m(), c);
       console.log(JSON.stringify({ c: c.handle[0], dispatches: threadInfo().dispatches, workers: threadInfo().workers }));
     `;
-    const r = spawnSync(
-      process.execPath,
-      ["--conditions=@cinder/source", "--import", "tsx", "--input-type=module", "-e", script],
-      { encoding: "utf8", timeout: 60_000 },
-    );
+    const r = node(script);
     expect(r.error ?? null).toBeNull(); // a timeout would be an ETIMEDOUT error here
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ c: 512, dispatches: 1, workers: 1 });

@@ -14,6 +14,7 @@
  * the job throw once every chunk is accounted for; the pool is then shut down and products run on one thread
  * until `setNumThreads` is called again.
  */
+import { Backoff } from "./backoff";
 import { CTL, CTL_WORDS, MAX_THREADS, NODE_WORKER_SOURCE, WEB_WORKER_SOURCE } from "./worker-source";
 
 /** The WebAssembly side of a job: the shared memory, its compiled module and the calling thread's instance. */
@@ -27,12 +28,19 @@ export interface ThreadHost {
 export const CTL_AT = 0;
 export const JOB_AT = CTL_AT + 4 * CTL_WORDS;
 
-/** The threads a product may use: numThreads, minus what this platform or a failure forbids. */
+/**
+ * The threads a product above the size threshold may use: numThreads, minus what this platform or a failure
+ * forbids, and 1 while splitting is not paying off (see backoff.ts).
+ */
 export function usableThreads(host: ThreadHost): number {
   if (numThreads <= 1 || disabled !== null) return 1;
   const shared = typeof SharedArrayBuffer === "function" && host.memory.buffer instanceof SharedArrayBuffer;
-  return shared && workerFactory() !== null ? Math.min(numThreads, MAX_THREADS) : 1;
+  if (!shared || workerFactory() === null) return 1;
+  return !adaptive || backoff.allow() ? Math.min(numThreads, MAX_THREADS) : 1;
 }
+
+const backoff = new Backoff();
+let adaptive = true;
 
 // ---------------------------------------------------------------------------------------------------------
 // Thread count
@@ -41,6 +49,7 @@ const DEFAULT_CAP = 8;
 
 interface NodeProcess {
   versions?: { node?: string };
+  env?: Record<string, string | undefined>;
   getBuiltinModule?: (id: string) => unknown;
 }
 const nodeProcess = (): NodeProcess | null => {
@@ -48,10 +57,17 @@ const nodeProcess = (): NodeProcess | null => {
   return p?.versions?.node ? p : null;
 };
 
-/** availableParallelism() in Node, navigator.hardwareConcurrency in browsers, at most 8; 1 when unknown. */
+/**
+ * The default thread count: $CINDER_NUM_THREADS in Node when it is a positive integer (as OMP_NUM_THREADS is for
+ * PyTorch), else the machine's parallelism (os.availableParallelism() in Node, navigator.hardwareConcurrency in
+ * browsers) capped at 8; 1 when unknown.
+ */
 export function defaultNumThreads(): number {
+  const node = nodeProcess();
+  const env = Number(node?.env?.CINDER_NUM_THREADS ?? Number.NaN);
+  if (Number.isInteger(env) && env >= 1) return env;
   let n = 0;
-  const os = nodeProcess()?.getBuiltinModule?.("node:os") as
+  const os = node?.getBuiltinModule?.("node:os") as
     | { availableParallelism?: () => number; cpus: () => unknown[] }
     | undefined;
   if (os) n = os.availableParallelism?.() ?? os.cpus().length;
@@ -73,6 +89,7 @@ export function setThreads(n: number): void {
   if (n !== numThreads || disabled !== null) shutdown();
   numThreads = n;
   disabled = null;
+  backoff.reset();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -284,6 +301,12 @@ export function runJob(
   Atomics.notify(ctl, CTL.GEN);
   const wait = canWait(ctl);
   let failure: unknown = null;
+  // This thread's chunks and their time, pack and compute apart: the one-thread estimate for the back-off.
+  const t0 = performance.now();
+  let packs = 0;
+  let packMs = 0;
+  let computes = 0;
+  let computeMs = 0;
   for (;;) {
     const c = Atomics.load(ctl, CTL.CLAIM);
     const next = c & 0x3ff;
@@ -291,7 +314,15 @@ export function runJob(
     if (Atomics.compareExchange(ctl, CTL.CLAIM, c, c + 1) !== c) continue;
     try {
       if (next >= nPack) waitFor(ctl, nPack, wait);
+      const t = performance.now();
       host.run(JOB_AT, next, scratch);
+      if (next < nPack) {
+        packs++;
+        packMs += performance.now() - t;
+      } else {
+        computes++;
+        computeMs += performance.now() - t;
+      }
       Atomics.add(ctl, CTL.CHUNKS, 1);
     } catch (e) {
       failure ??= e;
@@ -301,6 +332,10 @@ export function runJob(
   }
   waitFor(ctl, total, wait);
   if (failure !== null) throw failure;
+  if (computes > 0) {
+    const alone = (computeMs / computes) * (total - nPack) + (packs > 0 ? (packMs / packs) * nPack : 0);
+    backoff.record(alone / (performance.now() - t0));
+  }
   const id = Atomics.load(ctl, CTL.ERROR);
   if (id !== 0) {
     const len = Math.min(Atomics.load(ctl, CTL.MSG_LEN), CTL_WORDS - CTL.MSG);
@@ -345,6 +380,8 @@ export interface ThreadInfo {
   workers: number;
   /** Products split over threads so far. */
   dispatches: number;
+  /** Products above the threshold run on one thread because splitting was not paying off (backoff.ts). */
+  skipped: number;
   /** Chunks run by workers (not the calling thread) in the current pool's memory. */
   workerChunks: number;
   /** The last worker failure, if any. */
@@ -363,6 +400,7 @@ export function threadInfo(): ThreadInfo {
     numThreads,
     workers: pool?.workers.length ?? 0,
     dispatches: stats.dispatches,
+    skipped: backoff.skipped,
     workerChunks,
     error: lastError,
     disabled,
@@ -390,6 +428,17 @@ export function injectWorkerFault(kind: "chunk" | "spawn" | "init" | "none"): vo
   failNextSpawn = kind === "spawn";
   failNextInit = kind === "init";
   faultChunks = kind === "chunk";
+}
+
+/** Test hook: turn the back-off off (every product above the threshold splits) or on (the default). */
+export function setAdaptiveThreads(on: boolean): void {
+  adaptive = on;
+  backoff.reset();
+}
+
+/** Test hook: the back-off state. */
+export function threadBackoff(): Backoff {
+  return backoff;
 }
 
 /** Test hook: forget the last error (threadInfo().error). */
