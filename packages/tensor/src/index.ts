@@ -52,7 +52,7 @@ export {
   where,
 } from "./ops/elementwise";
 export { addcdiv, addcmul, frac, isfinite, lerp, logaddexp, logaddexp2 } from "./ops/elementwise-extra";
-export { indexAdd, indexCopy, indexFill, maskedSelect, take } from "./ops/index-extra";
+export { indexAdd, indexCopy, indexFill, maskedSelect, put, take } from "./ops/index-extra";
 export {
   at,
   gather,

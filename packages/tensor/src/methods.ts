@@ -680,6 +680,10 @@ const methodTable = () => ({
   kron: lx.kronMethod,
   /** `x.cross(other, dim=None)`: the cross product of 3-vectors along `dim`. */
   cross: lx.crossMethod,
+  /** `x.put(index, source, accumulate=False)`: elements of the flattened tensor at `index` set to (or incremented by) `source`'s. */
+  put: ie.put,
+  /** `x.put_(index, source, accumulate=False)`: `put` in place. */
+  put_: ie.put_,
   to: toMethod,
   /**
    * `x.backward(gradient=None, retain_graph=None, create_graph=False)`: accumulates the gradient of `x` into

@@ -286,3 +286,57 @@ export const maskedSelectMethod = op(
   signature("maskedSelect", maskedArgs, [], { forms: ["method"] }),
   ({ input, mask }): Tensor => maskedSelectImpl(input, mask),
 );
+
+// ---- put ----
+
+function putImpl(x: Tensor, index: Tensor, source: Tensor, accumulate: boolean): Tensor {
+  checkIndex("put", index);
+  sameDevice("put", x, index, source);
+  if (source.dtype !== x.dtype) {
+    throw new DTypeError(
+      `put(): self and source expected to have the same dtype, got ${x.dtype} and ${source.dtype}`,
+    );
+  }
+  if (source.numel() !== index.numel()) {
+    throw new ShapeError(
+      `put(): expected source and index to have the same number of elements, but got source.numel() = ${source.numel()}, index.numel() = ${index.numel()}`,
+    );
+  }
+  const n = x.numel();
+  const v = readIndex(index);
+  if (v) {
+    for (let i = 0; i < v.length; i++) {
+      if (v[i] < -n || v[i] >= n) {
+        throw new IndexError(
+          `put(): out of range: tried to access index ${v[i]} on a tensor of ${n} elements`,
+        );
+      }
+    }
+  }
+  if (index.numel() === 0) return x.clone();
+  const flat = index.reshape(-1);
+  const wrapped = flat.add(flat.lt(0).int().mul(n));
+  const src = source.reshape(-1);
+  const y = accumulate ? scatterAdd(x.reshape(-1), 0, wrapped, src) : scatter(x.reshape(-1), 0, wrapped, src);
+  return y.reshape(x.shape);
+}
+const putArgs = [
+  self,
+  arg("index", k.tensor),
+  arg("source", k.tensor),
+  arg("accumulate", k.bool, false),
+] as const;
+/**
+ * `put(input, index, source, accumulate=False)`: a copy of `input` with the elements of the flattened tensor at
+ * `index` (negative counts from the end) set to `source`'s, or incremented by them with `accumulate`
+ */
+export const put = op(
+  signature("put", putArgs),
+  ({ input, index, source, accumulate }): Tensor => putImpl(input, index, source, accumulate),
+);
+/** `x.put_(index, source, accumulate=False)`: in place */
+export const put_ = op(
+  signature("put_", putArgs, [], { forms: ["method"] }),
+  ({ input, index, source, accumulate }): Tensor =>
+    inplace(input, [source], (s): Tensor => putImpl(s, index, source, accumulate), "put_"),
+);
