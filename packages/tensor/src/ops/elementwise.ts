@@ -145,7 +145,8 @@ export const unaryOps = {
     ref: (x) => (x > 0 ? x : x === 0 || x < 0 ? 0 * Math.sign(x + 1) : x),
     kind: "same",
     save: "result",
-    grad: (g, y) => g.mul(y.gt(0)),
+    // PyTorch's threshold_backward(grad, result, 0): result <= 0 ? 0 : grad (a NaN result passes grad; inf grad at 0 is 0)
+    grad: (g, y) => where(y.le(0), 0, g),
   },
   floor: { ref: Math.floor, kind: "same", grad: zero },
   ceil: { ref: Math.ceil, kind: "same", grad: zero },
