@@ -301,8 +301,16 @@ export const binaryOps = {
 } satisfies Record<BinaryOp, BinaryDef> as Record<BinaryOp, BinaryDef>;
 
 /** PyTorch's autograd node name of an op, e.g. "ExpBackward0". */
+const nodeNames = new Map<string, string>();
+/** PyTorch's autograd node name of an op of the table (computed once per op). */
 export function nodeName(op: string, def: { node?: string }): string {
-  return def.node ?? `${op[0].toUpperCase()}${op.slice(1)}Backward0`;
+  if (def.node !== undefined) return def.node;
+  let name = nodeNames.get(op);
+  if (name === undefined) {
+    name = `${op[0].toUpperCase()}${op.slice(1)}Backward0`;
+    nodeNames.set(op, name);
+  }
+  return name;
 }
 
 // ---- running them ----
