@@ -18,7 +18,10 @@ import { describe, expect, it } from "vitest";
 import { enableGrad, grad, gradcheck } from "../src/index";
 import "./setup";
 
-const f64 = (shape: number[]) => randn(...shape, { dtype: "float64" }).detach().requiresGrad_();
+const f64 = (shape: number[]) =>
+  randn(...shape, { dtype: "float64" })
+    .detach()
+    .requiresGrad_();
 const q = (values: number[]) => tensor(values, { dtype: "float64" });
 const index = (values: number[] | number[][]) => tensor(values);
 

@@ -73,7 +73,9 @@ describe.skipIf(!gpu)("issue 14 statistics and scans on webgpu equal the cpu's",
           [1, 1, 1],
           [2, 0, 2],
         ]);
-        return x.scatterReduce(1, idx, s, "sum").add(x.scatterReduce(1, idx, s, "amax", { includeSelf: false }));
+        return x
+          .scatterReduce(1, idx, s, "sum")
+          .add(x.scatterReduce(1, idx, s, "amax", { includeSelf: false }));
       },
     ],
     [
@@ -102,7 +104,15 @@ describe.skipIf(!gpu)("issue 14 statistics and scans on webgpu equal the cpu's",
     await same("countNonzero", [xi], (t) => t.countNonzero(1), { rtol: 0, atol: 0 });
     await same("aminmax", [x], (t) => torch.cat(torch.aminmax(t, { dim: 0 }) as unknown as torch.Tensor[]));
     await same("scatterReduce amax of ints", [xi], (t) =>
-      t.scatterReduce(1, torch.tensor([[0, 0, 5]], { device: t.device }).expand(4, 3).contiguous(), t, "amax"),
+      t.scatterReduce(
+        1,
+        torch
+          .tensor([[0, 0, 5]], { device: t.device })
+          .expand(4, 3)
+          .contiguous(),
+        t,
+        "amax",
+      ),
     );
   });
 
