@@ -5,10 +5,11 @@
  *
  *   node examples/browser/build.mjs && node examples/browser/serve.mjs   # prints the URL
  *
- * Query string: `?steps=N` (default: one epoch), `&batch=64`, `&lr=0.01`, `&seed=0`, `&device=webgpu|cpu`.
+ * Query string: `?steps=N` (default: one epoch), `&batch=64`, `&lr=0.01`, `&seed=0`, `&device=webgpu|cpu` (default: the
+ * best available, `await bestDevice()`: WebGPU when the browser has an adapter, else the CPU).
  * The result is left on `window.__cinder`: `{ done, steps, losses, testAccuracy, device, adapter, error }`.
  */
-import { initWebGPU } from "@cinder/backend-webgpu";
+import { bestDevice, initWebGPU } from "@cinder/backend-webgpu";
 import { DataLoader } from "@cinder/data";
 import {
   IDX_IMAGES_MAGIC,
@@ -118,7 +119,9 @@ function drawLosses(losses: number[]): void {
 }
 
 async function main(): Promise<void> {
-  const device = params.get("device") ?? "webgpu";
+  // `?device=` forces one; otherwise the best available: WebGPU when the browser has an adapter, else the CPU
+  status("choosing a device…");
+  const device = params.get("device") ?? (await bestDevice());
   const batchSize = num("batch", 64);
   const lr = num("lr", 0.01);
   result.device = device;

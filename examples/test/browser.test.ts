@@ -102,4 +102,28 @@ describe.skipIf(!existsSync(CHROMIUM))("the MNIST page in headless Chromium", ()
       await browser.close();
     }
   }, 90_000);
+
+  it("falls back to the CPU when the browser has no WebGPU adapter (bestDevice)", async () => {
+    // no WebGPU flags: plain headless Chromium has no adapter here
+    const args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"];
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args, headless: true });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${server!.url}?steps=10`);
+      await page.waitForFunction(
+        () => (window as unknown as { __cinder?: { done: boolean } }).__cinder?.done === true,
+        null,
+        { timeout: 60_000, polling: 250 },
+      );
+      const r = (await page.evaluate(
+        () => (window as unknown as { __cinder: unknown }).__cinder,
+      )) as CinderPageResult;
+      expect(r.error).toBeNull();
+      expect(r.device).toBe("cpu");
+      expect(r.steps).toBe(10);
+      expect(r.losses.every(Number.isFinite)).toBe(true);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 });
