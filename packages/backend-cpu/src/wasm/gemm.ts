@@ -1,12 +1,13 @@
 /**
  * Float32 matmul on the WebAssembly SIMD kernels of gemm.wat. The module is instantiated on first use (never at
- * import) on a memory that grows to the largest product seen so far: a shared one (WebAssembly.Memory with
- * `shared: true`) where the platform has SharedArrayBuffer, so that the worker pool of threads/pool.ts can work
- * on it too, an ordinary one otherwise. A product copies its operands in (a plain memcpy for row-major and
- * column-major operands, a strided JS copy otherwise), describes the product as a job of chunks (see gemm.wat's
- * `run`: pack B into panels, then blocks of rows of C), runs them on this thread or, above THREAD_MIN
- * multiply-adds, on getNumThreads() threads, and copies C out. Every element of C is computed by the same
- * sequence of operations whatever the thread count, so the results are bit-identical.
+ * import), twice at most: on an ordinary memory for products that run on this thread, and on a shared one
+ * (WebAssembly.Memory with `shared: true`, where the platform has SharedArrayBuffer) for products of at least
+ * THREAD_MIN multiply-adds that split over getNumThreads() threads, the workers of threads/pool.ts working on
+ * the same memory. Each memory grows to the largest product it has seen. A product copies its operands in (a
+ * plain memcpy for row-major and column-major operands, a strided JS copy otherwise), describes the product as
+ * a job of chunks (see gemm.wat's `run`: pack B into panels, then blocks of rows of C), runs them, and copies C
+ * out. Every element of C is computed by the same sequence of operations whatever the thread count and memory,
+ * so the results are bit-identical.
  *
  * Memory layout, in bytes: [control block][job descriptor][per-thread scratch: edge tile 128 + packed A block]
  * [packed B][A][B][C].
@@ -47,9 +48,10 @@ const MAX_BYTES = MAX_PAGES * PAGE;
 
 /**
  * Products of at least this many multiply-adds (M * N * K per matrix) split over threads. Measured on a 2-core
- * EPYC (Node 20): waking a sleeping worker takes 30-70 us, during which this thread works alone, and each product
- * pays ~5 us to publish the job and collect the chunks; the MNIST MLP's 64x784x128 products (6.4M, ~250 us)
- * gain, 128^3 (2M, ~85 us) about breaks even. See the README for the numbers.
+ * EPYC (Node 20, 2 threads against 1, median time while the machine's other core was free, worker asleep or
+ * not): 64^3 0.6x, 96^3 (0.9M) 0.7-0.77x, 128^3 (2.1M) 1.07-1.23x, 160^3 1.2x, the MNIST MLP's 64x784x128
+ * products and their gradients (6.4M) 1.33-1.5x, 256^3 1.6-1.7x, 512^3 1.85-1.9x. The fixed cost behind the
+ * losses: publishing the job and waking a worker (~10 us), and waiting for its last chunk.
  */
 const THREAD_MIN = 1 << 21;
 /** Least work (multiply-adds) per compute chunk, and per pack chunk (floats of B). */
@@ -122,26 +124,27 @@ function makeHost(shared: boolean): Host | null {
   }
 }
 
-/** The module and its memory, instantiated on first call; null when WebAssembly SIMD is unavailable or disabled. */
-function host(): Host | null {
-  if (!enabled) return null;
-  if (sharedAllowed) {
-    if (sharedHost === undefined) sharedHost = makeHost(true);
-    if (sharedHost !== null) return sharedHost;
-  }
+/** The module on an ordinary memory, instantiated on first call; null when WebAssembly SIMD is unavailable. */
+function plain(): Host | null {
   if (plainHost === undefined) plainHost = makeHost(false);
   return plainHost;
 }
 
-/** The module's exports; null when WebAssembly SIMD is unavailable or disabled. */
-export function wasmGemm(): GemmExports | null {
-  return host()?.exports ?? null;
+/** The module on a shared memory, instantiated on first call; null where memory cannot be shared. */
+function shared(): Host | null {
+  if (!sharedAllowed) return null;
+  if (sharedHost === undefined) sharedHost = makeHost(true);
+  return sharedHost;
 }
 
-/** Whether products run on a shared memory (so may use threads). */
+/** The module's exports; null when WebAssembly SIMD is unavailable or disabled. */
+export function wasmGemm(): GemmExports | null {
+  return enabled ? (plain()?.exports ?? null) : null;
+}
+
+/** Whether large products may run on the shared memory (and so on threads). */
 export function wasmGemmShared(): boolean {
-  const h = host();
-  return h !== null && h === sharedHost;
+  return enabled && shared() !== null;
 }
 
 const align = (n: number): number => (n + 15) & ~15;
@@ -293,8 +296,7 @@ function plan(rows: number, cols: number, K: number, threads: number): Plan {
 export function matmulWasm(a: View, b: View, out: View): boolean {
   let [B, M, N] = out.shape;
   const K = a.shape[2];
-  const h = K > 0 ? host() : null;
-  if (h === null) return false;
+  if (!enabled || K === 0) return false;
   // A shared B and batches of A and C that continue each other's rows: one product with B * M rows.
   const fold =
     B > 1 &&
@@ -316,7 +318,12 @@ export function matmulWasm(a: View, b: View, out: View): boolean {
   const rows = swap ? N : M;
   const cols = swap ? M : N;
   const kc = Math.ceil(K / Math.ceil(K / KC));
-  const threads = M * N * K >= threadMin ? usableThreads(h) : 1;
+  // Products that split run on the shared memory, the others on the ordinary one: copies into a
+  // SharedArrayBuffer are slower (relaxed atomics), which costs small products 5-8 %.
+  const sh = M * N * K >= threadMin ? shared() : null;
+  const threads = sh === null ? 1 : usableThreads(sh);
+  const h = threads > 1 ? sh : (plain() ?? sh);
+  if (h === null) return false;
   const p = plan(rows, cols, K, threads);
   const scratchAt = align(JOB_AT + 4 * JOB_WORDS);
   const stride = 128 + align(4 * MC * kc);
