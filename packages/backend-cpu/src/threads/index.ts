@@ -1,8 +1,9 @@
 /**
  * PyTorch's intra-op thread control for the CPU backend: `setNumThreads(n)` / `getNumThreads()`, as
  * `torch.set_num_threads(int)` / `torch.get_num_threads()`. The threads split large float32 matrix products
- * (see pool.ts); the default is the machine's parallelism (`os.availableParallelism()` in Node,
- * `navigator.hardwareConcurrency` in browsers), at most 8. `setNumThreads(1)` means no worker threads.
+ * (see pool.ts); the default is `$CINDER_NUM_THREADS` in Node when set, else the machine's parallelism
+ * (`os.availableParallelism()` in Node, `navigator.hardwareConcurrency` in browsers), at most 8.
+ * `setNumThreads(1)` means no worker threads.
  */
 import { arg, k, op, signature } from "@cinder/tensor";
 import { getThreads, setThreads } from "./pool";
