@@ -331,6 +331,9 @@ function repeatInterleaveImpl(
   dim: number | null,
   outputSize: number | null,
 ): Tensor {
+  if (dim !== null && x.ndim === 0) {
+    throw new IndexError(`repeatInterleave(): dimension specified as ${dim} but tensor has no dimensions`);
+  }
   const input = dim === null ? reshapeImpl(x, [-1]) : x;
   const d = dim === null ? 0 : normDim(dim, x.ndim, "repeatInterleave");
   const n = input.ndim === 0 ? 1 : input.shape[d];
