@@ -282,6 +282,24 @@ describe("worker failures", () => {
     expect(threadInfo().dispatches).toBe(before + 1);
   });
 
+  it("that stop responding mid-product make it throw after a while, not hang", async () => {
+    await twoThreads();
+    injectWorkerFault("stall", 300);
+    let error: unknown = null;
+    for (let i = 0; i < 50 && error === null; i++) {
+      try {
+        cpu.matmul(...square(384, i));
+      } catch (e) {
+        error = e;
+      }
+    }
+    expect(String(error)).toMatch(/made no progress for 0.3 s/);
+    expect(threadInfo().workers).toBe(0); // terminated
+    const [a, b, out] = square(256, 4);
+    cpu.matmul(a, b, out);
+    expectProduct(a, b, out, 1e-5);
+  });
+
   it("that fail to start cost nothing but their share", async () => {
     setNumThreads(1);
     setNumThreads(2);

@@ -177,7 +177,7 @@ let liveEpoch = -1;
 /** Test hooks: the next pool's workers cannot be created / fail while starting; workers throw instead of chunks. */
 let failNextSpawn = false;
 let failNextInit = false;
-let faultChunks = false;
+let faultChunks = 0;
 let lastError: string | null = null;
 
 function ctlOf(host: ThreadHost): Int32Array {
@@ -258,6 +258,7 @@ let gen = 0;
 let mayWait: boolean | undefined;
 /** Give up on a job whose chunks make no progress for this long (a worker that died mid-chunk). */
 const STALL_MS = 30_000;
+let stallMs = STALL_MS;
 
 export const stats = { dispatches: 0 };
 
@@ -295,7 +296,7 @@ export function runJob(
   gen = (gen + 1) & 0x7fffffff;
   Atomics.store(ctl, CTL.DONE, 0);
   Atomics.store(ctl, CTL.ERROR, 0);
-  Atomics.store(ctl, CTL.FAULT, faultChunks ? 1 : 0);
+  Atomics.store(ctl, CTL.FAULT, faultChunks);
   Atomics.store(ctl, CTL.CLAIM, ((gen & 0xfff) << 20) | (total << 10));
   Atomics.store(ctl, CTL.GEN, gen);
   Atomics.notify(ctl, CTL.GEN);
@@ -356,15 +357,15 @@ function waitFor(ctl: Int32Array, n: number, wait: boolean): void {
     if (d !== last) {
       last = d;
       since = performance.now();
-    } else if ((wait || (spins & 0xffff) === 0) && performance.now() - since > STALL_MS) {
-      fail(`matmul worker threads made no progress for ${STALL_MS / 1000} s`);
+    } else if ((wait || (spins & 0xffff) === 0) && performance.now() - since > stallMs) {
+      fail(`matmul worker threads made no progress for ${stallMs / 1000} s`);
     }
   }
 }
 
 function fail(message: string): never {
   lastError = message;
-  faultChunks = false;
+  faultChunks = 0;
   disabled = message;
   shutdown();
   throw new Error(`${message}; matmul runs on one thread until setNumThreads() is called`);
@@ -421,13 +422,18 @@ export function whenThreadsReady(): Promise<number> {
 }
 
 /**
- * Test hooks: make workers throw instead of running chunks ("chunk"), or the next pool's workers fail to be
- * created ("spawn") or to start ("init"); "none" clears them.
+ * Test hooks: make workers throw instead of running chunks ("chunk") or stall 5 s before each ("stall", with
+ * the calling thread giving up after `stallMs`), or the next pool's workers fail to be created ("spawn") or to
+ * start ("init"); "none" clears them.
  */
-export function injectWorkerFault(kind: "chunk" | "spawn" | "init" | "none"): void {
+export function injectWorkerFault(
+  kind: "chunk" | "stall" | "spawn" | "init" | "none",
+  stall = STALL_MS,
+): void {
   failNextSpawn = kind === "spawn";
   failNextInit = kind === "init";
-  faultChunks = kind === "chunk";
+  faultChunks = kind === "chunk" ? 1 : kind === "stall" ? 2 : 0;
+  stallMs = stall;
 }
 
 /** Test hook: turn the back-off off (every product above the threshold splits) or on (the default). */

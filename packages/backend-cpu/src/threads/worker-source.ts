@@ -22,7 +22,7 @@ export const CTL = {
   ERROR: 3,
   /** Pool generation: a worker whose epoch differs has been retired and exits. */
   EPOCH: 4,
-  /** Test hook: 1 makes workers throw instead of running their next chunk. */
+  /** Test hook: 1 makes workers throw instead of running their next chunk, 2 stall for 5 s before it. */
   FAULT: 5,
   /** Workers of the current pool that have instantiated the module. */
   READY: 6,
@@ -92,7 +92,9 @@ function start(init, post) {
       try {
         if (memory.buffer.byteLength < job[${JOB.NEED}]) memory.grow(0);
         if (next >= job[${JOB.NPACK}]) waitDone(job[${JOB.NPACK}]);
-        if (Atomics.load(ctl, ${CTL.FAULT}) === 1) throw new Error("injected fault");
+        const fault = Atomics.load(ctl, ${CTL.FAULT});
+        if (fault === 1) throw new Error("injected fault");
+        if (fault === 2) for (const end = Date.now() + 5000; Date.now() < end; );
         ex.run(jobAt, next, job[${JOB.SCRATCH}] + id * job[${JOB.SCRATCH_STRIDE}]);
         Atomics.add(ctl, ${CTL.CHUNKS} + id, 1);
       } catch (e) {
