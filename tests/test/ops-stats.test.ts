@@ -9,7 +9,8 @@
  * then the output (dtype, shape, values; named tuples also by field name), the autograd node's name, and the
  * gradients of `(out * weights).sum()` against PyTorch's; where PyTorch raised, Cinder must throw (with PyTorch's
  * message where the case says `exact`). Cases whose gradient PyTorch's own gradcheck passes are checked by Cinder's
- * `gradcheck` too (finite differences, float64).
+ * `gradcheck` too (finite differences, float64). Finally the ops run on the naive third-party test backend (protocol
+ * version 1, asynchronous reads only, no float64) and give the cpu's results: they are compositions of primitives.
  */
 import { readFileSync } from "node:fs";
 import { gradcheck } from "@cinder/autograd";
@@ -25,6 +26,7 @@ import {
   type TensorRecord,
   TOLERANCE,
 } from "./support/fixture-values";
+import { NaiveBackend } from "./support/naive-backend";
 
 type Tensor = torch.Tensor;
 
@@ -255,4 +257,56 @@ describe("gradients by finite differences (where PyTorch's gradcheck passes)", (
       expect(gradcheck(f, xs)).toBe(true);
     });
   }
+});
+
+describe("on a version 1 backend with asynchronous reads only and no float64 (the naive test backend)", () => {
+  const device = "naive-stats";
+  beforeAll(() => {
+    torch.registerBackend(new NaiveBackend({ device, unsupported: ["float64"] }));
+  });
+  const values = [3, 1, 2, 2, 5, Number.NaN, 0, 7, 1, 1, 4, 6, -2, 0.5, 2, 9];
+  const idx = [
+    [0, 0, 3],
+    [1, 1, 1],
+    [2, 3, 3],
+    [3, 0, 1],
+  ];
+  const ops: [string, (x: Tensor) => Tensor][] = [
+    ["cummax values", (x) => x.cummax(1).values],
+    ["cummin indices", (x) => x.cummin(0).indices],
+    ["logcumsumexp", (x) => x.logcumsumexp(1)],
+    ["median along a dim", (x) => x.median(1).values],
+    ["median of all", (x) => x.maskedFill(x.isnan(), 0).median()],
+    ["nanmedian indices", (x) => x.nanmedian(1).indices],
+    ["kthvalue", (x) => x.kthvalue(2, 0).values],
+    ["mode indices", (x) => x.mode(1).indices],
+    ["quantile", (x) => x.quantile(torch.tensor([0.2, 0.9], { dtype: "float32", device: x.device }), 0)],
+    ["nanquantile", (x) => x.nanquantile(0.3, 1, true, { interpolation: "higher" })],
+    ["countNonzero", (x) => x.countNonzero(1)],
+    ["aminmax", (x) => x.aminmax({ dim: 1 }).max],
+    ["varMean", (x) => torch.varMean(x, 0)[0]],
+    ...(["sum", "prod", "mean", "amax", "amin"] as const).map((r): [string, (x: Tensor) => Tensor] => [
+      `scatterReduce ${r}`,
+      (x) =>
+        x.scatterReduce(1, torch.tensor(idx, { device: x.device }), x.narrow(1, 0, 3).contiguous(), r, {
+          includeSelf: r !== "amin",
+        }),
+    ]),
+  ];
+  for (const [name, f] of ops) {
+    it(name, async () => {
+      const want = f(torch.tensor(values, { dtype: "float32" }).reshape([4, 4]));
+      const got = f(torch.tensor(values, { dtype: "float32", device }).reshape([4, 4]));
+      expect(got.device).toBe(device);
+      expect(got.dtype).toBe(want.dtype);
+      expect([...got.shape]).toEqual([...want.shape]);
+      const a = Array.from(await got.dataAsync());
+      const b = Array.from(want.data());
+      const bad = a.flatMap((v, i) => (close(v, b[i], 1e-6, 1e-6) ? [] : [`${i}: ${v} vs ${b[i]}`]));
+      expect(bad).toEqual([]);
+    });
+  }
+  it("unique says it needs synchronous reads", () => {
+    expect(() => torch.unique(torch.tensor([3, 1, 3], { device }))).toThrow(/synchronous reads/);
+  });
 });

@@ -8,7 +8,7 @@
  * The combines are associative, so the results are the sequential scan's: exact for cummax/cummin (ties go to the
  * later index, NaN wins and keeps the index of the latest NaN, as PyTorch's `cummax_cummin_helper`), and for
  * logcumsumexp within rounding (computed in float64 where the backend stores it, as PyTorch's CPU kernel accumulates
- * in double).
+ * in double; elsewhere in float32).
  */
 import { isFloat } from "../dtype";
 import { DTypeError } from "../errors";
@@ -127,8 +127,10 @@ function logcumsumexpImpl(x: Tensor, dim: number): Tensor {
   const d = normDim(dim, x.ndim, "logcumsumexp");
   const y = noRecord(() => {
     const x1 = x.ndim === 0 ? x.reshape([1]) : x;
-    const dtypes = x.backend.dtypes;
-    const wide = x.dtype === "float32" && (!dtypes || dtypes.includes("float64")) ? "float64" : x.dtype;
+    // float64 where the backend declares it, or (undeclared) on a host-memory backend such as the CPU
+    const b = x.backend;
+    const f64 = b.dtypes ? b.dtypes.includes("float64") : b.readSync !== undefined;
+    const wide = x.dtype === "float32" && f64 ? "float64" : x.dtype;
     const [s] = logScan([x1.to(wide)], d, ([a], [b]) => [logAddExp(b, a)]);
     const r = s.to(x.dtype);
     const out = r === x1 ? r.clone() : r.contiguous();
