@@ -3,7 +3,7 @@
  * nanquantile, count_nonzero, aminmax, std_mean and var_mean.
  *
  * All are composed of the backend's stable sort (NaN last), gather and elementwise ops, so they run on every backend
- * and read nothing back to the host. Ties are broken as PyTorch's CPU kernels do where those are deterministic: the
+ * and read nothing back to the host (but for quantile's range check of a tensor `q`, where reads are synchronous). Ties are broken as PyTorch's CPU kernels do where those are deterministic: the
  * k-th element in (value, index) order for median and kthvalue, the last index of the most frequent (smallest) value
  * for mode. Where PyTorch's index among equal elements comes from an unstable selection (kthvalue's quickselect,
  * mode's std::sort beyond 16 elements, nanmedian of an all-NaN line, NaN in mode) it is unspecified, and Cinder
