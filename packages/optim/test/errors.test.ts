@@ -17,8 +17,8 @@ import {
   RMSprop,
   SGD,
   StepLR,
-  sgdRule,
 } from "../src/index";
+import { sgdRule } from "../src/sgd";
 
 const leaf = () => tensor([1, 2, 3], { dtype: "float32", requiresGrad: true });
 

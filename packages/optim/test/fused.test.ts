@@ -2,7 +2,8 @@
 import { cpu } from "@cinder/backend-cpu";
 import { manualSeed, randn, type Tensor, tensor } from "@cinder/tensor";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Adam, AdamW, type Optimizer, SGD, setFusedUpdates } from "../src/index";
+import { setFusedUpdates } from "../src/fused";
+import { Adam, AdamW, type Optimizer, SGD } from "../src/index";
 import { flat, freshParams, fx, makeOptimizer, makeScheduler, setGrads, toNested } from "./helpers";
 
 /** |a - b| <= 1e-6 * max(|a|, |b|) (plus a denormal-sized floor for values that are ~0). */
