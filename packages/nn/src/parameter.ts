@@ -14,6 +14,10 @@ export class Parameter extends Tensor {
     super(d.storage, d.shape, d.strides, d.offset);
     this.requiresGrad = requiresGrad;
   }
+  /** PyTorch's `repr` of a parameter: `Parameter containing:` above the tensor's own. */
+  override toString(): string {
+    return `Parameter containing:\n${super.toString()}`;
+  }
 }
 
 /** Mark a tensor as a buffer (saved in the state dict, moved by `to()`, not a parameter): `this.runningMean = buffer(zeros(n))`. */
