@@ -5,13 +5,14 @@
  *
  * Run through `pnpm bench [-- flags]` (scripts/bench.mjs sets up Node and the Vulkan driver); --help lists flags.
  */
+
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { cpu } from "@cinder/backend-cpu";
+import { cpu, getNumThreads } from "@cinder/backend-cpu";
 import { registerBackend, registeredDevices } from "@cinder/tensor";
 import { type RunRecord, renderMarkdown } from "./markdown";
 import type { Peer, Prepared } from "./peer";
@@ -349,7 +350,7 @@ async function main(): Promise<void> {
   }
   const cpuModel = cpuName();
   allNotes.push(
-    `${cpus().length} cores (${cpuModel}); Cinder and the JS peers run single-threaded; PyTorch uses its threads`,
+    `${cpus().length} cores (${cpuModel}); Cinder splits large float32 matrix products over ${getNumThreads()} threads (elementwise single-threaded); the JS peers run single-threaded; PyTorch uses its threads`,
     "training steps read the loss every step (loss.item()), as the seeds' loop does",
   );
   const line = headline(results, columns, { quick: o.quick, adapter });
