@@ -42,3 +42,50 @@ export async function same(
     throw new Error(`${what}: shape [${got.shape}], expected [${want.shape}]`);
   assertClose(await got.dataAsync(), want.data(), tol, what);
 }
+
+/** A function of tensors, differentiated by `compareWithGrad`. */
+export type TensorFn = (...xs: Tensor[]) => Tensor;
+
+/** `fn` forward and backward on `device` from the given values: its output, then each input's gradient. */
+async function runWithGrad(
+  device: string,
+  fn: TensorFn,
+  shapes: number[][],
+  values: number[][],
+): Promise<number[][]> {
+  const xs = values.map((d, i) =>
+    tensor(d, { dtype: "float32" }).reshape(shapes[i]).to(device).requiresGrad_(),
+  );
+  const y = fn(...xs);
+  const w = tensor(
+    Array.from({ length: y.numel() }, (_, i) => ((i % 7) - 3) / 4),
+    { dtype: "float32" },
+  ).reshape([...y.shape]);
+  y.backward(w.to(device));
+  const out = [Array.from(await y.dataAsync())];
+  for (const x of xs) out.push(Array.from(await (x.grad as Tensor).dataAsync()));
+  return out;
+}
+
+/**
+ * Forward and backward of `fn` on webgpu and on the cpu from the same values (`values(shape, i)`), compared:
+ * output and every input's gradient.
+ */
+export async function compareWithGrad(
+  name: string,
+  fn: TensorFn,
+  shapes: number[][],
+  values: (n: number, i: number) => number[],
+): Promise<void> {
+  const inputs = shapes.map((s, i) =>
+    values(
+      s.reduce((p, d) => p * d, 1),
+      i,
+    ),
+  );
+  const g = await runWithGrad("webgpu", fn, shapes, inputs);
+  const c = await runWithGrad("cpu", fn, shapes, inputs);
+  const tol = { rtol: 2e-4, atol: 2e-4 };
+  assertClose(g[0], c[0], tol, `${name}: output`);
+  for (let i = 1; i < g.length; i++) assertClose(g[i], c[i], tol, `${name}: gradient of input ${i - 1}`);
+}

@@ -7,41 +7,14 @@ import "@cinder/autograd";
 import * as torch from "@cinder/tensor";
 import { assertClose } from "@cinder/tensor/testing";
 import { describe, it } from "vitest";
-import { data, pair, same } from "./helpers";
+import { compareWithGrad, data, pair, same, type TensorFn } from "./helpers";
 import { gpu } from "./setup";
 
-type Fn = (...xs: torch.Tensor[]) => torch.Tensor;
-
-async function run(device: string, fn: Fn, shapes: number[][], values: number[][]): Promise<number[][]> {
-  const xs = values.map((d, i) =>
-    torch.tensor(d, { dtype: "float32" }).reshape(shapes[i]).to(device).requiresGrad_(),
-  );
-  const y = fn(...xs);
-  const w = torch
-    .tensor(
-      Array.from({ length: y.numel() }, (_, i) => ((i % 7) - 3) / 4),
-      { dtype: "float32" },
-    )
-    .reshape([...y.shape]);
-  y.backward(w.to(device));
-  const out = [Array.from(await y.dataAsync())];
-  for (const x of xs) out.push(Array.from(await x.grad!.dataAsync()));
-  return out;
-}
+type Fn = TensorFn;
 
 /** Forward and backward on webgpu and on the cpu, compared. */
-async function compare(name: string, fn: Fn, shapes: number[][]): Promise<void> {
-  const values = shapes.map((s, i) =>
-    data(
-      s.reduce((p, d) => p * d, 1),
-      11 + i,
-    ),
-  );
-  const [g, c] = [await run("webgpu", fn, shapes, values), await run("cpu", fn, shapes, values)];
-  const tol = { rtol: 2e-4, atol: 2e-4 };
-  assertClose(g[0], c[0], tol, `${name}: output`);
-  for (let i = 1; i < g.length; i++) assertClose(g[i], c[i], tol, `${name}: gradient of input ${i - 1}`);
-}
+const compare = (name: string, fn: Fn, shapes: number[][]) =>
+  compareWithGrad(name, fn, shapes, (n, i) => data(n, 11 + i));
 
 const on = (x: torch.Tensor, values: number[] | number[][]) => torch.tensor(values, { device: x.device });
 
