@@ -30,7 +30,7 @@ function inputFor(op: string, shape: number[]): Tensor {
       ? x.abs().add(0.5)
       : op === "tan"
         ? x.mul(0.3)
-        : op === "asin" || op === "acos" || op === "atanh"
+        : op === "asin" || op === "acos" || op === "atanh" || op === "erfinv"
           ? x.tanh().mul(0.8) // inside (-1, 1)
           : op === "acosh"
             ? x.abs().add(1.5)
@@ -59,6 +59,10 @@ describe("gradcheck: the elementwise op table", () => {
       if (op === "pow") a = a.abs().add(0.5);
       if (op === "remainder" || op === "fmod") b = b.abs().add(1.5); // away from the jumps
       if (op === "maximum" || op === "minimum") b = b.add(0.05); // no ties
+      if (op === "copysign") {
+        a = a.add(a.sign().mul(0.2)); // away from the kink at 0
+        b = b.add(b.sign().mul(0.2)); // and from the sign flip
+      }
       const x = a.detach().requiresGrad_();
       const y = b.detach().requiresGrad_();
       expect(

@@ -10,6 +10,7 @@
  */
 import type { TypedArray, View } from "@cinder/tensor";
 import {
+  erfinvScalar,
   floorDivFloat,
   powFloat,
   powInt,
@@ -55,6 +56,7 @@ type Kernel = (
 /** Functions generated kernels may call; V8 inlines them. */
 const helpers = {
   erf,
+  erfinv: erfinvScalar,
   sigmoid: sigmoidScalar,
   roundHalfEven,
   powFloat,

@@ -63,6 +63,9 @@ export const UNARY: Record<UnaryOp, string> = {
   atanh: "Math.atanh(x)",
   exp2: "2 ** x",
   log10: "Math.log10(x)",
+  erfinv: "erfinv(x)",
+  // integer and bool inputs only (the core refuses floats and runs logicalNot on bool); uint8 wraps on store
+  bitwiseNot: "~x",
   logicalNot: "+(x === 0)",
   isnan: "+(x !== x)",
   isinf: "+(Math.abs(x) === Infinity)",
@@ -96,6 +99,16 @@ export const BINARY: Record<BinaryOp, string> = {
   fmod: "a % b",
   floorDivide: "floorDivFloat(a, b)",
   atan2: "Math.atan2(a, b)",
+  hypot: "Math.hypot(a, b)",
+  // |a| times -1 where b is negative or -0 (1 / -0 = -inf); NaN's sign bit is not visible to JS
+  copysign: "Math.abs(a) * (1 - 2 * ((b < 0) | (1 / b === -Infinity)))",
+  // integer and bool operands only (the core refuses floats): int32 ops, uint8 wraps on store, bool stays 0/1;
+  // shift counts are taken modulo 32 by JS, as PyTorch 1.13 on int32 tensors
+  bitwiseAnd: "a & b",
+  bitwiseOr: "a | b",
+  bitwiseXor: "a ^ b",
+  bitwiseLeftShift: "a << b",
+  bitwiseRightShift: "a >> b",
   eq: "+(a === b)",
   ne: "+(a !== b)",
   lt: "+(a < b)",

@@ -78,6 +78,9 @@ export const UNARY: Record<UnaryOp, OpExpr> = {
   atanh: { f: "atanh_f(x)" },
   exp2: { f: "exp2_f(x)" },
   log10: { f: "log10_f(x)" },
+  erfinv: { f: "erfinv_f(x)" },
+  // integers only (the core refuses floats and runs logicalNot on bool); uint8 wraps on store
+  bitwiseNot: { f: "bitcast<f32>(~bitcast<u32>(x))", i: "~x" },
   logicalNot: { f: "!nz_f(x)", i: "x == 0i", bool: true },
   isnan: { f: "isnan_f(x)", i: "false", bool: true },
   isinf: { f: "isinf_f(x)", i: "false", bool: true },
@@ -95,6 +98,16 @@ export const BINARY: Record<BinaryOp, OpExpr> = {
   fmod: { f: "fmod_f(a, b)", i: "fmod_i(a, b)" },
   floorDivide: { f: "fdiv_f(a, b)", i: "fdiv_i(a, b)" },
   atan2: { f: "atan2_f(a, b)" },
+  hypot: { f: "hypot_f(a, b)" },
+  // by bit pattern: the sign bit of b, -0 and -NaN included (as PyTorch)
+  copysign: { f: "copysign_f(a, b)" },
+  // integer and bool operands only (the core refuses floats; the f forms are never run): i32 ops, uint8 wraps on
+  // store, bool stays 0/1; shift counts modulo 32 (as JS and PyTorch 1.13 on int32)
+  bitwiseAnd: { f: "a", i: "a & b" },
+  bitwiseOr: { f: "a", i: "a | b" },
+  bitwiseXor: { f: "a", i: "a ^ b" },
+  bitwiseLeftShift: { f: "a", i: "a << (u32(b) & 31u)" },
+  bitwiseRightShift: { f: "a", i: "a >> (u32(b) & 31u)" },
   eq: { f: "eq_f(a, b)", i: "a == b", bool: true },
   ne: { f: "!eq_f(a, b)", i: "a != b", bool: true },
   lt: { f: "lt_f(a, b)", i: "a < b", bool: true },

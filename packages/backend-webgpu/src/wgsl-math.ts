@@ -292,6 +292,51 @@ var<private> INF_BITS: u32 = 0x7f800000u;`,
   let p = logm_f(x);
   return ((p.x + p.y) * 1.44269504088896341 + p.z) * 0.30102999566398120;
 }`,
+  // Giles' single-precision approximation ("Approximating the erfinv function", 2010): ±inf at ±1, NaN beyond
+  erfinv_f: `fn erfinv_f(x: f32) -> f32 {
+  if (isnan_f(x)) { return x; }
+  let ax = fabs_f(x);
+  if (ax > 1.0) { return nan_f(); }
+  if (ax == 1.0) { return copysign_f(inf_f(), x); }
+  if (ax == 0.0) { return x; }
+  var w = -log_f((1.0 - ax) * (1.0 + ax));
+  var p: f32;
+  if (w < 5.0) {
+    w = w - 2.5;
+    p = 2.81022636e-8;
+    p = 3.43273939e-7 + p * w;
+    p = -3.5233877e-6 + p * w;
+    p = -4.39150654e-6 + p * w;
+    p = 0.00021858087 + p * w;
+    p = -0.00125372503 + p * w;
+    p = -0.00417768164 + p * w;
+    p = 0.246640727 + p * w;
+    p = 1.50140941 + p * w;
+  } else {
+    w = sqrt(w) - 3.0;
+    p = -0.000200214257;
+    p = 0.000100950558 + p * w;
+    p = 0.00134934322 + p * w;
+    p = -0.00367342844 + p * w;
+    p = 0.00573950773 + p * w;
+    p = -0.0076224613 + p * w;
+    p = 0.00943887047 + p * w;
+    p = 1.00167406 + p * w;
+    p = 2.83297682 + p * w;
+  }
+  return p * x;
+}`,
+  // C's hypot: inf if either side is ±inf (even against NaN), scaled so that no square overflows
+  hypot_f: `fn hypot_f(a: f32, b: f32) -> f32 {
+  if (isinf_f(a) || isinf_f(b)) { return inf_f(); }
+  if (isnan_f(a) || isnan_f(b)) { return nan_f(); }
+  let x = fabs_f(a);
+  let y = fabs_f(b);
+  let m = max(x, y);
+  if (m == 0.0) { return 0.0; }
+  let r = min(x, y) / m;
+  return m * sqrt(1.0 + r * r);
+}`,
   // series below 1, Abramowitz-Stegun 7.1.26 (abs. error 1.5e-7) above
   erf_f: `fn erf_f(x: f32) -> f32 {
   if (isnan_f(x)) { return x; }

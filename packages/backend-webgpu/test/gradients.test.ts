@@ -26,9 +26,9 @@ function inputs(op: string, shapes: number[][], seed: number): number[][] {
       x = x.abs().add(0.5);
     }
     if (op === "tan") x = x.mul(0.3);
-    if (["asin", "acos", "atanh"].includes(op)) x = x.tanh().mul(0.8);
+    if (["asin", "acos", "atanh", "erfinv"].includes(op)) x = x.tanh().mul(0.8);
     if (op === "acosh") x = x.abs().add(1.5);
-    if (["abs", "relu", "sign"].includes(op)) x = x.add(x.sign().mul(0.2));
+    if (["abs", "relu", "sign", "copysign"].includes(op)) x = x.add(x.sign().mul(0.2));
     if ((op === "remainder" || op === "fmod") && i === 1) x = x.abs().add(1.5);
     if ((op === "maximum" || op === "minimum") && i === 1) x = x.add(0.05);
     return Array.from(x.data());

@@ -261,6 +261,8 @@ export const UNARY_OPS = [
   "atanh",
   "exp2",
   "log10",
+  "erfinv",
+  "bitwiseNot",
   "logicalNot",
   "isnan",
   "isinf",
@@ -270,7 +272,7 @@ export type UnaryOp = (typeof UNARY_OPS)[number];
 
 /**
  * The binary elementwise primitives every backend implements (`Backend.binary`): arithmetic, comparisons
- * (bool results) and logical ops.
+ * (bool results), logical ops and bitwise ops (integer and bool operands only; shift counts taken modulo 32).
  */
 export const BINARY_OPS = [
   "add",
@@ -284,6 +286,13 @@ export const BINARY_OPS = [
   "fmod",
   "floorDivide",
   "atan2",
+  "hypot",
+  "copysign",
+  "bitwiseAnd",
+  "bitwiseOr",
+  "bitwiseXor",
+  "bitwiseLeftShift",
+  "bitwiseRightShift",
   "eq",
   "ne",
   "lt",

@@ -43,15 +43,18 @@ export { einsum } from "./ops/einsum";
 export {
   type BinaryDef,
   binaryOps,
+  accepts,
   computeDtype,
   nodeName,
   type Scalar,
   type TensorOrScalar,
+  type Only,
   type UnaryDef,
   unaryOps,
   where,
 } from "./ops/elementwise";
 export { addcdiv, addcmul, frac, isfinite, lerp, logaddexp, logaddexp2 } from "./ops/elementwise-extra";
+  erfinv as erfinvScalar,
 export { indexAdd, indexCopy, indexFill, maskedSelect, put, take } from "./ops/index-extra";
 export {
   at,
@@ -285,6 +288,10 @@ export const {
   isnan,
   /** `torch.isinf(input)`: where the elements are ±inf, a bool tensor. */
   isinf,
+  /** `torch.erfinv(input)`: elementwise inverse error function (±inf at ±1, NaN outside [-1, 1]). */
+  erfinv,
+  /** `torch.bitwise_not(input)`: elementwise NOT of integer bits (logical NOT of bool); floats are an error. */
+  bitwiseNot,
 } = unaryFns;
 export const {
   /** `torch.add(input, other, *, alpha=1)`: elementwise `input + alpha * other`, broadcasting. */
@@ -318,6 +325,20 @@ export const {
   ne,
   /** `torch.lt(input, other)`: elementwise `<`, a bool tensor. */
   lt,
+  /** `torch.hypot(input, other)`: elementwise `sqrt(input^2 + other^2)` without overflow; float tensors only. */
+  hypot,
+  /** `torch.copysign(input, other)`: elementwise `|input|` with the sign of `other` (-0 counts as negative). */
+  copysign,
+  /** `torch.bitwise_and(input, other)`: elementwise AND of integer bits (logical AND of bool). */
+  bitwiseAnd,
+  /** `torch.bitwise_or(input, other)`: elementwise OR of integer bits (logical OR of bool). */
+  bitwiseOr,
+  /** `torch.bitwise_xor(input, other)`: elementwise XOR of integer bits (logical XOR of bool). */
+  bitwiseXor,
+  /** `torch.bitwise_left_shift(input, other)`: `input << other` on integers, the count taken modulo 32. */
+  bitwiseLeftShift,
+  /** `torch.bitwise_right_shift(input, other)`: arithmetic `input >> other` on integers, the count modulo 32. */
+  bitwiseRightShift,
   /** `torch.le(input, other)`: elementwise `<=`, a bool tensor. */
   le,
   /** `torch.gt(input, other)`: elementwise `>`, a bool tensor. */

@@ -40,7 +40,7 @@ import type { DType, TypedArray } from "./dtype";
 import { DTYPES, isFloat } from "./dtype";
 import { installMethods } from "./methods";
 import { arange, tensor } from "./ops/creation";
-import { binaryOps, unaryOps } from "./ops/elementwise";
+import { accepts, binaryOps, unaryOps } from "./ops/elementwise";
 import { randomNormal, randomUniform, seedKey } from "./random";
 import type { Tensor } from "./tensor";
 
@@ -77,6 +77,8 @@ function domain(op: UnaryOp): [number, number] {
       return [1.01, 10];
     case "log10":
       return [0.01, 10];
+    case "erfinv":
+      return [-0.99, 0.99];
     case "exp":
     case "expm1":
       return [-20, 20];
@@ -92,8 +94,8 @@ function unaryCases(has: Supports): ConformanceCase[] {
     const dtypes: DType[] =
       def.kind === "bool"
         ? ["float32", "int32", "bool"]
-        : def.kind === "float"
-          ? ["float32", "float64", "int32"]
+        : def.only === "integral"
+          ? ["int32", "uint8", "bool"]
           : ["float32", "float64", "int32"];
     for (const dtype of dtypes.filter(has)) {
       cases.push({
@@ -102,12 +104,16 @@ function unaryCases(has: Supports): ConformanceCase[] {
           const [lo, hi] = domain(op);
           const vals = isFloat(dtype)
             ? [...SPECIAL, ...data(36, 1, lo, hi)]
-            : data(48, 2, -20, 20, true).map((v) => (dtype === "bool" ? v & 1 : v));
+            : data(48, 2, -20, 20, true).map((v) =>
+                dtype === "bool" ? v & 1 : dtype === "uint8" ? v & 255 : v,
+              );
           for (const { name, t } of layouts(device, vals, dtype)) {
             const y = (t as unknown as Record<UnaryOp, () => Tensor>)[op]();
             const xs = await logical(t);
             const outDtype = y.dtype;
-            const exp = xs.map((v) => round32(def.ref(v), outDtype));
+            // bitwise_not of bool is the logical not (the core runs logicalNot there)
+            const ref = op === "bitwiseNot" && dtype === "bool" ? unaryOps.logicalNot.ref : def.ref;
+            const exp = xs.map((v) => round32(ref(v), outDtype));
             assertClose(await logical(y), exp, TOL[outDtype], `${op}(${dtype}, ${name})`);
           }
         },
@@ -121,7 +127,10 @@ function binaryCases(has: Supports): ConformanceCase[] {
   const cases: ConformanceCase[] = [];
   for (const op of BINARY_OPS) {
     const def = binaryOps[op];
-    for (const dtype of (["float32", "float64", "int32"] as DType[]).filter(has)) {
+    // ops restricted to some dtypes (hypot: floats; bitwise ops: integers and bool) run on those only
+    const dtypes: DType[] =
+      def.only && def.only !== "float" ? ["int32", "uint8", "bool"] : ["float32", "float64", "int32"];
+    for (const dtype of dtypes.filter((d) => has(d) && accepts(def.only, d))) {
       if (dtype === "int32" && (op === "pow" || op === "remainder" || op === "fmod" || op === "floorDivide"))
         continue;
       cases.push({
@@ -132,6 +141,11 @@ function binaryCases(has: Supports): ConformanceCase[] {
           const bv = ints
             ? data(24, 4, -50, 50, true)
             : [...SPECIAL.slice().reverse(), ...data(12, 4, -4, 4)];
+          // uint8 and bool operands: their own range (logical() reads them back as stored)
+          if (dtype === "uint8" || dtype === "bool") {
+            const m = dtype === "bool" ? 1 : 255;
+            for (let i = 0; i < av.length; i++) [av[i], bv[i]] = [av[i] & m, bv[i] & m];
+          }
           if (op === "pow" && !ints)
             for (let i = 0; i < bv.length; i++) if (Number.isFinite(bv[i])) bv[i] = Math.round(bv[i] * 2) / 2;
           const a = tensor(toDtypeArray(av, dtype), { dtype, device });
@@ -141,7 +155,8 @@ function binaryCases(has: Supports): ConformanceCase[] {
             ["same-shape", a, b],
             ["broadcast", a.reshape(24, 1).at("0:4"), b.reshape(1, 24)],
             ["transposed", a.reshape(4, 6).t(), b.reshape(6, 4)],
-            ["scalar", a, 3],
+            // torch.hypot takes a Tensor `other` only: a one-element tensor stands for the number there
+            ["scalar", a, op === "hypot" ? b.at("0:1") : 3],
           ];
           for (const [name, x, w] of variants) {
             const y = (x as unknown as Record<BinaryOp, (o: Tensor | number) => Tensor>)[op](w);

@@ -170,6 +170,10 @@ function unaryScalar(op: UnaryOp, x: number, dtype: DType): number {
       return 2 ** x;
     case "log10":
       return Math.log10(x);
+    case "erfinv":
+      return erfinv(x);
+    case "bitwiseNot":
+      return dtype === "bool" ? (x === 0 ? 1 : 0) : ~x;
     case "logicalNot":
       return x === 0 ? 1 : 0;
     case "isnan":
@@ -206,6 +210,23 @@ function erf(x: number): number {
   for (let n = 60; n >= 1; n--) frac = ax + n / 2 / frac;
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / frac;
   return Math.sign(x) * (1 - erfc);
+}
+
+/** erfinv: bisection to a bracket of 1e-3, then Newton steps on erf. */
+function erfinv(y: number): number {
+  if (Number.isNaN(y) || Math.abs(y) > 1) return Number.NaN;
+  if (Math.abs(y) === 1) return y * Number.POSITIVE_INFINITY;
+  if (y === 0) return y;
+  let lo = -6;
+  let hi = 6;
+  while (hi - lo > 1e-3) {
+    const mid = (lo + hi) / 2;
+    if (erf(mid) < y) lo = mid;
+    else hi = mid;
+  }
+  let x = (lo + hi) / 2;
+  for (let i = 0; i < 4; i++) x -= (erf(x) - y) / ((2 / Math.sqrt(Math.PI)) * Math.exp(-x * x));
+  return x;
 }
 
 /** C's pow: pow(1, y) = 1 and pow(-1, ±inf) = 1, where JS's `**` gives NaN. */
@@ -265,6 +286,20 @@ function binaryScalar(op: BinaryOp, a: number, b: number, dtype: DType): number 
       return int ? Math.floor(a / b) : floorDivFloat(a, b);
     case "atan2":
       return Math.atan2(a, b);
+    case "hypot":
+      return Math.hypot(a, b);
+    case "copysign":
+      return b < 0 || Object.is(b, -0) ? -Math.abs(a) : Math.abs(a);
+    case "bitwiseAnd":
+      return a & b;
+    case "bitwiseOr":
+      return a | b;
+    case "bitwiseXor":
+      return a ^ b;
+    case "bitwiseLeftShift":
+      return a << (b & 31);
+    case "bitwiseRightShift":
+      return a >> (b & 31);
     case "eq":
       return a === b ? 1 : 0;
     case "ne":

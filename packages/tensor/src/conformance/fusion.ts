@@ -11,7 +11,7 @@ import type { DType } from "../dtype";
 import { isFloat } from "../dtype";
 import { setFusion } from "../fusion";
 import { tensor } from "../ops/creation";
-import { unaryOps } from "../ops/elementwise";
+import { accepts, binaryOps, unaryOps } from "../ops/elementwise";
 import type { Tensor } from "../tensor";
 import type { ConformanceCase, Supports } from "./support";
 
@@ -85,6 +85,7 @@ export function fusionCases(has: Supports): ConformanceCase[] {
     });
   for (const dtype of DTYPES_ALL.filter(has)) {
     for (const op of UNARY_OPS) {
+      if (!accepts(unaryOps[op].only, dtype)) continue; // bitwise_not of floats is an error
       // the op between two others, so its operand and its result both live inside one program
       const float = unaryOps[op].kind === "float" || isFloat(dtype);
       add(`unary ${op}`, dtype, (x, y) => {
@@ -94,6 +95,7 @@ export function fusionCases(has: Supports): ConformanceCase[] {
       });
     }
     for (const op of BINARY_OPS) {
+      if (!accepts(binaryOps[op].only, dtype)) continue; // hypot of integers, bitwise ops of floats: errors
       add(`binary ${op}`, dtype, (x, y) => {
         const a = dtype === "bool" ? x : x.mul(2);
         const r = a[op](y.add(dtype === "bool" ? false : 1) as Tensor) as Tensor;

@@ -39,7 +39,20 @@ import { copyInto } from "./kernels";
 const UNARY_NO_OUT = ["relu", "isnan", "isinf"] as const satisfies readonly UnaryOp[];
 type UnaryNoOut = (typeof UNARY_NO_OUT)[number];
 /** Binary ops whose `input` may be a number (`torch.mul(2, x)`, `torch.pow(2, x)`), as PyTorch's parser allows. */
-const NUMBER_INPUT = new Set<BinaryOp>(["add", "sub", "mul", "div", "floorDivide", "pow", "remainder"]);
+const NUMBER_INPUT = new Set<BinaryOp>([
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "floorDivide",
+  "pow",
+  "remainder",
+  "bitwiseAnd",
+  "bitwiseOr",
+  "bitwiseXor",
+  "bitwiseLeftShift",
+  "bitwiseRightShift",
+]);
 /** In-place methods Cinder has and PyTorch lacks: parsed like the others, not registered as PyTorch's. */
 const NOT_IN_PYTORCH = new Set(["isnan_", "isinf_", "maximum_", "minimum_"]);
 
@@ -47,6 +60,8 @@ const NOT_IN_PYTORCH = new Set(["isnan_", "isinf_", "maximum_", "minimum_"]);
 
 const outOpt = arg.opt("out", k.tensor);
 const otherArg = arg("other", k.tensorOrScalar);
+/** `torch.hypot(input, other)` takes a Tensor `other` only. */
+const otherTensorArg = arg("other", k.tensor);
 const exponentArg = arg("exponent", k.tensorOrScalar);
 const inputOrNumber = arg("input", k.tensorOrScalar);
 const alphaArg = arg("alpha", k.scalar, 1);
@@ -56,18 +71,20 @@ const decimalsArg = arg("decimals", k.int, 0);
 type OutOpt = typeof outOpt;
 type Self = typeof self;
 type Other = typeof otherArg;
+type OtherTensor = typeof otherTensorArg;
 type Exponent = typeof exponentArg;
 type Alpha = typeof alphaArg;
 type RoundingMode = typeof roundingModeOpt;
 type Decimals = typeof decimalsArg;
 
-/** The second operand's parameter: PyTorch calls it `exponent` for pow, `other` elsewhere. */
-type OperandOf<O extends BinaryOp> = O extends "pow" ? Exponent : Other;
+/** The second operand's parameter: PyTorch calls it `exponent` for pow, `other` elsewhere (a Tensor for hypot). */
+type OperandOf<O extends BinaryOp> = O extends "pow" ? Exponent : O extends "hypot" ? OtherTensor : Other;
 /** The keyword-only parameters of the method form (and the in-place form). */
 type MethodKw<O extends BinaryOp> = O extends "add" | "sub" ? [Alpha] : O extends "div" ? [RoundingMode] : [];
 type UnaryKw<O extends UnaryOp> = O extends "round" ? [Decimals] : [];
 
-const operandOf = (o: BinaryOp): AnyParam => (o === "pow" ? exponentArg : otherArg);
+const operandOf = (o: BinaryOp): AnyParam =>
+  o === "pow" ? exponentArg : o === "hypot" ? otherTensorArg : otherArg;
 const methodKw = (o: BinaryOp): AnyParam[] =>
   o === "add" || o === "sub" ? [alphaArg] : o === "div" ? [roundingModeOpt] : [];
 const unaryKw = (o: UnaryOp): AnyParam[] => (o === "round" ? [decimalsArg] : []);
@@ -177,9 +194,10 @@ type BinaryFn<O extends BinaryOp> = O extends "add" | "sub"
     ? OpFn<[NumberIn, Other], [RoundingMode, OutOpt], Tensor>
     : O extends "pow"
       ? OpFn<[NumberIn, Exponent], [OutOpt], Tensor>
-      : O extends "mul" | "floorDivide" | "remainder"
+      : O extends "mul" | "floorDivide" | "remainder" | BitwiseBinary
         ? OpFn<[NumberIn, Other], [OutOpt], Tensor>
-        : OpFn<[Self, Other], [OutOpt], Tensor>;
+        : OpFn<[Self, OperandOf<O>], [OutOpt], Tensor>;
+type BitwiseBinary = "bitwiseAnd" | "bitwiseOr" | "bitwiseXor" | "bitwiseLeftShift" | "bitwiseRightShift";
 type BinaryMethod<O extends BinaryOp> = (...args: MethodCalls<[Self, OperandOf<O>], MethodKw<O>>) => Tensor;
 
 export type BinaryFns = { [O in BinaryOp]: BinaryFn<O> };
@@ -234,13 +252,15 @@ function installBinary(proto: Record<string, unknown>, o: BinaryOp): void {
   const name = operandOf(o).name;
   proto[o] = function (this: Tensor, other: unknown): Tensor {
     // fast path: `x.op(y)` with one Tensor/number/boolean operand (alpha=1, rounding_mode=None: the defaults)
-    if (arguments.length === 1 && isOperand(other)) return binary(o, this, other);
+    if (arguments.length === 1 && isOperand(other) && (o !== "hypot" || other instanceof Tensor)) {
+      return binary(o, this, other);
+    }
     const a = msig.parse([this, ...arguments]) as Record<string, unknown>;
     return binaryValue(o, this, a[name] as TensorOrScalar, a);
   };
   proto[`${o}_`] = function (this: Tensor, other: unknown): Tensor {
     // fast path: `x.op_(y)` (the defaults alpha=1, rounding_mode=None)
-    if (arguments.length === 1 && isOperand(other)) {
+    if (arguments.length === 1 && isOperand(other) && (o !== "hypot" || other instanceof Tensor)) {
       return inplace(this, [other], (s, out) => binary(o, s, other, out), `${o}_`);
     }
     const a = isig.parse([this, ...arguments]) as Record<string, unknown>;

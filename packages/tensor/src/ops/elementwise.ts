@@ -51,7 +51,16 @@ export interface UnaryDef {
   save?: "self" | "result";
   /** PyTorch's autograd node name when it is not `<Name>Backward0`. */
   node?: string;
+  /** The input dtypes PyTorch has a kernel for, when not all (see `Only`). */
+  only?: Only;
 }
+
+/**
+ * An op defined only for some dtypes (of its input, or the promoted operands of a binary op), as PyTorch's kernels:
+ * "float" (float32/float64: hypot), "integral" (integers and bool: bitwise and/or/xor/not), "integer" (no bool:
+ * shifts). Other dtypes are PyTorch's `"bitwise_and_cpu" not implemented for 'Float'` error.
+ */
+export type Only = "float" | "integral" | "integer";
 
 /** One binary op in the op table: its reference function, dtype rule and derivatives. */
 export interface BinaryDef {
@@ -67,6 +76,8 @@ export interface BinaryDef {
    */
   uses?: readonly [readonly SavedName[], readonly SavedName[]];
   node?: string;
+  /** The compute dtypes PyTorch has a kernel for, when not all (see `Only`). */
+  only?: Only;
 }
 
 const zero: Grad1 = (g) => g.mul(0);
@@ -104,6 +115,74 @@ export function erf(x: number): number {
   }
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
   return Math.sign(x) * (1 - erfc);
+}
+
+/**
+ * erfinv in float64: Giles' single-precision approximation ("Approximating the erfinv function", 2010), then two
+ * Newton steps on `erf` (quadratic convergence: from ~1e-7 to the accuracy of `erf`). erfinv(±1) = ±inf,
+ * |x| > 1 and NaN give NaN, erfinv(-0) = -0.
+ */
+export function erfinv(x: number): number {
+  const ax = Math.abs(x);
+  if (!(ax < 1)) return ax === 1 ? x * Number.POSITIVE_INFINITY : Number.NaN;
+  if (x === 0) return x;
+  let w = -Math.log((1 - x) * (1 + x));
+  let p: number;
+  if (w < 5) {
+    w -= 2.5;
+    p = 2.81022636e-8;
+    p = 3.43273939e-7 + p * w;
+    p = -3.5233877e-6 + p * w;
+    p = -4.39150654e-6 + p * w;
+    p = 0.00021858087 + p * w;
+    p = -0.00125372503 + p * w;
+    p = -0.00417768164 + p * w;
+    p = 0.246640727 + p * w;
+    p = 1.50140941 + p * w;
+  } else {
+    w = Math.sqrt(w) - 3;
+    p = -0.000200214257;
+    p = 0.000100950558 + p * w;
+    p = 0.00134934322 + p * w;
+    p = -0.00367342844 + p * w;
+    p = 0.00573950773 + p * w;
+    p = -0.0076224613 + p * w;
+    p = 0.00943887047 + p * w;
+    p = 1.00167406 + p * w;
+    p = 2.83297682 + p * w;
+  }
+  let r = p * x;
+  for (let i = 0; i < 2; i++) r -= (erf(r) - x) / (TWO_OVER_SQRT_PI * Math.exp(-r * r));
+  return r;
+}
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
+/** PyTorch's name of a dtype in its "not implemented for" errors. */
+const TORCH_TYPE: Record<DType, string> = {
+  float32: "Float",
+  float64: "Double",
+  int32: "Int",
+  uint8: "Byte",
+  bool: "Bool",
+};
+
+/** Whether an op restricted to `only` dtypes (see `Only`) accepts `dtype`. */
+export function accepts(only: Only | undefined, dtype: DType): boolean {
+  if (only === undefined) return true;
+  if (only === "float") return isFloat(dtype);
+  return !isFloat(dtype) && (only === "integral" || dtype !== "bool");
+}
+
+/** PyTorch's error for an op its kernels lack for `dtype`: `"bitwise_and_cpu" not implemented for 'Float'`. */
+function checkOnly(op: UnaryOp | BinaryOp, only: Only | undefined, dtype: DType): void {
+  if (accepts(only, dtype)) return;
+  const kernel =
+    op === "bitwiseLeftShift"
+      ? "lshift"
+      : op === "bitwiseRightShift"
+        ? "rshift"
+        : op.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  throw new DTypeError(`${op}: "${kernel}_cpu" not implemented for '${TORCH_TYPE[dtype]}'`);
 }
 
 /**
@@ -193,6 +272,22 @@ export const unaryOps = {
   },
   exp2: { ref: (x) => 2 ** x, kind: "float", save: "result", grad: (g, y) => g.mul(y).mul(LN2) },
   log10: { ref: Math.log10, kind: "float", save: "self", grad: (g, x) => g.div(x.mul(Math.LN10)) },
+  // PyTorch: 0.5 * sqrt(M_PI) * exp(self.erfinv().pow(2)) * grad
+  erfinv: {
+    ref: erfinv,
+    kind: "float",
+    save: "self",
+    grad: (g, x) =>
+      g.mul(
+        x
+          .erfinv()
+          .square()
+          .exp()
+          .mul(Math.sqrt(Math.PI) / 2),
+      ),
+  },
+  // integers: two's complement (uint8 wraps at 8 bits on store); bool input runs logicalNot (see `unary`)
+  bitwiseNot: { ref: (x) => ~x, kind: "same", only: "integral" },
   // NaN is truthy (it is != 0), unlike JS's `!NaN`
   logicalNot: { ref: (x) => +(x === 0), kind: "bool" },
   isnan: { ref: (x) => +Number.isNaN(x), kind: "bool" },
@@ -289,6 +384,36 @@ export const binaryOps = {
       return [need[0] ? g.mul(b).mul(recip) : null, need[1] ? g.mul(a.neg()).mul(recip) : null];
     },
   },
+  hypot: {
+    ref: Math.hypot,
+    kind: "arith",
+    only: "float",
+    uses: [
+      ["self", "result"],
+      ["other", "result"],
+    ],
+    // PyTorch: grad * self / result, grad * other / result
+    grad: (g, a, b, y, need) => [need[0] ? g.mul(a).div(y) : null, need[1] ? g.mul(b).div(y) : null],
+  },
+  // the sign of b: -0 is negative (a NaN's sign bit is not visible to JS: NaN counts as positive here)
+  copysign: {
+    ref: (a, b) => (b < 0 || 1 / b === Number.NEGATIVE_INFINITY ? -Math.abs(a) : Math.abs(a)),
+    kind: "float",
+    uses: [["self", "result"], []],
+    // PyTorch's copysign_tensor_self_backward: grad * result / self, 0 where self == 0; other: zeros
+    grad: (g, a, _b, y, need) => [
+      need[0] ? g.mul(y.div(a).maskedFill(a.eq(0), 0)) : null,
+      need[1] ? g.mul(0) : null,
+    ],
+  },
+  // integer and bool operands (bool gives logical results); int32 semantics, uint8 wraps at 8 bits on store
+  bitwiseAnd: { ref: (a, b) => a & b, kind: "arith", only: "integral" },
+  bitwiseOr: { ref: (a, b) => a | b, kind: "arith", only: "integral" },
+  bitwiseXor: { ref: (a, b) => a ^ b, kind: "arith", only: "integral" },
+  // the shift count is taken modulo 32 (JS's and WGSL's rule, and PyTorch 1.13's on int32 tensors on x86: a count
+  // of 32 shifts by 0, -1 by 31); int64 tensors in PyTorch take it modulo 64 instead
+  bitwiseLeftShift: { ref: (a, b) => a << b, kind: "arith", only: "integer" },
+  bitwiseRightShift: { ref: (a, b) => a >> b, kind: "arith", only: "integer" },
   eq: { ref: (a, b) => +(a === b), kind: "compare" },
   ne: { ref: (a, b) => +(a !== b), kind: "compare" },
   lt: { ref: (a, b) => +(a < b), kind: "compare" },
@@ -326,6 +451,9 @@ export function unaryOutDtype(op: UnaryOp, dtype: DType): DType {
 }
 
 export function unary(op: UnaryOp, x: Tensor, out?: Tensor): Tensor {
+  checkOnly(op, unaryOps[op].only, x.dtype);
+  // PyTorch's bitwise_not of bool is the logical not (~ on 0/1 words would give -1/-2)
+  if (op === "bitwiseNot" && x.dtype === "bool") op = "logicalNot";
   const def = unaryOps[op];
   const dtype = unaryOutDtype(op, x.dtype);
   const src = def.kind === "float" ? cast(x, dtype) : x;
@@ -369,8 +497,9 @@ export function binaryDtypes(
   a: TensorOrScalar,
   b: TensorOrScalar,
 ): { compute: DType; out: DType } {
-  const kind = binaryOps[op].kind;
+  const { kind, only } = binaryOps[op];
   let compute = computeDtype(a, b);
+  checkOnly(op, only, compute);
   if (kind === "float" && !isFloat(compute)) compute = "float32";
   return { compute, out: kind === "compare" || kind === "logical" ? "bool" : compute };
 }
