@@ -52,9 +52,9 @@ export {
   type UnaryDef,
   unaryOps,
   where,
+  erfinv as erfinvScalar,
 } from "./ops/elementwise";
 export { addcdiv, addcmul, frac, isfinite, lerp, logaddexp, logaddexp2 } from "./ops/elementwise-extra";
-  erfinv as erfinvScalar,
 export { indexAdd, indexCopy, indexFill, maskedSelect, put, take } from "./ops/index-extra";
 export {
   at,
@@ -72,8 +72,12 @@ export {
   slice,
 } from "./ops/indexing";
 export { bmm, dot, matmul, mm, mv, outer } from "./ops/linalg";
+export { choleskySolve, inverse, torchDet as det, torchSlogdet as slogdet } from "./ops/linalg-decomp";
 export { cdist, cross, kron, tensordot } from "./ops/linalg-extra";
-/** `torch.linalg`: the functions of PyTorch's linalg module that Cinder has (`linalg.cross`). */
+/**
+ * `torch.linalg`: the functions of PyTorch's linalg module that Cinder has: `cross`, the norms, `det`, `slogdet`,
+ * `inv`, `solve`, `luFactor`, `cholesky`, `qr`, `eigh`, `eigvalsh`, `svd`, `svdvals`, `pinv`, `lstsq`.
+ */
 export * as linalg from "./ops/linalg-namespace";
 export {
   all,

@@ -25,6 +25,7 @@ import * as ie from "./ops/index-extra";
 import * as ix from "./ops/indexing";
 import { copyInto, expandTo } from "./ops/kernels";
 import * as la from "./ops/linalg";
+import * as ld from "./ops/linalg-decomp";
 import * as lx from "./ops/linalg-extra";
 import { checkIntegerDivision } from "./ops/range-check";
 import * as rd from "./ops/reduce";
@@ -680,6 +681,16 @@ const methodTable = () => ({
   kron: lx.kronMethod,
   /** `x.cross(other, dim=None)`: the cross product of 3-vectors along `dim`. */
   cross: lx.crossMethod,
+  /** `x.det()`: the determinant of each square matrix (`linalg.det`). */
+  det: ld.torchDet,
+  /** `x.slogdet()`: `(sign, logabsdet)` of each square matrix (`linalg.slogdet`). */
+  slogdet: ld.torchSlogdet,
+  /** `x.inverse()`: the inverse of each square matrix (`linalg.inv`). */
+  inverse: ld.inverseMethod,
+  /** `x.cholesky(upper=False)`: the Cholesky factor of each positive-definite matrix (`linalg.cholesky`). */
+  cholesky: ld.choleskyMethod,
+  /** `x.choleskySolve(input2, upper=False)`: X with (L L^T) X = x from the Cholesky factor `input2`. */
+  choleskySolve: ld.choleskySolveMethod,
   /** `x.put(index, source, accumulate=False)`: elements of the flattened tensor at `index` set to (or incremented by) `source`'s. */
   put: ie.put,
   /** `x.put_(index, source, accumulate=False)`: `put` in place. */
