@@ -21,6 +21,7 @@ const HAND_TESTED: Record<string, string> = {
   "Tensor.backward": "tests/test/signatures-elementwise.test.mjs",
   "Tensor.cpu": "tests/test/signatures-elementwise.test.mjs",
   "Tensor.retainGrad": "tests/test/signatures-elementwise.test.mjs",
+  "Tensor.registerHook": "packages/autograd/test/hooks-function.test.ts",
   save: "packages/nn/test/save.test.ts",
   load: "packages/nn/test/save.test.ts",
   "autograd.grad": "packages/autograd/test/signatures.test.ts",

@@ -12,8 +12,11 @@ import {
   keep,
   type OpRecord,
   onesLike,
+  type RemovableHandle,
   setGradEnabled,
   type Tensor,
+  type TensorHook,
+  zeros,
 } from "@cinder/tensor";
 
 interface InputMeta {
@@ -21,7 +24,8 @@ interface InputMeta {
   dtype: Tensor["dtype"];
 }
 
-type Edge = readonly [GradFn | null, number];
+/** A (node, output number) pair: where a gradient goes (PyTorch's `next_functions` entries). */
+export type Edge = readonly [GradFn | null, number];
 /** The edge of an input that needs no gradient (shared: edges are read-only). */
 const NO_EDGE: Edge = Object.freeze([null, 0] as const);
 const NO_SAVED: readonly Tensor[] = Object.freeze([]);
@@ -54,6 +58,51 @@ export class Node implements GradFn {
   }
 }
 
+/** What a custom Function's node knows of one output: enough to make its zero gradient. */
+export interface OutputMeta {
+  shape: readonly number[];
+  dtype: Tensor["dtype"];
+  device: Tensor["device"];
+}
+
+/**
+ * The node of a custom `autograd.Function` (`MyExpBackward`): one node for all of the Function's outputs, whose
+ * gradients reach `run` together (a missing one as zeros, as PyTorch materializes them).
+ */
+export class FunctionNode extends Node {
+  /** Each output's edge (the edge of output i is `[this, i]`). */
+  readonly outputEdges: readonly Edge[];
+  /** Whether outputs no gradient reached get zeros (PyTorch's `ctx.set_materialize_grads`), else null. */
+  materialize = true;
+  constructor(
+    name: string,
+    nextFunctions: readonly Edge[],
+    inputs: readonly (InputMeta | null)[],
+    /** The outputs' metadata (null for a non-tensor output). */
+    readonly outputs: readonly (OutputMeta | null)[],
+    /** The user's backward, given one gradient per output. */
+    readonly run: (grads: readonly (Tensor | null)[]) => readonly (Tensor | null | undefined)[],
+    /** Frees the saved tensors (after a backward pass without `retainGraph`). */
+    readonly release: () => void,
+  ) {
+    super(name, nextFunctions, null, inputs, NO_SAVED);
+    const edges: Edge[] = [];
+    for (let i = 0; i < outputs.length; i++) edges.push([this, i]);
+    this.edge = edges[0] ?? null;
+    this.outputEdges = edges;
+  }
+}
+
+/** The output number of tensors made by a custom Function with several outputs (others are output 0). */
+const outputNumbers = new WeakMap<Tensor, number>();
+
+/** Make `t` output `i` of `node` (a custom Function's output, or an input it modified in place). */
+export function setOutput(t: Tensor, node: FunctionNode, i: number): void {
+  t.gradFn = node;
+  t.requiresGrad = true;
+  if (node.outputs.length > 1) outputNumbers.set(t, i);
+}
+
 /** The node that accumulates into a leaf's `.grad`. */
 export class AccumulateGrad implements GradFn {
   readonly name = "AccumulateGrad";
@@ -67,14 +116,31 @@ export class AccumulateGrad implements GradFn {
 }
 
 const accumulators = new WeakMap<Tensor, AccumulateGrad>();
-/** Non-leaf tensors whose gradient `retainGrad()` asked to keep, by their node. */
-const retained = new WeakMap<GradFn, WeakRef<Tensor>>();
+/**
+ * Non-leaf tensors whose gradient `retainGrad()` asked to keep, by their slot: the node, or for an output of a
+ * custom Function with several outputs, that output's edge.
+ */
+const retained = new WeakMap<object, WeakRef<Tensor>>();
+/** Tensor hooks (`registerHook`), by slot as `retained` (a leaf's slot is its AccumulateGrad), in order. */
+const tensorHooks = new WeakMap<object, { hook: TensorHook }[]>();
+/** Whether any hook was ever registered (until then backward looks none up). */
+let anyHooks = false;
 
-function edgeOf(t: Tensor | null): Edge {
+/** The key of the gradient slot an edge leads to (see `retained`). */
+function slotOf(edge: Edge): object | null {
+  const node = edge[0];
+  if (node instanceof FunctionNode && node.outputs.length > 1) return edge;
+  return node;
+}
+
+/** The edge a gradient w.r.t. `t` goes to: its node and output number, its AccumulateGrad, or none. */
+export function edgeOf(t: Tensor | null): Edge {
   if (t === null || !t.requiresGrad) return NO_EDGE;
   const fn = t.gradFn;
   if (fn !== null) {
     if (fn instanceof Node) {
+      if (fn instanceof FunctionNode && fn.outputs.length > 1)
+        return fn.outputEdges[outputNumbers.get(t) ?? 0];
       if (fn.edge === null) fn.edge = [fn, 0];
       return fn.edge;
     }
@@ -144,21 +210,22 @@ export function runBackward(
   roots: readonly Tensor[],
   seeds: readonly Tensor[],
   opts: BackwardOptions,
-  capture?: readonly GradFn[],
-): Map<GradFn, Tensor> {
-  const grads = new Map<GradFn, Tensor>();
+  capture?: readonly object[],
+): Map<object, Tensor> {
+  const grads = new Map<GradFn, Pending>();
   // storages a leaf (or a retained gradient, or the caller) already owns: never given to a second leaf
   const handed = new Set<unknown>();
   for (const t of seeds) handed.add(t.storage);
   const starts: GradFn[] = [];
   for (let i = 0; i < roots.length; i++) {
-    const node = edgeOf(roots[i])[0];
+    const edge = edgeOf(roots[i]);
+    const node = edge[0];
     if (!node) {
       throw new Error(
         "element 0 of tensors does not require grad and does not have a grad_fn (set requiresGrad on an input, or call backward on a result computed from one)",
       );
     }
-    addGrad(grads, node, seeds[i]);
+    addGrad(grads, edge, seeds[i]);
     starts.push(node);
   }
 
@@ -179,27 +246,40 @@ export function runBackward(
     }
   }
 
-  const captured = new Map<GradFn, Tensor>();
-  const captureSet = capture ? new Set(capture) : null;
+  const captured = new Map<object, Tensor>();
+  const captureSet: Set<object> | null = capture ? new Set(capture) : null;
   const ready = starts.filter((n) => !deps.get(n));
   // derivatives run with gradient recording on only for createGraph (as `enableGrad`/`noGrad` would set it)
   const mode = opts.createGraph === true;
   const createGraph = opts.createGraph ?? false;
   while (ready.length) {
     const node = ready.pop() as GradFn;
-    const g = grads.get(node);
+    const pending = grads.get(node);
     grads.delete(node);
-    if (captureSet?.has(node) && g) captured.set(node, g);
-    const keepT = retained.get(node)?.deref();
-    if (keepT && g) {
-      keepT.grad = keep(g.detach());
-      handed.add(g.storage);
+    let g: Tensor | undefined;
+    let slots: (Tensor | null)[] | null = null;
+    if (pending instanceof Slots) {
+      // a custom Function's outputs: each slot is captured, hooked and retained on its own
+      slots = [];
+      const edges = (node as FunctionNode).outputEdges;
+      for (let i = 0; i < edges.length; i++) {
+        slots.push(
+          pending.g[i] ? prepare(edges[i], pending.g[i] as Tensor, captureSet, captured, mode, handed) : null,
+        );
+      }
+    } else if (pending) {
+      // (autograd.grad runs no AccumulateGrad, so a leaf's hooks do not run for it, as in PyTorch)
+      g =
+        node instanceof AccumulateGrad && captureSet
+          ? capture1(node, pending, captureSet, captured)
+          : prepare(node, pending, captureSet, captured, mode, handed);
     }
     if (node instanceof AccumulateGrad) {
       if (g && !captureSet) accumulate(node.variable, g, createGraph, handed);
-    } else if (node instanceof Node && g) {
+    } else if (node instanceof Node && (g || slots)) {
+      const fnode = node instanceof FunctionNode ? node : null;
       const fn = node.backwardFn;
-      if (!fn) {
+      if (!fn && !fnode) {
         throw new Error(
           `Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed) at ${node.name}. Specify retainGraph: true if you need to backward through the graph a second time.`,
         );
@@ -216,21 +296,24 @@ export function runBackward(
       const prev = isGradEnabled();
       setGradEnabled(mode);
       try {
-        const inGrads = fn(g);
+        const inGrads = fnode
+          ? fnode.run(materialize(fnode, slots ?? [g as Tensor]))
+          : (fn as NonNullable<typeof fn>)(g as Tensor);
         if (!opts.retainGraph) {
-          node.backwardFn = null;
+          if (fnode) fnode.release();
+          else node.backwardFn = null;
           node.saved = NO_SAVED;
         }
         const edges = node.nextFunctions;
         for (let i = 0; i < edges.length; i++) {
-          const next = edges[i][0];
+          const edge = edges[i];
           const gi = inGrads[i];
           const meta = node.inputs[i];
-          if (!next || !gi || !meta) continue;
+          if (!edge[0] || !gi || !meta) continue;
           let r = sumToShape(gi, meta.shape);
           if (r.dtype !== meta.dtype) r = r.to(meta.dtype);
           setGradEnabled(prev); // gradients are summed in the caller's mode, as before
-          addGrad(grads, next, r);
+          addGrad(grads, edge, r);
           setGradEnabled(mode);
         }
       } finally {
@@ -249,9 +332,95 @@ export function runBackward(
   return captured;
 }
 
-function addGrad(grads: Map<GradFn, Tensor>, node: GradFn, g: Tensor): void {
+/** The gradients pending for a custom Function's node with several outputs, one slot per output. */
+class Slots {
+  readonly g: (Tensor | undefined)[] = [];
+}
+type Pending = Tensor | Slots;
+
+function addGrad(grads: Map<GradFn, Pending>, edge: Edge, g: Tensor): void {
+  const node = edge[0] as GradFn;
   const cur = grads.get(node);
-  grads.set(node, cur ? cur.add(g) : g);
+  if (node instanceof FunctionNode && node.outputs.length > 1) {
+    let slots = cur as Slots | undefined;
+    if (slots === undefined) {
+      slots = new Slots();
+      grads.set(node, slots);
+    }
+    const i = edge[1];
+    const s = slots.g[i];
+    slots.g[i] = s ? s.add(g) : g;
+    return;
+  }
+  grads.set(node, cur ? (cur as Tensor).add(g) : g);
+}
+
+/** autograd.grad's capture of a leaf's gradient (before any hook, as PyTorch captures it). */
+function capture1(node: object, g: Tensor, captureSet: Set<object>, captured: Map<object, Tensor>): Tensor {
+  if (captureSet.has(node)) captured.set(node, g);
+  return g;
+}
+
+/**
+ * The gradient of one slot (a node, or an output edge of a custom Function) once complete: captured for
+ * autograd.grad, then passed through the slot's tensor hooks in registration order, then kept in the `.grad` of
+ * a tensor that asked to retain it (PyTorch 1.13 retains the gradient after every hook).
+ */
+function prepare(
+  slot: object,
+  g: Tensor,
+  captureSet: Set<object> | null,
+  captured: Map<object, Tensor>,
+  mode: boolean,
+  handed: Set<unknown>,
+): Tensor {
+  if (captureSet?.has(slot)) captured.set(slot, g);
+  if (anyHooks) {
+    const hooks = tensorHooks.get(slot);
+    if (hooks !== undefined && hooks.length > 0) g = runHooks(hooks, g, mode);
+  }
+  const keepT = retained.get(slot)?.deref();
+  if (keepT) {
+    keepT.grad = keep(g.detach());
+    handed.add(g.storage);
+  }
+  return g;
+}
+
+function runHooks(hooks: readonly { hook: TensorHook }[], g: Tensor, mode: boolean): Tensor {
+  const prev = isGradEnabled();
+  setGradEnabled(mode);
+  try {
+    for (const { hook } of hooks.slice()) {
+      const r = hook(g);
+      if (r === undefined || r === null) continue;
+      const name = hook.name || "<anonymous>";
+      if (!sameShape(r.shape, g.shape)) throw new Error(`hook '${name}' has changed the size of value`);
+      if (r.dtype !== g.dtype) {
+        throw new Error(`hook '${name}' has changed the type of value (was ${g.dtype} got ${r.dtype})`);
+      }
+      if (r.device !== g.device) {
+        throw new Error(`hook '${name}' has changed the device of value (was ${g.device} got ${r.device})`);
+      }
+      g = r;
+    }
+  } finally {
+    setGradEnabled(prev);
+  }
+  return g;
+}
+
+/** One gradient per output of a custom Function: zeros for an output no gradient reached (PyTorch's default). */
+function materialize(node: FunctionNode, grads: readonly (Tensor | null | undefined)[]): (Tensor | null)[] {
+  const out: (Tensor | null)[] = [];
+  for (let i = 0; i < node.outputs.length; i++) {
+    const m = node.outputs[i];
+    const g = grads[i];
+    out.push(
+      g ? g : m && node.materialize ? zeros(m.shape as number[], { dtype: m.dtype, device: m.device }) : null,
+    );
+  }
+  return out;
 }
 
 /**
@@ -307,13 +476,38 @@ function backward(t: Tensor, gradient?: Tensor, options: BackwardOptions = {}): 
 
 /** Keep the gradient of a non-leaf tensor in `.grad` after backward. */
 export function retainGradOf(t: Tensor): void {
-  if (t.gradFn) retained.set(t.gradFn, new WeakRef(t));
+  if (t.gradFn) retained.set(slotOf(edgeOf(t)) as object, new WeakRef(t));
 }
 
-export function accumulatorOf(t: Tensor): GradFn | null {
-  return edgeOf(t)[0];
+/** The gradient slot of `t` (its node, or its AccumulateGrad for a leaf) as autograd.grad captures it. */
+export function accumulatorOf(t: Tensor): object | null {
+  return slotOf(edgeOf(t));
+}
+
+/**
+ * `t.registerHook(hook)`: the hook joins its slot's list (a leaf's AccumulateGrad, a non-leaf's node or output);
+ * `remove()` takes it out again.
+ */
+export function registerHook(t: Tensor, hook: TensorHook): RemovableHandle {
+  const slot = slotOf(edgeOf(t));
+  if (slot === null) throw new Error("cannot register a hook on a tensor that doesn't require gradient");
+  let hooks = tensorHooks.get(slot);
+  if (hooks === undefined) {
+    hooks = [];
+    tensorHooks.set(slot, hooks);
+  }
+  const entry = { hook };
+  hooks.push(entry);
+  anyHooks = true;
+  const list = hooks;
+  return {
+    remove(): void {
+      const i = list.indexOf(entry);
+      if (i >= 0) list.splice(i, 1);
+    },
+  };
 }
 
 export function install(): void {
-  installAutograd({ record, backward, retainGrad: retainGradOf });
+  installAutograd({ record, backward, retainGrad: retainGradOf, registerHook });
 }

@@ -2,7 +2,6 @@ import {
   ArgumentError,
   arg,
   fmtShape,
-  type GradFn,
   type Kind,
   k,
   noGrad,
@@ -74,7 +73,7 @@ function gradImpl(
   });
   const nodes = ins.map((t, i) => {
     if (!t.requiresGrad) throw new Error(`grad: input ${i} does not require grad`);
-    return accumulatorOf(t) as GradFn;
+    return accumulatorOf(t) as object;
   });
   const captured = runBackward(
     outs,

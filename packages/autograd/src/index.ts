@@ -8,6 +8,15 @@ import { install } from "./engine";
 
 install();
 
-export { AccumulateGrad, type BackwardOptions, Node, sumToShape } from "./engine";
+export {
+  AccumulateGrad,
+  type BackwardOptions,
+  type Edge,
+  FunctionNode,
+  Node,
+  type OutputMeta,
+  sumToShape,
+} from "./engine";
+export { type ApplyArgs, Function, type FunctionClass, FunctionCtx } from "./function";
 export { GradcheckError, type GradcheckOptions, type GradOptions, grad, gradcheck } from "./functional";
 export { enableGrad, isGradEnabled, noGrad, setGradEnabled };

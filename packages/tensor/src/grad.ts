@@ -34,6 +34,21 @@ export interface AutogradHooks {
   backward(t: Tensor, gradient?: Tensor, options?: { retainGraph?: boolean; createGraph?: boolean }): void;
   /** Keep the gradient of the non-leaf `t` in `t.grad` during the next backward passes. */
   retainGrad(t: Tensor): void;
+  /** Register a hook on the gradient w.r.t. `t` (`t.registerHook(hook)`); `t` requires grad. */
+  registerHook?(t: Tensor, hook: TensorHook): RemovableHandle;
+}
+
+/**
+ * A hook on the gradient w.r.t. a tensor (`x.registerHook(hook)`): it receives the gradient during backward and
+ * returns a replacement of the same shape and dtype, or nothing to keep it.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: a hook that only observes returns nothing (`void`)
+export type TensorHook = (grad: Tensor) => Tensor | undefined | void;
+
+/** What registering a hook returns: `remove()` unregisters it (PyTorch's `RemovableHandle`); a second call does nothing. */
+export interface RemovableHandle {
+  /** Unregister the hook. */
+  remove(): void;
 }
 
 let hooks: AutogradHooks | null = null;

@@ -19,7 +19,9 @@ export {
   noGrad,
   type OpRecord,
   recordOp,
+  type RemovableHandle,
   setGradEnabled,
+  type TensorHook,
 } from "./grad";
 export { keep, type MemoryInfo, memory, tidy } from "./memory";
 export {

@@ -7,7 +7,7 @@
 import { getBackend } from "./backend";
 import { checkDType, DTYPES, type DType, LEGACY_NAMES } from "./dtype";
 import { DeviceError, ShapeError } from "./errors";
-import { autogradHooks, needsGrad } from "./grad";
+import { autogradHooks, needsGrad, type RemovableHandle, type TensorHook } from "./grad";
 import { castOp } from "./ops/cast";
 import { clampOp } from "./ops/clamp";
 import { diag } from "./ops/creation";
@@ -42,6 +42,7 @@ import {
   type AnyParam,
   type AsMethod,
   arg,
+  type Kind,
   k,
   methodOf,
   op,
@@ -345,6 +346,22 @@ const backwardOp = op(
     if (!h) throw new Error('backward() needs the autograd layer: import "@cinder/autograd" (or "cinder")');
     // as PyTorch: retain_graph defaults to create_graph
     h.backward(input, gradient ?? undefined, { retainGraph: retainGraph ?? createGraph, createGraph });
+  },
+);
+
+/** `x.register_hook(hook)` */
+const registerHookOp = op(
+  signature("registerHook", [self, arg("hook", k.fn as unknown as Kind<TensorHook>)], [], {
+    forms: ["method"],
+  }),
+  ({ input, hook }): RemovableHandle => {
+    if (!input.requiresGrad)
+      throw new Error("cannot register a hook on a tensor that doesn't require gradient");
+    const h = autogradHooks();
+    if (!h?.registerHook) {
+      throw new Error('registerHook() needs the autograd layer: import "@cinder/autograd" (or "cinder")');
+    }
+    return h.registerHook(input, hook);
   },
 );
 
@@ -701,6 +718,12 @@ const methodTable = () => ({
    * `.grad` of the leaves that require grad (needs `@cinder/autograd`).
    */
   backward: backwardOp,
+  /**
+   * `x.register_hook(hook)`: `hook(grad)` runs on the gradient w.r.t. `x` during backward (before it is accumulated
+   * into a leaf's `.grad`, or flows on from a non-leaf) and may return a replacement; returns a handle whose
+   * `remove()` unregisters it (needs `@cinder/autograd`).
+   */
+  registerHook: registerHookOp,
   /** `x.isfinite()`: where the elements are neither NaN nor ±inf, a bool tensor. */
   isfinite: ex.isfinite,
   /** `x.frac()`: the fractional part, `x - trunc(x)`. */
