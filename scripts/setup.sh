@@ -10,9 +10,9 @@
 # falls back to a plain `pnpm install`, which updates pnpm-lock.yaml: commit that change.
 set -euo pipefail
 
-# Debian packages: PyTorch for golden fixtures, the BLAS it runs on, Fashion-MNIST for the example,
+# Debian packages: PyTorch for golden fixtures, onnx for the ONNX checker, the BLAS it runs on, Fashion-MNIST for the example,
 # headless Chromium for browser tests (and a font so pages render text).
-APT_PACKAGES=(python3-torch libopenblas0-pthread dataset-fashion-mnist chromium fonts-liberation fonts-wqy-microhei libvulkan1)
+APT_PACKAGES=(python3-torch python3-onnx libopenblas0-pthread dataset-fashion-mnist chromium fonts-liberation fonts-wqy-microhei libvulkan1)
 
 usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
 

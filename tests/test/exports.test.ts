@@ -14,6 +14,7 @@ import * as autograd from "@cinder/autograd";
 import * as data from "@cinder/data";
 import * as mnist from "@cinder/datasets-mnist";
 import * as nn from "@cinder/nn";
+import * as onnx from "@cinder/onnx";
 import * as optim from "@cinder/optim";
 import * as tensor from "@cinder/tensor";
 import * as cinder from "cinder";
@@ -21,7 +22,7 @@ import { describe, expect, it } from "vitest";
 
 /** `import * as torch from "cinder"`, by theme (each name once; sorted when compared). */
 const PUBLIC = {
-  namespaces: ["autograd", "nn", "optim", "utils", "webgpu", "linalg"],
+  namespaces: ["autograd", "nn", "onnx", "optim", "utils", "webgpu", "linalg"],
   classes: ["Tensor", "Size", "Generator"],
   errors: ["ArgumentError", "AllocationError", "DeviceError", "DTypeError", "IndexError", "ShapeError"],
   dtypes: ["float32", "float", "float64", "double", "int32", "int", "long", "uint8", "bool", "promoteTypes"],
@@ -347,6 +348,7 @@ describe("cinder's namespace", () => {
   it("the namespaces are the packages'", () => {
     expect(cinder.nn).toEqual(nn);
     expect(cinder.optim).toEqual(optim);
+    expect(cinder.onnx).toEqual(onnx);
     expect(cinder.autograd).toEqual(autograd);
     expect(cinder.Tensor).toBe(tensor.Tensor);
   });

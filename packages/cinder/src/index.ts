@@ -32,6 +32,8 @@ export { bestDevice, webgpu } from "@cinder/backend-webgpu";
 export * as nn from "@cinder/nn";
 // torch.save(obj, f) / torch.load(f): safetensors files, bytes, URLs and IndexedDB
 export { load, save } from "@cinder/nn";
+// torch.onnx.export(model, args, f?, options)
+export * as onnx from "@cinder/onnx";
 export * as optim from "@cinder/optim";
 export type {
   AlphaOptions,

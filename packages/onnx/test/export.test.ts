@@ -1,0 +1,146 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cpu } from "@cinder/backend-cpu";
+import * as nn from "@cinder/nn";
+import { manualSeed, randn, registerBackend, registeredDevices, type Tensor } from "@cinder/tensor";
+import * as ort from "onnxruntime-node";
+import { afterAll, describe, expect, it } from "vitest";
+import * as onnx from "../src";
+
+if (!registeredDevices().includes("cpu")) registerBackend(cpu);
+
+/** Seed 001's MLP (examples/mnist-mlp.ts): the ReLU is functional, as there. */
+class SimpleNet extends nn.Module {
+  fc1 = new nn.Linear(784, 128);
+  fc2 = new nn.Linear(128, 10);
+  override forward(x: Tensor): Tensor {
+    x = x.view(-1, 784);
+    x = this.fc1(x);
+    x = nn.F.relu(x);
+    x = this.fc2(x);
+    return nn.F.logSoftmax(x, 1);
+  }
+}
+
+/** examples/mnist-cnn.ts's network, with a Dropout and a softmax head. */
+const cnn = () =>
+  new nn.Sequential(
+    new nn.Conv2d(1, 32, 3, { padding: 1 }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Conv2d(32, 64, 3, { padding: 1 }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(3136, 128),
+    new nn.ReLU(),
+    new nn.Dropout(0.5),
+    new nn.Linear(128, 10),
+    new nn.Softmax(1),
+  );
+
+const dynamicAxes = { input: { 0: "batch" }, output: { 0: "batch" } };
+const scratch = mkdtempSync(join(tmpdir(), "cinder-onnx-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** ONNX Runtime's output for `x` next to Cinder's, for each batch size. */
+async function compare(model: nn.Module, bytes: Uint8Array, shape: (n: number) => number[]) {
+  const session = await ort.InferenceSession.create(bytes);
+  for (const n of [1, 5]) {
+    const x = randn(shape(n));
+    const expected = model(x) as Tensor;
+    const feeds = { input: new ort.Tensor("float32", (await x.dataAsync()) as Float32Array, x.shape) };
+    const got = (await session.run(feeds)).output;
+    expect(got.dims).toEqual(expected.shape);
+    const want = (await expected.dataAsync()) as Float32Array;
+    const data = got.data as Float32Array;
+    for (let i = 0; i < want.length; i++)
+      expect(Math.abs(data[i] - want[i])).toBeLessThan(1e-4 + 1e-4 * Math.abs(want[i]));
+  }
+}
+
+/** Python's onnx.checker on `path`: null when Debian's python3-onnx is absent (outside CI). */
+function checker(path: string): string | null {
+  const probe = spawnSync("/usr/bin/python3", ["-c", "import onnx"], { encoding: "utf8" });
+  if (probe.status !== 0) {
+    if (process.env.CI && process.env.CI !== "false")
+      throw new Error("python3-onnx is missing (scripts/setup.sh installs it)");
+    return null;
+  }
+  const r = spawnSync(
+    "/usr/bin/python3",
+    [
+      "-c",
+      "import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print('ok')",
+      path,
+    ],
+    { encoding: "utf8" },
+  );
+  return r.status === 0 ? r.stdout.trim() : r.stderr;
+}
+const hasOnnx = spawnSync("/usr/bin/python3", ["-c", "import onnx"]).status === 0;
+
+describe("onnx.export", () => {
+  it("exports the MNIST MLP: ONNX Runtime gives Cinder's outputs for two batch sizes", async () => {
+    manualSeed(0);
+    const model = new SimpleNet();
+    const path = join(scratch, "mlp.onnx");
+    const bytes = await onnx.export(model, randn([2, 1, 28, 28]), path, {
+      inputNames: ["input"],
+      outputNames: ["output"],
+      dynamicAxes,
+    });
+    expect(readFileSync(path)).toEqual(Buffer.from(bytes));
+    await compare(model, bytes, (n) => [n, 1, 28, 28]);
+  });
+
+  it("exports the MNIST CNN (Dropout in eval is the identity) and restores training mode", async () => {
+    manualSeed(1);
+    const model = cnn();
+    const bytes = await onnx.export(model, randn([1, 1, 28, 28]), undefined, { dynamicAxes });
+    expect(model.training).toBe(true);
+    model.eval();
+    await compare(model, bytes, (n) => [n, 1, 28, 28]);
+  });
+
+  it("writes parameters as initializers under their state-dict names, opset 17 by default", async () => {
+    manualSeed(2);
+    const bytes = await onnx.export(new SimpleNet(), randn([1, 784]));
+    const session = await ort.InferenceSession.create(bytes);
+    expect(session.inputNames).toEqual(["input"]);
+    expect(session.outputNames).toEqual(["output"]);
+    const text = new TextDecoder("latin1").decode(bytes);
+    for (const name of ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "Gemm", "Relu", "LogSoftmax"])
+      expect(text).toContain(name);
+  });
+
+  it("fails naming an op that has no mapping", async () => {
+    class Sine extends nn.Module {
+      fc = new nn.Linear(4, 4);
+      override forward(x: Tensor): Tensor {
+        return this.fc(x).sin();
+      }
+    }
+    await expect(onnx.export(new Sine(), randn([2, 4]))).rejects.toThrow(
+      /the op Sin \(autograd node SinBackward0\) has no ONNX mapping/,
+    );
+    await expect(
+      onnx.export(new SimpleNet(), randn([1, 784]), undefined, { opsetVersion: 9 }),
+    ).rejects.toThrow(/opsetVersion 9 is not supported/);
+  });
+
+  it.skipIf(!hasOnnx && !(process.env.CI && process.env.CI !== "false"))(
+    "passes onnx.checker (Debian's python3-onnx)",
+    async () => {
+      const mlp = join(scratch, "check-mlp.onnx");
+      const conv = join(scratch, "check-cnn.onnx");
+      await onnx.export(new SimpleNet(), randn([1, 784]), mlp, { dynamicAxes });
+      await onnx.export(cnn(), randn([1, 1, 28, 28]), conv, { dynamicAxes });
+      expect(existsSync(mlp) && existsSync(conv)).toBe(true);
+      expect(checker(mlp)).toBe("ok");
+      expect(checker(conv)).toBe("ok");
+    },
+  );
+});
