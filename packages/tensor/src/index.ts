@@ -43,14 +43,14 @@ export { type CreationOptions, getDefaultDevice, setDefaultDevice } from "./ops/
 export { logspace, meshgrid } from "./ops/creation-extra";
 export { einsum } from "./ops/einsum";
 export {
+  accepts,
   type BinaryDef,
   binaryOps,
-  accepts,
   computeDtype,
   nodeName,
+  type Only,
   type Scalar,
   type TensorOrScalar,
-  type Only,
   type UnaryDef,
   unaryOps,
   where,
@@ -288,16 +288,16 @@ export const {
   exp2,
   /** `torch.log10(input)`: elementwise base-10 logarithm. */
   log10,
+  /** `torch.erfinv(input)`: elementwise inverse error function (±inf at ±1, NaN outside [-1, 1]). */
+  erfinv,
+  /** `torch.bitwise_not(input)`: elementwise NOT of integer bits (logical NOT of bool); floats are an error. */
+  bitwiseNot,
   /** `torch.logical_not(input)`: elementwise NOT, a bool tensor. */
   logicalNot,
   /** `torch.isnan(input)`: where the elements are NaN, a bool tensor. */
   isnan,
   /** `torch.isinf(input)`: where the elements are ±inf, a bool tensor. */
   isinf,
-  /** `torch.erfinv(input)`: elementwise inverse error function (±inf at ±1, NaN outside [-1, 1]). */
-  erfinv,
-  /** `torch.bitwise_not(input)`: elementwise NOT of integer bits (logical NOT of bool); floats are an error. */
-  bitwiseNot,
 } = unaryFns;
 export const {
   /** `torch.add(input, other, *, alpha=1)`: elementwise `input + alpha * other`, broadcasting. */
@@ -325,12 +325,6 @@ export const {
   floorDivide,
   /** `torch.atan2(input, other)`: elementwise arctangent of `input / other` in the right quadrant. */
   atan2,
-  /** `torch.eq(input, other)`: elementwise `==`, a bool tensor. */
-  eq,
-  /** `torch.ne(input, other)`: elementwise `!=`, a bool tensor. */
-  ne,
-  /** `torch.lt(input, other)`: elementwise `<`, a bool tensor. */
-  lt,
   /** `torch.hypot(input, other)`: elementwise `sqrt(input^2 + other^2)` without overflow; float tensors only. */
   hypot,
   /** `torch.copysign(input, other)`: elementwise `|input|` with the sign of `other` (-0 counts as negative). */
@@ -345,6 +339,12 @@ export const {
   bitwiseLeftShift,
   /** `torch.bitwise_right_shift(input, other)`: arithmetic `input >> other` on integers, the count modulo 32. */
   bitwiseRightShift,
+  /** `torch.eq(input, other)`: elementwise `==`, a bool tensor. */
+  eq,
+  /** `torch.ne(input, other)`: elementwise `!=`, a bool tensor. */
+  ne,
+  /** `torch.lt(input, other)`: elementwise `<`, a bool tensor. */
+  lt,
   /** `torch.le(input, other)`: elementwise `<=`, a bool tensor. */
   le,
   /** `torch.gt(input, other)`: elementwise `>`, a bool tensor. */
