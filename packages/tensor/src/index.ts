@@ -18,8 +18,8 @@ export {
   needsGrad,
   noGrad,
   type OpRecord,
-  recordOp,
   type RemovableHandle,
+  recordOp,
   setGradEnabled,
   type TensorHook,
 } from "./grad";
@@ -47,6 +47,7 @@ export {
   type BinaryDef,
   binaryOps,
   computeDtype,
+  erfinv as erfinvScalar,
   nodeName,
   type Only,
   type Scalar,
@@ -54,7 +55,6 @@ export {
   type UnaryDef,
   unaryOps,
   where,
-  erfinv as erfinvScalar,
 } from "./ops/elementwise";
 export { addcdiv, addcmul, frac, isfinite, lerp, logaddexp, logaddexp2 } from "./ops/elementwise-extra";
 export { indexAdd, indexCopy, indexFill, maskedSelect, put, take } from "./ops/index-extra";

@@ -7,7 +7,7 @@
  * from those ops.
  */
 import { DTypeError, ShapeError } from "../errors";
-import { ArgumentError, arg, k, op, type Param, signature } from "../signature";
+import { ArgumentError, k, op, type Param, signature } from "../signature";
 import { Tensor } from "../tensor";
 import { sameDevice } from "./kernels";
 import { matmul } from "./linalg";
