@@ -34,7 +34,18 @@ export * from "./layers/shuffle";
 export * from "./layers/sparse";
 export * from "./layers/upsampling";
 export { buffer, type ForwardHook, type ForwardPreHook, Module, Parameter } from "./module";
-export * from "./safetensors";
+export {
+  deserializeSafetensors,
+  deserializeSafetensorsWithMetadata,
+  SafetensorsError,
+  serializeSafetensors,
+  type TensorMap,
+} from "./safetensors";
+export {
+  loadSafetensors,
+  loadSafetensorsWithMetadata,
+  saveSafetensors,
+} from "./safetensors-files";
 export {
   type LoadFn,
   type LoadSource,

@@ -31,13 +31,8 @@ import {
   Tensor,
 } from "@cinder/tensor";
 import { Module } from "./module";
-import {
-  deserializeSafetensorsWithMetadata,
-  loadSafetensorsWithMetadata,
-  SafetensorsError,
-  saveSafetensors,
-  serializeSafetensors,
-} from "./safetensors";
+import { deserializeSafetensorsWithMetadata, SafetensorsError, serializeSafetensors } from "./safetensors";
+import { loadSafetensorsWithMetadata, saveSafetensors } from "./safetensors-files";
 
 /** Something `save` writes to besides a path: `{ write(bytes) }` (a Node FileHandle or stream, a file system writable) or a WritableStream. */
 type Writable = { write(bytes: Uint8Array): unknown } | WritableStream<Uint8Array>;
