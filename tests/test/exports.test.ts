@@ -361,6 +361,7 @@ function lookup(name: string): unknown {
   const roots: Record<string, unknown> = {
     autograd,
     nn,
+    onnx,
     optim,
     utils: { data },
     tensor,
@@ -403,7 +404,7 @@ describe("every declared callable is exported", () => {
           } else {
             expect(typeof lookup(s.name), s.name).toBe("function");
           }
-          if (/^(nn|optim|autograd|utils|webgpu|linalg)\./.test(s.name)) {
+          if (/^(nn|onnx|optim|autograd|utils|webgpu|linalg)\./.test(s.name)) {
             const [ns, ...rest] = s.name.split(".");
             let v: unknown = (cinder as Record<string, unknown>)[ns];
             for (const p of rest) v = (v as Record<string, unknown> | undefined)?.[p];

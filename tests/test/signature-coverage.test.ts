@@ -25,6 +25,7 @@ const HAND_TESTED: Record<string, string> = {
   save: "packages/nn/test/save.test.ts",
   load: "packages/nn/test/save.test.ts",
   "autograd.grad": "packages/autograd/test/signatures.test.ts",
+  "onnx.load": "packages/onnx/test/load.test.ts",
   "autograd.gradcheck": "packages/autograd/test/signatures.test.ts",
   "transforms.ToTensor": OPTIM_DATA,
   "transforms.Normalize": OPTIM_DATA,

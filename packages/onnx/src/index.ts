@@ -1,10 +1,12 @@
 /**
  * @cinder/onnx: `torch.onnx` for Cinder. `await onnx.export(model, exampleInput, "model.onnx", options)` traces
  * a model and writes it as ONNX (opset 17 by default), which ONNX Runtime (`onnxruntime-node`,
- * `onnxruntime-web`) runs.
+ * `onnxruntime-web`) runs; `await onnx.load("model.onnx")` reads an ONNX model (Cinder's or PyTorch's) back as
+ * a Cinder `nn.Module` that runs, and fine-tunes, on any device.
  *
  *   import * as onnx from "@cinder/onnx";
  *   const bytes = await onnx.export(model, torch.randn([1, 784]));
+ *   const loaded = await onnx.load(bytes);
  */
 import "@cinder/autograd";
 
@@ -15,3 +17,4 @@ export {
   export_ as export,
   OnnxExportError,
 } from "./export";
+export { type LoadFn, load, OnnxLoadError, OnnxModule, SUPPORTED_OPS } from "./load";
