@@ -16,6 +16,7 @@ import {
   setGradEnabled,
   type Tensor,
   type TensorHook,
+  tidyMade,
   zeros,
 } from "@cinder/tensor";
 
@@ -205,14 +206,24 @@ export interface BackwardOptions {
 /**
  * Run the graph backwards from `roots` with seed gradients. With `capture`, gradients reaching those nodes are
  * returned instead of being accumulated into leaves (autograd.grad).
+ *
+ * The gradient tensors the engine makes and consumes (derivative outputs, their broadcast reductions, partial
+ * sums, a seed it was given to own) are disposed when the pass ends, and a formula's own temporaries as soon as
+ * it returns: without a garbage collection they would hold device memory. Only tensors made here and never
+ * shown to the caller are disposed: a hook's argument and result, an autograd.grad output, a retained or
+ * accumulated `.grad` (a separate tensor object) are not. With `createGraph` nothing is (the new graph uses them).
  */
 export function runBackward(
   roots: readonly Tensor[],
   seeds: readonly Tensor[],
   opts: BackwardOptions,
   capture?: readonly object[],
+  ownedSeeds = false,
 ): Map<object, Tensor> {
   const grads = new Map<GradFn, Pending>();
+  // tensors this pass made and no one else can reach, disposed at the end (null: keep all, for createGraph)
+  const owned: Set<Tensor> | null = opts.createGraph ? null : new Set();
+  if (owned && ownedSeeds) for (const t of seeds) owned.add(t);
   // storages a leaf (or a retained gradient, or the caller) already owns: never given to a second leaf
   const handed = new Set<unknown>();
   for (const t of seeds) handed.add(t.storage);
@@ -264,15 +275,17 @@ export function runBackward(
       const edges = (node as FunctionNode).outputEdges;
       for (let i = 0; i < edges.length; i++) {
         slots.push(
-          pending.g[i] ? prepare(edges[i], pending.g[i] as Tensor, captureSet, captured, mode, handed) : null,
+          pending.g[i]
+            ? prepare(edges[i], pending.g[i] as Tensor, captureSet, captured, mode, handed, owned)
+            : null,
         );
       }
     } else if (pending) {
       // (autograd.grad runs no AccumulateGrad, so a leaf's hooks do not run for it, as in PyTorch)
       g =
         node instanceof AccumulateGrad && captureSet
-          ? capture1(node, pending, captureSet, captured)
-          : prepare(node, pending, captureSet, captured, mode, handed);
+          ? capture1(node, pending, captureSet, captured, owned)
+          : prepare(node, pending, captureSet, captured, mode, handed, owned);
     }
     if (node instanceof AccumulateGrad) {
       if (g && !captureSet) accumulate(node.variable, g, createGraph, handed);
@@ -296,9 +309,12 @@ export function runBackward(
       const prev = isGradEnabled();
       setGradEnabled(mode);
       try {
+        // (a custom Function's backward is the user's code: what it makes or returns may be kept, so none is owned)
         const inGrads = fnode
           ? fnode.run(materialize(fnode, slots ?? [g as Tensor]))
-          : (fn as NonNullable<typeof fn>)(g as Tensor);
+          : owned
+            ? tidyMade(fn as NonNullable<typeof fn>, g as Tensor, owned)
+            : (fn as NonNullable<typeof fn>)(g as Tensor);
         if (!opts.retainGraph) {
           if (fnode) fnode.release();
           else node.backwardFn = null;
@@ -312,8 +328,9 @@ export function runBackward(
           if (!edge[0] || !gi || !meta) continue;
           let r = sumToShape(gi, meta.shape);
           if (r.dtype !== meta.dtype) r = r.to(meta.dtype);
+          if (owned && r !== gi) owned.add(r);
           setGradEnabled(prev); // gradients are summed in the caller's mode, as before
-          addGrad(grads, edge, r);
+          addGrad(grads, edge, r, owned);
           setGradEnabled(mode);
         }
       } finally {
@@ -329,6 +346,7 @@ export function runBackward(
       if (left === 0) ready.push(next);
     }
   }
+  if (owned) for (const t of owned) t.dispose();
   return captured;
 }
 
@@ -338,7 +356,7 @@ class Slots {
 }
 type Pending = Tensor | Slots;
 
-function addGrad(grads: Map<GradFn, Pending>, edge: Edge, g: Tensor): void {
+function addGrad(grads: Map<GradFn, Pending>, edge: Edge, g: Tensor, owned: Set<Tensor> | null = null): void {
   const node = edge[0] as GradFn;
   const cur = grads.get(node);
   if (node instanceof FunctionNode && node.outputs.length > 1) {
@@ -349,15 +367,28 @@ function addGrad(grads: Map<GradFn, Pending>, edge: Edge, g: Tensor): void {
     }
     const i = edge[1];
     const s = slots.g[i];
-    slots.g[i] = s ? s.add(g) : g;
+    const sum = s ? s.add(g) : g;
+    if (owned && s) owned.add(sum);
+    slots.g[i] = sum;
     return;
   }
-  grads.set(node, cur ? (cur as Tensor).add(g) : g);
+  const sum = cur ? (cur as Tensor).add(g) : g;
+  if (owned && cur) owned.add(sum);
+  grads.set(node, sum);
 }
 
 /** autograd.grad's capture of a leaf's gradient (before any hook, as PyTorch captures it). */
-function capture1(node: object, g: Tensor, captureSet: Set<object>, captured: Map<object, Tensor>): Tensor {
-  if (captureSet.has(node)) captured.set(node, g);
+function capture1(
+  node: object,
+  g: Tensor,
+  captureSet: Set<object>,
+  captured: Map<object, Tensor>,
+  owned: Set<Tensor> | null,
+): Tensor {
+  if (captureSet.has(node)) {
+    captured.set(node, g);
+    owned?.delete(g);
+  }
   return g;
 }
 
@@ -373,11 +404,20 @@ function prepare(
   captured: Map<object, Tensor>,
   mode: boolean,
   handed: Set<unknown>,
+  owned: Set<Tensor> | null,
 ): Tensor {
-  if (captureSet?.has(slot)) captured.set(slot, g);
+  if (captureSet?.has(slot)) {
+    captured.set(slot, g);
+    owned?.delete(g);
+  }
   if (anyHooks) {
     const hooks = tensorHooks.get(slot);
-    if (hooks !== undefined && hooks.length > 0) g = runHooks(hooks, g, mode);
+    if (hooks !== undefined && hooks.length > 0) {
+      // the hooks see the gradient and may keep it or what they return: neither is disposed
+      owned?.delete(g);
+      g = runHooks(hooks, g, mode);
+      owned?.delete(g);
+    }
   }
   const keepT = retained.get(slot)?.deref();
   if (keepT) {
@@ -459,6 +499,7 @@ function withoutGrad(f: (a: Tensor, b: Tensor) => Tensor, a: Tensor, b?: Tensor)
 
 function backward(t: Tensor, gradient?: Tensor, options: BackwardOptions = {}): void {
   let seed = gradient;
+  let owned = false;
   if (!seed) {
     if (t.numel() !== 1) {
       throw new Error(
@@ -466,12 +507,13 @@ function backward(t: Tensor, gradient?: Tensor, options: BackwardOptions = {}): 
       );
     }
     seed = onesLike(t);
+    owned = true;
   } else if (gradient && (gradient.ndim !== t.ndim || gradient.shape.some((d, i) => d !== t.shape[i]))) {
     throw new Error(
       `backward(gradient): gradient has shape ${fmtShape(gradient.shape)} but the tensor has shape ${fmtShape(t.shape)}`,
     );
   }
-  runBackward([t], [seed], options);
+  runBackward([t], [seed], options, undefined, owned);
 }
 
 /** Keep the gradient of a non-leaf tensor in `.grad` after backward. */

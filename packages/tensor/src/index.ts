@@ -23,7 +23,7 @@ export {
   setGradEnabled,
   type TensorHook,
 } from "./grad";
-export { keep, type MemoryInfo, memory, tidy } from "./memory";
+export { keep, type MemoryInfo, memory, tidy, tidyMade } from "./memory";
 export {
   type AlphaOptions,
   allclose,

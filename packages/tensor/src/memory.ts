@@ -61,6 +61,34 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
+/**
+ * For the autograd engine: run `fn` (a derivative formula) as `tidy` would, disposing the tensors it created
+ * except the ones in its result (an array of tensors), and add to `made` the returned tensors it created (the
+ * engine owns those; a returned tensor made outside, as the incoming gradient, is not added).
+ */
+export function tidyMade<A, T extends readonly (Tensor | null | undefined)[]>(
+  fn: (a: A) => T,
+  a: A,
+  made: Set<Tensor>,
+): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn(a);
+  } finally {
+    scopes.pop();
+  }
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (result.includes(t)) {
+      made.add(t);
+      parent?.add(t);
+    } else t.dispose();
+  }
+  return result;
+}
+
 function collect(v: unknown, into: Set<unknown>, depth = 0): void {
   if (v === null || typeof v !== "object" || depth > 4) return;
   if (isTensorLike(v)) {
