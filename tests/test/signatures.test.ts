@@ -38,6 +38,9 @@ const NOT_IN_FIXTURE: Record<string, string> = {
   "torchvision.transforms.Normalize": TORCHVISION,
   "torchvision.transforms.Compose": TORCHVISION,
   "torchvision.transforms.Lambda": TORCHVISION,
+  "torch.best_device":
+    "Cinder's own (PyTorch writes `'cuda' if torch.cuda.is_available() else 'cpu'`): no arguments",
+  "onnx.load": "the onnx package's onnx.load(f), not torch's: f is a path or the bytes",
 };
 
 const GENERATOR = "the generator to draw from (PyTorch 2 adds this parameter)";

@@ -5,3 +5,6 @@ import "@cinder/data";
 import "@cinder/datasets-mnist";
 import "@cinder/nn";
 import "@cinder/optim";
+import "@cinder/backend-cpu";
+import "@cinder/backend-webgpu";
+import "@cinder/onnx";
