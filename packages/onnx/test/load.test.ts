@@ -15,6 +15,7 @@ import {
 } from "@cinder/tensor";
 import { afterAll, describe, expect, it } from "vitest";
 import * as onnx from "../src";
+import { cnn, dynamicAxes, SimpleNet } from "./models";
 
 if (!registeredDevices().includes("cpu")) registerBackend(cpu);
 
@@ -29,31 +30,6 @@ async function expectClose(got: Tensor, want: Tensor | Float32Array, shape?: num
   expect(g.length).toBe(w.length);
   for (let i = 0; i < w.length; i++) expect(Math.abs(g[i] - w[i])).toBeLessThan(1e-5 + 1e-4 * Math.abs(w[i]));
 }
-
-/** Seed 001's MLP, as in export.test.ts. */
-class SimpleNet extends nn.Module {
-  fc1 = new nn.Linear(784, 128);
-  fc2 = new nn.Linear(128, 10);
-  override forward(x: Tensor): Tensor {
-    return nn.F.logSoftmax(this.fc2(nn.F.relu(this.fc1(x.view(-1, 784)))), 1);
-  }
-}
-const cnn = () =>
-  new nn.Sequential(
-    new nn.Conv2d(1, 32, 3, { padding: 1 }),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Conv2d(32, 64, 3, { padding: 1 }),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Flatten(),
-    new nn.Linear(3136, 128),
-    new nn.ReLU(),
-    new nn.Dropout(0.5),
-    new nn.Linear(128, 10),
-    new nn.Softmax(1),
-  );
-const dynamicAxes = { input: { 0: "batch" }, output: { 0: "batch" } };
 
 describe("onnx.load: Cinder's exports round-trip", () => {
   it("the MNIST MLP (from a file) gives the original model's outputs at two batch sizes", async () => {
