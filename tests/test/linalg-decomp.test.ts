@@ -12,30 +12,13 @@ import { gradcheck } from "@cinder/autograd";
 import { cpu } from "@cinder/backend-cpu";
 import * as torch from "@cinder/tensor";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  close,
-  type Decoded,
-  decode,
-  type Encoded,
-  flatten,
-  type TensorRecord,
-} from "./support/fixture-values";
+import { type Call, invoke, isTensorArg, leafOf, type TensorArg } from "./support/fixture-calls";
+import { close, type Decoded, decode, flatten, type TensorRecord } from "./support/fixture-values";
 
 type Tensor = torch.Tensor;
 
-interface TensorArg {
-  $tensor: Encoded;
-  dtype: TensorRecord["dtype"];
-  shape: number[];
-  requiresGrad?: boolean;
-}
-type Arg = TensorArg | { $float: string } | number | boolean | string | null | Arg[];
-
-interface Case {
+interface Case extends Call {
   name: string;
-  call: string;
-  args: Arg[];
-  kwargs: Record<string, Arg>;
   expect:
     | { tensor: TensorRecord }
     | { tuple: TensorRecord[]; names: string[] | null }
@@ -54,33 +37,8 @@ beforeAll(() => {
   if (!torch.registeredDevices().includes("cpu")) torch.registerBackend(cpu);
 });
 
-const isTensorArg = (a: unknown): a is TensorArg => typeof a === "object" && a !== null && "$tensor" in a;
 const fromRecord = (r: TensorRecord): Tensor =>
   torch.tensor(decode(r.values) as never, { dtype: r.dtype }).reshape(r.shape);
-
-function leafOf(a: TensorArg, dtype?: TensorRecord["dtype"], grad = a.requiresGrad): Tensor {
-  const t = torch.tensor(decode(a.$tensor) as never, { dtype: dtype ?? a.dtype }).reshape(a.shape);
-  return grad ? t.requiresGrad_(true) : t;
-}
-function decodeArg(a: Arg): unknown {
-  if (Array.isArray(a)) return a.map(decodeArg);
-  if (a === null || typeof a !== "object") return a;
-  if ("$float" in a) return Number(a.$float.replace("inf", "Infinity"));
-  throw new Error(`cannot decode ${JSON.stringify(a)}`);
-}
-
-function invoke(c: Case, leaves: (Tensor | null)[]): unknown {
-  const args = c.args.map((a, i) => (isTensorArg(a) ? leaves[i] : decodeArg(a)));
-  const kwargs = Object.fromEntries(Object.entries(c.kwargs).map(([k, v]) => [k, decodeArg(v)]));
-  const all = Object.keys(kwargs).length > 0 ? [...args, kwargs] : args;
-  if (c.call.startsWith("Tensor.")) {
-    const [self, ...rest] = all as [Tensor, ...unknown[]];
-    return (self as unknown as Record<string, (...a: unknown[]) => unknown>)[c.call.slice(7)](...rest);
-  }
-  let f: unknown = torch;
-  for (const p of c.call.split(".")) f = (f as Record<string, unknown>)[p];
-  return (f as (...a: unknown[]) => unknown)(...all);
-}
 
 /** Columns flipped so that each one's entry of largest magnitude is positive (the same flip on Vh's rows). */
 function signfix(kind: Case["signfix"], outs: Tensor[]): Tensor[] {

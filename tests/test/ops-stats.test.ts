@@ -17,33 +17,14 @@ import { gradcheck } from "@cinder/autograd";
 import { cpu } from "@cinder/backend-cpu";
 import * as torch from "@cinder/tensor";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  close,
-  type Decoded,
-  decode,
-  type Encoded,
-  flatten,
-  type TensorRecord,
-  TOLERANCE,
-} from "./support/fixture-values";
+import { type Call, invoke, isTensorArg, leafOf, type TensorArg } from "./support/fixture-calls";
+import { close, type Decoded, decode, flatten, type TensorRecord, TOLERANCE } from "./support/fixture-values";
 import { NaiveBackend } from "./support/naive-backend";
 
 type Tensor = torch.Tensor;
 
-interface TensorArg {
-  $tensor: Encoded;
-  dtype: TensorRecord["dtype"];
-  shape: number[];
-  view?: "t" | "step" | "clone";
-  requiresGrad?: boolean;
-}
-type Arg = TensorArg | { $dtype: string } | { $float: string } | number | boolean | string | null | Arg[];
-
-interface Case {
+interface Case extends Call {
   name: string;
-  call: string;
-  args: Arg[];
-  kwargs: Record<string, Arg>;
   expect:
     | { tensor: TensorRecord }
     | { tuple: TensorRecord[]; names: string[] | null }
@@ -74,38 +55,11 @@ const OWN_NODES = /^(Tensor\.)?(median|nanmedian|kthvalue|mode|cummax|cummin|log
  */
 const PYTORCH_GRAD_FAILS = /^scatter_reduce_\w+_src_larger$/;
 
-const isTensorArg = (a: unknown): a is TensorArg => typeof a === "object" && a !== null && "$tensor" in a;
-
-function leafOf(a: TensorArg, dtype?: TensorRecord["dtype"]): Tensor {
-  const t = torch.tensor(decode(a.$tensor) as never, { dtype: dtype ?? a.dtype }).reshape(a.shape);
-  return a.requiresGrad ? t.requiresGrad_(true) : t;
-}
-
-function viewOf(t: Tensor, view: TensorArg["view"]): Tensor {
-  if (view === "t") return t.transpose(-2, -1);
-  if (view === "step") return t.at("...", "::2");
-  if (view === "clone") return t.clone();
+function viewOf(t: Tensor, a: TensorArg): Tensor {
+  if (a.view === "t") return t.transpose(-2, -1);
+  if (a.view === "step") return t.at("...", "::2");
+  if (a.view === "clone") return t.clone();
   return t;
-}
-
-function decodeArg(a: Arg): unknown {
-  if (Array.isArray(a)) return a.map(decodeArg);
-  if (a === null || typeof a !== "object") return a;
-  if ("$dtype" in a) return a.$dtype;
-  if ("$float" in a) return Number(a.$float.replace("inf", "Infinity"));
-  throw new Error(`cannot decode ${JSON.stringify(a)}`);
-}
-
-/** The case's call on given leaves (one per argument; null where the argument is not a tensor). */
-function invoke(c: Case, leaves: (Tensor | null)[]): unknown {
-  const args = c.args.map((a, i) => (isTensorArg(a) ? viewOf(leaves[i] as Tensor, a.view) : decodeArg(a)));
-  const kwargs = Object.fromEntries(Object.entries(c.kwargs).map(([k, v]) => [k, decodeArg(v)]));
-  const all = Object.keys(kwargs).length > 0 ? [...args, kwargs] : args;
-  if (c.call.startsWith("Tensor.")) {
-    const [self, ...rest] = all as [Tensor, ...unknown[]];
-    return (self as unknown as Record<string, (...a: unknown[]) => unknown>)[c.call.slice(7)](...rest);
-  }
-  return (torch as unknown as Record<string, (...a: unknown[]) => unknown>)[c.call](...all);
 }
 
 const leavesOf = (c: Case) => c.args.map((a) => (isTensorArg(a) ? leafOf(a) : null));
@@ -152,7 +106,7 @@ function beyondInt32(r: TensorRecord): boolean {
 /** Ties: each index points along `dim` at an element equal to its value (NaN to a NaN). */
 function checkTies(c: Case, leaves: (Tensor | null)[], r: unknown): string[] {
   const { dim, keepdim } = c.ties as NonNullable<Case["ties"]>;
-  const input = viewOf(leaves[0] as Tensor, (c.args[0] as TensorArg).view).detach();
+  const input = viewOf(leaves[0] as Tensor, c.args[0] as TensorArg).detach();
   const [values, indices] = r as [Tensor, Tensor];
   const idx = keepdim ? indices : indices.unsqueeze(dim);
   const at = flatten(input.gather(dim, idx).toArray() as Decoded);
@@ -170,7 +124,7 @@ function checkCase(c: Case): void {
   if ("error" in exp) {
     let err: unknown;
     try {
-      invoke(c, leaves);
+      invoke(c, leaves, viewOf);
     } catch (e) {
       err = e;
     }
@@ -179,10 +133,10 @@ function checkCase(c: Case): void {
     return;
   }
   if ("tensor" in exp && beyondInt32(exp.tensor)) {
-    expect(() => invoke(c, leaves), "PyTorch's int64 result does not fit int32").toThrow(/int32/);
+    expect(() => invoke(c, leaves, viewOf), "PyTorch's int64 result does not fit int32").toThrow(/int32/);
     return;
   }
-  const r = invoke(c, leaves);
+  const r = invoke(c, leaves, viewOf);
   if ("tensor" in exp) {
     expect(compareTensor(r, exp.tensor, "output", c.rtol)).toEqual([]);
   } else {
@@ -252,7 +206,7 @@ describe("gradients by finite differences (where PyTorch's gradcheck passes)", (
         grads.forEach((i, j) => {
           leaves[i] = ts[j];
         });
-        return firstOf(invoke(c, leaves));
+        return firstOf(invoke(c, leaves, viewOf));
       };
       expect(gradcheck(f, xs)).toBe(true);
     });
