@@ -203,24 +203,9 @@ export function jacobiEigh(a: Float64Array, n: number, w: Float64Array, v: Float
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
-        for (let r = 0; r < n; r++) {
-          const arp = a[r * n + p];
-          const arq = a[r * n + q];
-          a[r * n + p] = c * arp - s * arq;
-          a[r * n + q] = s * arp + c * arq;
-        }
-        for (let r = 0; r < n; r++) {
-          const apr = a[p * n + r];
-          const aqr = a[q * n + r];
-          a[p * n + r] = c * apr - s * aqr;
-          a[q * n + r] = s * apr + c * aqr;
-        }
-        for (let r = 0; r < n; r++) {
-          const vrp = v[r * n + p];
-          const vrq = v[r * n + q];
-          v[r * n + p] = c * vrp - s * vrq;
-          v[r * n + q] = s * vrp + c * vrq;
-        }
+        rotateColumns(a, n, n, p, q, c, s);
+        rotateRows(a, n, n, p, q, c, s);
+        rotateColumns(v, n, n, p, q, c, s);
       }
     }
   }
@@ -290,4 +275,40 @@ export function householderQr(
     }
   }
   return { q, r, qc };
+}
+
+/** Columns p and q of a row-major matrix (`rows` rows of `stride` entries) rotated by the Givens pair (c, s). */
+export function rotateColumns(
+  a: Float64Array,
+  rows: number,
+  stride: number,
+  p: number,
+  q: number,
+  c: number,
+  s: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const x = a[r * stride + p];
+    const y = a[r * stride + q];
+    a[r * stride + p] = c * x - s * y;
+    a[r * stride + q] = s * x + c * y;
+  }
+}
+
+/** Rows p and q (the first `cols` entries of each, rows `stride` apart) rotated by the Givens pair (c, s). */
+export function rotateRows(
+  a: Float64Array,
+  cols: number,
+  stride: number,
+  p: number,
+  q: number,
+  c: number,
+  s: number,
+): void {
+  for (let r = 0; r < cols; r++) {
+    const x = a[p * stride + r];
+    const y = a[q * stride + r];
+    a[p * stride + r] = c * x - s * y;
+    a[q * stride + r] = s * x + c * y;
+  }
 }

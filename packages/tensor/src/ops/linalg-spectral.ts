@@ -27,6 +27,7 @@ import {
   LinAlgError,
   named,
   readF64,
+  rotateColumns,
 } from "./linalg-host";
 import { cat } from "./view";
 
@@ -250,18 +251,8 @@ function jacobiSvd(
         const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + t * t);
         const s = c * t;
-        for (let i = 0; i < m; i++) {
-          const x = w[i * n + p];
-          const y = w[i * n + q];
-          w[i * n + p] = c * x - s * y;
-          w[i * n + q] = s * x + c * y;
-        }
-        for (let i = 0; i < n; i++) {
-          const x = v[i * n + p];
-          const y = v[i * n + q];
-          v[i * n + p] = c * x - s * y;
-          v[i * n + q] = s * x + c * y;
-        }
+        rotateColumns(w, m, n, p, q, c, s);
+        rotateColumns(v, n, n, p, q, c, s);
       }
     }
     if (!rotated) break;
