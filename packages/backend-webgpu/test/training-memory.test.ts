@@ -10,21 +10,17 @@
  */
 import "@cinder/autograd";
 import { cpu } from "@cinder/backend-cpu";
-import * as nn from "@cinder/nn";
-import * as optim from "@cinder/optim";
 import * as torch from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
 import { webgpuMemory } from "../src/index";
+import { mlpTask } from "./mlp-task";
 import { gpu } from "./setup";
 
 torch.registerBackend(cpu); // the model and the data are built on the cpu, then moved
 
 const STEPS = 2000;
 const EVERY = 100;
-const BATCH = 16;
 const POOL = 32; // distinct synthetic batches on the cpu, cycled through
-const FEATURES = 32;
-const HIDDEN = 64; // small: on SwiftShader a step costs ~10 ms, mostly the read of the loss
 
 interface Sample {
   step: number;
@@ -39,23 +35,7 @@ interface Sample {
 
 describe.skipIf(!gpu)("training memory on webgpu", () => {
   it("2,000 SGD(momentum) steps of an MLP keep memory flat without the garbage collector", async () => {
-    torch.manualSeed(0);
-    // synthetic data on the cpu, as a dataset would hold it: the class is the argmax of the first 10 features
-    // (in tidy: the intermediate views are disposed now, not whenever the GC finalises them)
-    const batches = torch.tidy(() =>
-      Array.from({ length: POOL }, () => {
-        const x = torch.randn([BATCH, FEATURES]);
-        return [x, x.at(":", "0:10").argmax({ dim: 1 })];
-      }),
-    );
-
-    const model = new nn.Sequential(
-      new nn.Linear(FEATURES, HIDDEN),
-      new nn.ReLU(),
-      new nn.Linear(HIDDEN, 10),
-    ).to("webgpu");
-    const criterion = new nn.CrossEntropyLoss();
-    const optimizer = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+    const { batches, model, criterion, optimizer } = mlpTask(POOL);
 
     const samples: Sample[] = [];
     const losses: number[] = [];

@@ -8,39 +8,22 @@
  */
 import "@cinder/autograd";
 import { cpu } from "@cinder/backend-cpu";
-import * as nn from "@cinder/nn";
-import * as optim from "@cinder/optim";
 import * as torch from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
 import { webgpuMemory } from "../src/index";
+import { mlpTask } from "./mlp-task";
 import { gpu } from "./setup";
 
 torch.registerBackend(cpu);
 
 const STEPS = 300;
 const WARM = 20;
-const BATCH = 16;
-const FEATURES = 32;
-const HIDDEN = 64;
 /** Buffers a step leaves for the GC: 2 for the batch, 19 for the forward pass (38 before backward freed its own). */
 const PER_STEP = 21;
 
 describe.skipIf(!gpu)("the verbatim training loop on webgpu", () => {
   it("leaves no gradient temporaries behind: a step adds only the forward pass's buffers", async () => {
-    torch.manualSeed(0);
-    const batches = torch.tidy(() =>
-      Array.from({ length: 8 }, () => {
-        const x = torch.randn([BATCH, FEATURES]);
-        return [x, x.at(":", "0:10").argmax({ dim: 1 })];
-      }),
-    );
-    const model = new nn.Sequential(
-      new nn.Linear(FEATURES, HIDDEN),
-      new nn.ReLU(),
-      new nn.Linear(HIDDEN, 10),
-    ).to("webgpu");
-    const criterion = new nn.CrossEntropyLoss();
-    const optimizer = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+    const { batches, model, criterion, optimizer } = mlpTask(8);
     const losses: number[] = [];
     const buffers: number[] = [];
     const bytes: number[] = [];
