@@ -67,7 +67,10 @@ export function fusionEnabled(): boolean {
  */
 export const FUSE_MIN_NUMEL = 64;
 
-/** Whether ops on this backend build programs instead of running (for a result of `numel` elements). */
+/**
+ * Whether ops on this backend build programs instead of running, for a result of `numel` elements; without a size,
+ * whether the backend fuses at all (constant programs, which cost no kernel, stay lazy at any size).
+ */
 export function fuses(b: Backend, numel = FUSE_MIN_NUMEL): boolean {
   return enabled && numel >= FUSE_MIN_NUMEL && b.elementwise !== undefined && b.gcManaged === true;
 }

@@ -102,7 +102,8 @@ export function binaryDtypes(
 
 /** A JS number as a 0-dim tensor of `dtype` on `like`'s device. */
 export function scalarTensor(v: Scalar, dtype: DType, like: Tensor): Tensor {
-  if (fuses(like.backend, Number.POSITIVE_INFINITY)) {
+  if (fuses(like.backend)) {
+    // a constant program: no kernel until something reads it, inlined under any broadcast
     return fused(like.backend, [], dtype, "scalar", (p) => p.constant(castScalar(+v, dtype), dtype));
   }
   const t = emptyTensor([], dtype, like.backend);
