@@ -25,7 +25,6 @@ import { extname, join, normalize, sep } from "node:path";
 import { installConsumerProject } from "./lib/consumer.mjs";
 import { root } from "./lib/workspace.mjs";
 
-const CHROMIUM = process.env.CINDER_CHROMIUM || "/usr/bin/chromium";
 const inCI = Boolean(process.env.CI) && process.env.CI !== "false" && process.env.CI !== "0";
 const keep = process.argv.includes("--keep");
 const started = Date.now();
@@ -59,6 +58,7 @@ import * as torch from "cinder";
 import { initWebGPU } from "@cinder/backend-webgpu";
 import { DataLoader, TensorDataset } from "@cinder/data";
 import { MNIST } from "@cinder/datasets-mnist";
+import { CHROMIUM, HEADLESS_ARGS } from "./lib/chromium.mjs";
 import { figure } from "@cinder/viz";
 
 const { nn, optim } = torch;
@@ -257,13 +257,7 @@ try {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      "--headless=new",
-      "--no-sandbox",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
+    args: HEADLESS_ARGS,
   });
 } catch (error) {
   await fail(`could not start ${CHROMIUM}`, error.message);

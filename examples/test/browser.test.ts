@@ -9,20 +9,10 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, HEADLESS_ARGS, WEBGPU_ARGS } from "../../scripts/lib/chromium.mjs";
 import type { CinderPageResult } from "../browser/main";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--headless=new",
-  "--no-sandbox",
-  "--enable-unsafe-webgpu",
-  "--enable-features=Vulkan",
-  "--use-vulkan=swiftshader",
-  "--use-webgpu-adapter=swiftshader",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-];
+const ARGS = [...HEADLESS_ARGS, ...WEBGPU_ARGS];
 const STEPS = 60; // SwiftShader is slow
 const dir = fileURLToPath(new URL("../browser/", import.meta.url));
 
@@ -105,7 +95,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the MNIST page in headless Chromium", ()
 
   it("falls back to the CPU when the browser has no WebGPU adapter (bestDevice)", async () => {
     // no WebGPU flags: plain headless Chromium has no adapter here
-    const args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"];
+    const args = [...HEADLESS_ARGS, "--disable-gpu"];
     const browser = await chromium.launch({ executablePath: CHROMIUM, args, headless: true });
     try {
       const page = await browser.newPage();

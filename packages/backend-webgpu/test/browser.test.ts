@@ -11,19 +11,9 @@ import { randomUniform, seedKey } from "@cinder/tensor";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
+import { CHROMIUM, HEADLESS_ARGS, WEBGPU_ARGS } from "../../../scripts/lib/chromium.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--headless=new",
-  "--no-sandbox",
-  "--enable-unsafe-webgpu",
-  "--enable-features=Vulkan",
-  "--use-vulkan=swiftshader",
-  "--use-webgpu-adapter=swiftshader",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-];
+const ARGS = [...HEADLESS_ARGS, ...WEBGPU_ARGS];
 
 async function bundle(): Promise<string> {
   const r = await build({

@@ -16,9 +16,9 @@ import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, HEADLESS_ARGS } from "../../../scripts/lib/chromium.mjs";
 import type { RunResult } from "./browser/save-load";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ENTRY = fileURLToPath(new URL("./browser/save-load.ts", import.meta.url));
 const PYTHON_FILE = fileURLToPath(new URL("./fixtures/torch-save.safetensors", import.meta.url));
 const fx = JSON.parse(readFileSync(new URL("./fixtures/torch-save.json", import.meta.url), "utf8")) as {
@@ -162,16 +162,12 @@ describe.skipIf(!existsSync(CHROMIUM))("save/load in headless Chromium", () => {
     chrome = spawn(
       CHROMIUM,
       [
-        "--headless=new",
-        "--no-sandbox",
+        ...HEADLESS_ARGS,
         `--user-data-dir=${profile}`,
         "--remote-debugging-pipe",
-        "--no-first-run",
         "--no-default-browser-check",
         "--disable-gpu",
         "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
         "--disable-extensions",
         "about:blank",
       ],

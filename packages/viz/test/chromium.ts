@@ -3,8 +3,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
+import { CHROMIUM, HEADLESS_ARGS } from "../../../scripts/lib/chromium.mjs";
 
-export const CHROMIUM = "/usr/bin/chromium";
+export { CHROMIUM };
+
 export const haveChromium = existsSync(CHROMIUM);
 
 export interface Browser {
@@ -21,14 +23,7 @@ export async function launch(): Promise<Browser> {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-      ],
+      args: [...HEADLESS_ARGS, "--disable-gpu"],
       viewport: { width: 1000, height: 700 },
     });
   } catch (e) {
