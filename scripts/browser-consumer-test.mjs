@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, sep } from "node:path";
+import { CHROMIUM, HEADLESS_ARGS } from "./lib/chromium.mjs";
 import { installConsumerProject } from "./lib/consumer.mjs";
 import { root } from "./lib/workspace.mjs";
 
@@ -58,7 +59,6 @@ import * as torch from "cinder";
 import { initWebGPU } from "@cinder/backend-webgpu";
 import { DataLoader, TensorDataset } from "@cinder/data";
 import { MNIST } from "@cinder/datasets-mnist";
-import { CHROMIUM, HEADLESS_ARGS } from "./lib/chromium.mjs";
 import { figure } from "@cinder/viz";
 
 const { nn, optim } = torch;
