@@ -206,6 +206,7 @@ export {
   signatures,
   snakeCase,
 } from "./signature";
+export { type OpTracer, setOpTracer } from "./op-tracer";
 export { Storage } from "./storage";
 export {
   emptyTensor,

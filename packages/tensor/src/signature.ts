@@ -17,6 +17,7 @@
  * object as the general parser; every error message comes from the general parser.
  */
 import { DTYPES, type DType } from "./dtype";
+import { opTracer } from "./op-tracer";
 import { closest, describeValue, formatDefault, isPlainObject, snakeCase } from "./signature-messages";
 import type { Calls, MethodCalls, Parsed } from "./signature-types";
 import type { Tensor } from "./tensor";
@@ -541,8 +542,11 @@ export function op<P extends readonly AnyParam[], K extends readonly AnyParam[],
   sig: Signature<P, K>,
   impl: (a: Parsed<P, K>) => R,
 ): OpFn<P, K, R> {
-  const call = (args: readonly unknown[]) => impl(sig.parse(args));
-  const f = (...args: unknown[]) => impl(sig.parse(args));
+  const call = (args: readonly unknown[]) => {
+    const a = sig.parse(args);
+    return opTracer === null ? impl(a) : (opTracer.call(sig.name, a, () => impl(a)) as R);
+  };
+  const f = (...args: unknown[]) => call(args);
   Object.defineProperty(f, "name", { value: sig.short });
   impls.set(f, impl as (a: unknown) => unknown);
   callForms.set(f, call);
@@ -592,7 +596,8 @@ export function overloads<
       const q = sigs[j].quickParse(args);
       if (q === NO_FIT) continue;
       const r = typeof q === "object" ? q : sigs[j].parseGeneral(args);
-      if (typeof r !== "string") return run[j](r);
+      if (typeof r !== "string")
+        return opTracer === null ? run[j](r) : opTracer.call(sigs[j].name, r, () => run[j](r));
     }
     const errors = sigs.map((s) => s.parseGeneral(args) as string);
     const shown = sigs[0].positional[0] === self ? args.slice(1) : args;

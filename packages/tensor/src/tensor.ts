@@ -15,6 +15,7 @@ import { DeviceError, fmtShape, ShapeError } from "./errors";
 import { autogradHooks } from "./grad";
 import { releaseTensor, trackTensor } from "./memory";
 import { methodSignature, type TensorMethods } from "./methods";
+import { opTracer } from "./op-tracer";
 import { castOp } from "./ops/cast";
 import { formatTensor } from "./print";
 import { broadcastStrides, contiguousStrides, isContiguous, numel, sameShape } from "./shape";
@@ -258,6 +259,7 @@ export class Tensor {
       );
     }
     this.checkAlive();
+    if (opTracer !== null) opTracer.read(this);
     return b.readSync(this.view_);
   }
   /** The elements in row-major order as a fresh TypedArray, from any device. */

@@ -8,6 +8,7 @@ import { dtypeOfNumber, isFloat, resultType } from "../dtype";
 import { DTypeError, fmtShape, ShapeError } from "../errors";
 import { fuses } from "../fusion";
 import { needsGrad, recordOp } from "../grad";
+import { opTracer } from "../op-tracer";
 import { castScalar } from "../scalar";
 import { broadcastShapes, numel, sameShape } from "../shape";
 import type { Tensor } from "../tensor";
@@ -47,6 +48,11 @@ export function unaryOutDtype(op: UnaryOp, dtype: DType): DType {
 }
 
 export function unary(op: UnaryOp, x: Tensor, out?: Tensor): Tensor {
+  if (opTracer !== null) return opTracer.call(op, { input: x }, () => runUnaryOp(op, x, out)) as Tensor;
+  return runUnaryOp(op, x, out);
+}
+
+function runUnaryOp(op: UnaryOp, x: Tensor, out?: Tensor): Tensor {
   checkOnly(op, unaryOps[op].only, x.dtype);
   // PyTorch's bitwise_not of bool is the logical not (~ on 0/1 words would give -1/-2)
   if (op === "bitwiseNot" && x.dtype === "bool") op = "logicalNot";
@@ -116,6 +122,12 @@ export function toTensor(v: TensorOrScalar, dtype: DType, like: Tensor): Tensor 
 }
 
 export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar, out?: Tensor): Tensor {
+  if (opTracer !== null)
+    return opTracer.call(op, { input: a, other: b }, () => runBinaryOp(op, a, b, out)) as Tensor;
+  return runBinaryOp(op, a, b, out);
+}
+
+function runBinaryOp(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar, out?: Tensor): Tensor {
   const like = (typeof a === "object" ? a : b) as Tensor;
   if (typeof like !== "object") throw new TypeError(`${op}: expected at least one tensor operand`);
   const { compute, out: outDtype } = binaryDtypes(op, a, b);
