@@ -1,4 +1,4 @@
-import { stats } from "./storage";
+import { type Cohort, countTensor, stats, uncountTensor } from "./accounting";
 import type { Tensor } from "./tensor";
 
 /**
@@ -6,11 +6,10 @@ import type { Tensor } from "./tensor";
  * every tensor also frees its storage when: it is disposed (`t.dispose()`, `using t = ...`), the `tidy()`
  * scope that created it ends without returning it, or, as a safety net, the garbage collector finalises it.
  *
- * The safety net is registered only for storage the garbage collector does not manage (`!backend.gcManaged`):
- * on a GC-managed backend (CPU) finalising a tensor would free nothing, and a FinalizationRegistry registration
- * costs more than a small op itself (~0.5-1 us, and V8 keeps registered objects alive through young-generation
- * collections, so every tensor would reach the old generation). So `memory()` counts a tensor on such a backend
- * until it is disposed (as tf.memory() does), not until the GC collects it.
+ * The per-tensor safety net is registered only for storage the garbage collector does not manage
+ * (`!backend.gcManaged`): on a GC-managed backend (CPU) finalising a tensor would free nothing, and a
+ * registration costs more than a small op itself. Such tensors are counted in cohorts instead (accounting.ts),
+ * so `memory()` stops counting them once the collector has collected them.
  */
 const finalizer = new FinalizationRegistry<{ release(): void }>((held) => {
   stats.tensors--;
@@ -19,21 +18,26 @@ const finalizer = new FinalizationRegistry<{ release(): void }>((held) => {
 
 const scopes: Set<Tensor>[] = [];
 
-/** Called by the Tensor constructor. */
-export function trackTensor(t: Tensor): void {
-  stats.tensors++;
+/**
+ * Called by the Tensor constructor; returns the cohort the tensor must reference (GC-managed storage), or null
+ * (the tensor is registered with the finaliser).
+ */
+export function trackTensor(t: Tensor): Cohort | null {
   const storage = t.storage;
+  const gcManaged = storage.backend.gcManaged;
+  const cohort = countTensor(gcManaged);
   storage.account.retain();
-  if (storage.backend.gcManaged !== true) finalizer.register(t, storage.account, t);
+  if (gcManaged !== true) finalizer.register(t, storage.account, t);
   if (scopes.length !== 0) scopes[scopes.length - 1].add(t);
+  return cohort;
 }
 
-/** Called once per tensor by `dispose()` (which makes a second call a no-op). */
-export function releaseTensor(t: Tensor): void {
+/** Called once per tensor by `dispose()` (which makes a second call a no-op), with its cohort. */
+export function releaseTensor(t: Tensor, cohort: Cohort | null): void {
   const storage = t.storage;
   // on a non-GC-managed backend, a tensor the finaliser already released is not released twice
   if (storage.backend.gcManaged !== true && !finalizer.unregister(t)) return;
-  stats.tensors--;
+  uncountTensor(cohort);
   storage.account.release();
 }
 

@@ -1,3 +1,4 @@
+import { type Cohort, countStorage, uncountStorage } from "./accounting";
 import type { Backend, View } from "./backend";
 import type { DType } from "./dtype";
 import { itemSize } from "./dtype";
@@ -12,12 +13,13 @@ import { contiguousStrides } from "./shape";
 export class StorageAccount {
   refs = 0;
   freed = false;
+  /** The group this storage is counted in while the GC manages it (accounting.ts). */
+  private readonly cohort: Cohort | null;
   constructor(
     readonly bytes: number,
     private readonly onFree: (() => void) | null,
   ) {
-    stats.storages++;
-    stats.bytes += bytes;
+    this.cohort = countStorage(bytes, onFree === null);
   }
   retain(): void {
     this.refs++;
@@ -25,8 +27,7 @@ export class StorageAccount {
   release(): void {
     if (--this.refs > 0 || this.freed) return;
     this.freed = true;
-    stats.storages--;
-    stats.bytes -= this.bytes;
+    uncountStorage(this.cohort, this.bytes);
     this.onFree?.();
   }
 }
@@ -110,5 +111,3 @@ export class Storage {
     return { handle, dtype: this.dtype, shape: [this.length], strides: [1], offset: 0 };
   }
 }
-
-export const stats = { tensors: 0, storages: 0, bytes: 0 };

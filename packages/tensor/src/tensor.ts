@@ -1,3 +1,4 @@
+import type { Cohort } from "./accounting";
 import type { Backend, Device, View } from "./backend";
 import { getBackend } from "./backend";
 import type { DType, TypedArray } from "./dtype";
@@ -120,13 +121,15 @@ export class Tensor {
   readonly shape: Size;
   readonly strides: readonly number[];
   readonly offset: number;
+  /** What `memory()` counts this tensor in until it is disposed or collected (memory.ts, accounting.ts). */
+  private cohort: Cohort | null;
 
   constructor(storage: Storage, shape: readonly number[], strides?: readonly number[], offset = 0) {
     this.storage = storage;
     this.shape = toSize(shape);
     this.strides = strides ?? contiguousStrides(shape);
     this.offset = offset;
-    trackTensor(this);
+    this.cohort = trackTensor(this);
   }
 
   /** The element type, e.g. "float32". */
@@ -400,7 +403,8 @@ export class Tensor {
   /** Release this tensor's reference to its storage now (device memory is freed when no view uses it). */
   dispose(): void {
     if (this.storage === DISPOSED) return;
-    releaseTensor(this);
+    releaseTensor(this, this.cohort);
+    this.cohort = null; // a disposed tensor kept somewhere keeps no cohort counted
     if (this.storage.freed) this.storage.discard();
     // any later use of this tensor throws (see DISPOSED); shape and strides stay readable
     (this as { storage: Storage }).storage = DISPOSED;
