@@ -1,6 +1,11 @@
 /**
  * @cinder/distributed: PyTorch's `torch.distributed` for Cinder.
  *
+ *   import * as dist from "@cinder/distributed";
+ *   await dist.initProcessGroup("threads");            // inside `cinder-run --nproc 2 train.ts`
+ *   dist.allReduce(t, dist.ReduceOp.SUM);
+ *   const model = new dist.DistributedDataParallel(net);
+ *
  * The collective backend protocol (`backend.ts`) is what a transport implements; see the package README.
  */
 export {
@@ -19,3 +24,27 @@ export {
   registeredBackends,
   type Work,
 } from "./backend";
+export {
+  allGather,
+  allReduce,
+  barrier,
+  broadcast,
+  type CollectiveResult,
+  gather,
+  ReduceOp,
+  reduceScatter,
+  scatter,
+} from "./collectives";
+export {
+  destroyProcessGroup,
+  getBackend,
+  getRank,
+  getWorldSize,
+  group,
+  initProcessGroup,
+  isAvailable,
+  isInitialized,
+  ProcessGroup,
+} from "./process-group";
+export { combineInto, finishReduce, reduceArrays } from "./reduce";
+export { DEFAULT_TIMEOUT_MS, type RankJob, rankEnv, type SpawnOptions, spawnRanks } from "./spawn";
