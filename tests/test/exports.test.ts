@@ -67,6 +67,10 @@ const PUBLIC = {
     "randnLike",
     "uniform_",
     "normal_",
+    "normal",
+    "bernoulli",
+    "multinomial",
+    "poisson",
   ],
   // every primitive of the op table is a public function (torch.exp, torch.add, ...)
   unary: [...tensor.UNARY_OPS],

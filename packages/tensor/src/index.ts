@@ -107,6 +107,7 @@ export {
   variance as var,
   variance,
 } from "./ops/reduce";
+export { bernoulli, multinomial, normal, poisson } from "./ops/random-extra";
 export * from "./ops/sampling";
 export { cummax, cummin, logcumsumexp } from "./ops/scan-extra";
 export { scatterReduce } from "./ops/scatter-reduce";

@@ -12,6 +12,7 @@ import * as ix from "./ops/indexing";
 import * as la from "./ops/linalg";
 import * as ld from "./ops/linalg-decomp";
 import * as lx from "./ops/linalg-extra";
+import * as rx from "./ops/random-extra";
 import * as rd from "./ops/reduce";
 import { normal_, uniform_ } from "./ops/sampling";
 import * as sc from "./ops/scan-extra";
@@ -356,4 +357,20 @@ export const methodTable = () => ({
   logaddexp: ex.logaddexpMethod,
   /** `x.logaddexp2(other)`: `log2(2^x + 2^other)` without overflow. */
   logaddexp2: ex.logaddexp2Method,
+  /** `x.bernoulli(*, generator=None)`, `x.bernoulli(p, *, generator=None)`: 1 with probability `x` (or `p`), else 0. */
+  bernoulli: rx.bernoulliMethod,
+  /** `x.bernoulli_(p=0.5, *, generator=None)`: each element set to 1 with probability `p`, else 0, in place. */
+  bernoulli_: rx.bernoulli_,
+  /** `x.multinomial(num_samples, replacement=False, *, generator=None)`: category indices drawn from the weights `x`. */
+  multinomial: rx.multinomialMethod,
+  /** `x.exponential_(lambd=1, *, generator=None)`: filled with Exp(lambd) samples. */
+  exponential_: rx.exponential_,
+  /** `x.geometric_(p, *, generator=None)`: filled with Geometric(p) samples (trials up to the first success). */
+  geometric_: rx.geometric_,
+  /** `x.logNormal_(mean=1, std=2, *, generator=None)`: filled with `exp(N(mean, std^2))` samples. */
+  logNormal_: rx.logNormal_,
+  /** `x.cauchy_(median=0, sigma=1, *, generator=None)`: filled with Cauchy(median, sigma) samples. */
+  cauchy_: rx.cauchy_,
+  /** `x.random_(from=0, to=None, *, generator=None)`: filled with integers uniform on [from, to). */
+  random_: rx.random_,
 });
