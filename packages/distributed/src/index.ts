@@ -36,6 +36,12 @@ export {
   scatter,
 } from "./collectives";
 export {
+  type ConformanceOptions,
+  type ConformanceReport,
+  conformanceInput,
+  runBackendConformance,
+} from "./conformance";
+export {
   destroyProcessGroup,
   getBackend,
   getRank,

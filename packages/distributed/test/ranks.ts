@@ -20,3 +20,11 @@ export async function smoke(data: { timeout?: number }): Promise<number[]> {
   dist.destroyProcessGroup();
   return out;
 }
+
+/** The backend conformance check on this rank's threads backend; `slotBytes` small makes every size chunk. */
+export async function conformance(data: { sizes?: number[] }): Promise<dist.ConformanceReport> {
+  await dist.initProcessGroup("threads", { timeout: 60_000 });
+  const report = dist.runBackendConformance(dist.group.WORLD!.backend, { sizes: data.sizes });
+  dist.destroyProcessGroup();
+  return report;
+}
