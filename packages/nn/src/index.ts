@@ -21,6 +21,7 @@ export * as functional from "./functional";
  */
 export * as init from "./init";
 export * from "./layers/activation";
+export { MultiheadAttention } from "./layers/attention";
 export * from "./layers/container";
 export * from "./layers/conv";
 export * from "./layers/distance";
@@ -32,6 +33,16 @@ export * from "./layers/padding";
 export * from "./layers/pool";
 export * from "./layers/shuffle";
 export * from "./layers/sparse";
+export {
+  Transformer,
+  TransformerDecoder,
+  TransformerEncoder,
+} from "./layers/transformer";
+export {
+  type Activation,
+  TransformerDecoderLayer,
+  TransformerEncoderLayer,
+} from "./layers/transformer-layers";
 export * from "./layers/upsampling";
 export { buffer, type ForwardHook, type ForwardPreHook, Module, Parameter } from "./module";
 export {

@@ -2,10 +2,12 @@
  * multiHeadAttentionForward (torch.nn.functional.multi_head_attention_forward): the computation behind
  * nn.MultiheadAttention, step by step as PyTorch 1.13 writes it (packed or separate in-projections, bias_k/bias_v,
  * zero attention, static keys/values, bool or float masks merged with the key padding mask, scaled dot-product
- * attention, dropout, out-projection, head-averaged weights), composed from tensor ops.
+ * attention (`attentionCore`, shared with scaledDotProductAttention), dropout, out-projection, head-averaged weights),
+ * composed from tensor ops.
  */
-import { arg, bmm, cat, fmtShape, k, op, signature, type Tensor, zeros } from "@cinder/tensor";
-import { dropout, linear } from "./linear";
+import { arg, cat, fmtShape, k, op, signature, type Tensor, zeros } from "@cinder/tensor";
+import { attentionCore } from "./attention-sdpa";
+import { linear } from "./linear";
 import { pad } from "./pad";
 
 const optT = <const N extends string>(name: N) => arg.opt(name, k.tensor);
@@ -243,13 +245,8 @@ export const multiHeadAttentionForward = op(
         Number.NEGATIVE_INFINITY,
       );
     }
-    const p = a.training ? a.dropoutP : 0;
-    const qs = q.div(Math.sqrt(q.shape[2]));
-    let w = bmm(qs, kk.transpose(-2, -1));
-    if (mask) w = w.add(mask);
-    w = w.softmax(-1);
-    if (p > 0) w = dropout(w, p);
-    let out = bmm(w, v)
+    const [o, w] = attentionCore(q, kk, v, mask, a.training ? a.dropoutP : 0);
+    let out = o
       .transpose(0, 1)
       .contiguous()
       .view(tgtLen * bsz, E);

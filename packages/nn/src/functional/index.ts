@@ -1,6 +1,7 @@
 /** torch.nn.functional: stateless ops on tensors. Imported as `F` or `functional` from "@cinder/nn". */
 export * from "./activation";
 export * from "./attention";
+export { scaledDotProductAttention } from "./attention-sdpa";
 export * from "./conv";
 export * from "./conv3d";
 export * from "./distance";
