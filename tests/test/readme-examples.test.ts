@@ -55,6 +55,7 @@ function markedBlocks(readme: string): Block[] {
 /** Packages whose examples cannot run here, and why. */
 const UNTESTED: Record<string, string> = {
   "backend-webgpu": "its examples need a GPU adapter; the package's own tests run them on SwiftShader",
+  "distributed-mpi": "its examples run under mpirun; the package's own tests launch them",
 };
 
 const packages = readdirSync(join(root, "packages")).sort();

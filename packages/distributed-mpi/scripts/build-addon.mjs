@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Builds the Open MPI addon (build/Release/cinder_mpi.node) with node-gyp, against the Node headers this machine
+// has (<node's prefix>/include/node: Debian's nodejs, the official tarballs and nvm all ship them), so nothing is
+// downloaded. Compiler and linker flags come from `mpicc --showme:*` (binding.gyp).
+//
+//   node scripts/build-addon.mjs              rebuild
+//   node scripts/build-addon.mjs --if-missing   only when the addon is missing or older than its sources
+//   node scripts/build-addon.mjs --optional     without Open MPI, print why and exit 0 (the install script)
+import { spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), "..");
+const addon = join(pkg, "build", "Release", "cinder_mpi.node");
+const sources = [join(pkg, "binding.gyp"), join(pkg, "src", "native", "mpi_addon.c")];
+const ifMissing = process.argv.includes("--if-missing");
+const optional = process.argv.includes("--optional");
+
+function fail(message) {
+  console.error(`@cinder/distributed-mpi: ${message}`);
+  process.exit(optional ? 0 : 1);
+}
+
+const mtime = (f) => statSync(f).mtimeMs;
+if (ifMissing && existsSync(addon) && sources.every((s) => mtime(s) <= mtime(addon))) process.exit(0);
+
+if (spawnSync("mpicc", ["--showme:version"], { encoding: "utf8" }).status !== 0) {
+  fail(
+    "Open MPI's compiler wrapper `mpicc` is not installed, so the addon cannot be built; " +
+      "install Open MPI (Debian/Ubuntu: apt-get install openmpi-bin libopenmpi-dev) and run `npm run build:addon`",
+  );
+}
+
+const nodedir = dirname(dirname(process.execPath));
+if (!existsSync(join(nodedir, "include", "node", "node_api.h"))) {
+  fail(
+    `Node's headers are not at ${join(nodedir, "include", "node")} (node_api.h), so the addon cannot be built`,
+  );
+}
+
+/** node-gyp: this package's devDependency, else the copy npm bundles, else whatever is on PATH. */
+function nodeGyp() {
+  try {
+    return [process.execPath, createRequire(import.meta.url).resolve("node-gyp/bin/node-gyp.js")];
+  } catch {
+    const bundled = join(
+      nodedir,
+      "lib",
+      "node_modules",
+      "npm",
+      "node_modules",
+      "node-gyp",
+      "bin",
+      "node-gyp.js",
+    );
+    return existsSync(bundled) ? [process.execPath, bundled] : ["node-gyp"];
+  }
+}
+
+const [cmd, ...args] = nodeGyp();
+const result = spawnSync(cmd, [...args, "rebuild", `--nodedir=${nodedir}`, "--loglevel=warn"], {
+  cwd: pkg,
+  encoding: "utf8",
+});
+if (result.status !== 0) {
+  process.stderr.write(`${result.stdout ?? ""}${result.stderr ?? ""}${result.error ?? ""}\n`);
+  fail("node-gyp rebuild failed (its output is above)");
+}

@@ -1,0 +1,234 @@
+/**
+ * The "mpi" collective backend: `@cinder/distributed`'s transport protocol over Open MPI's non-blocking collectives.
+ *
+ * Every collective starts at once (`MPI_I*` on the arrays' own memory, no copies) and returns a {@link Work};
+ * `wait()` polls MPI until the operation and every earlier one are done, bounded by the timeout. `avg` is MPI's sum
+ * divided by the world size here. MPI is initialized by the first backend and finalized when the process exits
+ * normally (`MPI_Finalize` waits for every rank, so `destroy()`, which is not collective, does not call it).
+ */
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  type BackendInitOptions,
+  type CollectiveArray,
+  type CollectiveBackend,
+  DistributedError,
+  type ReduceOpName,
+  type Work,
+} from "@cinder/distributed";
+import { loadNative, type MpiArray, type MpiOp, type NativeMpi } from "./native";
+
+/** The default bound on every wait: PyTorch's default process-group timeout (30 minutes). */
+export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
+
+const TYPES = [Float32Array, Float64Array, Int32Array, Uint8Array];
+
+/** One started collective: its request id (or null once done) and what to do after it completes. */
+class MpiWork implements Work {
+  id: number | null;
+  constructor(
+    private readonly owner: MpiBackend,
+    id: number,
+    readonly what: string,
+    readonly finish?: () => void,
+  ) {
+    this.id = id;
+  }
+  wait(timeoutMs?: number): void {
+    this.owner.waitFor(this, timeoutMs);
+  }
+  isCompleted(): boolean {
+    return this.id === null || this.owner.poll(this);
+  }
+}
+
+let exitHookInstalled = false;
+
+/** Finalize MPI when the process exits normally; after a failure the non-zero exit makes `mpirun` end the job. */
+function finalizeAtExit(native: NativeMpi): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", (code) => {
+    const state = native.state();
+    if (code === 0 && state.initialized && state.pending === 0) native.finalize();
+  });
+}
+
+/** One rank's connection to the MPI job (`MPI_COMM_WORLD`). */
+export class MpiBackend implements CollectiveBackend {
+  readonly specificationVersion = BACKEND_SPECIFICATION_VERSION as 1;
+  readonly name = "mpi";
+  readonly rank: number;
+  readonly worldSize: number;
+  /** The bound on every wait, in milliseconds. */
+  readonly timeoutMs: number;
+  private readonly native: NativeMpi;
+  /** Started and not yet completed, in the order they were issued. */
+  private readonly pending: MpiWork[] = [];
+  private destroyed = false;
+
+  /** Initializes MPI (once per process) and checks `rank`/`worldSize` against it when they are given (not -1). */
+  constructor(options: Partial<BackendInitOptions> = {}) {
+    this.native = loadNative();
+    const { rank, size } = this.native.init();
+    finalizeAtExit(this.native);
+    const given = (name: string, value: number | undefined, actual: number) => {
+      if (value !== undefined && value !== -1 && value !== actual)
+        throw new DistributedError(
+          `backend "mpi": ${name} ${value} was asked for, but mpirun started this process as ${name} ${actual} ` +
+            `(rank ${rank} of ${size}); leave ${name} out or launch with \`mpirun -np ${size}\``,
+        );
+    };
+    given("rank", options.rank, rank);
+    given("worldSize", options.worldSize, size);
+    const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!(timeout > 0)) throw new TypeError(`backend "mpi": timeoutMs must be > 0, got ${timeout}`);
+    this.rank = rank;
+    this.worldSize = size;
+    this.timeoutMs = timeout;
+  }
+
+  allReduce(buf: CollectiveArray, op: ReduceOpName): Work {
+    const id = this.start(() => this.native.allreduce(null, buf, mpiOp(op)));
+    return this.track(
+      id,
+      `allReduce(${op}) of ${describe(buf)}`,
+      op === "avg" ? () => this.divide(buf) : undefined,
+    );
+  }
+
+  broadcast(buf: CollectiveArray, src: number): Work {
+    return this.track(
+      this.start(() => this.native.bcast(buf, src)),
+      `broadcast from rank ${src} of ${describe(buf)}`,
+    );
+  }
+
+  allGather(out: CollectiveArray, input: CollectiveArray): Work {
+    const n = input.length;
+    // input already in its place in out: MPI_IN_PLACE
+    const inPlace = sameMemory(input, out, this.rank * n, n);
+    return this.track(
+      this.start(() => this.native.allgather(inPlace ? null : input, out)),
+      `allGather of ${describe(input)}`,
+    );
+  }
+
+  reduceScatter(out: CollectiveArray, input: CollectiveArray, op: ReduceOpName): Work {
+    const id = this.start(() => this.native.reduceScatterBlock(input, out, mpiOp(op)));
+    return this.track(
+      id,
+      `reduceScatter(${op}) of ${describe(input)}`,
+      op === "avg" ? () => this.divide(out) : undefined,
+    );
+  }
+
+  gather(input: CollectiveArray, out: CollectiveArray | null, dst: number): Work {
+    return this.track(
+      this.start(() => this.native.gather(input, this.rank === dst ? out : null, dst)),
+      `gather to rank ${dst} of ${describe(input)}`,
+    );
+  }
+
+  scatter(out: CollectiveArray, input: CollectiveArray | null, src: number): Work {
+    return this.track(
+      this.start(() => this.native.scatter(this.rank === src ? input : null, out, src)),
+      `scatter from rank ${src} of ${describe(out)}`,
+    );
+  }
+
+  barrier(): Work {
+    return this.track(
+      this.start(() => this.native.barrier()),
+      "barrier",
+    );
+  }
+
+  /** Later calls throw. MPI itself stays up (a new process group may use it) and is finalized at exit. */
+  destroy(): void {
+    this.destroyed = true;
+  }
+
+  /** Waits for `work` and every collective issued before it, in order. */
+  waitFor(work: MpiWork, timeoutMs = this.timeoutMs): void {
+    const end = this.pending.indexOf(work);
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i <= end; i++) {
+      const w = this.pending[0];
+      if (w.id !== null && !this.waitNative(w, Math.max(0, deadline - Date.now())))
+        throw new DistributedError(
+          `${w.what} on rank ${this.rank} of ${this.worldSize} timed out after ${timeoutMs} ms: another rank ` +
+            "has not joined it (did a rank fail, or issue different collectives?). It stays pending; to give up, " +
+            "let the error end this process (a non-zero exit makes mpirun end every rank)",
+        );
+      this.complete(w);
+    }
+  }
+
+  /** One non-blocking check of `work`. */
+  poll(work: MpiWork): boolean {
+    if (work.id !== null && this.failed(work, () => this.native.test(work.id as number))) this.complete(work);
+    return work.id === null;
+  }
+
+  private waitNative(work: MpiWork, timeoutMs: number): boolean {
+    return this.failed(work, () => this.native.wait(work.id as number, timeoutMs));
+  }
+
+  /** Runs a test/wait of `work`; an MPI error (the addon has forgotten the request then) becomes a DistributedError. */
+  private failed(work: MpiWork, call: () => boolean): boolean {
+    try {
+      return call();
+    } catch (error) {
+      work.id = null;
+      this.pending.splice(this.pending.indexOf(work), 1);
+      throw new DistributedError(
+        `${work.what} on rank ${this.rank} of ${this.worldSize} failed: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  private complete(work: MpiWork): void {
+    work.id = null;
+    const i = this.pending.indexOf(work);
+    if (i >= 0) this.pending.splice(i, 1);
+    work.finish?.();
+  }
+
+  private start(call: () => number): number {
+    if (this.destroyed)
+      throw new DistributedError(
+        `backend "mpi" (rank ${this.rank}) was destroyed; initialize a new process group`,
+      );
+    return call();
+  }
+
+  private track(id: number, what: string, finish?: () => void): Work {
+    const work = new MpiWork(this, id, what, finish);
+    this.pending.push(work);
+    return work;
+  }
+
+  private divide(buf: CollectiveArray): void {
+    for (let i = 0; i < buf.length; i++) buf[i] /= this.worldSize;
+  }
+}
+
+/** `avg` runs as a sum (then a division in JS). */
+function mpiOp(op: ReduceOpName): MpiOp {
+  return op === "avg" ? "sum" : op;
+}
+
+/** "Float32Array[1024]" for messages. */
+function describe(a: MpiArray): string {
+  return TYPES.some((t) => a instanceof t) ? `${a.constructor.name}[${a.length}]` : String(a);
+}
+
+/** Whether `a` is exactly `b[offset, offset + n)` (the same memory). */
+function sameMemory(a: MpiArray, b: MpiArray, offset: number, n: number): boolean {
+  return (
+    a.buffer === b.buffer &&
+    a.constructor === b.constructor &&
+    a.length === n &&
+    a.byteOffset === b.byteOffset + offset * b.BYTES_PER_ELEMENT
+  );
+}

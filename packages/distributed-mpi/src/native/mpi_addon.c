@@ -1,0 +1,631 @@
+/*
+ * Cinder's Open MPI binding: a Node-API addon with MPI's collectives over typed arrays.
+ *
+ * Zero copies: every collective passes the typed array's own memory (napi_get_typedarray_info's data pointer,
+ * byte offset included) to MPI. Every collective is started non-blocking (MPI_I*) and returns a request id;
+ * the request holds references to its typed arrays until it completes, so the garbage collector cannot free
+ * memory MPI still reads or writes. `test(id)` polls one request (MPI_Test), `wait(id, timeoutMs)` polls it until
+ * it completes or the timeout passes (then it throws, and the request stays pending). Errors from MPI come back as
+ * JS exceptions with MPI's error string (MPI_ERRORS_RETURN on MPI_COMM_WORLD).
+ *
+ * Calls must come from one thread at a time (MPI_THREAD_SERIALIZED).
+ */
+#define NAPI_VERSION 8
+#include <errno.h>
+#include <limits.h>
+#include <mpi.h>
+#include <node_api.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_ARGS 6
+
+/* ---- errors ---- */
+
+#define NAPI_OK(call)                                                                                            \
+  do {                                                                                                           \
+    if ((call) != napi_ok) return throw_error(env, "Node-API call failed: " #call);                              \
+  } while (0)
+
+static napi_value throw_error(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+static napi_value throw_type_error(napi_env env, const char *message) {
+  napi_throw_type_error(env, NULL, message);
+  return NULL;
+}
+
+/* `what` failed: MPI's own error string. */
+static napi_value throw_mpi(napi_env env, const char *what, int rc) {
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  char message[MPI_MAX_ERROR_STRING + 128];
+  if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS) snprintf(text, sizeof text, "error code %d", rc);
+  snprintf(message, sizeof message, "%s failed: %s", what, text);
+  return throw_error(env, message);
+}
+
+/* ---- state ---- */
+
+static int mpi_ready = 0; /* MPI_Init_thread succeeded and MPI_Finalize has not run */
+
+/* 1 when MPI is up, 0 after throwing. */
+static int ready(napi_env env) {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (finalized) throw_error(env, "MPI has been finalized: no communication is possible after finalize()");
+  else if (!mpi_ready) throw_error(env, "MPI is not initialized: call init() first");
+  return !finalized && mpi_ready;
+}
+
+/* A pending request: MPI's handle and references to the typed arrays it uses. */
+typedef struct {
+  double id;
+  MPI_Request request;
+  napi_ref refs[2];
+  const char *what;
+} Pending;
+
+static Pending *pending = NULL;
+static size_t pending_count = 0, pending_cap = 0;
+static double next_id = 1;
+
+static Pending *find_pending(double id) {
+  for (size_t i = 0; i < pending_count; i++)
+    if (pending[i].id == id) return &pending[i];
+  return NULL;
+}
+
+/* The request completed: drop the references (the arrays may be collected now) and forget it. */
+static void release_pending(napi_env env, Pending *p) {
+  for (int i = 0; i < 2; i++)
+    if (p->refs[i]) napi_delete_reference(env, p->refs[i]);
+  *p = pending[--pending_count];
+}
+
+/* ---- arguments ---- */
+
+typedef struct {
+  void *data;
+  size_t length; /* elements */
+  size_t bytes;
+  MPI_Datatype type;
+  const char *dtype;
+  napi_value value;
+} Buffer;
+
+static const char *TYPED_ARRAY_NAMES[] = {"Int8Array",    "Uint8Array",    "Uint8ClampedArray", "Int16Array",
+                                          "Uint16Array",  "Int32Array",    "Uint32Array",       "Float32Array",
+                                          "Float64Array", "BigInt64Array", "BigUint64Array"};
+
+/* A Float32Array, Float64Array, Int32Array or Uint8Array (its memory, not a copy); 0 after throwing. */
+static int get_buffer(napi_env env, napi_value value, const char *name, Buffer *out) {
+  char message[256];
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  void *data = NULL;
+  napi_value arraybuffer;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) {
+    snprintf(message, sizeof message,
+             "%s must be a Float32Array, Float64Array, Int32Array or Uint8Array (a typed array)", name);
+    throw_type_error(env, message);
+    return 0;
+  }
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, &arraybuffer, &offset) != napi_ok) {
+    throw_error(env, "napi_get_typedarray_info failed");
+    return 0;
+  }
+  switch (type) {
+  case napi_float32_array: out->type = MPI_FLOAT, out->dtype = "float32", out->bytes = 4 * length; break;
+  case napi_float64_array: out->type = MPI_DOUBLE, out->dtype = "float64", out->bytes = 8 * length; break;
+  case napi_int32_array: out->type = MPI_INT32_T, out->dtype = "int32", out->bytes = 4 * length; break;
+  case napi_uint8_array:
+  case napi_uint8_clamped_array: out->type = MPI_UINT8_T, out->dtype = "uint8", out->bytes = length; break;
+  default:
+    snprintf(message, sizeof message,
+             "%s must be a Float32Array, Float64Array, Int32Array or Uint8Array, got a %s", name,
+             (unsigned)type < sizeof TYPED_ARRAY_NAMES / sizeof *TYPED_ARRAY_NAMES ? TYPED_ARRAY_NAMES[type]
+                                                                                   : "typed array");
+    throw_type_error(env, message);
+    return 0;
+  }
+  if (length > INT_MAX) {
+    snprintf(message, sizeof message, "%s has %zu elements; MPI counts are limited to %d", name, length, INT_MAX);
+    throw_error(env, message);
+    return 0;
+  }
+  if (data == NULL && length > 0) {
+    snprintf(message, sizeof message, "%s is backed by a detached ArrayBuffer", name);
+    throw_type_error(env, message);
+    return 0;
+  }
+  out->data = data;
+  out->length = length;
+  out->value = value;
+  return 1;
+}
+
+/* A buffer argument that may be null (MPI_IN_PLACE, or unused on non-root ranks): has->0 when null. */
+static int get_optional_buffer(napi_env env, napi_value value, const char *name, Buffer *out, int *has) {
+  napi_valuetype t;
+  napi_typeof(env, value, &t);
+  *has = !(t == napi_null || t == napi_undefined);
+  return *has ? get_buffer(env, value, name, out) : 1;
+}
+
+static int get_int(napi_env env, napi_value value, const char *name, int *out) {
+  napi_valuetype t;
+  double d;
+  char message[128];
+  napi_typeof(env, value, &t);
+  if (t != napi_number || napi_get_value_double(env, value, &d) != napi_ok || d != (double)(int)d) {
+    snprintf(message, sizeof message, "%s must be an integer", name);
+    throw_type_error(env, message);
+    return 0;
+  }
+  *out = (int)d;
+  return 1;
+}
+
+static int get_rank(napi_env env, napi_value value, const char *name, int *out) {
+  int size;
+  char message[128];
+  if (!get_int(env, value, name, out)) return 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (*out < 0 || *out >= size) {
+    snprintf(message, sizeof message, "%s must be a rank in [0, %d), got %d", name, size, *out);
+    throw_error(env, message);
+    return 0;
+  }
+  return 1;
+}
+
+/*
+ * The reductions, as user-defined MPI ops so that every rank gets the same bits as the reference (ranks combined in
+ * rank order, rank 0 first; `min`/`max` propagating NaN as torch.minimum/maximum). MPI calls f(in, inout) with `in`
+ * the lower ranks' partial result: inout[i] = in[i] op inout[i]. Integer sums and products wrap (unsigned
+ * arithmetic). An op is declared commutative where that cannot change a bit: integer ops always (exact), float
+ * sums and products on two ranks (a + b == b + a); otherwise MPI applies it in rank order.
+ */
+#define REDUCE_LOOP(T, EXPR)                                                                                     \
+  do {                                                                                                           \
+    const T *a_ = in;                                                                                            \
+    T *b_ = inout;                                                                                               \
+    for (int i = 0; i < n; i++) {                                                                                \
+      T a = a_[i], b = b_[i];                                                                                    \
+      b_[i] = (EXPR);                                                                                            \
+    }                                                                                                            \
+  } while (0)
+
+#define DEFINE_OP(NAME, FLOAT_EXPR, INT_EXPR, U8_EXPR)                                                           \
+  static void NAME(void *in, void *inout, int *len, MPI_Datatype *dt) {                                          \
+    int n = *len;                                                                                                \
+    if (*dt == MPI_FLOAT) REDUCE_LOOP(float, FLOAT_EXPR);                                                        \
+    else if (*dt == MPI_DOUBLE) REDUCE_LOOP(double, FLOAT_EXPR);                                                 \
+    else if (*dt == MPI_INT32_T) REDUCE_LOOP(int32_t, INT_EXPR);                                                 \
+    else REDUCE_LOOP(uint8_t, U8_EXPR);                                                                          \
+  }
+
+DEFINE_OP(op_sum, a + b, (int32_t)((uint32_t)a + (uint32_t)b), (uint8_t)(a + b))
+DEFINE_OP(op_product, a *b, (int32_t)((uint32_t)a * (uint32_t)b), (uint8_t)(a * b))
+DEFINE_OP(op_min, (b < a || b != b) ? b : a, b < a ? b : a, b < a ? b : a)
+DEFINE_OP(op_max, (b > a || b != b) ? b : a, b > a ? b : a, b > a ? b : a)
+
+static const char *OP_NAMES[] = {"sum", "product", "min", "max"};
+static MPI_User_function *OP_FUNCTIONS[] = {op_sum, op_product, op_min, op_max};
+static MPI_Op ops[4][2]; /* [op][commutative] */
+static int ops_created = 0;
+
+static int create_ops(void) {
+  for (int i = 0; i < 4; i++)
+    for (int c = 0; c < 2; c++) {
+      int rc = MPI_Op_create(OP_FUNCTIONS[i], c, &ops[i][c]);
+      if (rc != MPI_SUCCESS) return rc;
+    }
+  ops_created = 1;
+  return MPI_SUCCESS;
+}
+
+static int world_size(void);
+
+/* The MPI op for a name and a buffer type; 0 after throwing. */
+static int get_op(napi_env env, napi_value value, MPI_Datatype type, MPI_Op *out) {
+  char name[16];
+  size_t len = 0;
+  napi_valuetype t;
+  napi_typeof(env, value, &t);
+  if (t == napi_string && napi_get_value_string_utf8(env, value, name, sizeof name, &len) == napi_ok) {
+    for (int i = 0; i < 4; i++) {
+      if (strcmp(name, OP_NAMES[i])) continue;
+      int is_float = type == MPI_FLOAT || type == MPI_DOUBLE;
+      int commutative = !is_float || (i <= 1 && world_size() <= 2);
+      *out = ops[i][commutative];
+      return 1;
+    }
+  }
+  throw_type_error(env, "op must be one of \"sum\", \"product\", \"min\", \"max\"");
+  return 0;
+}
+
+static int same_dtype(napi_env env, const Buffer *a, const Buffer *b) {
+  char message[160];
+  if (a->type == b->type) return 1;
+  snprintf(message, sizeof message, "the send and receive arrays must have one dtype, got %s and %s", a->dtype,
+           b->dtype);
+  throw_type_error(env, message);
+  return 0;
+}
+
+/* Exactly `expected` elements, or throw naming both counts. */
+static int check_length(napi_env env, const Buffer *b, const char *name, size_t expected, const char *why) {
+  char message[256];
+  if (b->length == expected) return 1;
+  snprintf(message, sizeof message, "%s must have %zu elements (%s), got %zu", name, expected, why, b->length);
+  throw_error(env, message);
+  return 0;
+}
+
+/* The two arrays are the same memory (MPI_IN_PLACE), or do not overlap at all. -1 after throwing. */
+static int in_place(napi_env env, const Buffer *send, const Buffer *recv) {
+  const char *s = send->data, *r = recv->data;
+  if (s == r && send->bytes == recv->bytes) return 1;
+  if (send->bytes == 0 || recv->bytes == 0 || s + send->bytes <= r || r + recv->bytes <= s) return 0;
+  throw_error(env, "the send and receive arrays overlap without being the same memory");
+  return -1;
+}
+
+static int world_size(void) {
+  int size;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return size;
+}
+
+static int world_rank(void) {
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+/* The two arrays share no memory; 0 after throwing. */
+static int disjoint(napi_env env, const Buffer *send, const Buffer *recv) {
+  const char *s = send->data, *r = recv->data;
+  if (send->bytes == 0 || recv->bytes == 0 || s + send->bytes <= r || r + recv->bytes <= s) return 1;
+  throw_error(env, "the send and receive arrays must not share memory here");
+  return 0;
+}
+
+/* Record a started request with its arrays and return its id to JS. */
+static napi_value started(napi_env env, const char *what, int rc, MPI_Request request, napi_value a,
+                          napi_value b) {
+  napi_value id;
+  Pending *p;
+  if (rc != MPI_SUCCESS) return throw_mpi(env, what, rc);
+  if (pending_count == pending_cap) {
+    size_t cap = pending_cap ? 2 * pending_cap : 16;
+    Pending *grown = realloc(pending, cap * sizeof *grown);
+    if (!grown) return throw_error(env, "out of memory for MPI requests");
+    pending = grown, pending_cap = cap;
+  }
+  p = &pending[pending_count++];
+  memset(p, 0, sizeof *p);
+  p->id = next_id++;
+  p->request = request;
+  p->what = what;
+  if (a) napi_create_reference(env, a, 1, &p->refs[0]);
+  if (b) napi_create_reference(env, b, 1, &p->refs[1]);
+  NAPI_OK(napi_create_double(env, p->id, &id));
+  return id;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t expected, napi_value *argv, const char *usage) {
+  size_t argc = MAX_ARGS;
+  char message[256];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc == expected) return 1;
+  snprintf(message, sizeof message, "%s takes %zu arguments, got %zu", usage, expected, argc);
+  throw_type_error(env, message);
+  return 0;
+}
+
+#define ARGS(n, usage)                                                                                           \
+  napi_value argv[MAX_ARGS];                                                                                     \
+  MPI_Request request = MPI_REQUEST_NULL;                                                                        \
+  if (!get_args(env, info, n, argv, usage) || !ready(env)) return NULL
+
+/* ---- lifecycle ---- */
+
+static napi_value number(napi_env env, double v) {
+  napi_value out;
+  napi_create_double(env, v, &out);
+  return out;
+}
+
+/* init(): MPI_Init_thread (SERIALIZED) unless already done; returns { rank, size, threadLevel }. */
+static napi_value init(napi_env env, napi_callback_info info) {
+  int initialized = 0, finalized = 0, provided = 0, rc;
+  napi_value out;
+  (void)info;
+  MPI_Finalized(&finalized);
+  if (finalized) return throw_error(env, "MPI cannot be initialized again after finalize()");
+  MPI_Initialized(&initialized);
+  if (!initialized) {
+    rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, &provided);
+    if (rc != MPI_SUCCESS) return throw_mpi(env, "MPI_Init_thread", rc);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  } else {
+    MPI_Query_thread(&provided);
+  }
+  if (!ops_created && (rc = create_ops()) != MPI_SUCCESS) return throw_mpi(env, "MPI_Op_create", rc);
+  mpi_ready = 1;
+  NAPI_OK(napi_create_object(env, &out));
+  napi_set_named_property(env, out, "rank", number(env, world_rank()));
+  napi_set_named_property(env, out, "size", number(env, world_size()));
+  napi_set_named_property(env, out, "threadLevel", number(env, provided));
+  return out;
+}
+
+/* finalize(): MPI_Finalize; refuses while requests are pending (MPI would read freed arrays). */
+static napi_value finalize(napi_env env, napi_callback_info info) {
+  char message[160];
+  int rc;
+  (void)info;
+  if (!mpi_ready) return NULL;
+  if (pending_count) {
+    snprintf(message, sizeof message,
+             "finalize() with %zu MPI requests still pending: wait for them first (or abort())", pending_count);
+    return throw_error(env, message);
+  }
+  rc = MPI_Finalize();
+  mpi_ready = 0;
+  if (rc != MPI_SUCCESS) return throw_mpi(env, "MPI_Finalize", rc);
+  return NULL;
+}
+
+/* abort(code): MPI_Abort on MPI_COMM_WORLD: every rank of the job ends. */
+static napi_value abort_job(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  int code;
+  if (!get_args(env, info, 1, argv, "abort(code)") || !get_int(env, argv[0], "code", &code)) return NULL;
+  MPI_Abort(MPI_COMM_WORLD, code);
+  return NULL;
+}
+
+/* state(): { initialized, finalized, pending, version, library }. */
+static napi_value state(napi_env env, napi_callback_info info) {
+  int initialized = 0, finalized = 0, len = 0, major = 0, minor = 0;
+  char library[MPI_MAX_LIBRARY_VERSION_STRING];
+  napi_value out, v;
+  (void)info;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  MPI_Get_version(&major, &minor);
+  MPI_Get_library_version(library, &len);
+  NAPI_OK(napi_create_object(env, &out));
+  napi_get_boolean(env, initialized && !finalized && mpi_ready, &v);
+  napi_set_named_property(env, out, "initialized", v);
+  napi_get_boolean(env, finalized, &v);
+  napi_set_named_property(env, out, "finalized", v);
+  napi_set_named_property(env, out, "pending", number(env, (double)pending_count));
+  napi_set_named_property(env, out, "version", number(env, major + minor / 10.0));
+  napi_create_string_utf8(env, library, strcspn(library, "\n,"), &v);
+  napi_set_named_property(env, out, "library", v);
+  return out;
+}
+
+/* ---- collectives: each starts a non-blocking operation and returns its request id ---- */
+
+/* allreduce(send | null, recv, op): null or the same array as recv for in place. */
+static napi_value allreduce(napi_env env, napi_callback_info info) {
+  Buffer send, recv;
+  MPI_Op op;
+  int has_send, self;
+  ARGS(3, "allreduce(send, recv, op)");
+  if (!get_optional_buffer(env, argv[0], "send", &send, &has_send) || !get_buffer(env, argv[1], "recv", &recv) ||
+      !get_op(env, argv[2], recv.type, &op))
+    return NULL;
+  self = !has_send;
+  if (has_send) {
+    if (!same_dtype(env, &send, &recv) || !check_length(env, &recv, "recv", send.length, "as many as send"))
+      return NULL;
+    if ((self = in_place(env, &send, &recv)) < 0) return NULL;
+  }
+  int rc = MPI_Iallreduce(self ? MPI_IN_PLACE : send.data, recv.data, (int)recv.length, recv.type, op,
+                          MPI_COMM_WORLD, &request);
+  return started(env, "MPI_Iallreduce", rc, request, self ? NULL : send.value, recv.value);
+}
+
+/* bcast(buf, root). */
+static napi_value bcast(napi_env env, napi_callback_info info) {
+  Buffer buf;
+  int root;
+  ARGS(2, "bcast(buf, root)");
+  if (!get_buffer(env, argv[0], "buf", &buf) || !get_rank(env, argv[1], "root", &root)) return NULL;
+  int rc = MPI_Ibcast(buf.data, (int)buf.length, buf.type, root, MPI_COMM_WORLD, &request);
+  return started(env, "MPI_Ibcast", rc, request, buf.value, NULL);
+}
+
+/* allgather(send | null, recv): recv holds size blocks of send's length; null: this rank's block is in place. */
+static napi_value allgather(napi_env env, napi_callback_info info) {
+  Buffer send, recv;
+  int has_send, size = world_size();
+  ARGS(2, "allgather(send, recv)");
+  if (!get_optional_buffer(env, argv[0], "send", &send, &has_send) || !get_buffer(env, argv[1], "recv", &recv))
+    return NULL;
+  if (has_send && (!same_dtype(env, &send, &recv) ||
+                   !check_length(env, &recv, "recv", send.length * size, "worldSize times send's")))
+    return NULL;
+  if (!has_send && recv.length % size) return throw_error(env, "recv's length must be a multiple of the world size");
+  if (has_send && !disjoint(env, &send, &recv)) return NULL;
+  int count = (int)(recv.length / size);
+  int rc = MPI_Iallgather(has_send ? send.data : MPI_IN_PLACE, count, recv.type, recv.data, count, recv.type,
+                          MPI_COMM_WORLD, &request);
+  return started(env, "MPI_Iallgather", rc, request, has_send ? send.value : NULL, recv.value);
+}
+
+/* reduceScatterBlock(send, recv, op): send holds size blocks of recv's length; recv gets this rank's reduced block. */
+static napi_value reduce_scatter_block(napi_env env, napi_callback_info info) {
+  Buffer send, recv;
+  MPI_Op op;
+  ARGS(3, "reduceScatterBlock(send, recv, op)");
+  if (!get_buffer(env, argv[0], "send", &send) || !get_buffer(env, argv[1], "recv", &recv) ||
+      !get_op(env, argv[2], recv.type, &op) || !same_dtype(env, &send, &recv) ||
+      !check_length(env, &send, "send", recv.length * world_size(), "worldSize times recv's") ||
+      !disjoint(env, &send, &recv))
+    return NULL;
+  int rc = MPI_Ireduce_scatter_block(send.data, recv.data, (int)recv.length, recv.type, op, MPI_COMM_WORLD,
+                                     &request);
+  return started(env, "MPI_Ireduce_scatter_block", rc, request, send.value, recv.value);
+}
+
+/* gather(send, recv | null, root): recv (size blocks of send's length) on the root only. */
+static napi_value gather(napi_env env, napi_callback_info info) {
+  Buffer send, recv;
+  int has_recv, root, is_root;
+  ARGS(3, "gather(send, recv, root)");
+  if (!get_buffer(env, argv[0], "send", &send) || !get_optional_buffer(env, argv[1], "recv", &recv, &has_recv) ||
+      !get_rank(env, argv[2], "root", &root))
+    return NULL;
+  is_root = root == world_rank();
+  if (is_root && !has_recv) return throw_error(env, "gather: the root rank must pass a recv array");
+  if (is_root && (!same_dtype(env, &send, &recv) ||
+                  !check_length(env, &recv, "recv", send.length * world_size(), "worldSize times send's") ||
+                  !disjoint(env, &send, &recv)))
+    return NULL;
+  int rc = MPI_Igather(send.data, (int)send.length, send.type, is_root ? recv.data : NULL, (int)send.length,
+                       send.type, root, MPI_COMM_WORLD, &request);
+  return started(env, "MPI_Igather", rc, request, send.value, is_root ? recv.value : NULL);
+}
+
+/* scatter(send | null, recv, root): send (size blocks of recv's length) on the root only. */
+static napi_value scatter(napi_env env, napi_callback_info info) {
+  Buffer send, recv;
+  int has_send, root, is_root;
+  ARGS(3, "scatter(send, recv, root)");
+  if (!get_optional_buffer(env, argv[0], "send", &send, &has_send) || !get_buffer(env, argv[1], "recv", &recv) ||
+      !get_rank(env, argv[2], "root", &root))
+    return NULL;
+  is_root = root == world_rank();
+  if (is_root && !has_send) return throw_error(env, "scatter: the root rank must pass a send array");
+  if (is_root && (!same_dtype(env, &send, &recv) ||
+                  !check_length(env, &send, "send", recv.length * world_size(), "worldSize times recv's") ||
+                  !disjoint(env, &send, &recv)))
+    return NULL;
+  int rc = MPI_Iscatter(is_root ? send.data : NULL, (int)recv.length, recv.type, recv.data, (int)recv.length,
+                        recv.type, root, MPI_COMM_WORLD, &request);
+  return started(env, "MPI_Iscatter", rc, request, is_root ? send.value : NULL, recv.value);
+}
+
+/* barrier(). */
+static napi_value barrier(napi_env env, napi_callback_info info) {
+  ARGS(0, "barrier()");
+  int rc = MPI_Ibarrier(MPI_COMM_WORLD, &request);
+  return started(env, "MPI_Ibarrier", rc, request, NULL, NULL);
+}
+
+/* ---- completion ---- */
+
+static Pending *get_pending(napi_env env, napi_value value) {
+  double id;
+  Pending *p;
+  char message[128];
+  if (napi_get_value_double(env, value, &id) != napi_ok) return throw_type_error(env, "request id must be a number"), NULL;
+  p = find_pending(id);
+  if (!p) {
+    snprintf(message, sizeof message, "no pending MPI request %.0f (it completed already, or never existed)", id);
+    throw_error(env, message);
+  }
+  return p;
+}
+
+/* One MPI_Test: 1 done (released), 0 pending, -1 after throwing. */
+static int test_once(napi_env env, Pending *p) {
+  int flag = 0, rc = MPI_Test(&p->request, &flag, MPI_STATUS_IGNORE);
+  if (rc != MPI_SUCCESS) {
+    const char *what = p->what;
+    release_pending(env, p);
+    throw_mpi(env, what, rc);
+    return -1;
+  }
+  if (flag) release_pending(env, p);
+  return flag;
+}
+
+/* test(id): true when the request has completed (its arrays hold the result). */
+static napi_value test(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS], out;
+  Pending *p;
+  int done;
+  if (!get_args(env, info, 1, argv, "test(id)") || !ready(env) || !(p = get_pending(env, argv[0])))
+    return NULL;
+  if ((done = test_once(env, p)) < 0) return NULL;
+  napi_get_boolean(env, done, &out);
+  return out;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * wait(id, timeoutMs): polls MPI_Test until the request completes (true) or the timeout passes (false: the request
+ * stays pending; wait again, or abort()). Spins first (latency), then yields the core, then sleeps 50 us between
+ * polls (a peer still computing gets the CPU).
+ */
+static napi_value wait_request(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS], out;
+  Pending *p;
+  double timeout, start, id;
+  if (!get_args(env, info, 2, argv, "wait(id, timeoutMs)") || !ready(env) || !(p = get_pending(env, argv[0])))
+    return NULL;
+  if (napi_get_value_double(env, argv[1], &timeout) != napi_ok || !(timeout >= 0))
+    return throw_type_error(env, "timeoutMs must be a number >= 0 (Infinity waits forever)");
+  id = p->id, start = now_ms();
+  for (long spins = 0;; spins++) {
+    int done = test_once(env, p);
+    if (done < 0) return NULL;
+    if (done || now_ms() - start > timeout) {
+      napi_get_boolean(env, done, &out);
+      return out;
+    }
+    if (spins > 20000) {
+      struct timespec ts = {0, 50000};
+      nanosleep(&ts, NULL);
+    } else if (spins > 2000) {
+      sched_yield();
+    }
+    p = find_pending(id);
+  }
+}
+
+/* ---- module ---- */
+
+static napi_value init_module(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"init", NULL, init, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"finalize", NULL, finalize, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"abort", NULL, abort_job, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"state", NULL, state, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"allreduce", NULL, allreduce, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"bcast", NULL, bcast, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"allgather", NULL, allgather, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"reduceScatterBlock", NULL, reduce_scatter_block, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gather", NULL, gather, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"scatter", NULL, scatter, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"barrier", NULL, barrier, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"test", NULL, test, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"wait", NULL, wait_request, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof *props, props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init_module)
