@@ -5,7 +5,7 @@
  * Constants are hoisted from a parameter array, so kernels are cached per program shape, not per value. With a
  * reduction, the loop accumulates the program's values instead of storing them (reduce.ts).
  */
-import type { DType, Expr, FusedReduce, View } from "@cinder/tensor";
+import type { BinaryOp, DType, Expr, FusedReduce, UnaryOp, View } from "@cinder/tensor";
 import { type LoopSpec, operand, runLoop } from "./codegen";
 import {
   BINARY,
@@ -20,6 +20,7 @@ import {
   WHERE_EXPR,
 } from "./elementwise";
 import { reduceProgram } from "./reduce";
+import { elementwiseWasm } from "./wasm/fused-wasm";
 
 /** A JS expression rounding `e` to `dtype` as a store of that dtype would. */
 function rounded(e: string, dtype: DType): string {
@@ -168,8 +169,12 @@ function program(
   return prog;
 }
 
-/** Protocol version 2: the whole program per element in one loop, stored to `out` or reduced into it. */
+/**
+ * Protocol version 2: the whole program per element in one loop, stored to `out` or reduced into it; on WebAssembly
+ * SIMD (wasm/fused-wasm.ts) when the program and its operands allow, else as generated JS.
+ */
 export function elementwise(expr: Expr, inputs: readonly View[], out: View, reduce?: FusedReduce): void {
+  if (elementwiseWasm(expr, inputs, out, reduce)) return;
   const values: number[] = [];
   const prog = program(expr, inputs.length, reduce === undefined, values);
   const consts = values.length === 0 ? 0 : Float64Array.from(values);
@@ -179,4 +184,29 @@ export function elementwise(expr: Expr, inputs: readonly View[], out: View, redu
     return;
   }
   runLoop(prog.spec, operand(out), inputs.map(operand), out.shape, consts);
+}
+
+const input = (index: number, dtype: DType): Expr => ({ op: "input", index, dtype });
+
+/** A version 1 `unary` call on the WebAssembly path when it can take it (see `elementwiseWasm`); false otherwise. */
+export function unaryWasm(fn: UnaryOp, x: View, out: View): boolean {
+  return elementwiseWasm({ op: "unary", fn, x: input(0, x.dtype), dtype: out.dtype }, [x], out);
+}
+
+/** A version 1 `binary` call on the WebAssembly path when it can take it; false otherwise. `out` may alias `a`. */
+export function binaryWasm(fn: BinaryOp, a: View, b: View, out: View): boolean {
+  const e: Expr = { op: "binary", fn, a: input(0, a.dtype), b: input(1, b.dtype), dtype: out.dtype };
+  return elementwiseWasm(e, [a, b], out);
+}
+
+/** A version 1 `where` call on the WebAssembly path when it can take it; false otherwise. */
+export function whereWasm(cond: View, a: View, b: View, out: View): boolean {
+  const e: Expr = {
+    op: "where",
+    cond: input(0, cond.dtype),
+    a: input(1, a.dtype),
+    b: input(2, b.dtype),
+    dtype: out.dtype,
+  };
+  return elementwiseWasm(e, [cond, a, b], out);
 }

@@ -27,7 +27,7 @@ import {
 } from "@cinder/tensor";
 import { contiguousStrides, numel } from "./codegen";
 import { addScaled, binary, copy, fill, unary, where } from "./elementwise";
-import { elementwise } from "./fused";
+import { binaryWasm, elementwise, unaryWasm, whereWasm } from "./fused";
 import { gather, scatter, sort } from "./indexing";
 import { matmul } from "./matmul";
 import { adamStep, sgdStep } from "./optim";
@@ -100,18 +100,18 @@ export class CpuBackend implements Backend {
   }
 
   unary(op: UnaryOp, x: View, out: View): void {
-    unary(op, x, out);
+    if (!unaryWasm(op, x, out)) unary(op, x, out);
   }
 
   addScaled(a: View, b: View, alpha: number, out: View): void {
     addScaled(a, b, alpha, out);
   }
   binary(op: BinaryOp, a: View, b: View, out: View): void {
-    binary(op, a, b, out);
+    if (!binaryWasm(op, a, b, out)) binary(op, a, b, out);
   }
 
   where(cond: View, a: View, b: View, out: View): void {
-    where(cond, a, b, out);
+    if (!whereWasm(cond, a, b, out)) where(cond, a, b, out);
   }
 
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {

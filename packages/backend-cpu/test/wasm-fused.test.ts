@@ -1,0 +1,217 @@
+import {
+  type BinaryOp,
+  type DType,
+  type Expr,
+  registerBackend,
+  setFusion,
+  type TypedArray,
+  tensor,
+  type UnaryOp,
+  type View,
+} from "@cinder/tensor";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { elementwise } from "../src/fused";
+import { cpu } from "../src/index";
+import { setWasmFusedEnabled, WASM_FUSED_MIN, wasmFusedStats } from "../src/wasm/fused-wasm";
+import { empty, view } from "./helpers";
+
+beforeAll(() => registerBackend(cpu));
+afterEach(() => {
+  setWasmFusedEnabled(true);
+  setFusion(true);
+});
+
+/** Values with every special case, then pseudo-random ones (some integers, some tiny, some huge). */
+function data(n: number, seed: number, dtype: DType = "float32"): number[] {
+  if (dtype === "bool") return Array.from({ length: n }, (_, i) => ((i * 7 + seed) % 3 === 0 ? 1 : 0));
+  const specials = [0, -0, 1, -1, 0.5, -2.5, 3.5, Number.NaN, Infinity, -Infinity, 1e-40, -1e-40, 3e38, 1e-7];
+  let s = seed;
+  return Array.from({ length: n }, (_, i) => {
+    if (i < specials.length) return specials[(i + seed) % specials.length];
+    s = (s * 1103515245 + 12345) % 2147483648;
+    const r = s / 2147483648 - 0.5;
+    return i % 5 === 0 ? Math.round(r * 8) : i % 7 === 0 ? r * 1e-3 : r * 10;
+  });
+}
+
+const input = (index: number, dtype: DType = "float32"): Expr => ({ op: "input", index, dtype });
+const un = (fn: UnaryOp, x: Expr, dtype: DType = "float32"): Expr => ({ op: "unary", fn, x, dtype });
+const bin = (fn: BinaryOp, a: Expr, b: Expr, dtype: DType = "float32"): Expr => ({
+  op: "binary",
+  fn,
+  a,
+  b,
+  dtype,
+});
+const num = (value: number, dtype: DType = "float32"): Expr => ({ op: "const", value, dtype });
+
+/** The bits of a result, NaNs made canonical (WebAssembly leaves a NaN's sign and payload unspecified). */
+function bits(v: View): number[] {
+  const a = v.handle as TypedArray;
+  if (v.dtype === "bool") return Array.from(a);
+  const u = new Uint32Array(Float32Array.from(a as Float32Array).buffer);
+  return Array.from(u, (x, i) => (Number.isNaN(a[i]) ? 0x7fc00000 : x));
+}
+
+/** Runs `expr` on the WASM path and on the JS renderer; expects the WASM path taken and the same bits. */
+function same(expr: Expr, inputs: View[], outDtype: DType, n: number): void {
+  const fast = empty(outDtype, [n]);
+  const before = wasmFusedStats.run;
+  elementwise(expr, inputs, fast);
+  expect(wasmFusedStats.run).toBe(before + 1);
+  const slow = empty(outDtype, [n]);
+  setWasmFusedEnabled(false);
+  elementwise(expr, inputs, slow);
+  setWasmFusedEnabled(true);
+  expect(bits(fast)).toEqual(bits(slow));
+}
+
+const N = 8192 * 2 + 7; // three blocks, the last one not a multiple of 4
+
+describe("fused elementwise programs on WebAssembly SIMD", () => {
+  const x = view("float32", data(N, 1));
+  const y = view("float32", data(N, 5));
+  const m = view("bool", data(N, 2, "bool"));
+
+  it("runs every supported float32 unary op with the JS renderer's bits", () => {
+    for (const fn of [
+      "neg",
+      "abs",
+      "sqrt",
+      "floor",
+      "ceil",
+      "trunc",
+      "round",
+      "relu",
+      "square",
+      "reciprocal",
+    ] as const) {
+      same(un(fn, input(0)), [x], "float32", N);
+    }
+  });
+
+  it("runs every supported binary op, comparisons and logical ops with the JS renderer's bits", () => {
+    for (const fn of ["add", "sub", "mul", "div", "maximum", "minimum"] as const)
+      same(bin(fn, input(0), input(1)), [x, y], "float32", N);
+    for (const fn of ["eq", "ne", "lt", "le", "gt", "ge"] as const) {
+      same(bin(fn, input(0), input(1), "bool"), [x, y], "bool", N);
+      same(bin(fn, input(0), input(0), "bool"), [x], "bool", N);
+    }
+    const m2 = view("bool", data(N, 4, "bool"));
+    for (const fn of ["logicalAnd", "logicalOr", "logicalXor", "eq", "ne"] as const) {
+      same(bin(fn, input(0, "bool"), input(1, "bool"), "bool"), [m, m2], "bool", N);
+    }
+    for (const fn of ["isnan", "isinf", "logicalNot"] as const)
+      same(un(fn, input(0), "bool"), [x], "bool", N);
+    same(un("logicalNot", input(0, "bool"), "bool"), [m], "bool", N);
+  });
+
+  it("runs where, casts, constants and broadcast scalars with the JS renderer's bits", () => {
+    const where: Expr = { op: "where", cond: input(0, "bool"), a: input(1), b: num(-0), dtype: "float32" };
+    same(where, [m, x], "float32", N);
+    same({ op: "cast", x: input(0, "bool"), dtype: "float32" }, [m], "float32", N);
+    same({ op: "cast", x: input(0), dtype: "bool" }, [x], "bool", N);
+    // relu backward as autograd writes it: where(x > 0, g, 0)
+    const gt0 = bin("gt", input(0), num(0), "bool");
+    same({ op: "where", cond: gt0, a: input(1), b: num(0), dtype: "float32" }, [x, y], "float32", N);
+    // a stride-0 input (a broadcast 0-dim tensor) and constants, NaN included
+    const s = { ...view("float32", [2.5]), shape: [N], strides: [0] };
+    same(bin("add", bin("mul", input(0), input(1)), num(Number.NaN)), [x, s], "float32", N);
+    same(bin("sub", bin("mul", input(0), num(2)), input(1)), [x, s], "float32", N);
+  });
+
+  it("runs long chains with shared subtrees (a DAG) as the JS renderer does", () => {
+    const a = bin("mul", input(0), num(0.5));
+    let e: Expr = bin("add", a, a);
+    for (let i = 0; i < 10; i++) e = bin(i % 2 ? "maximum" : "sub", e, bin("mul", input(1), num(i + 0.25)));
+    same(un("relu", e), [x, y], "float32", N);
+  });
+
+  it("sums a program's values in float64 lanes: the JS result up to float64 rounding before the float32 one", () => {
+    const finite = view(
+      "float32",
+      data(N, 3).map((v) => (Number.isFinite(v) && Math.abs(v) < 1e30 ? v : 1)),
+    );
+    const e = un("relu", bin("add", bin("mul", input(0), num(2)), num(1)));
+    const reduce = { op: "sum" as const, axes: [0], shape: [N] };
+    const fast = empty("float32", [1]);
+    const before = wasmFusedStats.run;
+    elementwise(e, [finite], fast, reduce);
+    expect(wasmFusedStats.run).toBe(before + 1);
+    const slow = empty("float32", [1]);
+    setWasmFusedEnabled(false);
+    elementwise(e, [finite], slow, reduce);
+    const f = (fast.handle as Float32Array)[0];
+    const s = (slow.handle as Float32Array)[0];
+    expect(Math.abs(f - s)).toBeLessThanOrEqual(Math.abs(s) * 2 ** -23);
+    // integer values: exact in any order
+    const ints = view(
+      "float32",
+      Array.from({ length: N }, (_, i) => (i % 17) - 8),
+    );
+    const out = [empty("float32", [1]), empty("float32", [1])];
+    for (const [k, on] of [true, false].entries()) {
+      setWasmFusedEnabled(on);
+      elementwise(e, [ints], out[k], reduce);
+    }
+    expect(bits(out[0])).toEqual(bits(out[1]));
+  });
+
+  it("leaves what it does not support to the JS renderer", () => {
+    const before = wasmFusedStats.run;
+    const out = empty("float32", [N]);
+    elementwise(un("exp", input(0)), [x], out); // transcendental
+    elementwise(bin("mul", input(0), num(0.1)), [x], out); // 0.1 is not a float32: JS multiplies in float64
+    const strided = { ...x, shape: [N >> 1], strides: [2] };
+    elementwise(un("neg", input(0)), [strided], empty("float32", [N >> 1]));
+    elementwise(
+      un("neg", input(0, "float64"), "float64"),
+      [view("float64", data(N, 1))],
+      empty("float64", [N]),
+    );
+    const small = view("float32", data(WASM_FUSED_MIN - 1, 1));
+    elementwise(un("neg", input(0)), [small], empty("float32", [WASM_FUSED_MIN - 1]));
+    expect(wasmFusedStats.run).toBe(before);
+    expect((out.handle as Float32Array)[20]).toBe(Math.fround((x.handle as Float32Array)[20] * 0.1));
+  });
+
+  it("takes the backend's version 1 calls too, in place included", () => {
+    const a = view("float32", data(N, 7));
+    const expected = (a.handle as Float32Array).map((v, i) => v + (y.handle as Float32Array)[i]);
+    const before = wasmFusedStats.run;
+    cpu.binary("add", a, y, a);
+    cpu.unary("neg", a, a);
+    cpu.where(m, a, y, a);
+    expect(wasmFusedStats.run).toBe(before + 3);
+    const got = a.handle as Float32Array;
+    const mm = m.handle as Uint8Array;
+    for (let i = 0; i < N; i++) {
+      const want = mm[i] ? -expected[i] : (y.handle as Float32Array)[i];
+      expect(Object.is(got[i], want) || (Number.isNaN(got[i]) && Number.isNaN(want))).toBe(true);
+    }
+  });
+
+  it("gives tensors the same values with and without it, with fusion on and off", () => {
+    const t = tensor(data(5000, 9).map((v) => (Number.isFinite(v) ? v : 0)));
+    const run = () => {
+      const h = t.mul(2).add(1).relu();
+      return [
+        ...(h.toArray() as number[]),
+        Number(h.sum().item()),
+        Number(t.gt(0).float().mul(t).sum().item()),
+      ];
+    };
+    const fast = run();
+    setFusion(false);
+    const unfused = run();
+    setFusion(true);
+    setWasmFusedEnabled(false);
+    const slow = run();
+    expect(fast.slice(0, 5000)).toEqual(slow.slice(0, 5000));
+    expect(unfused.slice(0, 5000)).toEqual(slow.slice(0, 5000));
+    for (const k of [5000, 5001]) {
+      expect(fast[k]).toBeCloseTo(slow[k], 1);
+      expect(unfused[k]).toBeCloseTo(slow[k], 1);
+    }
+  });
+});
