@@ -37,6 +37,7 @@ export {
   type TensorMethods,
   unaryFns,
 } from "./methods";
+export { adjoint, concat, concatenate, ger, rowStack, swapaxes, swapdims } from "./ops/aliases";
 export { castOp } from "./ops/cast";
 export * from "./ops/creation";
 export { type CreationOptions, getDefaultDevice, setDefaultDevice } from "./ops/creation-args";
@@ -219,6 +220,7 @@ export {
 } from "./tensor";
 
 import { binaryFns, unaryFns } from "./methods";
+import { type AliasFns, aliasFns } from "./ops/aliases";
 import type { BinaryFns } from "./ops/elementwise-signatures";
 
 installMethods();
@@ -360,3 +362,45 @@ export const {
   /** `torch.logical_xor(input, other)`: elementwise XOR of truth values, a bool tensor. */
   logicalXor,
 }: BinaryFns = binaryFns;
+export const {
+  /** `torch.absolute(input, *, out=None)`: alias of `abs`. */
+  absolute,
+  /** `torch.arccos(input, *, out=None)`: alias of `acos`. */
+  arccos,
+  /** `torch.arccosh(input, *, out=None)`: alias of `acosh`. */
+  arccosh,
+  /** `torch.arcsin(input, *, out=None)`: alias of `asin`. */
+  arcsin,
+  /** `torch.arcsinh(input, *, out=None)`: alias of `asinh`. */
+  arcsinh,
+  /** `torch.arctan(input, *, out=None)`: alias of `atan`. */
+  arctan,
+  /** `torch.arctanh(input, *, out=None)`: alias of `atanh`. */
+  arctanh,
+  /** `torch.fix(input, *, out=None)`: alias of `trunc`. */
+  fix,
+  /** `torch.negative(input, *, out=None)`: alias of `neg`. */
+  negative,
+  /** `torch.sgn(input, *, out=None)`: `sign` for real tensors. */
+  sgn,
+  /** `torch.multiply(input, other, *, out=None)`: alias of `mul`. */
+  multiply,
+  /** `torch.subtract(input, other, *, alpha=1, out=None)`: alias of `sub`. */
+  subtract,
+  /** `torch.divide(input, other, *, rounding_mode=None, out=None)`: alias of `div`. */
+  divide,
+  /** `torch.true_divide(input, other, *, out=None)`: `div` without a rounding mode. */
+  trueDivide,
+  /** `torch.arctan2(input, other, *, out=None)`: alias of `atan2`. */
+  arctan2,
+  /** `torch.greater(input, other, *, out=None)`: alias of `gt`. */
+  greater,
+  /** `torch.greater_equal(input, other, *, out=None)`: alias of `ge`. */
+  greaterEqual,
+  /** `torch.less(input, other, *, out=None)`: alias of `lt`. */
+  less,
+  /** `torch.less_equal(input, other, *, out=None)`: alias of `le`. */
+  lessEqual,
+  /** `torch.not_equal(input, other, *, out=None)`: alias of `ne`. */
+  notEqual,
+}: AliasFns = aliasFns;

@@ -4,6 +4,7 @@
  * `installMethods()` runs, never while an import cycle is still evaluating (a bundle may order modules differently).
  */
 import { ownMethods as m } from "./methods";
+import * as al from "./ops/aliases";
 import { castOp } from "./ops/cast";
 import { diag } from "./ops/creation";
 import * as ex from "./ops/elementwise-extra";
@@ -373,4 +374,12 @@ export const methodTable = () => ({
   cauchy_: rx.cauchy_,
   /** `x.random_(from=0, to=None, *, generator=None)`: filled with integers uniform on [from, to). */
   random_: rx.random_,
+  /** `x.ger(vec2)`: alias of `outer`. */
+  ger: al.ger,
+  /** `x.swapdims(dim0, dim1)`: alias of `transpose`. */
+  swapdims: al.swapdims,
+  /** `x.swapaxes(axis0, axis1)`: alias of `transpose`. */
+  swapaxes: al.swapaxes,
+  /** `x.adjoint()`: the (conjugate) transpose of the last two dims, `x.mT` for real tensors. */
+  adjoint: al.adjoint,
 });

@@ -9,6 +9,7 @@ import { checkDType, DTYPES, type DType, LEGACY_NAMES } from "./dtype";
 import { DeviceError, ShapeError } from "./errors";
 import { autogradHooks, needsGrad, type RemovableHandle, type TensorHook } from "./grad";
 import { methodTable } from "./method-table";
+import { type AliasMethods, installAliases } from "./ops/aliases";
 import { castOp } from "./ops/cast";
 import { clampOp } from "./ops/clamp";
 import { diag } from "./ops/creation";
@@ -420,7 +421,7 @@ type Auto = { [K in keyof MethodTable]: AsMethod<MethodTable[K]> };
  * The op methods of `Tensor` (`x.sum()`, `x.exp_()`, ...), generated from the op functions and the op table
  * and typed from their signatures.
  */
-export interface TensorMethods extends Auto, UnaryMethods, BinaryMethods {}
+export interface TensorMethods extends Auto, UnaryMethods, BinaryMethods, AliasMethods {}
 
 let installed = false;
 
@@ -453,6 +454,7 @@ export function installMethods(): void {
     };
   }
   installElementwise(proto);
+  installAliases(proto);
 }
 
 /** Tensor's own op methods declared in this file, for the method table (`method-table.ts`). */

@@ -143,52 +143,54 @@ function unaryValue(o: UnaryOp, x: Tensor, decimals: number, out?: Tensor): Tens
   return unary(o, x, out);
 }
 
-type UnaryFn<O extends UnaryOp> = O extends UnaryNoOut
+export type UnaryFn<O extends UnaryOp> = O extends UnaryNoOut
   ? OpFn<[Self], UnaryKw<O>, Tensor>
   : OpFn<[Self], [...UnaryKw<O>, OutOpt], Tensor>;
-type UnaryMethod<O extends UnaryOp> = (...args: MethodCalls<[Self], UnaryKw<O>>) => Tensor;
+export type UnaryMethod<O extends UnaryOp> = (...args: MethodCalls<[Self], UnaryKw<O>>) => Tensor;
 
 export type UnaryFns = { [O in UnaryOp]: UnaryFn<O> };
 export type UnaryMethods = { [O in UnaryOp]: UnaryMethod<O> } & {
   [O in UnaryOp as `${O}_`]: UnaryMethod<O>;
 };
 
-function unaryFn(o: UnaryOp) {
+/** `torch.<name>(input, *, out=None)` computing the op `o` (`name` differs for an alias: `torch.arccos` is acos). */
+export function unaryFn(o: UnaryOp, name: string = o) {
   const noOut = (UNARY_NO_OUT as readonly UnaryOp[]).includes(o);
-  const sig = declare(o, [self], noOut ? unaryKw(o) : [...unaryKw(o), outOpt], ["function"]);
+  const sig = declare(name, [self], noOut ? unaryKw(o) : [...unaryKw(o), outOpt], ["function"]);
   return op(sig, (a: Record<string, unknown>): Tensor => {
     const x = a.input as Tensor;
     const decimals = (a.decimals as number | undefined) ?? 0;
     const out = a.out as Tensor | null | undefined;
     const y = unaryValue(o, x, decimals);
-    return out ? writeOut(o, y, out, [x]) : y;
+    return out ? writeOut(name, y, out, [x]) : y;
   });
 }
 
 /** The functional forms of the unary ops (`torch.exp(x)`, with `out=`), by name. */
 export const unaryFns = Object.fromEntries(UNARY_OPS.map((o) => [o, unaryFn(o)])) as unknown as UnaryFns;
 
-function installUnary(proto: Record<string, unknown>, o: UnaryOp): void {
-  const msig = declare(o, [self], unaryKw(o), ["method"]);
-  const isig = declare(`${o}_`, [self], unaryKw(o), ["method"]);
-  proto[o] = function (this: Tensor): Tensor {
+/** Install `x.<name>()` and `x.<name>_()` computing the op `o` (`name` differs for an alias). */
+export function installUnary(proto: Record<string, unknown>, o: UnaryOp, name: string = o): void {
+  const msig = declare(name, [self], unaryKw(o), ["method"]);
+  const isig = declare(`${name}_`, [self], unaryKw(o), ["method"]);
+  proto[name] = function (this: Tensor): Tensor {
     // fast path: `x.exp()`
     if (arguments.length === 0) return unary(o, this);
     const a = msig.parse([this, ...arguments]) as Record<string, unknown>;
     return unaryValue(o, this, (a.decimals as number | undefined) ?? 0);
   };
-  proto[`${o}_`] = function (this: Tensor): Tensor {
+  proto[`${name}_`] = function (this: Tensor): Tensor {
     const a = (arguments.length === 0 ? {} : isig.parse([this, ...arguments])) as Record<string, unknown>;
     const decimals = (a.decimals as number | undefined) ?? 0;
     // a bool result fits any dtype (PyTorch's logical_not_ on floats writes 0/1); inplace() refuses float into int
-    return inplace(this, [], (s, out) => unaryValue(o, s, decimals, out), `${o}_`);
+    return inplace(this, [], (s, out) => unaryValue(o, s, decimals, out), `${name}_`);
   };
 }
 
 // ---- binary ----
 
 type NumberIn = typeof inputOrNumber;
-type BinaryFn<O extends BinaryOp> = O extends "add" | "sub"
+export type BinaryFn<O extends BinaryOp> = O extends "add" | "sub"
   ? OpFn<[NumberIn, Other], [Alpha, OutOpt], Tensor>
   : O extends "div"
     ? OpFn<[NumberIn, Other], [RoundingMode, OutOpt], Tensor>
@@ -198,8 +200,16 @@ type BinaryFn<O extends BinaryOp> = O extends "add" | "sub"
         ? OpFn<[NumberIn, Other], [OutOpt], Tensor>
         : OpFn<[Self, OperandOf<O>], [OutOpt], Tensor>;
 type BitwiseBinary = "bitwiseAnd" | "bitwiseOr" | "bitwiseXor" | "bitwiseLeftShift" | "bitwiseRightShift";
-type BinaryMethod<O extends BinaryOp> = (...args: MethodCalls<[Self, OperandOf<O>], MethodKw<O>>) => Tensor;
+export type BinaryMethod<O extends BinaryOp> = (
+  ...args: MethodCalls<[Self, OperandOf<O>], MethodKw<O>>
+) => Tensor;
 
+/** A binary op's function with a tensor `input` (an alias's: `torch.multiply(input, other, *, out=None)`). */
+export type TensorInputBinaryFn<O extends BinaryOp> = OpFn<
+  [Self, OperandOf<O>],
+  [...MethodKw<O>, OutOpt],
+  Tensor
+>;
 export type BinaryFns = { [O in BinaryOp]: BinaryFn<O> };
 export type BinaryMethods = { [O in BinaryOp]: BinaryMethod<O> } & {
   [O in BinaryOp as `${O}_`]: BinaryMethod<O>;
@@ -226,11 +236,29 @@ function binaryValue(o: BinaryOp, x: TensorOrScalar, y: TensorOrScalar, a: Recor
   return binary(o, x, y);
 }
 
-function binaryFn(o: BinaryOp) {
+/**
+ * How an alias differs from its op's signature: its name, whether `input` may be a number (`torch.true_divide(2,
+ * x)`; `torch.multiply` takes a tensor) and its keywords (`true_divide` has no `rounding_mode`).
+ */
+export interface BinarySpec {
+  name: string;
+  numberInput: boolean;
+  keywords: readonly AnyParam[];
+}
+/** The op's own spec, with `over` changed (an alias's name, and where its signature differs). */
+export const binarySpec = (o: BinaryOp, over: Partial<BinarySpec> = {}): BinarySpec => ({
+  name: o,
+  numberInput: NUMBER_INPUT.has(o),
+  keywords: methodKw(o),
+  ...over,
+});
+
+/** `torch.<name>(input, other, *, out=None)` computing the op `o` (an alias's own `spec`: `torch.multiply` is mul). */
+export function binaryFn(o: BinaryOp, spec: BinarySpec = binarySpec(o)) {
   const sig = declare(
-    o,
-    [NUMBER_INPUT.has(o) ? inputOrNumber : self, operandOf(o)],
-    [...methodKw(o), outOpt],
+    spec.name,
+    [spec.numberInput ? inputOrNumber : self, operandOf(o)],
+    [...spec.keywords, outOpt],
     ["function"],
   );
   const name = operandOf(o).name;
@@ -239,18 +267,24 @@ function binaryFn(o: BinaryOp) {
     const y = a[name] as TensorOrScalar;
     const out = a.out as Tensor | null;
     const r = binaryValue(o, x, y, a);
-    return out === null ? r : writeOut(o, r, out, [x, y]);
+    return out === null ? r : writeOut(spec.name, r, out, [x, y]);
   });
 }
 
 /** The functional forms of the binary ops (`torch.add(a, b)`, with `out=`), by name. */
 export const binaryFns = Object.fromEntries(BINARY_OPS.map((o) => [o, binaryFn(o)])) as unknown as BinaryFns;
 
-function installBinary(proto: Record<string, unknown>, o: BinaryOp): void {
-  const msig = declare(o, [self, operandOf(o)], methodKw(o), ["method"]);
-  const isig = declare(`${o}_`, [self, operandOf(o)], methodKw(o), ["method"]);
+/** Install `x.<name>(other)` and `x.<name>_(other)` computing the op `o` (an alias's own `spec`). */
+export function installBinary(
+  proto: Record<string, unknown>,
+  o: BinaryOp,
+  spec: BinarySpec = binarySpec(o),
+): void {
+  const msig = declare(spec.name, [self, operandOf(o)], spec.keywords, ["method"]);
+  const isig = declare(`${spec.name}_`, [self, operandOf(o)], spec.keywords, ["method"]);
   const name = operandOf(o).name;
-  proto[o] = function (this: Tensor, other: unknown): Tensor {
+  const what = spec.name;
+  proto[what] = function (this: Tensor, other: unknown): Tensor {
     // fast path: `x.op(y)` with one Tensor/number/boolean operand (alpha=1, rounding_mode=None: the defaults)
     if (arguments.length === 1 && isOperand(other) && (o !== "hypot" || other instanceof Tensor)) {
       return binary(o, this, other);
@@ -258,19 +292,19 @@ function installBinary(proto: Record<string, unknown>, o: BinaryOp): void {
     const a = msig.parse([this, ...arguments]) as Record<string, unknown>;
     return binaryValue(o, this, a[name] as TensorOrScalar, a);
   };
-  proto[`${o}_`] = function (this: Tensor, other: unknown): Tensor {
+  proto[`${what}_`] = function (this: Tensor, other: unknown): Tensor {
     // fast path: `x.op_(y)` (the defaults alpha=1, rounding_mode=None)
     if (arguments.length === 1 && isOperand(other) && (o !== "hypot" || other instanceof Tensor)) {
-      return inplace(this, [other], (s, out) => binary(o, s, other, out), `${o}_`);
+      return inplace(this, [other], (s, out) => binary(o, s, other, out), `${what}_`);
     }
     const a = isig.parse([this, ...arguments]) as Record<string, unknown>;
     const y = a[name] as TensorOrScalar;
     if (o === "add" || o === "sub") {
       const opts = { alpha: a.alpha as number };
       const f = o === "add" ? add : sub;
-      return inplace(this, [y], (s, out) => f(s, y, opts, out), `${o}_`);
+      return inplace(this, [y], (s, out) => f(s, y, opts, out), `${what}_`);
     }
-    return inplace(this, [y], (s) => binaryValue(o, s, y, a), `${o}_`);
+    return inplace(this, [y], (s) => binaryValue(o, s, y, a), `${what}_`);
   };
 }
 
