@@ -31,6 +31,8 @@ export * from "./layers/loss";
 export * from "./layers/normalization";
 export * from "./layers/padding";
 export * from "./layers/pool";
+export { GRU, LSTM, RNN } from "./layers/rnn";
+export { GRUCell, LSTMCell, RNNCell } from "./layers/rnn-cells";
 export * from "./layers/shuffle";
 export * from "./layers/sparse";
 export {
@@ -67,3 +69,8 @@ export {
   save,
 } from "./save";
 export type { FactoryOptions, Reduction } from "./util";
+/**
+ * `torch.nn.utils`: `clipGradNorm_`, `clipGradValue_`, `parametersToVector`, `vectorToParameters`, and `utils.rnn`
+ * (`padSequence`, `PackedSequence`, `packPaddedSequence`, `padPackedSequence`, `packSequence`, ...).
+ */
+export * as utils from "./utils";
