@@ -12,9 +12,11 @@ import "@cinder/autograd";
 
 export {
   type DynamicAxes,
+  EXPORTED_OPS,
   type ExportArgs,
   type ExportOptions,
   export_ as export,
   OnnxExportError,
 } from "./export";
 export { type LoadFn, load, OnnxLoadError, OnnxModule, SUPPORTED_OPS } from "./load";
+export { TracerWarning } from "./trace";

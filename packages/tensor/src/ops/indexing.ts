@@ -5,6 +5,7 @@
  */
 import { DTypeError, fmtShape, IndexError, ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
+import { opTracer } from "../op-tracer";
 import { broadcastShapes, normDim, numel } from "../shape";
 import {
   ArgumentError,
@@ -103,6 +104,11 @@ function normalize(x: Tensor, items: readonly IndexItem[]): (IndexItem | Tensor)
 
 /** Read `x[items]`. */
 export function at(x: Tensor, ...items: IndexItem[]): Tensor {
+  if (opTracer !== null) return opTracer.call("at", { input: x, items }, () => atImpl(x, items)) as Tensor;
+  return atImpl(x, items);
+}
+
+function atImpl(x: Tensor, items: readonly IndexItem[]): Tensor {
   const norm = normalize(x, items);
   let cur = x;
   let dim = 0;

@@ -1,0 +1,230 @@
+/**
+ * The ONNX graph a trace builds (`GraphBuilder`): value names for tensors, nodes, initializers (parameters,
+ * buffers, constants), and its encoding as a ModelProto with the protobufjs descriptor of `schema.ts`.
+ */
+import { type DType, Tensor, tensor } from "@cinder/tensor";
+import { ATTRIBUTE_TYPE, DATA_TYPE, modelProtoType } from "./schema";
+
+/** An error of the ONNX exporter: an op without a mapping, an unsupported option or argument. */
+export class OnnxExportError extends Error {
+  override name = "OnnxExportError";
+}
+
+/** A node attribute: an int, a list of ints, a string, a float (`{ float: 0.5 }`) or a tensor (`{ tensor: t }`). */
+export type AttrValue = number | readonly number[] | string | { float: number } | { tensor: Tensor };
+
+/** One node of the graph being built. */
+export interface NodeSpec {
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, AttrValue>;
+}
+
+interface Initializer {
+  name: string;
+  tensor?: Tensor;
+  /** int64 data (shapes, axes, indices). */
+  int64?: readonly number[];
+  /** dims of int64 data (default: 1-D). */
+  dims?: readonly number[];
+}
+
+/** The graph built while the model runs. */
+export class GraphBuilder {
+  readonly nodes: NodeSpec[] = [];
+  readonly initializers: Initializer[] = [];
+  private readonly names = new Map<Tensor, string>();
+  private readonly used = new Set<string>();
+  private readonly counts = new Map<string, number>();
+
+  /**
+   * @param stateNames the model's parameters and buffers by tensor, named as in its `stateDict()`
+   * @param untraced called for a tensor that reaches a node without being an input, a node's output or a
+   *   parameter: it may fail (a value computed by an op the trace missed) or let it become a constant
+   */
+  constructor(
+    private readonly stateNames: ReadonlyMap<Tensor, string>,
+    private readonly untraced: (t: Tensor) => void = () => {},
+  ) {}
+
+  /** Register a graph input. */
+  input(t: Tensor, name: string): void {
+    this.names.set(t, name);
+    this.used.add(name);
+  }
+
+  /** A fresh value name: `base_0`, `base_1`, ... */
+  fresh(base: string): string {
+    for (;;) {
+      const n = this.counts.get(base) ?? 0;
+      this.counts.set(base, n + 1);
+      const name = `${base}_${n}`;
+      if (!this.used.has(name)) {
+        this.used.add(name);
+        return name;
+      }
+    }
+  }
+
+  /** The value name of `t` as a node input: traced, a parameter or buffer, or a constant made an initializer. */
+  nameOf(t: Tensor): string {
+    const known = this.names.get(t);
+    if (known !== undefined) return known;
+    let name = this.stateNames.get(t);
+    if (name === undefined) this.untraced(t);
+    if (name === undefined || this.used.has(name)) name = this.fresh("onnx::Constant");
+    this.used.add(name);
+    this.names.set(t, name);
+    this.initializers.push({ name, tensor: t });
+    return name;
+  }
+
+  /** Whether `t` has a value name already. */
+  has(t: Tensor): boolean {
+    return this.names.has(t);
+  }
+
+  /** Let `out` stand for the same value as `input` (an op that is the identity in the graph). */
+  alias(out: Tensor, input: Tensor | string): void {
+    this.names.set(out, typeof input === "string" ? input : this.nameOf(input));
+  }
+
+  /** An int64 initializer (a shape, axes, an index); 1-D unless `dims` says otherwise (`[]`: a scalar). */
+  ints(values: readonly number[], dims?: readonly number[]): string {
+    const name = this.fresh("onnx::Const");
+    this.initializers.push({ name, int64: values, dims });
+    return name;
+  }
+
+  /** A scalar `Constant` of `dtype` (a number operand of an elementwise op, a Clip bound). */
+  scalar(value: number, dtype: DType): string {
+    return this.constant(tensor(value, { dtype }));
+  }
+
+  /** A `Constant` node holding `t` (made by an exporter: ones for an absent weight); not a parameter. */
+  constant(t: Tensor): string {
+    return this.node("Constant", [], this.fresh("onnx::Constant"), { value: { tensor: t } });
+  }
+
+  /** Append a node; `output` is the tensor it computes, or a name (fresh when omitted). Returns the output name. */
+  node(
+    opType: string,
+    inputs: readonly (Tensor | string)[],
+    output?: Tensor | string,
+    attrs: Record<string, AttrValue> = {},
+  ): string {
+    const out =
+      output === undefined || output instanceof Tensor ? this.fresh(`onnx::${opType}`) : (output as string);
+    const inputNames = inputs.map((i) => (typeof i === "string" ? i : this.nameOf(i)));
+    if (output instanceof Tensor) this.names.set(output, out);
+    this.nodes.push({ opType, inputs: inputNames, outputs: [out], attrs });
+    return out;
+  }
+
+  /** Give a traced value a new name (a graph output's); returns false when it is not a node's output. */
+  rename(t: Tensor, name: string): boolean {
+    const old = this.names.get(t);
+    if (old === undefined) return false;
+    const producer = this.nodes.find((n) => n.outputs[0] === old);
+    if (!producer || this.initializers.some((i) => i.name === old)) return false;
+    producer.outputs[0] = name;
+    for (const n of this.nodes) n.inputs = n.inputs.map((i) => (i === old ? name : i));
+    this.names.set(t, name);
+    return true;
+  }
+}
+
+/** The ONNX IR version that goes with an opset (onnx's VersionConverter table). */
+function irVersion(opset: number): number {
+  return opset <= 18 ? 8 : opset <= 20 ? 9 : 10;
+}
+
+async function attribute(name: string, v: AttrValue) {
+  if (typeof v === "number") return { name, type: ATTRIBUTE_TYPE.INT, i: v };
+  if (typeof v === "string") return { name, type: ATTRIBUTE_TYPE.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) return { name, type: ATTRIBUTE_TYPE.INTS, ints: v };
+  if ("tensor" in (v as object))
+    return {
+      name,
+      type: ATTRIBUTE_TYPE.TENSOR,
+      t: await tensorProto({ name: "", tensor: (v as { tensor: Tensor }).tensor }),
+    };
+  return { name, type: ATTRIBUTE_TYPE.FLOAT, f: (v as { float: number }).float };
+}
+
+async function tensorProto(init: Initializer) {
+  if (init.int64) {
+    const raw = new Uint8Array(8 * init.int64.length);
+    const view = new DataView(raw.buffer);
+    for (let i = 0; i < init.int64.length; i++) view.setBigInt64(8 * i, BigInt(init.int64[i]), true);
+    const dims = init.dims ?? [init.int64.length];
+    return { name: init.name, dims, dataType: DATA_TYPE.int64, rawData: raw };
+  }
+  const t = init.tensor as Tensor;
+  const dataType = DATA_TYPE[t.dtype as keyof typeof DATA_TYPE];
+  if (dataType === undefined) throw new OnnxExportError(`onnx.export: no ONNX type for dtype ${t.dtype}`);
+  const data = await t.contiguous().dataAsync();
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  return { name: init.name, dims: [...t.shape], dataType, rawData: bytes };
+}
+
+/** A graph input's or output's type: dtype and shape, `dynamic` axes named instead of sized. */
+export function valueInfo(name: string, t: Tensor, dynamic: ReadonlyMap<number, string>) {
+  const elemType = DATA_TYPE[t.dtype as keyof typeof DATA_TYPE];
+  if (elemType === undefined) throw new OnnxExportError(`onnx.export: no ONNX type for dtype ${t.dtype}`);
+  for (const a of dynamic.keys())
+    if (!Number.isInteger(a) || a < 0 || a >= t.ndim)
+      throw new OnnxExportError(
+        `onnx.export: dynamicAxes names axis ${a} of "${name}", which has ${t.ndim} dims`,
+      );
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType,
+        shape: {
+          dim: t.shape.map((d, i) => (dynamic.has(i) ? { dimParam: dynamic.get(i) } : { dimValue: d })),
+        },
+      },
+    },
+  };
+}
+
+/** What `encodeModel` writes besides the graph's nodes and initializers. */
+export interface ModelParts {
+  name: string;
+  opset: number;
+  inputs: ReturnType<typeof valueInfo>[];
+  outputs: ReturnType<typeof valueInfo>[];
+  /** `metadata_props` entries (the traced TorchScript-style text of `jit.trace`). */
+  metadata?: Readonly<Record<string, string>>;
+}
+
+/** The ModelProto bytes of a built graph. */
+export async function encodeModel(g: GraphBuilder, parts: ModelParts): Promise<Uint8Array> {
+  const graph = {
+    name: parts.name,
+    node: await Promise.all(
+      g.nodes.map(async (n, i) => ({
+        name: `/${n.opType}_${i}`,
+        opType: n.opType,
+        input: n.inputs,
+        output: n.outputs,
+        attribute: await Promise.all(Object.entries(n.attrs).map(([k, v]) => attribute(k, v))),
+      })),
+    ),
+    initializer: await Promise.all(g.initializers.map(tensorProto)),
+    input: parts.inputs,
+    output: parts.outputs,
+  };
+  const type = modelProtoType();
+  const message = type.fromObject({
+    irVersion: irVersion(parts.opset),
+    opsetImport: [{ domain: "", version: parts.opset }],
+    producerName: "cinder",
+    graph,
+    metadataProps: Object.entries(parts.metadata ?? {}).map(([key, value]) => ({ key, value })),
+  });
+  return type.encode(message).finish();
+}
