@@ -356,6 +356,14 @@ describe("every declared callable is exported", () => {
       continue;
     }
     if (s.torchName.startsWith("torchvision.")) continue; // checked by the datasets-mnist tests
+    const forward = /^nn\.(\w+)\.forward$/.exec(s.name); // a module's forward: a method of its class
+    if (forward) {
+      it(`${s.name} is a method of nn.${forward[1]}`, () => {
+        const cls = (nn as unknown as Record<string, { prototype: Record<string, unknown> }>)[forward[1]];
+        expect(typeof cls.prototype.forward).toBe("function");
+      });
+      continue;
+    }
     for (const form of s.forms) {
       if (form === "method") {
         it(`Tensor.prototype.${s.name}`, () => {

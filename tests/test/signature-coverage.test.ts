@@ -11,6 +11,7 @@ import "./support/every-package";
 
 const MODULES = "tests/test/signatures-modules.test.mjs";
 const OPTIM_DATA = "tests/test/signatures-optim-data.test.mjs";
+const ATTENTION = "packages/nn/test/attention-calls.test.ts";
 const HAND_TESTED: Record<string, string> = {
   "Generator.seed": "tests/test/signatures-creation.test.mjs",
   "Generator.getState": "tests/test/signatures-creation.test.mjs",
@@ -49,6 +50,14 @@ const HAND_TESTED: Record<string, string> = {
   "nn.ModuleDict": MODULES,
   "nn.ParameterDict": MODULES,
   "nn.Identity": MODULES,
+  "nn.functional.scaledDotProductAttention": ATTENTION,
+  "nn.MultiheadAttention.forward": ATTENTION,
+  "nn.TransformerEncoderLayer.forward": ATTENTION,
+  "nn.TransformerDecoderLayer.forward": ATTENTION,
+  "nn.TransformerEncoder.forward": ATTENTION,
+  "nn.TransformerDecoder.forward": ATTENTION,
+  "nn.Transformer.forward": ATTENTION,
+  "nn.Transformer.generateSquareSubsequentMask": ATTENTION,
 };
 const MODULE_METHOD = /^nn\.Module\.\w+$/; // every nn.Module method: tests/test/signatures-modules.test.mjs
 

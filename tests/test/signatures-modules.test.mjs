@@ -9,8 +9,19 @@ import { signatureCases } from "./support/signature-cases.mjs";
 import { thrownMessage as thrown } from "./support/thrown.mjs";
 
 torch.registerBackend(cpu);
-const cases = signatureCases("modules", (name) =>
-  name.startsWith("nn.init.") ? nn.init[name.slice(8)] : nn[name.replace(/^nn\./, "")],
+// the Transformer stacks' layer, norm and custom encoder/decoder arguments (sigcases_modules.py's Make)
+const stackOf = (Stack, Layer) => ([d, h, f, n]) => new Stack(new Layer(d, h, f), n);
+const makers = {
+  encoderLayer: (a) => new nn.TransformerEncoderLayer(...a),
+  decoderLayer: (a) => new nn.TransformerDecoderLayer(...a),
+  layerNorm: (a) => new nn.LayerNorm(...a),
+  encoder: stackOf(nn.TransformerEncoder, nn.TransformerEncoderLayer),
+  decoder: stackOf(nn.TransformerDecoder, nn.TransformerDecoderLayer),
+};
+const cases = signatureCases(
+  "modules",
+  (name) => (name.startsWith("nn.init.") ? nn.init[name.slice(8)] : nn[name.replace(/^nn\./, "")]),
+  { makers },
 );
 
 describe("the module cases cover every module class and every constructor parameter", () => {

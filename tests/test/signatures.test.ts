@@ -41,6 +41,8 @@ const NOT_IN_FIXTURE: Record<string, string> = {
   "torch.best_device":
     "Cinder's own (PyTorch writes `'cuda' if torch.cuda.is_available() else 'cpu'`): no arguments",
   "onnx.load": "the onnx package's onnx.load(f), not torch's: f is a path or the bytes",
+  "torch.nn.functional.scaled_dot_product_attention":
+    "PyTorch 2.0's (1.13 has none): (query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False), checked by hand",
 };
 
 const GENERATOR = "the generator to draw from (PyTorch 2 adds this parameter)";
