@@ -10,7 +10,10 @@ import { thrownMessage as thrown } from "./support/thrown.mjs";
 
 torch.registerBackend(cpu);
 // the Transformer stacks' layer, norm and custom encoder/decoder arguments (sigcases_modules.py's Make)
-const stackOf = (Stack, Layer) => ([d, h, f, n]) => new Stack(new Layer(d, h, f), n);
+const stackOf =
+  (Stack, Layer) =>
+  ([d, h, f, n]) =>
+    new Stack(new Layer(d, h, f), n);
 const makers = {
   encoderLayer: (a) => new nn.TransformerEncoderLayer(...a),
   decoderLayer: (a) => new nn.TransformerDecoderLayer(...a),

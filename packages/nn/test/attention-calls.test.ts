@@ -140,7 +140,9 @@ describe("module forwards take PyTorch's arguments", () => {
       [0, 0, Number.NEGATIVE_INFINITY],
       [0, 0, 0],
     ]);
-    expect(nn.Transformer.generateSquareSubsequentMask({ sz: 3, device: "cpu" }).tolist()).toEqual(m.tolist());
+    expect(nn.Transformer.generateSquareSubsequentMask({ sz: 3, device: "cpu" }).tolist()).toEqual(
+      m.tolist(),
+    );
     expect(() => nn.Transformer.generateSquareSubsequentMask(2.5)).toThrow(/"sz" must be int/);
   });
 });
