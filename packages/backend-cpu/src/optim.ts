@@ -6,6 +6,7 @@
  */
 import type { AdamStepOptions, SgdStepOptions, TypedArray, View } from "@cinder/tensor";
 import { isContiguous, numel } from "./codegen";
+import { adamStepWasm, sgdStepWasm } from "./wasm/optim-wasm";
 
 type AdamKernel = (
   n: number,
@@ -132,6 +133,7 @@ export function adamStep(
   s[9] = r(1 - o.lr * o.weightDecay);
   s[10] = 1 - o.beta1;
   s[11] = r(1 - o.beta2);
+  if (adamStepWasm(p, grad, expAvg, expAvgSq, maxExpAvgSq, o, s)) return true;
   const k = kernel<AdamKernel>("n, p, po, g, go, m, mo, v, vo, vm, vmo, s", ADAM_SRC, p.dtype === "float32", {
     MAXIMIZE: o.maximize,
     HAS_WD: o.weightDecay !== 0,
@@ -166,6 +168,7 @@ export function sgdStep(p: View, grad: View, momentumBuffer: View | null, o: Sgd
   s[5] = o.maximize ? 1 : 0;
   s[6] = o.first ? 1 : 0;
   s[7] = o.momentum;
+  if (sgdStepWasm(p, grad, momentumBuffer, o, s)) return true;
   const k = kernel<SgdKernel>("n, p, po, g, go, b, bo, s", SGD_SRC, p.dtype === "float32", {
     MAXIMIZE: o.maximize,
     HAS_WD: o.weightDecay !== 0,

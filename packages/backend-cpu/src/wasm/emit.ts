@@ -32,8 +32,10 @@ export const OP = {
 export const SIMD = {
   v128_load: 0x00,
   v128_load32_splat: 0x09,
+  v128_load64_splat: 0x0a,
   v128_store: 0x0b,
   v128_const: 0x0c,
+  i8x16_shuffle: 0x0d,
   i32x4_splat: 0x11,
   f32x4_splat: 0x13,
   f32x4_eq: 0x41,

@@ -20,17 +20,17 @@ import { numel } from "../codegen";
 import { FnBuilder, moduleBytes, OP, SIMD, T, uleb } from "./emit";
 
 /** Elements per streamed block (a float32 block is 32 KiB: ten of them stay in L2). */
-const BLOCK = 8192;
+export const BLOCK = 8192;
 /** Programs over fewer elements stay on the JS renderer (a WASM call and its copies cost ~1 us). */
 export const WASM_FUSED_MIN = 256;
 const PAGES = 4;
 /** Byte layout of the memory: reduction accumulators, constant slots, then one block per operand. */
 const ACC = 16;
-const CONSTS = 64;
+export const CONSTS = 64;
 const MAX_CONSTS = 240;
 const BUFS = CONSTS + 4 * MAX_CONSTS;
 const MAX_OPERANDS = (PAGES * 65536 - BUFS) / (4 * BLOCK) - 1;
-const bufAt = (k: number): number => BUFS + 4 * BLOCK * k;
+export const bufAt = (k: number): number => BUFS + 4 * BLOCK * k;
 
 const F32_UNARY: Partial<Record<UnaryOp, number>> = {
   neg: SIMD.f32x4_neg,
@@ -64,7 +64,8 @@ const MASK_BINARY: Partial<Record<BinaryOp, number>> = {
   ne: SIMD.v128_xor,
 };
 
-interface Host {
+/** The module memory and its views (shared by every kernel built at run time). */
+export interface Host {
   memory: WebAssembly.Memory;
   f32: Float32Array;
   i32: Int32Array;
@@ -72,14 +73,15 @@ interface Host {
   f64: Float64Array;
 }
 
-interface Kernel {
+/** A compiled kernel: `run(end, n)` over the first `n` elements of each block (i < end, 4 lanes per step). */
+export interface Kernel {
   run(end: number, n: number): void;
 }
 
 let enabled = true;
 let host: Host | null | undefined;
 const kernels = new Map<string, Kernel | null>();
-/** Programs run on WebAssembly since load (tests check that the fast path is the one taken). */
+/** Kernels (programs and optimizer updates) run on WebAssembly since load: tests check the fast path is taken. */
 export const wasmFusedStats = { run: 0 };
 
 /** Allow (default) or forbid this path; forbidding it runs every program on the JS renderer, as without SIMD. */
@@ -89,7 +91,11 @@ export function setWasmFusedEnabled(on: boolean): boolean {
   return was;
 }
 
-function getHost(): Host | null {
+/** Whether run-time generated kernels are allowed (`setWasmFusedEnabled`). */
+export const wasmFusedEnabled = (): boolean => enabled;
+
+/** The memory, created on first use; null where WebAssembly SIMD is unavailable. */
+export function getHost(): Host | null {
   if (host !== undefined) return host;
   host = null;
   try {
@@ -109,7 +115,8 @@ function getHost(): Host | null {
   return host;
 }
 
-function compile(fn: FnBuilder): Kernel | null {
+/** `fn` (parameters end, n) as a kernel on the host memory; null when the engine refuses it. */
+export function compile(fn: FnBuilder): Kernel | null {
   try {
     const m = new WebAssembly.Module(moduleBytes([T.i32, T.i32], fn, PAGES));
     const h = host as Host;

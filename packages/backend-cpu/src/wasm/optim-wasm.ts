@@ -1,0 +1,221 @@
+/**
+ * The fused optimizer updates (optim.ts) in WebAssembly SIMD, for float32 parameters: the same formulas with the
+ * same roundings, streamed through the module memory of fused-wasm.ts block by block (parameter, gradient and state
+ * copied in, parameter and state copied out). Where the JS loop rounds to float32 after each operation, a float32
+ * SIMD operation gives the same bits; where it keeps a float64 product (`d + wd * x`, `x + -lr * d`, the dampened
+ * and Adam's `(1 - beta1) * d` terms), the lanes are widened to float64 for it, so results equal the JS loop's bit for
+ * bit. One kernel per setting of the boolean options, built on first use.
+ */
+import type { AdamStepOptions, SgdStepOptions, TypedArray, View } from "@cinder/tensor";
+import { FnBuilder, SIMD, T } from "./emit";
+import {
+  BLOCK,
+  bufAt,
+  CONSTS,
+  compile,
+  getHost,
+  type Kernel,
+  wasmFusedEnabled,
+  wasmFusedStats,
+} from "./fused-wasm";
+
+/** Updates of fewer elements stay on the JS loop. */
+const MIN = 1024;
+
+/** Builds a kernel body: operands are v128 locals; `slot` constants live at CONSTS + 8 * k. */
+class Body {
+  readonly f = new FnBuilder(2);
+  readonly i = this.f.local(T.i32);
+  private readonly pre: number[] = [];
+  private readonly loop: number[] = [];
+
+  private emit(fn: (b: FnBuilder) => void, into: number[]): number {
+    const l = this.f.local(T.v128);
+    const b = new FnBuilder(0);
+    fn(b);
+    b.set(l);
+    into.push(...b.code);
+    return l;
+  }
+  /** Constant slot `k` as f64x2, or rounded to float32 as f32x4 (`stream` writes both forms). */
+  const(k: number, f32: boolean): number {
+    return this.emit((b) => {
+      if (f32) b.i32(0).simd(SIMD.v128_load32_splat, { align: 2, offset: F32_CONSTS + 4 * k });
+      else b.i32(0).simd(SIMD.v128_load64_splat, { align: 3, offset: CONSTS + 8 * k });
+    }, this.pre);
+  }
+  load(buf: number): number {
+    return this.emit((b) => b.get(this.i).simd(SIMD.v128_load, { align: 4, offset: bufAt(buf) }), this.loop);
+  }
+  store(buf: number, v: number): void {
+    const b = new FnBuilder(0)
+      .get(this.i)
+      .get(v)
+      .simd(SIMD.v128_store, { align: 4, offset: bufAt(buf) });
+    this.loop.push(...b.code);
+  }
+  /** A float32 lane operation on locals. */
+  op(opcode: number, ...args: number[]): number {
+    return this.emit((b) => {
+      for (const a of args) b.get(a);
+      b.simd(opcode);
+    }, this.loop);
+  }
+  /** `fround(a + s * x)` with the product and sum in float64 (s: an f64x2 constant), as the JS loop computes it. */
+  axpy(a: number, s: number, x: number): number {
+    const half = (b: FnBuilder, v: number, high: boolean) => {
+      b.get(v);
+      if (high) b.get(v).op(0xfd, SIMD.i8x16_shuffle, ...HIGH);
+      b.simd(SIMD.f64x2_promote_low_f32x4);
+    };
+    return this.emit((b) => {
+      for (const high of [false, true]) {
+        half(b, a, high);
+        b.get(s);
+        half(b, x, high);
+        b.simd(SIMD.f64x2_mul).simd(SIMD.f64x2_add).simd(SIMD.f32x4_demote_f64x2_zero);
+      }
+      b.op(0xfd, SIMD.i8x16_shuffle, ...LOW_HALVES);
+    }, this.loop);
+  }
+  finish(): FnBuilder {
+    const f = this.f;
+    f.op(...this.pre, 0x03, 0x40, ...this.loop);
+    f.get(this.i).i32(16).op(0x6a, 0x22, this.i).get(0).op(0x48, 0x0d, 0, 0x0b);
+    return f;
+  }
+}
+
+const HIGH = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+/** The constants as float64 at CONSTS + 8k and as float32 at F32_CONSTS + 4k (at most 16 of them). */
+const F32_CONSTS = CONSTS + 128;
+
+const kernels = new Map<string, Kernel | null>();
+
+function kernel(key: string, build: () => FnBuilder): Kernel | null {
+  let k = kernels.get(key);
+  if (k === undefined) {
+    k = compile(build());
+    kernels.set(key, k);
+  }
+  return k;
+}
+
+/** Float32, contiguous, at least MIN elements, and the module available: the views' arrays, else null. */
+function arrays(views: readonly (View | null)[]): TypedArray[] | null {
+  if (!wasmFusedEnabled() || getHost() === null) return null;
+  const p = views[0] as View;
+  const n = p.shape.reduce((a, b) => a * b, 1);
+  if (n < MIN) return null;
+  for (const v of views) if (v !== null && v.dtype !== "float32") return null;
+  return views.filter((v) => v !== null).map((v) => v.handle as TypedArray);
+}
+
+/**
+ * Stream `n` elements of the operands (views, contiguous) through the kernel: operand k in block k; `written`
+ * operands are copied back.
+ */
+function stream(
+  k: Kernel,
+  views: readonly View[],
+  written: readonly number[],
+  consts: readonly number[],
+): void {
+  const h = getHost();
+  if (h === null) return;
+  h.f64.set(consts, CONSTS / 8);
+  h.f32.set(consts, F32_CONSTS / 4);
+  const n = views[0].shape.reduce((a, b) => a * b, 1);
+  for (let s = 0; s < n; s += BLOCK) {
+    const len = Math.min(BLOCK, n - s);
+    for (let j = 0; j < views.length; j++) {
+      const o = views[j].offset + s;
+      h.f32.set((views[j].handle as Float32Array).subarray(o, o + len), bufAt(j) / 4);
+    }
+    k.run(((len + 3) >> 2) << 4, len);
+    for (const j of written) {
+      const at = bufAt(j) / 4;
+      (views[j].handle as Float32Array).set(h.f32.subarray(at, at + len), views[j].offset + s);
+    }
+  }
+  wasmFusedStats.run++;
+}
+
+/** `Backend.sgdStep` for contiguous float32 views (checked by the caller); false when this path cannot run it. */
+export function sgdStepWasm(
+  p: View,
+  grad: View,
+  buf: View | null,
+  o: SgdStepOptions,
+  s: Float64Array,
+): boolean {
+  if (arrays([p, grad, buf]) === null) return false;
+  const flags = [o.maximize, o.weightDecay !== 0, buf !== null, o.first, o.nesterov];
+  const k = kernel(`sgd${flags.join()}`, () => {
+    const [maximize, wd, momentum, first, nesterov] = flags;
+    const b = new Body();
+    const x = b.load(0);
+    let d = b.load(1);
+    if (maximize) d = b.op(SIMD.f32x4_neg, d);
+    if (wd) d = b.axpy(d, b.const(4, false), x);
+    if (momentum) {
+      const bi = first ? d : b.axpy(b.op(SIMD.f32x4_mul, b.load(2), b.const(1, true)), b.const(2, false), d);
+      b.store(2, bi);
+      d = nesterov ? b.axpy(d, b.const(7, false), bi) : bi;
+    }
+    b.store(0, b.axpy(x, b.const(0, false), d));
+    return b.finish();
+  });
+  if (k === null) return false;
+  const consts = Array.from(s);
+  consts[0] = -s[0]; // the JS loop's negLr
+  stream(k, buf ? [p, grad, buf] : [p, grad], buf ? [0, 2] : [0], consts);
+  return true;
+}
+
+/** `Backend.adamStep` for contiguous float32 views (checked by the caller); false when this path cannot run it. */
+export function adamStepWasm(
+  p: View,
+  grad: View,
+  m: View,
+  v: View,
+  vmax: View | null,
+  o: AdamStepOptions,
+  s: Float64Array,
+): boolean {
+  if (arrays([p, grad, m, v, vmax]) === null) return false;
+  const flags = [o.maximize, o.weightDecay !== 0, o.decoupled, vmax !== null];
+  const k = kernel(`adam${flags.join()}`, () => {
+    const [maximize, wd, decoupled, ams] = flags;
+    const b = new Body();
+    let x = b.load(0);
+    let d = b.load(1);
+    if (maximize) d = b.op(SIMD.f32x4_neg, d);
+    if (wd) {
+      if (decoupled) x = b.op(SIMD.f32x4_mul, x, b.const(9, true));
+      else d = b.axpy(d, b.const(4, false), x);
+    }
+    const mi = b.axpy(b.op(SIMD.f32x4_mul, b.load(2), b.const(1, true)), b.const(10, false), d);
+    b.store(2, mi);
+    const dd = b.op(SIMD.f32x4_mul, b.op(SIMD.f32x4_mul, d, d), b.const(11, true));
+    let vi = b.op(SIMD.f32x4_add, b.op(SIMD.f32x4_mul, b.load(3), b.const(2, true)), dd);
+    b.store(3, vi);
+    if (ams) {
+      vi = b.op(SIMD.f32x4_max, b.load(4), vi);
+      b.store(4, vi);
+    }
+    const denom = b.op(
+      SIMD.f32x4_add,
+      b.op(SIMD.f32x4_div, b.op(SIMD.f32x4_sqrt, vi), b.const(8, true)),
+      b.const(3, true),
+    );
+    const step = b.op(SIMD.f32x4_mul, b.op(SIMD.f32x4_div, mi, denom), b.const(7, true));
+    b.store(0, b.op(SIMD.f32x4_add, x, step));
+    return b.finish();
+  });
+  if (k === null) return false;
+  const views = vmax ? [p, grad, m, v, vmax] : [p, grad, m, v];
+  stream(k, views, vmax ? [0, 2, 3, 4] : [0, 2, 3], Array.from(s));
+  return true;
+}

@@ -1,0 +1,87 @@
+import type { AdamStepOptions, SgdStepOptions, TypedArray, View } from "@cinder/tensor";
+import { afterEach, describe, expect, it } from "vitest";
+import { cpu } from "../src/index";
+import { setWasmFusedEnabled, wasmFusedStats } from "../src/wasm/fused-wasm";
+import { view } from "./helpers";
+
+afterEach(() => setWasmFusedEnabled(true));
+
+const N = 8192 * 2 + 5;
+function values(seed: number, positive = false): number[] {
+  let s = seed;
+  return Array.from({ length: N }, (_, i) => {
+    if (i === 3) return positive ? 0 : -0;
+    s = (s * 1103515245 + 12345) % 2147483648;
+    const r = s / 2147483648 - 0.5;
+    return positive ? r * r : i % 11 === 0 ? r * 1e-6 : r * 4;
+  });
+}
+
+/** Runs `step` on fresh copies of the operands with and without WebAssembly; expects the same bits. */
+function same(names: string[], positive: boolean[], step: (vs: View[]) => boolean): void {
+  const run = (wasm: boolean) => {
+    setWasmFusedEnabled(wasm);
+    const vs = names.map((_, k) => view("float32", values(k + 1, positive[k])));
+    const before = wasmFusedStats.run;
+    for (let t = 0; t < 3; t++) expect(step(vs)).toBe(true);
+    return {
+      arrays: vs.map((v) => new Uint32Array((v.handle as TypedArray).buffer)),
+      ran: wasmFusedStats.run - before,
+    };
+  };
+  const fast = run(true);
+  const slow = run(false);
+  expect(fast.ran).toBe(3);
+  expect(slow.ran).toBe(0);
+  names.forEach((name, k) => {
+    const a = fast.arrays[k];
+    const b = slow.arrays[k];
+    const i = a.findIndex((x, j) => x !== b[j]);
+    expect(i, `${name}: first differing element`).toBe(-1);
+  });
+}
+
+describe("optimizer updates on WebAssembly SIMD", () => {
+  const flags = [false, true];
+  it("SGD gives the JS loop's bits for every option setting", () => {
+    for (const maximize of flags)
+      for (const wd of flags)
+        for (const momentum of flags)
+          for (const nesterov of momentum ? flags : [false])
+            for (const first of momentum ? flags : [false]) {
+              const o: SgdStepOptions = {
+                lr: 0.013,
+                momentum: momentum ? 0.9 : 0,
+                dampening: 0.1,
+                nesterov,
+                weightDecay: wd ? 0.003 : 0,
+                maximize,
+                first,
+              };
+              const names = momentum ? ["p", "grad", "buf"] : ["p", "grad"];
+              same(names, [false, false, false], ([p, g, b]) => cpu.sgdStep(p, g, b ?? null, o));
+            }
+  });
+
+  it("Adam and AdamW give the JS loop's bits for every option setting", () => {
+    for (const maximize of flags)
+      for (const wd of flags)
+        for (const decoupled of flags)
+          for (const ams of flags) {
+            const o: AdamStepOptions = {
+              lr: 0.001,
+              beta1: 0.9,
+              beta2: 0.999,
+              eps: 1e-8,
+              weightDecay: wd ? 0.01 : 0,
+              decoupled,
+              maximize,
+              step: 3,
+            };
+            const names = ams ? ["p", "grad", "m", "v", "vmax"] : ["p", "grad", "m", "v"];
+            same(names, [false, false, false, true, true], ([p, g, m, v, vm]) =>
+              cpu.adamStep(p, g, m, v, vm ?? null, o),
+            );
+          }
+  });
+});
