@@ -16,6 +16,7 @@ export {
   Subset,
   TensorDataset,
 } from "./dataset";
+export { DistributedSampler } from "./distributed-sampler";
 export {
   BatchSampler,
   permutation,

@@ -41,6 +41,7 @@ export {
   conformanceInput,
   runBackendConformance,
 } from "./conformance";
+export { DistributedDataParallel } from "./ddp";
 export {
   destroyProcessGroup,
   getBackend,

@@ -38,6 +38,15 @@ export class ProcessGroup {
 
 let world: ProcessGroup | null = null;
 
+// published for @cinder/data's DistributedSampler (which cannot import this package) while the group exists
+const GROUP_KEY = Symbol.for("@cinder/distributed.defaultGroup");
+function setWorld(g: ProcessGroup | null): void {
+  world = g;
+  const slot = globalThis as Record<symbol, unknown>;
+  if (g === null) delete slot[GROUP_KEY];
+  else slot[GROUP_KEY] = { rank: g.rank(), worldSize: g.size() };
+}
+
 /** PyTorch's `dist.group`: `group.WORLD` is the default group once `initProcessGroup` has run (else null). */
 export const group = {
   /** The default group, or null before `initProcessGroup`. */
@@ -127,7 +136,7 @@ export const initProcessGroup = op(
       throw new DistributedError(
         `initProcessGroup: asked for worldSize ${options.worldSize}, backend "${name}" has ${backend.worldSize} ranks`,
       );
-    world = new ProcessGroup(backend);
+    setWorld(new ProcessGroup(backend));
   },
 );
 
@@ -189,7 +198,7 @@ export const destroyProcessGroup = op(
   }),
   (a): void => {
     const g = resolveGroup(a.group, "destroyProcessGroup");
-    world = null;
+    setWorld(null);
     g.backend.destroy();
   },
 );

@@ -1,0 +1,74 @@
+/**
+ * DistributedDataParallel on the threads backend: 2 ranks x batch B train to the same parameters as 1 rank x batch 2B
+ * (50 steps), with one bucket or many, and with gradient accumulation under noSync; state dict keys; unused
+ * parameters.
+ */
+import { describe, expect, it } from "vitest";
+import { spawnRanks } from "../src/index";
+import type { TrainArgs } from "./ddp-ranks";
+
+const RANKS = new URL("./ddp-ranks.ts", import.meta.url).href;
+type Trained = { params: number[][]; spareGrad: boolean; buckets: string[][]; keys: string[] };
+const train = (n: number, data: TrainArgs) =>
+  spawnRanks(n, { kind: "call", module: RANKS, export: "train", data }, { timeoutMs: 30_000 }) as Promise<
+    Trained[]
+  >;
+
+function expectClose(a: number[][], b: number[][], tol: number): void {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (const [i, p] of a.entries())
+    for (const [j, v] of p.entries()) worst = Math.max(worst, Math.abs(v - b[i][j]));
+  expect(worst).toBeLessThan(tol);
+}
+
+describe("DistributedDataParallel", () => {
+  it("2 ranks x batch 8 = 1 rank x batch 16 after 50 steps (one bucket, tiny buckets, noSync accumulation)", async () => {
+    const [one] = await train(1, { steps: 50, batch: 16 });
+    const two = await train(2, { steps: 50, batch: 16 });
+    expect(two[0].params).toEqual(two[1].params); // ranks stay bit-identical
+    expect(two.map((r) => r.spareGrad)).toEqual([false, false]); // used by no rank: .grad stays null
+    expectClose(two[0].params, one.params, 2e-5);
+    expect(two[0].buckets).toEqual([
+      ["spare.bias", "spare.weight", "fc2.bias", "fc2.weight", "fc1.bias", "fc1.weight"],
+    ]);
+    expect(two[0].keys).toEqual([
+      "module.fc1.weight",
+      "module.fc1.bias",
+      "module.fc2.weight",
+      "module.fc2.bias",
+      "module.spare.weight",
+      "module.spare.bias",
+    ]);
+    const small = await train(2, { steps: 50, batch: 16, bucketCapMb: 0.0001 });
+    expect(small[0].buckets.length).toBeGreaterThan(3);
+    expectClose(small[0].params, one.params, 2e-5);
+    const acc = await train(2, { steps: 50, batch: 16, accumulate: 2 });
+    expectClose(acc[0].params, one.params, 2e-5);
+  });
+
+  it("names unused parameters without findUnusedParameters, and reduces around them with it", async () => {
+    const without = (await spawnRanks(2, {
+      kind: "call",
+      module: RANKS,
+      export: "unused",
+      data: { find: false },
+    })) as {
+      error: string | null;
+    }[];
+    expect(without[0].error).toMatch(
+      /did not receive gradients: spare.bias, spare.weight.*findUnusedParameters/,
+    );
+    const withFind = (await spawnRanks(2, {
+      kind: "call",
+      module: RANKS,
+      export: "unused",
+      data: { find: true },
+    })) as {
+      spareGrad: boolean;
+      error: string | null;
+    }[];
+    expect(withFind.map((r) => r.error)).toEqual([null, null]);
+    expect(withFind.map((r) => r.spareGrad)).toEqual([true, true]);
+  });
+});
