@@ -171,6 +171,39 @@ describe("clipGradNorm_ and clipGradValue_ against PyTorch", () => {
     });
     expectClose(nn.utils.parametersToVector(params), cv.vector, "parametersToVector");
   });
+  it("vectorToParameters is the inverse of parametersToVector (positional and options forms)", () => {
+    const m = new nn.Linear(3, 2);
+    const v = nn.utils.parametersToVector(m.parameters());
+    expect([...v.shape]).toEqual([8]);
+    const target = new nn.Linear(3, 2);
+    nn.utils.vectorToParameters(v, target.parameters());
+    expect(nn.utils.parametersToVector(target.parameters()).equal(v)).toBe(true);
+    nn.utils.vectorToParameters({ vec: v.mul(2), parameters: target.parameters() });
+    expect(Array.from(target.weight.data())).toEqual(Array.from(m.weight.mul(2).data()));
+    expect(target.weight.requiresGrad && target.weight.gradFn === null).toBe(true);
+    expect(thrown(() => nn.utils.vectorToParameters(zeros(7), target.parameters())).message).toMatch(
+      /expected a 1-D vector of 8 elements/,
+    );
+    expect(thrown(() => nn.utils.vectorToParameters([1, 2] as never, target.parameters()))).toBeInstanceOf(
+      ArgumentError,
+    );
+    expect(thrown(() => nn.utils.vectorToParameters(v, target.parameters(), 1 as never))).toBeInstanceOf(
+      ArgumentError,
+    );
+  });
+  it("clipGradValue_ call forms and bad arguments", () => {
+    const p = zeros(3).requiresGrad_(true);
+    p.grad = tensor([-3, 0.5, 2], { dtype: "float32" });
+    nn.utils.clipGradValue_(p, 1);
+    expect(Array.from(p.grad.data())).toEqual([-1, 0.5, 1]);
+    nn.utils.clipGradValue_({ parameters: [p], clipValue: 0.25 });
+    expect(Array.from(p.grad.data())).toEqual([-0.25, 0.25, 0.25]);
+    expect(thrown(() => nn.utils.clipGradValue_([p], 1, 2 as never))).toBeInstanceOf(ArgumentError);
+    expect(thrown(() => nn.utils.clipGradValue_([p], { clipValu: 1 } as never)).message).toMatch(
+      /did you mean/,
+    );
+    expect(thrown(() => nn.utils.clipGradValue_(7 as never, 1))).toBeInstanceOf(ArgumentError);
+  });
   it("call forms: a single tensor, a generator, options; bad arguments", () => {
     const p = zeros(3).requiresGrad_(true);
     p.grad = tensor([3, 4, 0], { dtype: "float32" });
