@@ -11,8 +11,8 @@
 set -euo pipefail
 
 # Debian packages: PyTorch for golden fixtures, onnx for the ONNX checker, the BLAS it runs on, Fashion-MNIST for the example,
-# headless Chromium for browser tests (and a font so pages render text).
-APT_PACKAGES=(python3-torch python3-onnx libopenblas0-pthread dataset-fashion-mnist chromium fonts-liberation fonts-wqy-microhei libvulkan1)
+# headless Chromium for browser tests (and a font so pages render text), Open MPI for @cinder/distributed-mpi.
+APT_PACKAGES=(python3-torch python3-onnx libopenblas0-pthread dataset-fashion-mnist chromium fonts-liberation fonts-wqy-microhei libvulkan1 openmpi-bin libopenmpi-dev)
 
 usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
 

@@ -55,9 +55,13 @@ function finalizeAtExit(native: NativeMpi): void {
 
 /** One rank's connection to the MPI job (`MPI_COMM_WORLD`). */
 export class MpiBackend implements CollectiveBackend {
+  /** The version of `@cinder/distributed`'s backend protocol this backend implements (1). */
   readonly specificationVersion = BACKEND_SPECIFICATION_VERSION as 1;
+  /** "mpi". */
   readonly name = "mpi";
+  /** This process's rank in `MPI_COMM_WORLD`. */
   readonly rank: number;
+  /** The number of processes `mpirun` started. */
   readonly worldSize: number;
   /** The bound on every wait, in milliseconds. */
   readonly timeoutMs: number;

@@ -2,13 +2,15 @@
  * The "mpi" backend on 2 ranks under mpirun (loopback only): each launch runs many checks, since starting mpirun
  * and Node costs seconds. Skipped without Open MPI, except in CI (where scripts/setup.sh installs it).
  */
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildAddon, hasMpirun, mpirun } from "./mpirun";
 
 const available = hasMpirun();
 const inCI = !!process.env.CI && process.env.CI !== "false";
 
-describe.skipIf(!available && !inCI)("under mpirun -np 2", () => {
+// each launch takes 2-10 s; a busy machine may take several times that
+describe.skipIf(!available && !inCI)("under mpirun -np 2", { timeout: 150_000 }, () => {
   beforeAll(buildAddon);
 
   it("every collective, dtype and op matches the reference bit for bit (1 element to 64 MB), async works and timeouts", () => {
@@ -23,9 +25,27 @@ describe.skipIf(!available && !inCI)("under mpirun -np 2", () => {
     }
   });
 
+  it("@cinder/distributed on the mpi backend: its conformance check and the tensor collectives", () => {
+    const run = mpirun("process-group.ts");
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.json.map((r) => r.rank).sort()).toEqual([0, 1]);
+    for (const r of run.json) {
+      expect(r.failures, `rank ${r.rank}`).toEqual([]);
+      expect(r.checks).toBeGreaterThan(300);
+    }
+  });
+
+  it("the README's example prints what the README says", () => {
+    const run = mpirun("readme-example.ts");
+    expect(run.status, run.stderr).toBe(0);
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const printed = /```text\n([^`]*)```/.exec(readme)?.[1];
+    expect(run.stdout).toBe(printed);
+  });
+
   it("a rank that throws ends the job with its error instead of leaving the others waiting", () => {
     const run = mpirun("failing-rank.ts");
-    expect(run.signal).toBeNull(); // mpirun ended by itself, long before the 50 s limit
+    expect(run.signal).toBeNull(); // mpirun ended by itself, long before the 120 s limit
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain("rank 1 fails on purpose");
     expect(run.stdout).not.toContain("rank 0 finished");

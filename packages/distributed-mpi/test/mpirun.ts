@@ -39,7 +39,7 @@ export function buildAddon(): void {
 }
 
 /** Runs `program` (relative to test/programs) on `np` ranks; its own scratch directory is CINDER_MPI_TEST_DIR. */
-export function mpirun(program: string, np = 2, timeoutMs = 50_000) {
+export function mpirun(program: string, np = 2, timeoutMs = 120_000) {
   const args = [
     ...MPIRUN_FLAGS,
     "-np",

@@ -3,10 +3,10 @@
  * every dtype and op and sizes from 1 element to 1 MB (and one 64 MB all-reduce), async handles, argument errors,
  * and a wait that times out. Prints one JSON line per rank: `{ rank, worldSize, checks, failures }`.
  */
-import { DistributedError, type ReduceOpName } from "@cinder/distributed";
+import { DistributedError, type ReduceOpName, reduceArrays as reduce } from "@cinder/distributed";
 import { MpiBackend, mpiState } from "../../src/index";
 import type { MpiArray } from "../../src/native";
-import { ARRAY_TYPES, concat, type DTypeName, firstDifference, input, reduce } from "./reference";
+import { ARRAY_TYPES, concat, type DTypeName, firstDifference, input } from "./reference";
 
 const backend = new MpiBackend({ timeoutMs: 60_000 });
 const { rank, worldSize } = backend;

@@ -1,6 +1,7 @@
 /**
  * What the MPI test programs compare against: every rank's input (each rank makes all of them from the same seed,
- * so no communication is needed to know the right answer) and the reductions in rank order.
+ * so no communication is needed to know the right answer); the reductions in rank order are @cinder/distributed's
+ * `reduceArrays`.
  */
 import type { MpiArray } from "../../src/native";
 
@@ -30,23 +31,6 @@ export function input(dtype: DTypeName, n: number, rank: number, salt: number): 
     if (n > 4) a[4] = rank === 0 ? -0 : 0;
   }
   return a;
-}
-
-/** `op` over `inputs` in rank order, rounding to the array type after each step; `avg` divides the sum at the end. */
-export function reduce(op: string, inputs: readonly MpiArray[]): MpiArray {
-  const out = inputs[0].slice();
-  for (const b of inputs.slice(1)) {
-    for (let i = 0; i < out.length; i++) {
-      const x = out[i];
-      const y = b[i];
-      if (op === "sum" || op === "avg") out[i] = x + y;
-      else if (op === "product") out[i] = out instanceof Int32Array ? Math.imul(x, y) : x * y;
-      else if (op === "min") out[i] = y < x || Number.isNaN(y) ? y : x;
-      else out[i] = y > x || Number.isNaN(y) ? y : x;
-    }
-  }
-  if (op === "avg") for (let i = 0; i < out.length; i++) out[i] /= inputs.length;
-  return out;
 }
 
 /** The first index where `a` and `b` differ bit for bit (NaN equals NaN, -0 differs from 0), or -1. */

@@ -1,0 +1,60 @@
+/**
+ * Runs under `mpirun -np 2` (see ../mpi.test.ts): `@cinder/distributed` on the "mpi" backend, as a user's program
+ * meets it: `initProcessGroup("mpi")` after importing this package, the distributed package's own conformance check
+ * on the backend, and the tensor collectives (strided views, bool, `asyncOp`). Prints one JSON line per rank.
+ */
+import { cpu } from "@cinder/backend-cpu";
+import * as dist from "@cinder/distributed";
+import { arange, registerBackend, tensor } from "@cinder/tensor";
+import "../../src/index";
+
+registerBackend(cpu);
+await dist.initProcessGroup("mpi", { timeout: 60_000 });
+const rank = dist.getRank();
+const worldSize = dist.getWorldSize();
+const backend = dist.group.WORLD?.backend;
+if (!backend) throw new Error("no default group after initProcessGroup");
+const report = dist.runBackendConformance(backend);
+const failures = [...report.failures];
+let checks = report.checks;
+
+function check(what: string, got: unknown, want: unknown): void {
+  checks++;
+  if (JSON.stringify(got) !== JSON.stringify(want))
+    failures.push(`${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+}
+
+check("getBackend", dist.getBackend(), "mpi");
+// a transposed (non-contiguous) view, reduced in place
+const base = arange(6, { dtype: "float32" })
+  .reshape(2, 3)
+  .add(rank * 10);
+const view = base.t();
+dist.allReduce(view, dist.ReduceOp.SUM);
+check("allReduce of a transposed view", base.toArray(), [
+  [10, 12, 14],
+  [16, 18, 20],
+]);
+// bool: sum is logical or
+const flags = tensor([rank === 0, false, true]);
+dist.allReduce(flags);
+check("allReduce of bool", flags.toArray(), [true, false, true]);
+// asyncOp: a Work, results written back by wait()
+const b = tensor([rank, rank + 1], { dtype: "int32" });
+const work = dist.broadcast(b, 1, { asyncOp: true }) as dist.Work;
+work.wait();
+check("broadcast asyncOp", b.toArray(), [1, 2]);
+const list = [tensor([0, 0]), tensor([0, 0])];
+dist.allGather(list, tensor([rank, -rank]));
+check(
+  "allGather",
+  list.map((t) => t.toArray()),
+  [
+    [0, 0],
+    [1, -1],
+  ],
+);
+dist.barrier();
+dist.destroyProcessGroup();
+check("isInitialized after destroy", dist.isInitialized(), false);
+console.log(JSON.stringify({ rank, worldSize, checks, failures }));
