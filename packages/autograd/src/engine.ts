@@ -5,6 +5,7 @@
  * accumulates into leaves' `.grad`.
  */
 import {
+  type AutogradHooks,
   fmtShape,
   type GradFn,
   installAutograd,
@@ -38,6 +39,8 @@ export class Node implements GradFn {
   edge: Edge | null = null;
   /** The versions of `saved` when recorded (checked before the derivative runs). */
   versions: readonly number[];
+  /** Forward intermediates this node's graph owns (intermediates.ts), disposed by the pass that frees it. */
+  owns: readonly Tensor[] | null = null;
   constructor(
     readonly name: string,
     readonly nextFunctions: readonly Edge[],
@@ -188,6 +191,12 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   return r.ndim === shape.length ? r : r.reshape(shape);
 }
 
+/** A gradient summed down to its input's shape and cast to its dtype (a one-tensor array, for `tidyMade`). */
+function conform([g, meta]: readonly [Tensor, InputMeta]): [Tensor] {
+  const r = sumToShape(g, meta.shape);
+  return [r.dtype === meta.dtype ? r : r.to(meta.dtype)];
+}
+
 /** An indexed loop (array methods take generic paths on `Size`, an Array subclass). */
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
@@ -319,6 +328,9 @@ export function runBackward(
           if (fnode) fnode.release();
           else node.backwardFn = null;
           node.saved = NO_SAVED;
+          // the intermediates are disposed when the pass ends (a node below may still read them)
+          if (owned && node.owns) for (const t of node.owns) owned.add(t);
+          node.owns = null;
         }
         const edges = node.nextFunctions;
         for (let i = 0; i < edges.length; i++) {
@@ -326,9 +338,8 @@ export function runBackward(
           const gi = inGrads[i];
           const meta = node.inputs[i];
           if (!edge[0] || !gi || !meta) continue;
-          let r = sumToShape(gi, meta.shape);
-          if (r.dtype !== meta.dtype) r = r.to(meta.dtype);
-          if (owned && r !== gi) owned.add(r);
+          // (in a scope: the reductions' own internal tensors are disposed at once)
+          const r = owned ? tidyMade(conform, [gi, meta], owned)[0] : conform([gi, meta])[0];
           setGradEnabled(prev); // gradients are summed in the caller's mode, as before
           addGrad(grads, edge, r, owned);
           setGradEnabled(mode);
@@ -550,6 +561,6 @@ export function registerHook(t: Tensor, hook: TensorHook): RemovableHandle {
   };
 }
 
-export function install(): void {
-  installAutograd({ record, backward, retainGrad: retainGradOf, registerHook });
+export function install(adopt: AutogradHooks["adopt"]): void {
+  installAutograd({ record, backward, retainGrad: retainGradOf, registerHook, adopt });
 }

@@ -5,8 +5,9 @@
  */
 import { enableGrad, isGradEnabled, noGrad, setGradEnabled } from "@cinder/tensor";
 import { install } from "./engine";
+import { adopt } from "./intermediates";
 
-install();
+install(adopt);
 
 export {
   AccumulateGrad,

@@ -9,12 +9,14 @@ import {
   type CallsOf,
   type Device,
   type DType,
+  graphOwned,
   type Kind,
   k,
   noGrad,
   type Param,
   signature,
   Tensor,
+  userVisible,
 } from "@cinder/tensor";
 import { checkName, cycleError, parseTo, TO, type ToOptions } from "./module-args";
 import { buffer, bufferTags, Parameter } from "./parameter";
@@ -127,6 +129,12 @@ const LOAD_STATE_DICT = signature("nn.Module.loadStateDict", [
   arg("strict", k.bool, true),
 ]);
 
+/** Mark the tensors of a module's output (a tensor, or an array of them) as seen by user code. */
+function escapeAll(out: unknown): void {
+  if (out instanceof Tensor) userVisible(out);
+  else if (Array.isArray(out)) for (const t of out) if (t instanceof Tensor) userVisible(t);
+}
+
 /** PyTorch's printing of a shape: `torch.Size([5, 3])`. */
 const torchSize = (shape: readonly number[]): string => `torch.Size([${[...shape].join(", ")}])`;
 
@@ -174,8 +182,13 @@ export class Module {
   private _call(...args: unknown[]): unknown {
     let inputs = args;
     for (const h of this._preHooks) inputs = (h(this, inputs) as unknown[] | undefined) ?? inputs;
-    let out = (this.forward as (...a: unknown[]) => unknown)(...inputs);
+    // what forward makes and neither returns nor keeps in a field is the graph's: backward() disposes it
+    const forward = this.forward as (...a: unknown[]) => unknown;
+    let out = graphOwned(() => forward.apply(this, inputs), this);
     for (const h of this._hooks) {
+      // a forward hook may keep its inputs and the output: no enclosing module's graph owns them
+      escapeAll(inputs);
+      escapeAll(out);
       const r = h(this, inputs, out);
       if (r !== undefined) out = r;
     }

@@ -36,6 +36,11 @@ export interface AutogradHooks {
   retainGrad(t: Tensor): void;
   /** Register a hook on the gradient w.r.t. `t` (`t.registerHook(hook)`); `t` requires grad. */
   registerHook?(t: Tensor, hook: TensorHook): RemovableHandle;
+  /**
+   * Give the graph of `result` the tensors in `made` that a library call made and did not return
+   * (`graphOwned`): the backward pass that frees that graph disposes them.
+   */
+  adopt?(result: unknown, made: ReadonlySet<Tensor>): void;
 }
 
 /**

@@ -23,7 +23,7 @@ export {
   setGradEnabled,
   type TensorHook,
 } from "./grad";
-export { keep, type MemoryInfo, memory, tidy, tidyMade } from "./memory";
+export { graphOwned, keep, type MemoryInfo, memory, tidy, tidyMade, userVisible } from "./memory";
 export {
   type AlphaOptions,
   allclose,

@@ -1,4 +1,5 @@
 import { type Cohort, countTensor, stats, uncountTensor } from "./accounting";
+import { autogradHooks, isGradEnabled } from "./grad";
 import type { Tensor } from "./tensor";
 
 /**
@@ -109,6 +110,40 @@ function collect(v: unknown, into: Set<unknown>, depth = 0): void {
 
 function isTensorLike(v: object): boolean {
   return "storage" in v && "strides" in v && typeof (v as { dispose?: unknown }).dispose === "function";
+}
+
+/** The tensors one `graphOwned` call made (a scope that disposes nothing itself). */
+class MadeScope extends Set<Tensor> {}
+
+/**
+ * Run `fn`, a library call such as a module's forward, and hand what it made and did not return (its result, or
+ * a field of `holder`) to autograd: the graph owns those intermediates, and `backward()` (without
+ * `retainGraph`) disposes them with the graph, so device memory does not wait for the garbage collector. The
+ * caller could reach them only through the graph. Tensors shown to user code (`userVisible`) are not handed over.
+ * Without gradient recording, nothing is handed over (the garbage collector or an enclosing `tidy` frees them).
+ */
+export function graphOwned<T>(fn: () => T, holder?: object): T {
+  const made = new MadeScope();
+  scopes.push(made);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+    const parent = scopes[scopes.length - 1];
+    if (parent !== undefined) for (const t of made) parent.add(t);
+  }
+  const hooks = autogradHooks();
+  if (made.size !== 0 && hooks?.adopt !== undefined && isGradEnabled()) {
+    if (holder !== undefined) for (const v of Object.values(holder)) made.delete(v);
+    hooks.adopt(result, made);
+  }
+  return result;
+}
+
+/** Mark a tensor as seen by user code (a forward hook's argument): no enclosing `graphOwned` call owns it. */
+export function userVisible(t: Tensor): void {
+  for (const s of scopes) if (s instanceof MadeScope) s.delete(t);
 }
 
 /** Keep a tensor alive past the enclosing `tidy()` scope. */
