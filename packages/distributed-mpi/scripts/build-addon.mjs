@@ -14,7 +14,11 @@ import { fileURLToPath } from "node:url";
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), "..");
 const addon = join(pkg, "build", "Release", "cinder_mpi.node");
-const sources = [join(pkg, "binding.gyp"), join(pkg, "src", "native", "mpi_addon.c")];
+const native = join(pkg, "src", "native");
+const sources = [
+  join(pkg, "binding.gyp"),
+  ...["mpi_addon.c", "args.c", "common.h"].map((f) => join(native, f)),
+];
 const ifMissing = process.argv.includes("--if-missing");
 const optional = process.argv.includes("--optional");
 

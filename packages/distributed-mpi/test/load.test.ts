@@ -1,4 +1,6 @@
 /** Loading the addon outside mpirun, and the messages for a missing Open MPI or an unbuilt addon. */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { explainLoadError, launchedByMpirun } from "../src/native";
 import { buildAddon, hasMpirun } from "./mpirun";
@@ -23,6 +25,17 @@ describe("loading", () => {
     expect(explainLoadError(e)).toMatch(
       /addon is not built.*apt-get install openmpi-bin libopenmpi-dev.*build/,
     );
+  });
+
+  it("building without Open MPI names the Debian packages (and --optional, the install script, goes on)", () => {
+    const script = fileURLToPath(new URL("../scripts/build-addon.mjs", import.meta.url));
+    const env = { ...process.env, PATH: "/nonexistent" }; // no mpicc
+    const strict = spawnSync(process.execPath, [script], { env, encoding: "utf8" });
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toMatch(/`mpicc` is not installed.*apt-get install openmpi-bin libopenmpi-dev/);
+    const optional = spawnSync(process.execPath, [script, "--optional"], { env, encoding: "utf8" });
+    expect(optional.status).toBe(0);
+    expect(optional.stderr).toMatch(/apt-get install openmpi-bin libopenmpi-dev/);
   });
 
   it("mpirun's environment is recognised", () => {

@@ -84,7 +84,7 @@ export async function collectives(data: { sizes: [number, number][] }): Promise<
         check(`broadcast ${tag}`, b, all[w - 1]);
         const list = Array.from({ length: w }, () => torch.zeros([rows, cols], { dtype }));
         dist.allGather(list, all[rank]);
-        list.forEach((t, r) => check(`allGather[${r}] ${tag}`, t, all[r]));
+        for (const [r, t] of list.entries()) check(`allGather[${r}] ${tag}`, t, all[r]);
         const out = torch.zeros([rows, cols], { dtype }).T.contiguous().T;
         const inputs = Array.from({ length: w }, (_, s) => make(rank, 100 + s));
         dist.reduceScatter(out, inputs, "sum");
@@ -98,7 +98,7 @@ export async function collectives(data: { sizes: [number, number][] }): Promise<
         );
         const gl = rank === 0 ? Array.from({ length: w }, () => torch.zeros([rows, cols], { dtype })) : null;
         dist.gather(all[rank], gl, 0);
-        gl?.forEach((t, r) => check(`gather[${r}] ${tag}`, t, all[r]));
+        for (const [r, t] of (gl ?? []).entries()) check(`gather[${r}] ${tag}`, t, all[r]);
         const sc = make(rank, 999);
         dist.scatter(sc, rank === 0 ? Array.from({ length: w }, (_, r) => make(r, 500)) : null, 0);
         check(`scatter ${tag}`, sc, make(rank, 500));
