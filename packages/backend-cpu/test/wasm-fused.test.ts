@@ -54,12 +54,13 @@ function bits(v: View): number[] {
 }
 
 /** Runs `expr` on the WASM path and on the JS renderer; expects the WASM path taken and the same bits. */
-function same(expr: Expr, inputs: View[], outDtype: DType, n: number): void {
-  const fast = empty(outDtype, [n]);
+function same(expr: Expr, inputs: View[], outDtype: DType, n: number | number[]): void {
+  const shape = typeof n === "number" ? [n] : n;
+  const fast = empty(outDtype, shape);
   const before = wasmFusedStats.run;
   elementwise(expr, inputs, fast);
   expect(wasmFusedStats.run).toBe(before + 1);
-  const slow = empty(outDtype, [n]);
+  const slow = empty(outDtype, shape);
   setWasmFusedEnabled(false);
   elementwise(expr, inputs, slow);
   setWasmFusedEnabled(true);
@@ -118,6 +119,43 @@ describe("fused elementwise programs on WebAssembly SIMD", () => {
     const s = { ...view("float32", [2.5]), shape: [N], strides: [0] };
     same(bin("add", bin("mul", input(0), input(1)), num(Number.NaN)), [x, s], "float32", N);
     same(bin("sub", bin("mul", input(0), num(2)), input(1)), [x, s], "float32", N);
+  });
+
+  it("reads broadcast inputs run by run: a bias over a batch, a per-channel bias over pixels", () => {
+    const relu = (e: Expr) => un("relu", e);
+    const shape2 = [70, 130];
+    const n2 = 70 * 130;
+    const bias = view("float32", data(130, 3));
+    const rows = { ...bias, shape: shape2, strides: [0, 1] };
+    same(
+      relu(bin("add", input(0), input(1))),
+      [{ ...view("float32", data(n2, 2)), shape: shape2, strides: [130, 1] }, rows],
+      "float32",
+      shape2,
+    );
+    const shape4 = [5, 32, 11, 13];
+    const n4 = 5 * 32 * 11 * 13;
+    const ch = { ...view("float32", data(32, 4)), shape: shape4, strides: [0, 1, 0, 0] };
+    const x4 = { ...view("float32", data(n4, 6)), shape: shape4, strides: [32 * 143, 143, 13, 1] };
+    same(relu(bin("add", input(0), input(1))), [x4, ch], "float32", shape4);
+    const mask = { ...view("bool", data(143, 1, "bool")), shape: shape4, strides: [0, 0, 13, 1] };
+    same(
+      { op: "where", cond: input(0, "bool"), a: input(1), b: num(0), dtype: "float32" },
+      [mask, x4],
+      "float32",
+      shape4,
+    );
+    // runs shorter than 16 elements, and transposed inputs, stay on the JS renderer
+    const before = wasmFusedStats.run;
+    const short = { ...view("float32", data(8, 1)), shape: [n4 / 8, 8], strides: [0, 1] };
+    elementwise(
+      bin("add", input(0), input(1)),
+      [{ ...x4, shape: [n4 / 8, 8], strides: [8, 1] }, short],
+      empty("float32", [n4]),
+    );
+    const t = { ...view("float32", data(n2, 2)), shape: shape2, strides: [1, 70] };
+    elementwise(un("neg", input(0)), [t], empty("float32", shape2));
+    expect(wasmFusedStats.run).toBe(before);
   });
 
   it("runs long chains with shared subtrees (a DAG) as the JS renderer does", () => {

@@ -126,23 +126,64 @@ export function compile(fn: FnBuilder): Kernel | null {
   }
 }
 
-/** How each input is read: a whole block per call, or one value in a constant slot. */
-type Slot = { kind: "vec"; dtype: DType } | { kind: "scalar"; dtype: DType };
+/**
+ * How each input is read: a whole block per call ("vec"), one value in a constant slot ("scalar"), or a block put
+ * together from runs ("runs": `run` elements at a time, each a contiguous stretch of the input or, with `repeat`, one
+ * value repeated; a bias broadcast over a batch or over channels' pixels).
+ */
+type Slot =
+  | { kind: "vec" | "scalar"; dtype: DType }
+  | { kind: "runs"; dtype: DType; run: number; repeat: boolean };
 
-/** Classify `v` over `shape`: contiguous ("vec"), one broadcast value ("scalar"), or neither (null). */
+/** Runs shorter than this are not worth their per-run cost: such inputs stay on the JS renderer. */
+const MIN_RUN = 16;
+
+/** Classify `v` over `shape` (see `Slot`), or null. */
 function slotOf(v: View, shape: readonly number[]): Slot | null {
   if (v.dtype !== "float32" && v.dtype !== "bool") return null;
-  let acc = 1;
-  let zero = true;
-  let dense = true;
-  for (let d = shape.length - 1; d >= 0; d--) {
+  let run = 1;
+  let repeat: boolean | null = null;
+  let d = shape.length - 1;
+  for (; d >= 0; d--) {
     if (shape[d] === 1) continue;
-    if (v.strides[d] !== 0) zero = false;
-    if (v.strides[d] !== acc) dense = false;
-    acc *= shape[d];
+    const st = v.strides[d];
+    if (repeat === null) {
+      if (st !== 0 && st !== 1) return null;
+      repeat = st === 0;
+    } else if (st !== (repeat ? 0 : run)) break;
+    run *= shape[d];
   }
-  if (zero) return { kind: "scalar", dtype: v.dtype };
-  return dense ? { kind: "vec", dtype: v.dtype } : null;
+  if (d < 0) return { kind: repeat ? "scalar" : "vec", dtype: v.dtype };
+  return run >= MIN_RUN ? { kind: "runs", dtype: v.dtype, run, repeat: repeat === true } : null;
+}
+
+/** Elements [s, s + len) of the loop over `shape` read through `v` into `dst` at `at`, run by run. */
+function gather(
+  v: View,
+  shape: readonly number[],
+  slot: { run: number; repeat: boolean },
+  s: number,
+  len: number,
+  dst: TypedArray,
+  at: number,
+): void {
+  const src = v.handle as TypedArray;
+  const { run, repeat } = slot;
+  const end = s + len;
+  for (let f = s; f < end; ) {
+    const within = f % run;
+    const take = Math.min(run - within, end - f);
+    let rem = f - within;
+    let off = v.offset;
+    for (let d = shape.length - 1; d >= 0 && rem > 0; d--) {
+      const q = rem % shape[d];
+      rem = (rem - q) / shape[d];
+      off += q * v.strides[d];
+    }
+    if (repeat) dst.fill(src[off], at + f - s, at + f - s + take);
+    else dst.set(src.subarray(off + within, off + within + take), at + f - s);
+    f += take;
+  }
 }
 
 const isF32Const = (v: number): boolean => Math.fround(v) === v || Number.isNaN(v);
@@ -155,7 +196,7 @@ function structure(e: Expr, slots: readonly Slot[]): string | null {
   if (d !== "float32" && d !== "bool") return null;
   switch (e.op) {
     case "input":
-      return `${slots[e.index].kind === "vec" ? "v" : "s"}${e.index}${d[0]}`;
+      return `${slots[e.index].kind === "scalar" ? "s" : "v"}${e.index}${d[0]}`;
     case "const":
       return d === "float32" && !isF32Const(e.value) ? null : `c${d[0]}`;
     case "unary": {
@@ -411,12 +452,7 @@ export function elementwiseWasm(
   // Scalar inputs take constant slots after the program's constants, in order of first use (as Render assigns).
   const all = constSlots(expr, slots, inputs);
   if (all.length > MAX_CONSTS) return false;
-  const kernel = kernelFor(
-    `${reduce ? "r" : "s"}${slots.map((s) => s.kind[0]).join("")}:${key}`,
-    expr,
-    slots,
-    !!reduce,
-  );
+  const kernel = kernelFor(`${reduce ? "r" : "s"}:${key}`, expr, slots, !!reduce);
   if (kernel === null) return false;
   for (let k = 0; k < all.length; k++) {
     const [v, dtype] = all[k];
@@ -427,12 +463,15 @@ export function elementwiseWasm(
   for (let s = 0; s < n; s += BLOCK) {
     const len = Math.min(BLOCK, n - s);
     for (let k = 0; k < inputs.length; k++) {
-      if (slots[k].kind !== "vec") continue;
+      const slot = slots[k];
+      if (slot.kind === "scalar") continue;
       const v = inputs[k];
-      const src = v.handle as TypedArray;
-      const o = v.offset + s;
-      if (v.dtype === "float32") h.f32.set(src.subarray(o, o + len), bufAt(k) / 4);
-      else h.u8.set(src.subarray(o, o + len), bufAt(k));
+      const [mem, at] = v.dtype === "float32" ? [h.f32, bufAt(k) / 4] : [h.u8, bufAt(k)];
+      if (slot.kind === "runs") gather(v, shape, slot, s, len, mem, at);
+      else {
+        const o = v.offset + s;
+        mem.set((v.handle as TypedArray).subarray(o, o + len), at);
+      }
     }
     kernel.run(((len + 3) >> 2) << 4, len);
     if (reduce) continue;
