@@ -35,6 +35,18 @@ describe.skipIf(!available && !inCI)("under mpirun -np 2", { timeout: 150_000 },
     }
   });
 
+  it("DistributedDataParallel: 2 ranks x batch B = 1 process x batch 2B after 50 steps (float32 tolerance)", () => {
+    const run = mpirun("ddp.ts");
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.json.map((r) => r.rank).sort()).toEqual([0, 1]);
+    for (const r of run.json) {
+      expect(r.steps).toBe(50);
+      expect(r.ranksAgree).toBe(true);
+      expect(r.maxParam).toBeGreaterThan(0.05);
+      expect(r.maxDiff).toBeLessThan(1e-5);
+    }
+  });
+
   it("the README's example prints what the README says", () => {
     const run = mpirun("readme-example.ts");
     expect(run.status, run.stderr).toBe(0);
