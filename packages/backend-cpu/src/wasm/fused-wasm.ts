@@ -78,7 +78,10 @@ export interface Kernel {
   run(end: number, n: number): void;
 }
 
-let enabled = true;
+/** `CINDER_WASM_KERNELS=0` in the environment starts with this path off (for comparisons and debugging). */
+let enabled =
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    ?.CINDER_WASM_KERNELS !== "0";
 let host: Host | null | undefined;
 const kernels = new Map<string, Kernel | null>();
 /** Kernels (programs and optimizer updates) run on WebAssembly since load: tests check the fast path is taken. */
