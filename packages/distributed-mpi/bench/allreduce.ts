@@ -1,11 +1,12 @@
 /**
- * All-reduce bandwidth of the "mpi" backend: float32 sums of 4 MB and 64 MB, the median of several runs.
+ * All-reduce bandwidth of the "mpi" backend: float32 sums of 4 MB and 64 MB, the best and the median of several runs.
  *
  *   mpirun --allow-run-as-root --oversubscribe -np 2 --mca btl self,tcp --mca btl_tcp_if_include lo \
  *     node --conditions=@cinder/source --import tsx bench/allreduce.ts
  *
- * Rank 0 prints one JSON line per size: milliseconds per all-reduce, the algorithm bandwidth (bytes / time) and the
- * bus bandwidth (algorithm bandwidth x 2(n-1)/n, what each rank sends and receives: NCCL's convention).
+ * Rank 0 prints one JSON line per size: milliseconds per all-reduce (best and median), and for the best the algorithm
+ * bandwidth (bytes / time) and the bus bandwidth (algorithm bandwidth x 2(n-1)/n, what each rank sends and receives:
+ * NCCL's convention).
  */
 import { MpiBackend } from "../src/index";
 

@@ -57,4 +57,22 @@ check(
 dist.barrier();
 dist.destroyProcessGroup();
 check("isInitialized after destroy", dist.isInitialized(), false);
+
+// a world size or rank that mpirun did not start is refused, naming the launch
+try {
+  await dist.initProcessGroup("mpi", { worldSize: 3 });
+  failures.push("worldSize 3 under mpirun -np 2 was accepted");
+} catch (e) {
+  check(
+    "worldSize mismatch",
+    /worldSize 3 was asked for, but mpirun started this process as worldSize 2/.test(String(e)),
+    true,
+  );
+}
+// a second group after destroy: MPI stays initialized for it
+await dist.initProcessGroup("mpi");
+const again = tensor([1], { dtype: "int32" });
+dist.allReduce(again);
+check("a second process group", again.toArray(), [worldSize]);
+dist.destroyProcessGroup();
 console.log(JSON.stringify({ rank, worldSize, checks, failures }));
