@@ -41,6 +41,7 @@ export {
   conformanceInput,
   runBackendConformance,
 } from "./conformance";
+export { DataParallel } from "./data-parallel";
 export { DistributedDataParallel } from "./ddp";
 export {
   destroyProcessGroup,
