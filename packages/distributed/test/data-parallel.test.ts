@@ -41,7 +41,8 @@ describe("DataParallel", () => {
       expect(torch.allclose(y, ref, { atol: 1e-6 })).toBe(true);
       expect(torch.allclose(logits, refL, { atol: 1e-6 })).toBe(true);
       y.sum().add(logits.square().sum()).backward();
-      grads(net).forEach((g, i) => g.forEach((v, j) => expect(v).toBeCloseTo(want[i][j], 5)));
+      for (const [i, g] of grads(net).entries())
+        for (const [j, v] of g.entries()) expect(v).toBeCloseTo(want[i][j], 5);
     }
   });
 
