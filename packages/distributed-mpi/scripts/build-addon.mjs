@@ -44,12 +44,12 @@ if (!existsSync(join(nodedir, "include", "node", "node_api.h"))) {
   );
 }
 
-/** node-gyp: this package's devDependency, else the copy npm bundles, else whatever is on PATH. */
+/** node-gyp: this package's devDependency, else the one npm runs install scripts with, else npm's copy, else PATH's. */
 function nodeGyp() {
   try {
     return [process.execPath, createRequire(import.meta.url).resolve("node-gyp/bin/node-gyp.js")];
   } catch {
-    const bundled = join(
+    const npmCopy = join(
       nodedir,
       "lib",
       "node_modules",
@@ -59,7 +59,8 @@ function nodeGyp() {
       "bin",
       "node-gyp.js",
     );
-    return existsSync(bundled) ? [process.execPath, bundled] : ["node-gyp"];
+    const found = [process.env.npm_config_node_gyp, npmCopy].find((c) => c && existsSync(c));
+    return found ? [process.execPath, found] : ["node-gyp"];
   }
 }
 
