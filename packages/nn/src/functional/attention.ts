@@ -56,6 +56,9 @@ export const multiHeadAttentionForward = op(
   (a): [Tensor, Tensor | null] => {
     let { query, key, value, keyPaddingMask: kpm, attnMask: mask } = a;
     const H = a.numHeads;
+    // PyTorch's _in_projection_packed looks at identity: one product for self-attention, two when key is value
+    const kvSame = key === value;
+    const selfAttention = kvSame && query === key;
     // _mha_shape_check
     let batched: boolean;
     if (query.ndim === 3) {
@@ -130,10 +133,19 @@ export const multiHeadAttentionForward = op(
     const bias = a.inProjBias ? a.inProjBias.chunk(3) : [null, null, null];
     if (!a.useSeparateProjWeight) {
       check(a.inProjWeight !== null, "use_separate_proj_weight is False but in_proj_weight is None");
-      const [wq, wk, wv] = (a.inProjWeight as Tensor).chunk(3);
-      q = linear(query, wq, bias[0]);
-      kk = linear(key, wk, bias[1]);
-      v = linear(value, wv, bias[2]);
+      const w = a.inProjWeight as Tensor;
+      if (selfAttention) [q, kk, v] = linear(query, w, a.inProjBias).chunk(3, -1);
+      else if (kvSame) {
+        const [wq, wkv] = w.split([E, 2 * E]);
+        const [bq, bkv] = a.inProjBias ? a.inProjBias.split([E, 2 * E]) : [null, null];
+        q = linear(query, wq, bq);
+        [kk, v] = linear(key, wkv, bkv).chunk(2, -1);
+      } else {
+        const [wq, wk, wv] = w.chunk(3);
+        q = linear(query, wq, bias[0]);
+        kk = linear(key, wk, bias[1]);
+        v = linear(value, wv, bias[2]);
+      }
     } else {
       check(a.qProjWeight !== null, "use_separate_proj_weight is True but q_proj_weight is None");
       check(a.kProjWeight !== null, "use_separate_proj_weight is True but k_proj_weight is None");

@@ -139,10 +139,14 @@ export class MultiheadAttention extends Module {
       );
     const batched = a.query.ndim === 3;
     const tb = (x: Tensor) => (this.batchFirst && batched ? x.transpose(1, 0) : x);
+    // transposed once each, so that self-attention stays recognisable (query is key is value), as PyTorch's
+    const query = tb(a.query);
+    const key = a.key === a.query ? query : tb(a.key);
+    const value = a.value === a.key ? key : tb(a.value);
     const [out, weights] = multiHeadAttentionForward(
-      tb(a.query),
-      tb(a.key),
-      tb(a.value),
+      query,
+      key,
+      value,
       this.embedDim,
       this.numHeads,
       this.inProjWeight,
