@@ -34,6 +34,8 @@ export * as nn from "@cinder/nn";
 export { load, save } from "@cinder/nn";
 // torch.onnx.export(model, args, f?, options)
 export * as onnx from "@cinder/onnx";
+// torch.jit.trace(model, exampleInputs) -> TracedModule; torch.jit.save / torch.jit.load (ONNX files)
+export { jit } from "@cinder/onnx";
 export * as optim from "@cinder/optim";
 export type {
   AlphaOptions,

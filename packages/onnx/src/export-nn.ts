@@ -2,14 +2,15 @@
  * The ONNX mappings of `nn.functional`'s ops (which the layers call), by Cinder's op name: linear, convolutions
  * and transposed convolutions, pooling, normalizations (eval), dropout (eval), embedding, activations.
  */
-import { ones, type Tensor, zeros } from "@cinder/tensor";
+import type { Tensor } from "@cinder/tensor";
 import { clip, softmax } from "./export-tensor";
 import { type Args, type Emit, type Exporter, nTuple, O, refuse, T } from "./export-util";
 
 /** The weight, or a constant of `fill` (1 for a scale, 0 for a shift) of `shape` when the op has none. */
 function weightOr(e: Emit, w: unknown, shape: number[], fill: 0 | 1, like: Tensor): string {
   if (w != null) return e.g.nameOf(w as Tensor);
-  return e.g.constant((fill ? ones : zeros)(shape, { dtype: like.dtype }));
+  const n = shape.reduce((a, b) => a * b, 1);
+  return e.g.constant(Array(n).fill(fill), shape, like.dtype);
 }
 
 /** ONNX `pads` ([begin..., end...]) of a convolution's `padding` (ints, "same" or "valid"). */
@@ -146,8 +147,8 @@ const groupNorm: Exporter = (e, a, out) => {
     "InstanceNormalization",
     [
       grouped,
-      e.g.constant(ones([groups], { dtype: x.dtype })),
-      e.g.constant(zeros([groups], { dtype: x.dtype })),
+      e.g.constant(Array(groups).fill(1), [groups], x.dtype),
+      e.g.constant(Array(groups).fill(0), [groups], x.dtype),
     ],
     undefined,
     { epsilon: { float: a.eps as number } },

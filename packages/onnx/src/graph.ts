@@ -2,7 +2,7 @@
  * The ONNX graph a trace builds (`GraphBuilder`): value names for tensors, nodes, initializers (parameters,
  * buffers, constants), and its encoding as a ModelProto with the protobufjs descriptor of `schema.ts`.
  */
-import { type DType, Tensor, tensor } from "@cinder/tensor";
+import { type DType, Tensor } from "@cinder/tensor";
 import { ATTRIBUTE_TYPE, DATA_TYPE, modelProtoType } from "./schema";
 
 /** An error of the ONNX exporter: an op without a mapping, an unsupported option or argument. */
@@ -10,8 +10,15 @@ export class OnnxExportError extends Error {
   override name = "OnnxExportError";
 }
 
-/** A node attribute: an int, a list of ints, a string, a float (`{ float: 0.5 }`) or a tensor (`{ tensor: t }`). */
-export type AttrValue = number | readonly number[] | string | { float: number } | { tensor: Tensor };
+/** A constant's values, known on the host. */
+export interface HostTensor {
+  readonly values: readonly number[];
+  readonly dims: readonly number[];
+  readonly dtype: DType;
+}
+
+/** A node attribute: an int, a list of ints, a string, a float (`{ float: 0.5 }`) or a constant (`{ tensor }`). */
+export type AttrValue = number | readonly number[] | string | { float: number } | { tensor: HostTensor };
 
 /** One node of the graph being built. */
 export interface NodeSpec {
@@ -99,12 +106,14 @@ export class GraphBuilder {
 
   /** A scalar `Constant` of `dtype` (a number operand of an elementwise op, a Clip bound). */
   scalar(value: number, dtype: DType): string {
-    return this.constant(tensor(value, { dtype }));
+    return this.constant([value], [], dtype);
   }
 
-  /** A `Constant` node holding `t` (made by an exporter: ones for an absent weight); not a parameter. */
-  constant(t: Tensor): string {
-    return this.node("Constant", [], this.fresh("onnx::Constant"), { value: { tensor: t } });
+  /** A `Constant` node (ones for an absent weight, a scalar operand): a value of the graph, not a parameter. */
+  constant(values: readonly number[], dims: readonly number[], dtype: DType): string {
+    return this.node("Constant", [], this.fresh("onnx::Constant"), {
+      value: { tensor: { values, dims, dtype } },
+    });
   }
 
   /** Append a node; `output` is the tensor it computes, or a name (fresh when omitted). Returns the output name. */
@@ -140,33 +149,34 @@ function irVersion(opset: number): number {
   return opset <= 18 ? 8 : opset <= 20 ? 9 : 10;
 }
 
-async function attribute(name: string, v: AttrValue) {
+/** A host constant as a TensorProto (typed value lists). */
+function hostProto(h: HostTensor) {
+  const dataType = DATA_TYPE[h.dtype as keyof typeof DATA_TYPE];
+  const values = [...h.values];
+  const list =
+    h.dtype === "float32" ? "floatData" : h.dtype === "float64" ? "doubleData" : ("int32Data" as const);
+  return { dims: [...h.dims], dataType, [list]: values };
+}
+
+function attribute(name: string, v: AttrValue) {
   if (typeof v === "number") return { name, type: ATTRIBUTE_TYPE.INT, i: v };
   if (typeof v === "string") return { name, type: ATTRIBUTE_TYPE.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return { name, type: ATTRIBUTE_TYPE.INTS, ints: v };
   if ("tensor" in (v as object))
-    return {
-      name,
-      type: ATTRIBUTE_TYPE.TENSOR,
-      t: await tensorProto({ name: "", tensor: (v as { tensor: Tensor }).tensor }),
-    };
+    return { name, type: ATTRIBUTE_TYPE.TENSOR, t: hostProto((v as { tensor: HostTensor }).tensor) };
   return { name, type: ATTRIBUTE_TYPE.FLOAT, f: (v as { float: number }).float };
 }
 
-async function tensorProto(init: Initializer) {
+/** An initializer as a TensorProto object; a tensor's data is filled in by `encodeObject`. */
+function initializerProto(init: Initializer) {
   if (init.int64) {
-    const raw = new Uint8Array(8 * init.int64.length);
-    const view = new DataView(raw.buffer);
-    for (let i = 0; i < init.int64.length; i++) view.setBigInt64(8 * i, BigInt(init.int64[i]), true);
     const dims = init.dims ?? [init.int64.length];
-    return { name: init.name, dims, dataType: DATA_TYPE.int64, rawData: raw };
+    return { name: init.name, dims: [...dims], dataType: DATA_TYPE.int64, int64Data: [...init.int64] };
   }
   const t = init.tensor as Tensor;
   const dataType = DATA_TYPE[t.dtype as keyof typeof DATA_TYPE];
   if (dataType === undefined) throw new OnnxExportError(`onnx.export: no ONNX type for dtype ${t.dtype}`);
-  const data = await t.contiguous().dataAsync();
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-  return { name: init.name, dims: [...t.shape], dataType, rawData: bytes };
+  return { name: init.name, dims: [...t.shape], dataType, tensor: t };
 }
 
 /** A graph input's or output's type: dtype and shape, `dynamic` axes named instead of sized. */
@@ -201,30 +211,57 @@ export interface ModelParts {
   metadata?: Readonly<Record<string, string>>;
 }
 
-/** The ModelProto bytes of a built graph. */
-export async function encodeModel(g: GraphBuilder, parts: ModelParts): Promise<Uint8Array> {
-  const graph = {
-    name: parts.name,
-    node: await Promise.all(
-      g.nodes.map(async (n, i) => ({
+/**
+ * A built graph as a ModelProto object (protobufjs's plain form). Float initializers carry their tensor as
+ * `tensor` (the model's own parameter or buffer, so a module built from this object shares it) instead of data.
+ */
+export function modelObject(g: GraphBuilder, parts: ModelParts): any {
+  return {
+    irVersion: irVersion(parts.opset),
+    opsetImport: [{ domain: "", version: parts.opset }],
+    producerName: "cinder",
+    graph: {
+      name: parts.name,
+      node: g.nodes.map((n, i) => ({
         name: `/${n.opType}_${i}`,
         opType: n.opType,
         input: n.inputs,
         output: n.outputs,
-        attribute: await Promise.all(Object.entries(n.attrs).map(([k, v]) => attribute(k, v))),
+        attribute: Object.entries(n.attrs).map(([k, v]) => attribute(k, v)),
       })),
-    ),
-    initializer: await Promise.all(g.initializers.map(tensorProto)),
-    input: parts.inputs,
-    output: parts.outputs,
-  };
-  const type = modelProtoType();
-  const message = type.fromObject({
-    irVersion: irVersion(parts.opset),
-    opsetImport: [{ domain: "", version: parts.opset }],
-    producerName: "cinder",
-    graph,
+      initializer: g.initializers.map(initializerProto),
+      input: parts.inputs,
+      output: parts.outputs,
+    },
     metadataProps: Object.entries(parts.metadata ?? {}).map(([key, value]) => ({ key, value })),
-  });
-  return type.encode(message).finish();
+  };
+}
+
+/**
+ * The bytes of a ModelProto object: each initializer that `current` names a tensor for (or that carries one)
+ * gets that tensor's data, read asynchronously (from any device).
+ */
+export async function encodeObject(
+  model: any,
+  current: (name: string) => Tensor | undefined = () => undefined,
+): Promise<Uint8Array> {
+  const inits: Record<string, unknown>[] = model.graph?.initializer ?? [];
+  const initializer = await Promise.all(
+    inits.map(async (init) => {
+      const { tensor: own, ...rest } = init;
+      const t = current(init.name as string) ?? own;
+      if (!(t instanceof Tensor)) return rest;
+      const data = await t.contiguous().dataAsync();
+      const rawData = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+      const dataType = DATA_TYPE[t.dtype as keyof typeof DATA_TYPE];
+      return { name: init.name, dims: [...t.shape], dataType, rawData };
+    }),
+  );
+  const type = modelProtoType();
+  return type.encode(type.fromObject({ ...model, graph: { ...model.graph, initializer } })).finish();
+}
+
+/** The ModelProto bytes of a built graph. */
+export async function encodeModel(g: GraphBuilder, parts: ModelParts): Promise<Uint8Array> {
+  return encodeObject(modelObject(g, parts));
 }

@@ -18,5 +18,6 @@ export {
   export_ as export,
   OnnxExportError,
 } from "./export";
+export * as jit from "./jit";
 export { type LoadFn, load, OnnxLoadError, OnnxModule, SUPPORTED_OPS } from "./load";
 export { TracerWarning } from "./trace";

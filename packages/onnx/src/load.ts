@@ -13,13 +13,15 @@
  *     on the other operand's device where a tensor is needed.
  */
 import * as nn from "@cinder/nn";
-import { arg, type CallsOf, k, signature, Tensor, tensor } from "@cinder/tensor";
+import { arg, type CallsOf, type DType, k, signature, Tensor, tensor } from "@cinder/tensor";
+import { encodeObject } from "./graph";
 import { BASE_KERNELS } from "./kernels";
 import { MORE_KERNELS } from "./kernels-more";
 import { nodeImport } from "./node-import";
 import { modelProtoType } from "./schema";
 import {
   type Attr,
+  DTYPE_OF,
   type Env,
   type Host,
   host,
@@ -66,6 +68,33 @@ function childAt(root: nn.Module, path: string[]): nn.Module {
   return m;
 }
 
+/** A graph input's declared dtype and dims (null: a dynamic axis); dtype null when the type is not a tensor's. */
+interface InputType {
+  readonly dtype: DType | null;
+  readonly dims: readonly (number | null)[] | null;
+}
+
+function inputType(v: Proto): InputType {
+  const tt = v.type?.tensorType;
+  const dims = tt?.shape?.dim
+    ? tt.shape.dim.map((d: Proto) => (d.dimValue !== undefined ? Number(d.dimValue) : null))
+    : null;
+  return { dtype: DTYPE_OF[tt?.elemType ?? -1] ?? null, dims };
+}
+
+/** A call's input against the graph's declared type: the same dtype, rank, and size on every fixed axis. */
+function checkInput(who: string, name: string, type: InputType, x: Tensor): void {
+  const dims = type.dims;
+  const want = `${type.dtype ?? "a tensor"}${dims ? ` of shape [${dims.map((d) => d ?? "*").join(", ")}]` : ""}`;
+  const bad =
+    (type.dtype !== null && x.dtype !== type.dtype) ||
+    (dims !== null && (dims.length !== x.ndim || dims.some((d, i) => d !== null && d !== x.shape[i])));
+  if (bad)
+    throw new TypeError(
+      `${who}: input "${name}" must be ${want} (as traced or exported; * is a dynamic axis), got ${x.dtype} of shape [${x.shape.join(", ")}]`,
+    );
+}
+
 /** Where a graph value lives in the module: a field of a (child) module, read at every call (`to()` replaces it). */
 type Slot = [owner: nn.Module, key: string];
 
@@ -85,13 +114,17 @@ export class OnnxModule extends nn.Module {
   declare private readonly _nodes: readonly Node[];
   declare private readonly _slots: ReadonlyMap<string, Slot>;
   declare private readonly _constants: ReadonlyMap<string, Host>;
+  declare private readonly _inputTypes: readonly InputType[];
+  declare private readonly _model: Proto;
 
   /** Run the graph on `inputs` (tensors, one per graph input). */
   override forward(...inputs: Tensor[]): Tensor | Tensor[] {
+    const who = this.constructor.name;
     if (inputs.length !== this.inputNames.length || !inputs.every((x) => x instanceof Tensor))
       throw new TypeError(
-        `OnnxModule: the model takes ${this.inputNames.length} tensor(s) (${this.inputNames.join(", ")}), got ${inputs.length} argument(s)`,
+        `${who}: the model takes ${this.inputNames.length} tensor(s) (${this.inputNames.join(", ")}), got ${inputs.length} argument(s)`,
       );
+    for (const [i, type] of this._inputTypes.entries()) checkInput(who, this.inputNames[i], type, inputs[i]);
     const env: Env = new Map<string, Value>(this._constants);
     for (const [name, [owner, key]] of this._slots)
       env.set(name, (owner as unknown as Record<string, Tensor>)[key]);
@@ -115,6 +148,17 @@ export class OnnxModule extends nn.Module {
     return outs.length === 1 ? outs[0] : outs;
   }
 
+  /**
+   * The model as ONNX bytes, with the parameters' and buffers' current values (after fine-tuning, say), read
+   * from whatever device they are on.
+   */
+  async toBytes(): Promise<Uint8Array> {
+    return encodeObject(this._model, (name) => {
+      const slot = this._slots.get(name);
+      return slot && (slot[0] as unknown as Record<string, Tensor>)[slot[1]];
+    });
+  }
+
   /** The graph as text: one line per node, `outputs = OpType[attrs](inputs)`. */
   get graphText(): string {
     return this._nodes
@@ -132,19 +176,25 @@ async function bytesOf(f: string | Uint8Array | ArrayBuffer): Promise<Uint8Array
   return f instanceof Uint8Array ? f : new Uint8Array(f);
 }
 
-/** Decode and check a model; returns the module. */
-function build(bytes: Uint8Array, source: string): OnnxModule {
+/** Decode a ModelProto (a plain object), or fail saying the bytes are not one. */
+export function decodeModel(bytes: Uint8Array, source: string): Proto {
   if (bytes.byteLength === 0) throw new OnnxLoadError(`onnx.load: ${source} is empty`);
   const type = modelProtoType();
-  let model: Proto;
   try {
-    model = type.toObject(type.decode(bytes), { longs: Number, defaults: false });
+    return type.toObject(type.decode(bytes), { longs: Number, defaults: false });
   } catch (e) {
     throw new OnnxLoadError(
       `onnx.load: ${source} is not a valid ONNX model (the protobuf data is truncated or malformed: ${(e as Error).message})`,
       { cause: e },
     );
   }
+}
+
+/**
+ * Check a decoded model and build its module, an instance of `ctor`. An initializer carrying a `tensor` (a traced
+ * model's own parameter or buffer) is used as it is, so the module shares it; the others are decoded.
+ */
+export function buildModule<M extends OnnxModule>(model: Proto, source: string, ctor: new () => M): M {
   const graph = model.graph;
   if (!graph || !(graph.node?.length || graph.output?.length))
     throw new OnnxLoadError(`onnx.load: ${source} has no graph: it is not an ONNX model (or is damaged)`);
@@ -170,7 +220,7 @@ function build(bytes: Uint8Array, source: string): OnnxModule {
       );
   }
 
-  const m = new OnnxModule();
+  const m = new ctor();
   const initNames = new Set<string>((graph.initializer ?? []).map((t: Proto) => t.name));
   const statistics = new Set<string>();
   for (const n of nodes)
@@ -179,12 +229,21 @@ function build(bytes: Uint8Array, source: string): OnnxModule {
   const constants = new Map<string, Host>();
   for (const [i, init] of (graph.initializer ?? []).entries()) {
     const name: string = init.name || `initializer_${i}`;
+    const shared: unknown = init.tensor;
+    const parts = name.split(".");
+    if (shared instanceof Tensor) {
+      const owner = childAt(m, parts.slice(0, -1));
+      const key = fieldName(parts.at(-1) as string, owner);
+      if (shared instanceof nn.Parameter) owner.registerParameter(key, shared);
+      else owner.registerBuffer(key, shared);
+      slots.set(name, [owner, key]);
+      continue;
+    }
     const v = tensorValues(init, `the initializer "${name}"`);
     if (!v.float) {
       constants.set(name, host(v.data, v.dims, v.dtype));
       continue;
     }
-    const parts = name.split(".");
     const owner = childAt(m, parts.slice(0, -1));
     const key = fieldName(parts.at(-1) as string, owner);
     const data = tensor(v.data, { dtype: v.dtype }).reshape(v.dims);
@@ -192,9 +251,8 @@ function build(bytes: Uint8Array, source: string): OnnxModule {
     else owner.registerParameter(key, new nn.Parameter(data));
     slots.set(name, [owner, key]);
   }
-  const inputNames = (graph.input ?? [])
-    .map((v: Proto) => v.name as string)
-    .filter((n: string) => !initNames.has(n));
+  const inputs = (graph.input ?? []).filter((v: Proto) => !initNames.has(v.name));
+  const inputNames = inputs.map((v: Proto) => v.name as string);
   const outputNames = (graph.output ?? []).map((v: Proto) => v.name as string);
   const known = new Set<string>([...initNames, ...inputNames]);
   for (const n of nodes) {
@@ -215,6 +273,8 @@ function build(bytes: Uint8Array, source: string): OnnxModule {
     _nodes: { value: nodes, enumerable: false },
     _slots: { value: slots, enumerable: false },
     _constants: { value: constants, enumerable: false },
+    _inputTypes: { value: inputs.map(inputType), enumerable: false },
+    _model: { value: model, enumerable: false },
   });
   return m;
 }
@@ -243,7 +303,7 @@ export interface LoadFn {
 async function loadImpl(args: unknown[]): Promise<OnnxModule> {
   const { f } = LOAD.parse(args as never);
   const source = typeof f === "string" ? `"${f}"` : "the given bytes";
-  return build(await bytesOf(f), source);
+  return buildModule(decodeModel(await bytesOf(f), source), source, OnnxModule);
 }
 
 /**

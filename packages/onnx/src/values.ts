@@ -58,7 +58,6 @@ export const TYPE_NAMES: Record<number, string> = {
 };
 
 /** A decoded protobuf message (a plain object from `toObject`). */
-// biome-ignore lint/suspicious/noExplicitAny: decoded protobuf messages are untyped
 export type Proto = any;
 
 export interface Attr {
