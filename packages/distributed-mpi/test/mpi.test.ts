@@ -2,8 +2,9 @@
  * The "mpi" backend on 2 ranks under mpirun (loopback only): each launch runs many checks, since starting mpirun
  * and Node costs seconds. Skipped without Open MPI, except in CI (where scripts/setup.sh installs it).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { SWIFTSHADER_ICD } from "../../../scripts/webgpu/swiftshader-env.mjs";
 import { buildAddon, hasMpirun, mpirun } from "./mpirun";
 
 const available = hasMpirun();
@@ -25,13 +26,15 @@ describe.skipIf(!available && !inCI)("under mpirun -np 2", { timeout: 150_000 },
     }
   });
 
-  it("@cinder/distributed on the mpi backend: its conformance check and the tensor collectives", () => {
+  it("@cinder/distributed on the mpi backend: its conformance check, the tensor collectives, WebGPU tensors", () => {
     const run = mpirun("process-group.ts");
     expect(run.status, run.stderr).toBe(0);
     expect(run.json.map((r) => r.rank).sort()).toEqual([0, 1]);
     for (const r of run.json) {
       expect(r.failures, `rank ${r.rank}`).toEqual([]);
       expect(r.checks).toBeGreaterThan(300);
+      // Dawn on SwiftShader wherever chromium is installed (CI's setup installs it)
+      if (existsSync(SWIFTSHADER_ICD)) expect(r.webgpuChecked).toBe(true);
     }
   });
 

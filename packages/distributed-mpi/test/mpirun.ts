@@ -7,6 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { applySwiftShaderEnv } from "../../../scripts/webgpu/swiftshader-env.mjs";
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -38,6 +39,13 @@ export function buildAddon(): void {
   if (r.status !== 0) throw new Error(`building the addon failed:\n${r.stdout}${r.stderr}`);
 }
 
+/** The ranks' environment: this one, WebGPU on SwiftShader where no GPU exists, and a scratch directory. */
+function rankEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env, CINDER_MPI_TEST_DIR: mkdtempSync(join(tmpdir(), "cinder-mpi-")) };
+  applySwiftShaderEnv(env);
+  return env;
+}
+
 /** Runs `program` (relative to test/programs) on `np` ranks; its own scratch directory is CINDER_MPI_TEST_DIR. */
 export function mpirun(program: string, np = 2, timeoutMs = 120_000) {
   const args = [
@@ -53,7 +61,7 @@ export function mpirun(program: string, np = 2, timeoutMs = 120_000) {
     cwd: pkg,
     encoding: "utf8",
     timeout: timeoutMs,
-    env: { ...process.env, CINDER_MPI_TEST_DIR: mkdtempSync(join(tmpdir(), "cinder-mpi-")) },
+    env: rankEnv(),
   });
   const lines = r.stdout.split("\n").filter((l) => l.startsWith("{"));
   return {

@@ -4,6 +4,7 @@
  * on the backend, and the tensor collectives (strided views, bool, `asyncOp`). Prints one JSON line per rank.
  */
 import { cpu } from "@cinder/backend-cpu";
+import { initWebGPU, webgpu } from "@cinder/backend-webgpu";
 import * as dist from "@cinder/distributed";
 import { arange, registerBackend, tensor } from "@cinder/tensor";
 import "../../src/index";
@@ -55,6 +56,21 @@ check(
   ],
 );
 dist.barrier();
+
+// WebGPU tensors are staged through the CPU: the collective returns a Promise
+let webgpuChecked = false;
+if (await webgpu.isAvailable()) {
+  await initWebGPU();
+  const g = tensor([1, 2, 3], { dtype: "float32" })
+    .mul(rank + 1)
+    .to("webgpu");
+  await dist.allReduce(g);
+  check("allReduce of a webgpu tensor", [g.device, await g.toArrayAsync()], ["webgpu", [3, 6, 9]]);
+  const h = tensor([rank, rank], { dtype: "float32" }).to("webgpu");
+  await ((await dist.broadcast(h, 1, { asyncOp: true })) as dist.Work).wait();
+  check("broadcast asyncOp of a webgpu tensor", await h.toArrayAsync(), [1, 1]);
+  webgpuChecked = true;
+}
 dist.destroyProcessGroup();
 check("isInitialized after destroy", dist.isInitialized(), false);
 
@@ -75,4 +91,4 @@ const again = tensor([1], { dtype: "int32" });
 dist.allReduce(again);
 check("a second process group", again.toArray(), [worldSize]);
 dist.destroyProcessGroup();
-console.log(JSON.stringify({ rank, worldSize, checks, failures }));
+console.log(JSON.stringify({ rank, worldSize, checks, failures, webgpuChecked }));
