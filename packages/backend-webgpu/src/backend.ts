@@ -41,6 +41,8 @@ export type WebGPUMemoryInfo = PoolStats & {
   /** Dispatches recorded and command buffers submitted so far. */
   dispatches: number;
   submits: number;
+  /** Reads that found the live bytes past the memory budget and gave finalisers a chance first (budget.ts). */
+  reclaims: number;
 };
 
 /**
@@ -189,6 +191,7 @@ export class WebGPUBackend implements Backend {
       pipelines: rt.pipelineCount,
       dispatches: rt.counters.dispatches,
       submits: rt.counters.submits,
+      reclaims: rt.budget.reclaims,
     };
   }
 

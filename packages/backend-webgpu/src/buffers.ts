@@ -111,6 +111,15 @@ export class BufferPool {
     return { buffer, reused };
   }
 
+  /** Bytes of the buffers handed out and not yet freed. */
+  get bytesLive(): number {
+    return this.liveBytes;
+  }
+  /** Buffers handed out and not yet freed. */
+  get buffersLive(): number {
+    return this.live;
+  }
+
   /** Give a buffer back (it must not be referenced by unsubmitted work). */
   release(buffer: GPUBuffer): void {
     this.live--;

@@ -20,6 +20,13 @@ export interface WebGPUOptions extends AcquireOptions {
   onError?: (error: Error) => void;
   /** Free buffers kept for reuse, in bytes (default 512 MiB); beyond it freed buffers are destroyed. */
   poolLimitBytes?: number;
+  /**
+   * Live GPU bytes past which a read (`dataAsync`, `itemAsync`, `sync()`) first gives the garbage collector's
+   * finalisers a chance to free tensors nobody references (default 256 MiB; see `webgpuMemory().reclaims`).
+   */
+  memoryBudgetBytes?: number;
+  /** Live GPU bytes no allocation may pass: it throws an error naming `tidy` / `using` / `dispose` (default none). */
+  memoryLimitBytes?: number;
   /** Dispatches recorded before a submit (default 256); reads and `sync()` submit earlier. */
   maxDispatchesPerSubmit?: number;
   /** Register the backend as device "webgpu" (default true). */
@@ -42,6 +49,8 @@ export function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUBackend> 
       const rt = new Runtime(gpu, device, describeAdapter(info), {
         maxBatch: options.maxDispatchesPerSubmit,
         poolLimitBytes: options.poolLimitBytes,
+        memoryBudgetBytes: options.memoryBudgetBytes,
+        memoryLimitBytes: options.memoryLimitBytes,
         onError: options.onError,
         onDeviceLost: options.onDeviceLost,
       });
@@ -76,6 +85,7 @@ export function webgpuMemory(): WebGPUMemoryInfo {
     pipelines: 0,
     dispatches: 0,
     submits: 0,
+    reclaims: 0,
   };
 }
 

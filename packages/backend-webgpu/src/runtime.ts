@@ -8,6 +8,7 @@
  * submit; since queue operations run in order, one uniform buffer serves every batch.
  */
 import { DeviceError, type DType, IndexError } from "@cinder/tensor";
+import { type BudgetOptions, FREE_IDIOM, MemoryBudget } from "./budget";
 import { BufferPool, type GpuStorage, STORAGE_USAGE } from "./buffers";
 import type { Access, BindingDecl, Params } from "./codegen";
 import { header } from "./codegen";
@@ -39,7 +40,7 @@ export interface Arg {
   covers?: boolean;
 }
 
-export interface RuntimeOptions {
+export interface RuntimeOptions extends BudgetOptions {
   maxBatch?: number;
   poolLimitBytes?: number;
   onError?: (error: Error) => void;
@@ -48,6 +49,8 @@ export interface RuntimeOptions {
 
 export class Runtime {
   readonly pool: BufferPool;
+  /** When reads give finalisers a chance, and the limit allocations may not pass (budget.ts). */
+  readonly budget: MemoryBudget;
   readonly maxBatch: number;
   /** Id of the batch being recorded; work recorded now is submitted with this id. */
   batch = 1;
@@ -84,6 +87,7 @@ export class Runtime {
       options.poolLimitBytes ?? 512 * 1024 * 1024,
       maxBytes - (maxBytes % 4),
     );
+    this.budget = new MemoryBudget(options);
     this.arena = new Uint32Array((this.maxBatch * SLOT) / 4);
     this.paramBuffer = device.createBuffer({ size: this.arena.byteLength, usage: UNIFORM | COPY_DST });
     device.lost.then((info) => {
@@ -92,7 +96,8 @@ export class Runtime {
     });
     device.addEventListener("uncapturederror", (ev) => {
       const e = (ev as GPUUncapturedErrorEvent).error;
-      this.report(new DeviceError(`WebGPU error: ${e.message}`));
+      const oom = e.constructor?.name === "GPUOutOfMemoryError" || /out of memory/i.test(e.message);
+      this.report(new DeviceError(`WebGPU error: ${e.message}${oom ? `; ${FREE_IDIOM}` : ""}`));
     });
   }
 
@@ -307,6 +312,7 @@ export class Runtime {
           `bindable buffer (${this.pool.maxBytes} bytes); split the tensor or use the cpu device`,
       );
     }
+    this.budget.admit(bytes, this.pool.bytesLive, this.pool.buffersLive);
     const { buffer, reused } = this.pool.acquire(bytes);
     return { buffer, dtype, length, lastUse: 0, dirty: reused, freed: false };
   }
@@ -362,6 +368,7 @@ export class Runtime {
     if (this.scopes.size) await Promise.all(this.scopes);
     this.check();
     if (err) throw err;
+    await this.settle();
     return out;
   }
 
@@ -383,11 +390,18 @@ export class Runtime {
       }
       this.check();
       if (err) throw err;
+      await this.settle();
       return;
     }
     this.flush();
     await Promise.all([this.device.queue.onSubmittedWorkDone(), ...this.scopes]);
     this.check();
+    await this.settle();
+  }
+
+  /** Past the memory budget, give finalisers a chance to free what nobody references (budget.ts). */
+  private settle(): Promise<void> {
+    return this.budget.settle(() => this.pool.bytesLive);
   }
 
   destroy(): void {
