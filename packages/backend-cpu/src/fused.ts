@@ -210,3 +210,9 @@ export function whereWasm(cond: View, a: View, b: View, out: View): boolean {
   };
   return elementwiseWasm(e, [cond, a, b], out);
 }
+
+/** A version 1 float32 `reduce("sum")` on the WebAssembly path when it can take it (whole, or per run); false otherwise. */
+export function sumWasm(x: View, axes: readonly number[], out: View): boolean {
+  if (x.dtype !== "float32") return false;
+  return elementwiseWasm(input(0, "float32"), [x], out, { op: "sum", axes, shape: x.shape });
+}

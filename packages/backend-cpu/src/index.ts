@@ -27,7 +27,7 @@ import {
 } from "@cinder/tensor";
 import { contiguousStrides, numel } from "./codegen";
 import { addScaled, binary, copy, fill, unary, where } from "./elementwise";
-import { binaryWasm, elementwise, unaryWasm, whereWasm } from "./fused";
+import { binaryWasm, elementwise, sumWasm, unaryWasm, whereWasm } from "./fused";
 import { gather, scatter, sort } from "./indexing";
 import { matmul } from "./matmul";
 import { adamStep, sgdStep } from "./optim";
@@ -115,7 +115,7 @@ export class CpuBackend implements Backend {
   }
 
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
-    reduce(op, x, axes, out);
+    if (op !== "sum" || !sumWasm(x, axes, out)) reduce(op, x, axes, out);
   }
 
   argReduce(op: ArgReduceOp, x: View, axis: number, out: View): void {

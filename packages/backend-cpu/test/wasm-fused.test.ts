@@ -195,6 +195,42 @@ describe("fused elementwise programs on WebAssembly SIMD", () => {
     expect(bits(out[0])).toEqual(bits(out[1]));
   });
 
+  it("sums per run (a per-channel sum over batch and pixels) and takes the backend's float32 sums", () => {
+    const shape = [5, 32, 11, 13];
+    const n = 5 * 32 * 143;
+    const x4 = view(
+      "float32",
+      data(n, 8).map((v) => (Number.isFinite(v) && Math.abs(v) < 1e30 ? v : 2)),
+      shape,
+    );
+    const e = un("relu", bin("add", bin("mul", input(0), num(2)), num(1)));
+    const run = (wasm: boolean, f: (out: View) => void, outShape: number[]) => {
+      setWasmFusedEnabled(wasm);
+      const out = empty("float32", outShape);
+      const before = wasmFusedStats.run;
+      f(out);
+      expect(wasmFusedStats.run - before).toBe(wasm ? 1 : 0);
+      return Array.from(out.handle as Float32Array);
+    };
+    const cases: [(out: View) => void, number[]][] = [
+      [(out) => elementwise(e, [x4], out, { op: "sum", axes: [0, 2, 3], shape }), [1, 32, 1, 1]],
+      [(out) => elementwise(e, [x4], out, { op: "sum", axes: [2, 3], shape }), [5, 32, 1, 1]],
+      [(out) => cpu.reduce("sum", x4, [0, 2, 3], out), [1, 32, 1, 1]],
+      [(out) => cpu.reduce("sum", x4, [0, 1, 2, 3], out), [1, 1, 1, 1]],
+    ];
+    for (const [f, outShape] of cases) {
+      const fast = run(true, f, outShape);
+      const slow = run(false, f, outShape);
+      fast.forEach((v, i) => {
+        expect(Math.abs(v - slow[i])).toBeLessThanOrEqual(Math.abs(slow[i]) * 2 ** -23);
+      });
+    }
+    // a kept innermost axis (a bias gradient over a batch) stays on the JS loops
+    const before = wasmFusedStats.run;
+    cpu.reduce("sum", x4, [0, 1, 2], empty("float32", [1, 1, 1, 13]));
+    expect(wasmFusedStats.run).toBe(before);
+  });
+
   it("leaves what it does not support to the JS renderer", () => {
     const before = wasmFusedStats.run;
     const out = empty("float32", [N]);

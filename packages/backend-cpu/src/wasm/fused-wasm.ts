@@ -23,13 +23,13 @@ import { FnBuilder, moduleBytes, OP, SIMD, T, uleb } from "./emit";
 export const BLOCK = 8192;
 /** Programs over fewer elements stay on the JS renderer (a WASM call and its copies cost ~1 us). */
 export const WASM_FUSED_MIN = 256;
-const PAGES = 4;
+const PAGES = 5;
 /** Byte layout of the memory: reduction accumulators, constant slots, then one block per operand. */
 const ACC = 16;
 export const CONSTS = 64;
 const MAX_CONSTS = 240;
 const BUFS = CONSTS + 4 * MAX_CONSTS;
-const MAX_OPERANDS = (PAGES * 65536 - BUFS) / (4 * BLOCK) - 1;
+const MAX_OPERANDS = Math.floor((PAGES * 65536 - BUFS) / (4 * BLOCK)) - 1;
 export const bufAt = (k: number): number => BUFS + 4 * BLOCK * k;
 
 const F32_UNARY: Partial<Record<UnaryOp, number>> = {
@@ -73,9 +73,12 @@ export interface Host {
   f64: Float64Array;
 }
 
-/** A compiled kernel: `run(end, n)` over the first `n` elements of each block (i < end, 4 lanes per step). */
+/**
+ * A compiled kernel: `run(start, end, n)` walks byte offsets i = start, start + 16, ... < end of each block (4
+ * lanes per step); a sum adds only the first `n` elements from `start`.
+ */
 export interface Kernel {
-  run(end: number, n: number): void;
+  run(start: number, end: number, n: number): void;
 }
 
 /** `CINDER_WASM_KERNELS=0` in the environment starts with this path off (for comparisons and debugging). */
@@ -108,7 +111,7 @@ export function getHost(): Host | null {
       const h = { memory, f32: new Float32Array(b), i32: new Int32Array(b), u8: new Uint8Array(b) };
       host = { ...h, f64: new Float64Array(b) };
       // Probe: a module with SIMD instructions compiles only where the engine has SIMD.
-      if (compile(new FnBuilder(2).i32(0).simd(SIMD.v128_load, { align: 4, offset: 0 }).op(0x1a)) === null) {
+      if (compile(new FnBuilder(3).i32(0).simd(SIMD.v128_load, { align: 4, offset: 0 }).op(0x1a)) === null) {
         host = null;
       }
     }
@@ -121,7 +124,7 @@ export function getHost(): Host | null {
 /** `fn` (parameters end, n) as a kernel on the host memory; null when the engine refuses it. */
 export function compile(fn: FnBuilder): Kernel | null {
   try {
-    const m = new WebAssembly.Module(moduleBytes([T.i32, T.i32], fn, PAGES));
+    const m = new WebAssembly.Module(moduleBytes([T.i32, T.i32, T.i32], fn, PAGES));
     const h = host as Host;
     return new WebAssembly.Instance(m, { env: { memory: h.memory } }).exports as unknown as Kernel;
   } catch {
@@ -242,9 +245,9 @@ function structure(e: Expr, slots: readonly Slot[]): string | null {
   }
 }
 
-/** Renders a supported program as the body of `run(end, n)`: i walks float32 byte offsets up to `end`. */
+/** Renders a supported program as the body of `run(start, end, n)` (see `Kernel`). */
 class Render {
-  readonly f = new FnBuilder(2);
+  readonly f = new FnBuilder(3);
   private readonly i = this.f.local(T.i32);
   private readonly j = this.f.local(T.i32);
   private nConst = 0;
@@ -366,7 +369,7 @@ class Render {
         .i32(0)
         .simd(SIMD.v128_load, { align: 3, offset: ACC + 16 })
         .set(acc1);
-      pre.get(1).set(rem);
+      pre.get(2).set(rem);
       // Lanes past n are zeroed: mask = rem > [0, 1, 2, 3].
       body.get(v).get(rem).simd(SIMD.i32x4_splat).v128i32([0, 1, 2, 3]).simd(SIMD.i32x4_gt_s);
       body.simd(SIMD.v128_and).set(v);
@@ -391,13 +394,14 @@ class Render {
       body.get(this.j).get(t).get(t).simd(SIMD.i8x16_narrow_i16x8_u);
       body.simd(SIMD.v128_store32_lane, { align: 0, offset: bufAt(this.slots.length) }).op(0);
     }
+    f.get(0).set(this.i);
     f.op(...pre.code);
     f.op(OP.loop, 0x40, ...body.code);
     f.get(this.i)
       .i32(16)
       .op(OP.i32_add)
       .op(OP.local_tee, ...uleb(this.i))
-      .get(0)
+      .get(1)
       .op(OP.i32_lt_s, OP.br_if, 0, OP.end);
     if (sum) {
       f.i32(0).get(acc0).simd(SIMD.v128_store, { align: 3, offset: ACC });
@@ -438,9 +442,16 @@ export function elementwiseWasm(
   const shape = reduce ? reduce.shape : out.shape;
   const n = numel(shape);
   if (n < WASM_FUSED_MIN || inputs.length > MAX_OPERANDS) return false;
+  let sums: Slot | null = null;
+  let accStrides: number[] = [];
   if (reduce) {
-    if (reduce.op !== "sum" || expr.dtype !== "float32" || out.dtype !== "float32" || numel(out.shape) !== 1)
-      return false;
+    if (reduce.op !== "sum" || expr.dtype !== "float32" || out.dtype !== "float32") return false;
+    if (numel(out.shape) > 1) {
+      // One sum per run of the loop: the innermost axes are reduced (a per-channel sum over pixels).
+      accStrides = out.strides.map((st, d) => (reduce.axes.includes(d) ? 0 : st));
+      sums = slotOf({ ...out, strides: accStrides }, shape);
+      if (sums?.kind !== "runs" || !sums.repeat || slotOf(out, out.shape)?.kind !== "vec") return false;
+    }
   } else if (out.dtype !== expr.dtype || slotOf(out, shape)?.kind !== "vec") return false;
   const slots: Slot[] = [];
   for (const v of inputs) {
@@ -463,6 +474,7 @@ export function elementwiseWasm(
     else h.f32[CONSTS / 4 + k] = v;
   }
   if (reduce) h.f64.fill(0, ACC / 8, ACC / 8 + 4);
+  const acc = sums ? new Float64Array(numel(out.shape)) : null;
   for (let s = 0; s < n; s += BLOCK) {
     const len = Math.min(BLOCK, n - s);
     for (let k = 0; k < inputs.length; k++) {
@@ -476,20 +488,64 @@ export function elementwiseWasm(
         mem.set((v.handle as TypedArray).subarray(o, o + len), at);
       }
     }
-    kernel.run(((len + 3) >> 2) << 4, len);
+    if (acc !== null) {
+      runSums(kernel, h, shape, accStrides, (sums as { run: number }).run, s, len, acc);
+      continue;
+    }
+    kernel.run(0, ((len + 3) >> 2) << 4, len);
     if (reduce) continue;
     const dst = out.handle as TypedArray;
     const at = bufAt(inputs.length);
     if (out.dtype === "float32") dst.set(h.f32.subarray(at / 4, at / 4 + len), out.offset + s);
     else dst.set(h.u8.subarray(at, at + len), out.offset + s);
   }
-  if (reduce) {
-    const f64 = h.f64;
-    const a = ACC / 8;
-    (out.handle as Float32Array)[out.offset] = f64[a] + f64[a + 2] + (f64[a + 1] + f64[a + 3]);
-  }
+  if (acc !== null) {
+    const dst = out.handle as Float32Array;
+    for (let k = 0; k < acc.length; k++) dst[out.offset + k] = acc[k];
+  } else if (reduce) (out.handle as Float32Array)[out.offset] = takeSum(h);
   wasmFusedStats.run++;
   return true;
+}
+
+/** The kernel's four float64 partial sums, added, and the accumulators reset. */
+function takeSum(h: Host): number {
+  const f64 = h.f64;
+  const a = ACC / 8;
+  const total = f64[a] + f64[a + 2] + (f64[a + 1] + f64[a + 3]);
+  f64.fill(0, a, a + 4);
+  return total;
+}
+
+/**
+ * Block [s, s + len) of a reduction with one sum per `run` elements: each run's piece in the block is summed by one
+ * kernel call and added to its float64 accumulator (at the run's position through `accStrides`, 0 on reduced axes).
+ */
+function runSums(
+  kernel: Kernel,
+  h: Host,
+  shape: readonly number[],
+  accStrides: readonly number[],
+  run: number,
+  s: number,
+  len: number,
+  acc: Float64Array,
+): void {
+  const end = s + len;
+  for (let f = s; f < end; ) {
+    const within = f % run;
+    const take = Math.min(run - within, end - f);
+    const start = (f - s) * 4;
+    kernel.run(start, start + (((take + 3) >> 2) << 4), take);
+    let rem = f - within;
+    let at = 0;
+    for (let d = shape.length - 1; d >= 0 && rem > 0; d--) {
+      const q = rem % shape[d];
+      rem = (rem - q) / shape[d];
+      at += q * accStrides[d];
+    }
+    acc[at] += takeSum(h);
+    f += take;
+  }
 }
 
 /** Constant slot values in Render's order: constants at each visit, scalar inputs at their first. */

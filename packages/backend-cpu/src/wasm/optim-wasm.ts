@@ -24,7 +24,7 @@ const MIN = 1024;
 
 /** Builds a kernel body: operands are v128 locals; `slot` constants live at CONSTS + 8 * k. */
 class Body {
-  readonly f = new FnBuilder(2);
+  readonly f = new FnBuilder(3);
   readonly i = this.f.local(T.i32);
   private readonly pre: number[] = [];
   private readonly loop: number[] = [];
@@ -81,7 +81,7 @@ class Body {
   finish(): FnBuilder {
     const f = this.f;
     f.op(...this.pre, 0x03, 0x40, ...this.loop);
-    f.get(this.i).i32(16).op(0x6a, 0x22, this.i).get(0).op(0x48, 0x0d, 0, 0x0b);
+    f.get(this.i).i32(16).op(0x6a, 0x22, this.i).get(1).op(0x48, 0x0d, 0, 0x0b);
     return f;
   }
 }
@@ -133,7 +133,7 @@ function stream(
       const o = views[j].offset + s;
       h.f32.set((views[j].handle as Float32Array).subarray(o, o + len), bufAt(j) / 4);
     }
-    k.run(((len + 3) >> 2) << 4, len);
+    k.run(0, ((len + 3) >> 2) << 4, len);
     for (const j of written) {
       const at = bufAt(j) / 4;
       (views[j].handle as Float32Array).set(h.f32.subarray(at, at + len), views[j].offset + s);
