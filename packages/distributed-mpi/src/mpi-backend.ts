@@ -72,6 +72,7 @@ export class MpiBackend implements CollectiveBackend {
 
   /** Initializes MPI (once per process) and checks `rank`/`worldSize` against it when they are given (not -1). */
   constructor(options: Partial<BackendInitOptions> = {}) {
+    checkOptions(options);
     this.native = loadNative();
     const { rank, size } = this.native.init();
     finalizeAtExit(this.native);
@@ -85,7 +86,6 @@ export class MpiBackend implements CollectiveBackend {
     given("rank", options.rank, rank);
     given("worldSize", options.worldSize, size);
     const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (!(timeout > 0)) throw new TypeError(`backend "mpi": timeoutMs must be > 0, got ${timeout}`);
     this.rank = rank;
     this.worldSize = size;
     this.timeoutMs = timeout;
@@ -214,6 +214,33 @@ export class MpiBackend implements CollectiveBackend {
 
   private divide(buf: CollectiveArray): void {
     for (let i = 0; i < buf.length; i++) buf[i] /= this.worldSize;
+  }
+}
+
+const OPTIONS: Record<keyof BackendInitOptions, string> = {
+  rank: "an integer",
+  worldSize: "an integer",
+  initMethod: "a string",
+  timeoutMs: "a number of milliseconds > 0",
+};
+const VALID: Record<keyof BackendInitOptions, (v: unknown) => boolean> = {
+  rank: Number.isInteger,
+  worldSize: Number.isInteger,
+  initMethod: (v) => typeof v === "string",
+  timeoutMs: (v) => typeof v === "number" && v > 0,
+};
+
+/** The constructor's options: known names, values of the right kind. */
+function checkOptions(options: unknown): void {
+  if (options === null || typeof options !== "object" || Array.isArray(options))
+    throw new TypeError(`MpiBackend: expected an options object, got ${String(options)}`);
+  for (const [key, value] of Object.entries(options)) {
+    if (!(key in VALID))
+      throw new TypeError(`MpiBackend: unknown option "${key}" (expected ${Object.keys(VALID).join(", ")})`);
+    if (value !== undefined && !VALID[key as keyof BackendInitOptions](value))
+      throw new TypeError(
+        `MpiBackend: option ${key} must be ${OPTIONS[key as keyof BackendInitOptions]}, got ${String(value)}`,
+      );
   }
 }
 

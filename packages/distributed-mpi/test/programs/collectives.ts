@@ -208,6 +208,18 @@ for (const dtype of Object.keys(ARRAY_TYPES) as DTypeName[]) {
   }
 }
 
+expectThrow(
+  "unknown option",
+  () => new MpiBackend({ timeout: 5 } as object),
+  /unknown option "timeout" \(expected rank, worldSize, initMethod, timeoutMs\)/,
+  TypeError,
+);
+expectThrow(
+  "bad timeout",
+  () => new MpiBackend({ timeoutMs: -1 }),
+  /option timeoutMs must be a number of milliseconds > 0, got -1/,
+  TypeError,
+);
 backend.destroy();
 expectThrow("after destroy", () => backend.barrier(), /was destroyed/, DistributedError);
 console.log(JSON.stringify({ rank, worldSize, checks, failures, library: mpiState().library }));
