@@ -50,12 +50,12 @@ const params = train(net, ddp, rank * B, B);
 
 let maxDiff = 0;
 let maxParam = 0;
-params.forEach((p, i) =>
-  p.forEach((v, j) => {
+for (const [i, p] of params.entries()) {
+  for (const [j, v] of p.entries()) {
     maxDiff = Math.max(maxDiff, Math.abs(v - reference[i][j]));
     maxParam = Math.max(maxParam, Math.abs(v));
-  }),
-);
+  }
+}
 // every rank holds the same parameters: compare rank 0's with each rank's through a MAX and MIN all-reduce
 const flat = torch.tensor(params.flat(), { dtype: "float32" });
 const hi = flat.clone();
