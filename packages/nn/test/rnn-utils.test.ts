@@ -153,7 +153,7 @@ describe("clipGradNorm_ and clipGradValue_ against PyTorch", () => {
       const normType = c.normType === "inf" ? Number.POSITIVE_INFINITY : c.normType;
       const total = nn.utils.clipGradNorm_(params, c.maxNorm, normType);
       expect(total.ndim).toBe(0);
-      expect(Math.abs(total.item() - c.total)).toBeLessThanOrEqual(1e-5 * c.total);
+      expect(Math.abs((total.item() as number) - c.total)).toBeLessThanOrEqual(1e-5 * c.total);
       expectClose(params[0].grad, c.clipped[0], "grad 0");
       expectClose(params[1].grad, c.clipped[1], "grad 1");
       expect(params[2].grad).toBe(null);
@@ -222,7 +222,7 @@ describe("clipGradNorm_ and clipGradValue_ against PyTorch", () => {
     }
     expect(nn.utils.clipGradNorm_(gen(), 10, Number.POSITIVE_INFINITY).item()).toBeCloseTo(0.8, 5);
     expect(thrown(() => nn.utils.clipGradNorm_(gen(), 10, "inf" as never))).toBeInstanceOf(ArgumentError);
-    expect(thrown(() => nn.utils.clipGradValue_(p))).toBeInstanceOf(ArgumentError);
+    expect(thrown(() => nn.utils.clipGradValue_(p as never))).toBeInstanceOf(ArgumentError);
     p.grad = tensor([Number.NaN, 1, 2]);
     expect(thrown(() => nn.utils.clipGradNorm_([p], 1, 2, true)).message).toMatch(
       /is non-finite, so it cannot be clipped/,

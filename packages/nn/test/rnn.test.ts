@@ -212,7 +212,7 @@ describe("errors as PyTorch's", () => {
     expect(msg(() => new nn.GRU(3, 4, 1, true, false, 0, false, 2))).toMatch(/only LSTM has projections/);
     expect(msg(() => new nn.RNN(3, 4, { nonlinearity: "gelu" as never }))).toMatch(/nonlinearity/);
     expect(msg(() => new nn.LSTM(3, 4, { numLayer: 2 } as never))).toMatch(/did you mean "numLayers"/);
-    expect(msg(() => new nn.LSTMCell(3))).toMatch(/missing required argument "hiddenSize"/);
+    expect(msg(() => new nn.LSTMCell(3 as never))).toMatch(/missing required argument "hiddenSize"/);
   });
   it("cells", () => {
     const cell = new nn.GRUCell(2, 3);

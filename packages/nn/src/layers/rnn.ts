@@ -22,7 +22,7 @@ import { dropout as dropoutFn } from "../functional/linear";
 import * as init from "../init";
 import { Module, Parameter } from "../module";
 import { pyBool, pyFloat } from "../util";
-import { PackedSequence } from "../utils/rnn";
+import { PackedSequence, withData } from "../utils/packed";
 import { deviceArg, dtypeArg } from "./args";
 import { type CellWeights, cellStep, GATES, inputGates, type RnnMode } from "./rnn-cells";
 
@@ -307,8 +307,7 @@ abstract class RNNBase extends Module {
     const { out, last } = this.layers(rows, initial);
     if (input instanceof PackedSequence) {
       const unsorted = input.unsortedIndices;
-      const packed = new PackedSequence(out, input.batchSizes, input.sortedIndices, unsorted);
-      return [packed, unsorted ? last.map((s) => s.indexSelect(1, unsorted)) : last];
+      return [withData(input, out), unsorted ? last.map((s) => s.indexSelect(1, unsorted)) : last];
     }
     let output = out.reshape([rows.sizes.length, batch, out.shape[1]]);
     if (this.batchFirst) output = output.transpose(0, 1);
@@ -357,13 +356,12 @@ abstract class RNNBase extends Module {
   }
 }
 
-/** A module call with a padded or a packed batch: the output comes back in the same form. */
-type RecurrentCall<H> = {
-  (input: Tensor, hx?: H | null): [Tensor, H];
-  (input: PackedSequence, hx?: H | null): [PackedSequence, H];
-};
-
-export interface RNN extends RecurrentCall<Tensor> {}
+export interface RNN {
+  /** `rnn(input, h_0?)`: `[output, h_n]`, the output padded or packed as the input. */
+  (input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
+  /** `rnn(packed, h_0?)`. */
+  (input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+}
 /**
  * `RNN(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False,
  * device=None, dtype=None, *, nonlinearity='tanh')`: a multi-layer Elman RNN, h_t = tanh(x_t W_ih^T + b_ih +
@@ -387,7 +385,12 @@ export class RNN extends RNNBase {
   }
 }
 
-export interface LSTM extends RecurrentCall<[Tensor, Tensor]> {}
+export interface LSTM {
+  /** `lstm(input, [h_0, c_0]?)`: `[output, [h_n, c_n]]`, the output padded or packed as the input. */
+  (input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]];
+  /** `lstm(packed, [h_0, c_0]?)`. */
+  (input: PackedSequence, hx?: readonly [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
+}
 /**
  * `LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False,
  * proj_size=0, device=None, dtype=None)`: a multi-layer LSTM with PyTorch's gates (i, f, g, o): c_t = f c_{t-1} +
@@ -411,7 +414,12 @@ export class LSTM extends RNNBase {
   }
 }
 
-export interface GRU extends RecurrentCall<Tensor> {}
+export interface GRU {
+  /** `gru(input, h_0?)`: `[output, h_n]`, the output padded or packed as the input. */
+  (input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
+  /** `gru(packed, h_0?)`. */
+  (input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+}
 /**
  * `GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False,
  * device=None, dtype=None)`: a multi-layer GRU with PyTorch's gates (r, z, n): n = tanh(x W_in + b_in + r (h W_hn +

@@ -16,10 +16,13 @@ import {
   type Tensor,
   tensor,
 } from "@cinder/tensor";
+import { indexTensor, invert, PackedSequence, packed, sortedOrder } from "./packed";
 
 /** Lengths as PyTorch takes them: a 1-D integer tensor (read on the host) or a list of ints. */
 const lengthsKind: Kind<Tensor | readonly number[]> = k.or(k.tensor, k.ints);
 const sequencesKind: Kind<Tensor | readonly Tensor[]> = k.or(k.tensor, k.tensors);
+
+export { PackedSequence };
 
 /** The lengths as numbers (a tensor is read synchronously: PyTorch keeps them on the CPU too). */
 function hostLengths(lengths: Tensor | readonly number[], what: string): number[] {
@@ -30,121 +33,6 @@ function hostLengths(lengths: Tensor | readonly number[], what: string): number[
       `${what}: lengths must be a 1-D integer tensor or a list of ints, got ${t.ndim}-D ${t.dtype}`,
     );
   return Array.from(t.data() as ArrayLike<number>);
-}
-
-/** The inverse of a permutation (PyTorch's `invert_permutation`). */
-function invert(perm: readonly number[]): number[] {
-  const inv = new Array<number>(perm.length);
-  perm.forEach((p, i) => {
-    inv[p] = i;
-  });
-  return inv;
-}
-
-const indexTensor = (idx: readonly number[], like: Tensor): Tensor =>
-  tensor([...idx], { dtype: "int32", device: like.device });
-
-const PACKED_SEQUENCE = signature("nn.utils.rnn.PackedSequence", [
-  arg("data", sequencesKind),
-  arg.opt("batchSizes", k.tensor),
-  arg.opt("sortedIndices", k.tensor),
-  arg.opt("unsortedIndices", k.tensor),
-]);
-
-/**
- * `PackedSequence(data, batch_sizes=None, sorted_indices=None, unsorted_indices=None)`: a batch of sequences of
- * different lengths, packed time step by time step. `data` [sum(batchSizes), *] holds step 0 of every sequence
- * (longest first), then step 1 of those still running, ...; `batchSizes` (int32, on the CPU) how many run at each
- * step. `sortedIndices` orders the original batch by decreasing length, `unsortedIndices` restores it (null when
- * the batch was already sorted). Like PyTorch's named tuple it destructures (`const [data, batchSizes] = packed`)
- * and indexes (`packed[0]`). Build one with `packPaddedSequence` or `packSequence`; the recurrent modules take it
- * and return one.
- */
-export class PackedSequence {
-  static readonly signature = PACKED_SEQUENCE;
-  /** The packed steps, [sum(batchSizes), *]. */
-  readonly data: Tensor;
-  /** How many sequences are still running at each step (int32, CPU, non-increasing). */
-  readonly batchSizes: Tensor;
-  /** The original batch indices in decreasing order of length, or null. */
-  readonly sortedIndices: Tensor | null;
-  /** The inverse of `sortedIndices`, or null. */
-  readonly unsortedIndices: Tensor | null;
-  /** A named tuple's length: 4. */
-  readonly length = 4;
-
-  constructor(...args: CallsOf<typeof PACKED_SEQUENCE>) {
-    const a = PACKED_SEQUENCE.parse(args);
-    let data = a.data as Tensor | readonly Tensor[];
-    let batchSizes = a.batchSizes;
-    if (Array.isArray(data)) {
-      // PyTorch's PackedSequence((data, batch_sizes)) form
-      if (data.length !== 2 || batchSizes !== null)
-        throw new TypeError(
-          "PackedSequence: expected data and batch_sizes, or one list [data, batch_sizes] with batch_sizes None",
-        );
-      [data, batchSizes] = data as readonly Tensor[];
-    }
-    if (batchSizes === null)
-      throw new TypeError(
-        "PackedSequence: batch_sizes is required (build packed batches with packPaddedSequence)",
-      );
-    if (batchSizes.ndim !== 1 || batchSizes.isFloatingPoint() || batchSizes.device !== "cpu")
-      throw new TypeError(
-        `PackedSequence: batch_sizes should always be a 1-D integer CPU tensor, got ${batchSizes.ndim}-D ${batchSizes.dtype} on ${batchSizes.device}`,
-      );
-    this.data = data as Tensor;
-    this.batchSizes = batchSizes;
-    this.sortedIndices = a.sortedIndices;
-    this.unsortedIndices =
-      a.unsortedIndices ??
-      (a.sortedIndices
-        ? indexTensor(
-            invert(Array.from(a.sortedIndices.to("cpu").data() as ArrayLike<number>)),
-            a.sortedIndices,
-          )
-        : null);
-  }
-  /** `packed[0]`: data. */
-  get 0(): Tensor {
-    return this.data;
-  }
-  /** `packed[1]`: batchSizes. */
-  get 1(): Tensor {
-    return this.batchSizes;
-  }
-  /** `packed[2]`: sortedIndices. */
-  get 2(): Tensor | null {
-    return this.sortedIndices;
-  }
-  /** `packed[3]`: unsortedIndices. */
-  get 3(): Tensor | null {
-    return this.unsortedIndices;
-  }
-  /** Destructuring as PyTorch's named tuple: `[data, batchSizes, sortedIndices, unsortedIndices]`. */
-  *[Symbol.iterator](): Generator<Tensor | null> {
-    yield this.data;
-    yield this.batchSizes;
-    yield this.sortedIndices;
-    yield this.unsortedIndices;
-  }
-  /** The same sequence with `data` (and the permutations) moved to a device; `batchSizes` stays on the CPU. */
-  to(device: string): PackedSequence {
-    return new PackedSequence(
-      this.data.to(device),
-      this.batchSizes,
-      this.sortedIndices?.to(device) ?? null,
-      this.unsortedIndices?.to(device) ?? null,
-    );
-  }
-  /** The batch sizes as numbers. */
-  batchSizeList(): number[] {
-    return Array.from(this.batchSizes.data() as ArrayLike<number>);
-  }
-  /** PyTorch's repr of the named tuple. */
-  toString(): string {
-    return `PackedSequence(data=${this.data}, batch_sizes=${this.batchSizes}, sorted_indices=${this.sortedIndices ?? "None"}, unsorted_indices=${this.unsortedIndices ?? "None"})`;
-  }
 }
 
 const PAD_SEQUENCE = signature("nn.utils.rnn.padSequence", [
@@ -199,12 +87,12 @@ export function packPaddedSequence(...args: CallsOf<typeof PACK_PADDED>): Packed
   const { input, lengths, batchFirst, enforceSorted } = PACK_PADDED.parse(args);
   let lens = hostLengths(lengths, "packPaddedSequence");
   let x = input;
-  let sorted: Tensor | null = null;
+  let sorted: number[] | null = null;
   if (!enforceSorted) {
     const perm = lens.map((_, i) => i).sort((a, b) => lens[b] - lens[a]);
     lens = perm.map((i) => lens[i]);
-    sorted = indexTensor(perm, input);
-    if (x.ndim >= 2) x = x.indexSelect(batchFirst ? 0 : 1, sorted);
+    sorted = perm;
+    if (x.ndim >= 2) x = x.indexSelect(batchFirst ? 0 : 1, indexTensor(perm, input));
   }
   if (x.ndim < 2)
     throw new ShapeError(`packPaddedSequence: input must have at least 2 dims [T, B, *], got ${x.ndim}-D`);
@@ -229,7 +117,7 @@ export function packPaddedSequence(...args: CallsOf<typeof PACK_PADDED>): Packed
   const batchSizes: number[] = [];
   for (let t = 0; t < lens[0]; t++) batchSizes.push(lens.filter((l) => l > t).length);
   const data = cat(batchSizes.map((b, t) => x.select(0, t).narrow(0, 0, b)));
-  return new PackedSequence(data, tensor(batchSizes, { dtype: "int32" }), sorted, null);
+  return packed(data, batchSizes, sorted);
 }
 
 const PAD_PACKED = signature("nn.utils.rnn.padPackedSequence", [
@@ -268,12 +156,12 @@ export function padPackedSequence(...args: CallsOf<typeof PAD_PACKED>): [Tensor,
   let padded = stack(steps, 0);
   const lens = Array.from({ length: batch }, (_, i) => sizes.filter((b) => b > i).length);
   let lengths = lens;
-  if (sequence.unsortedIndices) {
+  const order = sortedOrder(sequence);
+  if (sequence.unsortedIndices && order) {
     padded = padded.indexSelect(1, sequence.unsortedIndices);
-    const inv = Array.from(sequence.unsortedIndices.to("cpu").data() as ArrayLike<number>);
-    lengths = inv.map((i) => lens[i]);
+    lengths = invert(order).map((i) => lens[i]);
   }
-  return [batchFirst ? padded.transpose(0, 1) : padded, tensor(lengths, { dtype: "int32" })];
+  return [batchFirst ? padded.transpose(0, 1) : padded, tensor(lengths, { dtype: "int32", device: "cpu" })];
 }
 
 const PACK_SEQUENCE = signature("nn.utils.rnn.packSequence", [
