@@ -7,6 +7,7 @@ import * as nn from "@cinder/nn";
 import { broadcastShapes, full, type IndexItem, type Tensor, where } from "@cinder/tensor";
 import {
   float,
+  type Host,
   host,
   hostData,
   int,
@@ -50,13 +51,13 @@ const reduction =
 function hostBinary(a: Value, b: Value, f: (x: number, y: number) => number, dtype?: string): Value | null {
   if (!isHost(a) || !isHost(b)) return null;
   const n = Math.max(a.data.length, b.data.length);
-  if (a.data.length !== n && a.data.length !== 1) return null;
-  if (b.data.length !== n && b.data.length !== 1) return null;
+  const fits = (v: Host, w: Host) =>
+    (v.data.length === 1 && v.dims.length <= w.dims.length) || v.dims.join() === w.dims.join();
+  if (!fits(a, b) && !fits(b, a)) return null; // broadcasting: on tensors
   const data = Array.from({ length: n }, (_, i) =>
     f(a.data[a.data.length === 1 ? 0 : i], b.data[b.data.length === 1 ? 0 : i]),
   );
-  const dims = a.data.length === n ? a.dims : b.dims;
-  return host(data, dims, (dtype ?? a.dtype) as never);
+  return host(data, fits(a, b) ? b.dims : a.dims, (dtype ?? a.dtype) as never);
 }
 
 const compare =
@@ -65,7 +66,7 @@ const compare =
     if (a === undefined || b === undefined) return fail(node, "needs two inputs");
     const h = hostBinary(a, b, (x, y) => +f(x, y), "bool");
     if (h) return h;
-    const x = isHost(a) ? toTensor(a, b as Tensor) : a;
+    const x = toTensor(a, isHost(b) ? undefined : b);
     return x[method](toTensor(b, x));
   };
 
@@ -78,7 +79,7 @@ const extreme =
     return vs.reduce((acc, v) => {
       const h = hostBinary(acc, v, pick);
       if (h) return h;
-      const x = isHost(acc) ? toTensor(acc, v as Tensor) : acc;
+      const x = toTensor(acc, isHost(v) ? undefined : v);
       return x[method](toTensor(v, x));
     });
   };
