@@ -53,6 +53,7 @@ export function mpirun(program: string, np = 2, timeoutMs = 120_000) {
     "-np",
     String(np),
     process.execPath,
+    "--expose-gc",
     "--conditions=@cinder/source",
     "--import",
     "tsx",

@@ -144,6 +144,43 @@ for (const dtype of Object.keys(ARRAY_TYPES) as DTypeName[]) {
   check("isCompleted polling", d, new Uint8Array([worldSize - 1]));
 }
 
+// zero copies: MPI reads and writes the array's own memory, at its offset (a view into a larger buffer, shared too)
+{
+  const whole = new Float32Array(new SharedArrayBuffer(40)).fill(-1);
+  whole.set([rank, rank + 1, rank + 2, rank + 3], 3);
+  backend.allReduce(whole.subarray(3, 7), "sum").wait();
+  const t = (worldSize * (worldSize - 1)) / 2;
+  check(
+    "allReduce of a view writes into its buffer",
+    whole,
+    new Float32Array([-1, -1, -1, t, t + worldSize, t + 2 * worldSize, t + 3 * worldSize, -1, -1, -1]),
+  );
+}
+
+// the addon keeps a started collective's array alive: dropped by the caller and collected for, it survives until done
+{
+  const gc = (globalThis as { gc?: () => void }).gc;
+  let ref: WeakRef<Float32Array> | undefined;
+  const work = (() => {
+    const a = new Float32Array(1 << 16).fill(rank + 1);
+    ref = new WeakRef(a);
+    return backend.allReduce(a, "sum");
+  })();
+  await new Promise((r) => setTimeout(r, 0)); // (a WeakRef keeps its target alive until the current job ends)
+  gc?.();
+  checks++;
+  if (!gc) failures.push("run this program with node --expose-gc");
+  const kept = ref?.deref();
+  if (!kept) failures.push("the array of a pending allReduce was collected");
+  work.wait();
+  if (kept)
+    check(
+      "the kept array holds the result",
+      kept.subarray(0, 2),
+      new Float32Array(2).fill((worldSize * (worldSize + 1)) / 2),
+    );
+}
+
 // argument errors are thrown on the calling rank before anything is started (no rank is left waiting)
 {
   expectThrow(
