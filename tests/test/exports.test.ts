@@ -155,6 +155,10 @@ const PUBLIC = {
     "slogdet",
     "inverse",
     "choleskySolve",
+    "matrixPower",
+    "matrixExp",
+    "vander",
+    "orgqr",
   ],
   reductions: [
     "sum",

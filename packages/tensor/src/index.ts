@@ -77,9 +77,17 @@ export {
 export { bmm, dot, matmul, mm, mv, outer } from "./ops/linalg";
 export { choleskySolve, inverse, torchDet as det, torchSlogdet as slogdet } from "./ops/linalg-decomp";
 export { cdist, cross, kron, tensordot } from "./ops/linalg-extra";
+export {
+  orgqr,
+  torchMatrixExp as matrixExp,
+  torchMatrixPower as matrixPower,
+  torchVander as vander,
+} from "./ops/linalg-more";
 /**
  * `torch.linalg`: the functions of PyTorch's linalg module that Cinder has: `cross`, the norms, `det`, `slogdet`,
- * `inv`, `solve`, `luFactor`, `cholesky`, `qr`, `eigh`, `eigvalsh`, `svd`, `svdvals`, `pinv`, `lstsq`.
+ * `inv`, `solve`, `luFactor`, `cholesky`, `qr`, `eigh`, `eigvalsh`, `svd`, `svdvals`, `pinv`, `lstsq`, `lu`, `luFactorEx`,
+ * `luSolve`, `matrixPower`, `matrixExp`, `multiDot`, `matrixRank`, `cond`, `vander`, `vecdot`, `tensorinv`, `tensorsolve`,
+ * `householderProduct`, `diagonal`, `matmul` (`eig` / `eigvals` throw: complex results).
  */
 export * as linalg from "./ops/linalg-namespace";
 export {

@@ -13,6 +13,7 @@ import * as ix from "./ops/indexing";
 import * as la from "./ops/linalg";
 import * as ld from "./ops/linalg-decomp";
 import * as lx from "./ops/linalg-extra";
+import * as lm from "./ops/linalg-more";
 import * as rx from "./ops/random-extra";
 import * as rd from "./ops/reduce";
 import { normal_, uniform_ } from "./ops/sampling";
@@ -382,4 +383,10 @@ export const methodTable = () => ({
   swapaxes: al.swapaxes,
   /** `x.adjoint()`: the (conjugate) transpose of the last two dims, `x.mT` for real tensors. */
   adjoint: al.adjoint,
+  /** `x.matrixPower(n)`: `linalg.matrix_power` (A^n; the inverse's power for n < 0). */
+  matrixPower: lm.torchMatrixPower,
+  /** `x.matrixExp()`: `linalg.matrix_exp`. */
+  matrixExp: lm.torchMatrixExp,
+  /** `x.orgqr(input2)`: `linalg.householder_product` of x and the scalars `input2`. */
+  orgqr: lm.orgqr,
 });

@@ -1,9 +1,9 @@
 /**
  * PyTorch 1.13's aliases (issue 14): other names of ops Cinder has, NumPy's (`arccos`, `multiply`, `greater`,
  * `concatenate`, `swapaxes`, ...) and older ones (`ger`, `fix`, `true_divide`). An elementwise alias is one row of
- * `UNARY_ALIASES` / `BINARY_ALIASES`: the op table's function, method and in-place method, declared under the alias's
- * name with PyTorch's signature for it (`torch.multiply` takes a tensor `input`, `torch.true_divide` also a number and
- * no `rounding_mode`). The other aliases are one declaration each over the op they name.
+ * `UNARY_ALIASES` / `BINARY_ALIAS_SPECS`: the op table's function, method and in-place method, declared under the
+ * alias's name with the op's parameters (`torch.true_divide` without div's `rounding_mode`). The other aliases are one
+ * declaration each over the op they name.
  */
 import type { BinaryOp, UnaryOp } from "../backend";
 import { ShapeError } from "../errors";
@@ -17,7 +17,6 @@ import {
   binarySpec,
   installBinary,
   installUnary,
-  type TensorInputBinaryFn,
   type UnaryFn,
   type UnaryMethod,
   unaryFn,
@@ -40,12 +39,12 @@ export const UNARY_ALIASES = {
   sgn: "sign",
 } as const satisfies Record<string, UnaryOp>;
 
-/** Binary aliases: name -> the op it is, and how its signature differs from the op's (`binarySpec`; an alias's `input` is a tensor unless `numberInput`). */
+/** Binary aliases: name -> the op it is, and how its signature differs from the op's (`binarySpec`). */
 const BINARY_ALIAS_SPECS = {
   multiply: ["mul", {}],
   subtract: ["sub", {}],
   divide: ["div", {}],
-  trueDivide: ["div", { numberInput: true, keywords: [] }],
+  trueDivide: ["div", { keywords: [] }],
   arctan2: ["atan2", {}],
   greater: ["gt", {}],
   greaterEqual: ["ge", {}],
@@ -59,7 +58,7 @@ type BinaryAliases = { [A in keyof typeof BINARY_ALIAS_SPECS]: (typeof BINARY_AL
 /** `true_divide` is `div` without `rounding_mode`, typed as `mul` (a number input, `out=` only). */
 type BinaryAliasFn<A extends keyof BinaryAliases> = A extends "trueDivide"
   ? BinaryFn<"mul">
-  : TensorInputBinaryFn<BinaryAliases[A]>;
+  : BinaryFn<BinaryAliases[A]>;
 
 /** The functions of the elementwise aliases (`torch.arccos`, `torch.multiply`, ...). */
 export type AliasFns = { [A in keyof UnaryAliases]: UnaryFn<UnaryAliases[A]> } & {
@@ -75,7 +74,7 @@ export type AliasMethods = { [A in keyof UnaryAliases]: UnaryMethod<UnaryAliases
 /** Each binary alias's op and its full spec. */
 const binaryAliases = (
   Object.entries(BINARY_ALIAS_SPECS) as [string, readonly [BinaryOp, Partial<BinarySpec>]][]
-).map(([name, [o, spec]]) => [o, binarySpec(o, { numberInput: false, ...spec, name })] as const);
+).map(([name, [o, spec]]) => [o, binarySpec(o, { ...spec, name })] as const);
 
 /** The alias functions, by name. */
 export const aliasFns = Object.fromEntries([

@@ -204,12 +204,6 @@ export type BinaryMethod<O extends BinaryOp> = (
   ...args: MethodCalls<[Self, OperandOf<O>], MethodKw<O>>
 ) => Tensor;
 
-/** A binary op's function with a tensor `input` (an alias's: `torch.multiply(input, other, *, out=None)`). */
-export type TensorInputBinaryFn<O extends BinaryOp> = OpFn<
-  [Self, OperandOf<O>],
-  [...MethodKw<O>, OutOpt],
-  Tensor
->;
 export type BinaryFns = { [O in BinaryOp]: BinaryFn<O> };
 export type BinaryMethods = { [O in BinaryOp]: BinaryMethod<O> } & {
   [O in BinaryOp as `${O}_`]: BinaryMethod<O>;
@@ -236,19 +230,14 @@ function binaryValue(o: BinaryOp, x: TensorOrScalar, y: TensorOrScalar, a: Recor
   return binary(o, x, y);
 }
 
-/**
- * How an alias differs from its op's signature: its name, whether `input` may be a number (`torch.true_divide(2,
- * x)`; `torch.multiply` takes a tensor) and its keywords (`true_divide` has no `rounding_mode`).
- */
+/** A binary op's forms' name and keywords: the op's own, or an alias's (`true_divide` has no `rounding_mode`). */
 export interface BinarySpec {
   name: string;
-  numberInput: boolean;
   keywords: readonly AnyParam[];
 }
-/** The op's own spec, with `over` changed (an alias's name, and where its signature differs). */
+/** The op's own spec, with `over` changed (an alias's name and keywords). */
 export const binarySpec = (o: BinaryOp, over: Partial<BinarySpec> = {}): BinarySpec => ({
   name: o,
-  numberInput: NUMBER_INPUT.has(o),
   keywords: methodKw(o),
   ...over,
 });
@@ -257,7 +246,7 @@ export const binarySpec = (o: BinaryOp, over: Partial<BinarySpec> = {}): BinaryS
 export function binaryFn(o: BinaryOp, spec: BinarySpec = binarySpec(o)) {
   const sig = declare(
     spec.name,
-    [spec.numberInput ? inputOrNumber : self, operandOf(o)],
+    [NUMBER_INPUT.has(o) ? inputOrNumber : self, operandOf(o)],
     [...spec.keywords, outOpt],
     ["function"],
   );

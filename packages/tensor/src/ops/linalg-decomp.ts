@@ -1,6 +1,6 @@
 /**
  * `torch.linalg` by LU and Cholesky (issue 14): `det`, `slogdet`, `inv` (+ `torch.inverse`), `solve`, `luFactor`,
- * `cholesky` and `torch.cholesky_solve`, batched over the leading dims, float32/float64.
+ * `cholesky` and `torch.cholesky_solve`, batched over the leading dims, float32/float64 (`luFactor` is linalg-lu.ts's).
  *
  * The factorizations run on the host in float64 over the input read synchronously (linalg-host.ts) and come back as
  * tensors of the input's dtype on its device; a device without synchronous reads gets an error naming
@@ -8,7 +8,7 @@
  * (and these functions), so double backward works:
  *   det: (g det) A^{-T};  slogdet: g_logabsdet A^{-T};  inv: -A^{-T} g A^{-T};
  *   solve: gB = A^{-T} g, gA = -gB X^T;  cholesky: L^{-T} Phi(L^T gL) L^{-1}, symmetrized.
- * Unlike PyTorch, det's gradient at a singular matrix throws (PyTorch falls back to an SVD there).
+ * det's gradient is linalg-lu.ts's `detBackward`: PyTorch's SVD form where a matrix is singular.
  */
 import { ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
@@ -29,6 +29,7 @@ import {
   named,
   readF64,
 } from "./linalg-host";
+import { detBackward, luFactorImpl } from "./linalg-lu";
 
 const noOut = arg.unsupported("out", null, "out= is not supported");
 const batchPrefix = (B: number, b: number): string => (B > 1 ? `(Batch element ${b}): ` : "");
@@ -72,7 +73,7 @@ function detImpl(A: Tensor, what: string): Tensor {
     inputs: [A],
     output: y,
     saved: [A],
-    backward: (g) => [lastTwo(g.mul(y)).mul(mT(inv(A)))],
+    backward: (g) => [detBackward(A, y, g)],
   });
 }
 /** `linalg.det(A, *, out=None)`: the determinant of each square matrix in A [..., n, n] (by a pivoted LU) */
@@ -225,8 +226,9 @@ export const solve = op(
 /** `(LU, pivots)` of `linalg.luFactor`. */
 export type LuFactorResult = readonly Tensor[] & { readonly LU: Tensor; readonly pivots: Tensor };
 /**
- * `linalg.lu_factor(A, *, pivot=True, out=None)`: the partially pivoted LU of square matrices packed as PyTorch's
- * (unit-lower L below the diagonal, U on and above) and the 1-based pivots (int32 for PyTorch's int32); no gradient
+ * `linalg.lu_factor(A, *, pivot=True, out=None)`: the partially pivoted LU of (batches of) matrices packed as PyTorch's
+ * (unit-lower L below the diagonal, U on and above) and the 1-based pivots (int32 for PyTorch's int32); with
+ * PyTorch's gradient for square matrices (linalg-lu.ts)
  */
 export const luFactor = op(
   signature(
@@ -236,19 +238,8 @@ export const luFactor = op(
     { forms: ["function"] },
   ),
   ({ A }): LuFactorResult => {
-    const what = "torch.linalg.lu_factor";
-    const n = checkSquare(A, what);
-    const a = readF64(A, what);
-    const B = batchCount(A.shape);
-    const piv = new Float64Array(B * n);
-    for (let b = 0; b < B; b++) {
-      const r = luInPlace(a, b * n * n, n);
-      for (let i = 0; i < n; i++) piv[b * n + i] = r.piv[i] + 1;
-    }
-    return named(
-      ["LU", "pivots"],
-      [fromF64(a, A.shape, A), fromF64(piv, A.shape.slice(0, -1), A, "int32")],
-    ) as LuFactorResult;
+    const { LU, pivots } = luFactorImpl(A, "torch.linalg.lu_factor");
+    return named(["LU", "pivots"], [LU, pivots]) as LuFactorResult;
   },
 );
 

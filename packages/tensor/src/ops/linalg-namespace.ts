@@ -4,5 +4,20 @@ export { linalgDiagonal as diagonal, linalgMatmul as matmul } from "./aliases";
 export { cholesky, det, inv, luFactor, slogdet, solve } from "./linalg-decomp";
 export { linalgCross as cross } from "./linalg-extra";
 export { LinAlgError } from "./linalg-host";
+export { lu, luFactorEx, luSolve } from "./linalg-lu";
+export {
+  cond,
+  eig,
+  eigvals,
+  householderProduct,
+  matrixExp,
+  matrixPower,
+  matrixRank,
+  multiDot,
+  tensorinv,
+  tensorsolve,
+  vander,
+  vecdot,
+} from "./linalg-more";
 export { matrixNorm, norm, vectorNorm } from "./linalg-norms";
 export { eigh, eigvalsh, lstsq, pinv, qr, svd, svdvals } from "./linalg-spectral";

@@ -1,0 +1,246 @@
+/**
+ * `torch.linalg`'s LU interface (issue 14): `lu` (P, L, U), `luFactorEx` (packed LU, pivots, info) and `luSolve`, for
+ * square and rectangular matrices, batched, float32/float64; and det's gradient at singular matrices.
+ *
+ * The factorization is a partially pivoted LU on the host in float64 (linalg-host.ts: devices with synchronous reads).
+ * `lu` and `luFactorEx` record PyTorch's `linalg_lu_backward` on the packed LU for square matrices,
+ *   gA = P L^{-T} (tril_{-1}(L^T gL) + triu(gU U^T)) U^{-T},
+ * which also covers the packed LU (its strictly lower part is L's, the rest U's); rectangular inputs factor but their
+ * backward throws. `luSolve` rebuilds A = P L U from the packed LU with tensor ops and solves with `linalg.solve`, so
+ * its gradients (for LU and B) are those of its parts. det's gradient is the cofactor matrix: g det A^{-T} where det
+ * is nonzero and, when a matrix of the batch is singular, PyTorch's SVD form for the whole batch,
+ *   g U diag(prod_{j != i} s_j) Vh det(U) det(Vh).
+ */
+import { ShapeError } from "../errors";
+import { needsGrad, recordOp } from "../grad";
+import { arg, k, op, signature } from "../signature";
+import type { Tensor } from "../tensor";
+import { eye, ones } from "./creation";
+import { matmul } from "./linalg";
+import { det, inv, solve } from "./linalg-decomp";
+import { batchCount, checkMatrix, fromF64, LinAlgError, named, readF64 } from "./linalg-host";
+import { svd } from "./linalg-spectral";
+import { cat } from "./view";
+
+const noOut = arg.unsupported("out", null, "out= is not supported");
+const pivotOnly = arg.unsupported("pivot", true, "only pivoted LU is supported");
+const fn = { forms: ["function"] as const };
+const mT = (t: Tensor): Tensor => t.transpose(-2, -1);
+
+interface Factored {
+  /** The packed factors [..., m, n] (row-major float64). */
+  lu: Float64Array;
+  /** 1-based pivots [..., k]. */
+  piv: Float64Array;
+  /** Per matrix: 0, or the 1-based index of the first zero pivot. */
+  info: Float64Array;
+}
+
+/** Partially pivoted LU of each m x n matrix of `A` (rows swapped whole, as LAPACK's getrf). */
+function factor(A: Tensor, what: string): Factored {
+  checkMatrix(A, what);
+  const m = A.shape[A.ndim - 2];
+  const n = A.shape[A.ndim - 1];
+  const kk = Math.min(m, n);
+  const a = readF64(A, what);
+  const B = batchCount(A.shape);
+  const piv = new Float64Array(B * kk);
+  const info = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    const off = b * m * n;
+    for (let j = 0; j < kk; j++) {
+      let p = j;
+      for (let i = j + 1; i < m; i++) if (Math.abs(a[off + i * n + j]) > Math.abs(a[off + p * n + j])) p = i;
+      piv[b * kk + j] = p + 1;
+      if (p !== j) {
+        for (let c = 0; c < n; c++) {
+          const t = a[off + j * n + c];
+          a[off + j * n + c] = a[off + p * n + c];
+          a[off + p * n + c] = t;
+        }
+      }
+      const d = a[off + j * n + j];
+      if (d === 0) {
+        if (info[b] === 0) info[b] = j + 1;
+        continue;
+      }
+      for (let i = j + 1; i < m; i++) {
+        const f = a[off + i * n + j] / d;
+        a[off + i * n + j] = f;
+        if (f !== 0) for (let c = j + 1; c < n; c++) a[off + i * n + c] -= f * a[off + j * n + c];
+      }
+    }
+  }
+  return { lu: a, piv, info };
+}
+
+/** The permutation matrices P (A = P L U) of 1-based pivots [..., k] for m rows, as a float64 buffer [..., m, m]. */
+function permutations(piv: Float64Array, batch: number, kk: number, m: number): Float64Array {
+  const P = new Float64Array(batch * m * m);
+  const rows = new Int32Array(m);
+  for (let b = 0; b < batch; b++) {
+    for (let r = 0; r < m; r++) rows[r] = r;
+    for (let j = 0; j < kk; j++) {
+      const p = piv[b * kk + j] - 1;
+      const t = rows[j];
+      rows[j] = rows[p];
+      rows[p] = t;
+    }
+    // row r of P^T A is row rows[r] of A: P[rows[r], r] = 1
+    for (let r = 0; r < m; r++) P[b * m * m + rows[r] * m + r] = 1;
+  }
+  return P;
+}
+
+/** L (unit lower, [..., m, k]) and U (upper, [..., k, n]) of a packed LU. */
+function unpackLU(LU: Tensor): { L: Tensor; U: Tensor } {
+  const m = LU.shape[LU.ndim - 2];
+  const n = LU.shape[LU.ndim - 1];
+  const kk = Math.min(m, n);
+  const opts = { dtype: LU.dtype, device: LU.device };
+  const L = LU.narrow(-1, 0, kk)
+    .tril(-1)
+    .add(eye(m, kk, opts));
+  const U = LU.narrow(-2, 0, kk).triu();
+  return { L, U };
+}
+
+/** The packed LU as a tensor, recording PyTorch's backward for square matrices. */
+function packedLU(A: Tensor, f: Factored, P: Tensor, what: string): Tensor {
+  const LU = fromF64(f.lu, A.shape, A);
+  if (!needsGrad(A)) return LU;
+  const square = A.shape[A.ndim - 1] === A.shape[A.ndim - 2];
+  return recordOp({
+    name: "LinalgLuFactorExBackward0",
+    inputs: [A],
+    output: LU,
+    backward: (g) => {
+      if (!square) {
+        throw new ShapeError(
+          `${what}: the gradient of the LU factorization is implemented for square matrices only, got [${A.shape}]`,
+        );
+      }
+      const { L, U } = unpackLU(LU.detach());
+      const phi = matmul(mT(L), g)
+        .tril(-1)
+        .add(matmul(g, mT(U)).triu());
+      return [matmul(P, matmul(matmul(mT(inv(L)), phi), mT(inv(U))))];
+    },
+  });
+}
+
+/** `(P, L, U)` of `linalg.lu`. */
+export type LuResult = readonly Tensor[] & { readonly P: Tensor; readonly L: Tensor; readonly U: Tensor };
+/**
+ * `linalg.lu(A, *, pivot=True, out=None)`: A = P L U with P a permutation, L unit lower-triangular [..., m, k] and U
+ * upper-triangular [..., k, n] (k = min(m, n)), by partial pivoting; gradient for square A
+ */
+export const lu = op(
+  signature("linalg.lu", [arg("A", k.tensor)], [pivotOnly, noOut], fn),
+  ({ A }): LuResult => {
+    const what = "linalg.lu";
+    const f = factor(A, what);
+    const m = A.shape[A.ndim - 2];
+    const kk = Math.min(m, A.shape[A.ndim - 1]);
+    const batch = A.shape.slice(0, -2);
+    const P = fromF64(permutations(f.piv, batchCount(A.shape), kk, m), [...batch, m, m], A);
+    const { L, U } = unpackLU(packedLU(A, f, P, what));
+    return named(["P", "L", "U"], [P, L, U]) as LuResult;
+  },
+);
+
+/** `(LU, pivots, info)` of `linalg.luFactorEx`. */
+export type LuFactorExResult = readonly Tensor[] & {
+  readonly LU: Tensor;
+  readonly pivots: Tensor;
+  readonly info: Tensor;
+};
+/** The packed LU, its 1-based pivots (int32) and info (int32) of each matrix of A, as `lu_factor_ex` returns them. */
+export function luFactorImpl(A: Tensor, what: string, checkErrors = false): LuFactorExResult {
+  const f = factor(A, what);
+  const m = A.shape[A.ndim - 2];
+  const kk = Math.min(m, A.shape[A.ndim - 1]);
+  const batch = A.shape.slice(0, -2);
+  const bad = f.info.findIndex((v) => v > 0);
+  if (checkErrors && bad >= 0) {
+    throw new LinAlgError(
+      `${what}: ${f.info.length > 1 ? `(Batch element ${bad}): ` : ""}The factorization could not be completed because the input is not invertible (U[${f.info[bad]}, ${f.info[bad]}] is zero).`,
+    );
+  }
+  const P = needsGrad(A) ? fromF64(permutations(f.piv, batchCount(A.shape), kk, m), [...batch, m, m], A) : A;
+  return named(
+    ["LU", "pivots", "info"],
+    [packedLU(A, f, P, what), fromF64(f.piv, [...batch, kk], A, "int32"), fromF64(f.info, batch, A, "int32")],
+  ) as LuFactorExResult;
+}
+/**
+ * `linalg.lu_factor_ex(A, *, pivot=True, check_errors=False, out=None)`: the packed LU (as `lu_factor`), 1-based pivots
+ * (int32) and `info` (int32: 0, or the 1-based index of the first zero pivot; a `LinAlgError` when `checkErrors`)
+ */
+export const luFactorEx = op(
+  signature(
+    "linalg.luFactorEx",
+    [arg("A", k.tensor)],
+    [pivotOnly, arg("checkErrors", k.bool, false), noOut],
+    fn,
+  ),
+  ({ A, checkErrors }): LuFactorExResult => luFactorImpl(A, "torch.linalg.lu_factor_ex", checkErrors),
+);
+
+/**
+ * `linalg.lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None)` (`LU` is the option `lu`, as camelCase
+ * cannot start with a capital): X with A X = B (X A = B when `left=False`;
+ * A^T when `adjoint`) for A = P L U given by `lu_factor`; gradients for LU and B
+ */
+export const luSolve = op(
+  signature(
+    "linalg.luSolve",
+    [arg("lu", k.tensor), arg("pivots", k.tensor), arg("B", k.tensor)],
+    [arg("left", k.bool, true), arg("adjoint", k.bool, false), noOut],
+    fn,
+  ),
+  ({ lu: LU, pivots, B, left, adjoint }): Tensor => {
+    const what = "linalg.lu_solve";
+    checkMatrix(LU, what, "LU");
+    const n = LU.shape[LU.ndim - 1];
+    if (LU.shape[LU.ndim - 2] !== n) {
+      throw new ShapeError(
+        `${what}: LU must be batches of square matrices, but they are ${LU.shape[LU.ndim - 2]} by ${n} matrices`,
+      );
+    }
+    if (pivots.dtype !== "int32" || pivots.ndim !== LU.ndim - 1 || pivots.shape[pivots.ndim - 1] !== n) {
+      throw new ShapeError(
+        `${what}: pivots must be an int32 tensor of shape [${[...LU.shape.slice(0, -2), n]}] (lu_factor's), got ${pivots.dtype} [${pivots.shape}]`,
+      );
+    }
+    const piv = readF64(pivots, what);
+    if (piv.some((p) => !(p >= 1 && p <= n && Number.isInteger(p)))) {
+      throw new ShapeError(`${what}: pivots must be 1-based row indices in [1, ${n}]`);
+    }
+    const batch = LU.shape.slice(0, -2);
+    const P = fromF64(permutations(piv, batchCount(LU.shape), n, n), [...batch, n, n], LU);
+    const { L, U } = unpackLU(LU);
+    const A = matmul(P, matmul(L, U));
+    const Aeff = adjoint ? mT(A) : A;
+    return left ? solve(Aeff, B) : (solve(Aeff, B, { left: false }) as Tensor);
+  },
+);
+
+// ---- det's gradient ----
+
+/** The gradient of det (`y = det(A)`, `g` its gradient): the cofactor matrix times g, at singular matrices too. */
+export function detBackward(A: Tensor, y: Tensor, g: Tensor): Tensor {
+  const scale = g.mul(y).unsqueeze(-1).unsqueeze(-1);
+  const singular = y.numel() > 0 && (y.detach().eq(0).any().item() as boolean);
+  if (!singular) return scale.mul(mT(inv(A)));
+  const [U, S, Vh] = svd(A, { fullMatrices: false }) as unknown as Tensor[];
+  // prod_{j != i} s_j as an exclusive product from each side (exact with zeros, unlike det / s_i)
+  const one = ones([...S.shape.slice(0, -1), 1], { dtype: S.dtype, device: S.device });
+  const n = S.shape[S.ndim - 1];
+  const left = cat([one, S.narrow(-1, 0, n - 1)], -1).cumprod(-1);
+  const right = cat([one, S.flip([-1]).narrow(-1, 0, n - 1)], -1)
+    .cumprod(-1)
+    .flip([-1]);
+  const alpha = det(U.detach()).mul(det(Vh.detach())).mul(g).unsqueeze(-1).unsqueeze(-1);
+  return matmul(U.mul(left.mul(right).unsqueeze(-2)), Vh).mul(alpha);
+}
