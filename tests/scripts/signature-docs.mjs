@@ -16,6 +16,7 @@ const SECTIONS = [
   ["`optim` and `optim.lrScheduler`", (s) => s.name.startsWith("optim.")],
   ["`utils.data`", (s) => s.name.startsWith("utils.")],
   ["`autograd`", (s) => s.name.startsWith("autograd.")],
+  ["`distributed`", (s) => s.name.startsWith("distributed.")],
   ["Datasets and transforms (torchvision's)", (s) => s.torchName.startsWith("torchvision.")],
 ];
 

@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import * as autograd from "@cinder/autograd";
 import * as data from "@cinder/data";
 import * as mnist from "@cinder/datasets-mnist";
+import * as distributed from "@cinder/distributed";
 import * as nn from "@cinder/nn";
 import * as onnx from "@cinder/onnx";
 import * as optim from "@cinder/optim";
@@ -22,7 +23,7 @@ import { describe, expect, it } from "vitest";
 
 /** `import * as torch from "cinder"`, by theme (each name once; sorted when compared). */
 const PUBLIC = {
-  namespaces: ["autograd", "nn", "onnx", "optim", "utils", "webgpu", "linalg"],
+  namespaces: ["autograd", "distributed", "nn", "onnx", "optim", "utils", "webgpu", "linalg"],
   classes: ["Tensor", "Size", "Generator"],
   errors: ["ArgumentError", "AllocationError", "DeviceError", "DTypeError", "IndexError", "ShapeError"],
   dtypes: ["float32", "float", "float64", "double", "int32", "int", "long", "uint8", "bool", "promoteTypes"],
@@ -253,6 +254,7 @@ const UTILS_DATA = [
   "ConcatDataset",
   "DataLoader",
   "Dataset",
+  "DistributedSampler",
   "IterableDataset",
   "RandomSampler",
   "SequentialSampler",
@@ -318,7 +320,17 @@ describe("cinder's namespace", () => {
   });
 
   it("the namespaces are the packages'", () => {
-    expect(cinder.nn).toEqual(nn);
+    // torch.nn is @cinder/nn plus DataParallel and nn.parallel (from @cinder/distributed)
+    expect({ ...cinder.nn }).toEqual({
+      ...nn,
+      DataParallel: distributed.DataParallel,
+      parallel: cinder.nn.parallel,
+    });
+    expect({ ...cinder.nn.parallel }).toEqual({
+      DataParallel: distributed.DataParallel,
+      DistributedDataParallel: distributed.DistributedDataParallel,
+    });
+    expect(cinder.distributed).toEqual(distributed);
     expect(cinder.optim).toEqual(optim);
     expect(cinder.onnx).toEqual(onnx);
     expect(cinder.autograd).toEqual(autograd);
@@ -332,7 +344,8 @@ function lookup(name: string): unknown {
   const parts = name.split(".");
   const roots: Record<string, unknown> = {
     autograd,
-    nn,
+    distributed,
+    nn: cinder.nn,
     onnx,
     optim,
     utils: { data },
@@ -384,7 +397,7 @@ describe("every declared callable is exported", () => {
           } else {
             expect(typeof lookup(s.name), s.name).toBe("function");
           }
-          if (/^(nn|onnx|optim|autograd|utils|webgpu|linalg)\./.test(s.name)) {
+          if (/^(nn|onnx|optim|autograd|utils|webgpu|linalg|distributed)\./.test(s.name)) {
             const [ns, ...rest] = s.name.split(".");
             let v: unknown = (cinder as Record<string, unknown>)[ns];
             for (const p of rest) v = (v as Record<string, unknown> | undefined)?.[p];

@@ -65,6 +65,28 @@ const HAND_TESTED: Record<string, string> = {
   "nn.Transformer.forward": ATTENTION,
   "nn.Transformer.generateSquareSubsequentMask": ATTENTION,
 };
+// torch.distributed, DDP, DataParallel, DistributedSampler: collectives need several ranks (threads)
+const DIST = "packages/distributed/test/collectives.test.ts";
+for (const name of [
+  "initProcessGroup",
+  "destroyProcessGroup",
+  "getRank",
+  "getWorldSize",
+  "getBackend",
+  "isInitialized",
+  "isAvailable",
+  "allReduce",
+  "broadcast",
+  "allGather",
+  "reduceScatter",
+  "gather",
+  "scatter",
+  "barrier",
+])
+  HAND_TESTED[`distributed.${name}`] = DIST;
+HAND_TESTED["nn.parallel.DistributedDataParallel"] = "packages/distributed/test/ddp.test.ts";
+HAND_TESTED["nn.DataParallel"] = "packages/distributed/test/data-parallel.test.ts";
+HAND_TESTED["utils.data.DistributedSampler"] = "packages/data/test/distributed-sampler.test.ts";
 const MODULE_METHOD = /^nn\.Module\.\w+$/; // every nn.Module method: tests/test/signatures-modules.test.mjs
 
 it("every declared signature is replayed from PyTorch or tested by hand", () => {

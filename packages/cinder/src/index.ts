@@ -29,7 +29,8 @@ export * as autograd from "@cinder/autograd";
 export { getNumThreads, setNumThreads } from "@cinder/backend-cpu";
 // devices: `await bestDevice()`, and torch.cuda's questions as `webgpu.isAvailable()`, `deviceCount()`, `getDeviceName()`
 export { bestDevice, webgpu } from "@cinder/backend-webgpu";
-export * as nn from "@cinder/nn";
+// torch.distributed: process groups, collectives, DistributedDataParallel (also as nn.parallel), cinder-run
+export * as distributed from "@cinder/distributed";
 // torch.save(obj, f) / torch.load(f): safetensors files, bytes, URLs and IndexedDB
 export { load, save } from "@cinder/nn";
 // torch.onnx.export(model, args, f?, options)
@@ -343,6 +344,8 @@ export {
   zeros,
   zerosLike,
 } from "@cinder/tensor";
+/** `torch.nn`: @cinder/nn with `nn.DataParallel` and `nn.parallel.DistributedDataParallel` (from @cinder/distributed). */
+export * as nn from "./nn.js";
 /**
  * `torch.utils`: `utils.data` is PyTorch's `torch.utils.data` (`Dataset`, `DataLoader`, samplers: the
  * `@cinder/data` package).

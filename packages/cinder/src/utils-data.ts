@@ -13,6 +13,7 @@ export {
   DataLoader,
   type DataLoaderOptions,
   Dataset,
+  DistributedSampler,
   defaultCollate,
   IterableDataset,
   type MapDataset,

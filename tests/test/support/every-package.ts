@@ -3,6 +3,7 @@
 import "@cinder/autograd";
 import "@cinder/data";
 import "@cinder/datasets-mnist";
+import "@cinder/distributed";
 import "@cinder/nn";
 import "@cinder/optim";
 import "@cinder/backend-cpu";

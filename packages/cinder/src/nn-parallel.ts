@@ -1,0 +1,2 @@
+/** `torch.nn.parallel`: `DistributedDataParallel` and `DataParallel`, from `@cinder/distributed`. */
+export { DataParallel, DistributedDataParallel } from "@cinder/distributed";
