@@ -14,14 +14,16 @@ beforeAll(() => {
   if (!torch.registeredDevices().includes("cpu")) torch.registerBackend(cpu);
 });
 
-/** A module that records two of its intermediates (in an array field, which is not looked into). */
+/** The intermediates `Probe` made, for the tests to look at (outside the module: not one of its fields). */
+let seen: torch.Tensor[] = [];
+
+/** A module that records two of its intermediates in `seen`. */
 class Probe extends nn.Module {
-  seen: torch.Tensor[] = [];
   lin = new nn.Linear(4, 3);
   override forward(x: torch.Tensor): torch.Tensor {
     const h = this.lin(x).relu();
     const internal = h.mul(2);
-    this.seen.push(h, internal); // for the test to look at: an array field is not looked into
+    seen = [h, internal];
     return internal.sum({ dim: 1 });
   }
 }
@@ -31,7 +33,7 @@ describe("backward() disposes the forward's intermediates that only the graph re
     torch.manualSeed(0);
     const m = new Probe();
     const out = m(torch.randn(2, 4));
-    const [h, internal] = m.seen;
+    const [h, internal] = seen;
     expect(h.isDisposed).toBe(false);
     out.sum().backward();
     expect(h.isDisposed).toBe(true);
@@ -51,10 +53,39 @@ describe("backward() disposes the forward's intermediates that only the graph re
     const out = m(x);
     out.sum().backward({ retainGraph: true });
     const first = m.lin.weight.grad!.clone();
-    expect(m.seen[0].isDisposed).toBe(false);
+    expect(seen[0].isDisposed).toBe(false);
     out.sum().backward();
-    expect(m.seen[0].isDisposed).toBe(true);
+    expect(seen[0].isDisposed).toBe(true);
     expect(torch.allclose(m.lin.weight.grad!, first.mul(2))).toBe(true);
+  });
+
+  it("keeps what a forward caches in a field (a Map, an array, a plain object) or passes to keep()", () => {
+    const elsewhere: torch.Tensor[] = []; // neither a field nor returned: only keep() protects it
+    class Cache extends nn.Module {
+      lin = new nn.Linear(4, 4);
+      byShape = new Map<string, torch.Tensor>();
+      list: torch.Tensor[] = [];
+      record: { last?: torch.Tensor } = {};
+      override forward(x: torch.Tensor): torch.Tensor {
+        const h = this.lin(x);
+        const g = h.relu();
+        this.byShape.set(String(x.shape), h.mul(1));
+        this.list.push(g.mul(1));
+        this.record.last = g.add(1);
+        elsewhere.push(torch.keep(g.mul(3)));
+        return g.sum();
+      }
+    }
+    const m = new Cache();
+    m(torch.randn(2, 4)).backward();
+    const cached = [...m.byShape.values(), ...m.list, m.record.last!, ...elsewhere];
+    for (const t of cached) expect(t.isDisposed).toBe(false);
+    expect(cached.map((t) => t.shape)).toEqual([
+      [2, 4],
+      [2, 4],
+      [2, 4],
+      [2, 4],
+    ]);
   });
 
   it("keeps a tensor stored in a field of the module, and what forward hooks saw", () => {
@@ -86,7 +117,7 @@ describe("backward() disposes the forward's intermediates that only the graph re
     torch.manualSeed(0);
     const m = new Probe();
     torch.noGrad(() => m(torch.randn(2, 4)));
-    expect(m.seen.every((t) => !t.isDisposed)).toBe(true);
+    expect(seen.every((t) => !t.isDisposed)).toBe(true);
 
     class Boxed {
       constructor(readonly value: torch.Tensor) {}

@@ -116,10 +116,11 @@ function isTensorLike(v: object): boolean {
 class MadeScope extends Set<Tensor> {}
 
 /**
- * Run `fn`, a library call such as a module's forward, and hand what it made and did not return (its result, or
- * a field of `holder`) to autograd: the graph owns those intermediates, and `backward()` (without
- * `retainGraph`) disposes them with the graph, so device memory does not wait for the garbage collector. The
- * caller could reach them only through the graph. Tensors shown to user code (`userVisible`) are not handed over.
+ * Run `fn`, a library call such as a module's forward, and hand what it made and did not return (in its result,
+ * or in a field of `holder`, directly or in an array, Set, Map or plain object there) to autograd: the graph
+ * owns those intermediates, and `backward()` (without `retainGraph`) disposes them with the graph, so device
+ * memory does not wait for the garbage collector. The caller could reach them only through the graph. Tensors
+ * shown to user code (`userVisible`) or passed to `keep()` are not handed over.
  * Without gradient recording, nothing is handed over (the garbage collector or an enclosing `tidy` frees them).
  */
 export function graphOwned<T>(fn: () => T, holder?: object): T {
@@ -135,10 +136,19 @@ export function graphOwned<T>(fn: () => T, holder?: object): T {
   }
   const hooks = autogradHooks();
   if (made.size !== 0 && hooks?.adopt !== undefined && isGradEnabled()) {
-    if (holder !== undefined) for (const v of Object.values(holder)) made.delete(v);
+    if (holder !== undefined) for (const v of Object.values(holder)) unmark(made, v);
     hooks.adopt(result, made);
   }
   return result;
+}
+
+/** Take out of `made` a field's value and, in an array, Set, Map or plain object, its elements (a cache). */
+function unmark(made: Set<unknown>, v: unknown): void {
+  if (v === null || typeof v !== "object") return;
+  made.delete(v);
+  if (Array.isArray(v) || v instanceof Set) for (const x of v) made.delete(x);
+  else if (v instanceof Map) for (const x of v.values()) made.delete(x);
+  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) made.delete(x);
 }
 
 /** Mark a tensor as seen by user code (a forward hook's argument): no enclosing `graphOwned` call owns it. */
