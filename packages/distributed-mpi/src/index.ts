@@ -10,7 +10,7 @@ import { registerBackend } from "@cinder/distributed";
 import { MpiBackend } from "./mpi-backend";
 import { loadNative } from "./native";
 
-export { DEFAULT_TIMEOUT_MS, MpiBackend } from "./mpi-backend";
+export { MpiBackend } from "./mpi-backend";
 export { LAUNCH_LINE, type MpiArray, OPEN_MPI_PACKAGES } from "./native";
 
 loadNative();

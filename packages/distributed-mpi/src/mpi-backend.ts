@@ -11,14 +11,12 @@ import {
   type BackendInitOptions,
   type CollectiveArray,
   type CollectiveBackend,
+  DEFAULT_TIMEOUT_MS,
   DistributedError,
   type ReduceOpName,
   type Work,
 } from "@cinder/distributed";
 import { loadNative, type MpiArray, type MpiOp, type NativeMpi } from "./native";
-
-/** The default bound on every wait: PyTorch's default process-group timeout (30 minutes). */
-export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 
 const TYPES = [Float32Array, Float64Array, Int32Array, Uint8Array];
 
@@ -63,7 +61,7 @@ export class MpiBackend implements CollectiveBackend {
   readonly rank: number;
   /** The number of processes `mpirun` started. */
   readonly worldSize: number;
-  /** The bound on every wait, in milliseconds. */
+  /** The bound on every wait, in milliseconds (default: 30 minutes, as PyTorch's process groups). */
   readonly timeoutMs: number;
   private readonly native: NativeMpi;
   /** Started and not yet completed, in the order they were issued. */
