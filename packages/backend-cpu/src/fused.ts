@@ -216,3 +216,9 @@ export function sumWasm(x: View, axes: readonly number[], out: View): boolean {
   if (x.dtype !== "float32") return false;
   return elementwiseWasm(input(0, "float32"), [x], out, { op: "sum", axes, shape: x.shape });
 }
+
+/** A version 1 `copy` (float32/bool, with their casts) on the WebAssembly path when it can take it; false otherwise. */
+export function copyWasm(x: View, out: View): boolean {
+  const e = input(0, x.dtype);
+  return elementwiseWasm(x.dtype === out.dtype ? e : { op: "cast", x: e, dtype: out.dtype }, [x], out);
+}

@@ -25,9 +25,9 @@ import {
   type View,
   type Window2d,
 } from "@cinder/tensor";
-import { contiguousStrides, numel } from "./codegen";
+import { contiguousStrides, isContiguous, numel } from "./codegen";
 import { addScaled, binary, copy, fill, unary, where } from "./elementwise";
-import { binaryWasm, elementwise, sumWasm, unaryWasm, whereWasm } from "./fused";
+import { binaryWasm, copyWasm, elementwise, sumWasm, unaryWasm, whereWasm } from "./fused";
 import { gather, scatter, sort } from "./indexing";
 import { matmul } from "./matmul";
 import { adamStep, sgdStep } from "./optim";
@@ -88,7 +88,9 @@ export class CpuBackend implements Backend {
   async sync(): Promise<void> {}
 
   copy(x: View, out: View): void {
-    copy(x, out);
+    // contiguous copies of one dtype are a memcpy already (elementwise.ts)
+    if (x.dtype === out.dtype && isContiguous(x) && isContiguous(out)) copy(x, out);
+    else if (!copyWasm(x, out)) copy(x, out);
   }
 
   elementwise(expr: Expr, inputs: readonly View[], out: View, reduce?: FusedReduce): void {

@@ -195,7 +195,7 @@ describe("fused elementwise programs on WebAssembly SIMD", () => {
     expect(bits(out[0])).toEqual(bits(out[1]));
   });
 
-  it("sums per run (a per-channel sum over batch and pixels) and takes the backend's float32 sums", () => {
+  it("sums per run (a per-channel sum over batch and pixels), takes the backend's float32 sums and copies", () => {
     const shape = [5, 32, 11, 13];
     const n = 5 * 32 * 143;
     const x4 = view(
@@ -225,6 +225,20 @@ describe("fused elementwise programs on WebAssembly SIMD", () => {
         expect(Math.abs(v - slow[i])).toBeLessThanOrEqual(Math.abs(slow[i]) * 2 ** -23);
       });
     }
+    // a strided copy whose rows are runs (a [C, N, L] layout of [N, C, L]) and a cast
+    const nchw = { ...x4, shape: [32, 5, 143], strides: [143, 32 * 143, 1] };
+    const copies = [empty("float32", [32, 5, 143]), empty("float32", [32, 5, 143])];
+    const casts = [empty("bool", [32, 5, 143]), empty("bool", [32, 5, 143])];
+    for (const [k, on] of [true, false].entries()) {
+      setWasmFusedEnabled(on);
+      const before = wasmFusedStats.run;
+      cpu.copy(nchw, copies[k]);
+      cpu.copy(nchw, casts[k]);
+      expect(wasmFusedStats.run - before).toBe(on ? 2 : 0);
+    }
+    expect(bits(copies[0])).toEqual(bits(copies[1]));
+    expect(bits(casts[0])).toEqual(bits(casts[1]));
+    setWasmFusedEnabled(true);
     // a kept innermost axis (a bias gradient over a batch) stays on the JS loops
     const before = wasmFusedStats.run;
     cpu.reduce("sum", x4, [0, 1, 2], empty("float32", [1, 1, 1, 13]));
