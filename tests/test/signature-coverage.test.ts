@@ -36,6 +36,10 @@ const HAND_TESTED: Record<string, string> = {
   "nn.utils.vectorToParameters": "packages/nn/test/rnn-utils.test.ts",
   "autograd.grad": "packages/autograd/test/signatures.test.ts",
   "onnx.load": "packages/onnx/test/load.test.ts",
+  "jit.trace": "packages/onnx/test/jit.test.ts",
+  "jit.save": "packages/onnx/test/jit.test.ts",
+  "jit.load": "packages/onnx/test/jit.test.ts",
+  "jit.script": "packages/onnx/test/jit.test.ts",
   // complex results: PyTorch returns them, Cinder throws an error naming the missing complex dtypes
   "linalg.eig": "tests/test/ops-more.test.mjs",
   "linalg.eigvals": "tests/test/ops-more.test.mjs",
