@@ -73,6 +73,10 @@ export function checkKeyPaddingMask(m: Tensor | null, who: string): void {
 
 type LayerArgs = ReturnType<typeof ENCODER_LAYER.parse>;
 
+/** A layer's attention: `MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first)`. */
+const attention = (a: LayerArgs, f: object) =>
+  new MultiheadAttention(a.dModel, a.nhead, { dropout: a.dropout, batchFirst: a.batchFirst, ...f });
+
 /** A layer's feed-forward block and norms, shared by the encoder and decoder layers. */
 abstract class TransformerLayerBase extends Module {
   declare selfAttn: MultiheadAttention;
@@ -88,11 +92,7 @@ abstract class TransformerLayerBase extends Module {
   protected constructor(a: LayerArgs) {
     super();
     const f = { device: a.device ?? undefined, dtype: a.dtype ?? "float32" };
-    this.selfAttn = new MultiheadAttention(a.dModel, a.nhead, {
-      dropout: a.dropout,
-      batchFirst: a.batchFirst,
-      ...f,
-    });
+    this.selfAttn = attention(a, f);
     this.addCrossAttention(a, f);
     this.linear1 = new Linear(a.dModel, a.dimFeedforward, f);
     this.dropout = new Dropout(a.dropout);
@@ -127,7 +127,9 @@ const stateNames = { selfAttn: "self_attn", multiheadAttn: "multihead_attn" };
  * `TransformerEncoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=relu, layer_norm_eps=1e-05,
  * batch_first=False, norm_first=False, device=None, dtype=None)`: self-attention then a feed-forward network, each with
  * a residual connection and LayerNorm (after, or before with `normFirst`). `activation` is "relu", "gelu" or a unary
- * callable. Submodules as PyTorch's: self_attn, linear1, dropout, linear2, norm1, norm2, dropout1, dropout2.
+ * callable. Submodules as PyTorch's: self_attn, linear1, dropout, linear2, norm1, norm2, dropout1, dropout2. (In
+ * evaluation without gradients PyTorch 1.13's fast path applies an `nn.GELU("tanh")` activation module as the exact
+ * GELU; Cinder applies the module as given.)
  */
 export class TransformerEncoderLayer extends TransformerLayerBase {
   static override readonly name: string = "TransformerEncoderLayer";
@@ -191,11 +193,7 @@ export class TransformerDecoderLayer extends TransformerLayerBase {
   }
 
   protected override addCrossAttention(a: LayerArgs, f: object): void {
-    this.multiheadAttn = new MultiheadAttention(a.dModel, a.nhead, {
-      dropout: a.dropout,
-      batchFirst: a.batchFirst,
-      ...f,
-    });
+    this.multiheadAttn = attention(a, f);
   }
 
   protected addNorms(a: LayerArgs, f: object): void {
