@@ -159,6 +159,10 @@ describe("multinomial", () => {
     expect(v.some((r) => r.includes(3))).toBe(false);
     const first = v.filter((r) => r[0] === 4).length / v.length;
     expect(Math.abs(first - 0.4)).toBeLessThan(5 * Math.sqrt(0.24 / 4000));
+    // the second draw: sum over the first i of p_i * p_4 / (1 - p_i), as sequential sampling without replacement
+    const second = v.filter((r) => r[1] === 4).length / v.length;
+    const p2 = (0.1 * 0.4) / 0.9 + (0.2 * 0.4) / 0.8 + (0.3 * 0.4) / 0.7;
+    expect(Math.abs(second - p2)).toBeLessThan(5 * Math.sqrt((p2 * (1 - p2)) / 4000));
     expect([...torch.multinomial(torch.ones(0, 3), 2).shape]).toEqual([0, 2]);
     expect(torch.multinomial(tensor([0, 0, 5], f32), 1).toArray()).toEqual([2]);
   });

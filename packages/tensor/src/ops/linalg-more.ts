@@ -88,7 +88,7 @@ function matrixExpImpl(A: Tensor): Tensor {
   // scaling and squaring: exp(A) = exp(A / 2^s)^(2^s) with ||A / 2^s||_1 <= 1/2 (the largest norm of the batch,
   // read from the device), then exp of the scaled matrix by Horner's rule on its Taylor series
   const norm = A.detach().abs().sum(-2).amax().item() as number;
-  const s = Number.isFinite(norm) && norm > 0.5 ? Math.min(1100, Math.ceil(Math.log2(norm / 0.5))) : 0;
+  const s = Number.isFinite(norm) && norm > 0.5 ? Math.min(1000, Math.ceil(Math.log2(norm / 0.5))) : 0;
   const X = s > 0 ? A.div(2 ** s) : A;
   let T = I;
   for (let j = EXP_DEGREE; j >= 1; j--) T = I.add(matmul(X, T).div(j));
