@@ -23,7 +23,7 @@ import { describe, expect, it } from "vitest";
 
 /** `import * as torch from "cinder"`, by theme (each name once; sorted when compared). */
 const PUBLIC = {
-  namespaces: ["autograd", "distributed", "nn", "onnx", "optim", "utils", "webgpu", "linalg"],
+  namespaces: ["autograd", "cpu", "distributed", "nn", "onnx", "optim", "utils", "webgpu", "linalg"],
   classes: ["Tensor", "Size", "Generator"],
   errors: ["ArgumentError", "AllocationError", "DeviceError", "DTypeError", "IndexError", "ShapeError"],
   dtypes: ["float32", "float", "float64", "double", "int32", "int", "long", "uint8", "bool", "promoteTypes"],
@@ -345,6 +345,7 @@ function lookup(name: string): unknown {
   const roots: Record<string, unknown> = {
     autograd,
     distributed,
+    cpu: cinder.cpu,
     nn: cinder.nn,
     onnx,
     optim,
@@ -397,7 +398,7 @@ describe("every declared callable is exported", () => {
           } else {
             expect(typeof lookup(s.name), s.name).toBe("function");
           }
-          if (/^(nn|onnx|optim|autograd|utils|webgpu|linalg|distributed)\./.test(s.name)) {
+          if (/^(nn|onnx|optim|autograd|utils|webgpu|linalg|distributed|cpu)\./.test(s.name)) {
             const [ns, ...rest] = s.name.split(".");
             let v: unknown = (cinder as Record<string, unknown>)[ns];
             for (const p of rest) v = (v as Record<string, unknown> | undefined)?.[p];

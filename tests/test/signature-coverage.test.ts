@@ -90,6 +90,7 @@ for (const name of [
   HAND_TESTED[`distributed.${name}`] = DIST;
 HAND_TESTED["nn.parallel.DistributedDataParallel"] = "packages/distributed/test/ddp.test.ts";
 HAND_TESTED["nn.DataParallel"] = "packages/distributed/test/data-parallel.test.ts";
+HAND_TESTED["cpu.deviceCount"] = "packages/distributed/test/data-parallel.test.ts";
 HAND_TESTED["utils.data.DistributedSampler"] = "packages/data/test/distributed-sampler.test.ts";
 const MODULE_METHOD = /^nn\.Module\.\w+$/; // every nn.Module method: tests/test/signatures-modules.test.mjs
 

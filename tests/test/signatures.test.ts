@@ -41,6 +41,7 @@ const NOT_IN_FIXTURE: Record<string, string> = {
   "torch.best_device":
     "Cinder's own (PyTorch writes `'cuda' if torch.cuda.is_available() else 'cpu'`): no arguments",
   "onnx.load": "the onnx package's onnx.load(f), not torch's: f is a path or the bytes",
+  "torch.cpu.device_count": "PyTorch 2.1's (not in 1.13): no arguments",
   "torch.nn.functional.scaled_dot_product_attention":
     "PyTorch 2.0's (1.13 has none): (query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False), checked by hand",
 };

@@ -31,6 +31,8 @@ export { getNumThreads, setNumThreads } from "@cinder/backend-cpu";
 export { bestDevice, webgpu } from "@cinder/backend-webgpu";
 // torch.distributed: process groups, collectives, DistributedDataParallel (also as nn.parallel), cinder-run
 export * as distributed from "@cinder/distributed";
+// torch.cpu.device_count(): the usable cores (the ranks `cinder-run --nproc auto` starts)
+export { cpu } from "@cinder/distributed";
 // torch.save(obj, f) / torch.load(f): safetensors files, bytes, URLs and IndexedDB
 export { load, save } from "@cinder/nn";
 // torch.onnx.export(model, args, f?, options)

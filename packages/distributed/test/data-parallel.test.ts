@@ -1,10 +1,11 @@
 /** nn.DataParallel: chunked forward and backward equal the module's own, PyTorch's state dict keys, errors. */
 import "@cinder/autograd";
+import { availableParallelism } from "node:os";
 import { cpu } from "@cinder/backend-cpu";
 import * as nn from "@cinder/nn";
 import * as torch from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
-import { DataParallel } from "../src/index";
+import { DataParallel, cpu as torchCpu } from "../src/index";
 
 if (!torch.registeredDevices().includes("cpu")) torch.registerBackend(cpu);
 
@@ -62,5 +63,10 @@ describe("DataParallel", () => {
     expect(() => new DataParallel(net, { deviceIds: [0, 0] })).toThrow(/distinct/);
     expect(() => new DataParallel(net, { deviceIdz: [0] } as never)).toThrow(/deviceIdz/);
     expect(() => new DataParallel(net, [0, 1], 3)).toThrow(/outputDevice must be deviceIds\[0\]/);
+  });
+
+  it("cpu.deviceCount() answers device_count() with the usable cores", () => {
+    expect(torchCpu.deviceCount()).toBe(availableParallelism());
+    expect(() => (torchCpu.deviceCount as unknown as (...a: unknown[]) => number)(1)).toThrow(/deviceCount/);
   });
 });
