@@ -3,10 +3,8 @@
  * square and rectangular matrices, batched, float32/float64; and det's gradient at singular matrices.
  *
  * The factorization is a partially pivoted LU on the host in float64 (linalg-host.ts: devices with synchronous reads).
- * `lu` and `luFactorEx` record PyTorch's `linalg_lu_backward` on the packed LU for square matrices,
- *   gA = P L^{-T} (tril_{-1}(L^T gL) + triu(gU U^T)) U^{-T},
- * which also covers the packed LU (its strictly lower part is L's, the rest U's); rectangular inputs factor but their
- * backward throws. `luSolve` rebuilds A = P L U from the packed LU with tensor ops and solves with `linalg.solve`, so
+ * `lu` and `luFactorEx` record PyTorch's `linalg_lu_backward` (square, wide and tall) on the packed LU, which also
+ * covers `lu`'s L and U (the packed LU's strictly lower part is L's, the rest U's). `luSolve` rebuilds A = P L U from the packed LU with tensor ops and solves with `linalg.solve`, so
  * its gradients (for LU and B) are those of its parts. det's gradient is the cofactor matrix: g det A^{-T} where det
  * is nonzero and, when a matrix of the batch is singular, PyTorch's SVD form for the whole batch,
  *   g U diag(prod_{j != i} s_j) Vh det(U) det(Vh).
@@ -105,26 +103,56 @@ function unpackLU(LU: Tensor): { L: Tensor; U: Tensor } {
   return { L, U };
 }
 
-/** The packed LU as a tensor, recording PyTorch's backward for square matrices. */
-function packedLU(A: Tensor, f: Factored, P: Tensor, what: string): Tensor {
+/**
+ * PyTorch's `linalg_lu_backward` (A = P L U, L [..., m, k], U [..., k, n]) from the packed gradient `g` [..., m, n]:
+ * L's gradient is its strictly lower part (first k columns), U's its upper part (first k rows). Square:
+ *   P L^{-T} (tril_{-1}(L^T gL) + triu(gU U^T)) U^{-T};
+ * wide (m < n, U = [U1 U2]): P L^{-T} [tril_{-1}(L^T gL - gU U^T) U1^{-T} + gU1, gU2];
+ * tall (m > n, L = [L1; L2]): P [L1^{-T} triu(gU U^T - L^T gL) + gL1; gL2] U^{-T}.
+ */
+function luBackward(g: Tensor, P: Tensor, L: Tensor, U: Tensor): Tensor {
+  const m = L.shape[L.ndim - 2];
+  const n = U.shape[U.ndim - 1];
+  const kk = Math.min(m, n);
+  const gL = g.narrow(-1, 0, kk).tril(-1);
+  const gU = g.narrow(-2, 0, kk).triu();
+  let gA: Tensor;
+  if (m === n) {
+    const phi = matmul(mT(L), gL)
+      .tril(-1)
+      .add(matmul(gU, mT(U)).triu());
+    gA = matmul(matmul(mT(inv(L)), phi), mT(inv(U)));
+  } else if (m < n) {
+    const X = matmul(
+      matmul(mT(L), gL)
+        .sub(matmul(gU, mT(U)))
+        .tril(-1),
+      mT(inv(U.narrow(-1, 0, kk))),
+    );
+    gA = matmul(mT(inv(L)), cat([X.add(gU.narrow(-1, 0, kk)), gU.narrow(-1, kk, n - kk)], -1));
+  } else {
+    const X = matmul(
+      mT(inv(L.narrow(-2, 0, kk))),
+      matmul(gU, mT(U))
+        .sub(matmul(mT(L), gL))
+        .triu(),
+    );
+    gA = matmul(cat([X.add(gL.narrow(-2, 0, kk)), gL.narrow(-2, kk, m - kk)], -2), mT(inv(U)));
+  }
+  return matmul(P, gA);
+}
+
+/** The packed LU as a tensor, recording PyTorch's backward. */
+function packedLU(A: Tensor, f: Factored, P: Tensor): Tensor {
   const LU = fromF64(f.lu, A.shape, A);
   if (!needsGrad(A)) return LU;
-  const square = A.shape[A.ndim - 1] === A.shape[A.ndim - 2];
   return recordOp({
     name: "LinalgLuFactorExBackward0",
     inputs: [A],
     output: LU,
     backward: (g) => {
-      if (!square) {
-        throw new ShapeError(
-          `${what}: the gradient of the LU factorization is implemented for square matrices only, got [${A.shape}]`,
-        );
-      }
       const { L, U } = unpackLU(LU.detach());
-      const phi = matmul(mT(L), g)
-        .tril(-1)
-        .add(matmul(g, mT(U)).triu());
-      return [matmul(P, matmul(matmul(mT(inv(L)), phi), mT(inv(U))))];
+      return [luBackward(g, P, L, U)];
     },
   });
 }
@@ -133,7 +161,7 @@ function packedLU(A: Tensor, f: Factored, P: Tensor, what: string): Tensor {
 export type LuResult = readonly Tensor[] & { readonly P: Tensor; readonly L: Tensor; readonly U: Tensor };
 /**
  * `linalg.lu(A, *, pivot=True, out=None)`: A = P L U with P a permutation, L unit lower-triangular [..., m, k] and U
- * upper-triangular [..., k, n] (k = min(m, n)), by partial pivoting; gradient for square A
+ * upper-triangular [..., k, n] (k = min(m, n)), by partial pivoting, with PyTorch's gradient
  */
 export const lu = op(
   signature("linalg.lu", [arg("A", k.tensor)], [pivotOnly, noOut], fn),
@@ -144,7 +172,7 @@ export const lu = op(
     const kk = Math.min(m, A.shape[A.ndim - 1]);
     const batch = A.shape.slice(0, -2);
     const P = fromF64(permutations(f.piv, batchCount(A.shape), kk, m), [...batch, m, m], A);
-    const { L, U } = unpackLU(packedLU(A, f, P, what));
+    const { L, U } = unpackLU(packedLU(A, f, P));
     return named(["P", "L", "U"], [P, L, U]) as LuResult;
   },
 );
@@ -170,7 +198,7 @@ export function luFactorImpl(A: Tensor, what: string, checkErrors = false): LuFa
   const P = needsGrad(A) ? fromF64(permutations(f.piv, batchCount(A.shape), kk, m), [...batch, m, m], A) : A;
   return named(
     ["LU", "pivots", "info"],
-    [packedLU(A, f, P, what), fromF64(f.piv, [...batch, kk], A, "int32"), fromF64(f.info, batch, A, "int32")],
+    [packedLU(A, f, P), fromF64(f.piv, [...batch, kk], A, "int32"), fromF64(f.info, batch, A, "int32")],
   ) as LuFactorExResult;
 }
 /**
