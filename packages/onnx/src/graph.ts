@@ -42,6 +42,8 @@ export class GraphBuilder {
   readonly nodes: NodeSpec[] = [];
   readonly initializers: Initializer[] = [];
   private readonly names = new Map<Tensor, string>();
+  /** The values computed from the inputs or the parameters (not constants). */
+  private readonly live = new Set<Tensor>();
   private readonly used = new Set<string>();
   private readonly counts = new Map<string, number>();
 
@@ -59,6 +61,12 @@ export class GraphBuilder {
   input(t: Tensor, name: string): void {
     this.names.set(t, name);
     this.used.add(name);
+    this.live.add(t);
+  }
+
+  /** Whether `t` is computed from the inputs or the parameters (else it is a constant of the trace). */
+  isLive(t: Tensor): boolean {
+    return this.live.has(t) || this.stateNames.has(t);
   }
 
   /** A fresh value name: `base_0`, `base_1`, ... */
@@ -95,6 +103,7 @@ export class GraphBuilder {
   /** Let `out` stand for the same value as `input` (an op that is the identity in the graph). */
   alias(out: Tensor, input: Tensor | string): void {
     this.names.set(out, typeof input === "string" ? input : this.nameOf(input));
+    if (typeof input === "string" || this.isLive(input)) this.live.add(out);
   }
 
   /** An int64 initializer (a shape, axes, an index); 1-D unless `dims` says otherwise (`[]`: a scalar). */
@@ -126,7 +135,10 @@ export class GraphBuilder {
     const out =
       output === undefined || output instanceof Tensor ? this.fresh(`onnx::${opType}`) : (output as string);
     const inputNames = inputs.map((i) => (typeof i === "string" ? i : this.nameOf(i)));
-    if (output instanceof Tensor) this.names.set(output, out);
+    if (output instanceof Tensor) {
+      this.names.set(output, out);
+      this.live.add(output);
+    }
     this.nodes.push({ opType, inputs: inputNames, outputs: [out], attrs });
     return out;
   }

@@ -77,6 +77,8 @@ class ModelTracer implements OpTracer {
         return out;
       }
       const exporter = EXPORTERS[name];
+      // computed from constants only (`torch.ones(3)`, `arange(n).float()` inside forward): a constant of the trace
+      if (exporter === undefined && !tensorsIn(Object.values(args)).some((t) => this.g.isLive(t))) return out;
       if (exporter === undefined)
         throw new OnnxExportError(
           `${this.who}: the op ${name} has no ONNX mapping yet; supported: ${Object.keys(EXPORTERS)

@@ -9,9 +9,11 @@ import { join } from "node:path";
 import { cpu } from "@cinder/backend-cpu";
 import * as nn from "@cinder/nn";
 import {
+  arange,
   cat,
   manualSeed,
   noGrad,
+  ones,
   randint,
   randn,
   registerBackend,
@@ -134,6 +136,8 @@ const CASES: Case[] = [
   ["mean keepdim", fn((x) => x.sub(x.mean(-1, true))), [3, 4]],
   ["sqrt, abs, exp, log, neg", fn((x) => x.abs().sqrt().add(x.exp()).add(x.abs().add(1).log()).neg()), [5]],
   ["clamp", fn((x) => x.clamp(-0.3, 0.4).add(x.clamp({ min: 0 }))), [5]],
+  ["constants made inside forward", fn((x) => x.add(ones([4])).mul(arange(4).float())), [4]],
+  ["casts (a comparison as a float mask)", fn((x) => x.gt(0).float().mul(x)), [4]],
 ];
 
 describe("onnx.export: each mapping, checked by ONNX Runtime and onnx.load at two batch sizes", () => {

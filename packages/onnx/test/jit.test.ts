@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gradcheck } from "@cinder/autograd";
 import { cpu } from "@cinder/backend-cpu";
 import * as nn from "@cinder/nn";
 import {
@@ -72,6 +73,22 @@ describe("jit.trace", () => {
     });
     const after = noGrad(() => model(x.sum(1, true).expand(-1, 3)) as Tensor);
     expect(Array.from(await after.dataAsync())).not.toEqual(Array.from(await before.dataAsync()));
+  });
+
+  it("gradients through a traced module are the finite differences' (gradcheck in float64)", () => {
+    manualSeed(4);
+    const model = new nn.Sequential(
+      new nn.Conv1d(2, 3, 3, { padding: 1 }),
+      new nn.GroupNorm(1, 3),
+      new nn.GELU(),
+      new nn.Flatten(),
+      new nn.Linear(12, 2),
+      new nn.LogSoftmax(1),
+    ).to("float64");
+    const x = randn([2, 2, 4], { dtype: "float64" });
+    const traced = jit.trace(model, x);
+    const f = (input: Tensor, ..._params: Tensor[]) => traced(input) as Tensor;
+    expect(gradcheck(f, [x.requiresGrad_(true), ...traced.parameters()])).toBe(true);
   });
 
   it("save -> jit.load round-trips (outputs, graph text, parameter names), checked by ONNX Runtime and onnx.checker", async () => {
