@@ -146,3 +146,25 @@ describe("module forwards take PyTorch's arguments", () => {
     expect(() => nn.Transformer.generateSquareSubsequentMask(2.5)).toThrow(/"sz" must be int/);
   });
 });
+
+describe("dropout acts in training only", () => {
+  it("MultiheadAttention drops attention weights (p = 1: only the out-projection's bias is left)", () => {
+    const m = new nn.MultiheadAttention(8, 2, { dropout: 1 });
+    m.outProj.bias?.detach().normal_();
+    const x = randn(3, 2, 8);
+    const [out, w] = m(x, x, x);
+    expect((w as Tensor).abs().sum().item()).toBe(0);
+    same(out, (m.outProj.bias as Tensor).expand(3, 2, 8));
+    m.eval();
+    const [, we] = m(x, x, x);
+    const rows = (we as Tensor).sum(-1);
+    expect(rows.sub(1).abs().max().item()).toBeLessThan(1e-6);
+  });
+  it("a Transformer encoder layer is random in training and deterministic in evaluation", () => {
+    const enc = new nn.TransformerEncoderLayer(8, 2, 16, 0.5);
+    const x = randn(4, 2, 8);
+    expect(enc(x).sub(enc(x)).abs().max().item()).toBeGreaterThan(0);
+    enc.eval();
+    same(enc(x), enc(x));
+  });
+});

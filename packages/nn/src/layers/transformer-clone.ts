@@ -71,5 +71,6 @@ export function deepCopyModule<M extends Module>(m: M): M {
 
 /** `_get_clones(module, N)`: a ModuleList of N deep copies of `module`. */
 export function getClones<M extends Module>(m: M, n: number): ModuleList<M> {
+  if (!(n >= 0)) throw new RangeError(`the number of layers must be at least 0, got ${n}`);
   return new ModuleList(Array.from({ length: n }, () => deepCopyModule(m)));
 }
