@@ -89,10 +89,12 @@ async function soakAll() {
     }
   };
 
-  const t0 = performance.now();
-  const cpuSamples = await verbatimSoak({ device: "cpu", steps: Number(opts["cpu-steps"]), every });
-  console.log(`cpu: ${opts["cpu-steps"]} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  report("cpu", cpuSamples);
+  if (Number(opts["cpu-steps"]) > 0) {
+    const t0 = performance.now();
+    const cpuSamples = await verbatimSoak({ device: "cpu", steps: Number(opts["cpu-steps"]), every });
+    console.log(`cpu: ${opts["cpu-steps"]} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    report("cpu", cpuSamples);
+  }
 
   if (!opts["no-webgpu"]) {
     const { initWebGPU, webgpuMemory, destroyWebGPU } = await fromTests("@cinder/backend-webgpu");

@@ -162,20 +162,29 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
-/** What `memory()` reports. */
+/**
+ * What `memory()` reports, over every device. A tensor or storage counts from its creation until it is released
+ * (disposed, freed by `tidy`, or disposed by the backward pass that frees the graph owning it: `graphOwned`),
+ * counted exactly at once, or until the garbage collector has collected it, which `memory()` learns from a
+ * finaliser: that runs between event-loop tasks after a full collection, never inside synchronous code. A
+ * GC-managed (CPU) tensor is finalised with its cohort (up to 64 tensors and small storages made around the same
+ * time; accounting.ts), so after a collection the counts exceed what the program holds by at most the dead
+ * members of cohorts that a live tensor keeps.
+ */
 export interface MemoryInfo {
-  /**
-   * Tensors not yet disposed (on a device whose memory the GC does not manage, also not yet finalised; a CPU
-   * tensor counts until it is disposed).
-   */
+  /** Tensors neither released nor known to be collected. */
   liveTensors: number;
-  /** Storages (device buffers) referenced by live tensors. */
+  /** Storages (device buffers, CPU arrays) referenced by those tensors, or not yet known to be collected. */
   liveStorages: number;
   /** Bytes held by those storages. */
   bytesInUse: number;
 }
 
-/** Counts of live tensors and storages and the bytes they hold, on every device. */
+/**
+ * Counts of live tensors and storages and the bytes they hold, on every device (see `MemoryInfo` for when a
+ * collected tensor stops counting). Between collections a loop that does not dispose shows what it left for the
+ * collector too; `tidy`, `using` and `dispose()` keep the counts exact at every step.
+ */
 export function memory(): MemoryInfo {
   return { liveTensors: stats.tensors, liveStorages: stats.storages, bytesInUse: stats.bytes };
 }
