@@ -3,6 +3,7 @@
  * and Node costs seconds. Skipped without Open MPI, except in CI (where scripts/setup.sh installs it).
  */
 import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SWIFTSHADER_ICD } from "../../../scripts/webgpu/swiftshader-env.mjs";
 import { buildAddon, hasMpirun, mpirun } from "./mpirun";
@@ -48,6 +49,21 @@ describe.skipIf(!available && !inCI)("under mpirun -np 2", { timeout: 150_000 },
       expect(r.maxParam).toBeGreaterThan(0.05);
       expect(r.maxDiff).toBeLessThan(1e-5);
     }
+  });
+
+  it("examples/mnist-ddp.ts --backend mpi trains on 2 ranks and reports worldSize, accuracy and throughput", () => {
+    const example = fileURLToPath(new URL("../../../examples/mnist-ddp.ts", import.meta.url));
+    const args = ["--backend", "mpi", "--dataset", "mnist-sample", "--epochs", "1", "--train-size", "2000"];
+    const run = mpirun(example, { args: [...args, "--lr", "0.05"] });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.json).toHaveLength(1); // rank 0 reports
+    expect(run.json[0]).toMatchObject({
+      example: "mnist-ddp",
+      backend: "mpi",
+      worldSize: 2,
+      trainSamples: 2000,
+    });
+    expect(run.json[0].testAccuracy).toBeGreaterThan(0.75);
   });
 
   it("the README's example prints what the README says", () => {

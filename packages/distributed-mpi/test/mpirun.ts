@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { applySwiftShaderEnv } from "../../../scripts/webgpu/swiftshader-env.mjs";
 
@@ -46,8 +46,14 @@ function rankEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs `program` (relative to test/programs) on `np` ranks; its own scratch directory is CINDER_MPI_TEST_DIR. */
-export function mpirun(program: string, np = 2, timeoutMs = 120_000) {
+/**
+ * Runs `program` (relative to test/programs, or absolute) with `args` on `np` ranks; its own scratch directory is
+ * CINDER_MPI_TEST_DIR.
+ */
+export function mpirun(
+  program: string,
+  { np = 2, args: programArgs = [] as string[], timeoutMs = 120_000 } = {},
+) {
   const args = [
     ...MPIRUN_FLAGS,
     "-np",
@@ -58,7 +64,8 @@ export function mpirun(program: string, np = 2, timeoutMs = 120_000) {
     "--import",
     "tsx",
   ];
-  const r = spawnSync("mpirun", [...args, join(pkg, "test", "programs", program)], {
+  const file = isAbsolute(program) ? program : join(pkg, "test", "programs", program);
+  const r = spawnSync("mpirun", [...args, file, ...programArgs], {
     cwd: pkg,
     encoding: "utf8",
     timeout: timeoutMs,
