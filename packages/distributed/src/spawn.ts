@@ -11,7 +11,14 @@
  */
 import { DistributedError } from "./backend";
 import { nodeModule, usableCores } from "./node";
-import { abortWorld, createWorld, DEFAULT_SLOT_BYTES, type WorldInit, worldAbort } from "./threads/world";
+import {
+  abortWorld,
+  createWorld,
+  DEFAULT_SLOT_BYTES,
+  markFinished,
+  type WorldInit,
+  worldAbort,
+} from "./threads/world";
 
 /** What a rank runs: a script file (with its arguments) or an exported function of a module (with data). */
 export type RankJob =
@@ -163,7 +170,7 @@ export async function spawnRanks(
           if (code !== 0 && !failed) {
             failures.push({ rank, error: new Error(`rank ${rank} exited with code ${code}`) });
             abortWorld(world, rank, `rank ${rank} exited with code ${code}`);
-          }
+          } else if (code === 0) markFinished(world, rank);
           resolve(result);
         });
       });

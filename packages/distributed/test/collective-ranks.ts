@@ -144,3 +144,10 @@ export async function mismatch(): Promise<void> {
   await dist.initProcessGroup("threads", { timeout: 20_000 });
   dist.allReduce(torch.ones([dist.getRank() === 0 ? 10 : 20]));
 }
+
+/** Rank 1 returns without joining rank 0's all-reduce. */
+export async function early(): Promise<void> {
+  await dist.initProcessGroup("threads", { timeout: 20_000 });
+  if (dist.getRank() === 1) return;
+  dist.allReduce(torch.ones([4]));
+}

@@ -61,6 +61,14 @@ describe("tensor collectives, threads backend", () => {
     expect(ranks.get(1)).toMatch(/rank 0 aborted the group/);
   });
 
+  it("a rank that returns without joining a collective fails the one waiting for it at once", async () => {
+    const { error, ranks } = await failures(2, "early");
+    expect(error.rank).toBe(0);
+    expect(ranks.get(0)).toMatch(
+      /allReduce on rank 0 failed: rank 1 has finished its job without joining this collective/,
+    );
+  });
+
   it("ranks that disagree on a collective fail instead of mixing data", async () => {
     const { ranks } = await failures(2, "mismatch");
     for (const r of [0, 1])

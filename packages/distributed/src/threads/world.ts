@@ -4,9 +4,9 @@
  *
  * Control words: [0] the abort flag, [1] the rank that aborted (-1: the launcher), [2] the length of the abort
  * message (its UTF-8 bytes follow the control block); then per rank, `RANK_WORDS` words: its phase counter (how many
- * barrier phases it has reached) and the descriptor of its current collective (operation, length, type, root),
- * which every rank compares at the first phase so that ranks calling different collectives fail instead of mixing
- * data.
+ * barrier phases it has reached), the descriptor of its current collective (operation, length, type, root), which
+ * every rank compares at the first phase so that ranks calling different collectives fail instead of mixing data,
+ * and a flag set when its job has returned (a collective waiting for it then fails at once).
  *
  * Synchronisation is one primitive, `phase()`: a rank bumps its counter, wakes its waiters (`Atomics.notify`) and
  * waits (`Atomics.wait`, in slices so an abort is noticed) until every counter has reached its own. A failing rank,
@@ -19,6 +19,8 @@ const HEADER_WORDS = 4;
 const RANK_WORDS = 8;
 const MESSAGE_BYTES = 4096;
 const WAIT_SLICE_MS = 50;
+/** The word (after a rank's phase counter) set when the rank's job has returned. */
+const FINISHED_WORD = 5;
 
 /** The default data slot per rank: collectives larger than this run in chunks. */
 export const DEFAULT_SLOT_BYTES = 8 << 20;
@@ -60,6 +62,14 @@ export function abortWorld(init: WorldInit, rank: number, message: string): void
   Atomics.store(ctrl, 2, bytes.length);
   Atomics.store(ctrl, 3, 1); // the message is readable
   for (let r = 0; r < init.worldSize; r++) Atomics.notify(ctrl, HEADER_WORDS + RANK_WORDS * r);
+}
+
+/** Marks rank `rank` as finished (its job returned): a collective still waiting for it fails instead of waiting. */
+export function markFinished(init: WorldInit, rank: number): void {
+  const ctrl = new Int32Array(init.sab, 0, HEADER_WORDS + RANK_WORDS * init.worldSize);
+  const idx = HEADER_WORDS + RANK_WORDS * rank;
+  Atomics.store(ctrl, idx + FINISHED_WORD, 1);
+  Atomics.notify(ctrl, idx);
 }
 
 /** The abort of a world, if any: the rank that aborted (-1: the launcher) and its message. */
@@ -153,6 +163,11 @@ export class RankView {
         const seen = Atomics.load(this.ctrl, idx);
         if (seen >= target) break;
         this.checkAbort(what);
+        if (Atomics.load(this.ctrl, idx + FINISHED_WORD) === 1 && Atomics.load(this.ctrl, idx) < target) {
+          const message = `${what} on rank ${this.rank} failed: rank ${r} has finished its job without joining this collective`;
+          abortWorld(this.init, this.rank, message);
+          throw new DistributedError(message, r);
+        }
         const left = deadline - Date.now();
         if (left <= 0) {
           const missing: number[] = [];
