@@ -105,6 +105,10 @@ const PUBLIC = {
     "swapdims",
     "swapaxes",
     "adjoint",
+    "broadcastTo",
+    "pinverse",
+    "vdot",
+    "inner",
   ],
   elementwise: [
     "where",

@@ -37,7 +37,19 @@ export {
   type TensorMethods,
   unaryFns,
 } from "./methods";
-export { adjoint, concat, concatenate, ger, rowStack, swapaxes, swapdims } from "./ops/aliases";
+export {
+  adjoint,
+  broadcastTo,
+  concat,
+  concatenate,
+  ger,
+  inner,
+  pinverse,
+  rowStack,
+  swapaxes,
+  swapdims,
+  vdot,
+} from "./ops/aliases";
 export { castOp } from "./ops/cast";
 export * from "./ops/creation";
 export { type CreationOptions, getDefaultDevice, setDefaultDevice } from "./ops/creation-args";

@@ -383,6 +383,18 @@ export const methodTable = () => ({
   swapaxes: al.swapaxes,
   /** `x.adjoint()`: the (conjugate) transpose of the last two dims, `x.mT` for real tensors. */
   adjoint: al.adjoint,
+  /** `x.broadcastTo(size)`: alias of `expand`. */
+  broadcastTo: al.broadcastTo,
+  /** `x.pinverse(rcond=1e-15)`: `linalg.pinv` with `rtol=rcond`. */
+  pinverse: al.pinverse,
+  /** `x.vdot(other)`: the dot product of two 1-D tensors. */
+  vdot: al.vdot,
+  /** `x.inner(other)`: the sum of products over the last dims. */
+  inner: al.inner,
+  /** `x.ndimension()`: alias of `x.dim()`. */
+  ndimension: al.ndimension,
+  /** `x.nelement()`: alias of `x.numel()`. */
+  nelement: al.nelement,
   /** `x.matrixPower(n)`: `linalg.matrix_power` (A^n; the inverse's power for n < 0). */
   matrixPower: lm.torchMatrixPower,
   /** `x.matrixExp()`: `linalg.matrix_exp`. */

@@ -21,7 +21,9 @@ import {
   type UnaryMethod,
   unaryFn,
 } from "./elementwise-signatures";
-import { matmul, outer } from "./linalg";
+import { dot, matmul, outer } from "./linalg";
+import { tensordot } from "./linalg-extra";
+import { pinv } from "./linalg-spectral";
 import { diagonal, vstack } from "./shape-extra";
 import { cat, transpose } from "./view";
 
@@ -146,4 +148,39 @@ export const linalgDiagonal = op(
 export const linalgMatmul = op(
   signature("linalg.matmul", [self, arg("other", k.tensor)], [], fn),
   ({ input, other }): Tensor => matmul(input, other),
+);
+/** `broadcast_to(input, size)` / `x.broadcastTo(size)`: `expand` (a view; -1 keeps a size). */
+export const broadcastTo = op(
+  signature("broadcastTo", [self, arg("size", k.ints)]),
+  ({ input, size }): Tensor => input.expand([...size]),
+);
+/** `pinverse(input, rcond=1e-15)` / `x.pinverse(rcond=1e-15)`: `linalg.pinv` with `rtol=rcond`. */
+export const pinverse = op(
+  signature("pinverse", [self, arg("rcond", k.float, 1e-15)]),
+  ({ input, rcond }): Tensor => pinv(input, { rtol: rcond }),
+);
+/** `vdot(input, other)` / `x.vdot(other)`: the dot product of two 1-D tensors (`dot` for real tensors). */
+export const vdot = op(
+  signature("vdot", [self, arg("other", k.tensor)]),
+  ({ input, other }): Tensor => dot(input, other),
+);
+/** `inner(input, other)` / `x.inner(other)`: the sum of products over the last dims (`tensordot` of the last dims). */
+export const inner = op(signature("inner", [self, arg("other", k.tensor)]), ({ input, other }): Tensor => {
+  if (input.ndim === 0 || other.ndim === 0) return input.mul(other);
+  const n = input.shape[input.ndim - 1];
+  if (other.shape[other.ndim - 1] !== n) {
+    throw new ShapeError(
+      `inner(): the last dims of input and other must agree, got [${input.shape}] and [${other.shape}]`,
+    );
+  }
+  return tensordot(input, other, [[input.ndim - 1], [other.ndim - 1]]);
+});
+/** `x.ndimension()`: alias of `x.dim()`. */
+export const ndimension = op(
+  signature("ndimension", [self], [], { forms: ["method"] }),
+  ({ input }): number => input.ndim,
+);
+/** `x.nelement()`: alias of `x.numel()`. */
+export const nelement = op(signature("nelement", [self], [], { forms: ["method"] }), ({ input }): number =>
+  input.numel(),
 );
