@@ -18,6 +18,7 @@ import * as init from "../init";
 import { Module, Parameter } from "../module";
 import { pyBool } from "../util";
 import { deviceArg, dtypeArg } from "./args";
+import { GruGates, LstmGates } from "./rnn-fused";
 
 /** The recurrence: PyTorch's `mode` of RNNBase. */
 export type RnnMode = "RNN_TANH" | "RNN_RELU" | "LSTM" | "GRU";
@@ -57,19 +58,11 @@ export function cellStep(mode: RnnMode, xg: Tensor, state: readonly Tensor[], w:
     case "RNN_RELU":
       return [xg.add(hh).relu()];
     case "LSTM": {
-      const [i, f, g, o] = xg.add(hh).chunk(4, 1);
-      const c = f.sigmoid().mul(state[1]).add(i.sigmoid().mul(g.tanh()));
-      const out = o.sigmoid().mul(c.tanh());
+      const [out, c] = LstmGates.apply(xg.add(hh), state[1]);
       return [w.wHr ? out.matmul(w.wHr.t()) : out, c];
     }
-    case "GRU": {
-      const [xr, xz, xn] = xg.chunk(3, 1);
-      const [hr, hz, hn] = (w.bHh ? hh.add(w.bHh) : hh).chunk(3, 1);
-      const r = xr.add(hr).sigmoid();
-      const z = xz.add(hz).sigmoid();
-      const n = xn.add(r.mul(hn)).tanh();
-      return [h.sub(n).mul(z).add(n)]; // (1 - z) n + z h, as PyTorch computes it
-    }
+    case "GRU":
+      return [GruGates.apply(xg, w.bHh ? hh.add(w.bHh) : hh, h)];
   }
 }
 

@@ -25,6 +25,7 @@ import { pyBool, pyFloat } from "../util";
 import { PackedSequence, withData } from "../utils/packed";
 import { deviceArg, dtypeArg } from "./args";
 import { type CellWeights, cellStep, GATES, inputGates, type RnnMode } from "./rnn-cells";
+import { StepRows } from "./rnn-fused";
 
 const common = [
   arg("inputSize", k.int),
@@ -80,19 +81,18 @@ function runDirection(
 ): { out: Tensor; last: Tensor[] } {
   const outs: Tensor[] = [];
   const steps = sizes.length;
+  const rows = StepRows.apply(xg, sizes);
   if (!reverse) {
     const done: Tensor[][] = [];
     let state = [...initial];
     let prev = sizes[0];
-    let at = 0;
-    for (const b of sizes) {
+    for (const [t, b] of sizes.entries()) {
       if (b < prev) {
         done.push(state.map((s) => s.narrow(0, b, prev - b)));
         state = state.map((s) => s.narrow(0, 0, b));
       }
-      state = cellStep(mode, xg.narrow(0, at, b), state, w);
+      state = cellStep(mode, rows[t], state, w);
       outs.push(state[0]);
-      at += b;
       prev = b;
     }
     done.push(state);
@@ -102,12 +102,10 @@ function runDirection(
   }
   let prev = sizes[steps - 1];
   let state = initial.map((s) => (s.shape[0] === prev ? s : s.narrow(0, 0, prev)));
-  let at = xg.shape[0];
   for (let t = steps - 1; t >= 0; t--) {
     const b = sizes[t];
     if (b > prev) state = state.map((s, j) => cat([s, initial[j].narrow(0, prev, b - prev)]));
-    at -= b;
-    state = cellStep(mode, xg.narrow(0, at, b), state, w);
+    state = cellStep(mode, rows[t], state, w);
     outs.push(state[0]);
     prev = b;
   }
