@@ -73,7 +73,8 @@ async function soakAll() {
     const first = samples[0];
     for (const s of samples) {
       console.log(
-        `${device} step ${String(s.step).padStart(5)}: memory() live ${s.live.liveTensors} tensors ${mb(s.live.bytesInUse)} MB | ` +
+        `${device} step ${String(s.step).padStart(5)}: memory() live ${s.live.liveTensors} tensors ${mb(s.live.bytesInUse)} MB ` +
+          `(ArrayBuffers ${mb(s.liveUsage.arrayBuffers)} MB, rss ${mb(s.liveUsage.rss)} MB, heap ${mb(s.liveUsage.heapUsed)} MB) | ` +
           `settled ${s.settled.liveTensors} tensors ${mb(s.settled.bytesInUse)} MB, ArrayBuffers ${mb(s.arrayBuffers)} MB | ` +
           `rss ${mb(s.rss)} MB heap ${mb(s.heapUsed)} MB | loss ${s.loss.toFixed(4)}${extra(s)}`,
       );

@@ -19,7 +19,7 @@ const COHORT = 64;
 
 describe("the verbatim loop on the cpu (soak)", () => {
   it("1,000 steps: memory() settles to what is held, and its bytes match the ArrayBuffers", async () => {
-    const samples = await verbatimSoak({ device: "cpu", steps: 1000, every: 200 });
+    const samples = await verbatimSoak({ device: "cpu", steps: 1000, every: 200, features: 256, hidden: 64 });
     const first = samples[0];
     for (const s of samples) {
       console.log(

@@ -39,6 +39,8 @@ export interface SoakSample {
   loss: number;
   /** `memory()` mid-run, as a program sees it without collecting garbage. */
   live: torch.MemoryInfo;
+  /** `process.memoryUsage()` mid-run, before the collection (bytes). */
+  liveUsage: { arrayBuffers: number; heapUsed: number; rss: number };
   /** `memory()` after a full collection and the finalisers. */
   settled: torch.MemoryInfo;
   /** `process.memoryUsage()` after the collection (bytes). */
@@ -83,12 +85,15 @@ export async function verbatimSoak(o: SoakOptions): Promise<SoakSample[]> {
     if (g && (gpu === undefined || g.bytesLive > gpu.bytesLive)) gpu = g;
     if (step % every !== 0) continue;
     const live = torch.memory();
+    const before = process.memoryUsage();
+    const liveUsage = { arrayBuffers: before.arrayBuffers, heapUsed: before.heapUsed, rss: before.rss };
     await collectGarbage();
     const u = process.memoryUsage();
     samples.push({
       step,
       loss: value,
       live,
+      liveUsage,
       settled: torch.memory(),
       arrayBuffers: u.arrayBuffers,
       heapUsed: u.heapUsed,
