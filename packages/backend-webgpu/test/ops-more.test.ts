@@ -37,6 +37,16 @@ describe.skipIf(!gpu)("random sampling on webgpu draws the cpu's values", () => 
     await sameDraw("cauchy_", (d) => torch.zeros(5, { device: d }).cauchy_());
     await sameDraw("random_", (d) => torch.zeros(5, { dtype: "int32", device: d }).random_(0, 10));
   });
+  it("out-of-range tensor parameters give NaN there (no synchronous check on webgpu)", async () => {
+    const d = "webgpu";
+    const y = torch.normal(
+      torch.zeros(3, { device: d }),
+      torch.tensor([1, -1, 1], { dtype: "float32", device: d }),
+    );
+    expect(Array.from(await y.dataAsync(), Number.isNaN)).toEqual([false, true, false]);
+    const b = torch.bernoulli(torch.tensor([0.5, 1.5], { dtype: "float32", device: d }));
+    expect(Array.from(await b.dataAsync(), Number.isNaN)).toEqual([false, true]);
+  });
   it("multinomial and poisson run on the host: an error naming toAsync", () => {
     const p = torch.ones(4, { device: "webgpu" });
     expect(() => torch.multinomial(p, 2)).toThrow(/toAsync\("cpu"\)/);

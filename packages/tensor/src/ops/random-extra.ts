@@ -6,7 +6,9 @@
  *
  * `normal`, `bernoulli` and the fills are transforms of `rand`/`randn` draws by tensor ops, so they run on every
  * backend; `multinomial` and `poisson` run on the host (their draws take a data-dependent number of uniforms) and
- * need a device with synchronous reads, else an error naming `toAsync("cpu")`. As in PyTorch's derivatives.yaml, the
+ * need a device with synchronous reads, else an error naming `toAsync("cpu")`. Tensor parameters out of range (a
+ * negative std, a probability outside [0, 1]) are errors where the device reads synchronously and NaN in a float
+ * result elsewhere (WebGPU; PyTorch's CUDA kernels check asynchronously too). As in PyTorch's derivatives.yaml, the
  * samples' gradients with respect to the parameters are zero (`NormalBackward*`, `BernoulliBackward0`,
  * `PoissonBackward0`): sampling is not reparameterized.
  */
@@ -18,7 +20,7 @@ import { broadcastShapes } from "../shape";
 import { ArgumentError, arg, k, op, overloads, self, signature } from "../signature";
 import { type Tensor, tensorFromData } from "../tensor";
 import { checkSize, FACTORY_KEYWORDS, finish, resolveDtype } from "./creation-args";
-import { inplace, type TensorOrScalar } from "./elementwise";
+import { inplace, type TensorOrScalar, where } from "./elementwise";
 import { writeOut } from "./elementwise-signatures";
 import { fromF64, readF64 } from "./linalg-host";
 import { rand, randint, randn } from "./sampling";
@@ -45,10 +47,18 @@ function zeroGrad(name: string, inputs: readonly (Tensor | null)[], output: Tens
   return recordOp({ name, inputs, output, backward: () => inputs.map((t) => (t ? t.mul(0) : null)) });
 }
 
-/** Whether any element of a boolean test is true, read synchronously where the device can (else not checked). */
-function anyTrue(t: Tensor): boolean {
-  return t.backend.readSync !== undefined && t.numel() > 0 && (t.any().item() as boolean);
+/**
+ * Checks tensor parameters elementwise: where `bad` holds, an error on devices that read synchronously; elsewhere
+ * (WebGPU) the mask, so the caller writes NaN there (PyTorch's CUDA kernels too check asynchronously).
+ */
+function validate(bad: Tensor, message: string): Tensor | null {
+  if (!bad.backend.readSync) return bad;
+  if (bad.numel() > 0 && (bad.any().item() as boolean)) throw new ArgumentError(message);
+  return null;
 }
+/** `y` with NaN where `bad` (a float result), as `validate` leaves it to the caller. */
+const poisoned = (y: Tensor, bad: Tensor | null): Tensor =>
+  bad && isFloat(y.dtype) ? where(bad, Number.NaN, y) : y;
 
 const floatOnly = (what: string, kernel: string, dtype: DType): void => {
   if (!isFloat(dtype))
@@ -59,12 +69,16 @@ const floatOnly = (what: string, kernel: string, dtype: DType): void => {
 
 // ---- normal ----
 
-function checkStd(std: TensorOrScalar): void {
-  if (typeof std === "object" ? anyTrue(std.lt(0).logicalOr(std.isnan())) : !(+std >= 0)) {
-    throw new ArgumentError(
-      `normal(): normal expects ${typeof std === "object" ? "all elements of std" : "std"} >= 0.0, but found std ${typeof std === "object" ? "< 0" : std}`,
+/** std >= 0, as PyTorch's message; for a tensor std, `validate`'s mask. */
+function checkStd(std: TensorOrScalar): Tensor | null {
+  if (typeof std === "object") {
+    return validate(
+      std.lt(0).logicalOr(std.isnan()),
+      "normal(): normal expects all elements of std >= 0.0, but found std < 0",
     );
   }
+  if (!(+std >= 0)) throw new ArgumentError(`normal(): normal expects std >= 0.0, but found std ${std}`);
+  return null;
 }
 
 /** `mean + std * randn(shape)` with the zero gradients PyTorch records for `mean` / `std`. */
@@ -75,7 +89,7 @@ function normalValue(
   out: Tensor | null,
   name: string,
 ): Tensor {
-  checkStd(std);
+  const bad = checkStd(std);
   const m = typeof mean === "object" ? mean : null;
   const s = typeof std === "object" ? std : null;
   const like = (m ?? s) as Tensor;
@@ -83,7 +97,7 @@ function normalValue(
   const shape = m && s ? broadcastShapes(m.shape, s.shape, "normal") : like.shape;
   const z = draw("normal", { shape, dtype: like.dtype, device: like.device }, g);
   const detached = (v: TensorOrScalar) => (typeof v === "object" ? v.detach() : v);
-  const y = z.mul(detached(std)).add(detached(mean)).to(like.dtype);
+  const y = poisoned(z.mul(detached(std)).add(detached(mean)).to(like.dtype), bad);
   if (out) return writeOut("normal", y, out, [mean, std]);
   return zeroGrad(name, [m, s], y);
 }
@@ -129,16 +143,20 @@ export const normal = overloads(
 
 // ---- bernoulli ----
 
-function checkP(what: string, p: TensorOrScalar): void {
+/** p in [0, 1], as PyTorch's messages; for a tensor p, `validate`'s mask. */
+function checkP(what: string, p: TensorOrScalar): Tensor | null {
   if (typeof p === "object") {
     floatOnly(what, "bernoulli_tensor_cpu_p_", p.dtype);
-    if (anyTrue(p.lt(0).logicalOr(p.gt(1)).logicalOr(p.isnan())))
-      throw new ArgumentError(
-        `${what}(): expected every probability p in [0, 1] (Expected p_in >= 0 && p_in <= 1)`,
-      );
-  } else if (!(+p >= 0 && +p <= 1)) {
+    const bad = p.lt(0).logicalOr(p.gt(1)).logicalOr(p.isnan());
+    return validate(
+      bad,
+      `${what}(): expected every probability p in [0, 1] (Expected p_in >= 0 && p_in <= 1)`,
+    );
+  }
+  if (!(+p >= 0 && +p <= 1)) {
     throw new ArgumentError(`${what}(): bernoulli_ expects p to be in [0, 1], but got p=${p}`);
   }
+  return null;
 }
 
 /** 1 where a uniform draw of `like`'s shape is below `p` (a number or a tensor broadcast to it), in `like`'s dtype. */
@@ -154,8 +172,7 @@ function bernoulliDraw(like: Tensor, p: TensorOrScalar, g: Generator | null): Te
 }
 
 function bernoulliOfInput(input: Tensor, g: Generator | null, out: Tensor | null): Tensor {
-  checkP("bernoulli", input);
-  const y = bernoulliDraw(input, input, g);
+  const y = poisoned(bernoulliDraw(input, input, g), checkP("bernoulli", input));
   return out ? writeOut("bernoulli", y, out, [input]) : zeroGrad("BernoulliBackward0", [input], y);
 }
 function bernoulliOfP({
@@ -192,9 +209,9 @@ export const bernoulliMethod = overloads(
 export const bernoulli_ = op(
   signature("bernoulli_", [self, arg("p", k.tensorOrScalar, 0.5)], [generatorArg], method),
   ({ input, p, generator }): Tensor => {
-    checkP("bernoulli_", p);
+    const bad = checkP("bernoulli_", p);
     if (typeof p === "object") p.expand(input.shape);
-    return inplace(input, [], () => bernoulliDraw(input, p, generator), "bernoulli_");
+    return inplace(input, [], () => poisoned(bernoulliDraw(input, p, generator), bad), "bernoulli_");
   },
 );
 
