@@ -17,7 +17,7 @@ class TinyGpt extends nn.Module {
     new nn.LayerNorm(16),
   );
   head = new nn.Linear(16, 5);
-  forward(idx: Tensor): Tensor {
+  override forward(idx: Tensor): Tensor {
     const t = idx.shape[1];
     const x = this.tok(idx).add(this.pos(arange(t)));
     const mask = nn.Transformer.generateSquareSubsequentMask(t);
@@ -37,7 +37,7 @@ it("a tiny causal Transformer learns a periodic sequence (loss falls by more tha
     model.zeroGrad();
     const loss = lossFn(model(x).reshape(32, 5), y.reshape(32));
     loss.backward();
-    losses.push(loss.item());
+    losses.push(loss.item() as number);
     noGrad(() => {
       for (const p of model.parameters()) if (p.grad) p.sub_(p.grad.mul(0.1));
     });
