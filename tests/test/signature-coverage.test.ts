@@ -36,6 +36,7 @@ const HAND_TESTED: Record<string, string> = {
   "nn.utils.vectorToParameters": "packages/nn/test/rnn-utils.test.ts",
   "autograd.grad": "packages/autograd/test/signatures.test.ts",
   "onnx.load": "packages/onnx/test/load.test.ts",
+  "onnx.export": "packages/onnx/test/export.test.ts",
   "jit.trace": "packages/onnx/test/jit.test.ts",
   "jit.save": "packages/onnx/test/jit.test.ts",
   "jit.load": "packages/onnx/test/jit.test.ts",

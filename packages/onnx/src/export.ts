@@ -5,8 +5,9 @@
  */
 
 import * as nn from "@cinder/nn";
-import { Tensor } from "@cinder/tensor";
+import { arg, type CallsOf, k, signature, Tensor } from "@cinder/tensor";
 import { encodeModel, OnnxExportError, valueInfo } from "./graph";
+import { traceText } from "./jit-text";
 import { nodeImport } from "./node-import";
 import { EXPORTERS, type Trace, traceModel } from "./trace";
 
@@ -105,46 +106,89 @@ export function checkOpset(opset: number, who: string): number {
   return opset;
 }
 
+const strings = k.test<readonly string[]>(
+  "str[]",
+  (v) => Array.isArray(v) && v.every((x) => typeof x === "string"),
+);
+
+const EXPORT = signature("onnx.export", [
+  arg("model", k.instance(nn.Module, "nn.Module")),
+  arg(
+    "args",
+    k.test<ExportArgs>(
+      "Tensor or Tensor[] (the example inputs)",
+      (v) => v instanceof Tensor || (Array.isArray(v) && v.length > 0 && v.every((t) => t instanceof Tensor)),
+    ),
+  ),
+  arg.opt(
+    "f",
+    k.test<string>("str (a path; none: the bytes are returned)", (v) => typeof v === "string" && v !== ""),
+  ),
+  arg.unsupported("exportParams", true, "the weights are always written, as initializers"),
+  arg("verbose", k.bool, false),
+  arg.unsupported("training", "eval", "models are exported in eval mode, PyTorch's TrainingMode.EVAL"),
+  arg.opt("inputNames", strings),
+  arg.opt("outputNames", strings),
+  arg.unsupported("operatorExportType", "ONNX", "only standard ONNX operators are written"),
+  arg.opt("opsetVersion", k.int),
+  arg.unsupported("doConstantFolding", true, "values computed from constants only are always folded"),
+  arg.opt("dynamicAxes", k.dict),
+  arg.unsupported("keepInitializersAsInputs", null, "initializers are not listed as graph inputs"),
+  arg.unsupported("customOpsets", null, "only the default ONNX domain is written"),
+  arg.unsupported("exportModulesAsFunctions", false, "modules are inlined, not written as ONNX functions"),
+]);
+
+async function exportImpl(args: unknown[]): Promise<Uint8Array> {
+  const who = "onnx.export";
+  const a = EXPORT.parse(args as never);
+  const inputs = exampleInputs(a.args, "onnx.export()");
+  const opset = checkOpset(a.opsetVersion ?? 17, who);
+  const inputNames = a.inputNames ?? defaultNames("input", inputs.length);
+  if (inputNames.length !== inputs.length)
+    throw new OnnxExportError(`${who}: ${inputNames.length} inputNames for ${inputs.length} inputs`);
+  const trace = traceModel(a.model, inputs, inputNames, opset, who);
+  if (a.verbose) console.log(traceText(trace, inputNames).graph);
+  const bytes = await traceBytes(
+    trace,
+    a.model.constructor.name,
+    {
+      inputNames,
+      outputNames: a.outputNames ?? undefined,
+      dynamicAxes: (a.dynamicAxes ?? {}) as DynamicAxes,
+      opset,
+    },
+    who,
+  );
+  if (a.f !== null) await writeAtomically(a.f, bytes);
+  return bytes;
+}
+
+/** `onnx.export` (see {@link export_}). */
+export interface ExportFn {
+  (...args: CallsOf<typeof EXPORT>): Promise<Uint8Array>;
+  readonly signature: typeof EXPORT;
+}
+
 /**
- * `torch.onnx.export(model, args, f=None, { inputNames, outputNames, dynamicAxes, opsetVersion = 17 })`: trace
- * `model` on the example `args` (a tensor or an array of tensors) and write the ONNX model.
+ * `torch.onnx.export(model, args, f=None, exportParams=True, verbose=False, training="eval", inputNames=None,
+ * outputNames=None, operatorExportType="ONNX", opsetVersion=None, doConstantFolding=True, dynamicAxes=None, ...)`:
+ * trace `model` on the example `args` (a tensor or an array of tensors) and write the ONNX model (opset 17 unless
+ * `opsetVersion` says otherwise, 13 to 21).
  *
  * `f` is a path (Node; written atomically: a temporary file renamed over it); without it the model's bytes are
  * returned, which works in browsers too. The model runs once in eval mode (its mode is restored), with Dropout
- * the identity. Parameters and buffers become initializers under their `stateDict` names. The ops exported are
- * {@link EXPORTED_OPS} (the layers through their `nn.functional` ops); any other op fails with an
- * {@link OnnxExportError} naming it.
+ * the identity. Parameters and buffers become initializers under their `stateDict` names; `verbose` prints the
+ * traced graph. The ops exported are {@link EXPORTED_OPS} (the layers through their `nn.functional` ops); any
+ * other op fails with an {@link OnnxExportError} naming it.
  *
  *   const bytes = await onnx.export(model, torch.randn([1, 784]), undefined, {
  *     inputNames: ["input"], outputNames: ["output"], dynamicAxes: { input: { 0: "batch" }, output: { 0: "batch" } },
  *   });
  */
-export async function export_(
-  model: nn.Module,
-  args: ExportArgs,
-  f?: string | null,
-  options: ExportOptions = {},
-): Promise<Uint8Array> {
-  const who = "onnx.export";
-  if (!(model instanceof nn.Module))
-    throw new TypeError("onnx.export(model, args, f?, options?): model must be an nn.Module");
-  const inputs = exampleInputs(args, "onnx.export(model, args, f?, options?)");
-  if (f != null && typeof f !== "string")
-    throw new TypeError("onnx.export(model, args, f?, options?): f must be a path (a string) or omitted");
-  const opset = checkOpset(options.opsetVersion ?? 17, who);
-  const inputNames = options.inputNames ?? defaultNames("input", inputs.length);
-  if (inputNames.length !== inputs.length)
-    throw new OnnxExportError(`${who}: ${inputNames.length} inputNames for ${inputs.length} inputs`);
-  const trace = traceModel(model, inputs, inputNames, opset, who);
-  const bytes = await traceBytes(
-    trace,
-    model.constructor.name,
-    { inputNames, outputNames: options.outputNames, dynamicAxes: options.dynamicAxes, opset },
-    who,
-  );
-  if (f != null) await writeAtomically(f, bytes);
-  return bytes;
-}
+export const export_ = Object.defineProperties((...args: unknown[]) => exportImpl(args), {
+  name: { value: "export" },
+  signature: { value: EXPORT, enumerable: true },
+}) as unknown as ExportFn;
 
 /** Write `bytes` to `path` through a temporary file renamed over it. */
 export async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {

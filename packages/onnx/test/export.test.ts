@@ -6,7 +6,7 @@ import { cpu } from "@cinder/backend-cpu";
 import * as nn from "@cinder/nn";
 import { manualSeed, randn, registerBackend, registeredDevices, type Tensor } from "@cinder/tensor";
 import * as ort from "onnxruntime-node";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import * as onnx from "../src";
 import { cnn, dynamicAxes, SimpleNet } from "./models";
 
@@ -99,6 +99,38 @@ describe("onnx.export", () => {
     await expect(
       onnx.export(new SimpleNet(), randn([1, 784]), undefined, { opsetVersion: 9 }),
     ).rejects.toThrow(/opsetVersion 9 is not supported/);
+  });
+
+  it("takes PyTorch's positional arguments and keywords as options; unsupported values and unknown options throw", async () => {
+    const model = new SimpleNet();
+    const x = randn([1, 784]);
+    const positional = await onnx.export(
+      model,
+      x,
+      null,
+      true,
+      false,
+      "eval",
+      ["image"],
+      ["scores"],
+      "ONNX",
+      15,
+    );
+    const session = await ort.InferenceSession.create(positional);
+    expect([session.inputNames, session.outputNames]).toEqual([["image"], ["scores"]]);
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    await onnx.export(model, x, { verbose: true });
+    expect(log.mock.calls[0][0]).toMatch(/^graph\(%input : Float\(1, 784\),[^]*aten::linear/);
+    log.mockRestore();
+    await expect(onnx.export(model, x, { exportParams: false })).rejects.toThrow(
+      /argument "exportParams" must be True \(the weights are always written, as initializers\)/,
+    );
+    // @ts-expect-error: not an option
+    await expect(onnx.export(model, x, { inputName: ["a"] })).rejects.toThrow(
+      /unknown option "inputName"; did you mean "inputNames"/,
+    );
+    // @ts-expect-error: not a module
+    await expect(onnx.export(x, x)).rejects.toThrow(/argument "model" must be nn.Module/);
   });
 
   it.skipIf(!hasOnnx && !(process.env.CI && process.env.CI !== "false"))(
