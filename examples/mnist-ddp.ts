@@ -47,7 +47,13 @@ const flatten = (data: torch.Tensor) => data.view(-1, 28 * 28);
 
 /** One rank: join the group, train with DDP on this rank's part of the data, evaluate this rank's part of the test set. */
 async function trainRank(): Promise<void> {
-  if (backend === "mpi") await import("@cinder/distributed-mpi"); // registers the "mpi" backend
+  if (backend === "mpi") {
+    await import("@cinder/distributed-mpi"); // registers the "mpi" backend
+    // ranks on one machine share its cores (cinder-run does this for the threads backend; torchrun sets OMP_NUM_THREADS)
+    const local = Number(process.env.OMPI_COMM_WORLD_LOCAL_SIZE ?? 1);
+    if (!process.env.CINDER_NUM_THREADS)
+      torch.setNumThreads(Math.max(1, Math.floor(torch.cpu.deviceCount() / local)));
+  }
   await dist.initProcessGroup(backend);
   const rank = dist.getRank();
   const worldSize = dist.getWorldSize();
