@@ -53,6 +53,8 @@ function bits(v: View): number[] {
   return Array.from(u, (x, i) => (Number.isNaN(a[i]) ? 0x7fc00000 : x));
 }
 
+const viewOf = (values: number[], shape: number[]): View => view("float32", values, shape);
+
 /** Runs `expr` on the WASM path and on the JS renderer; expects the WASM path taken and the same bits. */
 function same(expr: Expr, inputs: View[], outDtype: DType, n: number | number[]): void {
   const shape = typeof n === "number" ? [n] : n;
@@ -239,7 +241,22 @@ describe("fused elementwise programs on WebAssembly SIMD", () => {
     expect(bits(copies[0])).toEqual(bits(copies[1]));
     expect(bits(casts[0])).toEqual(bits(casts[1]));
     setWasmFusedEnabled(true);
-    // a kept innermost axis (a bias gradient over a batch) stays on the JS loops
+    // kept innermost axes (a bias gradient summed over the batch): float64 sums in the JS loop's order, same bits
+    const rows = view("float32", data(70 * 130, 5), [70, 130]);
+    const rowCases: [View, number[], number[]][] = [
+      [rows, [0], [1, 130]],
+      [x4, [0], [1, 32, 11, 13]],
+      [x4, [0, 1], [1, 1, 11, 13]],
+    ];
+    for (const [x, axes, outShape] of rowCases) {
+      const shape = x.shape as number[];
+      const f = (out: View) => elementwise(e, [x], out, { op: "sum", axes, shape });
+      expect(bits(viewOf(run(true, f, outShape), outShape))).toEqual(
+        bits(viewOf(run(false, f, outShape), outShape)),
+      );
+    }
+    // kept runs shorter than 16 elements stay on the JS loops
+    setWasmFusedEnabled(true);
     const before = wasmFusedStats.run;
     cpu.reduce("sum", x4, [0, 1, 2], empty("float32", [1, 1, 1, 13]));
     expect(wasmFusedStats.run).toBe(before);

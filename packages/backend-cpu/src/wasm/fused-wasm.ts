@@ -23,14 +23,19 @@ import { FnBuilder, moduleBytes, OP, SIMD, T, uleb } from "./emit";
 export const BLOCK = 8192;
 /** Programs over fewer elements stay on the JS renderer (a WASM call and its copies cost ~1 us). */
 export const WASM_FUSED_MIN = 256;
-const PAGES = 5;
-/** Byte layout of the memory: reduction accumulators, constant slots, then one block per operand. */
+/**
+ * Byte layout of the memory: reduction accumulators, constant slots, one block per operand (up to 8 inputs and
+ * the output), then the float64 sums of a reduction that keeps its innermost axes (ROWS_MAX of them).
+ */
 const ACC = 16;
 export const CONSTS = 64;
 const MAX_CONSTS = 240;
 const BUFS = CONSTS + 4 * MAX_CONSTS;
-const MAX_OPERANDS = Math.floor((PAGES * 65536 - BUFS) / (4 * BLOCK)) - 1;
+const MAX_OPERANDS = 8;
+const ROWS_MAX = 8192;
+const PAGES = 6;
 export const bufAt = (k: number): number => BUFS + 4 * BLOCK * k;
+const ROWS = bufAt(MAX_OPERANDS + 1);
 
 const F32_UNARY: Partial<Record<UnaryOp, number>> = {
   neg: SIMD.f32x4_neg,
@@ -74,11 +79,12 @@ export interface Host {
 }
 
 /**
- * A compiled kernel: `run(start, end, n)` walks byte offsets i = start, start + 16, ... < end of each block (4
- * lanes per step); a sum adds only the first `n` elements from `start`.
+ * A compiled kernel: `run(start, end, n, rows)` walks byte offsets i = start, start + 16, ... < end of each block
+ * (4 lanes per step); a sum adds only the first `n` elements from `start`, a sum of rows adds element i into the
+ * float64 at `rows + 2 * (i - start)` of the ROWS area.
  */
 export interface Kernel {
-  run(start: number, end: number, n: number): void;
+  run(start: number, end: number, n: number, rows: number): void;
 }
 
 /** `CINDER_WASM_KERNELS=0` in the environment starts with this path off (for comparisons and debugging). */
@@ -111,7 +117,7 @@ export function getHost(): Host | null {
       const h = { memory, f32: new Float32Array(b), i32: new Int32Array(b), u8: new Uint8Array(b) };
       host = { ...h, f64: new Float64Array(b) };
       // Probe: a module with SIMD instructions compiles only where the engine has SIMD.
-      if (compile(new FnBuilder(3).i32(0).simd(SIMD.v128_load, { align: 4, offset: 0 }).op(0x1a)) === null) {
+      if (compile(new FnBuilder(4).i32(0).simd(SIMD.v128_load, { align: 4, offset: 0 }).op(0x1a)) === null) {
         host = null;
       }
     }
@@ -124,7 +130,7 @@ export function getHost(): Host | null {
 /** `fn` (parameters end, n) as a kernel on the host memory; null when the engine refuses it. */
 export function compile(fn: FnBuilder): Kernel | null {
   try {
-    const m = new WebAssembly.Module(moduleBytes([T.i32, T.i32, T.i32], fn, PAGES));
+    const m = new WebAssembly.Module(moduleBytes([T.i32, T.i32, T.i32, T.i32], fn, PAGES));
     const h = host as Host;
     return new WebAssembly.Instance(m, { env: { memory: h.memory } }).exports as unknown as Kernel;
   } catch {
@@ -245,9 +251,12 @@ function structure(e: Expr, slots: readonly Slot[]): string | null {
   }
 }
 
-/** Renders a supported program as the body of `run(start, end, n)` (see `Kernel`). */
+/**
+ * Renders a supported program as the body of `run(start, end, n, rows)` (see `Kernel`): its values stored, summed
+ * into the ACC lanes, or summed into ROWS (one float64 per element position: a sum over leading axes).
+ */
 class Render {
-  readonly f = new FnBuilder(3);
+  readonly f = new FnBuilder(4);
   private readonly i = this.f.local(T.i32);
   private readonly j = this.f.local(T.i32);
   private nConst = 0;
@@ -350,8 +359,16 @@ class Render {
     return out;
   }
 
+  /** Zero the lanes of `v` past the `rem` elements left (mask = rem > [0, 1, 2, 3]); rem -= 4. */
+  private mask(body: FnBuilder, v: number, rem: number): void {
+    body.get(v).get(rem).simd(SIMD.i32x4_splat).v128i32([0, 1, 2, 3]).simd(SIMD.i32x4_gt_s);
+    body.simd(SIMD.v128_and).set(v);
+    body.get(rem).i32(4).op(OP.i32_sub).set(rem);
+  }
+
   /** The whole function: hoisted constants, then the loop storing (or summing) the root. */
-  finish(root: Expr, sum: boolean): FnBuilder {
+  finish(root: Expr, mode: Mode): FnBuilder {
+    const sum = mode !== "store";
     const pre = new FnBuilder(0);
     const body = new FnBuilder(0);
     const f = this.f;
@@ -360,7 +377,23 @@ class Render {
     let acc0 = 0;
     let acc1 = 0;
     let rem = 0;
-    if (sum) {
+    if (mode === "rows") {
+      rem = f.local(T.i32);
+      const k = f.local(T.i32);
+      pre.get(2).set(rem).get(3).set(k);
+      this.mask(body, v, rem);
+      for (const high of [false, true]) {
+        const at = { align: 3, offset: ROWS + (high ? 16 : 0) };
+        body.get(k).get(k).simd(SIMD.v128_load, at).get(v);
+        if (high)
+          body
+            .get(v)
+            .simd(SHUFFLE)
+            .op(...HIGH_TO_LOW);
+        body.simd(SIMD.f64x2_promote_low_f32x4).simd(SIMD.f64x2_add).simd(SIMD.v128_store, at);
+      }
+      body.get(k).i32(32).op(OP.i32_add).set(k);
+    } else if (sum) {
       acc0 = f.local(T.v128);
       acc1 = f.local(T.v128);
       rem = f.local(T.i32);
@@ -370,10 +403,7 @@ class Render {
         .simd(SIMD.v128_load, { align: 3, offset: ACC + 16 })
         .set(acc1);
       pre.get(2).set(rem);
-      // Lanes past n are zeroed: mask = rem > [0, 1, 2, 3].
-      body.get(v).get(rem).simd(SIMD.i32x4_splat).v128i32([0, 1, 2, 3]).simd(SIMD.i32x4_gt_s);
-      body.simd(SIMD.v128_and).set(v);
-      body.get(rem).i32(4).op(OP.i32_sub).set(rem);
+      this.mask(body, v, rem);
       body.get(acc0).get(v).simd(SIMD.f64x2_promote_low_f32x4).simd(SIMD.f64x2_add).set(acc0);
       body
         .get(acc1)
@@ -403,7 +433,7 @@ class Render {
       .op(OP.local_tee, ...uleb(this.i))
       .get(1)
       .op(OP.i32_lt_s, OP.br_if, 0, OP.end);
-    if (sum) {
+    if (mode === "sum") {
       f.i32(0).get(acc0).simd(SIMD.v128_store, { align: 3, offset: ACC });
       f.i32(0)
         .get(acc1)
@@ -419,10 +449,13 @@ const SHUFFLE = 0x0d;
 /** i8x16.shuffle lanes moving the high 8 bytes of the first operand to the low half. */
 const HIGH_TO_LOW = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 
-function kernelFor(key: string, expr: Expr, slots: readonly Slot[], sum: boolean): Kernel | null {
+/** What a kernel does with the program's values. */
+type Mode = "store" | "sum" | "rows";
+
+function kernelFor(key: string, expr: Expr, slots: readonly Slot[], mode: Mode): Kernel | null {
   let k = kernels.get(key);
   if (k === undefined) {
-    k = compile(new Render(slots).finish(expr, sum));
+    k = compile(new Render(slots).finish(expr, mode));
     kernels.set(key, k);
   }
   return k;
@@ -442,15 +475,23 @@ export function elementwiseWasm(
   const shape = reduce ? reduce.shape : out.shape;
   const n = numel(shape);
   if (n < WASM_FUSED_MIN || inputs.length > MAX_OPERANDS) return false;
+  // A reduction keeping some axes: its float64 sums walk the loop through `accStrides` (0 on reduced axes), either
+  // one sum per run (innermost axes reduced: a per-channel sum over pixels) or one per position of a run of
+  // kept axes (innermost axes kept: a bias gradient summed over the batch, in the JS loop's order).
   let sums: Slot | null = null;
   let accStrides: number[] = [];
+  let mode: Mode = reduce ? "sum" : "store";
   if (reduce) {
     if (reduce.op !== "sum" || expr.dtype !== "float32" || out.dtype !== "float32") return false;
-    if (numel(out.shape) > 1) {
-      // One sum per run of the loop: the innermost axes are reduced (a per-channel sum over pixels).
+    const kept = numel(out.shape);
+    if (kept > 1) {
       accStrides = out.strides.map((st, d) => (reduce.axes.includes(d) ? 0 : st));
       sums = slotOf({ ...out, strides: accStrides }, shape);
-      if (sums?.kind !== "runs" || !sums.repeat || slotOf(out, out.shape)?.kind !== "vec") return false;
+      if (sums?.kind !== "runs" || slotOf(out, out.shape)?.kind !== "vec") return false;
+      if (!sums.repeat) {
+        if (kept > ROWS_MAX - 4) return false;
+        mode = "rows";
+      }
     }
   } else if (out.dtype !== expr.dtype || slotOf(out, shape)?.kind !== "vec") return false;
   const slots: Slot[] = [];
@@ -466,7 +507,7 @@ export function elementwiseWasm(
   // Scalar inputs take constant slots after the program's constants, in order of first use (as Render assigns).
   const all = constSlots(expr, slots, inputs);
   if (all.length > MAX_CONSTS) return false;
-  const kernel = kernelFor(`${reduce ? "r" : "s"}:${key}`, expr, slots, !!reduce);
+  const kernel = kernelFor(`${mode}:${key}`, expr, slots, mode);
   if (kernel === null) return false;
   for (let k = 0; k < all.length; k++) {
     const [v, dtype] = all[k];
@@ -474,6 +515,7 @@ export function elementwiseWasm(
     else h.f32[CONSTS / 4 + k] = v;
   }
   if (reduce) h.f64.fill(0, ACC / 8, ACC / 8 + 4);
+  if (mode === "rows") h.f64.fill(0, ROWS / 8, ROWS / 8 + numel(out.shape) + 4);
   const acc = sums ? new Float64Array(numel(out.shape)) : null;
   for (let s = 0; s < n; s += BLOCK) {
     const len = Math.min(BLOCK, n - s);
@@ -489,10 +531,19 @@ export function elementwiseWasm(
       }
     }
     if (acc !== null) {
-      runSums(kernel, h, shape, accStrides, (sums as { run: number }).run, s, len, acc);
+      runSums(
+        kernel,
+        mode === "rows" ? null : h,
+        shape,
+        accStrides,
+        (sums as { run: number }).run,
+        s,
+        len,
+        acc,
+      );
       continue;
     }
-    kernel.run(0, ((len + 3) >> 2) << 4, len);
+    kernel.run(0, ((len + 3) >> 2) << 4, len, 0);
     if (reduce) continue;
     const dst = out.handle as TypedArray;
     const at = bufAt(inputs.length);
@@ -501,7 +552,8 @@ export function elementwiseWasm(
   }
   if (acc !== null) {
     const dst = out.handle as Float32Array;
-    for (let k = 0; k < acc.length; k++) dst[out.offset + k] = acc[k];
+    const sumsOf = mode === "rows" ? h.f64.subarray(ROWS / 8) : acc;
+    for (let k = 0; k < acc.length; k++) dst[out.offset + k] = sumsOf[k];
   } else if (reduce) (out.handle as Float32Array)[out.offset] = takeSum(h);
   wasmFusedStats.run++;
   return true;
@@ -517,12 +569,13 @@ function takeSum(h: Host): number {
 }
 
 /**
- * Block [s, s + len) of a reduction with one sum per `run` elements: each run's piece in the block is summed by one
- * kernel call and added to its float64 accumulator (at the run's position through `accStrides`, 0 on reduced axes).
+ * Block [s, s + len) of a reduction that keeps axes, run by run (`run` elements: see `sums` in elementwiseWasm).
+ * With `h` (sums per run), each run's piece is summed by one kernel call and added to its accumulator in `acc`;
+ * without (sums per position, the "rows" kernel), the kernel adds each element to its float64 in ROWS.
  */
 function runSums(
   kernel: Kernel,
-  h: Host,
+  h: Host | null,
   shape: readonly number[],
   accStrides: readonly number[],
   run: number,
@@ -535,7 +588,6 @@ function runSums(
     const within = f % run;
     const take = Math.min(run - within, end - f);
     const start = (f - s) * 4;
-    kernel.run(start, start + (((take + 3) >> 2) << 4), take);
     let rem = f - within;
     let at = 0;
     for (let d = shape.length - 1; d >= 0 && rem > 0; d--) {
@@ -543,7 +595,8 @@ function runSums(
       rem = (rem - q) / shape[d];
       at += q * accStrides[d];
     }
-    acc[at] += takeSum(h);
+    kernel.run(start, start + (((take + 3) >> 2) << 4), take, 8 * (at + within));
+    if (h !== null) acc[at] += takeSum(h);
     f += take;
   }
 }

@@ -24,7 +24,7 @@ const MIN = 1024;
 
 /** Builds a kernel body: operands are v128 locals; `slot` constants live at CONSTS + 8 * k. */
 class Body {
-  readonly f = new FnBuilder(3);
+  readonly f = new FnBuilder(4);
   readonly i = this.f.local(T.i32);
   private readonly pre: number[] = [];
   private readonly loop: number[] = [];
@@ -133,7 +133,7 @@ function stream(
       const o = views[j].offset + s;
       h.f32.set((views[j].handle as Float32Array).subarray(o, o + len), bufAt(j) / 4);
     }
-    k.run(0, ((len + 3) >> 2) << 4, len);
+    k.run(0, ((len + 3) >> 2) << 4, len, 0);
     for (const j of written) {
       const at = bufAt(j) / 4;
       (views[j].handle as Float32Array).set(h.f32.subarray(at, at + len), views[j].offset + s);
