@@ -124,6 +124,7 @@ describe("bernoulli", () => {
     expect(y.gradFn?.name).toBe("BernoulliBackward0");
     y.sum().backward();
     expect(p.grad?.toArray()).toEqual([0, 0, 0]);
+    expect(torch.bernoulli(p, 0.5).requiresGrad).toBe(false); // PyTorch records nothing for a float p
     const a = torch.bernoulli(torch.full([20], 0.5), { generator: new Generator(9) }).toArray();
     expect(torch.bernoulli(torch.full([20], 0.5), { generator: new Generator(9) }).toArray()).toEqual(a);
   });

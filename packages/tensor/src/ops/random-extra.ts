@@ -19,6 +19,7 @@ import { defaultGenerator, Generator, hash32, randomUniform } from "../random";
 import { broadcastShapes } from "../shape";
 import { ArgumentError, arg, k, op, overloads, self, signature } from "../signature";
 import { type Tensor, tensorFromData } from "../tensor";
+import { zeros } from "./creation";
 import { checkSize, FACTORY_KEYWORDS, finish, resolveDtype } from "./creation-args";
 import { inplace, type TensorOrScalar, where } from "./elementwise";
 import { writeOut } from "./elementwise-signatures";
@@ -30,7 +31,7 @@ const outOpt = arg.opt("out", k.tensor);
 const method = { forms: ["method"] as const };
 const fn = { forms: ["function"] as const };
 
-/** `n` uniforms on [0, 1) (or standard normals) of `like`'s shape, in its dtype when float64, else float32. */
+/** Uniforms on [0, 1) (or standard normals) of `like`'s shape, in its dtype when float64, else float32. */
 function draw(
   dist: "uniform" | "normal",
   like: { shape: readonly number[]; dtype: string; device: string },
@@ -44,7 +45,8 @@ function draw(
 /** The sample's gradient: zero for every parameter tensor, as PyTorch's derivatives.yaml. */
 function zeroGrad(name: string, inputs: readonly (Tensor | null)[], output: Tensor): Tensor {
   if (!needsGradAny(inputs)) return output;
-  return recordOp({ name, inputs, output, backward: () => inputs.map((t) => (t ? t.mul(0) : null)) });
+  const zero = (t: Tensor) => zeros([...t.shape], { dtype: t.dtype, device: t.device });
+  return recordOp({ name, inputs, output, backward: () => inputs.map((t) => (t ? zero(t) : null)) });
 }
 
 /**
@@ -185,7 +187,7 @@ function bernoulliOfP({
   generator: Generator | null;
 }): Tensor {
   checkP("bernoulli", p);
-  return zeroGrad("BernoulliBackward1", [input], bernoulliDraw(input, p, generator));
+  return bernoulliDraw(input, p, generator); // as PyTorch's: not differentiable (no grad_fn)
 }
 const pArg = arg("p", k.float);
 /** `bernoulli(input, *, generator=None, out=None)`, `bernoulli(input, p, *, generator=None)`: 1 with probability `input` (or `p`), else 0. */
