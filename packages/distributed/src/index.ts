@@ -41,6 +41,7 @@ export {
   conformanceInput,
   runBackendConformance,
 } from "./conformance";
+/** `torch.cpu`: `cpu.deviceCount()`, the usable cores. */
 export * as cpu from "./cpu";
 export { DataParallel } from "./data-parallel";
 export { DistributedDataParallel } from "./ddp";
