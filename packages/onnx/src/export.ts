@@ -166,6 +166,7 @@ async function exportImpl(args: unknown[]): Promise<Uint8Array> {
 /** `onnx.export` (see {@link export_}). */
 export interface ExportFn {
   (...args: CallsOf<typeof EXPORT>): Promise<Uint8Array>;
+  /** The declared signature (PyTorch's parameters, parsed from every call form). */
   readonly signature: typeof EXPORT;
 }
 

@@ -18,6 +18,10 @@ export {
   export_ as export,
   OnnxExportError,
 } from "./export";
+/**
+ * `torch.jit`: `trace(model, exampleInputs)` records a model as a `TracedModule` (callable, printable with `graph` and
+ * `code`, saved with `save(path)`), `save`/`load` write and read it as an ONNX file, `script` fails naming `trace`.
+ */
 export * as jit from "./jit";
 export { type LoadFn, load, OnnxLoadError, OnnxModule, SUPPORTED_OPS } from "./load";
 export { TracerWarning } from "./trace";

@@ -152,6 +152,7 @@ function traceImpl(args: unknown[]): TracedModule {
 /** `jit.trace` (see {@link trace}). */
 export interface TraceFn {
   (...args: CallsOf<typeof TRACE>): TracedModule;
+  /** The declared signature (PyTorch's parameters, parsed from every call form). */
   readonly signature: typeof TRACE;
 }
 
@@ -185,6 +186,7 @@ const SAVE = signature("jit.save", [
 /** `jit.save` (see {@link save}). */
 export interface SaveFn {
   (...args: CallsOf<typeof SAVE>): Promise<void>;
+  /** The declared signature (PyTorch's parameters, parsed from every call form). */
   readonly signature: typeof SAVE;
 }
 
@@ -215,6 +217,7 @@ const LOAD = signature("jit.load", [
 /** `jit.load` (see {@link load}). */
 export interface LoadFn {
   (...args: CallsOf<typeof LOAD>): Promise<TracedModule>;
+  /** The declared signature (PyTorch's parameters, parsed from every call form). */
   readonly signature: typeof LOAD;
 }
 
@@ -251,6 +254,7 @@ const SCRIPT = signature("jit.script", [
 /** `jit.script` (see {@link script}). */
 export interface ScriptFn {
   (...args: CallsOf<typeof SCRIPT>): never;
+  /** The declared signature (PyTorch's parameters, parsed from every call form). */
   readonly signature: typeof SCRIPT;
 }
 

@@ -297,6 +297,7 @@ const LOAD = signature(
 /** `onnx.load` (see {@link load}). */
 export interface LoadFn {
   (...args: CallsOf<typeof LOAD>): Promise<OnnxModule>;
+  /** The declared signature (PyTorch's parameters, parsed from every call form). */
   readonly signature: typeof LOAD;
 }
 
