@@ -270,7 +270,7 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
   readonly forms: readonly ("function" | "method")[];
   readonly positional: P;
   readonly keyword: K;
-  /** The short name used in messages (`sum`, `dropout`, `Conv2d`). */
+  /** The short name used in messages (`sum`, `dropout`, `Conv2d`, `LSTM.forward`). */
   readonly short: string;
   private readonly byName = new Map<string, AnyParam>();
   /** Positional then keyword-only parameters, for the defaults pass. */
@@ -288,7 +288,12 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
     this.name = name;
     this.positional = positional;
     this.keyword = keyword;
-    this.short = name.slice(name.lastIndexOf(".") + 1);
+    // a module's forward is named with its class (`MultiheadAttention.forward`): "forward()" alone names nothing
+    const parts = name.split(".");
+    this.short =
+      parts.length > 2 && parts[parts.length - 1] === "forward"
+        ? parts.slice(-2).join(".")
+        : parts[parts.length - 1];
     this.self = positional[0] === self;
     this.forms = opts.forms ?? (this.self ? ["function", "method"] : ["function"]);
     this.torchName =
