@@ -7,4 +7,5 @@
 export { DataParallel } from "@cinder/distributed";
 export * from "@cinder/nn";
 // an entry of its own, imported (not inlined) by the build: see tsup.config.ts
+/** `torch.nn.parallel`: `DistributedDataParallel` and `DataParallel`. */
 export * as parallel from "./nn-parallel.js";
