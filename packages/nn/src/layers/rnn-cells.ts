@@ -46,12 +46,18 @@ export function inputGates(mode: RnnMode, x: Tensor, w: CellWeights): Tensor {
 }
 
 /**
- * One time step: `xg` the rows' input gates (from `inputGates`), `state` [h] or, for the LSTM, [h, c]; returns the
- * new state, its first entry the step's output.
+ * One time step: `xg` the rows' input gates (from `inputGates`), `state` [h] or, for the LSTM, [h, c], `hh` the
+ * hidden state's product h W_hh^T (computed here when not given); returns the new state, its first entry the step's
+ * output.
  */
-export function cellStep(mode: RnnMode, xg: Tensor, state: readonly Tensor[], w: CellWeights): Tensor[] {
+export function cellStep(
+  mode: RnnMode,
+  xg: Tensor,
+  state: readonly Tensor[],
+  w: CellWeights,
+  hh: Tensor = state[0].matmul(w.wHh.t()),
+): Tensor[] {
   const h = state[0];
-  const hh = h.matmul(w.wHh.t());
   switch (mode) {
     case "RNN_TANH":
       return [xg.add(hh).tanh()];

@@ -6,6 +6,9 @@
  *   steps' gradients once.
  * - `LstmGates` and `GruGates`: the gate math of one step, forward as fused elementwise chains and backward from the
  *   saved activations, instead of a dozen recorded ops whose chunk views each take a full-size zero gradient.
+ * - `HiddenProduct` and `GatherWeightGrad`: the hidden state's product h W_hh^T per step, whose weight gradient is
+ *   not formed per step (a small K = batch product and a [gates, hidden] sum per step) but once per layer and
+ *   direction from all steps' gradients, as one product with K = all rows.
  * Their derivatives are checked by finite differences (test/rnn.test.ts) and against PyTorch's gradients.
  */
 import { Function as AutogradFunction, type FunctionCtx } from "@cinder/autograd";
@@ -71,5 +74,50 @@ export class GruGates extends AutogradFunction {
     const dz = gh.mul(h.sub(n)).mul(z.mul(z.neg().add(1)));
     const dr = dn.mul(hn).mul(r.mul(r.neg().add(1)));
     return [cat([dr, dz, dn], 1), cat([dr, dz, dn.mul(r)], 1), gh.mul(z)];
+  }
+}
+
+/** The per-step gradients and inputs of one layer and direction's hidden products, gathered during backward. */
+export interface Gathered {
+  grads: Tensor[];
+  inputs: Tensor[];
+}
+
+type GatherCtx = FunctionCtx & { acc: Gathered };
+
+/** h W^T for one step; backward gives h its gradient and leaves W's to `GatherWeightGrad`. */
+export class HiddenProduct extends AutogradFunction {
+  static override readonly name: string = "HiddenProduct";
+  static forward(ctx: GatherCtx, h: Tensor, w: Tensor, acc: Gathered): Tensor {
+    ctx.acc = acc;
+    ctx.saveForBackward(h, w);
+    return h.matmul(w.t());
+  }
+  static backward(ctx: GatherCtx, g: Tensor): (Tensor | null)[] {
+    const [h, w] = ctx.savedTensors as Tensor[];
+    if (ctx.needsInputGrad[1]) {
+      ctx.acc.grads.push(g);
+      ctx.acc.inputs.push(h);
+    }
+    return [ctx.needsInputGrad[0] ? g.matmul(w) : null, null, null];
+  }
+}
+
+/**
+ * The identity on a direction's initial hidden state, placed before every step: its backward runs after all the
+ * steps' (they all depend on it) and computes W's gradient as one product of the gathered gradients and inputs.
+ */
+export class GatherWeightGrad extends AutogradFunction {
+  static override readonly name: string = "GatherWeightGrad";
+  static forward(ctx: GatherCtx, h0: Tensor, _w: Tensor, acc: Gathered): Tensor {
+    ctx.acc = acc;
+    return h0;
+  }
+  static backward(ctx: GatherCtx, g: Tensor): (Tensor | null)[] {
+    const { grads, inputs } = ctx.acc;
+    const dw = grads.length === 0 ? null : cat(grads).t().matmul(cat(inputs));
+    ctx.acc.grads = [];
+    ctx.acc.inputs = [];
+    return [g, dw, null];
   }
 }

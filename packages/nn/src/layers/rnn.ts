@@ -25,7 +25,7 @@ import { pyBool, pyFloat } from "../util";
 import { PackedSequence, withData } from "../utils/packed";
 import { deviceArg, dtypeArg } from "./args";
 import { type CellWeights, cellStep, GATES, inputGates, type RnnMode } from "./rnn-cells";
-import { StepRows } from "./rnn-fused";
+import { type Gathered, GatherWeightGrad, HiddenProduct, StepRows } from "./rnn-fused";
 
 const common = [
   arg("inputSize", k.int),
@@ -75,13 +75,16 @@ function runDirection(
   mode: RnnMode,
   xg: Tensor,
   sizes: readonly number[],
-  initial: readonly Tensor[],
+  given: readonly Tensor[],
   w: CellWeights,
   reverse: boolean,
 ): { out: Tensor; last: Tensor[] } {
   const outs: Tensor[] = [];
   const steps = sizes.length;
   const rows = StepRows.apply(xg, sizes);
+  const acc: Gathered = { grads: [], inputs: [] };
+  const initial = [GatherWeightGrad.apply(given[0], w.wHh, acc), ...given.slice(1)];
+  const step = (x: Tensor, s: Tensor[]) => cellStep(mode, x, s, w, HiddenProduct.apply(s[0], w.wHh, acc));
   if (!reverse) {
     const done: Tensor[][] = [];
     let state = [...initial];
@@ -91,7 +94,7 @@ function runDirection(
         done.push(state.map((s) => s.narrow(0, b, prev - b)));
         state = state.map((s) => s.narrow(0, 0, b));
       }
-      state = cellStep(mode, rows[t], state, w);
+      state = step(rows[t], state);
       outs.push(state[0]);
       prev = b;
     }
@@ -105,7 +108,7 @@ function runDirection(
   for (let t = steps - 1; t >= 0; t--) {
     const b = sizes[t];
     if (b > prev) state = state.map((s, j) => cat([s, initial[j].narrow(0, prev, b - prev)]));
-    state = cellStep(mode, rows[t], state, w);
+    state = step(rows[t], state);
     outs.push(state[0]);
     prev = b;
   }
