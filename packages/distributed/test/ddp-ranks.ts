@@ -111,3 +111,35 @@ export async function unused(a: { find: boolean }): Promise<{ spareGrad: boolean
   dist.destroyProcessGroup();
   return { spareGrad, error };
 }
+
+/** BatchNorm's running statistics: rank 0's after construction, and again at the start of every forward. */
+export async function buffers(): Promise<{
+  afterInit: number[];
+  afterStep: number[];
+  beforeSecond: number[];
+}> {
+  await dist.initProcessGroup("threads", { timeout: 30_000 });
+  const rank = dist.getRank();
+  torch.manualSeed(rank);
+  const net = new nn.Sequential(new nn.Linear(3, 4), new nn.BatchNorm1d(4));
+  const bn = net.at(1) as nn.BatchNorm1d;
+  torch.noGrad(() => (bn.runningMean as torch.Tensor).fill_(rank + 1)); // ranks start different
+  const model = new dist.DistributedDataParallel(net);
+  const mean = () => Array.from((bn.runningMean as torch.Tensor).data() as Float32Array);
+  const afterInit = mean();
+  model(torch.randn([8, 3]).add(rank * 10))
+    .sum()
+    .backward(); // each rank updates its own statistics
+  const afterStep = mean();
+  let beforeSecond: number[] = [];
+  const hook = net.registerForwardPreHook(() => {
+    beforeSecond = mean();
+    return undefined;
+  });
+  model(torch.randn([8, 3]))
+    .sum()
+    .backward();
+  hook();
+  dist.destroyProcessGroup();
+  return { afterInit, afterStep, beforeSecond };
+}

@@ -71,4 +71,16 @@ describe("DistributedDataParallel", () => {
     expect(withFind.map((r) => r.error)).toEqual([null, null]);
     expect(withFind.map((r) => r.spareGrad)).toEqual([true, true]);
   });
+
+  it("broadcasts rank 0's buffers at construction and before every forward (broadcastBuffers)", async () => {
+    const [r0, r1] = (await spawnRanks(2, { kind: "call", module: RANKS, export: "buffers", data: {} })) as {
+      afterInit: number[];
+      afterStep: number[];
+      beforeSecond: number[];
+    }[];
+    expect(r0.afterInit).toEqual([1, 1, 1, 1]);
+    expect(r1.afterInit).toEqual(r0.afterInit);
+    expect(r1.afterStep).not.toEqual(r0.afterStep); // different data, different statistics
+    expect(r1.beforeSecond).toEqual(r0.afterStep); // rank 0's, broadcast before the second forward
+  });
 });
