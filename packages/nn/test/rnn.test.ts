@@ -302,6 +302,23 @@ describe("gradcheck (float64, finite differences)", () => {
   });
 });
 
+describe("the hidden weights' gathered gradient", () => {
+  it("equals autograd.grad's, and a second backward through a retained graph adds the same again", async () => {
+    const { grad } = await import("@cinder/autograd");
+    manualSeed(5);
+    const m = new nn.LSTM(3, 4, 2, { bidirectional: true });
+    const x = randn(5, 2, 3);
+    const [out] = m(x);
+    const loss = out.mul(out).sum();
+    const w = m.getParameter("weight_hh_l1_reverse");
+    const [g] = grad(loss, [w], { retainGraph: true });
+    loss.backward(undefined, true);
+    expect(w.grad!.sub(g!).abs().max().item()).toBeLessThan(1e-6);
+    loss.backward();
+    expect(w.grad!.sub(g!.mul(2)).abs().max().item()).toBeLessThan(1e-5);
+  });
+});
+
 describe("state dicts move both ways", () => {
   it("a PyTorch state dict loads (the fixtures), and Cinder's loads into PyTorch", async () => {
     const { execFileSync } = await import("node:child_process");
