@@ -164,6 +164,9 @@ const PUBLIC = {
     "matrixExp",
     "vander",
     "orgqr",
+    "lu",
+    "luSolve",
+    "luUnpack",
   ],
   reductions: [
     "sum",

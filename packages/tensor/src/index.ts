@@ -95,6 +95,7 @@ export {
   torchMatrixPower as matrixPower,
   torchVander as vander,
 } from "./ops/linalg-more";
+export { luUnpack, torchLu as lu, torchLuSolve as luSolve } from "./ops/linalg-lu";
 /**
  * `torch.linalg`: the functions of PyTorch's linalg module that Cinder has: `cross`, the norms, `det`, `slogdet`,
  * `inv`, `solve`, `luFactor`, `cholesky`, `qr`, `eigh`, `eigvalsh`, `svd`, `svdvals`, `pinv`, `lstsq`, `lu`, `luFactorEx`,

@@ -13,6 +13,7 @@ import * as ix from "./ops/indexing";
 import * as la from "./ops/linalg";
 import * as ld from "./ops/linalg-decomp";
 import * as lx from "./ops/linalg-extra";
+import * as lu from "./ops/linalg-lu";
 import * as lm from "./ops/linalg-more";
 import * as rx from "./ops/random-extra";
 import * as rd from "./ops/reduce";
@@ -401,4 +402,8 @@ export const methodTable = () => ({
   matrixExp: lm.torchMatrixExp,
   /** `x.orgqr(input2)`: `linalg.householder_product` of x and the scalars `input2`. */
   orgqr: lm.orgqr,
+  /** `x.lu(pivot=True, get_infos=False)`: the older `torch.lu`, `[LU, pivots(, infos)]`. */
+  lu: lu.torchLu,
+  /** `x.luSolve(LU_data, LU_pivots)`: the older `torch.lu_solve` (`linalg.lu_solve(LU_data, LU_pivots, x)`). */
+  luSolve: lu.torchLuSolveMethod,
 });

@@ -227,8 +227,8 @@ export const solve = op(
 export type LuFactorResult = readonly Tensor[] & { readonly LU: Tensor; readonly pivots: Tensor };
 /**
  * `linalg.lu_factor(A, *, pivot=True, out=None)`: the partially pivoted LU of (batches of) matrices packed as PyTorch's
- * (unit-lower L below the diagonal, U on and above) and the 1-based pivots (int32 for PyTorch's int32); with
- * PyTorch's gradient for square matrices (linalg-lu.ts)
+ * (unit-lower L below the diagonal, U on and above) and the 1-based pivots (int32 for PyTorch's int32), with
+ * PyTorch's gradient (linalg-lu.ts); a zero pivot is a `LinAlgError`, as PyTorch's
  */
 export const luFactor = op(
   signature(
@@ -238,7 +238,7 @@ export const luFactor = op(
     { forms: ["function"] },
   ),
   ({ A }): LuFactorResult => {
-    const { LU, pivots } = luFactorImpl(A, "torch.linalg.lu_factor");
+    const { LU, pivots } = luFactorImpl(A, "torch.linalg.lu_factor", true);
     return named(["LU", "pivots"], [LU, pivots]) as LuFactorResult;
   },
 );

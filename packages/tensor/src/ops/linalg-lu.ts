@@ -11,7 +11,7 @@
  */
 import { ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
-import { arg, k, op, signature } from "../signature";
+import { arg, k, op, overloads, self, signature } from "../signature";
 import type { Tensor } from "../tensor";
 import { eye, ones } from "./creation";
 import { matmul } from "./linalg";
@@ -192,7 +192,7 @@ export function luFactorImpl(A: Tensor, what: string, checkErrors = false): LuFa
   const bad = f.info.findIndex((v) => v > 0);
   if (checkErrors && bad >= 0) {
     throw new LinAlgError(
-      `${what}: ${f.info.length > 1 ? `(Batch element ${bad}): ` : ""}The factorization could not be completed because the input is not invertible (U[${f.info[bad]}, ${f.info[bad]}] is zero).`,
+      `${what}: ${f.info.length > 1 ? `(Batch element ${bad}): ` : ""}U[${f.info[bad]},${f.info[bad]}] is zero and using it on lu_solve would result in a division by zero. If you still want to perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)`,
     );
   }
   const P = needsGrad(A) ? fromF64(permutations(f.piv, batchCount(A.shape), kk, m), [...batch, m, m], A) : A;
@@ -215,6 +215,23 @@ export const luFactorEx = op(
   ({ A, checkErrors }): LuFactorExResult => luFactorImpl(A, "torch.linalg.lu_factor_ex", checkErrors),
 );
 
+/** P [..., m, m] from 1-based `pivots` [..., k] (int32, as lu_factor's) for a packed LU [..., m, n], checked. */
+function pivotMatrix(LU: Tensor, pivots: Tensor, what: string): Tensor {
+  const m = LU.shape[LU.ndim - 2];
+  const kk = Math.min(m, LU.shape[LU.ndim - 1]);
+  const batch = LU.shape.slice(0, -2);
+  if (pivots.dtype !== "int32" || pivots.ndim !== LU.ndim - 1 || pivots.shape[pivots.ndim - 1] !== kk) {
+    throw new ShapeError(
+      `${what}: pivots must be an int32 tensor of shape [${[...batch, kk]}] (lu_factor's), got ${pivots.dtype} [${pivots.shape}]`,
+    );
+  }
+  const piv = readF64(pivots, what);
+  if (piv.some((p) => !(p >= 1 && p <= m && Number.isInteger(p)))) {
+    throw new ShapeError(`${what}: pivots must be 1-based row indices in [1, ${m}]`);
+  }
+  return fromF64(permutations(piv, batchCount(LU.shape), kk, m), [...batch, m, m], LU);
+}
+
 /**
  * `linalg.lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None)` (`LU` is the option `lu`, as camelCase
  * cannot start with a capital): X with A X = B (X A = B when `left=False`;
@@ -236,21 +253,76 @@ export const luSolve = op(
         `${what}: LU must be batches of square matrices, but they are ${LU.shape[LU.ndim - 2]} by ${n} matrices`,
       );
     }
-    if (pivots.dtype !== "int32" || pivots.ndim !== LU.ndim - 1 || pivots.shape[pivots.ndim - 1] !== n) {
-      throw new ShapeError(
-        `${what}: pivots must be an int32 tensor of shape [${[...LU.shape.slice(0, -2), n]}] (lu_factor's), got ${pivots.dtype} [${pivots.shape}]`,
-      );
-    }
-    const piv = readF64(pivots, what);
-    if (piv.some((p) => !(p >= 1 && p <= n && Number.isInteger(p)))) {
-      throw new ShapeError(`${what}: pivots must be 1-based row indices in [1, ${n}]`);
-    }
-    const batch = LU.shape.slice(0, -2);
-    const P = fromF64(permutations(piv, batchCount(LU.shape), n, n), [...batch, n, n], LU);
+    const P = pivotMatrix(LU, pivots, what);
     const { L, U } = unpackLU(LU);
     const A = matmul(P, matmul(L, U));
     const Aeff = adjoint ? mT(A) : A;
     return left ? solve(Aeff, B) : (solve(Aeff, B, { left: false }) as Tensor);
+  },
+);
+
+// ---- PyTorch's older LU functions ----
+
+const luArgs = [arg("A", k.tensor), pivotOnly, arg("getInfos", k.bool, false)] as const;
+/**
+ * `lu(A, pivot=True, get_infos=False, out=None)` / `x.lu(pivot=True, get_infos=False)`: the older `torch.lu`,
+ * `[LU, pivots]` (and `infos` when `getInfos`) as `linalg.lu_factor_ex` gives them
+ */
+export const torchLu = overloads(
+  op(
+    signature("lu", [...luArgs, arg.unsupported("out", null, "out= is not supported")], [], fn),
+    ({ A, getInfos }): Tensor[] => luTuple(A, getInfos),
+  ),
+  op(signature("lu", luArgs, [], { forms: ["method"] as const }), ({ A, getInfos }): Tensor[] =>
+    luTuple(A, getInfos),
+  ),
+);
+function luTuple(A: Tensor, getInfos: boolean): Tensor[] {
+  const { LU, pivots, info } = luFactorImpl(A, "torch.lu");
+  return getInfos ? [LU, pivots, info] : [LU, pivots];
+}
+
+const luSolveArgs = [self, arg("luData", k.tensor), arg("luPivots", k.tensor)] as const;
+/** `lu_solve(input, LU_data, LU_pivots, *, out=None)`: the older `torch.lu_solve`, `linalg.lu_solve(LU_data, LU_pivots, input)` */
+export const torchLuSolve = op(
+  signature("luSolve", luSolveArgs, [noOut], fn),
+  ({ input, luData, luPivots }): Tensor => luSolve(luData, luPivots, input),
+);
+/** `x.luSolve(LU_data, LU_pivots)` */
+export const torchLuSolveMethod = op(
+  signature("luSolve", luSolveArgs, [], { forms: ["method"] as const }),
+  ({ input, luData, luPivots }): Tensor => luSolve(luData, luPivots, input),
+);
+
+/** `(P, L, U)` of `luUnpack`. */
+export type LuUnpackResult = readonly Tensor[] & {
+  readonly P: Tensor;
+  readonly L: Tensor;
+  readonly U: Tensor;
+};
+/**
+ * `lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None)`: `(P, L, U)` of a packed LU
+ * (`lu_factor`'s); L and U empty without `unpackData`, P empty without `unpackPivots`; differentiable in LU_data
+ */
+export const luUnpack = op(
+  signature(
+    "luUnpack",
+    [
+      arg("luData", k.tensor),
+      arg("luPivots", k.tensor),
+      arg("unpackData", k.bool, true),
+      arg("unpackPivots", k.bool, true),
+    ],
+    [noOut],
+    fn,
+  ),
+  ({ luData, luPivots, unpackData, unpackPivots }): LuUnpackResult => {
+    const what = "torch.lu_unpack";
+    checkMatrix(luData, what, "LU_data");
+    const empty = () => luData.reshape([-1]).narrow(0, 0, 0);
+    const P = unpackPivots ? pivotMatrix(luData, luPivots, what) : empty();
+    const { L, U } = unpackData ? unpackLU(luData) : { L: empty(), U: empty() };
+    return named(["P", "L", "U"], [P, L, U]) as LuUnpackResult;
   },
 );
 
