@@ -27,6 +27,17 @@ describe.skipIf(!available && !inCI)("under mpirun -np 2", { timeout: 150_000 },
     }
   });
 
+  it("on 3 ranks too, where floating sums and products are combined in rank order (non-commutative MPI ops)", () => {
+    const run = mpirun("collectives.ts", { np: 3, env: { CINDER_MPI_TEST_QUICK: "1" } });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.json.map((r) => r.rank).sort()).toEqual([0, 1, 2]);
+    for (const r of run.json) {
+      expect(r.failures, `rank ${r.rank}`).toEqual([]);
+      expect(r.worldSize).toBe(3);
+      expect(r.checks).toBeGreaterThan(150);
+    }
+  });
+
   it("@cinder/distributed on the mpi backend: its conformance check, the tensor collectives, WebGPU tensors", () => {
     const run = mpirun("process-group.ts");
     expect(run.status, run.stderr).toBe(0);

@@ -47,12 +47,17 @@ function rankEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * Runs `program` (relative to test/programs, or absolute) with `args` on `np` ranks; its own scratch directory is
- * CINDER_MPI_TEST_DIR.
+ * Runs `program` (relative to test/programs, or absolute) with `args` on `np` ranks, with `env` added to the ranks'
+ * environment; its own scratch directory is CINDER_MPI_TEST_DIR.
  */
 export function mpirun(
   program: string,
-  { np = 2, args: programArgs = [] as string[], timeoutMs = 120_000 } = {},
+  {
+    np = 2,
+    args: programArgs = [] as string[],
+    env = {} as Record<string, string>,
+    timeoutMs = 120_000,
+  } = {},
 ) {
   const args = [
     ...MPIRUN_FLAGS,
@@ -69,7 +74,7 @@ export function mpirun(
     cwd: pkg,
     encoding: "utf8",
     timeout: timeoutMs,
-    env: rankEnv(),
+    env: { ...rankEnv(), ...env },
   });
   const lines = r.stdout.split("\n").filter((l) => l.startsWith("{"));
   return {
