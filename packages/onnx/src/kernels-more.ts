@@ -228,12 +228,23 @@ export const MORE_KERNELS: Record<string, Kernel> = {
       return host(data, [data.length], v.dtype);
     }
     const items: IndexItem[] = dims.map(() => ":" as const);
+    const flips: number[] = [];
     axes.forEach((a, i) => {
-      if (steps[i] <= 0) fail(node, `has step ${steps[i]}; only positive steps are supported`);
-      const big = (e: number) => (e > 2 ** 31 ? dims[normAxis(a, dims.length)] : e);
-      items[normAxis(a, dims.length)] = { start: starts[i], stop: big(ends[i]), step: steps[i] };
+      const d = normAxis(a, dims.length);
+      const n = dims[d];
+      const step = steps[i];
+      if (step === 0) fail(node, "has step 0");
+      // bounds as ONNX clamps them: [0, n] for positive steps, [-1, n - 1] for negative ones
+      const clamp = (e: number, lo: number, hi: number) => Math.min(Math.max(e < 0 ? e + n : e, lo), hi);
+      if (step > 0) items[d] = { start: clamp(starts[i], 0, n), stop: clamp(ends[i], 0, n), step };
+      else {
+        // a negative step walks the flipped axis forwards: index j there is n - 1 - j here
+        const [s0, e0] = [clamp(starts[i], -1, n - 1), clamp(ends[i], -1, n - 1)];
+        items[d] = { start: n - 1 - s0, stop: Math.max(n - 1 - e0, n - 1 - s0), step: -step };
+        flips.push(d);
+      }
     });
-    return v.at(...items);
+    return (flips.length ? v.flip(flips) : v).at(...items);
   },
   Split: (node, inputs) => {
     const x = t(node, inputs, 0);

@@ -176,6 +176,40 @@ async function bytesOf(f: string | Uint8Array | ArrayBuffer): Promise<Uint8Array
   return f instanceof Uint8Array ? f : new Uint8Array(f);
 }
 
+/** The inputs of each operator that are static arguments (shapes, axes, scales, bounds), not data. */
+const STATIC_INPUTS: Readonly<Record<string, readonly number[]>> = {
+  Reshape: [1],
+  Resize: [1, 2, 3],
+  Clip: [1, 2],
+  Pad: [1, 2, 3],
+  Slice: [1, 2, 3, 4],
+  Tile: [1],
+  Expand: [1],
+  Unsqueeze: [1],
+  Squeeze: [1],
+  ReduceSum: [1],
+  ReduceMean: [1],
+  ReduceMax: [1],
+  ReduceMin: [1],
+  Split: [1],
+  ConstantOfShape: [0],
+  Range: [0, 1, 2],
+};
+
+/** The values read only as static arguments: float initializers among them stay host constants, not parameters. */
+function staticInputs(nodes: readonly Node[]): Set<string> {
+  const asStatic = new Set<string>();
+  const asData = new Set<string>();
+  for (const n of nodes) {
+    const positions = STATIC_INPUTS[n.opType] ?? [];
+    n.inputs.forEach((name, i) => {
+      (positions.includes(i) ? asStatic : asData).add(name);
+    });
+  }
+  for (const name of asData) asStatic.delete(name);
+  return asStatic;
+}
+
 /** Decode a ModelProto (a plain object), or fail saying the bytes are not one. */
 export function decodeModel(bytes: Uint8Array, source: string): Proto {
   if (bytes.byteLength === 0) throw new OnnxLoadError(`onnx.load: ${source} is empty`);
@@ -225,6 +259,7 @@ export function buildModule<M extends OnnxModule>(model: Proto, source: string, 
   const statistics = new Set<string>();
   for (const n of nodes)
     if (n.opType === "BatchNormalization") for (const s of n.inputs.slice(3, 5)) statistics.add(s);
+  const staticOnly = staticInputs(nodes);
   const slots = new Map<string, Slot>();
   const constants = new Map<string, Host>();
   for (const [i, init] of (graph.initializer ?? []).entries()) {
@@ -240,7 +275,7 @@ export function buildModule<M extends OnnxModule>(model: Proto, source: string, 
       continue;
     }
     const v = tensorValues(init, `the initializer "${name}"`);
-    if (!v.float) {
+    if (!v.float || staticOnly.has(name)) {
       constants.set(name, host(v.data, v.dims, v.dtype));
       continue;
     }
