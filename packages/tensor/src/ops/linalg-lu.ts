@@ -273,8 +273,9 @@ export const torchLu = overloads(
     signature("lu", [...luArgs, arg.unsupported("out", null, "out= is not supported")], [], fn),
     ({ A, getInfos }): Tensor[] => luTuple(A, getInfos),
   ),
-  op(signature("lu", luArgs, [], { forms: ["method"] as const }), ({ A, getInfos }): Tensor[] =>
-    luTuple(A, getInfos),
+  op(
+    signature("lu", [self, pivotOnly, arg("getInfos", k.bool, false)], [], { forms: ["method"] as const }),
+    ({ input, getInfos }): Tensor[] => luTuple(input, getInfos),
   ),
 );
 function luTuple(A: Tensor, getInfos: boolean): Tensor[] {
