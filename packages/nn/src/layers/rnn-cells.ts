@@ -176,6 +176,7 @@ abstract class RNNCellBase extends Module {
     return cellStep(this.mode, inputGates(this.mode, x, w), state, w);
   }
 
+  /** PyTorch's `extra_repr`: the sizes and the options that differ from their defaults. */
   override extraRepr(): string {
     return `${this.inputSize}, ${this.hiddenSize}${this.bias ? "" : `, bias=${pyBool(false)}`}`;
   }
@@ -202,6 +203,7 @@ export class RNNCell extends RNNCellBase {
     const [h] = this.step(x, [this.stateOf(x, hx, batched, 0)]);
     return batched ? h : h.squeeze(0);
   }
+  /** PyTorch's `extra_repr`: the sizes and the options that differ from their defaults. */
   override extraRepr(): string {
     return super.extraRepr() + (this.nonlinearity === "tanh" ? "" : `, nonlinearity=${this.nonlinearity}`);
   }

@@ -345,6 +345,7 @@ abstract class RNNBase extends Module {
     return { out: x, last: finals.map((f) => stack(f, 0)) };
   }
 
+  /** PyTorch's `extra_repr`: the sizes and the options that differ from their defaults. */
   override extraRepr(): string {
     let s = `${this.inputSize}, ${this.hiddenSize}`;
     if (this.projSize !== 0) s += `, proj_size=${this.projSize}`;
