@@ -9,22 +9,16 @@ const hasMpi =
   spawnSync("mpirun", ["--version"]).status === 0 &&
   existsSync(join(root, "packages/distributed-mpi/build/Release/cinder_mpi.node"));
 
+/** One run on the threads backend, shared by the tests. */
+let threads: ReturnType<typeof runExample> | undefined;
+const threadsRun = () => {
+  threads ??= runExample("mnist-ddp", ["--backend", "threads", "--nproc", "2", ...ARGS]);
+  return threads;
+};
+
 describe("mnist-ddp (DistributedDataParallel + DistributedSampler on the threads backend)", () => {
   it("trains on 2 ranks and reports worldSize, accuracy and throughput", () => {
-    const { json, stdout } = runExample("mnist-ddp", [
-      "--backend",
-      "threads",
-      "--nproc",
-      "2",
-      "--dataset",
-      "mnist-sample",
-      "--epochs",
-      "1",
-      "--train-size",
-      "2000",
-      "--lr",
-      "0.05",
-    ]);
+    const { json, stdout } = threadsRun();
     expect(json).toMatchObject({
       example: "mnist-ddp",
       backend: "threads",
@@ -40,7 +34,6 @@ describe("mnist-ddp (DistributedDataParallel + DistributedSampler on the threads
 
   // the same program under mpirun (its addon built): the same training, so the same accuracy as the threads backend
   it.skipIf(!hasMpi)("trains the same under mpirun -np 2 --backend mpi", () => {
-    const threads = runExample("mnist-ddp", ["--nproc", "2", ...ARGS]).json;
     const mpi = spawnSync(
       "mpirun",
       [
@@ -53,6 +46,6 @@ describe("mnist-ddp (DistributedDataParallel + DistributedSampler on the threads
     expect(mpi.status, mpi.stderr).toBe(0);
     const json = JSON.parse(mpi.stdout.trim().split("\n").at(-1) as string);
     expect(json).toMatchObject({ example: "mnist-ddp", backend: "mpi", worldSize: 2 });
-    expect(json.testAccuracy).toBe(threads.testAccuracy);
+    expect(json.testAccuracy).toBe(threadsRun().json.testAccuracy);
   });
 });
