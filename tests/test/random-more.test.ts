@@ -246,6 +246,17 @@ describe("in-place fills", () => {
     expect(f.max().item()).toBeLessThanOrEqual(2 ** 24);
     expect(f.eq(f.floor()).all().item()).toBe(true);
     expect(zeros(4).random_(2, null).min().item()).toBeGreaterThanOrEqual(2);
+    // wide ranges use every bit: the low bits of int32 and float64 draws are uniform too
+    const i32 = zeros(N, { dtype: "int32" }).random_();
+    expect(i32.min().item()).toBeGreaterThanOrEqual(0);
+    expectMean(i32.remainder(2).to("float64"), 0.5, 0.25);
+    expectMean(i32.to("float64").div(2 ** 31), 0.5, 1 / 12);
+    const f64 = zeros(N, { dtype: "float64" }).random_();
+    expectMean(f64.remainder(2), 0.5, 0.25);
+    expect(f64.max().item()).toBeLessThanOrEqual(2 ** 53);
+    const wide = zeros(N, { dtype: "int32" }).random_(-(2 ** 30), 2 ** 30);
+    expectMean(wide.remainder(2).to("float64"), 0.5, 0.25);
+    expect(wide.min().item()).toBeGreaterThanOrEqual(-(2 ** 30));
   });
   it("is deterministic for a generator and keeps the tensor's identity", () => {
     const x = zeros(5);

@@ -36,6 +36,7 @@ describe.skipIf(!gpu)("random sampling on webgpu draws the cpu's values", () => 
     await sameDraw("logNormal_", (d) => torch.zeros(5, { device: d }).logNormal_(0, 0.5));
     await sameDraw("cauchy_", (d) => torch.zeros(5, { device: d }).cauchy_());
     await sameDraw("random_", (d) => torch.zeros(5, { dtype: "int32", device: d }).random_(0, 10));
+    await sameDraw("random_ (31 bits)", (d) => torch.zeros(5, { dtype: "int32", device: d }).random_());
   });
   it("out-of-range tensor parameters give NaN there (no synchronous check on webgpu)", async () => {
     const d = "webgpu";

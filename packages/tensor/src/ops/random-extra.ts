@@ -488,13 +488,42 @@ function randomFill(t: Tensor, from: number, to: number | null, g: Generator | n
   }
   if (to !== null && high - 1 > RANDOM_TOP[t.dtype] && !isFloat(t.dtype))
     throw new ArgumentError(`random_(): to - 1 is out of bounds for ${t.dtype} (got to=${to})`);
+  return inplace(t, [], () => randomIntegers(t, from, high, g).to(t.dtype), "random_");
+}
+
+/**
+ * Integers uniform on [from, high) in t's shape. Ranges up to 2^24 take one 24-bit draw (randint's); wider ones more
+ * bits: float64 three draws (`floor(w * range)`, w with 53 random bits), int32 31 bits assembled in int32 arithmetic and taken modulo
+ * the range (a bias below range / 2^31, as PyTorch's `random() % range`).
+ */
+function randomIntegers(t: Tensor, from: number, high: number, g: Generator | null): Tensor {
+  const range = high - from;
+  const like = { shape: t.shape, dtype: "float32", device: t.device };
+  if (range > 2 ** 24 && t.dtype === "float64") {
+    // 72 random bits rounded to float64's 53; the rounding may reach 1, hence the clamp
+    const w = draw("uniform", t, g)
+      .add(draw("uniform", t, g).mul(2 ** -24))
+      .add(draw("uniform", t, g).mul(2 ** -48));
+    return w
+      .mul(range)
+      .floor()
+      .clamp({ max: range - 1 })
+      .add(from);
+  }
+  if (range > 2 ** 24 && range <= 2 ** 31 && !isFloat(t.dtype)) {
+    const hi = draw("uniform", like, g)
+      .mul(2 ** 15)
+      .floor()
+      .to("int32");
+    const lo = draw("uniform", like, g)
+      .mul(2 ** 16)
+      .floor()
+      .to("int32");
+    const bits = hi.mul(2 ** 16).add(lo); // [0, 2^31), exact in int32
+    return (range === 2 ** 31 ? bits : bits.remainder(range)).add(from);
+  }
   const dtype = isFloat(t.dtype) ? t.dtype : "int32";
-  return inplace(
-    t,
-    [],
-    () => randint(from, high, [...t.shape], { dtype, device: t.device, generator: g }).to(t.dtype),
-    "random_",
-  );
+  return randint(from, high, [...t.shape], { dtype, device: t.device, generator: g });
 }
 
 /**
