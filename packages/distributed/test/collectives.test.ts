@@ -111,7 +111,22 @@ describe("collective arguments (one rank)", () => {
       /has 2 elements.*expected 3/,
     );
     expect(() => dist.gather(t)).toThrow(/rank 0 is dst and needs a gatherList/);
-    expect(() => dist.initProcessGroup("threads")).rejects.toThrow(/already initialized/);
-    expect(() => dist.initProcessGroup("nccl2" as never)).rejects.toThrow();
+  });
+
+  it("initProcessGroup: keyword form, clear errors for a second group, an unknown backend, bad options", async () => {
+    await expect(dist.initProcessGroup("threads")).rejects.toThrow(
+      /already initialized \(backend "threads"\)/,
+    );
+    dist.destroyProcessGroup();
+    expect(dist.isInitialized()).toBe(false);
+    expect(() => dist.getRank()).toThrow(/not initialized; call initProcessGroup\(\) first/);
+    await expect(dist.initProcessGroup("nccl")).rejects.toThrow(/unknown backend "nccl"; available: threads/);
+    await expect(dist.initProcessGroup("threads", { worldSize: 2, rank: 0 })).rejects.toThrow(
+      /only worldSize 1 works here \(got worldSize 2, rank 0\)/,
+    );
+    expect(() => dist.initProcessGroup({ backend: "threads", timeout: -1 })).toThrow(/timeout/);
+    expect(() => dist.initProcessGroup({ backend: "threads", store: {} } as never)).toThrow(/store/);
+    await dist.initProcessGroup({ backend: "threads", worldSize: 1, rank: 0, timeout: 5000 });
+    expect(dist.getWorldSize()).toBe(1);
   });
 });
