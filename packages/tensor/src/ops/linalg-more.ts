@@ -3,18 +3,20 @@
  * `cond`, `vander`, `vecdot`, `tensorinv`, `tensorsolve`, `householderProduct` (+ `torch.orgqr`), and the torch-level
  * `matrixPower` / `matrixExp` / `vander`. Each is a composite of tensor ops and the existing decompositions (matmul,
  * inv, solve, svdvals, eigvalsh, the norms), so it runs wherever its parts do and takes its gradient from them (the
- * decompositions run on the host: devices with synchronous reads). Real dtypes only: `eig` / `eigvals` (complex
+ * decompositions run on the host: devices with synchronous reads); `solveTriangular` is a host substitution with
+ * PyTorch's gradient. Real dtypes only: `eig` / `eigvals` (complex
  * results in general) throw an error naming the missing complex dtypes.
  */
 import { DTypeError, ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
+import { broadcastShapes } from "../shape";
 import { ArgumentError, arg, k, op, self, signature } from "../signature";
 import type { Tensor } from "../tensor";
 import { eye, ones, zeros } from "./creation";
-import { where } from "./elementwise";
+import { computeDtype, where } from "./elementwise";
 import { matmul } from "./linalg";
 import { det, inv, solve } from "./linalg-decomp";
-import { checkFloat, checkSquare } from "./linalg-host";
+import { batchCount, checkFloat, checkMatrix, checkSquare, fromF64, readF64 } from "./linalg-host";
 import { matrixNorm } from "./linalg-norms";
 import { eigvalsh, svdvals } from "./linalg-spectral";
 import { cumprod } from "./reduce";
@@ -367,6 +369,79 @@ export const householderProduct = op(
 export const orgqr = op(
   signature("orgqr", [self, arg("input2", k.tensor)]),
   ({ input, input2 }): Tensor => householderImpl(input, input2, "torch.linalg.householder_product"),
+);
+
+// ---- solve_triangular ----
+
+/** X with T X = B for each triangular T [n, n] (upper or lower, unit diagonal or not), by substitution on the host. */
+function substitute(A: Tensor, B: Tensor, upper: boolean, unit: boolean, what: string): Tensor {
+  const n = A.shape[A.ndim - 1];
+  const kk = B.shape[B.ndim - 1];
+  const a = readF64(A, what);
+  const x = readF64(B, what);
+  for (let b = 0; b < batchCount(A.shape); b++) {
+    const ao = b * n * n;
+    const xo = b * n * kk;
+    for (let step = 0; step < n; step++) {
+      const i = upper ? n - 1 - step : step;
+      for (let c = 0; c < kk; c++) {
+        let v = x[xo + i * kk + c];
+        for (let j = upper ? i + 1 : 0; upper ? j < n : j < i; j++)
+          v -= a[ao + i * n + j] * x[xo + j * kk + c];
+        x[xo + i * kk + c] = unit ? v : v / a[ao + i * n + i];
+      }
+    }
+  }
+  return fromF64(x, B.shape, B);
+}
+
+function solveTriangularLeft(A: Tensor, B: Tensor, upper: boolean, unit: boolean, what: string): Tensor {
+  const n = checkSquare(A, what);
+  checkMatrix(B, what, "B");
+  if (B.shape[B.ndim - 2] !== n) {
+    throw new ShapeError(
+      `${what}: Incompatible shapes of A and B for the equation AX = B (${n}x${n} and ${B.shape[B.ndim - 2]}x${B.shape[B.ndim - 1]})`,
+    );
+  }
+  const batch = broadcastShapes(A.shape.slice(0, -2), B.shape.slice(0, -2), what);
+  const dtype = computeDtype(A, B);
+  const Ab = A.expand([...batch, n, n]).to(dtype);
+  const Bb = B.expand([...batch, n, B.shape[B.ndim - 1]]).to(dtype);
+  const X = substitute(Ab, Bb, upper, unit, what);
+  if (!needsGrad(A, B)) return X;
+  return recordOp({
+    name: "LinalgSolveTriangularBackward0",
+    inputs: [A, B],
+    output: X,
+    saved: [A, X],
+    backward: (g) => {
+      // PyTorch's: gB = T^{-T} g, gA = -(gB X^T) on the triangle read (without the diagonal when unit)
+      const gB = solveTriangularLeft(mT(A), g, !upper, unit, what);
+      const full = matmul(gB, mT(X)).neg();
+      const gA = upper ? full.triu(unit ? 1 : 0) : full.tril(unit ? -1 : 0);
+      return [A.requiresGrad ? gA : null, gB];
+    },
+  });
+}
+/**
+ * `linalg.solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None)`: X with A X = B (X A = B when
+ * `left=False`) reading only A's upper or lower triangle (its diagonal taken as 1 when `unitriangular`), batch dims
+ * broadcast; a zero on the diagonal gives inf/NaN, as LAPACK's trtrs; on the host, with PyTorch's gradients
+ */
+export const solveTriangular = op(
+  signature(
+    "linalg.solveTriangular",
+    [arg("A", k.tensor), arg("B", k.tensor)],
+    [arg("upper", k.bool), arg("left", k.bool, true), arg("unitriangular", k.bool, false), noOut],
+    fn,
+  ),
+  ({ A, B, upper, left, unitriangular }): Tensor => {
+    const what = "linalg.solve_triangular";
+    if (left) return solveTriangularLeft(A, B, upper, unitriangular, what);
+    // X A = B  <=>  A^T X^T = B^T, with A^T's triangle the other one
+    checkMatrix(B, what, "B");
+    return mT(solveTriangularLeft(mT(A), mT(B), !upper, unitriangular, what));
+  },
 );
 
 // ---- eig, eigvals ----

@@ -14,6 +14,7 @@ export {
   matrixPower,
   matrixRank,
   multiDot,
+  solveTriangular,
   tensorinv,
   tensorsolve,
   vander,
