@@ -99,8 +99,8 @@ export { luUnpack, torchLu as lu, torchLuSolve as luSolve } from "./ops/linalg-l
 /**
  * `torch.linalg`: the functions of PyTorch's linalg module that Cinder has: `cross`, the norms, `det`, `slogdet`,
  * `inv`, `solve`, `luFactor`, `cholesky`, `qr`, `eigh`, `eigvalsh`, `svd`, `svdvals`, `pinv`, `lstsq`, `lu`, `luFactorEx`,
- * `luSolve`, `matrixPower`, `matrixExp`, `multiDot`, `matrixRank`, `cond`, `vander`, `vecdot`, `tensorinv`, `tensorsolve`,
- * `householderProduct`, `diagonal`, `matmul` (`eig` / `eigvals` throw: complex results).
+ * `luSolve`, `solveTriangular`, `matrixPower`, `matrixExp`, `multiDot`, `matrixRank`, `cond`, `vander`, `vecdot`,
+ * `tensorinv`, `tensorsolve`, `householderProduct`, `diagonal`, `matmul` (`eig` / `eigvals` throw: complex results).
  */
 export * as linalg from "./ops/linalg-namespace";
 export {
