@@ -130,7 +130,7 @@ const LOAD_STATE_DICT = signature("nn.Module.loadStateDict", [
 ]);
 
 /** Mark the tensors of a module's output (a tensor, or an array of them) as seen by user code. */
-function escapeAll(out: unknown): void {
+function markVisible(out: unknown): void {
   if (out instanceof Tensor) userVisible(out);
   else if (Array.isArray(out)) for (const t of out) if (t instanceof Tensor) userVisible(t);
 }
@@ -187,8 +187,8 @@ export class Module {
     let out = graphOwned(() => forward.apply(this, inputs), this);
     for (const h of this._hooks) {
       // a forward hook may keep its inputs and the output: no enclosing module's graph owns them
-      escapeAll(inputs);
-      escapeAll(out);
+      markVisible(inputs);
+      markVisible(out);
       const r = h(this, inputs, out);
       if (r !== undefined) out = r;
     }
