@@ -1,14 +1,15 @@
 /**
  * Recurrent layers on webgpu (issue 16): LSTM (two layers, bidirectional, projected, from a given state; and on a
  * packed batch of unsorted lengths) and GRU (batch first) run forward and backward on webgpu and on the cpu from
- * the same weights and inputs; outputs, final states and every gradient agree within float32 tolerance.
+ * the same weights and inputs; outputs, final states and every gradient agree within float32 tolerance. A training
+ * loop written with tidy keeps webgpu memory flat.
  */
 import "@cinder/autograd";
 import { cpu } from "@cinder/backend-cpu";
 import * as nn from "@cinder/nn";
 import * as torch from "@cinder/tensor";
 import { assertClose } from "@cinder/tensor/testing";
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { gpu } from "./setup";
 
 torch.registerBackend(cpu);
@@ -74,4 +75,27 @@ describe.skipIf(!gpu)("recurrent layers on webgpu equal the cpu's", () => {
         return [out, hn];
       },
     ));
+  it("training steps (packed input, clipGradNorm_, in tidy) keep webgpu memory flat", async () => {
+    torch.manualSeed(0);
+    const m = new nn.LSTM(3, 4, 2, { bidirectional: true }).to("webgpu");
+    const x = torch.randn(5, 2, 3).to("webgpu");
+    const live: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const loss = torch.tidy(() => {
+        m.zeroGrad();
+        const [out] = m(nn.utils.rnn.packPaddedSequence(x, [5, 3], false, false));
+        const l = out.data.mul(out.data).sum();
+        l.backward();
+        nn.utils.clipGradNorm_(m.parameters(), 0.5);
+        torch.noGrad(() => {
+          for (const p of m.parameters()) p.sub_(p.grad!.mul(0.1));
+        });
+        return l;
+      });
+      await loss.itemAsync();
+      loss.dispose();
+      live.push(gpu!.memory().buffersLive);
+    }
+    expect(live[3]).toBe(live[1]);
+  });
 });
