@@ -7,7 +7,7 @@
 //   node scripts/build-addon.mjs --if-missing   only when the addon is missing or older than its sources
 //   node scripts/build-addon.mjs --optional     without Open MPI, print why and exit 0 (the install script)
 import { spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,7 +28,25 @@ function fail(message) {
 }
 
 const mtime = (f) => statSync(f).mtimeMs;
-if (ifMissing && existsSync(addon) && sources.every((s) => mtime(s) <= mtime(addon))) process.exit(0);
+const upToDate = () => existsSync(addon) && sources.every((s) => mtime(s) <= mtime(addon));
+if (ifMissing && upToDate()) process.exit(0);
+
+// One build at a time (turbo may run this package's build and test at once): a lock directory, taken over when a
+// crashed build left it behind for over 5 minutes. A build that waited finds the addon built and stops there.
+const lock = join(pkg, ".build-addon.lock");
+for (const start = Date.now(); ; ) {
+  try {
+    mkdirSync(lock);
+    break;
+  } catch {
+    if (Date.now() - mtime(lock) > 300_000) rmSync(lock, { recursive: true, force: true });
+    else if (Date.now() - start > 300_000)
+      fail(`another build holds ${lock}; remove it if no build is running`);
+    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    if (ifMissing && upToDate()) process.exit(0);
+  }
+}
+process.on("exit", () => rmSync(lock, { recursive: true, force: true }));
 
 if (spawnSync("mpicc", ["--showme:version"], { encoding: "utf8" }).status !== 0) {
   fail(

@@ -23,6 +23,10 @@
 /* ---- state ---- */
 
 static int mpi_ready = 0; /* MPI_Init_thread succeeded and MPI_Finalize has not run */
+static napi_env owner = NULL; /* the one JS thread (Node environment) that may use MPI */
+static const char *ONE_THREAD =
+    "MPI is used by one thread per process (the one that initialized it): run one rank per process under mpirun, "
+    "not in worker threads";
 
 /* 1 when MPI is up, 0 after throwing. */
 static int ready(napi_env env) {
@@ -30,7 +34,8 @@ static int ready(napi_env env) {
   MPI_Finalized(&finalized);
   if (finalized) throw_error(env, "MPI has been finalized: no communication is possible after finalize()");
   else if (!mpi_ready) throw_error(env, "MPI is not initialized: call init() first");
-  return !finalized && mpi_ready;
+  else if (env != owner) throw_error(env, ONE_THREAD);
+  return !finalized && mpi_ready && env == owner;
 }
 
 /* A pending request: MPI's handle and references to the typed arrays it uses. */
@@ -109,6 +114,7 @@ static napi_value init(napi_env env, napi_callback_info info) {
   int initialized = 0, finalized = 0, provided = 0, rc;
   napi_value out;
   (void)info;
+  if (owner != NULL && owner != env) return throw_error(env, ONE_THREAD);
   MPI_Finalized(&finalized);
   if (finalized) return throw_error(env, "MPI cannot be initialized again after finalize()");
   MPI_Initialized(&initialized);
@@ -121,6 +127,7 @@ static napi_value init(napi_env env, napi_callback_info info) {
   }
   if ((rc = create_ops()) != MPI_SUCCESS) return throw_mpi(env, "MPI_Op_create", rc);
   mpi_ready = 1;
+  owner = env;
   NAPI_OK(napi_create_object(env, &out));
   napi_set_named_property(env, out, "rank", number(env, world_rank()));
   napi_set_named_property(env, out, "size", number(env, world_size()));
@@ -134,6 +141,7 @@ static napi_value finalize(napi_env env, napi_callback_info info) {
   int rc;
   (void)info;
   if (!mpi_ready) return NULL;
+  if (env != owner) return throw_error(env, ONE_THREAD);
   if (pending_count) {
     snprintf(message, sizeof message,
              "finalize() with %zu MPI requests still pending: wait for them first (or abort())", pending_count);

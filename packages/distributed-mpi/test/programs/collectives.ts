@@ -226,6 +226,19 @@ if (!quick) {
     failures.push(`${mpiState().pending} requests pending after the argument errors`);
 }
 
+// MPI belongs to the thread that initialized it: the addon refuses calls from a worker thread
+{
+  const { Worker } = await import("node:worker_threads");
+  const addon = new URL("../../build/Release/cinder_mpi.node", import.meta.url).pathname;
+  const code = `const { parentPort } = require("node:worker_threads");
+    try { require(${JSON.stringify(addon)}).init(); parentPort.postMessage("no error"); }
+    catch (e) { parentPort.postMessage(e.message); }`;
+  const message = await new Promise((resolve) => new Worker(code, { eval: true }).once("message", resolve));
+  checks++;
+  if (!/MPI is used by one thread per process/.test(String(message)))
+    failures.push(`worker thread: ${message}`);
+}
+
 // a wait that times out throws a DistributedError naming the collective and the rank, and leaves the work pending:
 // rank 1 joins the barrier only after rank 0 has seen its timeout (rank 0 writes a file when it has)
 {
