@@ -131,7 +131,8 @@ export function rankEnv(
 /**
  * Runs `job` on `nproc` ranks (worker threads of this process) and resolves with each rank's result (a called
  * function's return value, structured-cloned; `undefined` for scripts) once all have finished; rejects with the
- * failure of the rank that failed first (a `DistributedError` naming it, with the other ranks' errors as `cause`s).
+ * failure of the rank that failed first: a `DistributedError` naming it, its error as `cause`, and every rank's
+ * failure as `errors` (`{ rank, error }[]`).
  */
 export async function spawnRanks(
   nproc: number,
