@@ -296,6 +296,23 @@ describe("fused elementwise programs on WebAssembly SIMD", () => {
     }
   });
 
+  it("leaves in-place ops whose input overlaps the output shifted to the JS loop", () => {
+    const run = (on: boolean) => {
+      setWasmFusedEnabled(on);
+      const a = view("float32", data(N, 3));
+      const before = wasmFusedStats.run;
+      cpu.binary(
+        "add",
+        { ...a, shape: [N - 1], offset: 1 },
+        { ...a, shape: [N - 1] },
+        { ...a, shape: [N - 1], offset: 1 },
+      );
+      expect(wasmFusedStats.run).toBe(before);
+      return bits(a);
+    };
+    expect(run(true)).toEqual(run(false));
+  });
+
   it("gives tensors the same values with and without it, with fusion on and off", () => {
     const t = tensor(data(5000, 9).map((v) => (Number.isFinite(v) ? v : 0)));
     const run = () => {

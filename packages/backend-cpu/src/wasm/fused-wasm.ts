@@ -200,6 +200,9 @@ export function elementwiseWasm(
   } else if (out.dtype !== expr.dtype || slotOf(out, shape)?.kind !== "vec") return false;
   const slots: Slot[] = [];
   for (const v of inputs) {
+    // An input overlapping the output other than element for element (`x[1:].add_(x[:-1])`) is left to the JS
+    // loop, whose element order defines that result; blocks read ahead of the writes.
+    if (v.handle === out.handle && !sameView(v, out)) return false;
     const s = slotOf(v, shape);
     if (s === null) return false;
     slots.push(s);
@@ -261,6 +264,10 @@ export function elementwiseWasm(
   } else if (reduce) (out.handle as Float32Array)[out.offset] = takeSum(h);
   wasmFusedStats.run++;
   return true;
+}
+
+function sameView(a: View, b: View): boolean {
+  return a.offset === b.offset && a.strides.every((st, d) => st === b.strides[d] || b.shape[d] === 1);
 }
 
 /** The kernel's four float64 partial sums, added, and the accumulators reset. */
