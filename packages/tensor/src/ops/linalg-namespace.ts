@@ -2,6 +2,7 @@
 
 export { linalgDiagonal as diagonal, linalgMatmul as matmul } from "./aliases";
 export { cholesky, det, inv, luFactor, slogdet, solve } from "./linalg-decomp";
+export { choleskyEx, invEx, solveEx } from "./linalg-ex";
 export { linalgCross as cross } from "./linalg-extra";
 export { LinAlgError } from "./linalg-host";
 export { lu, luFactorEx, luSolve } from "./linalg-lu";
