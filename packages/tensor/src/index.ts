@@ -99,8 +99,9 @@ export { luUnpack, torchLu as lu, torchLuSolve as luSolve } from "./ops/linalg-l
 /**
  * `torch.linalg`: the functions of PyTorch's linalg module that Cinder has: `cross`, the norms, `det`, `slogdet`,
  * `inv`, `solve`, `luFactor`, `cholesky`, `qr`, `eigh`, `eigvalsh`, `svd`, `svdvals`, `pinv`, `lstsq`, `lu`, `luFactorEx`,
- * `luSolve`, `solveTriangular`, `invEx`, `solveEx`, `choleskyEx`, `matrixPower`, `matrixExp`, `multiDot`, `matrixRank`, `cond`, `vander`, `vecdot`,
- * `tensorinv`, `tensorsolve`, `householderProduct`, `diagonal`, `matmul` (`eig` / `eigvals` throw: complex results).
+ * `luSolve`, `solveTriangular`, `invEx`, `solveEx`, `choleskyEx`, `matrixPower`, `matrixExp`, `multiDot`, `matrixRank`,
+ * `cond`, `vander`, `vecdot`, `tensorinv`, `tensorsolve`, `householderProduct`, `diagonal`, `matmul` (`eig` / `eigvals`
+ * throw: complex results).
  */
 export * as linalg from "./ops/linalg-namespace";
 export {
