@@ -34,6 +34,12 @@ const HAND_TESTED: Record<string, string> = {
   // return nothing (a JSON case compares a result): their call forms and values are tested there
   "nn.utils.clipGradValue_": "packages/nn/test/rnn-utils.test.ts",
   "nn.utils.vectorToParameters": "packages/nn/test/rnn-utils.test.ts",
+  "nn.RNN.forward": "packages/nn/test/rnn.test.ts",
+  "nn.LSTM.forward": "packages/nn/test/rnn.test.ts",
+  "nn.GRU.forward": "packages/nn/test/rnn.test.ts",
+  "nn.RNNCell.forward": "packages/nn/test/rnn.test.ts",
+  "nn.LSTMCell.forward": "packages/nn/test/rnn.test.ts",
+  "nn.GRUCell.forward": "packages/nn/test/rnn.test.ts",
   "autograd.grad": "packages/autograd/test/signatures.test.ts",
   "onnx.load": "packages/onnx/test/load.test.ts",
   "onnx.export": "packages/onnx/test/export.test.ts",

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { gradcheck } from "@cinder/autograd";
-import { manualSeed, noGrad, randn, type Tensor, tensor, zeros } from "@cinder/tensor";
+import { ArgumentError, manualSeed, noGrad, randn, type Tensor, tensor, zeros } from "@cinder/tensor";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as nn from "../src";
 import { expectClose, fixtureDir, type T, t } from "./helpers";
@@ -166,17 +166,18 @@ describe("printouts and state dicts", () => {
   });
 });
 
+const msg = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return "no error";
+};
+
 describe("errors as PyTorch's", () => {
   const lstm = new nn.LSTM(3, 4);
   const gru = new nn.GRU(3, 4, { batchFirst: true });
-  const msg = (f: () => unknown): string => {
-    try {
-      f();
-    } catch (e) {
-      return (e as Error).message;
-    }
-    return "no error";
-  };
   it("input rank and size", () => {
     // 4-D input is taken as unbatched and unsqueezed, as PyTorch does (so its message says 5)
     expect(msg(() => lstm(randn(2, 3, 3, 3)))).toBe("LSTM: input must have 3 dimensions, got 5");
@@ -200,7 +201,9 @@ describe("errors as PyTorch's", () => {
     expect(msg(() => lstm(randn(5, 3), [zeros(1, 2, 4), zeros(1, 2, 4)]))).toBe(
       "LSTM: For unbatched 2-D input, hx and cx should also be 2-D but got (3-D, 3-D) tensors",
     );
-    expect(msg(() => lstm(randn(5, 2, 3), zeros(1, 2, 4) as never))).toMatch(/hx must be a pair/);
+    expect(msg(() => lstm(randn(5, 2, 3), zeros(1, 2, 4) as never))).toMatch(
+      /^LSTM.forward\(\): argument "hx" must be \(Tensor, Tensor\) or null, got/,
+    );
   });
   it("constructor arguments", () => {
     expect(msg(() => new nn.LSTM(3, 4, { projSize: 4 }))).toMatch(
@@ -223,6 +226,41 @@ describe("errors as PyTorch's", () => {
     expect(msg(() => cell(randn(1, 3, 2)))).toBe(
       "GRUCell: Expected input to be 1-D or 2-D but received 3-D tensor",
     );
+  });
+});
+
+describe("forward(input, hx=None) in every call form", () => {
+  it("positional, hx as an option, everything as options; extra arguments and unknown options throw", () => {
+    manualSeed(2);
+    const x = randn(4, 2, 3);
+    const h = randn(1, 2, 5);
+    const c = randn(1, 2, 5);
+    const lstm = new nn.LSTM(3, 5);
+    const [want, [wh]] = lstm(x, [h, c]);
+    for (const [got, [gh]] of [lstm(x, { hx: [h, c] }), lstm({ input: x, hx: [h, c] })]) {
+      expect(got.equal(want) && gh.equal(wh)).toBe(true);
+    }
+    const gru = new nn.GRU(3, 5);
+    expect(gru(x, { hx: h })[0].equal(gru(x, h)[0])).toBe(true);
+    const rnn = new nn.RNN(3, 5);
+    expect(rnn({ input: x })[1].equal(rnn(x)[1])).toBe(true);
+    for (const [cell, state] of [
+      [new nn.RNNCell(3, 5), h.select(0, 0)],
+      [new nn.GRUCell(3, 5), h.select(0, 0)],
+      [new nn.LSTMCell(3, 5), [h.select(0, 0), c.select(0, 0)]],
+    ] as const) {
+      const f = cell as unknown as (...a: unknown[]) => Tensor | Tensor[];
+      const a = list(f(x.select(0, 0), state));
+      const b = list(f(x.select(0, 0), { hx: state }));
+      a.forEach((t0, i) => {
+        expect(t0.equal(b[i])).toBe(true);
+      });
+      expect(() => f(x.select(0, 0), state, 1)).toThrow(ArgumentError);
+      expect(() => f(x.select(0, 0), { h: state })).toThrow(/unknown option "h"/);
+    }
+    expect(() => (lstm as unknown as (...a: unknown[]) => unknown)(x, [h, c], 1)).toThrow(ArgumentError);
+    expect(msg(() => gru(x, { hidden: h } as never))).toMatch(/unknown option "hidden"/);
+    expect(msg(() => gru("x" as never))).toMatch(/argument "input" must be Tensor or PackedSequence/);
   });
 });
 

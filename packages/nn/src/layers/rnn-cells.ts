@@ -82,6 +82,12 @@ const RNN_CELL = signature("nn.RNNCell", [
 const LSTM_CELL = signature("nn.LSTMCell", [...cellParams, deviceArg, dtypeArg]);
 const GRU_CELL = signature("nn.GRUCell", [...cellParams, deviceArg, dtypeArg]);
 
+/** LSTMCell's state: the pair [h, c] (PyTorch's tuple). */
+const pairKind = k.where(k.tensors, (v) => v.length === 2, "(Tensor, Tensor)");
+const RNN_CELL_FORWARD = signature("nn.RNNCell.forward", [arg("input", k.tensor), arg.opt("hx", k.tensor)]);
+const LSTM_CELL_FORWARD = signature("nn.LSTMCell.forward", [arg("input", k.tensor), arg.opt("hx", pairKind)]);
+const GRU_CELL_FORWARD = signature("nn.GRUCell.forward", [arg("input", k.tensor), arg.opt("hx", k.tensor)]);
+
 /** What the three cell constructors parse. */
 interface CellArgs {
   inputSize: number;
@@ -190,6 +196,7 @@ abstract class RNNCellBase extends Module {
 export class RNNCell extends RNNCellBase {
   static override readonly name: string = "RNNCell";
   static readonly signature = RNN_CELL;
+  static readonly forwardSignature = RNN_CELL_FORWARD;
   readonly nonlinearity: "tanh" | "relu";
   protected readonly mode: RnnMode;
   constructor(...args: CallsOf<typeof RNN_CELL>) {
@@ -198,7 +205,9 @@ export class RNNCell extends RNNCellBase {
     this.nonlinearity = a.nonlinearity;
     this.mode = a.nonlinearity === "tanh" ? "RNN_TANH" : "RNN_RELU";
   }
-  override forward(input: Tensor, hx?: Tensor | null): Tensor {
+  /** `forward(input, hx=None)`: h'. */
+  override forward(...args: CallsOf<typeof RNN_CELL_FORWARD>): Tensor {
+    const { input, hx } = RNN_CELL_FORWARD.parse(args);
     const [x, batched] = this.batchOf(input);
     const [h] = this.step(x, [this.stateOf(x, hx, batched, 0)]);
     return batched ? h : h.squeeze(0);
@@ -216,14 +225,15 @@ export class RNNCell extends RNNCellBase {
 export class LSTMCell extends RNNCellBase {
   static override readonly name: string = "LSTMCell";
   static readonly signature = LSTM_CELL;
+  static readonly forwardSignature = LSTM_CELL_FORWARD;
   protected readonly mode: RnnMode = "LSTM";
   constructor(...args: CallsOf<typeof LSTM_CELL>) {
     super(LSTM_CELL.parse(args), 4);
   }
-  override forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, Tensor] {
+  /** `forward(input, hx=None)`: `[h', c']`. */
+  override forward(...args: CallsOf<typeof LSTM_CELL_FORWARD>): [Tensor, Tensor] {
+    const { input, hx } = LSTM_CELL_FORWARD.parse(args);
     const [x, batched] = this.batchOf(input);
-    if (hx && (!Array.isArray(hx) || hx.length !== 2))
-      throw new TypeError("LSTMCell: hx must be a pair [h_0, c_0] of tensors");
     const state = [this.stateOf(x, hx?.[0], batched, 0), this.stateOf(x, hx?.[1], batched, 1)];
     const [h, c] = this.step(x, state);
     return batched ? [h, c] : [h.squeeze(0), c.squeeze(0)];
@@ -237,11 +247,14 @@ export class LSTMCell extends RNNCellBase {
 export class GRUCell extends RNNCellBase {
   static override readonly name: string = "GRUCell";
   static readonly signature = GRU_CELL;
+  static readonly forwardSignature = GRU_CELL_FORWARD;
   protected readonly mode: RnnMode = "GRU";
   constructor(...args: CallsOf<typeof GRU_CELL>) {
     super(GRU_CELL.parse(args), 3);
   }
-  override forward(input: Tensor, hx?: Tensor | null): Tensor {
+  /** `forward(input, hx=None)`: h'. */
+  override forward(...args: CallsOf<typeof GRU_CELL_FORWARD>): Tensor {
+    const { input, hx } = GRU_CELL_FORWARD.parse(args);
     const [x, batched] = this.batchOf(input);
     const [h] = this.step(x, [this.stateOf(x, hx, batched, 0)]);
     return batched ? h : h.squeeze(0);

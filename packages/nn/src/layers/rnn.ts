@@ -46,6 +46,13 @@ const RNN_SIG = signature(
 const LSTM_SIG = signature("nn.LSTM", [...common, arg("projSize", k.int, 0), deviceArg, dtypeArg]);
 const GRU_SIG = signature("nn.GRU", [...common, noProjection, deviceArg, dtypeArg]);
 
+const sequenceKind = k.or(k.tensor, k.instance(PackedSequence, "PackedSequence"));
+/** LSTM's state: the pair [h_0, c_0] (PyTorch's tuple). */
+const pairKind = k.where(k.tensors, (v) => v.length === 2, "(Tensor, Tensor)");
+const RNN_FORWARD = signature("nn.RNN.forward", [arg("input", sequenceKind), arg.opt("hx", k.tensor)]);
+const LSTM_FORWARD = signature("nn.LSTM.forward", [arg("input", sequenceKind), arg.opt("hx", pairKind)]);
+const GRU_FORWARD = signature("nn.GRU.forward", [arg("input", sequenceKind), arg.opt("hx", k.tensor)]);
+
 /** What the three constructors parse. */
 interface RnnArgs {
   inputSize: number;
@@ -231,20 +238,6 @@ abstract class RNNBase extends Module {
     return this.mode === "LSTM" ? [h, [n, batch, this.hiddenSize]] : [h];
   }
 
-  /** `hx` as a list of states: [h] or [h, c]; checks it is a tensor (a pair for the LSTM). */
-  private statesOf(hx: unknown): Tensor[] | null {
-    if (hx === null || hx === undefined) return null;
-    const name = this.constructor.name;
-    if (this.mode === "LSTM") {
-      if (!Array.isArray(hx) || hx.length !== 2)
-        throw new TypeError(`${name}: hx must be a pair [h_0, c_0] of tensors, got ${String(hx)}`);
-      return [...hx] as Tensor[];
-    }
-    if (Array.isArray(hx))
-      throw new TypeError(`${name}: hx must be a tensor (only LSTM takes a pair [h_0, c_0])`);
-    return [hx as Tensor];
-  }
-
   /** Input checks as PyTorch's `check_input`. */
   private checkInput(x: Tensor, dims: number): void {
     const name = this.constructor.name;
@@ -263,10 +256,13 @@ abstract class RNNBase extends Module {
   }
 
   /** The forward pass of all three: PyTorch's `forward` with its checks, returning [output, states]. */
-  protected run(input: Tensor | PackedSequence, hx: unknown): [Tensor | PackedSequence, Tensor[]] {
+  protected run(
+    input: Tensor | PackedSequence,
+    hx: Tensor | readonly Tensor[] | null,
+  ): [Tensor | PackedSequence, Tensor[]] {
     const name = this.constructor.name;
     const lstm = this.mode === "LSTM";
-    let states = this.statesOf(hx);
+    let states: Tensor[] | null = hx === null ? null : Array.isArray(hx) ? [...hx] : [hx as Tensor];
     let rows: Rows;
     let batched = true;
     const batchDim = this.batchFirst ? 0 : 1;
@@ -363,6 +359,8 @@ export interface RNN {
   (input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
   /** `rnn(packed, h_0?)`. */
   (input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+  /** Every call form of `forward(input, hx=None)` (`rnn(x, { hx })`, ...). */
+  (...args: CallsOf<typeof RNN_FORWARD>): [Tensor | PackedSequence, Tensor];
 }
 /**
  * `RNN(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False,
@@ -375,13 +373,16 @@ export interface RNN {
 export class RNN extends RNNBase {
   static override readonly name: string = "RNN";
   static readonly signature = RNN_SIG;
+  static readonly forwardSignature = RNN_FORWARD;
   readonly nonlinearity: "tanh" | "relu";
   constructor(...args: CallsOf<typeof RNN_SIG>) {
     const a = RNN_SIG.parse(args);
     super(a.nonlinearity === "tanh" ? "RNN_TANH" : "RNN_RELU", a);
     this.nonlinearity = a.nonlinearity;
   }
-  override forward(input: Tensor | PackedSequence, hx?: Tensor | null): [Tensor | PackedSequence, Tensor] {
+  /** `forward(input, hx=None)`: `[output, h_n]`. */
+  override forward(...args: CallsOf<typeof RNN_FORWARD>): [Tensor | PackedSequence, Tensor] {
+    const { input, hx } = RNN_FORWARD.parse(args);
     const [out, [h]] = this.run(input, hx);
     return [out, h];
   }
@@ -392,6 +393,8 @@ export interface LSTM {
   (input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]];
   /** `lstm(packed, [h_0, c_0]?)`. */
   (input: PackedSequence, hx?: readonly [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
+  /** Every call form of `forward(input, hx=None)` (`lstm(x, { hx: [h, c] })`, ...). */
+  (...args: CallsOf<typeof LSTM_FORWARD>): [Tensor | PackedSequence, [Tensor, Tensor]];
 }
 /**
  * `LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False,
@@ -404,13 +407,13 @@ export interface LSTM {
 export class LSTM extends RNNBase {
   static override readonly name: string = "LSTM";
   static readonly signature = LSTM_SIG;
+  static readonly forwardSignature = LSTM_FORWARD;
   constructor(...args: CallsOf<typeof LSTM_SIG>) {
     super("LSTM", LSTM_SIG.parse(args));
   }
-  override forward(
-    input: Tensor | PackedSequence,
-    hx?: readonly [Tensor, Tensor] | null,
-  ): [Tensor | PackedSequence, [Tensor, Tensor]] {
+  /** `forward(input, hx=None)`: `[output, [h_n, c_n]]`. */
+  override forward(...args: CallsOf<typeof LSTM_FORWARD>): [Tensor | PackedSequence, [Tensor, Tensor]] {
+    const { input, hx } = LSTM_FORWARD.parse(args);
     const [out, [h, c]] = this.run(input, hx);
     return [out, [h, c]];
   }
@@ -431,10 +434,13 @@ export interface GRU {
 export class GRU extends RNNBase {
   static override readonly name: string = "GRU";
   static readonly signature = GRU_SIG;
+  static readonly forwardSignature = GRU_FORWARD;
   constructor(...args: CallsOf<typeof GRU_SIG>) {
     super("GRU", GRU_SIG.parse(args));
   }
-  override forward(input: Tensor | PackedSequence, hx?: Tensor | null): [Tensor | PackedSequence, Tensor] {
+  /** `forward(input, hx=None)`: `[output, h_n]`. */
+  override forward(...args: CallsOf<typeof GRU_FORWARD>): [Tensor | PackedSequence, Tensor] {
+    const { input, hx } = GRU_FORWARD.parse(args);
     const [out, [h]] = this.run(input, hx);
     return [out, h];
   }
