@@ -87,6 +87,7 @@ for (const name of [
   "isInitialized",
   "isAvailable",
   "allReduce",
+  "reduce",
   "broadcast",
   "allGather",
   "reduceScatter",

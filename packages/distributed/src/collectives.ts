@@ -1,6 +1,6 @@
 /**
- * The collectives on tensors (`all_reduce`, `broadcast`, `all_gather`, `reduce_scatter`, `gather`, `scatter`,
- * `barrier`), over the default group's backend.
+ * The collectives on tensors (`all_reduce`, `reduce`, `broadcast`, `all_gather`, `reduce_scatter`, `gather`,
+ * `scatter`, `barrier`), over the default group's backend (`reduce` is an all-reduce whose result only `dst` keeps).
  *
  * Each tensor is read as a contiguous CPU typed array (a copy: strided views and every dtype work), the backend
  * runs on the arrays, and results are written back into the tensors with `copy_` (which keeps their strides and
@@ -150,6 +150,30 @@ export const allReduce = op(
     return run(a.asyncOp, [a.tensor], ([buf]) => ({
       work: g.backend.allReduce(buf, pop),
       finish: () => writeBack(a.tensor, buf),
+    }));
+  },
+);
+
+/**
+ * `reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False)`: rank `dst`'s tensor becomes the reduction over
+ * every rank; the others' tensors are left as they were.
+ */
+export const reduce = op(
+  signature(
+    "distributed.reduce",
+    [arg("tensor", k.tensor), arg("dst", rankKind), arg("op", reduceOpKind, "sum"), ...common],
+    [],
+    { torch: "torch.distributed.reduce" },
+  ),
+  (a): CollectiveResult => {
+    const g = resolveGroup(a.group, "reduce");
+    checkRank("reduce", "dst", a.dst, g.size());
+    const pop = protocolOp(a.op, a.tensor, "reduce");
+    return run(a.asyncOp, [a.tensor], ([buf]) => ({
+      work: g.backend.allReduce(buf, pop),
+      finish: () => {
+        if (g.rank() === a.dst) writeBack(a.tensor, buf);
+      },
     }));
   },
 );

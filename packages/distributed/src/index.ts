@@ -32,6 +32,7 @@ export {
   type CollectiveResult,
   gather,
   ReduceOp,
+  reduce,
   reduceScatter,
   scatter,
 } from "./collectives";

@@ -79,6 +79,9 @@ export async function collectives(data: { sizes: [number, number][] }): Promise<
           check(`allReduce ${op} ${tag}`, view, reduce(op, all));
         }
         const all = Array.from({ length: w }, (_, r) => make(r, ++seed));
+        const red = all[rank].clone();
+        dist.reduce(red, 1, "max");
+        check(`reduce max to rank 1 ${tag}`, red, rank === 1 ? reduce("max", all) : all[rank]);
         const b = make(rank, seed);
         dist.broadcast(b, w - 1);
         check(`broadcast ${tag}`, b, all[w - 1]);
