@@ -135,10 +135,10 @@ export async function throws(): Promise<void> {
   dist.allReduce(torch.ones([4]));
 }
 
-/** Rank 1 is late (busy 1.5 s); rank 0's collective has a 300 ms timeout. */
+/** Rank 1 is late (3 s, far past the skew of worker start-ups); rank 0's collective has a 300 ms timeout. */
 export async function late(): Promise<void> {
   await dist.initProcessGroup("threads", { timeout: 300 });
-  if (dist.getRank() === 1) await new Promise((r) => setTimeout(r, 1500));
+  if (dist.getRank() === 1) await new Promise((r) => setTimeout(r, 3000));
   dist.allReduce(torch.ones([4]));
 }
 
