@@ -196,6 +196,49 @@ const softplus: Exporter = (e, a, out) => {
   e.g.node("Div", [scaled, e.g.scalar(beta, x.dtype)], O(out));
 };
 
+/** F.pad: ONNX's Pad, its pads over every dim ([begins..., ends...]) from PyTorch's pairs (last dim first). */
+const pad: Exporter = (e, a, out) => {
+  const x = T(a);
+  const pairs = a.pad as number[];
+  const begins = Array(x.ndim).fill(0);
+  const ends = Array(x.ndim).fill(0);
+  for (let i = 0; i < pairs.length / 2; i++) {
+    begins[x.ndim - 1 - i] = pairs[2 * i];
+    ends[x.ndim - 1 - i] = pairs[2 * i + 1];
+  }
+  const modes: Record<string, string> = { constant: "constant", reflect: "reflect", replicate: "edge" };
+  const mode = modes[a.mode as string];
+  if (mode === undefined) refuse(`pad with mode "${a.mode}"`, "has no ONNX mapping yet");
+  const inputs = [e.g.nameOf(x), e.g.ints([...begins, ...ends])];
+  if (mode === "constant") inputs.push(e.g.scalar((a.value as number | null) ?? 0, x.dtype));
+  e.g.node("Pad", inputs, O(out), { mode });
+};
+
+/** F.interpolate: Resize by the scale factors when given (as PyTorch maps coordinates), else to the sizes. */
+const interpolate: Exporter = (e, a, out) => {
+  const [x, y] = [T(a), O(out)];
+  const mode = a.mode as string;
+  const spatial = x.ndim - 2;
+  let attrs: Record<string, string>;
+  if (mode === "nearest")
+    attrs = { mode: "nearest", coordinate_transformation_mode: "asymmetric", nearest_mode: "floor" };
+  else if (mode === "linear" || mode === "bilinear" || mode === "trilinear")
+    attrs = {
+      mode: "linear",
+      coordinate_transformation_mode: a.alignCorners ? "align_corners" : "pytorch_half_pixel",
+    };
+  else return refuse(`interpolate with mode "${mode}"`, "has no ONNX mapping yet");
+  if (a.scaleFactor != null && !a.recomputeScaleFactor) {
+    const f =
+      typeof a.scaleFactor === "number" ? Array(spatial).fill(a.scaleFactor) : (a.scaleFactor as number[]);
+    const scales = e.g.constant([1, 1, ...f], [spatial + 2], "float32");
+    return void e.g.node("Resize", [x, "", scales], y, attrs);
+  }
+  const batchAndChannels = e.g.node("Slice", [e.g.node("Shape", [x]), e.g.ints([0]), e.g.ints([2])]);
+  const sizes = e.g.node("Concat", [batchAndChannels, e.g.ints(y.shape.slice(2))], undefined, { axis: 0 });
+  e.g.node("Resize", [x, "", "", sizes], y, attrs);
+};
+
 const single =
   (opType: string, attrs: (a: Args) => Record<string, { float: number }> = () => ({})): Exporter =>
   (e, a, out) =>
@@ -238,6 +281,8 @@ export const NN_EXPORTERS: Record<string, Exporter> = {
   "nn.functional.softplus": softplus,
   "nn.functional.hardtanh": (e, a, out) => clip(e, T(a), a.minVal, a.maxVal, O(out)),
   "nn.functional.relu6": (e, a, out) => clip(e, T(a), 0, 6, O(out)),
+  "nn.functional.pad": pad,
+  "nn.functional.interpolate": interpolate,
   "nn.functional.softmax": softmax("Softmax"),
   "nn.functional.logSoftmax": softmax("LogSoftmax"),
 };

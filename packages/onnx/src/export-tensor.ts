@@ -154,6 +154,21 @@ const at: Exporter = (e, a, out) => {
   chain(e, x, O(out), steps);
 };
 
+/** split/chunk: one Split node, its sizes read from the pieces. */
+const split: Exporter = (e, a, out) => {
+  const x = (a.input ?? a.tensor) as Tensor;
+  const pieces = out as Tensor[];
+  const dim = axis(a.dim as number, x.ndim);
+  e.g.nodeMulti("Split", [x, e.g.ints(pieces.map((p) => p.shape[dim]))], pieces, { axis: dim });
+};
+
+/** Expand to `y`'s shape: 1 where the input keeps its size (left open for a dynamic batch). */
+function expandTo(e: Emit, x: Tensor, y: Tensor): void {
+  const lead = y.ndim - x.ndim;
+  const shape = y.shape.map((s, i) => (i >= lead && x.shape[i - lead] === s ? 1 : s));
+  e.g.node("Expand", [x, e.g.ints(shape)], y);
+}
+
 /** The tensor ops' exporters, by Cinder's op name. */
 export const TENSOR_EXPORTERS: Record<string, Exporter> = {
   relu: unary("Relu"),
@@ -264,13 +279,24 @@ export const TENSOR_EXPORTERS: Record<string, Exporter> = {
     const x = T(a);
     e.g.node("Unsqueeze", [x, e.g.ints([axis(a.dim as number, x.ndim + 1)])], O(out));
   },
-  expand: (e, a, out) => {
+  expand: (e, a, out) => expandTo(e, T(a), O(out)),
+  expandAs: (e, a, out) => expandTo(e, T(a), O(out)),
+  split,
+  chunk: split,
+  norm: (e, a, out) => {
     const x = T(a);
-    const y = O(out);
-    // 1 where the input keeps its size (left open for a dynamic batch), the new size elsewhere
-    const lead = y.ndim - x.ndim;
-    const shape = y.shape.map((s, i) => (i >= lead && x.shape[i - lead] === s ? 1 : s));
-    e.g.node("Expand", [x, e.g.ints(shape)], y);
+    const p = a.p as number | string | null;
+    const opType = p === 1 ? "ReduceL1" : p === 2 || p === null || p === "fro" ? "ReduceL2" : null;
+    if (opType === null || a.dtype != null)
+      refuse(
+        `norm with p=${p}${a.dtype != null ? " and a dtype" : ""}`,
+        "has no ONNX mapping yet (p 1 or 2)",
+      );
+    reduce(e, opType, x, x.ndim, a.dim as number | number[] | null, a.keepdim as boolean, O(out));
+  },
+  indexSelect: (e, a, out) => {
+    const x = T(a);
+    e.g.node("Gather", [x, T(a, "index")], O(out), { axis: axis(a.dim as number, x.ndim) });
   },
   at,
 };

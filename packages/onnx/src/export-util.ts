@@ -13,6 +13,8 @@ export type Args = Readonly<Record<string, unknown>>;
 export interface Emit {
   readonly g: GraphBuilder;
   readonly opset: number;
+  /** Which dims of a traced value vary with the dynamic axes (null: not known; see `probe.ts`). */
+  readonly varies: (t: Tensor) => readonly boolean[] | null;
 }
 
 /** Writes the ONNX node(s) of one traced op call: its parsed arguments and its result. */
@@ -74,14 +76,40 @@ export function reduce(
 }
 
 /**
- * `x` reshaped to `y`'s shape with the batch dimension left open: a 0 copies the input's first dimension when `y`
- * keeps it, else the first dimension is inferred (-1).
+ * `x` reshaped to `y`'s shape with the leading dims left open: the dims `y` keeps from `x` at the start are copied
+ * (0), and the first one after them is inferred (-1), so a batch dimension kept, merged (`[B, T, E] -> [B * T,
+ * E]`) or split (`[B * H, T, d] -> [B, H, T, d]`) follows the input's size.
  */
 export function reshapeLike(e: Emit, x: Tensor, y: Tensor): void {
+  const open = e.varies(y);
+  if (open) return void e.g.node("Reshape", [x, e.g.ints(openShape(e, x, y, open))], y);
   const shape = [...y.shape];
-  if (shape.length > 0 && x.ndim > 0 && shape[0] === x.shape[0]) shape[0] = 0;
-  else if (shape.length > 0 && !shape.slice(1).includes(0)) shape[0] = -1;
+  let i = 0;
+  while (i < shape.length && i < x.ndim && shape[i] === x.shape[i] && shape[i] !== 0) shape[i++] = 0;
+  if (i < shape.length && !shape.slice(i + 1).includes(0)) shape[i] = -1;
   e.g.node("Reshape", [x, e.g.ints(shape)], y);
+}
+
+/**
+ * A Reshape's shape where `open` marks the dims that follow the dynamic axes: those kept from `x` at the same
+ * index are copied (0), one other is inferred (-1), the rest are fixed.
+ */
+function openShape(e: Emit, x: Tensor, y: Tensor, open: readonly boolean[]): number[] {
+  const fromX = e.varies(x);
+  const shape: number[] = [...y.shape];
+  const rest: number[] = [];
+  open.forEach((o, i) => {
+    if (!o) return;
+    if (i < x.ndim && x.shape[i] === y.shape[i] && fromX?.[i]) shape[i] = 0;
+    else rest.push(i);
+  });
+  if (rest.length > 1)
+    refuse(
+      `a reshape to [${y.shape.join(", ")}] with ${rest.length} dims that follow the dynamic axes`,
+      "has no ONNX mapping yet (at most one such dim besides those it keeps)",
+    );
+  if (rest.length === 1) shape[rest[0]] = -1;
+  return shape;
 }
 
 /** Emit a chain of single-input nodes from `x`, the last one computing `out` (none: `out` is `x`). */

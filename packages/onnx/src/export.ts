@@ -146,7 +146,9 @@ async function exportImpl(args: unknown[]): Promise<Uint8Array> {
   const inputNames = a.inputNames ?? defaultNames("input", inputs.length);
   if (inputNames.length !== inputs.length)
     throw new OnnxExportError(`${who}: ${inputNames.length} inputNames for ${inputs.length} inputs`);
-  const trace = traceModel(a.model, inputs, inputNames, opset, who);
+  const dynamicAxes = (a.dynamicAxes ?? {}) as DynamicAxes;
+  const dynamicInputs = inputNames.map((n) => [...axesOf(dynamicAxes, n).keys()]);
+  const trace = traceModel(a.model, inputs, inputNames, opset, who, dynamicInputs);
   if (a.verbose) console.log(traceText(trace, inputNames).graph);
   const bytes = await traceBytes(
     trace,

@@ -44,6 +44,8 @@ export class GraphBuilder {
   private readonly names = new Map<Tensor, string>();
   /** The values computed from the inputs or the parameters (not constants). */
   private readonly live = new Set<Tensor>();
+  /** Each named tensor's storage version when it was named: a later in-place write the trace did not see shows. */
+  private readonly versions = new Map<Tensor, number>();
   private readonly used = new Set<string>();
   private readonly counts = new Map<string, number>();
 
@@ -55,11 +57,17 @@ export class GraphBuilder {
   constructor(
     private readonly stateNames: ReadonlyMap<Tensor, string>,
     private readonly untraced: (t: Tensor) => void = () => {},
+    private readonly who = "onnx.export",
   ) {}
+
+  private setName(t: Tensor, name: string): void {
+    this.names.set(t, name);
+    this.versions.set(t, t.version);
+  }
 
   /** Register a graph input. */
   input(t: Tensor, name: string): void {
-    this.names.set(t, name);
+    this.setName(t, name);
     this.used.add(name);
     this.live.add(t);
   }
@@ -85,12 +93,18 @@ export class GraphBuilder {
   /** The value name of `t` as a node input: traced, a parameter or buffer, or a constant made an initializer. */
   nameOf(t: Tensor): string {
     const known = this.names.get(t);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      if (this.versions.get(t) !== t.version)
+        throw new OnnxExportError(
+          `${this.who}: a value was modified in place by code the tracer cannot see (an in-place op such as x.add_(y) in forward, or a write into a view of it): use the out-of-place form (x = x.add(y))`,
+        );
+      return known;
+    }
     let name = this.stateNames.get(t);
     if (name === undefined) this.untraced(t);
     if (name === undefined || this.used.has(name)) name = this.fresh("onnx::Constant");
     this.used.add(name);
-    this.names.set(t, name);
+    this.setName(t, name);
     this.initializers.push({ name, tensor: t });
     return name;
   }
@@ -102,7 +116,7 @@ export class GraphBuilder {
 
   /** Let `out` stand for the same value as `input` (an op that is the identity in the graph). */
   alias(out: Tensor, input: Tensor | string): void {
-    this.names.set(out, typeof input === "string" ? input : this.nameOf(input));
+    this.setName(out, typeof input === "string" ? input : this.nameOf(input));
     if (typeof input === "string" || this.isLive(input)) this.live.add(out);
   }
 
@@ -136,11 +150,28 @@ export class GraphBuilder {
       output === undefined || output instanceof Tensor ? this.fresh(`onnx::${opType}`) : (output as string);
     const inputNames = inputs.map((i) => (typeof i === "string" ? i : this.nameOf(i)));
     if (output instanceof Tensor) {
-      this.names.set(output, out);
+      this.setName(output, out);
       this.live.add(output);
     }
     this.nodes.push({ opType, inputs: inputNames, outputs: [out], attrs });
     return out;
+  }
+
+  /** Append a node with several outputs, one per tensor of `outputs`. */
+  nodeMulti(
+    opType: string,
+    inputs: readonly (Tensor | string)[],
+    outputs: readonly Tensor[],
+    attrs: Record<string, AttrValue> = {},
+  ): void {
+    const inputNames = inputs.map((i) => (typeof i === "string" ? i : this.nameOf(i)));
+    const names = outputs.map((t) => {
+      const name = this.fresh(`onnx::${opType}`);
+      this.setName(t, name);
+      this.live.add(t);
+      return name;
+    });
+    this.nodes.push({ opType, inputs: inputNames, outputs: names, attrs });
   }
 
   /** Give a traced value a new name (a graph output's); returns false when it is not a node's output. */
@@ -151,7 +182,7 @@ export class GraphBuilder {
     if (!producer || this.initializers.some((i) => i.name === old)) return false;
     producer.outputs[0] = name;
     for (const n of this.nodes) n.inputs = n.inputs.map((i) => (i === old ? name : i));
-    this.names.set(t, name);
+    this.setName(t, name);
     return true;
   }
 }

@@ -129,7 +129,8 @@ function traceImpl(args: unknown[]): TracedModule {
   const inputs = exampleInputs(a.exampleInputs, "jit.trace()");
   const inputNames = inputs.map((_, i) => (i === 0 ? "input" : `input.${i}`));
   const opset = checkOpset(17, "jit.trace");
-  const trace = traceModel(model, inputs, inputNames, opset, "jit.trace");
+  const batchAxes = inputs.map((t) => (t.ndim > 0 ? [0] : []));
+  const trace = traceModel(model, inputs, inputNames, opset, "jit.trace", batchAxes);
   const outputNames = trace.outputs.map((_, i) => (i === 0 ? "output" : `output.${i}`));
   const batch = (t: Tensor) => new Map(t.ndim > 0 ? [[0, "batch"]] : []);
   const { graph, code } = traceText(trace, inputNames);

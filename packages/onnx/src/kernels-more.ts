@@ -118,26 +118,27 @@ const resize: Kernel = (node, inputs) => {
   const x = t(node, inputs, 0);
   const mode = str(node, "mode", "nearest");
   const coord = str(node, "coordinate_transformation_mode", "half_pixel");
-  const spatial = x.shape.slice(2);
-  let size: number[];
-  if (inputs[3] !== undefined) size = hostData(inputs[3], node, "sizes").slice(2);
+  const spatial = x.ndim - 2;
+  // by the scales when given (PyTorch maps coordinates by the scale factor too), else to the sizes
+  let target: { size: number[] } | { scaleFactor: number[] };
+  if (inputs[3] !== undefined) target = { size: hostData(inputs[3], node, "sizes").slice(2) };
   else {
     const scales = hostData(inputs[2], node, "scales");
     if (scales[0] !== 1 || scales[1] !== 1)
       fail(node, "resizes the batch or channel dims, which is not supported");
-    size = spatial.map((s, i) => Math.floor(s * scales[i + 2]));
+    target = { scaleFactor: scales.slice(2) };
   }
   if (mode === "nearest") {
     if (coord !== "asymmetric" || str(node, "nearest_mode", "round_prefer_floor") !== "floor")
       fail(node, `nearest with ${coord} coordinates is supported as PyTorch's (asymmetric, floor) only`);
-    return nn.F.interpolate(x, { size, mode: "nearest" });
+    return nn.F.interpolate(x, { ...target, mode: "nearest" });
   }
   if (
     mode === "linear" &&
     (coord === "pytorch_half_pixel" || coord === "half_pixel" || coord === "align_corners")
   ) {
-    const linear = spatial.length === 1 ? "linear" : spatial.length === 2 ? "bilinear" : "trilinear";
-    return nn.F.interpolate(x, { size, mode: linear, alignCorners: coord === "align_corners" });
+    const linear = spatial === 1 ? "linear" : spatial === 2 ? "bilinear" : "trilinear";
+    return nn.F.interpolate(x, { ...target, mode: linear, alignCorners: coord === "align_corners" });
   }
   return fail(node, `mode "${mode}" with ${coord} coordinates is not supported`);
 };
@@ -189,6 +190,8 @@ export const MORE_KERNELS: Record<string, Kernel> = {
   ReduceMean: reduction((x, axes, keep) => x.mean(axes, keep)),
   ReduceMax: reduction((x, axes, keep) => x.amax(axes, keep)),
   ReduceMin: reduction((x, axes, keep) => x.amin(axes, keep)),
+  ReduceL1: reduction((x, axes, keep) => x.abs().sum(axes, keep)),
+  ReduceL2: reduction((x, axes, keep) => x.square().sum(axes, keep).sqrt()),
   ArgMax: (node, inputs) => {
     if (int(node, "select_last_index", 0)) fail(node, "with select_last_index=1 is not supported");
     const x = t(node, inputs, 0);

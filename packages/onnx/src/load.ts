@@ -191,6 +191,8 @@ const STATIC_INPUTS: Readonly<Record<string, readonly number[]>> = {
   ReduceMean: [1],
   ReduceMax: [1],
   ReduceMin: [1],
+  ReduceL1: [1],
+  ReduceL2: [1],
   Split: [1],
   ConstantOfShape: [0],
   Range: [0, 1, 2],

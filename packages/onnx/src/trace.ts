@@ -13,11 +13,22 @@ import type * as nn from "@cinder/nn";
 import { enableGrad, type OpTracer, setOpTracer, Tensor } from "@cinder/tensor";
 import { NN_EXPORTERS } from "./export-nn";
 import { TENSOR_EXPORTERS } from "./export-tensor";
-import type { Exporter } from "./export-util";
+import type { Emit, Exporter } from "./export-util";
 import { GraphBuilder, OnnxExportError } from "./graph";
+import { probeShapes } from "./probe";
 
 /** Every op the exporter maps, by Cinder's op name. */
 export const EXPORTERS: Readonly<Record<string, Exporter>> = { ...TENSOR_EXPORTERS, ...NN_EXPORTERS };
+
+/**
+ * Composite ops traced as the ops they call (no exporter of their own), each checked at two batch sizes: only
+ * these, since a composite may build constants from the traced shapes, which a dynamic axis would then contradict.
+ */
+const TRACED_THROUGH = new Set([
+  "nn.functional.multiHeadAttentionForward",
+  "nn.functional.scaledDotProductAttention",
+  "nn.functional.normalize",
+]);
 
 /** PyTorch's `torch.jit.TracerWarning`: something the trace records as a constant. */
 export class TracerWarning extends Error {
@@ -57,35 +68,51 @@ class ModelTracer implements OpTracer {
   depth = 0;
   readonly records: TraceRecord[] = [];
   private warned = false;
+  /** The outermost calls so far (the index into the probe's shapes). */
+  private calls = 0;
+  /** Each value's shape in the probe run (one larger along the dynamic axes). */
+  readonly probed = new Map<Tensor, readonly number[]>();
+  private readonly emit: Emit;
 
   constructor(
     private readonly g: GraphBuilder,
-    private readonly opset: number,
+    opset: number,
     private readonly who: string,
-  ) {}
+    private readonly probe: (readonly number[])[][] | null,
+  ) {
+    this.emit = { g, opset, varies: (t) => this.varies(t) };
+  }
+
+  /** Which dims of `t` vary with the dynamic axes (null: not known). */
+  private varies(t: Tensor): readonly boolean[] | null {
+    const p = this.probed.get(t);
+    if (p === undefined || p.length !== t.ndim) return null;
+    return p.map((d, i) => d !== t.shape[i]);
+  }
+
+  /** Pair the call's outputs with the probe's shapes of the same call. */
+  private probeCall(outs: readonly Tensor[]): void {
+    const shapes = this.probe?.[this.calls++];
+    if (shapes?.length === outs.length) outs.forEach((t, i) => this.probed.set(t, shapes[i]));
+  }
 
   call(name: string, args: Readonly<Record<string, unknown>>, run: () => unknown): unknown {
     if (this.depth > 0) return run();
+    const exporter = EXPORTERS[name];
+    if (exporter === undefined && TRACED_THROUGH.has(name)) return this.transparent(name, args, run);
+    if (exporter === undefined) return this.unmapped(name, args, run);
     this.depth++;
     try {
       const out = run();
       const outs = tensorsIn(out);
+      this.probeCall(outs);
       if (outs.length === 0) {
         this.warnOnce(
           `the op ${name} returned a JS value (${typeof out}) inside forward: the trace records it as a constant, so code that depends on it will not follow other inputs`,
         );
         return out;
       }
-      const exporter = EXPORTERS[name];
-      // computed from constants only (`torch.ones(3)`, `arange(n).float()` inside forward): a constant of the trace
-      if (exporter === undefined && !tensorsIn(Object.values(args)).some((t) => this.g.isLive(t))) return out;
-      if (exporter === undefined)
-        throw new OnnxExportError(
-          `${this.who}: the op ${name} has no ONNX mapping yet; supported: ${Object.keys(EXPORTERS)
-            .map((n) => n.replace(/^nn\.functional\./, "F."))
-            .join(", ")}`,
-        );
-      exporter({ g: this.g, opset: this.opset }, args, out);
+      exporter(this.emit, args, out);
       for (const t of outs)
         if (!this.g.has(t)) throw new Error(`internal: the exporter of ${name} did not name its output`);
       this.records.push({ name, args, out });
@@ -93,6 +120,52 @@ class ModelTracer implements OpTracer {
     } finally {
       this.depth--;
     }
+  }
+
+  /**
+   * An op without an exporter runs with the tracer still watching, so a composite (attention, a loss, `normalize`)
+   * is traced as the ops it calls. Its result must then have a name; else it is a primitive without a mapping (or
+   * a constant, when no input is live). An error inside names the op too.
+   */
+  private transparent(name: string, args: Readonly<Record<string, unknown>>, run: () => unknown): unknown {
+    let out: unknown;
+    try {
+      out = run();
+    } catch (e) {
+      if (e instanceof OnnxExportError && !e.message.includes(" (inside "))
+        e.message = e.message.replace(/^([^:]*: [^;]*)/, `$1 (inside ${name})`);
+      throw e;
+    }
+    if (tensorsIn(out).every((t) => this.g.has(t))) return out;
+    this.calls--; // the probe saw this call as transparent: `unmapped` counts it once more
+    return this.unmapped(name, args, () => out);
+  }
+
+  /**
+   * An op without an exporter: a JS result warns (a value the trace freezes), a result computed from constants
+   * only (`torch.ones(3)`, `arange(n).float()` inside forward) is a constant of the trace, anything else fails.
+   */
+  private unmapped(name: string, args: Readonly<Record<string, unknown>>, run: () => unknown): unknown {
+    this.depth++;
+    let out: unknown;
+    try {
+      out = run();
+    } finally {
+      this.depth--;
+    }
+    this.probeCall(tensorsIn(out));
+    if (tensorsIn(out).length === 0) {
+      this.warnOnce(
+        `the op ${name} returned a JS value (${typeof out}) inside forward: the trace records it as a constant, so code that depends on it will not follow other inputs`,
+      );
+      return out;
+    }
+    if (!tensorsIn(Object.values(args)).some((t) => this.g.isLive(t))) return out;
+    throw new OnnxExportError(
+      `${this.who}: the op ${name} has no ONNX mapping yet; supported: ${Object.keys(EXPORTERS)
+        .map((n) => n.replace(/^nn\.functional\./, "F."))
+        .join(", ")}`,
+    );
   }
 
   read(): void {
@@ -120,24 +193,37 @@ export function traceModel(
   inputNames: readonly string[],
   opset: number,
   who: string,
+  dynamic: readonly (readonly number[])[] = inputs.map(() => []),
 ): Trace {
+  const wasTraining = model.training;
+  model.eval();
+  let probe: ReturnType<typeof probeShapes>;
+  try {
+    probe = probeShapes(model, inputs, dynamic, (name) => TRACED_THROUGH.has(name) && !(name in EXPORTERS));
+  } finally {
+    model.train(wasTraining);
+  }
   const stateNames = new Map<Tensor, string>();
   for (const [name, p] of model.namedParameters()) stateNames.set(p, name);
   for (const [name, b] of model.namedBuffers()) stateNames.set(b, name);
-  const g = new GraphBuilder(stateNames, (t) => {
-    if (t.gradFn !== null)
-      throw new OnnxExportError(
-        `${who}: a tensor computed by ${t.gradFn.name.replace(/Backward\d*$/, "")} (autograd node ${t.gradFn.name}) reached a traced op, but that computation was not traced: it has no ONNX mapping yet`,
-      );
-  });
+  const g = new GraphBuilder(
+    stateNames,
+    (t) => {
+      if (t.gradFn !== null)
+        throw new OnnxExportError(
+          `${who}: a tensor computed by ${t.gradFn.name.replace(/Backward\d*$/, "")} (autograd node ${t.gradFn.name}) reached a traced op, but that computation was not traced: it has no ONNX mapping yet`,
+        );
+    },
+    who,
+  );
   // inputs require grad while tracing, so a value computed from them outside the tracer's sight is caught above
   const traced = inputs.map((x, i) => {
     const t = x.isFloatingPoint() ? x.detach().requiresGrad_(true) : x;
     g.input(t, inputNames[i]);
     return t;
   });
-  const tracer = new ModelTracer(g, opset, who);
-  const wasTraining = model.training;
+  const tracer = new ModelTracer(g, opset, who, probe?.calls ?? null);
+  if (probe) traced.forEach((t, i) => tracer.probed.set(t, probe.inputs[i]));
   model.eval();
   const prev = setOpTracer(tracer);
   let result: unknown;

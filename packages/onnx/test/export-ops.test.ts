@@ -20,6 +20,7 @@ import {
   registeredDevices,
   stack,
   type Tensor,
+  tensor,
 } from "@cinder/tensor";
 import { afterAll, describe, expect, it } from "vitest";
 import * as onnx from "../src";
@@ -136,6 +137,45 @@ const CASES: Case[] = [
   ["mean keepdim", fn((x) => x.sub(x.mean(-1, true))), [3, 4]],
   ["sqrt, abs, exp, log, neg", fn((x) => x.abs().sqrt().add(x.exp()).add(x.abs().add(1).log()).neg()), [5]],
   ["clamp", fn((x) => x.clamp(-0.3, 0.4).add(x.clamp({ min: 0 }))), [5]],
+  ["chunk, split (Split)", fn((x) => x.chunk(2, 1)[1].sub(x.split([1, 3], 1)[0])), [4, 3]],
+  [
+    "indexSelect, expandAs",
+    fn((x) => x.indexSelect(1, tensor([2, 0])).add(x.sum(1, true).expandAs(x.narrow(1, 0, 2)))),
+    [3, 2],
+  ],
+  ["norm, F.normalize (traced through)", fn((x) => nn.F.normalize(x, 2, 1).add(x.norm(1, -1, true))), [4, 3]],
+  [
+    "F.pad: constant, reflect, replicate",
+    fn((x) =>
+      F.pad(x, [1, 2, 0, 1], "constant", 0.5)
+        .add(F.pad(x, [1, 2, 0, 1], "reflect"))
+        .add(F.pad(x, [1, 2, 0, 1], "replicate")),
+    ),
+    [2, 3, 4],
+  ],
+  [
+    "F.interpolate nearest (scale) and bilinear (size, alignCorners)",
+    fn((x) =>
+      F.interpolate(x, { scaleFactor: 2, mode: "nearest" }).add(
+        F.interpolate(x, { size: [6, 8], mode: "bilinear", alignCorners: true }),
+      ),
+    ),
+    [2, 3, 4],
+  ],
+  [
+    "MultiheadAttention (batch first)",
+    () =>
+      fnModule(
+        (x, [m]) => (m(x, x, x) as Tensor[])[0],
+        new nn.MultiheadAttention(8, 2, { batchFirst: true }),
+      ),
+    [5, 8],
+  ],
+  [
+    "TransformerEncoderLayer (sequence first: a dynamic sequence length, the batch in the middle)",
+    layer(new nn.TransformerEncoderLayer(8, 2, 16, 0.1)),
+    [5, 8],
+  ],
   ["constants made inside forward", fn((x) => x.add(ones([4])).mul(arange(4).float())), [4]],
   ["casts (a comparison as a float mask)", fn((x) => x.gt(0).float().mul(x)), [4]],
 ];

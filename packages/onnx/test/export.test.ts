@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpu } from "@cinder/backend-cpu";
 import * as nn from "@cinder/nn";
-import { manualSeed, randn, registerBackend, registeredDevices, type Tensor } from "@cinder/tensor";
+import { manualSeed, randn, registerBackend, registeredDevices, type Tensor, tensor } from "@cinder/tensor";
 import * as ort from "onnxruntime-node";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import * as onnx from "../src";
 import { cnn, dynamicAxes, SimpleNet } from "./models";
+import { fnModule } from "./ort";
 
 if (!registeredDevices().includes("cpu")) registerBackend(cpu);
 
@@ -99,6 +100,21 @@ describe("onnx.export", () => {
     await expect(
       onnx.export(new SimpleNet(), randn([1, 784]), undefined, { opsetVersion: 9 }),
     ).rejects.toThrow(/opsetVersion 9 is not supported/);
+  });
+
+  it("fails clearly where the trace would be wrong: an in-place write it cannot see, an unmapped composite", async () => {
+    const inplace = fnModule((x) => {
+      const y = x.mul(2);
+      y.add_(1);
+      return y.relu();
+    });
+    await expect(onnx.export(inplace, randn([2, 4]))).rejects.toThrow(
+      /onnx\.export: a value was modified in place by code the tracer cannot see .* use the out-of-place form/,
+    );
+    const loss = fnModule((x) => nn.F.crossEntropy(x, tensor([1, 0])));
+    await expect(onnx.export(loss, randn([2, 4]))).rejects.toThrow(
+      /the op nn\.functional\.crossEntropy has no ONNX mapping yet/,
+    );
   });
 
   it("takes PyTorch's positional arguments and keywords as options; unsupported values and unknown options throw", async () => {
