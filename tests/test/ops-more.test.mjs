@@ -9,7 +9,13 @@ expressionCases("ops-more", "issue 14, the rest: values, errors and gradients ar
 
 describe("linalg.eig / eigvals: complex results, which Cinder has no dtype for", () => {
   it("throw an error naming the complex dtypes and eigh", () => {
-    const A = torch.tensor([[0, 1], [-1, 0]], { dtype: "float32" });
+    const A = torch.tensor(
+      [
+        [0, 1],
+        [-1, 0],
+      ],
+      { dtype: "float32" },
+    );
     expect(() => torch.linalg.eig(A)).toThrow(/complex dtypes.*linalg\.eigh/);
     expect(() => torch.linalg.eigvals(A)).toThrow(/complex dtypes/);
     expect(() => torch.linalg.eig(A, 1)).toThrow(/argument/i);
