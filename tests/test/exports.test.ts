@@ -23,7 +23,7 @@ import { describe, expect, it } from "vitest";
 
 /** `import * as torch from "cinder"`, by theme (each name once; sorted when compared). */
 const PUBLIC = {
-  namespaces: ["autograd", "cpu", "distributed", "nn", "onnx", "optim", "utils", "webgpu", "linalg"],
+  namespaces: ["autograd", "cpu", "distributed", "jit", "nn", "onnx", "optim", "utils", "webgpu", "linalg"],
   classes: ["Tensor", "Size", "Generator"],
   errors: ["ArgumentError", "AllocationError", "DeviceError", "DTypeError", "IndexError", "ShapeError"],
   dtypes: ["float32", "float", "float64", "double", "int32", "int", "long", "uint8", "bool", "promoteTypes"],
@@ -340,6 +340,7 @@ describe("cinder's namespace", () => {
     expect(cinder.distributed).toEqual(distributed);
     expect(cinder.optim).toEqual(optim);
     expect(cinder.onnx).toEqual(onnx);
+    expect(cinder.jit).toBe(onnx.jit);
     expect(cinder.autograd).toEqual(autograd);
     expect(cinder.Tensor).toBe(tensor.Tensor);
   });
@@ -355,6 +356,7 @@ function lookup(name: string): unknown {
     cpu: cinder.cpu,
     nn: cinder.nn,
     onnx,
+    jit: onnx.jit,
     optim,
     utils: { data },
     tensor,
@@ -405,7 +407,7 @@ describe("every declared callable is exported", () => {
           } else {
             expect(typeof lookup(s.name), s.name).toBe("function");
           }
-          if (/^(nn|onnx|optim|autograd|utils|webgpu|linalg|distributed|cpu)\./.test(s.name)) {
+          if (/^(nn|onnx|jit|optim|autograd|utils|webgpu|linalg|distributed|cpu)\./.test(s.name)) {
             const [ns, ...rest] = s.name.split(".");
             let v: unknown = (cinder as Record<string, unknown>)[ns];
             for (const p of rest) v = (v as Record<string, unknown> | undefined)?.[p];
