@@ -207,7 +207,12 @@ function solveImpl(A: Tensor, B: Tensor, left: boolean): Tensor {
   // PyTorch: B is a (batch of) vector(s) when 1-D or when its shape is A's without the last dim
   const vector = B.ndim === 1 || (B.ndim === A.ndim - 1 && B.shape.every((s, i) => s === A.shape[i]));
   if (vector) {
-    if (!left) return solveLeft(mT(A), B.unsqueeze(-1), what).squeeze(-1);
+    // PyTorch reads a vector B as a column, which X A = B cannot take
+    const n = A.shape[A.ndim - 1];
+    if (!left)
+      throw new ShapeError(
+        `${what}: Incompatible shapes of A and B for the equation XA = B (${n}x${n} and ${B.shape[B.ndim - 1]}x1); a vector B needs left=true`,
+      );
     return solveLeft(A, B.unsqueeze(-1), what).squeeze(-1);
   }
   return left ? solveLeft(A, B, what) : mT(solveLeft(mT(A), mT(B), what));
