@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { gradcheck } from "@cinder/autograd";
-import { ArgumentError, manualSeed, noGrad, randn, type Tensor, tensor, zeros } from "@cinder/tensor";
+import { ArgumentError, cat, manualSeed, noGrad, randn, type Tensor, tensor, zeros } from "@cinder/tensor";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as nn from "../src";
 import { expectClose, fixtureDir, type T, t } from "./helpers";
@@ -238,10 +238,10 @@ describe("forward(input, hx=None) in every call form", () => {
     const lstm = new nn.LSTM(3, 5);
     const [want, [wh]] = lstm(x, [h, c]);
     for (const [got, [gh]] of [lstm(x, { hx: [h, c] }), lstm({ input: x, hx: [h, c] })]) {
-      expect(got.equal(want) && gh.equal(wh)).toBe(true);
+      expect((got as Tensor).equal(want) && gh.equal(wh)).toBe(true);
     }
     const gru = new nn.GRU(3, 5);
-    expect(gru(x, { hx: h })[0].equal(gru(x, h)[0])).toBe(true);
+    expect((gru(x, { hx: h })[0] as Tensor).equal(gru(x, h)[0])).toBe(true);
     const rnn = new nn.RNN(3, 5);
     expect(rnn({ input: x })[1].equal(rnn(x)[1])).toBe(true);
     for (const [cell, state] of [
@@ -261,6 +261,28 @@ describe("forward(input, hx=None) in every call form", () => {
     expect(() => (lstm as unknown as (...a: unknown[]) => unknown)(x, [h, c], 1)).toThrow(ArgumentError);
     expect(msg(() => gru(x, { hidden: h } as never))).toMatch(/unknown option "hidden"/);
     expect(msg(() => gru("x" as never))).toMatch(/argument "input" must be Tensor or PackedSequence/);
+  });
+});
+
+describe("step by step, as a sampling loop runs", () => {
+  it("one step at a time, carrying the state under noGrad, equals the whole sequence at once", () => {
+    manualSeed(9);
+    const m = new nn.LSTM(3, 4, 2, { batchFirst: true });
+    const x = randn(2, 6, 3);
+    const [whole, [h, c]] = m(x);
+    let state: [Tensor, Tensor] | null = null;
+    const outs: Tensor[] = [];
+    noGrad(() => {
+      for (let t = 0; t < 6; t++) {
+        const [o, s]: [Tensor, [Tensor, Tensor]] = m(x.narrow(1, t, 1), state);
+        outs.push(o);
+        state = s;
+      }
+    });
+    expect(whole.sub(cat(outs, 1)).abs().max().item()).toBeLessThan(1e-6);
+    const [hs, cs] = state as unknown as [Tensor, Tensor];
+    expect(h.sub(hs).abs().max().item()).toBeLessThan(1e-6);
+    expect(c.sub(cs).abs().max().item()).toBeLessThan(1e-6);
   });
 });
 
