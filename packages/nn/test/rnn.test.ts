@@ -241,7 +241,7 @@ describe("forward(input, hx=None) in every call form", () => {
       expect((got as Tensor).equal(want) && gh.equal(wh)).toBe(true);
     }
     const gru = new nn.GRU(3, 5);
-    expect((gru(x, { hx: h })[0] as Tensor).equal(gru(x, h)[0])).toBe(true);
+    expect(gru(x, { hx: h })[0].equal(gru(x, h)[0])).toBe(true);
     const rnn = new nn.RNN(3, 5);
     expect(rnn({ input: x })[1].equal(rnn(x)[1])).toBe(true);
     for (const [cell, state] of [

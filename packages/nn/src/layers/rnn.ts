@@ -359,7 +359,9 @@ export interface RNN {
   (input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
   /** `rnn(packed, h_0?)`. */
   (input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
-  /** Every call form of `forward(input, hx=None)` (`rnn(x, { hx })`, ...). */
+  /** `rnn(input, { hx })`. */
+  (input: Tensor, options: { hx?: Tensor | null }): [Tensor, Tensor];
+  /** Every call form of `forward(input, hx=None)` (`rnn({ input, hx })`, ...). */
   (...args: CallsOf<typeof RNN_FORWARD>): [Tensor | PackedSequence, Tensor];
 }
 /**
@@ -393,7 +395,9 @@ export interface LSTM {
   (input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]];
   /** `lstm(packed, [h_0, c_0]?)`. */
   (input: PackedSequence, hx?: readonly [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
-  /** Every call form of `forward(input, hx=None)` (`lstm(x, { hx: [h, c] })`, ...). */
+  /** `lstm(input, { hx: [h_0, c_0] })`. */
+  (input: Tensor, options: { hx?: readonly [Tensor, Tensor] | null }): [Tensor, [Tensor, Tensor]];
+  /** Every call form of `forward(input, hx=None)` (`lstm({ input, hx })`, ...). */
   (...args: CallsOf<typeof LSTM_FORWARD>): [Tensor | PackedSequence, [Tensor, Tensor]];
 }
 /**
@@ -424,6 +428,10 @@ export interface GRU {
   (input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
   /** `gru(packed, h_0?)`. */
   (input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+  /** `gru(input, { hx })`. */
+  (input: Tensor, options: { hx?: Tensor | null }): [Tensor, Tensor];
+  /** Every call form of `forward(input, hx=None)` (`gru({ input, hx })`, ...). */
+  (...args: CallsOf<typeof GRU_FORWARD>): [Tensor | PackedSequence, Tensor];
 }
 /**
  * `GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False,
