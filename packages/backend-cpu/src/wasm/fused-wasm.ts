@@ -94,7 +94,7 @@ export function getHost(): Host | null {
   return host;
 }
 
-/** `fn` (parameters end, n) as a kernel on the host memory; null when the engine refuses it. */
+/** `fn` (the parameters of `Kernel.run`) as a kernel on the host memory; null when the engine refuses it. */
 export function compile(fn: FnBuilder): Kernel | null {
   try {
     const m = new WebAssembly.Module(moduleBytes([T.i32, T.i32, T.i32, T.i32], fn, PAGES));

@@ -7,7 +7,7 @@
  * bit. One kernel per setting of the boolean options, built on first use.
  */
 import type { AdamStepOptions, SgdStepOptions, TypedArray, View } from "@cinder/tensor";
-import { FnBuilder, SIMD, T } from "./emit";
+import { FnBuilder, OP, SIMD, T } from "./emit";
 import {
   BLOCK,
   bufAt,
@@ -65,7 +65,10 @@ class Body {
   axpy(a: number, s: number, x: number): number {
     const half = (b: FnBuilder, v: number, high: boolean) => {
       b.get(v);
-      if (high) b.get(v).op(0xfd, SIMD.i8x16_shuffle, ...HIGH);
+      if (high)
+        b.get(v)
+          .simd(SIMD.i8x16_shuffle)
+          .op(...HIGH);
       b.simd(SIMD.f64x2_promote_low_f32x4);
     };
     return this.emit((b) => {
@@ -75,13 +78,13 @@ class Body {
         half(b, x, high);
         b.simd(SIMD.f64x2_mul).simd(SIMD.f64x2_add).simd(SIMD.f32x4_demote_f64x2_zero);
       }
-      b.op(0xfd, SIMD.i8x16_shuffle, ...LOW_HALVES);
+      b.simd(SIMD.i8x16_shuffle).op(...LOW_HALVES);
     }, this.loop);
   }
   finish(): FnBuilder {
     const f = this.f;
-    f.op(...this.pre, 0x03, 0x40, ...this.loop);
-    f.get(this.i).i32(16).op(0x6a, 0x22, this.i).get(1).op(0x48, 0x0d, 0, 0x0b);
+    f.op(...this.pre, OP.loop, 0x40, ...this.loop);
+    f.get(this.i).i32(16).op(OP.i32_add, OP.local_tee, this.i).get(1).op(OP.i32_lt_s, OP.br_if, 0, OP.end);
     return f;
   }
 }

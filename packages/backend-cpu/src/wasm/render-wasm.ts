@@ -257,7 +257,7 @@ export class Render {
         if (high)
           body
             .get(v)
-            .simd(SHUFFLE)
+            .simd(SIMD.i8x16_shuffle)
             .op(...HIGH_TO_LOW);
         body.simd(SIMD.f64x2_promote_low_f32x4).simd(SIMD.f64x2_add).simd(SIMD.v128_store, at);
       }
@@ -278,7 +278,7 @@ export class Render {
         .get(acc1)
         .get(v)
         .get(v)
-        .simd(SHUFFLE)
+        .simd(SIMD.i8x16_shuffle)
         .op(...HIGH_TO_LOW);
       body.simd(SIMD.f64x2_promote_low_f32x4).simd(SIMD.f64x2_add).set(acc1);
     } else if (root.dtype === "float32") {
@@ -314,7 +314,6 @@ export class Render {
 
 const ONE = 0x3f800000;
 const INF = 0x7f800000;
-const SHUFFLE = 0x0d;
 /** i8x16.shuffle lanes moving the high 8 bytes of the first operand to the low half. */
 const HIGH_TO_LOW = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 
