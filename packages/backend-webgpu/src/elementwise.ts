@@ -195,7 +195,8 @@ function run(
   inputs.forEach((v, i) => {
     values[`x${i}`] = { offset: v.offset, strides: c.strides[i + 1] };
   });
-  const covers = out.offset === 0 && n === outS.length && isContiguous(out);
+  // an input read from the output's storage (an in-place op) reads its stale pooled contents: then it does not cover
+  const covers = out.offset === 0 && n === outS.length && isContiguous(out) && !slot.includes(-1);
   rt.dispatch(
     k,
     k.params.pack(values),

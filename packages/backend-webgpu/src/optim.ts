@@ -65,10 +65,9 @@ function launch(
   rt.dispatch(
     k,
     k.params.pack(values),
-    views.map((v, i) => {
-      const s = v.handle as GpuStorage;
-      return { s, covers: writes[i] && v.offset === 0 && n === s.length };
-    }),
+    // every written buffer (parameter, optimizer state) is also read: none covers, so stale pooled contents (a
+    // fresh zero state) are cleared first
+    views.map((v) => ({ s: v.handle as GpuStorage })),
     grid(Math.ceil(n / WG)),
   );
 }
