@@ -81,9 +81,9 @@ class CharRNN extends nn.Module {
 const vocab = corpus.chars.length;
 const model = new CharRNN(
   vocab,
-  num("embed", values.embed, true),
-  num("hidden", values.hidden, true),
-  num("layers", values.layers, true),
+  num("embed", values.embed, true, 1),
+  num("hidden", values.hidden, true, 1),
+  num("layers", values.layers, true, 1),
   num("dropout", values.dropout, false),
 ).to(device);
 console.log(String(model));

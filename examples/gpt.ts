@@ -153,9 +153,9 @@ class GPT extends nn.Module {
 const cfg: Config = {
   vocab: corpus.chars.length,
   context: opts.seqLen,
-  nLayer: num("n-layer", values["n-layer"], true),
-  nHead: num("n-head", values["n-head"], true),
-  nEmbd: num("n-embd", values["n-embd"], true),
+  nLayer: num("n-layer", values["n-layer"], true, 1),
+  nHead: num("n-head", values["n-head"], true, 1),
+  nEmbd: num("n-embd", values["n-embd"], true, 1),
   dropout: num("dropout", values.dropout, false),
 };
 if (cfg.nEmbd % cfg.nHead !== 0)

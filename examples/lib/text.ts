@@ -189,10 +189,13 @@ export function seqFlags<T extends Record<string, { type: "string"; default: str
     device: string;
     seed?: string;
   };
-  const num = (name: string, v: string, integer: boolean) => {
+  /** A flag's number: an integer or any number, at least `min` (above it when `open`). */
+  const num = (name: string, v: string, integer: boolean, min = 0, open = false) => {
     const x = Number(v);
-    if (!Number.isFinite(x) || (integer && !(Number.isInteger(x) && x >= 0)))
-      throw new Error(`--${name} must be a ${integer ? "non-negative integer" : "number"}; got "${v}"`);
+    if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < min || (open && x === min)) {
+      const what = integer ? "an integer" : "a number";
+      throw new Error(`--${name} must be ${what} ${open ? ">" : ">="} ${min}; got "${v}"`);
+    }
     return x;
   };
   const progress = values.progress as ProgressMode | "auto";
@@ -202,14 +205,14 @@ export function seqFlags<T extends Record<string, { type: "string"; default: str
     values,
     num,
     steps: num("steps", values.steps, true),
-    batchSize: num("batch-size", values["batch-size"], true),
-    seqLen: num("seq-len", values["seq-len"], true),
+    batchSize: num("batch-size", values["batch-size"], true, 1),
+    seqLen: num("seq-len", values["seq-len"], true, 1),
     lr: num("lr", values.lr, false),
     clipNorm: num("clip-norm", values["clip-norm"], false),
     evalEvery: num("eval-every", values["eval-every"], true),
-    evalBatches: num("eval-batches", values["eval-batches"], true),
+    evalBatches: num("eval-batches", values["eval-batches"], true, 1),
     sampleLen: num("sample-len", values["sample-len"], true),
-    temperature: num("temperature", values.temperature, false),
+    temperature: num("temperature", values.temperature, false, 0, true),
     topK: num("top-k", values["top-k"], true),
     seed: Number(values.seed ?? 0),
     progress,
