@@ -82,8 +82,8 @@ const RNN_CELL = signature("nn.RNNCell", [
 const LSTM_CELL = signature("nn.LSTMCell", [...cellParams, deviceArg, dtypeArg]);
 const GRU_CELL = signature("nn.GRUCell", [...cellParams, deviceArg, dtypeArg]);
 
-/** LSTMCell's state: the pair [h, c] (PyTorch's tuple). */
-const pairKind = k.where(k.tensors, (v) => v.length === 2, "(Tensor, Tensor)");
+/** An LSTM state: the pair [h, c] (PyTorch's tuple). */
+export const pairKind = k.where(k.tensors, (v) => v.length === 2, "(Tensor, Tensor)");
 const RNN_CELL_FORWARD = signature("nn.RNNCell.forward", [arg("input", k.tensor), arg.opt("hx", k.tensor)]);
 const LSTM_CELL_FORWARD = signature("nn.LSTMCell.forward", [arg("input", k.tensor), arg.opt("hx", pairKind)]);
 const GRU_CELL_FORWARD = signature("nn.GRUCell.forward", [arg("input", k.tensor), arg.opt("hx", k.tensor)]);

@@ -24,7 +24,7 @@ import { Module, Parameter } from "../module";
 import { pyBool, pyFloat } from "../util";
 import { PackedSequence, withData } from "../utils/packed";
 import { deviceArg, dtypeArg } from "./args";
-import { type CellWeights, cellStep, GATES, inputGates, type RnnMode } from "./rnn-cells";
+import { type CellWeights, cellStep, GATES, inputGates, pairKind, type RnnMode } from "./rnn-cells";
 import { type Gathered, GatherWeightGrad, HiddenProduct, StepRows } from "./rnn-fused";
 
 const common = [
@@ -47,8 +47,6 @@ const LSTM_SIG = signature("nn.LSTM", [...common, arg("projSize", k.int, 0), dev
 const GRU_SIG = signature("nn.GRU", [...common, noProjection, deviceArg, dtypeArg]);
 
 const sequenceKind = k.or(k.tensor, k.instance(PackedSequence, "PackedSequence"));
-/** LSTM's state: the pair [h_0, c_0] (PyTorch's tuple). */
-const pairKind = k.where(k.tensors, (v) => v.length === 2, "(Tensor, Tensor)");
 const RNN_FORWARD = signature("nn.RNN.forward", [arg("input", sequenceKind), arg.opt("hx", k.tensor)]);
 const LSTM_FORWARD = signature("nn.LSTM.forward", [arg("input", sequenceKind), arg.opt("hx", pairKind)]);
 const GRU_FORWARD = signature("nn.GRU.forward", [arg("input", sequenceKind), arg.opt("hx", k.tensor)]);
