@@ -7,11 +7,10 @@ truncated-BPTT batches, Adam, gradient clipping, validation batches and sampling
         the same flags, trains here from its initial weights (--save-init), and reports the first 50 steps' losses,
         both validation losses and both frameworks' characters per second (OMP_WAIT_POLICY=PASSIVE, 2 threads)
 """
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-
-import seq_common as sc
+import seq_common as sc  # first: it sets OMP_WAIT_POLICY=PASSIVE before torch loads
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 DEFAULTS = {"steps": "300", "batch-size": "32", "seq-len": "64", "lr": "0.002", "eval-every": "100",
             "eval-batches": "8", "sample-len": "300", "top-k": "0"}

@@ -10,13 +10,11 @@ scaled_dot_product_attention, so the attention is written out as PyTorch 2.0 def
         flags, trains here from its initial weights (--save-init), and reports the first 50 steps' losses, both
         validation losses and both frameworks' characters per second (OMP_WAIT_POLICY=PASSIVE, 2 threads)
 """
-import math
-
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-
-import seq_common as sc
+import seq_common as sc  # first: it sets OMP_WAIT_POLICY=PASSIVE before torch loads
+import math  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 DEFAULTS = {"steps": "300", "batch-size": "16", "seq-len": "128", "lr": "0.001", "eval-every": "100",
             "eval-batches": "4", "sample-len": "300", "top-k": "10"}
