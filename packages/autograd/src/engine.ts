@@ -338,8 +338,13 @@ export function runBackward(
           const gi = inGrads[i];
           const meta = node.inputs[i];
           if (!edge[0] || !gi || !meta) continue;
-          // (in a scope: the reductions' own internal tensors are disposed at once)
-          const r = owned ? tidyMade(conform, [gi, meta], owned)[0] : conform([gi, meta])[0];
+          // reduced in a scope when needed: the reductions' own internal tensors are disposed at once
+          const r =
+            gi.dtype === meta.dtype && sameShape(gi.shape, meta.shape)
+              ? gi
+              : owned
+                ? tidyMade(conform, [gi, meta], owned)[0]
+                : conform([gi, meta])[0];
           setGradEnabled(prev); // gradients are summed in the caller's mode, as before
           addGrad(grads, edge, r, owned);
           setGradEnabled(mode);

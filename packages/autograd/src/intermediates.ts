@@ -30,18 +30,25 @@ function tensorsIn(v: unknown, into: Set<Tensor>, depth = 0): boolean {
 
 /** The core's `adopt` hook: the graph of `result` owns what `made` holds and `result` does not. */
 export function adopt(result: unknown, made: ReadonlySet<Tensor>): void {
-  const returned = new Set<Tensor>();
-  if (!tensorsIn(result, returned)) return; // a result of unknown shape: leave all to the garbage collector
   let anchor: Node | null = null;
-  for (const t of returned) {
-    if (t.gradFn instanceof Node) {
-      anchor = t.gradFn;
-      break;
+  let returned: Set<Tensor> | null = null;
+  if (result instanceof Tensor) {
+    if (result.gradFn instanceof Node) anchor = result.gradFn; // (the common case: no set to build)
+  } else {
+    returned = new Set<Tensor>();
+    if (!tensorsIn(result, returned)) return; // a result of unknown shape: leave all to the garbage collector
+    for (const t of returned) {
+      if (t.gradFn instanceof Node) {
+        anchor = t.gradFn;
+        break;
+      }
     }
   }
   if (anchor === null) return;
   const owned: Tensor[] = [];
-  for (const t of made) if (!returned.has(t) && !t.isDisposed) owned.push(t);
+  for (const t of made) {
+    if (t !== result && !returned?.has(t) && !t.isDisposed) owned.push(t);
+  }
   if (owned.length === 0) return;
   anchor.owns = anchor.owns === null ? owned : anchor.owns.concat(owned);
 }

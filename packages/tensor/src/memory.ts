@@ -112,8 +112,8 @@ function isTensorLike(v: object): boolean {
   return "storage" in v && "strides" in v && typeof (v as { dispose?: unknown }).dispose === "function";
 }
 
-/** The tensors one `graphOwned` call made (a scope that disposes nothing itself). */
-class MadeScope extends Set<Tensor> {}
+/** The scopes of the `graphOwned` calls running (also in `scopes`): what `userVisible` takes tensors out of. */
+const owning: Set<Tensor>[] = [];
 
 /**
  * Run `fn`, a library call such as a module's forward, and hand what it made and did not return (in its result,
@@ -124,13 +124,15 @@ class MadeScope extends Set<Tensor> {}
  * Without gradient recording, nothing is handed over (the garbage collector or an enclosing `tidy` frees them).
  */
 export function graphOwned<T>(fn: () => T, holder?: object): T {
-  const made = new MadeScope();
+  const made = new Set<Tensor>();
   scopes.push(made);
+  owning.push(made);
   let result: T;
   try {
     result = fn();
   } finally {
     scopes.pop();
+    owning.pop();
     const parent = scopes[scopes.length - 1];
     if (parent !== undefined) for (const t of made) parent.add(t);
   }
@@ -153,7 +155,7 @@ function unmark(made: Set<unknown>, v: unknown): void {
 
 /** Mark a tensor as seen by user code (a forward hook's argument): no enclosing `graphOwned` call owns it. */
 export function userVisible(t: Tensor): void {
-  for (const s of scopes) if (s instanceof MadeScope) s.delete(t);
+  for (const s of owning) s.delete(t);
 }
 
 /** Keep a tensor alive past the enclosing `tidy()` scope. */
