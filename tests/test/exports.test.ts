@@ -26,7 +26,7 @@ const PUBLIC = {
   namespaces: ["autograd", "cpu", "distributed", "jit", "nn", "onnx", "optim", "utils", "webgpu", "linalg"],
   classes: ["Tensor", "Size", "Generator"],
   errors: ["ArgumentError", "AllocationError", "DeviceError", "DTypeError", "IndexError", "ShapeError"],
-  dtypes: ["float32", "float", "float64", "double", "int32", "int", "long", "uint8", "bool", "promoteTypes"],
+  dtypes: ["float32", "float", "float64", "double", "int32", "int", "long", "int16", "short", "int8", "uint8", "bool", "promoteTypes"],
   devices: [
     "bestDevice",
     "registeredDevices",

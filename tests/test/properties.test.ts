@@ -182,7 +182,7 @@ const UNARY: Record<string, [Kind, (x: number) => number]> = {
   logicalNot: ["bool", (x) => (x === 0 ? 1 : 0)],
 };
 
-const RANK: Record<DType, number> = { bool: 0, uint8: 1, int32: 2, float32: 3, float64: 4 };
+const RANK: Record<string, number> = { bool: 0, uint8: 1, int32: 2, float32: 3, float64: 4 };
 const promote = (a: DType, b: DType) => (RANK[a] >= RANK[b] ? a : b);
 const category = (d: DType) => (d === "bool" ? 0 : isFloat(d) ? 2 : 1);
 const PRIORITY = { tensor: 2, "scalar-tensor": 1, number: 0 } as const;

@@ -201,13 +201,17 @@ export function where(cond: View, a: View, b: View, out: View): void {
 /**
  * Cast semantics of `copy`: to bool is `!= 0` (NaN is true); float to int32 truncates toward zero and
  * saturates (NaN -> 0, out-of-range -> INT32_MIN/MAX, as ARM PyTorch and WGSL do); float to uint8 truncates
- * and wraps modulo 256 (as x86 PyTorch does); integer narrowing wraps.
+ * and wraps modulo 256 (as x86 PyTorch does); float to int8/int16 truncates and wraps values in int32's range, others
+ * give 0 (as x86 PyTorch does); integer narrowing wraps.
  */
 export function castExpr(from: DType, to: DType): string {
   if (to === "bool" && from !== "bool") return "+(x !== 0)";
   if (to === "int32" && isFloatDType(from)) {
     return "(x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : x)";
   }
+  // x86 PyTorch converts through int32: out of its range (and NaN, ±inf) is INT32_MIN, whose low bits are 0
+  if ((to === "int8" || to === "int16") && isFloatDType(from))
+    return "(x > -2147483649 && x < 2147483648 ? x : 0)";
   return "x";
 }
 

@@ -31,6 +31,10 @@ function rounded(e: string, dtype: DType): string {
       return `(${e}) | 0`;
     case "uint8":
       return `(${e}) & 255`;
+    case "int16":
+      return `(${e}) << 16 >> 16`;
+    case "int8":
+      return `(${e}) << 24 >> 24`;
     default:
       return e; // float64; bool nodes already hold 0 or 1
   }
@@ -120,7 +124,15 @@ export function renderProgram(expr: Expr, nInputs: number, storeRoot: boolean): 
   };
 }
 
-const CODE: Record<DType, string> = { float32: "f", float64: "d", int32: "i", uint8: "u", bool: "b" };
+const CODE: Record<DType, string> = {
+  float32: "f",
+  float64: "d",
+  int32: "i",
+  uint8: "u",
+  bool: "b",
+  int8: "c",
+  int16: "s",
+};
 
 /**
  * A compact key of a program's structure (ops, dtypes, input indices; not constant values), pushing the constants

@@ -13,6 +13,7 @@ import {
   allocTypedArray,
   type Backend,
   type BinaryOp,
+  DTYPES,
   type DType,
   type Expr,
   type FusedReduce,
@@ -46,6 +47,8 @@ export class CpuBackend implements Backend {
   readonly specificationVersion = 2 as const;
   readonly device = "cpu";
   readonly gcManaged = true;
+  /** Every dtype, int8 and int16 included (Int8Array/Int16Array storage). */
+  readonly dtypes: readonly DType[] = DTYPES;
 
   alloc(dtype: DType, length: number): TypedArray {
     return allocTypedArray(dtype, length);

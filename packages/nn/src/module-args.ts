@@ -1,5 +1,14 @@
 /** `Module`'s argument handling: `to()`'s PyTorch forms, the names it accepts, and the error for a module cycle. */
-import { ArgumentError, type Device, type DType, k, type Param, signature, Tensor } from "@cinder/tensor";
+import {
+  ArgumentError,
+  type Device,
+  DTYPES,
+  type DType,
+  k,
+  type Param,
+  signature,
+  Tensor,
+} from "@cinder/tensor";
 import type { Module } from "./module";
 
 /** What `to()` takes: a device, a dtype, both, a tensor (its device and dtype), or `{ device, dtype, nonBlocking }`. */
@@ -11,7 +20,7 @@ export interface ToOptions {
 }
 const TO_OPTION_NAMES = ["device", "dtype", "nonBlocking"];
 function isDType(s: unknown): s is DType {
-  return typeof s === "string" && ["float32", "float64", "int32", "uint8", "bool"].includes(s);
+  return typeof s === "string" && (DTYPES as readonly string[]).includes(s);
 }
 const toItem = (v: unknown): boolean =>
   (typeof v === "string" && v.length > 0) ||

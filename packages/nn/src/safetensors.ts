@@ -4,7 +4,7 @@
  * spaces to a multiple of 8), then the tensors' raw little-endian bytes; offsets are relative to the data.
  *
  * Cinder has no int64, float16 or bfloat16: on load I64 (and U32/U64) data becomes int32 with a range check,
- * I8/I16/U16 become int32, F16/BF16 become float32. Every structural problem is an error naming the file,
+ * U16 becomes int32, F16/BF16 become float32; I8 and I16 load as int8 and int16. Every structural problem is an error naming the file,
  * the tensor and its offsets, and ending with the byte of the file where it is. What the format forbids is refused:
  * a header over 100,000,000 bytes, a key given twice, tensors whose data_offsets do not cover the data section
  * exactly (a hole, bytes before the first or after the last tensor, an overlap). `node:fs` is imported lazily, so the package still loads in browsers, where the
@@ -25,6 +25,8 @@ const SAVE_DTYPE: Record<DType, string> = {
   int32: "I32",
   uint8: "U8",
   bool: "BOOL",
+  int8: "I8",
+  int16: "I16",
 };
 
 /** Stored dtype -> bytes per element and the Cinder dtype it loads as. */
@@ -35,8 +37,8 @@ const LOAD_DTYPE: Record<string, { size: number; dtype: DType }> = {
   BF16: { size: 2, dtype: "float32" },
   I64: { size: 8, dtype: "int32" },
   I32: { size: 4, dtype: "int32" },
-  I16: { size: 2, dtype: "int32" },
-  I8: { size: 1, dtype: "int32" },
+  I16: { size: 2, dtype: "int16" },
+  I8: { size: 1, dtype: "int8" },
   U64: { size: 8, dtype: "int32" },
   U32: { size: 4, dtype: "int32" },
   U16: { size: 2, dtype: "int32" },
@@ -157,6 +159,7 @@ function writeLE(out: Uint8Array, at: number, data: TypedArray): void {
   for (let i = 0; i < data.length; i++) {
     if (data instanceof Float32Array) dv.setFloat32(i * 4, data[i], true);
     else if (data instanceof Float64Array) dv.setFloat64(i * 8, data[i], true);
+    else if (data instanceof Int16Array) dv.setInt16(i * 2, data[i], true);
     else dv.setInt32(i * 4, data[i], true);
   }
 }
@@ -460,6 +463,13 @@ function decode(
       return aligned(Int32Array, 4);
     case "U8":
       return raw.slice();
+    case "I8":
+      return new Int8Array(raw.slice().buffer, 0, count);
+    case "I16": {
+      const out = new Int16Array(count);
+      for (let i = 0; i < count; i++) out[i] = dv.getInt16(i * 2, true);
+      return out;
+    }
     case "BOOL": {
       const out = new Uint8Array(count);
       for (let i = 0; i < count; i++) out[i] = raw[i] ? 1 : 0;
@@ -482,9 +492,7 @@ function decode(
         if (dtype === "I64") v = dv.getBigInt64(i * 8, true);
         else if (dtype === "U64") v = dv.getBigUint64(i * 8, true);
         else if (dtype === "U32") v = dv.getUint32(i * 4, true);
-        else if (dtype === "I16") v = dv.getInt16(i * 2, true);
-        else if (dtype === "U16") v = dv.getUint16(i * 2, true);
-        else v = dv.getInt8(i);
+        else v = dv.getUint16(i * 2, true); // U16
         if (v < -2147483648 || v > 2147483647) {
           fail(
             `${dtype} value ${v} at index ${i} is out of the int32 range (Cinder has no 64-bit integers; values must fit int32)`,

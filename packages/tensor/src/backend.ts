@@ -35,8 +35,9 @@ export interface Backend {
    */
   readonly gcManaged?: boolean;
   /**
-   * The dtypes this backend can store; absent means all of them. WebGPU has no float64 (WGSL has no 64-bit
-   * floats) and rejects it at `alloc` with a clear error; pass this list to `conformanceCases({ dtypes })`.
+   * The dtypes this backend can store; absent means `BASE_DTYPES` (no int8 or int16). The core refuses any other
+   * dtype with a clear error before `alloc`. WebGPU has no float64 (WGSL has no 64-bit floats), int8 or int16;
+   * pass this list to `conformanceCases({ dtypes })`.
    */
   readonly dtypes?: readonly DType[];
   /**

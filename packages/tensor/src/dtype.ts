@@ -1,27 +1,134 @@
 import { AllocationError } from "./errors";
 
-/** Element types. Integers default to int32 (WebGPU has no 64-bit integers); bool is stored one byte per element. */
-export type DType = "float32" | "float64" | "int32" | "uint8" | "bool";
+/**
+ * Element types. Integers default to int32 (WebGPU has no 64-bit integers); bool is stored one byte per element.
+ * int8 and int16 live on backends that declare them (`Backend.dtypes`): the CPU does, WebGPU does not.
+ */
+export type DType = "float32" | "float64" | "int32" | "uint8" | "bool" | "int8" | "int16";
+
+/** The arrays tensors are read into and created from (bool and uint8 use Uint8Array). */
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array;
+
+/** What Cinder knows about one dtype: every list of dtypes, cast, range and promotion rule reads this table. */
+export interface DTypeInfo {
+  /** The TypedArray constructor of its storage on the CPU. */
+  readonly ctor:
+    | Float32ArrayConstructor
+    | Float64ArrayConstructor
+    | Int32ArrayConstructor
+    | Uint8ArrayConstructor
+    | Int8ArrayConstructor
+    | Int16ArrayConstructor;
+  /** Its category in type promotion: bool < integer < float. */
+  readonly kind: "bool" | "int" | "float";
+  /** Bits per element. */
+  readonly bits: number;
+  /** Integers: the smallest and largest values (bool: 0 and 1). */
+  readonly min: number;
+  readonly max: number;
+  /** `x.type()`'s name (PyTorch's legacy tensor type name). */
+  readonly legacy: string;
+  /** PyTorch's C type name in its "cannot be converted to type X without overflow" errors. */
+  readonly ctype: string;
+  /** PyTorch's scalar type name in its "not implemented for 'X'" errors. */
+  readonly torch: string;
+}
+
+/** The dtype table. */
+export const DTYPE_INFO = {
+  float32: {
+    ctor: Float32Array,
+    kind: "float",
+    bits: 32,
+    min: -Infinity,
+    max: Infinity,
+    legacy: "torch.FloatTensor",
+    ctype: "float",
+    torch: "Float",
+  },
+  float64: {
+    ctor: Float64Array,
+    kind: "float",
+    bits: 64,
+    min: -Infinity,
+    max: Infinity,
+    legacy: "torch.DoubleTensor",
+    ctype: "double",
+    torch: "Double",
+  },
+  int32: {
+    ctor: Int32Array,
+    kind: "int",
+    bits: 32,
+    min: -(2 ** 31),
+    max: 2 ** 31 - 1,
+    legacy: "torch.IntTensor",
+    ctype: "int",
+    torch: "Int",
+  },
+  uint8: {
+    ctor: Uint8Array,
+    kind: "int",
+    bits: 8,
+    min: 0,
+    max: 255,
+    legacy: "torch.ByteTensor",
+    ctype: "uint8_t",
+    torch: "Byte",
+  },
+  bool: {
+    ctor: Uint8Array,
+    kind: "bool",
+    bits: 8,
+    min: 0,
+    max: 1,
+    legacy: "torch.BoolTensor",
+    ctype: "bool",
+    torch: "Bool",
+  },
+  int8: {
+    ctor: Int8Array,
+    kind: "int",
+    bits: 8,
+    min: -128,
+    max: 127,
+    legacy: "torch.CharTensor",
+    ctype: "int8_t",
+    torch: "Char",
+  },
+  int16: {
+    ctor: Int16Array,
+    kind: "int",
+    bits: 16,
+    min: -32768,
+    max: 32767,
+    legacy: "torch.ShortTensor",
+    ctype: "int16_t",
+    torch: "Short",
+  },
+} as const satisfies Record<DType, DTypeInfo>;
 
 /** Every dtype Cinder has. */
-export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "uint8", "bool"];
+export const DTYPES: readonly DType[] = Object.keys(DTYPE_INFO) as DType[];
+
+/**
+ * The dtypes a backend that does not list its own (`Backend.dtypes` absent) is taken to store: the ones every
+ * backend had before int8 and int16 were added, so an older backend refuses the newer dtypes with a clear error.
+ */
+export const BASE_DTYPES: readonly DType[] = ["float32", "float64", "int32", "uint8", "bool"];
 
 /** `x.type()`'s names (PyTorch's legacy tensor type names). */
-export const LEGACY_NAMES = {
-  float32: "torch.FloatTensor",
-  float64: "torch.DoubleTensor",
-  int32: "torch.IntTensor",
-  uint8: "torch.ByteTensor",
-  bool: "torch.BoolTensor",
-} as const satisfies Record<DType, string>;
+export const LEGACY_NAMES = Object.fromEntries(DTYPES.map((d) => [d, DTYPE_INFO[d].legacy])) as {
+  [D in DType]: (typeof DTYPE_INFO)[D]["legacy"];
+};
 /** The legacy type name of a dtype, e.g. "torch.FloatTensor" (`x.type()`). */
-export type LegacyTypeName = (typeof LEGACY_NAMES)[DType];
+export type LegacyTypeName = (typeof DTYPE_INFO)[DType]["legacy"];
 
 /**
  * PyTorch's dtype names as constants: `torch.float32`, `torch.float` (= float32), `torch.float64`,
- * `torch.double`, `torch.int32`, `torch.int`, `torch.long` (= int32: Cinder has no int64), `torch.uint8` and
- * `torch.bool`. Each is the dtype string, so `x.type(torch.float)`, `x.to(torch.long)` and
- * `{ dtype: torch.float64 }` work and compare equal to `x.dtype`.
+ * `torch.double`, `torch.int32`, `torch.int`, `torch.long` (= int32: Cinder has no int64), `torch.int16`,
+ * `torch.short`, `torch.int8`, `torch.uint8` and `torch.bool`. Each is the dtype string, so
+ * `x.type(torch.float)`, `x.to(torch.long)` and `{ dtype: torch.float64 }` work and compare equal to `x.dtype`.
  */
 export const float32: "float32" = "float32";
 /** `torch.float`: float32. */
@@ -36,34 +143,23 @@ export const int32: "int32" = "int32";
 export const int = int32;
 /** PyTorch's int64; Cinder's integers are int32 (WebGPU has no 64-bit integers). */
 export const long = int32;
+/** `torch.int16`. */
+export const int16: "int16" = "int16";
+/** `torch.short`: int16. */
+export const short = int16;
+/** `torch.int8`. */
+export const int8: "int8" = "int8";
 /** `torch.uint8`. */
 export const uint8: "uint8" = "uint8";
 /** `torch.bool`, stored one byte per element. */
 export const bool: "bool" = "bool";
 
-/** The arrays tensors are read into and created from (bool and uint8 use Uint8Array). */
-export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
-
 /** The TypedArray type of a dtype. */
-export type TypedArrayFor<D extends DType> = D extends "float32"
-  ? Float32Array
-  : D extends "float64"
-    ? Float64Array
-    : D extends "int32"
-      ? Int32Array
-      : Uint8Array;
-
-const ctors = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int32: Int32Array,
-  uint8: Uint8Array,
-  bool: Uint8Array,
-} as const;
+export type TypedArrayFor<D extends DType> = InstanceType<(typeof DTYPE_INFO)[D]["ctor"]>;
 
 /** The TypedArray constructor of a dtype. */
-export function typedArrayCtor(dtype: DType) {
-  return ctors[dtype];
+export function typedArrayCtor(dtype: DType): DTypeInfo["ctor"] {
+  return DTYPE_INFO[dtype].ctor;
 }
 
 /**
@@ -73,7 +169,7 @@ export function typedArrayCtor(dtype: DType) {
 export function allocTypedArray(dtype: DType, length: number, what = "allocTypedArray"): TypedArray {
   checkAllocation(length, dtype, what);
   try {
-    return new ctors[dtype](length);
+    return new DTYPE_INFO[dtype].ctor(length);
   } catch (e) {
     throw allocationFailed(length, dtype, what, undefined, e);
   }
@@ -97,7 +193,7 @@ function fmtBytes(b: number): string {
 }
 
 function describeAllocation(n: number, dtype: DType, what: string, shape?: readonly number[]): string {
-  const bytes = n * ctors[dtype].BYTES_PER_ELEMENT;
+  const bytes = n * itemSize(dtype);
   const of = shape ? `a tensor of shape [${shape.join(", ")}]` : "a storage";
   return `${what ? `${what}: ` : ""}cannot allocate ${of}: ${n} elements of ${dtype} = ${fmtBytes(bytes)}`;
 }
@@ -128,17 +224,34 @@ export function allocationFailed(
 
 /** Bytes per element (`x.element_size()`). */
 export function itemSize(dtype: DType): number {
-  return ctors[dtype].BYTES_PER_ELEMENT;
+  return DTYPE_INFO[dtype].bits / 8;
 }
 
-/** Whether the dtype is float32 or float64. */
+/** Whether the dtype is a floating-point one (float32, float64). */
 export function isFloat(dtype: DType): boolean {
-  return dtype === "float32" || dtype === "float64";
+  return DTYPE_INFO[dtype].kind === "float";
 }
 
-/** Whether the dtype is int32 or uint8 (bool is neither). */
+/** Whether the dtype is an integer one (int32, int16, int8, uint8; bool is neither). */
 export function isInt(dtype: DType): boolean {
-  return dtype === "int32" || dtype === "uint8";
+  return DTYPE_INFO[dtype].kind === "int";
+}
+
+/**
+ * `v` as a slot of integer `dtype` holds it after a TypedArray store: truncated toward zero and wrapped modulo
+ * 2^bits (NaN and ±inf give 0); bool is `v != 0`.
+ */
+export function wrapInt(v: number, dtype: DType): number {
+  const { bits, min, kind } = DTYPE_INFO[dtype];
+  if (kind === "bool") return v !== 0 ? 1 : 0;
+  if (bits === 32) return v | 0;
+  const sh = 32 - bits;
+  return min < 0 ? (v << sh) >> sh : (v << sh) >>> sh;
+}
+
+/** The dtypes backend `b` stores: its own list, or `BASE_DTYPES` when it does not give one. */
+export function backendDTypes(b: { readonly dtypes?: readonly DType[] }): readonly DType[] {
+  return b.dtypes ?? BASE_DTYPES;
 }
 
 /** Returns `dtype` if it names a dtype, else throws a TypeError listing them (with a hint for int64). */
@@ -154,20 +267,30 @@ export function dtypeOfTypedArray(a: ArrayBufferView): DType {
   if (a instanceof Float64Array) return "float64";
   if (a instanceof Int32Array) return "int32";
   if (a instanceof Uint8Array || a instanceof Uint8ClampedArray) return "uint8";
-  if (a instanceof Int8Array || a instanceof Int16Array || a instanceof Uint16Array) return "int32";
+  if (a instanceof Int8Array) return "int8";
+  if (a instanceof Int16Array) return "int16";
+  if (a instanceof Uint16Array) return "int32";
   throw new TypeError(
-    `unsupported TypedArray ${a.constructor.name}: expected Float32Array, Float64Array, Int32Array or Uint8Array` +
+    `unsupported TypedArray ${a.constructor.name}: expected Float32Array, Float64Array, Int32Array, Int16Array, Int8Array or Uint8Array` +
       " (BigInt64Array data must be converted to Int32Array; Cinder has no int64)",
   );
 }
 
 // ---- type promotion (PyTorch's rules, with int32 standing in for int64) ----
 
-const rank: Record<DType, number> = { bool: 0, uint8: 1, int32: 2, float32: 3, float64: 4 };
+const KIND_RANK = { bool: 0, int: 1, float: 2 } as const;
 
-/** Promote two dtypes of dimensioned tensors (torch.promote_types). */
+/**
+ * Promote two dtypes of dimensioned tensors (torch.promote_types): the higher category wins (bool < integer <
+ * float); within one, the wider type, except that uint8 with a signed integer of 8 bits gives int16.
+ */
 export function promoteTypes(a: DType, b: DType): DType {
-  return rank[a] >= rank[b] ? a : b;
+  if (a === b) return a;
+  const ia = DTYPE_INFO[a];
+  const ib = DTYPE_INFO[b];
+  if (ia.kind !== ib.kind) return KIND_RANK[ia.kind] > KIND_RANK[ib.kind] ? a : b;
+  if (ia.kind === "int" && ia.min < 0 !== ib.min < 0 && ia.bits === ib.bits) return "int16"; // uint8 + int8
+  return ia.bits >= ib.bits ? a : b;
 }
 
 /** One operand of an elementwise op: a dimensioned tensor, a 0-dim tensor, or a JS number/boolean. */

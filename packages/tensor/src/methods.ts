@@ -377,6 +377,8 @@ const PARAMETERLESS = [
   "double",
   "int",
   "long",
+  "short",
+  "char",
   "byte",
   "bool",
   "tolist",

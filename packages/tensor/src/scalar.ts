@@ -3,7 +3,7 @@
  * of the op table (ops/elementwise.ts) and CPU kernels call them per element (small and monomorphic, so V8
  * inlines them).
  */
-import type { DType } from "./dtype";
+import { type DType, wrapInt } from "./dtype";
 
 /** Round half to even (torch.round): 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, -0.5 -> -0. */
 export function roundHalfEven(x: number): number {
@@ -71,7 +71,8 @@ export function floorDivFloat(a: number, b: number): number {
 
 /**
  * One number converted to `dtype` as the protocol's `copy` converts (the value of a float64 source): float32 rounds,
- * to int32 truncates toward zero and saturates (NaN -> 0), to uint8 truncates and wraps modulo 256, to bool is `!= 0`.
+ * to int32 truncates toward zero and saturates (NaN -> 0), to uint8 truncates and wraps modulo 256, to int8/int16
+ * truncates and wraps values in int32's range (others give 0, as x86 PyTorch), to bool is `!= 0`.
  */
 export function castScalar(v: number, dtype: DType): number {
   switch (dtype) {
@@ -81,9 +82,11 @@ export function castScalar(v: number, dtype: DType): number {
       return v;
     case "int32":
       return v >= 2147483647 ? 2147483647 : v <= -2147483648 ? -2147483648 : v | 0;
-    case "uint8":
-      return v & 255;
-    case "bool":
-      return v !== 0 ? 1 : 0;
+    case "int8":
+    case "int16":
+      // x86 PyTorch converts through int32: values outside its range (and NaN, ±inf) give INT32_MIN, whose low bits are 0
+      return v > -2147483649 && v < 2147483648 ? wrapInt(v, dtype) : 0;
+    default:
+      return wrapInt(v, dtype); // uint8 wraps modulo 256, bool is `!= 0`
   }
 }

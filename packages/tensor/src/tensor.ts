@@ -5,14 +5,16 @@ import type { DType, TypedArray } from "./dtype";
 import {
   allocationFailed,
   allocTypedArray,
+  backendDTypes,
   checkAllocation,
   checkDType,
+  DTYPES,
   isFloat,
   LEGACY_NAMES,
   type LegacyTypeName,
 } from "./dtype";
 
-import { DeviceError, fmtShape, ShapeError } from "./errors";
+import { DeviceError, DTypeError, fmtShape, ShapeError } from "./errors";
 import { autogradHooks } from "./grad";
 import { releaseTensor, trackTensor } from "./memory";
 import { methodSignature, type TensorMethods } from "./methods";
@@ -348,6 +350,14 @@ export class Tensor {
   long(): Tensor {
     return castOp(this, "int32");
   }
+  /** Converted to int16 (`x.short()`). */
+  short(): Tensor {
+    return castOp(this, "int16");
+  }
+  /** Converted to int8 (`x.char()`). */
+  char(): Tensor {
+    return castOp(this, "int8");
+  }
   /** Converted to uint8 (`x.byte()`). */
   byte(): Tensor {
     return castOp(this, "uint8");
@@ -441,8 +451,7 @@ const LEGACY_DTYPES: Record<string, DType> = Object.fromEntries(
 
 function parseTo(target: Device | DType | { device?: Device; dtype?: DType; copy?: boolean }) {
   if (typeof target === "string") {
-    if (["float32", "float64", "int32", "uint8", "bool"].includes(target))
-      return { dtype: checkDType(target) };
+    if ((DTYPES as readonly string[]).includes(target)) return { dtype: checkDType(target) };
     // a dtype Cinder lacks ("int64", "float16", ...) is an unknown dtype, not an unknown device
     if (/^(u?int|float|bfloat|complex|half|double|long|short)\d*$/.test(target)) {
       return { dtype: checkDType(target) };
@@ -485,6 +494,13 @@ function nest(d: TypedArray, shape: readonly number[], bool: boolean): NestedArr
  */
 function allocate(b: Backend, dtype: DType, n: number, what: string, shape: readonly number[]): unknown {
   checkAllocation(n, dtype, what, shape);
+  const stored = backendDTypes(b);
+  if (!stored.includes(dtype)) {
+    throw new DTypeError(
+      `${what ? `${what}: ` : ""}${dtype} is not supported on ${b.device}; it stores ${stored.join(", ")}` +
+        (b.device === "cpu" ? "" : ` (move the tensor to the cpu, or convert it to one of those)`),
+    );
+  }
   try {
     return b.alloc(dtype, n);
   } catch (e) {

@@ -37,7 +37,7 @@ import {
 } from "./conformance/support";
 import { windowCases } from "./conformance/windows";
 import type { DType, TypedArray } from "./dtype";
-import { DTYPES, isFloat } from "./dtype";
+import { BASE_DTYPES, isFloat } from "./dtype";
 import { installMethods } from "./methods";
 import { arange, tensor } from "./ops/creation";
 import { accepts, binaryOps, unaryOps } from "./ops/elementwise";
@@ -366,7 +366,8 @@ function otherCases(): ConformanceCase[] {
 /** Options of `conformanceCases()`. */
 export interface ConformanceOptions {
   /**
-   * The dtypes the backend stores (default: all of them). Cases, and parts of cases, that need another dtype
+   * The dtypes the backend stores, its `Backend.dtypes` (default: `BASE_DTYPES`, what a backend that does not
+   * list its dtypes is taken to store; the CPU backend passes its list to include int8 and int16). Cases, and parts of cases, that need another dtype
    * are left out; float64 data falls back to float32 where the values are exact in both. A WebGPU backend, which
    * has no float64, passes `{ dtypes: ["float32", "int32", "uint8", "bool"] }`.
    */
@@ -375,7 +376,7 @@ export interface ConformanceOptions {
 
 /** Every conformance case for a backend that stores `options.dtypes`. */
 export function conformanceCases(options: ConformanceOptions = {}): ConformanceCase[] {
-  const dtypes = options.dtypes ?? DTYPES;
+  const dtypes = options.dtypes ?? BASE_DTYPES;
   const has: Supports = (d) => dtypes.includes(d);
   return [
     ...unaryCases(has),

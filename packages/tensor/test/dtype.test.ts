@@ -98,8 +98,8 @@ describe("resultType matches torch.result_type", () => {
 describe("dtype helpers", () => {
   it("classifies dtypes", () => {
     expect(DTYPES.filter(isFloat)).toEqual(["float32", "float64"]);
-    expect(DTYPES.filter(isInt)).toEqual(["int32", "uint8"]);
-    expect(DTYPES.map(itemSize)).toEqual([4, 8, 4, 1, 1]);
+    expect(DTYPES.filter(isInt)).toEqual(["int32", "uint8", "int8", "int16"]);
+    expect(DTYPES.map(itemSize)).toEqual([4, 8, 4, 1, 1, 1, 2]);
   });
 
   it("gives JS values a dtype", () => {
@@ -117,7 +117,9 @@ describe("dtype helpers", () => {
     expect(dtypeOfTypedArray(new Int32Array(1))).toBe("int32");
     expect(dtypeOfTypedArray(new Uint8Array(1))).toBe("uint8");
     expect(dtypeOfTypedArray(new Uint8ClampedArray(1))).toBe("uint8");
-    expect(dtypeOfTypedArray(new Int16Array(1))).toBe("int32");
+    expect(dtypeOfTypedArray(new Int16Array(1))).toBe("int16");
+    expect(dtypeOfTypedArray(new Int8Array(1))).toBe("int8");
+    expect(dtypeOfTypedArray(new Uint16Array(1))).toBe("int32");
     expect(() => dtypeOfTypedArray(new BigInt64Array(1))).toThrow(/BigInt64Array.*no int64/);
   });
 

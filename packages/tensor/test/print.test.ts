@@ -44,6 +44,8 @@ const CTORS = {
   int32: Int32Array,
   uint8: Uint8Array,
   bool: Uint8Array,
+  int8: Int8Array,
+  int16: Int16Array,
 };
 
 interface FakeInit {

@@ -54,6 +54,9 @@ function convert(dtype: DType, v: number): number {
       return (v | 0) & 255; // truncate, wrap modulo 2^8
     case "bool":
       return v !== 0 ? 1 : 0; // NaN is true
+    default:
+      // it declares no `dtypes`, so the core refuses the others (int8, int16) before they get here
+      throw new TypeError(`naive backend: no ${dtype} storage`);
   }
 }
 

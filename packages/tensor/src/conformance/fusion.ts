@@ -24,6 +24,8 @@ const VALUES: Record<DType, number[]> = {
   int32: [-7, -1, 0, 1, 2, 3, 5, 100, -100, 2147483647, -2147483648, 9],
   uint8: [0, 1, 2, 3, 5, 7, 100, 200, 255, 128, 64, 9],
   bool: [0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1],
+  int8: [-7, -1, 0, 1, 2, 3, 5, 100, -100, 127, -128, 9],
+  int16: [-7, -1, 0, 1, 2, 3, 5, 100, -100, 32767, -32768, 9],
 };
 
 /** Runs `chain` fused and unfused on `device` and compares every element's bits (Object.is). */

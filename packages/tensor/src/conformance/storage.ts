@@ -3,7 +3,7 @@
  * wrap-around, 0-dim and zero-size tensors through every primitive, and asynchronous reads of strided views.
  */
 import type { DType } from "../dtype";
-import { DTYPES } from "../dtype";
+import { DTYPE_INFO, DTYPES, isInt, wrapInt } from "../dtype";
 import "../methods";
 import { arange, full, ones, tensor, zeros } from "../ops/creation";
 import { where } from "../ops/elementwise";
@@ -34,6 +34,8 @@ const SOURCE: Record<DType, number[]> = {
   int32: [0, 1, -1, 7, 255, 256, 300, -300, 16777217, 2147483647, -2147483648],
   uint8: [0, 1, 7, 127, 128, 200, 255],
   bool: [0, 1, 1, 0],
+  int8: [0, 1, -1, 7, 127, -128, -100],
+  int16: [0, 1, -1, 255, 256, 300, -300, 32767, -32768],
 };
 
 /**
@@ -44,24 +46,19 @@ function convertible(from: DType, to: DType): number[] {
   const vs = SOURCE[from].map((v) => roundTo(v, from));
   const isFloatSrc = from === "float32" || from === "float64";
   if (isFloatSrc && to === "int32") return vs.filter((v) => Number.isFinite(v) && Math.abs(v) < 2147483648);
-  if (isFloatSrc && to === "uint8") return vs.filter((v) => Number.isFinite(v) && v > -1 && v < 256);
+  if (isFloatSrc && isInt(to)) {
+    const { min, max } = DTYPE_INFO[to];
+    return vs.filter((v) => Number.isFinite(v) && v > min - 1 && v < max + 1);
+  }
   return vs;
 }
 
 /** The protocol's `copy` conversion of one value. */
 function converted(v: number, to: DType): number {
-  switch (to) {
-    case "bool":
-      return v !== 0 ? 1 : 0;
-    case "int32":
-      return Math.trunc(v) | 0;
-    case "uint8":
-      return Math.trunc(v) & 255;
-    case "float32":
-      return Math.fround(v);
-    case "float64":
-      return v;
-  }
+  if (to === "float32") return Math.fround(v);
+  if (to === "float64") return v;
+  if (to === "bool") return v !== 0 ? 1 : 0;
+  return wrapInt(Math.trunc(v), to);
 }
 
 function castCases(has: Supports): ConformanceCase[] {
@@ -180,8 +177,46 @@ function fillAndWrapCases(has: Supports): ConformanceCase[] {
         await expectTensor(u8([250]).add(i32([10])), [1], "int32", [260], "uint8 + int32 promotes to int32");
       },
     },
+    ...(has("int8") && has("int16") ? [narrowIntCase] : []),
   ];
 }
+
+/** int8 and int16 (for backends that store them): wrap-around arithmetic, casts and promotion as PyTorch's. */
+const narrowIntCase: ConformanceCase = {
+  name: "int8 and int16 arithmetic wraps; float casts truncate; uint8 + int8 promotes to int16",
+  async run(device) {
+    const i8 = (vs: number[]) => tensor(vs, { dtype: "int8", device });
+    const i16 = (vs: number[]) => tensor(vs, { dtype: "int16", device });
+    await expectTensor(i8([127, -128, 5]).add(i8([1, -1, 3])), [3], "int8", [-128, 127, 8], "int8 add wraps");
+    await expectTensor(i8([100, -128]).mul(3), [2], "int8", [44, -128], "int8 times a JS number wraps");
+    await expectTensor(i8([-128, 7]).neg(), [2], "int8", [-128, -7], "int8 neg wraps");
+    await expectTensor(i16([32767, 300]).mul(i16([2, 300])), [2], "int16", [-2, 24464], "int16 mul wraps");
+    await expectTensor(
+      tensor([2.9, -2.9, 300.5], { device }).to("int8"),
+      [3],
+      "int8",
+      [2, -2, 44],
+      "float to int8 truncates and wraps",
+    );
+    await expectTensor(
+      i8([-1, 100]).to("int16").mul(400),
+      [2],
+      "int16",
+      [-400, -25536],
+      "int8 widens exactly",
+    );
+    const u8 = tensor([200, 1], { dtype: "uint8", device });
+    await expectTensor(u8.add(i8([-100, -2])), [2], "int16", [100, -1], "uint8 + int8 is int16");
+    await expectTensor(
+      i8([1, 2]).add(i16([1000, 2000])),
+      [2],
+      "int16",
+      [1001, 2002],
+      "int8 + int16 is int16",
+    );
+    await expectTensor(i16([3, -4]).sum(), [], "int32", [-1], "int16 sums in the integer type");
+  },
+};
 
 function zeroDimCases(has: Supports): ConformanceCase[] {
   const W = widest(has);

@@ -3,7 +3,7 @@
  * an Error naming what was compared. Results are always read back asynchronously (`dataAsync`), so the cases
  * run on devices that cannot read synchronously (WebGPU).
  */
-import type { DType } from "../dtype";
+import { type DType, wrapInt } from "../dtype";
 import { fmtShape } from "../errors";
 import { randomUniform, seedKey } from "../random";
 import type { Tensor } from "../tensor";
@@ -36,6 +36,8 @@ export const TOL: Record<DType, Tolerance> = {
   int32: { rtol: 0, atol: 0 },
   uint8: { rtol: 0, atol: 0 },
   bool: { rtol: 0, atol: 0 },
+  int8: { rtol: 0, atol: 0 },
+  int16: { rtol: 0, atol: 0 },
 };
 
 export const EXACT: Tolerance = { rtol: 0, atol: 0 };
@@ -114,10 +116,8 @@ export const SPECIAL = [
 /** The value a slot of `dtype` holds for the JS number `v` (float32 rounding, integer wrap-around). */
 export function roundTo(v: number, dtype: DType): number {
   if (dtype === "float32") return Math.fround(v);
-  if (dtype === "int32") return v | 0;
-  if (dtype === "uint8") return v & 255;
-  if (dtype === "bool") return v ? 1 : 0;
-  return v;
+  if (dtype === "float64") return v;
+  return wrapInt(v, dtype);
 }
 
 export function toDtypeArray(values: readonly number[], dtype: DType): number[] {

@@ -7,7 +7,15 @@
 import type { Device } from "../backend";
 import { getBackend } from "../backend";
 import type { DType, TypedArray } from "../dtype";
-import { allocTypedArray, checkAllocation, dtypeOfTypedArray, isFloat, typedArrayCtor } from "../dtype";
+import {
+  allocTypedArray,
+  checkAllocation,
+  DTYPE_INFO,
+  dtypeOfTypedArray,
+  isFloat,
+  isInt,
+  typedArrayCtor,
+} from "../dtype";
 import { DeviceError, fmtShape, ShapeError } from "../errors";
 import { numel } from "../shape";
 import { ArgumentError, arg, type Kind, k, op, overloads, Signature, self, signature } from "../signature";
@@ -97,8 +105,8 @@ function inferDType(values: readonly (number | boolean)[]): DType {
 
 function fillTyped(values: readonly (number | boolean)[], dtype: DType): TypedArray {
   const out = allocTypedArray(dtype, values.length, "tensor()");
-  if (dtype === "int32" || dtype === "uint8") {
-    const [lo, hi] = dtype === "int32" ? [-2147483648, 2147483647] : [0, 255];
+  if (isInt(dtype)) {
+    const { min: lo, max: hi } = DTYPE_INFO[dtype];
     for (let i = 0; i < values.length; i++) {
       const v = +values[i];
       if (Number.isInteger(v) && (v < lo || v > hi)) {

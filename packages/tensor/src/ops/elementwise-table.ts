@@ -6,7 +6,7 @@
  */
 import type { BinaryOp, UnaryOp } from "../backend";
 import type { DType } from "../dtype";
-import { isFloat } from "../dtype";
+import { DTYPE_INFO, isFloat } from "../dtype";
 import { DTypeError } from "../errors";
 import { floorDivFloat, powFloat, remFloat, roundHalfEven, sigmoidScalar as sigmoid } from "../scalar";
 import type { Tensor } from "../tensor";
@@ -147,15 +147,6 @@ export function erfinv(x: number): number {
 }
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
-/** PyTorch's name of a dtype in its "not implemented for" errors. */
-const TORCH_TYPE: Record<DType, string> = {
-  float32: "Float",
-  float64: "Double",
-  int32: "Int",
-  uint8: "Byte",
-  bool: "Bool",
-};
-
 /** Whether an op restricted to `only` dtypes (see `Only`) accepts `dtype`. */
 export function accepts(only: Only | undefined, dtype: DType): boolean {
   if (only === undefined) return true;
@@ -172,7 +163,7 @@ export function checkOnly(op: UnaryOp | BinaryOp, only: Only | undefined, dtype:
       : op === "bitwiseRightShift"
         ? "rshift"
         : op.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-  throw new DTypeError(`${op}: "${kernel}_cpu" not implemented for '${TORCH_TYPE[dtype]}'`);
+  throw new DTypeError(`${op}: "${kernel}_cpu" not implemented for '${DTYPE_INFO[dtype].torch}'`);
 }
 
 /**

@@ -43,7 +43,7 @@ function bmmKernel(a: Tensor, b: Tensor): Tensor {
 function prepare(a: Tensor, b: Tensor, what: string): [Tensor, Tensor] {
   sameDevice(what, a, b);
   const dtype = computeDtype(a, b);
-  if (dtype === "bool" || dtype === "uint8") {
+  if (dtype !== "int32" && !isFloat(dtype)) {
     throw new DTypeError(`${what}: expected float or int32 tensors, got ${a.dtype} and ${b.dtype}`);
   }
   if (a.dtype !== b.dtype && isFloat(a.dtype) && isFloat(b.dtype)) {

@@ -5,18 +5,16 @@
  * division by zero (PyTorch's "ZeroDivisionError").
  */
 import type { DType } from "../dtype";
-import { isFloat } from "../dtype";
+import { DTYPE_INFO, isFloat } from "../dtype";
 import { checkIntegerDivisor, computeDtype, type TensorOrScalar } from "./elementwise";
 
 export const INT32_MIN = -2147483648;
 export const INT32_MAX = 2147483647;
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-const CTYPE: Partial<Record<DType, string>> = { int32: "int", uint8: "uint8_t", float32: "float" };
-
 /**
  * The check PyTorch makes when a Python number becomes a `dtype` value (c10's `checked_convert`): int32 takes
- * [-2^31, 2^31 - 1] and no inf/NaN; uint8 takes integers in [-255, 255] (negatives wrap) and floats in [0, 255];
+ * [-2^31, 2^31 - 1] and no inf/NaN; int8 and int16 take their range; uint8 takes integers in [-255, 255] (negatives wrap) and floats in [0, 255];
  * float32 takes |v| <= FLT_MAX, inf and NaN; float64 and bool take anything.
  * `inferred`: the dtype was inferred from a JS integer, where PyTorch would make int64.
  */
@@ -26,6 +24,8 @@ export function checkScalarFits(what: string, value: number | boolean, dtype: DT
   let ok = true;
   if (dtype === "int32") ok = !Number.isNaN(v) && v >= INT32_MIN && v <= INT32_MAX;
   else if (dtype === "uint8") ok = Number.isInteger(v) ? v >= -255 && v <= 255 : v >= 0 && v <= 255;
+  else if (dtype === "int8" || dtype === "int16")
+    ok = v >= DTYPE_INFO[dtype].min && v <= DTYPE_INFO[dtype].max;
   else if (dtype === "float32") ok = !Number.isFinite(v) || Math.abs(v) <= FLOAT32_MAX;
   if (ok) return;
   if (inferred && dtype === "int32") {
@@ -34,7 +34,7 @@ export function checkScalarFits(what: string, value: number | boolean, dtype: DT
     );
   }
   throw new RangeError(
-    `${what}: value ${v} cannot be converted to type ${CTYPE[dtype] ?? dtype} without overflow`,
+    `${what}: value ${v} cannot be converted to type ${DTYPE_INFO[dtype].ctype} without overflow`,
   );
 }
 
