@@ -93,7 +93,8 @@ class ModelTracer implements OpTracer {
   /** Pair the call's outputs with the probe's shapes of the same call. */
   private probeCall(outs: readonly Tensor[]): void {
     const shapes = this.probe?.[this.calls++];
-    if (shapes?.length === outs.length) outs.forEach((t, i) => this.probed.set(t, shapes[i]));
+    if (shapes?.length !== outs.length) return;
+    for (const [i, t] of outs.entries()) this.probed.set(t, shapes[i]);
   }
 
   call(name: string, args: Readonly<Record<string, unknown>>, run: () => unknown): unknown {
@@ -223,7 +224,7 @@ export function traceModel(
     return t;
   });
   const tracer = new ModelTracer(g, opset, who, probe?.calls ?? null);
-  if (probe) traced.forEach((t, i) => tracer.probed.set(t, probe.inputs[i]));
+  if (probe) for (const [i, t] of traced.entries()) tracer.probed.set(t, probe.inputs[i]);
   model.eval();
   const prev = setOpTracer(tracer);
   let result: unknown;
