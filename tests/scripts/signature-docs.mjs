@@ -17,6 +17,7 @@ const SECTIONS = [
   ["`utils.data`", (s) => s.name.startsWith("utils.")],
   ["`autograd`", (s) => s.name.startsWith("autograd.")],
   ["`distributed`", (s) => s.name.startsWith("distributed.")],
+  ["`jit` and `onnx`", (s) => s.name.startsWith("jit.") || s.name.startsWith("onnx.")],
   ["Datasets and transforms (torchvision's)", (s) => s.torchName.startsWith("torchvision.")],
 ];
 
