@@ -75,4 +75,20 @@ describe("int8 and int16 on devices without them", () => {
   });
 });
 
+describe("x.view(dtype) and autograd", () => {
+  it("the same dtype is an ordinary view (it shares memory and records the gradient)", () => {
+    const x = torch.tensor([1, 2], { dtype: "float32", requiresGrad: true });
+    const y = x.view("float32");
+    expect(y.requiresGrad).toBe(true);
+    y.mul(3).sum().backward();
+    expect(x.grad.toArray()).toEqual([3, 3]);
+  });
+  it("another dtype gives the bits in a new tensor, which does not require grad", () => {
+    const x = torch.tensor([1, -2], { requiresGrad: true });
+    const y = x.view("int32");
+    expect(y.requiresGrad).toBe(false);
+    expect(y.toArray()).toEqual([1065353216, -1073741824]);
+  });
+});
+
 expressionCases("dtypes-more", "int8 and int16: values and errors are PyTorch's");

@@ -27,6 +27,13 @@ describe.skipIf(!gpu)("webgpu refuses int8 and int16 clearly", () => {
       /float64 is not supported on webgpu/,
     );
   });
+  it("view(dtype) needs the data on the host and says so", () => {
+    const x = tensor([1.5, 2], { device: "webgpu" });
+    expect(() => x.view("int32")).toThrow(
+      /view\(\): reinterpreting a webgpu tensor's bytes as int32 .*toAsync\("cpu"\)/,
+    );
+    expect(x.view("float32").shape).toEqual([2]);
+  });
   it("converted to a dtype it stores, the values move", async () => {
     const x = tensor([1, -2, 300], { dtype: "int16" });
     const y = x.int().to("webgpu").mul(2);

@@ -11,10 +11,11 @@ import {
   sameShape,
   viewStrides,
 } from "../shape";
-import { arg, k, op, self, signature } from "../signature";
+import { arg, k, op, overloads, self, signature } from "../signature";
 import { Tensor } from "../tensor";
 import { arange } from "./creation";
 import { cast, copyOf, empty, sameDevice } from "./kernels";
+import { viewAsDtype } from "./view-dtype";
 
 const other = arg("other", k.tensor);
 
@@ -44,10 +45,20 @@ function viewImpl(x: Tensor, size: readonly number[]): Tensor {
   }
   return viewOf(x, shape, strides, x.offset, "ViewBackward0", (g) => reshapeImpl(g, x.shape));
 }
-/** `x.view(*size)`: `x.view(2, 3)` or `x.view([2, 3])` (a view; fails where strides do not allow one). */
-export const view = op(
-  signature("view", [self, arg.varargs("size")], [], { forms: ["method"] }),
-  ({ input, size }): Tensor => viewImpl(input, size),
+/**
+ * `x.view(*size)`: `x.view(2, 3)` or `x.view([2, 3])` (a view; fails where strides do not allow one); `x.view(dtype)`:
+ * the bytes read as another dtype (view-dtype.ts).
+ */
+export const view = overloads(
+  op(
+    signature("view", [self, arg.varargs("size")], [], { forms: ["method"] }),
+    ({ input, size }): Tensor => viewImpl(input, size),
+  ),
+  op(
+    signature("view", [self, arg("dtype", k.dtype)], [], { forms: ["method"] }),
+    ({ input, dtype }): Tensor =>
+      dtype === input.dtype ? viewImpl(input, input.shape) : viewAsDtype(input, dtype),
+  ),
 );
 /** `x.view_as(other)` */
 export const viewAs = op(
