@@ -95,8 +95,8 @@ function unaryCases(has: Supports): ConformanceCase[] {
       def.kind === "bool"
         ? ["float32", "int32", "bool"]
         : def.only === "integral"
-          ? ["int32", "uint8", "bool"]
-          : ["float32", "float64", "int32"];
+          ? ["int32", "uint8", "bool", "int16", "int8"]
+          : ["float32", "float64", "int32", "int16", "int8"];
     for (const dtype of dtypes.filter(has)) {
       cases.push({
         name: `unary ${op} ${dtype}`,
@@ -123,15 +123,19 @@ function unaryCases(has: Supports): ConformanceCase[] {
   return cases;
 }
 
+const isSignedInt = (d: DType) => d === "int32" || d === "int16" || d === "int8";
+
 function binaryCases(has: Supports): ConformanceCase[] {
   const cases: ConformanceCase[] = [];
   for (const op of BINARY_OPS) {
     const def = binaryOps[op];
     // ops restricted to some dtypes (hypot: floats; bitwise ops: integers and bool) run on those only
     const dtypes: DType[] =
-      def.only && def.only !== "float" ? ["int32", "uint8", "bool"] : ["float32", "float64", "int32"];
+      def.only && def.only !== "float"
+        ? ["int32", "uint8", "bool", "int16", "int8"]
+        : ["float32", "float64", "int32", "int16", "int8"];
     for (const dtype of dtypes.filter((d) => has(d) && accepts(def.only, d))) {
-      if (dtype === "int32" && (op === "pow" || op === "remainder" || op === "fmod" || op === "floorDivide"))
+      if (isSignedInt(dtype) && (op === "pow" || op === "remainder" || op === "fmod" || op === "floorDivide"))
         continue;
       cases.push({
         name: `binary ${op} ${dtype}`,

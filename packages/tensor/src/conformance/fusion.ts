@@ -7,8 +7,7 @@
  * without `elementwise` skip.
  */
 import { BINARY_OPS, getBackend, UNARY_OPS } from "../backend";
-import type { DType } from "../dtype";
-import { isFloat } from "../dtype";
+import { DTYPES, type DType, isFloat } from "../dtype";
 import { setFusion } from "../fusion";
 import { tensor } from "../ops/creation";
 import { accepts, binaryOps, unaryOps } from "../ops/elementwise";
@@ -73,7 +72,7 @@ async function sameBits(device: string, dtype: DType, chain: Chain, what: string
   }
 }
 
-const DTYPES_ALL: readonly DType[] = ["float32", "float64", "int32", "uint8", "bool"];
+const DTYPES_ALL: readonly DType[] = DTYPES;
 
 export function fusionCases(has: Supports): ConformanceCase[] {
   const cases: ConformanceCase[] = [];

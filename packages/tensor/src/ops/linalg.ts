@@ -195,32 +195,52 @@ function outerImpl(a: Tensor, b: Tensor): Tensor {
   return a.unsqueeze(1).mul(b.unsqueeze(0));
 }
 
+/**
+ * int8 and int16 products run in int32 and are cast back: integer sums wrap modulo 2^bits either way, so the
+ * bits are those of PyTorch's narrow accumulation.
+ */
+function narrowInts(f: (a: Tensor, b: Tensor) => Tensor): (a: Tensor, b: Tensor) => Tensor {
+  return (a, b) => {
+    const d = computeDtype(a, b);
+    if (d !== "int8" && d !== "int16") return f(a, b);
+    if (a.dtype !== b.dtype) {
+      throw new DTypeError(`expected both tensors to have the same dtype, but got ${a.dtype} and ${b.dtype}`);
+    }
+    return castOp(f(castOp(a, "int32"), castOp(b, "int32")), d);
+  };
+}
+const matmulInts = narrowInts(matmulImpl);
+const mmInts = narrowInts(mmImpl);
+const bmmInts = narrowInts(bmmImpl);
+const dotInts = narrowInts(dotImpl);
+const mvInts = narrowInts(mvImpl);
+
 // ---- declared signatures (PyTorch's names: `torch.mm(input, mat2)`, `x.mv(vec)`, ...) ----
 
 /** `matmul(input, other)`: dot, matrix-vector, matrix-matrix and broadcast batched products */
 export const matmul = op(
   signature("matmul", [self, arg("other", k.tensor)]),
-  ({ input, other }): Tensor => matmulImpl(input, other),
+  ({ input, other }): Tensor => matmulInts(input, other),
 );
 /** `mm(input, mat2)`: 2-D matrix product */
 export const mm = op(
   signature("mm", [self, arg("mat2", k.tensor)]),
-  ({ input, mat2 }): Tensor => mmImpl(input, mat2),
+  ({ input, mat2 }): Tensor => mmInts(input, mat2),
 );
 /** `bmm(input, mat2)`: batched 3-D matrix product */
 export const bmm = op(
   signature("bmm", [self, arg("mat2", k.tensor)]),
-  ({ input, mat2 }): Tensor => bmmImpl(input, mat2),
+  ({ input, mat2 }): Tensor => bmmInts(input, mat2),
 );
 /** `dot(input, tensor)`: inner product of two 1-D tensors */
 export const dot = op(
   signature("dot", [self, arg("tensor", k.tensor)]),
-  ({ input, tensor }): Tensor => dotImpl(input, tensor),
+  ({ input, tensor }): Tensor => dotInts(input, tensor),
 );
 /** `mv(input, vec)`: matrix-vector product */
 export const mv = op(
   signature("mv", [self, arg("vec", k.tensor)]),
-  ({ input, vec }): Tensor => mvImpl(input, vec),
+  ({ input, vec }): Tensor => mvInts(input, vec),
 );
 /** `outer(input, vec2)`: outer product of two 1-D tensors */
 export const outer = op(
