@@ -7,9 +7,11 @@
  * Max pooling on float32 picks each window's maximum without data-dependent branches (a random sign pattern
  * mispredicts about every other compare): each value's bits become an integer key ordered as the floats are (-0
  * equal to 0), and the running maximum, its bits and its index are selected by masks; a window holding a NaN
- * (rare, so its branch predicts) is redone by the plain scan, where the first NaN wins.
+ * (rare, so its branch predicts) is redone by the plain scan, where the first NaN wins. 2x2 stride-2 windows run on
+ * WebAssembly SIMD (wasm/pool-wasm.ts, the same choices) where it is available.
  */
 import type { TypedArray, View, Window2d } from "@cinder/tensor";
+import { maxPool2x2Wasm } from "./wasm/pool-wasm";
 
 type Floats = Float32Array | Float64Array;
 
@@ -297,6 +299,12 @@ function maxPool2dF32(x: View, p: Window2d, values: View, indices: View): void {
   const rx = ranges(ow, sw, pw, dw, kw, W);
   if (kh === 2 && kw === 2 && dh === 1 && dw === 1 && ph === 0 && pw === 0) {
     if ((oh - 1) * sh + 2 <= H && (ow - 1) * sw + 2 <= W) {
+      const rescan = (b: number, oy: number, ox: number, o: number) => {
+        const [best, k] = scanWindow(xf, x.offset + b * HW, W, oy * 2, ox * 2, 0, 2, 0, 2, 1, 1);
+        vf[values.offset + o] = best;
+        ia[indices.offset + o] = k;
+      };
+      if (sh === 2 && sw === 2 && maxPool2x2Wasm(x, values, indices, N * C, H, W, oh, ow, rescan)) return;
       maxPool2x2(xa, N * C, H, W, sh, sw, oh, ow, x, values, indices);
       return;
     }

@@ -20,11 +20,15 @@ export const OP = {
   f64_store: 0x39,
   i32_const: 0x41,
   i32_eqz: 0x45,
+  i32_ne: 0x47,
   i32_lt_s: 0x48,
+  i32_lt_u: 0x49,
   i32_ge_s: 0x4e,
   i32_ge_u: 0x4f,
   i32_add: 0x6a,
+  i32_mul: 0x6c,
   i32_sub: 0x6b,
+  i32_shl: 0x74,
   i32_shr_u: 0x76,
 } as const;
 
@@ -63,6 +67,7 @@ export const SIMD = {
   i16x8_extend_low_i8x16_u: 0x89,
   i32x4_extend_low_i16x8_u: 0xa9,
   i32x4_ne: 0x38,
+  i32x4_add: 0xae,
   i32x4_gt_s: 0x3b,
   f32x4_abs: 0xe0,
   f32x4_neg: 0xe1,
