@@ -257,7 +257,12 @@ export function backendDTypes(b: { readonly dtypes?: readonly DType[] }): readon
 /** Returns `dtype` if it names a dtype, else throws a TypeError listing them (with a hint for int64). */
 export function checkDType(dtype: unknown): DType {
   if (typeof dtype === "string" && (DTYPES as readonly string[]).includes(dtype)) return dtype as DType;
-  const hint = dtype === "int64" || dtype === "long" ? " (Cinder has no int64: integers are int32)" : "";
+  const hint =
+    dtype === "int64" || dtype === "long"
+      ? " (Cinder has no int64: integers are int32)"
+      : dtype === "float16" || dtype === "half" || dtype === "bfloat16"
+        ? " (Cinder has no 16-bit floats yet: use float32)"
+        : "";
   throw new TypeError(`unknown dtype ${JSON.stringify(dtype)}: expected one of ${DTYPES.join(", ")}${hint}`);
 }
 

@@ -126,7 +126,7 @@ describe("dtype helpers", () => {
   it("rejects unknown dtypes naming the valid ones", () => {
     for (const d of DTYPES) expect(checkDType(d)).toBe(d);
     expect(() => checkDType("float16")).toThrow(
-      /unknown dtype "float16": expected one of float32, float64, int32, uint8, bool/,
+      /unknown dtype "float16": expected one of float32, float64, int32, uint8, bool, int8, int16 \(Cinder has no 16-bit floats yet: use float32\)/,
     );
     expect(() => checkDType(undefined)).toThrow(/unknown dtype undefined/);
   });
