@@ -23,8 +23,9 @@ export interface DTypeInfo {
   readonly kind: "bool" | "int" | "float";
   /** Bits per element. */
   readonly bits: number;
-  /** Integers: the smallest and largest values (bool: 0 and 1). */
+  /** The smallest value (integers; bool 0; floats -inf). */
   readonly min: number;
+  /** The largest value (integers; bool 1; floats inf). */
   readonly max: number;
   /** `x.type()`'s name (PyTorch's legacy tensor type name). */
   readonly legacy: string;
@@ -34,7 +35,10 @@ export interface DTypeInfo {
   readonly torch: string;
 }
 
-/** The dtype table. */
+/**
+ * The dtype table, in `DTYPES` order. Adding a dtype here (and to `DType`) is what the core needs; backends list
+ * the dtypes they store in `Backend.dtypes`.
+ */
 export const DTYPE_INFO = {
   float32: {
     ctor: Float32Array,
