@@ -3,7 +3,7 @@
  * per entry, as Cinder tensor ops (more in `kernels-more.ts`).
  */
 import * as nn from "@cinder/nn";
-import { cat, type Tensor, tensor } from "@cinder/tensor";
+import { cat, type Tensor, tensor, wrapInt } from "@cinder/tensor";
 import {
   applyPads,
   arith,
@@ -231,7 +231,9 @@ export const BASE_KERNELS: Record<string, Kernel> = {
         ? v.data
         : dtype === "bool"
           ? v.data.map((x) => (x ? 1 : 0))
-          : v.data.map(Math.trunc);
+          : dtype === "int8" || dtype === "int16"
+            ? v.data.map((x) => wrapInt(Math.trunc(x), dtype))
+            : v.data.map(Math.trunc);
       return host(data, v.dims, dtype);
     }
     return v.to(dtype);

@@ -116,7 +116,16 @@ export function modelProtoType(): protobuf.Type {
 }
 
 /** ONNX's `TensorProto.DataType` values that Cinder's dtypes map to. */
-export const DATA_TYPE = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float64: 11 } as const;
+export const DATA_TYPE = {
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float64: 11,
+} as const;
 
 /** ONNX's `AttributeProto.AttributeType` values the exporter writes. */
 export const ATTRIBUTE_TYPE = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;

@@ -34,6 +34,8 @@ export const isHost = (v: Value): v is Host => !(v instanceof Tensor);
 export const DTYPE_OF: Record<number, DType> = {
   1: "float32",
   2: "uint8",
+  3: "int8",
+  5: "int16",
   6: "int32",
   7: "int32",
   9: "bool",
@@ -89,7 +91,7 @@ export function tensorValues(
   const dtype = DTYPE_OF[type];
   if (dtype === undefined)
     throw new OnnxLoadError(
-      `onnx.load: ${where} has data type ${TYPE_NAMES[type] ?? type}, which Cinder does not support (FLOAT, DOUBLE, INT32, INT64, UINT8, BOOL)`,
+      `onnx.load: ${where} has data type ${TYPE_NAMES[type] ?? type}, which Cinder does not support (FLOAT, DOUBLE, INT32, INT64, INT16, INT8, UINT8, BOOL)`,
     );
   if (t.dataLocation === 1 || t.externalData?.length)
     throw new OnnxLoadError(`onnx.load: ${where} keeps its data in an external file, which is not supported`);
@@ -100,7 +102,7 @@ export function tensorValues(
   if (raw && raw.length > 0) {
     const bytes = raw.slice(); // aligned copy
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const size = type === 7 || type === 11 ? 8 : type === 1 || type === 6 ? 4 : 1;
+    const size = type === 7 || type === 11 ? 8 : type === 1 || type === 6 ? 4 : type === 5 ? 2 : 1;
     if (bytes.byteLength !== n * size)
       throw new OnnxLoadError(
         `onnx.load: ${where} has ${bytes.byteLength} bytes of data for shape [${dims.join(", ")}] (${n * size} expected): the file is damaged`,
@@ -116,7 +118,11 @@ export function tensorValues(
               ? view.getInt32(4 * i, true)
               : type === 7
                 ? Number(view.getBigInt64(8 * i, true))
-                : view.getUint8(i);
+                : type === 5
+                  ? view.getInt16(2 * i, true)
+                  : type === 3
+                    ? view.getInt8(i)
+                    : view.getUint8(i);
   } else {
     const list =
       type === 1
@@ -125,7 +131,7 @@ export function tensorValues(
           ? t.doubleData
           : type === 7
             ? t.int64Data
-            : t.int32Data; /* INT32, UINT8, BOOL */
+            : t.int32Data; /* INT32, INT16, INT8, UINT8, BOOL */
     data = (list ?? []).map(Number);
     if (data.length !== n)
       throw new OnnxLoadError(
