@@ -290,10 +290,11 @@ describe("fused elementwise programs on WebAssembly SIMD", () => {
     expect(wasmFusedStats.run).toBe(before + 3);
     const got = a.handle as Float32Array;
     const mm = m.handle as Uint8Array;
-    for (let i = 0; i < N; i++) {
+    const wrong = got.findIndex((g, i) => {
       const want = mm[i] ? -expected[i] : (y.handle as Float32Array)[i];
-      expect(Object.is(got[i], want) || (Number.isNaN(got[i]) && Number.isNaN(want))).toBe(true);
-    }
+      return !(Object.is(g, want) || (Number.isNaN(g) && Number.isNaN(want)));
+    });
+    expect(wrong).toBe(-1);
   });
 
   it("leaves in-place ops whose input overlaps the output shifted to the JS loop", () => {
