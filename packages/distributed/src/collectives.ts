@@ -37,6 +37,8 @@ function asArray(data: ArrayLike<number>, dtype: DType): CollectiveArray {
   if (data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array) return data;
   if (data instanceof Uint8Array) return data;
   if (dtype === "bool") return Uint8Array.from(data as ArrayLike<number>, Number);
+  // int8/int16 travel widened to int32; the write-back casts wrap as the narrow type's own arithmetic would
+  if (data instanceof Int8Array || data instanceof Int16Array) return Int32Array.from(data);
   throw new TypeError(`distributed: no collective array for dtype ${dtype}`);
 }
 

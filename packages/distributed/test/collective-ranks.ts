@@ -10,7 +10,7 @@ import * as dist from "../src/index";
 
 if (!torch.registeredDevices().includes("cpu")) torch.registerBackend(cpu);
 
-const DTYPES: DType[] = ["float32", "float64", "int32", "uint8", "bool"];
+const DTYPES: DType[] = ["float32", "float64", "int32", "int16", "int8", "uint8", "bool"];
 
 /** Rank r's input: [rows, cols] values that differ by rank, element and seed (small, exact in every dtype). */
 function input(dtype: DType, rows: number, cols: number, r: number, seed: number): Tensor {
@@ -67,7 +67,7 @@ export async function collectives(data: { sizes: [number, number][] }): Promise<
           return transposed ? t.T.contiguous().T : t; // same values, column-major strides
         };
         for (const op of ["sum", "product", "min", "max", "avg"]) {
-          if (op === "avg" && (dtype === "int32" || dtype === "uint8" || dtype === "bool")) continue;
+          if (op === "avg" && !dtype.startsWith("float")) continue;
           const seeds = Array.from({ length: w }, () => ++seed);
           const all = seeds.map((s, r) => make(r, s));
           const view = make(rank, seeds[rank]); // reduced in place (transposed: written back through its strides)
