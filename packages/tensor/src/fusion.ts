@@ -16,10 +16,14 @@
  * - Buffers the user owns (`fromTypedArray` wraps them without a copy) are never captured: an op reading one runs
  *   at once, so later writes to the user's array do not reach it.
  * - Each node rounds to its dtype, so a fused program gives the same bits as the ops run one by one.
+ *
+ * Fan-out: a pending result is inlined into one program only. A second program reading it computes it first and
+ * reads its buffer; the first program, which inlined it, reads that buffer too when it runs (`lower`), so a shared
+ * node (an LSTM gate, `tanh` in GELU and its gradient) is evaluated once, not once per consumer.
  */
 import type { Backend, Expr, FusedReduce, View } from "./backend";
 import type { DType } from "./dtype";
-import { isContiguous, sameShape } from "./shape";
+import { contiguousStrides, isContiguous, sameShape } from "./shape";
 import type { Storage } from "./storage";
 
 /** A program waiting to run: `expr` over `inputs` (views broadcast to `shape`). */
@@ -32,6 +36,17 @@ export interface Pending {
   readonly shape: readonly number[];
   /** Node count of `expr`. */
   readonly size: number;
+  /** The pending results inlined into `expr` (transitively): their subtrees, read from their buffers once computed. */
+  readonly shared: readonly Inlined[];
+  /** Whether a program has inlined this one (a second consumer computes it instead). */
+  inlined: boolean;
+}
+
+/** A pending result inlined into a program: `expr` is its subtree there, valid while `storage` is at `version`. */
+export interface Inlined {
+  readonly storage: Storage;
+  readonly version: number;
+  readonly expr: Expr;
 }
 
 /** Programs grow by inlining up to this many nodes and inputs; beyond that an operand is computed first. */
@@ -75,10 +90,16 @@ export function fuses(b: Backend, numel = FUSE_MIN_NUMEL): boolean {
   return enabled && numel >= FUSE_MIN_NUMEL && b.elementwise !== undefined && b.gcManaged === true;
 }
 
-/** What `fusionStats()` counts: programs built, programs run, nodes run, copy-on-write copies. */
-const counters = { built: 0, run: 0, nodes: 0, copies: 0 };
+/**
+ * What `fusionStats()` counts: programs built, programs run, nodes run, copy-on-write copies, and inlined results a
+ * program read from their buffer instead of computing them again (`reused`).
+ */
+const counters = { built: 0, run: 0, nodes: 0, copies: 0, reused: 0 };
 
-/** Counters of the fused path since the start (for tests and profiling): programs built and run, copies on write. */
+/**
+ * Counters of the fused path since the start (for tests and profiling): programs built and run, nodes run, copies on
+ * write, and shared results reused from their buffer.
+ */
 export function fusionStats(): Readonly<typeof counters> {
   return { ...counters };
 }
@@ -98,6 +119,7 @@ export class ProgramBuilder {
   readonly inputs: View[] = [];
   readonly sources: Storage[] = [];
   readonly versions: number[] = [];
+  readonly shared: Inlined[] = [];
   size = 0;
   /** Set when an operand is a user-owned buffer: the program must run now. */
   eager = false;
@@ -108,7 +130,7 @@ export class ProgramBuilder {
   operand(t: Operand): Expr {
     const st = t.storage;
     const p = st.pending;
-    if (p !== null && this.inlinable(t, p)) return this.inline(p);
+    if (p !== null && this.inlinable(t, p)) return this.inline(st, p);
     const v = t.kernelView(this.shape);
     if (st.external) this.eager = true;
     return this.input(v, st);
@@ -128,6 +150,8 @@ export class ProgramBuilder {
     if (this.size + p.size > MAX_NODES || this.inputs.length + p.inputs.length > MAX_INPUTS) return false;
     // an input-free program (a constant) reads the same value everywhere: any view of it is that value
     if (p.inputs.length === 0) return true;
+    // inlined by another program already: computing it once and reading the buffer beats evaluating it twice
+    if (p.inlined && !this.shared.some((s) => s.storage.pending === p)) return false;
     return (
       t.offset === 0 &&
       sameShape(t.shape, this.shape) &&
@@ -152,14 +176,21 @@ export class ProgramBuilder {
     return { op: "input", index: ins.length - 1, dtype: v.dtype };
   }
 
-  private inline(p: Pending): Expr {
+  private inline(st: Storage, p: Pending): Expr {
     const map = p.inputs.map((v, i) => {
       const e = this.input(v, p.sources[i]);
       this.size--; // counted again by p.size
       return (e as { index: number }).index;
     });
     this.size += p.size;
-    return remap(p.expr, map);
+    const memo = new Map<Expr, Expr>();
+    const expr = remap(p.expr, map, memo);
+    if (p.inputs.length > 0) {
+      p.inlined = true;
+      this.shared.push({ storage: st, version: st.version, expr });
+      for (const s of p.shared) this.shared.push({ ...s, expr: memo.get(s.expr) ?? s.expr });
+    }
+    return expr;
   }
 
   /** The finished program for a result of `dtype` stored as `st`. */
@@ -173,33 +204,106 @@ export class ProgramBuilder {
       versions: this.versions,
       shape: this.shape,
       size: this.size,
+      shared: this.shared,
+      inlined: false,
     };
   }
 }
 
-function remap(e: Expr, map: readonly number[]): Expr {
+/** `e` with its inputs renumbered by `map`; `memo` maps each node of `e` to its copy (shared subtrees stay shared). */
+function remap(e: Expr, map: readonly number[], memo: Map<Expr, Expr>): Expr {
+  let r = memo.get(e);
+  if (r === undefined) {
+    r =
+      e.op === "input"
+        ? map[e.index] === e.index
+          ? e
+          : { op: "input", index: map[e.index], dtype: e.dtype }
+        : withChildren(e, (c) => remap(c, map, memo));
+    memo.set(e, r);
+  }
+  return r;
+}
+
+/** `e` with `f` applied to its operands (`e` itself when none changes). */
+function withChildren(e: Expr, f: (c: Expr) => Expr): Expr {
   switch (e.op) {
     case "input":
-      return map[e.index] === e.index ? e : { op: "input", index: map[e.index], dtype: e.dtype };
     case "const":
       return e;
     case "unary":
     case "cast": {
-      const x = remap(e.x, map);
+      const x = f(e.x);
       return x === e.x ? e : { ...e, x };
     }
     case "binary": {
-      const a = remap(e.a, map);
-      const b = remap(e.b, map);
+      const a = f(e.a);
+      const b = f(e.b);
       return a === e.a && b === e.b ? e : { ...e, a, b };
     }
     case "where": {
-      const cond = remap(e.cond, map);
-      const a = remap(e.a, map);
-      const b = remap(e.b, map);
+      const cond = f(e.cond);
+      const a = f(e.a);
+      const b = f(e.b);
       return cond === e.cond && a === e.a && b === e.b ? e : { ...e, cond, a, b };
     }
   }
+}
+
+/** A program ready to run: its expression, inputs and node count. */
+interface Lowered {
+  readonly expr: Expr;
+  readonly inputs: readonly View[];
+  readonly size: number;
+}
+
+/**
+ * The program `expr` over `inputs` reading the buffers of the inlined results in `shared` that have been computed
+ * since it was built (a later consumer computed them), rather than evaluating them again. Inputs no longer read are
+ * dropped; a program that would need more inputs than a program may have stays as it was.
+ */
+function lower(
+  expr: Expr,
+  inputs: readonly View[],
+  size: number,
+  shared: readonly Inlined[],
+  shape: readonly number[],
+): Lowered {
+  const done = new Map<Expr, Storage>();
+  for (const s of shared) if (s.storage.ready && s.storage.version === s.version) done.set(s.expr, s.storage);
+  if (done.size === 0) return { expr, inputs, size };
+  const used: View[] = [];
+  const ids = new Map<number | Storage, number>();
+  const read = (key: number | Storage, dtype: DType): Expr => {
+    let i = ids.get(key);
+    if (i === undefined) {
+      i = used.length;
+      ids.set(key, i);
+      if (typeof key === "number") used.push(inputs[key]);
+      else {
+        const strides = contiguousStrides(shape);
+        used.push({ handle: key.handle, dtype: key.dtype, shape, strides, offset: 0 });
+      }
+    }
+    return { op: "input", index: i, dtype };
+  };
+  const memo = new Map<Expr, Expr>();
+  let nodes = 0;
+  const walk = (e: Expr): Expr => {
+    let r = memo.get(e);
+    if (r === undefined) {
+      const st = done.get(e);
+      if (st !== undefined) r = read(st, e.dtype);
+      else r = e.op === "input" ? read(e.index, e.dtype) : withChildren(e, walk);
+      memo.set(e, r);
+    }
+    nodes++;
+    return r;
+  };
+  const lowered = walk(expr);
+  if (used.length > MAX_INPUTS) return { expr, inputs, size };
+  for (const k of ids.keys()) if (typeof k !== "number") counters.reused++;
+  return { expr: lowered, inputs: used, size: nodes };
 }
 
 /** Run a pending program into `out` (a fresh buffer of the pending storage). */
@@ -213,17 +317,23 @@ export function runPending(b: Backend, p: Pending, out: View): void {
     }
   }
   counters.run++;
-  counters.nodes += p.size;
-  if (p.expr.op === "const") b.fill(out, p.expr.value);
-  else (b.elementwise as NonNullable<Backend["elementwise"]>)(p.expr, p.inputs, out);
+  if (p.expr.op === "const") {
+    counters.nodes += p.size;
+    b.fill(out, p.expr.value);
+    return;
+  }
+  const l = lower(p.expr, p.inputs, p.size, p.shared, p.shape);
+  counters.nodes += l.size;
+  (b.elementwise as NonNullable<Backend["elementwise"]>)(l.expr, l.inputs, out);
 }
 
 /** Run a program now into `out` (a reduction at the end of a pending chain: nothing is left pending). */
 export function runNow(b: Backend, pb: ProgramBuilder, expr: Expr, out: View, reduce?: FusedReduce): void {
   counters.built++;
   counters.run++;
-  counters.nodes += pb.size;
-  (b.elementwise as NonNullable<Backend["elementwise"]>)(expr, pb.inputs, out, reduce);
+  const l = lower(expr, pb.inputs, pb.size, pb.shared, pb.shape);
+  counters.nodes += l.size;
+  (b.elementwise as NonNullable<Backend["elementwise"]>)(l.expr, l.inputs, out, reduce);
 }
 
 /** Whether `t` is a whole pending result a program would inline (rather than compute first). */

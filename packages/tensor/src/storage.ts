@@ -74,6 +74,10 @@ export class Storage {
   handleIs(h: unknown): boolean {
     return this.buffer === h;
   }
+  /** Whether the buffer holds the contents: not pending (any more) and not released. */
+  get ready(): boolean {
+    return this.pending === null && this.buffer !== null && !this.account.freed;
+  }
   /** Whether the storage has been released. */
   get freed(): boolean {
     return this.account.freed;
