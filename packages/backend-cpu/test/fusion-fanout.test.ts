@@ -120,6 +120,19 @@ describe("fusion with fan-out: a pending result read by several programs is eval
     expect(sameBitsUnfused(run)).toEqual(out);
   });
 
+  it("a disposed shared node is not read: the program that inlined it computes it", () => {
+    const [a, b] = [data(12), data(13)];
+    const run = (dispose: boolean) => {
+      const h = a.mul(b).exp();
+      const y = h.mul(2);
+      const z = h.mul(3).toArray() as number[];
+      if (dispose) h.dispose();
+      return [y.toArray() as number[], z];
+    };
+    expect(run(true)).toEqual(run(false));
+    expect(sameBitsUnfused(() => run(true))).toEqual(run(false));
+  });
+
   it("counts the reused results in fusionStats", () => {
     const [a, b] = [data(10), data(11)];
     const before = fusionStats().reused;
