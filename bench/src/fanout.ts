@@ -34,11 +34,13 @@ function gelu(x: Tensor, gy: Tensor): Tensor[] {
 }
 
 /** One LSTM cell's gate math from gates [B, 4H] and c [B, H], forward and backward for upstream gh, gc. */
-function lstm(gates: Tensor, c: Tensor, gh: Tensor, gc: Tensor): Tensor[] {
+function lstm(gates: Tensor, c: Tensor, gh: Tensor, gc: Tensor, lib?: Lib): Tensor[] {
   const [i, f, g, o] = gates.chunk(4, 1);
-  const [si, sf, tg, so] = [i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()];
-  const c2 = sf.mul(c).add(si.mul(tg));
-  const tc = c2.tanh();
+  const acts = [i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()];
+  // with `lib`, as nn's LstmGates does: the activations and tanh(c') computed into one buffer each first
+  const [si, sf, tg, so] = lib ? lib.cat(acts, 1).chunk(4, 1) : acts;
+  const c1 = sf.mul(c).add(si.mul(tg));
+  const [c2, tc] = lib ? lib.cat([c1, c1.tanh()], 1).chunk(2, 1) : [c1, c1.tanh()];
   const h = so.mul(tc);
   const dc = gh.mul(so).mul(tc.mul(tc).neg().add(1)).add(gc);
   const di = dc.mul(tg).mul(si.mul(si.neg().add(1)));
@@ -68,6 +70,15 @@ const cases: Record<string, (lib: Lib) => () => Tensor[]> = {
       lib.randn([64, 512]),
     ];
     return () => lstm(gates, c, gh, gc);
+  },
+  "lstm cell as nn's LstmGates": (lib) => {
+    const [gates, c, gh, gc] = [
+      lib.randn([64, 2048]),
+      lib.randn([64, 512]),
+      lib.randn([64, 512]),
+      lib.randn([64, 512]),
+    ];
+    return () => lstm(gates, c, gh, gc, lib);
   },
 };
 
