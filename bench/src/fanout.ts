@@ -62,6 +62,11 @@ const cases: Record<string, (lib: Lib) => () => Tensor[]> = {
     const gy = lib.randn([1 << 20]);
     return () => gelu(x, gy);
   },
+  "gelu forward, 1M": (lib) => {
+    const x = lib.randn([1 << 20]);
+    const k = Math.sqrt(2 / Math.PI);
+    return () => [x.mul(0.5).mul(x.mul(x).mul(x).mul(0.044715).add(x).mul(k).tanh().add(1))];
+  },
   "lstm cell fwd+bwd, 64x512": (lib) => {
     const [gates, c, gh, gc] = [
       lib.randn([64, 2048]),

@@ -107,6 +107,19 @@ describe("fusion with fan-out: a pending result read by several programs is eval
     expect(sameBitsUnfused(run)).toEqual(out);
   });
 
+  it("a costly node inlined into a program that ran is computed with it, not again by a later reader", () => {
+    const [a, b] = [data(14), data(15)];
+    const run = () => {
+      const h = a.mul(b).tanh();
+      const y = h.add(1).toArray() as number[]; // runs with h inlined
+      const z = h.mul(h).neg().add(1).toArray() as number[]; // tanh's gradient reads h afterwards
+      return [y, z];
+    };
+    let out: number[][] = [];
+    expect(evaluations("tanh", () => (out = run()))).toBe(1);
+    expect(sameBitsUnfused(run)).toEqual(out);
+  });
+
   it("an in-place write to the shared node after it was computed does not reach an earlier consumer", () => {
     const [a, b] = [data(8), data(9)];
     const run = () => {

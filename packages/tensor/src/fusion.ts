@@ -19,7 +19,9 @@
  *
  * Fan-out: a pending result is inlined into one program only. A second program reading it computes it first and
  * reads its buffer; the first program, which inlined it, reads that buffer too when it runs (`lower`), so a shared
- * node (an LSTM gate, `tanh` in GELU and its gradient) is evaluated once, not once per consumer.
+ * node (an LSTM gate, `tanh` in GELU and its gradient) is evaluated once, not once per consumer. A program that has
+ * run cannot hand back what it inlined, so one that runs into its own buffer first computes the costly results
+ * (transcendental unary ops, `COSTLY`) it inlined: read again later, they are not evaluated again.
  */
 import type { Backend, Expr, FusedReduce, View } from "./backend";
 import type { DType } from "./dtype";
@@ -306,6 +308,36 @@ function lower(
   return { expr: lowered, inputs: used, size: nodes };
 }
 
+/**
+ * Unary ops costing far more than a store and a load (~20 ns an element in JS against ~1 ns). A program that runs
+ * into its own buffer computes the results of these it inlined into their buffers first and reads them: a later
+ * reader (an activation's gradient reading the activation) then finds them computed instead of evaluating them again.
+ */
+const COSTLY: ReadonlySet<string> = new Set([
+  "exp",
+  "expm1",
+  "log",
+  "log1p",
+  "log2",
+  "log10",
+  "exp2",
+  "sin",
+  "cos",
+  "tan",
+  "tanh",
+  "sigmoid",
+  "erf",
+  "erfinv",
+  "asin",
+  "acos",
+  "atan",
+  "sinh",
+  "cosh",
+  "asinh",
+  "acosh",
+  "atanh",
+]);
+
 /** Run a pending program into `out` (a fresh buffer of the pending storage). */
 export function runPending(b: Backend, p: Pending, out: View): void {
   for (let i = 0; i < p.sources.length; i++) {
@@ -321,6 +353,10 @@ export function runPending(b: Backend, p: Pending, out: View): void {
     counters.nodes += p.size;
     b.fill(out, p.expr.value);
     return;
+  }
+  for (const s of p.shared) {
+    const q = s.storage.pending;
+    if (q !== null && q.expr.op === "unary" && COSTLY.has(q.expr.fn)) void s.storage.handle; // computed (see COSTLY)
   }
   const l = lower(p.expr, p.inputs, p.size, p.shared, p.shape);
   counters.nodes += l.size;
