@@ -6,9 +6,9 @@
  * and text generated with temperature and top-k. `scripts/pytorch/gpt.py` trains the same model in PyTorch from the
  * same initial weights (`--save-init`) on the same batches (random windows drawn from a seeded LCG).
  *
- *   pnpm example gpt [-- --steps 300 --batch-size 16 --seq-len 128 --n-layer 4 --n-head 4 --n-embd 128
- *                        --lr 0.001 --warmup 30 --weight-decay 0.1 --clip-norm 1 --dropout 0
- *                        --eval-every 100 --eval-batches 4 --sample-len 300 --temperature 0.8 --top-k 10
+ *   pnpm example gpt [-- --steps 600 --batch-size 16 --seq-len 128 --n-layer 4 --n-head 4 --n-embd 128
+ *                        --lr 0.002 --warmup 30 --weight-decay 0.1 --clip-norm 1 --dropout 0
+ *                        --eval-every 200 --eval-batches 4 --sample-len 300 --temperature 0.8 --top-k 10
  *                        --plots examples/out/gpt.svg --save-init F --losses-out F --device cpu|webgpu]
  *
  * Ends with one JSON line: example, device, trainLoss (the last step's), valLoss, samplesPerSec (characters
@@ -35,11 +35,11 @@ const F = nn.F;
 
 const opts = seqFlags(
   {
-    steps: "300",
+    steps: "600",
     "batch-size": "16",
     "seq-len": "128",
-    lr: "0.001",
-    "eval-every": "100",
+    lr: "0.002",
+    "eval-every": "200",
     "eval-batches": "4",
     "sample-len": "300",
     "top-k": "10",

@@ -5,8 +5,8 @@ windows from the same LCG, AdamW (decay on matrices only), the cosine schedule w
 clipping, validation batches and top-k sampling, with the same flags and defaults. PyTorch 1.13 has no
 scaled_dot_product_attention, so the attention is written out as PyTorch 2.0 defines it.
 
-    /usr/bin/python3 scripts/pytorch/gpt.py [--steps 300 ... --init F]   # trains here; one JSON line
-    /usr/bin/python3 scripts/pytorch/gpt.py --compare [--steps 300 ...]  # runs `pnpm example gpt` with the same
+    /usr/bin/python3 scripts/pytorch/gpt.py [--steps 600 ... --init F]   # trains here; one JSON line
+    /usr/bin/python3 scripts/pytorch/gpt.py --compare [--steps 600 ...]  # runs `pnpm example gpt` with the same
         flags, trains here from its initial weights (--save-init), and reports the first 50 steps' losses, both
         validation losses and both frameworks' characters per second (OMP_WAIT_POLICY=PASSIVE, 2 threads)
 """
@@ -16,7 +16,7 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-DEFAULTS = {"steps": "300", "batch-size": "16", "seq-len": "128", "lr": "0.001", "eval-every": "100",
+DEFAULTS = {"steps": "600", "batch-size": "16", "seq-len": "128", "lr": "0.002", "eval-every": "200",
             "eval-batches": "4", "sample-len": "300", "top-k": "10"}
 EXTRA = {"n-layer": "4", "n-head": "4", "n-embd": "128", "warmup": "30", "weight-decay": "0.1", "dropout": "0"}
 
