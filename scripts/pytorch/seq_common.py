@@ -1,13 +1,12 @@
 """What scripts/pytorch/char_rnn.py and gpt.py share, written after examples/lib/text.ts so both frameworks see the
 same text split, the same batches in the same order (a seeded LCG, not a framework RNG) and sample the same way;
-the safetensors reader for Cinder's initial weights; the training loop; and the `--compare` mode, which runs the
+Cinder's initial weights read with scripts/fixtures/safetensors_spec.py; the training loop; and the `--compare` mode, which runs the
 Cinder example with the same flags, trains here from its initial weights, and reports both.
 """
 import argparse
 import json
 import math
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -18,6 +17,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "scripts", "fixtures"))
+from safetensors_spec import load_file  # noqa: E402
 TEXT_FILE = os.path.join(ROOT, "examples", "text", "moby-dick.txt")
 
 
@@ -94,23 +95,6 @@ def pick_token(logits, temperature, top_k, u):
     return kept[-1]
 
 
-def load_safetensors(path):
-    """safetensors.torch.load_file after the spec (Debian has no python3-safetensors): {name: tensor}."""
-    dtypes = {"F32": np.float32, "F64": np.float64, "I32": np.int32}
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + n])
-    header.pop("__metadata__", None)
-    body = data[8 + n :]
-    out = {}
-    for name, info in header.items():
-        begin, end = info["data_offsets"]
-        arr = np.frombuffer(body[begin:end], dtype=dtypes[info["dtype"]]).copy()
-        out[name] = torch.from_numpy(arr).reshape(info["shape"])
-    return out
-
-
 def parser(example, defaults, extra):
     """The flags of examples/lib/text.ts's seqFlags with the example's defaults, plus its own and --compare."""
     ap = argparse.ArgumentParser(description=f"PyTorch twin of examples/{example}.ts")
@@ -127,7 +111,7 @@ def parser(example, defaults, extra):
 
 def load_init(model, path):
     if path:
-        model.load_state_dict(load_safetensors(path), strict=True)
+        model.load_state_dict(load_file(path), strict=True)
 
 
 def evaluate_loss(model, batches, loss_of):
