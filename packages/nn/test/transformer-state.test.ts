@@ -99,17 +99,18 @@ describe("state dicts move both ways", () => {
       const theirs = JSON.parse(r.stdout) as Record<string, (number[] | null)[]>;
       expect(Object.keys(theirs).length).toBe(fx.modules.length);
       for (const [i, outs] of Object.entries(theirs)) {
-        outs.forEach((o, j) => {
+        for (const [j, o] of outs.entries()) {
           const want = mine[i][j];
-          if (o === null || want === null)
-            return expect(o, `${fx.modules[+i].name} output ${j}`).toEqual(want);
+          if (o === null || want === null) {
+            expect(o, `${fx.modules[+i].name} output ${j}`).toEqual(want);
+            continue;
+          }
           expect(o.length).toBe(want.length);
-          o.forEach((v, k) =>
+          for (const [k, v] of o.entries())
             expect(Math.abs(v - want[k]), `${fx.modules[+i].name} output ${j}[${k}]`).toBeLessThan(
               1e-5 + 1e-4 * Math.abs(v),
-            ),
-          );
-        });
+            );
+        }
       }
     },
   );

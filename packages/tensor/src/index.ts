@@ -37,6 +37,7 @@ export {
   type TensorMethods,
   unaryFns,
 } from "./methods";
+export { type OpTracer, setOpTracer } from "./op-tracer";
 export {
   adjoint,
   broadcastTo,
@@ -89,13 +90,13 @@ export {
 export { bmm, dot, matmul, mm, mv, outer } from "./ops/linalg";
 export { choleskySolve, inverse, torchDet as det, torchSlogdet as slogdet } from "./ops/linalg-decomp";
 export { cdist, cross, kron, tensordot } from "./ops/linalg-extra";
+export { luUnpack, torchLu as lu, torchLuSolve as luSolve } from "./ops/linalg-lu";
 export {
   orgqr,
   torchMatrixExp as matrixExp,
   torchMatrixPower as matrixPower,
   torchVander as vander,
 } from "./ops/linalg-more";
-export { luUnpack, torchLu as lu, torchLuSolve as luSolve } from "./ops/linalg-lu";
 /**
  * `torch.linalg`: the functions of PyTorch's linalg module that Cinder has: `cross`, the norms, `det`, `slogdet`,
  * `inv`, `solve`, `luFactor`, `cholesky`, `qr`, `eigh`, `eigvalsh`, `svd`, `svdvals`, `pinv`, `lstsq`, `lu`, `luFactorEx`,
@@ -104,6 +105,7 @@ export { luUnpack, torchLu as lu, torchLuSolve as luSolve } from "./ops/linalg-l
  * throw: complex results).
  */
 export * as linalg from "./ops/linalg-namespace";
+export { bernoulli, multinomial, normal, poisson } from "./ops/random-extra";
 export {
   all,
   amax,
@@ -130,7 +132,6 @@ export {
   variance as var,
   variance,
 } from "./ops/reduce";
-export { bernoulli, multinomial, normal, poisson } from "./ops/random-extra";
 export * from "./ops/sampling";
 export { cummax, cummin, logcumsumexp } from "./ops/scan-extra";
 export { scatterReduce } from "./ops/scatter-reduce";
@@ -230,7 +231,6 @@ export {
   signatures,
   snakeCase,
 } from "./signature";
-export { type OpTracer, setOpTracer } from "./op-tracer";
 export { Storage } from "./storage";
 export {
   emptyTensor,

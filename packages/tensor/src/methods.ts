@@ -12,9 +12,7 @@ import { methodTable } from "./method-table";
 import { type AliasMethods, installAliases } from "./ops/aliases";
 import { castOp } from "./ops/cast";
 import { clampOp } from "./ops/clamp";
-import { diag } from "./ops/creation";
 import { binary, inplace, type Scalar, type TensorOrScalar, where } from "./ops/elementwise";
-import * as ex from "./ops/elementwise-extra";
 import {
   type BinaryMethods,
   binaryFns,
@@ -23,21 +21,8 @@ import {
   unaryFns,
   writeOut,
 } from "./ops/elementwise-signatures";
-import * as ie from "./ops/index-extra";
-import * as ix from "./ops/indexing";
 import { copyInto, expandTo } from "./ops/kernels";
-import * as la from "./ops/linalg";
-import * as ld from "./ops/linalg-decomp";
-import * as lx from "./ops/linalg-extra";
 import { checkIntegerDivision } from "./ops/range-check";
-import * as rd from "./ops/reduce";
-import { normal_, uniform_ } from "./ops/sampling";
-import * as sc from "./ops/scan-extra";
-import * as sr from "./ops/scatter-reduce";
-import * as sx from "./ops/shape-extra";
-import * as so from "./ops/sort";
-import * as st from "./ops/stats";
-import * as un from "./ops/unique";
 import * as vw from "./ops/view";
 import { broadcastShapes, sameShape } from "./shape";
 import {

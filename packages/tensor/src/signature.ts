@@ -134,7 +134,6 @@ export const k = {
     );
   },
   /** An instance of a class. */
-  // biome-ignore lint/suspicious/noExplicitAny: any constructor, overloaded or private-parameter ones included
   instance<T>(ctor: abstract new (...a: any) => T, name = ctor.name): Kind<T> {
     return kind<T>(
       name,
