@@ -1,9 +1,9 @@
 /**
- * Node built-ins, loaded lazily and out of bundlers' sight, so that `@cinder/datasets-mnist` bundles for
- * browsers: the specifier reaches `import()` through a parameter (a bundler cannot resolve it, so it leaves
- * the call alone, as `@cinder/viz` does) and keeps its `node:` prefix. Reading, inflating and downloading
- * files call this; in a browser they fail at run time with the message below.
+ * The Node built-ins `@cinder/datasets-mnist` uses to read, inflate and download files, loaded lazily out of
+ * bundlers' sight (`importNodeBuiltin`); in a browser they fail with a clear message.
  */
+import { importNodeBuiltin } from "@cinder/tensor";
+
 interface NodeModules {
   "node:crypto": typeof import("node:crypto");
   "node:fs/promises": typeof import("node:fs/promises");
@@ -13,14 +13,9 @@ interface NodeModules {
 }
 
 /** `import(specifier)` of a Node built-in, with a clear error where there is none (a browser). */
-export async function nodeImport<K extends keyof NodeModules>(specifier: K): Promise<NodeModules[K]> {
-  try {
-    return (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier as string)) as NodeModules[K];
-  } catch (e) {
-    throw new Error(
-      `@cinder/datasets-mnist: files are not available in browsers (${specifier} could not be loaded: ${(e as Error).message}); ` +
-        "there, build the dataset from bytes you fetch (parseIdx, TensorDataset)",
-      { cause: e },
-    );
-  }
-}
+export const nodeImport = <K extends keyof NodeModules>(specifier: K): Promise<NodeModules[K]> =>
+  importNodeBuiltin<NodeModules[K]>(
+    specifier,
+    "@cinder/datasets-mnist",
+    "build the dataset from bytes you fetch (parseIdx, TensorDataset)",
+  );

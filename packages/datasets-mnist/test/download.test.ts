@@ -394,9 +394,13 @@ describe("stale temporary files", () => {
     const src = new URL("../src/download.ts", import.meta.url).pathname;
     const script = `import { downloadFile } from ${JSON.stringify(src)};
 await downloadFile({ mirrors: [${JSON.stringify(`${base}/endless/`)}], filename: ${JSON.stringify(IMG)}, md5: "0".repeat(32), dir: ${JSON.stringify(dir)}, log: false });`;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      stdio: "ignore",
-    });
+    const child = spawn(
+      process.execPath,
+      ["--conditions=@cinder/source", "--import", "tsx", "--input-type=module", "-e", script],
+      {
+        stdio: "ignore",
+      },
+    );
     const started = Date.now();
     while (!readdirSync(dir).some((f) => f.endsWith(".part"))) {
       if (Date.now() - started > 20_000) throw new Error("the child's download never started");

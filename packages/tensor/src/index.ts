@@ -37,6 +37,7 @@ export {
   type TensorMethods,
   unaryFns,
 } from "./methods";
+export { importNodeBuiltin } from "./node-import";
 export { type OpTracer, setOpTracer } from "./op-tracer";
 export {
   adjoint,
