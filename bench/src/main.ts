@@ -45,6 +45,7 @@ const USAGE = `Usage: pnpm bench [-- options]
   --quick           short run (< ~2 min): fewer rounds, shorter samples, no cnn rows
   --rounds <n>      interleaved rounds per task (default 9; 5 with --quick; at most 5 for the cnn rows)
   --sample-ms <ms>  target duration of one sample (default 150; 40 with --quick)
+  --warmup-ms <ms>  warm-up time per peer and task before calibration (default 2000; 300 with --quick)
   --peers <list>    peers beside Cinder (default all): ${PEER_IDS.join(", ")}, or none
                     (pytorch: 2 threads; pytorch1: 1 thread)
   --skip-check      skip the correctness guard
@@ -64,6 +65,7 @@ function parse() {
       quick: { type: "boolean", default: false },
       rounds: { type: "string" },
       "sample-ms": { type: "string" },
+      "warmup-ms": { type: "string" },
       peers: { type: "string" },
       "skip-check": { type: "boolean", default: false },
       out: { type: "string" },
@@ -91,6 +93,7 @@ function parse() {
     quick: values.quick,
     rounds: Math.round(num(values.rounds, "rounds", values.quick ? 5 : 9)),
     sampleMs: num(values["sample-ms"], "sample-ms", values.quick ? 40 : 150),
+    warmupMs: num(values["warmup-ms"], "warmup-ms", values.quick ? 300 : 2000),
     peers: new Set(peers ?? PEER_IDS),
     check: !values["skip-check"],
     out: values.out ?? join(BENCH, "results", "latest.json"),
@@ -228,6 +231,26 @@ async function guard(task: Task, peers: readonly Peer[], result: TaskResult): Pr
   }
 }
 
+/**
+ * Runs a peer for about `warmupMs` before it is calibrated and sampled, so every peer is measured in its steady
+ * state: a JIT-compiled JavaScript library (Cinder, tfjs, jax-js) takes hundreds of small training steps to reach
+ * it (Cinder's MLP step: ~2.3 ms over its first 200 steps, ~0.8 ms after 1,000), while PyTorch starts there.
+ * Iterations run in batches of ~100 ms; returns the last batch's time per iteration.
+ */
+async function warmUp(prep: Prepared, once: number, warmupMs: number): Promise<number> {
+  let spent = once;
+  let per = once;
+  while (spent < warmupMs) {
+    const iters = Math.max(
+      1,
+      Math.min(10_000, Math.round(Math.min(100, warmupMs - spent) / Math.max(per, 1e-3))),
+    );
+    per = await prep.run(iters);
+    spent += per * iters;
+  }
+  return per;
+}
+
 async function runTask(task: Task, peers: readonly Peer[], o: Options): Promise<TaskResult> {
   const result: TaskResult = { task, peers: {} };
   const mine = peers.filter((p) => p.supports(task));
@@ -259,6 +282,7 @@ async function runTask(task: Task, peers: readonly Peer[], o: Options): Promise<
         await prep.dispose();
         continue;
       }
+      once = await warmUp(prep, once, o.warmupMs);
       if (once < o.sampleMs) once = Math.min(await prep.run(1), await prep.run(1));
       const iters = Math.max(1, Math.min(100_000, Math.round(o.sampleMs / Math.max(once, 1e-3))));
       timed.push({ peer, prep, iters });
@@ -316,7 +340,9 @@ async function main(): Promise<void> {
   const tasks = selectTasks(o);
   const { peers, notes, adapter, versions } = await startPeers(o);
   const columns = peers.map((p) => ({ id: p.id, label: p.label }) satisfies Column);
-  log(`peers: ${columns.map((c) => c.label).join(", ")}; ${o.rounds} rounds, ~${o.sampleMs} ms samples`);
+  log(
+    `peers: ${columns.map((c) => c.label).join(", ")}; ${o.rounds} rounds, ~${o.sampleMs} ms samples, ~${o.warmupMs} ms warm-up`,
+  );
   const results: TaskResult[] = [];
   try {
     for (const task of tasks) {

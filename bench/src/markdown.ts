@@ -79,7 +79,7 @@ BENCHMARKS.md\`; do not edit by hand.
 
 - **Date:** ${run.date.slice(0, 10)} (${run.date})${commit}
 - **Machine:** ${run.cpu ?? "unknown CPU"}, ${run.cores} logical cores; Node ${run.node}${versions ? `; ${versions}` : ""}
-- **Run:** ${o.quick ? "--quick, " : ""}${o.rounds} rounds, ~${o.sampleMs} ms samples, ${(run.seconds / 60).toFixed(1)} minutes in all.
+- **Run:** ${o.quick ? "--quick, " : ""}${o.rounds} rounds, ~${o.sampleMs} ms samples${typeof o.warmupMs === "number" ? `, ~${o.warmupMs} ms warm-up per peer and row` : ""}, ${(run.seconds / 60).toFixed(1)} minutes in all.
 
 **These numbers are noisy.** The machine is shared (other processes may run during a run), so absolute times
 drift from run to run by 10-50 % and more; interleaving keeps the ratios within one run fairer than the times.
