@@ -229,6 +229,45 @@ export function runBackward(
   capture?: readonly object[],
   ownedSeeds = false,
 ): Map<object, Tensor> {
+  const pass = { accumulates: capture === undefined, callbacks: [] as (() => void)[] };
+  passes.push(pass);
+  try {
+    const captured = runNodes(roots, seeds, opts, capture, ownedSeeds);
+    // (a callback may queue another: it runs too, as PyTorch's final callbacks)
+    for (let i = 0; i < pass.callbacks.length; i++) pass.callbacks[i]();
+    return captured;
+  } finally {
+    passes.pop();
+  }
+}
+
+/** A backward pass in progress, as {@link currentBackwardPass} shows it. */
+export interface BackwardPass {
+  /** True for `backward()` (gradients accumulate into leaves), false for `autograd.grad` (they are returned). */
+  readonly accumulates: boolean;
+  /**
+   * PyTorch's `Variable._execution_engine.queue_callback`: run `callback` once every node of this pass has run,
+   * before `backward()` returns (a node that hands work to another thread collects its result there).
+   */
+  queueCallback(callback: () => void): void;
+}
+
+const passes: { accumulates: boolean; callbacks: (() => void)[] }[] = [];
+
+/** The innermost backward pass running now (a node's backward asks), or null outside backward. */
+export function currentBackwardPass(): BackwardPass | null {
+  const pass = passes[passes.length - 1];
+  if (pass === undefined) return null;
+  return { accumulates: pass.accumulates, queueCallback: (cb) => void pass.callbacks.push(cb) };
+}
+
+function runNodes(
+  roots: readonly Tensor[],
+  seeds: readonly Tensor[],
+  opts: BackwardOptions,
+  capture?: readonly object[],
+  ownedSeeds = false,
+): Map<object, Tensor> {
   const grads = new Map<GradFn, Pending>();
   // tensors this pass made and no one else can reach, disposed at the end (null: keep all, for createGraph)
   const owned: Set<Tensor> | null = opts.createGraph ? null : new Set();

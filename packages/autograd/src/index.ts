@@ -12,6 +12,8 @@ install(adopt);
 export {
   AccumulateGrad,
   type BackwardOptions,
+  type BackwardPass,
+  currentBackwardPass,
   type Edge,
   FunctionNode,
   Node,
