@@ -1,7 +1,7 @@
 // currentBackwardPass(): PyTorch's queue_callback (final callbacks of a backward pass) and the pass's kind.
 import { tensor } from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
-import { currentBackwardPass, type FunctionCtx, Function as Fn, grad } from "../src/index";
+import { currentBackwardPass, Function as Fn, type FunctionCtx, grad } from "../src/index";
 import "./setup";
 
 const seen: string[] = [];
