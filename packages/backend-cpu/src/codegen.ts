@@ -161,6 +161,7 @@ function generate(spec: LoopSpec, pattern: string): Kernel {
   L.push(`const {${helperNames.join(", ")}} = h;`);
   // a kernel's own scratch for branch-free selects (elementwise.ts): SEL[+cond] picks SEL[1] or SEL[0]
   L.push("const SEL = new Float64Array(2);");
+  L.push("const NO_IDX = new Int32Array(0);");
   L.push(`return function kernel_${pattern}_${cache.size}(rank, shape, arrs, offs, strides, p) {`);
   if (spec.prelude) L.push(spec.prelude);
   for (let k = 0; k < nOps; k++) {
@@ -169,7 +170,8 @@ function generate(spec: LoopSpec, pattern: string): Kernel {
   L.push("const last = rank - 1, n = shape[last];");
   for (let k = 0; k < nOps; k++) if (pattern[k] === "s") L.push(`const I${k} = S${k}[last];`);
   L.push("let outer = 1; for (let d = 0; d < last; d++) outer *= shape[d];");
-  L.push("const idx = new Int32Array(last > 0 ? last : 1);");
+  // (a flat loop never touches idx: no per-call allocation for it)
+  L.push("const idx = last > 0 ? new Int32Array(last) : NO_IDX;");
   L.push("for (let r = 0; r < outer; r++) {");
   const at = (k: number) =>
     pattern[k] === "1"
@@ -208,17 +210,68 @@ const UNIT_STRIDES: (readonly number[])[][] = [0, 1, 2, 3, 4, 5].map((k) =>
   Array.from({ length: k }, () => [1]),
 );
 
-/** Whether every operand walks `shape` in row-major order with no gaps (size-1 dims may have any stride). */
-function allContiguous(shape: readonly number[], ops: readonly Operand[]): boolean {
-  for (const o of ops) {
-    let acc = 1;
-    const st = o.strides;
-    for (let d = shape.length - 1; d >= 0; d--) {
-      if (shape[d] !== 1 && st[d] !== acc) return false;
-      acc *= shape[d];
-    }
+/** Whether `o` walks `shape` in row-major order with no gaps (size-1 dims may have any stride). */
+function denseOver(shape: readonly number[], o: Operand): boolean {
+  let acc = 1;
+  const st = o.strides;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && st[d] !== acc) return false;
+    acc *= shape[d];
   }
   return true;
+}
+
+/**
+ * Typed-array constructors numbered for the flat path's kernel cache. A small op is over in ~100 ns, so the cache
+ * key must cost less than a string built and hashed per call (`spec.key|Float32Array|...`, as the strided path
+ * does): the flat path keys each spec's kernels by a number made of its operands' codes.
+ */
+const ARRAY_CODE = new Map<unknown, number>([
+  [Float32Array, 1],
+  [Float64Array, 2],
+  [Int32Array, 3],
+  [Uint8Array, 4],
+  [Int8Array, 5],
+  [Int16Array, 6],
+]);
+const flatKernels = new WeakMap<LoopSpec, Map<number, Kernel>>();
+
+/** Calls of `runLoop` by path since load: tests check that the flat path is taken and equals the strided one. */
+export const loopStats = { flat: 0, strided: 0 };
+
+/** The flat (all operands dense) kernel of `spec` for these arrays: the strided path's kernel for the same key. */
+function flatKernel(spec: LoopSpec, arrs: readonly TypedArray[]): Kernel {
+  let byCode = flatKernels.get(spec);
+  if (byCode === undefined) {
+    byCode = new Map();
+    flatKernels.set(spec, byCode);
+  }
+  let code = 0;
+  for (let k = 0; k < arrs.length; k++) {
+    const c = ARRAY_CODE.get(arrs[k].constructor);
+    // an array type outside the table (none that Cinder allocates) goes by the string key
+    if (c === undefined) return cachedKernel(spec, arrs, "1".repeat(arrs.length));
+    code = code * 8 + c;
+  }
+  let kernel = byCode.get(code);
+  if (kernel === undefined) {
+    kernel = cachedKernel(spec, arrs, "1".repeat(arrs.length));
+    byCode.set(code, kernel);
+  }
+  return kernel;
+}
+
+/** The kernel of `spec` for these arrays and stride pattern, generated on first use. */
+function cachedKernel(spec: LoopSpec, arrs: readonly TypedArray[], pattern: string): Kernel {
+  let key = spec.key;
+  for (const a of arrs) key += `|${a.constructor.name}`;
+  key += `|${pattern}`;
+  let kernel = cache.get(key);
+  if (kernel === undefined) {
+    kernel = generate(spec, pattern);
+    cache.set(key, kernel);
+  }
+  return kernel;
 }
 
 /**
@@ -233,31 +286,28 @@ export function runLoop(
   p: number | Float64Array = 0,
   primary = 0,
 ): void {
-  const ops = [out, ...inputs];
-  if (allContiguous(shape, ops)) {
+  let dense = denseOver(shape, out);
+  for (let k = 0; dense && k < inputs.length; k++) dense = denseOver(shape, inputs[k]);
+  if (dense) {
     // the common case, every operand dense in the same order: one flat loop, no planning
     let n = 1;
-    for (const d of shape) n *= d;
+    for (let d = 0; d < shape.length; d++) n *= shape[d];
     if (n === 0) return;
-    let key = spec.key;
-    for (const o of ops) key += `|${o.arr.constructor.name}`;
-    const pattern = "1".repeat(ops.length);
-    key += `|${pattern}`;
-    let kernel = cache.get(key);
-    if (kernel === undefined) {
-      kernel = generate(spec, pattern);
-      cache.set(key, kernel);
+    const nOps = inputs.length + 1;
+    const arrs = new Array<TypedArray>(nOps);
+    const offs = new Array<number>(nOps);
+    arrs[0] = out.arr;
+    offs[0] = out.offset;
+    for (let k = 1; k < nOps; k++) {
+      arrs[k] = inputs[k - 1].arr;
+      offs[k] = inputs[k - 1].offset;
     }
-    kernel(
-      1,
-      [n],
-      ops.map((o) => o.arr),
-      ops.map((o) => o.offset),
-      UNIT_STRIDES[ops.length] ?? ops.map(() => [1]),
-      p,
-    );
+    loopStats.flat++;
+    flatKernel(spec, arrs)(1, [n], arrs, offs, UNIT_STRIDES[nOps] ?? arrs.map(() => [1]), p);
     return;
   }
+  loopStats.strided++;
+  const ops = [out, ...inputs];
   const pl = plan(
     shape,
     ops.map((o) => o.strides),
@@ -266,24 +316,17 @@ export function runLoop(
   if (pl === null) return;
   const last = pl.shape.length - 1;
   let pattern = "";
-  let key = spec.key;
   for (let k = 0; k < ops.length; k++) {
     let c = strideClass(pl.strides[k][last]);
     // A written output with stride 0 only happens for accumulation; otherwise treat it as generic.
     if (k === 0 && c === "0" && !spec.accumulate) c = "s";
     pattern += c;
-    key += `|${ops[k].arr.constructor.name}`;
   }
-  key += `|${pattern}`;
-  let kernel = cache.get(key);
-  if (kernel === undefined) {
-    kernel = generate(spec, pattern);
-    cache.set(key, kernel);
-  }
-  kernel(
+  const arrs = ops.map((o) => o.arr);
+  cachedKernel(spec, arrs, pattern)(
     pl.shape.length,
     pl.shape,
-    ops.map((o) => o.arr),
+    arrs,
     ops.map((o) => o.offset),
     pl.strides,
     p,

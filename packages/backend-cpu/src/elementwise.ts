@@ -151,36 +151,51 @@ export function toBool(expr: string): string {
   return `+((${expr}) !== 0)`;
 }
 
-const unarySpecs = new Map<string, LoopSpec>();
+/**
+ * Loop specs by op and variant (bit 0: float operands, bit 1: a bool output the op does not make itself): built
+ * once, not per call, and found without building a key string (a small op's whole kernel costs ~100 ns).
+ */
+const unarySpecs = new Map<UnaryOp, (LoopSpec | undefined)[]>();
+const binarySpecs = new Map<BinaryOp, (LoopSpec | undefined)[]>();
+
+function specOf<Op extends string>(
+  specs: Map<Op, (LoopSpec | undefined)[]>,
+  op: Op,
+  variant: number,
+  make: () => LoopSpec,
+): LoopSpec {
+  let row = specs.get(op);
+  if (row === undefined) {
+    row = [undefined, undefined, undefined, undefined];
+    specs.set(op, row);
+  }
+  let spec = row[variant];
+  if (spec === undefined) {
+    spec = make();
+    row[variant] = spec;
+  }
+  return spec;
+}
 
 export function unary(op: UnaryOp, x: View, out: View): void {
   const fl = isFloatDType(x.dtype);
   const toBoolOut = out.dtype === "bool" && !UNARY_BOOL.has(op);
-  const id = `${op}${fl ? "f" : "i"}${toBoolOut ? "b" : ""}`;
-  let spec = unarySpecs.get(id);
-  if (spec === undefined) {
+  const spec = specOf(unarySpecs, op, (fl ? 1 : 0) + (toBoolOut ? 2 : 0), () => {
     let expr = fl ? UNARY[op] : (UNARY_INT[op] ?? UNARY[op]);
     if (toBoolOut) expr = toBool(expr);
-    spec = { key: `u:${expr}`, vars: ["x"], expr };
-    unarySpecs.set(id, spec);
-  }
+    return { key: `u:${expr}`, vars: ["x"], expr };
+  });
   runLoop(spec, operand(out), [operand(x)], out.shape);
 }
-
-/** Loop specs by (op, float operands, bool output): built once, not per call. */
-const binarySpecs = new Map<string, LoopSpec>();
 
 export function binary(op: BinaryOp, a: View, b: View, out: View): void {
   const fl = isFloatDType(a.dtype) || isFloatDType(b.dtype);
   const toBoolOut = out.dtype === "bool" && !BINARY_BOOL.has(op);
-  const id = `${op}${fl ? "f" : "i"}${toBoolOut ? "b" : ""}`;
-  let spec = binarySpecs.get(id);
-  if (spec === undefined) {
+  const spec = specOf(binarySpecs, op, (fl ? 1 : 0) + (toBoolOut ? 2 : 0), () => {
     let expr = fl ? BINARY[op] : (BINARY_INT[op] ?? BINARY[op]);
     if (toBoolOut) expr = toBool(expr);
-    spec = { key: `b:${expr}`, vars: ["a", "b"], expr };
-    binarySpecs.set(id, spec);
-  }
+    return { key: `b:${expr}`, vars: ["a", "b"], expr };
+  });
   runLoop(spec, operand(out), [operand(a), operand(b)], out.shape);
 }
 
@@ -226,6 +241,9 @@ function castSpec(expr: string): LoopSpec {
   return s;
 }
 
+/** Same-dtype contiguous copies up to this many elements are a loop (see `copy`). */
+const SMALL_COPY = 16;
+
 /** out <- x with `copy`'s cast semantics. */
 export function copy(x: View, out: View): void {
   if (x.dtype === out.dtype && isContiguous(x) && isContiguous(out)) {
@@ -233,7 +251,10 @@ export function copy(x: View, out: View): void {
     if (n === 0) return;
     const src = x.handle as TypedArray;
     const dst = out.handle as TypedArray;
-    if (n === 1) dst[out.offset] = src[x.offset];
+    // `slice`, not `subarray`, for small arrays: V8 keeps typed arrays of up to 64 bytes on its heap, and
+    // `subarray` first moves one to an ArrayBuffer of its own (~0.5 us, more than the 4-element add whose result
+    // `data()` reads); both copy bits (a JS loop would not keep NaN payloads)
+    if (n <= SMALL_COPY) dst.set(src.slice(x.offset, x.offset + n), out.offset);
     else dst.set(src.subarray(x.offset, x.offset + n), out.offset);
     return;
   }

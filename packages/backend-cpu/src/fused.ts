@@ -6,7 +6,7 @@
  * reduction, the loop accumulates the program's values instead of storing them (reduce.ts).
  */
 import type { BinaryOp, DType, Expr, FusedReduce, UnaryOp, View } from "@cinder/tensor";
-import { type LoopSpec, operand, runLoop } from "./codegen";
+import { type LoopSpec, numel, operand, runLoop } from "./codegen";
 import {
   BINARY,
   BINARY_BOOL,
@@ -20,7 +20,7 @@ import {
   WHERE_EXPR,
 } from "./elementwise";
 import { reduceProgram } from "./reduce";
-import { elementwiseWasm } from "./wasm/fused-wasm";
+import { elementwiseWasm, WASM_FUSED_MIN } from "./wasm/fused-wasm";
 
 /** A JS expression rounding `e` to `dtype` as a store of that dtype would. */
 function rounded(e: string, dtype: DType): string {
@@ -200,19 +200,25 @@ export function elementwise(expr: Expr, inputs: readonly View[], out: View, redu
 
 const input = (index: number, dtype: DType): Expr => ({ op: "input", index, dtype });
 
+/** Whether a version 1 call over `out` is too small for WebAssembly (checked before building its program). */
+const tooSmall = (out: View): boolean => numel(out.shape) < WASM_FUSED_MIN;
+
 /** A version 1 `unary` call on the WebAssembly path when it can take it (see `elementwiseWasm`); false otherwise. */
 export function unaryWasm(fn: UnaryOp, x: View, out: View): boolean {
+  if (tooSmall(out)) return false;
   return elementwiseWasm({ op: "unary", fn, x: input(0, x.dtype), dtype: out.dtype }, [x], out);
 }
 
 /** A version 1 `binary` call on the WebAssembly path when it can take it; false otherwise. `out` may alias `a`. */
 export function binaryWasm(fn: BinaryOp, a: View, b: View, out: View): boolean {
+  if (tooSmall(out)) return false;
   const e: Expr = { op: "binary", fn, a: input(0, a.dtype), b: input(1, b.dtype), dtype: out.dtype };
   return elementwiseWasm(e, [a, b], out);
 }
 
 /** A version 1 `where` call on the WebAssembly path when it can take it; false otherwise. */
 export function whereWasm(cond: View, a: View, b: View, out: View): boolean {
+  if (tooSmall(out)) return false;
   const e: Expr = {
     op: "where",
     cond: input(0, cond.dtype),
@@ -231,6 +237,7 @@ export function sumWasm(x: View, axes: readonly number[], out: View): boolean {
 
 /** A version 1 `copy` (float32/bool, with their casts) on the WebAssembly path when it can take it; false otherwise. */
 export function copyWasm(x: View, out: View): boolean {
+  if (tooSmall(out)) return false;
   const e = input(0, x.dtype);
   return elementwiseWasm(x.dtype === out.dtype ? e : { op: "cast", x: e, dtype: out.dtype }, [x], out);
 }
