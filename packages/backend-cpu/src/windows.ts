@@ -1,6 +1,7 @@
 /**
  * Regular 2-D window kernels (the optional `im2col`, `col2im`, `maxPool2d`, `maxPool2dBackward` fast paths):
- * tight loops over contiguous float arrays, one pass each.
+ * tight loops over contiguous float arrays, one pass each. float32 im2col/col2im with dilation 1 along the width run
+ * on WebAssembly SIMD (wasm/im2col-wasm.ts, the same bits) where it is available; these loops are its fallback.
  *
  * im2col and col2im split each output position's windows into the interior (every tap inside the input: no
  * bounds checks, unrolled for 3x3 kernels and rows of 3 taps) and the border (taps clipped, padding zero).
@@ -11,6 +12,7 @@
  * WebAssembly SIMD (wasm/pool-wasm.ts, the same choices) where it is available.
  */
 import type { TypedArray, View, Window2d } from "@cinder/tensor";
+import { col2imWasm, im2colWasm } from "./wasm/im2col-wasm";
 import { maxPool2x2Wasm } from "./wasm/pool-wasm";
 
 type Floats = Float32Array | Float64Array;
@@ -46,6 +48,7 @@ function dims(x: View): [number, number, number, number] {
 
 /** out[n, l, (c * kH + i) * kW + j] = x[n, c, y, x] (0 outside the input). */
 export function im2col(x: View, p: Window2d, out: View): void {
+  if (im2colWasm(x, p, out)) return;
   const [N, C, H, W] = dims(x);
   const [kh, kw] = p.kernel;
   const [sh, sw] = p.stride;
@@ -125,6 +128,7 @@ export function im2col(x: View, p: Window2d, out: View): void {
 
 /** The adjoint of `im2col`: out (overwritten) = the sum of the row entries reading each position. */
 export function col2im(cols: View, p: Window2d, out: View): void {
+  if (col2imWasm(cols, p, out)) return;
   const [N, C, H, W] = dims(out);
   const [kh, kw] = p.kernel;
   const [sh, sw] = p.stride;
