@@ -36,6 +36,7 @@ import { random } from "./random";
 import { argReduce, reduce, scan, softmax } from "./reduce";
 import * as win from "./windows";
 
+export { type GemmProvider, gemmProvider, gemmProviderStats, setGemmProvider } from "./gemm-provider";
 export { getNumThreads, setNumThreads } from "./threads/index";
 
 /**

@@ -13,6 +13,7 @@
  */
 import type { TypedArray, View } from "@cinder/tensor";
 import { fill } from "./elementwise";
+import { matmulProvider } from "./gemm-provider";
 import { matmulWasm } from "./wasm/gemm";
 
 type FloatArray = Float32Array | Float64Array;
@@ -284,6 +285,8 @@ export function matmul(a: View, b: View, out: View): void {
     fill(out, 0);
     return;
   }
+  // A registered native GEMM (gemm-provider.ts, e.g. @cinder/blas) takes the float products it can read in place.
+  if (matmulProvider(a, b, out)) return;
   // Dot products (M = N = 1) read each operand once: copying them into WASM memory would cost more than it saves.
   if (out.dtype === "float32" && M * N * K >= WASM_MIN && (M > 1 || N > 1) && matmulWasm(a, b, out)) return;
   const floatOut = out.dtype === "float32" || out.dtype === "float64";

@@ -1,0 +1,3 @@
+import { cinderBuildConfig } from "../../tsup.shared";
+
+export default cinderBuildConfig();

@@ -1,0 +1,3 @@
+import { cinderTestConfig } from "../../vitest.shared";
+
+export default cinderTestConfig();
