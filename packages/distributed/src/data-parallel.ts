@@ -3,14 +3,46 @@
  * and gathers the outputs along `dim`; the gradients of the chunks flow back into the one set of parameters, so
  * they are summed over the chunks as PyTorch's replicas' gradients are.
  *
- * The chunks run one after another on the calling thread: Cinder's modules cannot be copied into other threads (a
- * replica would need its class's code there), so this is PyTorch's data flow without its speed-up; on CPU the
- * large matrix products already use every core (`setNumThreads`). For training on several cores, use
- * `DistributedDataParallel` under `cinder-run --nproc N`. As in PyTorch on a machine without CUDA, the default
- * `deviceIds` is empty and the module then runs unchanged.
+ * On the CPU the device ids are cores (`torch.cpu.deviceCount()`), and the chunks run at the same time: chunk 0 on
+ * the calling thread with the module itself (so, as in PyTorch, only replica 0's buffer updates, e.g. BatchNorm's
+ * running statistics, reach the module), the others in worker threads (`replica-pool.ts`) that replay the module's
+ * forward traced as plain data (`replica.ts`: a replica needs no class code) with the module's current parameters,
+ * read through shared memory. Each worker's chunk output joins the caller's graph through a `ReplicaBackward` node:
+ * backward sends the output's gradient to the worker, the caller's own backward runs meanwhile, and the worker's
+ * parameter gradients are added into `.grad` before `backward()` returns (a final callback of the pass; under
+ * `autograd.grad` the node waits and returns them).
+ *
+ * A forward that a trace cannot capture (it reads values, e.g. `item()`, or branches on data), a module off the CPU,
+ * an input that requires grad, or a runtime without worker threads (a browser) run the chunks one after another on
+ * the calling thread instead: PyTorch's results without the speed-up; `dp.parallel` is then false and
+ * `dp.fallbackReason` says why (with a warning, once). Without `deviceIds` the module runs unchanged, as PyTorch's on
+ * a machine without CUDA.
  */
+import { Function as AutogradFunction, currentBackwardPass, type FunctionCtx } from "@cinder/autograd";
 import { Module } from "@cinder/nn";
-import { arg, type CallsOf, cat, k, signature, Tensor } from "@cinder/tensor";
+import {
+  arg,
+  type CallsOf,
+  cat,
+  defaultGenerator,
+  isGradEnabled,
+  k,
+  noGrad,
+  signature,
+  Tensor,
+} from "@cinder/tensor";
+import { usableCores } from "./node";
+import {
+  type Enc,
+  mapTensors,
+  ReplicaRefused,
+  type ReplicaTrace,
+  stateOf,
+  tensorData,
+  tensorLeaves,
+  traceReplica,
+} from "./replica";
+import { ReplicaPool } from "./replica-pool";
 
 const DATA_PARALLEL = signature(
   "nn.DataParallel",
@@ -63,6 +95,107 @@ function gather(outs: unknown[], dim: number): unknown {
   return first;
 }
 
+/** A traced forward, by input signature. */
+interface Plan {
+  readonly id: number;
+  readonly trace: ReplicaTrace;
+}
+
+/** What a `ReplicaBackward` node needs: the worker, its outputs, the parameters its gradients are for. */
+type ReplicaCtx = FunctionCtx & {
+  pool: ReplicaPool;
+  worker: number;
+  /** The indices (among the worker's output tensors) of the differentiable ones, and their count. */
+  floats: number[];
+  count: number;
+  params: Tensor[];
+  /** The state index of each of `params`. */
+  index: number[];
+};
+
+/**
+ * Joins a worker's chunk outputs to the graph: its inputs are the parameters (the outputs are functions of them),
+ * its backward hands the outputs' gradients to the worker and collects the parameter gradients it computes.
+ */
+class Replica extends AutogradFunction {
+  static forward(
+    ctx: ReplicaCtx,
+    info: Omit<ReplicaCtx, keyof FunctionCtx>,
+    outs: Tensor[],
+    ...params: Tensor[]
+  ): Tensor[] {
+    Object.assign(ctx, info, { params });
+    ctx.setMaterializeGrads(false);
+    return outs.map((o) => o.detach());
+  }
+
+  static backward(ctx: ReplicaCtx, ...grads: (Tensor | null)[]): (Tensor | null)[] {
+    const data = Array<ReturnType<typeof tensorData> | null>(ctx.count).fill(null);
+    ctx.floats.forEach((i, q) => {
+      const g = grads[q];
+      if (g) data[i] = tensorData(g);
+    });
+    ctx.pool.backward(ctx.worker, data);
+    const pass = currentBackwardPass();
+    const none = [null, null, ...ctx.params.map(() => null)];
+    if (pass?.accumulates) {
+      // the caller's own backward goes on while the worker computes; its gradients are added at the end of the pass
+      pass.queueCallback(() => {
+        const got = ctx.pool.gradients(ctx.worker);
+        noGrad(() => {
+          for (const [q, p] of ctx.params.entries()) {
+            const g = got[ctx.index[q]];
+            if (g === null) continue;
+            if (p.grad === null) p.grad = g;
+            else p.grad.add_(g);
+          }
+        });
+      });
+      return none;
+    }
+    const got = ctx.pool.gradients(ctx.worker);
+    return [null, null, ...ctx.index.map((i) => got[i])];
+  }
+}
+
+/** The trace cache key of a chunk: its tensors' dtypes and shapes, its other values, the module's mode. */
+function chunkKey(chunk: readonly unknown[], training: boolean): string {
+  const shapes = mapTensors(chunk, (t) => `${t.dtype}[${t.shape}]`);
+  const check = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(check);
+    else if (v !== null && typeof v === "object") {
+      if (Object.getPrototypeOf(v) !== Object.prototype)
+        throw new ReplicaRefused(`forward takes a ${v.constructor?.name ?? "non-plain"} object argument`);
+      Object.values(v).forEach(check);
+    } else if (typeof v === "function" || typeof v === "symbol")
+      throw new ReplicaRefused(`forward takes a ${typeof v} argument`);
+  };
+  check(shapes);
+  return JSON.stringify([training, shapes], (_, v) => (typeof v === "bigint" ? `${v}n` : v));
+}
+
+/** `enc` (a trace's output) with its tensors, in order, from `leaves`. */
+function withLeaves(enc: Enc, leaves: readonly Tensor[]): unknown {
+  let n = 0;
+  const fill = (e: Enc): unknown => {
+    if (Array.isArray(e)) return e.map(fill);
+    if (e !== null && typeof e === "object") {
+      if ("$ref" in e) return leaves[n++];
+      if ("$obj" in e) return Object.fromEntries(Object.entries(e.$obj).map(([key, x]) => [key, fill(x)]));
+    }
+    return e;
+  };
+  return fill(enc);
+}
+
+/** Where worker threads cannot be started or waited for (a browser), the reason; else null. */
+function noThreadsReason(): string | null {
+  const p = (globalThis as { process?: { getBuiltinModule?: (n: string) => unknown } }).process;
+  if (typeof p?.getBuiltinModule !== "function")
+    return "worker threads need Node >= 20.16 (a browser's main thread cannot wait for workers)";
+  return null;
+}
+
 /**
  * `DataParallel(module, device_ids=None, output_device=None, dim=0)`: `new nn.DataParallel(model, { deviceIds:
  * [0, 1] })` runs `model` on two halves of each batch and concatenates the results (see the module docs for what
@@ -77,6 +210,14 @@ export class DataParallel<M extends Module = Module> extends Module {
   readonly deviceIds: readonly number[];
   /** The dimension batches are split and outputs joined along. */
   readonly dim: number;
+  /** Why the chunks run one after another on the calling thread (null: they run in parallel). */
+  fallbackReason: string | null = null;
+  /** How many forwards ran their chunks in worker threads, and how many one after another. */
+  readonly stats = { parallel: 0, sequential: 0 };
+  /** The bound on every wait for a worker thread, in ms: a worker that hangs fails the forward or backward. */
+  timeoutMs = 120_000;
+  #pool: ReplicaPool | null = null;
+  readonly #plans = new Map<string, Plan>();
 
   constructor(...args: CallsOf<typeof DATA_PARALLEL>) {
     super();
@@ -86,10 +227,20 @@ export class DataParallel<M extends Module = Module> extends Module {
     this.dim = a.dim;
     if (new Set(this.deviceIds).size !== this.deviceIds.length || this.deviceIds.some((d) => d < 0))
       throw new RangeError(`DataParallel: deviceIds must be distinct ids >= 0, got [${this.deviceIds}]`);
+    const cores = usableCores();
+    if (this.deviceIds.some((d) => d >= cores))
+      throw new RangeError(
+        `DataParallel: deviceIds are cores, each < torch.cpu.deviceCount() (${cores}), got [${this.deviceIds}]`,
+      );
     if (a.outputDevice !== null && a.outputDevice !== this.deviceIds[0] && a.outputDevice !== "cpu")
       throw new RangeError(
         `DataParallel: outputDevice must be deviceIds[0] or "cpu", got ${JSON.stringify(a.outputDevice)}`,
       );
+  }
+
+  /** True while forwards run their chunks in worker threads (false: see `fallbackReason`). */
+  get parallel(): boolean {
+    return this.deviceIds.length > 1 && this.fallbackReason === null;
   }
 
   /** Runs the module on each chunk of the inputs and joins the outputs. */
@@ -98,9 +249,105 @@ export class DataParallel<M extends Module = Module> extends Module {
     if (this.deviceIds.length <= 1) return call(...inputs);
     const chunks = scatter(inputs, this.deviceIds.length, this.dim) as unknown[][];
     if (chunks.length <= 1) return call(...inputs);
-    return gather(
-      chunks.map((c) => call(...c)),
-      this.dim,
-    );
+    const plans = this.fallbackReason === null ? this.plan(chunks) : null;
+    if (plans === null) {
+      this.stats.sequential++;
+      return gather(
+        chunks.map((c) => call(...c)),
+        this.dim,
+      );
+    }
+    this.stats.parallel++;
+    return gather(this.runParallel(chunks, plans), this.dim);
   }
+
+  /** Ends the worker threads (a later forward starts new ones). */
+  close(): void {
+    this.#pool?.close();
+    this.#pool = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** The traces of chunks 1.. (made once per input signature), or null after recording why they cannot be. */
+  private plan(chunks: readonly unknown[][]): Plan[] | null {
+    try {
+      const why =
+        noThreadsReason() ??
+        (stateOf(this.module).some((t) => t.device !== "cpu")
+          ? "the module is not on the CPU (the replicas are CPU threads)"
+          : null) ??
+        (chunks.some((c) => tensorLeaves(c).some((t) => t.requiresGrad))
+          ? "an input requires grad (its gradient from the workers is not supported yet)"
+          : null);
+      if (why !== null) throw new ReplicaRefused(why);
+      return chunks.slice(1).map((c) => {
+        const key = chunkKey(c, this.module.training);
+        let plan = this.#plans.get(key);
+        if (plan === undefined) {
+          plan = { id: this.#plans.size, trace: traceReplica(this.module, c) };
+          this.#plans.set(key, plan);
+        }
+        return plan;
+      });
+    } catch (e) {
+      if (!(e instanceof ReplicaRefused)) throw e;
+      this.fallbackReason = e.message;
+      warnOnce(`DataParallel runs its chunks one after another on the calling thread: ${e.message}`);
+      return null;
+    }
+  }
+
+  /** Posts chunks 1.. to the workers, runs chunk 0 here, and returns every chunk's output. */
+  private runParallel(chunks: readonly unknown[][], plans: readonly Plan[]): unknown[] {
+    const call = this.module as unknown as (...a: unknown[]) => unknown;
+    this.#pool ??= new ReplicaPool(this.deviceIds.slice(1), defaultGenerator.initialSeed(), this.timeoutMs);
+    const pool = this.#pool;
+    pool.timeoutMs = this.timeoutMs;
+    const state = stateOf(this.module);
+    const nParams = this.module.parameters().length;
+    const needsGrad = state.map((t, i) => i < nParams && t.requiresGrad);
+    const grad = isGradEnabled() && needsGrad.some(Boolean);
+    const index = needsGrad.flatMap((g, i) => (g ? [i] : []));
+    const params = index.map((i) => state[i]);
+    try {
+      noGrad(() => pool.writeState(state, needsGrad));
+      for (const [j, plan] of plans.entries())
+        pool.forward(j, plan.id, plan.trace, tensorLeaves(chunks[j + 1]).map(tensorData), grad);
+      const first = call(...chunks[0]);
+      return [
+        first,
+        ...plans.map((plan, j) => {
+          const outs = pool.outputs(j);
+          const floats = outs.flatMap((t, i) => (grad && t.isFloatingPoint() ? [i] : []));
+          if (floats.length > 0) {
+            const info = { pool, worker: j, floats, count: outs.length, params: [], index };
+            const joined = Replica.apply(
+              info,
+              floats.map((i) => outs[i]),
+              ...params,
+            ) as Tensor[];
+            floats.forEach((i, q) => {
+              outs[i] = joined[q];
+            });
+          }
+          return withLeaves(plan.trace.output, outs);
+        }),
+      ];
+    } catch (e) {
+      pool.drain();
+      throw e;
+    }
+  }
+}
+
+let warned = false;
+function warnOnce(message: string): void {
+  if (warned) return;
+  warned = true;
+  const proc = (globalThis as { process?: { emitWarning?: (m: string) => void } }).process;
+  if (proc?.emitWarning) proc.emitWarning(message);
+  else console.warn(message);
 }

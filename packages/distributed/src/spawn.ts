@@ -79,8 +79,8 @@ function workerEntry(): string {
   return new URL(isTs(new URL(here).pathname) ? "./worker.ts" : "./worker.js", here).href;
 }
 
-/** How each rank's worker is started: the bootstrap's data and the Node flags. */
-function bootFor(job: RankJob): { boot: { tsx: string | null; entry: string }; execArgv: string[] } {
+/** How each rank's worker is started: the bootstrap's data and the Node flags (also `DataParallel`'s replicas). */
+export function bootFor(job: RankJob): { boot: { tsx: string | null; entry: string }; execArgv: string[] } {
   const { fileURLToPath } = nodeModule("node:url");
   const entry = workerEntry();
   const target = job.kind === "script" ? job.path : job.module;

@@ -30,20 +30,20 @@ describe("DataParallel", () => {
     ref.sum().add(refL.square().sum()).backward();
     const want = grads(net);
     net.zeroGrad();
-    for (const ids of [
-      [0, 1],
-      [0, 1, 2],
-      [3, 1, 0, 2, 5, 6, 7, 8],
-    ]) {
+    // every usable core (a 7-row batch: up to 7 chunks), and two cores in another order
+    const cores = Math.min(torchCpu.deviceCount(), 7);
+    for (const ids of [Array.from({ length: cores }, (_, i) => i), [1, 0]]) {
       net.zeroGrad();
       const dp = new DataParallel(net, { deviceIds: ids });
       const [y, { logits }] = dp(x, 2) as [torch.Tensor, { logits: torch.Tensor }];
+      expect(dp.stats).toEqual({ parallel: 1, sequential: 0 });
       expect(y.shape).toEqual([7, 3]);
       expect(torch.allclose(y, ref, { atol: 1e-6 })).toBe(true);
       expect(torch.allclose(logits, refL, { atol: 1e-6 })).toBe(true);
       y.sum().add(logits.square().sum()).backward();
       for (const [i, g] of grads(net).entries())
         for (const [j, v] of g.entries()) expect(v).toBeCloseTo(want[i][j], 5);
+      dp.close();
     }
   });
 
@@ -63,6 +63,10 @@ describe("DataParallel", () => {
     expect(() => new DataParallel(net, { deviceIds: [0, 0] })).toThrow(/distinct/);
     expect(() => new DataParallel(net, { deviceIdz: [0] } as never)).toThrow(/deviceIdz/);
     expect(() => new DataParallel(net, [0, 1], 3)).toThrow(/outputDevice must be deviceIds\[0\]/);
+    const n = torchCpu.deviceCount();
+    expect(() => new DataParallel(net, [0, n])).toThrow(
+      new RegExp(`deviceIds are cores, each < torch.cpu.deviceCount\\(\\) \\(${n}\\), got \\[0,${n}\\]`),
+    );
   });
 
   it("cpu.deviceCount() answers device_count() with the usable cores", () => {

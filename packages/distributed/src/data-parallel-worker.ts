@@ -1,0 +1,114 @@
+/**
+ * A `DataParallel` replica (a worker thread started by `ReplicaPool`): it keeps the traces it was sent, reads the
+ * module's parameters and buffers from shared memory at each forward, replays the trace on its chunk with
+ * autograd, and on backward computes the parameter gradients from its outputs' gradients (`autograd.grad`) and
+ * writes them into its shared gradient buffers. Every request that expects an answer gets one in the mailbox, an
+ * error included (the calling thread waits there).
+ */
+import { grad } from "@cinder/autograd";
+import { manualSeed, registerBackend, registeredDevices, type Tensor } from "@cinder/tensor";
+import { nodeModule } from "./node";
+import { fromData, type ReplicaTrace, replay, tensorLeaves } from "./replica";
+import { answer, type ReplicaInit, type ReplicaRequest, type SharedSlot, slotView } from "./replica-pool";
+
+/** The last forward's graph, kept for its backward. */
+interface Pending {
+  outputs: Tensor[];
+  params: Tensor[];
+  /** The state index of each of `params`. */
+  index: number[];
+}
+
+/** Serves one replica's requests until the worker is ended (the entry the bootstrap calls). */
+export async function serveReplica(init: ReplicaInit): Promise<void> {
+  if (!registeredDevices().includes("cpu")) {
+    let backend: { cpu: Parameters<typeof registerBackend>[0] };
+    try {
+      backend = (await import("@cinder/backend-cpu")) as never;
+    } catch (e) {
+      throw new Error(
+        `DataParallel's replicas run on @cinder/backend-cpu, which cannot be imported here: ${e}`,
+      );
+    }
+    registerBackend(backend.cpu);
+  }
+  manualSeed(init.seed);
+  let state: SharedSlot[] = [];
+  let grads: (SharedSlot | null)[] = [];
+  let hasGrad: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  const traces = new Map<number, { trace: ReplicaTrace; outputs: SharedSlot[] }>();
+  let pending: Pending | null = null;
+
+  const handle = (m: ReplicaRequest): void => {
+    switch (m.kind) {
+      case "state":
+        state = m.state;
+        grads = m.grads;
+        hasGrad = new Int32Array(m.hasGrad);
+        return;
+      case "trace":
+        traces.set(m.id, { trace: m.trace, outputs: m.outputs });
+        return;
+      case "forward": {
+        pending = null;
+        const t = traces.get(m.trace);
+        if (t === undefined) throw new Error(`internal: trace ${m.trace} was not sent`);
+        const index: number[] = [];
+        const params: Tensor[] = [];
+        const values = state.map((s, i) => {
+          const v = fromData({ dtype: s.dtype, shape: s.shape, data: slotView(s) });
+          if (m.grad && grads[i] !== null) {
+            v.requiresGrad_(true);
+            index.push(i);
+            params.push(v);
+          }
+          return v;
+        });
+        const outputs = tensorLeaves(replay(t.trace, m.inputs.map(fromData), values));
+        for (const [i, o] of outputs.entries())
+          slotView(t.outputs[i]).set(o.contiguous().data() as ArrayLike<number>);
+        if (m.grad) pending = { outputs, params, index };
+        return;
+      }
+      case "backward": {
+        const p = pending;
+        pending = null;
+        if (p === null)
+          throw new Error("backward without a forward that recorded a graph (or a second backward)");
+        const live = p.outputs.flatMap((o, i) => (o.requiresGrad && m.grads[i] ? [i] : []));
+        hasGrad.fill(0);
+        if (live.length === 0 || p.params.length === 0) return;
+        const g = grad(
+          live.map((i) => p.outputs[i]),
+          p.params,
+          live.map((i) => fromData(m.grads[i] as never)),
+          { allowUnused: true },
+        );
+        for (const [j, gj] of g.entries()) {
+          if (gj === null || gj === undefined) continue;
+          const i = p.index[j];
+          slotView(grads[i] as SharedSlot).set(gj.contiguous().data() as ArrayLike<number>);
+          hasGrad[i] = 1;
+        }
+        return;
+      }
+    }
+  };
+
+  const { parentPort } = nodeModule("node:worker_threads");
+  // a failure of a request without an answer (state, trace) is the answer of the next request that has one
+  let failed: unknown = null;
+  parentPort?.on("message", (m: ReplicaRequest) => {
+    const answers = m.kind === "forward" || m.kind === "backward";
+    try {
+      if (failed === null) handle(m);
+    } catch (e) {
+      failed = e;
+    }
+    if (answers) {
+      answer(init.mailbox, failed);
+      failed = null;
+    }
+  });
+  answer(init.mailbox, null); // started
+}
