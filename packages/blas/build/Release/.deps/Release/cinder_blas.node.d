@@ -1,1 +1,0 @@
-cmd_Release/cinder_blas.node := ln -f "Release/obj.target/cinder_blas.node" "Release/cinder_blas.node" 2>/dev/null || (rm -rf "Release/cinder_blas.node" && cp -af "Release/obj.target/cinder_blas.node" "Release/cinder_blas.node")

@@ -1,1 +1,0 @@
-cmd_Release/obj.target/cinder_blas.node := g++ -o Release/obj.target/cinder_blas.node -shared -pthread -rdynamic -m64  -Wl,-soname=cinder_blas.node -Wl,--start-group Release/obj.target/cinder_blas/src/native/blas_addon.o -Wl,--end-group -ldl -lpthread
