@@ -13,7 +13,7 @@
  */
 import type { TypedArray, View, Window2d } from "@cinder/tensor";
 import { col2imWasm, im2colWasm } from "./wasm/im2col-wasm";
-import { maxPool2x2Wasm } from "./wasm/pool-wasm";
+import { maxPool2x2BackwardWasm, maxPool2x2Wasm } from "./wasm/pool-wasm";
 
 type Floats = Float32Array | Float64Array;
 
@@ -429,9 +429,18 @@ function maxPool2x2(
 }
 
 /** out (overwritten) = grad scattered (added) into each plane at its index. */
-export function maxPool2dBackward(grad: View, indices: View, _p: Window2d, out: View): void {
+export function maxPool2dBackward(grad: View, indices: View, p: Window2d, out: View): void {
   const [N, C, H, W] = dims(out);
+  const [oh, ow] = p.output;
   const L = grad.shape[2] * grad.shape[3];
+  // 2x2 stride-2 windows inside the input do not overlap: each position is written once, on WebAssembly SIMD
+  const inside = 2 * oh <= H && 2 * ow <= W && L === oh * ow;
+  const twoByTwo = p.kernel.every(
+    (k, i) => k === 2 && p.stride[i] === 2 && p.padding[i] === 0 && p.dilation[i] === 1,
+  );
+  if (twoByTwo && inside && grad.handle instanceof Float32Array && out.handle instanceof Float32Array) {
+    if (maxPool2x2BackwardWasm(grad, indices, out, N * C, H, W, oh, ow)) return;
+  }
   const ga = grad.handle as Floats;
   const ia = indices.handle as TypedArray;
   const oa = out.handle as Floats;

@@ -1,7 +1,7 @@
 import type { View, Window2d } from "@cinder/tensor";
 import { afterEach, describe, expect, it } from "vitest";
 import { setWasmFusedEnabled, wasmFusedStats } from "../src/wasm/fused-wasm";
-import { maxPool2d } from "../src/windows";
+import { maxPool2d, maxPool2dBackward } from "../src/windows";
 import { empty, view } from "./helpers";
 
 afterEach(() => setWasmFusedEnabled(true));
@@ -53,5 +53,44 @@ describe("2x2 stride-2 max pooling on WebAssembly SIMD", () => {
         expect(fv.findIndex((b, i) => b !== sv[i])).toBe(-1);
       });
     }
+  }
+});
+
+describe("2x2 stride-2 max pooling backward on WebAssembly SIMD", () => {
+  for (const [N, C, H, W] of [
+    [4, 8, 28, 28],
+    [3, 5, 14, 14],
+    [4, 3, 15, 13],
+    [2, 3, 17, 22],
+    [1, 2, 90, 91],
+  ]) {
+    it(`[${N}, ${C}, ${H}, ${W}]: the JS kernel's bits (-0, NaN and infinite gradients)`, () => {
+      const oh = Math.floor(H / 2);
+      const ow = Math.floor(W / 2);
+      const p: Window2d = {
+        kernel: [2, 2],
+        stride: [2, 2],
+        padding: [0, 0],
+        dilation: [1, 1],
+        output: [oh, ow],
+      };
+      const x = view("float32", values(N * C * H * W, H + W, false), [N, C, H, W]);
+      const idx: View = empty("int32", [N, C, oh, ow]);
+      maxPool2d(x, p, empty("float32", [N, C, oh, ow]), idx);
+      const g = values(N * C * oh * ow, C, true).map((v, i) => (i % 41 === 7 ? Number.POSITIVE_INFINITY : v));
+      const grad = view("float32", g, [N, C, oh, ow]);
+      const run = (on: boolean): Uint32Array => {
+        setWasmFusedEnabled(on);
+        const out = view("float32", new Array(N * C * H * W).fill(5), [N, C, H, W]);
+        const before = wasmFusedStats.run;
+        maxPool2dBackward(grad, idx, p, out);
+        expect(wasmFusedStats.run - before).toBe(on ? 1 : 0);
+        const f = Float32Array.from(out.handle as Float32Array, (v) => (Number.isNaN(v) ? Number.NaN : v));
+        return new Uint32Array(f.buffer);
+      };
+      const fast = run(true);
+      const slow = run(false);
+      expect(fast.findIndex((b, i) => b !== slow[i])).toBe(-1);
+    });
   }
 });
