@@ -8,7 +8,6 @@ import "@cinder/autograd";
 import { grad } from "@cinder/autograd";
 import { cpu } from "@cinder/backend-cpu";
 import * as nn from "@cinder/nn";
-import { SGD } from "@cinder/optim";
 import * as torch from "@cinder/tensor";
 import { afterAll, describe, expect, it } from "vitest";
 import { DataParallel } from "../src/index";
@@ -55,6 +54,25 @@ const loss = new nn.CrossEntropyLoss();
 const close = (a: torch.Tensor | null, b: torch.Tensor | null, atol = 1e-5) =>
   a !== null && b !== null && torch.allclose(a, b, { atol, rtol: 1e-4 });
 
+/** SGD with momentum 0.9 by hand (this package does not depend on @cinder/optim): zeroGrad and step. */
+function sgd(params: torch.Tensor[], lr: number) {
+  const bufs = params.map(() => null as torch.Tensor | null);
+  return {
+    zeroGrad: () => {
+      for (const p of params) p.grad = null;
+    },
+    step: () =>
+      torch.noGrad(() => {
+        for (const [i, p] of params.entries()) {
+          if (p.grad === null) continue;
+          const b = bufs[i] === null ? p.grad.clone() : (bufs[i] as torch.Tensor).mul(0.9).add(p.grad);
+          bufs[i] = b;
+          p.sub_(b.mul(lr));
+        }
+      }),
+  };
+}
+
 /** Loss and gradients of `f` on a batch (gradients of `params`, then zeroed). */
 function step(f: (x: torch.Tensor) => unknown, params: torch.Tensor[], x: torch.Tensor, y: torch.Tensor) {
   for (const p of params) p.grad = null;
@@ -83,8 +101,8 @@ describe("DataParallel on worker threads", () => {
       expect(close(got.out, want.out)).toBe(true);
       for (const [i, g] of got.grads.entries()) expect(close(g, want.grads[i])).toBe(true);
 
-      const opt = new SGD(net.parameters(), { lr: 0.05, momentum: 0.9 });
-      const optTwin = new SGD(twin.parameters(), { lr: 0.05, momentum: 0.9 });
+      const opt = sgd(net.parameters(), 0.05);
+      const optTwin = sgd(twin.parameters(), 0.05);
       for (let s = 0; s < 20; s++) {
         const xb = torch.randn([16, 1, 28, 28]);
         const yb = torch.randint(0, 10, [16]);
