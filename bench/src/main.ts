@@ -16,7 +16,7 @@ import { cpu, getNumThreads } from "@cinder/backend-cpu";
 import { registerBackend, registeredDevices } from "@cinder/tensor";
 import { type RunRecord, renderMarkdown } from "./markdown";
 import type { Peer, Prepared } from "./peer";
-import { CinderPeer } from "./peers/cinder";
+import { CinderPeer, createBlasPeer } from "./peers/cinder";
 import {
   type Column,
   formatTables,
@@ -32,7 +32,7 @@ import { checkTask, makeInputs, mismatch, TASKS, type Task, tolerance } from "./
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BENCH = join(HERE, "..");
 const MIN_ROUNDS = 3;
-const PEER_IDS = ["pytorch", "pytorch1", "tfjs_cpu", "tfjs_wasm", "jax_wasm", "webgpu"];
+const PEER_IDS = ["cinder_blas", "pytorch", "pytorch1", "tfjs_cpu", "tfjs_wasm", "jax_wasm", "webgpu"];
 const WORKLOADS = [...new Set(TASKS.map((t) => t.workload))];
 /** Why a peer has no cell on a task it does not support (one note per task lists them). */
 const NOT_RUN = "unsupported: the peer has no such workload";
@@ -47,7 +47,8 @@ const USAGE = `Usage: pnpm bench [-- options]
   --sample-ms <ms>  target duration of one sample (default 150; 40 with --quick)
   --warmup-ms <ms>  warm-up time per peer and task before calibration (default 2000; 300 with --quick)
   --peers <list>    peers beside Cinder (default all): ${PEER_IDS.join(", ")}, or none
-                    (pytorch: 2 threads; pytorch1: 1 thread)
+                    (cinder_blas: Cinder with @cinder/blas's OpenBLAS GEMM; pytorch: 2 threads;
+                    pytorch1: 1 thread)
   --skip-check      skip the correctness guard
   --out <file>      results file (default bench/results/latest.json)
   --markdown <file> also write the tables, machine and date as Markdown (e.g. BENCHMARKS.md), atomically
@@ -159,6 +160,7 @@ async function startPeers(o: Options): Promise<Started> {
     if (typeof p === "string") notes.push(`${id} skipped: ${p}`);
     else peers.push(p);
   };
+  if (o.peers.has("cinder_blas")) add(await createBlasPeer(), "cinder-blas");
   // Peers load lazily: a run without them (e.g. profiling Cinder alone) never loads tfjs or jax-js.
   for (const threads of [2, 1] as const) {
     const id = threads === 1 ? "pytorch1" : "pytorch";

@@ -80,6 +80,20 @@ export function bestPytorch(t: TaskResult): { id: string; ratio: number } | unde
   return best;
 }
 
+/** The column of Cinder's CPU backend with `@cinder/blas` (OpenBLAS's GEMM) enabled. */
+export const BLAS_COLUMN = "cinder_blas";
+
+/**
+ * Best PyTorch time / Cinder-with-BLAS time on one task (> 1: Cinder with OpenBLAS is faster), the figure issue
+ * 11 asks of a Node user's Cinder; the other ratios stay against Cinder's portable (WASM) GEMM.
+ */
+export function blasVsPytorch(t: TaskResult): { id: string; ratio: number } | undefined {
+  const b = t.peers[BLAS_COLUMN]?.median;
+  const best = bestPytorch(t);
+  const p = best && t.peers[best.id]?.median;
+  return b && best && p ? { id: best.id, ratio: p / b } : undefined;
+}
+
 function cell(r: PeerResult | undefined): string {
   if (!r) return "-";
   if (r.median !== undefined) return `${r.estimate ? "~" : ""}${fmtMs(r.median)} ms`;
@@ -96,7 +110,15 @@ export function tableRows(
   const peers = columns.filter((c) => c.id !== "cinder");
   const withBest = PYTORCH_COLUMNS.every((id) => columns.some((c) => c.id === id));
   const times = [["task", ...columns.map((c) => c.label)]];
-  const ratios = [["task", ...peers.map((c) => c.label), ...(withBest ? ["best pytorch"] : [])]];
+  const withBlas = withBest && columns.some((c) => c.id === BLAS_COLUMN);
+  const ratios = [
+    [
+      "task",
+      ...peers.map((c) => c.label),
+      ...(withBest ? ["best pytorch"] : []),
+      ...(withBlas ? ["best pytorch / cinder-blas"] : []),
+    ],
+  ];
   const rates = [["task", "unit", ...columns.map((c) => c.label)]];
   for (const t of results) {
     const name =
@@ -116,6 +138,11 @@ export function tableRows(
     if (withBest) {
       const b = bestPytorch(t);
       row.push(b ? `${approx(b.id)}${fmtRatio(b.ratio)}x (${b.id === "pytorch1" ? "1t" : "2t"})` : "-");
+    }
+    if (withBlas) {
+      const b = blasVsPytorch(t);
+      const approxBlas = b && (t.peers[b.id]?.estimate || t.peers[BLAS_COLUMN]?.estimate) ? "~" : "";
+      row.push(b ? `${approxBlas}${fmtRatio(b.ratio)}x (${b.id === "pytorch1" ? "1t" : "2t"})` : "-");
     }
     ratios.push(row);
     const unit = throughput(t.task, 1).unit;
@@ -185,7 +212,9 @@ export function headline(
     }
     const best = bestPytorch(t);
     if (best) out[`cinder_vs_pytorch_best_${key}`] = round3(best.ratio);
-    for (const id of ["cinder", "cinder_webgpu"]) {
+    const blas = blasVsPytorch(t);
+    if (blas) out[`cinder_blas_vs_pytorch_best_${key}`] = round3(blas.ratio);
+    for (const id of ["cinder", BLAS_COLUMN, "cinder_webgpu"]) {
       const m = t.peers[id]?.median;
       if (m === undefined) continue;
       const { unit, value } = throughput(t.task, m);

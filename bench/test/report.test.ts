@@ -70,6 +70,23 @@ describe("report", () => {
     expect(text).toContain("0.20x (2t)");
   });
 
+  it("with a cinder-blas column: its ratio to Cinder, and best PyTorch / cinder-blas per row", () => {
+    const blasColumns: Column[] = [...columns, { id: "cinder_blas", label: "cinder-blas" }];
+    const blasResults: TaskResult[] = results.map((r) => ({
+      ...r,
+      peers: { ...r.peers, cinder_blas: { samples: [0.25], median: r.peers.cinder.median! / 4 } },
+    }));
+    const h = headline(blasResults, blasColumns, { quick: false, adapter: null });
+    expect(h.cinder_vs_cinder_blas_add_small).toBe(0.25);
+    expect(h.cinder_blas_vs_pytorch_best_add_small).toBe(1); // pytorch-1t 0.5 ms, cinder-blas 0.5 ms
+    expect(h.cinder_blas_vs_pytorch_best_mnist_mlp_e2e).toBe(0.8); // pytorch 20 ms, cinder-blas 25 ms
+    expect(h.cinder_blas_add_small_ops_per_s).toBe(2_000_000);
+    const text = formatTables(blasResults, blasColumns);
+    expect(text).toContain("best pytorch / cinder-blas");
+    expect(text).toMatch(/1000x a\.add\(b\), 4 f32 .* 0\.25x \(1t\)\s+1\.00x \(1t\)/);
+    expect(text).toMatch(/0\.20x \(2t\)\s+0\.80x \(2t\)/);
+  });
+
   it("renders the run as Markdown: machine, date, tables, how to regenerate", () => {
     const md = renderMarkdown(run);
     expect(md).toContain("Test CPU, 2 logical cores; Node v20.0.0; PyTorch 1.13.0");

@@ -1,8 +1,11 @@
 /**
- * Cinder, the library under test: on the CPU backend (the reference column) and, when it loads, on WebGPU.
+ * Cinder, the library under test: on the CPU backend (the reference column, Cinder's portable WASM GEMM), on the
+ * CPU backend with `@cinder/blas` (column cinder-blas: products on the system's OpenBLAS) and, when it loads, on
+ * WebGPU.
  * Written as the seeds' five-step loop: zeroGrad, forward, loss, backward, step, then `loss.item()`; the
  * end-to-end rows are the mnist examples' loop (examples/lib/mnist.ts) over a DataLoader.
  */
+import { type GemmProvider, gemmProvider, setGemmProvider } from "@cinder/backend-cpu";
 import { DataLoader, TensorDataset } from "@cinder/data";
 import * as nn from "@cinder/nn";
 import { Adam, SGD } from "@cinder/optim";
@@ -165,9 +168,18 @@ export class CinderPeer implements Peer {
     readonly device: Device,
     /** Tasks this device runs (the WebGPU column runs only some), or every non-GPU-only task. */
     private readonly only?: ReadonlySet<string>,
+    /**
+     * The CPU backend's GEMM provider for this column's products (null: Cinder's own GEMM). Both CPU columns
+     * share the process, so each sets its own before every check and sample.
+     */
+    private readonly gemm: GemmProvider | null = null,
   ) {
-    this.id = device === "cpu" ? "cinder" : "cinder_webgpu";
-    this.label = device === "cpu" ? "cinder" : "cinder-webgpu";
+    this.id = device === "cpu" ? (gemm ? "cinder_blas" : "cinder") : "cinder_webgpu";
+    this.label = device === "cpu" ? (gemm ? "cinder-blas" : "cinder") : "cinder-webgpu";
+  }
+
+  private useGemm(): void {
+    if (this.device === "cpu") setGemmProvider(this.gemm);
   }
 
   supports(task: Task): boolean {
@@ -175,6 +187,7 @@ export class CinderPeer implements Peer {
   }
 
   async check(task: Task, inputs: Inputs): Promise<Float32Array> {
+    this.useGemm();
     const b = build(task, inputs, this.device);
     if (b.read === "values") return b.step();
     if (b.read === "tensor") return Float32Array.from((await b.step().dataAsync()) as Float32Array);
@@ -186,7 +199,15 @@ export class CinderPeer implements Peer {
 
   async prepare(task: Task, inputs: Inputs): Promise<Prepared> {
     const b = build(task, inputs, this.device);
-    if (b.read === "values") return { run: (iters) => timeLoop(iters, b.step), dispose: () => undefined };
+    const timed = async (iters: number, step: () => unknown, finish?: () => unknown): Promise<number> => {
+      this.useGemm();
+      const ms = await timeLoop(iters, step, finish);
+      // OpenBLAS's idle workers spin ~0.1 s after a call (as in the pytorch column): let them stop before the
+      // next peer's sample.
+      if (this.gemm) await new Promise((r) => setTimeout(r, BLAS_COOLDOWN_MS));
+      return ms;
+    };
+    if (b.read === "values") return { run: (iters) => timed(iters, b.step), dispose: () => undefined };
     const cpu = this.device === "cpu";
     let last: ct.Tensor | undefined;
     // Scalars are read every iteration (the seeds' `running_loss += loss.item()`). A matmul product is already
@@ -203,6 +224,30 @@ export class CinderPeer implements Peer {
     const finish = async () => {
       if (!cpu && last) await last.dataAsync();
     };
-    return { run: (iters) => timeLoop(iters, step, finish), dispose: () => undefined };
+    return { run: (iters) => timed(iters, step, finish), dispose: () => undefined };
+  }
+}
+
+const BLAS_COOLDOWN_MS = 150;
+
+/**
+ * The cinder-blas column: Cinder's CPU backend with `@cinder/blas`'s OpenBLAS GEMM, or why it cannot run (the
+ * package's error names the Debian package). The provider is taken from the package and set per column, so the
+ * cinder column keeps Cinder's own GEMM.
+ */
+export async function createBlasPeer(): Promise<CinderPeer | string> {
+  try {
+    const blas = await import("@cinder/blas");
+    blas.enable();
+    const provider = gemmProvider();
+    const info = blas.blasInfo();
+    setGemmProvider(null);
+    const peer = new CinderPeer("cpu", undefined, provider);
+    peer.notes.push(
+      `cinder-blas: Cinder's CPU backend with @cinder/blas, float products on ${info.library} (${info.config}), its threads set to getNumThreads()`,
+    );
+    return peer;
+  } catch (e) {
+    return (e instanceof Error ? e.message : String(e)).split("\n")[0];
   }
 }
