@@ -90,6 +90,11 @@ const geos: [string, Geo][] = [
     "width not a multiple of 4, no padding",
     { N: 2, C: 9, H: 11, W: 13, k: [3, 3], s: [1, 1], p: [0, 0], dh: 1 },
   ],
+  [
+    "an item larger than the first memory (it grows)",
+    { N: 1, C: 5, H: 48, W: 48, k: [5, 5], s: [1, 1], p: [2, 2], dh: 1 },
+  ],
+  ["3x3 again after the memory grew", { N: 12, C: 1, H: 28, W: 28, k: [3, 3], s: [1, 1], p: [1, 1], dh: 1 }],
 ];
 
 describe("im2col and col2im on WebAssembly SIMD", () => {

@@ -105,8 +105,9 @@ function zeroItems(f: FnBuilder, at: number, perItem: number, ptr: number, end: 
 }
 
 /**
- * The window loop over items 0..P-1 (param 0): for each window, channel and tap row, `tapRow(s, o, i)` with s the
- * row's address in the padded planes and o the row's place in the rows (as locals plus constant offsets).
+ * The window loop over items 0..P-1 (param 0): for each window, channel and tap row i, `tapRow(srcOffset,
+ * dstOffset)` emits the row's work at the locals s (the window's first row in the padded plane) and o (its place in
+ * the rows) plus those constant offsets.
  */
 function windows(
   f: FnBuilder,
@@ -256,18 +257,29 @@ interface Module {
 let memory: WebAssembly.Memory | null | undefined;
 let f32 = new Float32Array(0);
 const modules = new Map<string, { run: Module; l: Layout } | null>();
+/** Geometries kept compiled (oldest dropped first): varying sizes, as conv1d over sequences, do not pile up. */
+const MAX_MODULES = 32;
 
-/** The module memory (created on first use, grown to `bytes`); null where it cannot be. */
+/**
+ * The module memory (created on first use, grown to at least `bytes`), or null where it cannot be had. Every module
+ * is bound to this one memory for good: a failed growth leaves it as it was (that geometry stays in JS).
+ */
 function memoryFor(bytes: number): WebAssembly.Memory | null {
-  if (bytes > MAX_BYTES) return null;
+  if (bytes > MAX_BYTES || memory === null) return null;
   try {
     memory ??= new WebAssembly.Memory({ initial: 16, maximum: MAX_BYTES / PAGE });
-    const have = memory.buffer.byteLength;
-    if (have < bytes) memory.grow(Math.ceil((bytes - have) / PAGE));
   } catch {
     memory = null;
+    return null;
   }
-  if (memory && f32.buffer !== memory.buffer) f32 = new Float32Array(memory.buffer);
+  const have = memory.buffer.byteLength;
+  try {
+    if (have < bytes) memory.grow(Math.ceil((bytes - have) / PAGE));
+  } catch {
+    return null;
+  }
+  // growing replaces the buffer: views over the old one are empty
+  if (f32.buffer !== memory.buffer) f32 = new Float32Array(memory.buffer);
   return memory;
 }
 
@@ -289,6 +301,7 @@ function kernel(dir: "im2col" | "col2im", g: Geom): { run: Module; l: Layout } |
       m = null;
     }
   }
+  if (modules.size >= MAX_MODULES) modules.delete(modules.keys().next().value as string);
   modules.set(key, m);
   return m;
 }
