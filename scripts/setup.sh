@@ -10,7 +10,7 @@
 # falls back to a plain `pnpm install`, which updates pnpm-lock.yaml: commit that change.
 set -euo pipefail
 
-# Debian packages: PyTorch for golden fixtures, onnx for the ONNX checker, the BLAS it runs on, Fashion-MNIST for the example,
+# Debian packages: PyTorch for golden fixtures, onnx for the ONNX checker, the BLAS it runs on (also @cinder/blas's), Fashion-MNIST for the example,
 # headless Chromium for browser tests (and a font so pages render text), Open MPI for @cinder/distributed-mpi.
 APT_PACKAGES=(python3-torch python3-onnx libopenblas0-pthread dataset-fashion-mnist chromium fonts-liberation fonts-wqy-microhei libvulkan1 openmpi-bin libopenmpi-dev)
 
