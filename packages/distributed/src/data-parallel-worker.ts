@@ -65,8 +65,7 @@ export async function serveReplica(init: ReplicaInit): Promise<void> {
           return v;
         });
         const outputs = tensorLeaves(replay(t.trace, m.inputs.map(fromData), values));
-        for (const [i, o] of outputs.entries())
-          slotView(t.outputs[i]).set(o.contiguous().data() as ArrayLike<number>);
+        for (const [i, o] of outputs.entries()) slotView(t.outputs[i]).set(o.data() as ArrayLike<number>);
         if (m.grad) pending = { outputs, params, index };
         return;
       }
@@ -87,7 +86,7 @@ export async function serveReplica(init: ReplicaInit): Promise<void> {
         for (const [j, gj] of g.entries()) {
           if (gj === null || gj === undefined) continue;
           const i = p.index[j];
-          slotView(grads[i] as SharedSlot).set(gj.contiguous().data() as ArrayLike<number>);
+          slotView(grads[i] as SharedSlot).set(gj.data() as ArrayLike<number>);
           hasGrad[i] = 1;
         }
         return;

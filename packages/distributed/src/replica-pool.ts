@@ -191,8 +191,7 @@ export class ReplicaPool {
         });
       }
     }
-    for (const [i, t] of state.entries())
-      slotView(this.state[i]).set(t.contiguous().data() as ArrayLike<number>);
+    for (const [i, t] of state.entries()) slotView(this.state[i]).set(t.data() as ArrayLike<number>);
   }
 
   /** Worker `k` runs trace `id` (sent once) on `inputs`, recording its graph when `grad`; see {@link outputs}. */

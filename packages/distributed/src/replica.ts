@@ -96,9 +96,9 @@ export function mapTensors<T>(v: unknown, f: (t: Tensor) => T): unknown {
   return v;
 }
 
-/** A tensor's values (contiguous, copied). */
+/** A tensor's values in row-major order (`data()` gives a fresh copy). */
 export function tensorData(t: Tensor): TensorData {
-  return { dtype: t.dtype, shape: [...t.shape], data: t.contiguous().data().slice() as ArrayLike<unknown> };
+  return { dtype: t.dtype, shape: [...t.shape], data: t.data() as ArrayLike<unknown> };
 }
 
 /** A tensor from its values. */
@@ -147,7 +147,12 @@ class Recorder implements OpTracer {
     if (this.storages.has(t.storage))
       throw new ReplicaRefused(`${where} takes a view of a traced tensor made outside the traced ops`);
     const ref = ["const", this.consts.length] as const;
-    this.consts.push(tensorData(t));
+    this.depth++; // (reading the constant's values is not forward's read)
+    try {
+      this.consts.push(tensorData(t));
+    } finally {
+      this.depth--;
+    }
     this.name(t, ref);
     return ref;
   }

@@ -181,6 +181,28 @@ describe("DataParallel on worker threads", () => {
     expect(close(evalOut, net(x).detach())).toBe(true);
   });
 
+  it("tensors made inside forward and plain tensor attributes (constants of the trace) replicate", () => {
+    class Scaled extends nn.Module {
+      fc = new nn.Linear(3, 3);
+      // a tensor that is neither parameter nor buffer: the trace keeps its values
+      factor = torch.tensor([1, 2, 3]);
+      override forward(x: torch.Tensor): [torch.Tensor, torch.Tensor] {
+        const y = this.fc(x)
+          .mul(this.factor)
+          .add(torch.ones([x.shape[0], 3]));
+        return [y, y.argmax(1)];
+      }
+    }
+    const net = new Scaled();
+    const dp = dp2(net);
+    const x = torch.randn([6, 3]);
+    const [y, i] = dp(x) as [torch.Tensor, torch.Tensor];
+    const [wantY, wantI] = net(x);
+    expect(dp.parallel).toBe(true);
+    expect(close(y, wantY)).toBe(true);
+    expect(torch.equal(i, wantI)).toBe(true);
+  });
+
   it("a worker's error fails forward naming its device; the next forward works", () => {
     const emb = new nn.Embedding(5, 3);
     const dp = dp2(emb);
