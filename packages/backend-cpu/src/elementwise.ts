@@ -268,13 +268,18 @@ export function transfer(x: View, out: View): void {
 
 const FILL: LoopSpec = { key: "fill", vars: [], expr: "p" };
 
+/** `fill`'s value converted to `dtype` with the cast semantics of `copy` (value as a float64 source). */
+function fillValue(dtype: DType, value: number): number {
+  // a float store rounds as the cast does: TypedArray.fill converts the value with that very store
+  if (isFloatDType(dtype)) return value;
+  const one = allocTypedArray(dtype, 1);
+  const v: View = { handle: one, dtype, shape: [], strides: [], offset: 0 };
+  copy({ handle: new Float64Array([value]), dtype: "float64", shape: [], strides: [], offset: 0 }, v);
+  return one[0];
+}
+
 export function fill(out: View, value: number): void {
-  const one = allocTypedArray(out.dtype, 1);
-  // Convert once with the cast semantics of `copy` (value as a float64 source).
-  const tmp = new Float64Array([value]);
-  const v = { handle: one, dtype: out.dtype, shape: [], strides: [], offset: 0 } as View;
-  copy({ handle: tmp, dtype: "float64", shape: [], strides: [], offset: 0 }, v);
-  const converted = one[0];
+  const converted = fillValue(out.dtype, value);
   if (isContiguous(out)) {
     const n = numel(out.shape);
     (out.handle as TypedArray).fill(converted, out.offset, out.offset + n);

@@ -2,7 +2,7 @@
  * The per-call paths of small ops: the flat loop's kernel cache (keyed without strings) must give the strided
  * path's bits, and small copies and reads (`slice`, not `subarray`) must copy bits, NaN payloads included.
  */
-import { type BinaryOp, type DType, type TypedArray, type UnaryOp, type View } from "@cinder/tensor";
+import type { BinaryOp, DType, TypedArray, UnaryOp, View } from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
 import { loopStats } from "../src/codegen";
 import { cpu } from "../src/index";
@@ -103,4 +103,33 @@ describe("small copies and reads keep bits", () => {
     const v = permutedView("int32", [1, 2, 3, 4, 5, 6], SHAPE, [1, 0], 1);
     expect(Array.from(cpu.readSync(v))).toEqual([1, 2, 3, 4, 5, 6]);
   });
+});
+
+describe("fill of float dtypes", () => {
+  const VALUES = [
+    0,
+    -0,
+    1.1,
+    1 / 3,
+    3.4028235677973366e38,
+    3.5e38,
+    -1e-46,
+    Number.NaN,
+    Number.NEGATIVE_INFINITY,
+  ];
+  for (const dtype of ["float32", "float64"] as DType[]) {
+    it(`${dtype}: converts as a cast from float64 does, contiguous and strided`, () => {
+      for (const value of VALUES) {
+        const cast = empty(dtype, [1]);
+        cpu.copy(view("float64", [value], [1]), cast);
+        const dense = empty(dtype, SHAPE);
+        cpu.fill(dense, value);
+        const strided = permutedView(dtype, [0, 0, 0, 0, 0, 0], SHAPE, [1, 0], 1);
+        cpu.fill(strided, value);
+        const want = bitsOf(new Array(6).fill(elements(cast)[0]));
+        expect(bitsOf(elements(dense))).toEqual(want);
+        expect(bitsOf(elements(strided))).toEqual(want);
+      }
+    });
+  }
 });

@@ -1,14 +1,18 @@
 /**
  * Cinder is built (tsup) and run from sources (tsx) with esbuild's keepNames, which wraps every closure bound to a
  * name (`backward: (g) => ...`, `const f = () => ...`) in a `__name()` call: a defineProperty each time the closure
- * is made. In the per-op paths of the elementwise ops that cost a third of a small op with requiresGrad, so those
- * paths make their closures through functions that return them; this checks that they stay free of `__name`.
+ * is made. In the per-op paths of the elementwise and view ops that cost a third of a small op with requiresGrad,
+ * so those paths make their closures through functions that return them; this checks that they stay free of it.
  */
 import { readFileSync } from "node:fs";
 import { transformSync } from "esbuild";
 import { describe, expect, it } from "vitest";
 
-const PER_OP = ["runUnaryOp", "runBinaryOp", "savedTensors", "saves", "where"];
+/** Per-op functions by source file. */
+const PER_OP: Record<string, string[]> = {
+  "ops/elementwise.ts": ["runUnaryOp", "runBinaryOp", "savedTensors", "saves", "where"],
+  "ops/view.ts": ["viewOf", "cloneImpl"],
+};
 
 /** The source of the top-level function `name` in esbuild's output (up to the next top-level statement). */
 function body(code: string, name: string): string {
@@ -20,13 +24,14 @@ function body(code: string, name: string): string {
 }
 
 describe("per-op paths under esbuild's keepNames", () => {
-  const src = readFileSync(new URL("../src/ops/elementwise.ts", import.meta.url), "utf8");
-  const { code } = transformSync(src, { loader: "ts", keepNames: true, format: "esm", target: "es2022" });
-
-  for (const name of PER_OP) {
-    it(`${name} names no closure per call`, () => {
-      expect(body(code, name)).not.toContain("__name(");
-    });
+  for (const [file, names] of Object.entries(PER_OP)) {
+    const src = readFileSync(new URL(`../src/${file}`, import.meta.url), "utf8");
+    const { code } = transformSync(src, { loader: "ts", keepNames: true, format: "esm", target: "es2022" });
+    for (const name of names) {
+      it(`${file}: ${name} names no closure per call`, () => {
+        expect(body(code, name)).not.toContain("__name(");
+      });
+    }
   }
 
   it("the check sees inline closures (keepNames wraps them)", () => {

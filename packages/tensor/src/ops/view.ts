@@ -30,8 +30,15 @@ function viewOf(
 ): Tensor {
   const y = new Tensor(x.storage, shape, strides, offset);
   if (!needsGrad(x)) return y;
-  return recordOp({ name, inputs: [x], output: y, backward: (g) => [backward(g)] });
+  return recordOp({ name, inputs: [x], output: y, backward: oneGrad(backward) });
 }
+
+// (closures returned by a function, not written inline under a property name: esbuild's keepNames, in tsup's
+// build and tsx, wraps named closures in a defineProperty per call; see ops/elementwise.ts)
+function oneGrad(backward: (g: Tensor) => Tensor) {
+  return (g: Tensor) => [backward(g)];
+}
+const passGrad = (g: Tensor) => [g];
 
 function viewImpl(x: Tensor, size: readonly number[]): Tensor {
   const shape = inferShape(size, x.numel(), "view");
@@ -91,7 +98,7 @@ export const reshapeAs = op(
 function cloneImpl(x: Tensor): Tensor {
   const y = copyOf(x);
   if (!needsGrad(x)) return y;
-  return recordOp({ name: "CloneBackward0", inputs: [x], output: y, backward: (g) => [g] });
+  return recordOp({ name: "CloneBackward0", inputs: [x], output: y, backward: passGrad });
 }
 const noMemoryFormat = "memory formats are not supported: Cinder tensors are always row-major";
 /** `clone(input, *, memory_format=None)` */
