@@ -21,7 +21,7 @@ afterAll(() => {
 
 /** A DataParallel over cores 0 and 1, closed after the tests. */
 function dp2<M extends nn.Module>(m: M): DataParallel<M> {
-  const dp = new DataParallel(m, { deviceIds: [0, 1] });
+  const dp = new DataParallel(m, { deviceIds: [0, 1] }) as DataParallel<M>;
   open.push(dp);
   return dp;
 }
