@@ -7,6 +7,8 @@
  * autograd. The front end (`collectives.ts`) makes every buffer contiguous, stages WebGPU tensors through the CPU,
  * checks shapes and dtypes on the calling rank, maps `bool` onto `Uint8Array` with `max`/`min` for `sum`/`product`,
  * and only asks for `avg` on floating arrays. So a transport has seven collectives to write, over four array types.
+ * Three more members are optional (a backend without them still conforms; the front end then says the feature is
+ * missing): `send`/`recv` (point to point) and `newGroup` (subgroups).
  *
  * Rules every backend follows (the conformance helper, `runBackendConformance` in `conformance.ts`, checks them):
  * - One instance per rank. Every rank issues the same collectives in the same order, with arrays of the same type
@@ -31,6 +33,12 @@ export const REDUCE_OP_NAMES: readonly ReduceOpName[] = ["sum", "product", "min"
 
 /** The protocol version a backend declares as `specificationVersion`. */
 export const BACKEND_SPECIFICATION_VERSION = 1;
+
+/** A started receive: a {@link Work} that also answers who sent the message. */
+export interface RecvWork extends Work {
+  /** The sender's rank in the group (once `wait()` returned; throws before). PyTorch's `Work._source_rank()`. */
+  sourceRank(): number;
+}
 
 /** A started collective: PyTorch's `Work` (what `asyncOp: true` returns). */
 export interface Work {
@@ -70,6 +78,23 @@ export interface CollectiveBackend {
   scatter(out: CollectiveArray, input: CollectiveArray | null, src: number): Work;
   /** Completes once every rank has called it. */
   barrier(): Work;
+  /**
+   * Optional, point to point: sends `buf` to rank `dst` (another rank) with `tag` (an integer >= 0). Not collective.
+   * The work may complete before the receiver received (the data was copied); messages of one pair with the same
+   * tag arrive in the order they were sent.
+   */
+  send?(buf: CollectiveArray, dst: number, tag: number): Work;
+  /**
+   * Optional, point to point: `buf` becomes the oldest message to this rank with `tag` from rank `src`, or from any
+   * rank when `src` is -1 (`sourceRank()` says which). A message of another length or type than `buf` is an error.
+   */
+  recv?(buf: CollectiveArray, src: number, tag: number): RecvWork;
+  /**
+   * Optional, collective over every rank of this backend (the default group's): the backend of the subgroup of
+   * `ranks` (ascending, unique ranks of this backend), whose rank `i` is `ranks[i]`; `null` on a rank outside it.
+   * Its waits are bounded by `timeoutMs` (default: this backend's timeout).
+   */
+  newGroup?(ranks: readonly number[], timeoutMs?: number): CollectiveBackend | null;
   /** Releases the backend's resources; later calls throw. Not collective: each rank calls it once. */
   destroy(): void;
 }
@@ -164,6 +189,14 @@ export function checkBackend(backend: CollectiveBackend, name: string): Collecti
   ];
   const missing = methods.filter((m) => typeof (b as Record<string, unknown>)[m] !== "function");
   if (missing.length > 0) throw new TypeError(`backend "${name}": missing method(s) ${missing.join(", ")}`);
+  const wrong = ["send", "recv", "newGroup"].filter((m) => {
+    const v = (b as Record<string, unknown>)[m];
+    return v !== undefined && typeof v !== "function";
+  });
+  if (wrong.length > 0)
+    throw new TypeError(
+      `backend "${name}": optional member(s) ${wrong.join(", ")} must be methods when present`,
+    );
   const { rank, worldSize } = b;
   if (
     !Number.isInteger(worldSize) ||

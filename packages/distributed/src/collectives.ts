@@ -1,21 +1,21 @@
 /**
- * The collectives on tensors (`all_reduce`, `reduce`, `broadcast`, `all_gather`, `reduce_scatter`, `gather`,
- * `scatter`, `barrier`), over the default group's backend (`reduce` is an all-reduce whose result only `dst` keeps).
+ * The collectives on tensors (`all_reduce`, `reduce`, `broadcast`, `all_gather`, `all_gather_into_tensor`,
+ * `reduce_scatter`, `reduce_scatter_tensor`, `gather`, `scatter`, `barrier`), over a group's backend (`reduce` is
+ * an all-reduce whose result only `dst` keeps). How tensors become the backend's arrays, and when a call returns a
+ * Promise: `staging.ts`.
  *
- * Each tensor is read as a contiguous CPU typed array (a copy: strided views and every dtype work), the backend
- * runs on the arrays, and results are written back into the tensors with `copy_` (which keeps their strides and
- * devices) without recording autograd history, as PyTorch's c10d does. `bool` travels as uint8, with `sum` and
- * `product` sent as `max` and `min` (logical or / and); `avg` needs a floating dtype.
- *
- * The staging rule: on a device with synchronous reads (the CPU) a collective returns at once, `undefined` or, with
- * `asyncOp: true`, a {@link Work} whose `wait()` writes the results back. On a device without them (WebGPU) the
- * tensors are read asynchronously, so the collective returns a Promise of the same: `await` it (awaiting a CPU
- * collective's `undefined` is harmless, so code that may meet both awaits).
+ * `group` is the default group (null) or a `newGroup` subgroup; roots (`src`, `dst`) are global ranks, as in
+ * PyTorch. On a rank outside the group a collective warns and returns without doing anything (PyTorch's
+ * behaviour). `bool` travels as uint8, with `sum` and `product` sent as `max` and `min` (logical or / and); `avg`
+ * needs a floating dtype.
  */
-import { arg, type DType, fromTypedArray, k, noGrad, op, signature, type Tensor } from "@cinder/tensor";
+import { arg, k, op, signature, type Tensor } from "@cinder/tensor";
 import type { CollectiveArray, ReduceOpName, Work } from "./backend";
 import { DistributedError, REDUCE_OP_NAMES } from "./backend";
-import { groupKind, resolveGroup } from "./process-group";
+import { groupKind, notInGroup, type ProcessGroup, resolveGroup } from "./process-group";
+import { type CollectiveResult, run, writeBack } from "./staging";
+
+export type { CollectiveResult } from "./staging";
 
 /** PyTorch's `ReduceOp`: `ReduceOp.SUM` ... (the values are the protocol's op names). */
 export const ReduceOp = Object.freeze({
@@ -26,36 +26,8 @@ export const ReduceOp = Object.freeze({
   AVG: "avg",
 } as const satisfies Record<string, ReduceOpName>);
 
-/** What a collective returns: nothing, a {@link Work} (`asyncOp: true`), or, for WebGPU tensors, a Promise of either. */
-export type CollectiveResult = Work | undefined | Promise<Work | undefined>;
-
 const reduceOpKind = k.oneOf(...REDUCE_OP_NAMES);
 const rankKind = k.where(k.int, (r) => r >= 0, "rank >= 0");
-
-/** The protocol's array of a tensor's contiguous elements (bool as uint8). */
-function asArray(data: ArrayLike<number>, dtype: DType): CollectiveArray {
-  if (data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array) return data;
-  if (data instanceof Uint8Array) return data;
-  if (dtype === "bool") return Uint8Array.from(data as ArrayLike<number>, Number);
-  // int8/int16 travel widened to int32; the write-back casts wrap as the narrow type's own arithmetic would
-  if (data instanceof Int8Array || data instanceof Int16Array) return Int32Array.from(data);
-  throw new TypeError(`distributed: no collective array for dtype ${dtype}`);
-}
-
-const readsSync = (t: Tensor) => typeof t.backend.readSync === "function";
-
-/** Reads tensors (synchronously when every one can be). */
-function readAll(ts: readonly Tensor[]): CollectiveArray[] | Promise<CollectiveArray[]> {
-  if (ts.every(readsSync)) return ts.map((t) => asArray(t.data() as ArrayLike<number>, t.dtype));
-  return Promise.all(ts.map(async (t) => asArray((await t.dataAsync()) as ArrayLike<number>, t.dtype)));
-}
-
-/** Writes `data` into `t` in place (any strides, dtype and device), outside autograd. */
-function writeBack(t: Tensor, data: CollectiveArray): void {
-  let src = fromTypedArray(data, t.shape as number[]);
-  if (t.device !== "cpu") src = src.to(t.device);
-  noGrad(() => t.copy_(src));
-}
 
 /** The op's name for the protocol, given the dtype (bool: or/and; avg only for floats). */
 function protocolOp(op: ReduceOpName, t: Tensor, what: string): ReduceOpName {
@@ -96,44 +68,6 @@ const concat = (parts: CollectiveArray[], like: CollectiveArray): CollectiveArra
   return out;
 };
 
-/**
- * Runs a collective: reads `inputs`, starts `start(arrays)` on the backend, and on completion runs `finish` (the
- * write-back). Returns per the staging rule (module docs).
- */
-function run(
-  asyncOp: boolean,
-  inputs: readonly Tensor[],
-  start: (arrays: CollectiveArray[]) => { work: Work; finish: () => void },
-): CollectiveResult {
-  const go = (arrays: CollectiveArray[]): Work | undefined => {
-    const { work, finish } = start(arrays);
-    let done = false;
-    const complete = () => {
-      if (!done) {
-        done = true;
-        finish();
-      }
-    };
-    if (!asyncOp) {
-      work.wait();
-      complete();
-      return undefined;
-    }
-    return {
-      wait(timeoutMs?: number): void {
-        work.wait(timeoutMs);
-        complete();
-      },
-      isCompleted(): boolean {
-        if (!done && work.isCompleted()) complete();
-        return done;
-      },
-    };
-  };
-  const arrays = readAll(inputs);
-  return arrays instanceof Promise ? arrays.then(go) : go(arrays);
-}
-
 const common = [arg("group", groupKind, null), arg("asyncOp", k.bool, false)] as const;
 
 /** `all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False)`: in place, the reduction over every rank. */
@@ -148,6 +82,7 @@ export const allReduce = op(
   ),
   (a): CollectiveResult => {
     const g = resolveGroup(a.group, "allReduce");
+    if (notInGroup(g, "all_reduce")) return undefined;
     const pop = protocolOp(a.op, a.tensor, "allReduce");
     return run(a.asyncOp, [a.tensor], ([buf]) => ({
       work: g.backend.allReduce(buf, pop),
@@ -169,14 +104,19 @@ export const reduce = op(
   ),
   (a): CollectiveResult => {
     const g = resolveGroup(a.group, "reduce");
-    checkRank("reduce", "dst", a.dst, g.size());
+    if (notInGroup(g, "reduce")) return undefined;
+    const dst = groupRank(g, "reduce", "dst", a.dst);
     const pop = protocolOp(a.op, a.tensor, "reduce");
-    return run(a.asyncOp, [a.tensor], ([buf]) => ({
-      work: g.backend.allReduce(buf, pop),
-      finish: () => {
-        if (g.rank() === a.dst) writeBack(a.tensor, buf);
-      },
-    }));
+    return run(a.asyncOp, [a.tensor], ([staged]) => {
+      // the others keep their tensors: they reduce a copy (the staged array may be the tensor's own memory)
+      const buf = g.rank() === dst ? staged : staged.slice();
+      return {
+        work: g.backend.allReduce(buf, pop),
+        finish: () => {
+          if (g.rank() === dst) writeBack(a.tensor, buf);
+        },
+      };
+    });
   },
 );
 
@@ -187,18 +127,25 @@ export const broadcast = op(
   }),
   (a): CollectiveResult => {
     const g = resolveGroup(a.group, "broadcast");
-    checkRank("broadcast", "src", a.src, g.size());
+    if (notInGroup(g, "broadcast")) return undefined;
+    const src = groupRank(g, "broadcast", "src", a.src);
     return run(a.asyncOp, [a.tensor], ([buf]) => ({
-      work: g.backend.broadcast(buf, a.src),
+      work: g.backend.broadcast(buf, src),
       finish: () => {
-        if (g.rank() !== a.src) writeBack(a.tensor, buf);
+        if (g.rank() !== src) writeBack(a.tensor, buf);
       },
     }));
   },
 );
 
-function checkRank(what: string, name: string, r: number, size: number): void {
-  if (r >= size) throw new RangeError(`${what}: ${name} must be a rank in [0, ${size}), got ${r}`);
+/** The group rank of global rank `r` (a root), or a clear error. */
+export function groupRank(g: ProcessGroup, what: string, name: string, r: number): number {
+  const world = g.root.ranks.length;
+  if (r >= world) throw new RangeError(`${what}: ${name} must be a rank in [0, ${world}), got ${r}`);
+  const i = g.ranks.indexOf(r);
+  if (i < 0)
+    throw new RangeError(`${what}: ${name} = ${r} is not a rank of the group [${g.ranks.join(", ")}]`);
+  return i;
 }
 
 /** `all_gather(tensor_list, tensor, group=None, async_op=False)`: `tensorList[r]` becomes rank r's `tensor`. */
@@ -208,6 +155,7 @@ export const allGather = op(
   }),
   (a): CollectiveResult => {
     const g = resolveGroup(a.group, "allGather");
+    if (notInGroup(g, "all_gather")) return undefined;
     checkList("allGather", "tensorList", a.tensorList, g.size());
     checkSame("allGather", a.tensor, a.tensorList, "tensorList");
     return run(a.asyncOp, [a.tensor], ([input]) => {
@@ -238,6 +186,7 @@ export const reduceScatter = op(
   ),
   (a): CollectiveResult => {
     const g = resolveGroup(a.group, "reduceScatter");
+    if (notInGroup(g, "reduce_scatter")) return undefined;
     checkList("reduceScatter", "inputList", a.inputList, g.size());
     checkSame("reduceScatter", a.output, a.inputList, "inputList");
     const pop = protocolOp(a.op, a.output, "reduceScatter");
@@ -251,6 +200,83 @@ export const reduceScatter = op(
   },
 );
 
+/**
+ * `all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False)`: `outputTensor` (worldSize times
+ * the input's elements, e.g. the inputs concatenated or stacked along dim 0) becomes every rank's input, rank-major.
+ */
+export const allGatherIntoTensor = op(
+  signature(
+    "distributed.allGatherIntoTensor",
+    [arg("outputTensor", k.tensor), arg("inputTensor", k.tensor), ...common],
+    [],
+    { torch: "torch.distributed.all_gather_into_tensor" },
+  ),
+  (a): CollectiveResult => {
+    const g = resolveGroup(a.group, "allGatherIntoTensor");
+    if (notInGroup(g, "all_gather_into_tensor")) return undefined;
+    checkFlat("allGatherIntoTensor", a.outputTensor, "outputTensor", a.inputTensor, "inputTensor", g);
+    return run(a.asyncOp, [a.outputTensor, a.inputTensor], ([out, input]) => ({
+      work: g.backend.allGather(out, input),
+      finish: () => writeBack(a.outputTensor, out),
+    }));
+  },
+);
+
+/**
+ * `reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False)`: `output` becomes the reduction
+ * over ranks of their `input`'s rank-th block (`input` holds worldSize times the output's elements).
+ */
+export const reduceScatterTensor = op(
+  signature(
+    "distributed.reduceScatterTensor",
+    [arg("output", k.tensor), arg("input", k.tensor), arg("op", reduceOpKind, "sum"), ...common],
+    [],
+    { torch: "torch.distributed.reduce_scatter_tensor" },
+  ),
+  (a): CollectiveResult => {
+    const g = resolveGroup(a.group, "reduceScatterTensor");
+    if (notInGroup(g, "reduce_scatter_tensor")) return undefined;
+    checkFlat("reduceScatterTensor", a.input, "input", a.output, "output", g);
+    const pop = protocolOp(a.op, a.output, "reduceScatterTensor");
+    return run(a.asyncOp, [a.output, a.input], ([out, input]) => ({
+      work: g.backend.reduceScatter(out, input, pop),
+      finish: () => writeBack(a.output, out),
+    }));
+  },
+);
+
+/**
+ * `big` has the dtype of `small` and worldSize times its elements; they share no memory, except that an all-gather's
+ * input may be exactly this rank's block of the output (in place, as PyTorch's FSDP does).
+ */
+function checkFlat(
+  what: string,
+  big: Tensor,
+  bigName: string,
+  small: Tensor,
+  smallName: string,
+  g: ProcessGroup,
+): void {
+  const w = g.size();
+  if (big.dtype !== small.dtype)
+    throw new TypeError(
+      `${what}: ${bigName} has dtype ${big.dtype}, expected ${smallName}'s dtype ${small.dtype}`,
+    );
+  if (big.numel() !== small.numel() * w)
+    throw new RangeError(
+      `${what}: ${bigName} must hold worldSize (${w}) x ${small.numel()} = ${small.numel() * w} elements, got ${big.numel()} (shape [${big.shape}])`,
+    );
+  const inPlace =
+    what === "allGatherIntoTensor" &&
+    big.isContiguous() &&
+    small.isContiguous() &&
+    small.offset === big.offset + g.rank() * small.numel();
+  if (big.storage === small.storage && !inPlace)
+    throw new RangeError(
+      `${what}: ${bigName} and ${smallName} share memory${what === "allGatherIntoTensor" ? " without the input being this rank's block of the output" : ""}`,
+    );
+}
+
 /** `gather(tensor, gather_list=None, dst=0, group=None, async_op=False)`: on `dst`, `gatherList[r]` becomes rank r's `tensor`. */
 export const gather = op(
   signature(
@@ -261,8 +287,9 @@ export const gather = op(
   ),
   (a): CollectiveResult => {
     const g = resolveGroup(a.group, "gather");
-    checkRank("gather", "dst", a.dst, g.size());
-    const isDst = g.rank() === a.dst;
+    if (notInGroup(g, "gather")) return undefined;
+    const dst = groupRank(g, "gather", "dst", a.dst);
+    const isDst = g.rank() === dst;
     if (isDst) {
       if (a.gatherList === null) throw new TypeError(`gather: rank ${a.dst} is dst and needs a gatherList`);
       checkList("gather", "gatherList", a.gatherList, g.size());
@@ -274,7 +301,7 @@ export const gather = op(
         ? new (input.constructor as new (n: number) => CollectiveArray)(input.length * g.size())
         : null;
       return {
-        work: g.backend.gather(input, out, a.dst),
+        work: g.backend.gather(input, out, dst),
         finish: () => {
           if (out !== null && a.gatherList !== null) scatterInto(a.gatherList, out, input.length);
         },
@@ -293,8 +320,9 @@ export const scatter = op(
   ),
   (a): CollectiveResult => {
     const g = resolveGroup(a.group, "scatter");
-    checkRank("scatter", "src", a.src, g.size());
-    const isSrc = g.rank() === a.src;
+    if (notInGroup(g, "scatter")) return undefined;
+    const src = groupRank(g, "scatter", "src", a.src);
+    const isSrc = g.rank() === src;
     const list = a.scatterList ?? [];
     if (isSrc) {
       checkList("scatter", "scatterList", list, g.size());
@@ -304,7 +332,7 @@ export const scatter = op(
         `scatter: scatterList is only given on rank src = ${a.src}, not on rank ${g.rank()}`,
       );
     return run(a.asyncOp, isSrc ? [a.tensor, ...list] : [a.tensor], ([out, ...parts]) => ({
-      work: g.backend.scatter(out, isSrc ? concat(parts, out) : null, a.src),
+      work: g.backend.scatter(out, isSrc ? concat(parts, out) : null, src),
       finish: () => writeBack(a.tensor, out),
     }));
   },
@@ -320,6 +348,7 @@ export const barrier = op(
   ),
   (a): Work | undefined => {
     const g = resolveGroup(a.group, "barrier");
+    if (notInGroup(g, "barrier")) return undefined;
     const work = g.backend.barrier();
     if (a.asyncOp) return work;
     work.wait();

@@ -19,6 +19,7 @@ export {
   DistributedError,
   getBackendFactory,
   REDUCE_OP_NAMES,
+  type RecvWork,
   type ReduceOpName,
   registerBackend,
   registeredBackends,
@@ -26,6 +27,7 @@ export {
 } from "./backend";
 export {
   allGather,
+  allGatherIntoTensor,
   allReduce,
   barrier,
   broadcast,
@@ -34,6 +36,7 @@ export {
   ReduceOp,
   reduce,
   reduceScatter,
+  reduceScatterTensor,
   scatter,
 } from "./collectives";
 export {
@@ -46,15 +49,20 @@ export {
 export * as cpu from "./cpu";
 export { DataParallel } from "./data-parallel";
 export { DistributedDataParallel } from "./ddp";
+export { batchIsendIrecv, irecv, isend, P2POp, recv, send } from "./p2p";
 export {
   destroyProcessGroup,
   getBackend,
+  getGlobalRank,
+  getGroupRank,
+  getProcessGroupRanks,
   getRank,
   getWorldSize,
   group,
   initProcessGroup,
   isAvailable,
   isInitialized,
+  newGroup,
   ProcessGroup,
 } from "./process-group";
 export { combineInto, finishReduce, reduceArrays } from "./reduce";

@@ -7,6 +7,7 @@ import { cpu } from "@cinder/backend-cpu";
 import type { DType, Tensor } from "@cinder/tensor";
 import * as torch from "@cinder/tensor";
 import * as dist from "../src/index";
+import { staging } from "../src/staging";
 
 if (!torch.registeredDevices().includes("cpu")) torch.registerBackend(cpu);
 
@@ -46,7 +47,9 @@ function same(a: Tensor, b: Tensor): boolean {
 }
 
 /** Every collective on every dtype and size; returns a list of failures (empty: all good). */
-export async function collectives(data: { sizes: [number, number][] }): Promise<string[]> {
+export async function collectives(data: { sizes: [number, number][]; direct?: boolean }): Promise<string[]> {
+  // direct: false runs everything through copies (the fallback of the zero-copy staging), for comparison
+  staging.useDirect = data.direct !== false;
   await dist.initProcessGroup("threads", { timeout: 60_000 });
   const rank = dist.getRank();
   const w = dist.getWorldSize();
@@ -108,6 +111,10 @@ export async function collectives(data: { sizes: [number, number][] }): Promise<
       }
   dist.barrier();
   dist.destroyProcessGroup();
+  if (staging.direct > 0 !== staging.useDirect)
+    fails.push(
+      `rank ${rank}: ${staging.direct} tensors went without copies (useDirect ${staging.useDirect})`,
+    );
   return fails;
 }
 

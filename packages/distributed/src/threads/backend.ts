@@ -6,6 +6,10 @@
  * straight from the shared slots, and pass a last phase before the slots are reused. Reductions are split across
  * ranks: rank r reduces the r-th part of the chunk over every slot, in rank order, so the work is shared and every
  * rank gets bit-identical results (reduce-scatter, then an all-gather that is each rank's copy out).
+ *
+ * A subgroup (`newGroup`) is a backend of its own over the same memory: its ranks use their world slots and count
+ * the group's own phases (`world.ts`); its `rank` and `worldSize` are the group's. Point-to-point messages go
+ * through `p2p.ts`, whose engine the backends of one rank share.
  */
 import {
   COMPLETED_WORK,
@@ -16,9 +20,19 @@ import {
   type Work,
 } from "../backend";
 import { arrayType, arrayTypeName, combineInto, finishReduce } from "../reduce";
-import { type OpDescriptor, RankView, type WorldInit } from "./world";
+import { P2PEngine, type P2PWork } from "./p2p";
+import { type GroupSpec, MAX_GROUPS, type OpDescriptor, RankView, type WorldInit } from "./world";
 
-const OPS = ["allReduce", "broadcast", "allGather", "reduceScatter", "gather", "scatter", "barrier"] as const;
+const OPS = [
+  "allReduce",
+  "broadcast",
+  "allGather",
+  "reduceScatter",
+  "gather",
+  "scatter",
+  "barrier",
+  "newGroup",
+] as const;
 type OpName = (typeof OPS)[number];
 const TYPES = ["float32", "float64", "int32", "uint8"];
 
@@ -32,24 +46,33 @@ function share(n: number, r: number, w: number): [number, number] {
 export class ThreadsBackend implements CollectiveBackend {
   readonly specificationVersion = 1 as const;
   readonly name = "threads";
+  /** This rank in the group. */
+  readonly rank: number;
+  /** The number of ranks in the group. */
   readonly worldSize: number;
   private readonly view: RankView;
+  private readonly p2p: P2PEngine;
+  /** The world's global ranks of this group's members, ascending. */
+  private readonly members: readonly number[];
+  /** Subgroups made so far (the world's backend numbers them; the same on every rank). */
+  private groupsMade = 0;
   private destroyed = false;
 
-  constructor(
-    init: WorldInit,
-    readonly rank: number,
-    timeoutMs: number,
-  ) {
-    this.worldSize = init.worldSize;
-    this.view = new RankView(init, rank, timeoutMs);
+  /** Rank `rank` of the world `init` (or, with `group` and `p2p`, that rank's backend of a subgroup). */
+  constructor(init: WorldInit, rank: number, timeoutMs: number, group?: GroupSpec, p2p?: P2PEngine) {
+    this.view = new RankView(init, rank, timeoutMs, group);
+    this.members = this.view.group.members;
+    this.rank = this.members.indexOf(rank);
+    this.worldSize = this.members.length;
+    this.p2p = p2p ?? new P2PEngine(this.view);
+    this.view.idle = () => this.p2p.busy();
   }
 
-  /** A typed view of `count` elements of rank `r`'s slot, from element `at`, of `like`'s type. */
+  /** A typed view of `count` elements of group rank `r`'s slot, from element `at`, of `like`'s type. */
   private slot(r: number, like: CollectiveArray, at = 0, count = this.chunkElems(like)): CollectiveArray {
     return new (arrayType(like))(
       this.view.init.sab,
-      this.view.slotOffset(r) + at * like.BYTES_PER_ELEMENT,
+      this.view.slotOffset(this.members[r]) + at * like.BYTES_PER_ELEMENT,
       count,
     );
   }
@@ -60,8 +83,7 @@ export class ThreadsBackend implements CollectiveBackend {
 
   /** Starts a collective: checks the arguments, publishes its descriptor; returns the deadline. */
   private begin(op: OpName, length: number, like: CollectiveArray | null, root: number): number {
-    if (this.destroyed)
-      throw new DistributedError(`${op}: the threads backend of rank ${this.rank} was destroyed`);
+    this.checkAlive(op);
     if (root < 0 || root >= this.worldSize || !Number.isInteger(root))
       throw new RangeError(`${op}: expected a rank in [0, ${this.worldSize}), got ${root}`);
     this.view.checkAbort(op);
@@ -83,10 +105,12 @@ export class ThreadsBackend implements CollectiveBackend {
     const bad = ds.findIndex(
       (d) => d.op !== ds[0].op || d.length !== ds[0].length || d.type !== ds[0].type || d.root !== ds[0].root,
     );
+    const who = (i: number) =>
+      this.view.group.id === 0 ? `rank ${i}` : `group rank ${i} (rank ${this.members[i]})`;
     if (bad >= 0)
       throw new DistributedError(
-        `${op}: the ranks disagree on the collective: rank 0 called ${show(ds[0])}, rank ${bad} called ${show(ds[bad])}`,
-        bad,
+        `${op}: the ranks disagree on the collective: ${who(0)} called ${show(ds[0])}, ${who(bad)} called ${show(ds[bad])}`,
+        this.members[bad],
       );
   }
 
@@ -209,8 +233,61 @@ export class ThreadsBackend implements CollectiveBackend {
     return COMPLETED_WORK;
   }
 
+  send(buf: CollectiveArray, dst: number, tag: number): Work {
+    this.checkAlive("send");
+    return this.p2p.send(buf, this.peer("send", dst), tag, this.view.group);
+  }
+
+  recv(buf: CollectiveArray, src: number, tag: number): P2PWork {
+    this.checkAlive("recv");
+    return this.p2p.recv(buf, src === -1 ? -1 : this.peer("recv", src), tag, this.view.group);
+  }
+
+  /**
+   * Collective over the world: the backend of the subgroup of `ranks` (global ranks, ascending), or null on a rank
+   * outside it. Ranks that disagree on the ranks fail as for any collective.
+   */
+  newGroup(ranks: readonly number[], timeoutMs = this.view.timeoutMs): ThreadsBackend | null {
+    if (this.view.group.id !== 0)
+      throw new DistributedError(
+        "newGroup: subgroups are made from the world's backend, not from a subgroup",
+      );
+    // the descriptor's root carries a hash of the ranks, so ranks asking for different groups fail
+    let hash = 0;
+    for (const r of ranks) hash = (Math.imul(hash, 31) + r + 1) | 0;
+    const deadline = this.begin("newGroup", ranks.length, null, 0);
+    this.view.describe({
+      op: OPS.indexOf("newGroup"),
+      length: ranks.length,
+      type: -1,
+      root: hash & 0x7fffffff,
+    });
+    this.agree("newGroup", deadline);
+    this.view.phase("newGroup", deadline);
+    const id = ++this.groupsMade;
+    if (id >= MAX_GROUPS)
+      throw new DistributedError(`newGroup: a threads world has at most ${MAX_GROUPS - 1} subgroups`);
+    if (!ranks.includes(this.view.rank)) return null;
+    const group = { id, members: [...ranks] };
+    return new ThreadsBackend(this.view.init, this.view.rank, timeoutMs, group, this.p2p);
+  }
+
   destroy(): void {
     this.destroyed = true;
+  }
+
+  private checkAlive(op: string): void {
+    if (this.destroyed)
+      throw new DistributedError(`${op}: the threads backend of rank ${this.view.rank} was destroyed`);
+  }
+
+  /** The global rank of group rank `r` (a peer: not this rank). */
+  private peer(op: string, r: number): number {
+    if (!Number.isInteger(r) || r < 0 || r >= this.worldSize)
+      throw new RangeError(`${op}: expected a peer rank in [0, ${this.worldSize}), got ${r}`);
+    if (r === this.rank)
+      throw new RangeError(`${op}: the peer must be another rank than this one (rank ${r})`);
+    return this.members[r];
   }
 
   private checkLength(op: string, a: CollectiveArray, expected: number, what: string): void {
