@@ -3,7 +3,7 @@
  * MaxPool2d(2)-Flatten-Linear(3136,128)-ReLU-Linear(128,10), Adam with lr 1e-3, batch 64; trained, evaluated,
  * saved and reloaded like mnist-mlp, with the same flags.
  *
- *   pnpm example mnist-cnn [-- --dataset mnist|fashion-mnist|mnist-sample --epochs 2 --device cpu
+ *   pnpm example mnist-cnn [-- --dataset mnist|fashion-mnist|mnist-sample --epochs 2 --device cpu --gemm auto
  *                              --progress auto|bar|plain|off --dashboard --keep-dashboard]
  */
 import * as torch from "cinder";

@@ -5,7 +5,7 @@
  * `model.loadStateDict(await torch.load(out))` and evaluated again.
  *
  *   pnpm example mnist-mlp [-- --dataset mnist|fashion-mnist|mnist-sample --root data --epochs 3
- *                              --batch-size 64 --train-size N --device cpu
+ *                              --batch-size 64 --train-size N --device cpu --gemm auto|openblas|wasm
  *                              --progress auto|bar|plain|off --dashboard --keep-dashboard --dashboard-port N]
  *
  * Without --dataset it uses full MNIST when it is in --root or can be downloaded, else the real MNIST digits

@@ -30,6 +30,29 @@ export function report(fields: Record<string, unknown>): void {
 /** Round for the summary line. */
 export const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
+/** `--gemm`: the CPU backend's GEMM for float products. */
+export const GEMM_CHOICES = ["auto", "openblas", "wasm"] as const;
+
+/**
+ * Pick the CPU backend's GEMM and return which one runs, for the JSON line: "openblas" (`@cinder/blas`, the system's
+ * OpenBLAS, PyTorch's GEMM; required with `--gemm openblas`) or "wasm" (Cinder's own WASM SIMD GEMM, which runs
+ * everywhere). `auto` takes OpenBLAS when it loads, unless `CINDER_BLAS=0`, and otherwise says why on stderr.
+ */
+export async function useGemm(choice: string): Promise<"openblas" | "wasm"> {
+  if (!(GEMM_CHOICES as readonly string[]).includes(choice))
+    throw new Error(`--gemm must be ${GEMM_CHOICES.join(", ")}; got "${choice}"`);
+  if (choice === "wasm" || (choice === "auto" && process.env.CINDER_BLAS === "0")) return "wasm";
+  try {
+    const blas = await import("@cinder/blas");
+    blas.enable();
+    return "openblas";
+  } catch (e) {
+    if (choice === "openblas") throw e;
+    process.stderr.write(`gemm: Cinder's WASM GEMM (${(e as Error).message.split("\n")[0]})\n`);
+    return "wasm";
+  }
+}
+
 /**
  * Make `device` usable: "cpu" is always there; "webgpu" is initialised here (in Node through Dawn). On Linux
  * without a GPU driver, Dawn is pointed at SwiftShader, the CPU Vulkan driver in Debian's chromium package.

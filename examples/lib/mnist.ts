@@ -9,7 +9,7 @@ import { DataLoader, Subset } from "@cinder/data";
 import { FashionMNIST, MNIST, transforms } from "@cinder/datasets-mnist";
 import type { LiveDashboard, TrainingDashboard } from "@cinder/viz";
 import * as torch from "cinder";
-import { flags, r4, report, useDevice } from "./cli";
+import { flags, r4, report, useDevice, useGemm } from "./cli";
 import { type Batch, evaluate } from "./evaluate";
 import { PROGRESS_MODES, type ProgressMode, type ProgressStream, TrainingProgress } from "./progress";
 
@@ -233,6 +233,7 @@ export async function reload<M extends torch.nn.Module>(
 
 /**
  * Flags, data and loaders of an MNIST example: `--dataset --root --epochs --batch-size --train-size --out --device`,
+ * `--gemm auto|openblas|wasm` (the CPU's GEMM, see `useGemm`; the JSON line names the one used on the CPU),
  * and how training is watched: `--progress auto|bar|plain|off` (on stderr; `--progress-every N` batches for plain
  * lines), `--dashboard` (serve the live dashboard on 127.0.0.1, its URL on stderr, `--dashboard-port` to pick
  * the port; no browser is opened) and `--keep-dashboard` (the same, still serving after training until Ctrl-C).
@@ -250,6 +251,7 @@ export async function mnistSetup(example: string, defaultEpochs: number) {
     dashboard: { type: "boolean", default: false },
     "keep-dashboard": { type: "boolean", default: false },
     "dashboard-port": { type: "string", default: "0" },
+    gemm: { type: "string", default: "auto" },
   });
   const progress = values.progress as (typeof PROGRESS_MODES)[number];
   if (!PROGRESS_MODES.includes(progress))
@@ -268,6 +270,7 @@ export async function mnistSetup(example: string, defaultEpochs: number) {
   const log = (line: string) => console.log(line);
   const adapter = await useDevice(device);
   if (adapter !== "cpu") log(`device: ${device} (${adapter})`);
+  const gemm = await useGemm(values.gemm);
   torch.manualSeed(Number(values.seed ?? 0));
   const data = await loadMnist({
     dataset: values.dataset,
@@ -306,6 +309,7 @@ export async function mnistSetup(example: string, defaultEpochs: number) {
     values,
     device,
     adapter,
+    gemm,
     log,
     epochs: Number(values.epochs),
     ...data,
@@ -337,7 +341,7 @@ export async function mnistFinish<M extends torch.nn.Module>(
     example: setup.example,
     dataset: setup.name,
     device,
-    ...(setup.adapter !== "cpu" ? { adapter: setup.adapter } : {}),
+    ...(setup.adapter !== "cpu" ? { adapter: setup.adapter } : { gemm: setup.gemm }),
     epochs: setup.epochs,
     testAccuracy: r4(testAccuracy),
     reloadedAccuracy: r4(reloadedAccuracy),
