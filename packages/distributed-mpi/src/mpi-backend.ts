@@ -5,6 +5,10 @@
  * `wait()` polls MPI until the operation and every earlier one are done, bounded by the timeout. `avg` is MPI's sum
  * divided by the world size here. MPI is initialized by the first backend and finalized when the process exits
  * normally (`MPI_Finalize` waits for every rank, so `destroy()`, which is not collective, does not call it).
+ *
+ * Subgroups (`newGroup`) are MPI communicators of their own (`MPI_Comm_create`); `send`/`recv` are `MPI_Isend`/
+ * `MPI_Irecv`, with the array's type folded into the MPI tag (tag x 4 + type), so a receive never matches a message
+ * of another type, and the received element count checked against the array's length.
  */
 import {
   BACKEND_SPECIFICATION_VERSION,
@@ -13,6 +17,7 @@ import {
   type CollectiveBackend,
   DEFAULT_TIMEOUT_MS,
   DistributedError,
+  type RecvWork,
   type ReduceOpName,
   type Work,
 } from "@cinder/distributed";
@@ -38,6 +43,38 @@ class MpiWork implements Work {
     return this.id === null || this.owner.poll(this);
   }
 }
+
+/** A started receive: its status array says who sent the message and how many elements came. */
+class MpiRecvWork extends MpiWork implements RecvWork {
+  constructor(
+    owner: MpiBackend,
+    id: number,
+    what: string,
+    private readonly status: Int32Array,
+    private readonly ranks: number,
+    expected: number,
+    /** The source asked for (-1: any rank). */
+    readonly peer: number,
+  ) {
+    super(owner, id, what, () => {
+      if (status[1] !== expected)
+        throw new DistributedError(
+          `${what}: rank ${status[0]} sent ${status[1]} elements, but the receiving array holds ${expected}`,
+          status[0],
+        );
+    });
+  }
+  sourceRank(): number {
+    if (!this.isCompleted())
+      throw new DistributedError("sourceRank(): the receive has not completed; wait() first");
+    const r = this.status[0];
+    if (r < 0 || r >= this.ranks) throw new DistributedError(`sourceRank(): MPI reported source ${r}`);
+    return r;
+  }
+}
+
+/** The largest tag: MPI guarantees tags up to 32767, and the type takes two bits. */
+const MAX_TAG = 8190;
 
 let exitHookInstalled = false;
 
@@ -68,11 +105,21 @@ export class MpiBackend implements CollectiveBackend {
   private readonly pending: MpiWork[] = [];
   private destroyed = false;
 
-  /** Initializes MPI (once per process) and checks `rank`/`worldSize` against it when they are given (not -1). */
-  constructor(options: Partial<BackendInitOptions> = {}) {
+  /** The communicator id (0: MPI_COMM_WORLD). */
+  private readonly comm: number;
+
+  /**
+   * Initializes MPI (once per process) and checks `rank`/`worldSize` against it when they are given (not -1).
+   * `group` (internal) makes a subgroup's backend on communicator `comm`.
+   */
+  constructor(
+    options: Partial<BackendInitOptions> = {},
+    group?: { comm: number; rank: number; size: number },
+  ) {
     checkOptions(options);
     this.native = loadNative();
-    const { rank, size } = this.native.init();
+    this.comm = group?.comm ?? 0;
+    const { rank, size } = group ?? this.native.init();
     finalizeAtExit(this.native);
     const given = (name: string, value: number | undefined, actual: number) => {
       if (value !== undefined && value !== -1 && value !== actual)
@@ -90,7 +137,7 @@ export class MpiBackend implements CollectiveBackend {
   }
 
   allReduce(buf: CollectiveArray, op: ReduceOpName): Work {
-    const id = this.start(() => this.native.allreduce(null, buf, mpiOp(op)));
+    const id = this.start(() => this.native.allreduce(null, buf, mpiOp(op), this.comm));
     return this.track(
       id,
       `allReduce(${op}) of ${describe(buf)}`,
@@ -100,7 +147,7 @@ export class MpiBackend implements CollectiveBackend {
 
   broadcast(buf: CollectiveArray, src: number): Work {
     return this.track(
-      this.start(() => this.native.bcast(buf, src)),
+      this.start(() => this.native.bcast(buf, src, this.comm)),
       `broadcast from rank ${src} of ${describe(buf)}`,
     );
   }
@@ -110,13 +157,13 @@ export class MpiBackend implements CollectiveBackend {
     // input already in its place in out: MPI_IN_PLACE
     const inPlace = sameMemory(input, out, this.rank * n, n);
     return this.track(
-      this.start(() => this.native.allgather(inPlace ? null : input, out)),
+      this.start(() => this.native.allgather(inPlace ? null : input, out, this.comm)),
       `allGather of ${describe(input)}`,
     );
   }
 
   reduceScatter(out: CollectiveArray, input: CollectiveArray, op: ReduceOpName): Work {
-    const id = this.start(() => this.native.reduceScatterBlock(input, out, mpiOp(op)));
+    const id = this.start(() => this.native.reduceScatterBlock(input, out, mpiOp(op), this.comm));
     return this.track(
       id,
       `reduceScatter(${op}) of ${describe(input)}`,
@@ -126,23 +173,55 @@ export class MpiBackend implements CollectiveBackend {
 
   gather(input: CollectiveArray, out: CollectiveArray | null, dst: number): Work {
     return this.track(
-      this.start(() => this.native.gather(input, this.rank === dst ? out : null, dst)),
+      this.start(() => this.native.gather(input, this.rank === dst ? out : null, dst, this.comm)),
       `gather to rank ${dst} of ${describe(input)}`,
     );
   }
 
   scatter(out: CollectiveArray, input: CollectiveArray | null, src: number): Work {
     return this.track(
-      this.start(() => this.native.scatter(this.rank === src ? input : null, out, src)),
+      this.start(() => this.native.scatter(this.rank === src ? input : null, out, src, this.comm)),
       `scatter from rank ${src} of ${describe(out)}`,
     );
   }
 
   barrier(): Work {
     return this.track(
-      this.start(() => this.native.barrier()),
+      this.start(() => this.native.barrier(this.comm)),
       "barrier",
     );
+  }
+
+  send(buf: CollectiveArray, dst: number, tag: number): Work {
+    const t = this.tag(tag, buf);
+    return this.track(
+      this.start(() => this.native.isend(buf, dst, t, this.comm)),
+      `send to rank ${dst} of ${describe(buf)} (tag ${tag})`,
+    );
+  }
+
+  recv(buf: CollectiveArray, src: number, tag: number): RecvWork {
+    const t = this.tag(tag, buf);
+    const status = new Int32Array(2);
+    const what = `recv from ${src === -1 ? "any rank" : `rank ${src}`} of ${describe(buf)} (tag ${tag})`;
+    const id = this.start(() => this.native.irecv(buf, src, t, status, this.comm));
+    const work = new MpiRecvWork(this, id, what, status, this.worldSize, buf.length, src);
+    this.pending.push(work);
+    return work;
+  }
+
+  /** Collective over this communicator: the subgroup of `ranks`' backend, or null outside it. */
+  newGroup(ranks: readonly number[], timeoutMs = this.timeoutMs): MpiBackend | null {
+    const comm = this.start(() => this.native.commCreate(ranks, this.comm));
+    if (comm < 0) return null;
+    return new MpiBackend({ timeoutMs }, { comm, rank: ranks.indexOf(this.rank), size: ranks.length });
+  }
+
+  /** The MPI tag of a user tag for `buf`'s type. */
+  private tag(tag: number, buf: CollectiveArray): number {
+    if (!Number.isInteger(tag) || tag < 0 || tag > MAX_TAG)
+      throw new RangeError(`backend "mpi": tags are integers in [0, ${MAX_TAG}], got ${tag}`);
+    return tag * 4 + TYPES.findIndex((t) => buf instanceof t);
   }
 
   /** Later calls throw. MPI itself stays up (a new process group may use it) and is finalized at exit. */
@@ -156,14 +235,35 @@ export class MpiBackend implements CollectiveBackend {
     const deadline = Date.now() + timeoutMs;
     for (let i = 0; i <= end; i++) {
       const w = this.pending[0];
-      if (w.id !== null && !this.waitNative(w, Math.max(0, deadline - Date.now())))
+      if (w.id !== null && !this.waitNative(w, Math.max(0, deadline - Date.now()))) {
+        if (w instanceof MpiRecvWork) this.cancel(w, timeoutMs);
         throw new DistributedError(
           `${w.what} on rank ${this.rank} of ${this.worldSize} timed out after ${timeoutMs} ms: another rank ` +
             "has not joined it (did a rank fail, or issue different collectives?). It stays pending; to give up, " +
             "let the error end this process (a non-zero exit makes mpirun end every rank)",
         );
+      }
       this.complete(w);
     }
+  }
+
+  /**
+   * A receive that timed out is cancelled (MPI can take a receive back, unlike a collective), so the process can
+   * still finalize MPI; if the message arrived meanwhile, the receive completes instead.
+   */
+  private cancel(work: MpiRecvWork, timeoutMs: number): void {
+    const id = work.id as number;
+    if (!this.native.cancel(id)) {
+      this.complete(work);
+      return;
+    }
+    work.id = null;
+    this.pending.splice(this.pending.indexOf(work), 1);
+    throw new DistributedError(
+      `${work.what} on rank ${this.rank} of ${this.worldSize} timed out after ${timeoutMs} ms waiting for the sender; ` +
+        "the receive was cancelled",
+      work.peer >= 0 ? work.peer : undefined,
+    );
   }
 
   /** One non-blocking check of `work`. */

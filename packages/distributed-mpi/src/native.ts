@@ -12,7 +12,8 @@ export type MpiOp = "sum" | "product" | "min" | "max";
 
 /**
  * The addon's functions. Each collective starts MPI's non-blocking form (`MPI_I*`) on the arrays' own memory and
- * returns a request id; the addon keeps the arrays alive until the request completes.
+ * returns a request id; the addon keeps the arrays alive until the request completes. The last argument of every
+ * communicating call is a communicator id: 0 is `MPI_COMM_WORLD`, `commCreate` makes subgroups.
  */
 export interface NativeMpi {
   /** `MPI_Init_thread` (once per process; later calls return the same answer). */
@@ -23,13 +24,21 @@ export interface NativeMpi {
   abort(code: number): never;
   /** Whether MPI is up, how many requests are pending, and the library's version. */
   state(): { initialized: boolean; finalized: boolean; pending: number; version: number; library: string };
-  allreduce(send: MpiArray | null, recv: MpiArray, op: MpiOp): number;
-  bcast(buf: MpiArray, root: number): number;
-  allgather(send: MpiArray | null, recv: MpiArray): number;
-  reduceScatterBlock(send: MpiArray, recv: MpiArray, op: MpiOp): number;
-  gather(send: MpiArray, recv: MpiArray | null, root: number): number;
-  scatter(send: MpiArray | null, recv: MpiArray, root: number): number;
-  barrier(): number;
+  allreduce(send: MpiArray | null, recv: MpiArray, op: MpiOp, comm: number): number;
+  bcast(buf: MpiArray, root: number, comm: number): number;
+  allgather(send: MpiArray | null, recv: MpiArray, comm: number): number;
+  reduceScatterBlock(send: MpiArray, recv: MpiArray, op: MpiOp, comm: number): number;
+  gather(send: MpiArray, recv: MpiArray | null, root: number, comm: number): number;
+  scatter(send: MpiArray | null, recv: MpiArray, root: number, comm: number): number;
+  barrier(comm: number): number;
+  /** `MPI_Isend` of `buf` to `dst` with `tag`. */
+  isend(buf: MpiArray, dst: number, tag: number, comm: number): number;
+  /** `MPI_Irecv` into `buf` from `src` (-1: any source); on completion `status` is [source, element count]. */
+  irecv(buf: MpiArray, src: number, tag: number, status: Int32Array, comm: number): number;
+  /** `MPI_Cancel` of a pending receive (then completed): true when cancelled, false when it had arrived. */
+  cancel(id: number): boolean;
+  /** `MPI_Comm_create` of the parent's `ranks` (collective over the parent): the new id, or -1 outside it. */
+  commCreate(ranks: readonly number[], parent: number): number;
   /** One `MPI_Test`: true once the request completed (it is then forgotten). */
   test(id: number): boolean;
   /** Polls until the request completes (true) or `timeoutMs` passes (false; the request stays pending). */

@@ -50,6 +50,18 @@ describe.skipIf(!available && !inCI)("under mpirun -np 2", { timeout: 150_000 },
     }
   });
 
+  it("send/recv/isend/irecv/batchIsendIrecv, newGroup (a non-member rank), flat collectives on 3 ranks; a recv from a rank that never sends times out naming it", () => {
+    const run = mpirun("p2p.ts", { np: 3 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.json.map((r) => r.rank).sort()).toEqual([0, 1, 2]);
+    for (const r of run.json) expect(r.failures, `rank ${r.rank}`).toEqual([]);
+    expect(run.json.find((r) => r.rank === 0)?.timeoutError).toMatch(
+      /recv from rank 1 of Float32Array\[4\] \(tag 9\) on rank 0 of 3 timed out after 300 ms waiting for the sender; the receive was cancelled/,
+    );
+    // PyTorch's warning on the rank outside the subgroup
+    expect(run.stderr).toMatch(/Running all_reduce on global rank 1 which does not belong to the given group/);
+  });
+
   it("DistributedDataParallel: 2 ranks x batch B = 1 process x batch 2B after 50 steps (float32 tolerance)", () => {
     const run = mpirun("ddp.ts");
     expect(run.status, run.stderr).toBe(0);

@@ -109,11 +109,10 @@ int get_int(napi_env env, napi_value value, const char *name, int *out) {
   return 1;
 }
 
-int get_rank(napi_env env, napi_value value, const char *name, int *out) {
-  int size;
+int get_rank(napi_env env, napi_value value, const char *name, MPI_Comm comm, int *out) {
+  int size = comm_size(comm);
   char message[128];
   if (!get_int(env, value, name, out)) return 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
   if (*out < 0 || *out >= size) {
     snprintf(message, sizeof message, "%s must be a rank in [0, %d), got %d", name, size, *out);
     throw_error(env, message);
@@ -170,7 +169,7 @@ int create_ops(void) {
 }
 
 /* The MPI op for a name and a buffer type; 0 after throwing. */
-int get_op(napi_env env, napi_value value, MPI_Datatype type, MPI_Op *out) {
+int get_op(napi_env env, napi_value value, MPI_Datatype type, MPI_Comm comm, MPI_Op *out) {
   char name[16];
   size_t len = 0;
   napi_valuetype t;
@@ -179,7 +178,7 @@ int get_op(napi_env env, napi_value value, MPI_Datatype type, MPI_Op *out) {
     for (int i = 0; i < 4; i++) {
       if (strcmp(name, OP_NAMES[i])) continue;
       int is_float = type == MPI_FLOAT || type == MPI_DOUBLE;
-      int commutative = !is_float || (i <= 1 && world_size() <= 2);
+      int commutative = !is_float || (i <= 1 && comm_size(comm) <= 2);
       *out = ops[i][commutative];
       return 1;
     }
@@ -215,15 +214,15 @@ int in_place(napi_env env, const Buffer *send, const Buffer *recv) {
   return -1;
 }
 
-int world_size(void) {
+int comm_size(MPI_Comm comm) {
   int size;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  MPI_Comm_size(comm, &size);
   return size;
 }
 
-int world_rank(void) {
+int comm_rank(MPI_Comm comm) {
   int rank;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_rank(comm, &rank);
   return rank;
 }
 

@@ -30,8 +30,8 @@ napi_value throw_mpi(napi_env env, const char *what, int rc);
 int get_buffer(napi_env env, napi_value value, const char *name, Buffer *out);
 int get_optional_buffer(napi_env env, napi_value value, const char *name, Buffer *out, int *has);
 int get_int(napi_env env, napi_value value, const char *name, int *out);
-int get_rank(napi_env env, napi_value value, const char *name, int *out);
-int get_op(napi_env env, napi_value value, MPI_Datatype type, MPI_Op *out);
+int get_rank(napi_env env, napi_value value, const char *name, MPI_Comm comm, int *out);
+int get_op(napi_env env, napi_value value, MPI_Datatype type, MPI_Comm comm, MPI_Op *out);
 int same_dtype(napi_env env, const Buffer *a, const Buffer *b);
 int check_length(napi_env env, const Buffer *b, const char *name, size_t expected, const char *why);
 int disjoint(napi_env env, const Buffer *send, const Buffer *recv);
@@ -39,7 +39,7 @@ int disjoint(napi_env env, const Buffer *send, const Buffer *recv);
 int in_place(napi_env env, const Buffer *send, const Buffer *recv);
 /* Creates the reduction ops (once; MPI must be initialized); an MPI error code. */
 int create_ops(void);
-int world_size(void);
-int world_rank(void);
+int comm_size(MPI_Comm comm);
+int comm_rank(MPI_Comm comm);
 
 #endif

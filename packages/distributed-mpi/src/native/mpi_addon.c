@@ -8,6 +8,9 @@
  * it completes (true) or the timeout passes (false; the request stays pending). Errors from MPI come back as
  * JS exceptions with MPI's error string (MPI_ERRORS_RETURN on MPI_COMM_WORLD).
  *
+ * Every collective and point-to-point call takes a communicator id last: 0 is MPI_COMM_WORLD, `commCreate(ranks,
+ * parent)` makes more (subgroups). Receives report the sender and the element count through a small Int32Array.
+ *
  * Calls must come from one thread at a time (MPI_THREAD_SERIALIZED).
  */
 #include <sched.h>
@@ -19,6 +22,7 @@
 #include "common.h"
 
 #define MAX_ARGS 6
+#define MAX_COMMS 64
 
 /* ---- state ---- */
 
@@ -38,12 +42,30 @@ static int ready(napi_env env) {
   return !finalized && mpi_ready && env == owner;
 }
 
-/* A pending request: MPI's handle and references to the typed arrays it uses. */
+/* The communicators JS names by index: 0 is MPI_COMM_WORLD (set by init), then the subgroups of commCreate. */
+static MPI_Comm comms[MAX_COMMS];
+static int comm_count = 0;
+
+/* A communicator id argument; 0 after throwing. */
+static int get_comm(napi_env env, napi_value value, MPI_Comm *out) {
+  int id;
+  if (!get_int(env, value, "comm", &id)) return 0;
+  if (id < 0 || id >= comm_count) {
+    throw_error(env, "comm must be an id that commCreate returned (0: MPI_COMM_WORLD)");
+    return 0;
+  }
+  *out = comms[id];
+  return 1;
+}
+
+/* A pending request: MPI's handle, references to the typed arrays it uses, and where a receive reports. */
 typedef struct {
   double id;
   MPI_Request request;
-  napi_ref refs[2];
+  napi_ref refs[3];
   const char *what;
+  int32_t *status; /* receives: [source, element count] once complete */
+  MPI_Datatype type;
 } Pending;
 
 static Pending *pending = NULL;
@@ -58,12 +80,14 @@ static Pending *find_pending(double id) {
 
 /* The request completed: drop the references (the arrays may be collected now) and forget it. */
 static void release_pending(napi_env env, Pending *p) {
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < 3; i++)
     if (p->refs[i]) napi_delete_reference(env, p->refs[i]);
   *p = pending[--pending_count];
 }
 
 /* Record a started request with its arrays and return its id to JS. */
+static Pending *last_started = NULL;
+
 static napi_value started(napi_env env, const char *what, int rc, MPI_Request request, napi_value a,
                           napi_value b) {
   napi_value id;
@@ -82,6 +106,7 @@ static napi_value started(napi_env env, const char *what, int rc, MPI_Request re
   p->what = what;
   if (a) napi_create_reference(env, a, 1, &p->refs[0]);
   if (b) napi_create_reference(env, b, 1, &p->refs[1]);
+  last_started = p;
   NAPI_OK(napi_create_double(env, p->id, &id));
   return id;
 }
@@ -96,10 +121,12 @@ static int get_args(napi_env env, napi_callback_info info, size_t expected, napi
   return 0;
 }
 
+/* n arguments and the communicator id after them. */
 #define ARGS(n, usage)                                                                                           \
   napi_value argv[MAX_ARGS];                                                                                     \
   MPI_Request request = MPI_REQUEST_NULL;                                                                        \
-  if (!get_args(env, info, n, argv, usage) || !ready(env)) return NULL
+  MPI_Comm comm;                                                                                                 \
+  if (!get_args(env, info, (n) + 1, argv, usage) || !ready(env) || !get_comm(env, argv[n], &comm)) return NULL
 
 /* ---- lifecycle ---- */
 
@@ -122,15 +149,18 @@ static napi_value init(napi_env env, napi_callback_info info) {
     rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, &provided);
     if (rc != MPI_SUCCESS) return throw_mpi(env, "MPI_Init_thread", rc);
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  } else {
-    MPI_Query_thread(&provided);
   }
+  if (comm_count == 0) {
+    comms[0] = MPI_COMM_WORLD;
+    comm_count = 1;
+  }
+  if (initialized) MPI_Query_thread(&provided);
   if ((rc = create_ops()) != MPI_SUCCESS) return throw_mpi(env, "MPI_Op_create", rc);
   mpi_ready = 1;
   owner = env;
   NAPI_OK(napi_create_object(env, &out));
-  napi_set_named_property(env, out, "rank", number(env, world_rank()));
-  napi_set_named_property(env, out, "size", number(env, world_size()));
+  napi_set_named_property(env, out, "rank", number(env, comm_rank(MPI_COMM_WORLD)));
+  napi_set_named_property(env, out, "size", number(env, comm_size(MPI_COMM_WORLD)));
   napi_set_named_property(env, out, "threadLevel", number(env, provided));
   return out;
 }
@@ -191,9 +221,9 @@ static napi_value allreduce(napi_env env, napi_callback_info info) {
   Buffer send, recv;
   MPI_Op op;
   int has_send, self;
-  ARGS(3, "allreduce(send, recv, op)");
+  ARGS(3, "allreduce(send, recv, op, comm)");
   if (!get_optional_buffer(env, argv[0], "send", &send, &has_send) || !get_buffer(env, argv[1], "recv", &recv) ||
-      !get_op(env, argv[2], recv.type, &op))
+      !get_op(env, argv[2], recv.type, comm, &op))
     return NULL;
   self = !has_send;
   if (has_send) {
@@ -202,7 +232,7 @@ static napi_value allreduce(napi_env env, napi_callback_info info) {
     if ((self = in_place(env, &send, &recv)) < 0) return NULL;
   }
   int rc = MPI_Iallreduce(self ? MPI_IN_PLACE : send.data, recv.data, (int)recv.length, recv.type, op,
-                          MPI_COMM_WORLD, &request);
+                          comm, &request);
   return started(env, "MPI_Iallreduce", rc, request, self ? NULL : send.value, recv.value);
 }
 
@@ -210,17 +240,18 @@ static napi_value allreduce(napi_env env, napi_callback_info info) {
 static napi_value bcast(napi_env env, napi_callback_info info) {
   Buffer buf;
   int root;
-  ARGS(2, "bcast(buf, root)");
-  if (!get_buffer(env, argv[0], "buf", &buf) || !get_rank(env, argv[1], "root", &root)) return NULL;
-  int rc = MPI_Ibcast(buf.data, (int)buf.length, buf.type, root, MPI_COMM_WORLD, &request);
+  ARGS(2, "bcast(buf, root, comm)");
+  if (!get_buffer(env, argv[0], "buf", &buf) || !get_rank(env, argv[1], "root", comm, &root)) return NULL;
+  int rc = MPI_Ibcast(buf.data, (int)buf.length, buf.type, root, comm, &request);
   return started(env, "MPI_Ibcast", rc, request, buf.value, NULL);
 }
 
 /* allgather(send | null, recv): recv holds size blocks of send's length; null: this rank's block is in place. */
 static napi_value allgather(napi_env env, napi_callback_info info) {
   Buffer send, recv;
-  int has_send, size = world_size();
-  ARGS(2, "allgather(send, recv)");
+  int has_send, size;
+  ARGS(2, "allgather(send, recv, comm)");
+  size = comm_size(comm);
   if (!get_optional_buffer(env, argv[0], "send", &send, &has_send) || !get_buffer(env, argv[1], "recv", &recv))
     return NULL;
   if (has_send && (!same_dtype(env, &send, &recv) ||
@@ -230,7 +261,7 @@ static napi_value allgather(napi_env env, napi_callback_info info) {
   if (has_send && !disjoint(env, &send, &recv)) return NULL;
   int count = (int)(recv.length / size);
   int rc = MPI_Iallgather(has_send ? send.data : MPI_IN_PLACE, count, recv.type, recv.data, count, recv.type,
-                          MPI_COMM_WORLD, &request);
+                          comm, &request);
   return started(env, "MPI_Iallgather", rc, request, has_send ? send.value : NULL, recv.value);
 }
 
@@ -238,13 +269,13 @@ static napi_value allgather(napi_env env, napi_callback_info info) {
 static napi_value reduce_scatter_block(napi_env env, napi_callback_info info) {
   Buffer send, recv;
   MPI_Op op;
-  ARGS(3, "reduceScatterBlock(send, recv, op)");
+  ARGS(3, "reduceScatterBlock(send, recv, op, comm)");
   if (!get_buffer(env, argv[0], "send", &send) || !get_buffer(env, argv[1], "recv", &recv) ||
-      !get_op(env, argv[2], recv.type, &op) || !same_dtype(env, &send, &recv) ||
-      !check_length(env, &send, "send", recv.length * world_size(), "worldSize times recv's") ||
+      !get_op(env, argv[2], recv.type, comm, &op) || !same_dtype(env, &send, &recv) ||
+      !check_length(env, &send, "send", recv.length * comm_size(comm), "worldSize times recv's") ||
       !disjoint(env, &send, &recv))
     return NULL;
-  int rc = MPI_Ireduce_scatter_block(send.data, recv.data, (int)recv.length, recv.type, op, MPI_COMM_WORLD,
+  int rc = MPI_Ireduce_scatter_block(send.data, recv.data, (int)recv.length, recv.type, op, comm,
                                      &request);
   return started(env, "MPI_Ireduce_scatter_block", rc, request, send.value, recv.value);
 }
@@ -253,18 +284,18 @@ static napi_value reduce_scatter_block(napi_env env, napi_callback_info info) {
 static napi_value gather(napi_env env, napi_callback_info info) {
   Buffer send, recv;
   int has_recv, root, is_root;
-  ARGS(3, "gather(send, recv, root)");
+  ARGS(3, "gather(send, recv, root, comm)");
   if (!get_buffer(env, argv[0], "send", &send) || !get_optional_buffer(env, argv[1], "recv", &recv, &has_recv) ||
-      !get_rank(env, argv[2], "root", &root))
+      !get_rank(env, argv[2], "root", comm, &root))
     return NULL;
-  is_root = root == world_rank();
+  is_root = root == comm_rank(comm);
   if (is_root && !has_recv) return throw_error(env, "gather: the root rank must pass a recv array");
   if (is_root && (!same_dtype(env, &send, &recv) ||
-                  !check_length(env, &recv, "recv", send.length * world_size(), "worldSize times send's") ||
+                  !check_length(env, &recv, "recv", send.length * comm_size(comm), "worldSize times send's") ||
                   !disjoint(env, &send, &recv)))
     return NULL;
   int rc = MPI_Igather(send.data, (int)send.length, send.type, is_root ? recv.data : NULL, (int)send.length,
-                       send.type, root, MPI_COMM_WORLD, &request);
+                       send.type, root, comm, &request);
   return started(env, "MPI_Igather", rc, request, send.value, is_root ? recv.value : NULL);
 }
 
@@ -272,26 +303,87 @@ static napi_value gather(napi_env env, napi_callback_info info) {
 static napi_value scatter(napi_env env, napi_callback_info info) {
   Buffer send, recv;
   int has_send, root, is_root;
-  ARGS(3, "scatter(send, recv, root)");
+  ARGS(3, "scatter(send, recv, root, comm)");
   if (!get_optional_buffer(env, argv[0], "send", &send, &has_send) || !get_buffer(env, argv[1], "recv", &recv) ||
-      !get_rank(env, argv[2], "root", &root))
+      !get_rank(env, argv[2], "root", comm, &root))
     return NULL;
-  is_root = root == world_rank();
+  is_root = root == comm_rank(comm);
   if (is_root && !has_send) return throw_error(env, "scatter: the root rank must pass a send array");
   if (is_root && (!same_dtype(env, &send, &recv) ||
-                  !check_length(env, &send, "send", recv.length * world_size(), "worldSize times recv's") ||
+                  !check_length(env, &send, "send", recv.length * comm_size(comm), "worldSize times recv's") ||
                   !disjoint(env, &send, &recv)))
     return NULL;
   int rc = MPI_Iscatter(is_root ? send.data : NULL, (int)recv.length, recv.type, recv.data, (int)recv.length,
-                        recv.type, root, MPI_COMM_WORLD, &request);
+                        recv.type, root, comm, &request);
   return started(env, "MPI_Iscatter", rc, request, is_root ? send.value : NULL, recv.value);
 }
 
 /* barrier(). */
 static napi_value barrier(napi_env env, napi_callback_info info) {
-  ARGS(0, "barrier()");
-  int rc = MPI_Ibarrier(MPI_COMM_WORLD, &request);
+  ARGS(0, "barrier(comm)");
+  int rc = MPI_Ibarrier(comm, &request);
   return started(env, "MPI_Ibarrier", rc, request, NULL, NULL);
+}
+
+/* ---- point to point and subgroups ---- */
+
+/* isend(buf, dst, tag, comm). */
+static napi_value isend(napi_env env, napi_callback_info info) {
+  Buffer buf;
+  int dst, tag;
+  ARGS(3, "isend(buf, dst, tag, comm)");
+  if (!get_buffer(env, argv[0], "buf", &buf) || !get_rank(env, argv[1], "dst", comm, &dst) ||
+      !get_int(env, argv[2], "tag", &tag))
+    return NULL;
+  int rc = MPI_Isend(buf.data, (int)buf.length, buf.type, dst, tag, comm, &request);
+  return started(env, "MPI_Isend", rc, request, buf.value, NULL);
+}
+
+/* irecv(buf, src, tag, status, comm): src -1 is any source; status (an Int32Array of 2) gets [source, count]. */
+static napi_value irecv(napi_env env, napi_callback_info info) {
+  Buffer buf, status;
+  int src, tag;
+  napi_value id;
+  ARGS(4, "irecv(buf, src, tag, status, comm)");
+  if (!get_buffer(env, argv[0], "buf", &buf) || !get_int(env, argv[1], "src", &src) ||
+      !get_int(env, argv[2], "tag", &tag) || !get_buffer(env, argv[3], "status", &status))
+    return NULL;
+  if (src != -1 && !get_rank(env, argv[1], "src", comm, &src)) return NULL;
+  if (status.type != MPI_INT32_T || status.length != 2)
+    return throw_type_error(env, "status must be an Int32Array of 2 elements");
+  int rc = MPI_Irecv(buf.data, (int)buf.length, buf.type, src == -1 ? MPI_ANY_SOURCE : src, tag, comm, &request);
+  if (!(id = started(env, "MPI_Irecv", rc, request, buf.value, status.value))) return NULL;
+  last_started->status = status.data;
+  last_started->type = buf.type;
+  return id;
+}
+
+/* commCreate(ranks, parent): the communicator of the parent's ranks `ranks` (collective over the parent); its id,
+   or -1 on a rank outside it. */
+static napi_value comm_create(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS], item;
+  MPI_Comm parent, made = MPI_COMM_NULL;
+  MPI_Group all, some;
+  uint32_t n = 0;
+  int ranks[1024], rc;
+  if (!get_args(env, info, 2, argv, "commCreate(ranks, parent)") || !ready(env) || !get_comm(env, argv[1], &parent))
+    return NULL;
+  if (napi_get_array_length(env, argv[0], &n) != napi_ok || n < 1 || n > 1024)
+    return throw_type_error(env, "ranks must be an array of 1 to 1024 ranks");
+  for (uint32_t i = 0; i < n; i++)
+    if (napi_get_element(env, argv[0], i, &item) != napi_ok || !get_rank(env, item, "ranks[i]", parent, &ranks[i]))
+      return NULL;
+  if (comm_count == MAX_COMMS) return throw_error(env, "too many communicators (at most 63 subgroups)");
+  MPI_Comm_group(parent, &all);
+  MPI_Group_incl(all, (int)n, ranks, &some);
+  rc = MPI_Comm_create(parent, some, &made);
+  MPI_Group_free(&some);
+  MPI_Group_free(&all);
+  if (rc != MPI_SUCCESS) return throw_mpi(env, "MPI_Comm_create", rc);
+  if (made == MPI_COMM_NULL) return number(env, -1);
+  MPI_Comm_set_errhandler(made, MPI_ERRORS_RETURN);
+  comms[comm_count] = made;
+  return number(env, comm_count++);
 }
 
 /* ---- completion ---- */
@@ -311,12 +403,17 @@ static Pending *get_pending(napi_env env, napi_value value) {
 
 /* One MPI_Test: 1 done (released), 0 pending, -1 after throwing. */
 static int test_once(napi_env env, Pending *p) {
-  int flag = 0, rc = MPI_Test(&p->request, &flag, MPI_STATUS_IGNORE);
+  MPI_Status st;
+  int flag = 0, rc = MPI_Test(&p->request, &flag, &st);
   if (rc != MPI_SUCCESS) {
     const char *what = p->what;
     release_pending(env, p);
     throw_mpi(env, what, rc);
     return -1;
+  }
+  if (flag && p->status) {
+    p->status[0] = st.MPI_SOURCE;
+    MPI_Get_count(&st, p->type, &p->status[1]);
   }
   if (flag) release_pending(env, p);
   return flag;
@@ -368,6 +465,24 @@ static napi_value wait_request(napi_env env, napi_callback_info info) {
   }
 }
 
+/* cancel(id): MPI_Cancel of a pending receive, then its completion (a receive that timed out: MPI_Finalize can
+   then run). True when it was cancelled, false when the message had arrived meanwhile. */
+static napi_value cancel(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS], out;
+  MPI_Status st;
+  Pending *p;
+  int cancelled = 0, rc;
+  if (!get_args(env, info, 1, argv, "cancel(id)") || !ready(env) || !(p = get_pending(env, argv[0]))) return NULL;
+  if (!p->status) return throw_error(env, "cancel: only receives can be cancelled");
+  rc = MPI_Cancel(&p->request);
+  if (rc == MPI_SUCCESS) rc = MPI_Wait(&p->request, &st);
+  if (rc == MPI_SUCCESS) MPI_Test_cancelled(&st, &cancelled);
+  release_pending(env, p);
+  if (rc != MPI_SUCCESS) return throw_mpi(env, "MPI_Cancel", rc);
+  napi_get_boolean(env, cancelled, &out);
+  return out;
+}
+
 /* ---- module ---- */
 
 static napi_value init_module(napi_env env, napi_value exports) {
@@ -383,6 +498,10 @@ static napi_value init_module(napi_env env, napi_value exports) {
       {"gather", NULL, gather, NULL, NULL, NULL, napi_enumerable, NULL},
       {"scatter", NULL, scatter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"barrier", NULL, barrier, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"isend", NULL, isend, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"irecv", NULL, irecv, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"commCreate", NULL, comm_create, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"cancel", NULL, cancel, NULL, NULL, NULL, napi_enumerable, NULL},
       {"test", NULL, test, NULL, NULL, NULL, napi_enumerable, NULL},
       {"wait", NULL, wait_request, NULL, NULL, NULL, napi_enumerable, NULL},
   };
