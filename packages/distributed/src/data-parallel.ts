@@ -303,7 +303,8 @@ export class DataParallel<M extends Module = Module> extends Module {
   /** Posts chunks 1.. to the workers, runs chunk 0 here, and returns every chunk's output. */
   private runParallel(chunks: readonly unknown[][], plans: readonly Plan[]): unknown[] {
     const call = this.module as unknown as (...a: unknown[]) => unknown;
-    this.#pool ??= new ReplicaPool(this.deviceIds.slice(1), defaultGenerator.initialSeed(), this.timeoutMs);
+    if (this.#pool === null || this.#pool.closed)
+      this.#pool = new ReplicaPool(this.deviceIds.slice(1), defaultGenerator.initialSeed(), this.timeoutMs);
     const pool = this.#pool;
     pool.timeoutMs = this.timeoutMs;
     const state = stateOf(this.module);

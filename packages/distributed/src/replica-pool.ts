@@ -122,7 +122,7 @@ interface Replica {
 export class ReplicaPool {
   private readonly replicas: Replica[];
   private state: SharedSlot[] = [];
-  private closed = false;
+  #closed = false;
 
   constructor(
     deviceIds: readonly number[],
@@ -237,20 +237,26 @@ export class ReplicaPool {
     }
   }
 
+  /** Whether the workers were ended (`close()`, or a worker that did not answer in time). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Ends the workers. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.#closed) return;
+    this.#closed = true;
     for (const r of this.replicas) void r.worker.terminate();
   }
 
   private post(r: Replica, m: ReplicaRequest): void {
-    if (this.closed) throw new Error("DataParallel: the replicas were closed (close() or dispose)");
+    if (this.#closed) throw new Error("DataParallel: the replicas were closed (close() or dispose)");
     r.worker.postMessage(m);
   }
 
   /** Waits until worker `r` has given every expected answer; throws its error, or on timeout. */
   private wait(r: Replica, what: string): void {
+    if (this.#closed) throw new Error("DataParallel: the replicas were closed (close() or dispose)");
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const got = Atomics.load(r.words, ANSWERS);

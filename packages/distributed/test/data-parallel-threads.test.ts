@@ -213,6 +213,16 @@ describe("DataParallel on worker threads", () => {
     expect(close(dp(ok) as torch.Tensor, emb(ok))).toBe(true);
   });
 
+  it("a worker that does not answer in time fails forward naming its device; the next forward starts new workers", () => {
+    const net = new nn.Linear(2, 2);
+    const dp = dp2(net);
+    const x = torch.randn([4, 2]);
+    dp.timeoutMs = 1; // a worker cannot start within 1 ms
+    expect(() => dp(x)).toThrow(/the replica on device 1 did not answer \(forward\) within 1 ms/);
+    dp.timeoutMs = 60_000;
+    expect(close(dp(x) as torch.Tensor, net(x))).toBe(true);
+  });
+
   it("a forward that reads values falls back to sequential chunks, reported", () => {
     class Branchy extends nn.Module {
       fc = new nn.Linear(4, 2);
