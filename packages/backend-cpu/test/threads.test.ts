@@ -15,7 +15,13 @@ import {
   threadInfo,
   whenThreadsReady,
 } from "../src/threads/pool";
-import { matmulWasm, setSharedMemoryEnabled, setThreadThreshold, wasmGemmShared } from "../src/wasm/gemm";
+import {
+  gemmStats,
+  matmulWasm,
+  setSharedMemoryEnabled,
+  setThreadThreshold,
+  wasmGemmShared,
+} from "../src/wasm/gemm";
 import { expectProduct, type Layout, operand, problem } from "./gemm-operands";
 
 const DEFAULT = defaultNumThreads();
@@ -176,6 +182,53 @@ describe("threaded float32 matmul", () => {
       cpu.matmul(a, b, one);
       expect(bits(out)).toEqual(bits(one));
       expectProduct(a, b, out, 1e-5);
+    }
+  });
+
+  it("splits batches of small products by items, bit for bit as one thread (property)", async () => {
+    await twoThreads();
+    const big = fc.record({ B: fc.integer({ min: 2, max: 9 }) });
+    fc.assert(
+      fc.property(problem, big, ({ M, K, N, la, lb, lo, ba, bb, off, seed }, { B }) => {
+        const a = operand(B, M, K, la, ba, off, seed);
+        const b = operand(B, K, N, lb, bb, off + 1, seed + 1);
+        const out = operand(B, M, N, lo, false, off + 2, seed + 2);
+        const one = like(out);
+        // Each product below the threshold, the batch above it.
+        setThreadThreshold(M * N * K + 1);
+        const [jobs, folds] = [gemmStats.batchJobs, gemmStats.folds];
+        expect(matmulWasm(a, b, out)).toBe(true);
+        // A shared B with rows that continue each other folds into one product instead.
+        expect(gemmStats.batchJobs - jobs + gemmStats.folds - folds).toBe(1);
+        setThreadThreshold(Number.POSITIVE_INFINITY);
+        expect(matmulWasm(a, b, one)).toBe(true);
+        expect(bits(out)).toEqual(bits(one));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("runs a batch too large for one job as several, sharing either operand", async () => {
+    await twoThreads();
+    const B = 600; // 32-48 KiB of operands and result per item: more than one 16 MiB job
+    for (const [ba, bb] of [
+      [true, false],
+      [false, true],
+      [false, false],
+    ]) {
+      const a = operand(B, 64, 64, "col", ba, 0, 1); // not foldable into one product
+      const b = operand(B, 64, 64, "col", bb, 0, 2);
+      const out = operand(B, 64, 64, "row", false, 0, 3);
+      const one = like(out);
+      const before = gemmStats.batchJobs;
+      cpu.matmul(a, b, out);
+      expect(gemmStats.batchJobs - before).toBe(2);
+      setThreadThreshold(Number.POSITIVE_INFINITY);
+      cpu.matmul(a, b, one);
+      setThreadThreshold();
+      // Index of the first differing bit pattern (toEqual on millions of elements is slow).
+      const [x, y] = [bits(out), bits(one)];
+      expect(x.findIndex((v, i) => v !== y[i])).toBe(-1);
     }
   });
 

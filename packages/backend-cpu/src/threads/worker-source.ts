@@ -45,13 +45,15 @@ export const MAX_THREADS = 64;
 /** Largest chunk count CLAIM can hold. */
 export const MAX_CHUNKS = 1023;
 
-/** Int32 word indices in the job descriptor that only JavaScript reads (gemm.wat reads words 0-17). */
+/** Int32 word indices in the job descriptor (gemm.wat reads words 0-17 and 21-26, see its `run`). */
 export const JOB = {
   NPACK: 12,
   SCRATCH: 18,
   SCRATCH_STRIDE: 19,
   /** Bytes of memory the job touches: a worker that sees less refreshes its view of the grown memory. */
   NEED: 20,
+  /** A batch of products: items per chunk (0: one product), items, A/B/C item steps, own packed B offset. */
+  BATCH: 21,
 } as const;
 export const JOB_WORDS = 32;
 

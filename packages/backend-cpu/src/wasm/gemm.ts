@@ -58,6 +58,9 @@ const THREAD_MIN = 1 << 21;
 const CHUNK_MIN = 1 << 17;
 const PACK_MIN = 1 << 15;
 
+/** Counters for tests: batches folded into one product, jobs that split a batch by items (gemm.wat's batch mode). */
+export const gemmStats = { folds: 0, batchJobs: 0 };
+
 let enabled = true;
 let sharedAllowed = true;
 let threadMin = THREAD_MIN;
@@ -289,6 +292,52 @@ function plan(rows: number, cols: number, K: number, threads: number): Plan {
   return { nPack, packCols, rowBlocks, rowsPer, colsPer, nCompute: rowBlocks * colBlocks };
 }
 
+/** Bytes of operands and results one job of a batch brings into memory at most (more items run as more jobs). */
+const GROUP_BYTES = 16 << 20;
+
+/** A product's shape as the kernel sees it: C[rows, cols] = L[rows, K] @ R[K, cols], L and R from A and B. */
+interface Dims {
+  B: number;
+  M: number;
+  N: number;
+  K: number;
+  kc: number;
+  /** C^T = B^T A^T: L is B^T, R is A^T and C comes out transposed. */
+  swap: boolean;
+  rows: number;
+  cols: number;
+}
+
+/** Write the job descriptor (see gemm.wat's `run`) and run its chunks; `batch` is [per, items, steps..., own]. */
+function launch(
+  h: Host,
+  d: Dims,
+  L: Operand,
+  R: Operand,
+  at: { pb: number; c: number; scratch: number; stride: number; need: number },
+  p: Plan,
+  nPack: number,
+  nCompute: number,
+  threads: number,
+  batch: readonly number[] = NO_BATCH,
+): void {
+  const job = new Int32Array(h.memory.buffer, JOB_AT, JOB_WORDS);
+  job.set([d.rows, d.cols, d.K, d.kc, L.ptr, L.sp, L.sk, R.ptr, R.sp, R.sk, at.pb, at.c]);
+  job.set([nPack, p.packCols, p.rowBlocks, p.rowsPer, p.colsPer, MC], JOB.NPACK);
+  job[JOB.SCRATCH] = at.scratch;
+  job[JOB.SCRATCH_STRIDE] = at.stride;
+  job[JOB.NEED] = at.need;
+  job.set(batch, JOB.BATCH);
+  runJob(h, nPack + nCompute, nPack, threads, at.scratch);
+}
+const NO_BATCH = [0, 0, 0, 0, 0, 0];
+
+/** Copy batch item `t`'s C (at `c` in memory) out into `out`. */
+function storeItem(f32: Float32Array, d: Dims, c: number, out: View, t: number): void {
+  if (d.swap) store(f32, c, 1, d.M, out, t, d.M, d.N);
+  else store(f32, c, d.N, 1, out, t, d.M, d.N);
+}
+
 /**
  * out = a @ b for float32 [B, M, K] @ [B, K, N] views, on the WASM kernel. Returns false (having written nothing)
  * when the kernel is unavailable, K = 0 or the product does not fit in its memory.
@@ -308,6 +357,7 @@ export function matmulWasm(a: View, b: View, out: View): boolean {
   let av = a;
   let ov = out;
   if (fold) {
+    gemmStats.folds++;
     av = { ...a, shape: [1, B * M, K] };
     ov = { ...out, shape: [1, B * M, N] };
     M *= B;
@@ -315,15 +365,32 @@ export function matmulWasm(a: View, b: View, out: View): boolean {
   }
   // C^T = B^T A^T when that pads less (N small): the operands swap roles and C comes out transposed.
   const swap = padded(N, M) < padded(M, N);
-  const rows = swap ? N : M;
-  const cols = swap ? M : N;
-  const kc = Math.ceil(K / Math.ceil(K / KC));
+  const d: Dims = {
+    B,
+    M,
+    N,
+    K,
+    kc: Math.ceil(K / Math.ceil(K / KC)),
+    swap,
+    rows: swap ? N : M,
+    cols: swap ? M : N,
+  };
   // Products that split run on the shared memory, the others on the ordinary one: copies into a
-  // SharedArrayBuffer are slower (relaxed atomics), which costs small products 5-8 %.
-  const sh = M * N * K >= threadMin ? shared() : null;
+  // SharedArrayBuffer are slower (relaxed atomics), which costs small products 5-8 %. A batch of products each
+  // too small to split splits by items instead (a convolution's per-image products).
+  const macs = M * N * K;
+  const byItems = B > 1 && macs < threadMin && macs * B >= threadMin;
+  const sh = macs >= threadMin || byItems ? shared() : null;
   const threads = sh === null ? 1 : usableThreads(sh);
+  if (threads > 1 && byItems) return batched(sh as Host, av, b, ov, d, threads);
   const h = threads > 1 ? sh : (plain() ?? sh);
   if (h === null) return false;
+  return oneByOne(h, av, b, ov, d, threads);
+}
+
+/** The products of a batch one after another, each split over `threads` threads. */
+function oneByOne(h: Host, av: View, b: View, ov: View, d: Dims, threads: number): boolean {
+  const { B, M, N, K, kc, swap, rows, cols } = d;
   const p = plan(rows, cols, K, threads);
   const scratchAt = align(JOB_AT + 4 * JOB_WORDS);
   const stride = 128 + align(4 * MC * kc);
@@ -334,7 +401,7 @@ export function matmulWasm(a: View, b: View, out: View): boolean {
   const need = cAt + 4 * M * N;
   if (!reserve(h, need)) return false;
   const f32 = new Float32Array(h.memory.buffer);
-  const job = new Int32Array(h.memory.buffer, JOB_AT, JOB_WORDS);
+  const at = { pb: pbAt, c: cAt, scratch: scratchAt, stride, need };
   let A: Operand = { ptr: aAt, sp: 0, sk: 0 };
   let Bo: Operand = { ptr: bAt, sp: 0, sk: 0 };
   for (let t = 0; t < B; t++) {
@@ -351,14 +418,62 @@ export function matmulWasm(a: View, b: View, out: View): boolean {
     const [L, R] = swap ? [Bo, A] : [A, Bo];
     // The packed right operand of the previous batch is still in place when that operand is shared.
     const nPack = (swap ? newA : newB) ? p.nPack : 0;
-    job.set([rows, cols, K, kc, L.ptr, L.sp, L.sk, R.ptr, R.sp, R.sk, pbAt, cAt]);
-    job.set([nPack, p.packCols, p.rowBlocks, p.rowsPer, p.colsPer, MC], JOB.NPACK);
-    job[JOB.SCRATCH] = scratchAt;
-    job[JOB.SCRATCH_STRIDE] = stride;
-    job[JOB.NEED] = need;
-    runJob(h, nPack + p.nCompute, nPack, threads, scratchAt);
-    if (swap) store(f32, cAt, 1, M, ov, t, M, N);
-    else store(f32, cAt, N, 1, ov, t, M, N);
+    launch(h, d, L, R, at, p, nPack, p.nCompute, threads);
+    storeItem(f32, d, cAt, ov, t);
+  }
+  return true;
+}
+
+/**
+ * A batch of small products split by items: a job computes a group of items whose operands all fit in memory
+ * at once, each chunk some whole products (gemm.wat's batch mode). A right operand shared by the items is
+ * packed once, by pack chunks; otherwise each chunk packs its items' right operands into its own scratch.
+ */
+function batched(h: Host, av: View, b: View, ov: View, d: Dims, threads: number): boolean {
+  const { B, M, N, K, kc, swap, rows, cols } = d;
+  const sharedA = av.strides[0] === 0;
+  const sharedB = b.strides[0] === 0;
+  const sharedR = swap ? sharedA : sharedB;
+  const aStep = sharedA ? 0 : align(4 * M * K);
+  const bStep = sharedB ? 0 : align(4 * K * N);
+  const cStep = align(4 * M * N);
+  const G = Math.max(1, Math.min(B, Math.floor(GROUP_BYTES / (aStep + bStep + cStep))));
+  const packed = align(4 * K * up8(cols));
+  const p = plan(rows, cols, K, sharedR ? threads : 1);
+  const scratchAt = align(JOB_AT + 4 * JOB_WORDS);
+  const own = sharedR ? 0 : 128 + align(4 * MC * kc);
+  const stride = 128 + align(4 * MC * kc) + (sharedR ? 0 : packed);
+  const pbAt = scratchAt + threads * stride;
+  const aAt = pbAt + (sharedR ? packed : 0);
+  const bAt = aAt + (sharedA ? align(4 * M * K) : G * aStep);
+  const cAt = bAt + (sharedB ? align(4 * K * N) : G * bStep);
+  const need = cAt + G * cStep;
+  if (!reserve(h, need)) return false;
+  const f32 = new Float32Array(h.memory.buffer);
+  const at = { pb: pbAt, c: cAt, scratch: scratchAt, stride, need };
+  // Chunks of at least CHUNK_MIN multiply-adds, up to 4 per thread so that a late thread only shifts items.
+  const target = Math.max(threads, Math.min(4 * threads, Math.floor((G * M * N * K) / CHUNK_MIN)));
+  let A: Operand = { ptr: aAt, sp: 0, sk: 0 };
+  let Bo: Operand = { ptr: bAt, sp: 0, sk: 0 };
+  for (let g0 = 0; g0 < B; g0 += G) {
+    const n = Math.min(G, B - g0);
+    for (let t = 0; t < n; t++) {
+      if (!sharedA || g0 + t === 0) {
+        const [rs, cs] = load(f32, av, g0 + t, M, K, aAt + t * aStep);
+        A = { ptr: aAt, sp: rs, sk: cs };
+      }
+      if (!sharedB || g0 + t === 0) {
+        const [rs, cs] = load(f32, b, g0 + t, K, N, bAt + t * bStep);
+        Bo = { ptr: bAt, sp: cs, sk: rs };
+      }
+    }
+    const [L, R] = swap ? [Bo, A] : [A, Bo];
+    const [lStep, rStep] = swap ? [bStep, aStep] : [aStep, bStep];
+    const per = Math.ceil(n / Math.min(n, target));
+    const nPack = sharedR && g0 === 0 ? p.nPack : 0;
+    gemmStats.batchJobs++;
+    launch(h, d, L, R, at, p, nPack, Math.ceil(n / per), threads, [per, n, lStep, rStep, cStep, own]);
+    for (let t = 0; t < n; t++) storeItem(f32, d, cAt + t * cStep, ov, g0 + t);
   }
   return true;
 }

@@ -236,63 +236,33 @@
       (local.set $j (i32.add (local.get $j) (i32.const 8)))
       (br $jl))))
 
-  ;; Run chunk $c of the job described at $job (i32 words, byte offsets): 0 M, 4 N, 8 K, 12 kc (k block), 16 A,
-  ;; 20 A's row stride, 24 A's k stride, 28 B, 32 B's column stride, 36 B's k stride, 40 packed B, 44 C (row-major
-  ;; M x N), 48 nPack, 52 packCols, 56 rowBlocks, 60 rows per chunk, 64 columns per chunk, 68 mc (A block rows).
-  ;; $scratch is the calling thread's own 128-byte edge tile followed by its packed A block (mc x kc).
-  ;;
-  ;; Chunks below nPack pack packCols columns of B (every k block) into the packed B: k block pc starts at
-  ;; element pc * N8 (N8 = N rounded up to 8), its panel of column j0 at pc * N8 + j0 * kb. The others compute the
-  ;; C block (rows i0.., columns j0..) of chunk r = c - nPack, rows fastest: i0 = (r % rowBlocks) * rows per
-  ;; chunk, j0 = (r / rowBlocks) * columns per chunk; they need every pack chunk done. For each block of at most
-  ;; mc rows and each k block in order, pack the A block, then `macro` (accumulating from the second k block).
-  (func (export "run") (param $job i32) (param $c i32) (param $scratch i32)
-    (local $M i32) (local $N i32) (local $K i32) (local $kc i32) (local $n8 i32) (local $kb i32) (local $pc i32)
-    (local $j0 i32) (local $nj i32) (local $i0 i32) (local $i1 i32) (local $ic i32) (local $mc i32) (local $r i32)
-    (local $a i32) (local $asp i32) (local $ask i32) (local $b i32) (local $bsp i32) (local $bsk i32)
-    (local $pb i32) (local $cp i32) (local $rb i32) (local $mcMax i32) (local $pa i32)
-    (local.set $M (i32.load (local.get $job)))
-    (local.set $N (i32.load offset=4 (local.get $job)))
-    (local.set $K (i32.load offset=8 (local.get $job)))
-    (local.set $kc (i32.load offset=12 (local.get $job)))
-    (local.set $pb (i32.load offset=40 (local.get $job)))
+  ;; Pack columns j0 .. j0 + nj of B (element [j, k] at b + 4 * (j * bsp + k * bsk), N columns, K deep) into the
+  ;; packed B at pb, every k block: k block pc starts at element pc * N8 (N8 = N rounded up to 8), its panel of
+  ;; column j0 at pc * N8 + j0 * kb.
+  (func $packB (param $b i32) (param $bsp i32) (param $bsk i32) (param $j0 i32) (param $nj i32) (param $N i32)
+                (param $K i32) (param $kc i32) (param $pb i32)
+    (local $pc i32) (local $kb i32) (local $n8 i32)
     (local.set $n8 (i32.and (i32.add (local.get $N) (i32.const 7)) (i32.const -8)))
-    (if (i32.lt_u (local.get $c) (i32.load offset=48 (local.get $job)))
-      (then
-        (local.set $b (i32.load offset=28 (local.get $job)))
-        (local.set $bsp (i32.load offset=32 (local.get $job)))
-        (local.set $bsk (i32.load offset=36 (local.get $job)))
-        (local.set $nj (i32.load offset=52 (local.get $job)))
-        (local.set $j0 (i32.mul (local.get $c) (local.get $nj)))
-        (if (i32.gt_u (local.get $nj) (i32.sub (local.get $N) (local.get $j0)))
-          (then (local.set $nj (i32.sub (local.get $N) (local.get $j0)))))
-        (local.set $pc (i32.const 0))
-        (loop $kl
-          (local.set $kb (i32.sub (local.get $K) (local.get $pc)))
-          (if (i32.gt_u (local.get $kb) (local.get $kc)) (then (local.set $kb (local.get $kc))))
-          (call $pack
-            (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $bsp))
-                                                      (i32.mul (local.get $pc) (local.get $bsk))) (i32.const 2)))
-            (local.get $bsp) (local.get $bsk) (local.get $nj) (local.get $kb) (i32.const 8)
-            (i32.add (local.get $pb) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $n8))
-                                                       (i32.mul (local.get $j0) (local.get $kb))) (i32.const 2))))
-          (local.set $pc (i32.add (local.get $pc) (local.get $kc)))
-          (br_if $kl (i32.lt_u (local.get $pc) (local.get $K))))
-        (return)))
-    (local.set $a (i32.load offset=16 (local.get $job)))
-    (local.set $asp (i32.load offset=20 (local.get $job)))
-    (local.set $ask (i32.load offset=24 (local.get $job)))
-    (local.set $cp (i32.load offset=44 (local.get $job)))
-    (local.set $rb (i32.load offset=56 (local.get $job)))
-    (local.set $mcMax (i32.load offset=68 (local.get $job)))
-    (local.set $r (i32.sub (local.get $c) (i32.load offset=48 (local.get $job))))
-    (local.set $i0 (i32.mul (i32.rem_u (local.get $r) (local.get $rb)) (i32.load offset=60 (local.get $job))))
-    (local.set $i1 (i32.add (local.get $i0) (i32.load offset=60 (local.get $job))))
-    (if (i32.gt_u (local.get $i1) (local.get $M)) (then (local.set $i1 (local.get $M))))
-    (local.set $nj (i32.load offset=64 (local.get $job)))
-    (local.set $j0 (i32.mul (i32.div_u (local.get $r) (local.get $rb)) (local.get $nj)))
-    (if (i32.gt_u (local.get $nj) (i32.sub (local.get $N) (local.get $j0)))
-      (then (local.set $nj (i32.sub (local.get $N) (local.get $j0)))))
+    (loop $kl
+      (local.set $kb (i32.sub (local.get $K) (local.get $pc)))
+      (if (i32.gt_u (local.get $kb) (local.get $kc)) (then (local.set $kb (local.get $kc))))
+      (call $pack
+        (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $bsp))
+                                                  (i32.mul (local.get $pc) (local.get $bsk))) (i32.const 2)))
+        (local.get $bsp) (local.get $bsk) (local.get $nj) (local.get $kb) (i32.const 8)
+        (i32.add (local.get $pb) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $n8))
+                                                   (i32.mul (local.get $j0) (local.get $kb))) (i32.const 2))))
+      (local.set $pc (i32.add (local.get $pc) (local.get $kc)))
+      (br_if $kl (i32.lt_u (local.get $pc) (local.get $K)))))
+
+  ;; C[i0 .. i1, j0 .. j0 + nj] (row-major M x N at cp) from A (element [i, k] at a + 4 * (i * asp + k * ask)) and
+  ;; the packed B at pb: for each block of at most mcMax rows and each k block in order, pack the A block into
+  ;; the thread's scratch (after its 128-byte edge tile), then `macro` (accumulating from the second k block).
+  (func $block (param $a i32) (param $asp i32) (param $ask i32) (param $i0 i32) (param $i1 i32) (param $j0 i32)
+                (param $nj i32) (param $N i32) (param $K i32) (param $kc i32) (param $mcMax i32) (param $pb i32)
+                (param $cp i32) (param $scratch i32)
+    (local $ic i32) (local $mc i32) (local $pc i32) (local $kb i32) (local $n8 i32) (local $pa i32)
+    (local.set $n8 (i32.and (i32.add (local.get $N) (i32.const 7)) (i32.const -8)))
     (local.set $pa (i32.add (local.get $scratch) (i32.const 128)))
     (local.set $ic (local.get $i0))
     (loop $il
@@ -320,4 +290,78 @@
         (br_if $kl (i32.lt_u (local.get $pc) (local.get $K))))
       (local.set $ic (i32.add (local.get $ic) (local.get $mcMax)))
       (br_if $il (i32.lt_u (local.get $ic) (local.get $i1)))))
+
+  ;; Run chunk $c of the job described at $job (i32 words, byte offsets): 0 M, 4 N, 8 K, 12 kc (k block), 16 A,
+  ;; 20 A's row stride, 24 A's k stride, 28 B, 32 B's column stride, 36 B's k stride, 40 packed B, 44 C (row-major
+  ;; M x N), 48 nPack, 52 packCols, 56 rowBlocks, 60 rows per chunk, 64 columns per chunk, 68 mc (A block rows);
+  ;; for a batch of products (84 items per chunk > 0): 88 items, 92 / 96 / 100 bytes between the items' A, B
+  ;; and C, 104 where the chunk's own packed B starts in its scratch (0: B is shared by the items, packed once).
+  ;; $scratch is the calling thread's own 128-byte edge tile followed by its packed A block (mc x kc), then (in
+  ;; a batch whose items have their own B) its packed B.
+  ;;
+  ;; Chunks below nPack pack packCols columns of B into the packed B. The others compute the C block (rows
+  ;; i0.., columns j0..) of chunk r = c - nPack, rows fastest: i0 = (r % rowBlocks) * rows per chunk,
+  ;; j0 = (r / rowBlocks) * columns per chunk; they need every pack chunk done. In a batch, chunk r computes
+  ;; whole products instead, those of items r * per .. r * per + per - 1, packing each item's B first unless it
+  ;; is shared. Every element of C sees the same operations in every mode, hence the same bits.
+  (func (export "run") (param $job i32) (param $c i32) (param $scratch i32)
+    (local $M i32) (local $N i32) (local $K i32) (local $kc i32) (local $nj i32) (local $i0 i32) (local $i1 i32)
+    (local $j0 i32) (local $r i32) (local $rb i32) (local $per i32) (local $t i32) (local $t1 i32) (local $pb i32) (local $own i32)
+    (local.set $M (i32.load (local.get $job)))
+    (local.set $N (i32.load offset=4 (local.get $job)))
+    (local.set $K (i32.load offset=8 (local.get $job)))
+    (local.set $kc (i32.load offset=12 (local.get $job)))
+    (if (i32.lt_u (local.get $c) (i32.load offset=48 (local.get $job)))
+      (then
+        (local.set $nj (i32.load offset=52 (local.get $job)))
+        (local.set $j0 (i32.mul (local.get $c) (local.get $nj)))
+        (if (i32.gt_u (local.get $nj) (i32.sub (local.get $N) (local.get $j0)))
+          (then (local.set $nj (i32.sub (local.get $N) (local.get $j0)))))
+        (call $packB (i32.load offset=28 (local.get $job)) (i32.load offset=32 (local.get $job))
+          (i32.load offset=36 (local.get $job)) (local.get $j0) (local.get $nj) (local.get $N) (local.get $K)
+          (local.get $kc) (i32.load offset=40 (local.get $job)))
+        (return)))
+    (local.set $r (i32.sub (local.get $c) (i32.load offset=48 (local.get $job))))
+    (local.set $per (i32.load offset=84 (local.get $job)))
+    (if (local.get $per)
+      (then
+        (local.set $t (i32.mul (local.get $r) (local.get $per)))
+        (local.set $t1 (i32.add (local.get $t) (local.get $per)))
+        (if (i32.gt_u (local.get $t1) (i32.load offset=88 (local.get $job)))
+          (then (local.set $t1 (i32.load offset=88 (local.get $job)))))
+        (local.set $own (i32.load offset=104 (local.get $job)))
+        (local.set $pb (i32.load offset=40 (local.get $job)))
+        (if (local.get $own) (then (local.set $pb (i32.add (local.get $scratch) (local.get $own)))))
+        (loop $tl
+          (if (local.get $own)
+            (then
+              (call $packB
+                (i32.add (i32.load offset=28 (local.get $job))
+                         (i32.mul (local.get $t) (i32.load offset=96 (local.get $job))))
+                (i32.load offset=32 (local.get $job)) (i32.load offset=36 (local.get $job))
+                (i32.const 0) (local.get $N) (local.get $N) (local.get $K) (local.get $kc) (local.get $pb))))
+          (call $block
+            (i32.add (i32.load offset=16 (local.get $job))
+                     (i32.mul (local.get $t) (i32.load offset=92 (local.get $job))))
+            (i32.load offset=20 (local.get $job)) (i32.load offset=24 (local.get $job))
+            (i32.const 0) (local.get $M) (i32.const 0) (local.get $N) (local.get $N) (local.get $K) (local.get $kc)
+            (i32.load offset=68 (local.get $job)) (local.get $pb)
+            (i32.add (i32.load offset=44 (local.get $job))
+                     (i32.mul (local.get $t) (i32.load offset=100 (local.get $job))))
+            (local.get $scratch))
+          (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (br_if $tl (i32.lt_u (local.get $t) (local.get $t1))))
+        (return)))
+    (local.set $rb (i32.load offset=56 (local.get $job)))
+    (local.set $i0 (i32.mul (i32.rem_u (local.get $r) (local.get $rb)) (i32.load offset=60 (local.get $job))))
+    (local.set $i1 (i32.add (local.get $i0) (i32.load offset=60 (local.get $job))))
+    (if (i32.gt_u (local.get $i1) (local.get $M)) (then (local.set $i1 (local.get $M))))
+    (local.set $nj (i32.load offset=64 (local.get $job)))
+    (local.set $j0 (i32.mul (i32.div_u (local.get $r) (local.get $rb)) (local.get $nj)))
+    (if (i32.gt_u (local.get $nj) (i32.sub (local.get $N) (local.get $j0)))
+      (then (local.set $nj (i32.sub (local.get $N) (local.get $j0)))))
+    (call $block (i32.load offset=16 (local.get $job)) (i32.load offset=20 (local.get $job))
+      (i32.load offset=24 (local.get $job)) (local.get $i0) (local.get $i1) (local.get $j0) (local.get $nj)
+      (local.get $N) (local.get $K) (local.get $kc) (i32.load offset=68 (local.get $job))
+      (i32.load offset=40 (local.get $job)) (i32.load offset=44 (local.get $job)) (local.get $scratch)))
 )
