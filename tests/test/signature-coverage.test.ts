@@ -96,6 +96,22 @@ for (const name of [
   "barrier",
 ])
   HAND_TESTED[`distributed.${name}`] = DIST;
+// point to point, subgroups and the flat-tensor collectives need several ranks too
+for (const name of [
+  "send",
+  "recv",
+  "isend",
+  "irecv",
+  "batchIsendIrecv",
+  "P2POp",
+  "newGroup",
+  "getGroupRank",
+  "getGlobalRank",
+  "getProcessGroupRanks",
+  "allGatherIntoTensor",
+  "reduceScatterTensor",
+])
+  HAND_TESTED[`distributed.${name}`] = "packages/distributed/test/p2p.test.ts";
 HAND_TESTED["nn.parallel.DistributedDataParallel"] = "packages/distributed/test/ddp.test.ts";
 HAND_TESTED["nn.DataParallel"] = "packages/distributed/test/data-parallel.test.ts";
 HAND_TESTED["cpu.deviceCount"] = "packages/distributed/test/data-parallel.test.ts";
