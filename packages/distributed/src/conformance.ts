@@ -8,7 +8,9 @@
  *   if (report.failures.length) throw new Error(report.failures.join("\n"));
  *
  * Inputs are small integers (and halves) whose sums, products and means are exact in every type, so a transport
- * that reduces in another order than rank order (MPI may) still matches exactly.
+ * that reduces in another order than rank order (MPI may) still matches exactly. The optional members are checked
+ * when the backend has them: `send`/`recv` (a ring both ways, tags, a receive from any rank) and `newGroup` (a
+ * subgroup of the even ranks: its ranks, an all-reduce over its members only, null elsewhere).
  */
 import type { CollectiveArray, CollectiveBackend, ReduceOpName } from "./backend";
 import { REDUCE_OP_NAMES } from "./backend";
@@ -119,9 +121,83 @@ export function runBackendConformance(
       check(`allGather(${type}[${n}])`, out, flat(ctor, all));
     }
   }
+  if (backend.send && backend.recv) checks += pointToPoint(backend, sizes, check);
+  if (backend.newGroup) checks += subgroup(backend, check, failures);
   backend.barrier().wait();
   checks++;
   return { checks, failures };
+}
+
+type Check = (what: string, got: ArrayLike<number>, want: ArrayLike<number>) => void;
+
+/** `send`/`recv`: every type and size around a ring (both started, then waited), tags, any source. */
+function pointToPoint(b: CollectiveBackend, sizes: readonly number[], check: Check): number {
+  const send = b.send as NonNullable<CollectiveBackend["send"]>;
+  const recv = b.recv as NonNullable<CollectiveBackend["recv"]>;
+  const { rank, worldSize: w } = b;
+  if (w < 2) return 0;
+  const next = (rank + 1) % w;
+  const prev = (rank + w - 1) % w;
+  let seed = 5000;
+  for (const [type, ctor] of TYPES)
+    for (const n of sizes) {
+      seed++;
+      const got = new ctor(n);
+      const tagged = new ctor(n);
+      // a receive posted before its send, and a second message with another tag received first
+      const r1 = recv.call(b, got, prev, 0);
+      const r2 = recv.call(b, tagged, next, 3);
+      const s1 = send.call(b, conformanceInput(ctor, n, rank, seed), next, 0);
+      const s2 = send.call(b, conformanceInput(ctor, n, rank, seed + 1), prev, 3);
+      for (const work of [r2, r1, s1, s2]) work.wait();
+      check(`send/recv(${type}[${n}]) from rank ${prev}`, got, conformanceInput(ctor, n, prev, seed));
+      check(
+        `send/recv(${type}[${n}], tag 3) from rank ${next}`,
+        tagged,
+        conformanceInput(ctor, n, next, seed + 1),
+      );
+    }
+  // every other rank sends rank 0 one message; rank 0 receives them from any rank and learns who sent each
+  const from: number[] = [];
+  if (rank === 0)
+    for (let i = 1; i < w; i++) {
+      const got = new Int32Array(3);
+      const work = recv.call(b, got, -1, 7);
+      work.wait();
+      const src = work.sourceRank();
+      from.push(src);
+      check(`recv from any rank (rank ${src} sent it)`, got, conformanceInput(Int32Array, 3, src, 77));
+    }
+  else send.call(b, conformanceInput(Int32Array, 3, rank, 77), 0, 7).wait();
+  if (rank === 0)
+    check(
+      "the senders recv from any rank saw",
+      from.sort((x, y) => x - y),
+      Array.from({ length: w - 1 }, (_, i) => i + 1),
+    );
+  return TYPES.length * sizes.length * 2 + (rank === 0 ? w : 0);
+}
+
+/** `newGroup` of the even ranks: its rank and size, an all-reduce over its members only, null elsewhere. */
+function subgroup(b: CollectiveBackend, check: Check, failures: string[]): number {
+  const evens = Array.from({ length: Math.ceil(b.worldSize / 2) }, (_, i) => 2 * i);
+  const sub = (b.newGroup as NonNullable<CollectiveBackend["newGroup"]>).call(b, evens);
+  const member = b.rank % 2 === 0;
+  if ((sub !== null) !== member) {
+    failures.push(
+      `${b.name} rank ${b.rank}: newGroup([${evens}]) returned ${sub === null ? "null" : "a backend"}`,
+    );
+    return 1;
+  }
+  if (sub === null) return 1;
+  check(`newGroup([${evens}]) rank and worldSize`, [sub.rank, sub.worldSize], [b.rank / 2, evens.length]);
+  const all = evens.map((r) => conformanceInput(Float64Array, 100, r, 9000));
+  const buf = all[sub.rank].slice();
+  sub.allReduce(buf, "sum").wait();
+  check(`allReduce(float64[100], sum) in newGroup([${evens}])`, buf, reduceArrays("sum", all));
+  sub.barrier().wait();
+  sub.destroy();
+  return 3;
 }
 
 /** A rank's reduceScatter input: `w` segments of `n`, segment `s` its `base` rotated by `s` (so segments differ). */
