@@ -212,6 +212,8 @@ export class MpiBackend implements CollectiveBackend {
 
   /** Collective over this communicator: the subgroup of `ranks`' backend, or null outside it. */
   newGroup(ranks: readonly number[], timeoutMs = this.timeoutMs): MpiBackend | null {
+    // MPI_Comm_create blocks without a bound: a barrier first, so a rank that never comes is a timeout, not a hang
+    this.barrier().wait();
     const comm = this.start(() => this.native.commCreate(ranks, this.comm));
     if (comm < 0) return null;
     return new MpiBackend({ timeoutMs }, { comm, rank: ranks.indexOf(this.rank), size: ranks.length });

@@ -235,12 +235,18 @@ export class ThreadsBackend implements CollectiveBackend {
 
   send(buf: CollectiveArray, dst: number, tag: number): Work {
     this.checkAlive("send");
-    return this.p2p.send(buf, this.peer("send", dst), tag, this.view.group);
+    return this.p2p.send(buf, this.peer("send", dst), tag, this.view.group, this.view.timeoutMs);
   }
 
   recv(buf: CollectiveArray, src: number, tag: number): P2PWork {
     this.checkAlive("recv");
-    return this.p2p.recv(buf, src === -1 ? -1 : this.peer("recv", src), tag, this.view.group);
+    return this.p2p.recv(
+      buf,
+      src === -1 ? -1 : this.peer("recv", src),
+      tag,
+      this.view.group,
+      this.view.timeoutMs,
+    );
   }
 
   /**

@@ -35,6 +35,8 @@ interface Op {
   readonly buf: CollectiveArray;
   readonly tag: number;
   readonly group: GroupSpec;
+  /** The bound on a wait without its own (the group's timeout). */
+  readonly timeoutMs: number;
   peer: number;
   /** Elements moved so far. */
   at: number;
@@ -55,14 +57,14 @@ export class P2PEngine {
 
   constructor(private readonly view: RankView) {}
 
-  /** Starts sending `buf` to global rank `dst` (a member of `group`). */
-  send(buf: CollectiveArray, dst: number, tag: number, group: GroupSpec): P2PWork {
-    return this.start({ kind: "send", buf, tag, group, peer: dst });
+  /** Starts sending `buf` to global rank `dst` (a member of `group`, whose timeout is `timeoutMs`). */
+  send(buf: CollectiveArray, dst: number, tag: number, group: GroupSpec, timeoutMs: number): P2PWork {
+    return this.start({ kind: "send", buf, tag, group, timeoutMs, peer: dst });
   }
 
-  /** Starts receiving into `buf` from global rank `src` (-1: any member of `group`). */
-  recv(buf: CollectiveArray, src: number, tag: number, group: GroupSpec): P2PWork {
-    return this.start({ kind: "recv", buf, tag, group, peer: src });
+  /** Starts receiving into `buf` from global rank `src` (-1: any member of `group`, whose timeout is `timeoutMs`). */
+  recv(buf: CollectiveArray, src: number, tag: number, group: GroupSpec, timeoutMs: number): P2PWork {
+    return this.start({ kind: "recv", buf, tag, group, timeoutMs, peer: src });
   }
 
   /** Whether operations are pending (after moving them on). */
@@ -71,12 +73,12 @@ export class P2PEngine {
     return this.pending.length > 0;
   }
 
-  private start(o: Pick<Op, "kind" | "buf" | "tag" | "group" | "peer">): P2PWork {
+  private start(o: Pick<Op, "kind" | "buf" | "tag" | "group" | "timeoutMs" | "peer">): P2PWork {
     const op: Op = { ...o, seq: ++this.seq, at: 0, started: false, done: false };
     this.pending.push(op);
     this.progress();
     return {
-      wait: (timeoutMs?: number) => this.wait(op, timeoutMs ?? this.view.timeoutMs),
+      wait: (timeoutMs?: number) => this.wait(op, timeoutMs ?? op.timeoutMs),
       isCompleted: () => {
         this.progress();
         return this.upTo(op) === null;
