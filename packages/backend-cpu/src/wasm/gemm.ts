@@ -15,7 +15,12 @@
 import type { TypedArray, View } from "@cinder/tensor";
 import { JOB_AT, runJob, type ThreadHost, usableThreads } from "../threads/pool";
 import { JOB, JOB_WORDS } from "../threads/worker-source";
-import { GEMM_WASM_BASE64, GEMM_WASM_PLAIN_BASE64 } from "./kernel.generated";
+import {
+  GEMM_WASM_BASE64,
+  GEMM_WASM_FMA_BASE64,
+  GEMM_WASM_FMA_PLAIN_BASE64,
+  GEMM_WASM_PLAIN_BASE64,
+} from "./kernel.generated";
 
 interface GemmExports {
   pack(src: number, sp: number, sk: number, np: number, nk: number, w: number, dst: number): void;
@@ -35,6 +40,8 @@ interface GemmExports {
 
 interface Host extends ThreadHost {
   readonly exports: GemmExports;
+  /** The micro-kernel fuses its multiply-adds (relaxed SIMD). */
+  readonly fma: boolean;
 }
 
 /** Reduction block: one B micro-panel (KC x 8 floats, 8 KiB) stays in L1. */
@@ -63,6 +70,8 @@ export const gemmStats = { folds: 0, batchJobs: 0 };
 
 let enabled = true;
 let sharedAllowed = true;
+let fmaAllowed = true;
+let fmaValid: boolean | undefined;
 let threadMin = THREAD_MIN;
 let sharedHost: Host | null | undefined;
 let plainHost: Host | null | undefined;
@@ -81,6 +90,39 @@ export function setWasmGemmEnabled(on: boolean): void {
  */
 export function setSharedMemoryEnabled(on: boolean): void {
   sharedAllowed = on;
+}
+
+/**
+ * Allow (default) or forbid the fused multiply-add kernel. Where the engine has relaxed SIMD (V8 11.4+: Chrome
+ * 114+, Node 22+; Node 20 with --experimental-wasm-relaxed-simd) the micro-kernel computes c + a * b with
+ * `f32x4.relaxed_madd`, which rounds once where the plain kernel rounds the product and the sum apart: results
+ * then differ from the plain kernel's in the last bits (both are within float32 rounding of the exact sum), but
+ * stay bit-identical across thread counts, since every thread runs the same module. Changing it re-instantiates
+ * the modules on the next product.
+ */
+export function setFmaEnabled(on: boolean): void {
+  if (on === fmaAllowed) return;
+  fmaAllowed = on;
+  plainHost = undefined;
+  sharedHost = undefined;
+}
+
+/** Which micro-kernel float32 products run on: "fma" (relaxed SIMD), "simd", or null (the JS kernel). */
+export function wasmGemmKernel(): "fma" | "simd" | null {
+  const h = enabled ? plain() : null;
+  return h === null ? null : h.fma ? "fma" : "simd";
+}
+
+/** Whether this engine validates the relaxed-SIMD module (decided once: the engine's features do not change). */
+function fmaAvailable(): boolean {
+  if (fmaValid === undefined) {
+    try {
+      fmaValid = typeof WebAssembly === "object" && WebAssembly.validate(decode(GEMM_WASM_FMA_PLAIN_BASE64));
+    } catch {
+      fmaValid = false;
+    }
+  }
+  return fmaValid;
 }
 
 /** Test hook: the multiply-adds from which products split over threads; returns the previous value. */
@@ -118,9 +160,17 @@ function makeHost(shared: boolean): Host | null {
       memory = new WebAssembly.Memory({ initial: 1 });
     }
     // Synchronous compilation: the module is far below browsers' 4 KiB main-thread limit.
-    const module = new WebAssembly.Module(decode(shared ? GEMM_WASM_BASE64 : GEMM_WASM_PLAIN_BASE64));
+    const fma = fmaAllowed && fmaAvailable();
+    const bytes = fma
+      ? shared
+        ? GEMM_WASM_FMA_BASE64
+        : GEMM_WASM_FMA_PLAIN_BASE64
+      : shared
+        ? GEMM_WASM_BASE64
+        : GEMM_WASM_PLAIN_BASE64;
+    const module = new WebAssembly.Module(decode(bytes));
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
-    return { module, memory, exports, run: exports.run };
+    return { module, memory, exports, run: exports.run, fma };
   } catch {
     // No SIMD support (CompileError) or no WebAssembly: stay on the JS kernel.
     return null;
