@@ -264,7 +264,7 @@ const PUBLIC = {
     "columnStack",
   ],
   grad: ["noGrad", "enableGrad", "isGradEnabled", "setGradEnabled"],
-  memory: ["tidy", "keep", "memory"],
+  memory: ["tidy", "keep", "memory", "setBufferPool", "trimBufferPool", "bufferPoolStats"],
   printing: ["getPrintOptions", "setPrintOptions"],
   fusion: ["setFusion", "fusionEnabled"],
 };

@@ -13,15 +13,18 @@ import {
   allocTypedArray,
   type Backend,
   type BinaryOp,
+  bufferPoolStats,
   DTYPES,
   type DType,
   type Expr,
   type FusedReduce,
   type RandomDist,
   type ReduceOp,
+  recycleBuffer,
   type ScanOp,
   type SgdStepOptions,
   type TypedArray,
+  takeBuffer,
   type UnaryOp,
   type View,
   type Window2d,
@@ -51,12 +54,20 @@ export class CpuBackend implements Backend {
   /** Every dtype, int8 and int16 included (Int8Array/Int16Array storage). */
   readonly dtypes: readonly DType[] = DTYPES;
 
-  alloc(dtype: DType, length: number): TypedArray {
-    return allocTypedArray(dtype, length);
+  /** From the buffer pool (`takeBuffer`): a recycled array when one fits, zero-filled unless `zero` is false. */
+  alloc(dtype: DType, length: number, zero = true): TypedArray {
+    return takeBuffer(dtype, length, zero);
   }
 
-  free(_handle: unknown): void {
-    // Garbage collected.
+  /** The core calls this only for arrays nobody else can read: back to the buffer pool (else the GC frees it). */
+  free(handle: unknown): void {
+    recycleBuffer(handle);
+  }
+
+  /** The buffer pool's counters and what it holds (`bufferPoolStats()`). */
+  memory(): Record<string, number> {
+    const { enabled, ...counts } = bufferPoolStats();
+    return { poolEnabled: +enabled, ...counts };
   }
 
   write(handle: unknown, _dtype: DType, data: TypedArray, offset: number): void {

@@ -99,13 +99,21 @@ export function run(
   inputs: readonly Tensor[],
   start: (arrays: CollectiveArray[]) => { work: Work; finish: () => void },
 ): CollectiveResult {
+  // an async call's backend reads and writes the tensors' memory until it completes: their storage stays referenced
+  // until then, so disposing a tensor meanwhile cannot hand its buffer to another tensor (the CPU buffer pool)
+  const pinned = asyncOp ? inputs.map((t) => t.storage.account) : [];
+  for (const p of pinned) p.retain();
   const go = (arrays: CollectiveArray[]): Work | undefined => {
     const { work, finish } = start(arrays);
     let done = false;
     const complete = () => {
       if (!done) {
         done = true;
-        finish();
+        try {
+          finish();
+        } finally {
+          for (const p of pinned) p.release();
+        }
       }
     };
     if (!asyncOp) {

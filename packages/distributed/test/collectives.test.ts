@@ -104,6 +104,16 @@ describe("collective arguments (one rank)", () => {
     expect(dist.isAvailable()).toBe(true);
   });
 
+  it("keep an async call's storage referenced until it completes (the buffer pool cannot hand it out)", () => {
+    const t = torch.randn(1000);
+    const work = dist.allReduce(t, { op: "sum", asyncOp: true }) as dist.Work;
+    const recycled = torch.bufferPoolStats().recycled;
+    t.dispose();
+    expect(torch.bufferPoolStats().recycled).toBe(recycled);
+    expect(() => work.wait()).toThrow(/disposed/); // the write-back needs the tensor
+    expect(torch.bufferPoolStats().recycled).toBe(recycled + 1);
+  });
+
   it("reject wrong arguments with clear errors", () => {
     const t = torch.tensor([1, 2, 3]);
     expect(() => dist.allReduce(t, "mean" as never)).toThrow(/op/);

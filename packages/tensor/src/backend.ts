@@ -30,8 +30,9 @@ export interface Backend {
   /** Device type this backend registers, e.g. "cpu" or "webgpu". */
   readonly device: string;
   /**
-   * Storage handles are ordinary JS memory reclaimed by the garbage collector (CPU TypedArrays): the core
-   * then never calls `free` and keeps no reference to handles for finalisation.
+   * Storage handles are ordinary JS memory reclaimed by the garbage collector (CPU TypedArrays): the core keeps no
+   * reference to handles for finalisation, and calls `free` only for a handle nobody else can read any more (not
+   * wrapped user memory, not read by a pending program), which the backend may recycle.
    */
   readonly gcManaged?: boolean;
   /**
@@ -47,9 +48,15 @@ export interface Backend {
   memory?(): Record<string, number>;
 
   // ---- storage ----
-  /** Allocate storage for `length` elements of `dtype`, zero-filled. */
-  alloc(dtype: DType, length: number): unknown;
-  /** Release storage. Called once per handle, when no tensor references it any more. */
+  /**
+   * Allocate storage for `length` elements of `dtype`, zero-filled. With `zero` false the caller writes every
+   * element before anything reads one, so a recycled buffer need not be cleared (a backend may ignore it).
+   */
+  alloc(dtype: DType, length: number, zero?: boolean): unknown;
+  /**
+   * Release storage. Called at most once per handle, when no tensor references it any more (on a `gcManaged`
+   * backend only when nothing else can read it, see there).
+   */
   free(handle: unknown): void;
   /** Copy `data` (same dtype as the storage) into storage starting at element `offset`. */
   write(handle: unknown, dtype: DType, data: TypedArray, offset: number): void;

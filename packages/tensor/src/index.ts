@@ -6,6 +6,15 @@
 import { installMethods } from "./methods";
 
 export * from "./backend";
+export {
+  type BufferPoolOptions,
+  type BufferPoolStats,
+  bufferPoolStats,
+  recycleBuffer,
+  setBufferPool,
+  takeBuffer,
+  trimBufferPool,
+} from "./buffer-pool";
 export * from "./dtype";
 export * from "./errors";
 export { fusionEnabled, fusionStats, setFusion } from "./fusion";

@@ -6,20 +6,25 @@ import { countCopy, type Pending, runPending } from "./fusion";
 import { contiguousStrides } from "./shape";
 
 /**
- * The bookkeeping of a storage: reference count, size, and how to free it. The FinalizationRegistry holds
- * this, never the storage, so that for garbage-collected backends (CPU) it keeps no memory alive: a program
- * that never yields to the event loop (finalisers run only between tasks) still frees its CPU tensors.
+ * The bookkeeping of a storage: reference count, size, and what to tell at the last release. The
+ * FinalizationRegistry holds this for storage the collector does not manage (WebGPU); CPU storage is never
+ * registered (accounting.ts counts it in cohorts), so a program that never yields to the event loop (finalisers run
+ * only between tasks) still frees its CPU tensors.
  */
 export class StorageAccount {
   refs = 0;
   freed = false;
   /** The group this storage is counted in while the GC manages it (accounting.ts). */
   private readonly cohort: Cohort | null;
+  /** The storage (a private field: JSON.stringify and inspection of a tensor meet no cycle). */
+  readonly #owner: { released(): void };
   constructor(
     readonly bytes: number,
-    private readonly onFree: (() => void) | null,
+    gcManaged: boolean,
+    owner: { released(): void },
   ) {
-    this.cohort = countStorage(bytes, onFree === null);
+    this.cohort = countStorage(bytes, gcManaged);
+    this.#owner = owner;
   }
   retain(): void {
     this.refs++;
@@ -28,7 +33,7 @@ export class StorageAccount {
     if (--this.refs > 0 || this.freed) return;
     this.freed = true;
     uncountStorage(this.cohort, this.bytes);
-    this.onFree?.();
+    this.#owner.released();
   }
 }
 
@@ -41,6 +46,11 @@ export class StorageAccount {
  * allocates the buffer and runs the program. `captured` says a pending program reads this storage's buffer, so an
  * in-place write must first move to a copy (`beforeWrite`); `external` marks a buffer the user owns (wrapped
  * without a copy), which programs never capture.
+ *
+ * Freeing: a backend whose memory the collector does not manage gets `free` at the last release. A garbage-collected
+ * backend (CPU) gets it only for a buffer nobody else can read, so it may recycle it (the buffer pool,
+ * `buffer-pool.ts`): not the user's (`external`), and not read by a pending program that has not run yet (`readers`;
+ * such a buffer is freed when the last of those programs runs or is dropped).
  */
 export class Storage {
   version = 0;
@@ -49,6 +59,11 @@ export class Storage {
   captured = false;
   external = false;
   private buffer: unknown;
+  /**
+   * Pending programs (not run, not dropped) that read `buffer`: it is freed to a GC-managed backend only at 0.
+   * @internal
+   */
+  readers = 0;
   constructor(
     readonly backend: Backend,
     readonly dtype: DType,
@@ -57,12 +72,14 @@ export class Storage {
   ) {
     this.buffer = handle;
     const bytes = length * itemSize(dtype);
-    this.account = new StorageAccount(bytes, backend.gcManaged ? null : () => backend.free(this.buffer));
+    this.account = new StorageAccount(bytes, backend.gcManaged === true, this);
   }
   /** A storage whose contents are `pending`'s result, computed at the first use of `handle`. */
   static pending(backend: Backend, dtype: DType, length: number, pending: Pending): Storage {
     const s = new Storage(backend, dtype, length, null);
     s.pending = pending;
+    const { sources, inputs } = pending;
+    for (let i = 0; i < sources.length; i++) if (sources[i].buffer === inputs[i].handle) sources[i].readers++;
     return s;
   }
   /** The backend's buffer (running a pending program first). */
@@ -86,21 +103,39 @@ export class Storage {
   beforeWrite(): void {
     if (this.pending !== null) this.realize();
     if (!this.captured) return;
+    // every program that read this buffer has run or was dropped: nothing to protect, write in place
+    if (this.readers === 0) {
+      this.captured = false;
+      return;
+    }
     const b = this.backend;
-    const fresh = b.alloc(this.dtype, this.length);
+    const fresh = b.alloc(this.dtype, this.length, false);
     b.copy(this.whole(this.buffer), this.whole(fresh));
+    // the old buffer belongs to the programs that read it now (the collector frees it); none reads the new one
     this.buffer = fresh;
+    this.readers = 0;
     this.captured = false;
     countCopy();
   }
   /** Drop a pending program that will never be needed (the storage was released). */
   discard(): void {
+    const p = this.pending;
     this.pending = null;
+    if (p !== null) endReads(p);
+  }
+  /** The last release (`StorageAccount`): free the buffer, unless (GC-managed) someone else may still read it. */
+  released(): void {
+    const b = this.backend;
+    if (b.gcManaged !== true) b.free(this.buffer);
+    else {
+      this.discard();
+      if (this.buffer !== null && this.readers === 0 && !this.external) b.free(this.buffer);
+    }
   }
   private realize(): void {
     const p = this.pending as Pending;
     const b = this.backend;
-    const out = b.alloc(this.dtype, this.length);
+    const out = b.alloc(this.dtype, this.length, false); // the program writes every element
     runPending(b, p, {
       handle: out,
       dtype: this.dtype,
@@ -110,8 +145,19 @@ export class Storage {
     });
     this.buffer = out;
     this.pending = null;
+    endReads(p);
   }
   private whole(handle: unknown): View {
     return { handle, dtype: this.dtype, shape: [this.length], strides: [1], offset: 0 };
+  }
+}
+
+/** A program ran or was dropped: its sources lose a reader, and a released source nobody reads any more is freed. */
+function endReads(p: Pending): void {
+  const { sources, inputs } = p;
+  for (let i = 0; i < sources.length; i++) {
+    const s = sources[i];
+    if (!s.handleIs(inputs[i].handle) || --s.readers !== 0) continue;
+    if (s.freed && !s.external && s.backend.gcManaged === true) s.backend.free(inputs[i].handle);
   }
 }

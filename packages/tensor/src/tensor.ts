@@ -492,7 +492,14 @@ function nest(d: TypedArray, shape: readonly number[], bool: boolean): NestedArr
  * A backend allocation of `n` elements, checked first: a size no storage can hold, or one the host refuses, is an
  * `AllocationError` naming `what` (the op), the shape, the element count and the bytes.
  */
-function allocate(b: Backend, dtype: DType, n: number, what: string, shape: readonly number[]): unknown {
+function allocate(
+  b: Backend,
+  dtype: DType,
+  n: number,
+  what: string,
+  shape: readonly number[],
+  zero = true,
+): unknown {
   checkAllocation(n, dtype, what, shape);
   const stored = backendDTypes(b);
   if (!stored.includes(dtype)) {
@@ -502,22 +509,26 @@ function allocate(b: Backend, dtype: DType, n: number, what: string, shape: read
     );
   }
   try {
-    return b.alloc(dtype, n);
+    return b.alloc(dtype, n, zero);
   } catch (e) {
     throw allocationFailed(n, dtype, what, shape, e);
   }
 }
 
-/** Allocate an uninitialised (zero-filled) contiguous tensor; `what` names the op in allocation errors. */
+/**
+ * Allocate a zero-filled contiguous tensor; `what` names the op in allocation errors. With `zero` false the caller
+ * writes every element before anything reads one, so a recycled buffer is handed out as it is (`Backend.alloc`).
+ */
 export function emptyTensor(
   shape: readonly number[],
   dtype: DType,
   device: Device | Backend,
   what = "",
+  zero = true,
 ): Tensor {
   const b = typeof device === "string" ? getBackend(device) : device;
   const n = numel(shape);
-  return new Tensor(new Storage(b, dtype, n, allocate(b, dtype, n, what, shape)), shape);
+  return new Tensor(new Storage(b, dtype, n, allocate(b, dtype, n, what, shape, zero)), shape);
 }
 
 /** A contiguous tensor holding a copy of `data` (length must equal the shape's element count). */

@@ -23,8 +23,17 @@ export function sameDevice(what: string, ...ts: Tensor[]): void {
   }
 }
 
+/** A zero-filled tensor on `like`'s device. */
 export function empty(shape: readonly number[], dtype: DType, like: Tensor): Tensor {
   return emptyTensor(shape, dtype, like.backend);
+}
+
+/**
+ * A tensor for a kernel's output that the kernel writes whole (a copy, a product with a non-empty inner dimension):
+ * its contents before the kernel are never read, so a recycled buffer is not cleared first (buffer-pool.ts).
+ */
+export function output(shape: readonly number[], dtype: DType, like: Tensor): Tensor {
+  return emptyTensor(shape, dtype, like.backend, "", false);
 }
 
 /** A view of `t` broadcast to `shape` (no copy). */
@@ -60,7 +69,7 @@ export function cast(t: Tensor, dtype: DType): Tensor {
   if (fuses(t.backend, t.numel())) {
     return fused(t.backend, t.shape, dtype, "cast", (p) => p.node({ op: "cast", x: p.operand(t), dtype }));
   }
-  const out = empty(t.shape, dtype, t);
+  const out = output(t.shape, dtype, t);
   t.backend.copy(t.view_, out.view_);
   return out;
 }
@@ -72,7 +81,7 @@ export function contiguous(t: Tensor): Tensor {
 }
 
 export function copyOf(t: Tensor): Tensor {
-  const out = empty(t.shape, t.dtype, t);
+  const out = output(t.shape, t.dtype, t);
   t.backend.copy(t.view_, out.view_);
   return out;
 }

@@ -7,7 +7,7 @@ import { arg, k, op, self, signature } from "../signature";
 import { Tensor } from "../tensor";
 import { castOp } from "./cast";
 import { computeDtype } from "./elementwise";
-import { contiguous, empty, sameDevice } from "./kernels";
+import { contiguous, empty, output, sameDevice } from "./kernels";
 
 /** View `t` ([...batch, m, n] broadcast to `batch`) as [B, m, n] without copying when strides allow. */
 function as3d(t: Tensor, batch: readonly number[]): Tensor {
@@ -33,7 +33,8 @@ function bmmKernel(a: Tensor, b: Tensor): Tensor {
     );
   }
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), "matmul (batch dims)");
-  const out = empty([...batch, m, n], a.dtype, a);
+  // every element is a dot product over k > 0 terms, written whole; an empty product (k = 0) is zeros
+  const out = (k > 0 ? output : empty)([...batch, m, n], a.dtype, a);
   const B = batch.reduce((p, d) => p * d, 1);
   const o3 = new Tensor(out.storage, [B, m, n]);
   a.backend.matmul(as3d(a, batch).view_, as3d(b, batch).view_, o3.view_);

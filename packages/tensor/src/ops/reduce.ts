@@ -11,7 +11,7 @@ import { arg, k, op, overloads, self, signature } from "../signature";
 import { Tensor } from "../tensor";
 import { full, zerosLike } from "./creation";
 import { binary as binaryOp } from "./elementwise";
-import { cast, empty } from "./kernels";
+import { cast, empty, output } from "./kernels";
 import { checkIntReduction, checkIntScan, cumprodBackward, prodBackward } from "./reduce-grad";
 
 /** Options of reductions: the dims to reduce and whether to keep them (size 1). */
@@ -54,7 +54,8 @@ export function reduceKernel(
   dtype: DType,
 ): Tensor {
   const src = cast(x, op === "sum" || op === "prod" ? dtype : x.dtype);
-  const out = empty(keptShape(x.shape, dims), dtype, x);
+  // a reduction of no elements leaves its identity to the zero fill; otherwise every output is written
+  const out = (x.numel() > 0 ? output : empty)(keptShape(x.shape, dims), dtype, x);
   if (isWholePending(src) && fuses(x.backend, src.numel())) {
     // the pending chain and the reduction in one pass; `src` itself stays pending (computed if it is ever read)
     const pb = new ProgramBuilder(src.shape);
@@ -550,7 +551,7 @@ export function softmaxImpl(x: Tensor, dim: number, log: boolean, dtype: DType |
   const b = xf.backend;
   if (b.softmax && d === xf.ndim - 1 && xf.ndim > 0) {
     const src = xf.contiguous();
-    y = empty(xf.shape, xf.dtype, xf);
+    y = output(xf.shape, xf.dtype, xf);
     if (y.numel() > 0) b.softmax(src.view_, log, y.view_);
   } else {
     y = noRecord(() => {
