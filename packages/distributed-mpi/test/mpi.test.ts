@@ -59,7 +59,9 @@ describe.skipIf(!available && !inCI)("under mpirun -np 2", { timeout: 150_000 },
       /recv from rank 1 of Float32Array\[4\] \(tag 9\) on rank 0 of 3 timed out after 300 ms waiting for the sender; the receive was cancelled/,
     );
     // PyTorch's warning on the rank outside the subgroup
-    expect(run.stderr).toMatch(/Running all_reduce on global rank 1 which does not belong to the given group/);
+    expect(run.stderr).toMatch(
+      /Running all_reduce on global rank 1 which does not belong to the given group/,
+    );
   });
 
   it("DistributedDataParallel: 2 ranks x batch B = 1 process x batch 2B after 50 steps (float32 tolerance)", () => {

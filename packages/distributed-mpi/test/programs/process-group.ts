@@ -69,6 +69,20 @@ if (await webgpu.isAvailable()) {
   const h = tensor([rank, rank], { dtype: "float32" }).to("webgpu");
   await ((await dist.broadcast(h, 1, { asyncOp: true })) as dist.Work).wait();
   check("broadcast asyncOp of a webgpu tensor", await h.toArrayAsync(), [1, 1]);
+  // point to point and the flat all-gather: Promises too (recv's resolves to the sender)
+  const m = tensor([7, 8, 9], { dtype: "float32" }).to("webgpu");
+  if (rank === 0) await dist.send(m, 1);
+  else if (rank === 1) {
+    const into = tensor([0, 0, 0], { dtype: "float32" }).to("webgpu");
+    check("recv of a webgpu tensor", [await dist.recv(into), await into.toArrayAsync()], [0, [7, 8, 9]]);
+  }
+  const blocks = Array.from({ length: 2 * worldSize }, (_, i) => Math.floor(i / 2));
+  const flat = tensor(
+    blocks.map(() => 0),
+    { dtype: "float32" },
+  ).to("webgpu");
+  await dist.allGatherIntoTensor(flat, tensor([rank, rank], { dtype: "float32" }).to("webgpu"));
+  check("allGatherIntoTensor of webgpu tensors", await flat.toArrayAsync(), blocks);
   webgpuChecked = true;
 }
 dist.destroyProcessGroup();
