@@ -6,7 +6,14 @@
  * error included (the calling thread waits there).
  */
 import { grad } from "@cinder/autograd";
-import { manualSeed, registerBackend, registeredDevices, type Tensor } from "@cinder/tensor";
+import {
+  graphOwned,
+  manualSeed,
+  registerBackend,
+  registeredDevices,
+  type Tensor,
+  tidy,
+} from "@cinder/tensor";
 import { nodeModule } from "./node";
 import { fromData, type ReplicaTrace, replay, tensorLeaves } from "./replica";
 import { answer, type ReplicaInit, type ReplicaRequest, type SharedSlot, slotView } from "./replica-pool";
@@ -17,7 +24,17 @@ interface Pending {
   params: Tensor[];
   /** The state index of each of `params`. */
   index: number[];
+  /** Every tensor the forward made here (inputs, state copies, outputs), disposed once the graph is done with. */
+  made: Tensor[];
 }
+
+/**
+ * Dispose tensors nobody else sees: without it, a replica's per-step copies of the state would wait for the garbage
+ * collector, which then runs for milliseconds each step (a tensor disposes once, views independently).
+ */
+const release = (ts: readonly (Tensor | null | undefined)[]) => {
+  for (const t of ts) t?.dispose();
+};
 
 /** Serves one replica's requests until the worker is ended (the entry the bootstrap calls). */
 export async function serveReplica(init: ReplicaInit): Promise<void> {
@@ -50,6 +67,7 @@ export async function serveReplica(init: ReplicaInit): Promise<void> {
         traces.set(m.id, { trace: m.trace, outputs: m.outputs });
         return;
       case "forward": {
+        if (pending !== null) release(pending.made);
         pending = null;
         const t = traces.get(m.trace);
         if (t === undefined) throw new Error(`internal: trace ${m.trace} was not sent`);
@@ -64,9 +82,19 @@ export async function serveReplica(init: ReplicaInit): Promise<void> {
           }
           return v;
         });
-        const outputs = tensorLeaves(replay(t.trace, m.inputs.map(fromData), values));
-        for (const [i, o] of outputs.entries()) slotView(t.outputs[i]).set(o.data() as ArrayLike<number>);
-        if (m.grad) pending = { outputs, params, index };
+        const inputs = m.inputs.map(fromData);
+        const write = (outputs: Tensor[]) => {
+          for (const [i, o] of outputs.entries()) slotView(t.outputs[i]).set(o.data() as ArrayLike<number>);
+        };
+        if (!m.grad) {
+          // nothing outlives the request: every tensor the replay makes goes at the end of the scope
+          tidy(() => write(tensorLeaves(replay(t.trace, inputs, values))));
+          return release([...inputs, ...values]);
+        }
+        // the intermediates are the graph's (as a module call's are): the backward that frees it disposes them
+        const outputs = tensorLeaves(graphOwned(() => replay(t.trace, inputs, values)));
+        write(outputs);
+        pending = { outputs, params, index, made: [...inputs, ...values, ...outputs] };
         return;
       }
       case "backward": {
@@ -76,11 +104,12 @@ export async function serveReplica(init: ReplicaInit): Promise<void> {
           throw new Error("backward without a forward that recorded a graph (or a second backward)");
         const live = p.outputs.flatMap((o, i) => (o.requiresGrad && m.grads[i] ? [i] : []));
         hasGrad.fill(0);
-        if (live.length === 0 || p.params.length === 0) return;
+        if (live.length === 0 || p.params.length === 0) return release(p.made);
+        const seeds = live.map((i) => fromData(m.grads[i] as never));
         const g = grad(
           live.map((i) => p.outputs[i]),
           p.params,
-          live.map((i) => fromData(m.grads[i] as never)),
+          seeds,
           { allowUnused: true },
         );
         for (const [j, gj] of g.entries()) {
@@ -89,6 +118,7 @@ export async function serveReplica(init: ReplicaInit): Promise<void> {
           slotView(grads[i] as SharedSlot).set(gj.data() as ArrayLike<number>);
           hasGrad[i] = 1;
         }
+        release([...p.made, ...seeds, ...g]);
         return;
       }
     }

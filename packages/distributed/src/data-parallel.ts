@@ -126,7 +126,7 @@ class Replica extends AutogradFunction {
   ): Tensor[] {
     Object.assign(ctx, info, { params });
     ctx.setMaterializeGrads(false);
-    return outs.map((o) => o.detach());
+    return outs; // (fresh tensors, not inputs: they become the node's outputs as they are)
   }
 
   static backward(ctx: ReplicaCtx, ...grads: (Tensor | null)[]): (Tensor | null)[] {
@@ -147,7 +147,10 @@ class Replica extends AutogradFunction {
             const g = got[ctx.index[q]];
             if (g === null) continue;
             if (p.grad === null) p.grad = g;
-            else p.grad.add_(g);
+            else {
+              p.grad.add_(g);
+              g.dispose();
+            }
           }
         });
       });
