@@ -150,9 +150,15 @@ export function plan(
   return { shape: outShape, strides: outStrides };
 }
 
-/** Classify an innermost stride: "1" (contiguous), "0" (broadcast, hoisted out of the loop) or "s". */
-function strideClass(s: number): string {
-  return s === 1 ? "1" : s === 0 ? "0" : "s";
+/** Innermost-stride classes (see `strideClass`) as numbers for the kernel cache: "1", "0", "s". */
+const DENSE = 0;
+const BROADCAST = 1;
+const STRIDED = 2;
+const CLASS_CHAR = ["1", "0", "s"];
+
+/** Classify an innermost stride: "1" (contiguous), "0" (broadcast, hoisted out of the loop) or "s" (kernelFor). */
+function strideClass(s: number): number {
+  return s === 1 ? DENSE : s === 0 ? BROADCAST : STRIDED;
 }
 
 function generate(spec: LoopSpec, pattern: string): Kernel {
@@ -222,9 +228,9 @@ function denseOver(shape: readonly number[], o: Operand): boolean {
 }
 
 /**
- * Typed-array constructors numbered for the flat path's kernel cache. A small op is over in ~100 ns, so the cache
- * key must cost less than a string built and hashed per call (`spec.key|Float32Array|...`, as the strided path
- * does): the flat path keys each spec's kernels by a number made of its operands' codes.
+ * Typed-array constructors numbered for the kernel cache. A small op is over in ~100 ns, so the cache key must cost
+ * less than a string built and hashed per call (`spec.key|Float32Array|...|11s`): each spec's kernels are keyed
+ * by a number made of its operands' array types and innermost-stride classes.
  */
 const ARRAY_CODE = new Map<unknown, number>([
   [Float32Array, 1],
@@ -234,31 +240,44 @@ const ARRAY_CODE = new Map<unknown, number>([
   [Int8Array, 5],
   [Int16Array, 6],
 ]);
-const flatKernels = new WeakMap<LoopSpec, Map<number, Kernel>>();
+const kernelsBySpec = new WeakMap<LoopSpec, Map<number, Kernel>>();
 
 /** Calls of `runLoop` by path since load: tests check that the flat path is taken and equals the strided one. */
 export const loopStats = { flat: 0, strided: 0 };
 
-/** The flat (all operands dense) kernel of `spec` for these arrays: the strided path's kernel for the same key. */
-function flatKernel(spec: LoopSpec, arrs: readonly TypedArray[]): Kernel {
-  let byCode = flatKernels.get(spec);
+/**
+ * The kernel of `spec` for these arrays and innermost-stride classes (one per operand), found by a number made of
+ * the operands' array and stride codes; generated (and kept under the string key) on first use.
+ */
+function kernelFor(spec: LoopSpec, arrs: readonly TypedArray[], classes: readonly number[]): Kernel {
+  let byCode = kernelsBySpec.get(spec);
   if (byCode === undefined) {
     byCode = new Map();
-    flatKernels.set(spec, byCode);
+    kernelsBySpec.set(spec, byCode);
   }
   let code = 0;
+  let known = true;
   for (let k = 0; k < arrs.length; k++) {
     const c = ARRAY_CODE.get(arrs[k].constructor);
-    // an array type outside the table (none that Cinder allocates) goes by the string key
-    if (c === undefined) return cachedKernel(spec, arrs, "1".repeat(arrs.length));
-    code = code * 8 + c;
+    if (c === undefined) known = false;
+    else code = code * 32 + c * 3 + classes[k];
   }
-  let kernel = byCode.get(code);
+  let kernel = known ? byCode.get(code) : undefined;
   if (kernel === undefined) {
-    kernel = cachedKernel(spec, arrs, "1".repeat(arrs.length));
-    byCode.set(code, kernel);
+    let pattern = "";
+    for (let k = 0; k < classes.length; k++) pattern += CLASS_CHAR[classes[k]];
+    kernel = cachedKernel(spec, arrs, pattern);
+    // (an array type outside the table, none that Cinder allocates, goes by the string key every time)
+    if (known) byCode.set(code, kernel);
   }
   return kernel;
+}
+
+/** Whether every stride of `o` over `shape`'s dims of size > 1 is 0 (a value broadcast over the whole loop). */
+function broadcastOver(shape: readonly number[], o: Operand): boolean {
+  const st = o.strides;
+  for (let d = 0; d < shape.length; d++) if (shape[d] !== 1 && st[d] !== 0) return false;
+  return true;
 }
 
 /** The kernel of `spec` for these arrays and stride pattern, generated on first use. */
@@ -286,14 +305,22 @@ export function runLoop(
   p: number | Float64Array = 0,
   primary = 0,
 ): void {
-  let dense = denseOver(shape, out);
-  for (let k = 0; dense && k < inputs.length; k++) dense = denseOver(shape, inputs[k]);
-  if (dense) {
-    // the common case, every operand dense in the same order: one flat loop, no planning
+  // the common case: a dense output and inputs each dense in its order or one broadcast value (a scalar operand):
+  // one flat loop, no planning (`plan` would merge such a loop into this very one)
+  const nOps = inputs.length + 1;
+  let flat = denseOver(shape, out);
+  const classes = new Array<number>(nOps);
+  classes[0] = DENSE;
+  for (let k = 0; flat && k < inputs.length; k++) {
+    const o = inputs[k];
+    if (denseOver(shape, o)) classes[k + 1] = DENSE;
+    else if (broadcastOver(shape, o)) classes[k + 1] = BROADCAST;
+    else flat = false;
+  }
+  if (flat) {
     let n = 1;
     for (let d = 0; d < shape.length; d++) n *= shape[d];
     if (n === 0) return;
-    const nOps = inputs.length + 1;
     const arrs = new Array<TypedArray>(nOps);
     const offs = new Array<number>(nOps);
     arrs[0] = out.arr;
@@ -303,7 +330,8 @@ export function runLoop(
       offs[k] = inputs[k - 1].offset;
     }
     loopStats.flat++;
-    flatKernel(spec, arrs)(1, [n], arrs, offs, UNIT_STRIDES[nOps] ?? arrs.map(() => [1]), p);
+    // (a rank-1 kernel reads strides only for "s" operands: unit strides serve every operand here)
+    kernelFor(spec, arrs, classes)(1, [n], arrs, offs, UNIT_STRIDES[nOps] ?? arrs.map(() => [1]), p);
     return;
   }
   loopStats.strided++;
@@ -315,15 +343,15 @@ export function runLoop(
   );
   if (pl === null) return;
   const last = pl.shape.length - 1;
-  let pattern = "";
+  const strided = new Array<number>(ops.length);
   for (let k = 0; k < ops.length; k++) {
     let c = strideClass(pl.strides[k][last]);
     // A written output with stride 0 only happens for accumulation; otherwise treat it as generic.
-    if (k === 0 && c === "0" && !spec.accumulate) c = "s";
-    pattern += c;
+    if (k === 0 && c === BROADCAST && !spec.accumulate) c = STRIDED;
+    strided[k] = c;
   }
   const arrs = ops.map((o) => o.arr);
-  cachedKernel(spec, arrs, pattern)(
+  kernelFor(spec, arrs, strided)(
     pl.shape.length,
     pl.shape,
     arrs,

@@ -62,6 +62,24 @@ describe("small elementwise ops", () => {
     }
   }
 
+  for (const dtype of DTYPES) {
+    it(`binary with a broadcast scalar on ${dtype}: the flat loop equals the strided loop`, () => {
+      const scalar = (): View => ({ ...view(dtype, [2.5], [1]), shape: SHAPE, strides: [0, 0] });
+      for (const op of ["add", "mul", "maximum", "eq"] as BinaryOp[]) {
+        const out = outDtype(op, dtype);
+        const before = { ...loopStats };
+        const dense = empty(out, SHAPE);
+        cpu.binary(op, view(dtype, A, SHAPE), scalar(), dense);
+        cpu.binary(op, scalar(), view(dtype, A, SHAPE), empty(out, SHAPE));
+        expect(loopStats.flat - before.flat).toBe(2);
+        const strided = permutedView(out, [0, 0, 0, 0, 0, 0], SHAPE, [1, 0], 1);
+        cpu.binary(op, permutedView(dtype, A, SHAPE, [1, 0], 2), scalar(), strided);
+        expect(loopStats.strided - before.strided).toBe(1);
+        expect(bitsOf(elements(dense))).toEqual(bitsOf(elements(strided)));
+      }
+    });
+  }
+
   it("caches one kernel per spec and array types: another dtype gets its own kernel", () => {
     const f32 = bothPaths("float32", "float32", ([a, b], o) => cpu.binary("add", a, b, o), [A, B]);
     const i32 = bothPaths("int32", "int32", ([a, b], o) => cpu.binary("add", a, b, o), [A, B]);
