@@ -214,6 +214,7 @@ export class MpiBackend implements CollectiveBackend {
   newGroup(ranks: readonly number[], timeoutMs = this.timeoutMs): MpiBackend | null {
     // MPI_Comm_create blocks without a bound: a barrier first, so a rank that never comes is a timeout, not a hang
     this.barrier().wait();
+    if (ranks.length === 0) return null; // a group without members (PyTorch allows it): nobody is in it
     const comm = this.start(() => this.native.commCreate(ranks, this.comm));
     if (comm < 0) return null;
     return new MpiBackend({ timeoutMs }, { comm, rank: ranks.indexOf(this.rank), size: ranks.length });
@@ -239,10 +240,12 @@ export class MpiBackend implements CollectiveBackend {
       const w = this.pending[0];
       if (w.id !== null && !this.waitNative(w, Math.max(0, deadline - Date.now()))) {
         if (w instanceof MpiRecvWork) this.cancel(w, timeoutMs);
+        const why = w.what.startsWith("send to")
+          ? "the receiver has not received it"
+          : "another rank has not joined it (did a rank fail, or issue different collectives?)";
         throw new DistributedError(
-          `${w.what} on rank ${this.rank} of ${this.worldSize} timed out after ${timeoutMs} ms: another rank ` +
-            "has not joined it (did a rank fail, or issue different collectives?). It stays pending; to give up, " +
-            "let the error end this process (a non-zero exit makes mpirun end every rank)",
+          `${w.what} on rank ${this.rank} of ${this.worldSize} timed out after ${timeoutMs} ms: ${why}. ` +
+            "It stays pending; to give up, let the error end this process (a non-zero exit makes mpirun end every rank)",
         );
       }
       this.complete(w);

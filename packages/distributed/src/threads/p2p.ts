@@ -98,6 +98,7 @@ export class P2PEngine {
 
   /** Moves every pending operation on as far as the channels allow, without waiting. */
   private progress(): void {
+    if (this.pending.length === 0) return; // the common case: called from every collective's waits
     const busySends = new Set<number>();
     const busyRecvs = new Set<number>();
     for (const op of this.pending) {
