@@ -24,6 +24,8 @@ interface Pending {
   params: Tensor[];
   /** The state index of each of `params`. */
   index: number[];
+  /** The inputs that require grad, with their gradient slots and flag positions. */
+  inputs: { t: Tensor; slot: SharedSlot; flag: number }[];
   /** Every tensor the forward made here (inputs, state copies, outputs), disposed once the graph is done with. */
   made: Tensor[];
 }
@@ -83,6 +85,9 @@ export async function serveReplica(init: ReplicaInit): Promise<void> {
           return v;
         });
         const inputs = m.inputs.map(fromData);
+        const needInputs = m.inputGrads.flatMap((slot, i) =>
+          slot === null ? [] : [{ t: inputs[i].requiresGrad_(true), slot, flag: state.length + i }],
+        );
         const write = (outputs: Tensor[]) => {
           for (const [i, o] of outputs.entries()) slotView(t.outputs[i]).set(o.data() as ArrayLike<number>);
         };
@@ -94,7 +99,7 @@ export async function serveReplica(init: ReplicaInit): Promise<void> {
         // the intermediates are the graph's (as a module call's are): the backward that frees it disposes them
         const outputs = tensorLeaves(graphOwned(() => replay(t.trace, inputs, values)));
         write(outputs);
-        pending = { outputs, params, index, made: [...inputs, ...values, ...outputs] };
+        pending = { outputs, params, index, inputs: needInputs, made: [...inputs, ...values, ...outputs] };
         return;
       }
       case "backward": {
@@ -104,19 +109,21 @@ export async function serveReplica(init: ReplicaInit): Promise<void> {
           throw new Error("backward without a forward that recorded a graph (or a second backward)");
         const live = p.outputs.flatMap((o, i) => (o.requiresGrad && m.grads[i] ? [i] : []));
         hasGrad.fill(0);
-        if (live.length === 0 || p.params.length === 0) return release(p.made);
+        const wrt = [...p.params, ...p.inputs.map((x) => x.t)];
+        if (live.length === 0 || wrt.length === 0) return release(p.made);
         const seeds = live.map((i) => fromData(m.grads[i] as never));
         const g = grad(
           live.map((i) => p.outputs[i]),
-          p.params,
+          wrt,
           seeds,
           { allowUnused: true },
         );
+        const slots = [...p.index.map((i) => grads[i] as SharedSlot), ...p.inputs.map((x) => x.slot)];
+        const flags = [...p.index, ...p.inputs.map((x) => x.flag)];
         for (const [j, gj] of g.entries()) {
           if (gj === null || gj === undefined) continue;
-          const i = p.index[j];
-          slotView(grads[i] as SharedSlot).set(gj.data() as ArrayLike<number>);
-          hasGrad[i] = 1;
+          slotView(slots[j]).set(gj.data() as ArrayLike<number>);
+          hasGrad[flags[j]] = 1;
         }
         release([...p.made, ...seeds, ...g]);
         return;

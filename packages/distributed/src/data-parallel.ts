@@ -10,10 +10,10 @@
  * read through shared memory. Each worker's chunk output joins the caller's graph through a `ReplicaBackward` node:
  * backward sends the output's gradient to the worker, the caller's own backward runs meanwhile, and the worker's
  * parameter gradients are added into `.grad` before `backward()` returns (a final callback of the pass; under
- * `autograd.grad` the node waits and returns them).
+ * `autograd.grad`, or when the chunk's inputs require grad, the node waits and returns them).
  *
  * A forward that a trace cannot capture (it reads values, e.g. `item()`, or branches on data), a module off the CPU,
- * an input that requires grad, or a runtime without worker threads (a browser) run the chunks one after another on
+ * or a runtime without worker threads (a browser) run the chunks one after another on
  * the calling thread instead: PyTorch's results without the speed-up; `dp.parallel` is then false and
  * `dp.fallbackReason` says why (with a warning, once). Without `deviceIds` the module runs unchanged, as PyTorch's on
  * a machine without CUDA.
@@ -42,7 +42,7 @@ import {
   tensorLeaves,
   traceReplica,
 } from "./replica";
-import { ReplicaPool } from "./replica-pool";
+import { MAX_INPUTS, ReplicaPool } from "./replica-pool";
 
 const DATA_PARALLEL = signature(
   "nn.DataParallel",
@@ -102,29 +102,28 @@ interface Plan {
 }
 
 /** What a `ReplicaBackward` node needs: the worker, its outputs, the parameters its gradients are for. */
-type ReplicaCtx = FunctionCtx & {
+type ReplicaCtx = FunctionCtx & ReplicaInfo & { params: Tensor[] };
+/** The node's context, as the forward gets it. */
+interface ReplicaInfo {
   pool: ReplicaPool;
   worker: number;
   /** The indices (among the worker's output tensors) of the differentiable ones, and their count. */
   floats: number[];
   count: number;
-  params: Tensor[];
   /** The state index of each of `params`. */
   index: number[];
-};
+  /** The positions (among the chunk's input tensors) of the inputs that require grad, the node's last inputs. */
+  inputIdx: number[];
+}
 
 /**
- * Joins a worker's chunk outputs to the graph: its inputs are the parameters (the outputs are functions of them),
- * its backward hands the outputs' gradients to the worker and collects the parameter gradients it computes.
+ * Joins a worker's chunk outputs to the graph: its inputs are the parameters and the chunk's inputs that require
+ * grad (the outputs are functions of them); its backward hands the outputs' gradients to the worker and collects
+ * the gradients it computes.
  */
 class Replica extends AutogradFunction {
-  static forward(
-    ctx: ReplicaCtx,
-    info: Omit<ReplicaCtx, keyof FunctionCtx>,
-    outs: Tensor[],
-    ...params: Tensor[]
-  ): Tensor[] {
-    Object.assign(ctx, info, { params });
+  static forward(ctx: ReplicaCtx, info: ReplicaInfo, outs: Tensor[], ...tensors: Tensor[]): Tensor[] {
+    Object.assign(ctx, info, { params: tensors.slice(0, info.index.length) });
     ctx.setMaterializeGrads(false);
     return outs; // (fresh tensors, not inputs: they become the node's outputs as they are)
   }
@@ -137,11 +136,12 @@ class Replica extends AutogradFunction {
     });
     ctx.pool.backward(ctx.worker, data);
     const pass = currentBackwardPass();
-    const none = [null, null, ...ctx.params.map(() => null)];
-    if (pass?.accumulates) {
+    const nParams = ctx.params.length;
+    const inputsNeedGrad = ctx.needsInputGrad.slice(2 + nParams).some(Boolean);
+    if (pass?.accumulates && !inputsNeedGrad) {
       // the caller's own backward goes on while the worker computes; its gradients are added at the end of the pass
       pass.queueCallback(() => {
-        const got = ctx.pool.gradients(ctx.worker);
+        const got = ctx.pool.gradients(ctx.worker).params;
         noGrad(() => {
           for (const [q, p] of ctx.params.entries()) {
             const g = got[ctx.index[q]];
@@ -154,10 +154,11 @@ class Replica extends AutogradFunction {
           }
         });
       });
-      return none;
+      return ctx.needsInputGrad.map(() => null);
     }
+    // autograd.grad, or the chunk's inputs need their gradients in the graph: wait for the worker here
     const got = ctx.pool.gradients(ctx.worker);
-    return [null, null, ...ctx.index.map((i) => got[i])];
+    return [null, null, ...ctx.index.map((i) => got.params[i]), ...ctx.inputIdx.map((i) => got.inputs[i])];
   }
 }
 
@@ -282,8 +283,8 @@ export class DataParallel<M extends Module = Module> extends Module {
         (stateOf(this.module).some((t) => t.device !== "cpu")
           ? "the module is not on the CPU (the replicas are CPU threads)"
           : null) ??
-        (chunks.some((c) => tensorLeaves(c).some((t) => t.requiresGrad))
-          ? "an input requires grad (its gradient from the workers is not supported yet)"
+        (chunks.some((c) => tensorLeaves(c).length > MAX_INPUTS)
+          ? `forward takes more than ${MAX_INPUTS} tensors`
           : null);
       if (why !== null) throw new ReplicaRefused(why);
       return chunks.slice(1).map((c) => {
@@ -313,13 +314,15 @@ export class DataParallel<M extends Module = Module> extends Module {
     const state = stateOf(this.module);
     const nParams = this.module.parameters().length;
     const needsGrad = state.map((t, i) => i < nParams && t.requiresGrad);
-    const grad = isGradEnabled() && needsGrad.some(Boolean);
+    const grad =
+      isGradEnabled() &&
+      (needsGrad.some(Boolean) || chunks.some((c) => tensorLeaves(c).some((t) => t.requiresGrad)));
     const index = needsGrad.flatMap((g, i) => (g ? [i] : []));
     const params = index.map((i) => state[i]);
     try {
       noGrad(() => pool.writeState(state, needsGrad));
       for (const [j, plan] of plans.entries())
-        pool.forward(j, plan.id, plan.trace, tensorLeaves(chunks[j + 1]).map(tensorData), grad);
+        pool.forward(j, plan.id, plan.trace, tensorLeaves(chunks[j + 1]), grad);
       const first = call(...chunks[0]);
       return [
         first,
@@ -327,11 +330,14 @@ export class DataParallel<M extends Module = Module> extends Module {
           const outs = pool.outputs(j);
           const floats = outs.flatMap((t, i) => (grad && t.isFloatingPoint() ? [i] : []));
           if (floats.length > 0) {
-            const info = { pool, worker: j, floats, count: outs.length, params: [], index };
+            const leaves = tensorLeaves(chunks[j + 1]);
+            const inputIdx = leaves.flatMap((t, i) => (t.requiresGrad ? [i] : []));
+            const info = { pool, worker: j, floats, count: outs.length, index, inputIdx };
             const joined = Replica.apply(
               info,
               floats.map((i) => outs[i]),
               ...params,
+              ...inputIdx.map((i) => leaves[i]),
             ) as Tensor[];
             floats.forEach((i, q) => {
               outs[i] = joined[q];

@@ -14,7 +14,7 @@
 import type { DType, Tensor } from "@cinder/tensor";
 import { tensor } from "@cinder/tensor";
 import { nodeModule } from "./node";
-import type { ReplicaTrace, TensorData } from "./replica";
+import { type ReplicaTrace, type TensorData, tensorData } from "./replica";
 import { bootFor, describeError } from "./spawn";
 
 /** The control words of a worker's mailbox: answers so far, status of the last (0 ok, 1 error), error length. */
@@ -22,6 +22,8 @@ const ANSWERS = 0;
 const STATUS = 1;
 const ERROR_BYTES = 2;
 const ERROR_CAPACITY = 16384;
+/** The most tensors a forward's chunk may hold (each has a gradient flag). */
+export const MAX_INPUTS = 256;
 
 /** What a worker receives at start (`workerData.cinderReplica`). */
 export interface ReplicaInit {
@@ -42,7 +44,14 @@ export interface SharedSlot {
 export type ReplicaRequest =
   | { kind: "state"; state: SharedSlot[]; grads: (SharedSlot | null)[]; hasGrad: SharedArrayBuffer }
   | { kind: "trace"; id: number; trace: ReplicaTrace; outputs: SharedSlot[] }
-  | { kind: "forward"; trace: number; inputs: TensorData[]; grad: boolean }
+  | {
+      kind: "forward";
+      trace: number;
+      inputs: TensorData[];
+      grad: boolean;
+      /** Per input: where its gradient goes (an input that requires grad), or null. */
+      inputGrads: (SharedSlot | null)[];
+    }
   | { kind: "backward"; grads: (TensorData | null)[] };
 
 const BOOTSTRAP = `
@@ -116,6 +125,8 @@ interface Replica {
   /** This worker's parameter gradients (null: a state tensor without gradient), and which it wrote. */
   grads: (SharedSlot | null)[];
   hasGrad: Int32Array;
+  /** The gradients of the last forward's inputs (null: an input that does not require grad). */
+  inputGrads: (SharedSlot | null)[];
 }
 
 /** The worker threads of one DataParallel (see the module's comment). */
@@ -160,6 +171,7 @@ export class ReplicaPool {
         last: -1,
         grads: [],
         hasGrad: new Int32Array(0),
+        inputGrads: [],
       };
     });
   }
@@ -182,7 +194,8 @@ export class ReplicaPool {
       this.state = state.map((t) => sharedSlot(t.dtype, t.shape));
       for (const r of this.replicas) {
         r.grads = state.map((t, i) => (needsGrad[i] ? sharedSlot(t.dtype, t.shape) : null));
-        r.hasGrad = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, state.length)));
+        // one flag per state tensor, then room for the inputs' flags
+        r.hasGrad = new Int32Array(new SharedArrayBuffer(4 * (state.length + MAX_INPUTS)));
         this.post(r, {
           kind: "state",
           state: this.state,
@@ -195,7 +208,7 @@ export class ReplicaPool {
   }
 
   /** Worker `k` runs trace `id` (sent once) on `inputs`, recording its graph when `grad`; see {@link outputs}. */
-  forward(k: number, id: number, trace: ReplicaTrace, inputs: TensorData[], grad: boolean): void {
+  forward(k: number, id: number, trace: ReplicaTrace, inputs: readonly Tensor[], grad: boolean): void {
     const r = this.replicas[k];
     if (!r.traces.has(id)) {
       const outputs = trace.outputMeta.map((m) => sharedSlot(m.dtype, m.shape));
@@ -203,7 +216,15 @@ export class ReplicaPool {
       this.post(r, { kind: "trace", id, trace, outputs });
     }
     r.last = id;
-    this.post(r, { kind: "forward", trace: id, inputs, grad });
+    // (inputs that require grad are rare: their slots are made per forward)
+    r.inputGrads = inputs.map((t) => (grad && t.requiresGrad ? sharedSlot(t.dtype, t.shape) : null));
+    this.post(r, {
+      kind: "forward",
+      trace: id,
+      inputs: inputs.map(tensorData),
+      grad,
+      inputGrads: r.inputGrads,
+    });
     r.expected++;
   }
 
@@ -222,10 +243,13 @@ export class ReplicaPool {
   }
 
   /** The parameter gradients of worker `k`'s last backward (waits for them): null where it computed none. */
-  gradients(k: number): (Tensor | null)[] {
+  gradients(k: number): { params: (Tensor | null)[]; inputs: (Tensor | null)[] } {
     const r = this.replicas[k];
     this.wait(r, "backward");
-    return r.grads.map((g, i) => (g !== null && Atomics.load(r.hasGrad, i) === 1 ? fromSlot(g) : null));
+    const got = (g: SharedSlot | null, i: number) =>
+      g !== null && Atomics.load(r.hasGrad, i) === 1 ? fromSlot(g) : null;
+    // (the flags of the inputs' gradients follow the state's)
+    return { params: r.grads.map(got), inputs: r.inputGrads.map((g, i) => got(g, r.grads.length + i)) };
   }
 
   /** Waits for every answer still expected, ignoring errors (after a failure of the caller's own chunk). */

@@ -181,6 +181,22 @@ describe("DataParallel on worker threads", () => {
     expect(close(evalOut, net(x).detach())).toBe(true);
   });
 
+  it("an input that requires grad gets the module's gradient (the worker's chunk part included)", () => {
+    torch.manualSeed(5);
+    const net = mlp();
+    const dp = dp2(net);
+    const x = torch.randn([6, 784], { requiresGrad: true });
+    (dp(x) as torch.Tensor).square().sum().backward();
+    const got = x.grad?.clone() ?? null;
+    const wantGrads = net.parameters().map((p) => p.grad?.clone() ?? null);
+    x.grad = null;
+    for (const p of net.parameters()) p.grad = null;
+    net(x).square().sum().backward();
+    expect(dp.parallel).toBe(true);
+    expect(close(got, x.grad, 1e-4)).toBe(true);
+    for (const [i, p] of net.parameters().entries()) expect(close(wantGrads[i], p.grad, 1e-4)).toBe(true);
+  });
+
   it("tensors made inside forward and plain tensor attributes (constants of the trace) replicate", () => {
     class Scaled extends nn.Module {
       fc = new nn.Linear(3, 3);
