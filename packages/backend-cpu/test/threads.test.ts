@@ -11,6 +11,7 @@ import {
   defaultNumThreads,
   injectWorkerFault,
   setAdaptiveThreads,
+  setThreadSpin,
   threadBackoff,
   threadInfo,
   whenThreadsReady,
@@ -230,6 +231,21 @@ describe("threaded float32 matmul", () => {
       const [x, y] = [bits(out), bits(one)];
       expect(x.findIndex((v, i) => v !== y[i])).toBe(-1);
     }
+  });
+
+  it("gives the same bits whether threads spin or sleep between jobs", async () => {
+    const results = [];
+    for (const ms of [0, 5]) {
+      setThreadSpin(ms);
+      await twoThreads();
+      const [a, b, out] = square(256, 11);
+      const before = threadInfo().dispatches;
+      for (let i = 0; i < 3; i++) cpu.matmul(a, b, out);
+      expect(threadInfo().dispatches - before).toBe(3);
+      results.push(bits(out));
+    }
+    setThreadSpin();
+    expect(results[0]).toEqual(results[1]);
   });
 
   it("runs on the calling thread alone after setNumThreads(1)", async () => {

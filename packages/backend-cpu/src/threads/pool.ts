@@ -203,7 +203,7 @@ function poolFor(host: ThreadHost, threads: number): Pool | null {
   let started = 0;
   let ended = 0;
   const { module, memory } = host;
-  const init = { module, memory, epoch, ctlAt: CTL_AT, jobAt: JOB_AT, failInit: failNextInit };
+  const init = { module, memory, epoch, ctlAt: CTL_AT, jobAt: JOB_AT, failInit: failNextInit, spinMs };
   const failSpawn = failNextSpawn;
   failNextInit = false;
   failNextSpawn = false;
@@ -255,6 +255,12 @@ function shutdown(): void {
 // Dispatch
 
 let gen = 0;
+/**
+ * How long a thread spins for what it waits for before it sleeps in Atomics.wait (ms): a worker for the next job,
+ * the calling thread for the workers' last chunks.
+ */
+const SPIN_MS = 0.1;
+let spinMs = SPIN_MS;
 let mayWait: boolean | undefined;
 /** Give up on a job whose chunks make no progress for this long (a worker that died mid-chunk). */
 const STALL_MS = 30_000;
@@ -345,11 +351,12 @@ export function runJob(
   }
 }
 
-/** Wait until DONE >= n. */
+/** Wait until DONE >= n: spinning SPIN_MS first (the last chunk is short), then in Atomics.wait. */
 function waitFor(ctl: Int32Array, n: number, wait: boolean): void {
   let last = Atomics.load(ctl, CTL.DONE);
   if (last >= n) return;
   let since = performance.now();
+  for (const end = since + spinMs; performance.now() < end; ) if (Atomics.load(ctl, CTL.DONE) >= n) return;
   for (let spins = 0; ; spins++) {
     const d = Atomics.load(ctl, CTL.DONE);
     if (d >= n) return;
@@ -434,6 +441,12 @@ export function injectWorkerFault(
   failNextInit = kind === "init";
   faultChunks = kind === "chunk" ? 1 : kind === "stall" ? 2 : 0;
   stallMs = stall;
+}
+
+/** Test hook: how long threads spin before they sleep (ms; default SPIN_MS); restarts the pool. */
+export function setThreadSpin(ms: number = SPIN_MS): void {
+  spinMs = ms;
+  shutdown();
 }
 
 /** Test hook: turn the back-off off (every product above the threshold splits) or on (the default). */

@@ -60,7 +60,7 @@ export const JOB_WORDS = 32;
 /** The environment-independent body: `start(init, post)` once the worker has its init message. */
 const BODY = `"use strict";
 function start(init, post) {
-  const { module, memory, id, epoch, ctlAt, jobAt, failInit } = init;
+  const { module, memory, id, epoch, ctlAt, jobAt, failInit, spinMs } = init;
   const ctl = new Int32Array(memory.buffer, ctlAt, ${CTL_WORDS});
   const job = new Int32Array(memory.buffer, jobAt, ${JOB_WORDS});
   let ex;
@@ -109,6 +109,9 @@ function start(init, post) {
       Atomics.add(ctl, ${CTL.DONE}, 1);
       Atomics.notify(ctl, ${CTL.DONE});
     }
+    // Spin a while for the next job before sleeping: a training step's products come tens of microseconds
+    // apart, and waking from Atomics.wait takes about as long (a futex round trip).
+    for (const end = performance.now() + spinMs; Atomics.load(ctl, ${CTL.GEN}) === g && performance.now() < end; );
     Atomics.wait(ctl, ${CTL.GEN}, g);
   }
 }
