@@ -154,16 +154,23 @@ export function sgdStepWasm(
   s: Float64Array,
 ): boolean {
   if (arrays([p, grad, buf]) === null) return false;
-  const flags = [o.maximize, o.weightDecay !== 0, buf !== null, o.first, o.nesterov];
+  // Without dampening, `fround(fround(b * m) + 1 * d)` is a float32 addition: a double holds the exact sum of two
+  // float32 values rounded once (53 >= 2 * 24 + 2 bits), so rounding it again to float32 gives the float32 sum.
+  const flags = [o.maximize, o.weightDecay !== 0, buf !== null, o.first, o.nesterov, s[2] === 1];
   const k = kernel(`sgd${flags.join()}`, () => {
-    const [maximize, wd, momentum, first, nesterov] = flags;
+    const [maximize, wd, momentum, first, nesterov, undamped] = flags;
     const b = new Body();
     const x = b.load(0);
     let d = b.load(1);
     if (maximize) d = b.op(SIMD.f32x4_neg, d);
     if (wd) d = b.axpy(d, b.const(4, false), x);
     if (momentum) {
-      const bi = first ? d : b.axpy(b.op(SIMD.f32x4_mul, b.load(2), b.const(1, true)), b.const(2, false), d);
+      const decayed = () => b.op(SIMD.f32x4_mul, b.load(2), b.const(1, true));
+      const bi = first
+        ? d
+        : undamped
+          ? b.op(SIMD.f32x4_add, decayed(), d)
+          : b.axpy(decayed(), b.const(2, false), d);
       b.store(2, bi);
       d = nesterov ? b.axpy(d, b.const(7, false), bi) : bi;
     }
