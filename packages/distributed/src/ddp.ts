@@ -1,14 +1,14 @@
 /**
- * `nn.parallel.DistributedDataParallel`: data-parallel training over the default process group. Every rank holds
- * a replica of the model and trains on its own part of the data; at construction rank 0's parameters and buffers
- * are broadcast, and during backward the gradients are averaged over the ranks in buckets (`reducer.ts`), so after
+ * `nn.parallel.DistributedDataParallel`: data-parallel training over a process group (the default one, or
+ * `processGroup`). Every rank holds a replica of the model and trains on its own part of the data; at construction
+ * the group's first rank's parameters and buffers are broadcast, and during backward the gradients are averaged over the ranks in buckets (`reducer.ts`), so after
  * `backward()` every rank has the same `.grad` and the optimizers stay in step.
  */
 import { Module, type Parameter } from "@cinder/nn";
 import { arg, type CallsOf, isGradEnabled, k, signature } from "@cinder/tensor";
 import { DistributedError } from "./backend";
 import { broadcast } from "./collectives";
-import { groupKind, resolveGroup } from "./process-group";
+import { groupKind, type ProcessGroup, resolveGroup } from "./process-group";
 import { Reducer } from "./reducer";
 
 const DDP = signature(
@@ -52,6 +52,8 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   /** Whether forward looks for parameters the outputs do not depend on. */
   readonly findUnusedParameters: boolean;
   private readonly _reducer: Reducer;
+  /** The group it averages over; its first rank (group rank 0) is the source of the broadcast state. */
+  private readonly _group: ProcessGroup;
   private _sync = true;
 
   constructor(...args: CallsOf<typeof DDP>) {
@@ -63,6 +65,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
         `DistributedDataParallel: deviceIds and outputDevice must be null for CPU modules, got deviceIds ${JSON.stringify(a.deviceIds)} and outputDevice ${JSON.stringify(a.outputDevice)}`,
       );
     this.module = a.module as M;
+    this._group = group;
     this.broadcastBuffers = a.broadcastBuffers;
     this.findUnusedParameters = a.findUnusedParameters;
     const named = [...a.module.namedParameters()].filter(([, p]) => p.requiresGrad) as [string, Parameter][];
@@ -72,14 +75,15 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
           `DistributedDataParallel: ${name} is on ${t.device}; only CPU modules are supported (gradients are read synchronously during backward)`,
         );
     // rank 0's state everywhere (a rank whose shapes differ fails in the broadcast, naming both calls)
-    for (const t of [...a.module.parameters(), ...a.module.buffers()]) broadcast(t, 0);
+    for (const t of [...a.module.parameters(), ...a.module.buffers()]) broadcast(t, group.ranks[0], group);
     this._reducer = new Reducer(named, group.backend, a.bucketCapMb * 1024 * 1024);
   }
 
   /** Runs the module (after broadcasting rank 0's buffers, with `broadcastBuffers`) and prepares the reduction. */
   override forward(...inputs: unknown[]): any {
     this._reducer.checkFinished();
-    if (this.broadcastBuffers) for (const b of this.module.buffers()) broadcast(b, 0);
+    if (this.broadcastBuffers)
+      for (const b of this.module.buffers()) broadcast(b, this._group.ranks[0], this._group);
     const out = (this.module as unknown as (...a: unknown[]) => unknown)(...inputs);
     const sync = this._sync && isGradEnabled();
     this._reducer.prepare(out, sync, this.findUnusedParameters);

@@ -3,7 +3,9 @@
  * package's program on its backend): each rank checks its own results against values it computes itself and
  * returns the failures. Also the failure programs of the error tests.
  */
+import "@cinder/autograd";
 import { cpu } from "@cinder/backend-cpu";
+import * as nn from "@cinder/nn";
 import type { DType, Tensor } from "@cinder/tensor";
 import * as torch from "@cinder/tensor";
 import * as dist from "../src/index";
@@ -140,6 +142,27 @@ export function subgroups(failures: string[]): void {
       work.wait();
       same(failures, "send/irecv in a group", got, torch.full([3], from));
     }
+  }
+  // DistributedDataParallel over the subgroup: its first rank's weights, gradients averaged over its members only
+  if (member) {
+    const lin = new nn.Linear(2, 1);
+    torch.noGrad(() => {
+      lin.weight.fill_(rank);
+      lin.bias?.fill_(rank);
+    });
+    const ddp = new dist.DistributedDataParallel(lin, { processGroup: g });
+    same(failures, "DDP(processGroup) starts from the group's first rank", lin.weight, torch.zeros([1, 2]));
+    ddp
+      .forward(torch.full([1, 2], rank + 1, { dtype: "float32" }))
+      .sum()
+      .backward();
+    const meanInput = evens.reduce((s, q) => s + q + 1, 0) / evens.length;
+    same(
+      failures,
+      "DDP(processGroup) averages over the group",
+      lin.weight.grad as Tensor,
+      torch.full([1, 2], meanInput),
+    );
   }
   // in place: the input is this rank's block of the output (PyTorch's FSDP pattern)
   const flat = torch.zeros([w * 2], { dtype: "int32" });
