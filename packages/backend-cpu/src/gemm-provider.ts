@@ -20,7 +20,7 @@ type FloatArray = Float32Array | Float64Array;
 export interface GemmProvider {
   /** Shown by `gemmProviderName()` and in benchmarks, e.g. "openblas". */
   readonly name: string;
-  /** The provider's own thread count; set before a product whenever `getNumThreads()` changed. */
+  /** The provider's own thread count, set before a product when it changes (see THREAD_MIN). */
   setThreads(n: number): void;
   /**
    * For t < batch: C_t[M, N] = op(A_t) @ op(B_t), row-major, C_t overwritten. op(X) is X, or X's transpose when
@@ -48,6 +48,16 @@ export interface GemmProvider {
     batch: number,
   ): void;
 }
+
+/**
+ * Products (multiply-adds per provider call) from which the provider runs on getNumThreads() threads; smaller ones
+ * run on one. OpenBLAS's workers are woken per call and spin-yield while idle, which pays on a quiet machine but
+ * not on a busy one, where a worker that is not scheduled stalls the call (Cinder's WASM pool backs off instead,
+ * which OpenBLAS cannot: its results depend on the thread count, so the choice must not depend on timing).
+ * Measured on the 2-core EPYC at load 13-15 (OpenBLAS 1 thread vs 2, interleaved medians): 256^3 1.5 vs 2.4 ms,
+ * 384^3 3.5 vs 3.3, 512^3 10.5 vs 11.3, 768^3 31 vs 23, 1024^3 42 vs 34; the MNIST MLP step 2.0 vs 2.2-5.8 ms.
+ */
+const THREAD_MIN = 1 << 27;
 
 let provider: GemmProvider | null = null;
 let providerThreads = 0;
@@ -119,7 +129,7 @@ export function matmulProvider(a: View, b: View, out: View): boolean {
     M *= batch;
     batch = 1;
   }
-  const threads = getThreads();
+  const threads = M * N * K >= THREAD_MIN ? getThreads() : 1;
   if (threads !== providerThreads) {
     p.setThreads(threads);
     providerThreads = threads;

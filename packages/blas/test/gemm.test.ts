@@ -172,16 +172,19 @@ describe("@cinder/blas", () => {
     expect(gemmProviderStats().products).toBe(before);
   });
 
-  it("OpenBLAS's thread count follows getNumThreads()", () => {
+  it("OpenBLAS runs on getNumThreads() threads from 2^27 multiply-adds, on one below", () => {
     const was = getNumThreads();
-    const a = randn([8, 8]);
+    const small = randn([8, 8]);
+    const big = randn([512, 512]); // 512^3 = 2^27
     try {
-      setNumThreads(1);
-      a.matmul(a);
-      expect(blasInfo().threads).toBe(1);
       setNumThreads(2);
-      a.matmul(a);
+      big.matmul(big);
       expect(blasInfo().threads).toBe(2);
+      small.matmul(small);
+      expect(blasInfo().threads).toBe(1);
+      setNumThreads(1);
+      big.matmul(big);
+      expect(blasInfo().threads).toBe(1);
     } finally {
       setNumThreads(was);
     }
