@@ -75,26 +75,37 @@ const { workerData } = require("node:worker_threads");
 })();
 `;
 
-/** A shared buffer holding a tensor of `dtype` and `shape`, and a typed view of it. */
+type ArrayCtor = (new (
+  b: ArrayBufferLike,
+  o: number,
+  n: number,
+) => ArrayLike<number> & {
+  set(a: ArrayLike<number>): void;
+  slice(): ArrayLike<number>;
+}) & { BYTES_PER_ELEMENT: number };
+const ctors = new Map<DType, ArrayCtor>();
+
+/** The typed array class of a dtype (as the core stores it), found once per dtype. */
+function arrayOf(dtype: DType): ArrayCtor {
+  let c = ctors.get(dtype);
+  if (c === undefined) {
+    c = (tensor([], { dtype }).data() as unknown as { constructor: ArrayCtor }).constructor;
+    ctors.set(dtype, c);
+  }
+  return c;
+}
+
+const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** A shared buffer holding a tensor of `dtype` and `shape`. */
 export function sharedSlot(dtype: DType, shape: readonly number[]): SharedSlot {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const bytes =
-    n * (tensor([], { dtype }).data() as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  const bytes = numel(shape) * arrayOf(dtype).BYTES_PER_ELEMENT;
   return { dtype, shape: [...shape], buf: new SharedArrayBuffer(Math.max(8, bytes)) };
 }
 
 /** The typed array over a slot (the dtype's own array type). */
-export function slotView(slot: SharedSlot): ArrayLike<number> & { set(a: ArrayLike<number>): void } {
-  const Ctor = (
-    tensor([], { dtype: slot.dtype }).data() as unknown as {
-      constructor: new (b: ArrayBufferLike, o: number, n: number) => never;
-    }
-  ).constructor;
-  return new Ctor(
-    slot.buf,
-    0,
-    slot.shape.reduce((a, b) => a * b, 1),
-  );
+export function slotView(slot: SharedSlot): InstanceType<ArrayCtor> {
+  return new (arrayOf(slot.dtype))(slot.buf, 0, numel(slot.shape));
 }
 
 /** Writes the answer of a request (and an error, if any) into a worker's mailbox and wakes the caller. */
@@ -306,8 +317,7 @@ export class ReplicaPool {
 
 /** A tensor holding a copy of a slot's values. */
 function fromSlot(s: SharedSlot): Tensor {
-  const view = slotView(s) as unknown as { slice(): never };
-  return tensor(view.slice(), { dtype: s.dtype }).reshape([...s.shape]);
+  return tensor(slotView(s) as never, { dtype: s.dtype }).reshape([...s.shape]); // (tensor() copies)
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]) =>
