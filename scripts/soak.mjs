@@ -11,8 +11,8 @@
 // collection ("settled") beside the ArrayBuffers the process really holds, the RSS and heap, and on webgpu the
 // largest live GPU buffers and bytes since the previous line and the reclaims the memory budget made. It exits
 // non-zero if memory() settles to more than one cohort (64 tensors) away from its first settled value, if its
-// bytes are not those the ArrayBuffers hold (within 1 MB), or if the GPU's live bytes pass the budget by more
-// than a step.
+// bytes are not those the ArrayBuffers hold (less the CPU buffer pool's, within 1 MB), or if the GPU's live bytes
+// pass the budget by more than a step.
 //
 // Runs in a child process (Node with the tsx loader, the "@cinder/source" export condition and --expose-gc), so
 // that the SwiftShader environment is set before anything loads Dawn, as scripts/bench.mjs does.
@@ -75,17 +75,22 @@ async function soakAll() {
       console.log(
         `${device} step ${String(s.step).padStart(5)}: memory() live ${s.live.liveTensors} tensors ${mb(s.live.bytesInUse)} MB ` +
           `(ArrayBuffers ${mb(s.liveUsage.arrayBuffers)} MB, rss ${mb(s.liveUsage.rss)} MB, heap ${mb(s.liveUsage.heapUsed)} MB) | ` +
-          `settled ${s.settled.liveTensors} tensors ${mb(s.settled.bytesInUse)} MB, ArrayBuffers ${mb(s.arrayBuffers)} MB | ` +
+          `settled ${s.settled.liveTensors} tensors ${mb(s.settled.bytesInUse)} MB, ArrayBuffers ${mb(s.arrayBuffers)} MB ` +
+          `(buffer pool ${mb(s.pooled)} MB) | ` +
           `rss ${mb(s.rss)} MB heap ${mb(s.heapUsed)} MB | loss ${s.loss.toFixed(4)}${extra(s)}`,
       );
       check(Math.abs(s.settled.liveTensors - first.settled.liveTensors) <= 64, "settled tensors drift");
       check(Math.abs(s.settled.bytesInUse - first.settled.bytesInUse) <= 64 * 4096, "settled bytes drift");
       if (device === "cpu") {
+        // the buffer pool's ArrayBuffers belong to no storage (bufferPoolStats)
         check(
-          s.settled.bytesInUse <= s.arrayBuffers,
+          s.settled.bytesInUse + s.pooled <= s.arrayBuffers,
           "memory() reports more bytes than the ArrayBuffers hold",
         );
-        check(s.arrayBuffers - s.settled.bytesInUse < 1e6, "memory() reports far fewer bytes than are held");
+        check(
+          s.arrayBuffers - s.pooled - s.settled.bytesInUse < 1e6,
+          "memory() reports far fewer bytes than are held",
+        );
       }
     }
   };

@@ -45,6 +45,8 @@ export interface SoakSample {
   settled: torch.MemoryInfo;
   /** `process.memoryUsage()` after the collection (bytes). */
   arrayBuffers: number;
+  /** What the CPU buffer pool holds then (`bufferPoolStats().bytesHeld`): ArrayBuffers no storage counts. */
+  pooled: number;
   heapUsed: number;
   rss: number;
   /** The GPU pool at its largest since the previous sample, read after every step (webgpu only). */
@@ -96,6 +98,7 @@ export async function verbatimSoak(o: SoakOptions): Promise<SoakSample[]> {
       liveUsage,
       settled: torch.memory(),
       arrayBuffers: u.arrayBuffers,
+      pooled: torch.bufferPoolStats().bytesHeld,
       heapUsed: u.heapUsed,
       rss: u.rss,
       gpu,
