@@ -58,6 +58,7 @@ export interface GemmProvider {
  * 384^3 3.5 vs 3.3, 512^3 10.5 vs 11.3, 768^3 31 vs 23, 1024^3 42 vs 34; the MNIST MLP step 2.0 vs 2.2-5.8 ms.
  */
 const THREAD_MIN = 1 << 27;
+const INT32_MAX = 2 ** 31 - 1;
 
 let provider: GemmProvider | null = null;
 let providerThreads = 0;
@@ -117,6 +118,8 @@ export function matmulProvider(a: View, b: View, out: View): boolean {
   const C = out.handle;
   // In place, an out sharing memory with an input would be read after being written (the WASM path copies).
   if (!(A instanceof ctor && B instanceof ctor && C instanceof ctor) || C === A || C === B) return false;
+  // CBLAS takes 32-bit ints: arrays below 2^31 elements keep every dimension, offset and stride in range.
+  if (A.length > INT32_MAX || B.length > INT32_MAX || C.length > INT32_MAX) return false;
   let [batch, M, N] = out.shape;
   const K = a.shape[2];
   const ma = asMatrix(a, M, K);
