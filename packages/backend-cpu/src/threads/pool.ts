@@ -292,10 +292,35 @@ export function runJob(
   threads: number,
   scratch: number,
 ): void {
+  finishJob(startJob(host, total, nPack, threads, scratch));
+}
+
+/** A job that has been published to the workers (or, on one thread, already run). */
+export interface StartedJob {
+  readonly host: ThreadHost;
+  readonly total: number;
+  readonly nPack: number;
+  readonly scratch: number;
+  /** False when the job ran on this thread inside startJob. */
+  readonly split: boolean;
+}
+
+/**
+ * Publish a job to the workers and return at once, so that this thread can do other work (copy the next
+ * operands in, the previous results out: memory the job does not touch) while they start on it; finishJob then
+ * claims what is left and waits. Without workers the job runs here and now. At most one job is started at a time.
+ */
+export function startJob(
+  host: ThreadHost,
+  total: number,
+  nPack: number,
+  threads: number,
+  scratch: number,
+): StartedJob {
   const p = threads > 1 && total > 1 ? poolFor(host, threads) : null;
   if (p === null) {
     for (let c = 0; c < total; c++) host.run(JOB_AT, c, scratch);
-    return;
+    return { host, total, nPack, scratch, split: false };
   }
   stats.dispatches++;
   const ctl = ctlOf(host);
@@ -306,9 +331,23 @@ export function runJob(
   Atomics.store(ctl, CTL.CLAIM, ((gen & 0xfff) << 20) | (total << 10));
   Atomics.store(ctl, CTL.GEN, gen);
   Atomics.notify(ctl, CTL.GEN);
+  return { host, total, nPack, scratch, split: true };
+}
+
+/**
+ * Claim and run the started job's unclaimed chunks on this thread, then wait for the rest; throws if one threw.
+ * Returns the job's estimated time on one thread (ms, from this thread's chunks; NaN when it ran none) and,
+ * with `record` (default), reports the gain to the back-off; a caller that overlaps other work with its jobs
+ * reports the gain of the whole instead (recordGain).
+ */
+export function finishJob(job: StartedJob, record = true): number {
+  if (!job.split) return Number.NaN;
+  const { host, total, nPack, scratch } = job;
+  const ctl = ctlOf(host);
   const wait = canWait(ctl);
   let failure: unknown = null;
-  // This thread's chunks and their time, pack and compute apart: the one-thread estimate for the back-off.
+  // This thread's chunks and their time, pack and compute apart: the one-thread estimate for the back-off,
+  // against the time this thread spends here (not what it did between startJob and finishJob).
   const t0 = performance.now();
   let packs = 0;
   let packMs = 0;
@@ -339,16 +378,21 @@ export function runJob(
   }
   waitFor(ctl, total, wait);
   if (failure !== null) throw failure;
-  if (computes > 0) {
-    const alone = (computeMs / computes) * (total - nPack) + (packs > 0 ? (packMs / packs) * nPack : 0);
-    backoff.record(alone / (performance.now() - t0));
-  }
   const id = Atomics.load(ctl, CTL.ERROR);
   if (id !== 0) {
     const len = Math.min(Atomics.load(ctl, CTL.MSG_LEN), CTL_WORDS - CTL.MSG);
     const msg = String.fromCharCode(...ctl.subarray(CTL.MSG, CTL.MSG + len));
     fail(`matmul worker thread ${id} failed: ${msg}`);
   }
+  if (computes === 0) return Number.NaN;
+  const alone = (computeMs / computes) * (total - nPack) + (packs > 0 ? (packMs / packs) * nPack : 0);
+  if (record) backoff.record(alone / (performance.now() - t0));
+  return alone;
+}
+
+/** Report a split product's gain, (estimated time on one thread) / (time taken), to the back-off. */
+export function recordGain(gain: number): void {
+  backoff.record(gain);
 }
 
 /** Wait until DONE >= n: spinning SPIN_MS first (the last chunk is short), then in Atomics.wait. */

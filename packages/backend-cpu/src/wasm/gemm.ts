@@ -13,7 +13,15 @@
  * [packed B][A][B][C].
  */
 import type { TypedArray, View } from "@cinder/tensor";
-import { JOB_AT, runJob, type ThreadHost, usableThreads } from "../threads/pool";
+import {
+  finishJob,
+  JOB_AT,
+  recordGain,
+  runJob,
+  startJob,
+  type ThreadHost,
+  usableThreads,
+} from "../threads/pool";
 import { JOB, JOB_WORDS } from "../threads/worker-source";
 import {
   GEMM_WASM_BASE64,
@@ -358,8 +366,8 @@ interface Dims {
   cols: number;
 }
 
-/** Write the job descriptor (see gemm.wat's `run`) and run its chunks; `batch` is [per, items, steps..., own]. */
-function launch(
+/** Write the job descriptor (see gemm.wat's `run`); `batch` is [per, items, steps..., own]. */
+function describe(
   h: Host,
   d: Dims,
   L: Operand,
@@ -367,8 +375,6 @@ function launch(
   at: { pb: number; c: number; scratch: number; stride: number; need: number },
   p: Plan,
   nPack: number,
-  nCompute: number,
-  threads: number,
   batch: readonly number[] = NO_BATCH,
 ): void {
   const job = new Int32Array(h.memory.buffer, JOB_AT, JOB_WORDS);
@@ -378,7 +384,6 @@ function launch(
   job[JOB.SCRATCH_STRIDE] = at.stride;
   job[JOB.NEED] = at.need;
   job.set(batch, JOB.BATCH);
-  runJob(h, nPack + nCompute, nPack, threads, at.scratch);
 }
 const NO_BATCH = [0, 0, 0, 0, 0, 0];
 
@@ -468,62 +473,103 @@ function oneByOne(h: Host, av: View, b: View, ov: View, d: Dims, threads: number
     const [L, R] = swap ? [Bo, A] : [A, Bo];
     // The packed right operand of the previous batch is still in place when that operand is shared.
     const nPack = (swap ? newA : newB) ? p.nPack : 0;
-    launch(h, d, L, R, at, p, nPack, p.nCompute, threads);
+    describe(h, d, L, R, at, p, nPack);
+    runJob(h, nPack + p.nCompute, nPack, threads, scratchAt);
     storeItem(f32, d, cAt, ov, t);
   }
   return true;
 }
 
+/** Groups a batched product is cut into at least (when each keeps THREAD_MIN work), so copies overlap work. */
+const PIPELINE = 4;
+
 /**
- * A batch of small products split by items: a job computes a group of items whose operands all fit in memory
- * at once, each chunk some whole products (gemm.wat's batch mode). A right operand shared by the items is
- * packed once, by pack chunks; otherwise each chunk packs its items' right operands into its own scratch.
+ * A batch of small products split by items: a job computes a group of items, each chunk some whole products
+ * (gemm.wat's batch mode). A right operand shared by the items is packed once, by pack chunks; otherwise each
+ * chunk packs its items' right operands into its own scratch. Groups alternate between two sets of buffers:
+ * while the workers start on a group, this thread copies the previous group's results out and the next group's
+ * operands in (copies from and into the shared memory are half as fast as plain memcpy: they are the serial part).
  */
 function batched(h: Host, av: View, b: View, ov: View, d: Dims, threads: number): boolean {
-  const { B, M, N, K, kc, swap, rows, cols } = d;
+  const { B, M, N, K, kc, swap, cols } = d;
   const sharedA = av.strides[0] === 0;
   const sharedB = b.strides[0] === 0;
   const sharedR = swap ? sharedA : sharedB;
   const aStep = sharedA ? 0 : align(4 * M * K);
   const bStep = sharedB ? 0 : align(4 * K * N);
   const cStep = align(4 * M * N);
-  const G = Math.max(1, Math.min(B, Math.floor(GROUP_BYTES / (aStep + bStep + cStep))));
+  const macs = M * N * K;
+  let G = Math.max(1, Math.min(B, Math.floor(GROUP_BYTES / (aStep + bStep + cStep))));
+  G = Math.min(G, Math.max(Math.ceil(threadMin / macs), Math.ceil(B / PIPELINE)));
+  const groups = Math.ceil(B / G);
+  const bufs = groups > 1 ? 2 : 1;
   const packed = align(4 * K * up8(cols));
-  const p = plan(rows, cols, K, sharedR ? threads : 1);
+  const p = plan(d.rows, cols, K, sharedR ? threads : 1);
   const scratchAt = align(JOB_AT + 4 * JOB_WORDS);
   const own = sharedR ? 0 : 128 + align(4 * MC * kc);
   const stride = 128 + align(4 * MC * kc) + (sharedR ? 0 : packed);
   const pbAt = scratchAt + threads * stride;
   const aAt = pbAt + (sharedR ? packed : 0);
-  const bAt = aAt + (sharedA ? align(4 * M * K) : G * aStep);
-  const cAt = bAt + (sharedB ? align(4 * K * N) : G * bStep);
-  const need = cAt + G * cStep;
+  const bAt = aAt + (sharedA ? align(4 * M * K) : bufs * G * aStep);
+  const cAt = bAt + (sharedB ? align(4 * K * N) : bufs * G * bStep);
+  const need = cAt + bufs * G * cStep;
   if (!reserve(h, need)) return false;
   const f32 = new Float32Array(h.memory.buffer);
-  const at = { pb: pbAt, c: cAt, scratch: scratchAt, stride, need };
   // Chunks of at least CHUNK_MIN multiply-adds, up to 4 per thread so that a late thread only shifts items.
-  const target = Math.max(threads, Math.min(4 * threads, Math.floor((G * M * N * K) / CHUNK_MIN)));
+  const target = Math.max(threads, Math.min(4 * threads, Math.floor((G * macs) / CHUNK_MIN)));
+  const items = (g: number) => Math.min(G, B - g * G);
   let A: Operand = { ptr: aAt, sp: 0, sk: 0 };
   let Bo: Operand = { ptr: bAt, sp: 0, sk: 0 };
-  for (let g0 = 0; g0 < B; g0 += G) {
-    const n = Math.min(G, B - g0);
-    for (let t = 0; t < n; t++) {
-      if (!sharedA || g0 + t === 0) {
-        const [rs, cs] = load(f32, av, g0 + t, M, K, aAt + t * aStep);
+  const loadGroup = (g: number) => {
+    const k = (g % bufs) * G;
+    for (let t = 0; t < items(g); t++) {
+      if (!sharedA || g + t === 0) {
+        const [rs, cs] = load(f32, av, g * G + t, M, K, aAt + (k + t) * aStep);
         A = { ptr: aAt, sp: rs, sk: cs };
       }
-      if (!sharedB || g0 + t === 0) {
-        const [rs, cs] = load(f32, b, g0 + t, K, N, bAt + t * bStep);
+      if (!sharedB || g + t === 0) {
+        const [rs, cs] = load(f32, b, g * G + t, K, N, bAt + (k + t) * bStep);
         Bo = { ptr: bAt, sp: cs, sk: rs };
       }
     }
-    const [L, R] = swap ? [Bo, A] : [A, Bo];
+  };
+  const storeGroup = (g: number) => {
+    const k = (g % bufs) * G;
+    for (let t = 0; t < items(g); t++) storeItem(f32, d, cAt + (k + t) * cStep, ov, g * G + t);
+  };
+  // The back-off weighs the whole product: its jobs' one-thread estimates plus half this thread's copying (the
+  // unshared memory of a one-thread product copies about twice as fast), against the time it all took.
+  const t0 = performance.now();
+  let alone = 0;
+  let copyMs = 0;
+  let t = t0;
+  loadGroup(0);
+  for (let g = 0; g < groups; g++) {
+    const k = (g % bufs) * G;
+    // Operand layouts are the same for every item: the first group's loads fixed them.
+    const at = { pb: pbAt, c: cAt + k * cStep, scratch: scratchAt, stride, need };
+    const Ag = { ...A, ptr: aAt + k * aStep };
+    const Bg = { ...Bo, ptr: bAt + k * bStep };
+    const [L, R] = swap ? [Bg, Ag] : [Ag, Bg];
     const [lStep, rStep] = swap ? [bStep, aStep] : [aStep, bStep];
+    const n = items(g);
     const per = Math.ceil(n / Math.min(n, target));
-    const nPack = sharedR && g0 === 0 ? p.nPack : 0;
+    const nPack = sharedR && g === 0 ? p.nPack : 0;
+    describe(h, d, L, R, at, p, nPack, [per, n, lStep, rStep, cStep, own]);
     gemmStats.batchJobs++;
-    launch(h, d, L, R, at, p, nPack, Math.ceil(n / per), threads, [per, n, lStep, rStep, cStep, own]);
-    for (let t = 0; t < n; t++) storeItem(f32, d, cAt + t * cStep, ov, g0 + t);
+    copyMs += performance.now() - t;
+    const job = startJob(h, nPack + Math.ceil(n / per), nPack, threads, scratchAt);
+    t = performance.now();
+    if (g > 0) storeGroup(g - 1);
+    if (g + 1 < groups) loadGroup(g + 1);
+    copyMs += performance.now() - t;
+    alone += finishJob(job, false);
+    t = performance.now();
   }
+  storeGroup(groups - 1);
+  const end = performance.now();
+  copyMs += end - t;
+  // NaN (this thread ran no chunk) records nothing.
+  recordGain((alone + copyMs / 2) / (end - t0));
   return true;
 }
