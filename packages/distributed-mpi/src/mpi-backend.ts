@@ -33,6 +33,8 @@ class MpiWork implements Work {
     id: number,
     readonly what: string,
     readonly finish?: () => void,
+    /** A send or receive: it completes on its own, not in issue order with the collectives. */
+    readonly p2p = false,
   ) {
     this.id = id;
   }
@@ -56,13 +58,19 @@ class MpiRecvWork extends MpiWork implements RecvWork {
     /** The source asked for (-1: any rank). */
     readonly peer: number,
   ) {
-    super(owner, id, what, () => {
-      if (status[1] !== expected)
-        throw new DistributedError(
-          `${what}: rank ${status[0]} sent ${status[1]} elements, but the receiving array holds ${expected}`,
-          status[0],
-        );
-    });
+    super(
+      owner,
+      id,
+      what,
+      () => {
+        if (status[1] !== expected)
+          throw new DistributedError(
+            `${what}: rank ${status[0]} sent ${status[1]} elements, but the receiving array holds ${expected}`,
+            status[0],
+          );
+      },
+      true,
+    );
   }
   sourceRank(): number {
     if (!this.isCompleted())
@@ -197,6 +205,8 @@ export class MpiBackend implements CollectiveBackend {
     return this.track(
       this.start(() => this.native.isend(buf, dst, t, this.comm)),
       `send to rank ${dst} of ${describe(buf)} (tag ${tag})`,
+      undefined,
+      true,
     );
   }
 
@@ -232,12 +242,13 @@ export class MpiBackend implements CollectiveBackend {
     this.destroyed = true;
   }
 
-  /** Waits for `work` and every collective issued before it, in order. */
+  /** Waits for `work` and, for a collective, every collective issued before it, in order. */
   waitFor(work: MpiWork, timeoutMs = this.timeoutMs): void {
     const end = this.pending.indexOf(work);
     const deadline = Date.now() + timeoutMs;
-    for (let i = 0; i <= end; i++) {
-      const w = this.pending[0];
+    // a send or receive waits for itself only (an exchange would deadlock on an earlier receive otherwise)
+    const order = work.p2p ? [work] : this.pending.slice(0, end + 1).filter((w) => !w.p2p);
+    for (const w of order) {
       if (w.id !== null && !this.waitNative(w, Math.max(0, deadline - Date.now()))) {
         if (w instanceof MpiRecvWork) this.cancel(w, timeoutMs);
         const why = w.what.startsWith("send to")
@@ -309,8 +320,8 @@ export class MpiBackend implements CollectiveBackend {
     return call();
   }
 
-  private track(id: number, what: string, finish?: () => void): Work {
-    const work = new MpiWork(this, id, what, finish);
+  private track(id: number, what: string, finish?: () => void, p2p = false): Work {
+    const work = new MpiWork(this, id, what, finish, p2p);
     this.pending.push(work);
     return work;
   }

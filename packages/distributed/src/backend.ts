@@ -14,8 +14,9 @@
  * - One instance per rank. Every rank issues the same collectives in the same order, with arrays of the same type
  *   and length (a backend may detect a mismatch and throw; it must not return a wrong answer).
  * - A call may return before the operation is done; the caller neither reads nor writes the arrays it passed until
- *   `wait()` returns. Works complete in the order they were issued, and `wait()` on one completes every earlier
- *   one. A backend that finishes inside the call (the threads backend does) returns an already completed `Work`.
+ *   `wait()` returns. Collectives complete in the order they were issued, and `wait()` on one completes every
+ *   earlier one; a `send`/`recv` completes on its own (its `wait()` waits for it alone, as an exchange needs). A
+ *   backend that finishes inside the call (the threads backend does) returns an already completed `Work`.
  * - Nothing waits forever: every wait is bounded by the group's `timeoutMs` (or `wait`'s own `timeoutMs`). When it
  *   expires, or when another rank failed, the wait throws a {@link DistributedError} that names the rank(s).
  * - Integer sums and products wrap as C's do (as PyTorch's); floating reductions combine ranks in rank order

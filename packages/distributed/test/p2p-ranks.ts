@@ -65,6 +65,23 @@ export function pointToPoint(failures: string[], sizes: readonly number[]): void
       same(failures, `batchIsendIrecv ${dtype}[${n}] from prev`, a, message(dtype, n, prev, seed));
       same(failures, `batchIsendIrecv ${dtype}[${n}] from next`, b, message(dtype, n, next, seed + 100));
     }
+  // tags match out of order: the next rank's tag-5 message waits (taken out of the channel) for its receive
+  const first = torch.zeros([3], { dtype: "int32" });
+  const second = torch.zeros([2000], { dtype: "float32" });
+  const r5 = dist.irecv(first, prev, null, 5) as dist.Work;
+  dist.send(message("float32", 2000, rank, 51), next, null, 3);
+  dist.send(message("int32", 3, rank, 50), next, null, 5);
+  dist.recv(second, prev, null, 3);
+  r5.wait();
+  same(failures, "recv of tag 3 before tag 5", second, message("float32", 2000, prev, 51));
+  same(failures, "irecv of tag 5", first, message("int32", 3, prev, 50));
+  const late = torch.zeros([3], { dtype: "int32" });
+  dist.send(message("int32", 3, rank, 60), next, null, 8);
+  dist.send(message("int32", 3, rank, 61), next, null, 9);
+  dist.recv(late, prev, null, 9); // the tag-8 message is taken out of the way, then received below
+  same(failures, "recv of tag 9 past tag 8", late, message("int32", 3, prev, 61));
+  dist.recv(late, prev, null, 8);
+  same(failures, "recv of tag 8 from the unexpected messages", late, message("int32", 3, prev, 60));
   // a strided (transposed) tensor is sent and received through a copy
   const t = torch.arange(12, { dtype: "float32" }).reshape(3, 4).add(rank).t();
   const into = torch.zeros([4, 3]).t();
@@ -215,12 +232,15 @@ export async function wrongSize(): Promise<void> {
   else dist.send(torch.zeros([6]), 0);
 }
 
-/** A receive whose tag is not the next message's fails naming both tags instead of waiting. */
+/** A receive for a tag that never comes times out naming the message that did come. */
 export async function wrongTag(): Promise<void> {
   await dist.initProcessGroup("threads", { timeout: 20_000 });
-  if (dist.getRank() === 0) dist.recv(torch.zeros([4]), 1, null, 3);
-  else {
+  if (dist.getRank() === 0) {
+    dist.barrier(); // rank 1 has sent its tag-5 message
+    (dist.irecv(torch.zeros([4]), 1, null, 3) as dist.Work).wait(300);
+  } else {
     dist.send(torch.zeros([4]), 0, null, 5);
     dist.barrier();
+    await new Promise((r) => setTimeout(r, 1500));
   }
 }

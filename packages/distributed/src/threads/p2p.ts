@@ -8,7 +8,9 @@
  * small sends do), and larger ones move on whenever this rank waits on anything (a `Work`, a collective's phase).
  *
  * Matching follows MPI's rules: a receive takes the oldest message from its source (or from any member of its
- * group) with its group and tag; messages of one pair that match are received in the order they were sent. Each
+ * group) with its group and tag; messages of one pair that match are received in the order they were sent. A
+ * message no pending receive wants, found while this rank waits, is taken out of its channel into a private buffer
+ * (MPI's unexpected-message queue), so a later message of the pair can reach the receive that wants it. Each
  * rank's doorbell word is bumped (and notified) when a chunk arrives for it or a chunk it sent was taken, so a
  * waiting rank sleeps on one word. A wait is bounded by its timeout and fails at once when the peer's job returned
  * or the world was aborted, naming the peer.
@@ -53,6 +55,8 @@ export interface P2PWork extends Work {
 /** One rank's point-to-point engine, shared by its backends of every group of the world. */
 export class P2PEngine {
   private readonly pending: Op[] = [];
+  /** Messages taken out of their channels before a receive wanted them (oldest first); pending until complete. */
+  private readonly unexpected: Op[] = [];
   private seq = 0;
 
   constructor(private readonly view: RankView) {}
@@ -81,19 +85,13 @@ export class P2PEngine {
       wait: (timeoutMs?: number) => this.wait(op, timeoutMs ?? op.timeoutMs),
       isCompleted: () => {
         this.progress();
-        return this.upTo(op) === null;
+        return op.done;
       },
       sourceRank: () => {
         if (!op.done) throw new DistributedError("sourceRank(): the receive has not completed; wait() first");
         return op.group.members.indexOf(op.peer);
       },
     };
-  }
-
-  /** The first operation issued no later than `op` that is not done, or null. */
-  private upTo(op: Op): Op | null {
-    for (const p of this.pending) if (p.seq <= op.seq && !p.done) return p;
-    return null;
   }
 
   /** Moves every pending operation on as far as the channels allow, without waiting. */
@@ -107,6 +105,7 @@ export class P2PEngine {
         if (!busySends.has(op.peer)) this.push(op);
         busySends.add(op.peer);
       } else {
+        if (!op.started && this.fromUnexpected(op)) continue;
         const src = op.started ? op.peer : this.match(op, busyRecvs);
         if (src < 0) continue;
         op.peer = src;
@@ -115,6 +114,79 @@ export class P2PEngine {
       }
     }
     for (let i = this.pending.length - 1; i >= 0; i--) if (this.pending[i].done) this.pending.splice(i, 1);
+  }
+
+  /**
+   * Whether `op` is settled by the unexpected queue: true when it took a complete message from it, or must wait for
+   * one being taken out of its channel (an older message of the pair it matches); false when none matches.
+   */
+  private fromUnexpected(op: Op): boolean {
+    const i = this.unexpected.findIndex(
+      (u) =>
+        (op.peer >= 0 ? u.peer === op.peer : op.group.members.includes(u.peer)) &&
+        u.group.id === op.group.id &&
+        u.tag === op.tag,
+    );
+    if (i < 0) return false;
+    const u = this.unexpected[i];
+    if (!u.done) return true;
+    this.checkMessage(op, u.peer, u.buf.length, arrayTypeName(u.buf));
+    this.unexpected.splice(i, 1);
+    op.buf.set(u.buf);
+    op.peer = u.peer;
+    op.started = op.done = true;
+    return true;
+  }
+
+  /**
+   * Takes every message no pending receive matches out of its channel (called while this rank waits), so the
+   * sender can go on and a later message of the pair can be received first.
+   */
+  private takeUnexpected(): void {
+    const { ctrl, rank } = this.view;
+    for (let s = 0; s < this.view.init.worldSize; s++) {
+      const c = this.view.channelIndex(s, rank);
+      if (s === rank || Atomics.load(ctrl, c + FULL) !== 1 || ctrl[c + OFFSET] !== 0) continue;
+      const group = ctrl[c + GROUP];
+      const tag = ctrl[c + TAG];
+      const wanted = this.pending.some(
+        (op) =>
+          op.kind === "recv" &&
+          !op.done &&
+          (op.started
+            ? op.peer === s
+            : (op.peer >= 0 ? op.peer === s : op.group.members.includes(s)) &&
+              op.group.id === group &&
+              op.tag === tag),
+      );
+      if (wanted) continue;
+      const Type = [Float32Array, Float64Array, Int32Array, Uint8Array][ctrl[c + TYPE]];
+      const u: Op = {
+        kind: "recv",
+        seq: ++this.seq,
+        buf: new Type(ctrl[c + LENGTH]),
+        tag,
+        group: { id: group, members: [] },
+        timeoutMs: this.view.timeoutMs,
+        peer: s,
+        at: 0,
+        started: true,
+        done: false,
+      };
+      this.pull(u);
+      this.unexpected.push(u);
+      if (!u.done) this.pending.push(u);
+    }
+  }
+
+  /** A message of `length` `type` elements from `src` must fit `op`'s array exactly. */
+  private checkMessage(op: Op, src: number, length: number, type: string): void {
+    if (length === op.buf.length && type === arrayTypeName(op.buf)) return;
+    const message =
+      `recv on rank ${this.view.rank}: rank ${src} sent ${length} ${type} elements (tag ${op.tag}), ` +
+      `but the receiving tensor holds ${op.buf.length} ${arrayTypeName(op.buf)} elements`;
+    abortWorld(this.view.init, this.view.rank, message);
+    throw new DistributedError(message, src);
   }
 
   /** The source whose oldest unread message `op` receives (one no earlier receive is taking), or -1. */
@@ -130,15 +202,7 @@ export class P2PEngine {
         ctrl[c + GROUP] === op.group.id &&
         ctrl[c + TAG] === op.tag
       ) {
-        const length = ctrl[c + LENGTH];
-        const type = TYPES[ctrl[c + TYPE]];
-        if (length !== op.buf.length || type !== arrayTypeName(op.buf)) {
-          const message =
-            `recv on rank ${this.view.rank}: rank ${s} sent ${length} ${type} elements (tag ${op.tag}), ` +
-            `but the receiving tensor holds ${op.buf.length} ${arrayTypeName(op.buf)} elements`;
-          abortWorld(this.view.init, this.view.rank, message);
-          throw new DistributedError(message, s);
-        }
+        this.checkMessage(op, s, ctrl[c + LENGTH], TYPES[ctrl[c + TYPE]]);
         return s;
       }
     }
@@ -191,7 +255,7 @@ export class P2PEngine {
     Atomics.notify(this.view.ctrl, i);
   }
 
-  /** Waits until `op` and every operation issued before it are done (bounded by `timeoutMs`). */
+  /** Waits until `op` is done (bounded by `timeoutMs`). */
   private wait(op: Op, timeoutMs: number): void {
     const { ctrl, rank } = this.view;
     const bell = this.view.bellIndex(rank);
@@ -199,50 +263,41 @@ export class P2PEngine {
     for (;;) {
       const seen = Atomics.load(ctrl, bell);
       this.progress();
-      const first = this.upTo(op);
-      if (first === null) return;
+      // a send or receive completes on its own: waiting for earlier ones too would deadlock an exchange whose
+      // receive was posted first
+      if (op.done) return;
+      const first = op;
       const what = first.kind === "send" ? "send" : "recv";
       this.view.checkAbort(what);
-      this.checkHead(first);
+      this.takeUnexpected();
       const peers = first.peer >= 0 ? [first.peer] : first.group.members.filter((r) => r !== rank);
       if (peers.every((p) => this.view.finished(p))) {
         this.progress(); // what they sent before returning is in the channels already
-        if (this.upTo(op) !== first) continue;
+        if (op.done) continue;
         this.fail(
           first,
-          `${describe(first, rank)} failed: ${peerName(peers)} finished its job without ${verb(first)}`,
+          `${describe(first, rank)} failed: ${peerName(peers)} finished its job without ${verb(first)}${this.unreceived(peers)}`,
         );
       }
       const left = deadline - Date.now();
       if (left <= 0)
         this.fail(
           first,
-          `${describe(first, rank)} timed out after ${timeoutMs} ms waiting for ${peerName(peers)} to ${first.kind === "send" ? "receive it" : "send"}`,
+          `${describe(first, rank)} timed out after ${timeoutMs} ms waiting for ${peerName(peers)} to ${first.kind === "send" ? "receive it" : "send"}${this.unreceived(peers)}`,
         );
       Atomics.wait(ctrl, bell, seen, Math.min(left, WAIT_SLICE_MS));
     }
   }
 
-  /**
-   * A receive from one rank whose next message no pending receive matches (another tag or group) would wait forever
-   * (a pair's messages are received in the order they were sent): fail now, naming both.
-   */
-  private checkHead(op: Op): void {
-    if (op.kind !== "recv" || op.started || op.peer < 0) return;
-    const ctrl = this.view.ctrl;
-    const c = this.view.channelIndex(op.peer, this.view.rank);
-    const stuck = () =>
-      Atomics.load(ctrl, c + FULL) === 1 &&
-      ctrl[c + OFFSET] === 0 &&
-      (ctrl[c + TAG] !== op.tag || ctrl[c + GROUP] !== op.group.id);
-    if (!stuck()) return;
-    this.progress(); // a receive posted meanwhile may take it
-    if (!stuck() || this.pending.indexOf(op) < 0) return;
-    const other = ctrl[c + GROUP] !== op.group.id ? "belongs to another group" : `has tag ${ctrl[c + TAG]}`;
-    this.fail(
-      op,
-      `${describe(op, this.view.rank)} cannot match: rank ${op.peer}'s next message ${other} (messages between two ranks are received in the order they were sent)`,
+  /** What `peers` sent that no receive took yet (for errors): " (rank 1 sent 4 float32 elements with tag 5, ...)". */
+  private unreceived(peers: readonly number[]): string {
+    const got = this.unexpected.filter((u) => peers.includes(u.peer));
+    if (got.length === 0) return "";
+    const list = got.map(
+      (u) =>
+        `rank ${u.peer} sent ${u.buf.length} ${arrayTypeName(u.buf)} elements with tag ${u.tag}${u.group.id > 0 ? ` in group ${u.group.id}` : ""}`,
     );
+    return ` (not received: ${list.join("; ")})`;
   }
 
   /** Aborts the world (so the peer fails too instead of waiting for this rank) and throws. */
