@@ -85,8 +85,9 @@ export function contiguousStrides(shape: readonly number[]): number[] {
 }
 
 export function numel(shape: readonly number[]): number {
+  // an indexed loop: for-of over a `Size` (an Array with its own prototype) takes V8's generic iterator path
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let d = 0; d < shape.length; d++) n *= shape[d];
   return n;
 }
 
