@@ -222,6 +222,9 @@ export class DataParallel<M extends Module = Module> extends Module {
   timeoutMs = 120_000;
   #pool: ReplicaPool | null = null;
   readonly #plans = new Map<string, Plan>();
+  /** The module's state layout the plans refer to (a trace names parameters and buffers by position). */
+  #layout = "";
+  #nextPlan = 0;
 
   constructor(...args: CallsOf<typeof DATA_PARALLEL>) {
     super();
@@ -287,11 +290,20 @@ export class DataParallel<M extends Module = Module> extends Module {
           ? `forward takes more than ${MAX_INPUTS} tensors`
           : null);
       if (why !== null) throw new ReplicaRefused(why);
+      const layout = stateOf(this.module)
+        .map((t) => `${t.dtype}[${t.shape}]`)
+        .join();
+      if (layout !== this.#layout) {
+        // a parameter or buffer was added, removed or reshaped: the traces' references are out of date
+        this.#plans.clear();
+        this.#layout = layout;
+      }
       return chunks.slice(1).map((c) => {
         const key = chunkKey(c, this.module.training);
         let plan = this.#plans.get(key);
         if (plan === undefined) {
-          plan = { id: this.#plans.size, trace: traceReplica(this.module, c) };
+          // (ids are never reused: a worker keeps the traces it was sent by id)
+          plan = { id: this.#nextPlan++, trace: traceReplica(this.module, c) };
           this.#plans.set(key, plan);
         }
         return plan;

@@ -219,6 +219,16 @@ describe("DataParallel on worker threads", () => {
     expect(torch.equal(i, wantI)).toBe(true);
   });
 
+  it("a module whose parameters change shape is traced again", () => {
+    const net = new nn.Sequential(new nn.Linear(3, 4));
+    const dp = dp2(net);
+    const x = torch.randn([4, 3]);
+    expect(close(dp(x) as torch.Tensor, net(x))).toBe(true);
+    net.append(new nn.Linear(4, 2));
+    expect(close(dp(x) as torch.Tensor, net(x))).toBe(true);
+    expect(dp.stats).toEqual({ parallel: 2, sequential: 0 });
+  });
+
   it("a worker's error fails forward naming its device; the next forward works", () => {
     const emb = new nn.Embedding(5, 3);
     const dp = dp2(emb);
