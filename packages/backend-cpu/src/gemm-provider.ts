@@ -55,9 +55,10 @@ export interface GemmProvider {
  * not on a busy one, where a worker that is not scheduled stalls the call (Cinder's WASM pool backs off instead,
  * which OpenBLAS cannot: its results depend on the thread count, so the choice must not depend on timing).
  * Measured on the 2-core EPYC at load 13-15 (OpenBLAS 1 thread vs 2, interleaved medians): 256^3 1.5 vs 2.4 ms,
- * 384^3 3.5 vs 3.3, 512^3 10.5 vs 11.3, 768^3 31 vs 23, 1024^3 42 vs 34; the MNIST MLP step 2.0 vs 2.2-5.8 ms.
+ * 384^3 3.5 vs 3.3, 512^3 10.5 vs 11.3, 768^3 31 vs 23, 1024^3 42 vs 34; the MNIST MLP step 2.0 vs 2.2-5.8 ms, the
+ * MNIST CNN step (its conv2 products 12544x288x64, 2^27.8) 109 vs 146 ms.
  */
-const THREAD_MIN = 1 << 27;
+const THREAD_MIN = 1 << 28;
 const INT32_MAX = 2 ** 31 - 1;
 
 let provider: GemmProvider | null = null;

@@ -172,18 +172,19 @@ describe("@cinder/blas", () => {
     expect(gemmProviderStats().products).toBe(before);
   });
 
-  it("OpenBLAS runs on getNumThreads() threads from 2^27 multiply-adds, on one below", () => {
+  it("OpenBLAS runs on getNumThreads() threads from 2^28 multiply-adds, on one below", () => {
     const was = getNumThreads();
     const small = randn([8, 8]);
-    const big = randn([512, 512]); // 512^3 = 2^27
+    const tall = randn([1024, 256]);
+    const wide = randn([256, 1024]);
     try {
       setNumThreads(2);
-      big.matmul(big);
+      tall.matmul(wide); // 1024 x 256 x 1024 = 2^28
       expect(blasInfo().threads).toBe(2);
       small.matmul(small);
       expect(blasInfo().threads).toBe(1);
       setNumThreads(1);
-      big.matmul(big);
+      tall.matmul(wide);
       expect(blasInfo().threads).toBe(1);
     } finally {
       setNumThreads(was);
