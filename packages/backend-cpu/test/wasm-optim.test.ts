@@ -44,11 +44,11 @@ function same(names: string[], positive: boolean[], step: (vs: View[]) => boolea
 describe("optimizer updates on WebAssembly SIMD", () => {
   const flags = [false, true];
   it("SGD gives the JS loop's bits for every option setting", () => {
+    // (without dampening the kernel adds the momentum term in float32 lanes: see sgdStepWasm)
     for (const maximize of flags)
       for (const wd of flags)
         for (const momentum of flags)
           for (const nesterov of momentum ? flags : [false])
-            // (without dampening the kernel adds the momentum term in float32 lanes: see sgdStepWasm)
             for (const first of momentum ? flags : [false])
               for (const dampening of momentum ? [0.1, 0] : [0]) {
                 const o: SgdStepOptions = {
