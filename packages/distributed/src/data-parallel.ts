@@ -13,10 +13,10 @@
  * `autograd.grad`, or when the chunk's inputs require grad, the node waits and returns them).
  *
  * A forward that a trace cannot capture (it reads values, e.g. `item()`, or branches on data), a module off the CPU,
- * or a runtime without worker threads (a browser) run the chunks one after another on
- * the calling thread instead: PyTorch's results without the speed-up; `dp.parallel` is then false and
- * `dp.fallbackReason` says why (with a warning, once). Without `deviceIds` the module runs unchanged, as PyTorch's on
- * a machine without CUDA.
+ * or a runtime without worker threads (a browser) run the chunks one after another on the calling thread instead:
+ * PyTorch's results without the speed-up; `dp.parallel` is then false and `dp.fallbackReason` says why (with a
+ * warning, once; setting it forces that path). Without `deviceIds` the module runs unchanged, as PyTorch's on a
+ * machine without CUDA.
  */
 import { Function as AutogradFunction, currentBackwardPass, type FunctionCtx } from "@cinder/autograd";
 import { Module } from "@cinder/nn";
@@ -214,7 +214,7 @@ export class DataParallel<M extends Module = Module> extends Module {
   readonly deviceIds: readonly number[];
   /** The dimension batches are split and outputs joined along. */
   readonly dim: number;
-  /** Why the chunks run one after another on the calling thread (null: they run in parallel). */
+  /** Why the chunks run one after another on the calling thread (null: they run in parallel; a string forces it). */
   fallbackReason: string | null = null;
   /** How many forwards ran their chunks in worker threads, and how many one after another. */
   readonly stats = { parallel: 0, sequential: 0 };

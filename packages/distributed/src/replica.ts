@@ -163,8 +163,7 @@ class Recorder implements OpTracer {
     let enc: Record<string, Enc>;
     try {
       if (resolveOp(name, args) === null) throw new ReplicaRefused(`the op ${name} cannot be replayed`);
-      enc = this.encode(args, `the op ${name}`) as { $obj: Record<string, Enc> } as never;
-      enc = (enc as unknown as { $obj: Record<string, Enc> }).$obj;
+      enc = Object.fromEntries(Object.entries(args).map(([k, v]) => [k, this.encode(v, `the op ${name}`)]));
     } catch (e) {
       if (!(e instanceof ReplicaRefused)) throw e;
       this.refused = e.message;
