@@ -7,7 +7,7 @@
  * (`recv` returns -1). The tensor is staged as for the collectives (`staging.ts`): a contiguous CPU tensor is sent
  * from and received into its own memory; a WebGPU tensor makes the call return a Promise.
  */
-import { arg, k, op, signature, type Tensor } from "@cinder/tensor";
+import { arg, type CallsOf, k, op, signature, type Tensor } from "@cinder/tensor";
 import type { CollectiveBackend, RecvWork, Work } from "./backend";
 import { DistributedError } from "./backend";
 import { groupRank } from "./collectives";
@@ -35,7 +35,7 @@ function peerOf(g: ProcessGroup, what: string, name: string, peer: number): numb
   const r = groupRank(g, what, name, peer);
   if (r === g.rank())
     throw new RangeError(
-      `${what}: ${name} = ${peer} is this rank; a rank cannot ${what.replace(/^i/, "")} to itself`,
+      `${what}: ${name} = ${peer} is this rank; a rank cannot send to or receive from itself`,
     );
   return r;
 }
@@ -147,49 +147,41 @@ export const irecv = op(
     startRecv(a.tensor, a.src, a.group, a.tag, "irecv", true),
 );
 
+const P2P_OP = signature(
+  "distributed.P2POp",
+  [
+    arg(
+      "op",
+      k.where(k.fn, (f) => f === isend || f === irecv, "dist.isend or dist.irecv"),
+    ),
+    arg("tensor", k.tensor),
+    arg("peer", rankKind),
+    arg("group", groupKind, null),
+    arg("tag", tagKind, 0),
+  ],
+  [],
+  { torch: "torch.distributed.P2POp" },
+);
+
 /** `P2POp(op, tensor, peer, group=None, tag=0)`: one send or receive of a {@link batchIsendIrecv}. */
 export class P2POp {
+  static readonly signature = P2P_OP;
+  /** `isend` or `irecv`. */
   readonly op: typeof isend | typeof irecv;
   readonly tensor: Tensor;
+  /** The peer's global rank. */
   readonly peer: number;
   readonly group: ProcessGroup | null;
   readonly tag: number;
-  /** `op` is `isend` or `irecv`; `peer` a global rank. */
-  constructor(...args: unknown[]) {
-    const a = p2pOpSignature(...(args as Parameters<typeof p2pOpSignature>));
-    this.op = a.op;
+  constructor(...args: CallsOf<typeof P2P_OP>) {
+    const a = P2P_OP.parse(args);
+    this.op = a.op as typeof isend | typeof irecv;
     this.tensor = a.tensor;
     this.peer = a.peer;
     this.group = a.group;
     this.tag = a.tag;
   }
 }
-
-const p2pOpSignature = op(
-  signature(
-    "distributed.P2POp",
-    [
-      arg(
-        "op",
-        k.where(k.fn, (f) => f === isend || f === irecv, "dist.isend or dist.irecv"),
-      ),
-      arg("tensor", k.tensor),
-      arg("peer", rankKind),
-      arg("group", groupKind, null),
-      arg("tag", tagKind, 0),
-    ],
-    [],
-    { torch: "torch.distributed.P2POp" },
-  ),
-  (a) =>
-    a as unknown as {
-      op: typeof isend | typeof irecv;
-      tensor: Tensor;
-      peer: number;
-      group: ProcessGroup | null;
-      tag: number;
-    },
-);
 
 /**
  * `batch_isend_irecv(p2p_op_list)`: starts every send and receive of the list (all of one group) and returns their
