@@ -106,7 +106,9 @@ export async function serveReplica(init: ReplicaInit): Promise<void> {
         const p = pending;
         pending = null;
         if (p === null)
-          throw new Error("backward without a forward that recorded a graph (or a second backward)");
+          throw new Error(
+            "no graph to run backward through: a second backward through a DataParallel output (retainGraph) is not supported, nor one after a later forward",
+          );
         const live = p.outputs.flatMap((o, i) => (o.requiresGrad && m.grads[i] ? [i] : []));
         hasGrad.fill(0);
         const wrt = [...p.params, ...p.inputs.map((x) => x.t)];

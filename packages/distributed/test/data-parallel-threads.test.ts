@@ -176,6 +176,11 @@ describe("DataParallel on worker threads", () => {
     const got = grad((dp(x) as torch.Tensor).square().sum(), net.parameters());
     for (const [i, g] of got.entries()) expect(close(g, want[i], 1e-4)).toBe(true);
     expect(net.parameters().every((p) => p.grad === null)).toBe(true);
+    const out = (dp(x) as torch.Tensor).sum();
+    out.backward({ retainGraph: true });
+    expect(() => out.backward()).toThrow(
+      /replica on device 1 failed \(backward\): .*a second backward through a DataParallel output \(retainGraph\) is not supported/,
+    );
     const evalOut = torch.noGrad(() => dp(x) as torch.Tensor);
     expect(evalOut.requiresGrad).toBe(false);
     expect(close(evalOut, net(x).detach())).toBe(true);
