@@ -22,8 +22,15 @@ export function canFuse(p: Tensor, others: readonly (Tensor | null | undefined)[
   for (const t of others) {
     if (t === null || t === undefined) continue;
     if (t.backend !== b || t.dtype !== p.dtype || !t.isContiguous() || needsGrad(t)) return false;
-    if (t.shape.length !== p.shape.length || t.shape.some((d, k) => d !== p.shape[k])) return false;
+    if (!sameShape(t.shape, p.shape)) return false;
   }
+  return true;
+}
+
+/** Whether two shapes are equal (an indexed loop: array methods take V8's generic paths on a `Size`). */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
   return true;
 }
 

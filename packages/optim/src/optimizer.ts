@@ -15,6 +15,7 @@ import {
   Tensor,
   tidy,
 } from "@cinder/tensor";
+import { sameShape } from "./fused";
 
 /** Options every optimizer has. */
 export interface BaseOptions {
@@ -224,7 +225,7 @@ export class Optimizer<O extends BaseOptions = BaseOptions, S extends object = o
     group.params.forEach((p, i) => {
       const grad = p.grad;
       if (!grad) return;
-      if (grad.shape.length !== p.shape.length || grad.shape.some((d, k) => d !== p.shape[k])) {
+      if (!sameShape(grad.shape, p.shape)) {
         throw new Error(
           `${this.who}: paramGroups[${groupIndex}].params[${i}] has shape ${fmtShape(p.shape)} but its grad has shape ${fmtShape(grad.shape)}`,
         );
