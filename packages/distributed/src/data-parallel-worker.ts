@@ -94,7 +94,8 @@ export async function serveReplica(init: ReplicaInit): Promise<void> {
         if (!m.grad) {
           // nothing outlives the request: every tensor the replay makes goes at the end of the scope
           tidy(() => write(tensorLeaves(replay(t.trace, inputs, values))));
-          return release([...inputs, ...values]);
+          release([...inputs, ...values]);
+          return;
         }
         // the intermediates are the graph's (as a module call's are): the backward that frees it disposes them
         const outputs = tensorLeaves(graphOwned(() => replay(t.trace, inputs, values)));
@@ -112,7 +113,10 @@ export async function serveReplica(init: ReplicaInit): Promise<void> {
         const live = p.outputs.flatMap((o, i) => (o.requiresGrad && m.grads[i] ? [i] : []));
         hasGrad.fill(0);
         const wrt = [...p.params, ...p.inputs.map((x) => x.t)];
-        if (live.length === 0 || wrt.length === 0) return release(p.made);
+        if (live.length === 0 || wrt.length === 0) {
+          release(p.made);
+          return;
+        }
         const seeds = live.map((i) => fromData(m.grads[i] as never));
         const g = grad(
           live.map((i) => p.outputs[i]),
