@@ -213,10 +213,13 @@ describe("threaded float32 matmul", () => {
   it("runs a batch as several pipelined jobs, sharing either operand or none", async () => {
     await twoThreads();
     // 600 items of 64^3: 4 jobs (at least 4 groups, copies overlapping work); 300 of 256x8x256 (272 KiB
-    // each): 5 jobs of at most 16 MiB.
+    // each): 5 jobs of at most 16 MiB; items each above the threshold, 2+ per thread: 8 in 4 jobs, 4 in 2 jobs
+    // (a job has at least an item per thread), not a product each.
     for (const [B, M, K, N, jobs] of [
       [600, 64, 64, 64, 4],
       [300, 256, 8, 256, 5],
+      [8, 128, 130, 128, 4],
+      [4, 128, 130, 128, 2],
     ]) {
       for (const [ba, bb] of [
         [true, false],
