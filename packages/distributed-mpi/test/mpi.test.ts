@@ -58,6 +58,14 @@ describe.skipIf(!available && !inCI)("under mpirun -np 2", { timeout: 150_000 },
     expect(run.json.find((r) => r.rank === 0)?.timeoutError).toMatch(
       /recv from rank 1 of Float32Array\[4\] \(tag 9\) on rank 0 of 3 timed out after 300 ms waiting for the sender; the receive was cancelled/,
     );
+    expect(run.json.find((r) => r.rank === 0)?.sizeErrors).toEqual([
+      expect.stringMatching(
+        /recv from rank 1 of Float32Array\[4\] \(tag 11\): rank 1 sent 2 elements, but the receiving array holds 4/,
+      ),
+      expect.stringMatching(
+        /recv from rank 1 of Float32Array\[4\] \(tag 12\) on rank 0 of 3 failed: .*truncat/i,
+      ),
+    ]);
     // PyTorch's warning on the rank outside the subgroup
     expect(run.stderr).toMatch(
       /Running all_reduce on global rank 1 which does not belong to the given group/,

@@ -1,7 +1,8 @@
 /**
  * Runs under `mpirun -np N` (see ../mpi.test.ts): point to point, subgroups and the flat-tensor collectives of
  * `@cinder/distributed` on the "mpi" backend, the same checks the threads backend passes (its p2p-ranks module), and
- * a receive from a rank that never sends timing out with an error naming it. Prints one JSON line per rank.
+ * a receive from a rank that never sends timing out with an error naming it, and messages of the wrong size. Prints
+ * one JSON line per rank.
  */
 import { cpu } from "@cinder/backend-cpu";
 import * as dist from "@cinder/distributed";
@@ -26,6 +27,18 @@ if (rank === 0) {
     timeoutError = (e as Error).message;
   }
 }
+// messages of another size than the receiving tensor: shorter (counted) and longer (MPI truncates) both fail
+const sizeErrors: string[] = [];
+if (rank === 1) {
+  dist.send(zeros([2]), 0, null, 11);
+  dist.send(zeros([6]), 0, null, 12);
+} else if (rank === 0)
+  for (const tag of [11, 12])
+    try {
+      dist.recv(zeros([4]), 1, null, tag);
+    } catch (e) {
+      sizeErrors.push((e as Error).message);
+    }
 dist.barrier();
 dist.destroyProcessGroup();
-console.log(JSON.stringify({ rank, failures, timeoutError }));
+console.log(JSON.stringify({ rank, failures, timeoutError, sizeErrors }));
