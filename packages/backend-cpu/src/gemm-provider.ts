@@ -84,6 +84,18 @@ export function gemmProviderStats(): { products: number } {
   return { ...stats };
 }
 
+/**
+ * Whether two arrays share memory. Written in place, an out sharing memory with an input would be read after
+ * being written (the WASM path copies its operands, so it takes those products).
+ */
+function overlap(x: FloatArray, y: FloatArray): boolean {
+  return (
+    x.buffer === y.buffer &&
+    x.byteOffset < y.byteOffset + y.byteLength &&
+    y.byteOffset < x.byteOffset + x.byteLength
+  );
+}
+
 /** One batch operand as CBLAS sees it: stored transposed or not, its row stride, its batch stride. */
 interface Mat {
   trans: boolean;
@@ -117,8 +129,8 @@ export function matmulProvider(a: View, b: View, out: View): boolean {
   const A = a.handle;
   const B = b.handle;
   const C = out.handle;
-  // In place, an out sharing memory with an input would be read after being written (the WASM path copies).
-  if (!(A instanceof ctor && B instanceof ctor && C instanceof ctor) || C === A || C === B) return false;
+  if (!(A instanceof ctor && B instanceof ctor && C instanceof ctor) || overlap(C, A) || overlap(C, B))
+    return false;
   // CBLAS takes 32-bit ints: arrays below 2^31 elements keep every dimension, offset and stride in range.
   if (A.length > INT32_MAX || B.length > INT32_MAX || C.length > INT32_MAX) return false;
   let [batch, M, N] = out.shape;

@@ -155,6 +155,9 @@ describe("@cinder/blas", () => {
         const b = view(shared, [1, 4, 4], [16, 4, 1]);
         const before = gemmProviderStats().products;
         cpu.matmul(dense(1, 4, 4, dtype), b, view(shared, [1, 4, 4], [16, 4, 1]));
+        // another array over the same memory
+        const alias = shared.subarray(4);
+        cpu.matmul(dense(1, 3, 4, dtype), b, view(alias, [1, 3, 4], [12, 4, 1]));
         expect(gemmProviderStats().products).toBe(before);
       });
     });
