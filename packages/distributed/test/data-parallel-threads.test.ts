@@ -224,6 +224,27 @@ describe("DataParallel on worker threads", () => {
     expect(torch.equal(i, wantI)).toBe(true);
   });
 
+  it("splits along dim 1 and gathers along it", () => {
+    class Scale extends nn.Module {
+      w = new nn.Parameter(torch.tensor([1.5]));
+      override forward(x: torch.Tensor): torch.Tensor {
+        return x.mul(this.w).tanh();
+      }
+    }
+    const net = new Scale();
+    const dp = new DataParallel(net, [0, 1], 0, 1);
+    open.push(dp);
+    const x = torch.randn([3, 8]);
+    const y = dp(x) as torch.Tensor;
+    y.sum().backward();
+    const got = net.w.grad?.clone() ?? null;
+    net.w.grad = null;
+    net(x).sum().backward();
+    expect(dp.stats.parallel).toBe(1);
+    expect(close(y, net(x).detach())).toBe(true);
+    expect(close(got, net.w.grad)).toBe(true);
+  });
+
   it("a module whose parameters change shape is traced again", () => {
     const net = new nn.Sequential(new nn.Linear(3, 4));
     const dp = dp2(net);
