@@ -150,50 +150,30 @@ export function matmulProvider(a: View, b: View, out: View): boolean {
     p.setThreads(threads);
     providerThreads = threads;
   }
-  if (mc.trans) {
-    // C stored transposed: C^T = op(B)^T @ op(A)^T, the operands swapping roles.
-    p.gemm(
-      !mb.trans,
-      !ma.trans,
-      N,
-      M,
-      K,
-      B,
-      b.offset,
-      mb.ld,
-      mb.bs,
-      A,
-      a.offset,
-      ma.ld,
-      ma.bs,
-      C,
-      out.offset,
-      mc.ld,
-      mc.bs,
-      batch,
-    );
-  } else {
-    p.gemm(
-      ma.trans,
-      mb.trans,
-      M,
-      N,
-      K,
-      A,
-      a.offset,
-      ma.ld,
-      ma.bs,
-      B,
-      b.offset,
-      mb.ld,
-      mb.bs,
-      C,
-      out.offset,
-      mc.ld,
-      mc.bs,
-      batch,
-    );
-  }
+  // C stored transposed (column-major): C^T = op(B)^T @ op(A)^T, the operands swapping roles.
+  const t = mc.trans;
+  const [l, lv, r, rv] = t ? [mb, b, ma, a] : [ma, a, mb, b];
+  const [L, R] = [lv.handle as FloatArray, rv.handle as FloatArray];
+  p.gemm(
+    l.trans !== t,
+    r.trans !== t,
+    t ? N : M,
+    t ? M : N,
+    K,
+    L,
+    lv.offset,
+    l.ld,
+    l.bs,
+    R,
+    rv.offset,
+    r.ld,
+    r.bs,
+    C,
+    out.offset,
+    mc.ld,
+    mc.bs,
+    batch,
+  );
   stats.products++;
   return true;
 }
