@@ -192,6 +192,60 @@ describe("the CPU buffer pool", () => {
     expect(d.recycled).toBe(1);
   });
 
+  it("random programs of ops, views, in-place writes and disposals read the same bits with the pool on and off", () => {
+    // one program, run with the pool off and then on and poisoned: every read must be the same
+    const program = (seed: number): number[][] => {
+      torch.manualSeed(seed);
+      let r = seed;
+      const rand = (n: number) => {
+        r = (Math.imul(r, 1103515245) + 12345) >>> 0;
+        return (r >>> 8) % n;
+      };
+      const live: torch.Tensor[] = [torch.randn(256), torch.randn(256)];
+      const reads: number[][] = [];
+      for (let i = 0; i < 600; i++) {
+        const a = live[rand(live.length)];
+        const b = live[rand(live.length)];
+        switch (rand(9)) {
+          case 0:
+            live.push(torch.randn(256));
+            break;
+          case 1:
+            live.push(a.mul(b.reshape(a.shape)).add(1)); // pending while nothing reads it
+            break;
+          case 2:
+            live.push(a.reshape(16, 16).t().reshape(256)); // a copy of a strided view
+            break;
+          case 3:
+            live.push(a.view(16, 16).select(0, rand(16)).repeat(16)); // a view kept alive only through the result
+            break;
+          case 4:
+            a.add_(rand(3) - 1); // in place: copy-on-write if a pending program reads it
+            break;
+          case 5:
+          case 7:
+            if (live.length > 2) live.splice(live.indexOf(a), 1)[0].dispose();
+            break;
+          case 6:
+            live.push(a.view(16, 16)); // a view sharing a's storage
+            break;
+          default:
+            reads.push(Array.from(a.data()));
+        }
+      }
+      for (const t of live) reads.push(Array.from(t.data()));
+      return reads;
+    };
+    for (const seed of [1, 2, 3, 4, 5]) {
+      torch.setBufferPool(false);
+      const off = program(seed);
+      torch.setBufferPool(true, { poison: true });
+      const on = delta(() => program(seed));
+      expect(on.hits).toBeGreaterThan(0);
+      expect(on.result).toEqual(off);
+    }
+  });
+
   it("stays within its limit and keeps memory() counting storages only", () => {
     torch.setBufferPool(true, { maxBytes: 100_000 });
     const before = torch.memory().bytesInUse;
