@@ -70,6 +70,16 @@ const stats = { products: 0 };
  * provider applies from the next product.
  */
 export function setGemmProvider(p: GemmProvider | null): void {
+  const ok =
+    p === null ||
+    (typeof p === "object" &&
+      typeof p.name === "string" &&
+      typeof p.gemm === "function" &&
+      typeof p.setThreads === "function");
+  if (!ok)
+    throw new TypeError(
+      `setGemmProvider: expected null or a GemmProvider ({ name, setThreads(n), gemm(...) }), got ${p === undefined ? "undefined" : typeof p === "object" ? `an object with keys [${Object.keys(p as object).join(", ")}]` : typeof p}`,
+    );
   provider = p;
   providerThreads = 0;
 }

@@ -5,7 +5,14 @@
  * fall back (the counter stays). Tolerance: |blas - own| <= 1e-5 * sqrt(K) * sum_k |a_ik b_kj| per element in
  * float32 (two summation orders, FMA or not), 1e-13 * sqrt(K) * the same in float64.
  */
-import { cpu, gemmProvider, gemmProviderStats, getNumThreads, setNumThreads } from "@cinder/backend-cpu";
+import {
+  cpu,
+  gemmProvider,
+  gemmProviderStats,
+  getNumThreads,
+  setGemmProvider,
+  setNumThreads,
+} from "@cinder/backend-cpu";
 import { type DType, randn, registerBackend, type Tensor, type View } from "@cinder/tensor";
 import { conformanceCases } from "@cinder/tensor/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -199,6 +206,15 @@ describe("@cinder/blas", () => {
     for (const c of conformanceCases({ dtypes: cpu.dtypes }).filter((c) => c.name.startsWith("matmul")))
       await c.run("cpu");
     expect(gemmProviderStats().products).toBeGreaterThan(before);
+  });
+
+  it("setGemmProvider refuses what is not a provider", () => {
+    const set = setGemmProvider as (p: unknown) => void;
+    expect(() => set({ gemm: () => {} })).toThrow(
+      /expected null or a GemmProvider \(\{ name, setThreads\(n\), gemm\(...\) \}\), got an object with keys \[gemm\]/,
+    );
+    expect(() => set(undefined)).toThrow(/got undefined/);
+    expect(isEnabled()).toBe(true);
   });
 
   it("enable/disable take no arguments", () => {
