@@ -151,7 +151,8 @@ static napi_value set_thread_count(napi_env env, napi_callback_info info) {
 static int get_dim(napi_env env, napi_value v, const char *name, int64_t *out) {
   char message[160];
   double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok || d != (double)(int64_t)d || d < 0 || d > INT_MAX) {
+  /* the range first: converting NaN or an out-of-range double to an integer is undefined */
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0 && d <= INT_MAX) || d != (double)(int64_t)d) {
     snprintf(message, sizeof message, "gemm: %s must be an integer in [0, %d]", name, INT_MAX);
     throw_type_error(env, message);
     return 0;
