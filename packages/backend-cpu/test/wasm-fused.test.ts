@@ -129,12 +129,15 @@ describe("fused elementwise programs on WebAssembly SIMD", () => {
     const n2 = 70 * 130;
     const bias = view("float32", data(130, 3));
     const rows = { ...bias, shape: shape2, strides: [0, 1] };
+    const reused = wasmFusedStats.runsReused;
     same(
       relu(bin("add", input(0), input(1))),
       [{ ...view("float32", data(n2, 2)), shape: shape2, strides: [130, 1] }, rows],
       "float32",
       shape2,
     );
+    // every row after the first of a block copies the bias from its first copy in the module memory
+    expect(wasmFusedStats.runsReused - reused).toBeGreaterThan(60);
     const shape4 = [5, 32, 11, 13];
     const n4 = 5 * 32 * 11 * 13;
     const ch = { ...view("float32", data(32, 4)), shape: shape4, strides: [0, 1, 0, 0] };

@@ -60,8 +60,11 @@ let enabled =
     ?.CINDER_WASM_KERNELS !== "0";
 let host: Host | null | undefined;
 const kernels = new Map<string, Kernel | null>();
-/** Kernels (programs and optimizer updates) run on WebAssembly since load: tests check the fast path is taken. */
-export const wasmFusedStats = { run: 0 };
+/**
+ * Kernels (programs and optimizer updates) run on WebAssembly since load, and runs of a broadcast input copied
+ * from a copy already in the module memory (`gather`): tests check the fast paths are taken.
+ */
+export const wasmFusedStats = { run: 0, runsReused: 0 };
 
 /** Allow (default) or forbid this path; forbidding it runs every program on the JS renderer, as without SIMD. */
 export function setWasmFusedEnabled(on: boolean): boolean {
@@ -140,6 +143,12 @@ function gather(
   const src = v.handle as TypedArray;
   const { run, repeat } = slot;
   const end = s + len;
+  // the source and place of the last run copied from `src`: a bias read by every row of a batch is the same run
+  // each time, copied again from the first copy (`copyWithin` moves bytes inside the memory, where `subarray`
+  // would make an object per run)
+  let lastFrom = -1;
+  let lastAt = 0;
+  let lastTake = 0;
   for (let f = s; f < end; ) {
     const within = f % run;
     const take = Math.min(run - within, end - f);
@@ -150,8 +159,17 @@ function gather(
       rem = (rem - q) / shape[d];
       off += q * v.strides[d];
     }
-    if (repeat) dst.fill(src[off], at + f - s, at + f - s + take);
-    else dst.set(src.subarray(off + within, off + within + take), at + f - s);
+    const to = at + f - s;
+    if (repeat) dst.fill(src[off], to, to + take);
+    else if (off + within === lastFrom && take <= lastTake) {
+      dst.copyWithin(to, lastAt, lastAt + take);
+      wasmFusedStats.runsReused++;
+    } else {
+      dst.set(src.subarray(off + within, off + within + take), to);
+      lastFrom = off + within;
+      lastAt = to;
+      lastTake = take;
+    }
     f += take;
   }
 }
