@@ -439,7 +439,8 @@ export function matmulWasm(a: View, b: View, out: View): boolean {
     B > 1 && macs * B >= threadMin && (macs < threadMin || B >= ITEMS_PER_THREAD * getThreads());
   const sh = macs >= threadMin || byItems ? shared() : null;
   const threads = sh === null ? 1 : usableThreads(sh);
-  if (threads > 1 && byItems) return batched(sh as Host, av, b, ov, d, threads);
+  // Items too large for two groups in memory at once run one after another instead.
+  if (threads > 1 && byItems && batched(sh as Host, av, b, ov, d, threads)) return true;
   const h = threads > 1 ? sh : (plain() ?? sh);
   if (h === null) return false;
   return oneByOne(h, av, b, ov, d, threads);
