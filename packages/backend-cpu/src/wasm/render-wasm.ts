@@ -323,34 +323,41 @@ export type Mode = "store" | "sum" | "rows";
 /** Constant slot values in Render's order: constants at each visit, scalar inputs at their first. */
 export function constSlots(expr: Expr, slots: readonly Slot[], inputs: readonly View[]): [number, DType][] {
   const out: [number, DType][] = [];
-  const scalarSeen = new Set<number>();
-  const walk = (e: Expr): void => {
-    switch (e.op) {
-      case "input":
-        if (slots[e.index].kind === "scalar" && !scalarSeen.has(e.index)) {
-          scalarSeen.add(e.index);
-          const v = inputs[e.index];
-          out.push([(v.handle as TypedArray)[v.offset], v.dtype]);
-        }
-        return;
-      case "const":
-        out.push([e.value, e.dtype]);
-        return;
-      case "unary":
-      case "cast":
-        walk(e.x);
-        return;
-      case "binary":
-        walk(e.a);
-        walk(e.b);
-        return;
-      case "where":
-        walk(e.cond);
-        walk(e.a);
-        walk(e.b);
-        return;
-    }
-  };
-  walk(expr);
+  collectConsts(expr, slots, inputs, new Set<number>(), out);
   return out;
+}
+
+// (a function of its own rather than a closure: esbuild's keepNames would name a closure at every call)
+function collectConsts(
+  e: Expr,
+  slots: readonly Slot[],
+  inputs: readonly View[],
+  scalarSeen: Set<number>,
+  out: [number, DType][],
+): void {
+  switch (e.op) {
+    case "input":
+      if (slots[e.index].kind === "scalar" && !scalarSeen.has(e.index)) {
+        scalarSeen.add(e.index);
+        const v = inputs[e.index];
+        out.push([(v.handle as TypedArray)[v.offset], v.dtype]);
+      }
+      return;
+    case "const":
+      out.push([e.value, e.dtype]);
+      return;
+    case "unary":
+    case "cast":
+      collectConsts(e.x, slots, inputs, scalarSeen, out);
+      return;
+    case "binary":
+      collectConsts(e.a, slots, inputs, scalarSeen, out);
+      collectConsts(e.b, slots, inputs, scalarSeen, out);
+      return;
+    case "where":
+      collectConsts(e.cond, slots, inputs, scalarSeen, out);
+      collectConsts(e.a, slots, inputs, scalarSeen, out);
+      collectConsts(e.b, slots, inputs, scalarSeen, out);
+      return;
+  }
 }
