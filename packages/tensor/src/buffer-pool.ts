@@ -32,6 +32,7 @@ const DEFAULT_MAX_BYTES = 2 ** 30;
 /** Entries of a class looked at for a fit (from the most recently released). */
 const SCAN = 8;
 
+/** Options of `setBufferPool`. */
 export interface BufferPoolOptions {
   /** The most bytes the pool holds (default 1 GiB); it also holds at most the program's peak live bytes. */
   maxBytes?: number;
