@@ -126,7 +126,8 @@ export function forwardKernel(
 ): Tensor {
   const { g, Mg, Kg, K, L } = sizes(geo);
   const wc = dense(w);
-  const y = alloc(yShape(geo, n), rows.dtype, rows);
+  // the products write every element (each item and group; a sum over no taps is zeros)
+  const y = alloc(yShape(geo, n), rows.dtype, rows, Kg === 0);
   const rowsT: Mat = { t: rows, off: 0, sn: L * K, sg: Kg, s1: 1, s2: K };
   const out: Mat = { t: y, off: 0, sn: geo.cout * L, sg: Mg * L, s1: L, s2: 1 };
   if (y.numel() > 0) bmm(n, g, Mg, Kg, L, weightMat(wc, Mg, Kg), rowsT, out);
@@ -156,8 +157,9 @@ export function transposedKernel(geo: ConvGeom, gy: Tensor, w: Tensor, bias: Ten
   const chunked = b.col2im !== undefined && fastWindows(gy);
   // chunks serve a CPU's caches (gcManaged: host memory); a device with its own memory does all items at once
   const step = chunked && b.gcManaged === true ? Math.max(1, Math.floor(ROWS_CHUNK / (L * K))) : n;
-  const rows = alloc([Math.min(step, n), L * K], gy.dtype, gy);
-  let x: Tensor | null = chunked ? alloc(shape, gy.dtype, gy) : null;
+  // each chunk's product writes the rows col2im reads (a sum over no channels is zeros); col2im overwrites x
+  const rows = alloc([Math.min(step, n), L * K], gy.dtype, gy, Mg === 0);
+  let x: Tensor | null = chunked ? alloc(shape, gy.dtype, gy, false) : null;
   const { c, h, w: width } = geo.grid;
   for (let n0 = 0; n0 < n; n0 += step) {
     const nb = Math.min(step, n - n0);
@@ -192,14 +194,15 @@ export function weightKernel(
   const { g, Mg, Kg, K, L } = sizes(geo);
   const n = x.shape[0];
   const b = x.backend;
-  const gw = alloc(wShape(geo), x.dtype, x);
+  // zero only when there is nothing to sum; otherwise a product or the sum over items writes every element
+  const gw = alloc(wShape(geo), x.dtype, x, n * L === 0);
   if (gw.numel() === 0) return gw;
   const rows = savedRows ?? rowsOf(geo, x);
   const [gyc, sn, sc, sl] = asNCL(gy);
   if (n * L === 0) {
     // nothing to sum: gw stays zero
   } else if (byItem ?? (Kg <= L || n === 1)) {
-    const part = n === 1 ? gw : alloc([n, geo.cout * Kg], x.dtype, x);
+    const part = n === 1 ? gw : alloc([n, geo.cout * Kg], x.dtype, x, false);
     bmm(
       n,
       g,
@@ -215,7 +218,7 @@ export function weightKernel(
       part.dispose();
     }
   } else {
-    const gyT = alloc([geo.cout, n * L], gy.dtype, gy);
+    const gyT = alloc([geo.cout, n * L], gy.dtype, gy, false);
     b.copy(viewOf(gyc, [geo.cout, n, L], [sc, sn, sl]), viewOf(gyT, [geo.cout, n, L]));
     b.matmul(viewOf(gyT, [g, Mg, n * L]), viewOf(rows, [g, n * L, Kg], [Kg, K, 1]), viewOf(gw, [g, Mg, Kg]));
     gyT.dispose();

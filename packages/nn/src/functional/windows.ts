@@ -160,15 +160,18 @@ export function viewOf(t: Tensor, shape: readonly number[], strides?: readonly n
   };
 }
 
-/** A fresh zero-filled contiguous tensor on `like`'s device. */
-export function alloc(shape: readonly number[], dtype: DType, like: Tensor): Tensor {
-  return emptyTensor(shape, dtype, like.backend);
+/**
+ * A fresh contiguous tensor on `like`'s device, zero-filled unless `zero` is false: then the caller writes every
+ * element before anything reads one, and a recycled buffer (the CPU's pool) is handed out without a clearing pass.
+ */
+export function alloc(shape: readonly number[], dtype: DType, like: Tensor, zero = true): Tensor {
+  return emptyTensor(shape, dtype, like.backend, "", zero);
 }
 
 /** `t` when contiguous, else a contiguous copy (never recorded). */
 export function dense(t: Tensor): Tensor {
   if (t.isContiguous()) return t;
-  const out = alloc(t.shape, t.dtype, t);
+  const out = alloc(t.shape, t.dtype, t, false);
   t.backend.copy(t.view_, out.view_);
   return out;
 }
@@ -323,7 +326,8 @@ export function im2row(x: Tensor, lead: readonly number[], s: GridSpec, fill: nu
   const b = x.backend;
   const n = lead.length;
   const L = s.oh * s.ow;
-  const out = alloc([numel(lead), L * s.c * s.kh * s.kw], x.dtype, x);
+  // both ways below write every element of the rows (padding reads zeros or `fill` from a padded copy)
+  const out = alloc([numel(lead), L * s.c * s.kh * s.kw], x.dtype, x, false);
   if (out.numel() === 0) return out;
   if (b.im2col && fill === 0 && !s.kFirst && fastWindows(x)) {
     const src = dense(x);
