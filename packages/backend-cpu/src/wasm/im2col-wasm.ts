@@ -250,13 +250,15 @@ function buildCol2im(g: Geom, l: Layout): FnBuilder {
   return f;
 }
 
-interface Module {
-  run(P: number): void;
+/** A geometry's compiled kernel (its exported `run(P)`) and memory layout. */
+interface Compiled {
+  exports: { run(P: number): void };
+  l: Layout;
 }
 
 let memory: WebAssembly.Memory | null | undefined;
 let f32 = new Float32Array(0);
-const modules = new Map<string, { run: Module; l: Layout } | null>();
+const modules = new Map<string, Compiled | null>();
 /** Geometries kept compiled (oldest dropped first): varying sizes, as conv1d over sequences, do not pile up. */
 const MAX_MODULES = 32;
 
@@ -284,7 +286,7 @@ function memoryFor(bytes: number): WebAssembly.Memory | null {
 }
 
 /** The kernel of direction `dir` for geometry `g` (compiled on first use); null where WebAssembly SIMD is not. */
-function kernel(dir: "im2col" | "col2im", g: Geom): { run: Module; l: Layout } | null {
+function kernel(dir: "im2col" | "col2im", g: Geom): Compiled | null {
   const key = `${dir}:${Object.values(g).join(",")}`;
   let m = modules.get(key);
   if (m !== undefined) return m;
@@ -295,8 +297,9 @@ function kernel(dir: "im2col" | "col2im", g: Geom): { run: Module; l: Layout } |
     try {
       const fn = dir === "im2col" ? buildIm2col(g, l) : buildCol2im(g, l);
       const mod = new WebAssembly.Module(moduleBytes([T.i32], fn, 1));
-      const run = new WebAssembly.Instance(mod, { env: { memory: mem } }).exports as unknown as Module;
-      m = { run, l };
+      const exports = new WebAssembly.Instance(mod, { env: { memory: mem } })
+        .exports as unknown as Compiled["exports"];
+      m = { exports, l };
     } catch {
       m = null;
     }
@@ -325,7 +328,7 @@ function geomOf(planes: View, p: Window2d, rows: View): Geom | null {
  * `outLen` floats per item from `outAt` into `to`.
  */
 function stream(
-  m: { run: Module; l: Layout },
+  m: Compiled,
   N: number,
   from: View,
   inAt: number,
@@ -343,7 +346,7 @@ function stream(
     const P = Math.min(per, N - n0);
     const s = from.offset + n0 * inLen;
     f32.set(src.subarray(s, s + P * inLen), inAt / 4);
-    m.run.run(P);
+    m.exports.run(P);
     dst.set(f32.subarray(outAt / 4, outAt / 4 + P * outLen), to.offset + n0 * outLen);
   }
 }
