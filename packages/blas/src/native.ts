@@ -3,8 +3,7 @@
  * system's OpenBLAS with it, with errors that say what to install instead of a bare `dlopen` message.
  */
 import { createRequire } from "node:module";
-
-type FloatArray = Float32Array | Float64Array;
+import type { GemmProvider } from "@cinder/backend-cpu";
 
 /** What the opened library is: its path as opened, OpenBLAS's build string, its thread count (-1: no control). */
 export interface BlasState {
@@ -20,27 +19,8 @@ export interface NativeBlas {
   state(): BlasState;
   /** `openblas_set_num_threads(n)`. */
   setThreads(n: number): void;
-  /** CBLAS row-major gemm (alpha 1, beta 0) over a batch; the argument order of `GemmProvider.gemm`. */
-  gemm(
-    transA: boolean,
-    transB: boolean,
-    M: number,
-    N: number,
-    K: number,
-    A: FloatArray,
-    aOff: number,
-    lda: number,
-    strideA: number,
-    B: FloatArray,
-    bOff: number,
-    ldb: number,
-    strideB: number,
-    C: FloatArray,
-    cOff: number,
-    ldc: number,
-    strideC: number,
-    batch: number,
-  ): void;
+  /** CBLAS row-major gemm (alpha 1, beta 0) over a batch, with `GemmProvider.gemm`'s arguments. */
+  gemm: GemmProvider["gemm"];
 }
 
 /** The Debian/Ubuntu package that provides OpenBLAS's library (the one PyTorch uses on Debian). */
