@@ -299,19 +299,26 @@ function embeddingImpl(
     name: "EmbeddingBackward0",
     inputs: [weight],
     output: out,
-    backward: (g) => {
-      let g2 = g.reshape(-1, dim);
-      if (scaleGradByFreq) {
-        const counts = zerosLike(flat).scatterAdd(0, flat, onesLike(flat));
-        g2 = g2.div(counts.indexSelect(0, flat).to(g2.dtype).unsqueeze(1));
-      }
-      const idx = flat.unsqueeze(1).expand(flat.shape[0], dim);
-      const gw = zerosLike(weight, { dtype: g.dtype }).scatterAdd(0, idx, g2);
-      return [
-        pad === null ? gw : gw.maskedFill(arange(num, { device: weight.device }).eq(pad).unsqueeze(1), 0),
-      ];
-    },
+    backward: embeddingBackward(weight, flat, pad, scaleGradByFreq),
   });
+}
+
+// made by a function, not written inline: esbuild's keepNames (tsup's build, tsx) wraps an inline closure bound to
+// a name in `__name()`, a defineProperty per call
+function embeddingBackward(weight: Tensor, flat: Tensor, pad: number | null, scaleGradByFreq: boolean) {
+  const [num, dim] = weight.shape;
+  return (g: Tensor) => {
+    let g2 = g.reshape(-1, dim);
+    if (scaleGradByFreq) {
+      const counts = zerosLike(flat).scatterAdd(0, flat, onesLike(flat));
+      g2 = g2.div(counts.indexSelect(0, flat).to(g2.dtype).unsqueeze(1));
+    }
+    const idx = flat.unsqueeze(1).expand(flat.shape[0], dim);
+    const gw = zerosLike(weight, { dtype: g.dtype }).scatterAdd(0, idx, g2);
+    return [
+      pad === null ? gw : gw.maskedFill(arange(num, { device: weight.device }).eq(pad).unsqueeze(1), 0),
+    ];
+  };
 }
 
 /**
