@@ -274,38 +274,64 @@ function lower(
   const done = new Map<Expr, Storage>();
   for (const s of shared) if (s.storage.ready && s.storage.version === s.version) done.set(s.expr, s.storage);
   if (done.size === 0) return { expr, inputs, size };
-  const used: View[] = [];
-  const ids = new Map<number | Storage, number>();
-  const read = (key: number | Storage, dtype: DType): Expr => {
-    let i = ids.get(key);
+  const l = new Lowering(inputs, shape, done);
+  const lowered = l.walk(expr);
+  if (l.used.length > MAX_INPUTS) return { expr, inputs, size };
+  for (const k of l.ids.keys()) if (typeof k !== "number") counters.reused++;
+  return { expr: lowered, inputs: l.used, size: l.nodes };
+}
+
+/**
+ * `lower`'s walk: methods of a class rather than closures made per call, which esbuild's keepNames (tsup's build,
+ * tsx) would wrap in `__name()`, a defineProperty each.
+ */
+class Lowering {
+  readonly used: View[] = [];
+  readonly ids = new Map<number | Storage, number>();
+  readonly memo = new Map<Expr, Expr>();
+  nodes = 0;
+  private readonly visit: (e: Expr) => Expr;
+
+  constructor(
+    readonly inputs: readonly View[],
+    readonly shape: readonly number[],
+    readonly done: ReadonlyMap<Expr, Storage>,
+  ) {
+    // assigned, not a class field: keepNames names a field's arrow function (a defineProperty per instance)
+    this.visit = (e) => this.walk(e);
+  }
+
+  read(key: number | Storage, dtype: DType): Expr {
+    let i = this.ids.get(key);
     if (i === undefined) {
-      i = used.length;
-      ids.set(key, i);
-      if (typeof key === "number") used.push(inputs[key]);
+      i = this.used.length;
+      this.ids.set(key, i);
+      if (typeof key === "number") this.used.push(this.inputs[key]);
       else {
-        const strides = contiguousStrides(shape);
-        used.push({ handle: key.handle, dtype: key.dtype, shape, strides, offset: 0 });
+        const shape = this.shape;
+        this.used.push({
+          handle: key.handle,
+          dtype: key.dtype,
+          shape,
+          strides: contiguousStrides(shape),
+          offset: 0,
+        });
       }
     }
     return { op: "input", index: i, dtype };
-  };
-  const memo = new Map<Expr, Expr>();
-  let nodes = 0;
-  const walk = (e: Expr): Expr => {
-    let r = memo.get(e);
+  }
+
+  walk(e: Expr): Expr {
+    let r = this.memo.get(e);
     if (r === undefined) {
-      const st = done.get(e);
-      if (st !== undefined) r = read(st, e.dtype);
-      else r = e.op === "input" ? read(e.index, e.dtype) : withChildren(e, walk);
-      memo.set(e, r);
+      const st = this.done.get(e);
+      if (st !== undefined) r = this.read(st, e.dtype);
+      else r = e.op === "input" ? this.read(e.index, e.dtype) : withChildren(e, this.visit);
+      this.memo.set(e, r);
     }
-    nodes++;
+    this.nodes++;
     return r;
-  };
-  const lowered = walk(expr);
-  if (used.length > MAX_INPUTS) return { expr, inputs, size };
-  for (const k of ids.keys()) if (typeof k !== "number") counters.reused++;
-  return { expr: lowered, inputs: used, size: nodes };
+  }
 }
 
 /**

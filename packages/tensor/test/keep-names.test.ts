@@ -12,6 +12,9 @@ import { describe, expect, it } from "vitest";
 const PER_OP: Record<string, string[]> = {
   "ops/elementwise.ts": ["runUnaryOp", "runBinaryOp", "savedTensors", "saves", "where"],
   "ops/view.ts": ["viewOf", "cloneImpl"],
+  "ops/reduce.ts": ["sumImpl", "meanImpl", "softmaxImpl"],
+  "ops/linalg.ts": ["product", "dotImpl", "mvImpl"],
+  "fusion.ts": ["lower"],
 };
 
 /** The source of the top-level function `name` in esbuild's output (up to the next top-level statement). */

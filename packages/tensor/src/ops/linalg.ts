@@ -67,19 +67,26 @@ function product(a: Tensor, b: Tensor, name: string): Tensor {
     inputs: [a, b],
     output: y,
     saved: savedFor(need, a, b),
-    backward: (g) => [
-      need[0]
-        ? columnMajor(a)
-          ? productT(b, g.transpose(-1, -2), name) // (b g^T)^T = g b^T
-          : product(g, b.transpose(-1, -2), name)
-        : null,
-      need[1]
-        ? columnMajor(b)
-          ? productT(g.transpose(-1, -2), a, name) // (g^T a)^T = a^T g
-          : product(a.transpose(-1, -2), g, name)
-        : null,
-    ],
+    backward: productBackward(a, b, name, need),
   });
+}
+
+// The derivative closures are made by functions returning them, not written inline as `backward: (g) => ...`:
+// esbuild's keepNames (tsup's build, tsx) wraps an inline closure bound to a name in `__name()`, a
+// defineProperty per op recorded (see test/keep-names.test.ts).
+function productBackward(a: Tensor, b: Tensor, name: string, need: readonly [boolean, boolean]) {
+  return (g: Tensor) => [
+    need[0]
+      ? columnMajor(a)
+        ? productT(b, g.transpose(-1, -2), name) // (b g^T)^T = g b^T
+        : product(g, b.transpose(-1, -2), name)
+      : null,
+    need[1]
+      ? columnMajor(b)
+        ? productT(g.transpose(-1, -2), a, name) // (g^T a)^T = a^T g
+        : product(a.transpose(-1, -2), g, name)
+      : null,
+  ];
 }
 
 /**
@@ -157,7 +164,7 @@ function dotImpl(a: Tensor, b: Tensor): Tensor {
     inputs: [x, y],
     output: out,
     saved: savedFor(need, x, y),
-    backward: (g) => [need[0] ? y.mul(g) : null, need[1] ? x.mul(g) : null],
+    backward: dotBackward(x, y, need),
   });
 }
 
@@ -177,8 +184,16 @@ function mvImpl(a: Tensor, v: Tensor): Tensor {
     inputs: [x, y],
     output: out,
     saved: savedFor(need, x, y),
-    backward: (g) => [need[0] ? g.unsqueeze(1).mul(y.unsqueeze(0)) : null, need[1] ? x.t().mv(g) : null],
+    backward: mvBackward(x, y, need),
   });
+}
+
+function dotBackward(x: Tensor, y: Tensor, need: readonly [boolean, boolean]) {
+  return (g: Tensor) => [need[0] ? y.mul(g) : null, need[1] ? x.mul(g) : null];
+}
+
+function mvBackward(a: Tensor, v: Tensor, need: readonly [boolean, boolean]) {
+  return (g: Tensor) => [need[0] ? g.unsqueeze(1).mul(v.unsqueeze(0)) : null, need[1] ? a.t().mv(g) : null];
 }
 
 /** The operands a product's backward reads: `b` when `a` needs its gradient, `a` when `b` does. */

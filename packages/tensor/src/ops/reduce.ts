@@ -95,8 +95,19 @@ function sumImpl(
     name: dim === null ? "SumBackward0" : "SumBackward1",
     inputs: [x],
     output: y,
-    backward: (g) => [unsqueezeGrad(g, x.shape, dims, keepdim).expand(x.shape)],
+    backward: sumBackward(x.shape, dims, keepdim, 1),
   });
+}
+
+// The derivative closures of the per-step reductions are made by functions returning them, not written inline as
+// `backward: (g) => ...`: esbuild's keepNames (tsup's build, tsx) wraps an inline closure bound to a name in
+// `__name()`, a defineProperty per op recorded (see test/keep-names.test.ts).
+/** sum's derivative (mean's with `n`, the count averaged over): g broadcast back to the input's shape, / n. */
+function sumBackward(shape: readonly number[], dims: readonly number[], keepdim: boolean, n: number) {
+  return (g: Tensor) => {
+    const gk = unsqueezeGrad(g, shape, dims, keepdim);
+    return [(n === 1 ? gk : gk.div(n)).expand(shape)];
+  };
 }
 
 /** `mean(input, dim=None, keepdim=False, *, dtype=None)` */
@@ -126,7 +137,7 @@ function meanImpl(
     name: dim === null ? "MeanBackward0" : "MeanBackward1",
     inputs: [x],
     output: y,
-    backward: (g) => [unsqueezeGrad(g, x.shape, dims, keepdim).div(n).expand(x.shape)],
+    backward: sumBackward(x.shape, dims, keepdim, n),
   });
 }
 
@@ -567,11 +578,15 @@ export function softmaxImpl(x: Tensor, dim: number, log: boolean, dtype: DType |
     inputs: [xf],
     output: y,
     saved: [y],
-    backward: (g) =>
-      log
-        ? [g.sub(y.exp().mul(g.sum({ dim: d, keepdim: true })))]
-        : [y.mul(g.sub(g.mul(y).sum({ dim: d, keepdim: true })))],
+    backward: softmaxBackward(y, d, log),
   });
+}
+
+function softmaxBackward(y: Tensor, d: number, log: boolean) {
+  return (g: Tensor) =>
+    log
+      ? [g.sub(y.exp().mul(g.sum({ dim: d, keepdim: true })))]
+      : [y.mul(g.sub(g.mul(y).sum({ dim: d, keepdim: true })))];
 }
 
 export { numel };
