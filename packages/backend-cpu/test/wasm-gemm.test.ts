@@ -2,7 +2,13 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { cpu } from "../src/index";
-import { matmulWasm, setWasmGemmEnabled, wasmGemm } from "../src/wasm/gemm";
+import {
+  gemmStats,
+  matmulWasm,
+  setTransposedStoreCost,
+  setWasmGemmEnabled,
+  wasmGemm,
+} from "../src/wasm/gemm";
 import { expectProduct, get, type Layout, operand, problem } from "./gemm-operands";
 
 afterEach(() => setWasmGemmEnabled(true));
@@ -95,6 +101,39 @@ describe("WASM SIMD float32 matmul", () => {
     cpu.matmul(operand(2, 3, 0, "row", false, 0, 2), operand(2, 0, 4, "row", false, 0, 3), out);
     for (let t = 0; t < 2; t++)
       for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) expect(get(out, t, i, j)).toBe(0);
+  });
+
+  it("weighs C's strided store against padding when it computes C^T, with the same bits either way", () => {
+    // [B, M, K, N, out's layout, shared A, computed as C^T by the default rule]
+    const cases: [number, number, number, number, Layout, boolean, boolean][] = [
+      [3, 16, 40, 49, "row", true, false], // a conv forward: C^T pads less, but C copies out whole
+      [3, 16, 40, 49, "col", true, true], // the same into a column-major out: C^T copies out whole
+      [1, 130, 70, 9, "row", false, true], // N small: C^T saves more than its strided store costs
+      [2, 64, 288, 196, "row", true, false], // MNIST conv2's forward per item (with W shared)
+    ];
+    let seed = 100;
+    for (const [B, M, K, N, lo, sharedA, swapped] of cases) {
+      const a = operand(B, M, K, "row", sharedA, 0, seed++);
+      const b = operand(B, K, N, "col", false, 0, seed++);
+      const chosen = operand(B, M, N, lo, false, 0, seed);
+      const byPadding = operand(B, M, N, lo, false, 0, seed++);
+      const swaps = gemmStats.swaps;
+      expect(matmulWasm(a, b, chosen)).toBe(true);
+      expect(gemmStats.swaps - swaps).toBe(swapped ? 1 : 0);
+      const was = setTransposedStoreCost(0);
+      try {
+        expect(matmulWasm(a, b, byPadding)).toBe(true);
+      } finally {
+        setTransposedStoreCost(was);
+      }
+      // padding alone computes C^T for each of these shapes
+      expect(gemmStats.swaps - swaps).toBe(swapped ? 2 : 1);
+      expectProduct(a, b, chosen, 1e-5);
+      // every element is the same multiply-adds in the same order whichever operand is packed
+      expect(new Uint32Array((chosen.handle as Float32Array).buffer)).toEqual(
+        new Uint32Array((byPadding.handle as Float32Array).buffer),
+      );
+    }
   });
 
   it("falls back to the JS kernel when WebAssembly SIMD is unavailable", () => {

@@ -74,14 +74,27 @@ const THREAD_MIN = 1 << 21;
 const CHUNK_MIN = 1 << 17;
 const PACK_MIN = 1 << 15;
 
-/** Counters for tests: batches folded into one product, jobs that split a batch by items (gemm.wat's batch mode). */
-export const gemmStats = { folds: 0, batchJobs: 0 };
+/**
+ * What storing one element of C through the strided JS copy costs, in multiply-adds of the kernel: C leaves the
+ * memory by a memcpy only when its layout there matches `out`'s. Measured on the 2-core EPYC (CPU time, the MNIST
+ * CNN's conv2 forward, 64 x [64, 288] @ [288, 196] into row-major [64, 196]): computed as C^T (padding 196 columns
+ * to 200 rows saves 74K multiply-adds per item) and transposed on the way out, 11.0 ms; computed as C (the 4 extra
+ * columns' work) and copied out whole, 10.5 ms: the strided copy costs ~0.9 ns per element, ~20 multiply-adds.
+ */
+const TRANSPOSED_STORE = 16;
+
+/**
+ * Counters for tests: batches folded into one product, jobs that split a batch by items (gemm.wat's batch mode),
+ * products computed as C^T = B^T A^T.
+ */
+export const gemmStats = { folds: 0, batchJobs: 0, swaps: 0 };
 
 let enabled = true;
 let sharedAllowed = true;
 let fmaAllowed = true;
 let fmaValid: boolean | undefined;
 let threadMin = THREAD_MIN;
+let transposedStore = TRANSPOSED_STORE;
 let sharedHost: Host | null | undefined;
 let plainHost: Host | null | undefined;
 
@@ -138,6 +151,16 @@ function fmaAvailable(): boolean {
 export function setThreadThreshold(macs: number = THREAD_MIN): number {
   const was = threadMin;
   threadMin = macs;
+  return was;
+}
+
+/**
+ * Test hook: the cost of a strided store of C, in multiply-adds per element (0: products are laid out by their
+ * padding alone, as before the store was weighed); returns the previous value.
+ */
+export function setTransposedStoreCost(macs: number = TRANSPOSED_STORE): number {
+  const was = transposedStore;
+  transposedStore = macs;
   return was;
 }
 
@@ -388,6 +411,23 @@ function describe(
 }
 const NO_BATCH = [0, 0, 0, 0, 0, 0];
 
+/** Whether C [rows, cols], laid out in memory with element strides (rs, cs), leaves for `out` by one memcpy. */
+function storesWhole(out: View, rows: number, cols: number, rs: number, cs: number): boolean {
+  // the normalisation `store` applies to size-1 dimensions
+  return (rows === 1 || out.strides[1] === rs) && (cols === 1 || out.strides[2] === cs);
+}
+
+/**
+ * The cost of computing C^T = B^T A^T minus that of C = A B, in multiply-adds: the padded tiles' work, plus the
+ * strided store of C into `out` when its layout in memory (C row-major, C^T column-major) is not out's.
+ */
+function swapCosts(M: number, N: number, K: number, out: View): number {
+  const store = (whole: boolean) => (whole ? 0 : transposedStore * M * N);
+  const asIs = padded(M, N) * K + store(storesWhole(out, M, N, N, 1));
+  const swapped = padded(N, M) * K + store(storesWhole(out, M, N, 1, M));
+  return swapped - asIs;
+}
+
 /** Copy batch item `t`'s C (at `c` in memory) out into `out`. */
 function storeItem(f32: Float32Array, d: Dims, c: number, out: View, t: number): void {
   if (d.swap) store(f32, c, 1, d.M, out, t, d.M, d.N);
@@ -419,8 +459,9 @@ export function matmulWasm(a: View, b: View, out: View): boolean {
     M *= B;
     B = 1;
   }
-  // C^T = B^T A^T when that pads less (N small): the operands swap roles and C comes out transposed.
-  const swap = padded(N, M) < padded(M, N);
+  // C^T = B^T A^T when that costs less (N small: less padding): the operands swap roles and C comes out transposed.
+  const swap = swapCosts(M, N, K, ov) < 0;
+  if (swap) gemmStats.swaps++;
   const d: Dims = {
     B,
     M,
