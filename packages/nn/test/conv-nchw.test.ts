@@ -67,11 +67,11 @@ const cases: Case[] = [
     dilation: [1, 1],
     groups: 2,
   },
-  // L * K = 36864 elements per item: the input gradient's rows are made and summed one item at a time
+  // L * K = 147456 elements per item: the input gradient's rows are made and summed one item at a time
   {
     name: "one item per chunk",
-    x: [3, 16, 16, 16],
-    w: [2, 16, 3, 3],
+    x: [3, 64, 16, 16],
+    w: [2, 64, 3, 3],
     stride: [1, 1],
     padding: [1, 1],
     dilation: [1, 1],
@@ -191,8 +191,21 @@ describe("conv2d in NCHW", () => {
     const col2im = vi.spyOn(cpu, "col2im");
     y.backward(randn(y.shape));
     expect(col2im).toHaveBeenCalledTimes(3);
-    expect(col2im.mock.calls.map((c) => c[2].offset - (x.grad as Tensor).offset)).toEqual([0, 4096, 8192]);
+    expect(col2im.mock.calls.map((c) => c[2].offset - (x.grad as Tensor).offset)).toEqual([0, 16384, 32768]);
     expect(w.grad).not.toBeNull();
+  });
+
+  it("a chunk of the input gradient holds several items when their rows are small (MNIST conv2: 4)", () => {
+    // 16 x 16 positions x 144 taps = 36864 elements per item: 7 items per 2^18-element chunk
+    const c: Case = { ...cases[0], name: "7 items per chunk", x: [9, 16, 16, 16], w: [2, 16, 3, 3] };
+    const { x, y } = run(c, "float32");
+    const col2im = vi.spyOn(cpu, "col2im");
+    y.backward(randn(y.shape));
+    expect(col2im.mock.calls.map((call) => call[0].shape[0])).toEqual([7, 2]);
+    expect(col2im.mock.calls.map((call) => call[2].offset - (x.grad as Tensor).offset)).toEqual([
+      0,
+      7 * 4096,
+    ]);
   });
 
   it("the bias joins the next elementwise op's fused program (in place when ops do not fuse)", () => {
