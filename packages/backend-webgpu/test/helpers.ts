@@ -1,6 +1,7 @@
 import { cpu } from "@cinder/backend-cpu";
 import { randomUniform, registerBackend, seedKey, type Tensor, tensor } from "@cinder/tensor";
 import { assertClose, type Tolerance } from "@cinder/tensor/testing";
+import { webgpuMemory } from "../src/index";
 
 registerBackend(cpu);
 
@@ -88,4 +89,21 @@ export async function compareWithGrad(
   const tol = { rtol: 2e-4, atol: 2e-4 };
   assertClose(g[0], c[0], tol, `${name}: output`);
   for (let i = 1; i < g.length; i++) assertClose(g[i], c[i], tol, `${name}: gradient of input ${i - 1}`);
+}
+
+/**
+ * Live buffers once garbage is collected. Gradients replaced by `zeroGrad()` (set to null, as in PyTorch 2) and
+ * by gradient accumulation are not disposed by nn/optim/autograd today; on webgpu the core's
+ * FinalizationRegistry frees them after a GC, so the count between GCs depends on GC timing (as do buffers other
+ * tests of the file left to the garbage collector). Needs `--expose-gc` (vitest.config.ts passes it).
+ */
+export async function liveAfterGC(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    await new Promise((r) => setTimeout(r, 0));
+    gc();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  return webgpuMemory().buffersLive;
 }

@@ -10,6 +10,7 @@ import * as nn from "@cinder/nn";
 import * as torch from "@cinder/tensor";
 import { assertClose } from "@cinder/tensor/testing";
 import { describe, expect, it } from "vitest";
+import { liveAfterGC } from "./helpers";
 import { gpu } from "./setup";
 
 torch.registerBackend(cpu);
@@ -94,7 +95,7 @@ describe.skipIf(!gpu)("recurrent layers on webgpu equal the cpu's", () => {
       });
       await loss.itemAsync();
       loss.dispose();
-      live.push(gpu!.memory().buffersLive);
+      live.push(await liveAfterGC());
     }
     expect(live[3]).toBe(live[1]);
   });

@@ -5,24 +5,8 @@ import * as nn from "@cinder/nn";
 import * as optim from "@cinder/optim";
 import * as torch from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
-import { webgpuMemory } from "../src/index";
+import { liveAfterGC } from "./helpers";
 import { gpu } from "./setup";
-
-/**
- * Live buffers once garbage is collected. Gradients replaced by `zeroGrad()` (set to null, as in PyTorch 2) and
- * by gradient accumulation are not disposed by nn/optim/autograd today; on webgpu the core's
- * FinalizationRegistry frees them after a GC, so the count between GCs depends on GC timing.
- */
-async function liveAfterGC(): Promise<number> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) {
-    gc();
-    await new Promise((r) => setTimeout(r, 0));
-    gc();
-    await new Promise((r) => setTimeout(r, 0));
-  }
-  return webgpuMemory().buffersLive;
-}
 
 torch.registerBackend(cpu); // modules are built on the cpu, then moved
 
