@@ -4,8 +4,8 @@
  * general path, nllLoss(logSoftmax(x)), forward and backward; anything else still takes the general path.
  */
 import { gradcheck } from "@cinder/autograd";
-import { randn, type Tensor, tensor } from "@cinder/tensor";
-import { describe, expect, it } from "vitest";
+import { randn, signature, type Tensor, tensor, zerosLike } from "@cinder/tensor";
+import { describe, expect, it, vi } from "vitest";
 import * as nn from "../src";
 import "./helpers";
 
@@ -76,5 +76,25 @@ describe("crossEntropy: fused log-softmax + NLL", () => {
       /Target 5 is out of bounds/,
     );
     expect(F.crossEntropyStats.fused).toBe(before);
+  });
+});
+
+describe("the loss modules' calls take the signature's fast parser", () => {
+  it("CrossEntropyLoss, NLLLoss (general path) forward and backward, zerosLike: no general parser", () => {
+    const x = randn([6, 5]).requiresGrad_();
+    const ce = new nn.CrossEntropyLoss();
+    const nll = new nn.NLLLoss({ ignoreIndex: 1 });
+    const ref = [F.crossEntropy(x, y), F.nllLoss(x.logSoftmax(1), y, { ignoreIndex: 1 })];
+    const general = vi.spyOn(Object.getPrototypeOf(signature("probe", [])), "parseGeneral");
+    try {
+      const out = [ce(x, y), nll(x.logSoftmax(1), y)];
+      out[0].add(out[1]).backward();
+      expect(out[0].equal(ref[0])).toBe(true);
+      expect(out[1].equal(ref[1])).toBe(true);
+      expect(zerosLike(x, { dtype: "float64" }).dtype).toBe("float64"); // options skipping memoryFormat
+      expect(general).not.toHaveBeenCalled();
+    } finally {
+      general.mockRestore();
+    }
   });
 });

@@ -342,7 +342,8 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
    * The fast path of `tryParse`. It gives the very object the general path would, with the same keys in the same
    * order (every parameter, in declaration order), for the common calls: positional arguments (varargs included),
    * optionally followed by an options object whose keys continue them in declaration order (`sum(x, { dim: 1,
-   * keepdim: true })`), with no `undefined` anywhere. It returns `NO_FIT` when the general path would certainly
+   * keepdim: true })`; options that skip parameters or hold `undefined` are put in the general path's key order),
+   * with no `undefined` among the positional arguments. It returns `NO_FIT` when the general path would certainly
    * return an error (whose message only the general path builds), and `UNDECIDED` when the general path must decide.
    */
   quickParse(args: readonly unknown[]): Parsed<P, K> | QuickMiss {
@@ -382,6 +383,7 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
       out[param.name] = x;
     }
     if (i < n) return NO_FIT; // too many positional arguments
+    let inOrder = true;
     if (options !== null) {
       let next = given; // the general path puts option keys after the positional ones: same order only if they continue them
       for (const key in options) {
@@ -390,7 +392,8 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
         if (at === undefined) return NO_FIT; // unknown option
         if (at < given) return NO_FIT; // given twice
         const v = options[key];
-        if (v === undefined || at !== next) return UNDECIDED;
+        if (v === undefined || at !== next) inOrder = false;
+        if (v === undefined) continue; // "not given", as the general path reads it
         const x = this.all[at].kind.parse(v);
         if (x === BAD) return NO_FIT;
         out[key] = x;
@@ -399,7 +402,25 @@ export class Signature<P extends readonly AnyParam[], K extends readonly AnyPara
     }
     const required = this.required;
     for (let j = 0; j < required.length; j++) if (out[required[j]] === undefined) return NO_FIT;
-    return out as Parsed<P, K>;
+    return (inOrder ? out : this.generalOrder(out, given, options as Record<string, unknown>)) as Parsed<
+      P,
+      K
+    >;
+  }
+
+  /**
+   * `out` with its keys in the general parser's order, for options that skip parameters (`zerosLike(x, { dtype })`)
+   * or hold `undefined`: the positional parameters given, the options' keys as written (those not undefined), then
+   * the rest with their defaults in declaration order.
+   */
+  private generalOrder(out: Record<string, unknown>, given: number, options: Record<string, unknown>) {
+    const all = this.all;
+    const res: Record<string, unknown> = {};
+    for (let j = 0; j < given; j++) res[all[j].name] = out[all[j].name];
+    for (const key in options) if (options[key] !== undefined) res[key] = out[key];
+    for (let j = given; j < all.length; j++)
+      if (!Object.hasOwn(res, all[j].name)) res[all[j].name] = out[all[j].name];
+    return res;
   }
 
   /** The general parser: any call form (options object, varargs, `undefined` for "not given"). */
