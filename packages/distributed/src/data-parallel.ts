@@ -274,6 +274,7 @@ export class DataParallel<M extends Module = Module> extends Module {
     this.#pool = null;
   }
 
+  /** `using dp = new DataParallel(...)`: {@link close} at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -165,6 +165,7 @@ const P2P_OP = signature(
 
 /** `P2POp(op, tensor, peer, group=None, tag=0)`: one send or receive of a {@link batchIsendIrecv}. */
 export class P2POp {
+  /** The declared signature (parsing, docs and the PyTorch schema check). */
   static readonly signature = P2P_OP;
   /** `isend` or `irecv`. */
   readonly op: typeof isend | typeof irecv;
