@@ -12,7 +12,18 @@ import { describe, expect, it } from "vitest";
 const PER_OP: Record<string, string[]> = {
   "ops/elementwise.ts": ["runUnaryOp", "runBinaryOp", "savedTensors", "saves", "where"],
   "ops/view.ts": ["viewOf", "cloneImpl"],
-  "ops/reduce.ts": ["sumImpl", "meanImpl", "softmaxImpl"],
+  "ops/reduce.ts": [
+    "sumImpl",
+    "meanImpl",
+    "softmaxImpl",
+    "prodImpl",
+    "maxMin",
+    "varImpl",
+    "logsumexpImpl",
+    "amaxAmin",
+    "cumsumImpl",
+    "cumprodImpl",
+  ],
   "ops/linalg.ts": ["product", "dotImpl", "mvImpl"],
   "fusion.ts": ["lower"],
 };

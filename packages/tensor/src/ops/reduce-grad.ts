@@ -1,5 +1,6 @@
 /**
- * PyTorch 1.13's derivatives of prod and cumprod (`prod_backward`, `prod_safe_zeros_backward` and
+ * The derivatives of the reductions (made by functions returning closures, see `sumBackward`), among them PyTorch
+ * 1.13's derivatives of prod and cumprod (`prod_backward`, `prod_safe_zeros_backward` and
  * `cumprod_backward` in FunctionsManual.cpp), and the integer-overflow checks of the integer reductions and scans.
  *
  * prod: without zeros, grad * result / input; with zeros, the product of all the other elements, computed as
@@ -162,4 +163,89 @@ export function checkIntScan(what: "cumsum" | "cumprod", x: Tensor, dim: number,
   const xd = x.to("float64");
   const r = what === "cumsum" ? xd.cumsum(dim) : xd.cumprod(dim);
   checkInt32Results(`${what}()`, r.data(), `x.double().${what}(${dim})`);
+}
+
+/** A reduction's gradient `g` with the reduced dims back as size 1 (when not kept), to broadcast over `shape`. */
+export function unsqueezeGrad(
+  g: Tensor,
+  shape: readonly number[],
+  dims: readonly number[],
+  keepdim: boolean,
+): Tensor {
+  return keepdim ? g : g.reshape(shape.map((d, i) => (dims.includes(i) ? 1 : d)));
+}
+
+// The derivative closures of the per-step reductions are made by functions returning them, not written inline as
+// `backward: (g) => ...`: esbuild's keepNames (tsup's build, tsx) wraps an inline closure bound to a name in
+// `__name()`, a defineProperty per op recorded (see test/keep-names.test.ts).
+/** sum's derivative (mean's with `n`, the count averaged over): g broadcast back to the input's shape, / n. */
+export function sumBackward(shape: readonly number[], dims: readonly number[], keepdim: boolean, n: number) {
+  return (g: Tensor) => {
+    const gk = unsqueezeGrad(g, shape, dims, keepdim);
+    return [(n === 1 ? gk : gk.div(n)).expand(shape)];
+  };
+}
+
+export function softmaxBackward(y: Tensor, d: number, log: boolean) {
+  return (g: Tensor) =>
+    log
+      ? [g.sub(y.exp().mul(g.sum({ dim: d, keepdim: true })))]
+      : [y.mul(g.sub(g.mul(y).sum({ dim: d, keepdim: true })))];
+}
+
+export function prodBackwardFn(x: Tensor, y: Tensor, dim: number | null, keepdim: boolean) {
+  return (g: Tensor) => [prodBackward(g, x, y, dim, keepdim)];
+}
+
+/** max()/min() over all elements: ties share the gradient evenly, as in PyTorch. */
+export function extremumAllBackward(x: Tensor, y: Tensor) {
+  return (g: Tensor) => {
+    const mask = x.eq(y).float().to(x.dtype);
+    return [mask.div(mask.sum()).mul(g)];
+  };
+}
+
+export function extremumDimBackward(x: Tensor, idx: Tensor, dim: number, keepdim: boolean) {
+  return (g: Tensor) => [
+    zerosLike(x, { dtype: g.dtype }).scatterAdd(dim, idx, unsqueezeGrad(g, x.shape, [dim], keepdim)),
+  ];
+}
+
+export function varBackward(
+  x: Tensor,
+  y: Tensor,
+  centered: Tensor,
+  dims: readonly number[],
+  keepdim: boolean,
+  denom: number,
+  sqrt: boolean,
+) {
+  return (g: Tensor) => {
+    const gk = unsqueezeGrad(g, x.shape, dims, keepdim);
+    if (!sqrt) return [gk.mul(centered).mul(2 / denom)];
+    return [gk.mul(centered).div(unsqueezeGrad(y, x.shape, dims, keepdim).mul(denom))];
+  };
+}
+
+export function logsumexpBackward(xf: Tensor, y: Tensor, dims: readonly number[], keepdim: boolean) {
+  return (g: Tensor) => [
+    unsqueezeGrad(g, xf.shape, dims, keepdim).mul(xf.sub(unsqueezeGrad(y, xf.shape, dims, keepdim)).exp()),
+  ];
+}
+
+export function amaxAminBackward(x: Tensor, y: Tensor, dims: readonly number[], keepdim: boolean) {
+  return (g: Tensor) => {
+    const mask = x.eq(unsqueezeGrad(y, x.shape, dims, keepdim)).to(x.dtype);
+    const count = mask.sum({ dim: dims as number[], keepdim: true });
+    return [mask.div(count).mul(unsqueezeGrad(g, x.shape, dims, keepdim))];
+  };
+}
+
+/** cumsum's: the reverse cumulative sum, sum_{j >= i} g_j, summed from the end (as PyTorch; total - cumsum loses precision). */
+export function cumsumBackward(d: number) {
+  return (g: Tensor) => [g.flip([d]).cumsum(d).flip([d])];
+}
+
+export function cumprodBackwardFn(x: Tensor, y: Tensor, d: number) {
+  return (g: Tensor) => [cumprodBackward(g, x, y, d)];
 }

@@ -12,7 +12,21 @@ import { Tensor } from "../tensor";
 import { full, zerosLike } from "./creation";
 import { binary as binaryOp } from "./elementwise";
 import { cast, empty, output } from "./kernels";
-import { checkIntReduction, checkIntScan, cumprodBackward, prodBackward } from "./reduce-grad";
+import {
+  amaxAminBackward,
+  checkIntReduction,
+  checkIntScan,
+  cumprodBackwardFn,
+  cumsumBackward,
+  extremumAllBackward,
+  extremumDimBackward,
+  logsumexpBackward,
+  prodBackwardFn,
+  softmaxBackward,
+  sumBackward,
+  unsqueezeGrad,
+  varBackward,
+} from "./reduce-grad";
 
 /** Options of reductions: the dims to reduce and whether to keep them (size 1). */
 export interface ReduceOptions {
@@ -65,14 +79,6 @@ export function reduceKernel(
 }
 
 /** Bring a reduced gradient back to the input's rank (size-1 reduced dims), ready to broadcast. */
-function unsqueezeGrad(
-  g: Tensor,
-  shape: readonly number[],
-  dims: readonly number[],
-  keepdim: boolean,
-): Tensor {
-  return keepdim ? g : g.reshape(keptShape(shape, dims));
-}
 
 const accDtype = (d: DType): DType => (isFloat(d) ? d : "int32");
 
@@ -97,17 +103,6 @@ function sumImpl(
     output: y,
     backward: sumBackward(x.shape, dims, keepdim, 1),
   });
-}
-
-// The derivative closures of the per-step reductions are made by functions returning them, not written inline as
-// `backward: (g) => ...`: esbuild's keepNames (tsup's build, tsx) wraps an inline closure bound to a name in
-// `__name()`, a defineProperty per op recorded (see test/keep-names.test.ts).
-/** sum's derivative (mean's with `n`, the count averaged over): g broadcast back to the input's shape, / n. */
-function sumBackward(shape: readonly number[], dims: readonly number[], keepdim: boolean, n: number) {
-  return (g: Tensor) => {
-    const gk = unsqueezeGrad(g, shape, dims, keepdim);
-    return [(n === 1 ? gk : gk.div(n)).expand(shape)];
-  };
 }
 
 /** `mean(input, dim=None, keepdim=False, *, dtype=None)` */
@@ -169,7 +164,7 @@ function prodImpl(x: Tensor, dim: number | null, keepdim: boolean, dtype: DType 
     output: y,
     saved: [x, y],
     // PyTorch's prod_backward: grad * result / input without zeros, else the product of the others (exact)
-    backward: (g) => [prodBackward(g, x, y, dim, keepdim)],
+    backward: prodBackwardFn(x, y, dim, keepdim),
   });
 }
 
@@ -206,10 +201,7 @@ function maxMin(
       output: y,
       saved: [x],
       // ties share the gradient evenly, as in PyTorch
-      backward: (g) => {
-        const mask = x.eq(y).float().to(x.dtype);
-        return [mask.div(mask.sum()).mul(g)];
-      },
+      backward: extremumAllBackward(x, y),
     });
   }
   const dim = normDim(opts.dim, x.ndim, op);
@@ -225,9 +217,7 @@ function maxMin(
     name: op === "max" ? "MaxBackward0" : "MinBackward0",
     inputs: [x],
     output: values,
-    backward: (g) => [
-      zerosLike(x, { dtype: g.dtype }).scatterAdd(dim, idx, unsqueezeGrad(g, x.shape, [dim], keepdim)),
-    ],
+    backward: extremumDimBackward(x, idx, dim, keepdim),
   });
   return valuesIndices(values, indices);
 }
@@ -320,11 +310,7 @@ function varImpl(
     name: sqrt ? "StdBackward0" : "VarBackward0",
     inputs: [x],
     output: y,
-    backward: (g) => {
-      const gk = unsqueezeGrad(g, x.shape, dims, keepdim);
-      if (!sqrt) return [gk.mul(centered).mul(2 / denom)];
-      return [gk.mul(centered).div(unsqueezeGrad(y, x.shape, dims, keepdim).mul(denom))];
-    },
+    backward: varBackward(x, y, centered, dims, keepdim, denom, sqrt),
   });
 }
 
@@ -383,9 +369,7 @@ function logsumexpImpl(x: Tensor, dim: number | readonly number[], keepdim: bool
     inputs: [xf],
     output: y,
     saved: [xf],
-    backward: (g) => [
-      unsqueezeGrad(g, xf.shape, dims, keepdim).mul(xf.sub(unsqueezeGrad(y, xf.shape, dims, keepdim)).exp()),
-    ],
+    backward: logsumexpBackward(xf, y, dims, keepdim),
   });
 }
 
@@ -460,11 +444,7 @@ function amaxAmin(
     name: which === "max" ? "AmaxBackward0" : "AminBackward0",
     inputs: [x],
     output: y,
-    backward: (g) => {
-      const mask = x.eq(unsqueezeGrad(y, x.shape, dims, keepdim)).to(x.dtype);
-      const count = mask.sum({ dim: dims as number[], keepdim: true });
-      return [mask.div(count).mul(unsqueezeGrad(g, x.shape, dims, keepdim))];
-    },
+    backward: amaxAminBackward(x, y, dims, keepdim),
   });
 }
 
@@ -518,7 +498,7 @@ function cumsumImpl(x: Tensor, dim: number, dtype: DType | null): Tensor {
     inputs: [x],
     output: y,
     // reverse cumulative sum, sum_{j >= i} g_j, summed from the end (as PyTorch; total - cumsum loses precision)
-    backward: (g) => [g.flip([d]).cumsum(d).flip([d])],
+    backward: cumsumBackward(d),
   });
 }
 
@@ -538,7 +518,7 @@ function cumprodImpl(x: Tensor, dim: number, dtype: DType | null): Tensor {
     output: y,
     saved: [x, y],
     // PyTorch's cumprod_backward: a reversed cumsum (no total - cumsum cancellation), zeros handled exactly
-    backward: (g) => [cumprodBackward(g, x, y, d)],
+    backward: cumprodBackwardFn(x, y, d),
   });
 }
 
@@ -580,13 +560,6 @@ export function softmaxImpl(x: Tensor, dim: number, log: boolean, dtype: DType |
     saved: [y],
     backward: softmaxBackward(y, d, log),
   });
-}
-
-function softmaxBackward(y: Tensor, d: number, log: boolean) {
-  return (g: Tensor) =>
-    log
-      ? [g.sub(y.exp().mul(g.sum({ dim: d, keepdim: true })))]
-      : [y.mul(g.sub(g.mul(y).sum({ dim: d, keepdim: true })))];
 }
 
 export { numel };
