@@ -265,7 +265,9 @@ describe("the common calls take the fast path", () => {
     const args = [2, 3, { dtype: "int32" }]; // zeros(*size, *, out=None, dtype=None, ...): dtype skips out
     const quick = torch.zeros.signature.quickParse(args);
     expect(kindOf(quick)).toBe("parsed");
-    expect(Object.keys(quick as object)).toEqual(Object.keys(torch.zeros.signature.parseGeneral(args) as object));
+    expect(Object.keys(quick as object)).toEqual(
+      Object.keys(torch.zeros.signature.parseGeneral(args) as object),
+    );
     expect(Object.keys(quick as object).slice(0, 3)).toEqual(["size", "dtype", "out"]);
   });
 
