@@ -73,7 +73,7 @@ function product(a: Tensor, b: Tensor, name: string): Tensor {
 
 // The derivative closures are made by functions returning them, not written inline as `backward: (g) => ...`:
 // esbuild's keepNames (tsup's build, tsx) wraps an inline closure bound to a name in `__name()`, a
-// defineProperty per op recorded (see test/keep-names.test.ts).
+// defineProperty per op recorded (see tests/test/keep-names.test.ts).
 function productBackward(a: Tensor, b: Tensor, name: string, need: readonly [boolean, boolean]) {
   return (g: Tensor) => [
     need[0]

@@ -177,7 +177,7 @@ export function unsqueezeGrad(
 
 // The derivative closures of the per-step reductions are made by functions returning them, not written inline as
 // `backward: (g) => ...`: esbuild's keepNames (tsup's build, tsx) wraps an inline closure bound to a name in
-// `__name()`, a defineProperty per op recorded (see test/keep-names.test.ts).
+// `__name()`, a defineProperty per op recorded (see tests/test/keep-names.test.ts).
 /** sum's derivative (mean's with `n`, the count averaged over): g broadcast back to the input's shape, / n. */
 export function sumBackward(shape: readonly number[], dims: readonly number[], keepdim: boolean, n: number) {
   return (g: Tensor) => {
