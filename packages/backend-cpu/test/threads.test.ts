@@ -210,7 +210,10 @@ describe("threaded float32 matmul", () => {
     );
   });
 
-  it("runs a batch as several pipelined jobs, sharing either operand or none", async () => {
+  // ~2 s on a quiet machine, 17 s in CI's parallel run, near a minute when the machine is busier: its own timeout.
+  it("runs a batch as several pipelined jobs, sharing either operand or none", {
+    timeout: 180_000,
+  }, async () => {
     await twoThreads();
     // 600 items of 64^3: 4 jobs (at least 4 groups, copies overlapping work); 300 of 256x8x256 (272 KiB
     // each): 5 jobs of at most 16 MiB; items each above the threshold, 2+ per thread: 8 in 4 jobs, 4 in 2 jobs
