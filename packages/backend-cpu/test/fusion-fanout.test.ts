@@ -146,6 +146,47 @@ describe("fusion with fan-out: a pending result read by several programs is eval
     expect(sameBitsUnfused(() => run(true))).toEqual(run(false));
   });
 
+  it("a reduction of a costly program another op reads later computes it once (a bias gradient and a matmul)", () => {
+    // the cross-entropy gradient's shape: exp(logp) s - onehot s, summed over the batch and read by a matmul
+    const logp = data(16).reshape([30, 10]).logSoftmax(1);
+    const onehot = data(17).reshape([30, 10]).gt(0).float();
+    const x = data(18).reshape([30, 10]);
+    const run = () => {
+      const g = logp.exp().mul(0.5).sub(onehot.mul(0.5));
+      const gb = g.sum(0); // the bias gradient: reads g's buffer, computed first
+      expect(pending(g)).toBe(false);
+      const gw = g.t().matmul(x); // the weight gradient reads the same buffer
+      return [gb.toArray() as number[], (gw.toArray() as number[][]).flat()];
+    };
+    let out: number[][] = [];
+    const before = fusionStats();
+    expect(evaluations("exp", () => (out = run()))).toBe(1);
+    // read from buffers: exp's result by g's program (a costly node it inlined), g's by the reduction
+    expect(fusionStats().reused - before.reused).toBe(2);
+    expect(sameBitsUnfused(run)).toEqual(out);
+  });
+
+  it("a softmax written out (e / e.sum(1)) evaluates exp once", () => {
+    const x = data(19).reshape([30, 10]);
+    const run = () => {
+      const e = x.exp();
+      return [(e.div(e.sum({ dim: 1, keepdim: true })).toArray() as number[][]).flat()];
+    };
+    let out: number[][] = [];
+    expect(evaluations("exp", () => (out = run()))).toBe(1);
+    expect(sameBitsUnfused(run)).toEqual(out);
+  });
+
+  it("a reduction of a cheap program still inlines it and leaves it pending", () => {
+    const [a, b] = [data(20), data(21)];
+    const h = a.mul(b).add(1);
+    const runs = fusionStats().run;
+    const s = h.sum();
+    expect(fusionStats().run - runs).toBe(1); // the reduction alone
+    expect(pending(h)).toBe(true);
+    expect(sameBitsUnfused(() => [[a.mul(b).add(1).sum().item() as number]])).toEqual([[s.item()]]);
+  });
+
   it("counts the reused results in fusionStats", () => {
     const [a, b] = [data(10), data(11)];
     const before = fusionStats().reused;

@@ -40,6 +40,8 @@ export interface Pending {
   readonly size: number;
   /** The pending results inlined into `expr` (transitively): their subtrees, read from their buffers once computed. */
   readonly shared: readonly Inlined[];
+  /** Whether `expr` has a `COSTLY` node (a reduction reading this program computes it into its buffer first). */
+  readonly costly: boolean;
   /** Whether a program has inlined this one (a second consumer computes it instead). */
   inlined: boolean;
 }
@@ -123,6 +125,8 @@ export class ProgramBuilder {
   readonly versions: number[] = [];
   readonly shared: Inlined[] = [];
   size = 0;
+  /** Whether a `COSTLY` node was added or inlined. */
+  costly = false;
   /** Set when an operand is a user-owned buffer: the program must run now. */
   eager = false;
 
@@ -145,6 +149,7 @@ export class ProgramBuilder {
 
   node<E extends Expr>(e: E): E {
     this.size++;
+    if (e.op === "unary" && COSTLY.has(e.fn)) this.costly = true;
     return e;
   }
 
@@ -185,6 +190,7 @@ export class ProgramBuilder {
       return (e as { index: number }).index;
     });
     this.size += p.size;
+    if (p.costly) this.costly = true;
     const memo = new Map<Expr, Expr>();
     const expr = remap(p.expr, map, memo);
     if (p.inputs.length > 0) {
@@ -207,6 +213,7 @@ export class ProgramBuilder {
       shape: this.shape,
       size: this.size,
       shared: this.shared,
+      costly: this.costly,
       inlined: false,
     };
   }
@@ -389,8 +396,22 @@ export function runPending(b: Backend, p: Pending, out: View): void {
   (b.elementwise as NonNullable<Backend["elementwise"]>)(l.expr, l.inputs, out);
 }
 
-/** Run a program now into `out` (a reduction at the end of a pending chain: nothing is left pending). */
+/**
+ * Run a program now into `out` (a reduction at the end of a pending chain: nothing is left pending).
+ *
+ * A reduction of a whole pending result leaves that result pending, so a later reader (the matmuls reading the
+ * gradient whose batch sum is a bias gradient; `e.div(e.sum(1))`) would evaluate its program a second time. When
+ * the program has a `COSTLY` node, it is computed into its own buffer first and the reduction reads that buffer:
+ * a store and a load per element against a transcendental per element for every later reader. Cheap programs are
+ * inlined as before (storing them costs about what evaluating them again does).
+ */
 export function runNow(b: Backend, pb: ProgramBuilder, expr: Expr, out: View, reduce?: FusedReduce): void {
+  if (reduce !== undefined) {
+    for (const s of pb.shared) {
+      // the reduced tensor itself is the inlined result whose subtree is the whole expression
+      if (s.expr === expr && s.storage.pending?.costly === true) void s.storage.handle;
+    }
+  }
   counters.built++;
   counters.run++;
   const l = lower(expr, pb.inputs, pb.size, pb.shared, pb.shape);
