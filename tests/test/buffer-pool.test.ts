@@ -145,6 +145,18 @@ describe("the CPU buffer pool", () => {
     expect(read.some((v) => v === 5)).toBe(false);
   });
 
+  it("copies a TypedArray given to tensor() into storage of its own (written without a zero fill)", () => {
+    const mine = new Float32Array(1024).fill(7);
+    torch.randn(1024).dispose(); // a released buffer of the size, so the tensor's storage may come from the pool
+    const t = torch.tensor(mine);
+    mine.fill(1);
+    expect(t.data().every((v) => v === 7)).toBe(true);
+    t.add_(1);
+    expect(mine.every((v) => v === 1)).toBe(true);
+    expect(delta(() => t.dispose()).recycled).toBe(1);
+    expect(mine.every((v) => v === 1)).toBe(true);
+  });
+
   it("keeps a buffer that a pending fused program reads until the program has run", () => {
     const a = torch.randn(1000);
     const want = a.mul(2).toArray();

@@ -540,7 +540,7 @@ export function tensorFromData(
   what = "",
 ): Tensor {
   const b = getBackend(device);
-  const handle = allocate(b, dtype, data.length, what, shape);
+  const handle = allocate(b, dtype, data.length, what, shape, false); // the write fills every element
   b.write(handle, dtype, data, 0);
   return new Tensor(new Storage(b, dtype, data.length, handle), shape);
 }

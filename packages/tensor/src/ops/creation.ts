@@ -147,10 +147,8 @@ export const tensor = op(TENSOR, ({ data, dtype, device, requiresGrad }): Tensor
   if (typed) {
     dt = resolveDtype("tensor", dtype, dtypeOfTypedArray(typed));
     checkRequiresGrad("tensor", requiresGrad, dt);
-    arr =
-      typed instanceof typedArrayCtor(dt)
-        ? new (typedArrayCtor(dt))(typed)
-        : fillTyped(Array.from(typed), dt);
+    // the same type goes to the backend as is: its write copies it into the new storage
+    arr = typed instanceof typedArrayCtor(dt) ? typed : fillTyped(Array.from(typed), dt);
   } else {
     // JS cannot tell 1.0 from 1: a tensor that requires grad must be floating point, so infer float32 then
     dt = resolveDtype("tensor", dtype, requiresGrad ? "float32" : inferDType(values));
