@@ -10,8 +10,8 @@ import "@cinder/autograd";
 import { PerformanceObserver } from "node:perf_hooks";
 import { cpu } from "@cinder/backend-cpu";
 import * as nn from "@cinder/nn";
-import * as optim from "@cinder/optim";
 import * as torch from "@cinder/tensor";
+import { mnistModel, mnistOptimizer } from "./peers/cinder";
 
 if (!torch.registeredDevices().includes("cpu")) torch.registerBackend(cpu);
 
@@ -23,25 +23,8 @@ const rounds = Number(process.argv[3] ?? 8);
 const [warmup, block] = which === "mlp" ? [2000, 500] : [30, 15];
 
 torch.manualSeed(0);
-const model =
-  which === "mlp"
-    ? new nn.Sequential(new nn.Linear(784, 128), new nn.ReLU(), new nn.Linear(128, 10))
-    : new nn.Sequential(
-        new nn.Conv2d(1, 32, 3, { padding: 1 }),
-        new nn.ReLU(),
-        new nn.MaxPool2d(2),
-        new nn.Conv2d(32, 64, 3, { padding: 1 }),
-        new nn.ReLU(),
-        new nn.MaxPool2d(2),
-        new nn.Flatten(),
-        new nn.Linear(3136, 128),
-        new nn.ReLU(),
-        new nn.Linear(128, 10),
-      );
-const opt =
-  which === "mlp"
-    ? new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 })
-    : new optim.Adam(model.parameters(), { lr: 1e-3 });
+const model = mnistModel(which);
+const opt = mnistOptimizer(which, model);
 const x = which === "mlp" ? torch.randn(64, 784) : torch.randn(64, 1, 28, 28);
 const y = torch.randint(0, 10, [64]);
 const criterion = new nn.CrossEntropyLoss();

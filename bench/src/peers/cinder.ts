@@ -82,22 +82,16 @@ function build(task: Task, inputs: Inputs, device: Device): Built {
   }
 }
 
-/** The model of `mlp` or `cnn` with the task's weights, and its optimizer (SGD with momentum, Adam). */
-function makeModel(
-  kind: "mlp" | "cnn",
-  inputs: Inputs,
-  device: Device,
-): { model: nn.Module; optimizer: SGD | Adam } {
+/** The bench's MNIST-shaped model, freshly initialised: the MLP 784-128-10 or the CNN of `examples/mnist-cnn.ts`. */
+export function mnistModel(kind: "mlp" | "cnn", device: Device = "cpu"): nn.Sequential {
   if (kind === "mlp") {
-    const model = new nn.Sequential(
+    return new nn.Sequential(
       new nn.Linear(784, 128, { device }),
       new nn.ReLU(),
       new nn.Linear(128, 10, { device }),
     );
-    setParams(model, inputs, PARAMS.mlp, device);
-    return { model, optimizer: new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 }) };
   }
-  const model = new nn.Sequential(
+  return new nn.Sequential(
     new nn.Conv2d(1, 32, 3, { padding: 1, device }),
     new nn.ReLU(),
     new nn.MaxPool2d(2),
@@ -109,8 +103,24 @@ function makeModel(
     new nn.ReLU(),
     new nn.Linear(128, 10, { device }),
   );
-  setParams(model, inputs, PARAMS.cnn, device);
-  return { model, optimizer: new Adam(model.parameters(), { lr: 1e-3 }) };
+}
+
+/** The optimizer each model trains with: SGD with momentum (MLP), Adam (CNN). */
+export function mnistOptimizer(kind: "mlp" | "cnn", model: nn.Module): SGD | Adam {
+  return kind === "mlp"
+    ? new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 })
+    : new Adam(model.parameters(), { lr: 1e-3 });
+}
+
+/** The model of `mlp` or `cnn` with the task's weights, and its optimizer. */
+function makeModel(
+  kind: "mlp" | "cnn",
+  inputs: Inputs,
+  device: Device,
+): { model: nn.Module; optimizer: SGD | Adam } {
+  const model = mnistModel(kind, device);
+  setParams(model, inputs, PARAMS[kind], device);
+  return { model, optimizer: mnistOptimizer(kind, model) };
 }
 
 /**
