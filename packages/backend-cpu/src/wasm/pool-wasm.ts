@@ -125,6 +125,19 @@ function build(): FnBuilder {
 }
 
 /**
+ * The module memory with a pooling's constant slots (W, oh, ow, H * W) written, or null when the WebAssembly path
+ * does not take it: kernels off, a plane larger than a block, too little work to pay, indices not int32.
+ */
+function hostFor(indices: View, B: number, H: number, W: number, oh: number, ow: number) {
+  const HW = H * W;
+  if (!wasmFusedEnabled() || HW > BLOCK || B * oh * ow < 256 || !(indices.handle instanceof Int32Array))
+    return null;
+  const h = getHost();
+  h?.i32.set([W, oh, ow, HW], CONSTS / 4);
+  return h;
+}
+
+/**
  * values/indices [B, oh, ow] of 2x2 stride-2 max pooling over planes x [B, H, W] (contiguous float32, int32
  * indices, every window inside); `nanWindow(b, oy, ox, o)` rescans a window holding a NaN (output element o).
  * False (nothing written) when this path cannot run it.
@@ -140,15 +153,12 @@ export function maxPool2x2Wasm(
   ow: number,
   nanWindow: (b: number, oy: number, ox: number, o: number) => void,
 ): boolean {
-  const HW = H * W;
-  if (!wasmFusedEnabled() || HW > BLOCK || B * oh * ow < 256 || !(indices.handle instanceof Int32Array))
-    return false;
-  const h = getHost();
+  const h = hostFor(indices, B, H, W, oh, ow);
   if (h === null) return false;
   if (kernel === undefined) kernel = compile(build());
   if (kernel === null) return false;
+  const HW = H * W;
   const per = Math.floor(BLOCK / HW);
-  h.i32.set([W, oh, ow, HW], CONSTS / 4);
   const xa = x.handle as Float32Array;
   const vf = values.handle as Float32Array;
   const ia = indices.handle as TypedArray;
@@ -268,15 +278,12 @@ export function maxPool2x2BackwardWasm(
   oh: number,
   ow: number,
 ): boolean {
-  const HW = H * W;
-  if (!wasmFusedEnabled() || HW > BLOCK || B * oh * ow < 256 || !(indices.handle instanceof Int32Array))
-    return false;
-  const h = getHost();
+  const h = hostFor(indices, B, H, W, oh, ow);
   if (h === null) return false;
   if (backwardKernel === undefined) backwardKernel = compile(buildBackward());
   if (backwardKernel === null) return false;
+  const HW = H * W;
   const per = Math.floor(BLOCK / HW);
-  h.i32.set([W, oh, ow, HW], CONSTS / 4);
   const ga = grad.handle as Float32Array;
   const ia = indices.handle as Int32Array;
   const oa = out.handle as Float32Array;
