@@ -8,6 +8,8 @@ import type {
   Backend,
   BinaryOp,
   DType,
+  Expr,
+  FusedReduce,
   RandomDist,
   ReduceOp,
   ScanOp,
@@ -21,13 +23,14 @@ import { allocTypedArray } from "@cinder/tensor";
 import type { GpuStorage, PoolStats } from "./buffers";
 import { contiguousStrides, isContiguous, numel } from "./codegen";
 import type { AdapterInfo } from "./device";
-import { addScaled, binary, copy, fill, unary, where } from "./elementwise";
+import { addScaled, binary, copy, fill, runProgram, unary, where } from "./elementwise";
 import { checkDType, fromWords, toWords } from "./host";
 import { gather, scatter, sort } from "./indexing";
 import { matmul } from "./matmul";
 import { adamStep, sgdStep } from "./optim";
 import { random } from "./random";
-import { argReduce, reduce, scan, softmax } from "./reduce";
+import { argReduce, scan, softmax } from "./reduce";
+import { reduce, reduceProgram } from "./reduce-program";
 import type { Runtime } from "./runtime";
 import * as win from "./windows";
 
@@ -40,17 +43,19 @@ export type WebGPUMemoryInfo = PoolStats & {
   pipelines: number;
   /** Dispatches recorded and command buffers submitted so far. */
   dispatches: number;
+  /** Fused elementwise programs run so far (protocol version 2 `elementwise` calls, with a reduction or not). */
+  programs: number;
   submits: number;
   /** Reads that found the live bytes past the memory budget and gave finalisers a chance first (budget.ts). */
   reclaims: number;
 };
 
 /**
- * The `"webgpu"` device: a protocol version 1 backend running WGSL kernels on one GPU device. Create it with
- * `initWebGPU()`, which also registers it.
+ * The `"webgpu"` device: a protocol version 2 backend running WGSL kernels on one GPU device; fused elementwise
+ * programs are rendered to WGSL by render.ts. Create it with `initWebGPU()`, which also registers it.
  */
 export class WebGPUBackend implements Backend {
-  readonly specificationVersion = 1 as const;
+  readonly specificationVersion = 2 as const;
   readonly device = "webgpu";
   /** float64 has no WGSL type; every other dtype is stored as 32-bit words. */
   readonly dtypes: readonly DType[] = ["float32", "int32", "uint8", "bool"];
@@ -128,6 +133,16 @@ export class WebGPUBackend implements Backend {
   where(cond: View, a: View, b: View, out: View): void {
     where(this.runtime, cond, a, b, out);
   }
+  elementwise(expr: Expr, inputs: readonly View[], out: View, reduce?: FusedReduce): void {
+    const rt = this.runtime;
+    rt.counters.programs++;
+    if (reduce === undefined) runProgram(rt, expr, inputs, out);
+    else {
+      // the schedule of the reduction of the values stored contiguously: the unfused ops' order of additions
+      const layout = contiguousStrides(reduce.shape);
+      reduceProgram(rt, reduce.op, expr, inputs, reduce.shape, reduce.axes, out, layout);
+    }
+  }
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
     reduce(this.runtime, op, x, axes, out);
   }
@@ -190,6 +205,7 @@ export class WebGPUBackend implements Backend {
       ...rt.pool.stats(),
       pipelines: rt.pipelineCount,
       dispatches: rt.counters.dispatches,
+      programs: rt.counters.programs,
       submits: rt.counters.submits,
       reclaims: rt.budget.reclaims,
     };

@@ -3,10 +3,12 @@
  * parameter block (shapes, strides, offsets and scalars in one uniform buffer, so pipelines are cached per
  * (op, rank, dtypes) and never per shape), strided index math, and the binding declarations.
  *
- * Storage: every dtype is one 32-bit word per element. float32 is `f32`, int32 is `i32`, uint8 and bool are
- * `u32` (bool holds 0 or 1, uint8 holds 0..255). Arithmetic runs in two compute kinds: "f" (`f32`) for
- * float32 and "i" (`i32`) for int32, uint8 and bool; stores convert back (uint8 wraps modulo 256, bool is
- * `!= 0`). float64 has no WGSL type and is rejected at allocation.
+ * Storage: every dtype is one 32-bit word per element. float32 is `f32`; int32, int16 and int8 are `i32` (the narrow
+ * ones sign-extended); uint8 and bool are `u32` (bool holds 0 or 1, uint8 holds 0..255). Arithmetic runs in two
+ * compute kinds: "f" (`f32`) for float32 and "i" (`i32`) for the integers and bool. A value is rounded to its dtype
+ * after every op (`toCompute`: uint8 wraps modulo 256, int8/int16 wrap by sign-extending shifts, bool is `!= 0`), as
+ * the CPU's stores round, so a fused program gives the bits of the ops run one by one. float64 has no WGSL type and
+ * is rejected at allocation.
  */
 import type { DType, View } from "@cinder/tensor";
 
@@ -18,7 +20,7 @@ export function kindOf(dtype: DType): Kind {
 
 /** WGSL element type of a storage buffer holding `dtype`. */
 export function storageType(dtype: DType): "f32" | "i32" | "u32" {
-  return dtype === "float32" ? "f32" : dtype === "int32" ? "i32" : "u32";
+  return dtype === "float32" ? "f32" : dtype === "uint8" || dtype === "bool" ? "u32" : "i32";
 }
 
 export function computeType(kind: Kind): "f32" | "i32" {
@@ -30,27 +32,43 @@ export function loadAs(dtype: DType, raw: string): string {
   return dtype === "uint8" || dtype === "bool" ? `i32(${raw})` : raw;
 }
 
+/** Sign-extending shift counts of the narrow signed integers (32 minus their bits). */
+const NARROW: Partial<Record<DType, number>> = { int8: 24, int16: 16 };
+
 /**
- * Convert a value of compute kind `from` (or a WGSL `bool` when `from` is "b") to the storage word of `to`.
- * Semantics of the protocol's `copy`: float to int32 truncates toward zero and saturates (NaN -> 0); float to
- * uint8 truncates and wraps modulo 256 (non-finite -> 0); to bool is `!= 0` with NaN true.
+ * A value of compute kind `from` (or a WGSL `bool` when `from` is "b") converted to `to`'s compute kind and rounded
+ * to `to`, with the semantics of the protocol's `copy`: float to int32 truncates toward zero and saturates (NaN ->
+ * 0); float to uint8/int8/int16 goes through int32 as x86 PyTorch does and keeps the low bits (out of int32's range:
+ * 0); integers wrap to the narrow types; to bool is `!= 0` with NaN true.
  */
-export function storeAs(from: Kind | "b", to: DType, v: string): string {
-  if (from === "b") {
-    if (to === "float32") return `select(0.0, 1.0, ${v})`;
-    if (to === "int32") return `select(0i, 1i, ${v})`;
-    return `select(0u, 1u, ${v})`;
-  }
+export function toCompute(from: Kind | "b", to: DType, v: string): string {
+  const fl = to === "float32";
+  if (from === "b") return fl ? `select(0.0, 1.0, ${v})` : `select(0i, 1i, ${v})`;
+  if (to === "bool") return `select(0i, 1i, ${from === "f" ? `nz_f(${v})` : `(${v}) != 0i`})`;
   if (from === "f") {
-    if (to === "float32") return v;
+    if (fl) return v;
     if (to === "int32") return `f2i_f(${v})`;
-    if (to === "uint8") return `f2u8_f(${v})`;
-    return `select(0u, 1u, nz_f(${v}))`;
+    return wrap(to, `f2w_f(${v})`);
   }
-  if (to === "float32") return `f32(${v})`;
-  if (to === "int32") return v;
-  if (to === "uint8") return `(u32(${v}) & 255u)`;
-  return `select(0u, 1u, (${v}) != 0i)`;
+  if (fl) return `f32(${v})`;
+  return to === "int32" ? v : wrap(to, v);
+}
+
+/** An i32 value wrapped to the narrow integer `to` (uint8, int8, int16; others unchanged). */
+function wrap(to: DType, v: string): string {
+  if (to === "uint8") return `(${v}) & 255i`;
+  const s = NARROW[to];
+  return s === undefined ? v : `((${v}) << ${s}u) >> ${s}u`;
+}
+
+/** A compute value already rounded to `to` as its storage word. */
+export function toStored(to: DType, v: string): string {
+  return to === "uint8" || to === "bool" ? `u32(${v})` : v;
+}
+
+/** Convert a value of compute kind `from` (or a WGSL `bool`) to the storage word of `to` (see `toCompute`). */
+export function storeAs(from: Kind | "b", to: DType, v: string): string {
+  return toStored(to, toCompute(from, to, v));
 }
 
 // ---- the parameter block ----

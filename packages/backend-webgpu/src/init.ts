@@ -84,6 +84,7 @@ export function webgpuMemory(): WebGPUMemoryInfo {
     created: 0,
     pipelines: 0,
     dispatches: 0,
+    programs: 0,
     submits: 0,
     reclaims: 0,
   };

@@ -1,23 +1,15 @@
 /**
- * Reductions, arg-reductions, scans and softmax.
- *
- * A reduction sees `x` as (kept dims) x (reduced dims), each group collapsed where contiguous. Three schedules:
- * - serial: one thread per output loops over the reduced elements (few reduced elements, or many outputs whose
- *   reduced stride is not 1, where neighbouring threads read neighbouring memory);
- * - tree: one workgroup per output, threads stride over the reduced elements, then a shared-memory tree;
- * - split: few outputs over very many elements: pass 1 reduces chunks into partials, pass 2 reduces those.
+ * Arg-reductions, scans and softmax (reductions: reduce-program.ts). Each sees `x` as (kept dims) x (the reduced
+ * axis), collapsed where contiguous, with a serial schedule (one thread per output) or a workgroup tree.
  */
-import type { ArgReduceOp, DType, ReduceOp, ScanOp, View } from "@cinder/tensor";
+import type { ArgReduceOp, ReduceOp, ScanOp, View } from "@cinder/tensor";
 import type { GpuStorage } from "./buffers";
 import {
   type BindingDecl,
-  collapse,
   computeType,
-  contiguousStrides,
   decompose,
   entry,
   grid,
-  isContiguous,
   type Kind,
   kindOf,
   loadAs,
@@ -28,198 +20,9 @@ import {
   storeAs,
   WG,
 } from "./codegen";
-import { fill, unaliased } from "./elementwise";
+import { unaliased } from "./elementwise";
+import { combine, covers, groups, identity, ioff } from "./reduce-program";
 import type { Arg, Runtime } from "./runtime";
-
-// ---- the reduction combiners ----
-
-function identity(op: ReduceOp, kind: Kind): string {
-  if (op === "sum") return kind === "f" ? "0.0" : "0i";
-  if (op === "prod") return kind === "f" ? "1.0" : "1i";
-  if (op === "max") return kind === "f" ? "-inf_f()" : "(-2147483647i - 1i)";
-  return kind === "f" ? "inf_f()" : "2147483647i";
-}
-
-function combine(op: ReduceOp, kind: Kind, a: string, b: string): string {
-  if (op === "sum") return `${a} + ${b}`;
-  if (op === "prod") return `${a} * ${b}`;
-  if (kind === "f") return `${op === "max" ? "fmax_f" : "fmin_f"}(${a}, ${b})`;
-  return `${op}(${a}, ${b})`;
-}
-
-/** Kept and reduced groups of `x` for `axes`, collapsed; `outStrides` are the output's strides (kept dims). */
-function groups(x: View, axes: readonly number[], outStrides: readonly number[]) {
-  const kept = x.shape.map((_, d) => d).filter((d) => !axes.includes(d));
-  const k = collapse(
-    kept.map((d) => x.shape[d]),
-    [kept.map((d) => x.strides[d]), kept.map((d) => outStrides[d])],
-  );
-  const r = collapse(
-    axes.map((d) => x.shape[d]),
-    [axes.map((d) => x.strides[d])],
-  );
-  return { kshape: k.shape, kx: k.strides[0], ko: k.strides[1], rshape: r.shape, rx: r.strides[0] };
-}
-
-interface ReducePlan {
-  kshape: number[];
-  kx: number[];
-  ko: number[];
-  rshape: number[];
-  rx: number[];
-}
-
-/** WGSL computing `xoff` (u32) of reduced element `r` (u32) from `xbase` (i32). */
-function reducedOffset(rr: number): string {
-  return [
-    decompose("r", "xr", rr, "d"),
-    `let xoff = u32(xbase${range(rr, (k) => ` + i32(d${k}) * xr_s${k}`)});`,
-  ].join("\n    ");
-}
-
-function range(n: number, f: (k: number) => string): string {
-  let s = "";
-  for (let k = 0; k < n; k++) s += f(k);
-  return s;
-}
-
-interface Operand {
-  handle: unknown;
-  dtype: DType;
-  offset: number;
-}
-
-/**
- * One reduction dispatch. `split` > 1 makes workgroup w reduce chunk (w % split) of output (w / split) and
- * write it at the output position + (w % split) * `sstride`.
- */
-function reduceDispatch(
-  rt: Runtime,
-  op: ReduceOp,
-  x: Operand,
-  out: Operand,
-  p: ReducePlan,
-  schedule: "serial" | "tree",
-  opts: { covers: boolean; split?: number; sstride?: number },
-): void {
-  const split = opts.split ?? 1;
-  const kind = kindOf(x.dtype);
-  const T = computeType(kind);
-  const rk = p.kshape.length;
-  const rr = p.rshape.length;
-  const nout = numel(p.kshape);
-  const nred = numel(p.rshape);
-  const wgs = schedule === "serial" ? WG : nred / split >= 2048 ? 256 : 64;
-  const key = `reduce|${op}|${schedule}|${x.dtype}>${out.dtype}|k${rk}|r${rr}|${wgs}`;
-  const k = rt.kernel(key, () => {
-    const params = new Params([
-      { name: "nout", type: "u32" },
-      { name: "nred", type: "u32" },
-      { name: "split", type: "u32" },
-      { name: "chunk", type: "u32" },
-      { name: "sstride", type: "i32" },
-      { name: "xk", type: "view", rank: rk },
-      { name: "ok", type: "view", rank: rk, shape: false },
-      { name: "xr", type: "view", rank: rr },
-    ]);
-    const bindings: BindingDecl[] = [
-      { name: "out", type: storageType(out.dtype), access: "write" },
-      { name: "xin", type: storageType(x.dtype), access: "read" },
-    ];
-    const load = loadAs(x.dtype, "xin[xoff]");
-    const store = storeAs(kind, out.dtype, "acc");
-    const L: string[] = [];
-    if (schedule === "tree") L.push(`var<workgroup> sh: array<${T}, ${wgs}>;`);
-    L.push(entry(wgs), `  ${params.declare()}`);
-    const head =
-      schedule === "serial"
-        ? ["  let o = gid;", "  let part = 0u;"]
-        : ["  let o = wid / split;", "  let part = wid % split;"];
-    L.push(
-      ...head,
-      "  if (o >= nout) { return; }",
-      `  ${decompose("o", "xk", rk)}`,
-      `  let xbase = ${ioff("xk", rk)};`,
-      `  var acc: ${T} = ${identity(op, kind)};`,
-    );
-    if (schedule === "serial") {
-      L.push("  for (var r = 0u; r < nred; r = r + 1u) {");
-    } else {
-      L.push(
-        "  let lo = part * chunk;",
-        "  let hi = min(nred, lo + chunk);",
-        `  for (var r = lo + lid; r < hi; r = r + ${wgs}u) {`,
-      );
-    }
-    L.push(`    ${reducedOffset(rr)}`, `    acc = ${combine(op, kind, "acc", load)};`, "  }");
-    const write = `out[u32(${ioff("ok", rk)} + i32(part) * sstride)] = ${store};`;
-    if (schedule === "serial") L.push(`  ${write}`, "}");
-    else {
-      L.push(
-        "  sh[lid] = acc;",
-        "  workgroupBarrier();",
-        `  for (var st = ${wgs / 2}u; st > 0u; st = st >> 1u) {`,
-        `    if (lid < st) { sh[lid] = ${combine(op, kind, "sh[lid]", "sh[lid + st]")}; }`,
-        "    workgroupBarrier();",
-        "  }",
-        "  if (lid == 0u) {",
-        "    acc = sh[0];",
-        `    ${write}`,
-        "  }",
-        "}",
-      );
-    }
-    return { params, bindings, body: L.join("\n") };
-  });
-  const values = k.params.pack({
-    nout,
-    nred,
-    split,
-    chunk: Math.ceil(nred / split),
-    sstride: opts.sstride ?? 0,
-    xk: { offset: x.offset, strides: p.kx, shape: p.kshape },
-    ok: { offset: out.offset, strides: p.ko },
-    xr: { offset: 0, strides: p.rx, shape: p.rshape },
-  });
-  const args: Arg[] = [{ s: out.handle as GpuStorage, covers: opts.covers }, { s: x.handle as GpuStorage }];
-  rt.dispatch(k, values, args, grid(schedule === "serial" ? Math.ceil(nout / WG) : nout * split));
-}
-
-/** The i32 element offset of view-param `v` at coordinates c0.. (as WGSL). */
-function ioff(v: string, rank: number): string {
-  return offsetOf(v, rank).slice(4, -1);
-}
-
-function covers(out: View): boolean {
-  return out.offset === 0 && numel(out.shape) === (out.handle as GpuStorage).length && isContiguous(out);
-}
-
-export function reduce(rt: Runtime, op: ReduceOp, x0: View, axes: readonly number[], out: View): void {
-  const nout = numel(out.shape);
-  if (nout === 0) return;
-  const src = unaliased(rt, x0, out);
-  const x = src.view;
-  const p = groups(x, axes, out.strides);
-  const nred = numel(p.rshape);
-  if (nred === 0) fill(rt, out, op === "prod" ? 1 : 0);
-  else if (nred <= 32 || (nout >= 1024 && p.rx[p.rx.length - 1] !== 1)) {
-    reduceDispatch(rt, op, x, out, p, "serial", { covers: covers(out) });
-  } else if (nout <= 16 && nred >= 65536) {
-    // pass 1: partials [nout, split] in a temporary of the compute dtype; pass 2 reduces them into out
-    const split = Math.min(256, Math.ceil(nred / 16384));
-    const dtype: DType = kindOf(x.dtype) === "f" ? "float32" : "int32";
-    const tmp = rt.alloc(dtype, nout * split);
-    const t = { handle: tmp, dtype, offset: 0 };
-    const tstrides = contiguousStrides(p.kshape).map((s) => s * split);
-    reduceDispatch(rt, op, x, t, { ...p, ko: tstrides }, "tree", { covers: true, split, sstride: 1 });
-    const q: ReducePlan = { kshape: p.kshape, kx: tstrides, ko: p.ko, rshape: [split], rx: [1] };
-    reduceDispatch(rt, op, t, out, q, "tree", { covers: covers(out) });
-    rt.free(tmp);
-  } else {
-    reduceDispatch(rt, op, x, out, p, "tree", { covers: covers(out) });
-  }
-  src.release();
-}
 
 // ---- argmax / argmin ----
 
@@ -250,7 +53,7 @@ export function argReduce(rt: Runtime, op: ArgReduceOp, x0: View, axis: number, 
   if (nout === 0) return;
   const src = unaliased(rt, x0, out);
   const x = src.view;
-  const p = groups(x, [axis], out.strides);
+  const p = groups(x.shape, [x.strides], [axis], out.strides);
   const kind = kindOf(x.dtype);
   const T = computeType(kind);
   const rk = p.kshape.length;
@@ -313,7 +116,7 @@ export function argReduce(rt: Runtime, op: ArgReduceOp, x0: View, axis: number, 
     nout,
     nred: n,
     xstep: x.strides[axis],
-    xk: { offset: x.offset, strides: p.kx, shape: p.kshape },
+    xk: { offset: x.offset, strides: p.kx[0], shape: p.kshape },
     ok: { offset: out.offset, strides: p.ko },
   });
   const args: Arg[] = [{ s: out.handle as GpuStorage, covers: covers(out) }, { s: x.handle as GpuStorage }];
@@ -331,7 +134,7 @@ export function scan(rt: Runtime, op: ScanOp, x0: View, axis: number, out: View)
   if (n === 0) return;
   const src = unaliased(rt, x0, out);
   const x = src.view;
-  const p = groups(x, [axis], out.strides);
+  const p = groups(x.shape, [x.strides], [axis], out.strides);
   const kind = kindOf(x.dtype);
   const T = computeType(kind);
   const rk = p.kshape.length;
@@ -418,7 +221,7 @@ export function scan(rt: Runtime, op: ScanOp, x0: View, axis: number, out: View)
     len,
     xstep: x.strides[axis],
     ostep: out.strides[axis],
-    xk: { offset: x.offset, strides: p.kx, shape: p.kshape },
+    xk: { offset: x.offset, strides: p.kx[0], shape: p.kshape },
     ok: { offset: out.offset, strides: p.ko },
   });
   const args: Arg[] = [{ s: out.handle as GpuStorage, covers: covers(out) }, { s: x.handle as GpuStorage }];

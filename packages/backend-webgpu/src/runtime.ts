@@ -67,7 +67,7 @@ export class Runtime {
   private scopes = new Set<Promise<unknown>>();
   private error: Error | null = null;
   private lostInfo: { reason: string; message: string } | null = null;
-  counters = { dispatches: 0, submits: 0, clears: 0 };
+  counters = { dispatches: 0, submits: 0, clears: 0, programs: 0 };
   /** Device-side bounds errors: the first out-of-range index of a gather/scatter kernel (created on first use). */
   private errStorage: GpuStorage | null = null;
   /** A bounds-checking kernel was recorded since the error buffer was last copied out for a read (implies errStorage). */

@@ -40,9 +40,11 @@ var<private> INF_BITS: u32 = 0x7f800000u;`,
   if (x <= -2147483648.0) { return -2147483647i - 1i; }
   return i32(x);
 }`,
-  f2u8_f: `fn f2u8_f(x: f32) -> u32 {
-  if (!isfin_f(x) || fabs_f(x) >= 2147483648.0) { return 0u; }
-  return u32(i32(x)) & 255u;
+  // float to a narrow integer (uint8, int8, int16; the caller keeps the low bits) as x86 PyTorch converts, through
+  // int32: out of its range (NaN and infinities included) is INT32_MIN, whose low 16 bits are 0
+  f2w_f: `fn f2w_f(x: f32) -> i32 {
+  if (!isfin_f(x) || fabs_f(x) >= 2147483648.0) { return 0i; }
+  return i32(x);
 }`,
   // integral float ops pass NaN and infinities through
   floor_f: "fn floor_f(x: f32) -> f32 { if (!isfin_f(x)) { return x; } return floor(x); }",

@@ -1,4 +1,4 @@
-import { memory, randn, tensor, tidy, zeros } from "@cinder/tensor";
+import { memory, randn, setFusion, tensor, tidy, zeros } from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
 import type { GpuStorage } from "../src/buffers";
 import { webgpuMemory } from "../src/index";
@@ -55,7 +55,10 @@ describe.skipIf(!gpu)("webgpu memory", () => {
 
   it("defers frees of buffers that unsubmitted work still reads, then reuses them", async () => {
     const a = tensor(new Float32Array(1000).fill(1), { device: "webgpu" });
+    // unfused, the multiply is recorded at once (fused, `a` would stay live until it runs: fusion.test.ts)
+    const was = setFusion(false);
     const y = a.mul(2); // recorded, not submitted
+    setFusion(was);
     const buf = bufferOf(a);
     a.dispose();
     expect(webgpuMemory().buffersPending).toBeGreaterThanOrEqual(1);

@@ -1,7 +1,7 @@
 /**
- * Lazy elementwise fusion. On a backend that runs fused programs (protocol version 2, `elementwise`) and whose
- * storage is garbage collected, an elementwise op does not run: its result is a tensor whose storage holds a pending
- * program (`Pending`), an `Expr` over concrete input views. A later elementwise op that consumes the whole pending
+ * Lazy elementwise fusion. On a backend that runs fused programs (protocol version 2, `elementwise`), an elementwise
+ * op does not run: its result is a tensor whose storage holds a pending program (`Pending`), an `Expr` over concrete
+ * input views. A later elementwise op that consumes the whole pending
  * tensor inlines its program instead of reading it, so `relu(x * 2 + 1)` becomes one program, one pass and one
  * allocation. Anything that needs the data (a read, any other kernel, a view that is not the whole tensor) reaches
  * `Storage.handle`, which runs the program then; a pending tensor nobody reads never runs.
@@ -91,7 +91,7 @@ export const FUSE_MIN_NUMEL = 64;
  * whether the backend fuses at all (constant programs, which cost no kernel, stay lazy at any size).
  */
 export function fuses(b: Backend, numel = FUSE_MIN_NUMEL): boolean {
-  return enabled && numel >= FUSE_MIN_NUMEL && b.elementwise !== undefined && b.gcManaged === true;
+  return enabled && numel >= FUSE_MIN_NUMEL && b.elementwise !== undefined;
 }
 
 /**

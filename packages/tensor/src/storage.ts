@@ -47,10 +47,11 @@ export class StorageAccount {
  * in-place write must first move to a copy (`beforeWrite`); `external` marks a buffer the user owns (wrapped
  * without a copy), which programs never capture.
  *
- * Freeing: a backend whose memory the collector does not manage gets `free` at the last release. A garbage-collected
- * backend (CPU) gets it only for a buffer nobody else can read, so it may recycle it (the buffer pool,
- * `buffer-pool.ts`): not the user's (`external`), and not read by a pending program that has not run yet (`readers`;
- * such a buffer is freed when the last of those programs runs or is dropped).
+ * Freeing: a backend gets `free` only for a buffer nobody else can read, so it may recycle it (the CPU's buffer pool,
+ * WebGPU's): not read by a pending program that has not run yet (`readers`; such a buffer is freed when the last of
+ * those programs runs or is dropped), and on a garbage-collected backend (CPU) not the user's (`external`). A buffer
+ * a copy-on-write moved away from is freed the same way when its last reader is done (`retired`); on the CPU the
+ * collector takes it.
  */
 export class Storage {
   version = 0;
@@ -64,6 +65,11 @@ export class Storage {
    * @internal
    */
   readers = 0;
+  /**
+   * Buffers a copy-on-write moved this storage away from, with the pending programs still reading each (a backend
+   * that frees explicitly gets each back when its count reaches 0).
+   */
+  private retired: Map<unknown, number> | null = null;
   constructor(
     readonly backend: Backend,
     readonly dtype: DType,
@@ -79,7 +85,16 @@ export class Storage {
     const s = new Storage(backend, dtype, length, null);
     s.pending = pending;
     const { sources, inputs } = pending;
-    for (let i = 0; i < sources.length; i++) if (sources[i].buffer === inputs[i].handle) sources[i].readers++;
+    for (let i = 0; i < sources.length; i++) {
+      const src = sources[i];
+      const h = inputs[i].handle;
+      if (src.buffer === h) src.readers++;
+      else {
+        // an inlined program's input that a copy-on-write has moved away from since: one more reader of it
+        const left = src.retired?.get(h);
+        if (left !== undefined) src.retired?.set(h, left + 1);
+      }
+    }
     return s;
   }
   /** The backend's buffer (running a pending program first). */
@@ -111,7 +126,12 @@ export class Storage {
     const b = this.backend;
     const fresh = b.alloc(this.dtype, this.length, false);
     b.copy(this.whole(this.buffer), this.whole(fresh));
-    // the old buffer belongs to the programs that read it now (the collector frees it); none reads the new one
+    // the old buffer belongs to the programs that read it now (freed after the last, or by the collector); none
+    // reads the new one
+    if (b.gcManaged !== true) {
+      this.retired ??= new Map();
+      this.retired.set(this.buffer, this.readers);
+    }
     this.buffer = fresh;
     this.readers = 0;
     this.captured = false;
@@ -125,11 +145,22 @@ export class Storage {
   }
   /** The last release (`StorageAccount`): free the buffer, unless (GC-managed) someone else may still read it. */
   released(): void {
-    const b = this.backend;
-    if (b.gcManaged !== true) b.free(this.buffer);
+    this.discard();
+    if (this.buffer !== null && this.readers === 0 && this.recyclable) this.backend.free(this.buffer);
+  }
+  /** Whether the backend may take the buffer back once nobody reads it (GC-managed: not the user's memory). */
+  get recyclable(): boolean {
+    return !this.external || this.backend.gcManaged !== true;
+  }
+  /** A pending program reading `handle`, a buffer this storage moved away from, ran or was dropped. */
+  endRetired(handle: unknown): void {
+    const left = this.retired?.get(handle);
+    if (left === undefined) return; // GC-managed: the collector frees it
+    const r = this.retired as Map<unknown, number>;
+    if (left > 1) r.set(handle, left - 1);
     else {
-      this.discard();
-      if (this.buffer !== null && this.readers === 0 && !this.external) b.free(this.buffer);
+      r.delete(handle);
+      this.backend.free(handle);
     }
   }
   private realize(): void {
@@ -157,7 +188,8 @@ function endReads(p: Pending): void {
   const { sources, inputs } = p;
   for (let i = 0; i < sources.length; i++) {
     const s = sources[i];
-    if (!s.handleIs(inputs[i].handle) || --s.readers !== 0) continue;
-    if (s.freed && !s.external && s.backend.gcManaged === true) s.backend.free(inputs[i].handle);
+    const h = inputs[i].handle;
+    if (!s.handleIs(h)) s.endRetired(h);
+    else if (--s.readers === 0 && s.freed && s.recyclable) s.backend.free(h);
   }
 }
