@@ -57,8 +57,10 @@ export type WebGPUMemoryInfo = PoolStats & {
 export class WebGPUBackend implements Backend {
   readonly specificationVersion = 2 as const;
   readonly device = "webgpu";
-  /** float64 has no WGSL type; every other dtype is stored as 32-bit words. */
-  readonly dtypes: readonly DType[] = ["float32", "int32", "uint8", "bool"];
+  /**
+   * float64 has no WGSL type; these are stored as 32-bit words (int8/int16 sign-extended, wrapped after every op).
+   */
+  readonly dtypes: readonly DType[] = ["float32", "int32", "uint8", "bool", "int8", "int16"];
 
   constructor(
     readonly runtime: Runtime,

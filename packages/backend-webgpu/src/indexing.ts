@@ -29,6 +29,7 @@ import {
   Params,
   storageType,
   storeAs,
+  toCompute,
   WG,
 } from "./codegen";
 import { unaliased } from "./elementwise";
@@ -124,7 +125,13 @@ export function gather(rt: Runtime, x0: View, axis: number, index0: View, out0: 
 function accumulate(dtype: DType): string {
   if (dtype === "int32") return "atomicAdd(&out[oo], sv);";
   if (dtype === "bool") return "atomicOr(&out[oo], sv);";
-  const next = dtype === "float32" ? "bitcast<u32>(bitcast<f32>(old) + sv)" : "(old + sv) & 255u";
+  // float32 adds by its u32 bit pattern; uint8 (u32 words) and int8/int16 (i32 words) wrap the sum to their range
+  const next =
+    dtype === "float32"
+      ? "bitcast<u32>(bitcast<f32>(old) + sv)"
+      : dtype === "uint8"
+        ? "(old + sv) & 255u"
+        : toCompute("i", dtype, "old + sv");
   return [
     "loop {",
     "    let old = atomicLoad(&out[oo]);",

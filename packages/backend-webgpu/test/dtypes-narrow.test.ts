@@ -1,43 +1,63 @@
 /**
- * int8 and int16 (and float64) are CPU dtypes: WebGPU does not list them in `dtypes` (WGSL's core has no 8/16-bit
- * storage types and no 64-bit floats), so moving or creating such a tensor on it is a DTypeError naming the dtype
- * and the ones it stores, never a wrong answer; its own dtypes keep working, and converting first works.
+ * int8 and int16 on WebGPU: one sign-extended i32 word per element (WGSL's core has no 8/16-bit storage types),
+ * wrapped to the dtype after every op as the CPU's stores wrap, so results are the CPU's bit for bit; float64 stays a
+ * CPU dtype (no 64-bit floats in WGSL) and is refused with a DTypeError naming the dtypes WebGPU stores.
  */
 import { cpu } from "@cinder/backend-cpu";
-import { DTypeError, registerBackend, registeredDevices, tensor, zeros } from "@cinder/tensor";
+import { DTypeError, registerBackend, registeredDevices, type Tensor, tensor } from "@cinder/tensor";
 import { describe, expect, it } from "vitest";
 import { gpu } from "./setup";
 
 if (!registeredDevices().includes("cpu")) registerBackend(cpu);
 
-describe.skipIf(!gpu)("webgpu refuses int8 and int16 clearly", () => {
-  it("lists its dtypes", () => {
-    expect(gpu!.dtypes).toEqual(["float32", "int32", "uint8", "bool"]);
-  });
-  it("names the dtype and what it stores, on .to() and at creation", () => {
-    const x = tensor([1, -2, 3], { dtype: "int8" });
-    expect(() => x.to("webgpu")).toThrow(DTypeError);
-    expect(() => x.to("webgpu")).toThrow(
-      /to\(\): int8 is not supported on webgpu; it stores float32, int32, uint8, bool/,
-    );
-    expect(() => zeros([2], { dtype: "int16", device: "webgpu" })).toThrow(
-      /int16 is not supported on webgpu/,
-    );
+const NARROW = ["int8", "int16"] as const;
+const VALUES = { int8: [127, -128, -1, 0, 1, 100, -100, 7], int16: [32767, -32768, -1, 0, 1, 300, -300, 7] };
+
+/** `f` on the CPU and on WebGPU: same dtype, same values. */
+async function same(x: Tensor, f: (t: Tensor) => Tensor): Promise<number[]> {
+  const want = f(x);
+  const got = f(x.to("webgpu"));
+  expect(got.dtype).toBe(want.dtype);
+  const g = Array.from(await got.dataAsync());
+  expect(g).toEqual(Array.from(want.data()));
+  return g;
+}
+
+describe.skipIf(!gpu)("webgpu int8 and int16", () => {
+  it("lists its dtypes and still refuses float64", () => {
+    expect(gpu!.dtypes).toEqual(["float32", "int32", "uint8", "bool", "int8", "int16"]);
+    expect(() => tensor([1], { dtype: "float64", device: "webgpu" })).toThrow(DTypeError);
     expect(() => tensor([1], { dtype: "float64", device: "webgpu" })).toThrow(
-      /float64 is not supported on webgpu/,
+      /float64 is not supported on webgpu; it stores float32, int32, uint8, bool, int8, int16/,
     );
   });
-  it("view(dtype) needs the data on the host and says so", () => {
-    const x = tensor([1.5, 2], { device: "webgpu" });
-    expect(() => x.view("int32")).toThrow(
-      /view\(\): reinterpreting a webgpu tensor's bytes as int32 .*toAsync\("cpu"\)/,
+
+  for (const dtype of NARROW) {
+    it(`${dtype}: uploads, downloads and wraps after every op as the CPU does`, async () => {
+      const x = tensor(VALUES[dtype], { dtype });
+      expect(await same(x, (t) => t)).toEqual(VALUES[dtype]);
+      await same(x, (t) => t.add(1)); // 127 + 1 wraps to -128
+      await same(x, (t) => t.mul(t).sub(3).neg());
+      await same(x, (t) => t.abs()); // abs(-128) is -128 in int8
+      await same(x, (t) => t.bitwiseLeftShift(3).bitwiseXor(5));
+      await same(x, (t) => t.floorDivide(3).remainder(5));
+      await same(x, (t) => t.float().mul(2.75).to(dtype)); // float to narrow: through int32, low bits kept
+      await same(x, (t) => t.int().mul(1000).to(dtype)); // int32 to narrow wraps
+      await same(x, (t) => t.sum());
+      await same(x, (t) => t.amax());
+      await same(x, (t) => t.gt(0).where(t, t.neg()));
+    });
+  }
+
+  it("scatter add wraps the accumulated sums", async () => {
+    const idx = tensor([0, 0, 1, 1, 1]);
+    const src = tensor([100, 100, -100, -100, -100], { dtype: "int8" });
+    const want = tensor([0, 0], { dtype: "int8" }).scatterAdd(0, idx, src);
+    const got = tensor([0, 0], { dtype: "int8", device: "webgpu" }).scatterAdd(
+      0,
+      idx.to("webgpu"),
+      src.to("webgpu"),
     );
-    expect(x.view("float32").shape).toEqual([2]);
-  });
-  it("converted to a dtype it stores, the values move", async () => {
-    const x = tensor([1, -2, 300], { dtype: "int16" });
-    const y = x.int().to("webgpu").mul(2);
-    expect(y.dtype).toBe("int32");
-    expect(Array.from(await y.dataAsync())).toEqual([2, -4, 600]);
+    expect(Array.from(await got.dataAsync())).toEqual(Array.from(want.data())); // [-56, -44]
   });
 });
