@@ -37,10 +37,12 @@ import { matmul } from "./matmul";
 import { adamStep, sgdStep } from "./optim";
 import { random } from "./random";
 import { argReduce, reduce, scan, softmax } from "./reduce";
+import { heapAlloc, heapFree } from "./wasm/heap";
 import * as win from "./windows";
 
 export { type GemmProvider, gemmProvider, gemmProviderStats, setGemmProvider } from "./gemm-provider";
 export { getNumThreads, setNumThreads } from "./threads/index";
+export { type HeapStats, heapStats, setWasmHeapEnabled } from "./wasm/heap";
 
 /**
  * The `"cpu"` device: a protocol version 2 backend whose storage is a plain TypedArray (garbage collected),
@@ -56,12 +58,15 @@ export class CpuBackend implements Backend {
 
   /** From the buffer pool (`takeBuffer`): a recycled array when one fits, zero-filled unless `zero` is false. */
   alloc(dtype: DType, length: number, zero = true): TypedArray {
+    // float storage of 4 KiB or more lives in WebAssembly memory when it can (wasm/heap.ts)
+    if (dtype === "float32") return heapAlloc(Float32Array, length, zero) ?? takeBuffer(dtype, length, zero);
+    if (dtype === "float64") return heapAlloc(Float64Array, length, zero) ?? takeBuffer(dtype, length, zero);
     return takeBuffer(dtype, length, zero);
   }
 
   /** The core calls this only for arrays nobody else can read: back to the buffer pool (else the GC frees it). */
   free(handle: unknown): void {
-    recycleBuffer(handle);
+    if (!heapFree(handle)) recycleBuffer(handle);
   }
 
   /** The buffer pool's counters and what it holds (`bufferPoolStats()`). */

@@ -1,16 +1,20 @@
 /**
  * Float32 matmul on the WebAssembly SIMD kernels of gemm.wat. The module is instantiated on first use (never at
- * import), twice at most: on an ordinary memory for products that run on this thread, and on a shared one
- * (WebAssembly.Memory with `shared: true`, where the platform has SharedArrayBuffer) for products of at least
- * THREAD_MIN multiply-adds that split over getNumThreads() threads, the workers of threads/pool.ts working on
- * the same memory. Each memory grows to the largest product it has seen. A product copies its operands in (a
- * plain memcpy for row-major and column-major operands, a strided JS copy otherwise), describes the product as
- * a job of chunks (see gemm.wat's `run`: pack B into panels, then blocks of rows of C), runs them, and copies C
- * out. Every element of C is computed by the same sequence of operations whatever the thread count and memory,
- * so the results are bit-identical.
+ * import), twice at most: on an ordinary memory for products that run on this thread, and on the shared memory of
+ * heap.ts (where the platform has SharedArrayBuffer) for products of at least THREAD_MIN multiply-adds that split
+ * over getNumThreads() threads, the workers of threads/pool.ts working on the same memory, and for products whose
+ * operands live there. A product copies the operands that are not in its memory in (a plain memcpy for row-major
+ * and column-major operands, a strided JS copy otherwise), describes the product as a job of chunks (see gemm.wat's
+ * `run`: pack B into panels, then blocks of rows of C), runs them, and copies C out unless it was written in place.
+ * Operands in the shared memory (CPU storage, heap.ts) are read where they are, at any strides (packing reads
+ * strided rows anyway), and C is written in place when `out` is laid out as the kernel writes it. Every element of
+ * C is computed by the same sequence of operations whatever the thread count, memory and placement, so the results
+ * are bit-identical.
  *
- * Memory layout, in bytes: [control block][job descriptor][per-thread scratch: edge tile 128 + packed A block]
- * [packed B][A][B][C].
+ * Memory layout, in bytes: [control block][job descriptor] at the start, then a workspace (on the ordinary memory
+ * right after the descriptor, which grows to the largest product seen; on the shared one a heap block kept from
+ * product to product): [per-thread scratch: edge tile 128 + packed A block][packed B][A][B][C], the last three only
+ * for operands copied in.
  */
 import type { TypedArray, View } from "@cinder/tensor";
 import {
@@ -24,6 +28,7 @@ import {
   usableThreads,
 } from "../threads/pool";
 import { JOB, JOB_WORDS } from "../threads/worker-source";
+import { allocBlock, freeBlock, heapCounters, inHeap, sharedMemory } from "./heap";
 import {
   GEMM_WASM_BASE64,
   GEMM_WASM_FMA_BASE64,
@@ -85,9 +90,10 @@ const TRANSPOSED_STORE = 16;
 
 /**
  * Counters for tests: batches folded into one product, jobs that split a batch by items (gemm.wat's batch mode),
- * products computed as C^T = B^T A^T.
+ * products computed as C^T = B^T A^T, operands (A, B, C of a product, whole batches counted once) read or written
+ * in place in the shared memory and copied through the workspace.
  */
-export const gemmStats = { folds: 0, batchJobs: 0, swaps: 0 };
+export const gemmStats = { folds: 0, batchJobs: 0, swaps: 0, inPlace: 0, copied: 0 };
 
 let enabled = true;
 let sharedAllowed = true;
@@ -175,22 +181,9 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 function makeHost(shared: boolean): Host | null {
   try {
     if (typeof WebAssembly !== "object") return null;
-    let memory: WebAssembly.Memory | null = null;
-    if (shared) {
-      if (typeof SharedArrayBuffer !== "function") return null;
-      // 32-bit engines may refuse to reserve 1 GiB: a quarter of it still serves most products.
-      for (const maximum of [MAX_PAGES, MAX_PAGES / 4]) {
-        try {
-          memory = new WebAssembly.Memory({ initial: 1, maximum, shared: true });
-          break;
-        } catch {
-          // Try the smaller maximum.
-        }
-      }
-      if (memory === null || !(memory.buffer instanceof SharedArrayBuffer)) return null;
-    } else {
-      memory = new WebAssembly.Memory({ initial: 1 });
-    }
+    // the shared memory is the heap's: CPU storage lives there, so products read it in place
+    const memory = shared ? sharedMemory() : new WebAssembly.Memory({ initial: 1 });
+    if (memory === null) return null;
     // Synchronous compilation: the module is far below browsers' 4 KiB main-thread limit.
     const fma = fmaAllowed && fmaAvailable();
     const bytes = fma
@@ -236,17 +229,76 @@ const align = (n: number): number => (n + 15) & ~15;
 const up4 = (n: number): number => (n + 3) & ~3;
 const up8 = (n: number): number => (n + 7) & ~7;
 
-/** Grow the memory to at least `bytes`; false past MAX_BYTES or when the engine refuses. */
-function reserve(h: Host, bytes: number): boolean {
-  if (bytes > MAX_BYTES) return false;
-  const have = h.memory.buffer.byteLength;
-  if (bytes <= have) return true;
-  try {
-    h.memory.grow(Math.ceil((bytes - have) / PAGE));
-    return true;
-  } catch {
-    return false;
+/** The workspace's heap block on the shared memory (-1: none yet) and its size. */
+let heapWs = -1;
+let heapWsBytes = 0;
+const WS_AT = align(JOB_AT + 4 * JOB_WORDS);
+
+/**
+ * The address of a workspace of `bytes` in h's memory, -1 when it cannot have one: on the ordinary memory the
+ * bytes after the job descriptor (the memory grows to hold them, up to MAX_BYTES), on the shared one a heap block,
+ * replaced by a larger one when too small.
+ */
+function workspace(h: Host, bytes: number): number {
+  if (h !== sharedHost) {
+    const end = WS_AT + bytes;
+    if (end > MAX_BYTES) return -1;
+    const have = h.memory.buffer.byteLength;
+    if (end <= have) return WS_AT;
+    try {
+      h.memory.grow(Math.ceil((end - have) / PAGE));
+      return WS_AT;
+    } catch {
+      return -1;
+    }
   }
+  if (bytes <= heapWsBytes) return heapWs;
+  if (heapWs >= 0) freeBlock(heapWs);
+  heapWs = allocBlock(bytes);
+  heapWsBytes = heapWs < 0 ? 0 : bytes;
+  return heapWs;
+}
+
+/**
+ * The byte address of batch item `t` of `v` when it can be read in place from h's memory: a float32 view of that
+ * memory with no negative stride; else -1 (it is copied in).
+ */
+function addressIn(h: Host, v: View, t: number): number {
+  const a = v.handle as TypedArray;
+  if (h !== sharedHost || !(a instanceof Float32Array) || !inHeap(a)) return -1;
+  if (v.strides[0] < 0 || v.strides[1] < 0 || v.strides[2] < 0) return -1;
+  return a.byteOffset + 4 * (v.offset + t * v.strides[0]);
+}
+
+/** An operand's strides as `load` lays it out, size-1 dimensions normalised to the row-major ones. */
+function stridesOf(v: View, rows: number, cols: number): [rowStride: number, colStride: number] {
+  return [rows === 1 ? cols : v.strides[1], cols === 1 ? 1 : v.strides[2]];
+}
+
+/** The bytes of `v`'s elements for a batch of B items [rows, cols]: [first, end) (v's strides are >= 0). */
+function spanOf(v: View, B: number, rows: number, cols: number): [number, number] {
+  const first = (v.handle as TypedArray).byteOffset + 4 * v.offset;
+  const last = (B - 1) * v.strides[0] + (rows - 1) * v.strides[1] + (cols - 1) * v.strides[2];
+  return [first, first + 4 * last + 4];
+}
+
+/**
+ * Whether C can be written in place into `out` (in h's memory): laid out as the kernel writes it (rows of C, or
+ * of C^T when swapped, contiguous) and sharing no bytes with an operand, which it would overwrite while read.
+ */
+function writesInPlace(h: Host, d: Dims, a: View, b: View, out: View): boolean {
+  if (addressIn(h, out, 0) < 0) return false;
+  if (!(d.swap ? storesWhole(out, d.M, d.N, 1, d.M) : storesWhole(out, d.M, d.N, d.N, 1))) return false;
+  const [o0, o1] = spanOf(out, d.B, d.M, d.N);
+  for (const [v, rows, cols] of [
+    [a, d.M, d.K],
+    [b, d.K, d.N],
+  ] as const) {
+    if (!inHeap(v.handle as TypedArray)) continue;
+    const [s0, s1] = spanOf(v, d.B, rows, cols);
+    if (s0 < o1 && o0 < s1) return false;
+  }
+  return true;
 }
 
 /**
@@ -478,11 +530,14 @@ export function matmulWasm(a: View, b: View, out: View): boolean {
   const macs = M * N * K;
   const byItems =
     B > 1 && macs * B >= threadMin && (macs < threadMin || B >= ITEMS_PER_THREAD * getThreads());
-  const sh = macs >= threadMin || byItems ? shared() : null;
-  const threads = sh === null ? 1 : usableThreads(sh);
+  // Operands in the shared memory are read there (no copy), whatever the product's size.
+  const resident =
+    inHeap(av.handle as TypedArray) || inHeap(b.handle as TypedArray) || inHeap(ov.handle as TypedArray);
+  const sh = macs >= threadMin || byItems || resident ? shared() : null;
+  const threads = sh === null || (macs < threadMin && !byItems) ? 1 : usableThreads(sh);
   // Items too large for two groups in memory at once run one after another instead.
   if (threads > 1 && byItems && batched(sh as Host, av, b, ov, d, threads)) return true;
-  const h = threads > 1 ? sh : (plain() ?? sh);
+  const h = threads > 1 || (resident && sh !== null) ? sh : (plain() ?? sh);
   if (h === null) return false;
   return oneByOne(h, av, b, ov, d, threads);
 }
@@ -491,37 +546,53 @@ export function matmulWasm(a: View, b: View, out: View): boolean {
 function oneByOne(h: Host, av: View, b: View, ov: View, d: Dims, threads: number): boolean {
   const { B, M, N, K, kc, swap, rows, cols } = d;
   const p = plan(rows, cols, K, threads);
-  const scratchAt = align(JOB_AT + 4 * JOB_WORDS);
+  const inA = addressIn(h, av, 0) >= 0;
+  const inB = addressIn(h, b, 0) >= 0;
+  const inC = writesInPlace(h, d, av, b, ov);
   const stride = 128 + align(4 * MC * kc);
-  const pbAt = scratchAt + threads * stride;
-  const aAt = pbAt + align(4 * K * up8(cols));
-  const bAt = aAt + align(4 * M * K);
-  const cAt = bAt + align(4 * K * N);
-  const need = cAt + 4 * M * N;
-  if (!reserve(h, need)) return false;
+  // workspace offsets: operands read or written in place take no room in it
+  const pbOff = threads * stride;
+  const aOff = pbOff + align(4 * K * up8(cols));
+  const bOff = aOff + (inA ? 0 : align(4 * M * K));
+  const cOff = bOff + (inB ? 0 : align(4 * K * N));
+  const ws = workspace(h, cOff + (inC ? 0 : 4 * M * N));
+  if (ws < 0) return false;
+  countPlacement(inA, inB, inC);
+  const [aAt, bAt] = [ws + aOff, ws + bOff];
+  // a worker refreshes its view of the memory when it is shorter than this
+  const need = h.memory.buffer.byteLength;
   const f32 = new Float32Array(h.memory.buffer);
-  const at = { pb: pbAt, c: cAt, scratch: scratchAt, stride, need };
   let A: Operand = { ptr: aAt, sp: 0, sk: 0 };
   let Bo: Operand = { ptr: bAt, sp: 0, sk: 0 };
   for (let t = 0; t < B; t++) {
     const newA = t === 0 || av.strides[0] !== 0;
     const newB = t === 0 || b.strides[0] !== 0;
     if (newA) {
-      const [rs, cs] = load(f32, av, t, M, K, aAt);
-      A = { ptr: aAt, sp: rs, sk: cs };
+      const [rs, cs] = inA ? stridesOf(av, M, K) : load(f32, av, t, M, K, aAt);
+      A = { ptr: inA ? addressIn(h, av, t) : aAt, sp: rs, sk: cs };
     }
     if (newB) {
-      const [rs, cs] = load(f32, b, t, K, N, bAt);
-      Bo = { ptr: bAt, sp: cs, sk: rs };
+      const [rs, cs] = inB ? stridesOf(b, K, N) : load(f32, b, t, K, N, bAt);
+      Bo = { ptr: inB ? addressIn(h, b, t) : bAt, sp: cs, sk: rs };
     }
     const [L, R] = swap ? [Bo, A] : [A, Bo];
     // The packed right operand of the previous batch is still in place when that operand is shared.
     const nPack = (swap ? newA : newB) ? p.nPack : 0;
-    describe(h, d, L, R, at, p, nPack);
-    runJob(h, nPack + p.nCompute, nPack, threads, scratchAt);
-    storeItem(f32, d, cAt, ov, t);
+    const c = inC ? addressIn(h, ov, t) : ws + cOff;
+    describe(h, d, L, R, { pb: ws + pbOff, c, scratch: ws, stride, need }, p, nPack);
+    runJob(h, nPack + p.nCompute, nPack, threads, ws);
+    if (!inC) storeItem(f32, d, c, ov, t);
   }
   return true;
+}
+
+/** Count a product's operands read in place and copied (`gemmStats`, `heapStats().gemmInPlace`). */
+function countPlacement(...inPlace: boolean[]): void {
+  for (const x of inPlace) {
+    if (x) gemmStats.inPlace++;
+    else gemmStats.copied++;
+  }
+  if (inPlace.some((x) => x)) heapCounters.gemmInPlace++;
 }
 
 /**
@@ -548,49 +619,67 @@ function batched(h: Host, av: View, b: View, ov: View, d: Dims, threads: number)
   const sharedA = av.strides[0] === 0;
   const sharedB = b.strides[0] === 0;
   const sharedR = swap ? sharedA : sharedB;
-  const aStep = sharedA ? 0 : align(4 * M * K);
-  const bStep = sharedB ? 0 : align(4 * K * N);
-  const cStep = align(4 * M * N);
+  const inA = addressIn(h, av, 0) >= 0;
+  const inB = addressIn(h, b, 0) >= 0;
+  const inC = writesInPlace(h, d, av, b, ov);
+  // bytes between items in the workspace (0: in place or shared, one copy) and in the job (in place: the view's)
+  const aStep = sharedA || inA ? 0 : align(4 * M * K);
+  const bStep = sharedB || inB ? 0 : align(4 * K * N);
+  const cStep = inC ? 0 : align(4 * M * N);
+  const jobStep = (v: View, inPlace: boolean, step: number) => (inPlace ? 4 * v.strides[0] : step);
   const macs = M * N * K;
-  let G = Math.max(1, Math.min(B, Math.floor(GROUP_BYTES / (aStep + bStep + cStep))));
+  // Nothing to copy: one group (the groups only overlap copies with work).
+  let G =
+    aStep + bStep + cStep === 0
+      ? B
+      : Math.max(1, Math.min(B, Math.floor(GROUP_BYTES / (aStep + bStep + cStep))));
   // Groups of at least one item per thread (else a job would leave threads idle).
   G = Math.min(G, Math.max(Math.ceil(threadMin / macs), Math.ceil(B / PIPELINE), threads));
+  if (aStep + bStep + cStep === 0) G = B;
   const groups = Math.ceil(B / G);
   const bufs = groups > 1 ? 2 : 1;
   const packed = align(4 * K * up8(cols));
   const p = plan(d.rows, cols, K, sharedR ? threads : 1);
-  const scratchAt = align(JOB_AT + 4 * JOB_WORDS);
   const own = sharedR ? 0 : 128 + align(4 * MC * kc);
   const stride = 128 + align(4 * MC * kc) + (sharedR ? 0 : packed);
-  const pbAt = scratchAt + threads * stride;
-  const aAt = pbAt + (sharedR ? packed : 0);
-  const bAt = aAt + (sharedA ? align(4 * M * K) : bufs * G * aStep);
-  const cAt = bAt + (sharedB ? align(4 * K * N) : bufs * G * bStep);
-  const need = cAt + bufs * G * cStep;
-  if (!reserve(h, need)) return false;
+  const pbOff = threads * stride;
+  const aOff = pbOff + (sharedR ? packed : 0);
+  const bOff = aOff + (inA ? 0 : sharedA ? align(4 * M * K) : bufs * G * aStep);
+  const cOff = bOff + (inB ? 0 : sharedB ? align(4 * K * N) : bufs * G * bStep);
+  const ws = workspace(h, cOff + bufs * G * cStep);
+  if (ws < 0) return false;
+  countPlacement(inA, inB, inC);
+  const [scratchAt, pbAt, aAt, bAt, cAt] = [ws, ws + pbOff, ws + aOff, ws + bOff, ws + cOff];
+  const need = h.memory.buffer.byteLength;
   const f32 = new Float32Array(h.memory.buffer);
   // Chunks of at least CHUNK_MIN multiply-adds, up to 4 per thread so that a late thread only shifts items.
   const target = Math.max(threads, Math.min(4 * threads, Math.floor((G * macs) / CHUNK_MIN)));
   const items = (g: number) => Math.min(G, B - g * G);
-  let A: Operand = { ptr: aAt, sp: 0, sk: 0 };
-  let Bo: Operand = { ptr: bAt, sp: 0, sk: 0 };
+  const [ars, acs] = stridesOf(av, M, K);
+  const [brs, bcs] = stridesOf(b, K, N);
+  let A: Operand = { ptr: aAt, sp: ars, sk: acs };
+  let Bo: Operand = { ptr: bAt, sp: bcs, sk: brs };
   const loadGroup = (g: number) => {
     const k = (g % bufs) * G;
     for (let t = 0; t < items(g); t++) {
-      if (!sharedA || g + t === 0) {
+      if (!inA && (!sharedA || g + t === 0)) {
         const [rs, cs] = load(f32, av, g * G + t, M, K, aAt + (k + t) * aStep);
         A = { ptr: aAt, sp: rs, sk: cs };
       }
-      if (!sharedB || g + t === 0) {
+      if (!inB && (!sharedB || g + t === 0)) {
         const [rs, cs] = load(f32, b, g * G + t, K, N, bAt + (k + t) * bStep);
         Bo = { ptr: bAt, sp: cs, sk: rs };
       }
     }
   };
   const storeGroup = (g: number) => {
+    if (inC) return;
     const k = (g % bufs) * G;
     for (let t = 0; t < items(g); t++) storeItem(f32, d, cAt + (k + t) * cStep, ov, g * G + t);
   };
+  // where group g's item 0 of each operand is
+  const first = (g: number, v: View, inPlace: boolean, at: number, step: number) =>
+    inPlace ? addressIn(h, v, g * G) : at + (g % bufs) * G * step;
   // The back-off weighs the whole product: its jobs' one-thread estimates plus half this thread's copying (the
   // unshared memory of a one-thread product copies about twice as fast), against the time it all took.
   const t0 = performance.now();
@@ -599,17 +688,17 @@ function batched(h: Host, av: View, b: View, ov: View, d: Dims, threads: number)
   let t = t0;
   loadGroup(0);
   for (let g = 0; g < groups; g++) {
-    const k = (g % bufs) * G;
     // Operand layouts are the same for every item: the first group's loads fixed them.
-    const at = { pb: pbAt, c: cAt + k * cStep, scratch: scratchAt, stride, need };
-    const Ag = { ...A, ptr: aAt + k * aStep };
-    const Bg = { ...Bo, ptr: bAt + k * bStep };
+    const at = { pb: pbAt, c: first(g, ov, inC, cAt, cStep), scratch: scratchAt, stride, need };
+    const Ag = { ...A, ptr: first(g, av, inA, aAt, aStep) };
+    const Bg = { ...Bo, ptr: first(g, b, inB, bAt, bStep) };
     const [L, R] = swap ? [Bg, Ag] : [Ag, Bg];
-    const [lStep, rStep] = swap ? [bStep, aStep] : [aStep, bStep];
+    const [sA, sB] = [jobStep(av, inA, aStep), jobStep(b, inB, bStep)];
+    const [lStep, rStep] = swap ? [sB, sA] : [sA, sB];
     const n = items(g);
     const per = Math.ceil(n / Math.min(n, target));
     const nPack = sharedR && g === 0 ? p.nPack : 0;
-    describe(h, d, L, R, at, p, nPack, [per, n, lStep, rStep, cStep, own]);
+    describe(h, d, L, R, at, p, nPack, [per, n, lStep, rStep, jobStep(ov, inC, cStep), own]);
     gemmStats.batchJobs++;
     copyMs += performance.now() - t;
     const job = startJob(h, nPack + Math.ceil(n / per), nPack, threads, scratchAt);

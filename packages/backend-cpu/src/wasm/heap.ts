@@ -1,0 +1,347 @@
+/**
+ * CPU storage in WebAssembly memory (issue 11). Float32 and float64 storage of at least HEAP_MIN_BYTES lives in one
+ * shared `WebAssembly.Memory`, the one the GEMM's module and its worker threads import (wasm/gemm.ts), so the WASM
+ * kernels read and write tensors where they are instead of copying every operand into their own memory and the
+ * result out: the GEMM packs its panels straight from the operands and writes C in place, the optimizer updates run
+ * in place (optim-wasm.ts). A storage handle stays a plain typed array (a view of the memory's SharedArrayBuffer), so
+ * every JS kernel, the `@cinder/blas` provider and `readSync` work on it unchanged.
+ *
+ * Why a shared memory only: views of a shared memory survive `memory.grow` (a SharedArrayBuffer is never detached;
+ * the grown memory is a new, longer SharedArrayBuffer over the same bytes), while growing an unshared memory
+ * detaches its ArrayBuffer and every tensor on it. Where memory cannot be shared (no SharedArrayBuffer, a page that
+ * is not cross-origin isolated) the heap is off and storage stays on the JS heap, as before.
+ *
+ * The allocator: blocks start 64-byte aligned (cache lines; SIMD loads need 16). Blocks up to LARGE_BYTES come in
+ * size classes, four per power of two (a block's size is its class's top, so any free block of a class serves any
+ * request of it; waste < 25 %), each class a free list. Larger blocks come from one address-ordered free list:
+ * best fit, the rest split off, neighbours merged when freed, and a free block at the top lowers the top. New
+ * blocks are cut from the top; the memory grows (by at least a quarter) as needed, up to its maximum (1 GiB, as
+ * gemm.wat declares; reserved lazily by the engine). A request the heap cannot serve, full or not, returns null and
+ * the caller takes a JS array: no allocation fails that would succeed without the heap.
+ *
+ * Lifetime, as the buffer pool's (`@cinder/tensor`'s buffer-pool.ts): the core frees a buffer only when nobody can
+ * read it any more (last view released, not user memory, no pending fused program reading it), and `free` returns
+ * the block at once. A storage the program drops without dispose/tidy is the collector's: every handed-out view is
+ * registered with a FinalizationRegistry, and its block comes back when the view is collected. `data()` and reads
+ * return copies, so no view escapes to the user, and one posted to another thread arrives as a view of another
+ * SharedArrayBuffer object: `owns` is false there, so it never reaches that thread's allocator.
+ *
+ * Memory layout, in bytes: [0, RESERVED): the GEMM's control block and job descriptor (threads/pool.ts) and the
+ * in-place kernels' arguments (KERNEL_ARGS); blocks from RESERVED on.
+ */
+
+const PAGE = 65536;
+/** The memory's maximum in pages: 1 GiB, gemm.wat's declared maximum (an imported memory may not exceed it). */
+export const HEAP_MAX_PAGES = 16384;
+/** Bytes below the first block: the GEMM's control block and job descriptor, then kernel arguments. */
+export const RESERVED = PAGE;
+/** Where in-place kernels (optim-wasm.ts) keep their constants and operand addresses. */
+export const KERNEL_ARGS = 4096;
+/**
+ * Storage of fewer bytes stays on the JS heap: a view and its finaliser registration cost ~0.3 us, more than a
+ * small kernel, and the WASM kernels take tensors of at least 1024 elements (the optimizer updates) anyway.
+ */
+export const HEAP_MIN_BYTES = 4096;
+/** Blocks above this come from the free list of large blocks instead of a size class. */
+const LARGE_BYTES = 1 << 20;
+
+/** What `heapStats()` reports. */
+export interface HeapStats {
+  enabled: boolean;
+  /** Whether the shared memory exists (created at the first float storage of HEAP_MIN_BYTES). */
+  available: boolean;
+  /** Blocks handed out, and of those taken from a free list (not cut from the top). */
+  allocs: number;
+  reused: number;
+  /** Requests the heap could not serve (full, or the memory would not grow): they got JS arrays. */
+  fallbacks: number;
+  /** Blocks returned by `free` (dispose, tidy, backward) and by the garbage collector (finaliser). */
+  frees: number;
+  collected: number;
+  /** Blocks and bytes live now, bytes waiting in free lists, the top of the heap and the memory's size. */
+  liveBlocks: number;
+  liveBytes: number;
+  freeBytes: number;
+  topBytes: number;
+  memoryBytes: number;
+  /** Products and optimizer updates that read their operands in place (no copy into a module memory). */
+  gemmInPlace: number;
+  optimInPlace: number;
+}
+
+const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+/** `CINDER_WASM_HEAP=0` in the environment starts with the heap off (storage on the JS heap, kernels copying). */
+let enabled = env?.CINDER_WASM_HEAP !== "0";
+/** As the buffer pool's poison option: blocks handed out without zeroing are filled with 0xFF bytes. */
+const poison = env?.CINDER_BUFFER_POOL === "poison";
+
+let memory: WebAssembly.Memory | null | undefined;
+/** The memory's current SharedArrayBuffer and every earlier one (views made before a grow keep theirs). */
+let buffer: SharedArrayBuffer | null = null;
+const buffers = new WeakSet<object>();
+let top = RESERVED;
+/** Whether the last block `allocBlock` handed out was still zero. */
+let lastClean = true;
+/** Memory at or above this address has never been handed out: it is still zero. */
+let clean = RESERVED;
+/** Free blocks by size class (addresses). */
+const classes: number[][] = [];
+/** Free large blocks, by address: parallel arrays of addresses and sizes. */
+const largeAt: number[] = [];
+const largeSize: number[] = [];
+/** Live blocks: address -> size in bytes. */
+const live = new Map<number, number>();
+let freeBytes = 0;
+const counters = {
+  allocs: 0,
+  reused: 0,
+  fallbacks: 0,
+  frees: 0,
+  collected: 0,
+  gemmInPlace: 0,
+  optimInPlace: 0,
+};
+const registry =
+  typeof FinalizationRegistry === "function" ? new FinalizationRegistry<number>(onCollected) : null;
+
+/** Counters for tests and profiling. */
+export const heapCounters = counters;
+
+/**
+ * Turn the heap on or off for new storage (on by default; `CINDER_WASM_HEAP=0` starts with it off). Storage already
+ * in the heap stays there and returns to it when freed. Results are bit-identical either way. Returns the previous
+ * setting.
+ */
+export function setWasmHeapEnabled(on: boolean): boolean {
+  if (typeof on !== "boolean")
+    throw new TypeError(`setWasmHeapEnabled: expected a boolean, got ${typeof on}`);
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+/**
+ * The shared memory the heap, the GEMM and its threads use, created on first call; null where memory cannot be
+ * shared (no SharedArrayBuffer or no WebAssembly) or the engine refuses to reserve it.
+ */
+export function sharedMemory(): WebAssembly.Memory | null {
+  if (memory !== undefined) return memory;
+  memory = null;
+  if (typeof WebAssembly !== "object" || typeof SharedArrayBuffer !== "function") return null;
+  // 32-bit engines may refuse to reserve 1 GiB: a quarter of it still serves most programs.
+  for (const maximum of [HEAP_MAX_PAGES, HEAP_MAX_PAGES / 4]) {
+    try {
+      const m = new WebAssembly.Memory({ initial: 16, maximum, shared: true });
+      if (!(m.buffer instanceof SharedArrayBuffer)) return null;
+      memory = m;
+      maxBytes = maximum * PAGE;
+      refresh();
+      return memory;
+    } catch {
+      // Try the smaller maximum.
+    }
+  }
+  return null;
+}
+let maxBytes = HEAP_MAX_PAGES * PAGE;
+
+function refresh(): void {
+  buffer = (memory as WebAssembly.Memory).buffer as unknown as SharedArrayBuffer;
+  buffers.add(buffer);
+}
+
+/** Whether `a` is a view of this thread's heap memory (a storage handle the heap handed out, or part of one). */
+export function inHeap(a: { buffer: ArrayBufferLike }): boolean {
+  const b = a.buffer;
+  return b === buffer || (buffer !== null && buffers.has(b));
+}
+
+/**
+ * The size class of `bytes` (at least 256): sizes in (2^e, 2^(e+1)] round up to a quarter step of 2^e, class
+ * 4e + q for the size 2^e + q 2^(e-2) (q = 1..4). Steps are multiples of 64 from 256 bytes on, so blocks stay aligned.
+ */
+function classOf(bytes: number): number {
+  const e = 31 - Math.clz32(bytes - 1);
+  return 4 * e + Math.ceil((bytes - 2 ** e) / 2 ** (e - 2));
+}
+function classBytes(k: number): number {
+  const e = (k - 1) >> 2;
+  return 2 ** e + (k - 4 * e) * 2 ** (e - 2);
+}
+
+/**
+ * A block of at least `bytes` bytes: its address, or -1 when the heap is full or the memory cannot grow. For the
+ * GEMM's scratch (gemm.ts) as well as storage; return it with `freeBlock`.
+ */
+export function allocBlock(bytes: number): number {
+  if (sharedMemory() === null) return -1;
+  if (bytes > maxBytes - RESERVED) {
+    counters.fallbacks++;
+    return -1;
+  }
+  let size: number;
+  let at = -1;
+  if (bytes <= LARGE_BYTES) {
+    const k = classOf(Math.max(bytes, 256));
+    size = classBytes(k);
+    const list = classes[k];
+    if (list !== undefined && list.length > 0) at = list.pop() as number;
+  } else {
+    size = Math.ceil(bytes / PAGE) * PAGE;
+    at = takeLarge(size);
+  }
+  if (at >= 0) {
+    counters.reused++;
+    freeBytes -= size;
+  } else {
+    at = top;
+    if (at + size > (buffer as SharedArrayBuffer).byteLength && !grow(at + size)) {
+      counters.fallbacks++;
+      return -1;
+    }
+    top = at + size;
+  }
+  counters.allocs++;
+  live.set(at, size);
+  // memory at or above `clean` was never handed out, so it is still zero
+  lastClean = at >= clean;
+  if (at + size > clean) clean = at + size;
+  return at;
+}
+
+/** Best fit among the free large blocks; the rest of it stays free. */
+function takeLarge(size: number): number {
+  let best = -1;
+  for (let i = 0; i < largeAt.length; i++) {
+    if (largeSize[i] >= size && (best < 0 || largeSize[i] < largeSize[best])) best = i;
+  }
+  if (best < 0) return -1;
+  const at = largeAt[best];
+  const rest = largeSize[best] - size;
+  if (rest > 0) {
+    largeAt[best] = at + size;
+    largeSize[best] = rest;
+    // the rest is still free: counted in freeBytes, which the caller lowers by `size` only
+  } else {
+    largeAt.splice(best, 1);
+    largeSize.splice(best, 1);
+  }
+  return at;
+}
+
+/** Grow the memory to hold `end` bytes (by at least a quarter of it, to amortise); false past the maximum. */
+function grow(end: number): boolean {
+  const m = memory as WebAssembly.Memory;
+  const have = (buffer as SharedArrayBuffer).byteLength;
+  if (end > maxBytes) return false;
+  const want = Math.min(maxBytes, Math.max(end, have + (have >> 2)));
+  try {
+    m.grow(Math.ceil((want - have) / PAGE));
+  } catch {
+    try {
+      m.grow(Math.ceil((end - have) / PAGE));
+    } catch {
+      return false;
+    }
+  }
+  refresh();
+  return true;
+}
+
+/** Return a block (`allocBlock`'s address). */
+export function freeBlock(at: number): void {
+  const size = live.get(at);
+  if (size === undefined) throw new Error(`internal error: heap block ${at} is not live`);
+  live.delete(at);
+  freeBytes += size;
+  if (size <= LARGE_BYTES) {
+    const k = classOf(size);
+    while (classes.length <= k) classes.push([]);
+    classes[k].push(at);
+    return;
+  }
+  // address order: merge with the free neighbours, and give a free block at the top back to the top
+  let i = 0;
+  while (i < largeAt.length && largeAt[i] < at) i++;
+  let start = at;
+  let len = size;
+  if (i > 0 && largeAt[i - 1] + largeSize[i - 1] === at) {
+    i--;
+    start = largeAt[i];
+    len += largeSize[i];
+    largeAt.splice(i, 1);
+    largeSize.splice(i, 1);
+  }
+  if (i < largeAt.length && start + len === largeAt[i]) {
+    len += largeSize[i];
+    largeAt.splice(i, 1);
+    largeSize.splice(i, 1);
+  }
+  if (start + len === top) {
+    top = start;
+    freeBytes -= len;
+    return;
+  }
+  largeAt.splice(i, 0, start);
+  largeSize.splice(i, 0, len);
+}
+
+type FloatCtor = Float32ArrayConstructor | Float64ArrayConstructor;
+
+/**
+ * Storage for `length` elements of float32 (`Float32Array`) or float64 in the heap, or null when the heap is off,
+ * the request is small or the heap cannot serve it (the caller then allocates on the JS heap). Zero-filled unless
+ * `zero` is false (the caller writes every element first).
+ */
+export function heapAlloc(
+  ctor: FloatCtor,
+  length: number,
+  zero: boolean,
+): Float32Array | Float64Array | null {
+  const bytes = length * ctor.BYTES_PER_ELEMENT;
+  if (!enabled || bytes < HEAP_MIN_BYTES) return null;
+  const at = allocBlock(bytes);
+  if (at < 0) return null;
+  const a = new ctor(buffer as unknown as ArrayBuffer, at, length);
+  // memory never handed out is still zero; a reused block is filled, or poisoned for tests
+  if (zero) {
+    if (!lastClean) a.fill(0);
+  } else if (poison) new Uint8Array(buffer as unknown as ArrayBuffer, at, bytes).fill(255);
+  registry?.register(a, at, a);
+  return a;
+}
+
+/**
+ * Take back a storage handle the core frees (nobody can read it any more); false when it is not a heap block of
+ * this thread (a JS array, or a view of another thread's memory), which the caller then handles.
+ */
+export function heapFree(handle: unknown): boolean {
+  if (!ArrayBuffer.isView(handle) || !inHeap(handle)) return false;
+  const at = handle.byteOffset;
+  // only the whole block's view is registered; a part of one (never handed out as storage) is not ours to free
+  if (registry !== null && !registry.unregister(handle)) return false;
+  counters.frees++;
+  freeBlock(at);
+  return true;
+}
+
+function onCollected(at: number): void {
+  counters.collected++;
+  freeBlock(at);
+}
+
+/** The heap's counters and what it holds now. */
+export function heapStats(): HeapStats {
+  let liveBytes = 0;
+  for (const s of live.values()) liveBytes += s;
+  return {
+    enabled,
+    available: memory !== undefined && memory !== null,
+    ...counters,
+    liveBlocks: live.size,
+    liveBytes,
+    freeBytes,
+    topBytes: top,
+    memoryBytes: buffer?.byteLength ?? 0,
+  };
+}

@@ -1,0 +1,213 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import type { View } from "@cinder/tensor";
+import fc from "fast-check";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cpu, setNumThreads } from "../src/index";
+import { setAdaptiveThreads, whenThreadsReady } from "../src/threads/pool";
+import { gemmStats, matmulWasm, setThreadThreshold } from "../src/wasm/gemm";
+import {
+  allocBlock,
+  freeBlock,
+  HEAP_MIN_BYTES,
+  heapAlloc,
+  heapFree,
+  heapStats,
+  inHeap,
+  setWasmHeapEnabled,
+  sharedMemory,
+} from "../src/wasm/heap";
+import { type Layout, operand, problem } from "./gemm-operands";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+afterEach(() => {
+  setWasmHeapEnabled(true);
+  setThreadThreshold();
+});
+
+/** `v` with its array copied into a heap block of the same length (strides and offset kept). */
+function inHeapCopy(v: View): View {
+  const src = v.handle as Float32Array;
+  const at = allocBlock(src.byteLength);
+  const a = new Float32Array((sharedMemory() as WebAssembly.Memory).buffer, at, src.length);
+  a.set(src);
+  return { ...v, handle: a };
+}
+
+const bits = (v: View) => new Uint32Array(Float32Array.from(v.handle as Float32Array).buffer);
+
+describe("CPU storage in WebAssembly memory: the allocator", () => {
+  it("puts float storage of at least 4 KiB in the shared memory, smaller and other dtypes on the JS heap", () => {
+    const big = cpu.alloc("float32", HEAP_MIN_BYTES / 4);
+    const f64 = cpu.alloc("float64", 1024);
+    expect(inHeap(big as Float32Array)).toBe(true);
+    expect(big.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(inHeap(f64 as Float64Array)).toBe(true);
+    expect(inHeap(cpu.alloc("float32", HEAP_MIN_BYTES / 4 - 1) as Float32Array)).toBe(false);
+    expect(inHeap(cpu.alloc("int32", 4096) as Int32Array)).toBe(false);
+    expect((big as Float32Array).byteOffset % 64).toBe(0);
+    setWasmHeapEnabled(false);
+    expect(inHeap(cpu.alloc("float32", 4096) as Float32Array)).toBe(false);
+    cpu.free(big);
+    cpu.free(f64);
+  });
+
+  it("reuses freed blocks, zero-fills them when asked and keeps live blocks apart (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1024, max: 600_000 }), { minLength: 1, maxLength: 30 }),
+        (ns) => {
+          const live: Float32Array[] = [];
+          for (const [i, n] of ns.entries()) {
+            const a = heapAlloc(Float32Array, n, i % 2 === 0) as Float32Array;
+            expect(a).not.toBeNull();
+            if (i % 2 === 0) expect(a.every((x) => x === 0)).toBe(true);
+            a.fill(i + 1);
+            live.push(a);
+            // free every third so later requests reuse blocks
+            if (i % 3 === 2) expect(heapFree(live.splice(i % live.length, 1)[0])).toBe(true);
+          }
+          // no block overlaps another: each still holds what was written into it
+          for (const a of live) expect(a.every((x) => x === a[0])).toBe(true);
+          for (const a of live) heapFree(a);
+        },
+      ),
+      { numRuns: 40 },
+    );
+    const s = heapStats();
+    expect(s.reused).toBeGreaterThan(0);
+  });
+
+  it("merges freed large blocks and hands the top back", () => {
+    // larger than any block freed before: cut from the top, one after another
+    const before = heapStats().topBytes;
+    const blocks = [12, 20, 8].map((mb) => allocBlock(mb << 20));
+    expect(blocks[1]).toBe(blocks[0] + (12 << 20));
+    expect(heapStats().topBytes).toBe(blocks[2] + (8 << 20));
+    freeBlock(blocks[0]);
+    freeBlock(blocks[2]); // at the top: the top comes down
+    expect(heapStats().topBytes).toBe(blocks[2]);
+    freeBlock(blocks[1]); // merged with the first, and at the top
+    expect(heapStats().topBytes).toBe(Math.min(before, blocks[0]));
+    const again = allocBlock(39 << 20); // served from the top again
+    expect(again).toBe(Math.min(before, blocks[0]));
+    freeBlock(again);
+  });
+
+  it("keeps views valid across memory.grow (a shared memory is never detached)", () => {
+    const a = heapAlloc(Float32Array, 4096, true) as Float32Array;
+    a.fill(7);
+    const was = a.buffer;
+    const size = heapStats().memoryBytes;
+    const big = allocBlock(size + (8 << 20)); // more than the memory holds: it grows
+    expect(heapStats().memoryBytes).toBeGreaterThan(size);
+    expect(a.length).toBe(4096);
+    expect(a.every((x) => x === 7)).toBe(true);
+    const b = heapAlloc(Float32Array, 4096, true) as Float32Array;
+    expect(b.buffer).not.toBe(was); // a new SharedArrayBuffer object over the same memory
+    expect(inHeap(a) && inHeap(b)).toBe(true);
+    freeBlock(big);
+    heapFree(a);
+    heapFree(b);
+  });
+
+  it("falls back to the JS heap when the heap cannot serve a request", () => {
+    const before = heapStats().fallbacks;
+    expect(allocBlock(2 ** 31)).toBe(-1);
+    expect(heapAlloc(Float32Array, 2 ** 29, false)).toBeNull();
+    expect(heapStats().fallbacks).toBe(before + 2);
+  });
+
+  it("does not take arrays it did not hand out", () => {
+    expect(heapFree(new Float32Array(4096))).toBe(false);
+    const a = heapAlloc(Float32Array, 4096, false) as Float32Array;
+    expect(heapFree(a.subarray(8))).toBe(false);
+    // a view of the same memory made by structured cloning, as another thread would receive it
+    expect(heapFree(structuredClone(a))).toBe(false);
+    expect(heapFree(a)).toBe(true);
+    expect(heapFree(a)).toBe(false);
+  });
+
+  it("gets back the blocks of storage the garbage collector frees", async () => {
+    const before = heapStats();
+    (() => {
+      for (let i = 0; i < 20; i++) cpu.alloc("float32", 8192);
+    })();
+    for (let i = 0; i < 3 && heapStats().collected < before.collected + 20; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(heapStats().collected).toBeGreaterThanOrEqual(before.collected + 20);
+    expect(heapStats().liveBlocks).toBeLessThanOrEqual(before.liveBlocks);
+  });
+});
+
+describe("the WASM GEMM on heap operands", () => {
+  beforeEach(() => setAdaptiveThreads(false));
+  afterAll(() => {
+    setAdaptiveThreads(true);
+    setNumThreads(2);
+  });
+
+  /** Runs the product on JS-heap operands and on heap copies; expects the same bits and in-place operands. */
+  function same(a: View, b: View, out: View, expectInPlace: boolean): void {
+    const [ha, hb, ho] = [inHeapCopy(a), inHeapCopy(b), inHeapCopy(out)];
+    const before = gemmStats.inPlace;
+    expect(matmulWasm(a, b, out)).toBe(true);
+    expect(matmulWasm(ha, hb, ho)).toBe(true);
+    if (expectInPlace) expect(gemmStats.inPlace).toBeGreaterThan(before);
+    const [x, y] = [bits(out), bits(ho)];
+    const i = x.findIndex((v, k) => v !== y[k]);
+    expect(i, "first differing element").toBe(-1);
+    for (const v of [ha, hb, ho]) freeBlock((v.handle as Float32Array).byteOffset);
+  }
+
+  for (const threads of [1, 2]) {
+    it(`reads A and B and writes C in place, bit for bit as the copying path (${threads} thread(s), property)`, async () => {
+      setNumThreads(threads);
+      setThreadThreshold(threads > 1 ? 0 : Number.POSITIVE_INFINITY);
+      fc.assert(
+        fc.property(problem, ({ B, M, K, N, la, lb, lo, ba, bb, off, seed }) => {
+          const a = operand(B, M, K, la, ba, off, seed);
+          const b = operand(B, K, N, lb, bb, off + 1, seed + 1);
+          const out = operand(B, M, N, lo, false, off + 2, seed + 2);
+          same(a, b, out, true);
+        }),
+        { numRuns: 60 },
+      );
+      if (threads > 1) expect(await whenThreadsReady()).toBe(threads - 1);
+    });
+  }
+
+  it("splits a batch by items with every operand in place (a convolution's products)", () => {
+    setNumThreads(2);
+    setThreadThreshold(1 << 12);
+    const cases: [number, number, number, number, Layout, Layout, boolean][] = [
+      [16, 64, 288, 196, "row", "row", true], // conv2 forward: a shared weight
+      [16, 64, 196, 288, "row", "col", false], // a weight gradient's per-image products
+      [8, 20, 30, 12, "col", "row", false],
+    ];
+    for (const [B, M, K, N, la, lb, shareA] of cases) {
+      const jobs = gemmStats.batchJobs;
+      const a = operand(B, M, K, la, shareA, 0, 1);
+      const b = operand(B, K, N, lb, false, 0, 2);
+      const out = operand(B, M, N, "row", false, 0, 3);
+      same(a, b, out, true);
+      expect(gemmStats.batchJobs).toBeGreaterThan(jobs);
+    }
+  });
+
+  it("copies C out instead when out overlaps an operand or is not laid out as C", () => {
+    const a = inHeapCopy(operand(1, 40, 40, "row", false, 0, 1));
+    const b = inHeapCopy(operand(1, 40, 40, "row", false, 0, 2));
+    const want = operand(1, 40, 40, "row", false, 0, 3);
+    matmulWasm(a, b, want);
+    const copied = gemmStats.copied;
+    matmulWasm(a, b, a); // out = a: C must not be written while A is read
+    expect(gemmStats.copied).toBe(copied + 1);
+    expect(bits(a)).toEqual(bits(want));
+    for (const v of [a, b]) freeBlock((v.handle as Float32Array).byteOffset);
+  });
+});
