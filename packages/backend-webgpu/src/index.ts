@@ -12,7 +12,7 @@
  * `torch.cuda`'s questions as `webgpu.isAvailable()`, `webgpu.deviceCount()`, `webgpu.getDeviceName()`.
  *
  * Reads are asynchronous (`dataAsync`, `itemAsync`, `toArrayAsync`, `toAsync("cpu")`). float64 is not supported
- * (WGSL has no 64-bit floats). uint8 and bool use one 32-bit word per element on the GPU.
+ * (WGSL has no 64-bit floats). uint8, bool, int8 and int16 use one 32-bit word per element on the GPU.
  */
 export * as webgpu from "./available";
 export { WebGPUBackend, type WebGPUMemoryInfo } from "./backend";

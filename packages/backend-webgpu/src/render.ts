@@ -181,19 +181,3 @@ export function structure(e: Expr, words: number[]): string {
       return `>:${e.dtype}(${structure(e.x, words)})`;
   }
 }
-
-/** The nodes of a program (inputs and constants included), as `fusionStats` counts them. */
-export function nodeCount(e: Expr): number {
-  switch (e.op) {
-    case "input":
-    case "const":
-      return 1;
-    case "unary":
-    case "cast":
-      return 1 + nodeCount(e.x);
-    case "binary":
-      return 1 + nodeCount(e.a) + nodeCount(e.b);
-    case "where":
-      return 1 + nodeCount(e.cond) + nodeCount(e.a) + nodeCount(e.b);
-  }
-}
