@@ -32,6 +32,7 @@ import { random } from "./random";
 import { argReduce, scan, softmax } from "./reduce";
 import { reduce, reduceProgram } from "./reduce-program";
 import type { Runtime } from "./runtime";
+import { withinBindings } from "./split";
 import * as win from "./windows";
 
 /**
@@ -138,12 +139,17 @@ export class WebGPUBackend implements Backend {
   elementwise(expr: Expr, inputs: readonly View[], out: View, reduce?: FusedReduce): void {
     const rt = this.runtime;
     rt.counters.programs++;
-    if (reduce === undefined) runProgram(rt, expr, inputs, out);
+    const shape = reduce === undefined ? out.shape : reduce.shape;
+    // the output takes one of the dispatch's storage bindings; a reduction's output is never an input's buffer
+    const max = rt.device.limits.maxStorageBuffersPerShaderStage - 1;
+    const w = withinBindings(rt, expr, inputs, shape, reduce === undefined ? out.handle : null, max);
+    if (reduce === undefined) runProgram(rt, w.expr, w.inputs, out);
     else {
       // the schedule of the reduction of the values stored contiguously: the unfused ops' order of additions
       const layout = contiguousStrides(reduce.shape);
-      reduceProgram(rt, reduce.op, expr, inputs, reduce.shape, reduce.axes, out, layout);
+      reduceProgram(rt, reduce.op, w.expr, w.inputs, reduce.shape, reduce.axes, out, layout);
     }
+    for (const t of w.temps) rt.free(t);
   }
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
     reduce(this.runtime, op, x, axes, out);

@@ -6,6 +6,7 @@
  */
 import { cpu } from "@cinder/backend-cpu";
 import {
+  type Expr,
   fusionStats,
   randn,
   registerBackend,
@@ -13,9 +14,12 @@ import {
   setFusion,
   type Tensor,
   tensor,
+  zeros,
 } from "@cinder/tensor";
 import { afterEach, describe, expect, it } from "vitest";
+import { runProgram } from "../src/elementwise";
 import { webgpuMemory } from "../src/index";
+import { withinBindings } from "../src/split";
 import { liveAfterGC } from "./helpers";
 import { gpu } from "./setup";
 
@@ -136,5 +140,28 @@ describe.skipIf(!gpu)("fusion on webgpu", () => {
     a.dispose();
     z.dispose();
     expect(await live()).toBe(before);
+  });
+
+  it("a program reading more buffers than a dispatch binds runs subtrees first, with the same bits", async () => {
+    const xs = Array.from({ length: 6 }, () => randn([300], { device: "webgpu" }));
+    const leaf = (i: number): Expr => ({ op: "input", index: i, dtype: "float32" });
+    let e = leaf(0);
+    for (let i = 1; i < 6; i++)
+      e = { op: "binary", fn: i % 2 ? "mul" : "sub", a: e, b: leaf(i), dtype: "float32" };
+    e = { op: "unary", fn: "exp", x: e, dtype: "float32" };
+    const inputs = xs.map((t) => t.view_);
+    const whole = zeros([300], { device: "webgpu" });
+    gpu!.elementwise(e, inputs, whole.view_); // SwiftShader binds 12 buffers: one program
+    const split = zeros([300], { device: "webgpu" });
+    const rt = gpu!.runtime;
+    const w = withinBindings(rt, e, inputs, [300], split.view_.handle, 3);
+    expect(w.temps.length).toBeGreaterThan(0);
+    expect(new Set(w.inputs.map((v) => v.handle)).size).toBeLessThanOrEqual(3);
+    runProgram(rt, w.expr, w.inputs, split.view_);
+    for (const t of w.temps) rt.free(t);
+    const a = await whole.dataAsync();
+    const b = await split.dataAsync();
+    expect(Array.from(b)).toEqual(Array.from(a));
+    for (const t of [...xs, whole, split]) t.dispose();
   });
 });
