@@ -132,6 +132,9 @@ const CODE: Record<DType, string> = {
   bool: "b",
   int8: "c",
   int16: "s",
+  // the core never fuses complex ops (complex.ts runs them); listed so the table covers every dtype
+  complex64: "x",
+  complex128: "y",
 };
 
 /**

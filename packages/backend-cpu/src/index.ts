@@ -30,6 +30,7 @@ import {
   type Window2d,
 } from "@cinder/tensor";
 import { contiguousStrides, isContiguous, numel } from "./codegen";
+import * as cx from "./complex";
 import { addScaled, binary, copy, fill, unary, where } from "./elementwise";
 import { binaryWasm, copyWasm, elementwise, sumWasm, unaryWasm, whereWasm } from "./fused";
 import { gather, scatter, sort } from "./indexing";
@@ -53,11 +54,12 @@ export class CpuBackend implements Backend {
   readonly specificationVersion = 2 as const;
   readonly device = "cpu";
   readonly gcManaged = true;
-  /** Every dtype, int8 and int16 included (Int8Array/Int16Array storage). */
+  /** Every dtype, int8 and int16 included (Int8Array/Int16Array storage); complex as (re, im) pairs (complex.ts). */
   readonly dtypes: readonly DType[] = DTYPES;
 
   /** From the buffer pool (`takeBuffer`): a recycled array when one fits, zero-filled unless `zero` is false. */
   alloc(dtype: DType, length: number, zero = true): TypedArray {
+    if (dtype === "complex64" || dtype === "complex128") return cx.allocComplex(dtype, length, zero);
     // float storage of 4 KiB or more lives in WebAssembly memory when it can (wasm/heap.ts)
     if (dtype === "float32") return heapAlloc(Float32Array, length, zero) ?? takeBuffer(dtype, length, zero);
     if (dtype === "float64") return heapAlloc(Float64Array, length, zero) ?? takeBuffer(dtype, length, zero);
@@ -75,11 +77,13 @@ export class CpuBackend implements Backend {
     return { poolEnabled: +enabled, ...counts };
   }
 
-  write(handle: unknown, _dtype: DType, data: TypedArray, offset: number): void {
-    (handle as TypedArray).set(data, offset);
+  write(handle: unknown, dtype: DType, data: TypedArray, offset: number): void {
+    // complex data comes interleaved, 2 words per element
+    (handle as TypedArray).set(data, dtype === "complex64" || dtype === "complex128" ? 2 * offset : offset);
   }
 
   readSync(view: View): TypedArray {
+    if (cx.isComplexView(view)) return cx.readComplex(view);
     const n = numel(view.shape);
     // the usual read, a dense view: one copy of its elements (`slice` copies bits, as `copy` does)
     if (isContiguous(view)) return (view.handle as TypedArray).slice(view.offset, view.offset + n);
@@ -110,6 +114,7 @@ export class CpuBackend implements Backend {
   async sync(): Promise<void> {}
 
   copy(x: View, out: View): void {
+    if (cx.isComplexView(x) || cx.isComplexView(out)) return cx.copyComplex(x, out);
     // contiguous copies of one dtype are a memcpy already (elementwise.ts)
     if (x.dtype === out.dtype && isContiguous(x) && isContiguous(out)) copy(x, out);
     else if (!copyWasm(x, out)) copy(x, out);
@@ -120,10 +125,12 @@ export class CpuBackend implements Backend {
   }
 
   fill(out: View, value: number): void {
+    if (cx.isComplexView(out)) return cx.fillComplex(out, value);
     fill(out, value);
   }
 
   unary(op: UnaryOp, x: View, out: View): void {
+    if (cx.isComplexView(x)) return cx.unaryComplex(op, x, out);
     if (!unaryWasm(op, x, out)) unary(op, x, out);
   }
 
@@ -131,42 +138,52 @@ export class CpuBackend implements Backend {
     addScaled(a, b, alpha, out);
   }
   binary(op: BinaryOp, a: View, b: View, out: View): void {
+    if (cx.isComplexView(a)) return cx.binaryComplex(op, a, b, out);
     if (!binaryWasm(op, a, b, out)) binary(op, a, b, out);
   }
 
   where(cond: View, a: View, b: View, out: View): void {
+    if (cx.isComplexView(out)) return cx.whereComplex(cond, a, b, out);
     if (!whereWasm(cond, a, b, out)) where(cond, a, b, out);
   }
 
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
+    if (cx.isComplexView(x)) return cx.reduceComplex(op, x, axes, out);
     if (op !== "sum" || !sumWasm(x, axes, out)) reduce(op, x, axes, out);
   }
 
   argReduce(op: ArgReduceOp, x: View, axis: number, out: View): void {
+    if (cx.isComplexView(x)) throw cx.notSupported(op, x.dtype);
     argReduce(op, x, axis, out);
   }
 
   scan(op: ScanOp, x: View, axis: number, out: View): void {
+    if (cx.isComplexView(x)) return cx.scanComplex(op, x, axis, out);
     scan(op, x, axis, out);
   }
 
   matmul(a: View, b: View, out: View): void {
+    if (cx.isComplexView(out)) return cx.matmulComplex(a, b, out);
     matmul(a, b, out);
   }
 
   gather(x: View, axis: number, index: View, out: View): void {
+    if (cx.isComplexView(x)) return cx.gatherComplex(x, axis, index, out);
     gather(x, axis, index, out);
   }
 
   scatter(mode: "set" | "add", out: View, axis: number, index: View, src: View): void {
+    if (cx.isComplexView(out)) return cx.scatterComplex(mode, out, axis, index, src);
     scatter(mode, out, axis, index, src);
   }
 
   sort(x: View, axis: number, descending: boolean, values: View, indices: View): void {
+    if (cx.isComplexView(x)) throw cx.notSupported("sort", x.dtype);
     sort(x, axis, descending, values, indices);
   }
 
   random(dist: RandomDist, key: number, counter: number, out: View): void {
+    if (cx.isComplexView(out)) throw cx.notSupported(`random ${dist}`, out.dtype);
     random(dist, key, counter, out);
   }
 

@@ -359,6 +359,25 @@ export {
   zeros,
   zerosLike,
 } from "@cinder/tensor";
+// complex dtypes and the ops that make and take apart complex tensors (@cinder/tensor's ops/complex.ts)
+export {
+  angle,
+  cdouble,
+  cfloat,
+  complex,
+  complex64,
+  complex128,
+  conj,
+  conjPhysical,
+  imag,
+  isComplexOp as isComplex,
+  isConj,
+  polar,
+  real,
+  resolveConj,
+  viewAsComplex,
+  viewAsReal,
+} from "@cinder/tensor";
 /** `torch.nn`: @cinder/nn with `nn.DataParallel` and `nn.parallel.DistributedDataParallel` (from @cinder/distributed). */
 export * as nn from "./nn.js";
 /**

@@ -4,7 +4,8 @@ import { AllocationError } from "./errors";
  * Element types. Integers default to int32 (WebGPU has no 64-bit integers); bool is stored one byte per element.
  * int8 and int16 live on backends that declare them (`Backend.dtypes`): the CPU does, WebGPU does not.
  */
-export type DType = "float32" | "float64" | "int32" | "uint8" | "bool" | "int8" | "int16";
+export type DType = "float32" | "float64" | "int32" | "uint8" | "bool" | "int8" | "int16"
+  | "complex64" | "complex128";
 
 /** The arrays tensors are read into and created from (bool and uint8 use Uint8Array). */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array;
@@ -19,8 +20,11 @@ export interface DTypeInfo {
     | Uint8ArrayConstructor
     | Int8ArrayConstructor
     | Int16ArrayConstructor;
-  /** Its category in type promotion: bool < integer < float. */
-  readonly kind: "bool" | "int" | "float";
+  /**
+   * Its category in type promotion: bool < integer < float < complex. A complex element is two words of `ctor`
+   * (re, im interleaved): storage of n elements holds 2n words.
+   */
+  readonly kind: "bool" | "int" | "float" | "complex";
   /** Bits per element. */
   readonly bits: number;
   /** The smallest value (integers; bool 0; floats -inf). */
@@ -110,6 +114,26 @@ export const DTYPE_INFO = {
     ctype: "int16_t",
     torch: "Short",
   },
+  complex64: {
+    ctor: Float32Array,
+    kind: "complex",
+    bits: 64,
+    min: -Infinity,
+    max: Infinity,
+    legacy: "torch.ComplexFloatTensor",
+    ctype: "c10::complex<float>",
+    torch: "ComplexFloat",
+  },
+  complex128: {
+    ctor: Float64Array,
+    kind: "complex",
+    bits: 128,
+    min: -Infinity,
+    max: Infinity,
+    legacy: "torch.ComplexDoubleTensor",
+    ctype: "c10::complex<double>",
+    torch: "ComplexDouble",
+  },
 } as const satisfies Record<DType, DTypeInfo>;
 
 /** Every dtype Cinder has. */
@@ -157,6 +181,14 @@ export const int8: "int8" = "int8";
 export const uint8: "uint8" = "uint8";
 /** `torch.bool`, stored one byte per element. */
 export const bool: "bool" = "bool";
+/** `torch.complex64`: (re, im) float32 pairs. */
+export const complex64: "complex64" = "complex64";
+/** `torch.cfloat`: complex64. */
+export const cfloat = complex64;
+/** `torch.complex128`: (re, im) float64 pairs. */
+export const complex128: "complex128" = "complex128";
+/** `torch.cdouble`: complex128. */
+export const cdouble = complex128;
 
 /** The TypedArray type of a dtype. */
 export type TypedArrayFor<D extends DType> = InstanceType<(typeof DTYPE_INFO)[D]["ctor"]>;
@@ -236,6 +268,21 @@ export function isFloat(dtype: DType): boolean {
   return DTYPE_INFO[dtype].kind === "float";
 }
 
+/** Whether the dtype is a complex one (complex64, complex128; `x.is_complex()`). */
+export function isComplex(dtype: DType): boolean {
+  return DTYPE_INFO[dtype].kind === "complex";
+}
+
+/** The real dtype of a complex dtype's parts (complex64 -> float32), or the dtype itself. */
+export function realDtype(dtype: DType): DType {
+  return dtype === "complex64" ? "float32" : dtype === "complex128" ? "float64" : dtype;
+}
+
+/** The complex dtype with parts of float dtype `dtype` (float64 -> complex128; other dtypes -> complex64). */
+export function complexDtype(dtype: DType): DType {
+  return dtype === "float64" || dtype === "complex128" ? "complex128" : "complex64";
+}
+
 /** Whether the dtype is an integer one (int32, int16, int8, uint8; bool is neither). */
 export function isInt(dtype: DType): boolean {
   return DTYPE_INFO[dtype].kind === "int";
@@ -287,7 +334,7 @@ export function dtypeOfTypedArray(a: ArrayBufferView): DType {
 
 // ---- type promotion (PyTorch's rules, with int32 standing in for int64) ----
 
-const KIND_RANK = { bool: 0, int: 1, float: 2 } as const;
+const KIND_RANK = { bool: 0, int: 1, float: 2, complex: 3 } as const;
 
 /**
  * Promote two dtypes of dimensioned tensors (torch.promote_types): the higher category wins (bool < integer <
@@ -297,7 +344,11 @@ export function promoteTypes(a: DType, b: DType): DType {
   if (a === b) return a;
   const ia = DTYPE_INFO[a];
   const ib = DTYPE_INFO[b];
-  if (ia.kind !== ib.kind) return KIND_RANK[ia.kind] > KIND_RANK[ib.kind] ? a : b;
+  if (ia.kind !== ib.kind) {
+    const [hi, lo] = KIND_RANK[ia.kind] > KIND_RANK[ib.kind] ? [a, b] : [b, a];
+    // complex64 with float64 keeps float64's precision: complex128
+    return hi === "complex64" && lo === "float64" ? "complex128" : hi;
+  }
   if (ia.kind === "int" && ia.min < 0 !== ib.min < 0 && ia.bits === ib.bits) return "int16"; // uint8 + int8
   return ia.bits >= ib.bits ? a : b;
 }
@@ -317,10 +368,12 @@ export function resultType(ops: readonly PromotionOperand[]): DType {
   const n = ops.length;
   if (n === 0) return "float32";
   const first = ops[0].dtype;
-  let same = !(ops[0].kind === "number" && first === "float64");
+  // a float64 (complex128) JS number counts as float32 (complex64): no shortcut
+  const wide = first === "float64" || first === "complex128";
+  let same = !(ops[0].kind === "number" && wide);
   for (let i = 1; same && i < n; i++) {
     const o = ops[i];
-    same = o.dtype === first && !(o.kind === "number" && first === "float64");
+    same = o.dtype === first && !(o.kind === "number" && wide);
   }
   if (same) return first;
   let tensor: DType | undefined;
@@ -332,7 +385,7 @@ export function resultType(ops: readonly PromotionOperand[]): DType {
     else if (o.kind === "scalar-tensor")
       scalarTensor = scalarTensor === undefined ? o.dtype : promoteTypes(scalarTensor, o.dtype);
     else {
-      const d = isFloat(o.dtype) ? "float32" : o.dtype;
+      const d = isFloat(o.dtype) ? "float32" : isComplex(o.dtype) ? "complex64" : o.dtype;
       number = number === undefined ? d : promoteTypes(number, d);
     }
   }
@@ -341,7 +394,10 @@ export function resultType(ops: readonly PromotionOperand[]): DType {
 
 function combine(higher: DType | undefined, lower: DType | undefined): DType | undefined {
   if (higher === undefined) return lower;
-  if (lower === undefined || isFloat(higher)) return higher;
+  if (lower === undefined || isComplex(higher)) return higher;
+  // a complex operand of a lower class keeps a float's precision (float64 tensor + complex64 0-dim: complex128)
+  if (isComplex(lower)) return isFloat(higher) ? complexDtype(higher) : lower;
+  if (isFloat(higher)) return higher;
   if (higher === "bool" || isFloat(lower)) return promoteTypes(higher, lower);
   return higher;
 }

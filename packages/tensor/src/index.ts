@@ -62,6 +62,23 @@ export {
   vdot,
 } from "./ops/aliases";
 export { castOp } from "./ops/cast";
+export {
+  angle,
+  COMPLEX_BINARY_OPS,
+  COMPLEX_UNARY_OPS,
+  complex,
+  conj,
+  conjPhysical,
+  imag,
+  isComplexOp,
+  isConj,
+  polar,
+  real,
+  resolveConj,
+  viewAsComplex,
+  viewAsReal,
+} from "./ops/complex";
+export { type Complex, isComplexValue } from "./complex-value";
 export * from "./ops/creation";
 export { type CreationOptions, getDefaultDevice, setDefaultDevice } from "./ops/creation-args";
 export { logspace, meshgrid } from "./ops/creation-extra";

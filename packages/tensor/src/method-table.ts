@@ -6,6 +6,7 @@
 import { ownMethods as m } from "./methods";
 import * as al from "./ops/aliases";
 import { castOp } from "./ops/cast";
+import * as cx from "./ops/complex";
 import { diag } from "./ops/creation";
 import * as ex from "./ops/elementwise-extra";
 import * as ie from "./ops/index-extra";
@@ -382,6 +383,18 @@ export const methodTable = () => ({
   swapdims: al.swapdims,
   /** `x.swapaxes(axis0, axis1)`: alias of `transpose`. */
   swapaxes: al.swapaxes,
+  /** `x.isComplex()`: whether the dtype is complex64 or complex128 (`x.is_complex()`). */
+  isComplex: cx.isComplexOp,
+  /** `x.conj()`: the complex conjugate (values; a real tensor itself). */
+  conj: cx.conj,
+  /** `x.conjPhysical()`: the complex conjugate (values). */
+  conjPhysical: cx.conjPhysicalMethod,
+  /** `x.resolveConj()`: the tensor itself (Cinder has no lazy conjugate bit). */
+  resolveConj: cx.resolveConj,
+  /** `x.isConj()`: always false (Cinder has no lazy conjugate bit). */
+  isConj: cx.isConj,
+  /** `x.angle()`: the argument of each element, atan2(im, re) (0 or pi for real tensors). */
+  angle: cx.angleMethod,
   /** `x.adjoint()`: the (conjugate) transpose of the last two dims, `x.mT` for real tensors. */
   adjoint: al.adjoint,
   /** `x.broadcastTo(size)`: alias of `expand`. */

@@ -8,6 +8,7 @@
  * Non-CPU tensors get `device='webgpu'` (PyTorch: `device='cuda:0'`); a tensor that cannot be read
  * synchronously prints a short placeholder instead of throwing.
  */
+import { isComplex } from "./dtype";
 import type { Tensor } from "./tensor";
 
 export interface PrintOptions {
@@ -169,6 +170,9 @@ function formatValue(f: Formatter, v: number): string {
 
 interface Ctx {
   data: ArrayLike<number>;
+  /** Complex tensors: the imaginary parts (`data` holds the real parts) and their own formatter, as PyTorch's. */
+  imag?: ArrayLike<number>;
+  imagFormatter?: Formatter;
   shape: readonly number[];
   strides: number[];
   summarize: boolean;
@@ -199,12 +203,13 @@ function collect(ctx: Ctx, d: number, offset: number, out: number[]): void {
 function tensorStr(ctx: Ctx, d: number, offset: number, indent: number): string {
   const f = ctx.formatter!;
   const dims = ctx.shape.length - d;
-  if (dims === 0) return formatValue(f, ctx.data[offset]);
+  if (dims === 0) return formatElement(ctx, offset);
   const idx = shownIndices(ctx, d);
   if (dims === 1) {
-    // _vector_str: element width plus ", "; wrap at linewidth
-    const perLine = Math.max(1, Math.floor((PRINT_OPTS.linewidth - indent) / (f.maxWidth + 2)));
-    const items = idx.map((i) => (i < 0 ? " ..." : formatValue(f, ctx.data[offset + i * ctx.strides[d]])));
+    // _vector_str: element width plus ", " (a complex element: plus the imaginary width and "j"); wrap at linewidth
+    const width = f.maxWidth + 2 + (ctx.imagFormatter ? ctx.imagFormatter.maxWidth + 1 : 0);
+    const perLine = Math.max(1, Math.floor((PRINT_OPTS.linewidth - indent) / width));
+    const items = idx.map((i) => (i < 0 ? " ..." : formatElement(ctx, offset + i * ctx.strides[d])));
     const lines: string[] = [];
     for (let i = 0; i < items.length; i += perLine) lines.push(items.slice(i, i + perLine).join(", "));
     return `[${lines.join(`,\n${" ".repeat(indent + 1)}`)}]`;
@@ -213,6 +218,14 @@ function tensorStr(ctx: Ctx, d: number, offset: number, indent: number): string 
     i < 0 ? "..." : tensorStr(ctx, d + 1, offset + i * ctx.strides[d], indent + 1),
   );
   return `[${slices.join(`,${"\n".repeat(dims - 1)}${" ".repeat(indent + 1)}`)}]`;
+}
+
+/** One element; a complex one as PyTorch's `re+imj` (the imaginary part's padding stripped, its sign kept). */
+function formatElement(ctx: Ctx, offset: number): string {
+  const re = formatValue(ctx.formatter!, ctx.data[offset]);
+  if (!ctx.imag || !ctx.imagFormatter) return re;
+  const im = `${formatValue(ctx.imagFormatter, ctx.imag[offset])}j`.trimStart();
+  return im[0] === "+" || im[0] === "-" ? re + im : `${re}+${im}`;
 }
 
 function pyTuple(shape: readonly number[]): string {
@@ -237,7 +250,7 @@ function addSuffixes(tensorString: string, suffixes: string[], indent: number): 
 }
 
 /** Defaults that print no `dtype=` suffix (PyTorch: float32, int64, bool; Cinder: int32 for int64). */
-const DEFAULT_DTYPES: readonly string[] = ["float32", "int32", "bool"];
+const DEFAULT_DTYPES: readonly string[] = ["float32", "int32", "bool", "complex64"];
 
 /** `repr(tensor)` (PyTorch's _str_intern for dense tensors). */
 export function formatTensor(t: Tensor): string {
@@ -275,9 +288,18 @@ export function formatTensor(t: Tensor): string {
         s *= shape[d];
       }
       const ctx: Ctx = { data, shape, strides, summarize: n > PRINT_OPTS.threshold, formatter: null };
+      if (isComplex(t.dtype)) {
+        // interleaved (re, im) words: the parts apart, each with its own formatter (PyTorch's real/imag formatters)
+        ctx.data = Array.from({ length: n }, (_, i) => data![2 * i]);
+        const imag = Array.from({ length: n }, (_, i) => data![2 * i + 1]);
+        const shownImag: number[] = [];
+        collect({ ...ctx, data: imag }, 0, 0, shownImag);
+        ctx.imag = imag;
+        ctx.imagFormatter = makeFormatter(shownImag, true, false);
+      }
       const shown: number[] = [];
       collect(ctx, 0, 0, shown);
-      const floating = t.dtype === "float32" || t.dtype === "float64";
+      const floating = t.dtype === "float32" || t.dtype === "float64" || ctx.imag !== undefined;
       ctx.formatter = makeFormatter(shown, floating, t.dtype === "bool");
       body = tensorStr(ctx, 0, 0, indent);
     }

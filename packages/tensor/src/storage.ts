@@ -193,3 +193,38 @@ function endReads(p: Pending): void {
     else if (--s.readers === 0 && s.freed && s.recyclable) s.backend.free(h);
   }
 }
+
+/**
+ * A storage that is another storage's buffer seen as `dtype` (`view_as_real`, `view_as_complex`, `x.real`): same
+ * buffer, version counter, reference count and copy-on-write state as the owner, whose dtype only differs in how
+ * many words an element takes (complex64 as float32 pairs). Every field and method but `dtype` and `length` is the
+ * owner's (read, written and called on the owner), so a copy-on-write move or a pending program run by either side
+ * is seen by both. An alias of an alias is an alias of the owner; the owner's own dtype gives the owner back.
+ */
+export function aliasStorage(base: Storage, dtype: DType, length: number): Storage {
+  const owner = (base as { aliasOf?: Storage }).aliasOf ?? base;
+  if (owner.dtype === dtype) return owner;
+  const o = owner as unknown as Record<string, unknown>;
+  const props: PropertyDescriptorMap = {
+    aliasOf: { value: owner },
+    dtype: { value: dtype },
+    length: { value: length },
+  };
+  for (const key of Object.getOwnPropertyNames(owner)) {
+    if (key in props) continue;
+    props[key] = {
+      get: () => o[key],
+      set: (v: unknown) => {
+        o[key] = v;
+      },
+    };
+  }
+  for (const key of Object.getOwnPropertyNames(Storage.prototype)) {
+    if (key === "constructor" || key in props) continue;
+    const d = Object.getOwnPropertyDescriptor(Storage.prototype, key) as PropertyDescriptor;
+    props[key] = d.get
+      ? { get: () => o[key] }
+      : { value: (...args: unknown[]) => (o[key] as (...a: unknown[]) => unknown).apply(owner, args) };
+  }
+  return Object.create(Storage.prototype, props) as Storage;
+}

@@ -9,17 +9,20 @@ import {
   checkAllocation,
   checkDType,
   DTYPES,
+  isComplex,
   isFloat,
   LEGACY_NAMES,
   type LegacyTypeName,
 } from "./dtype";
 
+import type { Complex } from "./complex-value";
 import { DeviceError, DTypeError, fmtShape, ShapeError } from "./errors";
 import { autogradHooks } from "./grad";
 import { releaseTensor, trackTensor } from "./memory";
 import { methodSignature, type TensorMethods } from "./methods";
 import { opTracer } from "./op-tracer";
 import { castOp } from "./ops/cast";
+import { imagPart, realPart } from "./ops/complex";
 import { formatTensor } from "./print";
 import { broadcastStrides, contiguousStrides, isContiguous, numel, sameShape } from "./shape";
 import { setTensorClass } from "./signature";
@@ -171,6 +174,18 @@ export class Tensor {
     }
     return this.transpose(-2, -1);
   }
+  /** `x.mH`: the conjugate transpose of the last two dims (`x.mT` for real tensors); needs ndim >= 2. */
+  get mH(): Tensor {
+    return this.adjoint();
+  }
+  /** `x.real`: the real parts as a view (complex tensors; a real tensor is its own real part). */
+  get real(): Tensor {
+    return realPart(this);
+  }
+  /** `x.imag`: the imaginary parts as a view (complex tensors only, as in PyTorch). */
+  get imag(): Tensor {
+    return imagPart(this);
+  }
   /** Number of dimensions (`x.dim()`). */
   dim(): number {
     return this.shape.length;
@@ -272,26 +287,26 @@ export class Tensor {
     this.checkAlive();
     return this.backend.read(this.view_);
   }
-  /** The single element as a JS number (booleans as true/false). */
-  item(): number | boolean {
+  /** The single element as a JS number (booleans as true/false; complex as `{ re, im }`). */
+  item(): number | boolean | Complex {
     this.checkItem();
     return this.scalarOf(this.data());
   }
-  /** The single element as a JS number (booleans as true/false), from any device. */
-  async itemAsync(): Promise<number | boolean> {
+  /** The single element as a JS number (booleans as true/false; complex as `{ re, im }`), from any device. */
+  async itemAsync(): Promise<number | boolean | Complex> {
     this.checkItem();
     return this.scalarOf(await this.dataAsync());
   }
-  /** Nested JS arrays (a number for 0-dim tensors), like `tensor.tolist()`. */
-  toArray(): NestedArray<number | boolean> {
-    return nest(this.data(), this.shape, this.dtype === "bool");
+  /** Nested JS arrays (a number for 0-dim tensors; complex elements as `{ re, im }`), like `tensor.tolist()`. */
+  toArray(): NestedArray<number | boolean | Complex> {
+    return nest(this.data(), this.shape, this.dtype);
   }
   /** Nested JS arrays, like `tensor.tolist()`, from any device. */
-  async toArrayAsync(): Promise<NestedArray<number | boolean>> {
-    return nest(await this.dataAsync(), this.shape, this.dtype === "bool");
+  async toArrayAsync(): Promise<NestedArray<number | boolean | Complex>> {
+    return nest(await this.dataAsync(), this.shape, this.dtype);
   }
   /** The same as `toArray()`: PyTorch's name. */
-  tolist(): NestedArray<number | boolean> {
+  tolist(): NestedArray<number | boolean | Complex> {
     return this.toArray();
   }
 
@@ -303,7 +318,8 @@ export class Tensor {
       );
     }
   }
-  private scalarOf(d: TypedArray): number | boolean {
+  private scalarOf(d: TypedArray): number | boolean | Complex {
+    if (isComplex(this.dtype)) return { re: d[0], im: d[1] };
     return this.dtype === "bool" ? d[0] !== 0 : d[0];
   }
   private checkAlive(): void {
@@ -390,6 +406,7 @@ export class Tensor {
 
   /** Set `requiresGrad` in place (leaves only, floating point only); returns this. */
   requiresGrad_(on = true): this {
+    if (on && isComplex(this.dtype)) throw complexGradError("requiresGrad_");
     if (on && !isFloat(this.dtype)) {
       throw new TypeError(`only tensors of floating point dtype can require gradients, got ${this.dtype}`);
     }
@@ -461,16 +478,35 @@ function parseTo(target: Device | DType | { device?: Device; dtype?: DType; copy
   return target;
 }
 
+/** Real values as complex (re, im) words with imaginary parts 0. */
+function realToPairs(data: TypedArray, dtype: DType): TypedArray {
+  const out = allocTypedArray(dtype === "complex64" ? "float32" : "float64", 2 * data.length);
+  for (let i = 0; i < data.length; i++) out[2 * i] = data[i];
+  return out;
+}
+
+/** Elements in `data` of `dtype`: complex data holds two words (re, im) per element. */
+function elementsOf(data: TypedArray, dtype: DType): number {
+  return isComplex(dtype) ? data.length / 2 : data.length;
+}
+
 export function moveData(t: Tensor, data: TypedArray, device: Device): Tensor {
   const b = getBackend(device);
-  const handle = allocate(b, t.dtype, data.length, "to()", t.shape);
+  const n = elementsOf(data, t.dtype);
+  const handle = allocate(b, t.dtype, n, "to()", t.shape);
   b.write(handle, t.dtype, data, 0);
-  const out = new Tensor(new Storage(b, t.dtype, data.length, handle), t.shape);
+  const out = new Tensor(new Storage(b, t.dtype, n, handle), t.shape);
   if (t.requiresGrad) out.requiresGrad = t.requiresGrad; // autograd rewires this through its "to" record
   return out;
 }
 
-function nest(d: TypedArray, shape: readonly number[], bool: boolean): NestedArray<number | boolean> {
+function nest(d: TypedArray, shape: readonly number[], dtype: DType): NestedArray<number | boolean | Complex> {
+  if (isComplex(dtype)) {
+    // interleaved (re, im) words: element i is { re: d[2i], im: d[2i + 1] }
+    const pairs = Array.from({ length: d.length / 2 }, (_, i) => ({ re: d[2 * i], im: d[2 * i + 1] }));
+    return nestValues(pairs, shape);
+  }
+  const bool = dtype === "bool";
   const conv = (v: number) => (bool ? v !== 0 : v);
   if (shape.length === 0) return conv(d[0]);
   const rec = (dim: number, off: number): NestedArray<number | boolean>[] => {
@@ -486,6 +522,25 @@ function nest(d: TypedArray, shape: readonly number[], bool: boolean): NestedArr
     return out;
   };
   return rec(0, 0);
+}
+
+function nestValues<T>(values: readonly T[], shape: readonly number[]): NestedArray<T> {
+  if (shape.length === 0) return values[0];
+  const rec = (dim: number, off: number): NestedArray<T>[] => {
+    let step = 1;
+    for (let k = dim + 1; k < shape.length; k++) step *= shape[k];
+    return Array.from({ length: shape[dim] }, (_, i) =>
+      dim === shape.length - 1 ? values[off + i] : rec(dim + 1, off + i * step),
+    );
+  };
+  return rec(0, 0);
+}
+
+/** The error for autograd through a complex tensor (PyTorch's conjugate Wirtinger derivatives are not in Cinder). */
+export function complexGradError(what: string): Error {
+  return new TypeError(
+    `${what}: autograd of complex tensors is not implemented in Cinder yet (PyTorch's conjugate Wirtinger derivatives); compute on real tensors (x.real, x.imag, viewAsReal) to differentiate`,
+  );
 }
 
 /**
@@ -539,10 +594,13 @@ export function tensorFromData(
   device: Device,
   what = "",
 ): Tensor {
+  // real values for a complex dtype (creation ops fill numbers): each becomes (v, 0)
+  if (isComplex(dtype) && data.length === numel(shape) && data.length > 0) data = realToPairs(data, dtype);
   const b = getBackend(device);
-  const handle = allocate(b, dtype, data.length, what, shape, false); // the write fills every element
+  const n = elementsOf(data, dtype);
+  const handle = allocate(b, dtype, n, what, shape, false); // the write fills every element
   b.write(handle, dtype, data, 0);
-  return new Tensor(new Storage(b, dtype, data.length, handle), shape);
+  return new Tensor(new Storage(b, dtype, n, handle), shape);
 }
 
 export { allocTypedArray };

@@ -3,7 +3,16 @@
  * rule written out as before: every combination of up to three operands of each dtype and kind.
  */
 import { describe, expect, it } from "vitest";
-import { DTYPES, type DType, isFloat, type PromotionOperand, promoteTypes, resultType } from "../src/dtype";
+import {
+  complexDtype,
+  DTYPES,
+  type DType,
+  isComplex,
+  isFloat,
+  type PromotionOperand,
+  promoteTypes,
+  resultType,
+} from "../src/dtype";
 
 /** The rule as written before the shortcut (torch.result_type's three priority classes). */
 function reference(ops: readonly PromotionOperand[]): DType {
@@ -13,13 +22,21 @@ function reference(ops: readonly PromotionOperand[]): DType {
     number: undefined,
   };
   for (const o of ops) {
-    const d = o.kind === "number" && isFloat(o.dtype) ? "float32" : o.dtype;
+    const d =
+      o.kind === "number" && isFloat(o.dtype)
+        ? "float32"
+        : o.kind === "number" && isComplex(o.dtype)
+          ? "complex64"
+          : o.dtype;
     const cur = by[o.kind];
     by[o.kind] = cur === undefined ? d : promoteTypes(cur, d);
   }
   const combine = (higher: DType | undefined, lower: DType | undefined): DType | undefined => {
     if (higher === undefined) return lower;
-    if (lower === undefined || isFloat(higher)) return higher;
+    // PyTorch's combine_categories: a lower-class complex operand keeps a float's width
+    if (lower === undefined || isComplex(higher)) return higher;
+    if (isComplex(lower)) return isFloat(higher) ? complexDtype(higher) : lower;
+    if (isFloat(higher)) return higher;
     if (higher === "bool" || isFloat(lower)) return promoteTypes(higher, lower);
     return higher;
   };

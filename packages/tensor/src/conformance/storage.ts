@@ -28,7 +28,7 @@ const NaN_ = Number.NaN;
 const INF = Number.POSITIVE_INFINITY;
 
 /** Values exactly representable in each source dtype. */
-const SOURCE: Record<DType, number[]> = {
+const SOURCE: Partial<Record<DType, number[]>> = {
   float32: [0, -0, 1, -1, 2.75, -2.75, 0.1, 100.5, 255, 16777216, -1e6, 3.4e38, NaN_, INF, -INF],
   float64: [0, -0, 1, -1, 2.75, -2.75, 0.1, 100.5, 255, 16777217, -1e6, 1e40, 1e-50, NaN_, INF, -INF],
   int32: [0, 1, -1, 7, 255, 256, 300, -300, 16777217, 2147483647, -2147483648],
@@ -43,7 +43,7 @@ const SOURCE: Record<DType, number[]> = {
  * values only (C leaves the rest undefined; CPUs and GPUs differ); integer narrowing wraps modulo 2^8.
  */
 function convertible(from: DType, to: DType): number[] {
-  const vs = SOURCE[from].map((v) => roundTo(v, from));
+  const vs = (SOURCE[from] ?? []).map((v) => roundTo(v, from));
   const isFloatSrc = from === "float32" || from === "float64";
   if (isFloatSrc && to === "int32") return vs.filter((v) => Number.isFinite(v) && Math.abs(v) < 2147483648);
   if (isFloatSrc && isInt(to)) {

@@ -9,6 +9,7 @@ import type { BinaryOp, UnaryOp } from "../backend";
 import { ShapeError } from "../errors";
 import { arg, k, op, self, signature } from "../signature";
 import type { Tensor } from "../tensor";
+import { conjImpl } from "./complex";
 import {
   type BinaryFn,
   type BinaryMethod,
@@ -132,7 +133,7 @@ export const adjoint = op(signature("adjoint", [self]), ({ input }): Tensor => {
       `adjoint(): tensor.adjoint() is only supported on matrices or batches of matrices. Got ${input.ndim}-D tensor.`,
     );
   }
-  return transpose(input, -2, -1);
+  return transpose(conjImpl(input), -2, -1);
 });
 /** `linalg.diagonal(A, *, offset=0, dim1=-2, dim2=-1)`: `diagonal` with the matrix dims last by default. */
 export const linalgDiagonal = op(
@@ -159,10 +160,10 @@ export const pinverse = op(
   signature("pinverse", [self, arg("rcond", k.float, 1e-15)]),
   ({ input, rcond }): Tensor => pinv(input, { rtol: rcond }),
 );
-/** `vdot(input, other)` / `x.vdot(other)`: the dot product of two 1-D tensors (`dot` for real tensors). */
+/** `vdot(input, other)` / `x.vdot(other)`: the dot product of two 1-D tensors, the first conjugated (`dot` for real tensors). */
 export const vdot = op(
   signature("vdot", [self, arg("other", k.tensor)]),
-  ({ input, other }): Tensor => dot(input, other),
+  ({ input, other }): Tensor => dot(conjImpl(input), other),
 );
 /** `inner(input, other)` / `x.inner(other)`: the sum of products over the last dims (`tensordot` of the last dims). */
 export const inner = op(signature("inner", [self, arg("other", k.tensor)]), ({ input, other }): Tensor => {

@@ -1,8 +1,8 @@
 import type { DType } from "../dtype";
-import { isFloat } from "../dtype";
-import { recordOp } from "../grad";
+import { isComplex, isFloat } from "../dtype";
+import { needsGrad, recordOp } from "../grad";
 import { opTracer } from "../op-tracer";
-import type { Tensor } from "../tensor";
+import { complexGradError, type Tensor } from "../tensor";
 import { cast } from "./kernels";
 
 /** Dtype conversion; differentiable between float dtypes (ToCopyBackward0). */
@@ -13,6 +13,7 @@ export function castOp(x: Tensor, dtype: DType): Tensor {
 }
 
 function castRun(x: Tensor, dtype: DType): Tensor {
+  if (isComplex(dtype) && needsGrad(x)) throw complexGradError("to");
   const out = cast(x, dtype);
   if (!isFloat(dtype)) return out;
   return recordOp({

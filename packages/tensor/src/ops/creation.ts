@@ -12,10 +12,13 @@ import {
   checkAllocation,
   DTYPE_INFO,
   dtypeOfTypedArray,
+  isComplex,
   isFloat,
   isInt,
+  realDtype,
   typedArrayCtor,
 } from "../dtype";
+import { type Complex, isComplexValue } from "../complex-value";
 import { DeviceError, fmtShape, ShapeError } from "../errors";
 import { numel } from "../shape";
 import { ArgumentError, arg, type Kind, k, op, overloads, Signature, self, signature } from "../signature";
@@ -46,13 +49,14 @@ import { checkArangeFits, checkScalarFits } from "./range-check";
 // ---- tensor(data) ----
 
 /** What `tensor(data)` takes: a number, boolean, (nested) list, TypedArray or Tensor. */
-export type TensorData = number | boolean | TypedArray | readonly TensorData[] | Tensor;
+export type TensorData = number | boolean | Complex | TypedArray | readonly TensorData[] | Tensor;
 type Data = TensorData;
 
 const isData = (v: unknown): boolean =>
   typeof v === "number" ||
   typeof v === "boolean" ||
   Array.isArray(v) ||
+  isComplexValue(v) ||
   (ArrayBuffer.isView(v) && !(v instanceof DataView)) ||
   v instanceof Tensor;
 // not a plain object, so `tensor({ data, dtype })` is the options form
@@ -62,7 +66,7 @@ const dataKind = {
 } as unknown as Kind<Data>;
 
 /** Shape and flat values of nested arrays, with PyTorch's error for ragged input. */
-function flatten(data: Data): { shape: number[]; values: (number | boolean)[]; typed?: TypedArray } {
+function flatten(data: Data): { shape: number[]; values: Elem[]; typed?: TypedArray } {
   if (ArrayBuffer.isView(data)) return { shape: [data.length], values: [], typed: data as TypedArray };
   const shape: number[] = [];
   let probe: Data = data;
@@ -72,10 +76,10 @@ function flatten(data: Data): { shape: number[]; values: (number | boolean)[]; t
     probe = probe[0];
   }
   if (ArrayBuffer.isView(probe)) shape.push((probe as TypedArray).length);
-  const values: (number | boolean)[] = [];
+  const values: Elem[] = [];
   const walk = (d: Data, dim: number) => {
     if (dim === shape.length) {
-      if (typeof d !== "number" && typeof d !== "boolean") {
+      if (typeof d !== "number" && typeof d !== "boolean" && !isComplexValue(d)) {
         throw new TypeError(`tensor(): expected a number or boolean at depth ${dim}, got ${describe(d)}`);
       }
       values.push(d);
@@ -97,13 +101,21 @@ function describe(d: unknown): string {
   return Array.isArray(d) ? `a list of length ${d.length}` : d === null ? "null" : typeof d;
 }
 
-function inferDType(values: readonly (number | boolean)[]): DType {
+/** An element of `tensor()`'s data: a number, a boolean, or a `{ re, im }` complex number. */
+type Elem = number | boolean | Complex;
+
+function inferDType(values: readonly Elem[]): DType {
   if (values.length === 0) return "float32";
+  if (values.some(isComplexValue)) return "complex64"; // PyTorch's default complex dtype
   if (values.every((v) => typeof v === "boolean")) return "bool";
   return values.every((v) => typeof v === "boolean" || Number.isInteger(v)) ? "int32" : "float32";
 }
 
-function fillTyped(values: readonly (number | boolean)[], dtype: DType): TypedArray {
+function fillTyped(values: readonly Elem[], dtype: DType): TypedArray {
+  if (isComplex(dtype)) return complexWords(values, dtype);
+  if (values.some(isComplexValue)) {
+    throw new TypeError(`tensor(): can't convert complex to ${dtype} (the data has { re, im } elements)`);
+  }
   const out = allocTypedArray(dtype, values.length, "tensor()");
   if (isInt(dtype)) {
     const { min: lo, max: hi } = DTYPE_INFO[dtype];
@@ -119,6 +131,19 @@ function fillTyped(values: readonly (number | boolean)[], dtype: DType): TypedAr
     return out;
   }
   for (let i = 0; i < values.length; i++) out[i] = dtype === "bool" ? +!!values[i] : +values[i];
+  return out;
+}
+
+/** Complex elements as interleaved (re, im) words; a real number is (v, 0). */
+function complexWords(values: readonly Elem[], dtype: DType): TypedArray {
+  const out = allocTypedArray(realDtype(dtype), 2 * values.length, "tensor()");
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (isComplexValue(v)) {
+      out[2 * i] = v.re;
+      out[2 * i + 1] = v.im;
+    } else out[2 * i] = +v;
+  }
   return out;
 }
 

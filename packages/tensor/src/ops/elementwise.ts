@@ -4,7 +4,7 @@
  */
 import type { BinaryOp, UnaryOp } from "../backend";
 import type { DType } from "../dtype";
-import { dtypeOfNumber, isFloat, resultType } from "../dtype";
+import { dtypeOfNumber, isComplex, isFloat, resultType } from "../dtype";
 import { DTypeError, fmtShape, ShapeError } from "../errors";
 import { fuses } from "../fusion";
 import { needsGrad, recordOp } from "../grad";
@@ -22,6 +22,7 @@ import {
   type UnaryDef,
   unaryOps,
 } from "./elementwise-table";
+import { complexBinary, complexUnary, isComplexTensor } from "./complex";
 import { cast, expandTo, fused, runBinary, runUnary, sameDevice } from "./kernels";
 
 export {
@@ -54,6 +55,7 @@ export function unary(op: UnaryOp, x: Tensor, out?: Tensor): Tensor {
 }
 
 function runUnaryOp(op: UnaryOp, x: Tensor, out?: Tensor): Tensor {
+  if (isComplexTensor(x)) return complexUnary(op, x, out);
   checkOnly(op, unaryOps[op].only, x.dtype);
   // PyTorch's bitwise_not of bool is the logical not (~ on 0/1 words would give -1/-2)
   if (op === "bitwiseNot" && x.dtype === "bool") op = "logicalNot";
@@ -148,6 +150,7 @@ export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar, out?:
 function runBinaryOp(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar, out?: Tensor): Tensor {
   const like = (typeof a === "object" ? a : b) as Tensor;
   if (typeof like !== "object") throw new TypeError(`${op}: expected at least one tensor operand`);
+  if (isComplexTensor(a) || isComplexTensor(b)) return complexBinary(op, a, b, out);
   const { compute, out: outDtype } = binaryDtypes(op, a, b);
   const ta = toTensor(a, compute, like);
   const tb = toTensor(b, compute, like);
@@ -266,7 +269,7 @@ export function where(cond: Tensor, a?: TensorOrScalar, b?: TensorOrScalar): Ten
   sameDevice("where", c, ta, tb);
   const shape = broadcastShapes(broadcastShapes(c.shape, ta.shape, "where"), tb.shape, "where");
   let y: Tensor;
-  if (fuses(like.backend, numel(shape))) {
+  if (fuses(like.backend, numel(shape)) && !isComplex(dtype)) {
     y = fused(like.backend, shape, dtype, "where", (p) =>
       p.node({ op: "where", cond: p.operand(c), a: p.operand(ta), b: p.operand(tb), dtype }),
     );

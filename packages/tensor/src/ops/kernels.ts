@@ -4,7 +4,7 @@
  */
 import type { Backend, BinaryOp, Expr, UnaryOp } from "../backend";
 import type { DType } from "../dtype";
-import { checkAllocation } from "../dtype";
+import { checkAllocation, isComplex } from "../dtype";
 import { DeviceError, fmtShape } from "../errors";
 import { fuses, ProgramBuilder } from "../fusion";
 import { broadcastShapes, broadcastStrides, isContiguous, numel, sameShape } from "../shape";
@@ -66,12 +66,23 @@ export function fused(
 /** Copy with conversion (a no-op returning `t` when the dtype already matches). */
 export function cast(t: Tensor, dtype: DType): Tensor {
   if (t.dtype === dtype) return t;
-  if (fuses(t.backend, t.numel())) {
+  // complex storage is two words per element: never in a fused program (the backend's copy converts it)
+  const complex = isComplex(t.dtype) || isComplex(dtype);
+  if (complex && isComplex(t.dtype) && !isComplex(dtype)) warnDiscardImag();
+  if (!complex && fuses(t.backend, t.numel())) {
     return fused(t.backend, t.shape, dtype, "cast", (p) => p.node({ op: "cast", x: p.operand(t), dtype }));
   }
   const out = output(t.shape, dtype, t);
   t.backend.copy(t.view_, out.view_);
   return out;
+}
+
+let warnedImag = false;
+/** PyTorch 1.13's UserWarning for a complex to real cast, given once per process (as Python shows it once). */
+function warnDiscardImag(): void {
+  if (warnedImag) return;
+  warnedImag = true;
+  console.warn("UserWarning: Casting complex values to real discards the imaginary part");
 }
 
 /** `t` itself when contiguous, else a contiguous copy. */

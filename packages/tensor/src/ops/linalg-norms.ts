@@ -6,7 +6,7 @@
  * `vectorNorm` with amax/amin ('fro', 1, -1, inf, -inf) or `svdvals` (2, -2, 'nuc', host-only).
  */
 import type { DType } from "../dtype";
-import { isFloat } from "../dtype";
+import { isComplex, isFloat } from "../dtype";
 import { DTypeError, ShapeError } from "../errors";
 import { needsGrad, noGrad, recordOp } from "../grad";
 import { normDim } from "../shape";
@@ -33,7 +33,7 @@ function vectorNormImpl(
   dtype: DType | null,
 ): Tensor {
   const what = "linalg.vector_norm";
-  if (!isFloat(input.dtype) && dtype === null) {
+  if (!isFloat(input.dtype) && !isComplex(input.dtype) && dtype === null) {
     throw new DTypeError(`${what}: Expected a floating point or complex tensor as input. Got ${input.dtype}`);
   }
   const x = dtype ? input.to(dtype) : input;

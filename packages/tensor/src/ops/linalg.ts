@@ -1,5 +1,5 @@
 /** Matrix products. One primitive (batched matmul over strided 3-D views) serves them all. */
-import { isFloat } from "../dtype";
+import { type DType, isComplex, isFloat } from "../dtype";
 import { DTypeError, fmtShape, ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
 import { broadcastShapes, broadcastStrides, viewStrides } from "../shape";
@@ -44,10 +44,12 @@ function bmmKernel(a: Tensor, b: Tensor): Tensor {
 function prepare(a: Tensor, b: Tensor, what: string): [Tensor, Tensor] {
   sameDevice(what, a, b);
   const dtype = computeDtype(a, b);
-  if (dtype !== "int32" && !isFloat(dtype)) {
-    throw new DTypeError(`${what}: expected float or int32 tensors, got ${a.dtype} and ${b.dtype}`);
+  if (dtype !== "int32" && !isFloat(dtype) && !isComplex(dtype)) {
+    throw new DTypeError(`${what}: expected float, complex or int32 tensors, got ${a.dtype} and ${b.dtype}`);
   }
-  if (a.dtype !== b.dtype && isFloat(a.dtype) && isFloat(b.dtype)) {
+  // PyTorch's products take one dtype: a complex operand with a real one is an error, as two floats of two widths
+  const inexact = (d: DType) => isFloat(d) || isComplex(d);
+  if (a.dtype !== b.dtype && inexact(a.dtype) && inexact(b.dtype)) {
     throw new DTypeError(
       `${what}: expected both tensors to have the same dtype, but got ${a.dtype} and ${b.dtype}`,
     );

@@ -2,7 +2,7 @@
 
 import type { ArgReduceOp, ReduceOp, ScanOp } from "../backend";
 import type { DType } from "../dtype";
-import { isFloat } from "../dtype";
+import { isComplex, isFloat } from "../dtype";
 import { DTypeError, fmtShape, IndexError } from "../errors";
 import { fuses, isWholePending, ProgramBuilder, runNow } from "../fusion";
 import { needsGrad, noGrad as noRecord, recordOp } from "../grad";
@@ -10,6 +10,7 @@ import { normDim, normDims, numel } from "../shape";
 import { arg, k, op, overloads, self, signature } from "../signature";
 import { Tensor } from "../tensor";
 import { full, zerosLike } from "./creation";
+import { complexUnsupported } from "./complex";
 import { binary as binaryOp } from "./elementwise";
 import { cast, empty, output } from "./kernels";
 import {
@@ -67,6 +68,8 @@ export function reduceKernel(
   keepdim: boolean,
   dtype: DType,
 ): Tensor {
+  // complex numbers have no order: PyTorch refuses max/min (and what is built on them) for them
+  if (isComplex(x.dtype) && op !== "sum" && op !== "prod") throw complexUnsupported(op, x.dtype);
   const src = cast(x, op === "sum" || op === "prod" ? dtype : x.dtype);
   // a reduction of no elements leaves its identity to the zero fill; otherwise every output is written
   const out = (x.numel() > 0 ? output : empty)(keptShape(x.shape, dims), dtype, x);
@@ -80,7 +83,7 @@ export function reduceKernel(
 
 /** Bring a reduced gradient back to the input's rank (size-1 reduced dims), ready to broadcast. */
 
-const accDtype = (d: DType): DType => (isFloat(d) ? d : "int32");
+const accDtype = (d: DType): DType => (isFloat(d) || isComplex(d) ? d : "int32");
 
 /** `sum(input, dim=None, keepdim=False, *, dtype=None)` */
 export const sum = op(
@@ -94,7 +97,7 @@ function sumImpl(
   dtype: DType | null,
 ): Tensor {
   const dims = dimsOf(x, dim ?? undefined, "sum");
-  checkIntReduction("sum", x, dim, dtype);
+  if (!isComplex(x.dtype)) checkIntReduction("sum", x, dim, dtype);
   const y = reduceKernel("sum", x, dims, keepdim, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
   return recordOp({
@@ -117,7 +120,7 @@ function meanImpl(
   dt: DType | null,
 ): Tensor {
   const dtype = dt ?? x.dtype;
-  if (!isFloat(dtype)) {
+  if (!isFloat(dtype) && !isComplex(dtype)) {
     throw new DTypeError(
       `mean(): could not infer output dtype. Input dtype must be a floating point dtype, got ${x.dtype} (use x.float().mean())`,
     );
@@ -155,7 +158,7 @@ export const prod = op(
 );
 function prodImpl(x: Tensor, dim: number | null, keepdim: boolean, dtype: DType | null): Tensor {
   const dims = dimsOf(x, dim ?? undefined, "prod");
-  checkIntReduction("prod", x, dim, dtype);
+  if (!isComplex(x.dtype)) checkIntReduction("prod", x, dim, dtype);
   const y = reduceKernel("prod", x, dims, keepdim, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
   return recordOp({
@@ -248,6 +251,7 @@ export const min = overloads(
 );
 
 function argKernel(op: ArgReduceOp, x: Tensor, dim: number, keepdim: boolean): Tensor {
+  if (isComplex(x.dtype)) throw complexUnsupported(op, x.dtype);
   // a 0-dim tensor has no axis to hand the backend: run on a 1-element view
   if (x.ndim === 0) {
     return new Tensor(argKernel(op, new Tensor(x.storage, [1], [1], x.offset), 0, true).storage, []);

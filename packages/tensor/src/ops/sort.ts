@@ -1,9 +1,11 @@
 /** Sorting: sort, argsort, topk. Values are differentiable (their gradient scatters back through the indices). */
+import { isComplex } from "../dtype";
 import { IndexError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
 import { normDim } from "../shape";
 import { arg, k, op, self, signature } from "../signature";
 import type { Tensor } from "../tensor";
+import { complexUnsupported } from "./complex";
 import { zerosLike } from "./creation";
 import { empty } from "./kernels";
 import { type ValuesIndices, valuesIndices } from "./reduce";
@@ -14,6 +16,7 @@ const descendingArg = arg("descending", k.bool, false);
 const stableArg = arg("stable", k.bool, false);
 
 function sortImpl(x: Tensor, dim: number, descending: boolean, what = "sort"): ValuesIndices {
+  if (isComplex(x.dtype)) throw complexUnsupported(what, x.dtype);
   const d = normDim(dim, x.ndim, what);
   const values = empty(x.shape, x.dtype, x);
   const indices = empty(x.shape, "int32", x);
