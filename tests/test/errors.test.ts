@@ -119,12 +119,10 @@ describe("unknown dtypes and devices list the valid ones", () => {
     expect(() => torch.tensor([1], { dtype: bad })).toThrow(
       'unknown dtype "float16": expected one of float32, float64, int32, uint8, bool',
     );
-    expect(() => torch.zeros([2], { dtype: "int64" as torch.DType })).toThrow(
-      /unknown dtype "int64": expected one of/,
+    expect(() => torch.zeros([2], { dtype: "long" as torch.DType })).toThrow(
+      /unknown dtype "long": expected one of .*int64.* \(torch.long is "int64"\)/,
     );
-    expect(() => torch.ones(2).to("int64" as torch.DType)).toThrow(
-      /unknown dtype "int64".*Cinder has no int64: integers are int32/,
-    );
+    expect(torch.ones(2).to("int64").dtype).toBe("int64");
     expect(() => torch.ones(2).type("complex64" as torch.DType)).toThrow(/unknown dtype "complex64"/);
   });
   it("devices", () => {
@@ -219,7 +217,7 @@ describe("tensor() input validation", () => {
   it("values outside int32 (Cinder has no int64) are rejected with the way out", () => {
     expect(() => torch.tensor([1, 2 ** 40])).toThrow(RangeError);
     expect(() => torch.tensor([1, 2 ** 40])).toThrow(
-      /value 1099511627776 at flat index 1 does not fit int32 \(Cinder's integer type; it has no int64\): pass \{ dtype: "float64" \}/,
+      /value 1099511627776 at flat index 1 does not fit int32: pass \{ dtype: "int64" \} or \{ dtype: "float64" \}/,
     );
     expect(() => torch.tensor([-(2 ** 31) - 1])).toThrow(
       /value -2147483649 at flat index 0 does not fit int32/,
@@ -230,10 +228,26 @@ describe("tensor() input validation", () => {
     expect(torch.tensor([2 ** 40], { dtype: "float64" }).item()).toBe(2 ** 40);
     expect(torch.tensor([2 ** 31 - 1, -(2 ** 31)]).toArray()).toEqual([2147483647, -2147483648]);
   });
-  it("int64 typed arrays are rejected naming the conversion", () => {
-    const big = new BigInt64Array([1n, 2n]);
-    expect(() => torch.tensor(big as unknown as Int32Array)).toThrow(
-      /BigInt64Array data must be converted to Int32Array; Cinder has no int64/,
+  it("int64 values outside the range stored exactly (2^53 - 1) are rejected naming the value", () => {
+    expect(() => torch.tensor([1, 2 ** 53], { dtype: "int64" })).toThrow(
+      /value 9007199254740992 at flat index 1 does not fit int64 \(Cinder stores int64 exactly, within ±\(2\^53 - 1\)\)/,
+    );
+    expect(() => torch.tensor([Number.POSITIVE_INFINITY], { dtype: "int64" })).toThrow(/does not fit int64/);
+    expect(torch.tensor([2 ** 53 - 1, -(2 ** 53 - 1)], { dtype: "int64" }).toArray()).toEqual([
+      2 ** 53 - 1,
+      -(2 ** 53 - 1),
+    ]);
+  });
+  it("BigInt64Array data becomes int64, each value range-checked", () => {
+    const t = torch.tensor(new BigInt64Array([1n, -2n, 9007199254740991n]));
+    expect(t.dtype).toBe("int64");
+    expect(t.toArray()).toEqual([1, -2, 9007199254740991]);
+    expect(torch.tensor(new BigInt64Array([7n]), { dtype: "int32" }).dtype).toBe("int32");
+    expect(() => torch.tensor(new BigInt64Array([1n, 2n ** 62n]))).toThrow(
+      /tensor\(\): int64 value 4611686018427387904 is outside the range Cinder stores int64 exactly/,
+    );
+    expect(() => torch.fromTypedArray(new BigInt64Array([1n]))).toThrow(
+      /BigInt64Array cannot be shared; use tensor\(data\) to copy it/,
     );
   });
 });

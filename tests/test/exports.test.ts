@@ -33,6 +33,7 @@ const PUBLIC = {
     "double",
     "int32",
     "int",
+    "int64",
     "long",
     "int16",
     "short",

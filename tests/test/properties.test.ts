@@ -200,7 +200,8 @@ function resultDtype(a: Operand, b: Operand): DType {
   if (a.kind === b.kind) return promote(a.dtype, b.dtype);
   const [hi, lo] = PRIORITY[a.kind] > PRIORITY[b.kind] ? [a, b] : [b, a];
   if (category(lo.dtype) <= category(hi.dtype)) return hi.dtype;
-  return lo.kind === "number" ? (isFloat(lo.dtype) ? "float32" : "int32") : promote(hi.dtype, lo.dtype);
+  // an integer number over a bool tensor gives the default integer (the number's dtype: int64 or int32)
+  return lo.kind === "number" ? (isFloat(lo.dtype) ? "float32" : lo.dtype) : promote(hi.dtype, lo.dtype);
 }
 
 type BinKind = "arith" | "float" | "compare";
@@ -272,7 +273,7 @@ describe.each(DEVICES)("elementwise properties on %s", (device) => {
         const opB: Operand =
           number === null
             ? { dtype: db, kind: rb.shape.length ? "tensor" : "scalar-tensor" }
-            : { dtype: Number.isInteger(number) ? "int32" : "float32", kind: "number" };
+            : { dtype: Number.isInteger(number) ? torch.defaultIntDtype(torch.getBackend(device)) : "float32", kind: "number" };
         let compute = resultDtype({ dtype: da, kind: ra.shape.length ? "tensor" : "scalar-tensor" }, opB);
         if (kind === "float" && !isFloat(compute)) compute = "float32";
         fc.pre(!floatOnly || isFloat(compute));

@@ -93,10 +93,11 @@ describe("dtype constants", () => {
       "float64",
       "float64",
     ]);
-    expect([torch.int32, torch.int, torch.long, torch.uint8, torch.bool]).toEqual([
+    expect([torch.int32, torch.int, torch.int64, torch.long, torch.uint8, torch.bool]).toEqual([
       "int32",
       "int32",
-      "int32",
+      "int64",
+      "int64",
       "uint8",
       "bool",
     ]);
@@ -105,7 +106,7 @@ describe("dtype constants", () => {
     const t = torch.tensor([1, 2]);
     expect(t.type(torch.float).dtype).toBe("float32");
     expect(t.to(torch.double).dtype).toBe("float64");
-    expect(t.to(torch.long).dtype).toBe("int32");
+    expect(t.to(torch.long).dtype).toBe("int64");
     expect(torch.zeros(2, { dtype: torch.bool }).dtype).toBe("bool");
     expect(torch.ones(2, 2, { dtype: torch.uint8 }).dtype).toBe("uint8");
     expect(t.sum({ dtype: torch.float64 }).dtype).toBe("float64");

@@ -10,7 +10,20 @@
  */
 import type { TypedArray, View } from "@cinder/tensor";
 import {
+  andInt64,
+  castToInt64,
+  divTruncInt64,
   erfinvScalar,
+  floorDivInt64,
+  fmodInt64,
+  i64,
+  notInt64,
+  orInt64,
+  powInt64,
+  remInt64,
+  shlInt64,
+  shrInt64,
+  xorInt64,
   floorDivFloat,
   powFloat,
   powInt,
@@ -70,6 +83,20 @@ const helperNames = Object.keys(helpers);
 const cache = new Map<string, Kernel>();
 
 export function operand(v: View): Operand {
+  // int64 (exact integers in doubles, range-checked: int64.ts in @cinder/tensor)
+  i64,
+  castToInt64,
+  divTruncInt64,
+  floorDivInt64,
+  remInt64,
+  fmodInt64,
+  powInt64,
+  andInt64,
+  orInt64,
+  xorInt64,
+  notInt64,
+  shlInt64,
+  shrInt64,
   return { arr: v.handle as TypedArray, offset: v.offset, strides: v.strides };
 }
 

@@ -81,6 +81,13 @@ export const UNARY_INT: Partial<Record<UnaryOp, string>> = {
   isinf: "0",
 };
 
+/**
+ * int64 overrides (exact integers in a Float64Array, int64.ts): the int32 tricks (`Math.imul`, 32-bit bitwise ops,
+ * truncation by the store) are wrong past 2^31, so these call the exact helpers; every int64 result is then checked
+ * by `i64` (see `int64Expr`).
+ */
+const UNARY_INT64: Partial<Record<UnaryOp, string>> = { square: "x * x", bitwiseNot: "notInt64(x)" };
+
 /** Unary ops whose result is bool whatever the input (from the core's op table). */
 export const UNARY_BOOL: ReadonlySet<UnaryOp> = new Set(
   UNARY_OPS.filter((op) => unaryOps[op].kind === "bool"),
@@ -134,6 +141,37 @@ export const BINARY_INT: Partial<Record<BinaryOp, string>> = {
   floorDivide: "Math.floor(a / b)",
 };
 
+const BINARY_INT64: Partial<Record<BinaryOp, string>> = {
+  mul: "a * b",
+  div: "divTruncInt64(a, b)",
+  pow: "powInt64(a, b)",
+  remainder: "remInt64(a, b)",
+  fmod: "fmodInt64(a, b)",
+  floorDivide: "floorDivInt64(a, b)",
+  bitwiseAnd: "andInt64(a, b)",
+  bitwiseOr: "orInt64(a, b)",
+  bitwiseXor: "xorInt64(a, b)",
+  bitwiseLeftShift: "shlInt64(a, b)",
+  bitwiseRightShift: "shrInt64(a, b)",
+};
+
+/** An int64 result range-checked (`i64` throws past 2^53 - 1 rather than store a rounded value). */
+export function int64Expr(expr: string): string {
+  return `i64(${expr})`;
+}
+
+/** The expression of unary `op` on an `x` of dtype `from`, before any conversion to the output's dtype. */
+export function unaryExpr(op: UnaryOp, from: DType): string {
+  if (isFloatDType(from)) return UNARY[op];
+  return (from === "int64" ? UNARY_INT64[op] : undefined) ?? UNARY_INT[op] ?? UNARY[op];
+}
+
+/** The expression of binary `op` on operands of dtype `from` (any float operand: the float expression). */
+export function binaryExpr(op: BinaryOp, from: DType, fl: boolean): string {
+  if (fl) return BINARY[op];
+  return (from === "int64" ? BINARY_INT64[op] : undefined) ?? BINARY_INT[op] ?? BINARY[op];
+}
+
 export const BINARY_BOOL: ReadonlySet<BinaryOp> = new Set<BinaryOp>([
   "eq",
   "ne",
@@ -166,7 +204,7 @@ function specOf<Op extends string>(
 ): LoopSpec {
   let row = specs.get(op);
   if (row === undefined) {
-    row = [undefined, undefined, undefined, undefined];
+    row = [undefined, undefined, undefined, undefined, undefined, undefined];
     specs.set(op, row);
   }
   let spec = row[variant];
@@ -177,12 +215,22 @@ function specOf<Op extends string>(
   return spec;
 }
 
+/**
+ * Variant of a kernel: bit 0 float operands, bit 1 a bool output the op does not make itself, 2 (alone) int64
+ * operands with an int64 output.
+ */
+function variant(fl: boolean, from: DType, out: DType, makesBool: boolean): number {
+  if (out === "bool" && !makesBool) return (fl ? 1 : 0) + 2;
+  if (from === "int64") return out === "int64" ? 4 : 5;
+  return fl ? 1 : 0;
+}
+
 export function unary(op: UnaryOp, x: View, out: View): void {
-  const fl = isFloatDType(x.dtype);
-  const toBoolOut = out.dtype === "bool" && !UNARY_BOOL.has(op);
-  const spec = specOf(unarySpecs, op, (fl ? 1 : 0) + (toBoolOut ? 2 : 0), () => {
-    let expr = fl ? UNARY[op] : (UNARY_INT[op] ?? UNARY[op]);
-    if (toBoolOut) expr = toBool(expr);
+  const v = variant(isFloatDType(x.dtype), x.dtype, out.dtype, UNARY_BOOL.has(op));
+  const spec = specOf(unarySpecs, op, v, () => {
+    let expr = unaryExpr(op, x.dtype);
+    if (v === 2 || v === 3) expr = toBool(expr);
+    else if (v === 4) expr = int64Expr(expr);
     return { key: `u:${expr}`, vars: ["x"], expr };
   });
   runLoop(spec, operand(out), [operand(x)], out.shape);
@@ -190,10 +238,11 @@ export function unary(op: UnaryOp, x: View, out: View): void {
 
 export function binary(op: BinaryOp, a: View, b: View, out: View): void {
   const fl = isFloatDType(a.dtype) || isFloatDType(b.dtype);
-  const toBoolOut = out.dtype === "bool" && !BINARY_BOOL.has(op);
-  const spec = specOf(binarySpecs, op, (fl ? 1 : 0) + (toBoolOut ? 2 : 0), () => {
-    let expr = fl ? BINARY[op] : (BINARY_INT[op] ?? BINARY[op]);
-    if (toBoolOut) expr = toBool(expr);
+  const v = variant(fl, a.dtype, out.dtype, BINARY_BOOL.has(op));
+  const spec = specOf(binarySpecs, op, v, () => {
+    let expr = binaryExpr(op, a.dtype, fl);
+    if (v === 2 || v === 3) expr = toBool(expr);
+    else if (v === 4) expr = int64Expr(expr);
     return { key: `b:${expr}`, vars: ["a", "b"], expr };
   });
   runLoop(spec, operand(out), [operand(a), operand(b)], out.shape);
@@ -217,10 +266,13 @@ export function where(cond: View, a: View, b: View, out: View): void {
  * Cast semantics of `copy`: to bool is `!= 0` (NaN is true); float to int32 truncates toward zero and
  * saturates (NaN -> 0, out-of-range -> INT32_MIN/MAX, as ARM PyTorch and WGSL do); float to uint8 truncates
  * and wraps modulo 256 (as x86 PyTorch does); float to int8/int16 truncates and wraps values in int32's range, others
- * give 0 (as x86 PyTorch does); integer narrowing wraps.
+ * give 0 (as x86 PyTorch does); float to int64 truncates, and what x86 PyTorch makes INT64_MIN (NaN, ±inf, out of
+ * range) or Cinder cannot store exactly (|v| >= 2^53) throws; integer narrowing wraps.
  */
 export function castExpr(from: DType, to: DType): string {
   if (to === "bool" && from !== "bool") return "+(x !== 0)";
+  // int64 takes a float truncated and range-checked; integers fit it (and narrowing from it wraps on store)
+  if (to === "int64") return isFloatDType(from) ? "castToInt64(x)" : "x";
   if (to === "int32" && isFloatDType(from)) {
     return "(x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : x)";
   }

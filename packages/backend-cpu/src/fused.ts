@@ -8,15 +8,13 @@
 import type { BinaryOp, DType, Expr, FusedReduce, UnaryOp, View } from "@cinder/tensor";
 import { type LoopSpec, numel, operand, runLoop } from "./codegen";
 import {
-  BINARY,
   BINARY_BOOL,
-  BINARY_INT,
+  binaryExpr,
   castExpr,
   isFloatDType,
   toBool,
-  UNARY,
   UNARY_BOOL,
-  UNARY_INT,
+  unaryExpr,
   WHERE_EXPR,
 } from "./elementwise";
 import { reduceProgram } from "./reduce";
@@ -35,6 +33,8 @@ function rounded(e: string, dtype: DType): string {
       return `(${e}) << 16 >> 16`;
     case "int8":
       return `(${e}) << 24 >> 24`;
+    case "int64":
+      return `i64(${e})`; // a Float64Array store does not round: an int64 node is range-checked (int64.ts)
     default:
       return e; // float64; bool nodes already hold 0 or 1
   }
@@ -71,8 +71,7 @@ class Renderer {
         return `c${this.consts.length - 1}`;
       case "unary": {
         const x = this.value(e.x, true);
-        const fl = isFloatDType(e.x.dtype);
-        let expr = substitute(fl ? UNARY[e.fn] : (UNARY_INT[e.fn] ?? UNARY[e.fn]), { x });
+        let expr = substitute(unaryExpr(e.fn, e.x.dtype), { x });
         if (e.dtype === "bool" && !UNARY_BOOL.has(e.fn)) expr = toBool(expr);
         return this.temp(expr, e.dtype, exact);
       }
@@ -80,7 +79,7 @@ class Renderer {
         const a = this.value(e.a, true);
         const b = this.value(e.b, true);
         const fl = isFloatDType(e.a.dtype) || isFloatDType(e.b.dtype);
-        let expr = substitute(fl ? BINARY[e.fn] : (BINARY_INT[e.fn] ?? BINARY[e.fn]), { a, b });
+        let expr = substitute(binaryExpr(e.fn, e.a.dtype, fl), { a, b });
         if (e.dtype === "bool" && !BINARY_BOOL.has(e.fn)) expr = toBool(expr);
         return this.temp(expr, e.dtype, exact);
       }
@@ -99,7 +98,8 @@ class Renderer {
 
   private temp(expr: string, dtype: DType, exact: boolean): string {
     const name = `t${this.temps++}`;
-    this.lines.push(`const ${name} = ${exact ? rounded(expr, dtype) : expr};`);
+    // an int64 node is always checked: the Float64Array store of the root would keep an inexact value
+    this.lines.push(`const ${name} = ${exact || dtype === "int64" ? rounded(expr, dtype) : expr};`);
     return name;
   }
 }
@@ -132,6 +132,7 @@ const CODE: Record<DType, string> = {
   bool: "b",
   int8: "c",
   int16: "s",
+  int64: "l",
   // the core never fuses complex ops (complex.ts runs them); listed so the table covers every dtype
   complex64: "x",
   complex128: "y",

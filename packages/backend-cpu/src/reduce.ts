@@ -8,6 +8,7 @@
  * use Math.imul so they wrap exactly.
  */
 import type { ArgReduceOp, DType, ReduceOp, ScanOp, TypedArray, View } from "@cinder/tensor";
+import { i64, Int64RangeError } from "@cinder/tensor";
 import {
   atLeast1d,
   contiguousStrides,
@@ -33,6 +34,12 @@ const REDUCE: Record<ReduceOp, string> = {
 
 const REDUCE_INT: Partial<Record<ReduceOp, string>> = {
   prod: "Math.imul(acc, x)",
+};
+
+/** int64 outputs (exact integers in doubles): each partial sum/product range-checked, never a rounded total. */
+const REDUCE_INT64: Partial<Record<ReduceOp, string>> = {
+  sum: "i64(acc + x)",
+  prod: "i64(acc * x)",
 };
 
 const IDENTITY: Record<ReduceOp, number> = {
@@ -73,10 +80,13 @@ export function reduceProgram(
 ): void {
   const n = numel(out.shape);
   if (n === 0) return;
-  const specKey = `${op}${dtype}|${src.key}`;
+  const int64 = out.dtype === "int64" && !isFloatDType(dtype);
+  const specKey = `${op}${dtype}${int64 ? "l" : ""}|${src.key}`;
   let spec = specs.get(specKey);
   if (spec === undefined) {
-    const combine = isFloatDType(dtype) ? REDUCE[op] : (REDUCE_INT[op] ?? REDUCE[op]);
+    const combine = isFloatDType(dtype)
+      ? REDUCE[op]
+      : ((int64 ? REDUCE_INT64[op] : undefined) ?? REDUCE_INT[op] ?? REDUCE[op]);
     const expr = src.value === "x" ? combine : combine.replace(/\bx\b/g, src.value);
     spec = {
       key: `r:${expr}|${src.key}`,
@@ -101,14 +111,18 @@ export function reduceProgram(
   fill(acc, IDENTITY[op]);
   const accStrides = acc.strides.slice();
   for (const a of axes) accStrides[a] = 0;
-  runLoop(
-    spec,
-    { arr: acc.handle as TypedArray, offset: acc.offset, strides: accStrides },
-    inputs,
-    shape,
-    src.consts ?? 0,
-    1,
-  );
+  try {
+    runLoop(
+      spec,
+      { arr: acc.handle as TypedArray, offset: acc.offset, strides: accStrides },
+      inputs,
+      shape,
+      src.consts ?? 0,
+      1,
+    );
+  } catch (e) {
+    throw e instanceof Int64RangeError ? new Int64RangeError(`${op}: ${e.message}`) : e;
+  }
   if (!direct) transfer(acc, out);
 }
 
@@ -171,12 +185,19 @@ export function scan(op: ScanOp, x: View, axis: number, out: View): void {
   const xa = x.handle as TypedArray;
   const oa = out.handle as TypedArray;
   const intOut = !isFloatDType(out.dtype);
+  // int64: each partial result range-checked (i64 throws past 2^53 - 1)
+  const int64 = out.dtype === "int64";
   forEachLine(x.shape, axis, [x.strides, out.strides], [x.offset, out.offset], (o) => {
     const xo = o[0];
     const oo = o[1];
     if (op === "cumsum") {
       let acc = 0;
-      if (intOut) {
+      if (int64) {
+        for (let i = 0; i < n; i++) {
+          acc = i64(acc + xa[xo + i * xs]);
+          oa[oo + i * os] = acc;
+        }
+      } else if (intOut) {
         for (let i = 0; i < n; i++) {
           acc = (acc + xa[xo + i * xs]) | 0;
           oa[oo + i * os] = acc;
@@ -189,7 +210,12 @@ export function scan(op: ScanOp, x: View, axis: number, out: View): void {
       }
     } else {
       let acc = 1;
-      if (intOut) {
+      if (int64) {
+        for (let i = 0; i < n; i++) {
+          acc = i64(acc * xa[xo + i * xs]);
+          oa[oo + i * os] = acc;
+        }
+      } else if (intOut) {
         for (let i = 0; i < n; i++) {
           acc = Math.imul(acc, xa[xo + i * xs]);
           oa[oo + i * os] = acc;

@@ -1,10 +1,11 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import type { View } from "@cinder/tensor";
+import type { Expr, View } from "@cinder/tensor";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cpu, setNumThreads } from "../src/index";
 import { setAdaptiveThreads, whenThreadsReady } from "../src/threads/pool";
+import { elementwiseWasm, wasmFusedStats } from "../src/wasm/fused-wasm";
 import { gemmStats, matmulWasm, setThreadThreshold } from "../src/wasm/gemm";
 import {
   allocBlock,
@@ -22,10 +23,13 @@ import { type Layout, operand, problem } from "./gemm-operands";
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
+// the heap's own tests run with it on, also when the suite runs with CINDER_WASM_HEAP=0
+const initially = setWasmHeapEnabled(true);
 afterEach(() => {
   setWasmHeapEnabled(true);
   setThreadThreshold();
 });
+afterAll(() => setWasmHeapEnabled(initially));
 
 /** `v` with its array copied into a heap block of the same length (strides and offset kept). */
 function inHeapCopy(v: View): View {
@@ -209,5 +213,85 @@ describe("the WASM GEMM on heap operands", () => {
     expect(gemmStats.copied).toBe(copied + 1);
     expect(bits(a)).toEqual(bits(want));
     for (const v of [a, b]) freeBlock((v.handle as Float32Array).byteOffset);
+  });
+});
+
+describe("fused elementwise programs on heap operands", () => {
+  const input = (index: number): Expr => ({ op: "input", index, dtype: "float32" });
+  const bin = (fn: "add" | "mul" | "maximum", a: Expr, b: Expr): Expr => ({
+    op: "binary",
+    fn,
+    a,
+    b,
+    dtype: "float32",
+  });
+  // relu(x * 2 + y) with a scalar operand: max(x * s + y, 0)
+  const expr = bin("maximum", bin("add", bin("mul", input(0), input(2)), input(1)), {
+    op: "const",
+    value: 0,
+    dtype: "float32",
+  });
+  const flat = (a: Float32Array, offset = 0): View => ({
+    handle: a,
+    dtype: "float32",
+    shape: [a.length - offset],
+    strides: [1],
+    offset,
+  });
+
+  it("run in place, stored or summed, bit for bit as the streamed kernel (lengths with a tail of 0-3)", () => {
+    for (const n of [1024, 1027, 8193, 20002, 40003]) {
+      const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3);
+      const y = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.7));
+      const scalar: View = {
+        handle: new Float32Array([1.7]),
+        dtype: "float32",
+        shape: [n],
+        strides: [0],
+        offset: 0,
+      };
+      const heap = (a: Float32Array) => {
+        const h = heapAlloc(Float32Array, a.length, false) as Float32Array;
+        h.set(a);
+        return h;
+      };
+      const streamed = flat(new Float32Array(n));
+      const before = wasmFusedStats.resident;
+      expect(elementwiseWasm(expr, [flat(x), flat(y), scalar], streamed)).toBe(true);
+      expect(wasmFusedStats.resident).toBe(before);
+      // the output block exactly as long as the result, with a sentinel after it that must survive
+      const block = heapAlloc(Float32Array, n + 1, false) as Float32Array;
+      block[n] = 12345;
+      const out = { ...flat(block), shape: [n] };
+      expect(elementwiseWasm(expr, [flat(heap(x)), flat(heap(y)), scalar], out)).toBe(true);
+      expect(wasmFusedStats.resident).toBe(before + 1);
+      expect(block[n]).toBe(12345);
+      expect(bits({ ...out, handle: block.subarray(0, n) })).toEqual(bits(streamed));
+      // the whole sum of the program
+      const s1 = flat(new Float32Array(1));
+      const s2 = flat(new Float32Array(1));
+      const sum = { op: "sum" as const, axes: [0], shape: [n] };
+      expect(elementwiseWasm(expr, [flat(x), flat(y), scalar], s1, sum)).toBe(true);
+      expect(elementwiseWasm(expr, [flat(heap(x)), flat(heap(y)), scalar], s2, sum)).toBe(true);
+      expect(wasmFusedStats.resident).toBe(before + 2);
+      expect(bits(s2)).toEqual(bits(s1));
+    }
+  });
+
+  it("streams operands that are not all in the heap, as before", () => {
+    const n = 4096;
+    const x = heapAlloc(Float32Array, n, true) as Float32Array;
+    const before = wasmFusedStats.resident;
+    const scalar: View = {
+      handle: new Float32Array([2]),
+      dtype: "float32",
+      shape: [n],
+      strides: [0],
+      offset: 0,
+    };
+    expect(
+      elementwiseWasm(expr, [flat(x), flat(new Float32Array(n)), scalar], flat(new Float32Array(n))),
+    ).toBe(true);
+    expect(wasmFusedStats.resident).toBe(before);
   });
 });

@@ -2,6 +2,7 @@ import type { AdamStepOptions, SgdStepOptions, TypedArray, View } from "@cinder/
 import { afterEach, describe, expect, it } from "vitest";
 import { cpu } from "../src/index";
 import { setWasmFusedEnabled, wasmFusedStats } from "../src/wasm/fused-wasm";
+import { heapAlloc, heapStats, setWasmHeapEnabled } from "../src/wasm/heap";
 import { view } from "./helpers";
 
 afterEach(() => setWasmFusedEnabled(true));
@@ -17,27 +18,44 @@ function values(seed: number, positive = false): number[] {
   });
 }
 
-/** Runs `step` on fresh copies of the operands with and without WebAssembly; expects the same bits. */
+/**
+ * Runs `step` on fresh copies of the operands with and without WebAssembly, and with them in heap.ts's memory
+ * (updated in place); expects the same bits.
+ */
 function same(names: string[], positive: boolean[], step: (vs: View[]) => boolean): void {
-  const run = (wasm: boolean) => {
+  const run = (wasm: boolean, inHeap = false) => {
     setWasmFusedEnabled(wasm);
-    const vs = names.map((_, k) => view("float32", values(k + 1, positive[k])));
+    const vs = names.map((_, k) => {
+      const v = view("float32", values(k + 1, positive[k]));
+      if (!inHeap) return v;
+      const a = heapAlloc(Float32Array, N, false) as Float32Array;
+      a.set(v.handle as Float32Array);
+      return { ...v, handle: a };
+    });
     const before = wasmFusedStats.run;
     for (let t = 0; t < 3; t++) expect(step(vs)).toBe(true);
     return {
-      arrays: vs.map((v) => new Uint32Array((v.handle as TypedArray).buffer)),
+      arrays: vs.map((v) => new Uint32Array(Float32Array.from(v.handle as Float32Array).buffer)),
       ran: wasmFusedStats.run - before,
     };
   };
   const fast = run(true);
   const slow = run(false);
+  const before = heapStats().optimInPlace;
+  // (also when the suite runs with CINDER_WASM_HEAP=0)
+  const was = setWasmHeapEnabled(true);
+  const resident = run(true, true);
+  setWasmHeapEnabled(was);
   expect(fast.ran).toBe(3);
   expect(slow.ran).toBe(0);
+  expect(resident.ran).toBe(3);
+  expect(heapStats().optimInPlace).toBe(before + 3);
   names.forEach((name, k) => {
-    const a = fast.arrays[k];
     const b = slow.arrays[k];
-    const i = a.findIndex((x, j) => x !== b[j]);
-    expect(i, `${name}: first differing element`).toBe(-1);
+    for (const a of [fast.arrays[k], resident.arrays[k]]) {
+      const i = a.findIndex((x, j) => x !== b[j]);
+      expect(i, `${name}: first differing element`).toBe(-1);
+    }
   });
 }
 

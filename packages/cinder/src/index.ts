@@ -194,6 +194,7 @@ export {
   inverse,
   isclose,
   isfinite,
+  int64,
   isGradEnabled,
   isinf,
   isnan,

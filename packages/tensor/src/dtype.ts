@@ -1,10 +1,12 @@
 import { AllocationError } from "./errors";
+import { castToInt64 } from "./int64";
 
 /**
  * Element types. Integers default to int32 (WebGPU has no 64-bit integers); bool is stored one byte per element.
  * int8 and int16 live on backends that declare them (`Backend.dtypes`): the CPU does, WebGPU does not.
  */
 export type DType = "float32" | "float64" | "int32" | "uint8" | "bool" | "int8" | "int16"
+  | "int64"
   | "complex64" | "complex128";
 
 /** The arrays tensors are read into and created from (bool and uint8 use Uint8Array). */
@@ -114,6 +116,17 @@ export const DTYPE_INFO = {
     ctype: "int16_t",
     torch: "Short",
   },
+  // exact integers in a Float64Array (int64.ts): min/max are the range stored exactly, not int64's +-2^63
+  int64: {
+    ctor: Float64Array,
+    kind: "int",
+    bits: 64,
+    min: -Number.MAX_SAFE_INTEGER,
+    max: Number.MAX_SAFE_INTEGER,
+    legacy: "torch.LongTensor",
+    ctype: "int64_t",
+    torch: "Long",
+  },
   complex64: {
     ctor: Float32Array,
     kind: "complex",
@@ -154,7 +167,7 @@ export type LegacyTypeName = (typeof DTYPE_INFO)[DType]["legacy"];
 
 /**
  * PyTorch's dtype names as constants: `torch.float32`, `torch.float` (= float32), `torch.float64`,
- * `torch.double`, `torch.int32`, `torch.int`, `torch.long` (= int32: Cinder has no int64), `torch.int16`,
+ * `torch.double`, `torch.int32`, `torch.int`, `torch.int64`, `torch.long` (= int64), `torch.int16`,
  * `torch.short`, `torch.int8`, `torch.uint8` and `torch.bool`. Each is the dtype string, so
  * `x.type(torch.float)`, `x.to(torch.long)` and `{ dtype: torch.float64 }` work and compare equal to `x.dtype`.
  */
@@ -169,8 +182,10 @@ export const double = float64;
 export const int32: "int32" = "int32";
 /** `torch.int`: int32. */
 export const int = int32;
-/** PyTorch's int64; Cinder's integers are int32 (WebGPU has no 64-bit integers). */
-export const long = int32;
+/** `torch.int64`: exact integers up to 2^53 - 1 in magnitude, on backends that store it (the CPU). */
+export const int64: "int64" = "int64";
+/** `torch.long`: int64. */
+export const long = int64;
 /** `torch.int16`. */
 export const int16: "int16" = "int16";
 /** `torch.short`: int16. */
@@ -283,7 +298,7 @@ export function complexDtype(dtype: DType): DType {
   return dtype === "float64" || dtype === "complex128" ? "complex128" : "complex64";
 }
 
-/** Whether the dtype is an integer one (int32, int16, int8, uint8; bool is neither). */
+/** Whether the dtype is an integer one (int64, int32, int16, int8, uint8; bool is neither). */
 export function isInt(dtype: DType): boolean {
   return DTYPE_INFO[dtype].kind === "int";
 }
@@ -295,6 +310,7 @@ export function isInt(dtype: DType): boolean {
 export function wrapInt(v: number, dtype: DType): number {
   const { bits, min, kind } = DTYPE_INFO[dtype];
   if (kind === "bool") return v !== 0 ? 1 : 0;
+  if (dtype === "int64") return castToInt64(v); // exact or an error: no wrap-around past 2^53 - 1
   if (bits === 32) return v | 0;
   const sh = 32 - bits;
   return min < 0 ? (v << sh) >> sh : (v << sh) >>> sh;
@@ -305,12 +321,26 @@ export function backendDTypes(b: { readonly dtypes?: readonly DType[] }): readon
   return b.dtypes ?? BASE_DTYPES;
 }
 
+/**
+ * The default integer dtype on backend `b`: PyTorch's int64 where `b` stores it (the CPU), else int32 (WebGPU,
+ * backends that do not list int64). It is the dtype of `tensor([1, 2])`, `arange(5)`, index results (argmax, sort's
+ * indices, nonzero, ...) and sums of integers.
+ */
+export function defaultIntDtype(b: { readonly dtypes?: readonly DType[] }): DType {
+  return backendDTypes(b).includes("int64") ? "int64" : "int32";
+}
+
+/** `dtype` as backend `b` holds a default integer: int64 becomes int32 where `b` has no int64. */
+export function intOn(dtype: DType, b: { readonly dtypes?: readonly DType[] }): DType {
+  return dtype === "int64" ? defaultIntDtype(b) : dtype;
+}
+
 /** Returns `dtype` if it names a dtype, else throws a TypeError listing them (with a hint for int64). */
 export function checkDType(dtype: unknown): DType {
   if (typeof dtype === "string" && (DTYPES as readonly string[]).includes(dtype)) return dtype as DType;
   const hint =
-    dtype === "int64" || dtype === "long"
-      ? " (Cinder has no int64: integers are int32)"
+    dtype === "long"
+      ? ' (torch.long is "int64")'
       : dtype === "float16" || dtype === "half" || dtype === "bfloat16"
         ? " (Cinder has no 16-bit floats yet: use float32)"
         : "";
@@ -326,9 +356,10 @@ export function dtypeOfTypedArray(a: ArrayBufferView): DType {
   if (a instanceof Int8Array) return "int8";
   if (a instanceof Int16Array) return "int16";
   if (a instanceof Uint16Array) return "int32";
+  if (a instanceof BigInt64Array) return "int64";
   throw new TypeError(
     `unsupported TypedArray ${a.constructor.name}: expected Float32Array, Float64Array, Int32Array, Int16Array, Int8Array or Uint8Array` +
-      " (BigInt64Array data must be converted to Int32Array; Cinder has no int64)",
+      " or BigInt64Array",
   );
 }
 
@@ -402,8 +433,11 @@ function combine(higher: DType | undefined, lower: DType | undefined): DType | u
   return higher;
 }
 
-/** dtype of a JS value for promotion: booleans are bool, integers int32, other numbers float32. */
+/**
+ * dtype of a JS value for promotion: booleans are bool, integers int64 (PyTorch's Python int; `intOn` makes it
+ * int32 on a backend without int64), other numbers float32.
+ */
 export function dtypeOfNumber(v: number | boolean): DType {
   if (typeof v === "boolean") return "bool";
-  return Number.isInteger(v) ? "int32" : "float32";
+  return Number.isInteger(v) ? "int64" : "float32";
 }

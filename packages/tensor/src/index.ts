@@ -241,6 +241,7 @@ export {
   formatDefault,
   isPlainObject,
   type Kind,
+export * from "./int64";
   k,
   type MethodCalls,
   type OpFn,

@@ -362,9 +362,9 @@ export class Tensor {
   int(): Tensor {
     return castOp(this, "int32");
   }
-  /** PyTorch's `long()`: Cinder has no int64, so this is int32. */
+  /** Converted to int64 (`x.long()`; on backends that store int64, see `Backend.dtypes`). */
   long(): Tensor {
-    return castOp(this, "int32");
+    return castOp(this, "int64");
   }
   /** Converted to int16 (`x.short()`). */
   short(): Tensor {

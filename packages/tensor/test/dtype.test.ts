@@ -83,13 +83,18 @@ describe("resultType matches torch.result_type", () => {
     expect(resultType([t("int32"), n(0.5)])).toBe("float32");
     expect(resultType([t("float64"), n(0.5)])).toBe("float64");
     expect(resultType([t("bool"), n(true)])).toBe("bool");
-    expect(resultType([t("bool"), n(2)])).toBe("int32");
+    expect(resultType([t("bool"), n(2)])).toBe("int64");
     expect(resultType([s("float64"), n(0.5)])).toBe("float64");
     expect(resultType([s("int32"), n(0.5)])).toBe("float32");
     // three operands (torch.where-like): each class folds in turn
     expect(resultType([t("int32"), s("float64"), n(0.5)])).toBe("float64");
     expect(resultType([t("uint8"), t("bool"), s("int32")])).toBe("uint8");
-    expect(resultType([n(1), n(2)])).toBe("int32");
+    expect(resultType([n(1), n(2)])).toBe("int64");
+    // int64 is the widest integer; a 0-dim int64 does not widen a dimensioned int32, a float number floats it
+    expect(resultType([t("int32"), t("int64")])).toBe("int64");
+    expect(resultType([t("int32"), s("int64")])).toBe("int32");
+    expect(resultType([t("int64"), n(0.5)])).toBe("float32");
+    expect(resultType([t("int64"), t("float32")])).toBe("float32");
     expect(resultType([n(1), n(2.5)])).toBe("float32");
     expect(resultType([])).toBe("float32");
   });
@@ -98,13 +103,13 @@ describe("resultType matches torch.result_type", () => {
 describe("dtype helpers", () => {
   it("classifies dtypes", () => {
     expect(DTYPES.filter(isFloat)).toEqual(["float32", "float64"]);
-    expect(DTYPES.filter(isInt)).toEqual(["int32", "uint8", "int8", "int16"]);
-    expect(DTYPES.map(itemSize)).toEqual([4, 8, 4, 1, 1, 1, 2, 8, 16]);
+    expect(DTYPES.filter(isInt)).toEqual(["int32", "uint8", "int8", "int16", "int64"]);
+    expect(DTYPES.map(itemSize)).toEqual([4, 8, 4, 1, 1, 1, 2]);
   });
 
   it("gives JS values a dtype", () => {
-    expect(dtypeOfNumber(3)).toBe("int32");
-    expect(dtypeOfNumber(-0)).toBe("int32");
+    expect(dtypeOfNumber(3)).toBe("int64");
+    expect(dtypeOfNumber(-0)).toBe("int64");
     expect(dtypeOfNumber(2.5)).toBe("float32");
     expect(dtypeOfNumber(Number.NaN)).toBe("float32");
     expect(dtypeOfNumber(Number.POSITIVE_INFINITY)).toBe("float32");
@@ -120,7 +125,8 @@ describe("dtype helpers", () => {
     expect(dtypeOfTypedArray(new Int16Array(1))).toBe("int16");
     expect(dtypeOfTypedArray(new Int8Array(1))).toBe("int8");
     expect(dtypeOfTypedArray(new Uint16Array(1))).toBe("int32");
-    expect(() => dtypeOfTypedArray(new BigInt64Array(1))).toThrow(/BigInt64Array.*no int64/);
+    expect(dtypeOfTypedArray(new BigInt64Array(1))).toBe("int64");
+    expect(() => dtypeOfTypedArray(new BigUint64Array(1))).toThrow(/unsupported TypedArray BigUint64Array/);
   });
 
   it("rejects unknown dtypes naming the valid ones", () => {

@@ -46,6 +46,7 @@ const CTORS = {
   bool: Uint8Array,
   int8: Int8Array,
   int16: Int16Array,
+  int64: Float64Array,
   complex64: Float32Array,
   complex128: Float64Array,
 };

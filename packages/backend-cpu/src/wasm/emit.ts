@@ -16,6 +16,7 @@ export const OP = {
   local_set: 0x21,
   local_tee: 0x22,
   i32_load: 0x28,
+  i32_store: 0x36,
   f64_load: 0x2b,
   f64_store: 0x39,
   i32_const: 0x41,
@@ -171,16 +172,19 @@ function name(s: string): number[] {
 }
 
 /**
- * A module importing `env.memory` (at least `minPages`) and exporting `run`, a function of `params` (value types)
- * returning nothing, whose body is `fn`.
+ * A module importing `env.memory` (at least `minPages`; with `sharedMax`, a shared memory of at most that many pages,
+ * heap.ts's) and exporting `run`, a function of `params` (value types) returning nothing, whose body is `fn`.
  */
 export function moduleBytes(
   params: readonly number[],
   fn: FnBuilder,
   minPages: number,
+  sharedMax?: number,
 ): Uint8Array<ArrayBuffer> {
   const type = [1, 0x60, ...uleb(params.length), ...params, 0];
-  const imports = [1, ...name("env"), ...name("memory"), 0x02, 0x00, ...uleb(minPages)];
+  const limits =
+    sharedMax === undefined ? [0x00, ...uleb(minPages)] : [0x03, ...uleb(minPages), ...uleb(sharedMax)];
+  const imports = [1, ...name("env"), ...name("memory"), 0x02, ...limits];
   const exports = [1, ...name("run"), 0x00, 0];
   return Uint8Array.from([
     0x00,

@@ -5,6 +5,12 @@
  * copied in (a memcpy, ~100 GB/s from cache; broadcast inputs run by run), the loop runs, the output block is copied
  * out. The copies cost far less than the JS loop they replace (about 1 ns per element per op).
  *
+ * Operands in the WebAssembly memory of heap.ts (CPU storage of 4 KiB or more) are not streamed: when every input is
+ * whole (or a scalar) and in that memory, and the result is stored there or summed whole, a `resident` build of the
+ * same kernel (the same instructions, with each operand's address added to the loop's offset) runs once over them in
+ * place; only the last 1-3 elements of a stored result go through a 16-byte staging area, since a vector store
+ * there would write past the output. The bits are the streamed kernel's.
+ *
  * What it takes: the programs `structure` accepts over inputs read whole, as one broadcast value or run by run (a
  * bias), stored or summed (everything, per run, or per position of kept innermost axes). Anything else (strided
  * inputs, other reductions, unsupported ops) returns false and runs on the JS renderer. A whole or per-run sum adds
@@ -14,6 +20,7 @@
 import type { Expr, FusedReduce, TypedArray, View } from "@cinder/tensor";
 import { numel } from "../codegen";
 import { FnBuilder, moduleBytes, SIMD, T } from "./emit";
+import { HEAP_MAX_PAGES, heapCounters, inHeap, KERNEL_ARGS, sharedMemory } from "./heap";
 import {
   ACC,
   BLOCK,
@@ -24,6 +31,7 @@ import {
   MAX_OPERANDS,
   type Mode,
   PAGES,
+  PTRS,
   Render,
   ROWS,
   ROWS_MAX,
@@ -64,7 +72,7 @@ const kernels = new Map<string, Kernel | null>();
  * Kernels (programs and optimizer updates) run on WebAssembly since load, and runs of a broadcast input copied
  * from a copy already in the module memory (`gather`): tests check the fast paths are taken.
  */
-export const wasmFusedStats = { run: 0, runsReused: 0 };
+export const wasmFusedStats = { run: 0, runsReused: 0, resident: 0 };
 
 /** Allow (default) or forbid this path; forbidding it runs every program on the JS renderer, as without SIMD. */
 export function setWasmFusedEnabled(on: boolean): boolean {
@@ -97,16 +105,50 @@ export function getHost(): Host | null {
   return host;
 }
 
-/** `fn` (the parameters of `Kernel.run`) as a kernel on the host memory; null when the engine refuses it. */
-export function compile(fn: FnBuilder): Kernel | null {
+/**
+ * `fn` (the parameters of `Kernel.run`) as a kernel on the host memory, or with `resident` on heap.ts's shared
+ * memory; null when the engine refuses it.
+ */
+export function compile(fn: FnBuilder, resident = false): Kernel | null {
   try {
-    const m = new WebAssembly.Module(moduleBytes([T.i32, T.i32, T.i32, T.i32], fn, PAGES));
-    const h = host as Host;
-    return new WebAssembly.Instance(m, { env: { memory: h.memory } }).exports as unknown as Kernel;
+    const memory = resident ? sharedMemory() : (host as Host).memory;
+    if (memory === null) return null;
+    const bytes = moduleBytes(
+      [T.i32, T.i32, T.i32, T.i32],
+      fn,
+      resident ? 1 : PAGES,
+      resident ? HEAP_MAX_PAGES : undefined,
+    );
+    return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+      .exports as unknown as Kernel;
   } catch {
     return null;
   }
 }
+
+/** Views of heap.ts's memory for resident kernels' arguments, renewed when the memory has grown. */
+let args: Host | null = null;
+export function residentArgs(): Host {
+  const memory = sharedMemory() as WebAssembly.Memory;
+  const b = memory.buffer as unknown as ArrayBuffer;
+  if (args === null || args.f32.buffer !== b) {
+    args = {
+      memory,
+      f32: new Float32Array(b),
+      i32: new Int32Array(b),
+      u8: new Uint8Array(b),
+      f64: new Float64Array(b),
+    };
+  }
+  return args;
+}
+
+/** Where the last elements of a resident kernel's operands are staged (16 bytes each, after the argument area). */
+const STAGE = KERNEL_ARGS + 2048;
+
+/** Whether `v` is a whole float32 operand in heap.ts's memory, which resident kernels read in place. */
+export const resident = (v: View): boolean =>
+  v.dtype === "float32" && v.handle instanceof Float32Array && inHeap(v.handle);
 
 /** Runs shorter than this are not worth their per-run cost: such inputs stay on the JS renderer. */
 const MIN_RUN = 16;
@@ -174,13 +216,94 @@ function gather(
   }
 }
 
-function kernelFor(key: string, expr: Expr, slots: readonly Slot[], mode: Mode): Kernel | null {
+function kernelFor(key: string, expr: Expr, slots: readonly Slot[], mode: Mode, res = false): Kernel | null {
   let k = kernels.get(key);
   if (k === undefined) {
-    k = compile(new Render(slots).finish(expr, mode));
+    k = compile(new Render(slots, res ? KERNEL_ARGS : null).finish(expr, mode), res);
     kernels.set(key, k);
   }
   return k;
+}
+
+/**
+ * Run a resident kernel over `n` elements of whole operands in heap.ts's memory: stored into `out` or, with `sum`,
+ * summed (the kernel masks the lanes past n, so reading up to 12 bytes past an operand is harmless: the heap keeps
+ * slack after its last block).
+ */
+function inPlace(
+  kernel: Kernel,
+  expr: Expr,
+  slots: readonly Slot[],
+  inputs: readonly View[],
+  out: View,
+  n: number,
+  sum: boolean,
+): boolean {
+  const a = residentArgs();
+  const all = constSlots(expr, slots, inputs);
+  if (all.length > MAX_CONSTS) return false;
+  const c = (KERNEL_ARGS + CONSTS) / 4;
+  for (let k = 0; k < all.length; k++) {
+    const [v, dtype] = all[k];
+    if (dtype === "bool") a.i32[c + k] = v !== 0 ? -1 : 0;
+    else a.f32[c + k] = v;
+  }
+  const ops = inputs.map((v, k) => (slots[k].kind === "vec" ? v : null));
+  if (sum) {
+    setPointers(a, ops);
+    a.f64.fill(0, (KERNEL_ARGS + ACC) / 8, (KERNEL_ARGS + ACC) / 8 + 4);
+    kernel.run(0, ((n + 3) >> 2) << 4, n, 0);
+    const f64 = a.f64;
+    const acc = (KERNEL_ARGS + ACC) / 8;
+    (out.handle as Float32Array)[out.offset] = f64[acc] + f64[acc + 2] + (f64[acc + 1] + f64[acc + 3]);
+  } else runResident(kernel, [...ops, out], [inputs.length], n);
+  wasmFusedStats.resident++;
+  heapCounters.fusedInPlace++;
+  return true;
+}
+
+/** Operand k's address (null: a scalar, none) into the resident kernels' pointer table. */
+function setPointers(a: Host, ops: readonly (View | null)[]): void {
+  const p = (KERNEL_ARGS + PTRS) / 4;
+  for (let k = 0; k < ops.length; k++) {
+    const v = ops[k];
+    if (v !== null) a.i32[p + k] = (v.handle as Float32Array).byteOffset + 4 * v.offset;
+  }
+}
+
+/**
+ * Run a resident kernel that stores (`written`: the operands it writes) over `n` elements of the whole float32
+ * operands `ops` in place (their constants already written): the first n & ~3 where they are, the last 1-3
+ * staged in 16 bytes per operand, so that no vector store reaches past an operand.
+ */
+export function runResident(
+  kernel: Kernel,
+  ops: readonly (View | null)[],
+  written: readonly number[],
+  n: number,
+): void {
+  const a = residentArgs();
+  setPointers(a, ops);
+  const m = n & ~3;
+  if (m > 0) kernel.run(0, 4 * m, m, 0);
+  if (m < n) {
+    const p = (KERNEL_ARGS + PTRS) / 4;
+    for (let k = 0; k < ops.length; k++) {
+      const v = ops[k];
+      if (v === null) continue;
+      a.f32.set((v.handle as Float32Array).subarray(v.offset + m, v.offset + n), STAGE / 4 + 4 * k);
+      a.i32[p + k] = STAGE + 16 * k;
+    }
+    kernel.run(0, 16, n - m, 0);
+    for (const k of written) {
+      const v = ops[k] as View;
+      (v.handle as Float32Array).set(
+        a.f32.subarray(STAGE / 4 + 4 * k, STAGE / 4 + 4 * k + n - m),
+        v.offset + m,
+      );
+    }
+  }
+  wasmFusedStats.run++;
 }
 
 /**
@@ -229,6 +352,15 @@ export function elementwiseWasm(
   if (key === null) return false;
   const h = getHost();
   if (h === null) return false;
+  if (
+    sums === null &&
+    mode !== "rows" &&
+    (reduce !== undefined || resident(out)) &&
+    slots.every((s, k) => s.kind === "scalar" || (s.kind === "vec" && resident(inputs[k])))
+  ) {
+    const k = kernelFor(`r${mode}:${key}`, expr, slots, mode, true);
+    if (k !== null) return inPlace(k, expr, slots, inputs, out, n, reduce !== undefined);
+  }
   // Scalar inputs take constant slots after the program's constants, in order of first use (as Render assigns).
   const all = constSlots(expr, slots, inputs);
   if (all.length > MAX_CONSTS) return false;

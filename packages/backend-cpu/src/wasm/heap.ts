@@ -42,6 +42,8 @@ export const KERNEL_ARGS = 4096;
  * small kernel, and the WASM kernels take tensors of at least 1024 elements (the optimizer updates) anyway.
  */
 export const HEAP_MIN_BYTES = 4096;
+/** Bytes kept free after the last block: a kernel's last vector may read up to 12 bytes past an operand. */
+const SLACK = 64;
 /** Blocks above this come from the free list of large blocks instead of a size class. */
 const LARGE_BYTES = 1 << 20;
 
@@ -67,6 +69,7 @@ export interface HeapStats {
   /** Products and optimizer updates that read their operands in place (no copy into a module memory). */
   gemmInPlace: number;
   optimInPlace: number;
+  fusedInPlace: number;
 }
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -100,6 +103,7 @@ const counters = {
   collected: 0,
   gemmInPlace: 0,
   optimInPlace: 0,
+  fusedInPlace: 0,
 };
 const registry =
   typeof FinalizationRegistry === "function" ? new FinalizationRegistry<number>(onCollected) : null;
@@ -175,7 +179,7 @@ function classBytes(k: number): number {
  */
 export function allocBlock(bytes: number): number {
   if (sharedMemory() === null) return -1;
-  if (bytes > maxBytes - RESERVED) {
+  if (bytes > maxBytes - RESERVED - SLACK) {
     counters.fallbacks++;
     return -1;
   }
@@ -195,7 +199,7 @@ export function allocBlock(bytes: number): number {
     freeBytes -= size;
   } else {
     at = top;
-    if (at + size > (buffer as SharedArrayBuffer).byteLength && !grow(at + size)) {
+    if (at + size + SLACK > (buffer as SharedArrayBuffer).byteLength && !grow(at + size + SLACK)) {
       counters.fallbacks++;
       return -1;
     }

@@ -4,10 +4,12 @@
  * copied in, parameter and state copied out). Where the JS loop rounds to float32 after each operation, a float32
  * SIMD operation gives the same bits; where it keeps a float64 product (`d + wd * x`, `x + -lr * d`, the dampened
  * and Adam's `(1 - beta1) * d` terms), the lanes are widened to float64 for it, so results equal the JS loop's bit for
- * bit. One kernel per setting of the boolean options, built on first use.
+ * bit. One kernel per setting of the boolean options, built on first use. When every operand lives in heap.ts's
+ * memory (CPU storage of 4 KiB or more), a resident build of the kernel updates them there in place instead
+ * (`runResident`: no copies in or out), with the same bits.
  */
 import type { AdamStepOptions, SgdStepOptions, TypedArray, View } from "@cinder/tensor";
-import { FnBuilder, OP, SIMD, T } from "./emit";
+import { FnBuilder, OP, SIMD, T, uleb } from "./emit";
 import {
   BLOCK,
   bufAt,
@@ -15,19 +17,48 @@ import {
   compile,
   getHost,
   type Kernel,
+  resident,
+  residentArgs,
+  runResident,
   wasmFusedEnabled,
   wasmFusedStats,
 } from "./fused-wasm";
+import { heapCounters, KERNEL_ARGS } from "./heap";
+import { PTRS } from "./render-wasm";
 
 /** Updates of fewer elements stay on the JS loop. */
 const MIN = 1024;
 
-/** Builds a kernel body: operands are v128 locals; `slot` constants live at CONSTS + 8 * k. */
+/**
+ * Builds a kernel body: operands are v128 locals; `slot` constants live at CONSTS + 8 * k. With a `base` (resident
+ * kernels) the constants are at base + CONSTS + 8 * k and operand k is read and written at its own address (held at
+ * base + PTRS + 4 * k) instead of in block k.
+ */
 class Body {
   readonly f = new FnBuilder(4);
   readonly i = this.f.local(T.i32);
   private readonly pre: number[] = [];
   private readonly loop: number[] = [];
+  private readonly ptrs = new Map<number, number>();
+  constructor(private readonly base: number | null) {}
+
+  /** Push operand `buf`'s address at the loop's offset; returns the memory argument for its load or store. */
+  private at(b: FnBuilder, buf: number): { align: number; offset: number } {
+    b.get(this.i);
+    if (this.base === null) return { align: 4, offset: bufAt(buf) };
+    let l = this.ptrs.get(buf);
+    if (l === undefined) {
+      l = this.f.local(T.i32);
+      const p = new FnBuilder(0)
+        .i32(0)
+        .op(OP.i32_load, 2, ...uleb(this.base + PTRS + 4 * buf))
+        .set(l);
+      this.pre.push(...p.code);
+      this.ptrs.set(buf, l);
+    }
+    b.get(l).op(OP.i32_add);
+    return { align: 2, offset: 0 };
+  }
 
   private emit(fn: (b: FnBuilder) => void, into: number[]): number {
     const l = this.f.local(T.v128);
@@ -40,18 +71,18 @@ class Body {
   /** Constant slot `k` as f64x2, or rounded to float32 as f32x4 (`stream` writes both forms). */
   const(k: number, f32: boolean): number {
     return this.emit((b) => {
-      if (f32) b.i32(0).simd(SIMD.v128_load32_splat, { align: 2, offset: F32_CONSTS + 4 * k });
-      else b.i32(0).simd(SIMD.v128_load64_splat, { align: 3, offset: CONSTS + 8 * k });
+      const at0 = this.base ?? 0;
+      if (f32) b.i32(0).simd(SIMD.v128_load32_splat, { align: 2, offset: at0 + F32_CONSTS + 4 * k });
+      else b.i32(0).simd(SIMD.v128_load64_splat, { align: 3, offset: at0 + CONSTS + 8 * k });
     }, this.pre);
   }
   load(buf: number): number {
-    return this.emit((b) => b.get(this.i).simd(SIMD.v128_load, { align: 4, offset: bufAt(buf) }), this.loop);
+    return this.emit((b) => b.simd(SIMD.v128_load, this.at(b, buf)), this.loop);
   }
   store(buf: number, v: number): void {
-    const b = new FnBuilder(0)
-      .get(this.i)
-      .get(v)
-      .simd(SIMD.v128_store, { align: 4, offset: bufAt(buf) });
+    const b = new FnBuilder(0);
+    const mem = this.at(b, buf);
+    b.get(v).simd(SIMD.v128_store, mem);
     this.loop.push(...b.code);
   }
   /** A float32 lane operation on locals. */
@@ -96,11 +127,18 @@ const F32_CONSTS = CONSTS + 128;
 
 const kernels = new Map<string, Kernel | null>();
 
-function kernel(key: string, build: () => FnBuilder): Kernel | null {
-  let k = kernels.get(key);
+/** The kernel `build(base)` makes: streamed (base null), or resident when every operand is in heap.ts's memory. */
+function kernel(
+  key: string,
+  views: readonly (View | null)[],
+  build: (base: number | null) => FnBuilder,
+): Kernel | null {
+  const res = views.every((v) => v === null || resident(v));
+  const full = res ? `r${key}` : key;
+  let k = kernels.get(full);
   if (k === undefined) {
-    k = compile(build());
-    kernels.set(key, k);
+    k = compile(build(res ? KERNEL_ARGS : null), res);
+    kernels.set(full, k);
   }
   return k;
 }
@@ -125,11 +163,19 @@ function stream(
   written: readonly number[],
   consts: readonly number[],
 ): void {
+  const n = views[0].shape.reduce((a, b) => a * b, 1);
+  if (views.every(resident)) {
+    const a = residentArgs();
+    a.f64.set(consts, (KERNEL_ARGS + CONSTS) / 8);
+    a.f32.set(consts, (KERNEL_ARGS + F32_CONSTS) / 4);
+    runResident(k, views, written, n);
+    heapCounters.optimInPlace++;
+    return;
+  }
   const h = getHost();
   if (h === null) return;
   h.f64.set(consts, CONSTS / 8);
   h.f32.set(consts, F32_CONSTS / 4);
-  const n = views[0].shape.reduce((a, b) => a * b, 1);
   for (let s = 0; s < n; s += BLOCK) {
     const len = Math.min(BLOCK, n - s);
     for (let j = 0; j < views.length; j++) {
@@ -157,9 +203,9 @@ export function sgdStepWasm(
   // Without dampening, `fround(fround(b * m) + 1 * d)` is a float32 addition: a double holds the exact sum of two
   // float32 values rounded once (53 >= 2 * 24 + 2 bits), so rounding it again to float32 gives the float32 sum.
   const flags = [o.maximize, o.weightDecay !== 0, buf !== null, o.first, o.nesterov, s[2] === 1];
-  const k = kernel(`sgd${flags.join()}`, () => {
+  const k = kernel(`sgd${flags.join()}`, [p, grad, buf], (base) => {
     const [maximize, wd, momentum, first, nesterov, undamped] = flags;
-    const b = new Body();
+    const b = new Body(base);
     const x = b.load(0);
     let d = b.load(1);
     if (maximize) d = b.op(SIMD.f32x4_neg, d);
@@ -196,9 +242,9 @@ export function adamStepWasm(
 ): boolean {
   if (arrays([p, grad, m, v, vmax]) === null) return false;
   const flags = [o.maximize, o.weightDecay !== 0, o.decoupled, vmax !== null];
-  const k = kernel(`adam${flags.join()}`, () => {
+  const k = kernel(`adam${flags.join()}`, [p, grad, m, v, vmax], (base) => {
     const [maximize, wd, decoupled, ams] = flags;
-    const b = new Body();
+    const b = new Body(base);
     let x = b.load(0);
     let d = b.load(1);
     if (maximize) d = b.op(SIMD.f32x4_neg, d);

@@ -25,6 +25,12 @@ export const ROWS_MAX = 8192;
 export const PAGES = 6;
 export const bufAt = (k: number): number => BUFS + 4 * BLOCK * k;
 export const ROWS = bufAt(MAX_OPERANDS + 1);
+/**
+ * Kernels that work in place on heap.ts's memory (`resident`) keep ACC and CONSTS at these offsets plus the base
+ * they are rendered for (the heap's KERNEL_ARGS), and the byte address of each operand (inputs, then the output) at
+ * PTRS + 4 * k from it; they read and write the operands where they are instead of in the blocks above.
+ */
+export const PTRS = BUFS;
 
 const F32_UNARY: Partial<Record<UnaryOp, number>> = {
   neg: SIMD.f32x4_neg,
@@ -131,14 +137,48 @@ export class Render {
   private nConst = 0;
   private readonly scalars = new Map<number, number>();
 
-  constructor(private readonly slots: readonly Slot[]) {}
+  /** The locals holding the operands' addresses (resident kernels), by operand. */
+  private readonly ptrs = new Map<number, number>();
+
+  /**
+   * `base`: null for a kernel on the streamed blocks of fused-wasm.ts's memory; else the address of the argument
+   * area of a resident kernel (see PTRS), which reads and writes whole float32 operands in place.
+   */
+  constructor(
+    private readonly slots: readonly Slot[],
+    private readonly base: number | null = null,
+  ) {}
+
+  /** Offset of the ACC/CONSTS areas in the memory. */
+  private get at0(): number {
+    return this.base ?? 0;
+  }
+
+  /** Push the address of operand `k`'s lanes at the loop's byte offset i (resident: i + its address). */
+  private address(k: number, pre: FnBuilder, body: FnBuilder): number {
+    if (this.base === null) {
+      body.get(this.i);
+      return bufAt(k);
+    }
+    let l = this.ptrs.get(k);
+    if (l === undefined) {
+      l = this.f.local(T.i32);
+      pre
+        .i32(0)
+        .op(OP.i32_load, 2, ...uleb(this.base + PTRS + 4 * k))
+        .set(l);
+      this.ptrs.set(k, l);
+    }
+    body.get(this.i).get(l).op(OP.i32_add);
+    return 0;
+  }
 
   /** A v128 local holding constant slot `k` splatted (loaded once, before the loop). */
   private splat(k: number, pre: FnBuilder): number {
     const l = this.f.local(T.v128);
     pre
       .i32(0)
-      .simd(SIMD.v128_load32_splat, { align: 2, offset: CONSTS + 4 * k })
+      .simd(SIMD.v128_load32_splat, { align: 2, offset: this.at0 + CONSTS + 4 * k })
       .set(l);
     return l;
   }
@@ -162,9 +202,13 @@ export class Render {
           break;
         }
         out = f.local(T.v128);
-        const at = bufAt(e.index);
-        if (e.dtype === "float32") body.get(this.i).simd(SIMD.v128_load, { align: 4, offset: at });
-        else {
+        if (e.dtype === "float32") {
+          const at = this.address(e.index, pre, body);
+          body.simd(SIMD.v128_load, { align: this.base === null ? 4 : 2, offset: at });
+        } else {
+          if (this.base !== null)
+            throw new Error("internal error: resident kernels read float32 operands only");
+          const at = bufAt(e.index);
           body.get(this.j).simd(SIMD.v128_load32_zero, { align: 0, offset: at });
           body.simd(SIMD.i16x8_extend_low_i8x16_u).simd(SIMD.i32x4_extend_low_i16x8_u);
           body.v128i32([0, 0, 0, 0]).simd(SIMD.i32x4_ne);
@@ -266,10 +310,13 @@ export class Render {
       acc0 = f.local(T.v128);
       acc1 = f.local(T.v128);
       rem = f.local(T.i32);
-      pre.i32(0).simd(SIMD.v128_load, { align: 3, offset: ACC }).set(acc0);
       pre
         .i32(0)
-        .simd(SIMD.v128_load, { align: 3, offset: ACC + 16 })
+        .simd(SIMD.v128_load, { align: 3, offset: this.at0 + ACC })
+        .set(acc0);
+      pre
+        .i32(0)
+        .simd(SIMD.v128_load, { align: 3, offset: this.at0 + ACC + 16 })
         .set(acc1);
       pre.get(2).set(rem);
       this.mask(body, v, rem);
@@ -282,11 +329,10 @@ export class Render {
         .op(...HIGH_TO_LOW);
       body.simd(SIMD.f64x2_promote_low_f32x4).simd(SIMD.f64x2_add).set(acc1);
     } else if (root.dtype === "float32") {
-      body
-        .get(this.i)
-        .get(v)
-        .simd(SIMD.v128_store, { align: 4, offset: bufAt(this.slots.length) });
+      const at = this.address(this.slots.length, pre, body);
+      body.get(v).simd(SIMD.v128_store, { align: this.base === null ? 4 : 2, offset: at });
     } else {
+      if (this.base !== null) throw new Error("internal error: resident kernels write float32 results only");
       const t = f.local(T.v128);
       body.get(v).v128i32([1, 1, 1, 1]).simd(SIMD.v128_and).set(t);
       body.get(t).get(t).simd(SIMD.i16x8_narrow_i32x4_u).set(t);
@@ -303,10 +349,12 @@ export class Render {
       .get(1)
       .op(OP.i32_lt_s, OP.br_if, 0, OP.end);
     if (mode === "sum") {
-      f.i32(0).get(acc0).simd(SIMD.v128_store, { align: 3, offset: ACC });
+      f.i32(0)
+        .get(acc0)
+        .simd(SIMD.v128_store, { align: 3, offset: this.at0 + ACC });
       f.i32(0)
         .get(acc1)
-        .simd(SIMD.v128_store, { align: 3, offset: ACC + 16 });
+        .simd(SIMD.v128_store, { align: 3, offset: this.at0 + ACC + 16 });
     }
     return f;
   }

@@ -25,6 +25,8 @@ const VALUES: Partial<Record<DType, number[]>> = {
   bool: [0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1],
   int8: [-7, -1, 0, 1, 2, 3, 5, 100, -100, 127, -128, 9],
   int16: [-7, -1, 0, 1, 2, 3, 5, 100, -100, 32767, -32768, 9],
+  // products of these stay inside the range int64 is stored exactly in (2^53)
+  int64: [-7, -1, 0, 1, 2, 3, 5, 100, -100, 16777217, -16777215, 9],
 };
 
 /** Runs `chain` fused and unfused on `device` and compares every element's bits (Object.is). */

@@ -16,6 +16,7 @@ import {
   expectTensor,
   logical,
   type Supports,
+  defaultInt,
   TOL,
   widest,
 } from "./support";
@@ -43,7 +44,7 @@ function whereCases(has: Supports): ConformanceCase[] {
           [10, 20, 30, 0.5, 0.5, 0.5, 10, 20, 30],
           "int a, float b",
         );
-        await expectTensor(where(cond, 1, 2), [3, 1], "int32", [1, 2, 1], "two JS integers");
+        await expectTensor(where(cond, 1, 2), [3, 1], defaultInt(device), [1, 2, 1], "two JS integers");
         await expectTensor(where(cond, 1, 2.5), [3, 1], "float32", [1, 2.5, 1], "JS int and float");
         const m = arange(12, { device }).reshape(3, 4);
         const t = m.t(); // [4, 3], strided

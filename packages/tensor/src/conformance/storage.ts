@@ -20,6 +20,7 @@ import {
   logical,
   roundTo,
   type Supports,
+  defaultInt,
   TOL,
   widest,
 } from "./support";
@@ -173,7 +174,7 @@ function fillAndWrapCases(has: Supports): ConformanceCase[] {
           [1, 0, 0],
           "bool * bool",
         );
-        await expectTensor(b.add(1), [3], "int32", [2, 2, 1], "bool + int promotes to int32");
+        await expectTensor(b.add(1), [3], defaultInt(device), [2, 2, 1], "bool + int promotes to the default integer");
         await expectTensor(u8([250]).add(i32([10])), [1], "int32", [260], "uint8 + int32 promotes to int32");
       },
     },

@@ -3,7 +3,8 @@
  * an Error naming what was compared. Results are always read back asynchronously (`dataAsync`), so the cases
  * run on devices that cannot read synchronously (WebGPU).
  */
-import { type DType, wrapInt } from "../dtype";
+import { getBackend } from "../backend";
+import { type DType, defaultIntDtype, wrapInt } from "../dtype";
 import { fmtShape } from "../errors";
 import { randomUniform, seedKey } from "../random";
 import type { Tensor } from "../tensor";
@@ -14,6 +15,11 @@ export type Supports = (dtype: DType) => boolean;
 /** float64 where the device has it, else float32: for data exact in both. */
 export function widest(has: Supports): DType {
   return has("float64") ? "float64" : "float32";
+}
+
+/** The default integer dtype of `device`'s backend: int64 where it stores int64 (as PyTorch's), else int32. */
+export function defaultInt(device: string): DType {
+  return defaultIntDtype(getBackend(device));
 }
 
 /** One conformance check: `run(device)` rejects when the backend registered for `device` gets it wrong. */
@@ -38,6 +44,7 @@ export const TOL: Record<DType, Tolerance> = {
   bool: { rtol: 0, atol: 0 },
   int8: { rtol: 0, atol: 0 },
   int16: { rtol: 0, atol: 0 },
+  int64: { rtol: 0, atol: 0 },
   complex64: { rtol: 2e-5, atol: 1e-6 },
   complex128: { rtol: 1e-10, atol: 1e-12 },
 };

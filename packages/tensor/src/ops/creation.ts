@@ -20,6 +20,7 @@ import {
 } from "../dtype";
 import { type Complex, isComplexValue } from "../complex-value";
 import { DeviceError, fmtShape, ShapeError } from "../errors";
+import { fromBigInt64Array } from "../int64";
 import { numel } from "../shape";
 import { ArgumentError, arg, type Kind, k, op, overloads, Signature, self, signature } from "../signature";
 import { Storage } from "../storage";
@@ -111,6 +112,11 @@ function inferDType(values: readonly Elem[]): DType {
   return values.every((v) => typeof v === "boolean" || Number.isInteger(v)) ? "int32" : "float32";
 }
 
+const INT_HINT: Partial<Record<DType, string>> = {
+  int32: ': pass { dtype: "int64" } or { dtype: "float64" }',
+  int64: " (Cinder stores int64 exactly, within ±(2^53 - 1))",
+};
+
 function fillTyped(values: readonly Elem[], dtype: DType): TypedArray {
   if (isComplex(dtype)) return complexWords(values, dtype);
   if (values.some(isComplexValue)) {
@@ -121,9 +127,10 @@ function fillTyped(values: readonly Elem[], dtype: DType): TypedArray {
     const { min: lo, max: hi } = DTYPE_INFO[dtype];
     for (let i = 0; i < values.length; i++) {
       const v = +values[i];
-      if (Number.isInteger(v) && (v < lo || v > hi)) {
+      // int64's doubles would keep ±inf: it (like any integer beyond the range) is an error
+      if ((Number.isInteger(v) || (dtype === "int64" && !Number.isNaN(v))) && (v < lo || v > hi)) {
         throw new RangeError(
-          `tensor(): value ${v} at flat index ${i} does not fit ${dtype}${dtype === "int32" ? ' (Cinder\'s integer type; it has no int64): pass { dtype: "float64" }' : ""}`,
+          `tensor(): value ${v} at flat index ${i} does not fit ${dtype}${INT_HINT[dtype] ?? ""}`,
         );
       }
       out[i] = Number.isNaN(v) ? 0 : Math.trunc(v);
@@ -172,8 +179,13 @@ export const tensor = op(TENSOR, ({ data, dtype, device, requiresGrad }): Tensor
   if (typed) {
     dt = resolveDtype("tensor", dtype, dtypeOfTypedArray(typed));
     checkRequiresGrad("tensor", requiresGrad, dt);
-    // the same type goes to the backend as is: its write copies it into the new storage
-    arr = typed instanceof typedArrayCtor(dt) ? typed : fillTyped(Array.from(typed), dt);
+    // BigInt64Array values become numbers, each range-checked (int64 storage holds exact doubles)
+    const big = typed instanceof BigInt64Array;
+    const src = big ? fromBigInt64Array(typed, "tensor()") : typed;
+    // the same type goes to the backend as is: its write copies it into the new storage (a Float64Array is int64's
+    // storage type too, but its values must be truncated and checked first)
+    const asIs = big ? dt === "int64" : typed instanceof typedArrayCtor(dt) && dt !== "int64";
+    arr = asIs ? src : fillTyped(Array.from(src), dt);
   } else {
     // JS cannot tell 1.0 from 1: a tensor that requires grad must be floating point, so infer float32 then
     dt = resolveDtype("tensor", dtype, requiresGrad ? "float32" : inferDType(values));

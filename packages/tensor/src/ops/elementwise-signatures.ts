@@ -12,7 +12,7 @@
 import type { BinaryOp, UnaryOp } from "../backend";
 import { BINARY_OPS, UNARY_OPS } from "../backend";
 import type { DType } from "../dtype";
-import { dtypeOfNumber, isFloat } from "../dtype";
+import { dtypeOfNumber, intOn, isFloat } from "../dtype";
 import { DTypeError, fmtShape, ShapeError } from "../errors";
 import { isGradEnabled } from "../grad";
 import { addImpl as add, divImpl as div, subImpl as sub } from "../methods";
@@ -219,7 +219,7 @@ function binaryValue(o: BinaryOp, x: TensorOrScalar, y: TensorOrScalar, a: Recor
       throw new ArgumentError(`${o}(): expected at least one Tensor operand, got two numbers (${x}, ${y})`);
     }
     // a number input (torch.mul(2, x)): PyTorch wraps it in a 0-dim tensor, which promotes as the number does
-    return binaryValue(o, scalarTensor(x, dtypeOfNumber(x), y), y, a);
+    return binaryValue(o, scalarTensor(x, intOn(dtypeOfNumber(x), y.backend), y), y, a);
   }
   if (o === "add") return add(x, y, { alpha: a.alpha as number });
   if (o === "sub") return sub(x, y, { alpha: a.alpha as number });

@@ -4,7 +4,7 @@
  */
 import type { BinaryOp, UnaryOp } from "../backend";
 import type { DType } from "../dtype";
-import { dtypeOfNumber, isComplex, isFloat, resultType } from "../dtype";
+import { dtypeOfNumber, intOn, isComplex, isFloat, resultType } from "../dtype";
 import { DTypeError, fmtShape, ShapeError } from "../errors";
 import { fuses } from "../fusion";
 import { needsGrad, recordOp } from "../grad";
@@ -109,12 +109,16 @@ export function computeDtype(...vs: TensorOrScalar[]): DType {
     const [a, b] = vs;
     if (typeof a === "object" && typeof b === "object" && a.dtype === b.dtype) return a.dtype;
   }
-  return resultType(
+  const d = resultType(
     vs.map((v) => ({ dtype: typeof v === "object" ? v.dtype : dtypeOfNumber(v), kind: kindOf(v) })),
   );
 }
 
 export function binaryDtypes(
+  // an int64 from a JS integer (bool tensor + 3) is the backend's default integer: int32 where it has no int64
+  if (d !== "int64") return d;
+  const t = vs.find((v) => typeof v === "object") as Tensor | undefined;
+  return t === undefined ? d : intOn(d, t.backend);
   op: BinaryOp,
   a: TensorOrScalar,
   b: TensorOrScalar,
@@ -262,7 +266,8 @@ export function where(cond: Tensor, a?: TensorOrScalar, b?: TensorOrScalar): Ten
     throw new TypeError("where: expected where(condition) or where(condition, input, other)");
   }
   const like = typeof a === "object" ? a : typeof b === "object" ? b : cond;
-  const dtype = typeof a === "object" || typeof b === "object" ? computeDtype(a, b) : computeDtype(a, b);
+  // two JS integers: the default integer of the condition's backend
+  const dtype = intOn(computeDtype(a, b), like.backend);
   const ta = toTensor(a, dtype, like);
   const tb = toTensor(b, dtype, like);
   const c = cast(cond, "bool");

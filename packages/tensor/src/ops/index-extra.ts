@@ -18,11 +18,11 @@ const outOpt = arg.opt("out", k.tensor);
 const maybeOut = (what: string, y: Tensor, out: Tensor | null, inputs: readonly unknown[]): Tensor =>
   out ? writeOut(what, y, out, inputs) : y;
 
-/** Index tensors are int32 here (PyTorch's int64); anything else is PyTorch's "Expected a long tensor" error. */
+/** Index tensors are int64 (PyTorch's) or int32 (backends without int64); anything else is an error. */
 function checkIndex(what: string, index: Tensor): void {
-  if (index.dtype !== "int32") {
+  if (index.dtype !== "int64" && index.dtype !== "int32") {
     throw new ArgumentError(
-      `${what}(): argument "index": expected an integer index tensor (int32), got ${index.dtype}`,
+      `${what}(): argument "index": expected an integer index tensor (int64 or int32), got ${index.dtype}`,
     );
   }
 }

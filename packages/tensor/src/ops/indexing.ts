@@ -81,6 +81,14 @@ function isSlice(item: IndexItem): item is SliceString | Slice {
 
 type Adv = { dim: number; index: Tensor };
 
+/**
+ * An index tensor as int32 for the kernels that take int32 positions. int64 saturates at int32's range rather than
+ * wrap (a wrapped 2^32 + 1 would be the valid index 1): an index out of range stays out of range, and fails so.
+ */
+export function indexInt32(index: Tensor): Tensor {
+  return index.dtype === "int64" ? cast(index.clamp(-(2 ** 31), 2 ** 31 - 1), "int32") : cast(index, "int32");
+}
+
 /** A JS list as an index tensor: booleans give a mask, numbers int32 (an empty list too, as in PyTorch). */
 function listIndex(list: NestedIndex[], x: Tensor): Tensor {
   const t = tensor(list, { device: x.device });
@@ -184,7 +192,7 @@ function advanced(x: Tensor, adv: Adv[]): Tensor {
   let linear: Tensor | null = null;
   let mult = 1;
   for (let j = adv.length - 1; j >= 0; j--) {
-    const idx = wrapIndex(cast(adv[j].index, "int32"), sizes[j], dims[j]);
+    const idx = wrapIndex(indexInt32(adv[j].index), sizes[j], dims[j]);
     const term = mult === 1 ? idx : idx.mul(mult);
     linear = linear ? linear.add(term) : term;
     mult *= sizes[j];
@@ -261,11 +269,11 @@ function spreadIndex(index: Tensor, shape: readonly number[], dim: number): Tens
   return new Tensor(index.storage, shape, strides, index.offset);
 }
 
-/** Index tensors of gather/scatter/index_select are int32 (Cinder's stand-in for PyTorch's int64). */
+/** Index tensors of gather/scatter/index_select are int64 (PyTorch's) or int32 (backends without int64). */
 function checkIndex(what: string, index: Tensor): void {
-  if (index.dtype !== "int32") {
+  if (index.dtype !== "int64" && index.dtype !== "int32") {
     throw new ArgumentError(
-      `${what}(): argument "index": expected an integer index tensor (int32), got ${index.dtype}`,
+      `${what}(): argument "index": expected an integer index tensor (int64 or int32), got ${index.dtype}`,
     );
   }
 }
@@ -280,7 +288,7 @@ function indexSelectImpl(x: Tensor, dim: number, index: Tensor): Tensor {
       `index_select(): Index is supposed to be a vector, got shape ${fmtShape(index.shape)}`,
     );
   sameDevice("indexSelect", x, index);
-  const idx = cast(index.reshape(-1), "int32");
+  const idx = indexInt32(index.reshape(-1));
   const shape = [...x.shape];
   if (x.ndim > 0) shape[d] = idx.shape[0];
   const out = empty(shape, x.dtype, x);

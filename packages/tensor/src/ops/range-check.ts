@@ -14,7 +14,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * The check PyTorch makes when a Python number becomes a `dtype` value (c10's `checked_convert`): int32 takes
- * [-2^31, 2^31 - 1] and no inf/NaN; int8 and int16 take their range; uint8 takes integers in [-255, 255] (negatives wrap) and floats in [0, 255];
+ * [-2^31, 2^31 - 1] and no inf/NaN; int8, int16 and int64 take their range (int64: the exactly stored ±(2^53 - 1)); uint8 takes integers in [-255, 255] (negatives wrap) and floats in [0, 255];
  * float32 takes |v| <= FLT_MAX, inf and NaN; float64 and bool take anything.
  * `inferred`: the dtype was inferred from a JS integer, where PyTorch would make int64.
  */
@@ -24,7 +24,7 @@ export function checkScalarFits(what: string, value: number | boolean, dtype: DT
   let ok = true;
   if (dtype === "int32") ok = !Number.isNaN(v) && v >= INT32_MIN && v <= INT32_MAX;
   else if (dtype === "uint8") ok = Number.isInteger(v) ? v >= -255 && v <= 255 : v >= 0 && v <= 255;
-  else if (dtype === "int8" || dtype === "int16")
+  else if (dtype === "int8" || dtype === "int16" || dtype === "int64")
     ok = v >= DTYPE_INFO[dtype].min && v <= DTYPE_INFO[dtype].max;
   else if (dtype === "float32") ok = !Number.isFinite(v) || Math.abs(v) <= FLOAT32_MAX;
   if (ok) return;

@@ -83,7 +83,7 @@ export function reduceKernel(
 
 /** Bring a reduced gradient back to the input's rank (size-1 reduced dims), ready to broadcast. */
 
-const accDtype = (d: DType): DType => (isFloat(d) || isComplex(d) ? d : "int32");
+const accDtype = (d: DType): DType => (isFloat(d) || isComplex(d) || d === "int64" ? d : "int32");
 
 /** `sum(input, dim=None, keepdim=False, *, dtype=None)` */
 export const sum = op(

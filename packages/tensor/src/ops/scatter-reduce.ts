@@ -25,9 +25,9 @@ type Reduction = (typeof REDUCTIONS)[number];
 
 /** PyTorch's argument checks: dtypes, ranks, index shape against self and src, index range. */
 function check(x: Tensor, d: number, index: Tensor, src: Tensor, reduce: Reduction, what: string): void {
-  if (index.dtype !== "int32") {
+  if (index.dtype !== "int64" && index.dtype !== "int32") {
     throw new ArgumentError(
-      `${what}(): argument "index": expected an integer index tensor (int32), got ${index.dtype}`,
+      `${what}(): argument "index": expected an integer index tensor (int64 or int32), got ${index.dtype}`,
     );
   }
   if (src.dtype !== x.dtype) throw new DTypeError("scatter(): Expected self.dtype to be equal to src.dtype");

@@ -6,10 +6,12 @@
  *
  * Deviation: PyTorch returns a view sharing memory; Cinder returns the reinterpreted bytes in a new tensor (storages
  * have one dtype), so a later in-place write to one is not seen in the other. The result does not require grad.
- * Bool results hold 0/1 (a nonzero byte is true, as PyTorch prints it).
+ * Bool results hold 0/1 (a nonzero byte is true, as PyTorch prints it). int64 goes through its two's-complement
+ * bytes; bits that read as an int64 beyond ±(2^53 - 1) (most float64 patterns) are an error naming the value.
  */
 import { DTYPE_INFO, type DType, itemSize } from "../dtype";
 import { DeviceError, ShapeError } from "../errors";
+import { fromBigInt64Array } from "../int64";
 import { type Tensor, tensorFromData } from "../tensor";
 
 /** The new shape of `x.view(dtype)` for a dtype of a different size, or the error PyTorch raises. */
@@ -58,9 +60,15 @@ export function viewAsDtype(x: Tensor, dtype: DType): Tensor {
       `view(): reinterpreting a ${x.device} tensor's bytes as ${dtype} needs its data on the host: move it with \`await t.toAsync("cpu")\` first`,
     );
   }
-  const src = x.contiguous().data();
+  const data = x.contiguous().data();
+  // int64 is stored as exact doubles: its bytes are those of the BigInt64Array of its values, and bytes read as
+  // int64 become numbers with a range check (a value past 2^53 - 1 is an error naming it, not a rounded number)
+  const src = x.dtype === "int64" ? BigInt64Array.from(data, (v) => BigInt(v)) : data;
   const bytes = new Uint8Array(src.buffer, src.byteOffset, src.byteLength).slice();
-  const out = new DTYPE_INFO[dtype].ctor(bytes.buffer);
+  const out =
+    dtype === "int64"
+      ? fromBigInt64Array(new BigInt64Array(bytes.buffer), "view()")
+      : new DTYPE_INFO[dtype].ctor(bytes.buffer);
   if (dtype === "bool") for (let i = 0; i < out.length; i++) out[i] = out[i] !== 0 ? 1 : 0;
   return tensorFromData(out, shape, dtype, x.device, "view()");
 }
