@@ -1,15 +1,17 @@
 /**
- * Fused elementwise chains on WebGPU (issue 11): each chain with fusion on and off (`setFusion`), interleaved in one
+ * Fused elementwise chains on WebGPU (issue 11): each chain, and an MNIST MLP training step (784-128-10, batch 64,
+ * SGD with momentum, the seeds' five steps in `tidy`), with fusion on and off (`setFusion`), interleaved in one
  * process, ms per call (median of rounds) and dispatches per call. A call ends with `sync()` (or the read of a
  * scalar), so the time is the GPU's work, not just recording it. On a machine without a GPU this is SwiftShader, a
  * CPU Vulkan driver: its numbers say how much work a chain does, not what a real GPU would take.
  *
  *   node --conditions=@cinder/source --import tsx bench/src/webgpu-fusion.ts [rounds] [elements]
  */
-
 import { cpu } from "@cinder/backend-cpu";
 import { initWebGPU } from "@cinder/backend-webgpu";
-import { randn, registerBackend, setFusion, type Tensor, tidy } from "@cinder/tensor";
+import * as nn from "@cinder/nn";
+import { randint, randn, registerBackend, setFusion, type Tensor, tidy } from "@cinder/tensor";
+import { mnistModel, mnistOptimizer } from "./peers/cinder";
 
 registerBackend(cpu);
 const gpu = await initWebGPU();
@@ -25,6 +27,20 @@ const chains: Record<string, (x: Tensor) => Tensor> = {
 };
 
 const x = randn([n], { device: "webgpu" });
+
+// the MLP step: its loss is the chain's result (a scalar read ends the call)
+const model = mnistModel("mlp", "webgpu");
+const opt = mnistOptimizer("mlp", model);
+const batch = randn([64, 784], { device: "webgpu" });
+const labels = randint(0, 10, [64], { device: "webgpu" });
+const criterion = new nn.CrossEntropyLoss();
+chains["MLP 784-128-10 train step, batch 64"] = () => {
+  opt.zeroGrad();
+  const loss = criterion(model(batch), labels);
+  loss.backward();
+  opt.step();
+  return loss;
+};
 
 async function once(chain: (x: Tensor) => Tensor): Promise<void> {
   const y = tidy(() => chain(x));
