@@ -191,6 +191,7 @@ export {
   int8,
   int16,
   int32,
+  int64,
   inverse,
   isclose,
   isfinite,

@@ -230,6 +230,7 @@ export {
   seedKey,
 } from "./random";
 export * from "./scalar";
+export * from "./int64";
 export * from "./shape";
 export {
   type AnyParam,
