@@ -77,12 +77,6 @@ const helpers = {
   remFloat,
   remInt,
   floorDivFloat,
-};
-const helperNames = Object.keys(helpers);
-
-const cache = new Map<string, Kernel>();
-
-export function operand(v: View): Operand {
   // int64 (exact integers in doubles, range-checked: int64.ts in @cinder/tensor)
   i64,
   castToInt64,
@@ -97,6 +91,12 @@ export function operand(v: View): Operand {
   notInt64,
   shlInt64,
   shrInt64,
+};
+const helperNames = Object.keys(helpers);
+
+const cache = new Map<string, Kernel>();
+
+export function operand(v: View): Operand {
   return { arr: v.handle as TypedArray, offset: v.offset, strides: v.strides };
 }
 

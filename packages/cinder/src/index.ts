@@ -195,7 +195,6 @@ export {
   inverse,
   isclose,
   isfinite,
-  int64,
   isGradEnabled,
   isinf,
   isnan,

@@ -242,7 +242,6 @@ export {
   formatDefault,
   isPlainObject,
   type Kind,
-export * from "./int64";
   k,
   type MethodCalls,
   type OpFn,

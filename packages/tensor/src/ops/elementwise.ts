@@ -112,13 +112,13 @@ export function computeDtype(...vs: TensorOrScalar[]): DType {
   const d = resultType(
     vs.map((v) => ({ dtype: typeof v === "object" ? v.dtype : dtypeOfNumber(v), kind: kindOf(v) })),
   );
-}
-
-export function binaryDtypes(
   // an int64 from a JS integer (bool tensor + 3) is the backend's default integer: int32 where it has no int64
   if (d !== "int64") return d;
   const t = vs.find((v) => typeof v === "object") as Tensor | undefined;
   return t === undefined ? d : intOn(d, t.backend);
+}
+
+export function binaryDtypes(
   op: BinaryOp,
   a: TensorOrScalar,
   b: TensorOrScalar,
