@@ -104,7 +104,7 @@ describe("dtype helpers", () => {
   it("classifies dtypes", () => {
     expect(DTYPES.filter(isFloat)).toEqual(["float32", "float64"]);
     expect(DTYPES.filter(isInt)).toEqual(["int32", "uint8", "int8", "int16", "int64"]);
-    expect(DTYPES.map(itemSize)).toEqual([4, 8, 4, 1, 1, 1, 2]);
+    expect(DTYPES.map(itemSize)).toEqual([4, 8, 4, 1, 1, 1, 2, 8, 8, 16]);
   });
 
   it("gives JS values a dtype", () => {
@@ -132,7 +132,7 @@ describe("dtype helpers", () => {
   it("rejects unknown dtypes naming the valid ones", () => {
     for (const d of DTYPES) expect(checkDType(d)).toBe(d);
     expect(() => checkDType("float16")).toThrow(
-      /unknown dtype "float16": expected one of float32, float64, int32, uint8, bool, int8, int16, complex64, complex128 \(Cinder has no 16-bit floats yet: use float32\)/,
+      /unknown dtype "float16": expected one of float32, float64, int32, uint8, bool, int8, int16, int64, complex64, complex128 \(Cinder has no 16-bit floats yet: use float32\)/,
     );
     expect(() => checkDType(undefined)).toThrow(/unknown dtype undefined/);
   });
