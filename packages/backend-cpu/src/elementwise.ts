@@ -216,8 +216,8 @@ function specOf<Op extends string>(
 }
 
 /**
- * Variant of a kernel: bit 0 float operands, bit 1 a bool output the op does not make itself, 2 (alone) int64
- * operands with an int64 output.
+ * Variant of a kernel: 0 integer operands, 1 float operands, 2/3 the same with a bool output the op does not make
+ * itself, 4 int64 operands and output (range-checked), 5 int64 operands with another output.
  */
 function variant(fl: boolean, from: DType, out: DType, makesBool: boolean): number {
   if (out === "bool" && !makesBool) return (fl ? 1 : 0) + 2;

@@ -16,7 +16,9 @@ export class Int64RangeError extends RangeError {
 
 /** The error for an int64 result `v` (any number, or a BigInt) that Cinder cannot store exactly. */
 export function int64RangeError(v: number | bigint, what?: string): Int64RangeError {
-  const shown = typeof v === "bigint" ? `${v}` : Number.isInteger(v) ? BigInt(v).toString() : `${v}`;
+  // a double past 2^53 may itself be rounded: shown as such
+  const shown =
+    typeof v === "bigint" ? `${v}` : Math.abs(v) <= 2 ** 53 ? `${v}` : `of about ${v.toPrecision(17)}`;
   return new Int64RangeError(
     `${what ? `${what}: ` : ""}int64 value ${shown} is outside the range Cinder stores int64 exactly, ` +
       "[-(2^53 - 1), 2^53 - 1] (int64 values live in doubles; PyTorch's wrap-around past that is not emulated)",

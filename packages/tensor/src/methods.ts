@@ -8,6 +8,7 @@ import { getBackend } from "./backend";
 import { checkDType, DTYPES, type DType, LEGACY_NAMES } from "./dtype";
 import { DeviceError, ShapeError } from "./errors";
 import { autogradHooks, needsGrad, type RemovableHandle, type TensorHook } from "./grad";
+import { isHalf } from "./half";
 import { methodTable } from "./method-table";
 import { type AliasMethods, installAliases } from "./ops/aliases";
 import { castOp } from "./ops/cast";
@@ -62,7 +63,8 @@ function fusedAxpy(x: Tensor, other: TensorOrScalar, alpha: number, out?: Tensor
   const b = x.backend;
   if (typeof other !== "object" || !b.addScaled || other.backend !== b || other.dtype !== x.dtype)
     return null;
-  if (!x.isFloatingPoint() || needsGrad(x, other)) return null;
+  // (16-bit floats: PyTorch rounds alpha and alpha * other to the dtype, as the general path does)
+  if (!x.isFloatingPoint() || needsGrad(x, other) || isHalf(x.dtype)) return null;
   const shape = broadcastShapes(x.shape, other.shape, "add");
   const y =
     out && out.dtype === x.dtype && sameShape(out.shape, shape) ? out : emptyTensor(shape, x.dtype, b);
@@ -77,6 +79,14 @@ function scaled(v: TensorOrScalar, alpha: number): TensorOrScalar {
 function div(x: Tensor, other: TensorOrScalar, opts: { roundingMode?: "floor" | "trunc" } = {}): Tensor {
   if (opts.roundingMode === "floor") return binary("floorDivide", x, other);
   if (opts.roundingMode === "trunc") checkIntegerDivision("div", x, other);
+  const floating = x.isFloatingPoint() || (typeof other === "object" && other.isFloatingPoint());
+  if (opts.roundingMode === "trunc" && !floating && typeof other !== "boolean") {
+    // integers: exact, not through a float32 quotient (which rounds past 2^24): the floor quotient, plus one where
+    // the remainder is nonzero and the operands' signs differ (floor and trunc differ exactly there)
+    const signsDiffer =
+      typeof other === "object" ? x.lt(0).logicalXor(other.lt(0)) : other < 0 ? x.ge(0) : x.lt(0);
+    return binary("floorDivide", x, other).add(binary("fmod", x, other).ne(0).logicalAnd(signsDiffer));
+  }
   const q = binary("div", x, other);
   if (opts.roundingMode === "trunc") {
     const t = q.trunc();
@@ -364,6 +374,8 @@ const PARAMETERLESS = [
   "long",
   "short",
   "char",
+  "half",
+  "bfloat16",
   "byte",
   "bool",
   "tolist",

@@ -1,0 +1,129 @@
+// int64 on the CPU against PyTorch 1.13 (tests/fixtures/int64.json, from scripts/fixtures/int64.py): promotion,
+// arithmetic, division, bitwise ops and shifts past 32 bits, casts, creation, reductions with int64 results, int64
+// index tensors, views through the two's-complement bytes; and, by hand, what Cinder refuses where PyTorch would
+// hold a value it cannot store exactly (past 2^53 - 1): an error naming the value, never a rounded number.
+import { readFileSync } from "node:fs";
+import { cpu } from "@cinder/backend-cpu";
+import * as torch from "@cinder/tensor";
+import { describe, expect, it } from "vitest";
+import { expressionCases } from "./support/expression-cases.mjs";
+import { NaiveBackend } from "./support/naive-backend";
+
+if (!torch.registeredDevices().includes("cpu")) torch.registerBackend(cpu);
+
+const fixture = JSON.parse(readFileSync(new URL("../fixtures/int64.json", import.meta.url), "utf8"));
+const MAX = 2 ** 53 - 1;
+const long = (v) => torch.tensor(v, { dtype: "int64" });
+
+describe("int64 promotion is PyTorch's", () => {
+  it.each(fixture.promote_types.map((c) => [c.a, c.b, c.result]))("%s with %s is %s", (a, b, result) => {
+    expect(torch.promoteTypes(a, b)).toBe(result);
+    expect(torch.promoteTypes(b, a)).toBe(result);
+  });
+});
+
+expressionCases("int64", "int64: values and errors are PyTorch's");
+
+describe("int64 past the range Cinder stores exactly (2^53 - 1) is an error naming the value", () => {
+  const tooBig = /int64 value 9007199254740992 is outside the range Cinder stores int64 exactly/;
+  it("arithmetic, eager and fused", () => {
+    expect(long([MAX, -MAX]).neg().toArray()).toEqual([-MAX, MAX]);
+    expect(() => long([MAX]).add(1).toArray()).toThrow(tooBig);
+    expect(() =>
+      long([2 ** 27, 2 ** 26])
+        .mul(long([2 ** 26, 2 ** 27]))
+        .toArray(),
+    ).toThrow(tooBig);
+    // a chain long enough to fuse (fused programs check every int64 node)
+    const x = torch.full([200], 2 ** 52, { dtype: "int64" });
+    expect(() => x.add(x).sub(1).toArray()).toThrow(tooBig);
+    expect(x.sub(1).add(x).toArray()[0]).toBe(MAX);
+    expect(() => long([3]).pow(40).toArray()).toThrow(
+      /int64 value of about 1.2157665459056929e\+19 is outside/,
+    );
+    expect(() => long([1]).bitwiseLeftShift(53).toArray()).toThrow(tooBig);
+  });
+  it("reductions check every partial result", () => {
+    expect(() =>
+      long([2 ** 52, 2 ** 52])
+        .sum()
+        .item(),
+    ).toThrow(/sum: int64 value 9007199254740992/);
+    expect(() =>
+      long([2 ** 52, 2 ** 52, -5])
+        .cumsum(0)
+        .toArray(),
+    ).toThrow(tooBig);
+    expect(() =>
+      long([2 ** 30, 2 ** 30])
+        .prod()
+        .item(),
+    ).toThrow(/prod: int64 value of about 1.1529215046068470e\+18/);
+    expect(torch.arange(100000, { dtype: "int64" }).sum().item()).toBe(4999950000);
+  });
+  it("casts from float: NaN, ±inf and values from 2^53 on (x86 PyTorch gives INT64_MIN for the first ones)", () => {
+    expect(() => torch.tensor([1, Number.NaN]).long()).toThrow(/cannot convert NaN to int64/);
+    expect(() => torch.tensor([Number.NEGATIVE_INFINITY]).long()).toThrow(
+      /cannot convert -Infinity to int64/,
+    );
+    expect(() => torch.tensor([2 ** 53], { dtype: "float64" }).long()).toThrow(
+      /cast of 9007199254740992 to int64/,
+    );
+    expect(
+      torch
+        .tensor([-0.5, 2 ** 52 + 0.5], { dtype: "float64" })
+        .long()
+        .toArray(),
+    ).toEqual([0, 2 ** 52]);
+    expect(Object.is(torch.tensor([-0.5]).long().item(), 0)).toBe(true);
+    expect(() => torch.full([2], 2 ** 60, { dtype: "int64" })).toThrow(/cannot be converted to type int64_t/);
+  });
+  it("x.view(int64) of bits past the range, BigInt64Array data", () => {
+    expect(() => torch.tensor([1], { dtype: "float64" }).view("int64")).toThrow(
+      /view\(\): int64 value 4607182418800017408 is outside the range/,
+    );
+    expect(long([-1]).view("float64").view("int64").item()).toBe(-1);
+    expect(torch.tensor(new BigInt64Array([-(2n ** 53n) + 1n])).item()).toBe(-MAX);
+  });
+});
+
+describe("int64 storage and devices", () => {
+  it("data() is the Float64Array of exact values; item() and tolist() give numbers", () => {
+    const x = long([
+      [3000000000, -1],
+      [2, 0],
+    ]);
+    expect(x.data()).toBeInstanceOf(Float64Array);
+    expect(x.tolist()).toEqual([
+      [3000000000, -1],
+      [2, 0],
+    ]);
+    expect(x.sum().item()).toBe(3000000001);
+    expect(x.type()).toBe("torch.LongTensor");
+    expect(torch.itemSize("int64")).toBe(8);
+    expect([torch.int64, torch.long]).toEqual(["int64", "int64"]);
+  });
+  it("a backend that does not list int64 refuses it by name and keeps int32 as its default integer", async () => {
+    torch.registerBackend(new NaiveBackend({ device: "naive-i64" }));
+    try {
+      expect(() => long([1, 2]).to("naive-i64")).toThrow(/int64 is not supported on naive-i64; it stores/);
+      expect(() => torch.zeros(2, { dtype: "int64", device: "naive-i64" })).toThrow(/int64 is not supported/);
+      expect(torch.defaultIntDtype(torch.getBackend("naive-i64"))).toBe("int32");
+      expect(torch.defaultIntDtype(cpu)).toBe("int64");
+      // bool + a JS integer is the default integer of the tensor's backend
+      const b = torch.tensor([true, false], { device: "naive-i64" });
+      expect(b.add(3).dtype).toBe("int32");
+      expect(torch.tensor([true, false]).add(3).dtype).toBe("int64");
+      expect(
+        await long([5, -6])
+          .int()
+          .to("naive-i64")
+          .add(1)
+          .toAsync("cpu")
+          .then((t) => t.toArray()),
+      ).toEqual([6, -5]);
+    } finally {
+      torch.unregisterBackend("naive-i64");
+    }
+  });
+});
