@@ -1,12 +1,13 @@
 /**
  * im2col and col2im on WebAssembly SIMD (wasm/im2col-wasm.ts) against the JS kernels of windows.ts: the same bits
  * (NaNs compared as NaNs), over padding, strides, height dilation, kernel widths around the vector width, windows
- * past the input (ceil mode), items split over several runs and views at an offset; the counters prove which path
- * ran.
+ * past the input (ceil mode), items split over several runs and views at an offset, and with planes and rows in
+ * heap.ts's memory (read and written in place); the counters prove which path ran.
  */
 import type { View, Window2d } from "@cinder/tensor";
 import { afterEach, describe, expect, it } from "vitest";
 import { setWasmFusedEnabled } from "../src/wasm/fused-wasm";
+import { allocBlock, heapStats, sharedMemory } from "../src/wasm/heap";
 import { im2colWasmStats } from "../src/wasm/im2col-wasm";
 import { col2im, im2col } from "../src/windows";
 import { sizeOf, stridesOf } from "./helpers";
@@ -35,10 +36,25 @@ function window(g: Geo): Window2d {
 
 const specials = [0, -0, 1, -1, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, 2.5, -3];
 
-/** A float32 view of `shape` at `offset` in a larger array; values with signed zeros and (optionally) specials. */
-function filled(shape: number[], seed: number, withSpecials: boolean, offset = 3): View {
+/**
+ * `len` floats in heap.ts's memory, as CPU storage would be, holding the rows or planes up to `end`: then the
+ * storage ends (im2col's overshooting last vector may write the block's unused bytes after it, never a storage's).
+ */
+function inHeap(len: number, end: number): Float32Array {
+  const at = allocBlock(4 * len + 64);
+  const a = new Float32Array((sharedMemory() as WebAssembly.Memory).buffer, at, end);
+  a.fill(-7);
+  return a;
+}
+
+/**
+ * A float32 view of `shape` at `offset` in a larger array (in heap.ts's memory with `heap`); values with signed zeros
+ * and (optionally) specials.
+ */
+function filled(shape: number[], seed: number, withSpecials: boolean, offset = 3, heap = false): View {
   const n = sizeOf(shape);
-  const a = new Float32Array(n + offset + 5).fill(-7);
+  const len = n + offset + 5;
+  const a = heap ? inHeap(len, offset + n) : new Float32Array(len).fill(-7);
   let s = seed;
   for (let i = 0; i < n; i++) {
     s = (s * 1103515245 + 12345) % 2147483648;
@@ -105,25 +121,33 @@ describe("im2col and col2im on WebAssembly SIMD", () => {
         const L = w.output[0] * w.output[1];
         const K = g.C * g.k[0] * g.k[1];
         const x = filled([g.N, g.C, g.H, g.W], g.H * 31 + g.C, sp);
-        const rows = (wasm: boolean) =>
+        const xh = filled([g.N, g.C, g.H, g.W], g.H * 31 + g.C, sp, 3, true);
+        const rows = (wasm: boolean, heap = false) =>
           run(wasm, "im2col", () => {
-            const out = filled([g.N, L, K], 5, false, 2);
-            im2col(x, w, out);
+            const out = filled([g.N, L, K], 5, false, 2, heap);
+            im2col(heap ? xh : x, w, out);
             return bits(out);
           });
+        const inPlace = heapStats().im2colInPlace;
         const a = rows(true);
         const b = rows(false);
+        const r = rows(true, true);
         expect(a.findIndex((v, i) => v !== b[i])).toBe(-1);
+        expect(r.findIndex((v, i) => v !== b[i])).toBe(-1);
         const cols = filled([g.N, L, K], g.W * 17 + g.N, sp);
-        const planes = (wasm: boolean) =>
+        const colsH = filled([g.N, L, K], g.W * 17 + g.N, sp, 3, true);
+        const planes = (wasm: boolean, heap = false) =>
           run(wasm, "col2im", () => {
-            const out = filled([g.N, g.C, g.H, g.W], 9, false, 4);
-            col2im(cols, w, out);
+            const out = filled([g.N, g.C, g.H, g.W], 9, false, 4, heap);
+            col2im(heap ? colsH : cols, w, out);
             return bits(out);
           });
         const c = planes(true);
         const d = planes(false);
+        const e = planes(true, true);
         expect(c.findIndex((v, i) => v !== d[i])).toBe(-1);
+        expect(e.findIndex((v, i) => v !== d[i])).toBe(-1);
+        expect(heapStats().im2colInPlace).toBe(inPlace + 2);
       });
     }
   }

@@ -70,6 +70,7 @@ export interface HeapStats {
   gemmInPlace: number;
   optimInPlace: number;
   fusedInPlace: number;
+  im2colInPlace: number;
 }
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -104,6 +105,7 @@ const counters = {
   gemmInPlace: 0,
   optimInPlace: 0,
   fusedInPlace: 0,
+  im2colInPlace: 0,
 };
 const registry =
   typeof FinalizationRegistry === "function" ? new FinalizationRegistry<number>(onCollected) : null;
@@ -332,6 +334,15 @@ export function heapFree(handle: unknown): boolean {
 function onCollected(at: number): void {
   counters.collected++;
   freeBlock(at);
+}
+
+/**
+ * The end (byte address) of the memory a heap storage handle may be written up to: its block's end, which is past
+ * the array when the size class rounded it up (kernels whose last vector store overshoots need 16 bytes there).
+ */
+export function blockEnd(a: Float32Array | Float64Array): number {
+  const size = live.get(a.byteOffset);
+  return size === undefined ? a.byteOffset + a.byteLength : a.byteOffset + size;
 }
 
 /** The heap's counters and what it holds now. */

@@ -10,11 +10,17 @@
  * windows.ts's order (window by window): the results are bit-identical to the JS kernels.
  *
  * A call streams the items through the memory a few at a time (about CHUNK rows' floats, which stay in cache):
- * planes in, one run, rows (or planes) out.
+ * planes in, one run, rows (or planes) out. When the planes and rows are CPU storage in heap.ts's memory, a resident
+ * build of the same kernel (`run(P, raw, pad, cols)`: the three areas' addresses as parameters instead of
+ * constants) reads the planes and writes the rows (im2col), or reads the rows and writes the planes (col2im), where
+ * they are, with only the padded planes in a scratch block: no copy in or out, and the GEMM then reads those rows
+ * in place too. im2col's last vector store overshoots the rows by up to 12 bytes, so it runs in place only when the
+ * rows' heap block has room after them (it has, unless the size class fit exactly); else it streams.
  */
 import type { View, Window2d } from "@cinder/tensor";
 import { FnBuilder, moduleBytes, OP, SIMD, T } from "./emit";
-import { wasmFusedEnabled } from "./fused-wasm";
+import { resident, wasmFusedEnabled } from "./fused-wasm";
+import { allocBlock, blockEnd, freeBlock, HEAP_MAX_PAGES, heapCounters, sharedMemory } from "./heap";
 
 /** Rows' floats per run: a chunk of rows stays in the L2 cache between the kernel and its copy. */
 const CHUNK = 1 << 16;
@@ -96,9 +102,26 @@ function copyFloats(f: FnBuilder, dst: number, src: number, n: number, k: number
   if ((n & 3) !== 0) step(4 * (n & 3));
 }
 
-/** Emits zero vector stores from byte `at` over P (param 0) times `perItem` bytes (rounded up to 16). */
-function zeroItems(f: FnBuilder, at: number, perItem: number, ptr: number, end: number): void {
-  f.get(0).i32(perItem).op(OP.i32_mul).i32(at).op(OP.i32_add).set(end).i32(at).set(ptr);
+/**
+ * Where an area starts: at a constant address (streamed kernels) or at one of the resident kernel's parameters
+ * run(P, raw, pad, cols) (1, 2, 3), plus a constant.
+ */
+type Area = { at: number } | { param: number };
+function area(f: FnBuilder, a: Area, plus = 0): FnBuilder {
+  if ("at" in a) return f.i32(a.at + plus);
+  f.get(a.param);
+  return plus === 0 ? f : f.i32(plus).op(OP.i32_add);
+}
+const areas = (l: Layout, res: boolean): { raw: Area; pad: Area; cols: Area } =>
+  res
+    ? { raw: { param: 1 }, pad: { param: 2 }, cols: { param: 3 } }
+    : { raw: { at: l.raw }, pad: { at: l.pad }, cols: { at: l.cols } };
+
+/** Emits zero vector stores from `at` over P (param 0) times `perItem` bytes (rounded up to 16). */
+function zeroItems(f: FnBuilder, at: Area, perItem: number, ptr: number, end: number): void {
+  f.get(0).i32(perItem).op(OP.i32_mul);
+  area(f, at).op(OP.i32_add).set(end);
+  area(f, at).set(ptr);
   f.op(OP.loop, 0x40);
   f.get(ptr).v128i32([0, 0, 0, 0]).simd(SIMD.v128_store, { align: 0, offset: 0 });
   f.get(ptr).i32(16).op(OP.i32_add).op(OP.local_tee, ptr).get(end).op(OP.i32_lt_u, OP.br_if, 0, OP.end);
@@ -113,12 +136,15 @@ function windows(
   f: FnBuilder,
   g: Geom,
   l: Layout,
+  res: boolean,
   locals: { p: number; oy: number; ox: number; c: number; s: number; o: number; base: number },
   tapRow: (srcOffset: number, dstOffset: number) => void,
 ): void {
   const { p, oy, ox, c, s, o, base } = locals;
   const plane = 4 * l.Hp * l.Wp;
-  f.i32(l.cols).set(o).i32(l.pad).set(base).i32(0).set(p);
+  const a = areas(l, res);
+  area(f, a.cols).set(o);
+  area(f, a.pad).set(base).i32(0).set(p);
   f.op(OP.loop, 0x40); // items
   repeat(f, oy, g.oh, () => {
     repeat(f, ox, g.ow, () => {
@@ -172,10 +198,12 @@ function planeCopy(
   f: FnBuilder,
   g: Geom,
   l: Layout,
+  res: boolean,
   v: ReturnType<typeof kernelLocals>,
   toPad: boolean,
 ): void {
   const { p, oy, dst, src, k } = v;
+  const a = areas(l, res);
   const row = () => {
     // raw row y of plane p, padded row y + ph at column pw
     f.get(p)
@@ -185,7 +213,7 @@ function planeCopy(
       .i32(4 * g.W)
       .op(OP.i32_mul)
       .op(OP.i32_add);
-    f.i32(l.raw)
+    area(f, a.raw)
       .op(OP.i32_add)
       .set(toPad ? src : dst);
     f.get(p)
@@ -195,7 +223,7 @@ function planeCopy(
       .i32(4 * l.Wp)
       .op(OP.i32_mul)
       .op(OP.i32_add);
-    f.i32(l.pad + 4 * (g.ph * l.Wp + g.pw))
+    area(f, a.pad, 4 * (g.ph * l.Wp + g.pw))
       .op(OP.i32_add)
       .set(toPad ? dst : src);
     copyFloats(f, dst, src, g.W, k);
@@ -208,13 +236,13 @@ function planeCopy(
 }
 
 /** run(P): P items' planes at raw to their rows at cols. */
-function buildIm2col(g: Geom, l: Layout): FnBuilder {
-  const f = new FnBuilder(1);
+function buildIm2col(g: Geom, l: Layout, res: boolean): FnBuilder {
+  const f = new FnBuilder(res ? 4 : 1);
   const v = kernelLocals(f);
-  zeroItems(f, l.pad, 4 * g.C * l.Hp * l.Wp, v.dst, v.end);
-  planeCopy(f, g, l, v, true);
+  zeroItems(f, areas(l, res).pad, 4 * g.C * l.Hp * l.Wp, v.dst, v.end);
+  planeCopy(f, g, l, res, v, true);
   const nv = Math.ceil(g.kw / 4);
-  windows(f, g, l, v, (src, dst) => {
+  windows(f, g, l, res, v, (src, dst) => {
     for (let q = 0; q < nv; q++) {
       f.get(v.o)
         .get(v.s)
@@ -229,14 +257,14 @@ function buildIm2col(g: Geom, l: Layout): FnBuilder {
  * run(P): P items' rows at cols summed into their planes at raw (overwritten): padded planes zeroed, every tap
  * row added (the last vector's lanes past kW masked to +0), the interior copied out.
  */
-function buildCol2im(g: Geom, l: Layout): FnBuilder {
-  const f = new FnBuilder(1);
+function buildCol2im(g: Geom, l: Layout, res: boolean): FnBuilder {
+  const f = new FnBuilder(res ? 4 : 1);
   const v = kernelLocals(f);
-  zeroItems(f, l.pad, 4 * g.C * l.Hp * l.Wp, v.dst, v.end);
+  zeroItems(f, areas(l, res).pad, 4 * g.C * l.Hp * l.Wp, v.dst, v.end);
   const nv = Math.ceil(g.kw / 4);
   const rest = g.kw - 4 * (nv - 1);
   const mask = [0, 1, 2, 3].map((lane) => (lane < rest ? -1 : 0));
-  windows(f, g, l, v, (src, dst) => {
+  windows(f, g, l, res, v, (src, dst) => {
     for (let q = 0; q < nv; q++) {
       f.get(v.s)
         .get(v.s)
@@ -246,13 +274,13 @@ function buildCol2im(g: Geom, l: Layout): FnBuilder {
       f.simd(SIMD.f32x4_add).simd(SIMD.v128_store, { align: 0, offset: src + 16 * q });
     }
   });
-  planeCopy(f, g, l, v, false);
+  planeCopy(f, g, l, res, v, false);
   return f;
 }
 
-/** A geometry's compiled kernel (its exported `run(P)`) and memory layout. */
+/** A geometry's compiled kernel (its exported `run(P)`, resident: `run(P, raw, pad, cols)`) and memory layout. */
 interface Compiled {
-  exports: { run(P: number): void };
+  exports: { run(P: number, raw?: number, pad?: number, cols?: number): void };
   l: Layout;
 }
 
@@ -286,17 +314,18 @@ function memoryFor(bytes: number): WebAssembly.Memory | null {
 }
 
 /** The kernel of direction `dir` for geometry `g` (compiled on first use); null where WebAssembly SIMD is not. */
-function kernel(dir: "im2col" | "col2im", g: Geom): Compiled | null {
-  const key = `${dir}:${Object.values(g).join(",")}`;
+function kernel(dir: "im2col" | "col2im", g: Geom, res = false): Compiled | null {
+  const key = `${res ? "r" : ""}${dir}:${Object.values(g).join(",")}`;
   let m = modules.get(key);
   if (m !== undefined) return m;
   m = null;
   const l = layout(g);
-  const mem = memoryFor(l.bytes);
+  const mem = res ? sharedMemory() : memoryFor(l.bytes);
   if (mem) {
     try {
-      const fn = dir === "im2col" ? buildIm2col(g, l) : buildCol2im(g, l);
-      const mod = new WebAssembly.Module(moduleBytes([T.i32], fn, 1));
+      const fn = dir === "im2col" ? buildIm2col(g, l, res) : buildCol2im(g, l, res);
+      const params = res ? [T.i32, T.i32, T.i32, T.i32] : [T.i32];
+      const mod = new WebAssembly.Module(moduleBytes(params, fn, 1, res ? HEAP_MAX_PAGES : undefined));
       const exports = new WebAssembly.Instance(mod, { env: { memory: mem } })
         .exports as unknown as Compiled["exports"];
       m = { exports, l };
@@ -351,13 +380,55 @@ function stream(
   }
 }
 
+/** The padded planes' scratch block in heap.ts's memory for resident kernels (-1: none yet), and its size. */
+let padAt = -1;
+let padBytes = 0;
+
+/**
+ * Run the resident kernel over N items in place: planes at `planes`, rows at `rows` (both whole, contiguous, in the
+ * heap), the padded planes in the scratch block; false (nothing written) when there is no scratch block.
+ */
+function inPlace(m: Compiled, g: Geom, N: number, planes: View, rows: View): boolean {
+  const bytes = 4 * m.l.per * g.C * m.l.Hp * m.l.Wp + SLACK;
+  if (bytes > padBytes) {
+    if (padAt >= 0) freeBlock(padAt);
+    padAt = allocBlock(bytes);
+    padBytes = padAt < 0 ? 0 : bytes;
+    if (padAt < 0) return false;
+  }
+  const planeBytes = 4 * g.C * g.H * g.W;
+  const rowBytes = 4 * g.oh * g.ow * g.C * g.kh * g.kw;
+  const raw = (planes.handle as Float32Array).byteOffset + 4 * planes.offset;
+  const cols = (rows.handle as Float32Array).byteOffset + 4 * rows.offset;
+  for (let n0 = 0; n0 < N; n0 += m.l.per) {
+    m.exports.run(Math.min(m.l.per, N - n0), raw + n0 * planeBytes, padAt, cols + n0 * rowBytes);
+  }
+  heapCounters.im2colInPlace++;
+  return true;
+}
+
+/**
+ * Whether im2col's overshooting last vector may write past `rows`: they end their storage (nothing of it follows)
+ * and its heap block has 16 unused bytes after it.
+ */
+function roomAfter(rows: View, floats: number): boolean {
+  const a = rows.handle as Float32Array;
+  return rows.offset + floats === a.length && a.byteOffset + a.byteLength + 16 <= blockEnd(a);
+}
+
 /** im2col (windows.ts's layout) of contiguous float32 x into out; false (nothing written) when not taken. */
 export function im2colWasm(x: View, p: Window2d, out: View): boolean {
   const g = geomOf(x, p, out);
-  const m = g && kernel("im2col", g);
-  if (!g || !m) return false;
+  if (!g) return false;
   const L = g.oh * g.ow;
-  stream(m, x.shape[0], x, m.l.raw, g.C * g.H * g.W, out, m.l.cols, L * g.C * g.kh * g.kw);
+  const N = x.shape[0];
+  const rowFloats = L * g.C * g.kh * g.kw;
+  const r = resident(x) && resident(out) && roomAfter(out, N * rowFloats) ? kernel("im2col", g, true) : null;
+  if (r === null || !inPlace(r, g, N, x, out)) {
+    const m = kernel("im2col", g);
+    if (!m) return false;
+    stream(m, N, x, m.l.raw, g.C * g.H * g.W, out, m.l.cols, rowFloats);
+  }
   im2colWasmStats.im2col++;
   return true;
 }
@@ -365,10 +436,16 @@ export function im2colWasm(x: View, p: Window2d, out: View): boolean {
 /** col2im of contiguous float32 rows into out (overwritten); false (nothing written) when not taken. */
 export function col2imWasm(cols: View, p: Window2d, out: View): boolean {
   const g = geomOf(out, p, cols);
-  const m = g && kernel("col2im", g);
-  if (!g || !m) return false;
+  if (!g) return false;
   const L = g.oh * g.ow;
-  stream(m, out.shape[0], cols, m.l.cols, L * g.C * g.kh * g.kw, out, m.l.raw, g.C * g.H * g.W);
+  const N = out.shape[0];
+  // (reading up to 12 bytes past the rows is harmless: the heap keeps slack after its last block)
+  const r = resident(cols) && resident(out) ? kernel("col2im", g, true) : null;
+  if (r === null || !inPlace(r, g, N, out, cols)) {
+    const m = kernel("col2im", g);
+    if (!m) return false;
+    stream(m, N, cols, m.l.cols, L * g.C * g.kh * g.kw, out, m.l.raw, g.C * g.H * g.W);
+  }
   im2colWasmStats.col2im++;
   return true;
 }
