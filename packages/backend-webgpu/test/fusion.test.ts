@@ -104,6 +104,22 @@ describe.skipIf(!gpu)("fusion on webgpu", () => {
     x.dispose();
   });
 
+  it("runs a version 1 call as the one-node program it is (one pipeline for both)", async () => {
+    const a = randn([500], { device: "webgpu" });
+    const b = randn([500], { device: "webgpu" });
+    const was = setFusion(false);
+    const v1 = a.atan2(b); // backend.binary("atan2", ...)
+    setFusion(was);
+    const pipelines = webgpuMemory().pipelines;
+    const out = zeros([500], { device: "webgpu" });
+    const leaf = (index: number): Expr => ({ op: "input", index, dtype: "float32" });
+    const e: Expr = { op: "binary", fn: "atan2", a: leaf(0), b: leaf(1), dtype: "float32" };
+    gpu!.elementwise(e, [a.view_, b.view_], out.view_);
+    expect(webgpuMemory().pipelines).toBe(pipelines);
+    expect(Array.from(await out.dataAsync())).toEqual(Array.from(await v1.dataAsync()));
+    for (const t of [a, b, v1, out]) t.dispose();
+  });
+
   it("keeps a captured buffer until the program runs, then frees it", async () => {
     const before = await live();
     const a = tensor(new Float32Array(1000).fill(1), { device: "webgpu" });
