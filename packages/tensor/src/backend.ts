@@ -37,7 +37,7 @@ export interface Backend {
   readonly gcManaged?: boolean;
   /**
    * The dtypes this backend can store; absent means `BASE_DTYPES` (no int8 or int16). The core refuses any other
-   * dtype with a clear error before `alloc`. WebGPU has no float64 (WGSL has no 64-bit floats), int8 or int16;
+   * dtype with a clear error before `alloc`. WebGPU has no float64 (WGSL has no 64-bit floats);
    * pass this list to `conformanceCases({ dtypes })`.
    */
   readonly dtypes?: readonly DType[];
@@ -54,8 +54,8 @@ export interface Backend {
    */
   alloc(dtype: DType, length: number, zero?: boolean): unknown;
   /**
-   * Release storage. Called at most once per handle, when no tensor references it any more (on a `gcManaged`
-   * backend only when nothing else can read it, see there).
+   * Release storage. Called at most once per handle, when no tensor references it and no pending fused program
+   * reads it any more (on a `gcManaged` backend never for wrapped user memory, see there).
    */
   free(handle: unknown): void;
   /** Copy `data` (same dtype as the storage) into storage starting at element `offset`. */
