@@ -10,10 +10,12 @@ import {
   gemmProvider,
   gemmProviderStats,
   getNumThreads,
+  heapStats,
   setGemmProvider,
   setNumThreads,
+  setWasmHeapEnabled,
 } from "@cinder/backend-cpu";
-import { type DType, randn, registerBackend, type Tensor, type View } from "@cinder/tensor";
+import { type DType, randn, registerBackend, type Tensor, tensor, type View } from "@cinder/tensor";
 import { conformanceCases } from "@cinder/tensor/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { blasInfo, disable, enable, isEnabled } from "../src/index";
@@ -206,6 +208,28 @@ describe("@cinder/blas", () => {
     for (const c of conformanceCases({ dtypes: cpu.dtypes }).filter((c) => c.name.startsWith("matmul")))
       await c.run("cpu");
     expect(gemmProviderStats().products).toBeGreaterThan(before);
+  });
+
+  it("reads and writes CPU storage in WebAssembly memory in place, as it does JS arrays", () => {
+    const product = (heap: boolean) => {
+      const was = setWasmHeapEnabled(heap);
+      const allocs = heapStats().allocs;
+      const n0 = gemmProviderStats().products;
+      const a = randn([64, 784]);
+      const c = a.matmul(a.t()); // 64 x 784 x 64: operands and result of 16 KiB or more
+      const bits = new Uint32Array(Float32Array.from(c.data() as Float32Array).buffer);
+      expect(gemmProviderStats().products).toBe(n0 + 1);
+      expect(heapStats().allocs > allocs).toBe(heap);
+      setWasmHeapEnabled(was);
+      return { bits, values: a.data() };
+    };
+    const inHeap = product(true);
+    const was = setWasmHeapEnabled(false);
+    const a = tensor(inHeap.values as Float32Array).reshape(64, 784);
+    const onJsHeap = new Uint32Array(Float32Array.from(a.matmul(a.t()).data() as Float32Array).buffer);
+    setWasmHeapEnabled(was);
+    expect(product(false).bits.length).toBe(64 * 64);
+    expect(inHeap.bits).toEqual(onJsHeap);
   });
 
   it("setGemmProvider refuses what is not a provider", () => {
