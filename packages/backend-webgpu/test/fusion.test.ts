@@ -91,6 +91,18 @@ describe.skipIf(!gpu)("fusion on webgpu", () => {
     for (const t of [x, y, big]) t.dispose();
   });
 
+  it("a program of eight inputs (the core's most) is one dispatch", async () => {
+    const xs = Array.from({ length: 8 }, () => randn([40, 30], { device: "webgpu" }));
+    const chain = () =>
+      xs
+        .slice(1)
+        .reduce((acc, x, i) => (i % 2 ? acc.mul(x) : acc.sub(x)), xs[0])
+        .tanh();
+    const { fused } = await fusedAndNot(chain);
+    expect(fused).toMatchObject({ dispatches: 1, programs: 1 });
+    for (const t of xs) t.dispose();
+  });
+
   it("caches pipelines per program structure, not per constant", async () => {
     const x = randn([256], { device: "webgpu" });
     (await counted(() => x.mul(2).add(1).relu())).data;
