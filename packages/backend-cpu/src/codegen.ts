@@ -14,23 +14,27 @@ import {
   castToInt64,
   divTruncInt64,
   erfinvScalar,
+  floorDivFloat,
   floorDivInt64,
   fmodInt64,
+  fromBFloat16Bits,
+  fromFloat16Bits,
   i64,
   notInt64,
   orInt64,
-  powInt64,
-  remInt64,
-  shlInt64,
-  shrInt64,
-  xorInt64,
-  floorDivFloat,
   powFloat,
   powInt,
+  powInt64,
   remFloat,
   remInt,
+  remInt64,
   roundHalfEven,
+  shlInt64,
+  shrInt64,
   sigmoidScalar,
+  toBFloat16Bits,
+  toFloat16Bits,
+  xorInt64,
 } from "@cinder/tensor";
 import { erf } from "./erf";
 
@@ -72,6 +76,11 @@ const helpers = {
   erfinv: erfinvScalar,
   sigmoid: sigmoidScalar,
   roundHalfEven,
+  // float16/bfloat16 loads (bits -> value) and stores (value -> bits, through float32): @cinder/tensor's half.ts
+  h2f: fromFloat16Bits,
+  f2h: toFloat16Bits,
+  b2f: fromBFloat16Bits,
+  f2b: toBFloat16Bits,
   powFloat,
   powInt,
   remFloat,
@@ -267,6 +276,7 @@ const ARRAY_CODE = new Map<unknown, number>([
   [Uint8Array, 4],
   [Int8Array, 5],
   [Int16Array, 6],
+  [Uint16Array, 7],
 ]);
 const kernelsBySpec = new WeakMap<LoopSpec, Map<number, Kernel>>();
 

@@ -191,18 +191,21 @@ function wordOffsets(views: readonly View[], idx: readonly number[], offs: numbe
 type C = [number, number];
 
 function cdiv(a: number, b: number, c: number, d: number): C {
-  // Smith's algorithm, as c10::complex's operator/ (no overflow in c*c + d*d)
-  const ac = Math.abs(c);
-  const ad = Math.abs(d);
-  if (ac >= ad) {
-    if (ac === 0 && ad === 0) return [a / ac, b / ad];
-    const rat = d / c;
-    const scl = 1 / (c + d * rat);
-    return [(a + b * rat) * scl, (b - a * rat) * scl];
-  }
-  const rat = c / d;
-  const scl = 1 / (d + c * rat);
-  return [(a * rat + b) * scl, (b * rat - a) * scl];
+  // as PyTorch's vectorized CPU kernel: both operands scaled by 1 / max(|c|, |d|) (no overflow in c*c + d*d);
+  // a zero divisor gives NaN + NaN j, as PyTorch's
+  const sc = Math.max(Math.abs(c), Math.abs(d));
+  const a2 = a / sc;
+  const b2 = b / sc;
+  const c2 = c / sc;
+  const d2 = d / sc;
+  const den = c2 * c2 + d2 * d2;
+  return [(a2 * c2 + b2 * d2) / den, (b2 * c2 - a2 * d2) / den];
+}
+
+/** 1 / z as PyTorch's kernel computes it, conj(z) / |z|^2 (so 1 / (inf + 1j) is NaN - 0j, as PyTorch's). */
+function crecip(a: number, b: number): C {
+  const den = a * a + b * b;
+  return [a / den, -b / den];
 }
 
 function cexp(a: number, b: number): C {
@@ -263,7 +266,7 @@ const UNARY: Partial<Record<UnaryOp, (a: number, b: number) => C>> = {
   sqrt: csqrt,
   rsqrt: (a, b) => {
     const [r, i] = csqrt(a, b);
-    return cdiv(1, 0, r, i);
+    return crecip(r, i);
   },
   sin: csin,
   cos: ccos,
@@ -279,7 +282,7 @@ const UNARY: Partial<Record<UnaryOp, (a: number, b: number) => C>> = {
     const [er, ei] = cexp(-a, -b);
     return cdiv(1, 0, 1 + er, ei);
   },
-  reciprocal: (a, b) => cdiv(1, 0, a, b),
+  reciprocal: crecip,
   square: (a, b) => [a * a - b * b, 2 * a * b],
 };
 

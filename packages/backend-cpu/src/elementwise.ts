@@ -16,6 +16,7 @@ import {
   allocTypedArray,
   type BinaryOp,
   type DType,
+  isHalf,
   type TypedArray,
   UNARY_OPS,
   type UnaryOp,
@@ -24,7 +25,9 @@ import {
 } from "@cinder/tensor";
 import { isContiguous, type LoopSpec, numel, operand, runLoop } from "./codegen";
 
-export const isFloatDType = (d: DType) => d === "float32" || d === "float64";
+/** Float dtypes (float16/bfloat16 values are decoded from their bits first: see `halfCast` and fused.ts). */
+export const isFloatDType = (d: DType) =>
+  d === "float32" || d === "float64" || d === "float16" || d === "bfloat16";
 
 /** Unary expressions over `x` for float inputs (and integer inputs unless overridden below). */
 export const UNARY: Record<UnaryOp, string> = {
@@ -270,6 +273,7 @@ export function where(cond: View, a: View, b: View, out: View): void {
  * range) or Cinder cannot store exactly (|v| >= 2^53) throws; integer narrowing wraps.
  */
 export function castExpr(from: DType, to: DType): string {
+  if (isHalf(from) || isHalf(to)) return halfCast(from, to);
   if (to === "bool" && from !== "bool") return "+(x !== 0)";
   // int64 takes a float truncated and range-checked; integers fit it (and narrowing from it wraps on store)
   if (to === "int64") return isFloatDType(from) ? "castToInt64(x)" : "x";
@@ -280,6 +284,21 @@ export function castExpr(from: DType, to: DType): string {
   if ((to === "int8" || to === "int16") && isFloatDType(from))
     return "(x > -2147483649 && x < 2147483648 ? x : 0)";
   return "x";
+}
+
+/** The generated kernels' float16/bfloat16 decoders (bits -> value) and encoders (value -> bits), see codegen.ts. */
+export const DECODE = { float16: "h2f", bfloat16: "b2f" } as const;
+export const ENCODE = { float16: "f2h", bfloat16: "f2b" } as const;
+
+/**
+ * A cast from or to a 16-bit float: its bits decoded to their value (a float32 one), which converts as float32 does;
+ * a value to a 16-bit float goes through float32 first, as PyTorch's `c10::Half(float)`. The same dtype copies bits.
+ */
+function halfCast(from: DType, to: DType): string {
+  if (from === to) return "x";
+  const x = isHalf(from) ? `${DECODE[from]}(x)` : "x";
+  if (isHalf(to)) return `${ENCODE[to]}(${x})`;
+  return castExpr(isHalf(from) ? "float32" : from, to).replace(/\bx\b/g, x);
 }
 
 const castSpecs = new Map<string, LoopSpec>();
@@ -315,7 +334,9 @@ export function copy(x: View, out: View): void {
 
 /** out <- x with plain store semantics (integer outputs wrap): for moving accumulators into outputs. */
 export function transfer(x: View, out: View): void {
-  runLoop(castSpec(out.dtype === "bool" ? "+(x !== 0)" : "x"), operand(out), [operand(x)], out.shape);
+  // (a 16-bit float output is encoded: its store would not convert)
+  const expr = out.dtype === "bool" ? "+(x !== 0)" : isHalf(out.dtype) ? castExpr(x.dtype, out.dtype) : "x";
+  runLoop(castSpec(expr), operand(out), [operand(x)], out.shape);
 }
 
 const FILL: LoopSpec = { key: "fill", vars: [], expr: "p" };
@@ -323,7 +344,7 @@ const FILL: LoopSpec = { key: "fill", vars: [], expr: "p" };
 /** `fill`'s value converted to `dtype` with the cast semantics of `copy` (value as a float64 source). */
 function fillValue(dtype: DType, value: number): number {
   // a float store rounds as the cast does: TypedArray.fill converts the value with that very store
-  if (isFloatDType(dtype)) return value;
+  if (isFloatDType(dtype) && !isHalf(dtype)) return value;
   const one = allocTypedArray(dtype, 1);
   const v: View = { handle: one, dtype, shape: [], strides: [], offset: 0 };
   copy({ handle: new Float64Array([value]), dtype: "float64", shape: [], strides: [], offset: 0 }, v);

@@ -6,11 +6,14 @@
  * reduction, the loop accumulates the program's values instead of storing them (reduce.ts).
  */
 import type { BinaryOp, DType, Expr, FusedReduce, UnaryOp, View } from "@cinder/tensor";
+import { isHalf } from "@cinder/tensor";
 import { type LoopSpec, numel, operand, runLoop } from "./codegen";
 import {
   BINARY_BOOL,
   binaryExpr,
   castExpr,
+  DECODE,
+  ENCODE,
   isFloatDType,
   toBool,
   UNARY_BOOL,
@@ -33,6 +36,10 @@ function rounded(e: string, dtype: DType): string {
       return `(${e}) << 16 >> 16`;
     case "int8":
       return `(${e}) << 24 >> 24`;
+    case "float16":
+    case "bfloat16":
+      // PyTorch's CPU computes a 16-bit float op in float32 and rounds the result to the dtype
+      return `${DECODE[dtype]}(${ENCODE[dtype]}(${e}))`;
     case "int64":
       return `i64(${e})`; // a Float64Array store does not round: an int64 node is range-checked (int64.ts)
     default:
@@ -65,7 +72,10 @@ class Renderer {
   value(e: Expr, exact: boolean): string {
     switch (e.op) {
       case "input":
-        return `x${e.index}`;
+        // a 16-bit float input holds bits: the program works on their value
+        return isHalf(e.dtype)
+          ? this.temp(`${DECODE[e.dtype]}(x${e.index})`, "float64", false)
+          : `x${e.index}`;
       case "const":
         this.consts.push(e.value);
         return `c${this.consts.length - 1}`;
@@ -91,7 +101,9 @@ class Renderer {
       }
       case "cast": {
         const x = this.value(e.x, true);
-        return this.temp(substitute(castExpr(e.x.dtype, e.dtype), { x }), e.dtype, exact);
+        // values, not bits, inside a program: a 16-bit float converts as float32 (the node's rounding makes it 16-bit)
+        const [from, to] = [e.x.dtype, e.dtype].map((d) => (isHalf(d) ? "float32" : d));
+        return this.temp(substitute(castExpr(from, to), { x }), e.dtype, exact);
       }
     }
   }
@@ -110,7 +122,9 @@ class Renderer {
  */
 export function renderProgram(expr: Expr, nInputs: number, storeRoot: boolean): RenderedProgram {
   const r = new Renderer();
-  const value = r.value(expr, !storeRoot);
+  let value = r.value(expr, !storeRoot);
+  // a 16-bit float root is stored as its bits (the encoder rounds through float32, as the per-node rounding does)
+  if (storeRoot && isHalf(expr.dtype)) value = `${ENCODE[expr.dtype]}(${value})`;
   const body = r.lines.join(" ");
   const prelude = r.consts.map((_, k) => `const c${k} = p[${k}];`).join(" ");
   const vars = Array.from({ length: nInputs }, (_, i) => `x${i}`);
@@ -132,6 +146,8 @@ const CODE: Record<DType, string> = {
   bool: "b",
   int8: "c",
   int16: "s",
+  float16: "h",
+  bfloat16: "g",
   int64: "l",
   // the core never fuses complex ops (complex.ts runs them); listed so the table covers every dtype
   complex64: "x",
@@ -196,7 +212,9 @@ export function elementwise(expr: Expr, inputs: readonly View[], out: View, redu
   const consts = values.length === 0 ? 0 : Float64Array.from(values);
   if (reduce !== undefined) {
     const src = { ...prog, consts: values.length === 0 ? undefined : (consts as Float64Array) };
-    reduceProgram(reduce.op, expr.dtype, src, inputs.map(operand), reduce.shape, reduce.axes, out);
+    // (a 16-bit float program's values are float32 ones, rounded per node: reduced as float32, stored encoded)
+    const valuesDtype = isHalf(expr.dtype) ? "float32" : expr.dtype;
+    reduceProgram(reduce.op, valuesDtype, src, inputs.map(operand), reduce.shape, reduce.axes, out);
     return;
   }
   runLoop(prog.spec, operand(out), inputs.map(operand), out.shape, consts);

@@ -58,6 +58,8 @@ const MODULE = signature("nn.Module", []);
 // given to them is an error rather than ignored).
 const TRAIN = signature("nn.Module.train", [arg("mode", k.bool, true)]);
 const EVAL = signature("nn.Module.eval", []);
+const HALF = signature("nn.Module.half", []);
+const BFLOAT16 = signature("nn.Module.bfloat16", []);
 /** `zero_grad(set_to_none=False)` in PyTorch 1.13; True here, as PyTorch 2 (see DEFAULT_DIFFERENCES). */
 const ZERO_GRAD = signature("nn.Module.zeroGrad", [arg("setToNone", k.bool, false)]);
 const PARAMETERS = signature("nn.Module.parameters", [arg("recurse", k.bool, true)]);
@@ -467,6 +469,17 @@ export class Module {
       }
     }
     return this;
+  }
+
+  /** `half()`: every floating point parameter and buffer cast to float16, in place (as `to("float16")`). */
+  half(...args: CallsOf<typeof HALF>): this {
+    HALF.parse(args);
+    return this.to("float16");
+  }
+  /** `bfloat16()`: every floating point parameter and buffer cast to bfloat16, in place. */
+  bfloat16(...args: CallsOf<typeof BFLOAT16>): this {
+    BFLOAT16.parse(args);
+    return this.to("bfloat16");
   }
 
   /**

@@ -3,8 +3,8 @@
  * JSON `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {string: string}}` (padded with
  * spaces to a multiple of 8), then the tensors' raw little-endian bytes; offsets are relative to the data.
  *
- * Cinder has no int64, float16 or bfloat16: on load I64 (and U32/U64) data becomes int32 with a range check,
- * U16 becomes int32, F16/BF16 become float32; I8 and I16 load as int8 and int16. Every structural problem is an error naming the file,
+ * Cinder has no int64: on load I64 (and U32/U64) data becomes int32 with a range check, U16 becomes int32; F16 and
+ * BF16 load as float16 and bfloat16 (their bits, saved back unchanged); I8 and I16 load as int8 and int16. Every structural problem is an error naming the file,
  * the tensor and its offsets, and ending with the byte of the file where it is. What the format forbids is refused:
  * a header over 100,000,000 bytes, a key given twice, tensors whose data_offsets do not cover the data section
  * exactly (a hole, bytes before the first or after the last tensor, an overlap). `node:fs` is imported lazily, so the package still loads in browsers, where the
@@ -27,6 +27,8 @@ const SAVE_DTYPE: Record<DType, string> = {
   bool: "BOOL",
   int8: "I8",
   int16: "I16",
+  float16: "F16",
+  bfloat16: "BF16",
   // safetensors has no complex128 and PyTorch 1.13 writes no complex safetensors: refused in encode()
   complex64: "",
   complex128: "",
@@ -36,8 +38,8 @@ const SAVE_DTYPE: Record<DType, string> = {
 const LOAD_DTYPE: Record<string, { size: number; dtype: DType }> = {
   F64: { size: 8, dtype: "float64" },
   F32: { size: 4, dtype: "float32" },
-  F16: { size: 2, dtype: "float32" },
-  BF16: { size: 2, dtype: "float32" },
+  F16: { size: 2, dtype: "float16" },
+  BF16: { size: 2, dtype: "bfloat16" },
   I64: { size: 8, dtype: "int32" },
   I32: { size: 4, dtype: "int32" },
   I16: { size: 2, dtype: "int16" },
@@ -133,7 +135,9 @@ export function encode(
     if (e.name === "__metadata__")
       throw new Error('safetensors: "__metadata__" is reserved and cannot name a tensor');
     if (SAVE_DTYPE[e.dtype] === "")
-      throw new TypeError(`safetensors: cannot save ${JSON.stringify(e.name)}: ${e.dtype} tensors are not supported`);
+      throw new TypeError(
+        `safetensors: cannot save ${JSON.stringify(e.name)}: ${e.dtype} tensors are not supported`,
+      );
     const bytes = e.data.byteLength;
     const entry = { dtype: SAVE_DTYPE[e.dtype], shape: [...e.shape], data_offsets: [offset, offset + bytes] };
     fields.push(`${JSON.stringify(e.name)}:${JSON.stringify(entry)}`);
@@ -165,6 +169,8 @@ function writeLE(out: Uint8Array, at: number, data: TypedArray): void {
     if (data instanceof Float32Array) dv.setFloat32(i * 4, data[i], true);
     else if (data instanceof Float64Array) dv.setFloat64(i * 8, data[i], true);
     else if (data instanceof Int16Array) dv.setInt16(i * 2, data[i], true);
+    else if (data instanceof Uint16Array)
+      dv.setUint16(i * 2, data[i], true); // float16/bfloat16
     else dv.setInt32(i * 4, data[i], true);
   }
 }
@@ -482,11 +488,9 @@ function decode(
     }
     case "F16":
     case "BF16": {
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) {
-        const h = dv.getUint16(i * 2, true);
-        out[i] = dtype === "F16" ? halfToFloat(h) : bf16ToFloat(h);
-      }
+      // float16/bfloat16 storage is the bits: loaded as they are, so a save writes the same bytes back
+      const out = new Uint16Array(count);
+      for (let i = 0; i < count; i++) out[i] = dv.getUint16(i * 2, true);
       return out;
     }
     default: {
@@ -509,19 +513,4 @@ function decode(
       return out;
     }
   }
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? Number.NaN : s * Number.POSITIVE_INFINITY;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
-
-const bfScratch = new DataView(new ArrayBuffer(4));
-function bf16ToFloat(h: number): number {
-  bfScratch.setUint32(0, h << 16);
-  return bfScratch.getFloat32(0);
 }

@@ -39,13 +39,23 @@ describe("loading PyTorch's safetensors", () => {
     model.eval();
     expectClose(model(t(st.model_input)), st.model_output, "model output");
   });
-  it("converts every stored dtype (F16/BF16 to float32, I64/I16/I8 to int32) and reads the metadata", async () => {
+  it("converts every stored dtype (F16/BF16 as float16/bfloat16, I64 to int32) and reads the metadata", async () => {
     const { tensors, metadata } = await nn.loadSafetensorsWithMetadata(file(st.dtypes_file));
     expect(metadata).toEqual(st.dtypes_metadata);
     for (const [name, spec] of Object.entries(st.dtypes as Record<string, { stored: string; loaded: T }>)) {
       const x = tensors.get(name)!;
       expect(x.dtype, name).toBe(spec.loaded.dtype);
       expectClose(x, spec.loaded, `${name} (${spec.stored})`, 0);
+    }
+  });
+  it("F16/BF16 load as their bits and save back byte for byte", async () => {
+    const bytes = readFileSync(file(st.dtypes_file));
+    const { tensors, metadata } = nn.deserializeSafetensorsWithMetadata(bytes, "dtypes");
+    const again = nn.serializeSafetensors(tensors, metadata);
+    const back = nn.deserializeSafetensors(again, "again");
+    for (const name of ["f16", "bf16"]) {
+      expect(back.get(name)!.data(), name).toEqual(tensors.get(name)!.data());
+      expect(back.get(name)!.data(), name).toBeInstanceOf(Uint16Array);
     }
   });
   it("rejects I64 values beyond int32, naming the file, tensor, value and offsets", async () => {
@@ -70,6 +80,8 @@ describe("writing safetensors", () => {
       ["scalar", tensor(1.5)],
       ["empty", randn(0, 3)],
       ["sliced", arange(10).at("1::3")],
+      ["f16", tensor([0.1, -65504, Number.NaN], { dtype: "float16" })],
+      ["bf16_transposed", randn(2, 3).bfloat16().t()],
     ]);
     const bytes = nn.serializeSafetensors(map, { framework: "cinder" });
     // header length is a multiple of 8

@@ -15,6 +15,7 @@ export {
   takeBuffer,
   trimBufferPool,
 } from "./buffer-pool";
+export { type Complex, isComplexValue } from "./complex-value";
 export * from "./dtype";
 export * from "./errors";
 export { fusionEnabled, fusionStats, setFusion } from "./fusion";
@@ -32,6 +33,18 @@ export {
   setGradEnabled,
   type TensorHook,
 } from "./grad";
+export {
+  decodeHalf,
+  encodeHalf,
+  fromBFloat16Bits,
+  fromFloat16Bits,
+  isHalf,
+  roundBFloat16,
+  roundFloat16,
+  toBFloat16Bits,
+  toFloat16Bits,
+} from "./half";
+export * from "./int64";
 export { graphOwned, keep, type MemoryInfo, memory, tidy, tidyMade, userVisible } from "./memory";
 export {
   type AlphaOptions,
@@ -78,7 +91,6 @@ export {
   viewAsComplex,
   viewAsReal,
 } from "./ops/complex";
-export { type Complex, isComplexValue } from "./complex-value";
 export * from "./ops/creation";
 export { type CreationOptions, getDefaultDevice, setDefaultDevice } from "./ops/creation-args";
 export { logspace, meshgrid } from "./ops/creation-extra";
@@ -128,8 +140,8 @@ export {
  * `torch.linalg`: the functions of PyTorch's linalg module that Cinder has: `cross`, the norms, `det`, `slogdet`,
  * `inv`, `solve`, `luFactor`, `cholesky`, `qr`, `eigh`, `eigvalsh`, `svd`, `svdvals`, `pinv`, `lstsq`, `lu`, `luFactorEx`,
  * `luSolve`, `solveTriangular`, `invEx`, `solveEx`, `choleskyEx`, `matrixPower`, `matrixExp`, `multiDot`, `matrixRank`,
- * `cond`, `vander`, `vecdot`, `tensorinv`, `tensorsolve`, `householderProduct`, `diagonal`, `matmul` (`eig` / `eigvals`
- * throw: complex results).
+ * `cond`, `vander`, `vecdot`, `tensorinv`, `tensorsolve`, `householderProduct`, `diagonal`, `matmul`, `eig`, `eigvals`
+ * (complex results).
  */
 export * as linalg from "./ops/linalg-namespace";
 export { bernoulli, multinomial, normal, poisson } from "./ops/random-extra";
@@ -230,7 +242,6 @@ export {
   seedKey,
 } from "./random";
 export * from "./scalar";
-export * from "./int64";
 export * from "./shape";
 export {
   type AnyParam,

@@ -5,7 +5,7 @@
  */
 
 import { getBackend } from "./backend";
-import { checkDType, DTYPES, type DType, LEGACY_NAMES } from "./dtype";
+import { checkDType, DTYPES, type DType, isComplex, LEGACY_NAMES } from "./dtype";
 import { DeviceError, ShapeError } from "./errors";
 import { autogradHooks, needsGrad, type RemovableHandle, type TensorHook } from "./grad";
 import { isHalf } from "./half";
@@ -108,8 +108,10 @@ function isclose(
 ): Tensor {
   const rtol = opts.rtol ?? 1e-5;
   const atol = opts.atol ?? 1e-8;
-  const a = x.double();
-  const b = other.double();
+  // complex operands compare as complex128 (|a - b| is then the complex distance)
+  const wide = isComplex(x.dtype) || isComplex(other.dtype) ? "complex128" : "float64";
+  const a = castOp(x, wide);
+  const b = castOp(other, wide);
   // as PyTorch: equal, or a finite error within atol + rtol * |b| (so inf vs -inf and 0 vs inf are not close)
   const err = a.sub(b).abs();
   const finiteErr = err.isinf().logicalNot();
@@ -374,6 +376,8 @@ const PARAMETERLESS = [
   "long",
   "short",
   "char",
+  "half",
+  "bfloat16",
   "half",
   "bfloat16",
   "byte",

@@ -9,6 +9,7 @@
  * synchronously prints a short placeholder instead of throwing.
  */
 import { isComplex } from "./dtype";
+import { isHalf, valuesOf } from "./half";
 import type { Tensor } from "./tensor";
 
 export interface PrintOptions {
@@ -271,7 +272,7 @@ export function formatTensor(t: Tensor): string {
     let data: ArrayLike<number> | undefined;
     let error = "";
     try {
-      data = t.data();
+      data = valuesOf(t.dtype, t.data());
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }
@@ -299,7 +300,8 @@ export function formatTensor(t: Tensor): string {
       }
       const shown: number[] = [];
       collect(ctx, 0, 0, shown);
-      const floating = t.dtype === "float32" || t.dtype === "float64" || ctx.imag !== undefined;
+      const floating =
+        t.dtype === "float32" || t.dtype === "float64" || isHalf(t.dtype) || ctx.imag !== undefined;
       ctx.formatter = makeFormatter(shown, floating, t.dtype === "bool");
       body = tensorStr(ctx, 0, 0, indent);
     }

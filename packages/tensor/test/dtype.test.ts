@@ -102,9 +102,9 @@ describe("resultType matches torch.result_type", () => {
 
 describe("dtype helpers", () => {
   it("classifies dtypes", () => {
-    expect(DTYPES.filter(isFloat)).toEqual(["float32", "float64"]);
+    expect(DTYPES.filter(isFloat)).toEqual(["float32", "float64", "float16", "bfloat16"]);
     expect(DTYPES.filter(isInt)).toEqual(["int32", "uint8", "int8", "int16", "int64"]);
-    expect(DTYPES.map(itemSize)).toEqual([4, 8, 4, 1, 1, 1, 2, 8, 8, 16]);
+    expect(DTYPES.map(itemSize)).toEqual([4, 8, 4, 1, 1, 1, 2, 8, 8, 16, 2, 2]);
   });
 
   it("gives JS values a dtype", () => {
@@ -131,8 +131,8 @@ describe("dtype helpers", () => {
 
   it("rejects unknown dtypes naming the valid ones", () => {
     for (const d of DTYPES) expect(checkDType(d)).toBe(d);
-    expect(() => checkDType("float16")).toThrow(
-      /unknown dtype "float16": expected one of float32, float64, int32, uint8, bool, int8, int16, int64, complex64, complex128 \(Cinder has no 16-bit floats yet: use float32\)/,
+    expect(() => checkDType("half")).toThrow(
+      /unknown dtype "half": expected one of float32, float64, int32, uint8, bool, int8, int16, int64, complex64, complex128, float16, bfloat16 \(torch.half is "float16"\)/,
     );
     expect(() => checkDType(undefined)).toThrow(/unknown dtype undefined/);
   });

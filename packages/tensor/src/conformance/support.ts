@@ -44,6 +44,8 @@ export const TOL: Record<DType, Tolerance> = {
   bool: { rtol: 0, atol: 0 },
   int8: { rtol: 0, atol: 0 },
   int16: { rtol: 0, atol: 0 },
+  complex64: { rtol: 2e-5, atol: 1e-6 },
+  complex128: { rtol: 1e-10, atol: 1e-12 },
   int64: { rtol: 0, atol: 0 },
   complex64: { rtol: 2e-5, atol: 1e-6 },
   complex128: { rtol: 1e-10, atol: 1e-12 },

@@ -8,6 +8,7 @@
  * A NaN x gets no gradient (every comparison with it is false).
  */
 import { needsGrad, noGrad, recordOp } from "../grad";
+import { checkHalfKernel } from "../half";
 import type { Tensor } from "../tensor";
 import { binary, type TensorOrScalar, where } from "./elementwise";
 
@@ -17,6 +18,8 @@ export function clampOp(x: Tensor, min: Bound, max: Bound): Tensor {
   if (min === null && max === null) {
     throw new TypeError("clamp: at least one of min or max must not be None/undefined");
   }
+  // PyTorch 1.13's CPU clamps float16 by tensor bounds only
+  if (typeof min !== "object" && typeof max !== "object") checkHalfKernel("clamp", x.dtype);
   const y = noGrad(() => {
     const r = min !== null ? binary("maximum", x, min) : x;
     return max !== null ? binary("minimum", r, max) : r;

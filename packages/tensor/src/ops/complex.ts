@@ -100,10 +100,14 @@ export function complexBinary(opName: BinaryOp, a: TensorOrScalar, b: TensorOrSc
   return writeOut(opName, y, out, [a, b]);
 }
 
+const outOpt = arg.opt("out", k.tensor);
+const fn = { forms: ["function"] as const };
+const method = { forms: ["method"] as const };
+
 // ---- views: real and imaginary parts ----
 
 /** `torch.view_as_real(input)`: a complex tensor's (re, im) pairs as a real view with a last dimension of 2. */
-export const viewAsReal = op(signature("view_as_real", [self]), ({ input }): Tensor => viewAsRealImpl(input));
+export const viewAsReal = op(signature("viewAsReal", [self], [], fn), ({ input }): Tensor => viewAsRealImpl(input));
 
 function viewAsRealImpl(z: Tensor): Tensor {
   if (!isComplex(z.dtype)) {
@@ -116,7 +120,7 @@ function viewAsRealImpl(z: Tensor): Tensor {
 
 /** `torch.view_as_complex(input)`: a float tensor with a last dimension of 2 (stride 1) seen as complex pairs. */
 export const viewAsComplex = op(
-  signature("view_as_complex", [self]),
+  signature("viewAsComplex", [self], [], fn),
   ({ input }): Tensor => viewAsComplexImpl(input),
 );
 
@@ -153,18 +157,15 @@ export function imagPart(x: Tensor): Tensor {
 }
 
 /** `torch.real(input)` */
-export const real = op(signature("real", [self]), ({ input }): Tensor => realPart(input));
+export const real = op(signature("real", [self], [], fn), ({ input }): Tensor => realPart(input));
 /** `torch.imag(input)` */
-export const imag = op(signature("imag", [self]), ({ input }): Tensor => imagPart(input));
+export const imag = op(signature("imag", [self], [], fn), ({ input }): Tensor => imagPart(input));
 
 /** `torch.is_complex(input)` / `x.isComplex()`: whether the dtype is complex64 or complex128. */
-export const isComplexOp = op(signature("is_complex", [self]), ({ input }): boolean => isComplex(input.dtype));
+export const isComplexOp = op(signature("isComplex", [self]), ({ input }): boolean => isComplex(input.dtype));
 
 // ---- making complex tensors ----
 
-const outOpt = arg.opt("out", k.tensor);
-const fn = { forms: ["function"] as const };
-const method = { forms: ["method"] as const };
 
 /** Real and imaginary parts (broadcast, both float32 or both float64) into a new complex tensor. */
 function fromParts(re: Tensor, im: Tensor, what: string): Tensor {
@@ -191,7 +192,7 @@ function fromParts(re: Tensor, im: Tensor, what: string): Tensor {
 
 /** `torch.complex(real, imag, *, out=None)`: a complex tensor from its parts. */
 export const complex = op(
-  signature("complex", [arg("real", k.tensor), arg("imag", k.tensor)], [outOpt]),
+  signature("complex", [arg("real", k.tensor), arg("imag", k.tensor)], [outOpt], fn),
   ({ real, imag, out }): Tensor => {
     const z = fromParts(real, imag, "complex");
     return out ? writeOut("complex", z, out, [real, imag]) : z;
@@ -200,7 +201,7 @@ export const complex = op(
 
 /** `torch.polar(abs, angle, *, out=None)`: `abs * (cos(angle) + i sin(angle))`. */
 export const polar = op(
-  signature("polar", [arg("abs", k.tensor), arg("angle", k.tensor)], [outOpt]),
+  signature("polar", [arg("abs", k.tensor), arg("angle", k.tensor)], [outOpt], fn),
   ({ abs, angle, out }): Tensor => {
     if (isFloat(abs.dtype) && abs.dtype === angle.dtype && !needsGrad(abs, angle)) {
       const z = fromParts(abs.mul(angle.cos()), abs.mul(angle.sin()), "polar");
@@ -221,21 +222,21 @@ export function conjImpl(x: Tensor): Tensor {
 /** `torch.conj(input)` / `x.conj()`: the complex conjugate (values; a real tensor is returned as is). */
 export const conj = op(signature("conj", [self]), ({ input }): Tensor => conjImpl(input));
 /** `x.conj_physical()` */
-export const conjPhysicalMethod = op(signature("conj_physical", [self], [], method), ({ input }): Tensor =>
+export const conjPhysicalMethod = op(signature("conjPhysical", [self], [], method), ({ input }): Tensor =>
   isComplex(input.dtype) ? conjImpl(input) : input.clone(),
 );
 /** `torch.conj_physical(input, *, out=None)`: the conjugate (Cinder's `conj` already computes it). */
 export const conjPhysical = op(
-  signature("conj_physical", [self], [outOpt], fn),
+  signature("conjPhysical", [self], [outOpt], fn),
   ({ input, out }): Tensor => {
     const y = isComplex(input.dtype) ? conjImpl(input) : input.clone();
     return out ? writeOut("conj_physical", y, out, [input]) : y;
   },
 );
 /** `x.resolve_conj()`: Cinder's conjugates are values already: the tensor itself. */
-export const resolveConj = op(signature("resolve_conj", [self]), ({ input }): Tensor => input);
+export const resolveConj = op(signature("resolveConj", [self]), ({ input }): Tensor => input);
 /** `x.is_conj()`: always false (Cinder has no lazy conjugate bit). */
-export const isConj = op(signature("is_conj", [self]), (): boolean => false);
+export const isConj = op(signature("isConj", [self]), (): boolean => false);
 
 /** `x.angle()` */
 export const angleMethod = op(signature("angle", [self], [], method), ({ input }): Tensor => angleImpl(input));

@@ -8,6 +8,7 @@ import type { BinaryOp, UnaryOp } from "../backend";
 import type { DType } from "../dtype";
 import { DTYPE_INFO, isFloat } from "../dtype";
 import { DTypeError } from "../errors";
+import { checkHalfKernel } from "../half";
 import { floorDivFloat, powFloat, remFloat, roundHalfEven, sigmoidScalar as sigmoid } from "../scalar";
 import type { Tensor } from "../tensor";
 import { where } from "./elementwise";
@@ -156,6 +157,7 @@ export function accepts(only: Only | undefined, dtype: DType): boolean {
 
 /** PyTorch's error for an op its kernels lack for `dtype`: `"bitwise_and_cpu" not implemented for 'Float'`. */
 export function checkOnly(op: UnaryOp | BinaryOp, only: Only | undefined, dtype: DType): void {
+  checkHalfKernel(op, dtype);
   if (accepts(only, dtype)) return;
   const kernel =
     op === "bitwiseLeftShift"

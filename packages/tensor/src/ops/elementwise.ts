@@ -13,6 +13,7 @@ import { castScalar } from "../scalar";
 import { broadcastShapes, numel, sameShape } from "../shape";
 import type { Tensor } from "../tensor";
 import { emptyTensor } from "../tensor";
+import { complexBinary, complexUnary, isComplexTensor } from "./complex";
 import {
   type BinaryDef,
   binaryOps,
@@ -22,7 +23,6 @@ import {
   type UnaryDef,
   unaryOps,
 } from "./elementwise-table";
-import { complexBinary, complexUnary, isComplexTensor } from "./complex";
 import { cast, expandTo, fused, runBinary, runUnary, sameDevice } from "./kernels";
 
 export {
@@ -59,6 +59,8 @@ function runUnaryOp(op: UnaryOp, x: Tensor, out?: Tensor): Tensor {
   checkOnly(op, unaryOps[op].only, x.dtype);
   // PyTorch's bitwise_not of bool is the logical not (~ on 0/1 words would give -1/-2)
   if (op === "bitwiseNot" && x.dtype === "bool") op = "logicalNot";
+  // PyTorch 1.13's bfloat16 rsqrt is 1 / sqrt(x), each rounded to bfloat16 (its vectorized kernel): the same bits
+  if (op === "rsqrt" && x.dtype === "bfloat16" && !out) return unary("reciprocal", unary("sqrt", x));
   const def = unaryOps[op];
   const dtype = unaryOutDtype(op, x.dtype);
   const src = def.kind === "float" ? cast(x, dtype) : x;

@@ -4,8 +4,7 @@
  * `matrixPower` / `matrixExp` / `vander`. Each is a composite of tensor ops and the existing decompositions (matmul,
  * inv, solve, svdvals, eigvalsh, the norms), so it runs wherever its parts do and takes its gradient from them (the
  * decompositions run on the host: devices with synchronous reads); `solveTriangular` is a host substitution with
- * PyTorch's gradient. Real dtypes only: `eig` / `eigvals` (complex
- * results in general) throw an error naming the missing complex dtypes.
+ * PyTorch's gradient. Real dtypes only (`eig` / `eigvals`, complex results, are in linalg-eig.ts).
  */
 import { DTypeError, ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
@@ -442,19 +441,4 @@ export const solveTriangular = op(
     checkMatrix(B, what, "B");
     return mT(solveTriangularLeft(mT(A), mT(B), !upper, unitriangular, what));
   },
-);
-
-// ---- eig, eigvals ----
-
-const complexError = (what: string) => (): never => {
-  throw new DTypeError(
-    `${what}: the eigenvalues of a general real matrix are complex, and Cinder has no complex dtypes (complex64, complex128); for symmetric matrices use linalg.eigh / linalg.eigvalsh`,
-  );
-};
-/** `linalg.eig(A, *, out=None)`: not available: its results are complex (Cinder has no complex dtypes); throws saying so. */
-export const eig = op(signature("linalg.eig", [arg("A", k.tensor)], [noOut], fn), complexError("linalg.eig"));
-/** `linalg.eigvals(A, *, out=None)`: not available: complex results; throws saying so. */
-export const eigvals = op(
-  signature("linalg.eigvals", [arg("A", k.tensor)], [noOut], fn),
-  complexError("linalg.eigvals"),
 );

@@ -6,11 +6,12 @@ import { isComplex, isFloat } from "../dtype";
 import { DTypeError, fmtShape, IndexError } from "../errors";
 import { fuses, isWholePending, ProgramBuilder, runNow } from "../fusion";
 import { needsGrad, noGrad as noRecord, recordOp } from "../grad";
+import { checkHalfKernel, isHalf } from "../half";
 import { normDim, normDims, numel } from "../shape";
 import { arg, k, op, overloads, self, signature } from "../signature";
 import { Tensor } from "../tensor";
-import { full, zerosLike } from "./creation";
 import { complexUnsupported } from "./complex";
+import { full, zerosLike } from "./creation";
 import { binary as binaryOp } from "./elementwise";
 import { cast, empty, output } from "./kernels";
 import {
@@ -158,6 +159,7 @@ export const prod = op(
 );
 function prodImpl(x: Tensor, dim: number | null, keepdim: boolean, dtype: DType | null): Tensor {
   const dims = dimsOf(x, dim ?? undefined, "prod");
+  checkHalfKernel("prod", x.dtype);
   if (!isComplex(x.dtype)) checkIntReduction("prod", x, dim, dtype);
   const y = reduceKernel("prod", x, dims, keepdim, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
@@ -304,10 +306,12 @@ function varImpl(
   const n = dims.reduce((p, d) => p * x.shape[d], 1);
   const denom = Math.max(0, n - correction);
   const { y, centered } = noRecord(() => {
-    const m = reduceKernel("sum", x, dims, true, x.dtype).div(n);
-    const c = x.sub(m);
-    const v = reduceKernel("sum", c.mul(c), dims, keepdim, x.dtype).div(denom);
-    return { y: sqrt ? v.sqrt() : v, centered: c };
+    // a 16-bit float is computed in float32 and rounded once, as PyTorch's CPU (rounding each step would drift)
+    const xf = isHalf(x.dtype) ? cast(x, "float32") : x;
+    const m = reduceKernel("sum", xf, dims, true, xf.dtype).div(n);
+    const c = xf.sub(m);
+    const v = reduceKernel("sum", c.mul(c), dims, keepdim, xf.dtype).div(denom);
+    return { y: cast(sqrt ? v.sqrt() : v, x.dtype), centered: cast(c, x.dtype) };
   });
   if (!needsGrad(x)) return y;
   return recordOp({
@@ -494,6 +498,7 @@ export const cumsum = op(
 );
 function cumsumImpl(x: Tensor, dim: number, dtype: DType | null): Tensor {
   const d = normDim(dim, x.ndim, "cumsum");
+  checkHalfKernel("cumsum", dtype ?? x.dtype);
   checkIntScan("cumsum", x, d, dtype);
   const y = scanKernel("cumsum", x, d, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
@@ -513,6 +518,7 @@ export const cumprod = op(
 );
 function cumprodImpl(x: Tensor, dim: number, dtype: DType | null): Tensor {
   const d = normDim(dim, x.ndim, "cumprod");
+  checkHalfKernel("cumprod", dtype ?? x.dtype);
   checkIntScan("cumprod", x, d, dtype);
   const y = scanKernel("cumprod", x, d, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
@@ -540,6 +546,7 @@ export const logSoftmax = op(
 /** Softmax (or log-softmax) along `dim`, computed in `dtype` when given (as PyTorch, the input is cast first). */
 export function softmaxImpl(x: Tensor, dim: number, log: boolean, dtype: DType | null = null): Tensor {
   const xd = dtype ? x.to(dtype) : x;
+  checkHalfKernel(log ? "logSoftmax" : "softmax", xd.dtype);
   const xf = isFloat(xd.dtype) ? xd : xd.float();
   const d = normDim(dim, xf.ndim, log ? "logSoftmax" : "softmax");
   let y: Tensor;
