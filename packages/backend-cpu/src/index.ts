@@ -33,6 +33,7 @@ import { contiguousStrides, isContiguous, numel } from "./codegen";
 import * as cx from "./complex";
 import { addScaled, binary, copy, fill, unary, where } from "./elementwise";
 import { binaryWasm, copyWasm, elementwise, sumWasm, unaryWasm, whereWasm } from "./fused";
+import * as hf from "./half";
 import { gather, scatter, sort } from "./indexing";
 import { matmul } from "./matmul";
 import { adamStep, sgdStep } from "./optim";
@@ -42,6 +43,7 @@ import { heapAlloc, heapFree } from "./wasm/heap";
 import * as win from "./windows";
 
 export { type GemmProvider, gemmProvider, gemmProviderStats, setGemmProvider } from "./gemm-provider";
+export { halfStats } from "./half";
 export { getNumThreads, setNumThreads } from "./threads/index";
 export { type HeapStats, heapStats, setWasmHeapEnabled } from "./wasm/heap";
 
@@ -131,63 +133,80 @@ export class CpuBackend implements Backend {
 
   unary(op: UnaryOp, x: View, out: View): void {
     if (cx.isComplexView(x)) return cx.unaryComplex(op, x, out);
+    if (hf.anyHalf(x, out)) return hf.unary(op, x, out);
     if (!unaryWasm(op, x, out)) unary(op, x, out);
   }
 
   addScaled(a: View, b: View, alpha: number, out: View): void {
+    if (hf.anyHalf(a, b, out)) return hf.viaFloat32([a, b, out], (v) => addScaled(v[0], v[1], alpha, v[2]));
     addScaled(a, b, alpha, out);
   }
   binary(op: BinaryOp, a: View, b: View, out: View): void {
     if (cx.isComplexView(a)) return cx.binaryComplex(op, a, b, out);
+    if (hf.anyHalf(a, b, out)) return hf.binary(op, a, b, out);
     if (!binaryWasm(op, a, b, out)) binary(op, a, b, out);
   }
 
   where(cond: View, a: View, b: View, out: View): void {
     if (cx.isComplexView(out)) return cx.whereComplex(cond, a, b, out);
+    if (hf.anyHalf(a, b, out)) return hf.where(cond, a, b, out);
     if (!whereWasm(cond, a, b, out)) where(cond, a, b, out);
   }
 
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
     if (cx.isComplexView(x)) return cx.reduceComplex(op, x, axes, out);
+    if (hf.anyHalf(x, out)) return hf.reduce(op, x, axes, out);
     if (op !== "sum" || !sumWasm(x, axes, out)) reduce(op, x, axes, out);
   }
 
   argReduce(op: ArgReduceOp, x: View, axis: number, out: View): void {
     if (cx.isComplexView(x)) throw cx.notSupported(op, x.dtype);
+    if (hf.anyHalf(x)) return hf.viaFloat32([x, out], (v) => argReduce(op, v[0], axis, v[1]));
     argReduce(op, x, axis, out);
   }
 
   scan(op: ScanOp, x: View, axis: number, out: View): void {
     if (cx.isComplexView(x)) return cx.scanComplex(op, x, axis, out);
+    if (hf.anyHalf(x, out)) return hf.viaFloat32([x, out], (v) => scan(op, v[0], axis, v[1]));
     scan(op, x, axis, out);
   }
 
   matmul(a: View, b: View, out: View): void {
     if (cx.isComplexView(out)) return cx.matmulComplex(a, b, out);
+    if (hf.anyHalf(a, b, out)) return hf.viaFloat32([a, b, out], (v) => matmul(v[0], v[1], v[2]));
     matmul(a, b, out);
   }
 
   gather(x: View, axis: number, index: View, out: View): void {
     if (cx.isComplexView(x)) return cx.gatherComplex(x, axis, index, out);
+    if (hf.anyHalf(x, out)) return hf.viaFloat32([x, index, out], (v) => gather(v[0], axis, v[1], v[2]));
     gather(x, axis, index, out);
   }
 
   scatter(mode: "set" | "add", out: View, axis: number, index: View, src: View): void {
     if (cx.isComplexView(out)) return cx.scatterComplex(mode, out, axis, index, src);
+    if (hf.anyHalf(out, src))
+      return hf.viaFloat32([index, src, out], (v) => scatter(mode, v[2], axis, v[0], v[1]));
+
     scatter(mode, out, axis, index, src);
   }
 
   sort(x: View, axis: number, descending: boolean, values: View, indices: View): void {
     if (cx.isComplexView(x)) throw cx.notSupported("sort", x.dtype);
+    if (hf.anyHalf(x, values)) {
+      return hf.viaFloat32([x, values, indices], (v) => sort(v[0], axis, descending, v[1], v[2]), 1);
+    }
     sort(x, axis, descending, values, indices);
   }
 
   random(dist: RandomDist, key: number, counter: number, out: View): void {
     if (cx.isComplexView(out)) throw cx.notSupported(`random ${dist}`, out.dtype);
+    if (hf.anyHalf(out)) return hf.viaFloat32([out], (v) => random(dist, key, counter, v[0]));
     random(dist, key, counter, out);
   }
 
   softmax(x: View, log: boolean, out: View): void {
+    if (hf.anyHalf(x, out)) return hf.viaFloat32([x, out], (v) => softmax(v[0], log, v[1]));
     softmax(x, log, out);
   }
 
@@ -199,26 +218,37 @@ export class CpuBackend implements Backend {
     maxExpAvgSq: View | null,
     o: AdamStepOptions,
   ): boolean {
+    // (16-bit parameters or state: false, the optimizer's composition of tensor ops, each rounded as PyTorch's)
+    if (hf.anyHalf(p, grad, expAvg, expAvgSq, maxExpAvgSq)) return false;
     return adamStep(p, grad, expAvg, expAvgSq, maxExpAvgSq, o);
   }
 
   sgdStep(p: View, grad: View, momentumBuffer: View | null, o: SgdStepOptions): boolean {
+    if (hf.anyHalf(p, grad, momentumBuffer)) return false;
     return sgdStep(p, grad, momentumBuffer, o);
   }
 
   im2col(x: View, p: Window2d, out: View): void {
+    if (hf.anyHalf(x, out)) return hf.viaFloat32([x, out], (v) => win.im2col(v[0], p, v[1]));
     win.im2col(x, p, out);
   }
 
   col2im(cols: View, p: Window2d, out: View): void {
+    if (hf.anyHalf(cols, out)) return hf.viaFloat32([cols, out], (v) => win.col2im(v[0], p, v[1]));
     win.col2im(cols, p, out);
   }
 
   maxPool2d(x: View, p: Window2d, values: View, indices: View): void {
+    if (hf.anyHalf(x, values)) {
+      return hf.viaFloat32([x, values, indices], (v) => win.maxPool2d(v[0], p, v[1], v[2]), 1);
+    }
     win.maxPool2d(x, p, values, indices);
   }
 
   maxPool2dBackward(grad: View, indices: View, p: Window2d, out: View): void {
+    if (hf.anyHalf(grad, out)) {
+      return hf.viaFloat32([grad, indices, out], (v) => win.maxPool2dBackward(v[0], v[1], p, v[2]));
+    }
     win.maxPool2dBackward(grad, indices, p, out);
   }
 }

@@ -5,12 +5,29 @@ import { castToInt64 } from "./int64";
  * Element types. Integers default to int32 (WebGPU has no 64-bit integers); bool is stored one byte per element.
  * int8 and int16 live on backends that declare them (`Backend.dtypes`): the CPU does, WebGPU does not.
  */
-export type DType = "float32" | "float64" | "int32" | "uint8" | "bool" | "int8" | "int16"
+export type DType =
+  | "float32"
+  | "float64"
+  | "int32"
+  | "uint8"
+  | "bool"
+  | "int8"
+  | "int16"
   | "int64"
-  | "complex64" | "complex128";
+  | "float16"
+  | "bfloat16"
+  | "complex64"
+  | "complex128";
 
 /** The arrays tensors are read into and created from (bool and uint8 use Uint8Array). */
-export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array;
+export type TypedArray =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array;
 
 /** What Cinder knows about one dtype: every list of dtypes, cast, range and promotion rule reads this table. */
 export interface DTypeInfo {
@@ -21,7 +38,9 @@ export interface DTypeInfo {
     | Int32ArrayConstructor
     | Uint8ArrayConstructor
     | Int8ArrayConstructor
-    | Int16ArrayConstructor;
+    | Int16ArrayConstructor
+    // float16/bfloat16: the 16-bit patterns (half.ts converts)
+    | Uint16ArrayConstructor;
   /**
    * Its category in type promotion: bool < integer < float < complex. A complex element is two words of `ctor`
    * (re, im interleaved): storage of n elements holds 2n words.
@@ -147,6 +166,27 @@ export const DTYPE_INFO = {
     ctype: "c10::complex<double>",
     torch: "ComplexDouble",
   },
+  // 16-bit floats: storage holds the bits (half.ts); arithmetic runs in float32 and rounds, as PyTorch's CPU
+  float16: {
+    ctor: Uint16Array,
+    kind: "float",
+    bits: 16,
+    min: -Infinity,
+    max: Infinity,
+    legacy: "torch.HalfTensor",
+    ctype: "c10::Half",
+    torch: "Half",
+  },
+  bfloat16: {
+    ctor: Uint16Array,
+    kind: "float",
+    bits: 16,
+    min: -Infinity,
+    max: Infinity,
+    legacy: "torch.BFloat16Tensor",
+    ctype: "c10::BFloat16",
+    torch: "BFloat16",
+  },
 } as const satisfies Record<DType, DTypeInfo>;
 
 /** Every dtype Cinder has. */
@@ -196,6 +236,12 @@ export const int8: "int8" = "int8";
 export const uint8: "uint8" = "uint8";
 /** `torch.bool`, stored one byte per element. */
 export const bool: "bool" = "bool";
+/** `torch.float16`: IEEE half precision, stored as its 16 bits (a Uint16Array on the CPU). */
+export const float16: "float16" = "float16";
+/** `torch.half`: float16. */
+export const half = float16;
+/** `torch.bfloat16`: the upper 16 bits of a float32 (float32's range, 8 bits of mantissa). */
+export const bfloat16: "bfloat16" = "bfloat16";
 /** `torch.complex64`: (re, im) float32 pairs. */
 export const complex64: "complex64" = "complex64";
 /** `torch.cfloat`: complex64. */
@@ -278,7 +324,7 @@ export function itemSize(dtype: DType): number {
   return DTYPE_INFO[dtype].bits / 8;
 }
 
-/** Whether the dtype is a floating-point one (float32, float64). */
+/** Whether the dtype is a floating-point one (float32, float64, float16, bfloat16). */
 export function isFloat(dtype: DType): boolean {
   return DTYPE_INFO[dtype].kind === "float";
 }
@@ -339,11 +385,7 @@ export function intOn(dtype: DType, b: { readonly dtypes?: readonly DType[] }): 
 export function checkDType(dtype: unknown): DType {
   if (typeof dtype === "string" && (DTYPES as readonly string[]).includes(dtype)) return dtype as DType;
   const hint =
-    dtype === "long"
-      ? ' (torch.long is "int64")'
-      : dtype === "float16" || dtype === "half" || dtype === "bfloat16"
-        ? " (Cinder has no 16-bit floats yet: use float32)"
-        : "";
+    dtype === "long" ? ' (torch.long is "int64")' : dtype === "half" ? ' (torch.half is "float16")' : "";
   throw new TypeError(`unknown dtype ${JSON.stringify(dtype)}: expected one of ${DTYPES.join(", ")}${hint}`);
 }
 
@@ -381,6 +423,7 @@ export function promoteTypes(a: DType, b: DType): DType {
     return hi === "complex64" && lo === "float64" ? "complex128" : hi;
   }
   if (ia.kind === "int" && ia.min < 0 !== ib.min < 0 && ia.bits === ib.bits) return "int16"; // uint8 + int8
+  if (ia.kind === "float" && ia.bits === ib.bits) return "float32"; // float16 + bfloat16: neither holds the other
   return ia.bits >= ib.bits ? a : b;
 }
 
@@ -400,7 +443,7 @@ export function resultType(ops: readonly PromotionOperand[]): DType {
   if (n === 0) return "float32";
   const first = ops[0].dtype;
   // a float64 (complex128) JS number counts as float32 (complex64): no shortcut
-  const wide = first === "float64" || first === "complex128";
+  const wide = first === "float64" || first === "complex128" || first === "float16" || first === "bfloat16";
   let same = !(ops[0].kind === "number" && wide);
   for (let i = 1; same && i < n; i++) {
     const o = ops[i];

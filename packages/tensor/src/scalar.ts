@@ -4,6 +4,7 @@
  * inlines them).
  */
 import { type DType, wrapInt } from "./dtype";
+import { roundBFloat16, roundFloat16 } from "./half";
 
 /** Round half to even (torch.round): 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, -0.5 -> -0. */
 export function roundHalfEven(x: number): number {
@@ -80,6 +81,10 @@ export function castScalar(v: number, dtype: DType): number {
       return Math.fround(v);
     case "float64":
       return v;
+    case "float16":
+      return roundFloat16(v); // through float32, as c10::Half(float(v))
+    case "bfloat16":
+      return roundBFloat16(v);
     case "int32":
       return v >= 2147483647 ? 2147483647 : v <= -2147483648 ? -2147483648 : v | 0;
     case "int8":

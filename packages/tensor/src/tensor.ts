@@ -1,6 +1,7 @@
 import type { Cohort } from "./accounting";
 import type { Backend, Device, View } from "./backend";
 import { getBackend } from "./backend";
+import type { Complex } from "./complex-value";
 import type { DType, TypedArray } from "./dtype";
 import {
   allocationFailed,
@@ -14,10 +15,9 @@ import {
   LEGACY_NAMES,
   type LegacyTypeName,
 } from "./dtype";
-
-import type { Complex } from "./complex-value";
 import { DeviceError, DTypeError, fmtShape, ShapeError } from "./errors";
 import { autogradHooks } from "./grad";
+import { encodeHalf, isHalf, valuesOf } from "./half";
 import { releaseTensor, trackTensor } from "./memory";
 import { methodSignature, type TensorMethods } from "./methods";
 import { opTracer } from "./op-tracer";
@@ -290,20 +290,20 @@ export class Tensor {
   /** The single element as a JS number (booleans as true/false; complex as `{ re, im }`). */
   item(): number | boolean | Complex {
     this.checkItem();
-    return this.scalarOf(this.data());
+    return this.scalarOf(valuesOf(this.dtype, this.data()));
   }
   /** The single element as a JS number (booleans as true/false; complex as `{ re, im }`), from any device. */
   async itemAsync(): Promise<number | boolean | Complex> {
     this.checkItem();
-    return this.scalarOf(await this.dataAsync());
+    return this.scalarOf(valuesOf(this.dtype, await this.dataAsync()));
   }
   /** Nested JS arrays (a number for 0-dim tensors; complex elements as `{ re, im }`), like `tensor.tolist()`. */
   toArray(): NestedArray<number | boolean | Complex> {
-    return nest(this.data(), this.shape, this.dtype);
+    return nest(valuesOf(this.dtype, this.data()), this.shape, this.dtype);
   }
   /** Nested JS arrays, like `tensor.tolist()`, from any device. */
   async toArrayAsync(): Promise<NestedArray<number | boolean | Complex>> {
-    return nest(await this.dataAsync(), this.shape, this.dtype);
+    return nest(valuesOf(this.dtype, await this.dataAsync()), this.shape, this.dtype);
   }
   /** The same as `toArray()`: PyTorch's name. */
   tolist(): NestedArray<number | boolean | Complex> {
@@ -374,6 +374,14 @@ export class Tensor {
   char(): Tensor {
     return castOp(this, "int8");
   }
+  /** Converted to float16 (`x.half()`): each value rounded to nearest even (overflow gives ±inf). */
+  half(): Tensor {
+    return castOp(this, "float16");
+  }
+  /** Converted to bfloat16 (`x.bfloat16()`): each value rounded to nearest even on float32's upper 16 bits. */
+  bfloat16(): Tensor {
+    return castOp(this, "bfloat16");
+  }
   /** Converted to uint8 (`x.byte()`). */
   byte(): Tensor {
     return castOp(this, "uint8");
@@ -397,7 +405,7 @@ export class Tensor {
     if (dtype === null) return LEGACY_NAMES[this.dtype];
     return castOp(this, LEGACY_DTYPES[dtype] ?? checkDType(dtype));
   }
-  /** Whether the dtype is float32 or float64 (`x.is_floating_point()`). */
+  /** Whether the dtype is a floating-point one: float32, float64, float16, bfloat16 (`x.is_floating_point()`). */
   isFloatingPoint(): boolean {
     return isFloat(this.dtype);
   }
@@ -500,7 +508,11 @@ export function moveData(t: Tensor, data: TypedArray, device: Device): Tensor {
   return out;
 }
 
-function nest(d: TypedArray, shape: readonly number[], dtype: DType): NestedArray<number | boolean | Complex> {
+function nest(
+  d: TypedArray,
+  shape: readonly number[],
+  dtype: DType,
+): NestedArray<number | boolean | Complex> {
   if (isComplex(dtype)) {
     // interleaved (re, im) words: element i is { re: d[2i], im: d[2i + 1] }
     const pairs = Array.from({ length: d.length / 2 }, (_, i) => ({ re: d[2 * i], im: d[2 * i + 1] }));
@@ -594,6 +606,8 @@ export function tensorFromData(
   device: Device,
   what = "",
 ): Tensor {
+  // values for a 16-bit float (creation ops fill numbers) become its bits; a Uint16Array already holds them
+  if (isHalf(dtype) && !(data instanceof Uint16Array)) data = encodeHalf(dtype, data);
   // real values for a complex dtype (creation ops fill numbers): each becomes (v, 0)
   if (isComplex(dtype) && data.length === numel(shape) && data.length > 0) data = realToPairs(data, dtype);
   const b = getBackend(device);

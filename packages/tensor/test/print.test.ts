@@ -46,6 +46,9 @@ const CTORS = {
   bool: Uint8Array,
   int8: Int8Array,
   int16: Int16Array,
+  // (16-bit floats hold bits: this fake's data() is for the other dtypes; tests/test/half.test.mjs prints them)
+  float16: Uint16Array,
+  bfloat16: Uint16Array,
   int64: Float64Array,
   complex64: Float32Array,
   complex128: Float64Array,

@@ -20,6 +20,8 @@ type Chain = (x: Tensor, y: Tensor) => Tensor;
 const VALUES: Partial<Record<DType, number[]>> = {
   float32: [-2.5, -1, -0, 0, 0.5, 1.5, 2, 3.25, Number.NaN, Number.POSITIVE_INFINITY, -1e30, 7],
   float64: [-2.5, -1, -0, 0, 0.5, 1.5, 2, 3.25, Number.NaN, Number.NEGATIVE_INFINITY, 1e300, 7],
+  float16: [-2.5, -1, -0, 0, 0.5, 1.5, 2, 3.25, Number.NaN, Number.POSITIVE_INFINITY, -60000, 7],
+  bfloat16: [-2.5, -1, -0, 0, 0.5, 1.5, 2, 3.25, Number.NaN, Number.NEGATIVE_INFINITY, 1e30, 7],
   int32: [-7, -1, 0, 1, 2, 3, 5, 100, -100, 2147483647, -2147483648, 9],
   uint8: [0, 1, 2, 3, 5, 7, 100, 200, 255, 128, 64, 9],
   bool: [0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1],

@@ -15,12 +15,12 @@ import {
   assertClose,
   assertShape,
   type ConformanceCase,
+  defaultInt,
   EXACT,
   expectTensor,
   logical,
   roundTo,
   type Supports,
-  defaultInt,
   TOL,
   widest,
 } from "./support";
@@ -37,6 +37,8 @@ const SOURCE: Partial<Record<DType, number[]>> = {
   bool: [0, 1, 1, 0],
   int8: [0, 1, -1, 7, 127, -128, -100],
   int16: [0, 1, -1, 255, 256, 300, -300, 32767, -32768],
+  float16: [0, -0, 1, -1, 2.75, -2.75, 0.1, 100.5, 255, 2049, -60000, 65504, 1e-7, NaN_, INF, -INF],
+  bfloat16: [0, -0, 1, -1, 2.75, -2.75, 0.1, 100.5, 255, 257, -1e6, 3e38, 1e-30, NaN_, INF, -INF],
 };
 
 /**
@@ -45,7 +47,7 @@ const SOURCE: Partial<Record<DType, number[]>> = {
  */
 function convertible(from: DType, to: DType): number[] {
   const vs = (SOURCE[from] ?? []).map((v) => roundTo(v, from));
-  const isFloatSrc = from === "float32" || from === "float64";
+  const isFloatSrc = from === "float32" || from === "float64" || from === "float16" || from === "bfloat16";
   if (isFloatSrc && to === "int32") return vs.filter((v) => Number.isFinite(v) && Math.abs(v) < 2147483648);
   if (isFloatSrc && isInt(to)) {
     const { min, max } = DTYPE_INFO[to];
@@ -58,6 +60,7 @@ function convertible(from: DType, to: DType): number[] {
 function converted(v: number, to: DType): number {
   if (to === "float32") return Math.fround(v);
   if (to === "float64") return v;
+  if (to === "float16" || to === "bfloat16") return roundTo(v, to); // through float32, as c10::Half(float)
   if (to === "bool") return v !== 0 ? 1 : 0;
   return wrapInt(Math.trunc(v), to);
 }
@@ -174,7 +177,13 @@ function fillAndWrapCases(has: Supports): ConformanceCase[] {
           [1, 0, 0],
           "bool * bool",
         );
-        await expectTensor(b.add(1), [3], defaultInt(device), [2, 2, 1], "bool + int promotes to the default integer");
+        await expectTensor(
+          b.add(1),
+          [3],
+          defaultInt(device),
+          [2, 2, 1],
+          "bool + int promotes to the default integer",
+        );
         await expectTensor(u8([250]).add(i32([10])), [1], "int32", [260], "uint8 + int32 promotes to int32");
       },
     },

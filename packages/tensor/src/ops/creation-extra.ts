@@ -4,6 +4,7 @@
  */
 import { allocTypedArray, checkAllocation, isFloat } from "../dtype";
 import { DTypeError, fmtShape, ShapeError } from "../errors";
+import { isHalf } from "../half";
 import { arg, k, op, type Param, signature } from "../signature";
 import { type Tensor, tensorFromData } from "../tensor";
 import {
@@ -38,7 +39,8 @@ export const logspace = op(
     checkAllocation(steps, dtype, "logspace()", [steps]);
     checkScalarFits("logspace", start, dtype);
     checkScalarFits("logspace", end, dtype);
-    const arr = allocTypedArray(dtype, steps, "logspace()");
+    // (a 16-bit float's values are computed in float64 and rounded on write, tensorFromData)
+    const arr = allocTypedArray(isHalf(dtype) ? "float64" : dtype, steps, "logspace()");
     // start and end in the dtype (float32 rounds, integers truncate); their difference in the dtype too
     const ends = allocTypedArray(dtype === "float64" ? "float64" : isFloat(dtype) ? "float32" : "int32", 3);
     ends[0] = isFloat(dtype) ? start : Math.trunc(start);

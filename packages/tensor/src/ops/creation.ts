@@ -6,6 +6,7 @@
  */
 import type { Device } from "../backend";
 import { getBackend } from "../backend";
+import { type Complex, isComplexValue } from "../complex-value";
 import type { DType, TypedArray } from "../dtype";
 import {
   allocTypedArray,
@@ -18,8 +19,8 @@ import {
   realDtype,
   typedArrayCtor,
 } from "../dtype";
-import { type Complex, isComplexValue } from "../complex-value";
 import { DeviceError, fmtShape, ShapeError } from "../errors";
+import { isHalf, roundBFloat16, roundFloat16 } from "../half";
 import { fromBigInt64Array } from "../int64";
 import { numel } from "../shape";
 import { ArgumentError, arg, type Kind, k, op, overloads, Signature, self, signature } from "../signature";
@@ -117,11 +118,38 @@ const INT_HINT: Partial<Record<DType, string>> = {
   int64: " (Cinder stores int64 exactly, within ±(2^53 - 1))",
 };
 
+/**
+ * PyTorch's linspace kernel on a 16-bit float: start, end, the step and each value in the dtype's arithmetic
+ * (c10::Half/BFloat16 operators round every operation, the index included), so the same bits.
+ */
+function linspaceHalf(
+  start: number,
+  end: number,
+  steps: number,
+  dtype: "float16" | "bfloat16",
+): Float64Array {
+  const r = dtype === "float16" ? roundFloat16 : roundBFloat16;
+  const [a, b] = [r(start), r(end)];
+  const step = steps > 1 ? r(r(b - a) / r(steps - 1)) : 0;
+  const half = Math.floor(steps / 2);
+  const out = new Float64Array(steps);
+  for (let i = 0; i < steps; i++)
+    out[i] = i < half ? r(a + r(step * r(i))) : r(b - r(step * r(steps - 1 - i)));
+  return out;
+}
+
+/** The array a creation op fills with numbers for `dtype`: a 16-bit float's values go as float64 (encoded on write). */
+function hostArray(dtype: DType, n: number, what: string): TypedArray {
+  return allocTypedArray(isHalf(dtype) ? "float64" : dtype, n, what);
+}
+
 function fillTyped(values: readonly Elem[], dtype: DType): TypedArray {
   if (isComplex(dtype)) return complexWords(values, dtype);
   if (values.some(isComplexValue)) {
     throw new TypeError(`tensor(): can't convert complex to ${dtype} (the data has { re, im } elements)`);
   }
+  // numbers for a 16-bit float: tensorFromData rounds them (through float32, as PyTorch) to the dtype's bits
+  if (isHalf(dtype)) return Float64Array.from(values, Number);
   const out = allocTypedArray(dtype, values.length, "tensor()");
   if (isInt(dtype)) {
     const { min: lo, max: hi } = DTYPE_INFO[dtype];
@@ -184,7 +212,8 @@ export const tensor = op(TENSOR, ({ data, dtype, device, requiresGrad }): Tensor
     const src = big ? fromBigInt64Array(typed, "tensor()") : typed;
     // the same type goes to the backend as is: its write copies it into the new storage (a Float64Array is int64's
     // storage type too, but its values must be truncated and checked first)
-    const asIs = big ? dt === "int64" : typed instanceof typedArrayCtor(dt) && dt !== "int64";
+    // (a Uint16Array's numbers, not bits, for float16/bfloat16: the array type is the storage's, its meaning not)
+    const asIs = big ? dt === "int64" : typed instanceof typedArrayCtor(dt) && dt !== "int64" && !isHalf(dt);
     arr = asIs ? src : fillTyped(Array.from(src), dt);
   } else {
     // JS cannot tell 1.0 from 1: a tensor that requires grad must be floating point, so infer float32 then
@@ -367,7 +396,7 @@ function arangeImpl(
   checkRequiresGrad("arange", requiresGrad, dtype);
   checkAllocation(n, dtype, "arange()", [n]);
   checkArangeFits(start, step, n, dtype, asked === null);
-  const arr = allocTypedArray(dtype, n, "arange()");
+  const arr = hostArray(dtype, n, "arange()");
   for (let i = 0; i < n; i++) arr[i] = start + i * step;
   return finish(tensorFromData(arr, [n], dtype, device ?? getDefaultDevice(), "arange()"), requiresGrad);
 }
@@ -396,11 +425,11 @@ export const linspace = op(LINSPACE, ({ start, end, steps, dtype: asked, device,
   const dtype = resolveDtype("linspace", asked, "float32");
   checkRequiresGrad("linspace", requiresGrad, dtype);
   checkAllocation(steps, dtype, "linspace()", [steps]);
-  const arr = allocTypedArray(dtype, steps, "linspace()");
+  const arr = hostArray(dtype, steps, "linspace()");
   // as PyTorch's kernel: start and end become the dtype first (checked; integers truncate), one value for 1 step
   checkScalarFits("linspace", start, dtype);
   checkScalarFits("linspace", end, dtype);
-  const ends = allocTypedArray(dtype, 2);
+  const ends = hostArray(dtype, 2, "linspace()");
   ends[0] = start;
   ends[1] = end;
   const [a, b] = isFloat(dtype) ? [start, end] : [ends[0], ends[1]];
@@ -408,6 +437,7 @@ export const linspace = op(LINSPACE, ({ start, end, steps, dtype: asked, device,
   const half = Math.floor(steps / 2);
   for (let i = 0; i < steps; i++) arr[i] = i < half ? a + step * i : b - step * (steps - 1 - i);
   if (steps === 1) arr[0] = a;
+  if (isHalf(dtype)) arr.set(linspaceHalf(start, end, steps, dtype));
   return finish(
     tensorFromData(arr, [steps], dtype, device ?? getDefaultDevice(), "linspace()"),
     requiresGrad,
@@ -425,7 +455,7 @@ export const eye = op(EYE, ({ n, m, dtype: asked, device, requiresGrad }): Tenso
   const dtype = resolveDtype("eye", asked, "float32");
   checkRequiresGrad("eye", requiresGrad, dtype);
   checkAllocation(n * cols, dtype, "eye()", [n, cols]);
-  const arr = allocTypedArray(dtype, n * cols, "eye()");
+  const arr = hostArray(dtype, n * cols, "eye()");
   for (let i = 0; i < Math.min(n, cols); i++) arr[i * cols + i] = 1;
   return finish(tensorFromData(arr, [n, cols], dtype, device ?? getDefaultDevice(), "eye()"), requiresGrad);
 });

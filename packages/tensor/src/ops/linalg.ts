@@ -2,6 +2,7 @@
 import { type DType, isComplex, isFloat } from "../dtype";
 import { DTypeError, fmtShape, ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
+import { checkHalfKernel } from "../half";
 import { broadcastShapes, broadcastStrides, viewStrides } from "../shape";
 import { arg, k, op, self, signature } from "../signature";
 import { Tensor } from "../tensor";
@@ -44,6 +45,7 @@ function bmmKernel(a: Tensor, b: Tensor): Tensor {
 function prepare(a: Tensor, b: Tensor, what: string): [Tensor, Tensor] {
   sameDevice(what, a, b);
   const dtype = computeDtype(a, b);
+  checkHalfKernel(what, dtype); // PyTorch 1.13's CPU has no float16 products (bfloat16 it has)
   if (dtype !== "int32" && !isFloat(dtype) && !isComplex(dtype)) {
     throw new DTypeError(`${what}: expected float, complex or int32 tensors, got ${a.dtype} and ${b.dtype}`);
   }
