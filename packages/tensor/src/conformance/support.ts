@@ -6,6 +6,7 @@
 import { getBackend } from "../backend";
 import { type DType, defaultIntDtype, wrapInt } from "../dtype";
 import { fmtShape } from "../errors";
+import { roundBFloat16, roundFloat16, valuesOf } from "../half";
 import { randomUniform, seedKey } from "../random";
 import type { Tensor } from "../tensor";
 
@@ -44,6 +45,9 @@ export const TOL: Record<DType, Tolerance> = {
   bool: { rtol: 0, atol: 0 },
   int8: { rtol: 0, atol: 0 },
   int16: { rtol: 0, atol: 0 },
+  // one rounding of a 16-bit float: 2^-11 (float16), 2^-8 (bfloat16) relative
+  float16: { rtol: 1e-3, atol: 1e-5 },
+  bfloat16: { rtol: 8e-3, atol: 1e-5 },
   complex64: { rtol: 2e-5, atol: 1e-6 },
   complex128: { rtol: 1e-10, atol: 1e-12 },
   int64: { rtol: 0, atol: 0 },
@@ -127,6 +131,8 @@ export const SPECIAL = [
 /** The value a slot of `dtype` holds for the JS number `v` (float32 rounding, integer wrap-around). */
 export function roundTo(v: number, dtype: DType): number {
   if (dtype === "float32") return Math.fround(v);
+  if (dtype === "float16") return roundFloat16(v);
+  if (dtype === "bfloat16") return roundBFloat16(v);
   if (dtype === "float64") return v;
   return wrapInt(v, dtype);
 }
@@ -137,7 +143,8 @@ export function toDtypeArray(values: readonly number[], dtype: DType): number[] 
 
 /** The elements of `t` in row-major order, read asynchronously. */
 export async function logical(t: Tensor): Promise<number[]> {
-  return Array.from(await t.dataAsync());
+  // (16-bit floats are read as their bits: their values are what cases compare)
+  return Array.from(valuesOf(t.dtype, await t.dataAsync()));
 }
 
 /** Row-major strides of a shape. */
