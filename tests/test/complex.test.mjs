@@ -110,7 +110,7 @@ describe("complex ops give PyTorch's values and errors", () => {
       else if (out.kind === "tensor") expectTensor(got, out.value, c.name, c.rtol);
       else {
         expect(got).toHaveLength(out.values.length);
-        out.values.forEach((rec, i) => expectTensor(got[i], rec, `${c.name} #${i}`, c.rtol));
+        for (const [i, rec] of out.values.entries()) expectTensor(got[i], rec, `${c.name} #${i}`, c.rtol);
       }
     });
   }
@@ -156,7 +156,9 @@ describe("linalg.eig / eigvals against PyTorch's LAPACK", () => {
         const matchOf = [];
         for (let i = 0; i < n; i++) {
           const mine = ours[b * n + i];
-          expect(dist(vals[b * n + i], mine), "eigvals = eig's eigenvalues").toBeLessThan(1e-6 * norm + 1e-30);
+          expect(dist(vals[b * n + i], mine), "eigvals = eig's eigenvalues").toBeLessThan(
+            1e-6 * norm + 1e-30,
+          );
           let best = -1;
           for (let j = 0; j < n; j++) {
             if (used.has(j)) continue;
@@ -178,7 +180,9 @@ describe("linalg.eig / eigvals against PyTorch's LAPACK", () => {
           expect(real.length, "a largest component real and positive").toBeGreaterThan(0);
           // where the eigenvalue is simple, the vector is PyTorch's up to a unit factor: |<v, v_torch>| = 1
           const lam = theirs[b * n + matchOf[i]];
-          const simple = theirs.slice(b * n, b * n + n).every((o, j) => j === matchOf[i] || dist(o, lam) > 1e-3 * norm);
+          const simple = theirs
+            .slice(b * n, b * n + n)
+            .every((o, j) => j === matchOf[i] || dist(o, lam) > 1e-3 * norm);
           if (!simple || defective) continue;
           const other = Array.from({ length: n }, (_, r) => Vt[b * n * n + r * n + matchOf[i]]);
           let re = 0;
@@ -205,7 +209,13 @@ describe("linalg.eig / eigvals against PyTorch's LAPACK", () => {
     expect(() => torch.linalg.eig(A)).toThrow(/linalg.eig.*autograd of complex tensors is not implemented/);
     expect(() => torch.linalg.eigvals(A)).toThrow(/autograd of complex tensors/);
     expect(torch.linalg.eigvals(A.detach()).dtype).toBe("complex64");
-    const bad = torch.tensor([[1, Number.NaN], [0, 1]], { dtype: "float64" });
+    const bad = torch.tensor(
+      [
+        [1, Number.NaN],
+        [0, 1],
+      ],
+      { dtype: "float64" },
+    );
     expect(() => torch.linalg.eigvals(bad)).toThrow(/should not contain infs or NaNs/);
     expect(() => torch.linalg.eig(A.detach(), 1)).toThrow(/argument/i);
     expect(() => torch.linalg.eig(A.detach(), { out: A })).toThrow(/out/);
@@ -216,7 +226,10 @@ describe("linalg.eig / eigvals against PyTorch's LAPACK", () => {
 
 describe("complex storage: views share it, as PyTorch's", () => {
   it("viewAsReal, real and imag are views: writes through either side are seen by the other", () => {
-    const z = torch.tensor([{ re: 1, im: 2 }, { re: 3, im: -1 }]);
+    const z = torch.tensor([
+      { re: 1, im: 2 },
+      { re: 3, im: -1 },
+    ]);
     const r = torch.viewAsReal(z);
     expect(r.dtype).toBe("float32");
     expect([...r.shape]).toEqual([2, 2]);
@@ -257,7 +270,13 @@ describe("complex storage: views share it, as PyTorch's", () => {
   });
 
   it("item() and tolist() give { re, im }; tensor() takes them, numbers and nested lists", () => {
-    const z = torch.tensor([[{ re: 1, im: -1 }, 2], [0.5, { re: 0, im: 3 }]], { dtype: "complex128" });
+    const z = torch.tensor(
+      [
+        [{ re: 1, im: -1 }, 2],
+        [0.5, { re: 0, im: 3 }],
+      ],
+      { dtype: "complex128" },
+    );
     expect(z.at(0, 0).item()).toEqual({ re: 1, im: -1 });
     expect(z.tolist()).toEqual([
       [
@@ -295,7 +314,9 @@ describe("devices without complex dtypes refuse them", () => {
     try {
       const z = torch.tensor([{ re: 1, im: 2 }]);
       expect(() => z.to("naive-cx")).toThrow(/complex64 is not supported on naive-cx; it stores float32/);
-      expect(() => torch.zeros(2, { dtype: "complex128", device: "naive-cx" })).toThrow(/complex128 is not supported/);
+      expect(() => torch.zeros(2, { dtype: "complex128", device: "naive-cx" })).toThrow(
+        /complex128 is not supported/,
+      );
     } finally {
       unregisterBackend("naive-cx");
     }

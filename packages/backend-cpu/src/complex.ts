@@ -11,8 +11,8 @@
 import {
   allocTypedArray,
   type BinaryOp,
-  DTypeError,
   type DType,
+  DTypeError,
   isComplex,
   realDtype,
   type TypedArray,
@@ -72,7 +72,13 @@ export function readComplex(view: View): TypedArray {
     return (view.handle as TypedArray).slice(2 * view.offset, 2 * (view.offset + n));
   }
   const out = allocTypedArray(realDtype(view.dtype), 2 * n);
-  const dst = { handle: out, dtype: view.dtype, shape: view.shape, strides: contiguousStrides(view.shape), offset: 0 };
+  const dst = {
+    handle: out,
+    dtype: view.dtype,
+    shape: view.shape,
+    strides: contiguousStrides(view.shape),
+    offset: 0,
+  };
   realCopy(asReal(view), asReal(dst));
   return out;
 }
@@ -108,7 +114,10 @@ export function scatterComplex(mode: "set" | "add", out: View, axis: number, ind
 
 /** Sums add the parts on their own (the real kernel over the real views); products multiply pairs here. */
 export function reduceComplex(op: string, x: View, axes: readonly number[], out: View): void {
-  if (op === "sum") return realReduce("sum", asReal(x), axes, asReal(out));
+  if (op === "sum") {
+    realReduce("sum", asReal(x), axes, asReal(out));
+    return;
+  }
   if (op !== "prod") throw notSupported(op, x.dtype);
   const keep = x.shape.map((_, d) => !axes.includes(d));
   const outIndex = x.shape.map((_, d) => (keep[d] ? d : -1));

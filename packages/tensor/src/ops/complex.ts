@@ -63,7 +63,8 @@ export function complexUnsupported(what: string, dtype: DType): DTypeError {
 export function complexUnary(opName: UnaryOp, x: Tensor, out?: Tensor): Tensor {
   if (!COMPLEX_UNARY_OPS.includes(opName)) throw complexUnsupported(opName, x.dtype);
   if (needsGrad(x)) throw complexGradError(opName);
-  const dtype = opName === "abs" ? realDtype(x.dtype) : opName === "isnan" || opName === "isinf" ? "bool" : x.dtype;
+  const dtype =
+    opName === "abs" ? realDtype(x.dtype) : opName === "isnan" || opName === "isinf" ? "bool" : x.dtype;
   const y = emptyTensor(x.shape, dtype, x.backend, opName);
   x.backend.unary(opName, x.view_, y.view_);
   return out ? writeOut(opName, y, out, [x]) : y;
@@ -95,7 +96,9 @@ export function complexBinary(opName: BinaryOp, a: TensorOrScalar, b: TensorOrSc
   like.backend.binary(opName, expandTo(ta, shape, opName).view_, expandTo(tb, shape, opName).view_, y.view_);
   if (!out) return y;
   if (isComplex(y.dtype) && !isComplex(out.dtype)) {
-    throw new DTypeError(`${opName}: result type ${y.dtype} can't be cast to the desired output type ${out.dtype}`);
+    throw new DTypeError(
+      `${opName}: result type ${y.dtype} can't be cast to the desired output type ${out.dtype}`,
+    );
   }
   return writeOut(opName, y, out, [a, b]);
 }
@@ -107,7 +110,10 @@ const method = { forms: ["method"] as const };
 // ---- views: real and imaginary parts ----
 
 /** `torch.view_as_real(input)`: a complex tensor's (re, im) pairs as a real view with a last dimension of 2. */
-export const viewAsReal = op(signature("viewAsReal", [self], [], fn), ({ input }): Tensor => viewAsRealImpl(input));
+export const viewAsReal = op(
+  signature("viewAsReal", [self], [], fn),
+  ({ input }): Tensor => viewAsRealImpl(input),
+);
 
 function viewAsRealImpl(z: Tensor): Tensor {
   if (!isComplex(z.dtype)) {
@@ -134,15 +140,26 @@ function viewAsComplexImpl(r: Tensor): Tensor {
   const last = r.ndim - 1;
   if (last < 0) throw new ShapeError("view_as_complex: Input tensor must have one or more dimensions");
   if (r.shape[last] !== 2) {
-    throw new ShapeError(`view_as_complex: Tensor must have a last dimension of size 2, got ${r.shape[last]}`);
+    throw new ShapeError(
+      `view_as_complex: Tensor must have a last dimension of size 2, got ${r.shape[last]}`,
+    );
   }
-  if (r.strides[last] !== 1) throw new ShapeError("view_as_complex: Tensor must have a last dimension with stride 1");
+  if (r.strides[last] !== 1)
+    throw new ShapeError("view_as_complex: Tensor must have a last dimension with stride 1");
   if (r.strides.slice(0, last).some((s) => s % 2 !== 0)) {
-    throw new ShapeError("view_as_complex: Tensor must have a stride divisible by 2 for all but last dimension");
+    throw new ShapeError(
+      "view_as_complex: Tensor must have a stride divisible by 2 for all but last dimension",
+    );
   }
-  if (r.offset % 2 !== 0) throw new ShapeError("view_as_complex: Tensor must have a storage_offset divisible by 2");
+  if (r.offset % 2 !== 0)
+    throw new ShapeError("view_as_complex: Tensor must have a storage_offset divisible by 2");
   const storage = aliasStorage(r.storage, complexDtype(r.dtype), Math.floor(r.storage.length / 2));
-  return new Tensor(storage, r.shape.slice(0, last), r.strides.slice(0, last).map((s) => s / 2), r.offset / 2);
+  return new Tensor(
+    storage,
+    r.shape.slice(0, last),
+    r.strides.slice(0, last).map((s) => s / 2),
+    r.offset / 2,
+  );
 }
 
 /** `x.real` / `torch.real(x)`: the real parts as a view (a real tensor is its own real part, as in PyTorch). */
@@ -152,7 +169,8 @@ export function realPart(x: Tensor): Tensor {
 
 /** `x.imag` / `torch.imag(x)`: the imaginary parts as a view; an error for real tensors, as in PyTorch. */
 export function imagPart(x: Tensor): Tensor {
-  if (!isComplex(x.dtype)) throw new DTypeError("imag is not implemented for tensors with non-complex dtypes.");
+  if (!isComplex(x.dtype))
+    throw new DTypeError("imag is not implemented for tensors with non-complex dtypes.");
   return viewAsRealImpl(x).select(-1, 1);
 }
 
@@ -165,7 +183,6 @@ export const imag = op(signature("imag", [self], [], fn), ({ input }): Tensor =>
 export const isComplexOp = op(signature("isComplex", [self]), ({ input }): boolean => isComplex(input.dtype));
 
 // ---- making complex tensors ----
-
 
 /** Real and imaginary parts (broadcast, both float32 or both float64) into a new complex tensor. */
 function fromParts(re: Tensor, im: Tensor, what: string): Tensor {
@@ -222,24 +239,25 @@ export function conjImpl(x: Tensor): Tensor {
 /** `torch.conj(input)` / `x.conj()`: the complex conjugate (values; a real tensor is returned as is). */
 export const conj = op(signature("conj", [self]), ({ input }): Tensor => conjImpl(input));
 /** `x.conj_physical()` */
-export const conjPhysicalMethod = op(signature("conjPhysical", [self], [], method), ({ input }): Tensor =>
-  isComplex(input.dtype) ? conjImpl(input) : input.clone(),
+export const conjPhysicalMethod = op(
+  signature("conjPhysical", [self], [], method),
+  ({ input }): Tensor => (isComplex(input.dtype) ? conjImpl(input) : input.clone()),
 );
 /** `torch.conj_physical(input, *, out=None)`: the conjugate (Cinder's `conj` already computes it). */
-export const conjPhysical = op(
-  signature("conjPhysical", [self], [outOpt], fn),
-  ({ input, out }): Tensor => {
-    const y = isComplex(input.dtype) ? conjImpl(input) : input.clone();
-    return out ? writeOut("conj_physical", y, out, [input]) : y;
-  },
-);
+export const conjPhysical = op(signature("conjPhysical", [self], [outOpt], fn), ({ input, out }): Tensor => {
+  const y = isComplex(input.dtype) ? conjImpl(input) : input.clone();
+  return out ? writeOut("conj_physical", y, out, [input]) : y;
+});
 /** `x.resolve_conj()`: Cinder's conjugates are values already: the tensor itself. */
 export const resolveConj = op(signature("resolveConj", [self]), ({ input }): Tensor => input);
 /** `x.is_conj()`: always false (Cinder has no lazy conjugate bit). */
 export const isConj = op(signature("isConj", [self]), (): boolean => false);
 
 /** `x.angle()` */
-export const angleMethod = op(signature("angle", [self], [], method), ({ input }): Tensor => angleImpl(input));
+export const angleMethod = op(
+  signature("angle", [self], [], method),
+  ({ input }): Tensor => angleImpl(input),
+);
 /** `torch.angle(input, *, out=None)`: the argument atan2(im, re); for real input 0, pi for negatives, NaN for NaN. */
 export const angle = op(signature("angle", [self], [outOpt], fn), ({ input, out }): Tensor => {
   const y = angleImpl(input);

@@ -353,7 +353,9 @@ function checkEigInput(A: Tensor, what: string): number {
     );
   }
   if (!isFloat(A.dtype) && !isComplex(A.dtype)) {
-    throw new DTypeError(`${what}: Expected a floating point or complex tensor as input. Got ${DTYPE_INFO[A.dtype].torch}`);
+    throw new DTypeError(
+      `${what}: Expected a floating point or complex tensor as input. Got ${DTYPE_INFO[A.dtype].torch}`,
+    );
   }
   if (needsGrad(A)) throw complexGradError(`${what} (its backward)`);
   return n;
@@ -363,7 +365,9 @@ function checkEigInput(A: Tensor, what: string): number {
 function eigImpl(A: Tensor, vectors: boolean, what: string): Tensor[] {
   const n = checkEigInput(A, what);
   if (!A.backend.readSync) {
-    throw new DeviceError(`${what}() runs on the host and reads A synchronously: use (await A.toAsync("cpu")) first`);
+    throw new DeviceError(
+      `${what}() runs on the host and reads A synchronously: use (await A.toAsync("cpu")) first`,
+    );
   }
   const dtype = complexDtype(A.dtype); // float32 and complex64 give complex64, float64 and complex128 complex128
   const batch = A.shape.slice(0, -2);
