@@ -48,8 +48,6 @@ export const TOL: Record<DType, Tolerance> = {
   // one rounding of a 16-bit float: 2^-11 (float16), 2^-8 (bfloat16) relative
   float16: { rtol: 1e-3, atol: 1e-5 },
   bfloat16: { rtol: 8e-3, atol: 1e-5 },
-  complex64: { rtol: 2e-5, atol: 1e-6 },
-  complex128: { rtol: 1e-10, atol: 1e-12 },
   int64: { rtol: 0, atol: 0 },
   complex64: { rtol: 2e-5, atol: 1e-6 },
   complex128: { rtol: 1e-10, atol: 1e-12 },
