@@ -24,6 +24,7 @@ import {
   type View,
 } from "@cinder/tensor";
 import { isContiguous, type LoopSpec, numel, operand, runLoop } from "./codegen";
+import { zeroFillHeap } from "./heap-fill";
 
 /** Float dtypes (float16/bfloat16 values are decoded from their bits first: see `halfCast` and fused.ts). */
 export const isFloatDType = (d: DType) =>
@@ -355,6 +356,9 @@ export function fill(out: View, value: number): void {
   const converted = fillValue(out.dtype, value);
   if (isContiguous(out)) {
     const n = numel(out.shape);
+    // +0 is all zero bits: in the heap's shared memory a memset is ~10x faster than TypedArray.fill (heap-fill.ts)
+    const zero = converted === 0 && 1 / converted > 0;
+    if (zero && zeroFillHeap(out.handle as TypedArray, out.offset, out.offset + n)) return;
     (out.handle as TypedArray).fill(converted, out.offset, out.offset + n);
     return;
   }
