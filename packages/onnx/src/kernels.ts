@@ -3,7 +3,8 @@
  * per entry, as Cinder tensor ops (more in `kernels-more.ts`).
  */
 import * as nn from "@cinder/nn";
-import { cat, type Tensor, tensor, wrapInt } from "@cinder/tensor";
+import { cat, isFloat, type Tensor, tensor, wrapInt } from "@cinder/tensor";
+
 import {
   applyPads,
   arith,
@@ -227,7 +228,7 @@ export const BASE_KERNELS: Record<string, Kernel> = {
       );
     const v = inputs[0] ?? t(node, inputs, 0);
     if (isHost(v)) {
-      const data = dtype.startsWith("float")
+      const data = isFloat(dtype)
         ? v.data
         : dtype === "bool"
           ? v.data.map((x) => (x ? 1 : 0))

@@ -124,7 +124,9 @@ export const DATA_TYPE = {
   int32: 6,
   int64: 7,
   bool: 9,
+  float16: 10,
   float64: 11,
+  bfloat16: 16,
 } as const;
 
 /** ONNX's `AttributeProto.AttributeType` values the exporter writes. */

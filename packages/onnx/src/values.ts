@@ -3,7 +3,7 @@
  * device), tensor-proto decoding, node attributes, pads, and elementwise arithmetic on either kind of value.
  */
 import * as nn from "@cinder/nn";
-import { type DType, Tensor, tensor } from "@cinder/tensor";
+import { type DType, fromBFloat16Bits, fromFloat16Bits, isFloat, Tensor, tensor } from "@cinder/tensor";
 
 /** An error of the ONNX importer: a file that is not a valid ONNX model, an opset or operator not supported. */
 export class OnnxLoadError extends Error {
@@ -39,7 +39,9 @@ export const DTYPE_OF: Record<number, DType> = {
   6: "int32",
   7: "int32",
   9: "bool",
+  10: "float16",
   11: "float64",
+  16: "bfloat16",
 };
 export const TYPE_NAMES: Record<number, string> = {
   0: "UNDEFINED",
@@ -59,7 +61,11 @@ export const TYPE_NAMES: Record<number, string> = {
   16: "BFLOAT16",
 };
 
+/** FLOAT16 and BFLOAT16 bit patterns -> values (stored as 16-bit patterns in raw data and in int32_data). */
+const HALF: Record<number, (bits: number) => number> = { 10: fromFloat16Bits, 16: fromBFloat16Bits };
+
 /** A decoded protobuf message (a plain object from `toObject`). */
+
 export type Proto = any;
 
 export interface Attr {
@@ -91,7 +97,7 @@ export function tensorValues(
   const dtype = DTYPE_OF[type];
   if (dtype === undefined)
     throw new OnnxLoadError(
-      `onnx.load: ${where} has data type ${TYPE_NAMES[type] ?? type}, which Cinder does not support (FLOAT, DOUBLE, INT32, INT64, INT16, INT8, UINT8, BOOL)`,
+      `onnx.load: ${where} has data type ${TYPE_NAMES[type] ?? type}, which Cinder does not support (FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT32, INT64, INT16, INT8, UINT8, BOOL)`,
     );
   if (t.dataLocation === 1 || t.externalData?.length)
     throw new OnnxLoadError(`onnx.load: ${where} keeps its data in an external file, which is not supported`);
@@ -102,7 +108,8 @@ export function tensorValues(
   if (raw && raw.length > 0) {
     const bytes = raw.slice(); // aligned copy
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const size = type === 7 || type === 11 ? 8 : type === 1 || type === 6 ? 4 : type === 5 ? 2 : 1;
+    const size =
+      type === 7 || type === 11 ? 8 : type === 1 || type === 6 ? 4 : type === 5 || HALF[type] ? 2 : 1;
     if (bytes.byteLength !== n * size)
       throw new OnnxLoadError(
         `onnx.load: ${where} has ${bytes.byteLength} bytes of data for shape [${dims.join(", ")}] (${n * size} expected): the file is damaged`,
@@ -120,9 +127,11 @@ export function tensorValues(
                 ? Number(view.getBigInt64(8 * i, true))
                 : type === 5
                   ? view.getInt16(2 * i, true)
-                  : type === 3
-                    ? view.getInt8(i)
-                    : view.getUint8(i);
+                  : HALF[type]
+                    ? HALF[type](view.getUint16(2 * i, true))
+                    : type === 3
+                      ? view.getInt8(i)
+                      : view.getUint8(i);
   } else {
     const list =
       type === 1
@@ -132,19 +141,20 @@ export function tensorValues(
           : type === 7
             ? t.int64Data
             : t.int32Data; /* INT32, INT16, INT8, UINT8, BOOL */
-    data = (list ?? []).map(Number);
+    // (FLOAT16/BFLOAT16 in int32_data are their bit patterns, as ONNX specifies)
+    data = HALF[type] ? (list ?? []).map((b: number) => HALF[type](Number(b))) : (list ?? []).map(Number);
     if (data.length !== n)
       throw new OnnxLoadError(
         `onnx.load: ${where} has ${data.length} values for shape [${dims.join(", ")}] (${n} expected): the file is damaged`,
       );
   }
-  return { dtype, dims, data, float: type === 1 || type === 11 };
+  return { dtype, dims, data, float: type === 1 || type === 11 || HALF[type] !== undefined };
 }
 
 /** A host value as a tensor on `like`'s device (float hosts take `like`'s float dtype). */
 export function toTensor(v: Value, like?: Tensor): Tensor {
   if (!isHost(v)) return v;
-  const floating = v.dtype === "float32" || v.dtype === "float64";
+  const floating = isFloat(v.dtype);
   const dtype = floating && like?.isFloatingPoint() ? like.dtype : v.dtype;
   return tensor(v.data as number[], { dtype, device: like?.device }).reshape(v.dims as number[]);
 }
