@@ -294,6 +294,23 @@ describe("complex storage: views share it, as PyTorch's", () => {
   });
 });
 
+describe("ops that read values element by element see both parts", () => {
+  it("nonzero, bool casts, any: an element is nonzero when either part is; softmax/logsumexp refuse", () => {
+    const z = torch.tensor([{ re: 0, im: 1 }, 0, { re: 2, im: 0 }, { re: 0, im: -0 }]);
+    expect(z.nonzero().toArray()).toEqual([[0], [2]]);
+    expect(z.bool().toArray()).toEqual([true, false, true, false]);
+    expect(z.at("0:2").any().item()).toBe(true);
+    expect(
+      torch
+        .tensor([{ re: 0, im: 3 }])
+        .all()
+        .item(),
+    ).toBe(true);
+    expect(() => z.softmax(0)).toThrow(/softmax: not supported for complex/);
+    expect(() => z.logsumexp(0)).toThrow(/logsumexp: not supported for complex/);
+  });
+});
+
 describe("complex autograd is refused with a clear error", () => {
   it("requiresGrad on a complex tensor, and a real tensor requiring grad entering a complex op", () => {
     const z = torch.tensor([{ re: 1, im: 2 }]);

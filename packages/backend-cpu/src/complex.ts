@@ -91,6 +91,17 @@ export function copyComplex(x: View, out: View): void {
   else if (co) {
     realCopy(x, part(out, 0));
     realFill(part(out, 1), 0);
+  } else if (out.dtype === "bool") {
+    // true where either part is nonzero (PyTorch's complex -> bool); the rest keep the real part
+    realCopy(part(x, 0), out);
+    const im = {
+      ...out,
+      handle: new Uint8Array(numel(out.shape)),
+      strides: contiguousStrides(out.shape),
+      offset: 0,
+    };
+    realCopy(part(x, 1), im);
+    realBinary("logicalOr", out, im, out);
   } else realCopy(part(x, 0), out);
 }
 

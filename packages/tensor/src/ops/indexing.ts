@@ -3,6 +3,7 @@
  * `x[...]`: integers (negative too), slices ("1:4:2", ":", slice()), "..." and null (new axis), integer lists or
  * tensors (advanced indexing, broadcast together), and boolean masks. Basic indexing returns a view.
  */
+import { isComplex } from "../dtype";
 import { DTypeError, fmtShape, IndexError, ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
 import { opTracer } from "../op-tracer";
@@ -229,6 +230,8 @@ function wrapIndex(idx: Tensor, size: number, dim: number): Tensor {
 
 /** Coordinates of the nonzero elements as an int32 [n, ndim] tensor (reads the data: synchronous devices only). */
 function nonzeroImpl(x: Tensor): Tensor {
+  // a complex element is nonzero when either part is (its data holds two words per element)
+  if (isComplex(x.dtype)) return nonzeroImpl(x.ne(0));
   const d = x.data();
   const coords: number[] = [];
   const nd = x.ndim;

@@ -68,7 +68,8 @@ export function cast(t: Tensor, dtype: DType): Tensor {
   if (t.dtype === dtype) return t;
   // complex storage is two words per element: never in a fused program (the backend's copy converts it)
   const complex = isComplex(t.dtype) || isComplex(dtype);
-  if (complex && isComplex(t.dtype) && !isComplex(dtype)) warnDiscardImag();
+  // (to bool is "either part nonzero": nothing is discarded)
+  if (complex && isComplex(t.dtype) && !isComplex(dtype) && dtype !== "bool") warnDiscardImag();
   if (!complex && fuses(t.backend, t.numel())) {
     return fused(t.backend, t.shape, dtype, "cast", (p) => p.node({ op: "cast", x: p.operand(t), dtype }));
   }

@@ -363,6 +363,7 @@ export const logsumexp = op(
   ({ input, dim, keepdim }): Tensor => logsumexpImpl(input, dim, keepdim),
 );
 function logsumexpImpl(x: Tensor, dim: number | readonly number[], keepdim: boolean): Tensor {
+  if (isComplex(x.dtype)) throw complexUnsupported("logsumexp", x.dtype);
   const xf = isFloat(x.dtype) ? x : x.float();
   const dims = dimsOf(xf, dim, "logsumexp");
   const y = noRecord(() => {
@@ -546,6 +547,7 @@ export const logSoftmax = op(
 /** Softmax (or log-softmax) along `dim`, computed in `dtype` when given (as PyTorch, the input is cast first). */
 export function softmaxImpl(x: Tensor, dim: number, log: boolean, dtype: DType | null = null): Tensor {
   const xd = dtype ? x.to(dtype) : x;
+  if (isComplex(xd.dtype)) throw complexUnsupported(log ? "logSoftmax" : "softmax", xd.dtype);
   checkHalfKernel(log ? "logSoftmax" : "softmax", xd.dtype);
   const xf = isFloat(xd.dtype) ? xd : xd.float();
   const d = normDim(dim, xf.ndim, log ? "logSoftmax" : "softmax");
