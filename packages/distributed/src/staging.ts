@@ -11,7 +11,8 @@
  * `asyncOp: true`, a {@link Work} whose `wait()` writes the results back. On a device without them (WebGPU) the
  * tensors are read asynchronously, so the call returns a Promise of the same.
  */
-import { type DType, fromTypedArray, noGrad, type Tensor } from "@cinder/tensor";
+import { type DType, fromTypedArray, isHalf, noGrad, type Tensor, valuesOf } from "@cinder/tensor";
+
 import type { CollectiveArray, Work } from "./backend";
 
 /** What a collective returns: nothing, a {@link Work} (`asyncOp: true`), or, for WebGPU tensors, a Promise of either. */
@@ -47,6 +48,9 @@ function asArray(data: ArrayLike<number>, dtype: DType): CollectiveArray {
   if (dtype === "bool") return Uint8Array.from(data as ArrayLike<number>, Number);
   // int8/int16 travel widened to int32; the write-back casts wrap as the narrow type's own arithmetic would
   if (data instanceof Int8Array || data instanceof Int16Array) return Int32Array.from(data);
+  // float16/bfloat16 travel as their float32 values (exact); the write-back rounds the results to the dtype once
+  if (isHalf(dtype)) return valuesOf(dtype, data) as Float32Array;
+
   throw new TypeError(`distributed: no collective array for dtype ${dtype}`);
 }
 

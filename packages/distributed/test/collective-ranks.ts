@@ -11,7 +11,17 @@ import { staging } from "../src/staging";
 
 if (!torch.registeredDevices().includes("cpu")) torch.registerBackend(cpu);
 
-const DTYPES: DType[] = ["float32", "float64", "int32", "int16", "int8", "uint8", "bool"];
+const DTYPES: DType[] = [
+  "float32",
+  "float64",
+  "int32",
+  "int16",
+  "int8",
+  "uint8",
+  "bool",
+  "float16",
+  "bfloat16",
+];
 
 /** Rank r's input: [rows, cols] values that differ by rank, element and seed (small, exact in every dtype). */
 function input(dtype: DType, rows: number, cols: number, r: number, seed: number): Tensor {

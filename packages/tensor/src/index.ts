@@ -43,6 +43,7 @@ export {
   roundFloat16,
   toBFloat16Bits,
   toFloat16Bits,
+  valuesOf,
 } from "./half";
 export * from "./int64";
 export { graphOwned, keep, type MemoryInfo, memory, tidy, tidyMade, userVisible } from "./memory";
