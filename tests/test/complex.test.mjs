@@ -309,6 +309,24 @@ describe("ops that read values element by element see both parts", () => {
     expect(() => z.softmax(0)).toThrow(/softmax: not supported for complex/);
     expect(() => z.logsumexp(0)).toThrow(/logsumexp: not supported for complex/);
   });
+  it("0-dim operands and results, and products over strided and broadcast views", () => {
+    const w = torch.tensor([{ re: 1, im: -2 }]).squeeze();
+    expect(w.ndim).toBe(0);
+    expect(w.mul(w).item()).toEqual({ re: -3, im: -4 });
+    expect(w.neg().item()).toEqual({ re: -1, im: 2 });
+    const m = torch.tensor([
+      [{ re: 1, im: 1 }, 2],
+      [3, { re: 0, im: -1 }],
+      [{ re: 2, im: 0 }, 1],
+    ]);
+    // prod over each dim of a transposed view equals the product of its elements one by one
+    const t = m.t();
+    const byHand = (row) =>
+      row.reduce((p, z) => ({ re: p.re * z.re - p.im * z.im, im: p.re * z.im + p.im * z.re }));
+    expect(t.prod(1).tolist()).toEqual(t.tolist().map(byHand));
+    expect(t.prod(0).tolist()).toEqual(m.tolist().map(byHand));
+    expect(m.mul(w).tolist()).toEqual(m.mul(w.expand(3, 2).contiguous()).tolist());
+  });
 });
 
 describe("complex autograd is refused with a clear error", () => {

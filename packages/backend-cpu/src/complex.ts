@@ -130,25 +130,27 @@ export function reduceComplex(op: string, x: View, axes: readonly number[], out:
     return;
   }
   if (op !== "prod") throw notSupported(op, x.dtype);
-  const keep = x.shape.map((_, d) => !axes.includes(d));
-  const outIndex = x.shape.map((_, d) => (keep[d] ? d : -1));
-  const o = out.handle as Words;
-  // start every output at 1 + 0j, then multiply each input element into its output
+  // start every output at 1 + 0j, then multiply each input element into its output: the output seen at the
+  // input's shape, stride 0 along the reduced axes (the core gives it the input's rank, size 1 there)
   fillComplex(out, 1);
+  const acc: View = {
+    ...out,
+    shape: x.shape,
+    strides: x.shape.map((_, d) => (axes.includes(d) ? 0 : out.strides[d])),
+  };
   const xa = x.handle as Words;
-  forEachIndex(x.shape, (idx) => {
-    let xo = x.offset;
-    let oo = out.offset;
-    for (let d = 0; d < idx.length; d++) {
-      xo += idx[d] * x.strides[d];
-      if (outIndex[d] >= 0) oo += idx[d] * out.strides[d];
+  const o = out.handle as Words;
+  forEachRow(x.shape, [x, acc], (offs, steps, n) => {
+    let xo = offs[0];
+    let oo = offs[1];
+    for (let i = 0; i < n; i++, xo += steps[0], oo += steps[1]) {
+      const ar = o[oo];
+      const ai = o[oo + 1];
+      const br = xa[xo];
+      const bi = xa[xo + 1];
+      o[oo] = ar * br - ai * bi;
+      o[oo + 1] = ar * bi + ai * br;
     }
-    const ar = o[2 * oo];
-    const ai = o[2 * oo + 1];
-    const br = xa[2 * xo];
-    const bi = xa[2 * xo + 1];
-    o[2 * oo] = ar * br - ai * bi;
-    o[2 * oo + 1] = ar * bi + ai * br;
   });
 }
 
@@ -183,26 +185,33 @@ export function notSupported(op: string, dtype: DType): DTypeError {
   return new DTypeError(`${op}: not supported for complex tensors (dtype ${dtype}) on the cpu`);
 }
 
-/** Calls `fn` with every index of `shape`, row-major (the index array is reused). */
-function forEachIndex(shape: readonly number[], fn: (idx: number[]) => void): void {
-  const n = numel(shape);
-  const idx = new Array<number>(shape.length).fill(0);
-  for (let i = 0; i < n; i++) {
-    fn(idx);
-    for (let d = shape.length - 1; d >= 0; d--) {
+/**
+ * Calls `row(offsets, steps, n)` for every row (the last dimension) of `shape`, with each view's word offset of the
+ * row's first element and its word step along the row: the loops over a row then advance offsets by addition
+ * instead of recomputing them from an index (complex views count 2 words per element).
+ */
+function forEachRow(
+  shape: readonly number[],
+  views: readonly View[],
+  row: (offs: readonly number[], steps: readonly number[], n: number) => void,
+): void {
+  const nd = shape.length;
+  const total = numel(shape);
+  if (total === 0) return;
+  const words = views.map((v) => (isComplex(v.dtype) ? 2 : 1));
+  const steps = views.map((v, k) => (nd === 0 ? 0 : v.strides[nd - 1] * words[k]));
+  const n = nd === 0 ? 1 : shape[nd - 1];
+  const offs = views.map((v, k) => v.offset * words[k]);
+  const idx = new Array<number>(Math.max(nd - 1, 0)).fill(0);
+  for (let r = 0; r < total / n; r++) {
+    row(offs, steps, n);
+    // next row: the odometer over the leading dims, offsets moved by the strides of the dims that changed
+    for (let d = nd - 2; d >= 0; d--) {
+      for (let k = 0; k < views.length; k++) offs[k] += views[k].strides[d] * words[k];
       if (++idx[d] < shape[d]) break;
+      for (let k = 0; k < views.length; k++) offs[k] -= views[k].strides[d] * words[k] * shape[d];
       idx[d] = 0;
     }
-  }
-}
-
-/** Word offsets of element `idx` in each view (complex views count 2 words per element). */
-function wordOffsets(views: readonly View[], idx: readonly number[], offs: number[]): void {
-  for (let v = 0; v < views.length; v++) {
-    const view = views[v];
-    let o = view.offset;
-    for (let d = 0; d < idx.length; d++) o += idx[d] * view.strides[d];
-    offs[v] = isComplex(view.dtype) ? 2 * o : o;
   }
 }
 
@@ -325,17 +334,16 @@ export function unaryComplex(op: UnaryOp, x: View, out: View): void {
   if (!f && !g) throw notSupported(op, x.dtype);
   const xa = x.handle as Words;
   const oa = out.handle as TypedArray;
-  const views = [x, out];
-  const offs = [0, 0];
-  forEachIndex(out.shape, (idx) => {
-    wordOffsets(views, idx, offs);
-    const a = xa[offs[0]];
-    const b = xa[offs[0] + 1];
-    if (g) oa[offs[1]] = g(a, b);
-    else {
-      const [r, i] = (f as (a: number, b: number) => C)(a, b);
-      oa[offs[1]] = r;
-      oa[offs[1] + 1] = i;
+  forEachRow(out.shape, [x, out], (offs, steps, n) => {
+    let xo = offs[0];
+    let oo = offs[1];
+    for (let i = 0; i < n; i++, xo += steps[0], oo += steps[1]) {
+      if (g) oa[oo] = g(xa[xo], xa[xo + 1]);
+      else {
+        const [r, im] = (f as (a: number, b: number) => C)(xa[xo], xa[xo + 1]);
+        oa[oo] = r;
+        oa[oo + 1] = im;
+      }
     }
   });
 }
@@ -366,19 +374,22 @@ export function binaryComplex(op: BinaryOp, x: View, y: View, out: View): void {
   const xa = x.handle as Words;
   const ya = y.handle as Words;
   const oa = out.handle as TypedArray;
-  const views = [x, y, out];
-  const offs = [0, 0, 0];
-  forEachIndex(out.shape, (idx) => {
-    wordOffsets(views, idx, offs);
-    const a = xa[offs[0]];
-    const b = xa[offs[0] + 1];
-    const c = ya[offs[1]];
-    const d = ya[offs[1] + 1];
-    if (g) oa[offs[2]] = +g(a, b, c, d);
-    else {
-      const [r, i] = (f as (a: number, b: number, c: number, d: number) => C)(a, b, c, d);
-      oa[offs[2]] = r;
-      oa[offs[2] + 1] = i;
+  forEachRow(out.shape, [x, y, out], (offs, steps, n) => {
+    let xo = offs[0];
+    let yo = offs[1];
+    let oo = offs[2];
+    for (let i = 0; i < n; i++, xo += steps[0], yo += steps[1], oo += steps[2]) {
+      if (g) oa[oo] = +g(xa[xo], xa[xo + 1], ya[yo], ya[yo + 1]);
+      else {
+        const [r, im] = (f as (a: number, b: number, c: number, d: number) => C)(
+          xa[xo],
+          xa[xo + 1],
+          ya[yo],
+          ya[yo + 1],
+        );
+        oa[oo] = r;
+        oa[oo + 1] = im;
+      }
     }
   });
 }
