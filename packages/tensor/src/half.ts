@@ -49,21 +49,22 @@ export function toFloat16Bits(v: number): number {
   return sign | (expBits + mantissaBits);
 }
 
-/** The value of float16 bits `h` (exact). */
+/** The value of float16 bits `h` (exact): a subnormal scaled, anything else rebuilt as float32 bits (no `2 ** e`). */
 export function fromFloat16Bits(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
+  const exp = h & 0x7c00;
   const man = h & 0x3ff;
-  if (exp === 0) return sign * man * 2 ** -24; // zero and subnormals
-  if (exp === 0x1f) return man === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
-  return sign * (1024 + man) * 2 ** (exp - 25);
+  if (exp === 0) return (h & 0x8000 ? -man : man) * 2 ** -24; // zero and subnormals (a constant scale)
+  // normal: rebias the exponent (15 -> 127); inf and NaN: the all-ones exponent
+  const e32 = exp === 0x7c00 ? 0x7f800000 : ((exp >>> 10) + 112) << 23;
+  return fromBits((((h & 0x8000) << 16) | e32 | (man << 13)) >>> 0);
 }
 
 /** The bfloat16 bits of `v` (rounded to float32 first): c10's round to nearest even; NaN is 0x7fc0. */
 export function toBFloat16Bits(v: number): number {
   const w = bitsOf(v);
   if ((w << 1) >>> 0 > 0xff000000) return 0x7fc0;
-  return ((w + (((w >>> 16) & 1) + 0x7fff)) / 65536) & 0xffff;
+  // (a non-NaN pattern plus the bias stays below 2^32: the shift is exact)
+  return ((w + (((w >>> 16) & 1) + 0x7fff)) >>> 16) & 0xffff;
 }
 
 /** The value of bfloat16 bits `h` (exact: the upper half of a float32). */
