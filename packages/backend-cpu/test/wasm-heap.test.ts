@@ -85,17 +85,19 @@ describe("CPU storage in WebAssembly memory: the allocator", () => {
   });
 
   it("merges freed large blocks and hands the top back", () => {
-    // larger than any block freed before: cut from the top, one after another
+    // each larger than all the free blocks together: cut from the top, one after another
     const before = heapStats().topBytes;
-    const blocks = [12, 20, 8].map((mb) => allocBlock(mb << 20));
-    expect(blocks[1]).toBe(blocks[0] + (12 << 20));
-    expect(heapStats().topBytes).toBe(blocks[2] + (8 << 20));
+    const big = heapStats().freeBytes;
+    const sizes = [12 << 20, 20 << 20, 8 << 20].map((b) => Math.ceil((b + big) / 65536) * 65536);
+    const blocks = sizes.map((b) => allocBlock(b));
+    expect(blocks[1]).toBe(blocks[0] + sizes[0]);
+    expect(heapStats().topBytes).toBe(blocks[2] + sizes[2]);
     freeBlock(blocks[0]);
     freeBlock(blocks[2]); // at the top: the top comes down
     expect(heapStats().topBytes).toBe(blocks[2]);
     freeBlock(blocks[1]); // merged with the first, and at the top
     expect(heapStats().topBytes).toBe(Math.min(before, blocks[0]));
-    const again = allocBlock(39 << 20); // served from the top again
+    const again = allocBlock(sizes[0] + sizes[1] + sizes[2] - (1 << 20)); // served from the top again
     expect(again).toBe(Math.min(before, blocks[0]));
     freeBlock(again);
   });
@@ -276,6 +278,100 @@ describe("fused elementwise programs on heap operands", () => {
       expect(wasmFusedStats.resident).toBe(before + 2);
       expect(bits(s2)).toEqual(bits(s1));
     }
+  });
+
+  it("read a per-channel operand (a bias) from a table of its values, bit for bit as streamed", () => {
+    const [B, C, HW] = [3, 5, 196];
+    const n = B * C * HW;
+    const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3);
+    const bias = Float32Array.from({ length: C }, (_, c) => c - 2.5);
+    const shape = [B, C, HW];
+    const xv = (a: Float32Array): View => ({
+      handle: a,
+      dtype: "float32",
+      shape,
+      strides: [C * HW, HW, 1],
+      offset: 0,
+    });
+    const bv: View = { handle: bias, dtype: "float32", shape, strides: [0, 1, 0], offset: 0 };
+    const prog = bin("add", input(0), input(1));
+    const streamed = xv(new Float32Array(n));
+    const before = wasmFusedStats.resident;
+    expect(elementwiseWasm(prog, [xv(x), bv], streamed)).toBe(true);
+    const hx = heapAlloc(Float32Array, n, false) as Float32Array;
+    hx.set(x);
+    const out = xv(heapAlloc(Float32Array, n, false) as Float32Array);
+    expect(elementwiseWasm(prog, [xv(hx), bv], out)).toBe(true);
+    expect(wasmFusedStats.resident).toBe(before + 1);
+    expect(bits(out)).toEqual(bits(streamed));
+  });
+
+  it("read a bias over rows from the heap through a table of its runs, bit for bit as streamed", () => {
+    const [B, N] = [37, 132];
+    const x = Float32Array.from({ length: B * N }, (_, i) => Math.cos(i) * 2);
+    const shape = [B, N];
+    const xv = (a: Float32Array): View => ({
+      handle: a,
+      dtype: "float32",
+      shape,
+      strides: [N, 1],
+      offset: 0,
+    });
+    const bias = new Float32Array(
+      (sharedMemory() as WebAssembly.Memory).buffer,
+      allocBlock(4 * N + 8),
+      N + 2,
+    );
+    bias.set(Float32Array.from({ length: N + 2 }, (_, j) => j * 0.25 - 3));
+    const bv = (a: Float32Array): View => ({
+      handle: a,
+      dtype: "float32",
+      shape,
+      strides: [0, 1],
+      offset: 2,
+    });
+    const prog = bin("mul", input(0), input(1));
+    const streamed = xv(new Float32Array(B * N));
+    expect(elementwiseWasm(prog, [xv(x), bv(Float32Array.from(bias))], streamed)).toBe(true);
+    const before = wasmFusedStats.resident;
+    const hx = heapAlloc(Float32Array, B * N, false) as Float32Array;
+    hx.set(x);
+    const out = xv(heapAlloc(Float32Array, B * N, false) as Float32Array);
+    expect(elementwiseWasm(prog, [xv(hx), bv(bias)], out)).toBe(true);
+    expect(wasmFusedStats.resident).toBe(before + 1);
+    expect(bits(out)).toEqual(bits(streamed));
+  });
+
+  it("sum per channel (a bias gradient) in place, in the streamed loop's pieces and bits", () => {
+    const [B, C, HW] = [7, 6, 1500]; // runs cut by 8192-element blocks too
+    const n = B * C * HW;
+    const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 5 + 1e-3 * i);
+    const shape = [B, C, HW];
+    const xv = (a: Float32Array): View => ({
+      handle: a,
+      dtype: "float32",
+      shape,
+      strides: [C * HW, HW, 1],
+      offset: 0,
+    });
+    const outv = (): View => ({
+      handle: new Float32Array(C),
+      dtype: "float32",
+      shape: [1, C, 1],
+      strides: [C, 1, 1],
+      offset: 0,
+    });
+    const sum = { op: "sum" as const, axes: [0, 2], shape };
+    const prog = bin("mul", input(0), input(0));
+    const streamed = outv();
+    expect(elementwiseWasm(prog, [xv(x)], streamed, sum)).toBe(true);
+    const hx = heapAlloc(Float32Array, n, false) as Float32Array;
+    hx.set(x);
+    const before = wasmFusedStats.resident;
+    const got = outv();
+    expect(elementwiseWasm(prog, [xv(hx)], got, sum)).toBe(true);
+    expect(wasmFusedStats.resident).toBe(before + 1);
+    expect(bits(got)).toEqual(bits(streamed));
   });
 
   it("streams operands that are not all in the heap, as before", () => {

@@ -28,6 +28,8 @@ export const OP = {
   i32_ge_u: 0x4f,
   i32_add: 0x6a,
   i32_mul: 0x6c,
+  i32_div_u: 0x6e,
+  i32_rem_u: 0x70,
   i32_sub: 0x6b,
   i32_shl: 0x74,
   i32_shr_u: 0x76,

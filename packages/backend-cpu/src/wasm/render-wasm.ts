@@ -28,7 +28,10 @@ export const ROWS = bufAt(MAX_OPERANDS + 1);
 /**
  * Kernels that work in place on heap.ts's memory (`resident`) keep ACC and CONSTS at these offsets plus the base
  * they are rendered for (the heap's KERNEL_ARGS), and the byte address of each operand (inputs, then the output) at
- * PTRS + 4 * k from it; they read and write the operands where they are instead of in the blocks above.
+ * PTRS + 4 * k from it; they read and write the operands where they are instead of in the blocks above. An operand
+ * of one value per run (a per-channel bias) is read from a table of those values, the run's value at
+ * table + 4 * (i / (4 * run)): no block is filled with it; one whose runs are contiguous (a bias over rows) from the
+ * table of its runs' addresses, at table[i / (4 * run)] + i % (4 * run).
  */
 export const PTRS = BUFS;
 
@@ -160,17 +163,24 @@ export class Render {
       body.get(this.i);
       return bufAt(k);
     }
+    body.get(this.i);
+    this.pointer(k, pre, body);
+    body.op(OP.i32_add);
+    return 0;
+  }
+
+  /** Push operand `k`'s address from the pointer table (loaded once, before the loop). */
+  private pointer(k: number, pre: FnBuilder, body: FnBuilder): void {
     let l = this.ptrs.get(k);
     if (l === undefined) {
       l = this.f.local(T.i32);
       pre
         .i32(0)
-        .op(OP.i32_load, 2, ...uleb(this.base + PTRS + 4 * k))
+        .op(OP.i32_load, 2, ...uleb((this.base as number) + PTRS + 4 * k))
         .set(l);
       this.ptrs.set(k, l);
     }
-    body.get(this.i).get(l).op(OP.i32_add);
-    return 0;
+    body.get(l);
   }
 
   /** A v128 local holding constant slot `k` splatted (loaded once, before the loop). */
@@ -202,7 +212,29 @@ export class Render {
           break;
         }
         out = f.local(T.v128);
-        if (e.dtype === "float32") {
+        const slot = this.slots[e.index];
+        if (this.base !== null && slot.kind === "runs") {
+          // the run's entry of the table (a division by a constant compiles to a multiply)
+          body
+            .get(this.i)
+            .i32(4 * slot.run)
+            .op(OP.i32_div_u)
+            .i32(2)
+            .op(OP.i32_shl);
+          this.pointer(e.index, pre, body);
+          body.op(OP.i32_add);
+          if (slot.repeat) body.simd(SIMD.v128_load32_splat, { align: 2, offset: 0 });
+          else {
+            // the run's address, plus the offset into the run
+            body
+              .op(OP.i32_load, 2, 0)
+              .get(this.i)
+              .i32(4 * slot.run)
+              .op(OP.i32_rem_u)
+              .op(OP.i32_add);
+            body.simd(SIMD.v128_load, { align: 2, offset: 0 });
+          }
+        } else if (e.dtype === "float32") {
           const at = this.address(e.index, pre, body);
           body.simd(SIMD.v128_load, { align: this.base === null ? 4 : 2, offset: at });
         } else {
