@@ -169,33 +169,34 @@ export class ProgramBuilder {
   }
 
   private input(v: View, st: Storage): Expr {
+    this.size++;
+    return { op: "input", index: this.indexOf(v, st), dtype: v.dtype };
+  }
+
+  /** The input number of view `v` of `st`, added when new (the same view read twice is one input). */
+  private indexOf(v: View, st: Storage): number {
     const ins = this.inputs;
     for (let i = 0; i < ins.length; i++) {
       const u = ins[i];
-      if (u.handle === v.handle && u.offset === v.offset && sameShape(u.strides, v.strides)) {
-        this.size++;
-        return { op: "input", index: i, dtype: v.dtype };
-      }
+      if (u.handle === v.handle && u.offset === v.offset && sameShape(u.strides, v.strides)) return i;
     }
     ins.push(v);
     this.sources.push(st);
     this.versions.push(st.version);
-    this.size++;
-    return { op: "input", index: ins.length - 1, dtype: v.dtype };
+    return ins.length - 1;
   }
 
   private inline(st: Storage, p: Pending): Expr {
-    const map: number[] = [];
-    let same = true;
+    // p's input i becomes input map[i] here; map stays null while every input keeps its number
+    let map: number[] | null = null;
     for (let i = 0; i < p.inputs.length; i++) {
-      const e = this.input(p.inputs[i], p.sources[i]) as { index: number };
-      this.size--; // counted again by p.size
-      map.push(e.index);
-      if (e.index !== i) same = false;
+      const k = this.indexOf(p.inputs[i], p.sources[i]);
+      if (map === null && k !== i) map = Array.from({ length: i }, (_, j) => j);
+      map?.push(k);
     }
     this.size += p.size;
     if (p.costly) this.costly = true;
-    if (same) {
+    if (map === null) {
       // p's inputs keep their numbers here (the first operand of a program, or a constant): remap would return
       // every node of p as it is, so skip its walk and map (counted, constants aside: tests check the bits)
       if (p.inputs.length > 0) {
@@ -291,9 +292,14 @@ function lower(
   shared: readonly Inlined[],
   shape: readonly number[],
 ): Lowered {
-  const done = new Map<Expr, Storage>();
-  for (const s of shared) if (s.storage.ready && s.storage.version === s.version) done.set(s.expr, s.storage);
-  if (done.size === 0) return { expr, inputs, size };
+  // most programs inlined nothing computed since: no map for them
+  let done: Map<Expr, Storage> | null = null;
+  for (const s of shared) {
+    if (!s.storage.ready || s.storage.version !== s.version) continue;
+    done ??= new Map();
+    done.set(s.expr, s.storage);
+  }
+  if (done === null) return { expr, inputs, size };
   const l = new Lowering(inputs, shape, done);
   const lowered = l.walk(expr);
   if (l.used.length > MAX_INPUTS) return { expr, inputs, size };
