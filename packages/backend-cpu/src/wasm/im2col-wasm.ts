@@ -19,8 +19,9 @@
  */
 import type { View, Window2d } from "@cinder/tensor";
 import { FnBuilder, moduleBytes, OP, SIMD, T } from "./emit";
-import { resident, wasmFusedEnabled } from "./fused-wasm";
+import { wasmFusedEnabled } from "./fused-wasm";
 import { allocBlock, blockEnd, freeBlock, HEAP_MAX_PAGES, heapCounters, sharedMemory } from "./heap";
+import { resident } from "./resident";
 
 /** Rows' floats per run: a chunk of rows stays in the L2 cache between the kernel and its copy. */
 const CHUNK = 1 << 16;

@@ -17,14 +17,12 @@ import {
   compile,
   getHost,
   type Kernel,
-  resident,
-  residentArgs,
-  runResident,
   wasmFusedEnabled,
   wasmFusedStats,
 } from "./fused-wasm";
 import { heapCounters, KERNEL_ARGS } from "./heap";
 import { PTRS } from "./render-wasm";
+import { resident, residentArgs, runResident } from "./resident";
 
 /** Updates of fewer elements stay on the JS loop. */
 const MIN = 1024;
