@@ -58,6 +58,13 @@ const readsSync = (t: Tensor) => typeof t.backend.readSync === "function";
 
 /** Reads tensors (synchronously when every one can be): views of their storage where possible. */
 export function readAll(ts: readonly Tensor[]): CollectiveArray[] | Promise<CollectiveArray[]> {
+  // a complex tensor's storage holds 2 words per element: the collectives would read half of it
+  const complex = ts.find((t) => t.dtype === "complex64" || t.dtype === "complex128");
+  if (complex) {
+    throw new TypeError(
+      `distributed: ${complex.dtype} tensors are not supported by the collectives yet; pass torch.viewAsReal(t) (a real view of the same storage: sums, broadcasts and gathers of it are the complex ones)`,
+    );
+  }
   if (ts.every(readsSync))
     return ts.map((t) => {
       const direct = storageView(t);
