@@ -3,6 +3,7 @@ import { runInNewContext } from "node:vm";
 import type { Expr, View } from "@cinder/tensor";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { heapFillStats } from "../src/heap-fill";
 import { cpu, setNumThreads } from "../src/index";
 import { setAdaptiveThreads, whenThreadsReady } from "../src/threads/pool";
 import { elementwiseWasm, wasmFusedStats } from "../src/wasm/fused-wasm";
@@ -82,6 +83,18 @@ describe("CPU storage in WebAssembly memory: the allocator", () => {
     );
     const s = heapStats();
     expect(s.reused).toBeGreaterThan(0);
+  });
+
+  it("zero-fills a reused block with memory.fill (a TypedArray fill over shared memory goes element by element)", () => {
+    const a = heapAlloc(Float32Array, 5000, false) as Float32Array;
+    a.fill(7);
+    heapFree(a);
+    const memsets = heapFillStats.memset;
+    const b = heapAlloc(Float32Array, 5000, true) as Float32Array;
+    expect(b.byteOffset).toBe(a.byteOffset);
+    expect(heapFillStats.memset).toBe(memsets + 1);
+    expect(b.every((x) => Object.is(x, 0))).toBe(true);
+    heapFree(b);
   });
 
   it("merges freed large blocks and hands the top back", () => {

@@ -30,6 +30,8 @@
  * in-place kernels' arguments (KERNEL_ARGS); blocks from RESERVED on.
  */
 
+import { zeroFillHeap } from "../heap-fill";
+
 const PAGE = 65536;
 /** The memory's maximum in pages: 1 GiB, gemm.wat's declared maximum (an imported memory may not exceed it). */
 export const HEAP_MAX_PAGES = 16384;
@@ -310,8 +312,9 @@ export function heapAlloc(
   if (at < 0) return null;
   const a = new ctor(buffer as unknown as ArrayBuffer, at, length);
   // memory never handed out is still zero; a reused block is filled, or poisoned for tests
+  // (a memset: TypedArray.fill over a SharedArrayBuffer goes element by element, ~10x slower, heap-fill.ts)
   if (zero) {
-    if (!lastClean) a.fill(0);
+    if (!lastClean && !zeroFillHeap(a, 0, length)) a.fill(0);
   } else if (poison) new Uint8Array(buffer as unknown as ArrayBuffer, at, bytes).fill(255);
   registry?.register(a, at, a);
   return a;
