@@ -39,7 +39,7 @@ import { matmul } from "./matmul";
 import { adamStep, sgdStep } from "./optim";
 import { random } from "./random";
 import { argReduce, reduce, scan, softmax } from "./reduce";
-import { heapAlloc, heapFree } from "./wasm/heap";
+import { copyOut, heapAlloc, heapFree } from "./wasm/heap";
 import * as win from "./windows";
 
 export { type GemmProvider, gemmProvider, gemmProviderStats, setGemmProvider } from "./gemm-provider";
@@ -87,8 +87,8 @@ export class CpuBackend implements Backend {
   readSync(view: View): TypedArray {
     if (cx.isComplexView(view)) return cx.readComplex(view);
     const n = numel(view.shape);
-    // the usual read, a dense view: one copy of its elements (`slice` copies bits, as `copy` does)
-    if (isContiguous(view)) return (view.handle as TypedArray).slice(view.offset, view.offset + n);
+    // the usual read, a dense view: one copy of its elements (bits copied, as `copy` does; `slice` but in the heap)
+    if (isContiguous(view)) return copyOut(view.handle as TypedArray, view.offset, n);
     const out = allocTypedArray(view.dtype, n);
     copy(view, {
       handle: out,

@@ -97,6 +97,24 @@ describe("CPU storage in WebAssembly memory: the allocator", () => {
     heapFree(b);
   });
 
+  it("reads of heap storage are copies on the JS heap, bit for bit", () => {
+    const a = heapAlloc(Float32Array, 3000, false) as Float32Array;
+    const u = new Uint32Array(a.buffer, a.byteOffset, a.length);
+    for (let i = 0; i < u.length; i++) u[i] = (i * 2654435761) >>> 0; // NaN payloads included
+    const got = cpu.readSync({
+      handle: a,
+      dtype: "float32",
+      shape: [2999],
+      strides: [1],
+      offset: 1,
+    }) as Float32Array;
+    expect(got.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(Array.from(new Uint32Array(got.buffer))).toEqual(Array.from(u.subarray(1)));
+    got[0] = 1;
+    expect(u[1]).toBe(2654435761);
+    heapFree(a);
+  });
+
   it("merges freed large blocks and hands the top back", () => {
     // each larger than all the free blocks together: cut from the top, one after another
     const before = heapStats().topBytes;

@@ -30,6 +30,7 @@
  * in-place kernels' arguments (KERNEL_ARGS); blocks from RESERVED on.
  */
 
+import type { TypedArray } from "@cinder/tensor";
 import { zeroFillHeap } from "../heap-fill";
 
 const PAGE = 65536;
@@ -346,6 +347,18 @@ function onCollected(at: number): void {
 export function blockEnd(a: Float32Array | Float64Array): number {
   const size = live.get(a.byteOffset);
   return size === undefined ? a.byteOffset + a.byteLength : a.byteOffset + size;
+}
+
+/**
+ * Elements [offset, offset + n) of `a` in a new array of its type (a read's copy). For a heap view this is `set`
+ * from a subarray, not `slice`, which over a SharedArrayBuffer goes element by element (400 KB: ~100 us against
+ * ~15 us); bits are copied either way.
+ */
+export function copyOut<A extends TypedArray>(a: A, offset: number, n: number): A {
+  if (!inHeap(a)) return a.slice(offset, offset + n) as A;
+  const out = new (a.constructor as new (n: number) => A)(n);
+  out.set(a.subarray(offset, offset + n) as never);
+  return out;
 }
 
 /** The heap's counters and what it holds now. */
