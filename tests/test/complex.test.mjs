@@ -309,6 +309,23 @@ describe("ops that read values element by element see both parts", () => {
     expect(() => z.softmax(0)).toThrow(/softmax: not supported for complex/);
     expect(() => z.logsumexp(0)).toThrow(/logsumexp: not supported for complex/);
   });
+  it("real number fills of complex tensors keep their fraction (maskedFill, where with a number: PyTorch's values)", () => {
+    const z = torch.zeros(3, { dtype: "complex64" });
+    const m = torch.tensor([true, false, true]);
+    expect(
+      z
+        .maskedFill(m, 2.5)
+        .tolist()
+        .map((v) => v.re),
+    ).toEqual([2.5, 0, 2.5]);
+    expect(
+      torch
+        .where(m, z, 1.5)
+        .tolist()
+        .map((v) => v.re),
+    ).toEqual([0, 1.5, 0]);
+    expect(torch.where(m, 0.1, z.to("complex128")).tolist()[0]).toEqual({ re: 0.1, im: 0 });
+  });
   it("0-dim operands and results, and products over strided and broadcast views", () => {
     const w = torch.tensor([{ re: 1, im: -2 }]).squeeze();
     expect(w.ndim).toBe(0);

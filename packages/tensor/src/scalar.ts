@@ -81,6 +81,11 @@ export function castScalar(v: number, dtype: DType): number {
       return Math.fround(v);
     case "float64":
       return v;
+    // a real number as a complex constant: its real part, in the part's precision (a fill sets it, imag 0)
+    case "complex64":
+      return Math.fround(v);
+    case "complex128":
+      return v;
     case "float16":
       return roundFloat16(v); // through float32, as c10::Half(float(v))
     case "bfloat16":
