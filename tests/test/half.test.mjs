@@ -127,9 +127,9 @@ describe("the CPU's 16-bit paths", () => {
       expect(fused.data()).toEqual(eager.data());
     }
   });
-  it("other primitives run on float32 copies, rounded once (bfloat16 matmul equals float32's rounded)", () => {
-    const a = torch.arange(12).float().div(5).reshape(3, 4).bfloat16();
-    const b = torch.arange(8).float().sub(3).div(3).reshape(4, 2).bfloat16();
+  it("other primitives run on float32 copies, rounded once (a bfloat16 matmul past 4096 multiply-adds)", () => {
+    const a = torch.arange(400).float().div(50).reshape(20, 20).bfloat16();
+    const b = torch.arange(400).float().sub(30).div(70).reshape(20, 20).bfloat16();
     const before = halfStats.viaFloat32;
     const y = a.matmul(b);
     expect(halfStats.viaFloat32).toBeGreaterThan(before);

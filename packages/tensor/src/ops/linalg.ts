@@ -9,6 +9,7 @@ import { Tensor } from "../tensor";
 import { castOp } from "./cast";
 import { computeDtype } from "./elementwise";
 import { contiguous, empty, output, sameDevice } from "./kernels";
+import { type ProductKind, roundsEachStep, stepwiseProduct } from "./linalg-bf16";
 
 /** View `t` ([...batch, m, n] broadcast to `batch`) as [B, m, n] without copying when strides allow. */
 function as3d(t: Tensor, batch: readonly number[]): Tensor {
@@ -23,7 +24,7 @@ function as3d(t: Tensor, batch: readonly number[]): Tensor {
 }
 
 /** The batched product primitive on tensors of rank >= 2 with broadcast batch dims. */
-function bmmKernel(a: Tensor, b: Tensor): Tensor {
+function bmmKernel(a: Tensor, b: Tensor, kind: ProductKind = "product"): Tensor {
   const m = a.shape[a.ndim - 2];
   const k = a.shape[a.ndim - 1];
   const n = b.shape[b.ndim - 1];
@@ -37,6 +38,9 @@ function bmmKernel(a: Tensor, b: Tensor): Tensor {
   // every element is a dot product over k > 0 terms, written whole; an empty product (k = 0) is zeros
   const out = (k > 0 ? output : empty)([...batch, m, n], a.dtype, a);
   const B = batch.reduce((p, d) => p * d, 1);
+  // bfloat16: where PyTorch 1.13's CPU rounds every multiply-add (small products, mv, dot), so does Cinder
+  if (a.dtype === "bfloat16" && k > 0 && roundsEachStep(a, b, B, kind))
+    return stepwiseProduct(as3d(a, batch), as3d(b, batch), out.shape);
   const o3 = new Tensor(out.storage, [B, m, n]);
   a.backend.matmul(as3d(a, batch).view_, as3d(b, batch).view_, o3.view_);
   return out;
@@ -61,7 +65,7 @@ function prepare(a: Tensor, b: Tensor, what: string): [Tensor, Tensor] {
 
 /** The recorded product of rank>=2 operands; gradients are products with the other operand transposed. */
 function product(a: Tensor, b: Tensor, name: string): Tensor {
-  const y = bmmKernel(a, b);
+  const y = bmmKernel(a, b, name === "BmmBackward0" && a.ndim > 2 && b.ndim > 2 ? "bmm" : "product");
   if (!needsGrad(a, b)) return y;
   // as PyTorch's mm/bmm: the gradient of a reads b, that of b reads a; each is saved only when needed, so an
   // in-place change to an operand whose partner needs no gradient is not an error
@@ -159,6 +163,7 @@ function dotImpl(a: Tensor, b: Tensor): Tensor {
   const r = bmmKernel(
     new Tensor(x.storage, [1, x.shape[0]], [0, x.strides[0]], x.offset),
     new Tensor(y.storage, [y.shape[0], 1], [y.strides[0], 0], y.offset),
+    "dot",
   );
   const out = new Tensor(r.storage, []);
   if (!needsGrad(x, y)) return out;
@@ -179,7 +184,7 @@ function mvImpl(a: Tensor, v: Tensor): Tensor {
     );
   }
   const [x, y] = prepare(a, v, "mv");
-  const r = bmmKernel(x, new Tensor(y.storage, [y.shape[0], 1], [y.strides[0], 0], y.offset));
+  const r = bmmKernel(x, new Tensor(y.storage, [y.shape[0], 1], [y.strides[0], 0], y.offset), "mv");
   const out = new Tensor(r.storage, [x.shape[0]]);
   if (!needsGrad(x, y)) return out;
   const need = [x.requiresGrad, y.requiresGrad] as const;
