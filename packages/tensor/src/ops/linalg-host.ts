@@ -4,7 +4,7 @@
  * (LU, Cholesky, Householder QR, Jacobi eigh / SVD) are loops over these buffers, not backend primitives: a device
  * without synchronous reads (WebGPU) gets an error naming `x.toAsync("cpu")`.
  */
-import { isFloat } from "../dtype";
+import { isComplex, isFloat } from "../dtype";
 import { DeviceError, DTypeError, ShapeError } from "../errors";
 import type { Tensor } from "../tensor";
 import { tensor } from "./creation";
@@ -37,6 +37,11 @@ export function fromF64(
 
 /** float32/float64 only, as PyTorch's linalg functions. */
 export function checkFloat(A: Tensor, what: string): void {
+  if (isComplex(A.dtype)) {
+    throw new DTypeError(
+      `${what}: complex input is not supported yet (Cinder's decompositions are real; linalg.eig/eigvals take complex matrices)`,
+    );
+  }
   if (!isFloat(A.dtype)) {
     throw new DTypeError(
       `${what}: Expected a floating point or complex tensor as input. Got ${A.dtype === "int32" ? "Long" : A.dtype}`,

@@ -500,7 +500,7 @@ export const cumsum = op(
 function cumsumImpl(x: Tensor, dim: number, dtype: DType | null): Tensor {
   const d = normDim(dim, x.ndim, "cumsum");
   checkHalfKernel("cumsum", dtype ?? x.dtype);
-  checkIntScan("cumsum", x, d, dtype);
+  if (!isComplex(x.dtype)) checkIntScan("cumsum", x, d, dtype);
   const y = scanKernel("cumsum", x, d, dtype ?? accDtype(x.dtype));
   if (!needsGrad(x)) return y;
   return recordOp({
