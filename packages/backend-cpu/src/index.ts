@@ -39,7 +39,7 @@ import { matmul } from "./matmul";
 import { adamStep, sgdStep } from "./optim";
 import { random } from "./random";
 import { argReduce, reduce, scan, softmax } from "./reduce";
-import { copyOut, heapAlloc, heapFree } from "./wasm/heap";
+import { copyOut, heapAlloc, heapCopy, heapFree } from "./wasm/heap";
 import * as win from "./windows";
 
 export { type GemmProvider, gemmProvider, gemmProviderStats, setGemmProvider } from "./gemm-provider";
@@ -117,9 +117,10 @@ export class CpuBackend implements Backend {
 
   copy(x: View, out: View): void {
     if (cx.isComplexView(x) || cx.isComplexView(out)) return cx.copyComplex(x, out);
-    // contiguous copies of one dtype are a memcpy already (elementwise.ts)
-    if (x.dtype === out.dtype && isContiguous(x) && isContiguous(out)) copy(x, out);
-    else if (!copyWasm(x, out)) copy(x, out);
+    // contiguous copies of one dtype are a memcpy already (elementwise.ts; in the heap, memory.copy)
+    if (x.dtype === out.dtype && isContiguous(x) && isContiguous(out)) {
+      if (!heapCopy(x, out, numel(x.shape))) copy(x, out);
+    } else if (!copyWasm(x, out)) copy(x, out);
   }
 
   elementwise(expr: Expr, inputs: readonly View[], out: View, reduce?: FusedReduce): void {

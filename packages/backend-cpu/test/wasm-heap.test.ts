@@ -115,6 +115,26 @@ describe("CPU storage in WebAssembly memory: the allocator", () => {
     heapFree(a);
   });
 
+  it("copies between heap views with memory.copy, bit for bit", () => {
+    const a = heapAlloc(Float32Array, 3000, false) as Float32Array;
+    const b = heapAlloc(Float32Array, 3000, true) as Float32Array;
+    new Uint32Array(a.buffer, a.byteOffset, 3000).forEach((_, i, u) => {
+      u[i] = (i * 2654435761) >>> 0;
+    });
+    const copies = heapStats().copies;
+    cpu.copy(
+      { handle: a, dtype: "float32", shape: [2990], strides: [1], offset: 7 },
+      { handle: b, dtype: "float32", shape: [2990], strides: [1], offset: 3 },
+    );
+    expect(heapStats().copies).toBe(copies + 1);
+    const ua = new Uint32Array(a.buffer, a.byteOffset, 3000);
+    const ub = new Uint32Array(b.buffer, b.byteOffset, 3000);
+    expect(Array.from(ub.subarray(3, 2993))).toEqual(Array.from(ua.subarray(7, 2997)));
+    expect(ub[2] === 0 && ub[2993] === 0).toBe(true);
+    heapFree(a);
+    heapFree(b);
+  });
+
   it("merges freed large blocks and hands the top back", () => {
     // each larger than all the free blocks together: cut from the top, one after another
     const before = heapStats().topBytes;

@@ -32,6 +32,7 @@
 
 import type { TypedArray } from "@cinder/tensor";
 import { zeroFillHeap } from "../heap-fill";
+import { FnBuilder, moduleBytes, T } from "./emit";
 
 const PAGE = 65536;
 /** The memory's maximum in pages: 1 GiB, gemm.wat's declared maximum (an imported memory may not exceed it). */
@@ -74,6 +75,8 @@ export interface HeapStats {
   optimInPlace: number;
   fusedInPlace: number;
   im2colInPlace: number;
+  /** Copies between heap views done by `memory.copy` (`heapCopy`). */
+  copies: number;
 }
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -109,6 +112,7 @@ const counters = {
   optimInPlace: 0,
   fusedInPlace: 0,
   im2colInPlace: 0,
+  copies: 0,
 };
 const registry =
   typeof FinalizationRegistry === "function" ? new FinalizationRegistry<number>(onCollected) : null;
@@ -359,6 +363,43 @@ export function copyOut<A extends TypedArray>(a: A, offset: number, n: number): 
   const out = new (a.constructor as new (n: number) => A)(n);
   out.set(a.subarray(offset, offset + n) as never);
   return out;
+}
+
+type Memcpy = (dst: number, src: number, bytes: number) => void;
+let memcpy: Memcpy | null | undefined;
+
+/**
+ * Copy the dense views' elements (`x` into `out`, one dtype) with WebAssembly's `memory.copy` when both are in the
+ * heap: `TypedArray.set` between views of a SharedArrayBuffer runs at a fraction of memcpy's speed (400 KB: 14-24 us
+ * against 3-5 us). False (nothing copied) otherwise.
+ */
+export function heapCopy(
+  x: { handle: unknown; offset: number },
+  out: { handle: unknown; offset: number },
+  n: number,
+): boolean {
+  const a = x.handle as TypedArray;
+  const b = out.handle as TypedArray;
+  if (!(ArrayBuffer.isView(a) && ArrayBuffer.isView(b) && inHeap(a) && inHeap(b))) return false;
+  if (memcpy === undefined) {
+    memcpy = null;
+    try {
+      // run(dst, src, bytes): memory.copy (0xfc 10, memory 0 to memory 0)
+      const fn = new FnBuilder(3).get(0).get(1).get(2).op(0xfc, 10, 0, 0);
+      const bytes = moduleBytes([T.i32, T.i32, T.i32], fn, 1, HEAP_MAX_PAGES);
+      const m = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+        env: { memory: sharedMemory() as WebAssembly.Memory },
+      });
+      memcpy = m.exports.run as Memcpy;
+    } catch {
+      // an engine without bulk memory: `set` stays
+    }
+  }
+  if (memcpy === null) return false;
+  const size = a.BYTES_PER_ELEMENT;
+  memcpy(b.byteOffset + size * out.offset, a.byteOffset + size * x.offset, size * n);
+  counters.copies++;
+  return true;
 }
 
 /** The heap's counters and what it holds now. */
