@@ -269,6 +269,14 @@ function eigenvectors(n: number, t: CMat, z: CMat, v: CMat): void {
       const den = (er * er + ei * ei) * sc;
       xr[i] = -(sr * er + si * ei) / den;
       xi[i] = -(si * er - sr * ei) / den;
+      // a defective eigenvalue divides by smin again and again: rescale the vector before it overflows (ztrevc)
+      const big = Math.max(Math.abs(xr[i]), Math.abs(xi[i]));
+      if (big > 1e100) {
+        for (let j = i; j <= kk; j++) {
+          xr[j] /= big;
+          xi[j] /= big;
+        }
+      }
     }
     // v = Z x, then unit norm with the largest component real and positive
     let norm2 = 0;
