@@ -2,9 +2,9 @@
 
 export { linalgDiagonal as diagonal, linalgMatmul as matmul } from "./aliases";
 export { cholesky, det, inv, luFactor, slogdet, solve } from "./linalg-decomp";
+export { eig, eigvals } from "./linalg-eig";
 export { choleskyEx, invEx, solveEx } from "./linalg-ex";
 export { linalgCross as cross } from "./linalg-extra";
-export { eig, eigvals } from "./linalg-eig";
 export { LinAlgError } from "./linalg-host";
 export { lu, luFactorEx, luSolve } from "./linalg-lu";
 export {
