@@ -2,6 +2,7 @@
 import { isComplex } from "../dtype";
 import { IndexError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
+import { checkHalfKernel } from "../half";
 import { normDim } from "../shape";
 import { arg, k, op, self, signature } from "../signature";
 import type { Tensor } from "../tensor";
@@ -64,6 +65,7 @@ export const topk = op(
     arg("sorted", k.bool, true),
   ]),
   ({ input: x, k: n, dim, largest }): ValuesIndices => {
+    checkHalfKernel("topk", x.dtype); // PyTorch 1.13's CPU has no float16 topk (sort it has)
     const d = normDim(dim, x.ndim, "topk");
     const size = x.ndim === 0 ? 1 : x.shape[d];
     if (n < 0 || n > size) {
