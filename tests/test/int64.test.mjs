@@ -43,6 +43,23 @@ describe("int64 past the range Cinder stores exactly (2^53 - 1) is an error nami
     );
     expect(() => long([1]).bitwiseLeftShift(53).toArray()).toThrow(tooBig);
   });
+  it("products run in float64 while |a| @ |b| (which bounds every partial sum) stays in range", () => {
+    const a = long([
+      [3000000000, -2],
+      [3, 4],
+    ]);
+    const p = a.matmul(long([[5], [6]]));
+    expect(p.dtype).toBe("int64");
+    expect(p.toArray()).toEqual([[14999999988], [39]]);
+    expect(
+      long([1, 2, 3])
+        .dot(long([4, 5, 6]))
+        .item(),
+    ).toBe(32);
+    expect(() => long([[2 ** 30, 1]]).mm(long([[2 ** 30], [-1]]))).toThrow(
+      /int64 product: a partial sum: int64 value of about 1.1529215046068470e\+18 is outside/,
+    );
+  });
   it("reductions check every partial result", () => {
     expect(() =>
       long([2 ** 52, 2 ** 52])
@@ -103,11 +120,19 @@ describe("int64 storage and devices", () => {
     expect(torch.itemSize("int64")).toBe(8);
     expect([torch.int64, torch.long]).toEqual(["int64", "int64"]);
   });
-  it("a backend that does not list int64 refuses it by name and keeps int32 as its default integer", async () => {
+  it("a backend without int64: to() converts to int32 after a range check, int64 asked for there is refused", async () => {
     torch.registerBackend(new NaiveBackend({ device: "naive-i64" }));
     try {
-      expect(() => long([1, 2]).to("naive-i64")).toThrow(/int64 is not supported on naive-i64; it stores/);
-      expect(() => torch.zeros(2, { dtype: "int64", device: "naive-i64" })).toThrow(/int64 is not supported/);
+      // labels made on the CPU move to such a device (WebGPU) as its integer type, int32
+      const moved = long([7, -(2 ** 31)]).to("naive-i64");
+      expect(moved.dtype).toBe("int32");
+      expect(await moved.toArrayAsync()).toEqual([7, -(2 ** 31)]);
+      expect(() => long([1, 2 ** 31]).to("naive-i64")).toThrow(
+        /to\(\): int64 value 2147483648 at flat index 1 does not fit int32, the integer type of naive-i64/,
+      );
+      expect(() => torch.zeros(2, { dtype: "int64", device: "naive-i64" })).toThrow(
+        /int64 is not supported on naive-i64; it stores/,
+      );
       expect(torch.defaultIntDtype(torch.getBackend("naive-i64"))).toBe("int32");
       expect(torch.defaultIntDtype(cpu)).toBe("int64");
       // bool + a JS integer is the default integer of the tensor's backend

@@ -3,7 +3,8 @@
  * JSON `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {string: string}}` (padded with
  * spaces to a multiple of 8), then the tensors' raw little-endian bytes; offsets are relative to the data.
  *
- * Cinder has no int64: on load I64 (and U32/U64) data becomes int32 with a range check, U16 becomes int32; F16 and
+ * I64 loads as int64 (exact within ±(2^53 - 1), the range Cinder stores int64 in; a value past it is an error naming
+ * the tensor and the byte) and int64 saves as I64; U32/U64 data becomes int32 with a range check, U16 int32; F16 and
  * BF16 load as float16 and bfloat16 (their bits, saved back unchanged); I8 and I16 load as int8 and int16. Every structural problem is an error naming the file,
  * the tensor and its offsets, and ending with the byte of the file where it is. What the format forbids is refused:
  * a header over 100,000,000 bytes, a key given twice, tensors whose data_offsets do not cover the data section
@@ -27,6 +28,7 @@ const SAVE_DTYPE: Record<DType, string> = {
   bool: "BOOL",
   int8: "I8",
   int16: "I16",
+  int64: "I64",
   float16: "F16",
   bfloat16: "BF16",
   // safetensors has no complex128 and PyTorch 1.13 writes no complex safetensors: refused in encode()
@@ -40,7 +42,7 @@ const LOAD_DTYPE: Record<string, { size: number; dtype: DType }> = {
   F32: { size: 4, dtype: "float32" },
   F16: { size: 2, dtype: "float16" },
   BF16: { size: 2, dtype: "bfloat16" },
-  I64: { size: 8, dtype: "int32" },
+  I64: { size: 8, dtype: "int64" },
   I32: { size: 4, dtype: "int32" },
   I16: { size: 2, dtype: "int16" },
   I8: { size: 1, dtype: "int8" },
@@ -139,7 +141,9 @@ export function encode(
         `safetensors: cannot save ${JSON.stringify(e.name)}: ${e.dtype} tensors are not supported`,
       );
     if (SAVE_DTYPE[e.dtype] === "")
-      throw new TypeError(`safetensors: cannot save ${JSON.stringify(e.name)}: ${e.dtype} tensors are not supported`);
+      throw new TypeError(
+        `safetensors: cannot save ${JSON.stringify(e.name)}: ${e.dtype} tensors are not supported`,
+      );
     const bytes = e.data.byteLength;
     const entry = { dtype: SAVE_DTYPE[e.dtype], shape: [...e.shape], data_offsets: [offset, offset + bytes] };
     fields.push(`${JSON.stringify(e.name)}:${JSON.stringify(entry)}`);
@@ -157,18 +161,21 @@ export function encode(
   out.set(json, 8);
   let at = 8 + json.length;
   for (const e of entries) {
-    const raw = new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength);
-    if (LITTLE_ENDIAN || e.data.BYTES_PER_ELEMENT === 1) out.set(raw, at);
-    else writeLE(out, at, e.data);
+    // int64 is stored as exact doubles: written as the two's-complement words of its values
+    const data = e.dtype === "int64" ? BigInt64Array.from(e.data as Float64Array, (v) => BigInt(v)) : e.data;
+    const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (LITTLE_ENDIAN || data.BYTES_PER_ELEMENT === 1) out.set(raw, at);
+    else writeLE(out, at, data);
     at += e.data.byteLength;
   }
   return out;
 }
 
-function writeLE(out: Uint8Array, at: number, data: TypedArray): void {
+function writeLE(out: Uint8Array, at: number, data: TypedArray | BigInt64Array): void {
   const dv = new DataView(out.buffer, out.byteOffset + at, data.byteLength);
   for (let i = 0; i < data.length; i++) {
-    if (data instanceof Float32Array) dv.setFloat32(i * 4, data[i], true);
+    if (data instanceof BigInt64Array) dv.setBigInt64(i * 8, data[i], true);
+    else if (data instanceof Float32Array) dv.setFloat32(i * 4, data[i], true);
     else if (data instanceof Float64Array) dv.setFloat64(i * 8, data[i], true);
     else if (data instanceof Int16Array) dv.setInt16(i * 2, data[i], true);
     else if (data instanceof Uint16Array)
@@ -495,18 +502,31 @@ function decode(
       for (let i = 0; i < count; i++) out[i] = dv.getUint16(i * 2, true);
       return out;
     }
+    case "I64": {
+      const out = new Float64Array(count);
+      for (let i = 0; i < count; i++) {
+        const v = dv.getBigInt64(i * 8, true);
+        if (v > 9007199254740991n || v < -9007199254740991n) {
+          fail(
+            `I64 value ${v} at index ${i} is outside the int64 range Cinder stores exactly (±(2^53 - 1))`,
+            i,
+          );
+        }
+        out[i] = Number(v);
+      }
+      return out;
+    }
     default: {
-      // integer types widened or narrowed to int32, with a range check
+      // the unsigned integer types widened or narrowed to int32, with a range check
       const out = new Int32Array(count);
       for (let i = 0; i < count; i++) {
         let v: number | bigint;
-        if (dtype === "I64") v = dv.getBigInt64(i * 8, true);
-        else if (dtype === "U64") v = dv.getBigUint64(i * 8, true);
+        if (dtype === "U64") v = dv.getBigUint64(i * 8, true);
         else if (dtype === "U32") v = dv.getUint32(i * 4, true);
         else v = dv.getUint16(i * 2, true); // U16
         if (v < -2147483648 || v > 2147483647) {
           fail(
-            `${dtype} value ${v} at index ${i} is out of the int32 range (Cinder has no 64-bit integers; values must fit int32)`,
+            `${dtype} value ${v} at index ${i} is out of the int32 range (Cinder loads unsigned integers as int32)`,
             i,
           );
         }

@@ -10,6 +10,7 @@ import {
   checkAllocation,
   checkDType,
   DTYPES,
+  defaultIntDtype,
   isComplex,
   isFloat,
   LEGACY_NAMES,
@@ -493,17 +494,41 @@ function realToPairs(data: TypedArray, dtype: DType): TypedArray {
   return out;
 }
 
+function int64ToInt32(data: TypedArray, device: string): Int32Array {
+  const out = new Int32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v < -2147483648 || v > 2147483647) {
+      throw new RangeError(
+        `to(): int64 value ${v} at flat index ${i} does not fit int32, the integer type of ${device} (it has no int64)`,
+      );
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
 /** Elements in `data` of `dtype`: complex data holds two words (re, im) per element. */
 function elementsOf(data: TypedArray, dtype: DType): number {
   return isComplex(dtype) ? data.length / 2 : data.length;
 }
 
+/**
+ * `t`'s elements `data` as a tensor on `device`. int64 going to a backend without int64 (WebGPU) becomes that
+ * backend's default integer, int32, after a range check: labels made on the CPU (int64, as PyTorch's) move to the
+ * GPU as they do in PyTorch, and a value past int32 is an error rather than a wrapped one.
+ */
 export function moveData(t: Tensor, data: TypedArray, device: Device): Tensor {
   const b = getBackend(device);
-  const n = elementsOf(data, t.dtype);
-  const handle = allocate(b, t.dtype, n, "to()", t.shape);
-  b.write(handle, t.dtype, data, 0);
-  const out = new Tensor(new Storage(b, t.dtype, n, handle), t.shape);
+  let dtype = t.dtype;
+  if (dtype === "int64" && defaultIntDtype(b) !== "int64") {
+    data = int64ToInt32(data, b.device);
+    dtype = "int32";
+  }
+  const n = elementsOf(data, dtype);
+  const handle = allocate(b, dtype, n, "to()", t.shape);
+  b.write(handle, dtype, data, 0);
+  const out = new Tensor(new Storage(b, dtype, n, handle), t.shape);
   if (t.requiresGrad) out.requiresGrad = t.requiresGrad; // autograd rewires this through its "to" record
   return out;
 }

@@ -3,6 +3,7 @@ import { type DType, isComplex, isFloat } from "../dtype";
 import { DTypeError, fmtShape, ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
 import { checkHalfKernel } from "../half";
+import { INT64_SAFE_MAX, int64RangeError } from "../int64";
 import { broadcastShapes, broadcastStrides, viewStrides } from "../shape";
 import { arg, k, op, self, signature } from "../signature";
 import { Tensor } from "../tensor";
@@ -50,7 +51,7 @@ function prepare(a: Tensor, b: Tensor, what: string): [Tensor, Tensor] {
   sameDevice(what, a, b);
   const dtype = computeDtype(a, b);
   checkHalfKernel(what, dtype); // PyTorch 1.13's CPU has no float16 products (bfloat16 it has)
-  if (dtype !== "int32" && !isFloat(dtype) && !isComplex(dtype)) {
+  if (dtype !== "int32" && dtype !== "int64" && !isFloat(dtype) && !isComplex(dtype)) {
     throw new DTypeError(`${what}: expected float, complex or int32 tensors, got ${a.dtype} and ${b.dtype}`);
   }
   // PyTorch's products take one dtype: a complex operand with a real one is an error, as two floats of two widths
@@ -227,12 +228,25 @@ function outerImpl(a: Tensor, b: Tensor): Tensor {
 function narrowInts(f: (a: Tensor, b: Tensor) => Tensor): (a: Tensor, b: Tensor) => Tensor {
   return (a, b) => {
     const d = computeDtype(a, b);
+    if (d === "int64") return int64Product(f, a, b);
     if (d !== "int8" && d !== "int16") return f(a, b);
     if (a.dtype !== b.dtype) {
       throw new DTypeError(`expected both tensors to have the same dtype, but got ${a.dtype} and ${b.dtype}`);
     }
     return castOp(f(castOp(a, "int32"), castOp(b, "int32")), d);
   };
+}
+/**
+ * int64 products run in float64, exact while every partial sum stays within 2^53 - 1: the same product of the
+ * absolute values bounds them all, and a bound past that is an error (never a rounded value).
+ */
+function int64Product(f: (a: Tensor, b: Tensor) => Tensor, a: Tensor, b: Tensor): Tensor {
+  const a64 = castOp(a, "float64");
+  const b64 = castOp(b, "float64");
+  const bound = f(a64.abs(), b64.abs());
+  const worst = bound.numel() === 0 ? 0 : (bound.max().item() as number);
+  if (worst > INT64_SAFE_MAX) throw int64RangeError(worst, "int64 product: a partial sum");
+  return castOp(f(a64, b64), "int64");
 }
 const matmulInts = narrowInts(matmulImpl);
 const mmInts = narrowInts(mmImpl);

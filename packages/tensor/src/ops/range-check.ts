@@ -49,9 +49,10 @@ export function checkArangeFits(
   dtype: DType,
   inferred: boolean,
 ): void {
-  if (!inferred || dtype !== "int32" || n === 0) return;
-  checkScalarFits("arange", start, "int32", true);
-  checkScalarFits("arange", start + (n - 1) * step, "int32", true);
+  // int64 (inferred or asked for) must stay where doubles hold it exactly
+  if (n === 0 || !(dtype === "int64" || (inferred && dtype === "int32"))) return;
+  checkScalarFits("arange", start, dtype, true);
+  checkScalarFits("arange", start + (n - 1) * step, dtype, true);
 }
 
 /**
