@@ -4,7 +4,7 @@
  * asynchronous; the constructor takes already-loaded arrays).
  */
 import { type BatchOf, checkIntIndex, Dataset, defaultCollate } from "@cinder/data";
-import { arg, type Calls, fromTypedArray, k, signature, type Tensor } from "@cinder/tensor";
+import { arg, type Calls, fromTypedArray, k, signature, type Tensor, tensor } from "@cinder/tensor";
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DownloadError, downloadFile } from "./download";
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxFormatError, readIdxFile } from "./idx";
 import { nodeImport } from "./node-import";
@@ -26,7 +26,7 @@ export interface MNISTOptions<I = Tensor, L = number> {
   download?: boolean;
   /** Applied to each image (uint8 [28, 28]); with a batch form (`forwardBatch`) it is applied per batch. */
   transform?: TransformFn<Tensor, I>;
-  /** Applied to each label (a number 0-9); with a batch form it gets the int32 [B] labels of a batch. */
+  /** Applied to each label (a number 0-9); with a batch form it gets the int64 [B] labels of a batch. */
   targetTransform?: TransformFn<number, L>;
   /** Base URLs to download from instead of the class's `mirrors`. */
   mirrors?: readonly string[];
@@ -149,7 +149,8 @@ function fmtCount(n: number): string {
  * The MNIST handwritten digits. Items are `[image, label]`: by default `image` is a uint8 tensor [28, 28]
  * (torchvision gives a PIL image there, which JavaScript does not have) and `label` a number; with
  * `transforms.ToTensor()` the image is float32 [1, 28, 28] in [0, 1]. `getBatch(indices)` makes a whole batch at
- * once ([B, 1, 28, 28] float32 after ToTensor + Normalize, labels int32 [B]); DataLoader uses it.
+ * once ([B, 1, 28, 28] float32 after ToTensor + Normalize, labels int64 [B] as PyTorch's; `.to("webgpu")` makes
+ * them int32, WebGPU's integer type); DataLoader uses it.
  */
 export class MNIST<I = Tensor, L = number> extends Dataset<[I, L]> {
   /** Folder under `root` (torchvision uses the class name). */
@@ -252,9 +253,9 @@ export class MNIST<I = Tensor, L = number> extends Dataset<[I, L]> {
     this.cached.data ??= fromTypedArray(this.images, [this.length, this.rows, this.cols]);
     return this.cached.data;
   }
-  /** All labels as an int32 tensor [N]. */
+  /** All labels as an int64 tensor [N] (PyTorch's MNIST targets are int64). */
   get targets(): Tensor {
-    this.cached.targets ??= fromTypedArray(Int32Array.from(this.labels), [this.length]);
+    this.cached.targets ??= tensor(Float64Array.from(this.labels), { dtype: "int64" });
     return this.cached.targets;
   }
 
@@ -282,13 +283,13 @@ export class MNIST<I = Tensor, L = number> extends Dataset<[I, L]> {
 
   /**
    * The collated batch for `indices` in one go: images gathered into one uint8 [B, 28, 28] tensor, then the
-   * transform's batch form (per-image transforms and a stack when it has none); labels int32 [B].
+   * transform's batch form (per-image transforms and a stack when it has none); labels int64 [B].
    */
   override getBatch(indices: readonly number[]): BatchOf<[I, L]> {
     const b = indices.length;
     const px = this.rows * this.cols;
     const buf = new Uint8Array(b * px);
-    const lab = new Int32Array(b);
+    const lab = new Float64Array(b); // int64 storage: exact integers in doubles
     for (let k = 0; k < b; k++) {
       const i = this.index(indices[k]);
       buf.set(this.images.subarray(i * px, (i + 1) * px), k * px);
@@ -301,7 +302,7 @@ export class MNIST<I = Tensor, L = number> extends Dataset<[I, L]> {
     else if (t.forwardBatch) images = t.forwardBatch(raw);
     else images = defaultCollate(Array.from({ length: b }, (_, k) => t(raw.select(0, k).contiguous())));
     const tt = this.targetTransform;
-    const labelsT = fromTypedArray(lab, [b]);
+    const labelsT = tensor(lab, { dtype: "int64" });
     let labels: unknown;
     if (!tt) labels = labelsT;
     else if (tt.forwardBatch) labels = tt.forwardBatch(labelsT);

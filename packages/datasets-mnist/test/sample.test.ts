@@ -102,13 +102,13 @@ describe("the shipped MNIST sample", () => {
       const [xi, yi] = defaultCollate(idx.map((i) => ds.getItem(i))) as [Tensor, Tensor];
       expect(xb.shape).toEqual(xi.shape);
       expect(xb.dtype).toBe(xi.dtype);
-      expect(yb.dtype).toBe("int32");
+      expect(yb.dtype).toBe("int64");
       expect(yb.toArray()).toEqual(yi.toArray());
       expect(xb.equal(xi)).toBe(true);
     }
   });
 
-  it("a DataLoader over the sample: [64, 1, 28, 28] float32 batches, labels int32 [64], every image once", async () => {
+  it("a DataLoader over the sample: [64, 1, 28, 28] float32 batches, labels int64 [64], every image once", async () => {
     const ds = await MNIST.create({ sample: true, train: false, transform: normalized() });
     const loader = new DataLoader(ds, { batchSize: 64, shuffle: true, generator: new Generator(0) });
     expect(loader.length).toBe(32);
@@ -116,7 +116,7 @@ describe("the shipped MNIST sample", () => {
     const labels = new Array(10).fill(0);
     for await (const [x, y] of loader) {
       if (n === 0) {
-        expect([x.shape, x.dtype, y.shape, y.dtype]).toEqual([[64, 1, 28, 28], "float32", [64], "int32"]);
+        expect([x.shape, x.dtype, y.shape, y.dtype]).toEqual([[64, 1, 28, 28], "float32", [64], "int64"]);
         expect(x.mean().item()).toBeCloseTo(0, 0);
       }
       n += y.shape[0];
