@@ -273,7 +273,10 @@ describe.each(DEVICES)("elementwise properties on %s", (device) => {
         const opB: Operand =
           number === null
             ? { dtype: db, kind: rb.shape.length ? "tensor" : "scalar-tensor" }
-            : { dtype: Number.isInteger(number) ? torch.defaultIntDtype(torch.getBackend(device)) : "float32", kind: "number" };
+            : {
+                dtype: Number.isInteger(number) ? torch.defaultIntDtype(torch.getBackend(device)) : "float32",
+                kind: "number",
+              };
         let compute = resultDtype({ dtype: da, kind: ra.shape.length ? "tensor" : "scalar-tensor" }, opB);
         if (kind === "float" && !isFloat(compute)) compute = "float32";
         fc.pre(!floatOnly || isFloat(compute));

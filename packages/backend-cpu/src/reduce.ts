@@ -8,7 +8,7 @@
  * use Math.imul so they wrap exactly.
  */
 import type { ArgReduceOp, DType, ReduceOp, ScanOp, TypedArray, View } from "@cinder/tensor";
-import { i64, Int64RangeError } from "@cinder/tensor";
+import { Int64RangeError, i64 } from "@cinder/tensor";
 import {
   atLeast1d,
   contiguousStrides,

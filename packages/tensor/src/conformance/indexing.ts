@@ -12,11 +12,11 @@ import {
   assertClose,
   type ConformanceCase,
   data,
+  defaultInt,
   EXACT,
   expectTensor,
   logical,
   type Supports,
-  defaultInt,
   TOL,
   widest,
 } from "./support";
