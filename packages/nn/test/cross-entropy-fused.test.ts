@@ -37,6 +37,18 @@ describe("crossEntropy: fused log-softmax + NLL", () => {
     }
   }
 
+  it("int64 targets (PyTorch's, MNIST's) take it, indexing as they are: the int32 targets' bits", () => {
+    const x = randn([6, 5]).mul(4).requiresGrad_();
+    const before = F.crossEntropyStats.fused;
+    const got = F.crossEntropy(x, y.long());
+    expect(F.crossEntropyStats.fused).toBe(before + 1);
+    const want = F.crossEntropy(x, y);
+    expect(got.equal(want)).toBe(true);
+    const g = randn([]);
+    expect(gradOf(got, x, g).equal(gradOf(want, x, g))).toBe(true);
+    expect(() => F.crossEntropy(x, tensor([0, 9, 0, 0, 0, 0], { dtype: "int64" }))).toThrow();
+  });
+
   it("the module, an unbatched input and gradcheck take it too", () => {
     const before = F.crossEntropyStats.fused;
     const x = randn(3, 4, { dtype: "float64" }).requiresGrad_();

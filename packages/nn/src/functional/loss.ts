@@ -310,7 +310,8 @@ function fusedCrossEntropy(x: Tensor, target: Tensor, ignoreIndex: number, r: Re
   const [n, c] = x.shape;
   if (!x.backend.readSync || target.isFloatingPoint() || target.dtype === "bool") return null;
   if (target.ndim !== 1 || target.shape[0] !== n) return null;
-  const t = target.to("int32");
+  // int64 (PyTorch's and MNIST's labels) indexes as it is: no int32 copy per step
+  const t = target.dtype === "int64" ? target : target.to("int32");
   const d = t.data();
   for (let i = 0; i < n; i++) if (d[i] === ignoreIndex || !(d[i] >= 0 && d[i] < c)) return null;
   const idx = t.unsqueeze(1);
