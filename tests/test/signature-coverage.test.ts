@@ -20,6 +20,8 @@ const HAND_TESTED: Record<string, string> = {
   Generator: "tests/test/signatures-creation.test.mjs",
   seed: "tests/test/signatures-creation.test.mjs",
   "Tensor.detach_": "tests/test/signatures-elementwise.test.mjs",
+  "Tensor.half": "tests/test/half.test.mjs",
+  "Tensor.bfloat16": "tests/test/half.test.mjs",
   "Tensor.backward": "tests/test/signatures-elementwise.test.mjs",
   "Tensor.cpu": "tests/test/signatures-elementwise.test.mjs",
   "Tensor.retainGrad": "tests/test/signatures-elementwise.test.mjs",

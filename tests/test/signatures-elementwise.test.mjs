@@ -191,7 +191,7 @@ describe("misuse reads like PyTorch's errors", () => {
       'div(): argument "roundingMode" must be "trunc" | "floor" or null, got str "round"',
     );
     expect(thrown(() => torch.exp(2)).message).toBe('exp(): argument "input" must be Tensor, got int 2');
-    expect(thrown(() => x().to("float16")).message).toMatch(/unknown dtype "float16"/);
+    expect(thrown(() => x().to("float8")).message).toMatch(/unknown dtype "float8"/);
   });
   it("out= follows PyTorch's rules", () => {
     const o = torch.zeros(2, 3);
