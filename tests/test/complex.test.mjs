@@ -126,6 +126,12 @@ describe("complex ops give PyTorch's values and errors", () => {
 /** |a - b| of complex [re, im] pairs. */
 const dist = (a, b) => Math.hypot(a[0] - b[0], a[1] - b[1]);
 
+/**
+ * The matrices whose eigenvalues come in another order than PyTorch's (real matrices: LAPACK's real double-shift QR
+ * deflates in another order than the complex QR); every other fixture matrix gives PyTorch's order.
+ */
+const ORDER_DIFFERS = new Set(["random 4x4 float32", "companion of x^4 - 1", "non-contiguous (transposed)"]);
+
 describe("linalg.eig / eigvals against PyTorch's LAPACK", () => {
   for (const c of fixture.eig) {
     it(c.name, () => {
@@ -168,6 +174,7 @@ describe("linalg.eig / eigvals against PyTorch's LAPACK", () => {
           matchOf.push(best);
           expect(dist(mine, theirs[b * n + best]), `eigenvalue ${i}`).toBeLessThan(vtol * norm);
         }
+        if (!ORDER_DIFFERS.has(c.name)) expect(matchOf, "PyTorch's order").toEqual([...Array(n).keys()]);
         for (let i = 0; i < n; i++) {
           const col = Array.from({ length: n }, (_, r) => Vo[b * n * n + r * n + i]);
           // unit 2-norm, largest component real and positive (zgeev's normalisation)
@@ -203,6 +210,33 @@ describe("linalg.eig / eigvals against PyTorch's LAPACK", () => {
       expect(resid).toBeLessThan((defective ? vtol : f32 ? 1e-5 : 1e-12) * norm * n);
     });
   }
+
+  it("a real matrix gets dgeev's form: real eigenpairs exactly real, conjugate pairs adjacent, + imaginary first", () => {
+    const A = torch.tensor(
+      [
+        [1, -2, 0.5, 0],
+        [3, 0.5, -1, 2],
+        [0, 1, 2, 1],
+        [1, 0, 0, 3],
+      ],
+      { dtype: "float64" },
+    );
+    const [w, V] = torch.linalg.eig(A);
+    const ws = w.tolist();
+    const cols = V.t().tolist();
+    for (let i = 0; i < 4; i++) {
+      if (ws[i].im === 0) {
+        expect(cols[i].every((z) => z.im === 0)).toBe(true);
+        continue;
+      }
+      expect(ws[i].im).toBeGreaterThan(0);
+      expect(ws[i + 1]).toEqual({ re: ws[i].re, im: -ws[i].im });
+      expect(cols[i + 1]).toEqual(cols[i].map((z) => ({ re: z.re, im: -z.im })));
+      i++;
+    }
+    expect(ws.filter((z) => z.im !== 0).length).toBe(2);
+    expect(ws.filter((z) => z.im === 0).length).toBe(2);
+  });
 
   it("refuses what PyTorch refuses: autograd (no complex backward), 1-D, non-square, ints, NaN/inf (eigvals too)", () => {
     const A = torch.randn([3, 3], { requiresGrad: true });

@@ -5,9 +5,10 @@
  * ztrevc, a tiny denominator perturbed as it does) mapped back by Z, each scaled to unit 2-norm with its largest
  * component real and positive (zgeev's normalisation).
  *
- * Real input runs the same complex algorithm (LAPACK's dgeev uses the real double-shift QR instead), so eigenvalues
- * may come out in another order than PyTorch's and eigenvectors of real matrices differ from PyTorch's by a unit
- * factor (dgeev normalises a real eigenvector's sign differently): each pair still satisfies A v = w v.
+ * Real input runs the same complex algorithm (LAPACK's dgeev uses the real double-shift QR instead) and is then put in
+ * dgeev's form (`realPairs`): real eigenpairs exactly real, conjugate pairs adjacent with the positive imaginary part
+ * first. The order is then PyTorch's on most matrices, but where the two QR iterations deflate differently it is
+ * another; a real eigenvector may differ from PyTorch's in sign (dgeev does not fix it). Each pair satisfies A v = w v.
  */
 import { complexDtype, DTYPE_INFO, isComplex, isFloat } from "../dtype";
 import { DeviceError, DTypeError, ShapeError } from "../errors";
@@ -336,19 +337,88 @@ function eigBatch(A: Tensor, vectors: boolean, what: string): [Float64Array, Flo
     for (let i = 0; i < n; i++) z.re[i * n + i] = 1;
     hessenberg(n, h, z);
     schur(n, h, z, what);
-    for (let i = 0; i < n; i++) {
-      w[2 * (b * n + i)] = h.re[i * n + i];
-      w[2 * (b * n + i) + 1] = h.im[i * n + i];
-    }
-    if (!vectors) continue;
-    const v = mat();
-    eigenvectors(n, h, z, v);
-    for (let i = 0; i < n * n; i++) {
-      vv[2 * (b * n * n + i)] = v.re[i];
-      vv[2 * (b * n * n + i) + 1] = v.im[i];
+    const lr = Float64Array.from({ length: n }, (_, i) => h.re[i * n + i]);
+    const li = Float64Array.from({ length: n }, (_, i) => h.im[i * n + i]);
+    const v = vectors ? mat() : null;
+    if (v) eigenvectors(n, h, z, v);
+    // a real matrix: LAPACK's dgeev form (see realPairs); the columns of v follow their eigenvalues
+    const order = complexIn ? null : realPairs(n, lr, li, v, norm1(h, n));
+    for (let k = 0; k < n; k++) {
+      const i = order ? order[k] : k;
+      w[2 * (b * n + k)] = lr[i];
+      w[2 * (b * n + k) + 1] = li[i];
+      if (!v) continue;
+      for (let r = 0; r < n; r++) {
+        vv[2 * (b * n * n + r * n + k)] = v.re[r * n + i];
+        vv[2 * (b * n * n + r * n + k) + 1] = v.im[r * n + i];
+      }
     }
   }
   return [w, vv];
+}
+
+/** The largest |entry| of the (Schur form) matrix: the scale "negligible" is measured against. */
+function norm1(h: CMat, n: number): number {
+  let m = 0;
+  for (let i = 0; i < n * n; i++) m = Math.max(m, cabs(h.re[i], h.im[i]));
+  return m;
+}
+
+/**
+ * For a real matrix, the form LAPACK's dgeev returns (which the complex QR only approximates): real eigenvalues
+ * exactly real with real eigenvectors (renormalised), and complex ones in conjugate pairs, adjacent, the one with
+ * the positive imaginary part first, the second exactly the conjugate of the first (eigenvector too). Rewrites
+ * `lr`/`li`/`v` in place and returns the order of the eigenvalues (indices into them).
+ */
+function realPairs(n: number, lr: Float64Array, li: Float64Array, v: CMat | null, scale: number): number[] {
+  const tol = 1e3 * EPS * Math.max(scale, Number.MIN_VALUE);
+  const order: number[] = [];
+  const used = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (used[i]) continue;
+    used[i] = 1;
+    if (Math.abs(li[i]) <= tol) {
+      li[i] = 0;
+      if (v) realVector(n, v, i);
+      order.push(i);
+      continue;
+    }
+    // its partner: the unused eigenvalue nearest the conjugate
+    let j = -1;
+    for (let k = i + 1; k < n; k++) {
+      if (used[k]) continue;
+      if (j < 0 || cabs(lr[k] - lr[i], li[k] + li[i]) < cabs(lr[j] - lr[i], li[j] + li[i])) j = k;
+    }
+    if (j < 0) {
+      order.push(i);
+      continue;
+    }
+    used[j] = 1;
+    const [p, q] = li[i] > 0 ? [i, j] : [j, i];
+    lr[q] = lr[p];
+    li[q] = -li[p];
+    if (v) {
+      for (let r = 0; r < n; r++) {
+        v.re[r * n + q] = v.re[r * n + p];
+        v.im[r * n + q] = -v.im[r * n + p];
+      }
+    }
+    order.push(p, q);
+  }
+  return order;
+}
+
+/** Column i of v as a real unit vector (the eigenvector of a real eigenvalue of a real matrix), largest entry > 0. */
+function realVector(n: number, v: CMat, i: number): void {
+  let norm2 = 0;
+  let big = 0;
+  for (let r = 0; r < n; r++) {
+    v.im[r * n + i] = 0;
+    norm2 += v.re[r * n + i] ** 2;
+    if (Math.abs(v.re[r * n + i]) > Math.abs(v.re[big * n + i])) big = r;
+  }
+  const f = (v.re[big * n + i] < 0 ? -1 : 1) / Math.sqrt(norm2);
+  for (let r = 0; r < n; r++) v.re[r * n + i] *= f;
 }
 
 /** PyTorch's checks: at least 2 dims, square, float or complex, a device that reads synchronously, no grad. */
