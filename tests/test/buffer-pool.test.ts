@@ -5,15 +5,20 @@
  * someone can still read is ever recycled: views still alive, user memory, buffers a pending fused program reads.
  */
 import "@cinder/autograd";
-import { cpu } from "@cinder/backend-cpu";
+import { cpu, setWasmHeapEnabled } from "@cinder/backend-cpu";
 import * as nn from "@cinder/nn";
 import * as optim from "@cinder/optim";
 import * as torch from "@cinder/tensor";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
+// The pool of JS arrays: float storage of 4 KiB or more would live in the WebAssembly heap (backend-cpu's
+// wasm/heap.ts, tested in its package), so these tests keep all storage on the JS heap.
+let heapWas = true;
 beforeAll(() => {
   if (!torch.registeredDevices().includes("cpu")) torch.registerBackend(cpu);
+  heapWas = setWasmHeapEnabled(false);
 });
+afterAll(() => setWasmHeapEnabled(heapWas));
 const reset = () => {
   torch.setBufferPool(true, { maxBytes: 2 ** 30, poison: false });
   torch.trimBufferPool();

@@ -31,6 +31,11 @@ export interface SoakOptions {
   hidden?: number;
   /** The GPU pool's counts (`webgpuMemory`), for a webgpu run. */
   gpu?: () => GpuCounts;
+  /**
+   * The CPU's WebAssembly heap (`heapStats` of @cinder/backend-cpu), for a cpu run: storage there is not in the
+   * ArrayBuffers.
+   */
+  heap?: () => { storageBytes: number; liveBytes: number; freeBytes: number };
 }
 
 /** One sample of a soak run. */
@@ -47,6 +52,11 @@ export interface SoakSample {
   arrayBuffers: number;
   /** What the CPU buffer pool holds then (`bufferPoolStats().bytesHeld`): ArrayBuffers no storage counts. */
   pooled: number;
+  /**
+   * The CPU's WebAssembly heap then: bytes of its storage arrays, of its live blocks (storage rounded to size classes,
+   * and kernels' scratch) and of its free blocks.
+   */
+  heap: { storageBytes: number; liveBytes: number; freeBytes: number };
   heapUsed: number;
   rss: number;
   /** The GPU pool at its largest since the previous sample, read after every step (webgpu only). */
@@ -99,6 +109,7 @@ export async function verbatimSoak(o: SoakOptions): Promise<SoakSample[]> {
       settled: torch.memory(),
       arrayBuffers: u.arrayBuffers,
       pooled: torch.bufferPoolStats().bytesHeld,
+      heap: o.heap?.() ?? { storageBytes: 0, liveBytes: 0, freeBytes: 0 },
       heapUsed: u.heapUsed,
       rss: u.rss,
       gpu,

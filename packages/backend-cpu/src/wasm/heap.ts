@@ -64,7 +64,12 @@ export interface HeapStats {
   /** Blocks returned by `free` (dispose, tidy, backward) and by the garbage collector (finaliser). */
   frees: number;
   collected: number;
-  /** Blocks and bytes live now, bytes waiting in free lists, the top of the heap and the memory's size. */
+  /**
+   * Bytes of the storage arrays live in the heap now (as `memory()` counts them; their blocks are rounded up to a
+   * size class). Blocks and bytes live now (storage and kernels' scratch), bytes waiting in free lists, the top of
+   * the heap and the memory's size.
+   */
+  storageBytes: number;
   liveBlocks: number;
   liveBytes: number;
   freeBytes: number;
@@ -101,6 +106,9 @@ const largeAt: number[] = [];
 const largeSize: number[] = [];
 /** Live blocks: address -> size in bytes. */
 const live = new Map<number, number>();
+/** Live storage arrays' bytes (heapAlloc's), by block address, and their sum. */
+const storage = new Map<number, number>();
+let storageBytes = 0;
 let freeBytes = 0;
 const counters = {
   allocs: 0,
@@ -322,6 +330,8 @@ export function heapAlloc(
     if (!lastClean && !zeroFillHeap(a, 0, length)) a.fill(0);
   } else if (poison) new Uint8Array(buffer as unknown as ArrayBuffer, at, bytes).fill(255);
   registry?.register(a, at, a);
+  storage.set(at, bytes);
+  storageBytes += bytes;
   return a;
 }
 
@@ -335,12 +345,18 @@ export function heapFree(handle: unknown): boolean {
   // only the whole block's view is registered; a part of one (never handed out as storage) is not ours to free
   if (registry !== null && !registry.unregister(handle)) return false;
   counters.frees++;
-  freeBlock(at);
+  releaseStorage(at);
   return true;
 }
 
 function onCollected(at: number): void {
   counters.collected++;
+  releaseStorage(at);
+}
+
+function releaseStorage(at: number): void {
+  storageBytes -= storage.get(at) ?? 0;
+  storage.delete(at);
   freeBlock(at);
 }
 
@@ -410,6 +426,7 @@ export function heapStats(): HeapStats {
     enabled,
     available: memory !== undefined && memory !== null,
     ...counters,
+    storageBytes,
     liveBlocks: live.size,
     liveBytes,
     freeBytes,
