@@ -137,6 +137,32 @@ describe("the CPU's 16-bit paths", () => {
   });
 });
 
+describe("bfloat16 products that round every multiply-add", () => {
+  it("run on the values where the device reads synchronously, as tensor ops elsewhere: the same bits", async () => {
+    // the CPU without synchronous reads: the stepwise product must take its tensor-op path there
+    const noSync = Object.create(cpu, {
+      device: { value: "cpu-nosync" },
+      readSync: { value: undefined },
+      read: { value: (v) => cpu.read(v) },
+    });
+    torch.registerBackend(noSync);
+    try {
+      const a = torch.arange(24).float().sub(11).div(7).reshape(2, 3, 4).bfloat16();
+      const b = torch.arange(40).float().sub(17).div(9).reshape(2, 4, 5).bfloat16();
+      const before = { ...torch.stepwiseStats };
+      const host = torch.bmm(a, b);
+      expect(torch.stepwiseStats.host).toBe(before.host + 1);
+      const ops = await torch.bmm(a.to("cpu-nosync"), b.to("cpu-nosync")).toAsync("cpu");
+      expect(torch.stepwiseStats.ops).toBe(before.ops + 1);
+      expect(ops.data()).toEqual(host.data());
+      // and both differ from float32 accumulation rounded once somewhere (the point of the stepwise rounding)
+      expect(host.data()).not.toEqual(a.float().bmm(b.float()).bfloat16().data());
+    } finally {
+      torch.unregisterBackend("cpu-nosync");
+    }
+  });
+});
+
 describe("a bfloat16 Linear trains like PyTorch's", () => {
   it("5 SGD steps: losses and parameters within bfloat16 tolerance", async () => {
     const { nn, optim } = { nn: await import("@cinder/nn"), optim: await import("@cinder/optim") };

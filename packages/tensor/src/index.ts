@@ -128,6 +128,7 @@ export {
   slice,
 } from "./ops/indexing";
 export { bmm, dot, matmul, mm, mv, outer } from "./ops/linalg";
+export { stepwiseStats } from "./ops/linalg-bf16";
 export { choleskySolve, inverse, torchDet as det, torchSlogdet as slogdet } from "./ops/linalg-decomp";
 export { cdist, cross, kron, tensordot } from "./ops/linalg-extra";
 export { luUnpack, torchLu as lu, torchLuSolve as luSolve } from "./ops/linalg-lu";

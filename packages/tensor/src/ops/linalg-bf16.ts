@@ -5,12 +5,14 @@
  * - otherwise its naive loops (`gemm_notrans_`, `gemm_transb_`, `gemm_transab_`, gemv, dot, and `bmm`'s kernel under
  *   400 multiply-adds per matrix) round every product and every partial sum to bfloat16, in order of k; only
  *   `gemm_transa_` (the right operand column-major, the left one not: `F.linear`'s `weight.t()`) sums in float32.
- * The rounding loop is the elementwise ops themselves (a bfloat16 `mul` and `add` round once each), run without
- * recording: the product's own derivative is recorded by the caller. Checked bit for bit against PyTorch
+ * The rounding loop runs on the values where the device reads synchronously (the CPU), else as the elementwise ops
+ * themselves (a bfloat16 `mul` and `add` round once each); without recording: the caller records the product's
+ * own derivative. Checked bit for bit against PyTorch
  * (tests/test/half.test.mjs).
  */
 import { noGrad } from "../grad";
-import type { Tensor } from "../tensor";
+import { roundBFloat16, valuesOf } from "../half";
+import { type Tensor, tensorFromData } from "../tensor";
 import { zeros } from "./creation";
 
 /** Which product asks: mv and dot take the naive loops at any layout; bmm's kernel at small sizes. */
@@ -42,11 +44,32 @@ export function roundsEachStep(a: Tensor, b: Tensor, batch: number, kind: Produc
   return !(colMajor(b) && !colMajor(a));
 }
 
+/** Stepwise products run on the values (`host`) and as tensor ops (`ops`): tests check which path ran. */
+export const stepwiseStats = { host: 0, ops: 0 };
+
 /** `a3 @ b3` ([B, m, k] @ [B, k, n], bfloat16) with every product and partial sum rounded, summed in order of k. */
 export function stepwiseProduct(a3: Tensor, b3: Tensor, shape: readonly number[]): Tensor {
   const [B, m, k] = a3.shape;
   const n = b3.shape[2];
   return noGrad(() => {
+    // at most 4096 multiply-adds: on a device read synchronously, a loop over the values beats k tensor ops
+    if (a3.backend.readSync) {
+      stepwiseStats.host++;
+      const av = valuesOf("bfloat16", a3.contiguous().data());
+      const bv = valuesOf("bfloat16", b3.contiguous().data());
+      const out = new Float32Array(B * m * n);
+      for (let q = 0; q < B; q++)
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let acc = 0; // (+0, as PyTorch's zeroed output: 0 + -0 is +0)
+            for (let l = 0; l < k; l++)
+              acc = roundBFloat16(acc + roundBFloat16(av[(q * m + i) * k + l] * bv[(q * k + l) * n + j]));
+            out[(q * m + i) * n + j] = acc;
+          }
+      return tensorFromData(out, shape, "bfloat16", a3.device);
+    }
+    // elsewhere the same roundings as tensor ops: a bfloat16 mul and add round once each
+    stepwiseStats.ops++;
     let acc = zeros([B, m, n], { dtype: "bfloat16", device: a3.device });
     for (let l = 0; l < k; l++) acc = acc.add(a3.narrow(2, l, 1).mul(b3.narrow(1, l, 1)));
     return acc.reshape([...shape]);
