@@ -140,10 +140,6 @@ export function encode(
       throw new TypeError(
         `safetensors: cannot save ${JSON.stringify(e.name)}: ${e.dtype} tensors are not supported`,
       );
-    if (SAVE_DTYPE[e.dtype] === "")
-      throw new TypeError(
-        `safetensors: cannot save ${JSON.stringify(e.name)}: ${e.dtype} tensors are not supported`,
-      );
     const bytes = e.data.byteLength;
     const entry = { dtype: SAVE_DTYPE[e.dtype], shape: [...e.shape], data_offsets: [offset, offset + bytes] };
     fields.push(`${JSON.stringify(e.name)}:${JSON.stringify(entry)}`);

@@ -378,8 +378,6 @@ const PARAMETERLESS = [
   "char",
   "half",
   "bfloat16",
-  "half",
-  "bfloat16",
   "byte",
   "bool",
   "tolist",
