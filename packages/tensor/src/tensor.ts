@@ -19,6 +19,7 @@ import {
 import { DeviceError, DTypeError, fmtShape, ShapeError } from "./errors";
 import { autogradHooks } from "./grad";
 import { encodeHalf, isHalf, valuesOf } from "./half";
+import { castToInt64, INT64_SAFE_MAX } from "./int64";
 import { releaseTensor, trackTensor } from "./memory";
 import { methodSignature, type TensorMethods } from "./methods";
 import { opTracer } from "./op-tracer";
@@ -494,6 +495,20 @@ function realToPairs(data: TypedArray, dtype: DType): TypedArray {
   return out;
 }
 
+/**
+ * Values for an int64 tensor as it stores them: a Float64Array store keeps fractions (and would keep ±inf), so
+ * creation ops' values (linspace's 2.5) are truncated and range-checked as a cast to int64 is; exact data as is.
+ */
+function int64Values(data: TypedArray): TypedArray {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v !== Math.trunc(v) || v > INT64_SAFE_MAX || v < -INT64_SAFE_MAX || Object.is(v, -0)) {
+      return Float64Array.from(data, castToInt64);
+    }
+  }
+  return data;
+}
+
 function int64ToInt32(data: TypedArray, device: string): Int32Array {
   const out = new Int32Array(data.length);
   for (let i = 0; i < data.length; i++) {
@@ -635,6 +650,7 @@ export function tensorFromData(
   if (isHalf(dtype) && !(data instanceof Uint16Array)) data = encodeHalf(dtype, data);
   // real values for a complex dtype (creation ops fill numbers): each becomes (v, 0)
   if (isComplex(dtype) && data.length === numel(shape) && data.length > 0) data = realToPairs(data, dtype);
+  if (dtype === "int64") data = int64Values(data);
   const b = getBackend(device);
   const n = elementsOf(data, dtype);
   const handle = allocate(b, dtype, n, what, shape, false); // the write fills every element
