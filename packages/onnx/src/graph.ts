@@ -294,7 +294,9 @@ export async function encodeObject(
       const { tensor: own, ...rest } = init;
       const t = current(init.name as string) ?? own;
       if (!(t instanceof Tensor)) return rest;
-      const data = await t.contiguous().dataAsync();
+      const values = await t.contiguous().dataAsync();
+      // int64 is stored as exact doubles: INT64 raw data is the two's-complement words of its values
+      const data = t.dtype === "int64" ? BigInt64Array.from(values, (v) => BigInt(v)) : values;
       const rawData = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
       const dataType = DATA_TYPE[t.dtype as keyof typeof DATA_TYPE];
       return { name: init.name, dims: [...t.shape], dataType, rawData };
