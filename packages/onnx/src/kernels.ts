@@ -3,7 +3,7 @@
  * per entry, as Cinder tensor ops (more in `kernels-more.ts`).
  */
 import * as nn from "@cinder/nn";
-import { cat, isFloat, type Tensor, tensor, wrapInt } from "@cinder/tensor";
+import { cat, intOn, isFloat, type Tensor, tensor, wrapInt } from "@cinder/tensor";
 
 import {
   applyPads,
@@ -210,9 +210,9 @@ export const BASE_KERNELS: Record<string, Kernel> = {
       case "value_floats":
         return host(attr.floats ?? [], [attr.floats?.length ?? 0], "float32");
       case "value_int":
-        return host([attr.i ?? 0], [], "int32");
+        return host([attr.i ?? 0], [], "int64");
       case "value_ints":
-        return host(attr.ints ?? [], [attr.ints?.length ?? 0], "int32");
+        return host(attr.ints ?? [], [attr.ints?.length ?? 0], "int64");
       default:
         throw new OnnxLoadError(
           `onnx.load: node "${node.name}" (Constant) has a ${attr.name} attribute, which is not supported`,
@@ -237,7 +237,7 @@ export const BASE_KERNELS: Record<string, Kernel> = {
             : v.data.map(Math.trunc);
       return host(data, v.dims, dtype);
     }
-    return v.to(dtype);
+    return v.to(intOn(dtype, v.backend)); // INT64 on a backend without int64: its default integer, int32
   },
   Shape: (node, inputs) => {
     const v = inputs[0] ?? t(node, inputs, 0);
@@ -246,7 +246,7 @@ export const BASE_KERNELS: Record<string, Kernel> = {
     const start = normAxis(int(node, "start", 0), n);
     const end = node.attrs.has("end") ? normAxis(int(node, "end", n), n) : n;
     const out = dims.slice(Math.max(0, start), Math.min(n, end));
-    return host(out, [out.length], "int32");
+    return host(out, [out.length], "int64");
   },
   Concat: (node, inputs) => {
     const vs = inputs.filter((v): v is Value => v !== undefined);

@@ -13,7 +13,7 @@
  *     on the other operand's device where a tensor is needed.
  */
 import * as nn from "@cinder/nn";
-import { arg, type CallsOf, type DType, k, signature, Tensor, tensor } from "@cinder/tensor";
+import { arg, type CallsOf, type DType, intOn, k, signature, Tensor, tensor } from "@cinder/tensor";
 import { encodeObject } from "./graph";
 import { BASE_KERNELS } from "./kernels";
 import { MORE_KERNELS } from "./kernels-more";
@@ -87,7 +87,7 @@ function checkInput(who: string, name: string, type: InputType, x: Tensor): void
   const dims = type.dims;
   const want = `${type.dtype ?? "a tensor"}${dims ? ` of shape [${dims.map((d) => d ?? "*").join(", ")}]` : ""}`;
   const bad =
-    (type.dtype !== null && x.dtype !== type.dtype) ||
+    (type.dtype !== null && x.dtype !== intOn(type.dtype, x.backend)) ||
     (dims !== null && (dims.length !== x.ndim || dims.some((d, i) => d !== null && d !== x.shape[i])));
   if (bad)
     throw new TypeError(

@@ -3,7 +3,17 @@
  * device), tensor-proto decoding, node attributes, pads, and elementwise arithmetic on either kind of value.
  */
 import * as nn from "@cinder/nn";
-import { type DType, fromBFloat16Bits, fromFloat16Bits, isFloat, Tensor, tensor } from "@cinder/tensor";
+import {
+  type DType,
+  fromBFloat16Bits,
+  fromFloat16Bits,
+  getBackend,
+  getDefaultDevice,
+  intOn,
+  isFloat,
+  Tensor,
+  tensor,
+} from "@cinder/tensor";
 
 /** An error of the ONNX importer: a file that is not a valid ONNX model, an opset or operator not supported. */
 export class OnnxLoadError extends Error {
@@ -30,14 +40,14 @@ export const host = (data: readonly number[], dims: readonly number[], dtype: DT
 });
 export const isHost = (v: Value): v is Host => !(v instanceof Tensor);
 
-/** ONNX `TensorProto.DataType` -> Cinder dtype (int64 becomes int32, as Cinder has no int64). */
+/** ONNX `TensorProto.DataType` -> Cinder dtype (INT64 is int64; `toTensor` makes it int32 on a backend without it). */
 export const DTYPE_OF: Record<number, DType> = {
   1: "float32",
   2: "uint8",
   3: "int8",
   5: "int16",
   6: "int32",
-  7: "int32",
+  7: "int64",
   9: "bool",
   10: "float16",
   11: "float64",
@@ -156,7 +166,9 @@ export function toTensor(v: Value, like?: Tensor): Tensor {
   if (!isHost(v)) return v;
   const floating = isFloat(v.dtype);
   const dtype = floating && like?.isFloatingPoint() ? like.dtype : v.dtype;
-  return tensor(v.data as number[], { dtype, device: like?.device }).reshape(v.dims as number[]);
+  const device = like?.device ?? getDefaultDevice();
+  // an int64 constant (shapes, indices) on a backend without int64 is its default integer, int32
+  return tensor(v.data as number[], { dtype: intOn(dtype, getBackend(device)), device }).reshape(v.dims as number[]);
 }
 
 /** A host value's numbers; a tensor here is an error naming the node (a value that must be static). */

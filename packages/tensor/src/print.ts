@@ -250,8 +250,8 @@ function addSuffixes(tensorString: string, suffixes: string[], indent: number): 
   return `${parts.join("")})`;
 }
 
-/** Defaults that print no `dtype=` suffix (PyTorch: float32, int64, bool; Cinder: int32 for int64). */
-const DEFAULT_DTYPES: readonly string[] = ["float32", "int32", "bool", "complex64"];
+/** Defaults that print no `dtype=` suffix: PyTorch's (float32, int64, bool, complex64); int32 prints its dtype. */
+const DEFAULT_DTYPES: readonly string[] = ["float32", "int64", "bool", "complex64"];
 
 /** `repr(tensor)` (PyTorch's _str_intern for dense tensors). */
 export function formatTensor(t: Tensor): string {

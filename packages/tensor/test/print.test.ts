@@ -142,7 +142,8 @@ describe("formatTensor by hand", () => {
 
   it("prints the device of readable non-CPU tensors", () => {
     const t = fake({ shape: [3], dtype: "int32", data: [1, 2, 3], device: "webgpu" });
-    expect(formatTensor(t)).toBe("tensor([1, 2, 3], device='webgpu')");
+    // int32 is not PyTorch's default integer (int64), so it prints its dtype, after the device as PyTorch orders them
+    expect(formatTensor(t)).toBe("tensor([1, 2, 3], device='webgpu', dtype=torch.int32)");
   });
 
   it("wraps suffixes past linewidth", () => {

@@ -5,7 +5,7 @@
  * 1e-15, ints and bools exactly).
  */
 
-export type CinderDType = "float32" | "float64" | "int32" | "uint8" | "bool";
+export type CinderDType = "float32" | "float64" | "int64" | "int32" | "uint8" | "bool";
 export type Encoded = number | boolean | string | null | Encoded[];
 export type Decoded = number | boolean | Decoded[];
 
@@ -14,6 +14,14 @@ export interface TensorRecord {
   shape: number[];
   dtype: CinderDType;
   torch_dtype: string;
+}
+
+/** int64 values past ±(2^53 - 1), which Cinder's int64 (exact doubles) cannot hold: it throws instead. */
+export function beyondInt64(r: TensorRecord): boolean {
+  return (
+    r.dtype === "int64" &&
+    flatten(decode(r.values)).some((v) => typeof v === "number" && Math.abs(v) > Number.MAX_SAFE_INTEGER)
+  );
 }
 
 export function decode(v: Encoded): Decoded {
@@ -34,6 +42,7 @@ export function flatten(v: Decoded): (number | boolean)[] {
 export const TOLERANCE: Record<CinderDType, { rtol: number; atol: number }> = {
   float32: { rtol: 1e-6, atol: 1e-7 },
   float64: { rtol: 1e-12, atol: 1e-15 },
+  int64: { rtol: 0, atol: 0 },
   int32: { rtol: 0, atol: 0 },
   uint8: { rtol: 0, atol: 0 },
   bool: { rtol: 0, atol: 0 },

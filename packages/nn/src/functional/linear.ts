@@ -3,6 +3,7 @@ import {
   arange,
   arg,
   cat,
+  defaultIntDtype,
   fmtShape,
   IndexError,
   k,
@@ -451,8 +452,8 @@ function checkIndexRange(idx: Tensor, n: number, what: string): void {
 }
 
 /**
- * `one_hot(input, num_classes=-1)`: one-hot encoding of an integer tensor: [..., num_classes], int32 (PyTorch
- * gives int64; Cinder has no int64). num_classes -1 means max(input) + 1. (PyTorch's docs call the tensor
+ * `one_hot(input, num_classes=-1)`: one-hot encoding of an integer tensor: [..., num_classes], int64 as PyTorch's
+ * (int32 on a backend without int64). num_classes -1 means max(input) + 1. (PyTorch's docs call the tensor
  * `tensor`; the callable takes `input=`.)
  */
 export const oneHot = op(
@@ -475,5 +476,5 @@ function oneHotImpl(input: Tensor, numClasses: number): Tensor {
   return input
     .unsqueeze(-1)
     .eq(arange(n, { device: input.device }))
-    .to("int32");
+    .to(defaultIntDtype(input.backend)); // PyTorch's int64 (int32 on a backend without int64)
 }

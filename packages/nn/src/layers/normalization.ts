@@ -90,7 +90,7 @@ export abstract class BatchNorm extends Module {
     if (this.trackRunningStats) {
       this.runningMean = buffer(zeros([numFeatures], f));
       this.runningVar = buffer(zeros([numFeatures], f));
-      this.numBatchesTracked = buffer(tensor(0, { dtype: "int32", device: f.device }));
+      this.numBatchesTracked = buffer(tensor(0, { device: f.device })); // the device's default integer: int64 as PyTorch's
     } else {
       this.runningMean = null;
       this.runningVar = null;
@@ -343,7 +343,7 @@ export abstract class InstanceNorm extends Module {
     if (a.trackRunningStats) {
       this.runningMean = buffer(zeros([a.numFeatures], f));
       this.runningVar = buffer(init.ones_(empty([a.numFeatures], f)));
-      this.numBatchesTracked = buffer(tensor(0, { dtype: "int32", device: f.device }));
+      this.numBatchesTracked = buffer(tensor(0, { device: f.device })); // the device's default integer: int64 as PyTorch's
     } else {
       this.runningMean = null;
       this.runningVar = null;

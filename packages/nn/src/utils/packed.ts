@@ -2,7 +2,7 @@
  * `PackedSequence` (torch.nn.utils.rnn), and the host copy of its batch order: the permutations are kept as numbers
  * where they were made (`packPaddedSequence`, the recurrent modules), so unpacking needs no read of a device tensor.
  */
-import { arg, type CallsOf, type Kind, k, signature, type Tensor, tensor } from "@cinder/tensor";
+import { arg, type CallsOf, defaultIntDtype, type Kind, k, signature, type Tensor, tensor } from "@cinder/tensor";
 
 const sequencesKind: Kind<Tensor | readonly Tensor[]> = k.or(k.tensor, k.tensors);
 
@@ -15,9 +15,9 @@ export function invert(perm: readonly number[]): number[] {
   return inv;
 }
 
-/** A permutation as an int32 tensor on `like`'s device. */
+/** A permutation as an index tensor on `like`'s device (its default integer: PyTorch's int64 on the CPU). */
 export const indexTensor = (idx: readonly number[], like: Tensor): Tensor =>
-  tensor([...idx], { dtype: "int32", device: like.device });
+  tensor([...idx], { dtype: defaultIntDtype(like.backend), device: like.device });
 
 const ints = (t: Tensor): number[] => Array.from(t.to("cpu").data() as ArrayLike<number>);
 /** The sorted indices as numbers, for sequences whose order was made on the host. */
@@ -140,7 +140,7 @@ export function packed(
 ): PackedSequence {
   const p = new PackedSequence(
     data,
-    tensor([...batchSizes], { dtype: "int32", device: "cpu" }),
+    tensor([...batchSizes], { dtype: "int64", device: "cpu" }), // PyTorch's: int64 on the CPU
     sorted ? indexTensor(sorted, data) : null,
     sorted ? indexTensor(invert(sorted), data) : null,
   );

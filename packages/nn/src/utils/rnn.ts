@@ -161,7 +161,7 @@ export function padPackedSequence(...args: CallsOf<typeof PAD_PACKED>): [Tensor,
     padded = padded.indexSelect(1, sequence.unsortedIndices);
     lengths = invert(order).map((i) => lens[i]);
   }
-  return [batchFirst ? padded.transpose(0, 1) : padded, tensor(lengths, { dtype: "int32", device: "cpu" })];
+  return [batchFirst ? padded.transpose(0, 1) : padded, tensor(lengths, { dtype: "int64", device: "cpu" })];
 }
 
 const PACK_SEQUENCE = signature("nn.utils.rnn.packSequence", [

@@ -12,7 +12,7 @@
 import type { Device } from "../backend";
 import { getBackend } from "../backend";
 import type { DType } from "../dtype";
-import { checkDType, isFloat } from "../dtype";
+import { checkDType, defaultIntDtype, isFloat } from "../dtype";
 import { DTypeError, fmtShape } from "../errors";
 import { ArgumentError, arg, type Kind, k } from "../signature";
 import type { Tensor } from "../tensor";
@@ -33,6 +33,14 @@ export function setDefaultDevice(device: Device): void {
 /** The device creation ops use when none is given. */
 export function getDefaultDevice(): Device {
   return defaultDevice;
+}
+
+/**
+ * PyTorch's int64 default on `device` (the default device when null): int64 where its backend stores int64 (the
+ * CPU), int32 elsewhere (WebGPU). The dtype of inferred integers, index results and integer sums.
+ */
+export function defaultIntOn(device: Device | null | undefined): DType {
+  return defaultIntDtype(getBackend(device ?? defaultDevice));
 }
 
 // ---- the parameters the factory functions share ----

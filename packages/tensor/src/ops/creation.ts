@@ -35,6 +35,7 @@ import {
   FACTORY_KEYWORDS,
   type FactoryArgs,
   finish,
+  defaultIntOn,
   getDefaultDevice,
   LIKE_KEYWORDS,
   type LikeArgs,
@@ -106,12 +107,14 @@ function describe(d: unknown): string {
 /** An element of `tensor()`'s data: a number, a boolean, or a `{ re, im }` complex number. */
 type Elem = number | boolean | Complex;
 
-function inferDType(values: readonly Elem[]): DType {
+/** `intDtype`: the default integer of the target device (int64 where it stores int64, as PyTorch's; else int32). */
+function inferDType(values: readonly Elem[], intDtype: DType): DType {
   if (values.length === 0) return "float32";
   if (values.some(isComplexValue)) return "complex64"; // PyTorch's default complex dtype
   if (values.every((v) => typeof v === "boolean")) return "bool";
-  return values.every((v) => typeof v === "boolean" || Number.isInteger(v)) ? "int32" : "float32";
+  return values.every((v) => typeof v === "boolean" || Number.isInteger(v)) ? intDtype : "float32";
 }
+
 
 const INT_HINT: Partial<Record<DType, string>> = {
   int32: ': pass { dtype: "int64" } or { dtype: "float64" }',
@@ -190,7 +193,8 @@ const TENSOR = signature(
 
 /**
  * `tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False)`: a tensor holding a copy of
- * `data`: a number, boolean, (nested) array or TypedArray. Integers give int32, other numbers float32, booleans
+ * `data`: a number, boolean, (nested) array or TypedArray. Integers give int64 (int32 on a backend without int64),
+ * other numbers float32, booleans
  * bool, a TypedArray its own dtype (a Tensor is copied and detached). JS cannot tell 1.0 from 1, so
  * `requiresGrad: true` without a dtype makes float32.
  */
@@ -217,7 +221,7 @@ export const tensor = op(TENSOR, ({ data, dtype, device, requiresGrad }): Tensor
     arr = asIs ? src : fillTyped(Array.from(src), dt);
   } else {
     // JS cannot tell 1.0 from 1: a tensor that requires grad must be floating point, so infer float32 then
-    dt = resolveDtype("tensor", dtype, requiresGrad ? "float32" : inferDType(values));
+    dt = resolveDtype("tensor", dtype, requiresGrad ? "float32" : inferDType(values, defaultIntOn(dev)));
     checkRequiresGrad("tensor", requiresGrad, dt);
     arr = fillTyped(values, dt);
   }
@@ -315,18 +319,18 @@ export const empty = op(
   bySize("empty", 0),
 );
 
-function dtypeOfValue(v: number | boolean): DType {
-  return typeof v === "boolean" ? "bool" : Number.isInteger(v) ? "int32" : "float32";
+function dtypeOfValue(v: number | boolean, device: Device | null): DType {
+  return typeof v === "boolean" ? "bool" : Number.isInteger(v) ? defaultIntOn(device) : "float32";
 }
 
 const FULL = signature("full", [arg("size", k.ints), arg("fillValue", k.scalar)], FACTORY_KEYWORDS);
 /**
  * `full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False)`:
- * the dtype is the fill value's (bool, int32, float32) unless given; `requiresGrad: true` makes an integer value
+ * the dtype is the fill value's (bool, int64 or int32 where the device has no int64, float32) unless given; `requiresGrad: true` makes an integer value
  * float32 (JS cannot tell 1.0 from 1).
  */
 export const full = op(FULL, ({ size, fillValue, dtype, device, requiresGrad }): Tensor => {
-  const dt = resolveDtype("full", dtype, requiresGrad ? "float32" : dtypeOfValue(fillValue));
+  const dt = resolveDtype("full", dtype, requiresGrad ? "float32" : dtypeOfValue(fillValue, device));
   checkScalarFits("full", fillValue, dt, dtype === null);
   return filled("full", checkSize("full", size), +fillValue, dt, device, requiresGrad);
 });
@@ -391,7 +395,7 @@ function arangeImpl(
     );
   }
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const inferred = [start, end, step].every(Number.isInteger) && !requiresGrad ? "int32" : "float32";
+  const inferred = [start, end, step].every(Number.isInteger) && !requiresGrad ? defaultIntOn(device) : "float32";
   const dtype = resolveDtype("arange", asked, inferred);
   checkRequiresGrad("arange", requiresGrad, dtype);
   checkAllocation(n, dtype, "arange()", [n]);
@@ -403,7 +407,8 @@ function arangeImpl(
 
 /**
  * `arange(end, *, ...)` and `arange(start, end, step=1, *, out=None, dtype=None, layout=None, device=None,
- * pin_memory=False, requires_grad=False)`: integer arguments give int32 (PyTorch's int64), others float32.
+ * pin_memory=False, requires_grad=False)`: integer arguments give int64 (int32 on a backend without int64), others
+ * float32.
  */
 export const arange = overloads(
   op(ARANGE_END, (a): Tensor => arangeImpl(0, a.end, 1, a)),

@@ -3,7 +3,7 @@
  * `x[...]`: integers (negative too), slices ("1:4:2", ":", slice()), "..." and null (new axis), integer lists or
  * tensors (advanced indexing, broadcast together), and boolean masks. Basic indexing returns a view.
  */
-import { isComplex } from "../dtype";
+import { defaultIntDtype, isComplex } from "../dtype";
 import { DTypeError, fmtShape, IndexError, ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
 import { opTracer } from "../op-tracer";
@@ -228,7 +228,10 @@ function wrapIndex(idx: Tensor, size: number, dim: number): Tensor {
   return idx.add(idx.lt(0).int().mul(size));
 }
 
-/** Coordinates of the nonzero elements as an int32 [n, ndim] tensor (reads the data: synchronous devices only). */
+/**
+ * Coordinates of the nonzero elements as an [n, ndim] tensor of the backend's default integer (PyTorch's int64);
+ * reads the data: synchronous devices only.
+ */
 function nonzeroImpl(x: Tensor): Tensor {
   // a complex element is nonzero when either part is (its data holds two words per element)
   if (isComplex(x.dtype)) return nonzeroImpl(x.ne(0));
@@ -243,7 +246,7 @@ function nonzeroImpl(x: Tensor): Tensor {
       n++;
     }
   }
-  return tensor(new Int32Array(coords), { device: x.device }).reshape(n, nd);
+  return tensor(coords, { dtype: defaultIntDtype(x.backend), device: x.device }).reshape(n, nd);
 }
 const NONZERO = signature("nonzero", [self], [arg("asTuple", k.bool, false)]);
 /** The two result types of `nonzero` by `asTuple`, for TypeScript (one declared signature). */
@@ -254,7 +257,7 @@ type NonzeroAsTuple = {
   readonly signature: Signature<[typeof self], [Param<"asTuple", true, false>]>;
 } & ((...a: never[]) => Tensor[]);
 /**
- * `nonzero(input, *, as_tuple=False)`: the coordinates of the nonzero elements as an int32 [n, ndim] tensor, or
+ * `nonzero(input, *, as_tuple=False)`: the coordinates of the nonzero elements as an int64 [n, ndim] tensor, or
  * with `asTuple: true` one 1-D tensor per dim (a 0-dim input counts as 1-D). Reads the data: synchronous devices.
  */
 export const nonzero = Object.assign(

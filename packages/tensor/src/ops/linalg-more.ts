@@ -197,7 +197,7 @@ export const matrixRank = op(
       .mul(rt)
       .unsqueeze(-1)
       .maximum(lift(atol ?? 0));
-    return S.gt(tol).sum(-1).to("int32");
+    return S.gt(tol).sum(-1); // a count: the device's default integer (PyTorch's int64)
   },
 );
 

@@ -9,6 +9,7 @@
  * produced as one packed tensor recorded with one backward (PyTorch's formulas: linalg_qr_backward, the hermitian
  * linalg_eig_backward, svd_backward, pinv_backward), and returned as views of it.
  */
+import { defaultIntDtype } from "../dtype";
 import { ShapeError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
 import { arg, k, op, signature } from "../signature";
@@ -554,7 +555,7 @@ export const lstsq = op(
     const residuals = fromF64(new Float64Array(0), [0], A);
     return named(
       ["solution", "residuals", "rank", "singularValues"],
-      [X, residuals, fromF64(ranks, A.shape.slice(0, -2), A, "int32"), fromF64(new Float64Array(0), [0], A)],
+      [X, residuals, fromF64(ranks, A.shape.slice(0, -2), A, defaultIntDtype(A.backend)), fromF64(new Float64Array(0), [0], A)],
     ) as LstsqResult;
   },
 );

@@ -12,7 +12,7 @@
  * samples' gradients with respect to the parameters are zero (`NormalBackward*`, `BernoulliBackward0`,
  * `PoissonBackward0`): sampling is not reparameterized.
  */
-import { type DType, isFloat } from "../dtype";
+import { type DType, defaultIntDtype, isFloat } from "../dtype";
 import { DTypeError, ShapeError } from "../errors";
 import { needsGradAny, recordOp } from "../grad";
 import { defaultGenerator, Generator, hash32, randomUniform } from "../random";
@@ -308,7 +308,9 @@ function multinomialValue(input: Tensor, n: number, replacement: boolean, g: Gen
     }
   }
   const shape = input.ndim === 2 ? [rows, n] : [n];
-  return tensorFromData(sampleRows(p, rows, c, n, replacement, g), shape, "int32", input.device, `${what}()`);
+  return tensorFromData(sampleRows(p, rows, c, n, replacement, g), shape, "int32", input.device, `${what}()`).to(
+    defaultIntDtype(input.backend),
+  );
 }
 
 const MULTINOMIAL = [self, arg("numSamples", k.int), arg("replacement", k.bool, false)] as const;

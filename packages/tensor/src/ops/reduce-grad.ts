@@ -15,7 +15,7 @@
  * which are exact without zeros too, are used instead.
  */
 import type { DType } from "../dtype";
-import { isFloat } from "../dtype";
+import { defaultIntDtype, isFloat } from "../dtype";
 import { isGradEnabled } from "../grad";
 import { type Tensor, tensorFromData } from "../tensor";
 import { zerosLike } from "./creation";
@@ -132,8 +132,8 @@ export function cumprodBackward(g: Tensor, x: Tensor, y: Tensor, dim: number): T
 }
 
 /**
- * sum/prod of an integer tensor: PyTorch's result is int64, Cinder's int32; a result int32 cannot hold is an error,
- * not a wrapped value. Computed exactly in float64 (integer sums up to 2^53; a product whose magnitude passes 2^31
+ * sum/prod of an integer tensor: PyTorch's result is int64, as on the CPU; on a backend without int64 it is int32,
+ * and a result int32 cannot hold is an error, not a wrapped value. Computed exactly in float64 (integer sums up to 2^53; a product whose magnitude passes 2^31
  * never comes back, so the range test is exact too). Skipped with an explicit `dtype` (PyTorch wraps then too) and
  * where the device cannot be read synchronously.
  */
@@ -143,8 +143,8 @@ export function checkIntReduction(
   dim: number | readonly number[] | null,
   dtype: DType | null,
 ): void {
-  // an int64 result is range-checked by the kernel itself
-  if (dtype !== null || isFloat(x.dtype) || x.dtype === "int64" || x.numel() === 0 || !readable(x)) return;
+  // an int64 result (the CPU's) is range-checked by the kernel itself; int32 (backends without int64) is checked here
+  if (dtype !== null || isFloat(x.dtype) || intResult(x) === "int64" || x.numel() === 0 || !readable(x)) return;
   const xd = x.to("float64");
   const all = dim === null || (Array.isArray(dim) && dim.length === 0);
   const r =
@@ -158,10 +158,15 @@ export function checkIntReduction(
   checkInt32Results(`${what}()`, r.data(), `x.double().${what}()`);
 }
 
+/** The dtype of an integer reduction of `x`: its own int64, else the backend's default integer. */
+function intResult(x: Tensor): DType {
+  return x.dtype === "int64" ? "int64" : defaultIntDtype(x.backend);
+}
+
 /** cumsum/cumprod of an integer tensor: as checkIntReduction, for every prefix. */
 export function checkIntScan(what: "cumsum" | "cumprod", x: Tensor, dim: number, dtype: DType | null): void {
-  // an int64 result is range-checked by the kernel itself
-  if (dtype !== null || isFloat(x.dtype) || x.dtype === "int64" || x.numel() === 0 || !readable(x)) return;
+  // an int64 result (the CPU's) is range-checked by the kernel itself; int32 (backends without int64) is checked here
+  if (dtype !== null || isFloat(x.dtype) || intResult(x) === "int64" || x.numel() === 0 || !readable(x)) return;
   const xd = x.to("float64");
   const r = what === "cumsum" ? xd.cumsum(dim) : xd.cumprod(dim);
   checkInt32Results(`${what}()`, r.data(), `x.double().${what}(${dim})`);

@@ -2,7 +2,7 @@
 
 import type { ArgReduceOp, ReduceOp, ScanOp } from "../backend";
 import type { DType } from "../dtype";
-import { isComplex, isFloat } from "../dtype";
+import { defaultIntDtype, isComplex, isFloat } from "../dtype";
 import { DTypeError, fmtShape, IndexError } from "../errors";
 import { fuses, isWholePending, ProgramBuilder, runNow } from "../fusion";
 import { needsGrad, noGrad as noRecord, recordOp } from "../grad";
@@ -84,7 +84,9 @@ export function reduceKernel(
 
 /** Bring a reduced gradient back to the input's rank (size-1 reduced dims), ready to broadcast. */
 
-const accDtype = (d: DType): DType => (isFloat(d) || isComplex(d) || d === "int64" ? d : "int32");
+/** sum/prod/cumsum/cumprod's dtype: integers and bool accumulate in the backend's default integer (PyTorch's int64). */
+const accDtype = (x: Tensor): DType =>
+  isFloat(x.dtype) || isComplex(x.dtype) || x.dtype === "int64" ? x.dtype : defaultIntDtype(x.backend);
 
 /** `sum(input, dim=None, keepdim=False, *, dtype=None)` */
 export const sum = op(
@@ -99,7 +101,7 @@ function sumImpl(
 ): Tensor {
   const dims = dimsOf(x, dim ?? undefined, "sum");
   if (!isComplex(x.dtype)) checkIntReduction("sum", x, dim, dtype);
-  const y = reduceKernel("sum", x, dims, keepdim, dtype ?? accDtype(x.dtype));
+  const y = reduceKernel("sum", x, dims, keepdim, dtype ?? accDtype(x));
   if (!needsGrad(x)) return y;
   return recordOp({
     name: dim === null ? "SumBackward0" : "SumBackward1",
@@ -161,7 +163,7 @@ function prodImpl(x: Tensor, dim: number | null, keepdim: boolean, dtype: DType 
   const dims = dimsOf(x, dim ?? undefined, "prod");
   checkHalfKernel("prod", x.dtype);
   if (!isComplex(x.dtype)) checkIntReduction("prod", x, dim, dtype);
-  const y = reduceKernel("prod", x, dims, keepdim, dtype ?? accDtype(x.dtype));
+  const y = reduceKernel("prod", x, dims, keepdim, dtype ?? accDtype(x));
   if (!needsGrad(x)) return y;
   return recordOp({
     name: dim === null ? "ProdBackward0" : "ProdBackward1",
@@ -258,7 +260,7 @@ function argKernel(op: ArgReduceOp, x: Tensor, dim: number, keepdim: boolean): T
   if (x.ndim === 0) {
     return new Tensor(argKernel(op, new Tensor(x.storage, [1], [1], x.offset), 0, true).storage, []);
   }
-  const out = empty(keptShape(x.shape, [dim]), "int32", x);
+  const out = empty(keptShape(x.shape, [dim]), defaultIntDtype(x.backend), x);
   x.backend.argReduce(op, x.view_, dim, out.view_);
   return squeezeDims(out, [dim], keepdim);
 }
@@ -501,7 +503,7 @@ function cumsumImpl(x: Tensor, dim: number, dtype: DType | null): Tensor {
   const d = normDim(dim, x.ndim, "cumsum");
   checkHalfKernel("cumsum", dtype ?? x.dtype);
   if (!isComplex(x.dtype)) checkIntScan("cumsum", x, d, dtype);
-  const y = scanKernel("cumsum", x, d, dtype ?? accDtype(x.dtype));
+  const y = scanKernel("cumsum", x, d, dtype ?? accDtype(x));
   if (!needsGrad(x)) return y;
   return recordOp({
     name: "CumsumBackward0",
@@ -521,7 +523,7 @@ function cumprodImpl(x: Tensor, dim: number, dtype: DType | null): Tensor {
   const d = normDim(dim, x.ndim, "cumprod");
   checkHalfKernel("cumprod", dtype ?? x.dtype);
   checkIntScan("cumprod", x, d, dtype);
-  const y = scanKernel("cumprod", x, d, dtype ?? accDtype(x.dtype));
+  const y = scanKernel("cumprod", x, d, dtype ?? accDtype(x));
   if (!needsGrad(x)) return y;
   return recordOp({
     name: "CumprodBackward0",

@@ -15,6 +15,7 @@ import {
   checkCount,
   checkRequiresGrad,
   checkSize,
+  defaultIntOn,
   FACTORY_KEYWORDS,
   finish,
   getDefaultDevice,
@@ -120,7 +121,7 @@ function randintImpl(low: number, high: number, a: RandintArgs): Tensor {
     );
   }
   const shape = checkSize("randint", a.size);
-  const dtype = resolveDtype("randint", a.dtype, "int32");
+  const dtype = resolveDtype("randint", a.dtype, defaultIntOn(a.device));
   checkScalarFits("randint", low, dtype, a.dtype === null);
   checkScalarFits("randint", high - 1, dtype, a.dtype === null);
   checkRequiresGrad("randint", a.requiresGrad, dtype);
@@ -143,7 +144,8 @@ function randintImpl(low: number, high: number, a: RandintArgs): Tensor {
  * Sterbenz) and adds it back as two halves, every intermediate inside int32 because the result is.
  */
 function offsetBy(v: Tensor, low: number, range: number, dtype: DType): Tensor {
-  if (isFloat(dtype)) return v.to(dtype).add(low);
+  // int64 holds every intermediate exactly (v < 2^24 and the result within its checked range)
+  if (isFloat(dtype) || dtype === "int64") return v.to(dtype).add(low);
   if (range <= 2 ** 31) return v.to("int32").add(low).to(dtype);
   const big = v.ge(2 ** 31);
   const half = big.to("int32").mul(2 ** 30);
@@ -158,8 +160,8 @@ function offsetBy(v: Tensor, low: number, range: number, dtype: DType): Tensor {
 
 /**
  * `randint(high, size, *, ...)` and `randint(low, high, size, *, generator=None, out=None, dtype=None,
- * layout=None, device=None, pin_memory=False, requires_grad=False)`: integers uniform on [low, high); int32 by
- * default (PyTorch's int64).
+ * layout=None, device=None, pin_memory=False, requires_grad=False)`: integers uniform on [low, high); int64 by
+ * default (int32 on a backend without int64).
  */
 export const randint = overloads(
   op(RANDINT_HIGH, (a): Tensor => randintImpl(0, a.high, a)),
@@ -169,11 +171,12 @@ export const randint = overloads(
 const RANDPERM = signature("randperm", [arg("n", k.int)], RANDOM_KEYWORDS);
 /**
  * `randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
- * requires_grad=False)`: a random permutation of 0..n-1 (int32 by default), from the seeded generator.
+ * requires_grad=False)`: a random permutation of 0..n-1 (int64 by default, int32 on a backend without
+ * int64), from the seeded generator (shuffled in int32, then cast).
  */
 export const randperm = op(RANDPERM, ({ n, generator, dtype: asked, device, requiresGrad }): Tensor => {
   checkCount("randperm", "n", n);
-  const dtype = resolveDtype("randperm", asked, "int32");
+  const dtype = resolveDtype("randperm", asked, defaultIntOn(device));
   checkRequiresGrad("randperm", requiresGrad, dtype);
   checkAllocation(n, "int32", "randperm()", [n]);
   if (n > 2 ** 31) {

@@ -10,7 +10,7 @@
  * logcumsumexp within rounding (computed in float64 where the backend stores it, as PyTorch's CPU kernel accumulates
  * in double; elsewhere in float32).
  */
-import { isFloat } from "../dtype";
+import { defaultIntDtype, isFloat } from "../dtype";
 import { DTypeError } from "../errors";
 import { needsGrad, noGrad as noRecord, recordOp } from "../grad";
 import { normDim } from "../shape";
@@ -41,10 +41,10 @@ export function logScan(
   return cur;
 }
 
-/** 0, 1, ..., n-1 along `d` of `shape` (int32, broadcast over the other dims). */
+/** 0, 1, ..., n-1 along `d` of `shape` (the default integer of `device`, broadcast over the other dims). */
 export function positions(shape: readonly number[], d: number, device: string): Tensor {
   const n = shape[d];
-  return arange(n, { dtype: "int32", device })
+  return arange(n, { device })
     .reshape(shape.map((_, i) => (i === d ? n : 1)))
     .expand(shape);
 }
@@ -62,7 +62,7 @@ function cumExtreme(which: "max" | "min", x: Tensor, dim: number): ValuesIndices
   const d = normDim(dim, x.ndim, name);
   const x1 = x.ndim === 0 ? x.reshape([1]) : x;
   const { values, indices } = noRecord(() => {
-    if (x1.numel() === 0) return { values: x1.clone(), indices: x1.to("int32") };
+    if (x1.numel() === 0) return { values: x1.clone(), indices: x1.to(defaultIntDtype(x1.backend)) };
     const bool = x1.dtype === "bool";
     const v0 = bool ? x1.to("uint8") : x1;
     const float = isFloat(x1.dtype);

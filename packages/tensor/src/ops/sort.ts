@@ -1,5 +1,5 @@
 /** Sorting: sort, argsort, topk. Values are differentiable (their gradient scatters back through the indices). */
-import { isComplex } from "../dtype";
+import { defaultIntDtype, isComplex } from "../dtype";
 import { IndexError } from "../errors";
 import { needsGrad, recordOp } from "../grad";
 import { checkHalfKernel } from "../half";
@@ -20,7 +20,7 @@ function sortImpl(x: Tensor, dim: number, descending: boolean, what = "sort"): V
   if (isComplex(x.dtype)) throw complexUnsupported(what, x.dtype);
   const d = normDim(dim, x.ndim, what);
   const values = empty(x.shape, x.dtype, x);
-  const indices = empty(x.shape, "int32", x);
+  const indices = empty(x.shape, defaultIntDtype(x.backend), x);
   if (x.numel() > 0) {
     if (x.ndim === 0) {
       x.backend.copy(x.view_, values.view_);

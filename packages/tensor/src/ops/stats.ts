@@ -9,7 +9,7 @@
  * mode's std::sort beyond 16 elements, nanmedian of an all-NaN line, NaN in mode) it is unspecified, and Cinder
  * gives the same rule as above.
  */
-import { isFloat } from "../dtype";
+import { defaultIntDtype, isFloat } from "../dtype";
 import { DTypeError, IndexError, ShapeError } from "../errors";
 import { needsGrad, noGrad as noRecord, recordOp } from "../grad";
 import { normDim } from "../shape";
@@ -34,7 +34,7 @@ function emptyReduced(x: Tensor, d: number, keepdim: boolean): ValuesIndices {
   const dev = { device: x.device };
   return valuesIndices(
     full(shape, 0, { dtype: x.dtype, ...dev }),
-    full(shape, 0, { dtype: "int32", ...dev }),
+    full(shape, 0, { dtype: defaultIntDtype(x.backend), ...dev }),
   );
 }
 
@@ -77,7 +77,7 @@ function recordSelection(
 
 /** Values and indices of a reduction over `d` of a 0-dim tensor: itself and 0. */
 function ofScalar(x: Tensor): ValuesIndices {
-  return valuesIndices(x.detach().clone(), full([], 0, { dtype: "int32", device: x.device }));
+  return valuesIndices(x.detach().clone(), full([], 0, { dtype: defaultIntDtype(x.backend), device: x.device }));
 }
 
 function checkReducible(x: Tensor, d: number, name: string): void {
@@ -203,7 +203,7 @@ export const mode = op(
       const first = full(
         x.shape.map((s, i) => (i === d ? 1 : s)),
         0,
-        { dtype: "int32", device: x.device },
+        { dtype: defaultIntDtype(x.backend), device: x.device },
       );
       const start = runningExtreme("max", cat([first, where(fresh, pos.narrow(d, 1, n - 1), 0)], d), d);
       const freq = pos.sub(start);

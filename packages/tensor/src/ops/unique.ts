@@ -1,6 +1,6 @@
 /**
  * unique and unique_consecutive, with PyTorch 1.13's results: sorted unique values (or slices along `dim`), the
- * inverse indices and the counts, int32 for PyTorch's int64.
+ * inverse indices and the counts, int64 as PyTorch's (int32 on a backend without int64).
  *
  * Composed of the backend's stable sort, cumsum, gather and scatter: the runs of equal values in sorted order are
  * numbered by a cumsum of "differs from the previous one", and each run's first position is scattered to its
@@ -12,6 +12,7 @@
  * returns its hash set's order, which no order promises), and each NaN is a value of its own, sorted last with a
  * count of 1 (PyTorch 1.13 places NaN out of order with a count of 0).
  */
+import { defaultIntDtype } from "../dtype";
 import { DeviceError, IndexError, ShapeError } from "../errors";
 import { noGrad as noRecord } from "../grad";
 import { normDim } from "../shape";
@@ -30,12 +31,15 @@ import type { Tensor } from "../tensor";
 import { arange, full } from "./creation";
 import { cat } from "./view";
 
+/** Options of an index tensor on `t`'s device: its backend's default integer (PyTorch's int64). */
+const ints = (t: Tensor) => ({ dtype: defaultIntDtype(t.backend), device: t.device });
+
 interface Runs {
-  /** Run number of each position in the given order (int32 [n]). */
+  /** Run number of each position in the given order (int64 [n]). */
   runId: Tensor;
-  /** Position (in the given order) where each run starts (int32 [count]). */
+  /** Position (in the given order) where each run starts (int64 [count]). */
   starts: Tensor;
-  /** Length of each run (int32 [count]). */
+  /** Length of each run (int64 [count]). */
   counts: Tensor;
 }
 
@@ -43,7 +47,7 @@ interface Runs {
 function runsOf(fresh: Tensor, n: number, what: string): Runs {
   const dev = { device: fresh.device };
   const isStart = cat([full([1], true, { dtype: "bool", ...dev }), fresh], 0);
-  const runId = isStart.to("int32").cumsum(0).sub(1);
+  const runId = isStart.to(ints(fresh).dtype).cumsum(0).sub(1);
   if (!fresh.backend.readSync) {
     throw new DeviceError(
       `${what}() reads the input's values (the result's size depends on them), which needs a device with synchronous reads; use (await x.toAsync("cpu")).${what}(...)`,
@@ -52,11 +56,11 @@ function runsOf(fresh: Tensor, n: number, what: string): Runs {
   const count = (runId.at(-1).item() as number) + 1;
   // each run's first position goes to its run number; the other positions to a spare slot past the end
   const slot = runId.maskedFill(isStart.logicalNot(), count);
-  const pos = arange(n, { dtype: "int32", ...dev });
-  const starts = full([count + 1], 0, { dtype: "int32", ...dev })
+  const pos = arange(n, ints(fresh));
+  const starts = full([count + 1], 0, ints(fresh))
     .scatter(0, slot, pos)
     .narrow(0, 0, count);
-  const ends = cat([starts.narrow(0, 1, count - 1), full([1], n, { dtype: "int32", ...dev })], 0);
+  const ends = cat([starts.narrow(0, 1, count - 1), full([1], n, ints(fresh))], 0);
   return { runId, starts, counts: ends.sub(starts) };
 }
 
@@ -68,8 +72,8 @@ function uniqueFlat(x: Tensor, consecutive: boolean, what: string): [Tensor, Ten
   if (n === 0) {
     return [
       full([0], 0, { dtype: x.dtype, ...dev }),
-      full(x.shape, 0, { dtype: "int32", ...dev }),
-      full([0], 0, { dtype: "int32", ...dev }),
+      full(x.shape, 0, ints(x)),
+      full([0], 0, ints(x)),
     ];
   }
   const sorted = consecutive ? null : flat.sort();
@@ -77,7 +81,7 @@ function uniqueFlat(x: Tensor, consecutive: boolean, what: string): [Tensor, Ten
   const fresh = values.narrow(0, 1, n - 1).ne(values.narrow(0, 0, n - 1));
   const { runId, starts, counts } = runsOf(fresh, n, what);
   const out = values.indexSelect(0, starts);
-  const inverse = sorted ? full([n], 0, { dtype: "int32", ...dev }).scatter(0, sorted.indices, runId) : runId;
+  const inverse = sorted ? full([n], 0, ints(x)).scatter(0, sorted.indices, runId) : runId;
   return [out, inverse.reshape(x.shape), counts];
 }
 
@@ -91,7 +95,7 @@ function uniqueDim(x: Tensor, dim: number, consecutive: boolean, what: string): 
     if (zeroDims > 1) {
       throw new ShapeError("Number of zero sized dimensions is more than one, so unique cannot be applied ");
     }
-    const none = full([0], 0, { dtype: "int32", ...dev });
+    const none = full([0], 0, ints(x));
     return [x.clone(), none, none.clone()];
   }
   if (zeroDims > 0) {
@@ -105,7 +109,7 @@ function uniqueDim(x: Tensor, dim: number, consecutive: boolean, what: string): 
   const rows = moved.reshape([n, -1]);
   const m = rows.shape[1];
   // lexicographic order of the rows: stable sorts by each column, the last column first
-  let order = arange(n, { dtype: "int32", ...dev });
+  let order = arange(n, ints(x));
   if (!consecutive) {
     for (let j = m - 1; j >= 0; j--) {
       const key = rows.select(1, j).indexSelect(0, order);
@@ -125,7 +129,7 @@ function uniqueDim(x: Tensor, dim: number, consecutive: boolean, what: string): 
   // back to the input's dim order
   const back = [0, ...others].map((_, i) => [d, ...others].indexOf(i));
   const out = kept.permute(back).contiguous();
-  const inverse = consecutive ? runId : full([n], 0, { dtype: "int32", ...dev }).scatter(0, order, runId);
+  const inverse = consecutive ? runId : full([n], 0, ints(x)).scatter(0, order, runId);
   return [out, inverse, counts];
 }
 

@@ -16,6 +16,7 @@ import { cachedWeights, windowSum } from "./avg";
 import {
   type AdaptiveSize,
   foldDepth,
+  indexResult,
   lift,
   planes,
   single,
@@ -131,13 +132,13 @@ export const ADAPTIVE_MAX_POOL2D = adaptiveMaxSignature(
 /**
  * `adaptive_max_pool2d(input, output_size, return_indices=False)`: the max over windows
  * [floor(i*H/oH), ceil((i+1)*H/oH)); with `returnIndices` true returns `[output, indices]` (flat plane positions,
- * int32).
+ * int64 as PyTorch's).
  */
 export const adaptiveMaxPool2d = op(
   ADAPTIVE_MAX_POOL2D,
   ({ input, outputSize, returnIndices }): Tensor | [Tensor, Tensor] => {
     const r = adaptiveMax("adaptiveMaxPool2d", input, outputSize);
-    return returnIndices ? r : r[0];
+    return returnIndices ? [r[0], indexResult(r[1])] : r[0];
   },
 ) as unknown as AdaptiveMaxFn<typeof ADAPTIVE_MAX_POOL2D, AdaptiveSize>;
 
@@ -161,7 +162,7 @@ export const adaptiveMaxPool1d = op(
   ({ input, outputSize, returnIndices }): Tensor | [Tensor, Tensor] => {
     const op = "adaptiveMaxPool1d";
     const [y, idx] = adaptiveMax(op, lift(op, input), [1, single(op, "outputSize", outputSize)]);
-    return returnIndices ? [y.squeeze(-2), idx.squeeze(-2)] : y.squeeze(-2);
+    return returnIndices ? [y.squeeze(-2), indexResult(idx.squeeze(-2))] : y.squeeze(-2);
   },
 ) as unknown as AdaptiveMaxFn<typeof ADAPTIVE_MAX_POOL1D, number | readonly number[]>;
 
@@ -206,6 +207,6 @@ export const adaptiveMaxPool3d = op(
     for (const [a, b] of ranges) for (let t = 0; t < K; t++) table.push(a + t < b ? a + t : -1);
     const [y, idx] = depthMax(unfoldDepth(v2, N, D), unfoldDepth(i2, N, D), table, K, H * W);
     const out = unvolume(input, y);
-    return returnIndices ? [out, unvolume(input, idx)] : out;
+    return returnIndices ? [out, indexResult(unvolume(input, idx))] : out;
   },
 ) as unknown as AdaptiveMaxFn<typeof ADAPTIVE_MAX_POOL3D, number | readonly (number | null)[]>;

@@ -1,5 +1,5 @@
 /** Shared by the pooling ops: input checks, output sizes, the 1-D and 3-D liftings, the options types. */
-import { DTypeError, fmtShape, ShapeError, type Tensor } from "@cinder/tensor";
+import { DTypeError, defaultIntDtype, fmtShape, ShapeError, type Tensor } from "@cinder/tensor";
 import { pyTuple } from "../../util";
 import { type GridSpec, ints, type Size2 } from "../windows";
 
@@ -12,7 +12,7 @@ export interface MaxPool2dOptions {
   dilation?: Size2;
   /** Use ceil instead of floor for the output size (windows may then start in the right padding's place). */
   ceilMode?: boolean;
-  /** Also return the argmax positions (flat indices into each H*W plane, int32). */
+  /** Also return the argmax positions (flat indices into each H*W plane; int32 inside, `indexResult` for the caller). */
   returnIndices?: boolean;
 }
 
@@ -204,4 +204,13 @@ export function depthTable(
 /** A result of `volume(op, input)` in the input's rank: [C, D, H, W] input drops the batch dim again. */
 export function unvolume(input: Tensor, y: Tensor): Tensor {
   return input.ndim === 4 ? y.squeeze(0) : y;
+}
+
+/**
+ * The returned indices in the backend's default integer (PyTorch's int64 on the CPU); the kernels and the backward
+ * keep their int32 positions (a cast only when the caller asks for the indices).
+ */
+export function indexResult(pos: Tensor): Tensor {
+  const dt = defaultIntDtype(pos.backend);
+  return pos.dtype === dt ? pos : pos.to(dt);
 }

@@ -42,6 +42,7 @@ import {
   lift,
   type PoolWindowOptions,
   planes,
+  indexResult,
   poolArgs,
   poolOut,
   single,
@@ -203,7 +204,7 @@ export function maxPool2dImpl(
     rows,
     "MaxPool2DWithIndicesBackward0",
   );
-  return opts.returnIndices ? [result, pos] : result;
+  return opts.returnIndices ? [result, indexResult(pos)] : result;
 }
 
 /**
@@ -289,12 +290,12 @@ function maxPoolFast(
         backward: (g) => [scatterAt(g, at)],
       })
     : y;
-  return returnIndices ? [result, rawView(pos, [...lead, ...out])] : result;
+  return returnIndices ? [result, indexResult(rawView(pos, [...lead, ...out]))] : result;
 }
 
 /**
  * `max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)`
- * over [N, C, L] (or [C, L]); with `returnIndices` true returns `[output, indices]` (positions along L, int32).
+ * over [N, C, L] (or [C, L]); with `returnIndices` true returns `[output, indices]` (positions along L, int64).
  */
 export const maxPool1d = op(MAX_POOL1D, (a): Tensor | [Tensor, Tensor] => {
   const op = "maxPool1d";
@@ -343,7 +344,7 @@ export function depthMax(V: Tensor, I: Tensor, table: number[], K: number, plane
 /**
  * `max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)` over
  * [N, C, D, H, W] (or [C, D, H, W]); with `returnIndices` true returns `[output, indices]` (flat positions into
- * each D * H * W volume, int32).
+ * each D * H * W volume, int64).
  */
 export const maxPool3d = op(MAX_POOL3D, (a): Tensor | [Tensor, Tensor] => {
   const op = "maxPool3d";

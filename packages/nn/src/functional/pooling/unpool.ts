@@ -15,7 +15,7 @@ import {
 } from "@cinder/tensor";
 import { inputArg } from "../../util";
 import { ints } from "../windows";
-import { single, type WithIndices } from "./common";
+import { indexResult, single, type WithIndices } from "./common";
 
 // ---- max unpooling ----
 
@@ -53,7 +53,7 @@ function unpoolSize(
 /** Scatter each value of [...lead, ...in] to its flat plane position in zeros of [...lead, ...out]. */
 function unpool(op: string, input: Tensor, indices: Tensor, out: number[]): Tensor {
   if (indices.isFloatingPoint())
-    throw new TypeError(`${op}: expected an integer (int32) indices tensor, got ${indices.dtype}`);
+    throw new TypeError(`${op}: expected an integer (int64) indices tensor, got ${indices.dtype}`);
   if (indices.ndim !== input.ndim || indices.shape.some((d, i) => d !== input.shape[i])) {
     throw new Error(
       `${op}: Expected shape of indices to be same as that of the input tensor (${fmtShape(input.shape)}) but got indices tensor with shape: ${fmtShape(indices.shape)}`,
@@ -308,7 +308,7 @@ type FractionalFn = {
  */
 export const fractionalMaxPool2d = op(FRACTIONAL2D, (a): Tensor | [Tensor, Tensor] => {
   const r = fractionalMax("fractionalMaxPool2d", 2, a);
-  return a.returnIndices ? r : r[0];
+  return a.returnIndices ? [r[0], indexResult(r[1])] : r[0];
 }) as unknown as FractionalFn;
 
 /**
@@ -317,5 +317,5 @@ export const fractionalMaxPool2d = op(FRACTIONAL2D, (a): Tensor | [Tensor, Tenso
  */
 export const fractionalMaxPool3d = op(FRACTIONAL3D, (a): Tensor | [Tensor, Tensor] => {
   const r = fractionalMax("fractionalMaxPool3d", 3, a);
-  return a.returnIndices ? r : r[0];
+  return a.returnIndices ? [r[0], indexResult(r[1])] : r[0];
 }) as unknown as FractionalFn;
