@@ -214,14 +214,17 @@ describe("tensor() input validation", () => {
       /expected a number or boolean at depth 1, got string/,
     );
   });
-  it("values outside int32 (Cinder has no int64) are rejected with the way out", () => {
-    expect(() => torch.tensor([1, 2 ** 40])).toThrow(RangeError);
-    expect(() => torch.tensor([1, 2 ** 40])).toThrow(
+  it("inferred integers are int64 on the CPU; on a backend without int64, values outside int32 are rejected", () => {
+    expect(torch.tensor([1, 2 ** 40]).dtype).toBe("int64");
+    expect(torch.tensor([1, 2 ** 40]).toArray()).toEqual([1, 2 ** 40]);
+    expect(() => torch.tensor([1, 2 ** 40], { device: "naive" })).toThrow(RangeError);
+    expect(() => torch.tensor([1, 2 ** 40], { device: "naive" })).toThrow(
       /value 1099511627776 at flat index 1 does not fit int32: pass \{ dtype: "int64" \} or \{ dtype: "float64" \}/,
     );
-    expect(() => torch.tensor([-(2 ** 31) - 1])).toThrow(
+    expect(() => torch.tensor([-(2 ** 31) - 1], { device: "naive" })).toThrow(
       /value -2147483649 at flat index 0 does not fit int32/,
     );
+    expect(() => torch.tensor([2 ** 40], { dtype: "int32" })).toThrow(/value 1099511627776 at flat index 0 does not fit int32/);
     expect(() => torch.tensor([300], { dtype: "uint8" })).toThrow(
       /value 300 at flat index 0 does not fit uint8/,
     );
@@ -255,12 +258,12 @@ describe("tensor() input validation", () => {
 describe("dtype errors name both dtypes", () => {
   it("in-place ops that would need a wider result", () => {
     expect(() => torch.tensor([1, 2]).add_(0.5)).toThrow(
-      /result type float32 can't be cast to the desired output type int32/,
+      /result type float32 can't be cast to the desired output type int64/,
     );
   });
   it("mean of integers and matmul of mixed floats", () => {
     expect(() => torch.tensor([1, 2]).mean()).toThrow(
-      /mean\(\): .*Input dtype must be a floating point dtype, got int32/,
+      /mean\(\): .*Input dtype must be a floating point dtype, got int64/,
     );
     expect(() => torch.ones(2, 2).matmul(torch.ones([2, 2], { dtype: "float64" }))).toThrow(
       /expected both tensors to have the same dtype, but got float32 and float64/,

@@ -143,7 +143,7 @@ describe("multinomial", () => {
   it("with replacement: frequencies follow the weights, zero weights are never drawn", () => {
     manualSeed(6);
     const y = torch.multinomial(w, N, true);
-    expect(y.dtype).toBe("int32");
+    expect(y.dtype).toBe("int64");
     const v = y.toArray() as number[];
     for (let j = 0; j < 5; j++) {
       const p = [0.1, 0.2, 0.3, 0, 0.4][j];

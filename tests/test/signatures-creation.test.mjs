@@ -125,9 +125,9 @@ describe("requiresGrad on an integer dtype", () => {
       [() => torch.tensor([1, 2], { dtype: "int32", requiresGrad: true }), "tensor", "int32"],
       [() => torch.arange(5, { dtype: "int32", requiresGrad: true }), "arange", "int32"],
       [() => torch.eye(2, { dtype: "int32", requiresGrad: true }), "eye", "int32"],
-      [() => torch.randint(5, [2], { requiresGrad: true }), "randint", "int32"],
-      [() => torch.randperm(3, { requiresGrad: true }), "randperm", "int32"],
-      [() => torch.zerosLike(torch.tensor([1, 2]), { requiresGrad: true }), "zerosLike", "int32"],
+      [() => torch.randint(5, [2], { requiresGrad: true }), "randint", "int64"],
+      [() => torch.randperm(3, { requiresGrad: true }), "randperm", "int64"],
+      [() => torch.zerosLike(torch.tensor([1, 2]), { requiresGrad: true }), "zerosLike", "int64"],
     ]) {
       const e = thrown(f);
       expect(e).toBeInstanceOf(torch.DTypeError);
@@ -211,13 +211,18 @@ describe("ranges and random arguments", () => {
     expect(thrown(() => torch.arange(0, 5, 1, 2)).message).toMatch(/^arange\(\): no form takes/);
   });
   it("randint's bounds must fit its dtype", () => {
-    expect(thrown(() => torch.randint(2 ** 40, [2])).message).toMatch(
-      /^randint: value 1099511627775 does not fit int32 \(Cinder's integer type; PyTorch would make an int64 tensor\)/,
+    expect(torch.randint(2 ** 40, [2]).dtype).toBe("int64");
+    expect(thrown(() => torch.randint(2 ** 40, [2], { dtype: "int32" })).message).toMatch(
+      /^randint: value 1099511627775 cannot be converted to type int without overflow/,
+    );
+    // int64 holds ±(2^53 - 1) exactly
+    expect(thrown(() => torch.randint(-(2 ** 53), 0, [2])).message).toMatch(
+      /^randint: value -9007199254740992 cannot be converted to type int64_t without overflow/,
     );
     expect(torch.randint(2 ** 40, [2], { dtype: "float64" }).dtype).toBe("float64");
   });
   it("randint covers ranges wider than 2^31 (int32) and 2^32 (float64) without wrapping", () => {
-    const w = torch.randint(-(2 ** 31), 2 ** 31 - 1, [20000], { generator: new torch.Generator(3) });
+    const w = torch.randint(-(2 ** 31), 2 ** 31 - 1, [20000], { dtype: "int32", generator: new torch.Generator(3) });
     expect(w.dtype).toBe("int32");
     expect(w.min().item()).toBeLessThan(-(2 ** 30));
     expect(w.max().item()).toBeGreaterThan(2 ** 30);

@@ -213,7 +213,7 @@ describe("misuse reads like PyTorch's errors", () => {
   });
   it("in-place into an integer tensor of a float result", () => {
     expect(thrown(() => torch.tensor([1, 2]).sqrt_()).message).toMatch(
-      /sqrt_: result type float32 can't be cast to the desired output type int32/,
+      /sqrt_: result type float32 can't be cast to the desired output type int64/,
     );
   });
 });

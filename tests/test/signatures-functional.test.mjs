@@ -89,7 +89,7 @@ describe("nn.functional: misuse reads like PyTorch", () => {
       [3, 4],
     ]);
     expect(message(() => F.crossEntropy(ints, torch.tensor([0, 1])))).toMatch(
-      /not implemented for 'Int'.*expected scalar type Float/,
+      /not implemented for 'Long'.*expected scalar type Float/,
     );
     expect(message(() => F.nllLoss(torch.ones([2, 2]), torch.tensor([0, 1], { dtype: "float32" })))).toMatch(
       /expected scalar type Long but found Float/,

@@ -33,7 +33,7 @@ function describe(v: unknown): string {
 /**
  * PyTorch's `default_collate`:
  * - tensors are stacked along a new first dimension (they must share shape, dtype and device);
- * - numbers become a 1-D tensor: int32 when every number of the batch is an integer, float32 otherwise
+ * - numbers become a 1-D tensor: int64 (PyTorch's) when every number of the batch is an integer, float32 otherwise
  *   (JavaScript cannot tell `1.0` from `1`, so the test is per batch: return tensors, or pass a `collateFn`, when a
  *   float value may happen to be integral in a whole batch); booleans become a bool tensor;
  * - TypedArrays are stacked as tensors of their own dtype (PyTorch does the same for numpy arrays);

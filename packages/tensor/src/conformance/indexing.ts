@@ -51,7 +51,7 @@ function whereCases(has: Supports): ConformanceCase[] {
         await expectTensor(
           where(t.gt(5), t, t.neg()),
           [4, 3],
-          "int32",
+          defaultInt(device),
           [0, -4, 8, -1, -5, 9, -2, 6, 10, -3, 7, 11],
           "strided cond and operands",
         );
@@ -63,7 +63,7 @@ function whereCases(has: Supports): ConformanceCase[] {
             tensor([7], { device }),
           ),
           [3],
-          "int32",
+          defaultInt(device),
           [1, 7, 3],
           "method form x.where(cond, other)",
         );
@@ -91,7 +91,7 @@ function gatherScatterCases(has: Supports): ConformanceCase[] {
         await expectTensor(
           x.gather(1, idx),
           [4, 2],
-          "int32",
+          defaultInt(device),
           [8, 0, 5, 5, 2, 10, 11, 11],
           "gather dim 1 of a transpose",
         );
@@ -105,7 +105,7 @@ function gatherScatterCases(has: Supports): ConformanceCase[] {
         await expectTensor(
           x.gather(0, idx0),
           [2, 3],
-          "int32",
+          defaultInt(device),
           [3, 4, 9, 0, 6, 11],
           "gather dim 0 of a transpose",
         );
@@ -119,7 +119,7 @@ function gatherScatterCases(has: Supports): ConformanceCase[] {
         await expectTensor(
           x.gather(-1, idxT),
           [4, 2],
-          "int32",
+          defaultInt(device),
           [8, 0, 5, 5, 2, 10, 11, 11],
           "strided index, dim -1",
         );
@@ -127,7 +127,7 @@ function gatherScatterCases(has: Supports): ConformanceCase[] {
         await expectTensor(
           row.gather(1, idx),
           [4, 2],
-          "int32",
+          defaultInt(device),
           [7, 5, 6, 6, 5, 7, 7, 7],
           "gather from an expanded input",
         );
@@ -142,7 +142,7 @@ function gatherScatterCases(has: Supports): ConformanceCase[] {
         await expectTensor(
           x.indexSelect(1, tensor([2, 0], { device })),
           [4, 2],
-          "int32",
+          defaultInt(device),
           [8, 0, 9, 1, 10, 2, 11, 3],
           "indexSelect",
         );
@@ -154,9 +154,9 @@ function gatherScatterCases(has: Supports): ConformanceCase[] {
         const src = arange(1, 11, { device }).reshape(2, 5);
         const index = tensor([[0, 1, 2, 0]], { device });
         await expectTensor(
-          zeros([3, 5], { dtype: "int32", device }).scatter(0, index, src),
+          zeros([3, 5], { dtype: defaultInt(device), device }).scatter(0, index, src),
           [3, 5],
-          "int32",
+          defaultInt(device),
           [1, 0, 0, 4, 0, 0, 2, 0, 0, 0, 0, 0, 3, 0, 0],
           "scatter set dim 0 (torch docs example)",
         );
@@ -168,9 +168,9 @@ function gatherScatterCases(has: Supports): ConformanceCase[] {
           { device },
         );
         await expectTensor(
-          zeros([2, 5], { dtype: "int32", device }).scatter(1, index1, src),
+          zeros([2, 5], { dtype: defaultInt(device), device }).scatter(1, index1, src),
           [2, 5],
-          "int32",
+          defaultInt(device),
           [1, 2, 3, 0, 0, 6, 7, 0, 0, 8],
           "scatter set dim 1",
         );
@@ -206,13 +206,13 @@ function gatherScatterCases(has: Supports): ConformanceCase[] {
           EXACT,
         );
         await expectTensor(
-          zeros([3], { dtype: "int32", device }).scatterAdd(
+          zeros([3], { dtype: defaultInt(device), device }).scatterAdd(
             0,
             tensor([0, 2, 0, 0], { device }),
             tensor([1, 2, 3, 4], { device }),
           ),
           [3],
-          "int32",
+          defaultInt(device),
           [8, 0, 2],
           "scatterAdd accumulates duplicates",
         );
@@ -253,11 +253,11 @@ function sortCases(has: Supports): ConformanceCase[] {
       async run(device) {
         const v = tensor([3, 1, 2, 1, 3], { device });
         const asc = v.sort();
-        await expectTensor(asc.values, [5], "int32", [1, 1, 2, 3, 3], "ascending values");
-        await expectTensor(asc.indices, [5], "int32", [1, 3, 2, 0, 4], "ascending ties keep their order");
+        await expectTensor(asc.values, [5], defaultInt(device), [1, 1, 2, 3, 3], "ascending values");
+        await expectTensor(asc.indices, [5], defaultInt(device), [1, 3, 2, 0, 4], "ascending ties keep their order");
         const desc = v.sort({ descending: true });
-        await expectTensor(desc.values, [5], "int32", [3, 3, 2, 1, 1], "descending values");
-        await expectTensor(desc.indices, [5], "int32", [0, 4, 2, 1, 3], "descending ties keep their order");
+        await expectTensor(desc.values, [5], defaultInt(device), [3, 3, 2, 1, 1], "descending values");
+        await expectTensor(desc.indices, [5], defaultInt(device), [0, 4, 2, 1, 3], "descending ties keep their order");
         const n = tensor([1, Number.NaN, 3, -Number.POSITIVE_INFINITY], { device }).sort({
           descending: true,
         });
@@ -268,9 +268,9 @@ function sortCases(has: Supports): ConformanceCase[] {
           [Number.NaN, 3, 1, -Infinity],
           "descending with NaN first",
         );
-        await expectTensor(n.indices, [4], "int32", [1, 2, 0, 3], "descending with NaN: indices");
+        await expectTensor(n.indices, [4], defaultInt(device), [1, 2, 0, 3], "descending with NaN: indices");
         const z = tensor([0, -0, 0], { device }).sort();
-        await expectTensor(z.indices, [3], "int32", [0, 1, 2], "-0 and 0 tie");
+        await expectTensor(z.indices, [3], defaultInt(device), [0, 1, 2], "-0 and 0 tie");
         const m = tensor(
           [
             [3, 9, 1],
@@ -292,7 +292,7 @@ function sortCases(has: Supports): ConformanceCase[] {
         await expectTensor(
           s0.indices,
           [3, 4],
-          "int32",
+          defaultInt(device),
           [1, 1, 0, 1, 0, 2, 2, 0, 2, 0, 1, 2],
           "dim 0 indices",
         );
@@ -308,17 +308,17 @@ function sortCases(has: Supports): ConformanceCase[] {
         await expectTensor(
           s1.indices,
           [3, 4],
-          "int32",
+          defaultInt(device),
           [1, 2, 0, 3, 2, 3, 0, 1, 0, 2, 3, 1],
           "dim 1 indices",
         );
         const k = tensor([4, 1, 4, 2, 5], { device }).topk(3);
-        await expectTensor(k.values, [3], "int32", [5, 4, 4], "topk values");
-        await expectTensor(k.indices, [3], "int32", [4, 0, 2], "topk indices");
+        await expectTensor(k.values, [3], defaultInt(device), [5, 4, 4], "topk values");
+        await expectTensor(k.indices, [3], defaultInt(device), [4, 0, 2], "topk indices");
         await expectTensor(
           tensor([2, 0, 1], { device }).argsort({ descending: true }),
           [3],
-          "int32",
+          defaultInt(device),
           [0, 2, 1],
           "argsort",
         );
@@ -327,7 +327,7 @@ function sortCases(has: Supports): ConformanceCase[] {
         await expectTensor(
           tensor(many, { device }).sort({ descending: true }).values,
           [200],
-          "int32",
+          defaultInt(device),
           sorted,
           "200 ints",
         );

@@ -11,6 +11,7 @@ import {
   assert,
   type ConformanceCase,
   data,
+  defaultInt,
   EXACT,
   expectTensor,
   refReduceDims,
@@ -52,12 +53,13 @@ function refScan(xs: number[], shape: number[], dim: number, op: (a: number, b: 
 
 function scanCases(has: Supports): ConformanceCase[] {
   const cases: ConformanceCase[] = [];
-  const inputs: [DType, DType][] = [
+  // null: the device's default integer (PyTorch's int64; int32 on a backend without int64)
+  const inputs: [DType, DType | null][] = [
     ["float32", "float32"],
     ["float64", "float64"],
-    ["int32", "int32"],
-    ["uint8", "int32"],
-    ["bool", "int32"],
+    ["int32", null],
+    ["uint8", null],
+    ["bool", null],
   ];
   for (const [dtype, outDtype] of inputs.filter(([d]) => has(d))) {
     cases.push({
@@ -77,9 +79,10 @@ function scanCases(has: Supports): ConformanceCase[] {
             const exp = refScan([...vs], SHAPE, dim, f);
             const x = tensor(vs, { dtype, device }).reshape(SHAPE);
             const run = (t: Tensor) => (name === "cumsum" ? t.cumsum(dim) : t.cumprod(dim));
-            await expectTensor(run(x), SHAPE, outDtype, exp, `${name} ${what}`, EXACT);
+            const out = outDtype ?? defaultInt(device);
+            await expectTensor(run(x), SHAPE, out, exp, `${name} ${what}`, EXACT);
             const xs = stridedTensor([...vs], SHAPE, dtype, device);
-            await expectTensor(run(xs), SHAPE, outDtype, exp, `${name} ${what} (strided input)`, EXACT);
+            await expectTensor(run(xs), SHAPE, out, exp, `${name} ${what} (strided input)`, EXACT);
           }
         }
         if (dtype === "float32" && has("float64")) {
@@ -107,14 +110,16 @@ function reduceCases(has: Supports): ConformanceCase[] {
           const vs = dtype === "int32" ? data(60, 13, -3, 4, true) : dyadic(60, 13, true);
           const x = tensor(vs, { dtype, device }).reshape(SHAPE);
           const xs = stridedTensor(vs, SHAPE, dtype, device);
+          // an integer product is in the default integer (int64 where the device has it)
+          const prodDt = dtype === "int32" ? defaultInt(device) : dtype;
           for (const dim of [0, 1, 2]) {
             const kept = SHAPE.filter((_, i) => i !== dim);
             const exp = refReduceDims(vs, SHAPE, [dim], prodOf);
-            await expectTensor(x.prod({ dim }), kept, dtype, exp, `prod ${dtype} dim ${dim}`, EXACT);
+            await expectTensor(x.prod({ dim }), kept, prodDt, exp, `prod ${dtype} dim ${dim}`, EXACT);
             await expectTensor(
               xs.prod({ dim }),
               kept,
-              dtype,
+              prodDt,
               exp,
               `prod ${dtype} dim ${dim} (strided)`,
               EXACT,
@@ -127,7 +132,7 @@ function reduceCases(has: Supports): ConformanceCase[] {
           await expectTensor(xs.max(), [], dtype, [maxOf(vs)], `max of all ${dtype}`, EXACT);
           // 60 factors overflow the mantissa: rounding depends on the order, so compare with a tolerance
           const all = dtype === "int32" ? vs.reduce((a, b) => Math.imul(a, b), 1) : prodOf(vs);
-          await expectTensor(xs.prod(), [], dtype, [all], `prod of all ${dtype} (int32 wraps)`);
+          await expectTensor(xs.prod(), [], prodDt, [all], `prod of all ${dtype}`);
         }
         const b = tensor(
           [
@@ -145,10 +150,10 @@ function reduceCases(has: Supports): ConformanceCase[] {
           [1, 0],
           "any over a dim (max of bool)",
         );
-        await expectTensor(b.prod({ dim: 1 }), [2], "int32", [0, 1], "prod of bool is int32");
-        await expectTensor(b.sum(), [], "int32", [5], "sum of bool counts");
+        await expectTensor(b.prod({ dim: 1 }), [2], defaultInt(device), [0, 1], "prod of bool is the default integer");
+        await expectTensor(b.sum(), [], defaultInt(device), [5], "sum of bool counts");
         const u = tensor([200, 100, 3], { dtype: "uint8", device });
-        await expectTensor(u.sum(), [], "int32", [303], "sum of uint8 accumulates in int32");
+        await expectTensor(u.sum(), [], defaultInt(device), [303], "sum of uint8 accumulates in the default integer");
       },
     },
     {
@@ -196,7 +201,7 @@ function reduceCases(has: Supports): ConformanceCase[] {
           await expectTensor(
             xi.sum({ dim: dims }),
             kept,
-            "int32",
+            defaultInt(device),
             refReduceDims(ints, SHAPE, dims, sumOf),
             `int sum ${w}`,
           );
@@ -241,7 +246,7 @@ function reduceCases(has: Supports): ConformanceCase[] {
         );
         await expectTensor(e.sum(), [], "float32", [0], "sum of an empty tensor");
         await expectTensor(e.prod(), [], "float32", [1], "prod of an empty tensor");
-        await expectTensor(e.int().sum({ dim: 1 }), [2, 3], "int32", six(0), "int32 sum over an empty dim");
+        await expectTensor(e.int().sum({ dim: 1 }), [2, 3], defaultInt(device), six(0), "int32 sum over an empty dim");
         await expectTensor(e.bool().all({ dim: 1 }), [2, 3], "bool", six(1), "all over an empty dim is true");
         await expectTensor(
           e.bool().any({ dim: 1 }),
@@ -286,26 +291,26 @@ function reduceCases(has: Supports): ConformanceCase[] {
           ],
           { device },
         );
-        await expectTensor(x.argmax({ dim: 1 }), [3], "int32", [1, 0, 0], "argmax picks the first tie");
-        await expectTensor(x.argmin({ dim: 1 }), [3], "int32", [0, 2, 0], "argmin picks the first tie");
-        await expectTensor(x.t().argmax({ dim: 0 }), [3], "int32", [1, 0, 0], "argmax over a strided dim");
-        await expectTensor(x.argmax(), [], "int32", [4], "argmax of all (flat index)");
+        await expectTensor(x.argmax({ dim: 1 }), [3], defaultInt(device), [1, 0, 0], "argmax picks the first tie");
+        await expectTensor(x.argmin({ dim: 1 }), [3], defaultInt(device), [0, 2, 0], "argmin picks the first tie");
+        await expectTensor(x.t().argmax({ dim: 0 }), [3], defaultInt(device), [1, 0, 0], "argmax over a strided dim");
+        await expectTensor(x.argmax(), [], defaultInt(device), [4], "argmax of all (flat index)");
         await expectTensor(
           x.argmax({ dim: 0, keepdim: true }),
           [1, 4],
-          "int32",
+          defaultInt(device),
           [1, 1, 0, 0],
           "argmax keepdim",
         );
         const n = tensor([1, Number.NaN, 5, Number.NaN], { device });
-        await expectTensor(n.argmax(), [], "int32", [1], "argmax: the first NaN wins");
-        await expectTensor(n.argmin(), [], "int32", [1], "argmin: the first NaN wins");
+        await expectTensor(n.argmax(), [], defaultInt(device), [1], "argmax: the first NaN wins");
+        await expectTensor(n.argmin(), [], defaultInt(device), [1], "argmin: the first NaN wins");
         const m = n.max({ dim: 0 });
         await expectTensor(m.values, [], "float32", [Number.NaN], "max values with NaN");
-        await expectTensor(m.indices, [], "int32", [1], "max indices with NaN");
+        await expectTensor(m.indices, [], defaultInt(device), [1], "max indices with NaN");
         const f = tensor([-0, 0, -Infinity, Infinity], { dtype: W, device });
-        await expectTensor(f.argmax(), [], "int32", [3], "argmax with infinities");
-        await expectTensor(f.argmin(), [], "int32", [2], "argmin with infinities");
+        await expectTensor(f.argmax(), [], defaultInt(device), [3], "argmax with infinities");
+        await expectTensor(f.argmin(), [], defaultInt(device), [2], "argmin with infinities");
         await expectTensor(f.sum(), [], W, [Number.NaN], "inf + -inf is NaN", TOL[W]);
       },
     },

@@ -437,7 +437,8 @@ export const linspace = op(LINSPACE, ({ start, end, steps, dtype: asked, device,
   const ends = hostArray(dtype, 2, "linspace()");
   ends[0] = start;
   ends[1] = end;
-  const [a, b] = isFloat(dtype) ? [start, end] : [ends[0], ends[1]];
+  // (int64's host array is a Float64Array, which keeps fractions: truncate as the typed integer arrays do)
+  const [a, b] = isFloat(dtype) ? [start, end] : [Math.trunc(ends[0]), Math.trunc(ends[1])];
   const step = steps > 1 ? (b - a) / (steps - 1) : 0;
   const half = Math.floor(steps / 2);
   for (let i = 0; i < steps; i++) arr[i] = i < half ? a + step * i : b - step * (steps - 1 - i);

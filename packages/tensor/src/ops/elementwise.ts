@@ -158,6 +158,8 @@ function runBinaryOp(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar, out?: T
   if (typeof like !== "object") throw new TypeError(`${op}: expected at least one tensor operand`);
   if (isComplexTensor(a) || isComplexTensor(b)) return complexBinary(op, a, b, out);
   const { compute, out: outDtype } = binaryDtypes(op, a, b);
+  // devices first: casting to the common dtype on the wrong device would fail with a dtype error instead
+  if (typeof a === "object" && typeof b === "object") sameDevice(op, a, b);
   const ta = toTensor(a, compute, like);
   const tb = toTensor(b, compute, like);
   if ((op === "floorDivide" || op === "remainder" || op === "fmod") && !isFloat(compute)) {
@@ -270,6 +272,8 @@ export function where(cond: Tensor, a?: TensorOrScalar, b?: TensorOrScalar): Ten
   const like = typeof a === "object" ? a : typeof b === "object" ? b : cond;
   // two JS integers: the default integer of the condition's backend
   const dtype = intOn(computeDtype(a, b), like.backend);
+  // devices first: a cast to the common dtype on the wrong device would fail with a dtype error instead
+  sameDevice("where", cond, ...[a, b].filter((v): v is Tensor => typeof v === "object"));
   const ta = toTensor(a, dtype, like);
   const tb = toTensor(b, dtype, like);
   const c = cast(cond, "bool");

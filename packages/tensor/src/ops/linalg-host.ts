@@ -44,7 +44,7 @@ export function checkFloat(A: Tensor, what: string): void {
   }
   if (!isFloat(A.dtype)) {
     throw new DTypeError(
-      `${what}: Expected a floating point or complex tensor as input. Got ${A.dtype === "int32" ? "Long" : A.dtype}`,
+      `${what}: Expected a floating point or complex tensor as input. Got ${A.dtype === "int64" ? "Long" : A.dtype === "int32" ? "Int" : A.dtype}`,
     );
   }
 }

@@ -119,7 +119,7 @@ function medianAll(x: Tensor, ignoreNan: boolean): Tensor {
   if (x.numel() === 0) {
     if (!isFloat(x.dtype)) {
       throw new RangeError(
-        `${name}(): the median of an empty ${x.dtype} tensor is undefined (PyTorch returns int64's minimum, which Cinder's int32 cannot hold)`,
+        `${name}(): the median of an empty ${x.dtype} tensor is undefined (PyTorch returns int64's minimum, past the ±(2^53 - 1) Cinder's int64 holds)`,
       );
     }
     return full([], Number.NaN, { dtype: x.dtype, device: x.device });
