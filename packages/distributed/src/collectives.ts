@@ -7,11 +7,12 @@
  * `group` is the default group (null) or a `newGroup` subgroup; roots (`src`, `dst`) are global ranks, as in
  * PyTorch. On a rank outside the group a collective warns and returns without doing anything (PyTorch's
  * behaviour). `bool` travels as uint8, with `sum` and `product` sent as `max` and `min` (logical or / and); `avg`
- * needs a floating dtype.
+ * needs a floating dtype; int64 travels as its exact doubles (sums and products checked first: `int64.ts`).
  */
 import { arg, k, op, signature, type Tensor } from "@cinder/tensor";
 import type { CollectiveArray, ReduceOpName, Work } from "./backend";
 import { DistributedError, REDUCE_OP_NAMES } from "./backend";
+import { checkInt64Reduction } from "./int64";
 import { groupKind, notInGroup, type ProcessGroup, resolveGroup } from "./process-group";
 import { type CollectiveResult, run, writeBack } from "./staging";
 
@@ -29,8 +30,18 @@ export const ReduceOp = Object.freeze({
 const reduceOpKind = k.oneOf(...REDUCE_OP_NAMES);
 const rankKind = k.where(k.int, (r) => r >= 0, "rank >= 0");
 
-/** The op's name for the protocol, given the dtype (bool: or/and; avg only for floats). */
-function protocolOp(op: ReduceOpName, t: Tensor, what: string): ReduceOpName {
+/**
+ * The op's name for the protocol, given the dtype (bool: or/and; avg only for floats). An int64 sum or product
+ * first checks, with every rank of `g`, that its partial results stay exact (`int64.ts`).
+ */
+function protocolOp(
+  op: ReduceOpName,
+  t: Tensor,
+  what: string,
+  g: ProcessGroup,
+  inputs: readonly Tensor[],
+): ReduceOpName {
+  if (t.dtype === "int64" && (op === "sum" || op === "product")) checkInt64Reduction(g, op, inputs, what);
   if (t.dtype === "bool")
     return op === "sum" || op === "max" ? "max" : op === "avg" ? badAvg(t, what) : "min";
   if (op === "avg" && !t.isFloatingPoint()) return badAvg(t, what);
@@ -83,7 +94,7 @@ export const allReduce = op(
   (a): CollectiveResult => {
     const g = resolveGroup(a.group, "allReduce");
     if (notInGroup(g, "all_reduce")) return undefined;
-    const pop = protocolOp(a.op, a.tensor, "allReduce");
+    const pop = protocolOp(a.op, a.tensor, "allReduce", g, [a.tensor]);
     return run(a.asyncOp, [a.tensor], ([buf]) => ({
       work: g.backend.allReduce(buf, pop),
       finish: () => writeBack(a.tensor, buf),
@@ -106,7 +117,7 @@ export const reduce = op(
     const g = resolveGroup(a.group, "reduce");
     if (notInGroup(g, "reduce")) return undefined;
     const dst = groupRank(g, "reduce", "dst", a.dst);
-    const pop = protocolOp(a.op, a.tensor, "reduce");
+    const pop = protocolOp(a.op, a.tensor, "reduce", g, [a.tensor]);
     return run(a.asyncOp, [a.tensor], ([staged]) => {
       // the others keep their tensors: they reduce a copy (the staged array may be the tensor's own memory)
       const buf = g.rank() === dst ? staged : staged.slice();
@@ -189,7 +200,7 @@ export const reduceScatter = op(
     if (notInGroup(g, "reduce_scatter")) return undefined;
     checkList("reduceScatter", "inputList", a.inputList, g.size());
     checkSame("reduceScatter", a.output, a.inputList, "inputList");
-    const pop = protocolOp(a.op, a.output, "reduceScatter");
+    const pop = protocolOp(a.op, a.output, "reduceScatter", g, a.inputList);
     return run(a.asyncOp, a.inputList, (parts) => {
       const out = new (parts[0].constructor as new (n: number) => CollectiveArray)(parts[0].length);
       return {
@@ -237,7 +248,7 @@ export const reduceScatterTensor = op(
     const g = resolveGroup(a.group, "reduceScatterTensor");
     if (notInGroup(g, "reduce_scatter_tensor")) return undefined;
     checkFlat("reduceScatterTensor", a.input, "input", a.output, "output", g);
-    const pop = protocolOp(a.op, a.output, "reduceScatterTensor");
+    const pop = protocolOp(a.op, a.output, "reduceScatterTensor", g, [a.input]);
     return run(a.asyncOp, [a.output, a.input], ([out, input]) => ({
       work: g.backend.reduceScatter(out, input, pop),
       finish: () => writeBack(a.output, out),

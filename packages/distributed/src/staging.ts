@@ -65,13 +65,7 @@ export function readAll(ts: readonly Tensor[]): CollectiveArray[] | Promise<Coll
       `distributed: ${complex.dtype} tensors are not supported by the collectives yet; pass torch.viewAsReal(t) (a real view of the same storage: sums, broadcasts and gathers of it are the complex ones)`,
     );
   }
-  // int64 storage holds exact doubles: reduced as float64 a sum could round past 2^53 - 1 and an average leave fractions
-  const long = ts.find((t) => t.dtype === "int64");
-  if (long) {
-    throw new TypeError(
-      "distributed: int64 tensors are not supported by the collectives yet; convert with .double() (exact up to 2^53) or .int()",
-    );
-  }
+  // int64 storage holds exact doubles (a Float64Array), read as is: sums and products check first (int64.ts)
   if (ts.every(readsSync))
     return ts.map((t) => {
       const direct = storageView(t);

@@ -119,13 +119,32 @@ describe("collective arguments (one rank)", () => {
     expect(() => dist.allReduce(t, "mean" as never)).toThrow(/op/);
     expect(() => dist.allReduce(t, { opp: "sum" } as never)).toThrow(/opp/);
     expect(() => dist.allReduce([1, 2] as never)).toThrow(/Tensor/);
-    expect(() => dist.allReduce(t, "avg")).toThrow(/AVG needs a floating-point tensor, got dtype int32/);
+    expect(() => dist.allReduce(t, "avg")).toThrow(/AVG needs a floating-point tensor, got dtype int64/);
     expect(() => dist.broadcast(t, 1)).toThrow(/src must be a rank in \[0, 1\), got 1/);
     expect(() => dist.allGather([t, t], t)).toThrow(/tensorList must hold worldSize = 1 tensors, got 2/);
-    expect(() => dist.allGather([torch.zeros([2], { dtype: "int32" })], t)).toThrow(
+    expect(() => dist.allGather([torch.zeros([2], { dtype: "int64" })], t)).toThrow(
       /has 2 elements.*expected 3/,
     );
     expect(() => dist.gather(t)).toThrow(/rank 0 is dst and needs a gatherList/);
+  });
+
+  it("int64 (BatchNorm's numBatchesTracked, labels): exact past 2^31; a sum or product that could pass 2^53 - 1 refused", () => {
+    const t = torch.tensor([2 ** 40, -3]);
+    dist.broadcast(t, 0);
+    expect(t.dtype).toBe("int64");
+    expect(t.toArray()).toEqual([2 ** 40, -3]);
+    dist.allReduce(t, "max");
+    expect(t.toArray()).toEqual([2 ** 40, -3]);
+    const out = [torch.zeros([2], { dtype: "int64" })];
+    dist.allGather(out, t);
+    expect(out[0].toArray()).toEqual([2 ** 40, -3]);
+    dist.allReduce(t, "sum");
+    expect(t.toArray()).toEqual([2 ** 40, -3]);
+    dist.allReduce(t, "product");
+    expect(t.toArray()).toEqual([2 ** 40, -3]);
+    const big = torch.tensor([2 ** 53 - 1, 1]);
+    dist.allReduce(big, "sum"); // one rank: the bound is the value itself
+    expect(big.toArray()).toEqual([2 ** 53 - 1, 1]);
   });
 
   it("initProcessGroup: keyword form, clear errors for a second group, an unknown backend, bad options", async () => {

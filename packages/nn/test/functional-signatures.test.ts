@@ -64,7 +64,7 @@ describe("gradients", () => {
     expect(gradcheck((y) => F.pixelShuffle(y, 2), [y])).toBe(true);
     const [out, idx] = F.adaptiveMaxPool2d(x, 2, true);
     expect(out.shape).toEqual([1, 2, 2, 2]);
-    expect(idx.dtype).toBe("int32");
+    expect(idx.dtype).toBe("int64");
   });
   it("maxUnpool2d puts gradients back through the indices; pdist; multilabelMarginLoss", () => {
     const x = leaf(randn(1, 2, 4, 6, f64));
@@ -173,7 +173,7 @@ describe("gradients", () => {
     expect(gradcheck((x) => F.fractionalMaxPool2d(x, 2, [3, 4], null, false, samples), [x])).toBe(true);
     const [y, i] = F.fractionalMaxPool2d(x.detach(), 2, { outputRatio: 0.5, returnIndices: true });
     expect(y.shape).toEqual([1, 2, 3, 4]);
-    expect(i.dtype).toBe("int32");
+    expect(i.dtype).toBe("int64");
   });
   it("multiHeadAttentionForward", () => {
     const q = leaf(randn(3, 2, 4, f64));
@@ -320,7 +320,7 @@ describe("TypeScript call forms", () => {
     expect(a.allclose(c)).toBe(true);
     const [out, idx] = F.maxPool2d(x, 2, { returnIndices: true });
     expect(out.shape).toEqual([2, 3, 2, 2]);
-    expect(idx.dtype).toBe("int32");
+    expect(idx.dtype).toBe("int64");
     const [out2] = F.maxPool2d(x, 2, null, 0, 1, false, true);
     expect(out2.allclose(out)).toBe(true);
     expect(F.maxPool2d(x, 3, 2).shape).toEqual([2, 3, 2, 2]);

@@ -354,11 +354,11 @@ describe("layer details", () => {
     );
     expect(new nn.BatchNorm1d(3).eval()(randn(1, 3)).shape).toEqual([1, 3]);
   });
-  it("BatchNorm's buffers are int32 num_batches_tracked and float running stats, named like PyTorch", () => {
+  it("BatchNorm's buffers are int64 num_batches_tracked and float running stats, named like PyTorch", () => {
     const bn = new nn.BatchNorm1d(2);
     bn(randn(4, 2));
     bn(randn(4, 2));
-    expect(bn.numBatchesTracked!.dtype).toBe("int32");
+    expect(bn.numBatchesTracked!.dtype).toBe("int64");
     expect(bn.numBatchesTracked!.item()).toBe(2);
     expect([...bn.stateDict().keys()]).toEqual([
       "weight",
@@ -405,7 +405,7 @@ describe("layer details", () => {
     const bn = new nn.BatchNorm1d(3).to("float64");
     expect(bn.weight!.dtype).toBe("float64");
     expect(bn.runningMean!.dtype).toBe("float64");
-    expect(bn.numBatchesTracked!.dtype).toBe("int32");
+    expect(bn.numBatchesTracked!.dtype).toBe("int64");
     expect(bn(randn(4, 3, { dtype: "float64" })).dtype).toBe("float64");
   });
 });
