@@ -224,7 +224,9 @@ describe("tensor() input validation", () => {
     expect(() => torch.tensor([-(2 ** 31) - 1], { device: "naive" })).toThrow(
       /value -2147483649 at flat index 0 does not fit int32/,
     );
-    expect(() => torch.tensor([2 ** 40], { dtype: "int32" })).toThrow(/value 1099511627776 at flat index 0 does not fit int32/);
+    expect(() => torch.tensor([2 ** 40], { dtype: "int32" })).toThrow(
+      /value 1099511627776 at flat index 0 does not fit int32/,
+    );
     expect(() => torch.tensor([300], { dtype: "uint8" })).toThrow(
       /value 300 at flat index 0 does not fit uint8/,
     );

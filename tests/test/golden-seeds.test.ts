@@ -119,7 +119,9 @@ function expectTensor(actual: unknown, exp: TensorRecord): void {
     const shared = actual instanceof Int32Array && exp.dtype === "int64";
     expect(dtypeOfArray(actual), "array type").toBe(shared ? "int32" : exp.dtype);
     const flat = flatten(decode(exp.values));
-    expect(mismatches(Array.from(actual as unknown as ArrayLike<number>, Number), flat, exp.dtype)).toEqual([]);
+    expect(mismatches(Array.from(actual as unknown as ArrayLike<number>, Number), flat, exp.dtype)).toEqual(
+      [],
+    );
     return;
   }
   expect(isTensor(actual), `expected a Tensor, got ${fmt(actual)}`).toBe(true);
@@ -144,7 +146,8 @@ function expectProperties(actual: unknown, p: PropertySpec): void {
       if (Math.fround(m) === m) expect(Math.max(...flat), "max").toBeLessThan(m);
       else expect(Math.max(...flat), "max").toBeLessThanOrEqual(Math.max(m, Math.fround(m)));
     }
-    if (p.dtype === "int64" || p.dtype === "int32") expect(flat.every(Number.isInteger), "integers").toBe(true);
+    if (p.dtype === "int64" || p.dtype === "int32")
+      expect(flat.every(Number.isInteger), "integers").toBe(true);
   }
 }
 

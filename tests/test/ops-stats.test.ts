@@ -103,7 +103,6 @@ function compareTensor(
   return out;
 }
 
-
 /** Ties: each index points along `dim` at an element equal to its value (NaN to a NaN). */
 function checkTies(c: Case, leaves: (Tensor | null)[], r: unknown): string[] {
   const { dim, keepdim } = c.ties as NonNullable<Case["ties"]>;

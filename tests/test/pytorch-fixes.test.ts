@@ -107,7 +107,9 @@ function leaves(c: Case): Record<string, Tensor> {
 /** PyTorch gave an int64 past ±(2^53 - 1), which Cinder's int64 (exact doubles) cannot hold: it must throw. */
 function beyondInt64(o: Output): boolean {
   if (o.kind !== "tensor" || o.torch_dtype !== "torch.int64") return false;
-  return flatten(decode(o.values)).some((v) => typeof v === "number" && Math.abs(v) > Number.MAX_SAFE_INTEGER);
+  return flatten(decode(o.values)).some(
+    (v) => typeof v === "number" && Math.abs(v) > Number.MAX_SAFE_INTEGER,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------- Cinder code
@@ -345,7 +347,8 @@ function reductionCase(c: Case): Fn | undefined {
 function linspaceCase(c: Case): Fn | undefined {
   const m = /^out = torch\.linspace\((-?[\d.]+), (-?[\d.]+), (\d+), dtype=torch\.int(64|32)\)$/.exec(c.torch);
   if (!m) return undefined;
-  return () => torch.linspace(Number(m[1]), Number(m[2]), Number(m[3]), { dtype: m[4] === "64" ? "int64" : "int32" });
+  return () =>
+    torch.linspace(Number(m[1]), Number(m[2]), Number(m[3]), { dtype: m[4] === "64" ? "int64" : "int32" });
 }
 
 function cinderOf(c: Case): Fn {

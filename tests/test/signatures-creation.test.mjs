@@ -222,7 +222,10 @@ describe("ranges and random arguments", () => {
     expect(torch.randint(2 ** 40, [2], { dtype: "float64" }).dtype).toBe("float64");
   });
   it("randint covers ranges wider than 2^31 (int32) and 2^32 (float64) without wrapping", () => {
-    const w = torch.randint(-(2 ** 31), 2 ** 31 - 1, [20000], { dtype: "int32", generator: new torch.Generator(3) });
+    const w = torch.randint(-(2 ** 31), 2 ** 31 - 1, [20000], {
+      dtype: "int32",
+      generator: new torch.Generator(3),
+    });
     expect(w.dtype).toBe("int32");
     expect(w.min().item()).toBeLessThan(-(2 ** 30));
     expect(w.max().item()).toBeGreaterThan(2 ** 30);

@@ -14,6 +14,13 @@ it("an int64 tensor is read as its exact values (a view of its storage when cont
   const [d] = readAll([x]) as Float64Array[];
   expect(d).toBeInstanceOf(Float64Array);
   expect(Array.from(d)).toEqual([1, 2 ** 40]);
-  const [s] = readAll([torch.tensor([[1, 2], [3, 2 ** 41]]).t()]) as Float64Array[];
+  const [s] = readAll([
+    torch
+      .tensor([
+        [1, 2],
+        [3, 2 ** 41],
+      ])
+      .t(),
+  ]) as Float64Array[];
   expect(Array.from(s)).toEqual([1, 3, 2, 2 ** 41]);
 });

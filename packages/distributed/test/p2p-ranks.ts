@@ -138,7 +138,12 @@ export function subgroups(failures: string[]): void {
   // int64 over the world: exact past 2^31; a sum whose partial results could pass 2^53 - 1 fails on every rank alike
   const l = torch.tensor([2 ** 40 + rank, -rank]);
   dist.allReduce(l, "sum", all);
-  same(failures, "int64 allReduce sum", l, torch.tensor([w * 2 ** 40 + (w * (w - 1)) / 2, -(w * (w - 1)) / 2]));
+  same(
+    failures,
+    "int64 allReduce sum",
+    l,
+    torch.tensor([w * 2 ** 40 + (w * (w - 1)) / 2, -(w * (w - 1)) / 2]),
+  );
   let refused = "";
   try {
     dist.allReduce(torch.tensor([rank === 0 ? 2 ** 52 : 1]), "sum", all);
@@ -146,7 +151,9 @@ export function subgroups(failures: string[]): void {
     refused = (e as Error).message;
   }
   if (!/int64 sum over \d+ ranks of values up to 4503599627370496 could pass 2\^53 - 1/.test(refused))
-    failures.push(`rank ${rank}: int64 sum past 2^53 - 1: expected the refusal, got ${JSON.stringify(refused)}`);
+    failures.push(
+      `rank ${rank}: int64 sum past 2^53 - 1: expected the refusal, got ${JSON.stringify(refused)}`,
+    );
   // the world and a group of every rank still agree after the subgroup ran alone
   const x = torch.ones([4]);
   dist.allReduce(x, "sum", all);

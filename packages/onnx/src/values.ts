@@ -168,7 +168,9 @@ export function toTensor(v: Value, like?: Tensor): Tensor {
   const dtype = floating && like?.isFloatingPoint() ? like.dtype : v.dtype;
   const device = like?.device ?? getDefaultDevice();
   // an int64 constant (shapes, indices) on a backend without int64 is its default integer, int32
-  return tensor(v.data as number[], { dtype: intOn(dtype, getBackend(device)), device }).reshape(v.dims as number[]);
+  return tensor(v.data as number[], { dtype: intOn(dtype, getBackend(device)), device }).reshape(
+    v.dims as number[],
+  );
 }
 
 /** A host value's numbers; a tensor here is an error naming the node (a value that must be static). */

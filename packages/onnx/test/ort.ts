@@ -5,7 +5,13 @@ import type { Tensor } from "@cinder/tensor";
 import * as ort from "onnxruntime-node";
 import { expect } from "vitest";
 
-const ORT_TYPES = { float32: "float32", int32: "int32", int64: "int64", float64: "float64", bool: "bool" } as const;
+const ORT_TYPES = {
+  float32: "float32",
+  int32: "int32",
+  int64: "int64",
+  float64: "float64",
+  bool: "bool",
+} as const;
 
 /** ONNX Runtime's outputs of the model `bytes` for `inputs` (one ort session per call). */
 export async function runOrt(bytes: Uint8Array, inputs: readonly Tensor[]): Promise<ort.Tensor[]> {
@@ -16,7 +22,8 @@ export async function runOrt(bytes: Uint8Array, inputs: readonly Tensor[]): Prom
     const type = ORT_TYPES[x.dtype as keyof typeof ORT_TYPES];
     const data = await x.dataAsync();
     // ONNX Runtime takes int64 as a BigInt64Array (Cinder's int64 storage is exact doubles)
-    const values = x.dtype === "int64" ? BigInt64Array.from(data as Float64Array, BigInt) : (data as Float32Array);
+    const values =
+      x.dtype === "int64" ? BigInt64Array.from(data as Float64Array, BigInt) : (data as Float32Array);
     feeds[name] = new ort.Tensor(type, values, [...x.shape]);
   }
   const out = await session.run(feeds);

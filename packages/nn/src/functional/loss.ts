@@ -159,10 +159,14 @@ function nllParts(
 function pyType(dtype: string): string {
   return (
     (
-      { float32: "Float", float64: "Double", int64: "Long", int32: "Int", uint8: "Byte", bool: "Bool" } as Record<
-        string,
-        string
-      >
+      {
+        float32: "Float",
+        float64: "Double",
+        int64: "Long",
+        int32: "Int",
+        uint8: "Byte",
+        bool: "Bool",
+      } as Record<string, string>
     )[dtype] ?? dtype
   );
 }

@@ -2,7 +2,16 @@
  * `PackedSequence` (torch.nn.utils.rnn), and the host copy of its batch order: the permutations are kept as numbers
  * where they were made (`packPaddedSequence`, the recurrent modules), so unpacking needs no read of a device tensor.
  */
-import { arg, type CallsOf, defaultIntDtype, type Kind, k, signature, type Tensor, tensor } from "@cinder/tensor";
+import {
+  arg,
+  type CallsOf,
+  defaultIntDtype,
+  type Kind,
+  k,
+  signature,
+  type Tensor,
+  tensor,
+} from "@cinder/tensor";
 
 const sequencesKind: Kind<Tensor | readonly Tensor[]> = k.or(k.tensor, k.tensors);
 

@@ -254,10 +254,22 @@ function sortCases(has: Supports): ConformanceCase[] {
         const v = tensor([3, 1, 2, 1, 3], { device });
         const asc = v.sort();
         await expectTensor(asc.values, [5], defaultInt(device), [1, 1, 2, 3, 3], "ascending values");
-        await expectTensor(asc.indices, [5], defaultInt(device), [1, 3, 2, 0, 4], "ascending ties keep their order");
+        await expectTensor(
+          asc.indices,
+          [5],
+          defaultInt(device),
+          [1, 3, 2, 0, 4],
+          "ascending ties keep their order",
+        );
         const desc = v.sort({ descending: true });
         await expectTensor(desc.values, [5], defaultInt(device), [3, 3, 2, 1, 1], "descending values");
-        await expectTensor(desc.indices, [5], defaultInt(device), [0, 4, 2, 1, 3], "descending ties keep their order");
+        await expectTensor(
+          desc.indices,
+          [5],
+          defaultInt(device),
+          [0, 4, 2, 1, 3],
+          "descending ties keep their order",
+        );
         const n = tensor([1, Number.NaN, 3, -Number.POSITIVE_INFINITY], { device }).sort({
           descending: true,
         });

@@ -150,10 +150,22 @@ function reduceCases(has: Supports): ConformanceCase[] {
           [1, 0],
           "any over a dim (max of bool)",
         );
-        await expectTensor(b.prod({ dim: 1 }), [2], defaultInt(device), [0, 1], "prod of bool is the default integer");
+        await expectTensor(
+          b.prod({ dim: 1 }),
+          [2],
+          defaultInt(device),
+          [0, 1],
+          "prod of bool is the default integer",
+        );
         await expectTensor(b.sum(), [], defaultInt(device), [5], "sum of bool counts");
         const u = tensor([200, 100, 3], { dtype: "uint8", device });
-        await expectTensor(u.sum(), [], defaultInt(device), [303], "sum of uint8 accumulates in the default integer");
+        await expectTensor(
+          u.sum(),
+          [],
+          defaultInt(device),
+          [303],
+          "sum of uint8 accumulates in the default integer",
+        );
       },
     },
     {
@@ -246,7 +258,13 @@ function reduceCases(has: Supports): ConformanceCase[] {
         );
         await expectTensor(e.sum(), [], "float32", [0], "sum of an empty tensor");
         await expectTensor(e.prod(), [], "float32", [1], "prod of an empty tensor");
-        await expectTensor(e.int().sum({ dim: 1 }), [2, 3], defaultInt(device), six(0), "int32 sum over an empty dim");
+        await expectTensor(
+          e.int().sum({ dim: 1 }),
+          [2, 3],
+          defaultInt(device),
+          six(0),
+          "int32 sum over an empty dim",
+        );
         await expectTensor(e.bool().all({ dim: 1 }), [2, 3], "bool", six(1), "all over an empty dim is true");
         await expectTensor(
           e.bool().any({ dim: 1 }),
@@ -291,9 +309,27 @@ function reduceCases(has: Supports): ConformanceCase[] {
           ],
           { device },
         );
-        await expectTensor(x.argmax({ dim: 1 }), [3], defaultInt(device), [1, 0, 0], "argmax picks the first tie");
-        await expectTensor(x.argmin({ dim: 1 }), [3], defaultInt(device), [0, 2, 0], "argmin picks the first tie");
-        await expectTensor(x.t().argmax({ dim: 0 }), [3], defaultInt(device), [1, 0, 0], "argmax over a strided dim");
+        await expectTensor(
+          x.argmax({ dim: 1 }),
+          [3],
+          defaultInt(device),
+          [1, 0, 0],
+          "argmax picks the first tie",
+        );
+        await expectTensor(
+          x.argmin({ dim: 1 }),
+          [3],
+          defaultInt(device),
+          [0, 2, 0],
+          "argmin picks the first tie",
+        );
+        await expectTensor(
+          x.t().argmax({ dim: 0 }),
+          [3],
+          defaultInt(device),
+          [1, 0, 0],
+          "argmax over a strided dim",
+        );
         await expectTensor(x.argmax(), [], defaultInt(device), [4], "argmax of all (flat index)");
         await expectTensor(
           x.argmax({ dim: 0, keepdim: true }),

@@ -265,7 +265,13 @@ function zeroDimCases(has: Supports): ConformanceCase[] {
         await expectTensor(a.amax(), [], "float32", [2.5], "amax of 0-dim");
         await expectTensor(a.argmax(), [], defaultInt(device), [0], "argmax of 0-dim");
         await expectTensor(a.reshape(1), [1], "float32", [2.5], "reshape 0-dim to [1]");
-        await expectTensor(tensor([3], { device }).reshape([]), [], defaultInt(device), [3], "reshape [1] to 0-dim");
+        await expectTensor(
+          tensor([3], { device }).reshape([]),
+          [],
+          defaultInt(device),
+          [3],
+          "reshape [1] to 0-dim",
+        );
         await expectTensor(a.unsqueeze(0).expand(3), [3], "float32", [2.5, 2.5, 2.5], "expand a 0-dim");
         await expectTensor(a.cumsum(0), [], "float32", [2.5], "cumsum of 0-dim");
         await expectTensor(a.sort().values, [], "float32", [2.5], "sort of 0-dim");
@@ -320,7 +326,13 @@ function zeroSizeCases(): ConformanceCase[] {
         await expectTensor(e.sum({ dim: 0 }), [3], "float32", [0, 0, 0], "sum over the empty dim");
         await expectTensor(e.sum({ dim: 1 }), [0], "float32", none, "sum over a non-empty dim");
         await expectTensor(e.amax({ dim: 1 }), [0], "float32", none, "amax over a non-empty dim");
-        await expectTensor(e.argmax({ dim: 1 }), [0], defaultInt(device), none, "argmax over a non-empty dim");
+        await expectTensor(
+          e.argmax({ dim: 1 }),
+          [0],
+          defaultInt(device),
+          none,
+          "argmax over a non-empty dim",
+        );
         await expectTensor(e.cumsum(0), [0, 3], "float32", none, "cumsum along the empty dim");
         await expectTensor(e.cumprod(1), [0, 3], "float32", none, "cumprod along a non-empty dim");
         const mm = [
@@ -346,7 +358,13 @@ function zeroSizeCases(): ConformanceCase[] {
         );
         const x = arange(6, { device }).reshape(2, 3);
         const emptyIndex = zeros([2, 0], { dtype: "int32", device });
-        await expectTensor(x.gather(1, emptyIndex), [2, 0], defaultInt(device), none, "gather with an empty index");
+        await expectTensor(
+          x.gather(1, emptyIndex),
+          [2, 0],
+          defaultInt(device),
+          none,
+          "gather with an empty index",
+        );
         await expectTensor(
           x.scatter(1, emptyIndex, zeros([2, 0], { dtype: defaultInt(device), device })),
           [2, 3],

@@ -30,12 +30,12 @@ import {
   checkCount,
   checkRequiresGrad,
   checkSize,
+  defaultIntOn,
   deviceArg,
   dtypeArg,
   FACTORY_KEYWORDS,
   type FactoryArgs,
   finish,
-  defaultIntOn,
   getDefaultDevice,
   LIKE_KEYWORDS,
   type LikeArgs,
@@ -114,7 +114,6 @@ function inferDType(values: readonly Elem[], intDtype: DType): DType {
   if (values.every((v) => typeof v === "boolean")) return "bool";
   return values.every((v) => typeof v === "boolean" || Number.isInteger(v)) ? intDtype : "float32";
 }
-
 
 const INT_HINT: Partial<Record<DType, string>> = {
   int32: ': pass { dtype: "int64" } or { dtype: "float64" }',
@@ -395,7 +394,8 @@ function arangeImpl(
     );
   }
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const inferred = [start, end, step].every(Number.isInteger) && !requiresGrad ? defaultIntOn(device) : "float32";
+  const inferred =
+    [start, end, step].every(Number.isInteger) && !requiresGrad ? defaultIntOn(device) : "float32";
   const dtype = resolveDtype("arange", asked, inferred);
   checkRequiresGrad("arange", requiresGrad, dtype);
   checkAllocation(n, dtype, "arange()", [n]);

@@ -555,7 +555,12 @@ export const lstsq = op(
     const residuals = fromF64(new Float64Array(0), [0], A);
     return named(
       ["solution", "residuals", "rank", "singularValues"],
-      [X, residuals, fromF64(ranks, A.shape.slice(0, -2), A, defaultIntDtype(A.backend)), fromF64(new Float64Array(0), [0], A)],
+      [
+        X,
+        residuals,
+        fromF64(ranks, A.shape.slice(0, -2), A, defaultIntDtype(A.backend)),
+        fromF64(new Float64Array(0), [0], A),
+      ],
     ) as LstsqResult;
   },
 );

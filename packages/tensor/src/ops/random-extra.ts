@@ -308,9 +308,13 @@ function multinomialValue(input: Tensor, n: number, replacement: boolean, g: Gen
     }
   }
   const shape = input.ndim === 2 ? [rows, n] : [n];
-  return tensorFromData(sampleRows(p, rows, c, n, replacement, g), shape, "int32", input.device, `${what}()`).to(
-    defaultIntDtype(input.backend),
-  );
+  return tensorFromData(
+    sampleRows(p, rows, c, n, replacement, g),
+    shape,
+    "int32",
+    input.device,
+    `${what}()`,
+  ).to(defaultIntDtype(input.backend));
 }
 
 const MULTINOMIAL = [self, arg("numSamples", k.int), arg("replacement", k.bool, false)] as const;

@@ -144,7 +144,8 @@ export function checkIntReduction(
   dtype: DType | null,
 ): void {
   // an int64 result (the CPU's) is range-checked by the kernel itself; int32 (backends without int64) is checked here
-  if (dtype !== null || isFloat(x.dtype) || intResult(x) === "int64" || x.numel() === 0 || !readable(x)) return;
+  if (dtype !== null || isFloat(x.dtype) || intResult(x) === "int64" || x.numel() === 0 || !readable(x))
+    return;
   const xd = x.to("float64");
   const all = dim === null || (Array.isArray(dim) && dim.length === 0);
   const r =
@@ -166,7 +167,8 @@ function intResult(x: Tensor): DType {
 /** cumsum/cumprod of an integer tensor: as checkIntReduction, for every prefix. */
 export function checkIntScan(what: "cumsum" | "cumprod", x: Tensor, dim: number, dtype: DType | null): void {
   // an int64 result (the CPU's) is range-checked by the kernel itself; int32 (backends without int64) is checked here
-  if (dtype !== null || isFloat(x.dtype) || intResult(x) === "int64" || x.numel() === 0 || !readable(x)) return;
+  if (dtype !== null || isFloat(x.dtype) || intResult(x) === "int64" || x.numel() === 0 || !readable(x))
+    return;
   const xd = x.to("float64");
   const r = what === "cumsum" ? xd.cumsum(dim) : xd.cumprod(dim);
   checkInt32Results(`${what}()`, r.data(), `x.double().${what}(${dim})`);

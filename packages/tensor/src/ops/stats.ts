@@ -77,7 +77,10 @@ function recordSelection(
 
 /** Values and indices of a reduction over `d` of a 0-dim tensor: itself and 0. */
 function ofScalar(x: Tensor): ValuesIndices {
-  return valuesIndices(x.detach().clone(), full([], 0, { dtype: defaultIntDtype(x.backend), device: x.device }));
+  return valuesIndices(
+    x.detach().clone(),
+    full([], 0, { dtype: defaultIntDtype(x.backend), device: x.device }),
+  );
 }
 
 function checkReducible(x: Tensor, d: number, name: string): void {

@@ -70,11 +70,7 @@ function uniqueFlat(x: Tensor, consecutive: boolean, what: string): [Tensor, Ten
   const n = flat.numel();
   const dev = { device: x.device };
   if (n === 0) {
-    return [
-      full([0], 0, { dtype: x.dtype, ...dev }),
-      full(x.shape, 0, ints(x)),
-      full([0], 0, ints(x)),
-    ];
+    return [full([0], 0, { dtype: x.dtype, ...dev }), full(x.shape, 0, ints(x)), full([0], 0, ints(x))];
   }
   const sorted = consecutive ? null : flat.sort();
   const values = sorted ? sorted.values : flat;
