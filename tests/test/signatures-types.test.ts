@@ -107,7 +107,7 @@ describe("positional forms type-check, wrong ones do not", () => {
     expectTypeOf(torch.zeros([2, 3])).toEqualTypeOf<Tensor>();
     expectTypeOf(torch.ones(2, 3, { dtype: torch.float64 })).toEqualTypeOf<Tensor>();
     // @ts-expect-error unknown dtype
-    void (() => torch.zeros(2, 3, { dtype: "float16" }));
+    void (() => torch.zeros(2, 3, { dtype: "float8" }));
   });
   it("Tensor's own methods and attributes", () => {
     expectTypeOf(x.to("float64")).toEqualTypeOf<Tensor>();
@@ -126,10 +126,10 @@ describe("positional forms type-check, wrong ones do not", () => {
     expectTypeOf(x.length).toEqualTypeOf<number>();
     expectTypeOf(x.ndim).toEqualTypeOf<number>();
     expectTypeOf(torch.float).toEqualTypeOf<"float32">();
-    expectTypeOf(torch.long).toEqualTypeOf<"int32">();
+    expectTypeOf(torch.long).toEqualTypeOf<"int64">();
     expectTypeOf(x.sum().backward).toBeFunction();
     // @ts-expect-error an unknown dtype
-    void (() => x.type("float16"));
+    void (() => x.type("float8"));
     // @ts-expect-error numel() takes no argument
     void (() => x.numel(1));
     // @ts-expect-error size's dim is an int

@@ -31,7 +31,9 @@ describe("views, indexing, sorting: misuse reads like PyTorch", () => {
     expect(message(() => x.scatter(1, idx.float(), 1))).toBe(
       'scatter(): argument "index": expected an integer index tensor (int64 or int32), got float32',
     );
-    expect(message(() => x.scatterAdd_(1, idx.double(), x))).toMatch(/scatterAdd_\(\).*int64 or int32.*got float64/);
+    expect(message(() => x.scatterAdd_(1, idx.double(), x))).toMatch(
+      /scatterAdd_\(\).*int64 or int32.*got float64/,
+    );
   });
   it("a number where a tensor is required", () => {
     expect(message(() => x.gather(1, 0))).toBe('gather(): argument "index" must be Tensor, got int 0');

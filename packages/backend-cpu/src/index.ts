@@ -116,7 +116,10 @@ export class CpuBackend implements Backend {
   async sync(): Promise<void> {}
 
   copy(x: View, out: View): void {
-    if (cx.isComplexView(x) || cx.isComplexView(out)) return cx.copyComplex(x, out);
+    if (cx.isComplexView(x) || cx.isComplexView(out)) {
+      cx.copyComplex(x, out);
+      return;
+    }
     // contiguous copies of one dtype are a memcpy already (elementwise.ts; in the heap, memory.copy)
     if (x.dtype === out.dtype && isContiguous(x) && isContiguous(out)) {
       if (!heapCopy(x, out, numel(x.shape))) copy(x, out);
@@ -128,66 +131,122 @@ export class CpuBackend implements Backend {
   }
 
   fill(out: View, value: number): void {
-    if (cx.isComplexView(out)) return cx.fillComplex(out, value);
+    if (cx.isComplexView(out)) {
+      cx.fillComplex(out, value);
+      return;
+    }
     fill(out, value);
   }
 
   unary(op: UnaryOp, x: View, out: View): void {
-    if (cx.isComplexView(x)) return cx.unaryComplex(op, x, out);
-    if (hf.anyHalf(x, out)) return hf.unary(op, x, out);
+    if (cx.isComplexView(x)) {
+      cx.unaryComplex(op, x, out);
+      return;
+    }
+    if (hf.anyHalf(x, out)) {
+      hf.unary(op, x, out);
+      return;
+    }
     if (!unaryWasm(op, x, out)) unary(op, x, out);
   }
 
   addScaled(a: View, b: View, alpha: number, out: View): void {
-    if (hf.anyHalf(a, b, out)) return hf.viaFloat32([a, b, out], (v) => addScaled(v[0], v[1], alpha, v[2]));
+    if (hf.anyHalf(a, b, out)) {
+      hf.viaFloat32([a, b, out], (v) => addScaled(v[0], v[1], alpha, v[2]));
+      return;
+    }
     addScaled(a, b, alpha, out);
   }
   binary(op: BinaryOp, a: View, b: View, out: View): void {
-    if (cx.isComplexView(a)) return cx.binaryComplex(op, a, b, out);
-    if (hf.anyHalf(a, b, out)) return hf.binary(op, a, b, out);
+    if (cx.isComplexView(a)) {
+      cx.binaryComplex(op, a, b, out);
+      return;
+    }
+    if (hf.anyHalf(a, b, out)) {
+      hf.binary(op, a, b, out);
+      return;
+    }
     if (!binaryWasm(op, a, b, out)) binary(op, a, b, out);
   }
 
   where(cond: View, a: View, b: View, out: View): void {
-    if (cx.isComplexView(out)) return cx.whereComplex(cond, a, b, out);
-    if (hf.anyHalf(a, b, out)) return hf.where(cond, a, b, out);
+    if (cx.isComplexView(out)) {
+      cx.whereComplex(cond, a, b, out);
+      return;
+    }
+    if (hf.anyHalf(a, b, out)) {
+      hf.where(cond, a, b, out);
+      return;
+    }
     if (!whereWasm(cond, a, b, out)) where(cond, a, b, out);
   }
 
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
-    if (cx.isComplexView(x)) return cx.reduceComplex(op, x, axes, out);
-    if (hf.anyHalf(x, out)) return hf.reduce(op, x, axes, out);
+    if (cx.isComplexView(x)) {
+      cx.reduceComplex(op, x, axes, out);
+      return;
+    }
+    if (hf.anyHalf(x, out)) {
+      hf.reduce(op, x, axes, out);
+      return;
+    }
     if (op !== "sum" || !sumWasm(x, axes, out)) reduce(op, x, axes, out);
   }
 
   argReduce(op: ArgReduceOp, x: View, axis: number, out: View): void {
     if (cx.isComplexView(x)) throw cx.notSupported(op, x.dtype);
-    if (hf.anyHalf(x)) return hf.viaFloat32([x, out], (v) => argReduce(op, v[0], axis, v[1]));
+    if (hf.anyHalf(x)) {
+      hf.viaFloat32([x, out], (v) => argReduce(op, v[0], axis, v[1]));
+      return;
+    }
     argReduce(op, x, axis, out);
   }
 
   scan(op: ScanOp, x: View, axis: number, out: View): void {
-    if (cx.isComplexView(x)) return cx.scanComplex(op, x, axis, out);
-    if (hf.anyHalf(x, out)) return hf.viaFloat32([x, out], (v) => scan(op, v[0], axis, v[1]));
+    if (cx.isComplexView(x)) {
+      cx.scanComplex(op, x, axis, out);
+      return;
+    }
+    if (hf.anyHalf(x, out)) {
+      hf.viaFloat32([x, out], (v) => scan(op, v[0], axis, v[1]));
+      return;
+    }
     scan(op, x, axis, out);
   }
 
   matmul(a: View, b: View, out: View): void {
-    if (cx.isComplexView(out)) return cx.matmulComplex(a, b, out);
-    if (hf.anyHalf(a, b, out)) return hf.viaFloat32([a, b, out], (v) => matmul(v[0], v[1], v[2]));
+    if (cx.isComplexView(out)) {
+      cx.matmulComplex(a, b, out);
+      return;
+    }
+    if (hf.anyHalf(a, b, out)) {
+      hf.viaFloat32([a, b, out], (v) => matmul(v[0], v[1], v[2]));
+      return;
+    }
     matmul(a, b, out);
   }
 
   gather(x: View, axis: number, index: View, out: View): void {
-    if (cx.isComplexView(x)) return cx.gatherComplex(x, axis, index, out);
-    if (hf.anyHalf(x, out)) return hf.viaFloat32([x, index, out], (v) => gather(v[0], axis, v[1], v[2]));
+    if (cx.isComplexView(x)) {
+      cx.gatherComplex(x, axis, index, out);
+      return;
+    }
+    if (hf.anyHalf(x, out)) {
+      hf.viaFloat32([x, index, out], (v) => gather(v[0], axis, v[1], v[2]));
+      return;
+    }
     gather(x, axis, index, out);
   }
 
   scatter(mode: "set" | "add", out: View, axis: number, index: View, src: View): void {
-    if (cx.isComplexView(out)) return cx.scatterComplex(mode, out, axis, index, src);
-    if (hf.anyHalf(out, src))
-      return hf.viaFloat32([index, src, out], (v) => scatter(mode, v[2], axis, v[0], v[1]));
+    if (cx.isComplexView(out)) {
+      cx.scatterComplex(mode, out, axis, index, src);
+      return;
+    }
+    if (hf.anyHalf(out, src)) {
+      hf.viaFloat32([index, src, out], (v) => scatter(mode, v[2], axis, v[0], v[1]));
+      return;
+    }
 
     scatter(mode, out, axis, index, src);
   }
@@ -195,19 +254,26 @@ export class CpuBackend implements Backend {
   sort(x: View, axis: number, descending: boolean, values: View, indices: View): void {
     if (cx.isComplexView(x)) throw cx.notSupported("sort", x.dtype);
     if (hf.anyHalf(x, values)) {
-      return hf.viaFloat32([x, values, indices], (v) => sort(v[0], axis, descending, v[1], v[2]), 1);
+      hf.viaFloat32([x, values, indices], (v) => sort(v[0], axis, descending, v[1], v[2]), 1);
+      return;
     }
     sort(x, axis, descending, values, indices);
   }
 
   random(dist: RandomDist, key: number, counter: number, out: View): void {
     if (cx.isComplexView(out)) throw cx.notSupported(`random ${dist}`, out.dtype);
-    if (hf.anyHalf(out)) return hf.viaFloat32([out], (v) => random(dist, key, counter, v[0]));
+    if (hf.anyHalf(out)) {
+      hf.viaFloat32([out], (v) => random(dist, key, counter, v[0]));
+      return;
+    }
     random(dist, key, counter, out);
   }
 
   softmax(x: View, log: boolean, out: View): void {
-    if (hf.anyHalf(x, out)) return hf.viaFloat32([x, out], (v) => softmax(v[0], log, v[1]));
+    if (hf.anyHalf(x, out)) {
+      hf.viaFloat32([x, out], (v) => softmax(v[0], log, v[1]));
+      return;
+    }
     softmax(x, log, out);
   }
 
@@ -230,25 +296,33 @@ export class CpuBackend implements Backend {
   }
 
   im2col(x: View, p: Window2d, out: View): void {
-    if (hf.anyHalf(x, out)) return hf.viaFloat32([x, out], (v) => win.im2col(v[0], p, v[1]));
+    if (hf.anyHalf(x, out)) {
+      hf.viaFloat32([x, out], (v) => win.im2col(v[0], p, v[1]));
+      return;
+    }
     win.im2col(x, p, out);
   }
 
   col2im(cols: View, p: Window2d, out: View): void {
-    if (hf.anyHalf(cols, out)) return hf.viaFloat32([cols, out], (v) => win.col2im(v[0], p, v[1]));
+    if (hf.anyHalf(cols, out)) {
+      hf.viaFloat32([cols, out], (v) => win.col2im(v[0], p, v[1]));
+      return;
+    }
     win.col2im(cols, p, out);
   }
 
   maxPool2d(x: View, p: Window2d, values: View, indices: View): void {
     if (hf.anyHalf(x, values)) {
-      return hf.viaFloat32([x, values, indices], (v) => win.maxPool2d(v[0], p, v[1], v[2]), 1);
+      hf.viaFloat32([x, values, indices], (v) => win.maxPool2d(v[0], p, v[1], v[2]), 1);
+      return;
     }
     win.maxPool2d(x, p, values, indices);
   }
 
   maxPool2dBackward(grad: View, indices: View, p: Window2d, out: View): void {
     if (hf.anyHalf(grad, out)) {
-      return hf.viaFloat32([grad, indices, out], (v) => win.maxPool2dBackward(v[0], v[1], p, v[2]));
+      hf.viaFloat32([grad, indices, out], (v) => win.maxPool2dBackward(v[0], v[1], p, v[2]));
+      return;
     }
     win.maxPool2dBackward(grad, indices, p, out);
   }

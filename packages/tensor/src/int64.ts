@@ -105,9 +105,11 @@ const isI32 = (v: number) => (v | 0) === v;
 export function andInt64(a: number, b: number): number {
   return isI32(a) && isI32(b) ? a & b : i64(Number(BigInt(a) & BigInt(b)));
 }
+/** Bitwise or of int64 values (see `andInt64`). */
 export function orInt64(a: number, b: number): number {
   return isI32(a) && isI32(b) ? a | b : i64(Number(BigInt(a) | BigInt(b)));
 }
+/** Bitwise xor of int64 values (see `andInt64`). */
 export function xorInt64(a: number, b: number): number {
   return isI32(a) && isI32(b) ? a ^ b : i64(Number(BigInt(a) ^ BigInt(b)));
 }

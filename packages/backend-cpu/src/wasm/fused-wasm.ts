@@ -359,15 +359,22 @@ function runSums(
     const within = f % run;
     const take = Math.min(run - within, end - f);
     const start = (f - s) * 4;
-    let rem = f - within;
-    let at = 0;
-    for (let d = shape.length - 1; d >= 0 && rem > 0; d--) {
-      const q = rem % shape[d];
-      rem = (rem - q) / shape[d];
-      at += q * accStrides[d];
-    }
+    const at = accPosition(f - within, shape, accStrides);
     kernel.run(start, start + (((take + 3) >> 2) << 4), take, 8 * (at + within));
     if (h !== null) acc[at] += takeSum(h);
     f += take;
   }
+}
+
+/** Where the run starting at flat position `start` (a multiple of the run length) sums into: its outer index
+ * over `shape` dotted with the accumulator's strides. */
+export function accPosition(start: number, shape: readonly number[], accStrides: readonly number[]): number {
+  let rem = start;
+  let at = 0;
+  for (let d = shape.length - 1; d >= 0 && rem > 0; d--) {
+    const q = rem % shape[d];
+    rem = (rem - q) / shape[d];
+    at += q * accStrides[d];
+  }
+  return at;
 }

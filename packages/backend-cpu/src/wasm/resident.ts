@@ -8,7 +8,7 @@
  */
 import type { Expr, TypedArray, View } from "@cinder/tensor";
 import { numel } from "../codegen";
-import { type Host, type Kernel, wasmFusedStats } from "./fused-wasm";
+import { accPosition, type Host, type Kernel, wasmFusedStats } from "./fused-wasm";
 import { allocBlock, freeBlock, heapCounters, inHeap, KERNEL_ARGS, sharedMemory } from "./heap";
 import { ACC, BLOCK, CONSTS, constSlots, MAX_CONSTS, PTRS, type Slot } from "./render-wasm";
 
@@ -173,13 +173,7 @@ export function sumRunsInPlace(
     for (let f = s; f < end; ) {
       const within = f % run;
       const take = Math.min(run - within, end - f);
-      let rem = f - within;
-      let at = 0;
-      for (let d = shape.length - 1; d >= 0 && rem > 0; d--) {
-        const q = rem % shape[d];
-        rem = (rem - q) / shape[d];
-        at += q * accStrides[d];
-      }
+      const at = accPosition(f - within, shape, accStrides);
       for (let j = 0; j < vecs.length; j++) a.i32[p + vecs[j]] = bases[j] + 4 * f;
       kernel.run(0, ((take + 3) >> 2) << 4, take, 0);
       acc[at] += f64[at0] + f64[at0 + 2] + (f64[at0 + 1] + f64[at0 + 3]);

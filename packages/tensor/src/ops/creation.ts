@@ -51,8 +51,15 @@ import { checkArangeFits, checkScalarFits } from "./range-check";
 
 // ---- tensor(data) ----
 
-/** What `tensor(data)` takes: a number, boolean, (nested) list, TypedArray or Tensor. */
-export type TensorData = number | boolean | Complex | TypedArray | readonly TensorData[] | Tensor;
+/** What `tensor(data)` takes: a number, boolean, (nested) list, TypedArray (BigInt64Array too: int64) or Tensor. */
+export type TensorData =
+  | number
+  | boolean
+  | Complex
+  | TypedArray
+  | BigInt64Array
+  | readonly TensorData[]
+  | Tensor;
 type Data = TensorData;
 
 const isData = (v: unknown): boolean =>
