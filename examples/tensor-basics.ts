@@ -123,8 +123,8 @@ check("randint(1, 10, [3]) in range", ri.ge(1).logicalAnd(ri.lt(10)).all().item(
 // ------------------------------------------------------------------------------------------------ conversion
 section("2. Types and conversion");
 data = torch.full([2, 3], 10);
-console.log(data.dtype, "(PyTorch: torch.int64; Cinder's integers are int32)");
-check("default integer dtype", data.dtype, "int32");
+console.log(data.dtype, "(torch.int64 on the CPU; int32 on a device without int64, such as WebGPU)");
+check("default integer dtype", data.dtype, "int64");
 data = data.type("float64"); // data.type(torch.DoubleTensor)
 console.log(data.dtype);
 check(".type(float64)", data.dtype, "float64");
