@@ -257,6 +257,17 @@ describe("in-place fills", () => {
     const wide = zeros(N, { dtype: "int32" }).random_(-(2 ** 30), 2 ** 30);
     expectMean(wide.remainder(2).to("float64"), 0.5, 0.25);
     expect(wide.min().item()).toBeGreaterThanOrEqual(-(2 ** 30));
+    // int64 (the default integer): ranges past 2^31 take 53 random bits, and `from` may lie outside int32
+    const i64 = zeros(N, { dtype: "int64" }).random_(0, 2 ** 40);
+    expect(i64.dtype).toBe("int64");
+    expect(i64.max().item()).toBeLessThan(2 ** 40);
+    expect(i64.max().item()).toBeGreaterThan(2 ** 39);
+    expectMean(i64.remainder(2).to("float64"), 0.5, 0.25);
+    const far = zeros(N, { dtype: "int64" }).random_(2 ** 40, 2 ** 40 + 3);
+    expect([far.min().item(), far.max().item()]).toEqual([2 ** 40, 2 ** 40 + 2]);
+    const mid = zeros(N, { dtype: "int64" }).random_(2 ** 40, 2 ** 40 + 2 ** 30);
+    expect(mid.min().item()).toBeGreaterThanOrEqual(2 ** 40);
+    expect(mid.max().item()).toBeGreaterThan(2 ** 40 + 2 ** 29);
   });
   it("is deterministic for a generator and keeps the tensor's identity", () => {
     const x = zeros(5);

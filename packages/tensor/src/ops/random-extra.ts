@@ -500,16 +500,18 @@ function randomFill(t: Tensor, from: number, to: number | null, g: Generator | n
 /**
  * Integers uniform on [from, high) in t's shape. Ranges up to 2^24 take one 24-bit draw (randint's); wider ones more
  * bits: float64 three draws (`floor(w * range)`, w with 53 random bits), int32 31 bits assembled in int32 arithmetic and taken modulo
- * the range (a bias below range / 2^31, as PyTorch's `random() % range`).
+ * the range (a bias below range / 2^31, as PyTorch's `random() % range`). int64 (exact doubles) takes the int32 way up to
+ * 2^31 and float64's beyond, and adds `from` in int64 (it may lie outside int32).
  */
 function randomIntegers(t: Tensor, from: number, high: number, g: Generator | null): Tensor {
   const range = high - from;
   const like = { shape: t.shape, dtype: "float32", device: t.device };
-  if (range > 2 ** 24 && t.dtype === "float64") {
+  if (range > 2 ** 24 && (t.dtype === "float64" || (t.dtype === "int64" && range > 2 ** 31))) {
     // 72 random bits rounded to float64's 53; the rounding may reach 1, hence the clamp
-    const w = draw("uniform", t, g)
-      .add(draw("uniform", t, g).mul(2 ** -24))
-      .add(draw("uniform", t, g).mul(2 ** -48));
+    const f64 = t.dtype === "float64" ? t : { shape: t.shape, dtype: "float64" as const, device: t.device };
+    const w = draw("uniform", f64, g)
+      .add(draw("uniform", f64, g).mul(2 ** -24))
+      .add(draw("uniform", f64, g).mul(2 ** -48));
     return w
       .mul(range)
       .floor()
@@ -526,9 +528,10 @@ function randomIntegers(t: Tensor, from: number, high: number, g: Generator | nu
       .floor()
       .to("int32");
     const bits = hi.mul(2 ** 16).add(lo); // [0, 2^31), exact in int32
-    return (range === 2 ** 31 ? bits : bits.remainder(range)).add(from);
+    const v = range === 2 ** 31 ? bits : bits.remainder(range);
+    return (t.dtype === "int64" ? v.to("int64") : v).add(from);
   }
-  const dtype = isFloat(t.dtype) ? t.dtype : "int32";
+  const dtype = isFloat(t.dtype) || t.dtype === "int64" ? t.dtype : "int32";
   return randint(from, high, [...t.shape], { dtype, device: t.device, generator: g });
 }
 
