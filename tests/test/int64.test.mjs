@@ -152,3 +152,52 @@ describe("int64 storage and devices", () => {
     }
   });
 });
+
+describe("PyTorch's int64 defaults: int64 on the CPU, the backend's default integer (int32) without int64", () => {
+  // each op on a device: what PyTorch makes int64 (creation from JS integers, index results, integer sums)
+  const ops = [
+    ["tensor([1, 2])", (d) => torch.tensor([1, 2], { device: d })],
+    ["arange(4)", (d) => torch.arange(4, { device: d })],
+    ["full([2], 3)", (d) => torch.full([2], 3, { device: d })],
+    ["randint(0, 5, [3]) (range)", (d) => torch.randint(0, 5, [3], { device: d }).clamp(0, 0)],
+    ["argmax", (d) => torch.tensor([1, 5, 2], { dtype: "float32", device: d }).argmax()],
+    [
+      "max(dim).indices",
+      (d) =>
+        torch
+          .tensor(
+            [
+              [1, 5],
+              [7, 2],
+            ],
+            { dtype: "float32", device: d },
+          )
+          .max(1).indices,
+    ],
+    ["sort().indices", (d) => torch.tensor([3, 1, 2], { dtype: "float32", device: d }).sort().indices],
+    ["topk().indices", (d) => torch.tensor([3, 1, 2], { dtype: "float32", device: d }).topk(2).indices],
+    ["argsort", (d) => torch.tensor([3, 1, 2], { dtype: "float32", device: d }).argsort()],
+    ["cummax().indices", (d) => torch.tensor([1, 3, 2], { dtype: "float32", device: d }).cummax(0).indices],
+    ["int32 sum", (d) => torch.tensor([1, 2, 3], { dtype: "int32", device: d }).sum()],
+    ["bool sum", (d) => torch.tensor([true, false, true], { device: d }).sum()],
+    ["uint8 cumsum", (d) => torch.tensor([200, 100], { dtype: "uint8", device: d }).cumsum(0)],
+    ["int32 prod", (d) => torch.tensor([2, 3], { dtype: "int32", device: d }).prod()],
+  ];
+  it.each(ops.map(([name, f]) => [name, f]))("%s", async (_name, f) => {
+    const c = f("cpu");
+    expect(c.dtype).toBe("int64");
+    torch.registerBackend(new NaiveBackend({ device: "naive-def" }));
+    try {
+      const n = f("naive-def");
+      expect(n.dtype).toBe("int32");
+      expect(await n.toArrayAsync()).toEqual(c.toArray());
+    } finally {
+      torch.unregisterBackend("naive-def");
+    }
+  });
+  it("print as PyTorch: int64 without a dtype, int32 with it", () => {
+    expect(String(torch.tensor([1, 2]))).toBe("tensor([1, 2])");
+    expect(String(torch.tensor([1, 2], { dtype: "int32" }))).toBe("tensor([1, 2], dtype=torch.int32)");
+    expect(String(torch.tensor([], { dtype: "int64" }))).toBe("tensor([], dtype=torch.int64)");
+  });
+});
