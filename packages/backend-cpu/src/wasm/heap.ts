@@ -46,6 +46,14 @@ export const KERNEL_ARGS = 4096;
  * small kernel, and the WASM kernels take tensors of at least 1024 elements (the optimizer updates) anyway.
  */
 export const HEAP_MIN_BYTES = 4096;
+/**
+ * Live heap storage past which new storage goes to the JS heap. The collector cannot see this memory: a dropped
+ * tensor's block comes back only when its small view is collected, and views alone put no pressure on V8, so an
+ * untidied loop (`a.matmul(b)` dropped every step) would fill the heap to its maximum and leave the kernels without
+ * scratch (the WASM GEMM then fell to ~8 GFLOPS). Past this limit new storage is ordinary ArrayBuffers again, which
+ * V8 counts, so a collection comes and the finalisers hand the heap's blocks back.
+ */
+export const HEAP_STORAGE_SOFT_BYTES = 256 * 1024 * 1024;
 /** Bytes kept free after the last block: a kernel's last vector may read up to 12 bytes past an operand. */
 const SLACK = 64;
 /** Blocks above this come from the free list of large blocks instead of a size class. */
@@ -321,6 +329,11 @@ export function heapAlloc(
 ): Float32Array | Float64Array | null {
   const bytes = length * ctor.BYTES_PER_ELEMENT;
   if (!enabled || bytes < HEAP_MIN_BYTES) return null;
+  // past the soft limit storage goes to the JS heap (see HEAP_STORAGE_SOFT_BYTES)
+  if (storageBytes + bytes > HEAP_STORAGE_SOFT_BYTES) {
+    counters.fallbacks++;
+    return null;
+  }
   const at = allocBlock(bytes);
   if (at < 0) return null;
   const a = new ctor(buffer as unknown as ArrayBuffer, at, length);
